@@ -1,0 +1,90 @@
+"""One exception hierarchy for everything wasm-component raises on its own account.
+
+Bad input never escapes as a bare ``IndexError`` or ``struct.error``: binary problems become
+:class:`DecodeError` (malformed bytes) or :class:`ValidationError` (well-formed but invalid),
+both carrying the byte offset; WIT problems become :class:`WitError` with a source span; linking
+problems :class:`LinkError`; guest faults :class:`Trap`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ComponentError",
+    "DecodeError",
+    "LinkError",
+    "Trap",
+    "ValidationError",
+    "WitError",
+]
+
+
+class ComponentError(Exception):
+    """Root of every error raised by wasm-component."""
+
+
+class _OffsetError(ComponentError):
+    def __init__(self, message: str, offset: int | None = None) -> None:
+        self.message = message
+        self.offset = offset
+        if offset is not None:
+            super().__init__(f"{message} (at offset {offset:#x})")
+        else:
+            super().__init__(message)
+
+
+class DecodeError(_OffsetError):
+    """The bytes are not a well-formed component (or core module) binary."""
+
+
+class ValidationError(_OffsetError):
+    """The component is well-formed but breaks a rule of the component model."""
+
+
+class WitError(ComponentError):
+    """A WIT document failed to lex, parse or resolve.
+
+    ``str(err)`` reads like a compiler diagnostic: the message, then ``file:line:col``, the source
+    line and a caret under the offending column.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        source_line: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.col = col
+        self.source_line = source_line
+        text = message
+        if line is not None and col is not None:
+            loc = f"{file or '<anon>'}:{line}:{col}"
+            text += f"\n     --> {loc}"
+            if source_line is not None:
+                gutter = str(line)
+                pad = " " * len(gutter)
+                text += f"\n {pad} |\n {gutter} | {source_line}\n {pad} | {' ' * (col - 1)}^"
+        super().__init__(text)
+
+
+class LinkError(ComponentError):
+    """An import could not be satisfied: unknown name or a definition of the wrong type."""
+
+
+class Trap(ComponentError):
+    """The guest faulted (or the Canonical ABI trapped on its behalf).
+
+    ``message`` says what went wrong; ``frames`` holds the wasm backtrace when one is known.
+    """
+
+    def __init__(self, message: str, frames: list[str] | None = None) -> None:
+        self.message = message
+        self.frames = list(frames or [])
+        text = message
+        if self.frames:
+            text += "\nwasm backtrace:\n" + "\n".join(f"  {f}" for f in self.frames)
+        super().__init__(text)
