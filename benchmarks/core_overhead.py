@@ -1,0 +1,141 @@
+"""Micro-benchmark of the core-wasm call paths in ``wasm_component._runtime.core``.
+
+Prints µs per call for:
+  * our fast export call of ``add(i32, i32) -> i32`` (``make_caller``, and the raw ``RawCall``),
+  * wasmtime-py's ``Func.__call__`` for the same function,
+  * the guest->host overhead of a call into our raw host func and our Python-values host func
+    (a wasm loop calling the import N times, minus the same loop without the call).
+
+Run: ``python benchmarks/core_overhead.py``
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Callable
+
+import wasmtime
+
+from wasm_component._runtime.core import (
+    CoreEngine,
+    CoreStore,
+    compile_module,
+    instantiate,
+    new_host_func,
+    new_raw_host_func,
+    wat2wasm,
+)
+
+WAT = """
+(module
+  (import "h" "f" (func $h (param i32 i32) (result i32)))
+  (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+  (func (export "call_host") (param $n i32) (result i32) (local $acc i32)
+    (block (loop
+      (br_if 1 (i32.eqz (local.get $n)))
+      (local.set $acc (call $h (local.get $n) (i32.const 1)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br 0)))
+    local.get $acc)
+  (func (export "no_host") (param $n i32) (result i32) (local $acc i32)
+    (block (loop
+      (br_if 1 (i32.eqz (local.get $n)))
+      (local.set $acc (i32.add (local.get $n) (i32.const 1)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br 0)))
+    local.get $acc))
+"""
+
+
+def per_call(fn: Callable[[], object], n: int) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, time.perf_counter() - t)
+    return best / n * 1e6
+
+
+def main() -> None:
+    engine = CoreEngine()
+    store = CoreStore(engine)
+    module = compile_module(engine, wat2wasm(WAT))
+
+    pair = struct.Struct("<I12xI")
+    one = struct.Struct("<I")
+
+    def raw_add(view: memoryview) -> None:
+        a, b = pair.unpack_from(view)
+        one.pack_into(view, 0, (a + b) & 0xFFFFFFFF)
+
+    raw_host = new_raw_host_func(store, ["i32", "i32"], ["i32"], raw_add)
+    py_host = new_host_func(store, ["i32", "i32"], ["i32"], lambda a, b: a + b)
+    inst_raw = instantiate(store, module, [raw_host])
+    inst_py = instantiate(store, module, [py_host])
+
+    add = inst_raw.func("add")
+    call = add.make_caller()
+    args = (1, 2)
+    n = 200_000
+    assert call(args) == (3,)
+    fast = per_call(lambda: call(args), n)
+
+    site = add.raw_call()
+    view, do_call = site.view, site.call
+    pack2, unpack1 = pair.pack_into, one.unpack_from
+
+    def raw_path() -> int:
+        pack2(view, 0, 1, 2)
+        do_call()
+        return int(unpack1(view)[0])
+
+    assert raw_path() == 3
+    raw = per_call(raw_path, n)
+
+    # wasmtime-py's public API on an equivalent instance (same engine, its own store).
+    wstore = wasmtime.Store(engine.engine)
+    wmod = wasmtime.Module(engine.engine, WAT)
+    wfunc = wasmtime.Func(
+        wstore,
+        wasmtime.FuncType([wasmtime.ValType.i32()] * 2, [wasmtime.ValType.i32()]),
+        lambda a, b: a + b,
+    )
+    winst = wasmtime.Instance(wstore, wmod, [wfunc])
+    wadd = winst.exports(wstore)["add"]
+    assert wadd(wstore, 1, 2) == 3
+    slow = per_call(lambda: wadd(wstore, 1, 2), 20_000)
+
+    def host_overhead(
+        inst_call: Callable[[tuple[int]], object], base: Callable[[tuple[int]], object]
+    ) -> float:
+        loops = 200_000
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            inst_call((loops,))
+            t1 = time.perf_counter()
+            base((loops,))
+            t2 = time.perf_counter()
+            best = min(best, ((t1 - t0) - (t2 - t1)) / loops * 1e6)
+        return best
+
+    base_raw = inst_raw.func("no_host").make_caller()
+    host_raw = host_overhead(inst_raw.func("call_host").make_caller(), base_raw)
+    host_py = host_overhead(inst_py.func("call_host").make_caller(), base_raw)
+    wcall_host = winst.exports(wstore)["call_host"]
+    t0 = time.perf_counter()
+    wcall_host(wstore, 20_000)
+    w_host = (time.perf_counter() - t0) / 20_000 * 1e6
+
+    print(f"fast export call add(i32,i32)->i32 via make_caller : {fast:6.3f} us/call")
+    print(f"raw export call via RawCall (pack/call/unpack)      : {raw:6.3f} us/call")
+    print(f"wasmtime-py Func.__call__ for the same add          : {slow:6.3f} us/call")
+    print(f"guest->host call into new_raw_host_func (overhead)  : {host_raw:6.3f} us/call")
+    print(f"guest->host call into new_host_func (overhead)      : {host_py:6.3f} us/call")
+    print(f"guest->host call into wasmtime-py Func (total)      : {w_host:6.3f} us/call")
+
+
+if __name__ == "__main__":
+    main()

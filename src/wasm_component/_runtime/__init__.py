@@ -1,0 +1,1 @@
+"""Runtime internals; :mod:`.core` is the only module that imports ``wasmtime``."""

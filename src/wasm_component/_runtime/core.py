@@ -1,0 +1,1374 @@
+"""Thin, fast core-wasm layer over the ``wasmtime`` C API: the only module that imports ``wasmtime``.
+
+Why this exists
+---------------
+The component runtime makes a great many small core-wasm calls (lowered exports, ``realloc``,
+``post-return``, host imports).  wasmtime-py's public ``Func.__call__`` costs ~20-25 µs per call
+because it re-fetches the function type and boxes every value in ``wasmtime_val_t``; the C API's
+``wasmtime_func_call_unchecked`` on a raw ``wasmtime_val_raw_t`` array, driven through ctypes with
+prebuilt arguments, costs well under 1 µs.  Host functions likewise go through
+``wasmtime_func_new_unchecked`` so a guest->host call costs ~0.5 µs instead of ~10 µs.
+
+Everything else (engines, stores, modules, instances, memories, tables, globals, tags) is wrapped
+just enough to be typed, to pass every extern kind from one core instance into another, to turn
+traps into :class:`wasm_component.errors.Trap` and link failures into
+:class:`wasm_component.errors.LinkError`, and to keep the rest of the library free of ``wasmtime``.
+
+Raw value encoding (``wasmtime_val_raw_t``, 16 bytes per slot, little-endian)
+-----------------------------------------------------------------------------
+Arguments are written into slots ``0..len(params)-1`` and results are read back from slots
+``0..len(results)-1`` of the *same* array (``RawCall.view`` / the host-callback view).
+
+========== =============================================================================
+``i32``    low 4 bytes; this API reads it **unsigned** (``0 <= v < 2**32``, like the
+           Canonical ABI spec's ``i32`` values) and accepts ``-2**31 <= v < 2**32`` on input.
+``i64``    low 8 bytes; read **unsigned**, accepts ``-2**63 <= v < 2**64``.
+``f32``    low 4 bytes, IEEE-754 bits (Python ``float`` in the convenience paths).
+``f64``    low 8 bytes, IEEE-754 bits.
+``v128``   all 16 bytes; a Python ``int`` ``0 <= v < 2**128`` (little-endian lanes).
+``funcref`` low 8 bytes, the ``void*`` of ``wasmtime_func_to_raw`` (0 = null); a
+           :class:`CoreFunc` or ``None`` in the convenience paths.
+========== =============================================================================
+
+Pass ``signed=True`` to :meth:`CoreFunc.make_caller` / :func:`new_host_func` to read integers
+signed instead.  ``externref`` (and GC references) are not supported by the raw call paths.
+
+Limitation found in wasmtime 50: the ``wasm.h`` type API **aborts the process** when asked for a
+type mentioning ``v128`` or any reference type other than nullable ``funcref``/``externref``.  So
+:class:`CoreModule` scans the binary first and refuses type introspection (raising
+:class:`~wasm_component.errors.ComponentError`) instead of crashing; functions of such modules can
+still be called (their export types come from our own pre-scan of the binary, or pass the type
+explicitly to :meth:`CoreFunc.make_caller`).
+
+Async (not built yet): wasmtime 50 has no ``async_support`` switch (always available);
+``wasmtime_func_call_async`` + ``wasmtime_call_future_poll`` and
+``wasmtime_linker_define_async_func`` (a host function returning a continuation that the poll
+loop re-polls, so the guest stays suspended) are bound in ``wasmtime._bindings`` and work, but
+only with the checked ``wasmtime_val_t`` ABI and only for linker-defined host functions.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+import wasmtime
+from wasmtime import _ffi as ffi
+
+from wasm_component.errors import ComponentError, LinkError, Trap
+
+__all__ = [
+    "FEATURES",
+    "CoreEngine",
+    "CoreExport",
+    "CoreExtern",
+    "CoreFunc",
+    "CoreFuncType",
+    "CoreGlobal",
+    "CoreGlobalType",
+    "CoreImport",
+    "CoreInstance",
+    "CoreMemory",
+    "CoreMemoryType",
+    "CoreModule",
+    "CoreStore",
+    "CoreTable",
+    "CoreTableType",
+    "CoreTag",
+    "CoreTagType",
+    "RawCall",
+    "Value",
+    "compile_module",
+    "deserialize_module",
+    "instantiate",
+    "make_config",
+    "new_host_func",
+    "new_raw_host_func",
+    "wat2wasm",
+]
+
+Value = Any
+"""A core value in the convenience paths: ``int`` (i32/i64/v128), ``float``, ``CoreFunc | None``."""
+
+SLOT = 16  # sizeof(wasmtime_val_raw_t)
+
+# -- private ctypes handles --------------------------------------------------------------------
+# Our own CDLL handle (same library as wasmtime-py) so setting argtypes/restype never disturbs
+# wasmtime-py.  Hot functions keep ``argtypes = None`` and are always called with prebuilt
+# ``c_void_p``/``c_size_t`` objects: ctypes then skips all ``from_param`` conversions.
+_lib = ctypes.CDLL(ffi.dll._name)
+
+_call_unchecked = _lib.wasmtime_func_call_unchecked
+_call_unchecked.restype = ctypes.c_void_p
+
+_mem_data = _lib.wasmtime_memory_data
+_mem_data.restype = ctypes.c_void_p
+_mem_size = _lib.wasmtime_memory_data_size
+_mem_size.restype = ctypes.c_size_t
+
+_HostCallback = ctypes.CFUNCTYPE(
+    ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t
+)
+_func_new_unchecked = _lib.wasmtime_func_new_unchecked
+_func_new_unchecked.restype = None
+_func_new_unchecked.argtypes = [
+    ctypes.c_void_p,  # context
+    ctypes.c_void_p,  # const wasm_functype_t*
+    _HostCallback,
+    ctypes.c_void_p,  # env
+    ctypes.c_void_p,  # finalizer (NULL)
+    ctypes.c_void_p,  # wasmtime_func_t* out
+]
+_trap_new = _lib.wasmtime_trap_new
+_trap_new.restype = ctypes.c_void_p
+_trap_new.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+_func_to_raw = _lib.wasmtime_func_to_raw
+_func_to_raw.restype = ctypes.c_void_p
+_func_to_raw.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+_func_from_raw = _lib.wasmtime_func_from_raw
+_func_from_raw.restype = None
+_func_from_raw.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+
+
+class _ValRaw(ctypes.Union):
+    """Layout-compatible ``wasmtime_val_raw_t`` with unsigned views added."""
+
+    _fields_ = (
+        ("i32", ctypes.c_int32),
+        ("u32", ctypes.c_uint32),
+        ("i64", ctypes.c_int64),
+        ("u64", ctypes.c_uint64),
+        ("f32", ctypes.c_float),
+        ("f64", ctypes.c_double),
+        ("v128", ctypes.c_ubyte * 16),
+        ("funcref", ctypes.c_void_p),
+    )
+
+
+assert ctypes.sizeof(_ValRaw) == SLOT == ctypes.sizeof(ffi.wasmtime_val_raw_t)
+
+# -- value types -------------------------------------------------------------------------------
+
+_KIND_TO_STR = {0: "i32", 1: "i64", 2: "f32", 3: "f64", 4: "v128", 128: "externref", 129: "funcref"}
+_STR_TO_VALTYPE: dict[str, Callable[[], Any]] = {
+    "i32": wasmtime.ValType.i32,
+    "i64": wasmtime.ValType.i64,
+    "f32": wasmtime.ValType.f32,
+    "f64": wasmtime.ValType.f64,
+    "externref": wasmtime.ValType.externref,
+    "funcref": wasmtime.ValType.funcref,
+}
+
+
+def _valtype_str(vt: Any) -> str:
+    kind = int(ffi.wasm_valtype_kind(vt.ptr()))
+    return _KIND_TO_STR.get(kind, f"<valkind {kind}>")
+
+
+def _valtypes(vts: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(_valtype_str(v) for v in vts)
+
+
+class CoreFuncType(NamedTuple):
+    """A core function type: ``(params, results)`` of valtype strings."""
+
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+
+class CoreMemoryType(NamedTuple):
+    minimum: int
+    maximum: int | None
+    is_64: bool
+    shared: bool
+    page_size_log2: int
+
+
+class CoreTableType(NamedTuple):
+    element: str
+    minimum: int
+    maximum: int | None
+
+
+class CoreGlobalType(NamedTuple):
+    content: str
+    mutable: bool
+
+
+class CoreTagType(NamedTuple):
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+
+CoreExternType = CoreFuncType | CoreMemoryType | CoreTableType | CoreGlobalType | CoreTagType
+
+
+class CoreImport(NamedTuple):
+    module: str
+    name: str
+    kind: str  # 'func' | 'table' | 'memory' | 'global' | 'tag'
+    type: CoreExternType
+
+
+class CoreExport(NamedTuple):
+    name: str
+    kind: str
+    type: CoreExternType
+
+
+def _convert_type(ty: Any) -> tuple[str, CoreExternType]:
+    if isinstance(ty, wasmtime.FuncType):
+        return "func", CoreFuncType(_valtypes(ty.params), _valtypes(ty.results))
+    if isinstance(ty, wasmtime.MemoryType):
+        lim = ty.limits
+        return "memory", CoreMemoryType(
+            lim.min, lim.max, bool(ty.is_64), bool(ty.is_shared), ty.page_size_log2
+        )
+    if isinstance(ty, wasmtime.TableType):
+        lim = ty.limits
+        return "table", CoreTableType(_valtype_str(ty.element), lim.min, lim.max)
+    if isinstance(ty, wasmtime.GlobalType):
+        return "global", CoreGlobalType(_valtype_str(ty.content), bool(ty.mutable))
+    if isinstance(ty, wasmtime.TagType):
+        fty = ty.functype
+        return "tag", CoreTagType(_valtypes(fty.params), _valtypes(fty.results))
+    raise ComponentError(f"unknown core extern type {ty!r}")
+
+
+def _functype_ptr(params: Sequence[str], results: Sequence[str]) -> Any:
+    try:
+        return wasmtime.FuncType(
+            [_STR_TO_VALTYPE[p]() for p in params], [_STR_TO_VALTYPE[r]() for r in results]
+        )
+    except KeyError as e:
+        raise ComponentError(f"host functions cannot use value type {e.args[0]!r}") from None
+
+
+# -- engine / config ---------------------------------------------------------------------------
+
+FEATURES: dict[str, str] = {
+    "threads": "wasm_threads",
+    "tail_call": "wasm_tail_call",
+    "reference_types": "wasm_reference_types",
+    "simd": "wasm_simd",
+    "relaxed_simd": "wasm_relaxed_simd",
+    "bulk_memory": "wasm_bulk_memory",
+    "multi_value": "wasm_multi_value",
+    "multi_memory": "wasm_multi_memory",
+    "memory64": "wasm_memory64",
+    "exceptions": "wasm_exceptions",
+    "function_references": "wasm_function_references",
+    "gc": "wasm_gc",
+    "wide_arithmetic": "wasm_wide_arithmetic",
+    "custom_page_sizes": "wasm_custom_page_sizes",
+    "stack_switching": "wasm_stack_switching",
+    "component_model": "wasm_component_model",
+    "shared_memory": "shared_memory",
+}
+"""Feature names accepted by :func:`make_config`, mapped to ``wasmtime.Config`` setters."""
+
+# Proposals with a C setter but no wasmtime-py ``Config`` property: set through the raw binding.
+_RAW_FEATURES: dict[str, str] = {
+    "branch_hinting": "wasmtime_config_wasm_branch_hinting_set",
+    "compact_imports": "wasmtime_config_wasm_compact_imports_set",
+}
+_IMPLIED: dict[str, tuple[str, ...]] = {
+    "gc": ("reference_types", "function_references"),
+    "function_references": ("reference_types",),
+    "threads": ("shared_memory",),
+}
+
+
+def make_config(
+    features: Iterable[str] = (),
+    *,
+    disable: Iterable[str] = (),
+    consume_fuel: bool = False,
+    epoch_interruption: bool = False,
+    max_wasm_stack: int | None = None,
+) -> wasmtime.Config:
+    """Build a ``wasmtime.Config`` with the named wasm proposals enabled (and ``disable`` off).
+
+    ``gc`` implies ``function_references`` and ``reference_types``; ``threads`` implies
+    ``shared_memory``.  Unknown names raise :class:`ValueError`.
+    """
+    config = wasmtime.Config()
+    on: list[str] = []
+    for name in features:
+        on.append(name)
+        on.extend(_IMPLIED.get(name, ()))
+    for name, enable in [*((n, True) for n in on), *((n, False) for n in disable)]:
+        if name in FEATURES:
+            setattr(config, FEATURES[name], enable)
+        elif name in _RAW_FEATURES:
+            getattr(ffi, _RAW_FEATURES[name])(config.ptr(), enable)
+        else:
+            known = ", ".join(sorted([*FEATURES, *_RAW_FEATURES]))
+            raise ValueError(f"unknown wasm feature {name!r} (known: {known})")
+    if consume_fuel:
+        config.consume_fuel = True
+    if epoch_interruption:
+        config.epoch_interruption = True
+    if max_wasm_stack is not None:
+        config.max_wasm_stack = max_wasm_stack
+    return config
+
+
+class CoreEngine:
+    """A compilation environment (``wasmtime.Engine``); share one across stores."""
+
+    __slots__ = ("engine",)
+
+    def __init__(self, config: wasmtime.Config | wasmtime.Engine | None = None) -> None:
+        if isinstance(config, wasmtime.Engine):
+            self.engine = config
+        else:
+            self.engine = wasmtime.Engine(config) if config is not None else wasmtime.Engine()
+
+    def increment_epoch(self) -> None:
+        self.engine.increment_epoch()
+
+
+def wat2wasm(text: str | bytes) -> bytes:
+    """Assemble the WebAssembly text format into a binary module (or component)."""
+    try:
+        return bytes(wasmtime.wat2wasm(text))
+    except wasmtime.WasmtimeError as e:
+        raise ComponentError(str(e)) from None
+
+
+# -- modules -----------------------------------------------------------------------------------
+
+
+def _leb_u(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return result, pos
+
+
+_SAFE_VALTYPES = frozenset(b"\x7f\x7e\x7d\x7c\x70\x6f")  # i32 i64 f32 f64 funcref externref
+_SIMPLE_CONST = {0x41: "leb", 0x42: "leb", 0x43: 4, 0x44: 8, 0x23: "leb", 0xD2: "leb"}
+
+
+def _skip_const_expr(data: bytes, pos: int) -> int:
+    while True:
+        op = data[pos]
+        pos += 1
+        if op == 0x0B:
+            return pos
+        if op == 0xD0:  # ref.null ht
+            if data[pos] not in (0x70, 0x6F):
+                raise ValueError
+            pos += 1
+        elif op in (0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E):  # extended-const arithmetic
+            pass
+        else:
+            arg = _SIMPLE_CONST.get(op)
+            if arg is None:
+                raise ValueError
+            if arg == "leb":
+                while data[pos] & 0x80:
+                    pos += 1
+                pos += 1
+            else:
+                assert isinstance(arg, int)
+                pos += arg
+
+
+def _skip_limits(data: bytes, pos: int) -> int:
+    flags = data[pos]
+    pos += 1
+    _, pos = _leb_u(data, pos)
+    if flags & 1:
+        _, pos = _leb_u(data, pos)
+    if flags & 8:  # custom page size
+        _, pos = _leb_u(data, pos)
+    return pos
+
+
+_VALTYPE_BYTES = {
+    0x7F: "i32",
+    0x7E: "i64",
+    0x7D: "f32",
+    0x7C: "f64",
+    0x7B: "v128",
+    0x70: "funcref",
+    0x6F: "externref",
+}
+
+
+def _read_valtypes(wasm: bytes, p: int) -> tuple[tuple[str, ...] | None, int]:
+    n, p = _leb_u(wasm, p)
+    out: list[str] | None = []
+    for _ in range(n):
+        b = wasm[p]
+        p += 1
+        if b in (0x63, 0x64):  # (ref null? ht): skip the heap type
+            while wasm[p] & 0x80:
+                p += 1
+            p += 1
+            out = None
+        elif b in _VALTYPE_BYTES and out is not None:
+            out.append(_VALTYPE_BYTES[b])
+        else:
+            out = None
+    return (tuple(out) if out is not None else None), p
+
+
+def _scan_module(wasm: bytes) -> tuple[bool, dict[str, CoreFuncType]]:
+    """Pre-scan a core binary.
+
+    Returns whether every import/export type can go through wasmtime's ``wasm.h`` type API
+    without aborting the process (only i32/i64/f32/f64 and nullable funcref/externref), and the
+    types of exported functions as far as this scan can tell (plain func types, v128 included).
+    """
+    safe = True
+    types: list[CoreFuncType | None] = []
+    funcs: list[int] = []  # func index -> type index
+    func_exports: dict[str, int] = {}
+    try:
+        if wasm[:8] != b"\x00asm\x01\x00\x00\x00":
+            return False, {}
+        pos = 8
+        while pos < len(wasm):
+            sid = wasm[pos]
+            size, pos = _leb_u(wasm, pos + 1)
+            end = pos + size
+            if sid in (1, 2, 3, 4, 6, 7):
+                count, p = _leb_u(wasm, pos)
+                for _ in range(count):
+                    if sid == 1:  # type
+                        if wasm[p] != 0x60:
+                            return False, {}
+                        params, p = _read_valtypes(wasm, p + 1)
+                        results, p = _read_valtypes(wasm, p)
+                        ok = params is not None and results is not None
+                        assert params is not None or not ok
+                        if not ok or "v128" in (*(params or ()), *(results or ())):
+                            safe = False
+                        types.append(CoreFuncType(params, results) if ok else None)  # type: ignore[arg-type]
+                    elif sid == 2:  # import
+                        for _ in range(2):
+                            n, p = _leb_u(wasm, p)
+                            p += n
+                        kind = wasm[p]
+                        p += 1
+                        if kind == 0:
+                            idx, p = _leb_u(wasm, p)
+                            funcs.append(idx)
+                        elif kind == 4:
+                            _, p = _leb_u(wasm, p + 1)
+                        elif kind == 1:
+                            if wasm[p] not in (0x70, 0x6F):
+                                return False, {}
+                            p = _skip_limits(wasm, p + 1)
+                        elif kind == 2:
+                            p = _skip_limits(wasm, p)
+                        elif kind == 3:
+                            if wasm[p] not in _SAFE_VALTYPES:
+                                return False, {}
+                            p += 2
+                        else:
+                            return False, {}
+                    elif sid == 3:  # function
+                        idx, p = _leb_u(wasm, p)
+                        funcs.append(idx)
+                    elif sid == 4:  # table
+                        if wasm[p] not in (0x70, 0x6F):
+                            return False, {}
+                        p = _skip_limits(wasm, p + 1)
+                    elif sid == 6:  # global
+                        if wasm[p] not in _SAFE_VALTYPES:
+                            return False, {}
+                        p = _skip_const_expr(wasm, p + 2)
+                    else:  # export
+                        n, p = _leb_u(wasm, p)
+                        name = wasm[p : p + n].decode()
+                        kind = wasm[p + n]
+                        idx, p = _leb_u(wasm, p + n + 1)
+                        if kind == 0:
+                            func_exports[name] = idx
+            pos = end
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return False, {}
+    out: dict[str, CoreFuncType] = {}
+    for name, fidx in func_exports.items():
+        if fidx < len(funcs) and funcs[fidx] < len(types):
+            fty = types[funcs[fidx]]
+            if fty is not None:
+                out[name] = fty
+    return safe, out
+
+
+class CoreModule:
+    """A compiled core module.  ``imports``/``exports`` are tuples of :class:`CoreImport` /
+    :class:`CoreExport` (computed once)."""
+
+    __slots__ = ("_exports", "_func_types", "_imports", "_introspectable", "engine", "module")
+
+    def __init__(
+        self,
+        engine: CoreEngine,
+        module: wasmtime.Module,
+        introspectable: bool,
+        func_types: dict[str, CoreFuncType] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.module = module
+        self._introspectable = introspectable
+        self._func_types = func_types or {}
+        self._imports: tuple[CoreImport, ...] | None = None
+        self._exports: tuple[CoreExport, ...] | None = None
+
+    def _check_introspectable(self) -> None:
+        if not self._introspectable:
+            raise ComponentError(
+                "core module uses v128 or typed references in its imports/exports; wasmtime's C "
+                "type API cannot describe them (it would abort the process)"
+            )
+
+    @property
+    def introspectable(self) -> bool:
+        return self._introspectable
+
+    @property
+    def imports(self) -> tuple[CoreImport, ...]:
+        if self._imports is None:
+            self._check_introspectable()
+            out = []
+            for imp in self.module.imports:
+                kind, ty = _convert_type(imp.type)
+                out.append(CoreImport(imp.module, imp.name or "", kind, ty))
+            self._imports = tuple(out)
+        return self._imports
+
+    @property
+    def exports(self) -> tuple[CoreExport, ...]:
+        if self._exports is None:
+            self._check_introspectable()
+            out = []
+            for exp in self.module.exports:
+                kind, ty = _convert_type(exp.type)
+                out.append(CoreExport(exp.name, kind, ty))
+            self._exports = tuple(out)
+        return self._exports
+
+    def serialize(self) -> bytes:
+        return bytes(self.module.serialize())
+
+
+def compile_module(engine: CoreEngine, data: bytes | bytearray | memoryview) -> CoreModule:
+    """Compile (and validate) a core module binary.  Raises :class:`ComponentError` on failure."""
+    raw = bytes(data)
+    if not raw.startswith(b"\x00asm"):
+        raise ComponentError("not a core wasm binary (use wat2wasm for text)")
+    try:
+        module = wasmtime.Module(engine.engine, raw)
+    except wasmtime.WasmtimeError as e:
+        raise ComponentError(f"failed to compile core module: {e}") from None
+    safe, func_types = _scan_module(raw)
+    return CoreModule(engine, module, safe, func_types)
+
+
+def deserialize_module(
+    engine: CoreEngine, data: bytes | bytearray, *, introspectable: bool = True
+) -> CoreModule:
+    """Load bytes from :meth:`CoreModule.serialize` (same wasmtime version and config only).
+
+    The original binary is gone, so the caller vouches for ``introspectable``.
+    """
+    try:
+        module = wasmtime.Module.deserialize(engine.engine, bytes(data))
+    except wasmtime.WasmtimeError as e:
+        raise ComponentError(f"failed to deserialize core module: {e}") from None
+    return CoreModule(engine, module, introspectable)
+
+
+# -- store -------------------------------------------------------------------------------------
+
+
+class CoreStore:
+    """A ``wasmtime.Store`` plus the per-store state of the fast paths.
+
+    ``data`` is any Python object for the embedder.  Host callbacks and the ctypes objects they
+    need are kept alive here for the store's lifetime.
+    """
+
+    __slots__ = (
+        "_ctx",
+        "_keepalive",
+        "_pending",
+        "_trap",
+        "_trap_addr",
+        "ctx_addr",
+        "data",
+        "engine",
+        "store",
+    )
+
+    def __init__(self, engine: CoreEngine, data: Any = None) -> None:
+        self.engine = engine
+        self.store = wasmtime.Store(engine.engine)
+        self.data = data
+        ctx = self.store._context()
+        self.ctx_addr: int = ctypes.cast(ctx, ctypes.c_void_p).value or 0
+        self._ctx = ctypes.c_void_p(self.ctx_addr)
+        self._trap = ctypes.c_void_p()  # wasm_trap_t* out-slot shared by all calls
+        self._trap_addr = ctypes.c_void_p(ctypes.addressof(self._trap))
+        self._pending: BaseException | None = None  # host exception in flight
+        self._keepalive: list[Any] = []
+
+    def set_fuel(self, fuel: int) -> None:
+        try:
+            self.store.set_fuel(fuel)
+        except wasmtime.WasmtimeError as e:
+            raise ComponentError(str(e)) from None
+
+    def get_fuel(self) -> int:
+        try:
+            return int(self.store.get_fuel())
+        except wasmtime.WasmtimeError as e:
+            raise ComponentError(str(e)) from None
+
+    def set_epoch_deadline(self, ticks_after_current: int) -> None:
+        self.store.set_epoch_deadline(ticks_after_current)
+
+    def set_limits(
+        self,
+        memory_size: int = -1,
+        table_elements: int = -1,
+        instances: int = -1,
+        tables: int = -1,
+        memories: int = -1,
+    ) -> None:
+        self.store.set_limits(memory_size, table_elements, instances, tables, memories)
+
+    def gc(self) -> None:
+        self.store.gc()
+
+    # -- failure handling ------------------------------------------------------------------
+
+    def _fail(self, err: int | None) -> BaseException:
+        """Build the exception for a failed call: the stashed host exception if any, else a
+        :class:`Trap` from the trap slot or the error ``err``."""
+        trap_addr = self._trap.value
+        self._trap.value = None
+        exc: BaseException
+        if trap_addr:
+            exc = _trap_from_ptr(trap_addr)
+        elif err:
+            exc = _trap_from_error(err)
+        else:  # pragma: no cover - defensive
+            exc = Trap("wasm call failed")
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            return pending
+        return exc
+
+
+def _parse_message(text: str) -> str:
+    """wasmtime renders ``error while executing at wasm backtrace: ...\\n\\nCaused by:\\n 0: a
+    \\n 1: b``; keep the causes only (the frames are reported separately)."""
+    _, sep, causes = text.partition("Caused by:")
+    if not sep:
+        return text.strip()
+    lines = [ln.strip() for ln in causes.strip().splitlines() if ln.strip()]
+    cleaned = [ln.split(": ", 1)[1] if ln.split(":", 1)[0].isdigit() else ln for ln in lines]
+    return ": ".join(cleaned)
+
+
+def _format_frame(frame: Any) -> str:
+    name = frame.func_name or f"<wasm function {frame.func_index}>"
+    module = frame.module_name or "<module>"
+    return f"{module}!{name} @ {frame.module_offset:#x}"
+
+
+def _trap_from_ptr(addr: int) -> Trap:
+    t = wasmtime.Trap._from_ptr(ctypes.cast(addr, ctypes.POINTER(ffi.wasm_trap_t)))
+    frames = [_format_frame(f) for f in t.frames]
+    trap = Trap(_parse_message(t.message), frames)
+    trap.code = t.trap_code.name.lower() if t.trap_code is not None else None  # type: ignore[attr-defined]
+    return trap
+
+
+def _trap_from_error(addr: int) -> Trap:
+    e = wasmtime.WasmtimeError._from_ptr(ctypes.cast(addr, ctypes.POINTER(ffi.wasmtime_error_t)))
+    return Trap(_parse_message(str(e)))
+
+
+def _make_trap_ptr(message: str) -> int:
+    msg = message.encode()
+    return _trap_new(msg, len(msg)) or 0
+
+
+# -- externs -----------------------------------------------------------------------------------
+
+
+class CoreExtern:
+    """Base of everything a core instance can import or export."""
+
+    __slots__ = ("store",)
+    kind: str = ""
+    store: CoreStore
+
+    def _as_extern(self) -> Any:  # -> ffi.wasmtime_extern_t
+        raise NotImplementedError
+
+
+class RawCall:
+    """A prebuilt call site for one :class:`CoreFunc`: write arguments into ``view`` (or
+    ``buf``), call :meth:`call`, read results from the same slots.
+
+    Slot *i* lives at ``view[16*i : 16*i+16]`` (see the module docstring for the encoding).
+    Reusing one site for reentrant calls of the same function is safe: wasmtime copies the
+    arguments in before running and writes results only when the call returns.
+    """
+
+    __slots__ = ("buf", "call", "func", "nslots", "view")
+
+    def __init__(self, func: CoreFunc, nslots: int) -> None:
+        self.nslots = nslots
+        self.buf = (_ValRaw * max(nslots, 1))()
+        self.view = memoryview(self.buf).cast("B")
+        store = func.store
+        ctx, faddr = store._ctx, ctypes.c_void_p(ctypes.addressof(func._raw))
+        aaddr, n = ctypes.c_void_p(ctypes.addressof(self.buf)), ctypes.c_size_t(nslots)
+        trap, trap_addr, fail, call = store._trap, store._trap_addr, store._fail, _call_unchecked
+        self.func = func
+
+        def do_call(_keep: Any = func._raw) -> None:  # _keep: the struct faddr points into
+            err = call(ctx, faddr, aaddr, n, trap_addr)
+            if err or trap.value:
+                raise fail(err)
+
+        self.call: Callable[[], None] = do_call
+
+
+_FMT_U = {"i32": "I12x", "i64": "Q8x", "f32": "f12x", "f64": "d8x", "v128": "16s", "funcref": "Q8x"}
+_FMT_S = {**_FMT_U, "i32": "i12x", "i64": "q8x"}
+_MASK = {"i32": 0xFFFFFFFF, "i64": 0xFFFFFFFFFFFFFFFF}
+
+
+def _codec(
+    store: CoreStore, types: Sequence[str], signed: bool
+) -> tuple[
+    struct.Struct,
+    Callable[[Sequence[Any]], list[Any]] | None,
+    Callable[[tuple[Any, ...]], tuple[Any, ...]] | None,
+]:
+    """Struct for a run of slots, plus (only if needed) value converters into/out of it."""
+    fmts = _FMT_S if signed else _FMT_U
+    try:
+        st = struct.Struct("<" + "".join(fmts[t] for t in types))
+    except KeyError as e:
+        raise ComponentError(
+            f"the raw call path does not support value type {e.args[0]!r}"
+        ) from None
+    special = [i for i, t in enumerate(types) if t in ("v128", "funcref")]
+    if not special:
+        return st, None, None
+    ctx = store.ctx_addr
+
+    def encode(values: Sequence[Any]) -> list[Any]:
+        out = list(values)
+        for i in special:
+            v = out[i]
+            if types[i] == "v128":
+                out[i] = (v & ((1 << 128) - 1)).to_bytes(16, "little")
+            elif v is None:
+                out[i] = 0
+            elif isinstance(v, CoreFunc):
+                out[i] = _func_to_raw(ctx, ctypes.addressof(v._raw)) or 0
+            else:
+                raise TypeError(f"expected CoreFunc or None for funcref, got {v!r}")
+        return out
+
+    def decode(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        out = list(values)
+        for i in special:
+            v = out[i]
+            if types[i] == "v128":
+                out[i] = int.from_bytes(v, "little")
+            elif not v:
+                out[i] = None
+            else:
+                raw = ffi.wasmtime_func_t()
+                _func_from_raw(ctx, v, ctypes.addressof(raw))
+                out[i] = CoreFunc(store, raw)
+        return tuple(out)
+
+    return st, encode, decode
+
+
+def _normalize(types: Sequence[str], values: Sequence[Any], expected: int) -> list[Any]:
+    """Slow path after ``struct.error``: check arity and fold signed ints into unsigned range."""
+    if len(values) != expected:
+        raise TypeError(f"expected {expected} values, got {len(values)}")
+    out = list(values)
+    for i, t in enumerate(types):
+        m = _MASK.get(t)
+        v = out[i]
+        if m is not None and isinstance(v, int):
+            if not -(m + 1) // 2 <= v <= m:
+                raise OverflowError(f"value {v} out of range for {t}")
+            out[i] = v & m
+        elif t in ("f32", "f64") and isinstance(v, int):
+            out[i] = float(v)
+    return out
+
+
+class CoreFunc(CoreExtern):
+    """A core function (exported by an instance or made by :func:`new_host_func`)."""
+
+    __slots__ = ("_caller", "_raw", "_ty")
+    kind = "func"
+
+    def __init__(self, store: CoreStore, raw: Any, ty: CoreFuncType | None = None) -> None:
+        self.store = store
+        self._raw = raw  # ffi.wasmtime_func_t, owned by us so its address is stable
+        self._ty = ty
+        self._caller: Callable[[Sequence[Any]], tuple[Any, ...]] | None = None
+
+    @property
+    def ty(self) -> CoreFuncType:
+        """The function's type (asks wasmtime if it was not known at creation)."""
+        if self._ty is None:
+            ptr = ffi.wasmtime_func_type(self.store.store._context(), ctypes.byref(self._raw))
+            fty = wasmtime.FuncType._from_ptr(ptr, None)
+            self._ty = CoreFuncType(_valtypes(fty.params), _valtypes(fty.results))
+        return self._ty
+
+    def _as_extern(self) -> Any:
+        return ffi.wasmtime_extern_t(
+            ffi.WASMTIME_EXTERN_FUNC, ffi.wasmtime_extern_union(func=self._raw)
+        )
+
+    def raw_call(self, ty: CoreFuncType | None = None) -> RawCall:
+        """A :class:`RawCall` site with ``max(len(params), len(results))`` slots."""
+        ty = ty or self.ty
+        return RawCall(self, max(len(ty.params), len(ty.results)))
+
+    def make_caller(
+        self, ty: CoreFuncType | None = None, *, signed: bool = False
+    ) -> Callable[[Sequence[Value]], tuple[Value, ...]]:
+        """Prebuilt ``call(args) -> results`` (a tuple, in the module-docstring encoding).
+
+        ``ty`` overrides the type (needed when the module is not introspectable).  Integers
+        are returned unsigned unless ``signed``; inputs may be signed or unsigned.
+        """
+        ty = ty or self.ty
+        params, results = ty.params, ty.results
+        site = self.raw_call(ty)
+        view, do_call = site.view, site.call
+        pst, penc, _ = _codec(self.store, params, False)
+        rst, _, rdec = _codec(self.store, results, signed)
+        pack, unpack = pst.pack_into, rst.unpack_from
+        nparams = len(params)
+
+        def call(args: Sequence[Value]) -> tuple[Value, ...]:
+            if penc is not None:
+                args = penc(args)
+            try:
+                pack(view, 0, *args)
+            except struct.error:
+                pack(view, 0, *_normalize(params, args, nparams))
+            do_call()
+            out = unpack(view)
+            return out if rdec is None else rdec(out)
+
+        return call
+
+    def __call__(self, *args: Value) -> Value:
+        """Convenience call: returns ``None``, the single result, or a tuple of results."""
+        caller = self._caller
+        if caller is None:
+            caller = self._caller = self.make_caller()
+        out = caller(args)
+        if len(out) == 1:
+            return out[0]
+        return out if out else None
+
+    def __repr__(self) -> str:
+        return f"<CoreFunc {self._ty or '?'}>"
+
+
+_MV_CACHE_LIMIT = 256
+
+
+def _new_func(store: CoreStore, ty: CoreFuncType, trampoline: Callable[..., int]) -> CoreFunc:
+    cb = _HostCallback(trampoline)
+    fty = _functype_ptr(ty.params, ty.results)
+    raw = ffi.wasmtime_func_t()
+    _func_new_unchecked(
+        store.ctx_addr,
+        ctypes.cast(fty.ptr(), ctypes.c_void_p).value,
+        cb,
+        None,
+        None,
+        ctypes.addressof(raw),
+    )
+    store._keepalive.append(cb)
+    return CoreFunc(store, raw, ty)
+
+
+def new_raw_host_func(
+    store: CoreStore,
+    params: Sequence[str],
+    results: Sequence[str],
+    callback: Callable[[memoryview], None],
+) -> CoreFunc:
+    """A host function that sees wasmtime's raw argument/result array directly.
+
+    ``callback(view)`` gets a ``memoryview`` (format ``B``, ``16 * max(len(params),
+    len(results))`` bytes) over the ``wasmtime_val_raw_t`` array: read arguments from slot
+    ``i`` at ``view[16*i:]`` and write results to the same slots before returning.  The view is
+    only valid during the callback.  An exception raised by the callback traps the guest and is
+    re-raised, as itself, from the outermost :class:`CoreFunc` call into wasm.
+    """
+    ty = CoreFuncType(tuple(params), tuple(results))
+    nbytes = SLOT * max(len(params), len(results), 1)
+    array_t = ctypes.c_char * nbytes
+    cache: dict[int, memoryview] = {}
+
+    def trampoline(env: int | None, caller: int | None, args: int, nargs: int) -> int:
+        try:
+            view = cache.get(args)
+            if view is None:
+                if len(cache) >= _MV_CACHE_LIMIT:
+                    cache.clear()
+                view = cache[args] = memoryview(array_t.from_address(args)).cast("B")
+            callback(view)
+            return 0
+        except BaseException as e:
+            store._pending = e
+            return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+
+    return _new_func(store, ty, trampoline)
+
+
+def new_host_func(
+    store: CoreStore,
+    params: Sequence[str],
+    results: Sequence[str],
+    callback: Callable[..., Any],
+    *,
+    signed: bool = False,
+) -> CoreFunc:
+    """A host function taking and returning Python values: ``callback(*args)`` returns ``None``
+    (no results), a single value, or a sequence of values.
+
+    Integers arrive unsigned unless ``signed``; results may be signed or unsigned.
+    Exceptions propagate to the calling host code as the original exception.
+    """
+    ty = CoreFuncType(tuple(params), tuple(results))
+    nbytes = SLOT * max(len(params), len(results), 1)
+    array_t = ctypes.c_char * nbytes
+    cache: dict[int, memoryview] = {}
+    pst, _, pdec = _codec(store, ty.params, signed)
+    rst, renc, _ = _codec(store, ty.results, False)
+    unpack, pack = pst.unpack_from, rst.pack_into
+    nresults = len(ty.results)
+    rtypes = ty.results
+
+    def trampoline(env: int | None, caller: int | None, args: int, nargs: int) -> int:
+        try:
+            view = cache.get(args)
+            if view is None:
+                if len(cache) >= _MV_CACHE_LIMIT:
+                    cache.clear()
+                view = cache[args] = memoryview(array_t.from_address(args)).cast("B")
+            a = unpack(view)
+            r = callback(*(a if pdec is None else pdec(a)))
+            if nresults:
+                rs = (r,) if nresults == 1 else r
+                if renc is not None:
+                    rs = renc(rs)
+                try:
+                    pack(view, 0, *rs)
+                except struct.error:
+                    pack(view, 0, *_normalize(rtypes, rs, nresults))
+            return 0
+        except BaseException as e:
+            store._pending = e
+            return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+
+    return _new_func(store, ty, trampoline)
+
+
+class CoreMemory(CoreExtern):
+    """A linear memory.  :meth:`view` is a cached writable ``memoryview`` rebuilt only when the
+    base pointer or length changed (after growth); never hold it across calls into wasm."""
+
+    __slots__ = ("_args", "_cache", "_raw")
+    kind = "memory"
+
+    def __init__(self, store: CoreStore, raw: Any) -> None:
+        self.store = store
+        self._raw = raw  # ffi.wasmtime_memory_t
+        self._args = (store._ctx, ctypes.c_void_p(ctypes.addressof(raw)))
+        self._cache: tuple[int, int, memoryview] = (0, -1, memoryview(b""))
+
+    @classmethod
+    def new(
+        cls,
+        store: CoreStore,
+        minimum: int,
+        maximum: int | None = None,
+        *,
+        is_64: bool = False,
+        shared: bool = False,
+        page_size_log2: int = 16,
+    ) -> CoreMemory:
+        try:
+            ty = wasmtime.MemoryType(
+                wasmtime.Limits(minimum, maximum), is_64, shared, page_size_log2
+            )
+            mem = wasmtime.Memory(store.store, ty)
+        except wasmtime.WasmtimeError as e:
+            raise ComponentError(str(e)) from None
+        return cls(store, mem._memory)
+
+    def _as_extern(self) -> Any:
+        return ffi.wasmtime_extern_t(
+            ffi.WASMTIME_EXTERN_MEMORY, ffi.wasmtime_extern_union(memory=self._raw)
+        )
+
+    def data_ptr(self) -> int:
+        return _mem_data(*self._args) or 0
+
+    def data_len(self) -> int:
+        return int(_mem_size(*self._args))
+
+    def view(self) -> memoryview:
+        args = self._args
+        ptr = _mem_data(*args) or 0
+        size = _mem_size(*args)
+        cached = self._cache
+        if cached[0] == ptr and cached[1] == size:
+            return cached[2]
+        mv = (
+            memoryview((ctypes.c_ubyte * size).from_address(ptr)).cast("B")
+            if size
+            else memoryview(bytearray())
+        )
+        self._cache = (ptr, size, mv)
+        return mv
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length < 0 or offset + length > self.data_len():
+            raise Trap(f"out of bounds memory read at {offset:#x}+{length}")
+        return ctypes.string_at(self.data_ptr() + offset, length)
+
+    def write(self, offset: int, data: bytes | bytearray | memoryview) -> None:
+        n = len(data)
+        if offset < 0 or offset + n > self.data_len():
+            raise Trap(f"out of bounds memory write at {offset:#x}+{n}")
+        self.view()[offset : offset + n] = data
+
+    @property
+    def wasm_memory(self) -> Any:
+        return wasmtime.Memory._from_raw(self._raw)
+
+    def size(self) -> int:
+        """Current size in pages."""
+        return int(self.wasm_memory.size(self.store.store))
+
+    def page_size(self) -> int:
+        return int(self.wasm_memory.page_size(self.store.store))
+
+    def grow(self, delta_pages: int) -> int:
+        """Grow by ``delta_pages``; returns the old size in pages.  Raises :class:`ComponentError`
+        if the memory cannot grow."""
+        try:
+            return int(self.wasm_memory.grow(self.store.store, delta_pages))
+        except wasmtime.WasmtimeError as e:
+            raise ComponentError(f"memory.grow failed: {e}") from None
+
+    @property
+    def ty(self) -> CoreMemoryType:
+        t = self.wasm_memory.type(self.store.store)
+        return CoreMemoryType(
+            t.limits.min, t.limits.max, bool(t.is_64), bool(t.is_shared), t.page_size_log2
+        )
+
+
+def _from_py_ref(v: Any) -> Any:
+    if isinstance(v, CoreFunc):
+        return wasmtime.Func._from_raw(v._raw)
+    return v
+
+
+def _to_py_ref(store: CoreStore, v: Any) -> Any:
+    if isinstance(v, wasmtime.Func):
+        return CoreFunc(store, v._func)
+    if isinstance(v, wasmtime.Val):
+        return v.value
+    return v
+
+
+class CoreTable(CoreExtern):
+    """A table of references (``funcref`` elements are :class:`CoreFunc` or ``None``)."""
+
+    __slots__ = ("_raw",)
+    kind = "table"
+
+    def __init__(self, store: CoreStore, raw: Any) -> None:
+        self.store = store
+        self._raw = raw  # ffi.wasmtime_table_t
+
+    @classmethod
+    def new(
+        cls,
+        store: CoreStore,
+        element: str,
+        minimum: int,
+        maximum: int | None = None,
+        init: Any = None,
+    ) -> CoreTable:
+        ty = wasmtime.TableType(_STR_TO_VALTYPE[element](), wasmtime.Limits(minimum, maximum))
+        try:
+            t = wasmtime.Table(store.store, ty, _from_py_ref(init))
+        except wasmtime.WasmtimeError as e:
+            raise ComponentError(str(e)) from None
+        return cls(store, t._table)
+
+    def _as_extern(self) -> Any:
+        return ffi.wasmtime_extern_t(
+            ffi.WASMTIME_EXTERN_TABLE, ffi.wasmtime_extern_union(table=self._raw)
+        )
+
+    @property
+    def _table(self) -> Any:
+        return wasmtime.Table._from_raw(self._raw)
+
+    def size(self) -> int:
+        return int(self._table.size(self.store.store))
+
+    def get(self, index: int) -> Any:
+        if not 0 <= index < self.size():
+            raise IndexError(f"table index {index} out of bounds")
+        return _to_py_ref(self.store, self._table.get(self.store.store, index))
+
+    def set(self, index: int, value: Any) -> None:
+        try:
+            self._table.set(self.store.store, index, _from_py_ref(value))
+        except wasmtime.WasmtimeError as e:
+            raise IndexError(str(e)) from None
+
+    def grow(self, delta: int, init: Any = None) -> int:
+        try:
+            return int(self._table.grow(self.store.store, delta, _from_py_ref(init)))
+        except wasmtime.WasmtimeError as e:
+            raise ComponentError(f"table.grow failed: {e}") from None
+
+    @property
+    def ty(self) -> CoreTableType:
+        t = self._table.type(self.store.store)
+        return CoreTableType(_valtype_str(t.element), t.limits.min, t.limits.max)
+
+
+class CoreGlobal(CoreExtern):
+    """A global; :meth:`get`/:meth:`set` use Python values (integers as wasmtime gives them:
+    **signed**, since this is not a hot path and mirrors the text format)."""
+
+    __slots__ = ("_raw",)
+    kind = "global"
+
+    def __init__(self, store: CoreStore, raw: Any) -> None:
+        self.store = store
+        self._raw = raw  # ffi.wasmtime_global_t
+
+    @classmethod
+    def new(cls, store: CoreStore, content: str, mutable: bool, value: Any) -> CoreGlobal:
+        ty = wasmtime.GlobalType(_STR_TO_VALTYPE[content](), mutable)
+        if content in ("f32", "f64") and isinstance(value, int):
+            value = float(value)
+        try:
+            g = wasmtime.Global(store.store, ty, _signed(content, _from_py_ref(value)))
+        except wasmtime.WasmtimeError as e:
+            raise ComponentError(str(e)) from None
+        return cls(store, g._global)
+
+    def _as_extern(self) -> Any:
+        return ffi.wasmtime_extern_t(
+            ffi.WASMTIME_EXTERN_GLOBAL, ffi.wasmtime_extern_union(global_=self._raw)
+        )
+
+    @property
+    def _global(self) -> Any:
+        return wasmtime.Global._from_raw(self._raw)
+
+    def get(self) -> Any:
+        return _to_py_ref(self.store, self._global.value(self.store.store))
+
+    def set(self, value: Any) -> None:
+        ty = self.ty
+        if ty.content in ("f32", "f64") and isinstance(value, int):
+            value = float(value)
+        try:
+            self._global.set_value(self.store.store, _signed(ty.content, _from_py_ref(value)))
+        except wasmtime.WasmtimeError as e:
+            raise ComponentError(str(e)) from None
+
+    @property
+    def ty(self) -> CoreGlobalType:
+        t = self._global.type(self.store.store)
+        return CoreGlobalType(_valtype_str(t.content), bool(t.mutable))
+
+
+def _signed(ty: str, v: Any) -> Any:
+    if ty == "i32" and isinstance(v, int) and v >= 1 << 31:
+        return v - (1 << 32)
+    if ty == "i64" and isinstance(v, int) and v >= 1 << 63:
+        return v - (1 << 64)
+    return v
+
+
+class CoreTag(CoreExtern):
+    """An exception tag (exceptions proposal); only passed between instances."""
+
+    __slots__ = ("_raw",)
+    kind = "tag"
+
+    def __init__(self, store: CoreStore, raw: Any) -> None:
+        self.store = store
+        self._raw = raw  # ffi.wasmtime_tag_t
+
+    @classmethod
+    def new(cls, store: CoreStore, params: Sequence[str]) -> CoreTag:
+        fty = _functype_ptr(params, ())
+        tag = wasmtime.Tag(store.store, wasmtime.TagType(fty))
+        return cls(store, tag._tag)
+
+    def _as_extern(self) -> Any:
+        return ffi.wasmtime_extern_t(
+            ffi.WASMTIME_EXTERN_TAG, ffi.wasmtime_extern_union(tag=self._raw)
+        )
+
+
+# -- instances ---------------------------------------------------------------------------------
+
+
+class CoreInstance:
+    """An instantiated core module; ``exports`` maps export names to externs in export order."""
+
+    __slots__ = ("exports", "module", "store")
+
+    def __init__(
+        self, store: CoreStore, module: CoreModule, exports: dict[str, CoreExtern]
+    ) -> None:
+        self.store = store
+        self.module = module
+        self.exports = exports
+
+    def __getitem__(self, name: str) -> CoreExtern:
+        return self.exports[name]
+
+    def func(self, name: str) -> CoreFunc:
+        ext = self.exports.get(name)
+        if not isinstance(ext, CoreFunc):
+            raise LinkError(f"core instance has no exported function {name!r}")
+        return ext
+
+    def memory(self, name: str) -> CoreMemory:
+        ext = self.exports.get(name)
+        if not isinstance(ext, CoreMemory):
+            raise LinkError(f"core instance has no exported memory {name!r}")
+        return ext
+
+
+def _wrap_extern(store: CoreStore, item: Any, fty: CoreExternType | None) -> CoreExtern:
+    kind = item.kind
+    if kind == ffi.WASMTIME_EXTERN_FUNC.value:
+        raw = ffi.wasmtime_func_t.from_buffer_copy(item.of.func)
+        return CoreFunc(store, raw, fty if isinstance(fty, CoreFuncType) else None)
+    if kind == ffi.WASMTIME_EXTERN_MEMORY.value:
+        return CoreMemory(store, ffi.wasmtime_memory_t.from_buffer_copy(item.of.memory))
+    if kind == ffi.WASMTIME_EXTERN_TABLE.value:
+        return CoreTable(store, ffi.wasmtime_table_t.from_buffer_copy(item.of.table))
+    if kind == ffi.WASMTIME_EXTERN_GLOBAL.value:
+        return CoreGlobal(store, ffi.wasmtime_global_t.from_buffer_copy(item.of.global_))
+    if kind == ffi.WASMTIME_EXTERN_TAG.value:
+        return CoreTag(store, ffi.wasmtime_tag_t.from_buffer_copy(item.of.tag))
+    raise ComponentError(f"unsupported core export kind {kind}")
+
+
+def instantiate(
+    store: CoreStore, module: CoreModule, imports: Sequence[CoreExtern]
+) -> CoreInstance:
+    """Instantiate ``module`` with ``imports`` in module-import order.
+
+    A trapping start function raises :class:`Trap` (or the host exception that caused it);
+    unsatisfiable imports raise :class:`LinkError`.
+    """
+    for imp in imports:
+        if not isinstance(imp, CoreExtern):
+            raise LinkError(f"expected a CoreExtern import, got {type(imp).__name__}")
+        if imp.store is not store:
+            raise LinkError(f"import {imp!r} belongs to a different store")
+    if module._introspectable:
+        expected = module.imports
+        if len(expected) != len(imports):
+            names = ", ".join(f"{i.module}::{i.name}" for i in expected)
+            raise LinkError(
+                f"core module expects {len(expected)} imports ({names}), got {len(imports)}"
+            )
+        for want, got in zip(expected, imports, strict=True):
+            if want.kind != got.kind:
+                raise LinkError(
+                    f"import {want.module}::{want.name} must be a {want.kind}, got a {got.kind}"
+                )
+    arr = (ffi.wasmtime_extern_t * max(len(imports), 1))()
+    for i, imp in enumerate(imports):
+        arr[i] = imp._as_extern()
+    inst = ffi.wasmtime_instance_t()
+    trap = ctypes.POINTER(ffi.wasm_trap_t)()
+    ctx = store.store._context()
+    err = ffi.wasmtime_instance_new(
+        ctx, module.module.ptr(), arr, len(imports), ctypes.byref(inst), ctypes.byref(trap)
+    )
+    if trap or err:
+        pending, store._pending = store._pending, None
+        if pending is not None:
+            if err:
+                ffi.wasmtime_error_delete(err)
+            if trap:
+                ffi.wasm_trap_delete(trap)
+            raise pending
+        if trap:
+            raise _trap_from_ptr(ctypes.cast(trap, ctypes.c_void_p).value or 0)
+        e = wasmtime.WasmtimeError._from_ptr(err)
+        msg = str(e)
+        if "wasm backtrace" in msg or "wasm trap" in msg:
+            raise Trap(_parse_message(msg))
+        raise LinkError(f"failed to instantiate core module: {_parse_message(msg)}")
+    types: dict[str, CoreExternType] = dict(module._func_types)
+    if module._introspectable:
+        types = {e.name: e.type for e in module.exports}
+    exports: dict[str, CoreExtern] = {}
+    name_ptr = ctypes.POINTER(ctypes.c_char)()
+    name_len = ctypes.c_size_t(0)
+    i = 0
+    while True:
+        item = ffi.wasmtime_extern_t()
+        if not ffi.wasmtime_instance_export_nth(
+            ctx,
+            ctypes.byref(inst),
+            i,
+            ctypes.byref(name_ptr),
+            ctypes.byref(name_len),
+            ctypes.byref(item),
+        ):
+            break
+        name = ctypes.string_at(name_ptr, name_len.value).decode()
+        exports[name] = _wrap_extern(store, item, types.get(name))
+        i += 1
+    return CoreInstance(store, module, exports)

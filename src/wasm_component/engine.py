@@ -1,0 +1,77 @@
+"""``Engine`` and ``Store``: where components are compiled and where their instances live.
+
+An :class:`Engine` holds compilation settings (a ``wasmtime.Config`` for core wasm, plus the
+component-model feature set used by the validator); share one across stores and components.
+A :class:`Store` owns instances, their handle tables and host state (``store.data``); values from
+one store never mix with another's.
+
+Example::
+
+    >>> engine = Engine()
+    >>> store = Store(engine, {"greeting": "hi"})
+    >>> store.data["greeting"]
+    'hi'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._runtime import core
+from ._validate.features import Features
+
+__all__ = ["Engine", "Store"]
+
+
+class Engine:
+    """Compilation environment. ``config`` is a ``wasmtime.Config`` (fuel, epochs, wasm features);
+    ``features`` the component-model features to accept (a :class:`Features`, or a wasm-tools
+    style flag list such as ``"cm-async,cm-fixed-length-lists"``; default: all that we support).
+    """
+
+    __slots__ = ("_core", "features")
+
+    def __init__(self, config: Any = None, *, features: Features | str | None = None) -> None:
+        if isinstance(features, str):
+            features = Features.from_flags(features)
+        self.features: Features = features if features is not None else Features.all()
+        self._core = core.CoreEngine(config)
+
+    def increment_epoch(self) -> None:
+        """Advance the epoch counter (for stores with an epoch deadline)."""
+        self._core.increment_epoch()
+
+
+class Store:
+    """Owns instances and host state. ``data`` is yours: host functions receive the store.
+
+    Fuel and epoch deadlines pass straight through to wasmtime (enable them on the engine's
+    ``wasmtime.Config`` first).
+    """
+
+    __slots__ = ("_core", "_instances", "engine")
+
+    def __init__(self, engine: Engine, data: Any = None) -> None:
+        self.engine = engine
+        self._core = core.CoreStore(engine._core, data)
+        self._instances: list[Any] = []
+
+    @property
+    def data(self) -> Any:
+        return self._core.data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._core.data = value
+
+    def set_fuel(self, fuel: int) -> None:
+        self._core.set_fuel(fuel)
+
+    def get_fuel(self) -> int:
+        return self._core.get_fuel()
+
+    def set_epoch_deadline(self, ticks_after_current: int) -> None:
+        self._core.set_epoch_deadline(ticks_after_current)
+
+    def gc(self) -> None:
+        self._core.gc()

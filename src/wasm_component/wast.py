@@ -1,0 +1,321 @@
+"""``wasm-component wast``: a conformance runner for ``wasm-tools json-from-wast`` output.
+
+Each ``test.json`` lists commands (``module``, ``assert_invalid``, ``assert_return``...) naming
+``.wasm``/``.wat`` files beside it. The runner executes every command it can and reports, per file
+and in total, how many passed, failed and were skipped (with the reason for each skip). Feature
+flags come from the ``.wast`` source: ``;; RUN: ... -f a,b`` (wasm-tools) and ``;;! name = true``
+(wasmtime) lines; the source is found by ``source_filename`` or by mapping
+``json/<path>/test.json`` to ``wast/<path>.wast``.
+
+Example::
+
+    $ wasm-component wast ../shared/corpora/wasm-tools/json
+    ok    .../component-model/types/test.json (40 passed, 0 failed, 0 skipped)
+    ...
+    859 passed, 3 failed, 0 skipped
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._validate.features import Features
+from .component import Component
+from .engine import Engine
+from .errors import ComponentError, DecodeError, ValidationError
+
+__all__ = ["FileResult", "Outcome", "find_test_files", "main", "run_file", "run_paths"]
+
+# Core wasm features the corpora name, mapped to the names `_runtime.core.make_config` knows.
+_CORE_FEATURES = {
+    "multi_memory": "multi_memory",
+    "reference_types": "reference_types",
+    "gc": "gc",
+    "gc_types": "gc",
+    "exceptions": "exceptions",
+    "memory64": "memory64",
+    "function_references": "function_references",
+    "bulk_memory": "bulk_memory",
+    "threads": "threads",
+    "shared-everything-threads": "threads",
+    "custom-page-sizes": "custom_page_sizes",
+    "custom_page_sizes": "custom_page_sizes",
+    "tail_call": "tail_call",
+    "simd": "simd",
+}
+
+
+@dataclass
+class Outcome:
+    status: str  # "pass" | "fail" | "skip"
+    line: int
+    command: str
+    detail: str = ""
+
+
+@dataclass
+class FileResult:
+    path: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+    error: str | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+@dataclass
+class FileSettings:
+    """What a test file asks of the runner: component features and core wasm features."""
+
+    features: Features
+    core_features: tuple[str, ...]
+    core_disabled: tuple[str, ...] = ()
+
+
+def settings_for(source: Path | None) -> FileSettings:
+    flags: list[str] = []
+    core_on: list[str] = []
+    core_off: list[str] = []
+    if source is not None and source.exists():
+        for line in source.read_text(encoding="utf-8", errors="replace").splitlines()[:40]:
+            m = re.match(r";;\s*RUN(\[\w+\])?:(.*)", line)
+            if m:
+                for fm in re.finditer(r"(?:-f|--features(?:=|\s))\s*([\w,\-=+]+)", m.group(2)):
+                    for name in fm.group(1).split(","):
+                        flags.append(name)
+                        if name.startswith("-"):
+                            core_off.append(name[1:].replace("-", "_"))
+                continue
+            m = re.match(r";;!\s*([\w\-]+)\s*=\s*(\w+)", line)
+            if m:
+                name, value = m.group(1), m.group(2)
+                if value == "true":
+                    flags.append(name)
+                elif value == "false":
+                    flags.append("-" + name)
+                    core_off.append(name)
+    features = Features.from_flags(",".join(flags), base=Features.default())
+    core_on = sorted({_CORE_FEATURES[f] for f in flags if f in _CORE_FEATURES})
+    disabled = tuple(sorted({_CORE_FEATURES[f] for f in core_off if f in _CORE_FEATURES}))
+    return FileSettings(features, tuple(core_on), disabled)
+
+
+def source_for(json_path: Path, declared: str | None) -> Path | None:
+    if declared and Path(declared).exists():
+        return Path(declared)
+    parts = json_path.parent.parts
+    if "json" in parts:
+        i = len(parts) - 1 - parts[::-1].index("json")
+        root = Path(*parts[:i])
+        rel = Path(*parts[i + 1 :])
+        cand = root / "wast" / rel.with_suffix(".wast")
+        if cand.exists():
+            return cand
+        cand = root / "wast" / (str(rel) + ".wast")
+        if cand.exists():
+            return cand
+    return None
+
+
+class Runner:
+    """Runs one file's commands. Subclass hooks (``instantiate``...) are filled by the runtime."""
+
+    def __init__(self, json_path: Path, settings: FileSettings) -> None:
+        from ._runtime import core
+
+        self.dir = json_path.parent
+        self.settings = settings
+        config = core.make_config(settings.core_features, disable=settings.core_disabled)
+        self.engine = Engine(config, features=settings.features)
+        self.runtime: Any = None
+        try:
+            from ._runtime.wast_support import WastRuntime
+
+            self.runtime = WastRuntime(self.engine)
+        except ImportError:
+            self.runtime = None
+
+    def load(self, cmd: dict[str, Any]) -> Component:
+        data = (self.dir / cmd["filename"]).read_bytes()
+        return Component.new(self.engine, data)
+
+    def run(self, cmd: dict[str, Any]) -> Outcome:
+        kind = cmd["type"]
+        line = int(cmd.get("line", 0))
+        handler: Callable[[dict[str, Any]], tuple[str, str]] | None = getattr(
+            self, "cmd_" + kind, None
+        )
+        if handler is None:
+            return Outcome("skip", line, kind, f"command `{kind}` is not supported")
+        try:
+            status, detail = handler(cmd)
+        except RecursionError:
+            status, detail = "fail", "crashed: RecursionError"
+        except Exception as e:  # a bare Python error escaping is a bug: report it as a failure
+            status, detail = "fail", f"crashed: {type(e).__name__}: {e}"
+        return Outcome(status, line, kind, detail)
+
+    # -- definition commands ---------------------------------------------------------------
+
+    def _is_core(self, cmd: dict[str, Any]) -> bool:
+        fn = cmd.get("filename", "")
+        if not fn.endswith(".wasm"):
+            return False
+        head = (self.dir / fn).read_bytes()[:8]
+        return head[:4] == b"\x00asm" and head[6:8] == b"\x00\x00"
+
+    def cmd_module(self, cmd: dict[str, Any]) -> tuple[str, str]:
+        if self._is_core(cmd):
+            if self.runtime is not None:
+                return self.runtime.core_module(self.dir / cmd["filename"], cmd)
+            return "skip", "core module commands need the runtime"
+        try:
+            comp = self.load(cmd)
+        except ComponentError as e:
+            return "fail", f"expected a valid component: {e}"
+        if self.runtime is None:
+            return "pass", ""
+        return self.runtime.module(comp, cmd)  # type: ignore[no-any-return]
+
+    def cmd_module_definition(self, cmd: dict[str, Any]) -> tuple[str, str]:
+        try:
+            comp = self.load(cmd)
+        except ComponentError as e:
+            return "fail", f"expected a valid component: {e}"
+        if self.runtime is not None:
+            self.runtime.define(comp, cmd)
+        return "pass", ""
+
+    def _expect_error(self, cmd: dict[str, Any], kinds: tuple[type[Exception], ...]) -> tuple[str, str]:
+        try:
+            self.load(cmd)
+        except kinds:
+            return "pass", ""
+        except ComponentError as e:
+            return "fail", f"rejected with the wrong error class {type(e).__name__}: {e}"
+        return "fail", f"expected failure `{cmd.get('text', '')}`, but the component was accepted"
+
+    def cmd_assert_invalid(self, cmd: dict[str, Any]) -> tuple[str, str]:
+        return self._expect_error(cmd, (ValidationError, DecodeError))
+
+    def cmd_assert_malformed(self, cmd: dict[str, Any]) -> tuple[str, str]:
+        return self._expect_error(cmd, (DecodeError, ValidationError))
+
+    # -- runtime commands: delegated to the runtime support when present -------------------
+
+    def _delegate(self, cmd: dict[str, Any]) -> tuple[str, str]:
+        if self.runtime is None:
+            return "skip", f"`{cmd['type']}` needs the runtime"
+        method = getattr(self.runtime, cmd["type"], None)
+        if method is None:
+            return "skip", f"`{cmd['type']}` is not supported by the runtime yet"
+        return method(self, cmd)  # type: ignore[no-any-return]
+
+    cmd_assert_return = _delegate
+    cmd_assert_trap = _delegate
+    cmd_assert_exhaustion = _delegate
+    cmd_assert_unlinkable = _delegate
+    cmd_assert_uninstantiable = _delegate
+    cmd_action = _delegate
+    cmd_invoke = _delegate
+    cmd_register = _delegate
+    cmd_module_instance = _delegate
+    cmd_assert_exception = _delegate
+    cmd_assert_suspension = _delegate
+
+
+def run_file(json_path: Path) -> FileResult:
+    result = FileResult(json_path)
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        result.error = f"cannot read {json_path}: {e}"
+        return result
+    source = source_for(json_path, data.get("source_filename"))
+    try:
+        runner = Runner(json_path, settings_for(source))
+    except (ComponentError, ValueError) as e:
+        result.error = f"cannot set up the engine: {e}"
+        return result
+    for cmd in data.get("commands", []):
+        result.outcomes.append(runner.run(cmd))
+    return result
+
+
+def find_test_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(p.rglob("test.json"))
+            if shutil.which("wasm-tools"):
+                for w in sorted(p.rglob("*.wast")):
+                    if not (w.parent / "test.json").exists():
+                        converted = _convert_wast(w)
+                        if converted is not None:
+                            yield converted
+        elif p.suffix == ".wast":
+            converted = _convert_wast(p)
+            if converted is not None:
+                yield converted
+        else:
+            yield p
+
+
+def _convert_wast(path: Path) -> Path | None:
+    exe = shutil.which("wasm-tools")
+    if exe is None:
+        return None
+    out = Path(tempfile.mkdtemp(prefix="wast-")) / "test.json"
+    proc = subprocess.run(
+        [exe, "json-from-wast", str(path), "-o", str(out), "--wasm-dir", str(out.parent)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    data = json.loads(out.read_text())
+    data["source_filename"] = str(path.resolve())
+    out.write_text(json.dumps(data))
+    return out
+
+
+def run_paths(
+    paths: Iterable[str | os.PathLike[str]], out: TextIO = sys.stdout, verbose: bool = False
+) -> tuple[int, int, int]:
+    passed = failed = skipped = 0
+    for f in find_test_files(paths):
+        r = run_file(f)
+        p, fl, s = r.count("pass"), r.count("fail"), r.count("skip")
+        if r.error:
+            fl += 1
+        passed, failed, skipped = passed + p, failed + fl, skipped + s
+        tag = "ok  " if fl == 0 else "FAIL"
+        print(f"{tag}  {f} ({p} passed, {fl} failed, {s} skipped)", file=out)
+        if r.error:
+            print(f"      error: {r.error}", file=out)
+        for o in r.outcomes:
+            if o.status == "fail" or (verbose and o.status == "skip"):
+                print(f"      line {o.line}: {o.command}: {o.status}: {o.detail}", file=out)
+    print(f"{passed} passed, {failed} failed, {skipped} skipped", file=out)
+    return passed, failed, skipped
+
+
+def main(argv: list[str]) -> int:
+    verbose = "-v" in argv
+    paths = [a for a in argv if a != "-v"]
+    if not paths:
+        print("usage: wasm-component wast [-v] PATH...", file=sys.stderr)
+        return 2
+    _, failed, _ = run_paths(paths, verbose=verbose)
+    return 1 if failed else 0
+
