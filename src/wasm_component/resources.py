@@ -1,0 +1,252 @@
+"""Resources as the host sees them: ``Resource`` (host-defined), ``ResourceAny`` (any resource,
+typically guest-defined), and ``ResourceTable`` (where hosts keep the objects behind handles).
+
+Resource types are generative (see :class:`~wasm_component.types.ResourceType`): a host resource
+type is ``ResourceType.host(cls)``; each guest component instance defines its own types.
+
+Example::
+
+    >>> from wasm_component import ResourceTable, Resource
+    >>> table = ResourceTable()
+    >>> class File: ...
+    >>> r = table.push(File())
+    >>> isinstance(table.get(r), File), r.owned
+    (True, True)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .errors import ComponentError
+from .types import ResourceType
+
+if TYPE_CHECKING:
+    from .engine import Store
+
+__all__ = [
+    "Full",
+    "HasChildren",
+    "NotPresent",
+    "Resource",
+    "ResourceAny",
+    "ResourceTable",
+    "ResourceTableError",
+    "ResourceType",
+    "WrongType",
+]
+
+T = TypeVar("T")
+
+
+class Resource(Generic[T]):
+    """A handle to a host-defined resource: its type, its ``rep`` (the host's own key for the
+    object, typically a :class:`ResourceTable` index) and whether it is owned or borrowed.
+
+    Create owned handles with :meth:`new_own` (or :meth:`ResourceTable.push`).
+    """
+
+    __slots__ = ("_owned", "_rep", "_rt")
+
+    def __init__(self, rep: int, rt: ResourceType, owned: bool) -> None:
+        if not isinstance(rep, int) or not 0 <= rep < 2**32:
+            raise ValueError(f"`Resource`: expected a u32 rep, got {rep!r}")
+        self._rep = rep
+        self._rt = rt
+        self._owned = owned
+
+    @staticmethod
+    def new_own(rep: int, rt: ResourceType | type) -> Resource[Any]:
+        return Resource(rep, rt if isinstance(rt, ResourceType) else ResourceType.host(rt), True)
+
+    @staticmethod
+    def new_borrow(rep: int, rt: ResourceType | type) -> Resource[Any]:
+        return Resource(rep, rt if isinstance(rt, ResourceType) else ResourceType.host(rt), False)
+
+    @property
+    def rep(self) -> int:
+        return self._rep
+
+    @property
+    def owned(self) -> bool:
+        return self._owned
+
+    @property
+    def resource_type(self) -> ResourceType:
+        return self._rt
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Resource)
+            and self._rep == other._rep
+            and self._rt == other._rt
+            and self._owned == other._owned
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._rep, self._owned))
+
+    def __repr__(self) -> str:
+        kind = "own" if self._owned else "borrow"
+        return f"Resource({kind}<{self._rt.name}>, rep={self._rep})"
+
+
+class ResourceAny:
+    """A resource of any type held by the host, most often one a guest defined and returned.
+
+    An owned one should be dropped with :meth:`drop` (running the guest's destructor) or passed
+    back to a guest. Not constructed by users.
+    """
+
+    __slots__ = ("_dropped", "_dtor", "_owned", "_rep", "_rt")
+
+    def __init__(self, rt: ResourceType, rep: int, owned: bool, dtor: Any = None) -> None:
+        self._rt = rt
+        self._rep = rep
+        self._owned = owned
+        self._dtor = dtor
+        self._dropped = False
+
+    @property
+    def resource_type(self) -> ResourceType:
+        return self._rt
+
+    @property
+    def owned(self) -> bool:
+        return self._owned
+
+    @property
+    def rep(self) -> int:
+        return self._rep
+
+    def _take(self) -> int:
+        """Give up ownership (passing the handle on); the rep to pass."""
+        if self._dropped:
+            raise ValueError(f"`ResourceAny`: resource {self._rt.name} was already dropped")
+        if self._owned:
+            self._dropped = True
+        return self._rep
+
+    def drop(self, store: Store) -> None:
+        """Drop an owned handle, running the resource's destructor (no-op for a borrow)."""
+        if self._dropped:
+            raise ValueError(f"`ResourceAny.drop`: resource {self._rt.name} was already dropped")
+        self._dropped = True
+        if self._owned and self._dtor is not None:
+            self._dtor(self._rep)
+
+    def __enter__(self) -> ResourceAny:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._dropped and self._owned and self._dtor is not None:
+            self._dropped = True
+            self._dtor(self._rep)
+
+    def __repr__(self) -> str:
+        kind = "own" if self._owned else "borrow"
+        return f"ResourceAny({kind}<{self._rt.name}>, rep={self._rep})"
+
+
+class ResourceTableError(ComponentError):
+    """Base of the :class:`ResourceTable` errors."""
+
+
+class Full(ResourceTableError):
+    """The table has no room for another entry."""
+
+
+class NotPresent(ResourceTableError):
+    """No entry at that index (never pushed, or already deleted)."""
+
+
+class WrongType(ResourceTableError):
+    """The entry exists but holds a value of another type than asked for."""
+
+
+class HasChildren(ResourceTableError):
+    """The entry cannot be deleted while child entries still refer to it."""
+
+
+class _Entry:
+    __slots__ = ("children", "parent", "value")
+
+    def __init__(self, value: Any, parent: int | None) -> None:
+        self.value = value
+        self.parent = parent
+        self.children: set[int] = set()
+
+
+class ResourceTable:
+    """Host objects behind resource handles: ``push`` an object, get an owned :class:`Resource`
+    whose ``rep`` is its index; ``get``/``delete`` by that resource. Children (``push_child``)
+    keep their parent from being deleted, as wasmtime's table does (e.g. a stream of a file).
+    """
+
+    __slots__ = ("_entries", "_free", "_max")
+
+    def __init__(self, max_capacity: int = 2**32 - 1) -> None:
+        self._entries: list[_Entry | None] = []
+        self._free: list[int] = []
+        self._max = max_capacity
+
+    def set_max_capacity(self, n: int) -> None:
+        self._max = n
+
+    def _alloc(self, entry: _Entry) -> int:
+        if self._free:
+            i = self._free.pop()
+            self._entries[i] = entry
+            return i
+        if len(self._entries) >= self._max:
+            raise Full("`ResourceTable.push`: the table is full")
+        self._entries.append(entry)
+        return len(self._entries) - 1
+
+    def push(self, value: T, rt: ResourceType | None = None) -> Resource[T]:
+        """Store ``value``; an owned handle of ``ResourceType.host(type(value))`` (or ``rt``)."""
+        i = self._alloc(_Entry(value, None))
+        return Resource(i, rt or ResourceType.host(type(value)), True)
+
+    def push_child(self, value: T, parent: Resource[Any], rt: ResourceType | None = None) -> Resource[T]:
+        """Like :meth:`push`, recording ``parent`` (which can't be deleted before this child)."""
+        pe = self._entry(parent)
+        i = self._alloc(_Entry(value, parent.rep))
+        pe.children.add(i)
+        return Resource(i, rt or ResourceType.host(type(value)), True)
+
+    def _entry(self, r: Resource[Any] | int) -> _Entry:
+        i = r.rep if isinstance(r, Resource) else r
+        e = self._entries[i] if 0 <= i < len(self._entries) else None
+        if e is None:
+            raise NotPresent(f"`ResourceTable`: no entry at index {i}")
+        return e
+
+    def get(self, r: Resource[T] | int, expected: type | None = None) -> T:
+        """The object behind ``r``; :class:`WrongType` if it is not an ``expected``."""
+        v = self._entry(r).value
+        if expected is not None and not isinstance(v, expected):
+            raise WrongType(
+                f"`ResourceTable.get`: expected {expected.__name__}, got {type(v).__name__}"
+            )
+        return v  # type: ignore[no-any-return]
+
+    def delete(self, r: Resource[T] | int) -> T:
+        """Remove and return the object behind ``r`` (:class:`HasChildren` if it has any)."""
+        i = r.rep if isinstance(r, Resource) else r
+        e = self._entry(i)
+        if e.children:
+            raise HasChildren(f"`ResourceTable.delete`: entry {i} still has children")
+        if e.parent is not None:
+            pe = self._entries[e.parent]
+            if pe is not None:
+                pe.children.discard(i)
+        self._entries[i] = None
+        self._free.append(i)
+        return e.value  # type: ignore[no-any-return]
+
+    def children(self, r: Resource[Any] | int) -> list[int]:
+        return sorted(self._entry(r).children)
+
+    def __len__(self) -> int:
+        return sum(1 for e in self._entries if e is not None)
