@@ -21,7 +21,7 @@
   (core instance $libc (instantiate $libc))
 
   (core func $name_lowered
-    (canon lower (func $name) (memory $libc "memory") (realloc (func $libc "realloc"))))
+    (canon lower (func $name) (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
 
   (core module $main
     (import "libc" "memory" (memory 1))
@@ -51,5 +51,5 @@
     (with "host" (instance (export "name" (func $name_lowered))))))
 
   (func (export "greet") (result string)
-    (canon lift (core func $main "greet") (memory $libc "memory")))
+    (canon lift (core func $main "greet") (memory (core memory $libc "memory"))))
 )

@@ -49,12 +49,17 @@ class Store:
     ``wasmtime.Config`` first).
     """
 
-    __slots__ = ("_core", "_instances", "engine")
+    __slots__ = ("_core", "_instances", "_resource_dtors", "_resource_lift", "engine")
 
     def __init__(self, engine: Engine, data: Any = None) -> None:
         self.engine = engine
         self._core = core.CoreStore(engine._core, data)
         self._instances: list[Any] = []
+        # concrete resource type -> (defining instance state or None for host, dtor(rep) or None)
+        self._resource_dtors: dict[Any, tuple[Any, Any]] = {}
+        from .resources import resource_lift
+
+        self._resource_lift = resource_lift(self)
 
     @property
     def data(self) -> Any:

@@ -250,3 +250,33 @@ class ResourceTable:
 
     def __len__(self) -> int:
         return sum(1 for e in self._entries if e is not None)
+
+
+def resource_lift(store: Store) -> Any:
+    """How handles reach the host: :class:`Resource` for host types, else :class:`ResourceAny`
+    (whose ``drop`` runs the guest destructor)."""
+    from ._runtime.calls import run_dtor
+
+    def lift(rt: ResourceType, rep: int, own: bool) -> Any:
+        if rt.kind == "host":
+            return Resource(rep, rt, own)
+        return ResourceAny(rt, rep, own, (lambda r: run_dtor(store, rt, r)) if own else None)
+
+    return lift
+
+
+def resource_lower(rt: ResourceType, value: Any, own: bool) -> int:
+    """The rep of a host-side handle ``value`` passed where an ``rt`` handle is expected."""
+    if isinstance(value, (Resource, ResourceAny)):
+        if value.resource_type != rt:
+            raise TypeError(
+                f"expected a handle to `{rt.name}`, got one to `{value.resource_type.name}`"
+            )
+        if own and not value.owned:
+            raise TypeError(f"expected an owned `{rt.name}` handle, got a borrowed one")
+        if isinstance(value, ResourceAny):
+            return value._take() if own else value.rep
+        return value.rep
+    raise TypeError(
+        f"expected a Resource or ResourceAny for `{rt.name}`, got {type(value).__name__}"
+    )

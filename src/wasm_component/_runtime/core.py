@@ -82,6 +82,7 @@ __all__ = [
     "Value",
     "compile_module",
     "deserialize_module",
+    "wrap_module",
     "instantiate",
     "make_config",
     "new_host_func",
@@ -575,6 +576,13 @@ def compile_module(engine: CoreEngine, data: bytes | bytearray | memoryview) -> 
         raise ComponentError(f"failed to compile core module: {e}") from None
     safe, func_types = _scan_module(raw)
     return CoreModule(engine, module, safe, func_types)
+
+
+def wrap_module(engine: CoreEngine, module: wasmtime.Module) -> CoreModule:
+    """Adopt a ``wasmtime.Module`` compiled by the user (for ``Linker.module``)."""
+    if not isinstance(module, wasmtime.Module):
+        raise TypeError(f"expected a wasmtime.Module, got {type(module).__name__}")
+    return CoreModule(engine, module, True)
 
 
 def deserialize_module(

@@ -1,0 +1,226 @@
+"""The call paths: lifted guest functions, lowering trampolines, and the canon built-ins.
+
+- :class:`LiftedFunc` is a ``canon lift``: calling it lowers Python arguments into the guest,
+  makes one raw core call, lifts the results and runs ``post-return``. Entering a poisoned
+  (trapped) instance or re-entering a busy one traps, as the spec requires.
+- :func:`make_lowered` builds the core function for a ``canon lower``: a raw host callback that
+  lifts the caller's arguments, calls the target component function (host or another guest) and
+  lowers the result back into the caller, with ``may_leave`` and borrow bookkeeping.
+- :func:`make_builtin` builds ``resource.new/drop/rep`` (and refuses async built-ins, which need
+  the async runtime).
+
+The per-type work is done once, here, when the function is created: the ABI adapters come from
+``_abi.func`` (cached per function type), the core caller from ``core``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import types as t
+from .._abi.context import (
+    CanonicalOptions,
+    ComponentInstanceState,
+    LiftLowerContext,
+    Subtask,
+    Task,
+    trap_if,
+)
+from .._abi.func import func_abi as func_adapter
+from .._abi.handles import resource_drop, resource_new, resource_rep
+from .._abi.layout import flatten_functype
+from .._binary import ast
+from .._validate.model import CanonInfo
+from ..errors import Trap
+from . import core
+from .items import RFunc
+
+if TYPE_CHECKING:
+    from .instantiate import Env
+
+__all__ = ["HostFunc", "LiftedFunc", "make_builtin", "make_lowered"]
+
+
+class _CoreMemory:
+    """The ``Memory`` protocol over a core memory (view refreshed by ``core`` when it grows)."""
+
+    __slots__ = ("view",)
+
+    def __init__(self, mem: core.CoreMemory) -> None:
+        self.view = mem.view
+
+
+def make_opts(env: Env, info: CanonInfo) -> CanonicalOptions:
+    sp = env.spaces
+    memory = _CoreMemory(sp["core memory"][info.memory]) if info.memory is not None else None
+    realloc = None
+    ptr = "i64" if info.memory64 else "i32"
+    if info.realloc is not None:
+        rcall = sp["core func"][info.realloc].make_caller(
+            core.CoreFuncType((ptr, ptr, ptr, ptr), (ptr,))
+        )
+
+        def realloc(a: int, b: int, c: int, d: int) -> int:
+            return rcall((a, b, c, d))[0]  # type: ignore[no-any-return]
+
+    enc: Any = info.string_encoding
+    return CanonicalOptions(enc, memory, realloc, None, info.memory64)
+
+
+def _poison_check(state: ComponentInstanceState) -> None:
+    trap_if(getattr(state, "poisoned", False),
+            "cannot enter component instance: it trapped earlier and may not be entered again")
+
+
+class LiftedFunc(RFunc):
+    """A guest function lifted with ``canon lift`` (one per definition and instance)."""
+
+    __slots__ = ("_call", "_post", "adapter", "opts", "state")
+
+    @staticmethod
+    def create(env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc) -> LiftedFunc:
+        self = LiftedFunc(ft, "")
+        ptr = "i64" if info.memory64 else "i32"
+        self.opts = make_opts(env, info)
+        self.state = env.state
+        sig = flatten_functype(ft, "lift", ptr)
+        self.adapter = func_adapter(ft, self.opts.string_encoding, ptr)
+        self._call = func.make_caller(core.CoreFuncType(sig.params, sig.results))
+        self._post = None
+        if info.post_return is not None:
+            self._post = env.spaces["core func"][info.post_return].make_caller(
+                core.CoreFuncType(sig.results, ())
+            )
+        return self
+
+    def call(self, args: list[Any]) -> Any:
+        state = self.state
+        _poison_check(state)
+        trap_if(not state.may_enter, "cannot enter component instance: it is already on the stack")
+        opts = self.opts
+        task = Task(state, self.ty, opts)
+        cx = LiftLowerContext(opts, state, task)
+        flat = self.adapter.lower_params(cx, args)
+        state.may_enter = False
+        try:
+            results = self._call(flat)
+            value = self.adapter.lift_results(cx, list(results))
+            task.return_()
+            post = self._post
+            if post is not None:
+                state.may_leave = False
+                try:
+                    post(results)
+                finally:
+                    state.may_leave = True
+        except BaseException:
+            state.poisoned = True  # type: ignore[attr-defined]
+            raise
+        finally:
+            state.may_enter = True
+        return value
+
+
+class HostFunc(RFunc):
+    """A host function: ``style`` ``wrap`` calls ``fn(store, *args)``; ``new`` calls
+    ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place."""
+
+    __slots__ = ("fn", "store", "style")
+
+    def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str, store: Any) -> None:
+        super().__init__(ty, name)
+        self.fn = fn
+        self.style = style
+        self.store = store
+
+    def call(self, args: list[Any]) -> Any:
+        if self.style == "wrap":
+            return self.fn(self.store, *args)
+        from ..values import Val
+
+        params = [Val(ty, v) for (_, ty), v in zip(self.ty.params, args, strict=True)]
+        results = [Val(self.ty.result, None)] if self.ty.result is not None else []
+        self.fn(self.store, params, results)
+        if not results:
+            return None
+        r = results[0]
+        if not isinstance(r, Val):
+            raise TypeError(f"host function `{self.name}`: expected results[0] to be a Val")
+        return r.value
+
+
+def make_lowered(env: Env, info: CanonInfo, ft: t.FuncType, target: RFunc) -> core.CoreFunc:
+    """The core function of a ``canon lower`` of ``target``."""
+    ptr = "i64" if info.memory64 else "i32"
+    opts = make_opts(env, info)
+    state = env.state
+    sig = flatten_functype(ft, "lower", ptr)
+    adapter = func_adapter(ft, opts.string_encoding, ptr)
+    lift_params, lower_results = adapter.lift_params, adapter.lower_results
+    call = target.call
+
+    def trampoline(*flat: Any) -> Any:
+        trap_if(not state.may_leave, "cannot leave component instance")
+        sub = Subtask()
+        cx = LiftLowerContext(opts, state, sub)
+        fl = list(flat)
+        args = lift_params(cx, fl)
+        result = call(args)
+        out = lower_results(cx, result, fl)
+        sub.deliver_resolve()
+        if not out:
+            return None
+        return out[0] if len(out) == 1 else out
+
+    return core.new_host_func(env.store._core, sig.params, sig.results, trampoline)
+
+
+def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
+    """The core function of a canon built-in (resources now; async ones need the async runtime)."""
+    state = env.state
+    store = env.store
+    kind = d.kind
+    if kind in ("resource.new", "resource.drop", "resource.rep"):
+        assert info.resource is not None, "resource built-ins name a resource type"
+        rt = env.lookup_rt(info.resource)
+        if kind == "resource.new":
+
+            def new(rep: int) -> int:
+                return resource_new(state, rt, rep)
+
+            return core.new_host_func(store._core, ("i32",), ("i32",), new)
+        if kind == "resource.rep":
+
+            def rep_(i: int) -> int:
+                return resource_rep(state, rt, i)
+
+            return core.new_host_func(store._core, ("i32",), ("i32",), rep_)
+
+        def drop(i: int) -> None:
+            rep = resource_drop(state, rt, i)
+            if rep is not None:
+                run_dtor(store, rt, rep)
+
+        return core.new_host_func(store._core, ("i32",), (), drop)
+
+    params = info.core_type.params if info.core_type else ()
+    results = info.core_type.results if info.core_type else ()
+
+    def unsupported(*_: Any) -> Any:
+        raise Trap(f"`{kind}` needs the component-model async runtime, which is not built yet")
+
+    return core.new_host_func(store._core, params, results, unsupported)
+
+
+def run_dtor(store: Any, rt: t.ResourceType, rep: int) -> None:
+    """Run the destructor of resource type ``rt`` for ``rep`` (guest dtor or host dtor)."""
+    entry = store._resource_dtors.get(rt)
+    if entry is None:
+        return
+    owner, dtor = entry
+    if dtor is None:
+        return
+    if isinstance(owner, ComponentInstanceState):
+        _poison_check(owner)
+        trap_if(not owner.may_enter, "cannot enter component instance to run a destructor")
+    dtor(rep)

@@ -1,0 +1,67 @@
+"""Runtime items: what fills the index spaces of a component instance while it runs.
+
+A component-level function is an :class:`RFunc` (a lifted guest function or a host function),
+an instance an :class:`RInstance` (exports by name), a type a concrete ``types.Type`` (resource
+types are concrete: host types, or guest types made fresh per defining instance), a component an
+:class:`RComponent` (validated component plus the environment its outer aliases see), a core
+module an :class:`RModule`. Core items are ``core.CoreExtern`` objects.
+
+Every call into a component function goes through :meth:`RFunc.call` with Python values, which
+is how guest->guest calls compose (the lowering trampoline of the caller lifts, calls, lowers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .. import types as t
+from . import core
+
+if TYPE_CHECKING:
+    from .._validate import ValidatedComponent
+
+__all__ = ["RComponent", "RFunc", "RInstance", "RModule", "RValue"]
+
+
+class RFunc:
+    """A component function at runtime. ``ty`` uses concrete resource types."""
+
+    __slots__ = ("name", "ty")
+
+    def __init__(self, ty: t.FuncType, name: str) -> None:
+        self.ty = ty
+        self.name = name
+
+    def call(self, args: list[Any]) -> Any:
+        """Call with Python values; returns the Python result (``None`` without a result)."""
+        raise NotImplementedError
+
+
+@dataclass
+class RInstance:
+    exports: dict[str, Any] = field(default_factory=dict)
+    ty: t.InstanceType | None = None
+
+
+@dataclass
+class RModule:
+    module: core.CoreModule
+    imports: tuple[tuple[str, str], ...]  # (module, name) in import order
+
+
+@dataclass
+class RComponent:
+    validated: ValidatedComponent
+    modules: dict[int, core.CoreModule]
+    outer: Any  # the Env of the defining component (for outer aliases), or None
+
+
+@dataclass
+class RValue:
+    value: Any
+    ty: t.Type
+
+
+HostCallable = Callable[..., Any]

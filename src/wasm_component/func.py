@@ -1,0 +1,117 @@
+"""``Func`` and ``TypedFunc``: component functions as the host calls them.
+
+``Func.__call__(store, *args)`` takes and returns plain Python values (see
+:mod:`wasm_component.values`); ``Func.call(store, params, results)`` is the ``Val`` form that
+mirrors wasmtime. Argument checking and conversion are specialised per function type once, when
+the function is created; post-return runs automatically after each call.
+
+Example::
+
+    add = instance.get_func(store, "add")
+    assert add(store, 1, 2) == 3
+    typed = instance.get_typed_func(store, "add", (types.U32, types.U32), types.U32)
+    assert typed(store, 1, 2) == 3
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import types as t
+from ._runtime.items import RFunc
+from .errors import LinkError
+from .values import Val
+
+if TYPE_CHECKING:
+    from .engine import Store
+
+__all__ = ["Func", "TypedFunc"]
+
+
+class Func:
+    """A component function exported by an instance. Not constructed by users."""
+
+    __slots__ = ("_f", "_store", "name")
+
+    def __init__(self, f: RFunc, store: Store, name: str) -> None:
+        self._f = f
+        self._store = store
+        self.name = name
+
+    @property
+    def type(self) -> t.FuncType:
+        return self._f.ty
+
+    def params(self) -> list[tuple[str, t.Type]]:
+        """Parameter names and types."""
+        return list(self._f.ty.params)
+
+    def results(self) -> list[t.Type]:
+        """Result types (zero or one)."""
+        r = self._f.ty.result
+        return [] if r is None else [r]
+
+    def _check_store(self, store: Store) -> None:
+        if store is not self._store:
+            raise ValueError(f"`{self.name}`: the function belongs to a different store")
+
+    def __call__(self, store: Store, *args: Any) -> Any:
+        """Call with Python values; returns the result value (``None`` when there is none)."""
+        self._check_store(store)
+        n = len(self._f.ty.params)
+        if len(args) != n:
+            raise TypeError(f"`{self.name}`: expected {n} arguments, got {len(args)}")
+        return self._f.call(list(args))
+
+    def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
+        """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
+        self._check_store(store)
+        ty = self._f.ty
+        if len(params) != len(ty.params):
+            raise TypeError(
+                f"`{self.name}`: expected {len(ty.params)} parameters, got {len(params)}"
+            )
+        nres = 0 if ty.result is None else 1
+        if len(results) != nres:
+            raise TypeError(f"`{self.name}`: expected room for {nres} results, got {len(results)}")
+        args = []
+        for (pname, pty), v in zip(ty.params, params, strict=True):
+            if not isinstance(v, Val):
+                raise TypeError(f"`{self.name}`: parameter `{pname}`: expected Val, got "
+                                f"{type(v).__name__}")
+            if v.type != pty:
+                raise TypeError(f"`{self.name}`: parameter `{pname}`: expected {pty.wit()}, got "
+                                f"{v.type.wit()}")
+            args.append(v.value)
+        out = self._f.call(args)
+        if ty.result is not None:
+            results[0] = Val(ty.result, out)
+
+    def post_return(self, store: Store) -> None:
+        """Kept for wasmtime parity: post-return already ran at the end of the call."""
+
+    def typed(self, params: Sequence[t.Type], result: t.Type | None) -> TypedFunc:
+        return TypedFunc(self, tuple(params), result)
+
+    def __repr__(self) -> str:
+        return f"<Func {self.name}: {self._f.ty}>"
+
+
+class TypedFunc:
+    """A :class:`Func` whose types were checked once against the expected ones."""
+
+    __slots__ = ("_call", "func")
+
+    def __init__(self, func: Func, params: tuple[t.Type, ...], result: t.Type | None) -> None:
+        ty = func.type
+        got = tuple(p for _, p in ty.params)
+        if got != params or ty.result != result:
+            want = t.FuncType(tuple((f"p{i}", p) for i, p in enumerate(params)), result)
+            raise LinkError(f"`{func.name}`: expected type {want}, got {ty}")
+        self.func = func
+        self._call = func._f.call
+
+    def __call__(self, store: Store, *args: Any) -> Any:
+        self.func._check_store(store)
+        return self._call(list(args))

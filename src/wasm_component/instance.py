@@ -1,0 +1,128 @@
+"""``Instance``: an instantiated component's exports, looked up by name or by ``ExportIndex``.
+
+Example::
+
+    instance = linker.instantiate(store, component)
+    greet = instance.get_func(store, "greet")
+    iface = instance.get_export_index(store, "my:pkg/api")
+    f = instance.get_func(store, instance.get_export_index(store, "f", iface))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import types as t
+from ._runtime.items import RFunc, RInstance, RModule
+from .func import Func, TypedFunc
+
+if TYPE_CHECKING:
+    from .engine import Store
+
+__all__ = ["ExportIndex", "Instance"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportIndex:
+    """A pre-resolved path to an export (from :meth:`Instance.get_export_index`)."""
+
+    path: tuple[str, ...]
+
+
+class Instance:
+    """An instantiated component. Not constructed by users: see ``Linker.instantiate``."""
+
+    __slots__ = ("_exports", "_funcs", "_store")
+
+    def __init__(self, store: Store, exports: dict[str, Any]) -> None:
+        self._store = store
+        self._exports = exports
+        self._funcs: dict[tuple[str, ...], Func] = {}
+
+    def _check(self, store: Store, what: str) -> None:
+        if store is not self._store:
+            raise ValueError(f"`Instance.{what}`: the instance belongs to a different store")
+
+    def _resolve(self, key: str | ExportIndex | Sequence[str]) -> tuple[tuple[str, ...], Any]:
+        if isinstance(key, ExportIndex):
+            path = key.path
+        elif isinstance(key, str):
+            path = (key,)
+        else:
+            path = tuple(key)
+        item: Any = RInstance(self._exports)
+        for name in path:
+            if not isinstance(item, RInstance) or name not in item.exports:
+                return path, None
+            item = item.exports[name]
+        return path, item
+
+    def get_export_index(
+        self, store: Store, name: str, parent: ExportIndex | None = None
+    ) -> ExportIndex | None:
+        """The index of export ``name`` (inside the exported instance ``parent``), or None."""
+        self._check(store, "get_export_index")
+        path = (*(parent.path if parent else ()), name)
+        _, item = self._resolve(path)
+        return None if item is None else ExportIndex(path)
+
+    def get_func(self, store: Store, name: str | ExportIndex) -> Func | None:
+        """The exported function ``name`` (or at an export index), or ``None``."""
+        self._check(store, "get_func")
+        path, item = self._resolve(name)
+        if not isinstance(item, RFunc):
+            return None
+        f = self._funcs.get(path)
+        if f is None:
+            f = self._funcs[path] = Func(item, store, "/".join(path))
+        return f
+
+    def get_typed_func(
+        self,
+        store: Store,
+        name: str | ExportIndex,
+        params: Sequence[t.Type],
+        result: t.Type | None = None,
+    ) -> TypedFunc:
+        """The function ``name`` checked once against ``params``/``result`` (LinkError if not)."""
+        f = self.get_func(store, name)
+        if f is None:
+            raise KeyError(f"`Instance.get_typed_func`: no function export `{name}`")
+        return f.typed(params, result)
+
+    def get_resource(self, store: Store, name: str | ExportIndex) -> t.ResourceType | None:
+        self._check(store, "get_resource")
+        _, item = self._resolve(name)
+        return item if isinstance(item, t.ResourceType) else None
+
+    def get_module(self, store: Store, name: str | ExportIndex) -> Any:
+        """An exported core module (compiled), or ``None``."""
+        self._check(store, "get_module")
+        _, item = self._resolve(name)
+        return item.module if isinstance(item, RModule) else None
+
+    def exports(self, store: Store) -> Iterator[tuple[str, str]]:
+        """``(name, kind)`` of each top-level export."""
+        self._check(store, "exports")
+        for name, item in self._exports.items():
+            yield name, _kind(item)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._exports)
+
+    def __repr__(self) -> str:
+        return f"<Instance exports={list(self._exports)}>"
+
+
+def _kind(item: Any) -> str:
+    if isinstance(item, RFunc):
+        return "func"
+    if isinstance(item, RInstance):
+        return "instance"
+    if isinstance(item, t.Type):
+        return "type"
+    if isinstance(item, RModule):
+        return "module"
+    return "component"
