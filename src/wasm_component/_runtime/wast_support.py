@@ -1,0 +1,237 @@
+"""The runtime half of ``wasm-component wast``: instantiation, invocation and the host imports
+that wasmtime's component-model suite expects (``shared/corpora/wasmtime/HOST.md``).
+
+Kept apart from :mod:`wasm_component.wast` so the runner reads like a list of commands and this
+module like an embedder: it uses only the public API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import types as t
+from ..component import Component
+from ..engine import Engine, Store
+from ..errors import ComponentError, LinkError, Trap
+from ..instance import Instance
+from ..linker import Linker
+from ..resources import Resource
+from ..values import Variant
+
+__all__ = ["WastRuntime"]
+
+_SIMPLE_MODULE = """(module
+  (global (export "g") i32 (i32.const 100))
+  (func (export "f") (result i32) (i32.const 101)))"""
+
+
+class _Resource1:
+    """Marker class for the host's `resource1` type."""
+
+
+class _Resource2:
+    """Marker class for the host's `resource2` type."""
+
+
+def define_host(linker: Linker, engine: Engine) -> None:
+    """The host imports of HOST.md."""
+    from . import core
+
+    root = linker.root()
+    root.func_wrap("host-return-two", lambda store: 2)
+    host = linker.instance("host")
+    host.func_wrap("return-three", lambda store: 3)
+    host.func_wrap("return-hi", lambda store: "hi")
+    host.instance("nested").func_wrap("return-four", lambda store: 4)
+    host.module("simple-module", core.compile_module(engine._core, core.wat2wasm(_SIMPLE_MODULE)))
+    rt1 = t.ResourceType.host(_Resource1, "resource1")
+    rt2 = t.ResourceType.host(_Resource2, "resource2")
+    counters = {"drops": 0, "last": 0}
+
+    def dtor1(store: Store, rep: int) -> None:
+        counters["drops"] += 1
+        counters["last"] = rep
+
+    host.resource("resource1", rt1, dtor1)
+    host.resource("resource2", rt2, None)
+    host.resource("resource1-again", rt1, None)
+
+    def check(cond: bool, msg: str) -> None:
+        if not cond:
+            raise Trap(msg)
+
+    def assert_(store: Store, r: Resource[Any], rep: int) -> None:
+        check(r.rep == rep, f"expected rep {rep}, got {r.rep}")
+
+    def simple(store: Store, self_: Resource[Any], rep: int) -> None:
+        check(not self_.owned, "expected a borrowed `self`")
+        check(self_.rep == rep, f"expected rep {rep}, got {self_.rep}")
+
+    def take_borrow(store: Store, self_: Resource[Any], b: Resource[Any]) -> None:
+        check(not self_.owned and not b.owned, "expected borrowed handles")
+
+    def take_own(store: Store, self_: Resource[Any], b: Resource[Any]) -> None:
+        check(not self_.owned and b.owned, "expected a borrowed `self` and an owned argument")
+
+    host.func_wrap("[constructor]resource1", lambda store, rep: Resource(rep, rt1, True))
+    host.func_wrap("[static]resource1.assert", assert_)
+    host.func_wrap("[static]resource1.last-drop", lambda store: counters["last"])
+    host.func_wrap("[static]resource1.drops", lambda store: counters["drops"])
+    host.func_wrap("[method]resource1.simple", simple)
+    host.func_wrap("[method]resource1.take-borrow", take_borrow)
+    host.func_wrap("[method]resource1.take-own", take_own)
+    wasmtime = linker.instance("wasmtime")
+    wasmtime.func_wrap("gc", lambda store: None)
+    wasmtime.func_wrap("set-max-table-capacity", lambda store, n: None)
+
+
+def json_value(v: dict[str, Any]) -> Any:
+    """A ``json-from-wast`` component value as our Python value form."""
+    ty = v["type"]
+    val = v.get("value")
+    if ty in ("u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64"):
+        return int(val)  # type: ignore[arg-type]
+    if ty in ("f32", "f64"):
+        return float(val)  # type: ignore[arg-type]
+    if ty in ("bool", "string", "char", "enum"):
+        return val
+    if ty == "list":
+        return [json_value(x) for x in val]  # type: ignore[union-attr]
+    if ty == "tuple":
+        return tuple(json_value(x) for x in val)  # type: ignore[union-attr]
+    if ty == "variant":
+        payload = val.get("payload")  # type: ignore[union-attr]
+        return Variant(val["case"], None if payload is None else json_value(payload))  # type: ignore[index]
+    if ty == "flags":
+        return frozenset(val)  # type: ignore[arg-type]
+    if ty == "option":
+        return None if val is None else json_value(val)
+    raise ValueError(f"unsupported wast value type `{ty}`")
+
+
+def _same(got: Any, want: Any) -> bool:
+    if isinstance(got, (bytes, bytearray)) and isinstance(want, list):
+        return list(got) == want
+    if isinstance(got, float) and isinstance(want, float) and got != got and want != want:
+        return True
+    if isinstance(got, (list, tuple)) and isinstance(want, (list, tuple)):
+        return len(got) == len(want) and all(_same(a, b) for a, b in zip(got, want, strict=True))
+    if isinstance(got, Variant) and isinstance(want, Variant):
+        return got.case == want.case and _same(got.payload, want.payload)
+    return bool(got == want)
+
+
+class WastRuntime:
+    """Per-file runtime state: one store and linker, named definitions and instances."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = Store(engine, None)
+        self.linker = Linker(engine)
+        self.linker.allow_shadowing(True)
+        define_host(self.linker, engine)
+        self.definitions: dict[str, Component] = {}
+        self.instances: dict[str, Instance] = {}
+        self.current: Instance | None = None
+
+    def _instantiate(self, comp: Component, name: str | None) -> Instance:
+        inst = self.linker.instantiate(self.store, comp)
+        self.current = inst
+        if name:
+            self.instances[name] = inst
+            self.linker.define_instance(name, inst)
+        return inst
+
+    # -- commands (status, detail) ----------------------------------------------------------
+
+    def module(self, comp: Component, cmd: dict[str, Any]) -> tuple[str, str]:
+        try:
+            self._instantiate(comp, cmd.get("name"))
+        except ComponentError as e:
+            return "fail", f"instantiation failed: {e}"
+        return "pass", ""
+
+    def define(self, comp: Component, cmd: dict[str, Any]) -> None:
+        if cmd.get("name"):
+            self.definitions[cmd["name"]] = comp
+
+    def core_module(self, path: Path, cmd: dict[str, Any]) -> tuple[str, str]:
+        return "skip", "core module commands are not part of the component suites"
+
+    def module_instance(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
+        comp = self.definitions.get(cmd.get("module", ""))
+        if comp is None:
+            return "fail", f"no module definition `{cmd.get('module')}`"
+        try:
+            self._instantiate(comp, cmd.get("instance"))
+        except ComponentError as e:
+            return "fail", f"instantiation failed: {e}"
+        return "pass", ""
+
+    def _invoke(self, action: dict[str, Any]) -> Any:
+        if action.get("type") != "invoke":
+            raise ValueError(f"unsupported action `{action.get('type')}`")
+        inst = self.instances[action["module"]] if action.get("module") else self.current
+        if inst is None:
+            raise ValueError("no instance to invoke")
+        f = inst.get_func(self.store, action["field"])
+        if f is None:
+            raise ValueError(f"no function export `{action['field']}`")
+        args = [json_value(a) for a in action.get("args", [])]
+        return f(self.store, *args)
+
+    def action(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
+        self._invoke(cmd["action"])
+        return "pass", ""
+
+    def assert_return(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
+        try:
+            got = self._invoke(cmd["action"])
+        except Trap as e:
+            return "fail", f"unexpected trap: {e.message}"
+        expected = cmd.get("expected", [])
+        if not expected:
+            return ("pass", "") if got is None else ("fail", f"expected no result, got {got!r}")
+        want = json_value(expected[0])
+        if _same(got, want):
+            return "pass", ""
+        return "fail", f"expected {want!r}, got {got!r}"
+
+    def assert_trap(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
+        try:
+            if "action" in cmd:
+                self._invoke(cmd["action"])
+            else:
+                self._instantiate(runner.load(cmd), None)
+        except Trap:
+            return "pass", ""
+        except ComponentError as e:
+            return "fail", f"expected a trap (`{cmd.get('text')}`), got {type(e).__name__}: {e}"
+        return "fail", f"expected a trap (`{cmd.get('text')}`), but the call returned"
+
+    def assert_unlinkable(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
+        try:
+            comp = runner.load(cmd)
+        except ComponentError as e:
+            return "fail", f"expected a link error, but the component is invalid: {e}"
+        try:
+            self._instantiate(comp, None)
+        except LinkError:
+            return "pass", ""
+        except ComponentError as e:
+            return "fail", f"expected a link error (`{cmd.get('text')}`), got {type(e).__name__}: {e}"
+        return "fail", f"expected a link error (`{cmd.get('text')}`), but it linked"
+
+    def assert_uninstantiable(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
+        try:
+            comp = runner.load(cmd)
+        except ComponentError as e:
+            return "fail", f"expected a trap at instantiation, but the component is invalid: {e}"
+        try:
+            self._instantiate(comp, None)
+        except Trap:
+            return "pass", ""
+        except ComponentError as e:
+            return "fail", f"expected a trap at instantiation, got {type(e).__name__}: {e}"
+        return "fail", "expected a trap at instantiation, but it succeeded"
