@@ -24,7 +24,7 @@ from ._runtime import core
 from ._runtime.calls import HostFunc
 from ._runtime.instantiate import instantiate_component
 from ._runtime.items import RComponent, RFunc, RInstance, RModule
-from ._validate.typecheck import Mismatch, check_subtype
+from ._validate.typecheck import Mismatch, check_core, check_subtype
 from .component import Component
 from .engine import Engine, Store
 from .errors import LinkError, Trap
@@ -223,8 +223,9 @@ class Linker:
         if component.engine is not self.engine:
             raise ValueError("`instantiate_pre`: the component was compiled by another engine")
         resolved: dict[str, _Def] = {}
+        bound: dict[t.ResourceType, t.ResourceType] = {}
         for name, ty in component.component_type().imports:
-            resolved[name] = self._resolve(self._root, name, ty)
+            resolved[name] = self._resolve(self._root, name, ty, bound)
         return InstancePre(self, component, resolved)
 
     def instantiate(self, store: Store, component: Component) -> Instance:
@@ -234,11 +235,30 @@ class Linker:
 
     # -- type checking -----------------------------------------------------------------------
 
-    def _resolve(self, li: LinkerInstance, name: str, ty: t.ExternType) -> _Def:
-        where = f"{li._path}/{name}" if li._path else name
-        d = li._lookup(name)
+    def _resolve(
+        self,
+        li: LinkerInstance | None,
+        name: str,
+        ty: t.ExternType,
+        bound: dict[t.ResourceType, t.ResourceType],
+        where: str | None = None,
+    ) -> _Def:
+        """The definition satisfying import ``name: ty`` (``LinkError`` if none fits).
+
+        ``bound`` maps each abstract resource of the component's imports to the concrete type
+        supplied for it, so later ``(eq r)`` constraints are checked, not re-supplied.
+        """
+        if where is None:
+            where = f"{li._path}/{name}" if li is not None and li._path else name
+        d = li._lookup(name) if li is not None else None
         if d is None:
+            optional = _optional(ty, bound)
+            if optional is not None:
+                return optional
             raise LinkError(f"component imports {_kind_of(ty)} `{where}`, but it is not defined")
+        if isinstance(d, _ItemDef):
+            _check_item(where, d.item, ty, bound)
+            return d
         if isinstance(ty, t.FuncType):
             if isinstance(d, _FuncDef):
                 if d.params is not None:
@@ -254,31 +274,97 @@ class Linker:
                             f"{declared}"
                         )
                 return d
-            if isinstance(d, _ItemDef) and isinstance(d.item, RFunc):
-                return d
         elif isinstance(ty, t.InstanceType):
             if isinstance(d, LinkerInstance):
                 for n, sub in ty.exports:
-                    self._resolve(d, n, sub)
-                return d
-            if isinstance(d, _ItemDef) and isinstance(d.item, RInstance):
-                _check_instance(where, d.item, ty)
+                    self._resolve(d, n, sub, bound, f"{where}/{n}")
                 return d
         elif isinstance(ty, t.TypeBound):
-            if isinstance(ty.eq, t.ResourceType):
-                if isinstance(d, _ResourceDef):
-                    return d
-                if isinstance(d, _ItemDef) and isinstance(d.item, t.ResourceType):
-                    return d
-            elif isinstance(d, _ItemDef) and isinstance(d.item, t.Type):
+            if isinstance(ty.eq, t.ResourceType) and isinstance(d, _ResourceDef):
+                _bind_resource(where, ty.eq, d.rt, bound)
                 return d
         elif isinstance(ty, t.ModuleType):
-            if isinstance(d, (_ModuleDef, _ItemDef)):
+            if isinstance(d, _ModuleDef):
+                _check_module(where, _module_of(self.engine, d.module), ty)
                 return d
-        elif isinstance(ty, t.ComponentType) and isinstance(d, _ItemDef):
-            return d
         raise LinkError(f"import `{where}` has the wrong type: expected {_kind_of(ty)}, "
-                        f"defined as {_def_kind(d)}")
+                        f"found {_def_kind(d)}")
+
+
+def _optional(ty: t.ExternType, bound: dict[t.ResourceType, t.ResourceType]) -> _Def | None:
+    """A stand-in for an import the host need not supply: a type equal to a known type (a
+    non-resource type, or a resource already bound), or an instance of only such things."""
+    if isinstance(ty, t.TypeBound):
+        if not isinstance(ty.eq, t.ResourceType):
+            return _ItemDef(ty.eq)
+        if ty.eq in bound:
+            return _ItemDef(bound[ty.eq])
+        return None
+    if isinstance(ty, t.InstanceType):
+        exports: dict[str, Any] = {}
+        for n, sub in ty.exports:
+            d = _optional(sub, bound)
+            if d is None:
+                return None
+            exports[n] = d.item
+        return _ItemDef(RInstance(exports, ty))
+    return None
+
+
+def _bind_resource(
+    where: str, abstract: t.ResourceType, concrete: t.ResourceType,
+    bound: dict[t.ResourceType, t.ResourceType],
+) -> None:
+    have = bound.get(abstract)
+    if have is None:
+        bound[abstract] = concrete
+    elif have != concrete:
+        raise LinkError(f"import `{where}`: mismatched resource types")
+
+
+def _module_of(engine: Engine, m: Any) -> core.CoreModule:
+    if isinstance(m, core.CoreModule):
+        return m
+    if isinstance(m, (bytes, bytearray, memoryview)):
+        return core.compile_module(engine._core, m)
+    return core.wrap_module(engine._core, m)
+
+
+def _core_type(x: Any) -> t.CoreExternType:
+    if isinstance(x, core.CoreFuncType):
+        return t.CoreFuncType(tuple(x.params), tuple(x.results))
+    if isinstance(x, core.CoreMemoryType):
+        return t.CoreMemoryType(x.minimum, x.maximum, x.shared, x.is_64, x.page_size_log2)
+    if isinstance(x, core.CoreTableType):
+        return t.CoreTableType(x.element, x.minimum, x.maximum)
+    if isinstance(x, core.CoreGlobalType):
+        return t.CoreGlobalType(x.content, x.mutable)
+    return t.CoreTagType(t.CoreFuncType(tuple(x.params), tuple(x.results)))
+
+
+def _check_module(where: str, cm: core.CoreModule, ty: t.ModuleType) -> None:
+    """``cm`` may be used where a module of type ``ty`` is imported: it exports at least what
+    ``ty`` exports and imports nothing ``ty`` does not promise to supply."""
+    exports = {e.name: _core_type(e.type) for e in cm.exports}
+    for n, want in ty.exports:
+        got = exports.get(n)
+        if got is None:
+            raise LinkError(f"module export `{n}` not defined")
+        try:
+            check_core(got, want)
+        except Mismatch as e:
+            raise LinkError(f"export `{n}` has the wrong type: {e.message}") from None
+    supplied = {(m, n): x for m, n, x in ty.imports}
+    for imp in cm.imports:
+        have = supplied.get((imp.module, imp.name))
+        if have is None:
+            raise LinkError(f"module import `{imp.module}::{imp.name}` not defined")
+        try:
+            check_core(have, _core_type(imp.type))
+        except Mismatch as e:
+            raise LinkError(
+                f"module import `{imp.module}::{imp.name}` has the wrong type: {e.message}"
+            ) from None
 
 
 def _kind_of(ty: Any) -> str:
@@ -318,22 +404,43 @@ def _def_kind(d: Any) -> str:
     return "type"
 
 
-def _check_instance(where: str, inst: RInstance, ty: t.InstanceType) -> None:
-    for n, sub in ty.exports:
-        if n not in inst.exports:
-            raise LinkError(f"instance `{where}` has no export `{n}`")
-        item = inst.exports[n]
-        if isinstance(sub, t.FuncType):
-            if not isinstance(item, RFunc):
-                raise LinkError(f"`{where}/{n}`: expected a function")
-            try:
-                check_subtype(_erase(item.ty), _erase(sub))
-            except Mismatch as e:
-                raise LinkError(f"`{where}/{n}` has the wrong type: {e}") from None
-        elif isinstance(sub, t.InstanceType):
-            if not isinstance(item, RInstance):
-                raise LinkError(f"`{where}/{n}`: expected an instance")
-            _check_instance(f"{where}/{n}", item, sub)
+def _check_item(
+    where: str, item: Any, ty: Any, bound: dict[t.ResourceType, t.ResourceType]
+) -> None:
+    """A runtime item (from an instantiated component) against the imported type ``ty``."""
+    if isinstance(ty, t.FuncType):
+        if not isinstance(item, RFunc):
+            raise LinkError(f"`{where}`: expected func found {_item_kind(item)}")
+        try:
+            check_subtype(_erase(item.ty), _erase(ty))
+        except Mismatch as e:
+            raise LinkError(f"`{where}` has the wrong type: {e.message}") from None
+    elif isinstance(ty, t.InstanceType):
+        if not isinstance(item, RInstance):
+            raise LinkError(f"`{where}`: expected instance found {_item_kind(item)}")
+        for n, sub in ty.exports:
+            if n not in item.exports:
+                if _optional(sub, bound) is not None:
+                    continue
+                raise LinkError(f"instance `{where}` has no export `{n}`: was not found")
+            _check_item(f"{where}/{n}", item.exports[n], sub, bound)
+    elif isinstance(ty, t.TypeBound):
+        if isinstance(ty.eq, t.ResourceType):
+            if not isinstance(item, t.ResourceType):
+                raise LinkError(f"`{where}`: expected resource found {_item_kind(item)}")
+            _bind_resource(where, ty.eq, item, bound)
+        elif not isinstance(item, t.Type) or isinstance(item, t.ResourceType):
+            raise LinkError(f"`{where}`: expected type found {_item_kind(item)}")
+    elif isinstance(ty, t.ModuleType):
+        if not isinstance(item, RModule):
+            raise LinkError(f"`{where}`: expected module found {_item_kind(item)}")
+        _check_module(where, item.module, ty)
+    elif isinstance(ty, t.ComponentType) and not isinstance(item, RComponent):
+        raise LinkError(f"`{where}`: expected component found {_item_kind(item)}")
+
+
+def _item_kind(item: Any) -> str:
+    return _def_kind(_ItemDef(item))
 
 
 _ERASED = t.ResourceType("abstract", "erased", "resource")
@@ -381,17 +488,15 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
             store._resource_dtors[d.rt] = (None, lambda rep: dtor(store, rep))
         return d.rt
     if isinstance(d, _ModuleDef):
-        m = d.module
-        if isinstance(m, (bytes, bytearray, memoryview)):
-            cm = core.compile_module(store.engine._core, m)
-        else:
-            cm = core.wrap_module(store.engine._core, m)
+        cm = _module_of(store.engine, d.module)
         return RModule(cm, tuple((i.module, i.name) for i in cm.imports))
     if isinstance(d, LinkerInstance):
         assert isinstance(ty, t.InstanceType), "checked by _resolve"
         exports = {}
         for n, sub in ty.exports:
             sd = d._lookup(n)
+            if sd is None:
+                continue  # an optional export (an equal type), checked by _resolve
             exports[n] = _item(store, f"{name}/{n}", sd, sub)
         return RInstance(exports, ty)
     assert isinstance(d, _ItemDef)

@@ -68,7 +68,7 @@ def make_opts(env: Env, info: CanonInfo) -> CanonicalOptions:
 
 
 def _poison_check(state: ComponentInstanceState) -> None:
-    trap_if(getattr(state, "poisoned", False),
+    trap_if(state.poisoned,
             "cannot enter component instance: it trapped earlier and may not be entered again")
 
 
@@ -114,7 +114,7 @@ class LiftedFunc(RFunc):
                 finally:
                     state.may_leave = True
         except BaseException:
-            state.poisoned = True  # type: ignore[attr-defined]
+            state.poisoned = True
             raise
         finally:
             state.may_enter = True

@@ -129,7 +129,13 @@ def _step(env: Env, i: int, d: ast.Definition, args: dict[str, Any]) -> None:  #
             if inst is None or name not in inst:
                 raise LinkError(f"core instance argument `{mod}` does not export `{name}`")
             externs.append(inst[name])
-        ci = core.instantiate(env.store._core, rm.module, externs)
+        # A core start function runs inside this (not yet usable) component instance: calls
+        # that would re-enter it trap, as a call into an instance already on the stack does.
+        env.state.may_enter = False
+        try:
+            ci = core.instantiate(env.store._core, rm.module, externs)
+        finally:
+            env.state.may_enter = True
         sp["core instance"].append(dict(ci.exports))
     elif isinstance(d, ast.CoreInlineExports):
         sp["core instance"].append({n: env.item(si.sort, si.idx) for n, si in d.exports})

@@ -44,7 +44,7 @@ def define_host(linker: Linker, engine: Engine) -> None:
     host.func_wrap("return-three", lambda store: 3)
     host.func_wrap("return-hi", lambda store: "hi")
     host.instance("nested").func_wrap("return-four", lambda store: 4)
-    host.module("simple-module", core.compile_module(engine._core, core.wat2wasm(_SIMPLE_MODULE)))
+    host.module("simple-module", core.wat2wasm(_SIMPLE_MODULE))
     rt1 = t.ResourceType.host(_Resource1, "resource1")
     rt2 = t.ResourceType.host(_Resource2, "resource2")
     counters = {"drops": 0, "last": 0}

@@ -1,0 +1,225 @@
+"""The ambient state every lift and lower runs in: the spec's ``LiftLowerContext`` (``cx``).
+
+``cx.opts`` holds the canonical options of the ``canon lift``/``canon lower`` being called,
+``cx.inst`` the component instance's runtime state (its handle table and reentrance flags) and
+``cx.borrow_scope`` the per-call borrow bookkeeping: a :class:`Task` when values are lowered into
+a callee (an export call), a :class:`Subtask` when values are lifted out of a caller (an import
+call). Every sync call is a task here too, so the async runtime adds behaviour, not structure.
+
+Host-side forms of resource handles belong to the runtime: lifting an ``own``/``borrow`` hands
+``(rt, rep, own)`` to ``inst.resource_lift`` and lowering asks ``inst.resource_lower`` for the
+``rep`` of a host value. The defaults pass plain ``int`` reps through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, NoReturn, Protocol
+
+from .. import types as t
+from ..errors import Trap
+
+__all__ = [
+    "CanonicalOptions",
+    "ComponentInstanceState",
+    "LiftLowerContext",
+    "Memory",
+    "Realloc",
+    "StringEncoding",
+    "Subtask",
+    "Task",
+    "trap",
+    "trap_if",
+]
+
+StringEncoding = Literal["utf8", "utf16", "latin1+utf16"]
+Realloc = Callable[[int, int, int, int], int]
+
+
+def trap(msg: str) -> NoReturn:
+    raise Trap(msg)
+
+
+def trap_if(cond: object, msg: str) -> None:
+    if cond:
+        raise Trap(msg)
+
+
+class Memory(Protocol):
+    """A linear memory: ``view()`` is a writable byte view of its current contents, refreshed
+    (a new object) whenever the memory grew, so callers re-fetch it after anything that may
+    grow memory (``realloc``)."""
+
+    def view(self) -> memoryview: ...
+
+
+@dataclass(slots=True)
+class CanonicalOptions:
+    """The ``canonopt`` immediates of a ``canon lift``/``canon lower``."""
+
+    string_encoding: StringEncoding = "utf8"
+    memory: Memory | None = None
+    realloc: Realloc | None = None
+    post_return: Callable[..., Any] | None = None
+    memory64: bool = False
+    async_: bool = False
+    callback: Callable[..., Any] | None = None
+
+    @property
+    def ptr_type(self) -> Literal["i32", "i64"]:
+        return "i64" if self.memory64 else "i32"
+
+
+def _default_resource_lift(rt: t.ResourceType, rep: int, own: bool) -> Any:
+    return rep
+
+
+def _default_resource_lower(rt: t.ResourceType, value: Any, own: bool) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected a handle for resource {rt.wit()}, got {type(value).__name__}")
+    return value
+
+
+class ComponentInstanceState:
+    """The spec's ``ComponentInstance`` runtime state relevant to the Canonical ABI.
+
+    ``handles`` is the instance's one handle table (resources now; waitables, waitable sets and
+    error contexts later). ``resource_impls`` lists the resource types this instance defines
+    (``lower_borrow`` passes the bare rep to their implementation). ``resource_lift`` and
+    ``resource_lower`` convert between reps and host-side handle objects.
+    """
+
+    __slots__ = (
+        "backpressure",
+        "handles",
+        "may_enter",
+        "may_leave",
+        "parent",
+        "poisoned",
+        "resource_impls",
+        "resource_lift",
+        "resource_lower",
+    )
+
+    def __init__(self, parent: ComponentInstanceState | None = None) -> None:
+        from .handles import Table
+
+        self.parent = parent
+        self.handles = Table()
+        self.may_enter = True
+        self.may_leave = True
+        self.backpressure = 0
+        self.poisoned = False  # set after a trap: the instance may not be entered again
+        self.resource_impls: set[t.ResourceType] = set()
+        self.resource_lift: Callable[[t.ResourceType, int, bool], Any] = _default_resource_lift
+        self.resource_lower: Callable[[t.ResourceType, Any, bool], int] = _default_resource_lower
+
+
+class Task:
+    """A call into a component export (``canon lift``). Counts the borrow handles lowered into
+    the callee (``num_borrows``); the callee must drop them all before returning."""
+
+    __slots__ = ("ft", "inst", "num_borrows", "opts", "resolved")
+
+    def __init__(
+        self,
+        inst: ComponentInstanceState,
+        ft: t.FuncType | None = None,
+        opts: CanonicalOptions | None = None,
+    ) -> None:
+        self.inst = inst
+        self.ft = ft
+        self.opts = opts
+        self.num_borrows = 0
+        self.resolved = False
+
+    def return_(self) -> None:
+        """The spec's ``Task.return_`` checks, run once the callee has produced its results."""
+        trap_if(self.resolved, "task already returned")
+        trap_if(self.num_borrows > 0, "borrowed handle not dropped before the call returned")
+        self.resolved = True
+
+
+class Subtask:
+    """A call out of a component through an import (``canon lower``). Remembers the caller's
+    handles lent as ``borrow`` arguments (``lenders``) until the call resolves."""
+
+    __slots__ = ("lenders",)
+
+    def __init__(self) -> None:
+        from .handles import ResourceHandle
+
+        self.lenders: list[ResourceHandle] | None = []
+
+    def add_lender(self, h: Any) -> None:
+        assert self.lenders is not None, "borrows are only lifted before the call resolves"
+        h.num_lends += 1
+        self.lenders.append(h)
+
+    def deliver_resolve(self) -> None:
+        assert self.lenders is not None, "a subtask resolves once"
+        for h in self.lenders:
+            h.num_lends -= 1
+        self.lenders = None
+
+
+class LiftLowerContext:
+    """The spec's ``cx``: options, instance and borrow scope of the call being adapted."""
+
+    __slots__ = ("borrow_scope", "inst", "opts")
+
+    def __init__(
+        self,
+        opts: CanonicalOptions,
+        inst: ComponentInstanceState,
+        borrow_scope: Task | Subtask | None = None,
+    ) -> None:
+        self.opts = opts
+        self.inst = inst
+        self.borrow_scope = borrow_scope
+
+    def reallocate(self, old: int, old_size: int, align: int, new_size: int) -> int:
+        """Call the guest's ``realloc`` (with ``may_leave`` cleared, as the spec does); the
+        result is returned unsigned. Bounds and alignment are checked by the caller."""
+        realloc = self.opts.realloc
+        assert realloc is not None, "validation requires realloc wherever values are allocated"
+        inst = self.inst
+        assert inst.may_leave, "realloc is not reentered"
+        inst.may_leave = False
+        try:
+            ptr = realloc(old, old_size, align, new_size)
+        finally:
+            inst.may_leave = True
+        return ptr & (0xFFFF_FFFF_FFFF_FFFF if self.opts.memory64 else 0xFFFF_FFFF)
+
+    def allocate(self, align: int, size: int) -> int:
+        return self.reallocate(0, 0, align, size)
+
+    def alloc(self, align: int, size: int) -> tuple[int, memoryview]:
+        """``allocate`` plus the spec's checks of the result (trapping unless aligned and in
+        bounds); returns the pointer and the fresh memory view."""
+        ptr = self.reallocate(0, 0, align, size)
+        m = self.view()
+        if ptr & (align - 1):
+            trap(f"realloc returned misaligned pointer {ptr:#x} (alignment {align})")
+        if ptr + size > len(m):
+            trap(f"realloc returned out-of-bounds range [{ptr:#x}, +{size})")
+        return ptr, m
+
+    def view(self) -> memoryview:
+        mem = self.opts.memory
+        assert mem is not None, "validation requires memory wherever values live in memory"
+        return mem.view()
+
+    def resource_lift(self, rt: t.ResourceType, rep: int, own: bool) -> Any:
+        return self.inst.resource_lift(rt, rep, own)
+
+    def resource_lower(self, rt: t.ResourceType, value: Any, own: bool) -> int:
+        return self.inst.resource_lower(rt, value, own)
+
+    def lift_async_value(self, vt: t.Type, i: int) -> Any:
+        raise NotImplementedError(f"{vt.wit()} values need the async runtime")
+
+    def lower_async_value(self, vt: t.Type, v: Any) -> int:
+        raise NotImplementedError(f"{vt.wit()} values need the async runtime")
