@@ -1,0 +1,47 @@
+;; A self-contained component: `greet(name) -> "Hello, <name>!"` and `add(a, b) -> a + b`.
+;; Its core module owns a linear memory with a bump allocator as `realloc`.
+(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $bump (mut i32) (i32.const 1024))
+    (data (i32.const 0) "Hello, ")
+    (func $realloc (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $ptr i32)
+      (local.set $ptr
+        (i32.and
+          (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
+          (i32.sub (i32.const 0) (local.get 2))))
+      (global.set $bump (i32.add (local.get $ptr) (local.get 3)))
+      (block $ok
+        (br_if $ok (i32.le_u (global.get $bump) (i32.mul (memory.size) (i32.const 65536))))
+        (br_if $ok (i32.ne (memory.grow
+          (i32.add (i32.shr_u (i32.sub (global.get $bump)
+                                       (i32.mul (memory.size) (i32.const 65536)))
+                              (i32.const 16))
+                   (i32.const 1)))
+          (i32.const -1)))
+        unreachable)
+      (local.get $ptr))
+    ;; greet(ptr, len) -> ptr to (ptr, len)
+    (func (export "greet") (param $nptr i32) (param $nlen i32) (result i32)
+      (local $out i32) (local $len i32) (local $ret i32)
+      (local.set $len (i32.add (local.get $nlen) (i32.const 8)))
+      (local.set $out (call $realloc (i32.const 0) (i32.const 0) (i32.const 1) (local.get $len)))
+      (memory.copy (local.get $out) (i32.const 0) (i32.const 7))
+      (memory.copy (i32.add (local.get $out) (i32.const 7)) (local.get $nptr) (local.get $nlen))
+      (i32.store8 (i32.add (local.get $out) (i32.add (local.get $nlen) (i32.const 7)))
+                  (i32.const 33))
+      (local.set $ret (call $realloc (i32.const 0) (i32.const 0) (i32.const 4) (i32.const 8)))
+      (i32.store (local.get $ret) (local.get $out))
+      (i32.store offset=4 (local.get $ret) (local.get $len))
+      (local.get $ret))
+    (func (export "add") (param i32 i32) (result i32)
+      (i32.add (local.get 0) (local.get 1)))
+  )
+  (core instance $m (instantiate $m))
+  (func (export "greet") (param "name" string) (result string)
+    (canon lift (core func $m "greet")
+      (memory (core memory $m "memory")) (realloc (core func $m "realloc"))))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+    (canon lift (core func $m "add")))
+)
