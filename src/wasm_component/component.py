@@ -23,8 +23,15 @@ from ._runtime import core
 from ._validate import ValidatedComponent, validate
 from .engine import Engine
 from .errors import ComponentError, DecodeError, ValidationError
+from .instance import ExportIndex
 
 __all__ = ["Component", "to_binary"]
+
+_SER_MAGIC = b"wasm-component-serialized\x00\x01"
+
+
+def _u64(n: int) -> bytes:
+    return n.to_bytes(8, "little")
 
 
 def to_binary(data: bytes | bytearray | memoryview | str) -> bytes | memoryview:
@@ -85,6 +92,60 @@ class Component:
         """Like :meth:`new`, reading ``path`` (``.wasm`` binary or ``.wat`` text)."""
         with open(path, "rb") as f:
             return Component.new(engine, f.read())
+
+    def serialize(self) -> bytes:
+        """Bytes for :meth:`deserialize`: the component binary plus its compiled core modules
+        (valid only for the same wasm-component and wasmtime versions and engine settings)."""
+        parts = [_SER_MAGIC, _u64(len(self._data)), bytes(self._data), _u64(len(self._modules))]
+        for offset, module in sorted(self._modules.items()):
+            blob = module.serialize()
+            parts += [_u64(offset), _u64(len(blob)), blob]
+        return b"".join(parts)
+
+    @staticmethod
+    def deserialize(engine: Engine, data: bytes) -> Component:
+        """Rebuild a component from :meth:`serialize` output without recompiling core modules."""
+        if not data.startswith(_SER_MAGIC):
+            raise DecodeError("not a serialized component (bad magic)", 0)
+        pos = len(_SER_MAGIC)
+
+        def u64() -> int:
+            nonlocal pos
+            if pos + 8 > len(data):
+                raise DecodeError("truncated serialized component", pos)
+            v = int.from_bytes(data[pos : pos + 8], "little")
+            pos += 8
+            return v
+
+        n = u64()
+        binary = data[pos : pos + n]
+        pos += n
+        decoded = decode_component(binary)
+        validated = validate(decoded, engine.features)
+        modules: dict[int, core.CoreModule] = {}
+        for _ in range(u64()):
+            offset = u64()
+            size = u64()
+            blob = data[pos : pos + size]
+            pos += size
+            try:
+                modules[offset] = core.deserialize_module(engine._core, blob)
+            except ComponentError as e:
+                raise DecodeError(f"cannot load a compiled core module: {e}", pos) from None
+        return Component(engine, binary, decoded, validated, modules)
+
+    def get_export_index(self, name: str, parent: ExportIndex | None = None) -> ExportIndex | None:
+        """The index of export ``name`` (inside exported instance ``parent``), or ``None``."""
+        items: tuple[tuple[str, t.ExternType], ...] = self.component_type().exports
+        path = parent.path if parent is not None else ()
+        for p in path:
+            ty = dict(items).get(p)
+            if not isinstance(ty, t.InstanceType):
+                return None
+            items = ty.exports
+        if name not in dict(items):
+            return None
+        return ExportIndex((*path, name))
 
     def component_type(self) -> t.ComponentType:
         """The component's imports and exports, with their types."""

@@ -100,7 +100,10 @@ class LiftedFunc(RFunc):
         opts = self.opts
         task = Task(state, self.ty, opts)
         cx = LiftLowerContext(opts, state, task)
-        flat = self.adapter.lower_params(cx, args)
+        try:
+            flat = self.adapter.lower_params(cx, args)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise type(e)(f"`{self.name or 'function'}`: {e}") from None
         state.may_enter = False
         try:
             results = self._call(flat)
@@ -199,7 +202,7 @@ def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
         def drop(i: int) -> None:
             rep = resource_drop(state, rt, i)
             if rep is not None:
-                run_dtor(store, rt, rep)
+                run_dtor(store, rt, rep, state)
 
         return core.new_host_func(store._core, ("i32",), (), drop)
 
@@ -212,15 +215,20 @@ def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
     return core.new_host_func(store._core, params, results, unsupported)
 
 
-def run_dtor(store: Any, rt: t.ResourceType, rep: int) -> None:
-    """Run the destructor of resource type ``rt`` for ``rep`` (guest dtor or host dtor)."""
+def run_dtor(
+    store: Any, rt: t.ResourceType, rep: int, caller: ComponentInstanceState | None = None
+) -> None:
+    """Run the destructor of resource type ``rt`` for ``rep`` (guest dtor or host dtor).
+
+    Dropping from inside the implementing instance calls its destructor directly; from anywhere
+    else the implementing instance must be enterable (the spec's ``resource.drop``)."""
     entry = store._resource_dtors.get(rt)
     if entry is None:
         return
     owner, dtor = entry
     if dtor is None:
         return
-    if isinstance(owner, ComponentInstanceState):
+    if isinstance(owner, ComponentInstanceState) and owner is not caller:
         _poison_check(owner)
         trap_if(not owner.may_enter, "cannot enter component instance to run a destructor")
     dtor(rep)

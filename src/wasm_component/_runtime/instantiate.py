@@ -19,7 +19,7 @@ from .._validate.typecheck import substitute
 from ..errors import LinkError, Trap
 from . import core
 from .calls import LiftedFunc, make_builtin, make_lowered
-from .items import RComponent, RInstance, RModule, RValue
+from .items import RComponent, RFunc, RInstance, RModule, RValue
 
 __all__ = ["Env", "instantiate_component"]
 
@@ -225,6 +225,8 @@ def _step(env: Env, i: int, d: ast.Definition, args: dict[str, Any]) -> None:  #
     elif isinstance(d, ast.Export):
         sort = str(d.item.sort)
         item = env.item(d.item.sort, d.item.idx)
+        if isinstance(item, RFunc) and not item.name:
+            item.name = d.name.name
         env.exports[d.name.name] = item
         _append(env, sort, item)
     elif isinstance(d, ast.ValueDef):

@@ -192,9 +192,8 @@ def check_opts(v: Validator, o: ast.CanonOpts | None, scope: Scope, offset: int,
             raise _err("canonical option `callback` uses a core function with an incorrect "
                        "signature", offset)
         r.callback = o.callback
-    if o.gc:
-        if not v.features.cm_gc:
-            raise _err("canonical option `gc` requires the `cm-gc` feature", offset)
+    if o.gc and not v.features.cm_gc:
+        raise _err("canonical option `gc` requires the `cm-gc` feature", offset)
     if o.core_type is not None and not o.gc:
         raise _err("cannot specify `core-type` without `gc`", offset)
     return r

@@ -262,8 +262,9 @@ class Validator:
                                       16 if m.page_size_log2 is None else m.page_size_log2)
             elif kind == "global":
                 g = info.globals[idx]
-                c = g.content
-                ty = t.CoreGlobalType(c if isinstance(c, str) else self._plain_ref(c), g.mutable)
+                gcontent = g.content
+                ty = t.CoreGlobalType(gcontent if isinstance(gcontent, str)
+                                      else self._plain_ref(gcontent), g.mutable)
             else:
                 ty = t.CoreTagType(tys[info.tags[idx]])
             exports.append((name, ty))
@@ -395,13 +396,13 @@ class Validator:
             what = "stream" if isinstance(body, ast.StreamDef) else "future"
             if not self.features.cm_async:
                 raise _err(f"`{what}` requires the component model async feature", offset)
-            el = None if body.element is None else vt(body.element)
-            if el is t.CHAR and what == "stream":
+            pl = None if body.element is None else vt(body.element)
+            if pl is t.CHAR and what == "stream":
                 raise _err("`stream<char>` is not valid at this time, use `stream<u8>` with a "
                            "defined by encoding instead for now", offset)
-            if el is not None and tc.contains_borrow(el):
+            if pl is not None and tc.contains_borrow(pl):
                 raise _err(f"{what} payload cannot contain a `borrow` type", offset)
-            return t.StreamType(el) if what == "stream" else t.FutureType(el)
+            return t.StreamType(pl) if what == "stream" else t.FutureType(pl)
         if isinstance(body, ast.MapDef):
             if not self.features.cm_map:
                 raise _err("maps require the component model map feature", offset)
@@ -464,8 +465,8 @@ class Validator:
             ty = t.ResourceType.fresh(f"resource{len(scope.spaces['type'])}")
             scope.local_resources[ty] = (rep, b.dtor)
             scope.defined_resources.append(ty)
-            self.resources_out[origin] = ResourceInfo(ty, str(rep), b.dtor) if scope.kind == \
-                "component" and origin >= 0 else None  # type: ignore[assignment]
+            if origin >= 0:
+                self.resources_out[origin] = ResourceInfo(ty, str(rep), b.dtor)
         else:
             ty = self.defvaltype(b, scope, d.offset)
             tc.type_size(ty, MAX_TYPE_SIZE, d.offset)
@@ -474,7 +475,7 @@ class Validator:
             tc.type_size(ty, MAX_TYPE_SIZE, d.offset)
         scope.add("type", ty, origin, "type")
 
-    resources_out: dict[int, Any]
+    resources_out: dict[int, ResourceInfo]
 
     def _outer_scope(self, scope: Scope, count: int, offset: int) -> Scope:
         s: Scope | None = scope
@@ -491,11 +492,9 @@ class Validator:
     def alias(self, d: ast.Alias, scope: Scope, origin: int) -> None:
         key = _sort_key(d.sort)
         if isinstance(d, ast.AliasOuter):
-            if scope.kind != "component" and key not in ("type", "core type") and not (
-                    key in ("component", "core module") and scope.kind == "component"):
-                if key not in ("type", "core type"):
-                    raise _err("aliases in a component or instance type may only refer to "
-                               "types or instances", d.offset)
+            if scope.kind != "component" and key not in ("type", "core type"):
+                raise _err("aliases in a component or instance type may only refer to "
+                           "types or instances", d.offset)
             if key not in ("type", "core type", "core module", "component"):
                 raise _err("only outer type, module, and component aliases are allowed",
                            d.offset)
@@ -652,9 +651,7 @@ class Validator:
                 tc.SUB_KEYS.add(r.key)
                 return t.TypeBound(r)
             ent = scope.get("type", desc.idx, offset).type
-            if isinstance(ent, t.ComponentType | t.InstanceType | t.FuncType):
-                return t.TypeBound(ent)  # type: ignore[arg-type]
-            return t.TypeBound(ent)
+            return t.TypeBound(ent)  # type: ignore[arg-type]  # also func/instance/component
         raise _err(f"unknown extern kind `{k}`", offset)
 
     # -- names ----------------------------------------------------------------------------------
@@ -685,9 +682,8 @@ class Validator:
                            offset)
             if not isinstance(et, t.InstanceType):
                 raise _err("only instances can have a `versionsuffix` attribute", offset)
-        if p.kind in ("dep", "url", "hash"):
-            if not is_import:
-                raise _err(f"`{name.name}` is not a valid export name", offset)
+        if p.kind in ("dep", "url", "hash") and not is_import:
+            raise _err(f"`{name.name}` is not a valid export name", offset)
         return p
 
     def _resource_func_rules(self, p: ParsedName, et: object, scope: Scope, offset: int,
@@ -921,6 +917,7 @@ class Validator:
             args[n] = self._item_type(si, scope, d.offset)
         imported = tc.bound_resources(ct.imports)
         mapping: dict[t.ResourceType, t.ResourceType] = {}
+        renames: dict[int, object] = {}
         for n, exp in ct.imports:
             got = args.get(n)
             if got is None:
@@ -930,10 +927,11 @@ class Validator:
                 tc.check_subtype(got, tc.substitute(exp, mapping, {}))
             except tc.Mismatch as e:
                 raise _err(f"type mismatch for import `{n}`: {e.message}", d.offset) from None
+            tc.register_type_renamings(exp, got, renames)
         for r in ct.defined_resources:
             mapping[r] = t.ResourceType.fresh(r.name)
         memo: dict[int, object] = {}
-        exports = tuple((n, tc.substitute(x, mapping, memo)) for n, x in ct.exports)
+        exports = tuple((n, tc.substitute(x, mapping, memo, renames)) for n, x in ct.exports)
         it = t.InstanceType(exports)  # type: ignore[arg-type]
         tc.type_size(it, MAX_TYPE_SIZE, d.offset)
         scope.add("instance", it, origin, "instantiate")
@@ -1035,7 +1033,7 @@ class Validator:
                         if r not in imported)
         ctype = t.ComponentType(tuple(scope.imports), tuple(scope.exports), defined)
         tc.type_size(ctype, MAX_TYPE_SIZE, comp.offset)
-        resources = {k: v for k, v in self.resources_out.items() if v is not None}
+        resources = dict(self.resources_out)
         if saved is not None:
             self.resources_out = saved
         return ValidatedComponent(comp, ctype, scope.spaces, canons, nested, resources)

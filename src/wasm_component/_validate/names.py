@@ -121,10 +121,9 @@ def _pkg_name(s: str, pos: int, offset: int, features: Features, *, with_ver: bo
     k = j
     while k < len(s) and s[k] not in "@/>" and s[k] != end:
         k += 1
-    if s.startswith(":", k) or ":" in s[j:k]:
-        if not features.cm_nested_names:
-            raise ValidationError("nested namespaces require the `cm-nested-names` feature",
-                                  offset)
+    if (s.startswith(":", k) or ":" in s[j:k]) and not features.cm_nested_names:
+        raise ValidationError("nested namespaces require the `cm-nested-names` feature",
+                              offset)
     for seg in s[j:k].split(":"):
         _words(seg, offset)
     while k < len(s) and s[k] == "/":

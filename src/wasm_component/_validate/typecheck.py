@@ -10,7 +10,7 @@ here. Every walk memoizes on object identity so shared sub-trees cost once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .. import types as t
 from ..errors import ValidationError
@@ -190,9 +190,8 @@ def check_core(a: t.CoreExternType, b: t.CoreExternType) -> None:
             raise Mismatch("mismatch in page size for memories")
         if not _limits_ok(a.minimum, a.maximum, b.minimum, b.maximum):
             raise Mismatch("mismatch in memory limits")
-    elif isinstance(a, t.CoreTagType) and isinstance(b, t.CoreTagType):
-        if a.func != b.func:
-            raise Mismatch("mismatch in tag types")
+    elif isinstance(a, t.CoreTagType) and isinstance(b, t.CoreTagType) and a.func != b.func:
+        raise Mismatch("mismatch in tag types")
 
 
 def _core_kind(x: object) -> str:
@@ -283,19 +282,17 @@ def _check_component(a: t.ComponentType, b: t.ComponentType) -> None:
             check_subtype(bt, substitute(at, mapping, {}))
         except Mismatch as e:
             raise Mismatch(f"type mismatch in import `{n}`: {e.message}") from None
-    aexp = dict(a.exports)
     # exported (defined) resources of `b` are matched to those of `a`
     b_defined = bound_resources(b.exports)
     emap: dict[t.ResourceType, t.ResourceType] = {}
-    a_sub_exports = [(n, substitute(x, mapping, {})) for n, x in a.exports]
-    aexp = dict(a_sub_exports)
+    aexp_sub: dict[str, object] = {n: substitute(x, mapping, {}) for n, x in a.exports}
     for n, bt in b.exports:
-        at = aexp.get(n)
-        if at is None:
+        got = aexp_sub.get(n)
+        if got is None:
             raise Mismatch(f"missing expected export `{n}`")
-        match_resources(bt, at, b_defined, emap)
+        match_resources(bt, got, b_defined, emap)
         try:
-            check_subtype(at, substitute(bt, emap, {}))
+            check_subtype(got, substitute(bt, emap, {}))
         except Mismatch as e:
             raise Mismatch(f"type mismatch in export `{n}`: {e.message}") from None
 
@@ -322,7 +319,24 @@ def match_resources(
                 match_resources(et, at, free, mapping)
 
 
-def bound_resources(items: tuple[tuple[str, object], ...] | list[tuple[str, object]],
+def register_type_renamings(expected: object, actual: object,
+                            renames: dict[int, object]) -> None:
+    """Record, for instantiation, that the type created by import bound ``expected`` is
+    ``actual``'s type (recursively through instance exports), so types the component exports
+    that refer to its imported types refer to the supplied ones instead (wasmparser's
+    ``register_type_renamings``)."""
+    if isinstance(expected, t.TypeBound) and isinstance(actual, t.TypeBound):
+        if not isinstance(expected.eq, t.ResourceType) and expected.eq is not actual.eq:
+            renames.setdefault(id(expected.eq), actual.eq)
+    elif isinstance(expected, t.InstanceType) and isinstance(actual, t.InstanceType):
+        have = dict(actual.exports)
+        for n, et in expected.exports:
+            at = have.get(n)
+            if at is not None:
+                register_type_renamings(et, at, renames)
+
+
+def bound_resources(items: Iterable[tuple[str, object]],
                     any_kind: bool = False) -> set[t.ResourceType]:
     """Resources named by type bounds in ``items`` (and nested instance exports)."""
     out: set[t.ResourceType] = set()
@@ -340,27 +354,34 @@ def bound_resources(items: tuple[tuple[str, object], ...] | list[tuple[str, obje
     return out
 
 
-def substitute(x: object, m: dict[t.ResourceType, t.ResourceType], memo: dict[int, object]
-               ) -> object:
-    """``x`` with resources replaced per ``m``; unchanged sub-trees keep their identity."""
-    if not m:
+def substitute(x: object, m: dict[t.ResourceType, t.ResourceType], memo: dict[int, object],
+               renames: dict[int, object] | None = None) -> object:
+    """``x`` with resources replaced per ``m`` and type identities per ``renames`` (``id`` of a
+    type created by an import -> the type supplied for it); unchanged sub-trees keep their
+    identity. ``memo`` must only be shared between calls with the same maps."""
+    if not m and not renames:
         return x
     k = id(x)
     got = memo.get(k)
     if got is not None:
         return got
-    out = _subst(x, m, memo)
+    if renames:
+        got = renames.get(k)
+        if got is not None:
+            memo[k] = got
+            return got
+    out = _subst(x, m, memo, renames)
     memo[k] = out
     return out
 
 
-def _subst(x: object, m: dict[t.ResourceType, t.ResourceType], memo: dict[int, object]
-           ) -> object:
+def _subst(x: object, m: dict[t.ResourceType, t.ResourceType], memo: dict[int, object],
+           renames: dict[int, object] | None) -> object:
     def s(y: object) -> object:
-        return substitute(y, m, memo)
+        return substitute(y, m, memo, renames)
 
     def st(y: t.Type) -> t.Type:
-        r = substitute(y, m, memo)
+        r = substitute(y, m, memo, renames)
         assert isinstance(r, t.Type)
         return r
 

@@ -1,0 +1,94 @@
+"""A tiny Python code generator: lifting and lowering are specialised per type by emitting the
+straight-line Python for that type once and ``exec``-ing it, so a call never walks a type tree
+and pays no per-field function call or dispatch.
+
+(Measured against composed closures, generated code was about 2-3x faster on a record of
+eight fields and on a list of such records; see the ABI tests' benchmark.)
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+__all__ = ["CodeGen", "struct_for"]
+
+#: Nested loops deeper than this move the element code into its own function (CPython limits
+#: statically nested blocks to 20).
+MAX_LOOP_NESTING = 6
+
+
+@cache
+def struct_for(fmt: str) -> struct.Struct:
+    return struct.Struct(fmt)
+
+
+class CodeGen:
+    """Collects lines of one function, its constants (as globals) and fresh local names."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ns: dict[str, Any] = {}
+        self._consts: dict[int, str] = {}
+        self._n = 0
+        self.indent = 1
+        self.loops = 0
+
+    def var(self, prefix: str = "v") -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def const(self, obj: Any, prefix: str = "k") -> str:
+        """A global name bound to ``obj`` in the generated function."""
+        key = id(obj)
+        name = self._consts.get(key)
+        if name is None:
+            name = self.var("_" + prefix)
+            self._consts[key] = name
+            self.ns[name] = obj
+        return name
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def assign(self, expr: str, prefix: str = "v") -> str:
+        """``expr`` evaluated once into a fresh local (returned as is when already a name)."""
+        if expr.isidentifier():
+            return expr
+        name = self.var(prefix)
+        self.emit(f"{name} = {expr}")
+        return name
+
+    @contextmanager
+    def block(self, header: str) -> Iterator[None]:
+        self.emit(header)
+        self.indent += 1
+        start = len(self.lines)
+        try:
+            yield
+        finally:
+            if len(self.lines) == start:
+                self.emit("pass")
+            self.indent -= 1
+
+    @contextmanager
+    def loop(self, header: str) -> Iterator[None]:
+        self.loops += 1
+        try:
+            with self.block(header):
+                yield
+        finally:
+            self.loops -= 1
+
+    def finish(self, name: str, params: str, prologue: list[str]) -> Callable[..., Any]:
+        body = ["    " + p for p in prologue] + self.lines
+        src = f"def {name}({params}):\n" + "\n".join(body or ["    pass"]) + "\n"
+        ns = dict(self.ns)
+        code = compile(src, f"<wasm_component abi {name}>", "exec")
+        exec(code, ns)
+        fn: Callable[..., Any] = ns[name]
+        fn.__wc_source__ = src  # type: ignore[attr-defined]
+        return fn

@@ -1,0 +1,220 @@
+"""Per-function-type adapters between Python calls and core wasm calls (sync ABI).
+
+:func:`func_abi` builds, once per ``(FuncType, string encoding, pointer type)``, the four
+adapters of the spec's ``canon lift`` / ``canon lower`` (sync paths), each one generated
+function:
+
+- export call (the host calls a lifted guest function):
+  ``lower_params(cx, args) -> flat`` (spilling to a ``realloc``-ed tuple past
+  ``MAX_FLAT_PARAMS``) and ``lift_results(cx, flat_results) -> value`` (loading from the returned
+  pointer past ``MAX_FLAT_RESULTS``);
+- import call (the guest calls a lowered host function):
+  ``lift_params(cx, flat_args) -> list`` and ``lower_results(cx, value, flat_args) -> flat``
+  (storing through the guest's return pointer, the last flat argument, when spilled).
+
+:func:`canon_lift_sync` and :func:`canon_lower_sync` show the whole call protocol around them
+(borrow scope checks, ``may_leave``, ``post_return``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from .. import types as t
+from .context import LiftLowerContext, StringEncoding, Subtask, Task, trap_if
+from .layout import (
+    CoreFuncSig,
+    PtrType,
+    alignment,
+    elem_size,
+    field_offsets,
+    flatten_functype,
+    flatten_type,
+)
+from .lift import M32, M64, LiftGen, ptr_check_lines
+from .lower import LowerGen, Writes
+
+__all__ = ["FuncAbi", "canon_lift_sync", "canon_lower_sync", "func_abi"]
+
+Flat = list[int | float]
+
+
+class FuncAbi:
+    """The sync adapters of one function type (see the module docstring)."""
+
+    __slots__ = (
+        "ft",
+        "lift_params",
+        "lift_results",
+        "lift_sig",
+        "lower_params",
+        "lower_results",
+        "lower_sig",
+    )
+
+    def __init__(self, ft: t.FuncType, enc: StringEncoding, pt: PtrType) -> None:
+        self.ft = ft
+        self.lift_sig: CoreFuncSig = flatten_functype(ft, "lift", pt)
+        self.lower_sig: CoreFuncSig = flatten_functype(ft, "lower", pt)
+        self.lower_params: Callable[[LiftLowerContext, Sequence[Any]], Flat] = (
+            _gen_lower_params(ft, enc, pt, self.lift_sig.params_spilled))
+        self.lift_results: Callable[[LiftLowerContext, Sequence[int | float]], Any] = (
+            _gen_lift_results(ft, enc, pt, self.lift_sig.results_spilled))
+        self.lift_params: Callable[[LiftLowerContext, Sequence[int | float]], list[Any]] = (
+            _gen_lift_params(ft, enc, pt, self.lower_sig))
+        self.lower_results: Callable[[LiftLowerContext, Any, Sequence[int | float]], Flat] = (
+            _gen_lower_results(ft, enc, pt, self.lower_sig.results_spilled))
+
+
+@lru_cache(maxsize=2048)
+def func_abi(ft: t.FuncType, enc: StringEncoding = "utf8", pt: PtrType = "i32") -> FuncAbi:
+    return FuncAbi(ft, enc, pt)
+
+
+def _param_tuple(ft: t.FuncType) -> t.TupleType:
+    return t.TupleType(tuple(u for _, u in ft.params))
+
+
+def _seg(kind: str, name: str) -> str:
+    return f'{kind} "' + name.replace("{", "{{").replace("}", "}}") + '"'
+
+
+def _arity_error(args: Sequence[Any], n: int) -> None:
+    raise TypeError(f"expected {n} argument{'s' if n != 1 else ''}, got {len(args)}")
+
+
+def _gen_lower_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool
+                      ) -> Callable[..., Any]:
+    g = LowerGen(enc, pt)
+    n = len(ft.params)
+    names = [f"a{i}" for i in range(n)]
+    g.emit(f"if len(args) != {n}: {g.const(_arity_error)}(args, {n})")
+    if n:
+        g.emit(", ".join(names) + ("," if n == 1 else "") + " = args")
+    if spilled:
+        tt = _param_tuple(ft)
+        g.emit(f"p, m = cx.alloc({alignment(tt, pt)}, {elem_size(tt, pt)})")
+        w: Writes = []
+        for (pname, u), a, off in zip(ft.params, names, field_offsets(tt, pt), strict=True):
+            g.store(u, a, "p", off, (_seg("parameter", pname),), w)
+        g.flush("p", w)
+        g.emit("return [p]")
+    else:
+        vals: list[str] = []
+        for (pname, u), a in zip(ft.params, names, strict=True):
+            vals += g.flat(u, a, (_seg("parameter", pname),))
+        g.emit(f"return [{', '.join(vals)}]")
+    return g.finish("lower_params", "cx, args, where=''", ["m = None"])
+
+
+def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool
+                      ) -> Callable[..., Any]:
+    g = LiftGen(enc, pt)
+    if ft.result is None:
+        return g.finish_fn("lift_results", "cx, vals", "None", [])
+    if spilled:
+        mask = M32 if pt == "i32" else M64
+        g.uses_memory = True
+        pro = [f"p = vals[0] & {mask:#x}", "m = cx.view()",
+               *ptr_check_lines(g, ft.result, pt, "p", "result")]
+        r = g.load(ft.result, "p", 0)
+        g.emit(f"return {r}")
+        return g.finish("lift_results", "cx, vals", pro)
+    k = len(flatten_type(ft.result, pt))
+    names = [f"a{i}" for i in range(k)]
+    r = g.flat(ft.result, names)
+    return g.finish_fn("lift_results", "cx, vals", r,
+                       [", ".join(names) + ("," if k == 1 else "") + " = vals"])
+
+
+def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: CoreFuncSig
+                     ) -> Callable[..., Any]:
+    g = LiftGen(enc, pt)
+    if sig.params_spilled:
+        tt = _param_tuple(ft)
+        mask = M32 if pt == "i32" else M64
+        g.uses_memory = True
+        pro = [f"p = vals[0] & {mask:#x}", "m = cx.view()",
+               *ptr_check_lines(g, tt, pt, "p", "parameters")]
+        g.prefetch(tt, "p", 0)
+        rs = [g.load(u, "p", off) for (_, u), off in
+              zip(ft.params, field_offsets(tt, pt), strict=True)]
+        g.emit(f"return [{', '.join(rs)}]")
+        return g.finish("lift_params", "cx, vals", pro)
+    k = len(sig.params) - (1 if sig.results_spilled else 0)
+    names = [f"a{i}" for i in range(k)]
+    rs = []
+    i = 0
+    for _, u in ft.params:
+        w = len(flatten_type(u, pt))
+        rs.append(g.flat(u, names[i : i + w]))
+        i += w
+    target = ", ".join(names) + ("," if k == 1 else "")
+    pro = [f"{target} = vals[:{k}]"] if k else []
+    return g.finish_fn("lift_params", "cx, vals", f"[{', '.join(rs)}]", pro)
+
+
+def _gen_lower_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool
+                       ) -> Callable[..., Any]:
+    g = LowerGen(enc, pt)
+    if ft.result is None:
+        return g.finish("lower_results", "cx, v, vals, where=''", ["return []"])
+    path = ("result",)
+    if spilled:
+        mask = M32 if pt == "i32" else M64
+        pro = [f"p = vals[-1] & {mask:#x}", "m = cx.view()",
+               *ptr_check_lines(g, ft.result, pt, "p", "result")]
+        w: Writes = []
+        g.store(ft.result, "v", "p", 0, path, w)
+        g.flush("p", w)
+        g.emit("return []")
+        return g.finish("lower_results", "cx, v, vals, where=''", pro)
+    vals = g.flat(ft.result, "v", path)
+    g.emit(f"return [{', '.join(vals)}]")
+    return g.finish("lower_results", "cx, v, vals, where=''", ["m = None"])
+
+
+def canon_lift_sync(
+    cx: LiftLowerContext,
+    abi: FuncAbi,
+    callee: Callable[[Flat], Sequence[int | float]],
+    args: Sequence[Any],
+) -> Any:
+    """The sync ``canon lift`` call path: the host calls guest ``callee`` (core flat in, flat
+    out). ``cx.borrow_scope`` must be a fresh :class:`Task`."""
+    task = cx.borrow_scope
+    assert isinstance(task, Task), "an export call runs as a task"
+    flat_args = abi.lower_params(cx, args)
+    flat_results = callee(flat_args)
+    result = abi.lift_results(cx, flat_results)
+    task.return_()
+    post_return = cx.opts.post_return
+    if post_return is not None:
+        inst = cx.inst
+        assert inst.may_leave, "post-return runs outside realloc"
+        inst.may_leave = False
+        try:
+            post_return(*flat_results)
+        finally:
+            inst.may_leave = True
+    return result
+
+
+def canon_lower_sync(
+    cx: LiftLowerContext,
+    abi: FuncAbi,
+    callee: Callable[[list[Any]], Any],
+    flat_args: Sequence[int | float],
+) -> Flat:
+    """The sync ``canon lower`` call path: guest code calls host ``callee`` (Python values in,
+    value out). ``cx.borrow_scope`` must be a fresh :class:`Subtask`."""
+    subtask = cx.borrow_scope
+    assert isinstance(subtask, Subtask), "an import call runs as a subtask"
+    trap_if(not cx.inst.may_leave, "cannot leave the component instance now")
+    args = abi.lift_params(cx, flat_args)
+    result = callee(args)
+    flat = abi.lower_results(cx, result, flat_args)
+    subtask.deliver_resolve()
+    return flat
