@@ -14,7 +14,6 @@ Example::
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from . import types as t
 from ._binary import ast
@@ -79,9 +78,8 @@ class Component:
         component (including invalid core modules inside it).
         """
         binary = to_binary(data)
-        if not is_component(binary):
-            if bytes(binary[:4]) == b"\x00asm":
-                raise DecodeError("expected a component, got a core module", 4)
+        if not is_component(binary) and bytes(binary[:4]) == b"\x00asm":
+            raise DecodeError("expected a component, got a core module", 4)
         decoded = decode_component(binary)
         validated = validate(decoded, engine.features)
         modules = _compile_modules(engine, binary, decoded)

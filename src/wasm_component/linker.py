@@ -283,10 +283,9 @@ class Linker:
             if isinstance(ty.eq, t.ResourceType) and isinstance(d, _ResourceDef):
                 _bind_resource(where, ty.eq, d.rt, bound)
                 return d
-        elif isinstance(ty, t.ModuleType):
-            if isinstance(d, _ModuleDef):
-                _check_module(where, _module_of(self.engine, d.module), ty)
-                return d
+        elif isinstance(ty, t.ModuleType) and isinstance(d, _ModuleDef):
+            _check_module(where, _module_of(self.engine, d.module), ty)
+            return d
         raise LinkError(f"import `{where}` has the wrong type: expected {_kind_of(ty)}, "
                         f"found {_def_kind(d)}")
 
@@ -452,7 +451,11 @@ def _erase(ft: t.FuncType) -> t.FuncType:
     from ._validate.typecheck import resources_in, substitute
 
     m = {r: _ERASED for r in resources_in(ft)}
-    return substitute(ft, m, {}) if m else ft  # type: ignore[no-any-return]
+    if not m:
+        return ft
+    erased = substitute(ft, m, {})
+    assert isinstance(erased, t.FuncType), "substitution keeps the shape"
+    return erased
 
 
 class InstancePre:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._runtime.wast_support import WastRuntime
 from ._validate.features import Features
 from .component import Component
 from .engine import Engine
@@ -137,13 +138,7 @@ class Runner:
         self.settings = settings
         config = core.make_config(settings.core_features, disable=settings.core_disabled)
         self.engine = Engine(config, features=settings.features)
-        self.runtime: Any = None
-        try:
-            from ._runtime.wast_support import WastRuntime
-
-            self.runtime = WastRuntime(self.engine)
-        except ImportError:
-            self.runtime = None
+        self.runtime: WastRuntime | None = WastRuntime(self.engine)
 
     def load(self, cmd: dict[str, Any]) -> Component:
         data = (self.dir / cmd["filename"]).read_bytes()
@@ -168,7 +163,7 @@ class Runner:
     # -- definition commands ---------------------------------------------------------------
 
     def _is_core(self, cmd: dict[str, Any]) -> bool:
-        fn = cmd.get("filename", "")
+        fn = str(cmd.get("filename", ""))
         if not fn.endswith(".wasm"):
             return False
         head = (self.dir / fn).read_bytes()[:8]
@@ -185,7 +180,7 @@ class Runner:
             return "fail", f"expected a valid component: {e}"
         if self.runtime is None:
             return "pass", ""
-        return self.runtime.module(comp, cmd)  # type: ignore[no-any-return]
+        return self.runtime.module(comp, cmd)
 
     def cmd_module_definition(self, cmd: dict[str, Any]) -> tuple[str, str]:
         try:
@@ -216,10 +211,12 @@ class Runner:
     def _delegate(self, cmd: dict[str, Any]) -> tuple[str, str]:
         if self.runtime is None:
             return "skip", f"`{cmd['type']}` needs the runtime"
-        method = getattr(self.runtime, cmd["type"], None)
+        method: Callable[[Runner, dict[str, Any]], tuple[str, str]] | None = getattr(
+            self.runtime, cmd["type"], None
+        )
         if method is None:
             return "skip", f"`{cmd['type']}` is not supported by the runtime yet"
-        return method(self, cmd)  # type: ignore[no-any-return]
+        return method(self, cmd)
 
     cmd_assert_return = _delegate
     cmd_assert_trap = _delegate

@@ -15,6 +15,7 @@ The per-type work is done once, here, when the function is created: the ABI adap
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import types as t
@@ -26,6 +27,7 @@ from .._abi.context import (
     Task,
     trap_if,
 )
+from .._abi.func import FuncAbi
 from .._abi.func import func_abi as func_adapter
 from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._abi.layout import flatten_functype
@@ -77,21 +79,36 @@ class LiftedFunc(RFunc):
 
     __slots__ = ("_call", "_post", "adapter", "opts", "state")
 
+    def __init__(
+        self,
+        ty: t.FuncType,
+        opts: CanonicalOptions,
+        state: ComponentInstanceState,
+        adapter: FuncAbi,
+        call: Callable[[Sequence[Any]], tuple[Any, ...]],
+        post: Callable[[Sequence[Any]], tuple[Any, ...]] | None,
+    ) -> None:
+        super().__init__(ty, "")
+        self.opts = opts
+        self.state = state
+        self.adapter = adapter
+        self._call = call
+        self._post = post
+
     @staticmethod
     def create(env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc) -> LiftedFunc:
-        self = LiftedFunc(ft, "")
         ptr = "i64" if info.memory64 else "i32"
-        self.opts = make_opts(env, info)
-        self.state = env.state
+        opts = make_opts(env, info)
         sig = flatten_functype(ft, "lift", ptr)
-        self.adapter = func_adapter(ft, self.opts.string_encoding, ptr)
-        self._call = func.make_caller(core.CoreFuncType(sig.params, sig.results))
-        self._post = None
+        post = None
         if info.post_return is not None:
-            self._post = env.spaces["core func"][info.post_return].make_caller(
+            post = env.spaces["core func"][info.post_return].make_caller(
                 core.CoreFuncType(sig.results, ())
             )
-        return self
+        return LiftedFunc(
+            ft, opts, env.state, func_adapter(ft, opts.string_encoding, ptr),
+            func.make_caller(core.CoreFuncType(sig.params, sig.results)), post,
+        )
 
     def call(self, args: list[Any]) -> Any:
         state = self.state

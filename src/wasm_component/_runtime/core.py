@@ -82,12 +82,12 @@ __all__ = [
     "Value",
     "compile_module",
     "deserialize_module",
-    "wrap_module",
     "instantiate",
     "make_config",
     "new_host_func",
     "new_raw_host_func",
     "wat2wasm",
+    "wrap_module",
 ]
 
 Value = Any

@@ -113,7 +113,7 @@ def _append(env: Env, sort: str, item: Any) -> None:
     env.spaces[sort].append(item)
 
 
-def _step(env: Env, i: int, d: ast.Definition, args: dict[str, Any]) -> None:  # noqa: C901
+def _step(env: Env, i: int, d: ast.Definition, args: dict[str, Any]) -> None:
     sp = env.spaces
     vc = env.vc
     if isinstance(d, ast.CoreModule):
@@ -191,18 +191,18 @@ def _step(env: Env, i: int, d: ast.Definition, args: dict[str, Any]) -> None:  #
             static = vc.types[len(sp["type"])].type
             _append(env, "type", env.concrete(static))
     elif isinstance(d, ast.Canon):
-        info = vc.canons[i]
+        canon = vc.canons[i]
         if d.kind == "lift":
-            assert d.func is not None and info.func_type is not None, "lift has a func and type"
-            ft = env.concrete(info.func_type)
-            _append(env, "func", LiftedFunc.create(env, info, ft, sp["core func"][d.func]))
+            assert d.func is not None and canon.func_type is not None, "lift has a func and type"
+            ft = env.concrete(canon.func_type)
+            _append(env, "func", LiftedFunc.create(env, canon, ft, sp["core func"][d.func]))
         elif d.kind == "lower":
-            assert d.func is not None and info.func_type is not None, "lower has a func and type"
+            assert d.func is not None and canon.func_type is not None, "lower has a func and type"
             target_func = sp["func"][d.func]
-            _append(env, "core func", make_lowered(env, info, env.concrete(info.func_type),
+            _append(env, "core func", make_lowered(env, canon, env.concrete(canon.func_type),
                                                    target_func))
         else:
-            _append(env, "core func", make_builtin(env, d, info))
+            _append(env, "core func", make_builtin(env, d, canon))
     elif isinstance(d, ast.Start):
         fn = sp["func"][d.func]
         vals = [sp["value"][a].value for a in d.args]
