@@ -2,8 +2,9 @@
 straight-line Python for that type once and ``exec``-ing it, so a call never walks a type tree
 and pays no per-field function call or dispatch.
 
-(Measured against composed closures, generated code was about 2-3x faster on a record of
-eight fields and on a list of such records; see the ABI tests' benchmark.)
+(Measured against composed closures doing fewer checks, generated code was about 1.3x faster
+on a record of eight mixed fields and 1.8x on a list of 1000 such records, store plus load;
+``python -m tests.abi.bench_abi`` prints both.)
 """
 
 from __future__ import annotations

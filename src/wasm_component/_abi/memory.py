@@ -22,12 +22,12 @@ class BytearrayMemory:
 
     __slots__ = ("_view", "data", "grows", "next", "realloc_calls")
 
-    def __init__(self, size: int = 65536, start: int = 8) -> None:
+    def __init__(self, size: int = 65536, start: int = 8, trace: bool = False) -> None:
         self.data = bytearray(size)
         self._view = memoryview(self.data)
         self.next = start
         self.grows = 0
-        self.realloc_calls: list[tuple[int, int, int, int]] = []
+        self.realloc_calls: list[tuple[int, int, int, int]] | None = [] if trace else None
 
     def view(self) -> memoryview:
         return self._view
@@ -40,7 +40,8 @@ class BytearrayMemory:
         self.grows += 1
 
     def realloc(self, old_ptr: int, old_size: int, align: int, new_size: int) -> int:
-        self.realloc_calls.append((old_ptr, old_size, align, new_size))
+        if self.realloc_calls is not None:
+            self.realloc_calls.append((old_ptr, old_size, align, new_size))
         if old_ptr and new_size <= old_size:
             return old_ptr
         ptr = -(-self.next // align) * align

@@ -1,0 +1,125 @@
+"""Handle tables and resource handles: ownership moves, borrow scopes, lend counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from wasm_component import types as t
+from wasm_component._abi import (
+    ComponentInstanceState,
+    Subtask,
+    Table,
+    Task,
+    canon_lift_sync,
+    canon_lower_sync,
+    func_abi,
+    lift_flat,
+    lower_flat,
+    resource_drop,
+    resource_new,
+    resource_rep,
+)
+from wasm_component.errors import Trap
+
+from .support import make_cx
+
+R = t.ResourceType.fresh("r", "guest")
+S = t.ResourceType.fresh("s", "guest")
+
+
+def test_table_reserves_zero_and_reuses_holes() -> None:
+    tab = Table()
+    assert [tab.add(x) for x in "abc"] == [1, 2, 3]
+    assert tab.remove(2) == "b"
+    assert tab.add("d") == 2
+    for bad in (0, 2**28, 4):
+        with pytest.raises(Trap):
+            tab.get(bad)
+
+
+def test_own_moves_out_and_traps_when_lifted_twice() -> None:
+    cx, _ = make_cx()
+    i = resource_new(cx.inst, R, 42)
+    assert lift_flat(cx, t.OwnType(R), [i]) == 42
+    with pytest.raises(Trap):
+        lift_flat(cx, t.OwnType(R), [i])
+    j = resource_new(cx.inst, R, 7)
+    with pytest.raises(Trap, match="expected a"):
+        lift_flat(cx, t.OwnType(S), [j])
+    assert j == i  # the freed slot is reused
+    [k] = lower_flat(cx, t.OwnType(R), 42)
+    assert resource_rep(cx.inst, R, k) == 42
+
+
+def test_borrow_lend_counts_and_drop_of_lent_handle() -> None:
+    cx, _ = make_cx(scope="subtask")
+    i = resource_new(cx.inst, R, 5)
+    assert lift_flat(cx, t.BorrowType(R), [i]) == 5
+    with pytest.raises(Trap, match="lent"):
+        resource_drop(cx.inst, R, i)
+    with pytest.raises(Trap, match="lent"):
+        lift_flat(cx, t.OwnType(R), [i])
+    assert isinstance(cx.borrow_scope, Subtask)
+    cx.borrow_scope.deliver_resolve()
+    assert resource_drop(cx.inst, R, i) == 5  # the caller now runs the destructor
+
+
+def test_borrow_must_be_dropped_before_return() -> None:
+    cx, _ = make_cx()
+    ft = t.FuncType((("self", t.BorrowType(R)),), t.U32)
+    abi = func_abi(ft)
+    with pytest.raises(Trap, match="borrowed handle not dropped"):
+        canon_lift_sync(cx, abi, lambda flat: [flat[0]], [99])
+    cx2, _ = make_cx()
+
+    def callee(flat: list[int | float]) -> list[int | float]:
+        h = flat[0]
+        assert isinstance(h, int)
+        assert resource_rep(cx2.inst, R, h) == 99
+        assert resource_drop(cx2.inst, R, h) is None
+        return [7]
+
+    assert canon_lift_sync(cx2, func_abi(ft), callee, [99]) == 7
+    assert isinstance(cx2.borrow_scope, Task) and cx2.borrow_scope.num_borrows == 0
+
+
+def test_borrow_to_implementation_passes_rep() -> None:
+    cx, _ = make_cx()
+    cx.inst.resource_impls.add(R)
+    assert lower_flat(cx, t.BorrowType(R), 1234) == [1234]
+    assert isinstance(cx.borrow_scope, Task) and cx.borrow_scope.num_borrows == 0
+
+
+def test_import_call_lends_for_the_call_only() -> None:
+    cx, _ = make_cx(scope="subtask")
+    inst = cx.inst
+    i = resource_new(inst, R, 3)
+    ft = t.FuncType((("r", t.BorrowType(R)),), t.OwnType(R))
+    seen = []
+
+    def host(args: list[object]) -> object:
+        seen.append(args[0])
+        with pytest.raises(Trap, match="lent"):
+            resource_drop(inst, R, i)
+        return 11
+
+    [j] = canon_lower_sync(cx, func_abi(ft), host, [i])
+    assert seen == [3]
+    assert resource_rep(inst, R, j) == 11
+    assert resource_drop(inst, R, i) == 3
+
+
+def test_resource_callbacks_and_wrong_kind() -> None:
+    cx, _ = make_cx()
+    inst: ComponentInstanceState = cx.inst
+    inst.resource_lift = lambda rt, rep, own: ("handle", rt.name, rep, own)
+    inst.resource_lower = lambda rt, v, own: v[2]
+    i = resource_new(inst, R, 8)
+    assert lift_flat(cx, t.OwnType(R), [i]) == ("handle", "r", 8, True)
+    j = lower_flat(cx, t.OwnType(R), ("handle", "r", 9, True))[0]
+    assert resource_rep(inst, R, j) == 9
+    with pytest.raises(Trap):
+        resource_rep(inst, S, j)
+    inst.may_leave = False
+    with pytest.raises(Trap):
+        resource_new(inst, R, 1)

@@ -1,0 +1,68 @@
+"""Bad host values raise TypeError/ValueError naming the path to the bad part."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from wasm_component import types as t
+from wasm_component._abi import func_abi, lower_flat, store
+from wasm_component.values import Ok, Variant
+
+from .support import make_cx
+
+P = t.RecordType((("x", t.U32), ("tags", t.ListType(t.STRING))))
+
+
+@pytest.mark.parametrize(("vt", "value", "exc", "msg"), [
+    (t.U32, "7", TypeError, "expected u32, got str"),
+    (t.U32, -1, ValueError, "u32 out of range: -1"),
+    (t.S8, 128, ValueError, "s8 out of range"),
+    (t.U64, 1.0, TypeError, "expected u64, got float"),
+    (t.F64, "x", TypeError, "expected f64, got str"),
+    (t.BOOL, 1, TypeError, "expected bool, got int"),
+    (t.CHAR, "ab", ValueError, "single character"),
+    (t.CHAR, "\ud800", ValueError, "surrogate"),
+    (t.STRING, "a\udc00", ValueError, "lone surrogate"),
+    (t.STRING, b"a", TypeError, "expected string, got bytes"),
+    (P, {"x": 1}, TypeError, "missing field 'tags'"),
+    (P, {"x": "1", "tags": []}, TypeError, 'expected u32, got str in field "x" of record'),
+    (t.ListType(P), [{"x": 1, "tags": []}, {"x": 1, "tags": ["a", 3]}], TypeError,
+     'expected string, got int in element 1 of list in field "tags" of record '
+     "in element 1 of list"),
+    (t.ListType(t.U32), [1, 2, -3], ValueError, "u32 out of range: -3 in element 2 of list"),
+    (t.ListType(t.U8), [1, 256], ValueError, "u8 out of range: 256 in element 1 of list"),
+    (t.ListType(t.CHAR), ["a", "bc"], ValueError, "element 1 of list"),
+    (t.ListType(t.U8, 2), [1], ValueError, "list of length 2, got length 1"),
+    (t.TupleType((t.U8, t.U8)), (1, "a"), TypeError, "in element 1 of tuple"),
+    (t.EnumType(("a", "b")), "c", ValueError, "unknown case 'c'"),
+    (t.VariantType((("a", t.U8),)), Variant("b"), ValueError, "unknown case 'b'"),
+    (t.VariantType((("a", None),)), Variant("a", 1), TypeError, "case 'a' has no payload"),
+    (t.VariantType((("a", t.U8),)), ("a", 1), TypeError, "expected Variant"),
+    (t.ResultType(t.U8, None), 3, TypeError, "expected Ok or Err"),
+    (t.ResultType(t.U8, None), Ok("x"), TypeError, 'in case "ok" of result'),
+    (t.OptionType(t.U8), "x", TypeError, 'in case "some" of option'),
+    (t.FlagsType(("r", "w")), {"r", "x"}, ValueError, "unknown flag 'x'"),
+    (t.FlagsType(("r", "w")), "r", TypeError, "expected flags"),
+    (t.MapType(t.STRING, t.U8), [("a", 1)], TypeError, "expected map"),
+])
+def test_bad_values(vt: t.Type, value: Any, exc: type[Exception], msg: str) -> None:
+    cx, _ = make_cx()
+    with pytest.raises(exc, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        lower_flat(cx, vt, value)
+    with pytest.raises(exc, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        store(cx, vt, value, 64)
+
+
+def test_parameter_and_result_paths() -> None:
+    ft = t.FuncType((("a", t.U8), ("b", P)), P)
+    abi = func_abi(ft)
+    cx, _ = make_cx()
+    with pytest.raises(TypeError, match=r'expected u32, got str in field "x" of record in '
+                                        r'parameter "b"'):
+        abi.lower_params(cx, [1, {"x": "no", "tags": []}])
+    with pytest.raises(TypeError, match="expected 2 arguments, got 1"):
+        abi.lower_params(cx, [1])
+    with pytest.raises(TypeError, match='in field "tags" of record in result'):
+        abi.lower_results(cx, {"x": 1, "tags": [None]}, [64])
