@@ -58,11 +58,9 @@ class Func:
 
     def __call__(self, store: Store, *args: Any) -> Any:
         """Call with Python values; returns the result value (``None`` when there is none)."""
-        self._check_store(store)
-        n = len(self._f.ty.params)
-        if len(args) != n:
-            raise TypeError(f"`{self.name}`: expected {n} arguments, got {len(args)}")
-        return self._f.call(list(args))
+        if store is not self._store:
+            self._check_store(store)
+        return self._f.call(args)
 
     def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
         """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
@@ -113,5 +111,6 @@ class TypedFunc:
         self._call = func._f.call
 
     def __call__(self, store: Store, *args: Any) -> Any:
-        self.func._check_store(store)
-        return self._call(list(args))
+        if store is not self.func._store:
+            self.func._check_store(store)
+        return self._call(args)

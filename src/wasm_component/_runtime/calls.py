@@ -94,6 +94,7 @@ class LiftedFunc(RFunc):
         self.adapter = adapter
         self._call = call
         self._post = post
+        self.call = self._make_call()
 
     @staticmethod
     def create(env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc) -> LiftedFunc:
@@ -110,35 +111,61 @@ class LiftedFunc(RFunc):
             func.make_caller(core.CoreFuncType(sig.params, sig.results)), post,
         )
 
-    def call(self, args: list[Any]) -> Any:
+    def _make_call(self) -> Callable[[Sequence[Any]], Any]:
+        """The call path, specialised once: functions without ``borrow`` parameters need no
+        per-call task (no borrow can be lent to the callee), so they reuse one context."""
         state = self.state
-        _poison_check(state)
-        trap_if(not state.may_enter, "cannot enter component instance: it is already on the stack")
         opts = self.opts
-        task = Task(state, self.ty, opts)
-        cx = LiftLowerContext(opts, state, task)
-        try:
-            flat = self.adapter.lower_params(cx, args)
-        except (TypeError, ValueError, OverflowError) as e:
-            raise type(e)(f"`{self.name or 'function'}`: {e}") from None
-        state.may_enter = False
-        try:
-            results = self._call(flat)
-            value = self.adapter.lift_results(cx, list(results))
-            task.return_()
-            post = self._post
-            if post is not None:
-                state.may_leave = False
-                try:
-                    post(results)
-                finally:
-                    state.may_leave = True
-        except BaseException:
-            state.poisoned = True
-            raise
-        finally:
-            state.may_enter = True
-        return value
+        ty = self.ty
+        lower_params = self.adapter.lower_params
+        lift_results = self.adapter.lift_results
+        core_call = self._call
+        post = self._post
+        needs_task = _has_borrow(ty)
+        shared_cx = LiftLowerContext(opts, state, None)
+        name = self
+
+        def call(args: Sequence[Any]) -> Any:
+            if state.poisoned:
+                _poison_check(state)
+            if not state.may_enter:
+                trap_if(True, "cannot enter component instance: it is already on the stack")
+            if needs_task:
+                task: Task | None = Task(state, ty, opts)
+                cx = LiftLowerContext(opts, state, task)
+            else:
+                task = None
+                cx = shared_cx
+            try:
+                flat = lower_params(cx, args)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise type(e)(f"`{name.name or 'function'}`: {e}") from None
+            state.may_enter = False
+            try:
+                results = core_call(flat)
+                value = lift_results(cx, results)
+                if task is not None:
+                    task.return_()
+                if post is not None:
+                    state.may_leave = False
+                    try:
+                        post(results)
+                    finally:
+                        state.may_leave = True
+            except BaseException:
+                state.poisoned = True
+                raise
+            finally:
+                state.may_enter = True
+            return value
+
+        return call
+
+
+def _has_borrow(ft: t.FuncType) -> bool:
+    from .._validate.typecheck import contains_borrow
+
+    return any(contains_borrow(p) for _, p in ft.params)
 
 
 class HostFunc(RFunc):
@@ -152,8 +179,9 @@ class HostFunc(RFunc):
         self.fn = fn
         self.style = style
         self.store = store
+        self.call = self._call_host
 
-    def call(self, args: list[Any]) -> Any:
+    def _call_host(self, args: Sequence[Any]) -> Any:
         if self.style == "wrap":
             return self.fn(self.store, *args)
         from ..values import Val

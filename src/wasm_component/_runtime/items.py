@@ -12,7 +12,7 @@ is how guest->guest calls compose (the lowering trampoline of the caller lifts, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,15 +28,18 @@ __all__ = ["RComponent", "RFunc", "RInstance", "RModule", "RValue"]
 class RFunc:
     """A component function at runtime. ``ty`` uses concrete resource types."""
 
-    __slots__ = ("name", "ty")
+    __slots__ = ("call", "name", "ty")
 
     def __init__(self, ty: t.FuncType, name: str) -> None:
         self.ty = ty
         self.name = name
+        # Call with Python values; returns the Python result (``None`` without a result).
+        # Each kind of function installs its own call path, specialised when it is created.
+        self.call: Callable[[Sequence[Any]], Any] = _uncallable
 
-    def call(self, args: list[Any]) -> Any:
-        """Call with Python values; returns the Python result (``None`` without a result)."""
-        raise NotImplementedError
+
+def _uncallable(args: Sequence[Any]) -> Any:
+    raise AssertionError("every RFunc installs its call path at creation")
 
 
 @dataclass
