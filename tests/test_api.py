@@ -251,8 +251,9 @@ def test_host_exception_propagates(engine: Engine) -> None:
     store = Store(engine)
     run = linker.instantiate(store, c).get_func(store, "run")
     assert run is not None
-    with pytest.raises(Boom, match="from the host"):
+    with pytest.raises(Boom, match="from the host") as info:
         run(store, 1)
+    assert any("wasm backtrace" in n for n in info.value.__notes__), "guest frames are noted"
 
 
 def test_host_returning_bad_value_traps_and_poisons(engine: Engine) -> None:

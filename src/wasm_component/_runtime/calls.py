@@ -179,7 +179,14 @@ class HostFunc(RFunc):
         self.fn = fn
         self.style = style
         self.store = store
-        self.call = self._call_host
+        if style == "wrap":
+
+            def call(args: Sequence[Any]) -> Any:
+                return fn(store, *args)
+
+            self.call = call
+        else:
+            self.call = self._call_host
 
     def _call_host(self, args: Sequence[Any]) -> Any:
         if self.style == "wrap":
@@ -206,19 +213,26 @@ def make_lowered(env: Env, info: CanonInfo, ft: t.FuncType, target: RFunc) -> co
     adapter = func_adapter(ft, opts.string_encoding, ptr)
     lift_params, lower_results = adapter.lift_params, adapter.lower_results
     call = target.call
+    # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
+    needs_subtask = _has_borrow(ft)
+    shared_cx = LiftLowerContext(opts, state, None)
+    nresults = len(sig.results)
 
     def trampoline(*flat: Any) -> Any:
-        trap_if(not state.may_leave, "cannot leave component instance")
-        sub = Subtask()
-        cx = LiftLowerContext(opts, state, sub)
-        fl = list(flat)
-        args = lift_params(cx, fl)
-        result = call(args)
-        out = lower_results(cx, result, fl)
-        sub.deliver_resolve()
-        if not out:
-            return None
-        return out[0] if len(out) == 1 else out
+        if not state.may_leave:
+            trap_if(True, "cannot leave component instance")
+        if needs_subtask:
+            sub: Subtask | None = Subtask()
+            cx = LiftLowerContext(opts, state, sub)
+        else:
+            sub = None
+            cx = shared_cx
+        out = lower_results(cx, call(lift_params(cx, flat)), flat)
+        if sub is not None:
+            sub.deliver_resolve()
+        if nresults == 1:
+            return out[0]
+        return None
 
     return core.new_host_func(env.store._core, sig.params, sig.results, trampoline)
 

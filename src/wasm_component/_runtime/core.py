@@ -678,6 +678,11 @@ class CoreStore:
         pending = self._pending
         if pending is not None:
             self._pending = None
+            # Keep the guest frames the exception unwound through, for the traceback.
+            frames = getattr(exc, "frames", None)
+            if frames and not getattr(pending, "_wasm_frames_noted", False):
+                pending.add_note("wasm backtrace:\n" + "\n".join(f"  {f}" for f in frames))
+                pending._wasm_frames_noted = True  # type: ignore[attr-defined]
             return pending
         return exc
 
