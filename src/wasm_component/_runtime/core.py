@@ -713,8 +713,17 @@ def _trap_from_ptr(addr: int) -> Trap:
 
 
 def _trap_from_error(addr: int) -> Trap:
-    e = wasmtime.WasmtimeError._from_ptr(ctypes.cast(addr, ctypes.POINTER(ffi.wasmtime_error_t)))
-    return Trap(_parse_message(str(e)))
+    ptr = ctypes.cast(addr, ctypes.POINTER(ffi.wasmtime_error_t))
+    frames: list[str] = []
+    vec = ffi.wasm_frame_vec_t()
+    ffi.wasmtime_error_wasm_trace(ptr, ctypes.byref(vec))
+    try:
+        for i in range(vec.size):
+            frames.append(_format_frame(wasmtime._trap.Frame._from_ptr(vec.data[i], vec)))
+    finally:
+        ffi.wasm_frame_vec_delete(ctypes.byref(vec))
+    e = wasmtime.WasmtimeError._from_ptr(ptr)
+    return Trap(_parse_message(str(e)), frames)
 
 
 def _make_trap_ptr(message: str) -> int:
