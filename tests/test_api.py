@@ -500,3 +500,52 @@ def test_resource_any_type(engine: Engine) -> None:
     anything: Any = ResourceType.host(File)
     assert anything == ResourceType.host(File)
     assert ResourceType.host(File) != ResourceType.host(str)
+
+
+def test_func_wrap_annotations_are_checked(engine: Engine) -> None:
+    c = Component.new(engine, ECHO)
+
+    def good(store: Store, x: int) -> int:
+        return x
+
+    def bad(store: Store, x: str) -> int:
+        return 0
+
+    def wrong_arity(store: Store) -> int:
+        return 0
+
+    linker = Linker(engine)
+    linker.root().func_wrap("f", good)
+    store = Store(engine)
+    run = linker.instantiate(store, c).get_func(store, "run")
+    assert run is not None and run(store, 5) == 5
+    for fn, msg in ((bad, "annotates `x` as str"), (wrong_arity, "takes 0 arguments")):
+        linker2 = Linker(engine)
+        linker2.root().func_wrap("f", fn)
+        with pytest.raises(LinkError, match=msg):
+            linker2.instantiate(Store(engine), c)
+
+
+def test_linker_module_and_store_data(engine: Engine) -> None:
+    import wasmtime
+
+    comp = Component.new(engine, """
+    (component
+      (import "m" (core module $m (export "f" (func (result i32)))))
+      (core instance $i (instantiate $m))
+      (func (export "f") (result u32) (canon lift (core func $i "f")))
+      (export "mod" (core module $m)))
+    """)
+    module = wasmtime.Module(engine._core.engine, '(module (func (export "f") (result i32) i32.const 9))')
+    linker = Linker(engine)
+    linker.root().module("m", module)
+    store = Store(engine, {"k": 1})
+    inst = linker.instantiate(store, comp)
+    f = inst.get_func(store, "f")
+    assert f is not None and f(store) == 9
+    assert inst.get_module(store, "mod") is not None
+    assert store.data == {"k": 1}
+    bad = Linker(engine)
+    bad.root().module("m", wasmtime.Module(engine._core.engine, "(module)"))
+    with pytest.raises(LinkError, match="module export `f` not defined"):
+        bad.instantiate(Store(engine), comp)

@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -273,6 +274,8 @@ class Linker:
                             f"import `{where}` has the wrong type: expected {ty}, defined as "
                             f"{declared}"
                         )
+                if d.style == "wrap":
+                    _check_annotations(where, d.fn, ty)
                 return d
         elif isinstance(ty, t.InstanceType):
             if isinstance(d, LinkerInstance):
@@ -288,6 +291,56 @@ class Linker:
             return d
         raise LinkError(f"import `{where}` has the wrong type: expected {_kind_of(ty)}, "
                         f"found {_def_kind(d)}")
+
+
+_INTS = (t.S8, t.U8, t.S16, t.U16, t.S32, t.U32, t.S64, t.U64)
+
+
+def _annotation_fits(ann: Any, ty: t.Type) -> bool:
+    """Whether a Python annotation can describe values of component type ``ty``: a
+    ``types.Type`` must be equal; builtin classes must be the Python form of the type."""
+    if isinstance(ann, t.Type):
+        return ann == ty
+    if ann is bool:
+        return ty == t.BOOL
+    if ann is int:
+        return ty in _INTS
+    if ann is float:
+        return ty in (t.F32, t.F64)
+    if ann is str:
+        return ty in (t.STRING, t.CHAR)
+    if ann in (bytes, bytearray):
+        return isinstance(ty, t.ListType) and ty.element == t.U8
+    return True  # anything else (generics, user classes, Any) is not checked
+
+
+def _check_annotations(where: str, fn: Callable[..., Any], ty: t.FuncType) -> None:
+    """``func_wrap``'s annotations, where present, must agree with the imported type."""
+    try:
+        hints = inspect.get_annotations(fn, eval_str=True)
+        params = list(inspect.signature(fn).parameters.values())[1:]  # after `store`
+    except (TypeError, ValueError, NameError):
+        return
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return
+    if len(params) != len(ty.params):
+        raise LinkError(
+            f"import `{where}`: the host function takes {len(params)} arguments after `store`, "
+            f"but the import has {len(ty.params)} parameters ({ty})"
+        )
+    for p, (pname, pty) in zip(params, ty.params, strict=True):
+        ann = hints.get(p.name)
+        if ann is not None and not _annotation_fits(ann, pty):
+            raise LinkError(
+                f"import `{where}`: parameter `{pname}` is {pty.wit()}, but the host function "
+                f"annotates `{p.name}` as {getattr(ann, '__name__', ann)}"
+            )
+    ret = hints.get("return")
+    if ret is not None and ty.result is not None and not _annotation_fits(ret, ty.result):
+        raise LinkError(
+            f"import `{where}`: the result is {ty.result.wit()}, but the host function is "
+            f"annotated to return {getattr(ret, '__name__', ret)}"
+        )
 
 
 def _optional(ty: t.ExternType, bound: dict[t.ResourceType, t.ResourceType]) -> _Def | None:
