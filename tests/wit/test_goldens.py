@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from wit_corpus import FEATURES, golden_cases, params
+from .wit_corpus import FEATURES, golden_cases, params
 
 from wasm_component.wit import Resolve, to_json
 

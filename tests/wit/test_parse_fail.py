@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from wit_corpus import FEATURES, params, parse_fail_cases
+from .wit_corpus import FEATURES, params, parse_fail_cases
 
 from wasm_component.errors import WitError
 from wasm_component.wit import Resolve

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from synth_wasi import write_tree
+from .synth_wasi import write_tree
 
 from wasm_component.wit import Resolve
 

@@ -6,7 +6,7 @@ import contextlib
 import random
 
 import pytest
-from wit_corpus import CORPUS, MISSING
+from .wit_corpus import CORPUS, MISSING
 
 from wasm_component.errors import WitError
 from wasm_component.wit import Resolve

@@ -1,0 +1,938 @@
+"""Component-model benchmark: wasm-component ("ours") against ``wasmtime.component`` ("peer").
+
+Both runtimes execute the same components (WAT in ``benchmarks/components/``, plus a generated
+~10 MiB one from ``components/big.py``) in one process. Per operation each side is set up and
+checked once (the guest must return what the operation expects), calibrated so one sample runs
+long enough (>= 5 ms by default), warmed up, then sampled for several rounds, ours and peer
+interleaved within each round (alternating which goes first). The reported time is the median
+sample, per operation (per import call for the guest->host rows), in microseconds; the ratio is
+ours / peer (below 1: we are faster).
+
+If our runtime cannot do an operation yet (any exception in setup, check or run) the row is
+recorded as ``n/a`` with the error, and the run goes on.
+
+Usage::
+
+    python benchmarks/run.py                 # full run (~11 rounds)
+    python benchmarks/run.py --quick         # 3 rounds, tighter time budget (< 60 s)
+    python benchmarks/run.py --json out.json --filter string
+
+Writes ``benchmarks/results/results.md`` (Markdown table) and ``benchmarks/results/ratios.png``
+(bar chart of the ratios; needs matplotlib, skipped with a message when it is not installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+COMPONENTS = HERE / "components"
+RESULTS = HERE / "results"
+
+_WASM_CACHE: dict[str, bytes] = {}
+
+
+def component_bytes(name: str) -> bytes:
+    """The binary of ``components/<name>.wat`` (assembled once; both sides get the same bytes)."""
+    blob = _WASM_CACHE.get(name)
+    if blob is None:
+        import wasmtime
+
+        if name == "big":
+            import importlib.util
+
+            spec = importlib.util.spec_from_file_location("_bench_big", COMPONENTS / "big.py")
+            assert spec is not None and spec.loader is not None
+            big = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(big)
+            blob = big.big_component()
+        else:
+            blob = bytes(wasmtime.wat2wasm((COMPONENTS / f"{name}.wat").read_text()))
+        _WASM_CACHE[name] = blob
+    return blob
+
+
+# --------------------------------------------------------------------------------------------
+# The two runtimes behind one small interface, so that every operation below is written once.
+# --------------------------------------------------------------------------------------------
+
+
+class Peer:
+    """wasmtime-py's native component API (``wasmtime.component``), used as it is."""
+
+    label = "wasmtime.component"
+
+    def __init__(self) -> None:
+        import wasmtime
+        import wasmtime.component as wc
+
+        self.wasmtime = wasmtime
+        self.wc = wc
+        self.engine = wasmtime.Engine()
+        self._components: dict[str, Any] = {}
+        self.host_drops: list[int] = []
+
+    # compile / link / instantiate
+    def compile(self, blob: bytes) -> Any:
+        return self.wc.Component(self.engine, blob)
+
+    def component(self, name: str) -> Any:
+        if name not in self._components:
+            self._components[name] = self.compile(component_bytes(name))
+        return self._components[name]
+
+    def new_store(self) -> Any:
+        return self.wasmtime.Store(self.engine)
+
+    def linker(
+        self, funcs: dict[str, Callable[..., Any]] | None = None, host_resource: str | None = None
+    ) -> Any:
+        linker = self.wc.Linker(self.engine)
+        with linker.root() as root:
+            for name, fn in (funcs or {}).items():
+                root.add_func(name, fn)
+            if host_resource is not None:
+                root.add_resource(
+                    host_resource,
+                    self.wc.ResourceType.host(7),
+                    lambda store, rep: self.host_drops.append(rep),
+                )
+        return linker
+
+    def instantiate(self, linker: Any, store: Any, component: Any) -> Any:
+        return linker.instantiate(store, component)
+
+    def func(self, instance: Any, store: Any, name: str) -> Any:
+        f = instance.get_func(store, name)
+        if f is None:
+            raise LookupError(f"no export {name!r}")
+        return f
+
+    # values
+    def record(self, fields: dict[str, Any]) -> Any:
+        r = self.wc.Record()
+        for k, v in fields.items():
+            setattr(r, k, v)
+        return r
+
+    def record_fields(self, r: Any) -> dict[str, Any]:
+        return dict(vars(r))
+
+    def variant(self, case: str, payload: Any = None) -> Any:
+        return self.wc.Variant(case, payload)
+
+    def variant_parts(self, v: Any) -> tuple[str, Any]:
+        return (v.tag, v.payload)
+
+    def ok(self, v: Any) -> Any:
+        # result<u32, string>: the Python classes of the cases differ, so wasmtime.component
+        # takes/returns the payload untagged
+        return v
+
+    def flags(self, names: Iterable[str]) -> Any:
+        return set(names)
+
+    # resources
+    def drop(self, store: Any, resource: Any) -> None:
+        resource.drop(store)
+
+    def host_resource(self, rep: int) -> Any:
+        return self.wc.ResourceHost.own(rep, 7)
+
+    def host_resource_rep(self, store: Any, value: Any) -> int:
+        return int(value.to_host(store).rep)
+
+
+class Ours:
+    """wasm-component's public API (``wasm_component``)."""
+
+    label = "wasm-component"
+
+    def __init__(self) -> None:
+        import wasm_component as wcm
+
+        def pick(name: str, *modules: str) -> Any:
+            obj = getattr(wcm, name, None)
+            for mod in modules:
+                if obj is not None:
+                    break
+                try:
+                    obj = getattr(__import__(f"wasm_component.{mod}", fromlist=[name]), name, None)
+                except ImportError:
+                    obj = None
+            if obj is None:
+                raise ImportError(f"wasm_component has no {name}")
+            return obj
+
+        self.Engine = pick("Engine", "engine")
+        self.Store = pick("Store", "engine")
+        self.Component = pick("Component", "component")
+        self.Linker = pick("Linker", "linker", "_runtime.linker")
+        self.Record = pick("Record", "values")
+        self.Variant = pick("Variant", "values")
+        self.Ok = pick("Ok", "values")
+        self.ResourceType = pick("ResourceType", "types")
+        self.Resource = pick("Resource", "resources")
+        self.engine = self.Engine()
+        self._components: dict[str, Any] = {}
+        self.host_drops: list[Any] = []
+
+        class Thing:
+            __slots__ = ("rep",)
+
+            def __init__(self, rep: int) -> None:
+                self.rep = rep
+
+        self.Thing = Thing
+
+    def compile(self, blob: bytes) -> Any:
+        return self.Component.new(self.engine, blob)
+
+    def component(self, name: str) -> Any:
+        if name not in self._components:
+            self._components[name] = self.compile(component_bytes(name))
+        return self._components[name]
+
+    def new_store(self) -> Any:
+        return self.Store(self.engine, None)
+
+    def linker(
+        self, funcs: dict[str, Callable[..., Any]] | None = None, host_resource: str | None = None
+    ) -> Any:
+        linker = self.Linker(self.engine)
+        root = linker.root()
+        for name, fn in (funcs or {}).items():
+            root.func_wrap(name, fn)
+        if host_resource is not None:
+            root.resource(
+                host_resource,
+                self.ResourceType.host(self.Thing),
+                lambda *args: self.host_drops.append(args[-1]),
+            )
+        return linker
+
+    def instantiate(self, linker: Any, store: Any, component: Any) -> Any:
+        return linker.instantiate(store, component)
+
+    def func(self, instance: Any, store: Any, name: str) -> Any:
+        f = instance.get_func(store, name)
+        if f is None:
+            raise LookupError(f"no export {name!r}")
+        return f
+
+    def record(self, fields: dict[str, Any]) -> Any:
+        return self.Record(fields)
+
+    def record_fields(self, r: Any) -> dict[str, Any]:
+        return dict(r)
+
+    def variant(self, case: str, payload: Any = None) -> Any:
+        return self.Variant(case, payload)
+
+    def variant_parts(self, v: Any) -> tuple[str, Any]:
+        return (v.case, v.payload)
+
+    def ok(self, v: Any) -> Any:
+        return self.Ok(v)
+
+    def flags(self, names: Iterable[str]) -> Any:
+        return frozenset(names)
+
+    def drop(self, store: Any, resource: Any) -> None:
+        drop = getattr(resource, "drop", None)
+        if drop is None:
+            raise NotImplementedError(f"no drop() on {type(resource).__name__}")
+        drop(store)
+
+    def host_resource(self, rep: int) -> Any:
+        # an owned handle to host type `Thing` with the host's key `rep`
+        return self.Resource.new_own(rep, self.ResourceType.host(self.Thing))
+
+    def host_resource_rep(self, store: Any, value: Any) -> int:
+        return int(value.rep)
+
+
+# --------------------------------------------------------------------------------------------
+# Operations. Each `setup(side)` instantiates what it needs, checks one call, and returns a Job.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    """``run(state, n)`` is timed; ``prep(n)`` / ``done(state)`` around it are not.
+    ``per``: units of work per iteration (the time is reported per unit)."""
+
+    run: Callable[[Any, int], Any]
+    prep: Callable[[int], Any] = lambda n: None
+    done: Callable[[Any], None] = lambda state: None
+    per: int = 1
+
+
+class CheckFailed(AssertionError):
+    pass
+
+
+def expect(got: Any, want: Any, what: str = "result") -> None:
+    if got != want:
+        g, w = repr(got), repr(want)
+        raise CheckFailed(f"wrong {what}: got {g[:80]}, want {w[:80]}")
+
+
+def call_job(f: Any, store: Any, *args: Any) -> Job:
+    def run(_: Any, n: int) -> None:
+        for _ in range(n):
+            f(store, *args)
+
+    return Job(run)
+
+
+def instance_of(side: Any, name: str, **linker_kw: Any) -> tuple[Any, Any]:
+    store = side.new_store()
+    inst = side.instantiate(side.linker(**linker_kw), store, side.component(name))
+    return store, inst
+
+
+def op_nop(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "nop")
+    expect(f(store), None)
+    return call_job(f, store)
+
+
+def op_add(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "add")
+    expect(f(store, 40, 2), 42)
+    return call_job(f, store, 40, 2)
+
+
+def op_params20(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "sum20")
+    args = list(range(1, 21))
+    expect(f(store, *args), 210)
+    return call_job(f, store, *args)
+
+
+def _text(n: int) -> str:
+    base = "The quick brown fox jumps over the lazy dog. 0123456789 "
+    return (base * (n // len(base) + 1))[:n]
+
+
+def op_echo_string(encoding: str, size: int) -> Callable[[Any], Job]:
+    def setup(side: Any) -> Job:
+        store, inst = instance_of(side, "ops")
+        f = side.func(inst, store, f"echo-{encoding}")
+        s = _text(size)
+        expect(f(store, s), s)
+        return call_job(f, store, s)
+
+    return setup
+
+
+def op_bytes_in(size: int) -> Callable[[Any], Job]:
+    def setup(side: Any) -> Job:
+        store, inst = instance_of(side, "ops")
+        f = side.func(inst, store, "consume-bytes")
+        b = bytes(range(256)) * (size // 256)
+        expect(f(store, b), size)
+        return call_job(f, store, b)
+
+    return setup
+
+
+def op_bytes_out(size: int) -> Callable[[Any], Job]:
+    def setup(side: Any) -> Job:
+        store, inst = instance_of(side, "ops")
+        f = side.func(inst, store, "produce-bytes")
+        got = f(store, size)
+        expect(bytes(got), b"Z" * size)
+        return call_job(f, store, size)
+
+    return setup
+
+
+def op_u32s(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "echo-u32s")
+    xs = [(i * 2654435761) & 0xFFFFFFFF for i in range(64 * 1024)]
+    expect(list(f(store, xs)), xs)
+    return call_job(f, store, xs)
+
+
+REC = {
+    "a": 200,
+    "b": 60000,
+    "c": 4_000_000_000,
+    "d": -(2**40),
+    "e": 1.5,
+    "f": 2.25,
+    "g": True,
+    "h": "hello",
+}
+
+
+def op_record(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "echo-rec")
+    r = side.record(REC)
+    expect(side.record_fields(f(store, r)), REC)
+    return call_job(f, store, r)
+
+
+def op_records(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "echo-recs")
+    fields = [dict(REC, c=i, h=f"item-{i}") for i in range(1000)]
+    recs = [side.record(d) for d in fields]
+    got = f(store, recs)
+    expect(len(got), 1000, "length")
+    expect([side.record_fields(got[0]), side.record_fields(got[-1])], [fields[0], fields[-1]])
+    return call_job(f, store, recs)
+
+
+def op_variant(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "echo-variant")
+    v = side.variant("b", 7)
+    expect(side.variant_parts(f(store, v)), ("b", 7))
+    expect(side.variant_parts(f(store, side.variant("c", "str"))), ("c", "str"))
+    return call_job(f, store, v)
+
+
+def op_option(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "echo-option")
+    expect(f(store, 7), 7)
+    expect(f(store, None), None)
+    return call_job(f, store, 7)
+
+
+def op_result(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "echo-result")
+    v = side.ok(7)
+    expect(f(store, v), v)
+    return call_job(f, store, v)
+
+
+def op_flags(side: Any) -> Job:
+    store, inst = instance_of(side, "ops")
+    f = side.func(inst, store, "echo-flags")
+    v = side.flags(["f0", "f3", "f7"])
+    expect(set(f(store, v)), {"f0", "f3", "f7"})
+    return call_job(f, store, v)
+
+
+IMPORT_CALLS = 1000  # import calls made by one export call
+
+
+def op_import(which: str) -> Callable[[Any], Job]:
+    def setup(side: Any) -> Job:
+        seen: list[str] = []
+        funcs = {"host-nop": lambda store: None, "host-log": lambda store, s: seen.append(s)}
+        store, inst = instance_of(side, "imports", funcs=funcs)
+        f = side.func(inst, store, f"run-{which}")
+        expect(f(store, 3), 3)
+        if which == "log":
+            expect(seen, ["hello, component"] * 3, "strings seen by the host")
+
+        def run(_: Any, n: int) -> None:
+            for _ in range(n):
+                f(store, IMPORT_CALLS)
+            seen.clear()
+
+        return Job(run, per=IMPORT_CALLS)
+
+    return setup
+
+
+def op_resource_new(side: Any) -> Job:
+    store, inst = instance_of(side, "resources")
+    ctor = side.func(inst, store, "[constructor]counter")
+    live = side.func(inst, store, "live")
+    r = ctor(store, 1)
+    expect(live(store), 1, "live counters")
+    side.drop(store, r)
+    expect(live(store), 0, "live counters after drop")
+
+    def run(made: list[Any], n: int) -> None:
+        for _ in range(n):
+            made.append(ctor(store, 1))
+
+    def done(made: list[Any]) -> None:
+        for r in made:
+            side.drop(store, r)
+
+    return Job(run, prep=lambda n: [], done=done)
+
+
+def op_resource_method(side: Any) -> Job:
+    store, inst = instance_of(side, "resources")
+    ctor = side.func(inst, store, "[constructor]counter")
+    inc = side.func(inst, store, "[method]counter.inc")
+    r = ctor(store, 10)
+    expect(inc(store, r), 11)
+    return call_job(inc, store, r)
+
+
+def op_resource_drop(side: Any) -> Job:
+    store, inst = instance_of(side, "resources")
+    ctor = side.func(inst, store, "[constructor]counter")
+    live = side.func(inst, store, "live")
+    side.drop(store, ctor(store, 1))
+    expect(live(store), 0, "live counters after drop")
+
+    def run(made: list[Any], n: int) -> None:
+        for r in made:
+            side.drop(store, r)
+
+    return Job(run, prep=lambda n: [ctor(store, 1) for _ in range(n)])
+
+
+def op_host_resource(side: Any) -> Job:
+    store, inst = instance_of(side, "host_resource", host_resource="thing")
+    f = side.func(inst, store, "pass")
+    x = f(store, f(store, side.host_resource(42)))
+    expect(side.host_resource_rep(store, x), 42, "rep")
+    cell = [f(store, side.host_resource(43))]
+
+    def run(_: Any, n: int) -> None:
+        r = cell[0]
+        for _ in range(n):
+            r = f(store, r)
+        cell[0] = r
+
+    return Job(run)
+
+
+def op_host_resource_borrow(side: Any) -> Job:
+    store, inst = instance_of(side, "host_resource", host_resource="thing")
+    peek = side.func(inst, store, "peek")
+    own = side.func(inst, store, "pass")(store, side.host_resource(44))
+    peek(store, own)
+    return call_job(peek, store, own)
+
+
+def op_instantiate(
+    name: str, export: str, args: tuple[int, ...], want: int
+) -> Callable[[Any], Job]:
+    def setup(side: Any) -> Job:
+        component = side.component(name)
+        linker = side.linker()
+        store = side.new_store()
+        inst = side.instantiate(linker, store, component)
+        expect(side.func(inst, store, export)(store, *args), want)
+
+        def run(store: Any, n: int) -> None:
+            for _ in range(n):
+                side.instantiate(linker, store, component)
+
+        return Job(run, prep=lambda n: side.new_store())
+
+    return setup
+
+
+def op_compile_big(side: Any) -> Job:
+    blob = component_bytes("big")
+    c = side.compile(blob)
+    store = side.new_store()
+    inst = side.instantiate(side.linker(), store, c)
+    side.func(inst, store, "run")(store, 12345)
+
+    def run(_: Any, n: int) -> None:
+        for _ in range(n):
+            side.compile(blob)
+
+    return Job(run)
+
+
+@dataclass
+class Op:
+    key: str
+    title: str
+    setup: Callable[[Any], Job]
+
+
+KIB, MIB = 1024, 1024 * 1024
+
+OPS: list[Op] = [
+    Op("nop", "nop call", op_nop),
+    Op("add", "add(u32, u32) -> u32", op_add),
+    Op("params20", "20 u32 params (spilled to memory)", op_params20),
+    *(
+        Op(f"string-{enc}-{label}", f"string echo {enc}, {size_label}", op_echo_string(enc, size))
+        for enc in ("utf8", "utf16")
+        for label, size_label, size in (
+            ("16B", "16 B", 16),
+            ("4KiB", "4 KiB", 4 * KIB),
+            ("1MiB", "1 MiB", MIB),
+        )
+    ),
+    Op("bytes-in-4KiB", "list<u8> 4 KiB host->guest", op_bytes_in(4 * KIB)),
+    Op("bytes-in-1MiB", "list<u8> 1 MiB host->guest", op_bytes_in(MIB)),
+    Op("bytes-out-4KiB", "list<u8> 4 KiB guest->host", op_bytes_out(4 * KIB)),
+    Op("bytes-out-1MiB", "list<u8> 1 MiB guest->host", op_bytes_out(MIB)),
+    Op("u32s-64Ki", "list<u32> 64 Ki echo", op_u32s),
+    Op("record", "record of 8 mixed fields echo", op_record),
+    Op("records-1000", "list<record> 1,000 echo", op_records),
+    Op("variant", "variant echo", op_variant),
+    Op("option", "option<u32> echo", op_option),
+    Op("result", "result<u32, string> echo", op_result),
+    Op("flags", "flags (8) echo", op_flags),
+    Op("import-nop", "guest->host nop import (per call)", op_import("nop")),
+    Op("import-string", "guest->host import with 16 B string (per call)", op_import("log")),
+    Op("resource-new", "guest resource constructor", op_resource_new),
+    Op("resource-method", "guest resource method (borrow)", op_resource_method),
+    Op("resource-drop", "guest resource drop (runs dtor)", op_resource_drop),
+    Op("host-resource-own", "host resource own in -> own out", op_host_resource),
+    Op("host-resource-borrow", "host resource borrow in", op_host_resource_borrow),
+    Op(
+        "instantiate-small",
+        "instantiate small component",
+        op_instantiate("small", "add", (1, 2), 3),
+    ),
+    Op(
+        "instantiate-nested",
+        "instantiate nested components",
+        op_instantiate("nested", "add6", (1, 2, 3, 4, 5, 6), 21),
+    ),
+    Op("compile-10MiB", "compile a 10 MiB component", op_compile_big),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    rounds: int
+    min_sample_ns: int
+    budget_ns: int  # per operation and side, after setup
+    max_iters: int = 1_000_000
+
+
+@dataclass
+class Runner:
+    """One side of one operation: calibrates, then yields samples (ns per unit) on demand."""
+
+    job: Job
+    settings: Settings
+    samples: list[float] = field(default_factory=list)
+    n: int = 1
+    rounds: int = 0
+    note: str = ""
+
+    def sample(self, n: int) -> float:
+        state = self.job.prep(n)
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter_ns()
+            self.job.run(state, n)
+            t1 = time.perf_counter_ns()
+        finally:
+            gc.enable()
+        self.job.done(state)
+        return (t1 - t0) / (n * self.job.per)
+
+    def calibrate(self) -> None:
+        s = self.settings
+        first = self.sample(1) * self.job.per  # ns per iteration, cold
+        if first >= s.budget_ns:
+            # too slow to repeat within the budget: the single (cold) sample is all we get
+            self.samples = [first / self.job.per]
+            self.rounds = 0
+            self.note = "single cold sample"
+            return
+        self.n = min(s.max_iters, max(1, math.ceil(s.min_sample_ns / max(first, 1))))
+        warm = self.sample(self.n) * self.job.per  # warm-up at full size, and a better estimate
+        self.n = min(s.max_iters, max(1, math.ceil(s.min_sample_ns / max(warm, 1))))
+        self.rounds = max(1, min(s.rounds, int(s.budget_ns // max(self.n * warm, 1))))
+        if self.rounds < s.rounds:
+            self.note = f"{self.rounds} round(s) (time budget)"
+
+    def median_us(self) -> float:
+        return statistics.median(self.samples) / 1000.0
+
+
+@dataclass
+class Outcome:
+    ours_us: float | None = None
+    peer_us: float | None = None
+    ours_error: str | None = None
+    peer_error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours_us is None or self.peer_us is None or self.peer_us == 0:
+            return None
+        return self.ours_us / self.peer_us
+
+
+def _err(e: BaseException) -> str:
+    """One line: the exception, and where it was raised (the innermost frame)."""
+    msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    where = ""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename)
+        where = f" (at {'/'.join(path.parts[-2:])}:{tb.tb_lineno})"
+    return f"{type(e).__name__}: {msg}"[:200] + where
+
+
+def bench_op(
+    op: Op, sides: dict[str, Any], settings: Settings, log: Callable[[str], None]
+) -> Outcome:
+    out = Outcome()
+    runners: dict[str, Runner] = {}
+    for who, side in sides.items():
+        if isinstance(side, BaseException):
+            setattr(out, f"{who}_error", _err(side))
+            continue
+        try:
+            runner = Runner(op.setup(side), settings)
+            runner.calibrate()
+            runners[who] = runner
+        except Exception as e:
+            setattr(out, f"{who}_error", _err(e))
+    # interleaved rounds: ours and peer alternate which goes first
+    total = max((r.rounds for r in runners.values()), default=0)
+    order = [w for w in ("ours", "peer") if w in runners]
+    for k in range(total):
+        for who in order if k % 2 == 0 else order[::-1]:
+            r = runners[who]
+            if k >= r.rounds or getattr(out, f"{who}_error"):
+                continue
+            try:
+                r.samples.append(r.sample(r.n))
+            except Exception as e:
+                setattr(out, f"{who}_error", _err(e))
+    for who, r in runners.items():
+        if getattr(out, f"{who}_error") is None and r.samples:
+            setattr(out, f"{who}_us", r.median_us())
+            if r.note:
+                out.notes.append(f"{who}: {r.note}")
+    for who in ("ours", "peer"):
+        e = getattr(out, f"{who}_error")
+        if e is not None:
+            setattr(out, f"{who}_us", None)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------------
+
+
+def fmt_us(v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    if v >= 1000:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def fmt_ratio(r: float | None) -> str:
+    if r is None:
+        return "n/a"
+    return f"{r:.2f}×" if r >= 0.01 else f"{r:.1e}×"
+
+
+def _version(dist: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:
+        return "?"
+
+
+def environment() -> str:
+    return (
+        f"Python {platform.python_version()}, wasmtime-py {_version('wasmtime')}, "
+        f"wasm-component {_version('wasm-component')}, {platform.machine()}, {os.cpu_count()} CPU(s), "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
+
+
+def markdown(results: dict[str, Outcome], ops: list[Op], mode: str) -> str:
+    lines = [
+        "| Operation | wasm-component (µs) | wasmtime.component (µs) | ours / theirs |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    foot: list[str] = []
+    for op in ops:
+        o = results[op.key]
+        marks = ""
+        for who in ("ours", "peer"):
+            e = getattr(o, f"{who}_error")
+            if e:
+                foot.append(f"{op.key} ({who}): {e}")
+                marks = marks or f" [{len(foot)}]"
+        lines.append(
+            f"| {op.title} (`{op.key}`){marks} | {fmt_us(o.ours_us)} | {fmt_us(o.peer_us)} "
+            f"| {fmt_ratio(o.ratio)} |"
+        )
+    text = "\n".join(lines)
+    text += (
+        f"\n\nMedian time per operation ({mode} run; per import call for the guest->host rows). "
+        f"Ratio below 1: wasm-component is faster.\n{environment()}.\n"
+    )
+    if foot:
+        text += "\nNot measured:\n\n" + "\n".join(f"{i}. {m}" for i, m in enumerate(foot, 1)) + "\n"
+    notes = [
+        f"- `{op.key}`: " + "; ".join(results[op.key].notes) for op in ops if results[op.key].notes
+    ]
+    if notes:
+        text += "\nSampling notes:\n\n" + "\n".join(notes) + "\n"
+    return text
+
+
+def chart(results: dict[str, Outcome], ops: list[Op], path: Path) -> str:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "chart skipped: matplotlib is not installed (pip install matplotlib)"
+    keys = [op.key for op in ops]
+    ratios = [results[k].ratio for k in keys]
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(keys) + 1.5))
+    ys = list(range(len(keys)))[::-1]
+    shown = [r if r is not None else 0.0 for r in ratios]
+    colors = ["#999999" if r is None else ("#2e7d32" if r <= 1 else "#c62828") for r in ratios]
+    finite = [r for r in ratios if r is not None]
+    if finite:
+        ax.set_xscale("log")
+        lo = min([*finite, 1.0]) / 1.5
+        shown = [r if r is not None else lo for r in ratios]
+        ax.set_xlim(lo, max([*finite, 1.0]) * 3)
+    ax.barh(ys, shown, color=colors)
+    for y, r in zip(ys, ratios, strict=True):
+        ax.text(
+            shown[ys.index(y)] if r is not None else (ax.get_xlim()[0]),
+            y,
+            " " + fmt_ratio(r),
+            va="center",
+            fontsize=8,
+        )
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(keys, fontsize=8)
+    ax.set_xlabel("time ratio wasm-component / wasmtime.component (log scale; < 1 is faster)")
+    ax.set_title("wasm-component vs wasmtime.component")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return f"chart: {path}"
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="fewer rounds and a tighter time budget")
+    p.add_argument("--rounds", type=int, help="rounds per operation (default 11, quick 3)")
+    p.add_argument("--min-sample-ms", type=float, default=5.0, help="minimum length of a sample")
+    p.add_argument(
+        "--budget-s", type=float, help="time budget per operation and side (default 6, quick 0.8)"
+    )
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        help="only operations whose key contains this (repeatable)",
+    )
+    p.add_argument("--json", metavar="FILE", help="also write results as JSON to FILE")
+    p.add_argument("--out", default=str(RESULTS), help="directory for results.md and ratios.png")
+    p.add_argument("--no-chart", action="store_true")
+    p.add_argument("--list", action="store_true", help="list the operations and exit")
+    args = p.parse_args(argv)
+
+    if args.list:
+        for op in OPS:
+            print(f"{op.key:24} {op.title}")
+        return 0
+
+    settings = Settings(
+        rounds=args.rounds or (3 if args.quick else 11),
+        min_sample_ns=int(args.min_sample_ms * 1e6),
+        budget_ns=int((args.budget_s or (0.8 if args.quick else 6.0)) * 1e9),
+    )
+    ops = [op for op in OPS if not args.filter or any(f in op.key for f in args.filter)]
+    if not ops:
+        print("no operation matches", file=sys.stderr)
+        return 2
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    sides: dict[str, Any] = {}
+    for who, cls in (("ours", Ours), ("peer", Peer)):
+        try:
+            sides[who] = cls()
+        except Exception as e:  # ours may not be importable yet: every row becomes n/a
+            sides[who] = e
+            log(f"{cls.label}: unavailable ({_err(e)})")
+
+    started = time.perf_counter()
+    results: dict[str, Outcome] = {}
+    log(f"{'operation':24} {'ours µs':>12} {'peer µs':>12} {'ratio':>8}")
+    for op in ops:
+        o = bench_op(op, sides, settings, log)
+        results[op.key] = o
+        extra = f"  ours n/a: {o.ours_error}" if o.ours_error else ""
+        extra += f"  PEER n/a: {o.peer_error}" if o.peer_error else ""
+        log(
+            f"{op.key:24} {fmt_us(o.ours_us):>12} {fmt_us(o.peer_us):>12} "
+            f"{fmt_ratio(o.ratio):>8}{extra[:160]}"
+        )
+    mode = "quick" if args.quick else "full"
+    log(f"total {time.perf_counter() - started:.1f} s")
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md = markdown(results, ops, mode)
+    (out_dir / "results.md").write_text(md)
+    log(f"table: {out_dir / 'results.md'}")
+    if not args.no_chart:
+        log(chart(results, ops, out_dir / "ratios.png"))
+    if args.json:
+        data: dict[str, dict[str, Any]] = {}
+        for op in ops:
+            o = results[op.key]
+            entry: dict[str, Any] = {"ours_us": o.ours_us, "peer_us": o.peer_us, "ratio": o.ratio}
+            if o.ours_error:
+                entry["ours_error"] = o.ours_error
+            if o.peer_error:
+                entry["peer_error"] = o.peer_error
+            data[op.key] = entry
+        Path(args.json).write_text(json.dumps(data, indent=2) + "\n")
+        log(f"json: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
