@@ -15,6 +15,7 @@ The per-type work is done once, here, when the function is created: the ABI adap
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,10 @@ class _CoreMemory:
 
 
 def make_opts(env: Env, info: CanonInfo) -> CanonicalOptions:
-    sp = env.spaces
+    return _make_opts(env.spaces, info)
+
+
+def _make_opts(sp: dict[str, list[Any]], info: CanonInfo) -> CanonicalOptions:
     memory = _CoreMemory(sp["core memory"][info.memory]) if info.memory is not None else None
     realloc = None
     ptr = "i64" if info.memory64 else "i32"
@@ -77,50 +81,50 @@ def _poison_check(state: ComponentInstanceState) -> None:
 class LiftedFunc(RFunc):
     """A guest function lifted with ``canon lift`` (one per definition and instance)."""
 
-    __slots__ = ("_call", "_post", "adapter", "opts", "state")
+    __slots__ = ("_build", "adapter", "opts", "state")
 
     def __init__(
         self,
         ty: t.FuncType,
-        opts: CanonicalOptions,
         state: ComponentInstanceState,
-        adapter: FuncAbi,
-        call: Callable[[Sequence[Any]], tuple[Any, ...]],
-        post: Callable[[Sequence[Any]], tuple[Any, ...]] | None,
+        build: Callable[[], tuple[CanonicalOptions, FuncAbi, Any, Any]],
     ) -> None:
         super().__init__(ty, "")
-        self.opts = opts
         self.state = state
-        self.adapter = adapter
-        self._call = call
-        self._post = post
+        self._build = build
+        self.call = self._first_call
+
+    def _first_call(self, args: Sequence[Any]) -> Any:
+        """Build the call path on first use (instantiation stays cheap), then take it."""
         self.call = self._make_call()
+        return self.call(args)
 
     @staticmethod
     def create(env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc) -> LiftedFunc:
         ptr = "i64" if info.memory64 else "i32"
-        opts = make_opts(env, info)
-        sig = flatten_functype(ft, "lift", ptr)
-        post = None
-        if info.post_return is not None:
-            post = env.spaces["core func"][info.post_return].make_caller(
-                core.CoreFuncType(sig.results, ())
-            )
-        return LiftedFunc(
-            ft, opts, env.state, func_adapter(ft, opts.string_encoding, ptr),
-            func.make_caller(core.CoreFuncType(sig.params, sig.results)), post,
-        )
+        spaces = env.spaces
+        post_func = spaces["core func"][info.post_return] if info.post_return is not None else None
+
+        def build() -> tuple[CanonicalOptions, FuncAbi, Any, Any]:
+            opts = _make_opts(spaces, info)
+            sig = flatten_functype(ft, "lift", ptr)
+            post = None
+            if post_func is not None:
+                post = post_func.make_caller(core.CoreFuncType(sig.results, ()))
+            call = func.make_caller(core.CoreFuncType(sig.params, sig.results))
+            return opts, func_adapter(ft, opts.string_encoding, ptr), call, post
+
+        return LiftedFunc(ft, env.state, build)
 
     def _make_call(self) -> Callable[[Sequence[Any]], Any]:
         """The call path, specialised once: functions without ``borrow`` parameters need no
         per-call task (no borrow can be lent to the callee), so they reuse one context."""
         state = self.state
-        opts = self.opts
         ty = self.ty
-        lower_params = self.adapter.lower_params
-        lift_results = self.adapter.lift_results
-        core_call = self._call
-        post = self._post
+        opts, adapter, core_call, post = self._build()
+        self.opts, self.adapter = opts, adapter
+        lower_params = adapter.lower_params
+        lift_results = adapter.lift_results
         needs_task = _has_borrow(ty)
         shared_cx = LiftLowerContext(opts, state, None)
         name = self
@@ -162,6 +166,7 @@ class LiftedFunc(RFunc):
         return call
 
 
+@functools.lru_cache(maxsize=4096)
 def _has_borrow(ft: t.FuncType) -> bool:
     from .._validate.typecheck import contains_borrow
 
