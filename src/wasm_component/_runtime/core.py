@@ -238,7 +238,20 @@ def _convert_type(ty: Any) -> tuple[str, CoreExternType]:
     raise ComponentError(f"unknown core extern type {ty!r}")
 
 
-def _functype_ptr(params: Sequence[str], results: Sequence[str]) -> Any:
+def _functype_ptr(
+    engine: CoreEngine, params: Sequence[str], results: Sequence[str]
+) -> Any:
+    """A cached ``wasmtime.FuncType`` per engine (a ``wasm_functype_t`` registers itself with
+    the first engine it is used with, so it must never be shared across engines)."""
+    key = (tuple(params), tuple(results))
+    cache = engine.functypes
+    ft = cache.get(key)
+    if ft is None:
+        ft = cache[key] = _new_functype(params, results)
+    return ft
+
+
+def _new_functype(params: Sequence[str], results: Sequence[str]) -> Any:
     try:
         return wasmtime.FuncType(
             [_STR_TO_VALTYPE[p]() for p in params], [_STR_TO_VALTYPE[r]() for r in results]
@@ -320,9 +333,10 @@ def make_config(
 class CoreEngine:
     """A compilation environment (``wasmtime.Engine``); share one across stores."""
 
-    __slots__ = ("engine",)
+    __slots__ = ("engine", "functypes")
 
     def __init__(self, config: wasmtime.Config | wasmtime.Engine | None = None) -> None:
+        self.functypes: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
         if isinstance(config, wasmtime.Engine):
             self.engine = config
         else:
@@ -930,7 +944,7 @@ _MV_CACHE_LIMIT = 256
 
 def _new_func(store: CoreStore, ty: CoreFuncType, trampoline: Callable[..., int]) -> CoreFunc:
     cb = _HostCallback(trampoline)
-    fty = _functype_ptr(ty.params, ty.results)
+    fty = _functype_ptr(store.engine, ty.params, ty.results)
     raw = ffi.wasmtime_func_t()
     _func_new_unchecked(
         store.ctx_addr,
@@ -1269,7 +1283,7 @@ class CoreTag(CoreExtern):
 
     @classmethod
     def new(cls, store: CoreStore, params: Sequence[str]) -> CoreTag:
-        fty = _functype_ptr(params, ())
+        fty = _new_functype(params, ())
         tag = wasmtime.Tag(store.store, wasmtime.TagType(fty))
         return cls(store, tag._tag)
 
