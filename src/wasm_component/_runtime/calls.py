@@ -33,6 +33,7 @@ from .._abi.func import func_abi as func_adapter
 from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._abi.layout import flatten_functype
 from .._binary import ast
+from .._translate.plan import SORT_ID
 from .._validate.model import CanonInfo
 from ..errors import Trap
 from . import core
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
     from .instantiate import Env
 
 __all__ = ["HostFunc", "LiftedFunc", "make_builtin", "make_lowered"]
+
+CORE_FUNC = SORT_ID["core func"]
+CORE_MEMORY = SORT_ID["core memory"]
 
 
 class _CoreMemory:
@@ -57,12 +61,12 @@ def make_opts(env: Env, info: CanonInfo) -> CanonicalOptions:
     return _make_opts(env.spaces, info)
 
 
-def _make_opts(sp: dict[str, list[Any]], info: CanonInfo) -> CanonicalOptions:
-    memory = _CoreMemory(sp["core memory"][info.memory]) if info.memory is not None else None
+def _make_opts(sp: list[list[Any]], info: CanonInfo) -> CanonicalOptions:
+    memory = _CoreMemory(sp[CORE_MEMORY][info.memory]) if info.memory is not None else None
     realloc = None
     ptr = "i64" if info.memory64 else "i32"
     if info.realloc is not None:
-        rcall = sp["core func"][info.realloc].make_caller(
+        rcall = sp[CORE_FUNC][info.realloc].make_caller(
             core.CoreFuncType((ptr, ptr, ptr, ptr), (ptr,))
         )
 
@@ -103,7 +107,7 @@ class LiftedFunc(RFunc):
     def create(env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc) -> LiftedFunc:
         ptr = "i64" if info.memory64 else "i32"
         spaces = env.spaces
-        post_func = spaces["core func"][info.post_return] if info.post_return is not None else None
+        post_func = spaces[CORE_FUNC][info.post_return] if info.post_return is not None else None
 
         def build() -> tuple[CanonicalOptions, FuncAbi, Any, Any]:
             opts = _make_opts(spaces, info)

@@ -526,7 +526,10 @@ class CoreModule:
     """A compiled core module.  ``imports``/``exports`` are tuples of :class:`CoreImport` /
     :class:`CoreExport` (computed once)."""
 
-    __slots__ = ("_exports", "_func_types", "_imports", "_introspectable", "engine", "module")
+    __slots__ = (
+        "_export_types", "_exports", "_func_types", "_imports", "_introspectable", "engine",
+        "module",
+    )
 
     def __init__(
         self,
@@ -539,6 +542,7 @@ class CoreModule:
         self.module = module
         self._introspectable = introspectable
         self._func_types = func_types or {}
+        self._export_types: dict[str, CoreExternType] | None = None
         self._imports: tuple[CoreImport, ...] | None = None
         self._exports: tuple[CoreExport, ...] | None = None
 
@@ -1389,9 +1393,12 @@ def instantiate(
         if "wasm backtrace" in msg or "wasm trap" in msg:
             raise Trap(_parse_message(msg))
         raise LinkError(f"failed to instantiate core module: {_parse_message(msg)}")
-    types: dict[str, CoreExternType] = dict(module._func_types)
-    if module._introspectable:
-        types = {e.name: e.type for e in module.exports}
+    types = module._export_types
+    if types is None:
+        types = dict(module._func_types)
+        if module._introspectable:
+            types = {e.name: e.type for e in module.exports}
+        module._export_types = types
     exports: dict[str, CoreExtern] = {}
     name_ptr = ctypes.POINTER(ctypes.c_char)()
     name_len = ctypes.c_size_t(0)

@@ -9,25 +9,23 @@ types maps (``Env.rt_map``) to a host type, or to a fresh guest type per definin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import types as t
 from .._abi.context import ComponentInstanceState
 from .._binary import ast
+from .._translate import plan as P
+from .._translate.plan import SORT_ID, SORTS, plan_for
 from .._validate import ValidatedComponent
 from .._validate.typecheck import substitute
 from ..errors import LinkError, Trap
+from ..resources import resource_lower
 from . import core
 from .calls import LiftedFunc, make_builtin, make_lowered
 from .items import RComponent, RFunc, RInstance, RModule, RValue
 
 __all__ = ["Env", "instantiate_component"]
-
-_SPACES = (
-    "func", "value", "type", "instance", "component", "core func", "core table",
-    "core memory", "core global", "core tag", "core type", "core module", "core instance",
-)
-
 
 class Env:
     """The index spaces of one component instance being instantiated."""
@@ -39,7 +37,7 @@ class Env:
         self.modules = modules
         self.outer = outer
         self.state = state
-        self.spaces: dict[str, list[Any]] = {s: [] for s in _SPACES}
+        self.spaces: list[list[Any]] = [[] for _ in SORTS]
         self.rt_map: dict[t.ResourceType, t.ResourceType] = {}
         self.exports: dict[str, Any] = {}
 
@@ -70,8 +68,8 @@ class Env:
             return x
         return substitute(x, m, {})
 
-    def item(self, sort: ast.Sort, idx: int) -> Any:
-        return self.spaces[str(sort)][idx]
+    def space(self, sort: str) -> list[Any]:
+        return self.spaces[SORT_ID[sort]]
 
 
 def bind(env: Env, static: Any, item: Any) -> None:
@@ -98,147 +96,178 @@ def instantiate_component(
 ) -> Env:
     """Instantiate ``vc`` with import items ``args`` (by import name). Returns the filled Env;
     ``env.exports`` holds the instance's exports."""
-    from ..resources import resource_lower
-
     state = ComponentInstanceState(parent_state)
     state.resource_lift = store._resource_lift
     state.resource_lower = resource_lower
     env = Env(store, vc, modules, outer, state)
-    for i, d in enumerate(vc.component.definitions):
-        _step(env, i, d, args)
+    for step in plan_for(vc).steps:
+        _HANDLERS[type(step)](env, step, args)
     return env
 
 
-def _append(env: Env, sort: str, item: Any) -> None:
-    env.spaces[sort].append(item)
+def _module(env: Env, s: P.Module, args: dict[str, Any]) -> None:
+    env.spaces[P.CORE_MODULE].append(RModule(env.modules[s.offset], s.imports))
 
 
-def _step(env: Env, i: int, d: ast.Definition, args: dict[str, Any]) -> None:
+def _core_instantiate(env: Env, s: P.CoreInstantiate, args: dict[str, Any]) -> None:
     sp = env.spaces
-    vc = env.vc
-    if isinstance(d, ast.CoreModule):
-        cm = env.modules[d.offset]
-        imports = tuple((imp.module, imp.name) for imp in d.info.imports)
-        sp["core module"].append(RModule(cm, imports))
-    elif isinstance(d, ast.CoreInstantiate):
-        rm: RModule = sp["core module"][d.module]
-        named = {name: sp["core instance"][idx] for name, idx in d.args}
-        externs: list[core.CoreExtern] = []
-        for mod, name in rm.imports:
-            inst = named.get(mod)
-            if inst is None or name not in inst:
-                raise LinkError(f"core instance argument `{mod}` does not export `{name}`")
-            externs.append(inst[name])
-        # A core start function runs inside this (not yet usable) component instance: calls
-        # that would re-enter it trap, as a call into an instance already on the stack does.
-        env.state.may_enter = False
-        try:
-            ci = core.instantiate(env.store._core, rm.module, externs)
-        finally:
-            env.state.may_enter = True
-        sp["core instance"].append(dict(ci.exports))
-    elif isinstance(d, ast.CoreInlineExports):
-        sp["core instance"].append({n: env.item(si.sort, si.idx) for n, si in d.exports})
-    elif isinstance(d, ast.CoreTypeDecl):
-        sp["core type"].append(d.type)
-    elif isinstance(d, ast.NestedComponent):
-        nested = vc.nested[i]
-        sp["component"].append(RComponent(nested, env.modules, env))
-    elif isinstance(d, ast.Instantiate):
-        rc: RComponent = sp["component"][d.component]
-        nargs = {name: env.item(si.sort, si.idx) for name, si in d.args}
-        child = instantiate_component(
-            env.store, rc.validated, rc.modules, nargs, rc.outer, env.state
-        )
-        inst = RInstance(child.exports)
-        _append(env, "instance", inst)
-        static = vc.instances[len(sp["instance"]) - 1].type
-        bind(env, static, inst)
-    elif isinstance(d, ast.InlineExports):
-        _append(env, "instance", RInstance({n.name: env.item(si.sort, si.idx)
-                                            for n, si in d.exports}))
-    elif isinstance(d, (ast.AliasExport, ast.AliasCoreExport)):
-        sort = str(d.sort)
-        container = sp["instance"][d.instance] if isinstance(d, ast.AliasExport) \
-            else sp["core instance"][d.instance]
-        exports = container.exports if isinstance(container, RInstance) else container
-        if d.name not in exports:
-            raise LinkError(f"instance does not export `{d.name}`")
-        item = exports[d.name]
-        _append(env, sort, item)
-        if sort == "type":
-            static = vc.types[len(sp["type"]) - 1].type
-            bind(env, static, item)
-    elif isinstance(d, ast.AliasOuter):
-        target: Env | None = env
-        for _ in range(d.count):
-            assert target is not None, "validation bounds outer alias counts"
-            target = target.outer
+    rm: RModule = sp[P.CORE_MODULE][s.module]
+    core_instances = sp[P.CORE_INSTANCE]
+    named = {name: core_instances[idx] for name, idx in s.args}
+    externs: list[core.CoreExtern] = []
+    for mod, name in rm.imports:
+        inst = named.get(mod)
+        if inst is None or name not in inst:
+            raise LinkError(f"core instance argument `{mod}` does not export `{name}`")
+        externs.append(inst[name])
+    # A core start function runs inside this (not yet usable) component instance: calls that
+    # would re-enter it trap, as a call into an instance already on the stack does.
+    env.state.may_enter = False
+    try:
+        ci = core.instantiate(env.store._core, rm.module, externs)
+    finally:
+        env.state.may_enter = True
+    core_instances.append(ci.exports)
+
+
+def _core_inline(env: Env, s: P.CoreInline, args: dict[str, Any]) -> None:
+    sp = env.spaces
+    env.spaces[P.CORE_INSTANCE].append({n: sp[sort][idx] for n, sort, idx in s.exports})
+
+
+def _core_type(env: Env, s: P.CoreType, args: dict[str, Any]) -> None:
+    env.spaces[P.CORE_TYPE].append(s.type)
+
+
+def _nested(env: Env, s: P.Nested, args: dict[str, Any]) -> None:
+    env.spaces[P.COMPONENT].append(RComponent(s.validated, env.modules, env))
+
+
+def _instantiate(env: Env, s: P.Instantiate, args: dict[str, Any]) -> None:
+    sp = env.spaces
+    rc: RComponent = sp[P.COMPONENT][s.component]
+    nargs = {name: sp[sort][idx] for name, sort, idx in s.args}
+    child = instantiate_component(env.store, rc.validated, rc.modules, nargs, rc.outer, env.state)
+    inst = RInstance(child.exports)
+    sp[P.INSTANCE].append(inst)
+    bind(env, s.static, inst)
+
+
+def _inline_instance(env: Env, s: P.InlineInstance, args: dict[str, Any]) -> None:
+    sp = env.spaces
+    sp[P.INSTANCE].append(RInstance({n: sp[sort][idx] for n, sort, idx in s.exports}))
+
+
+def _alias_export(env: Env, s: P.AliasExport, args: dict[str, Any]) -> None:
+    sp = env.spaces
+    if s.core:
+        exports = sp[P.CORE_INSTANCE][s.instance]
+    else:
+        exports = sp[P.INSTANCE][s.instance].exports
+    item = exports.get(s.name)
+    if item is None:
+        raise LinkError(f"instance does not export `{s.name}`")
+    sp[s.sort].append(item)
+    if s.static is not None:
+        bind(env, s.static, item)
+
+
+def _alias_outer(env: Env, s: P.AliasOuter, args: dict[str, Any]) -> None:
+    target: Env | None = env
+    for _ in range(s.count):
         assert target is not None, "validation bounds outer alias counts"
-        _append(env, str(d.sort), target.spaces[str(d.sort)][d.idx])
-    elif isinstance(d, ast.TypeDef):
-        if isinstance(d.body, ast.ResourceTypeDef):
-            info = vc.resources[i]
-            concrete = t.ResourceType.fresh(info.type.name, kind="guest")
-            env.rt_map[info.type] = concrete
-            env.state.resource_impls.add(concrete)
-            dtor = None
-            if info.dtor is not None:
-                dtor = _core_caller(sp["core func"][info.dtor], ("i32",), ())
-            env.store._resource_dtors[concrete] = (env.state, dtor)
-            _append(env, "type", concrete)
-        else:
-            static = vc.types[len(sp["type"])].type
-            _append(env, "type", env.concrete(static))
-    elif isinstance(d, ast.Canon):
-        canon = vc.canons[i]
-        if d.kind == "lift":
-            assert d.func is not None and canon.func_type is not None, "lift has a func and type"
-            ft = env.concrete(canon.func_type)
-            _append(env, "func", LiftedFunc.create(env, canon, ft, sp["core func"][d.func]))
-        elif d.kind == "lower":
-            assert d.func is not None and canon.func_type is not None, "lower has a func and type"
-            target_func = sp["func"][d.func]
-            _append(env, "core func", make_lowered(env, canon, env.concrete(canon.func_type),
-                                                   target_func))
-        else:
-            _append(env, "core func", make_builtin(env, d, canon))
-    elif isinstance(d, ast.Start):
-        fn = sp["func"][d.func]
-        vals = [sp["value"][a].value for a in d.args]
-        result = fn.call(vals)
-        if d.results:
-            assert fn.ty.result is not None, "validation matches start results"
-            _append(env, "value", RValue(result, fn.ty.result))
-    elif isinstance(d, ast.Import):
-        name = d.name.name
-        if name not in args:
-            raise LinkError(f"missing import `{name}`")
-        item = args[name]
-        sort = _desc_sort(d.desc)
-        static_entry = vc.space(sort)[len(sp[sort])]
-        bind(env, static_entry.type, item)
-        if sort == "type" and isinstance(item, t.ResourceType):
-            _append(env, "type", item)
-        else:
-            _append(env, sort, item)
-    elif isinstance(d, ast.Export):
-        sort = str(d.item.sort)
-        item = env.item(d.item.sort, d.item.idx)
-        if isinstance(item, RFunc) and not item.name:
-            item.name = d.name.name
-        env.exports[d.name.name] = item
-        _append(env, sort, item)
-    elif isinstance(d, ast.ValueDef):
-        static = vc.values[len(sp["value"])].type
-        _append(env, "value", RValue(_decode_value(d), static if isinstance(static, t.Type)
-                                     else t.U32))
-    else:  # pragma: no cover - every definition kind is listed above
-        raise AssertionError(f"unknown definition {type(d).__name__}")
+        target = target.outer
+    assert target is not None, "validation bounds outer alias counts"
+    env.spaces[s.sort].append(target.spaces[s.sort][s.idx])
 
 
-def _desc_sort(desc: ast.ExternDesc) -> str:
-    return "core module" if desc.kind == "module" else desc.kind
+def _resource(env: Env, s: P.Resource, args: dict[str, Any]) -> None:
+    info = s.info
+    concrete = t.ResourceType.fresh(info.type.name, kind="guest")
+    env.rt_map[info.type] = concrete
+    env.state.resource_impls.add(concrete)
+    dtor = None
+    if info.dtor is not None:
+        dtor = _core_caller(env.spaces[P.CORE_FUNC][info.dtor], ("i32",), ())
+    env.store._resource_dtors[concrete] = (env.state, dtor)
+    env.spaces[P.TYPE].append(concrete)
+
+
+def _type(env: Env, s: P.Type, args: dict[str, Any]) -> None:
+    env.spaces[P.TYPE].append(env.concrete(s.static))
+
+
+def _lift(env: Env, s: P.Lift, args: dict[str, Any]) -> None:
+    ft = s.info.func_type
+    assert ft is not None, "lift has a function type"
+    if s.has_resources:
+        ft = env.concrete(ft)
+    env.spaces[P.FUNC].append(LiftedFunc.create(env, s.info, ft, env.spaces[P.CORE_FUNC][s.func]))
+
+
+def _lower(env: Env, s: P.Lower, args: dict[str, Any]) -> None:
+    ft = s.info.func_type
+    assert ft is not None, "lower has a function type"
+    if s.has_resources:
+        ft = env.concrete(ft)
+    env.spaces[P.CORE_FUNC].append(make_lowered(env, s.info, ft, env.spaces[P.FUNC][s.func]))
+
+
+def _builtin(env: Env, s: P.Builtin, args: dict[str, Any]) -> None:
+    env.spaces[P.CORE_FUNC].append(make_builtin(env, s.canon, s.info))
+
+
+def _start(env: Env, s: P.Start, args: dict[str, Any]) -> None:
+    sp = env.spaces
+    fn = sp[P.FUNC][s.func]
+    result = fn.call([sp[P.VALUE][a].value for a in s.args])
+    if s.results:
+        assert fn.ty.result is not None, "validation matches start results"
+        sp[P.VALUE].append(RValue(result, fn.ty.result))
+
+
+def _import(env: Env, s: P.Import, args: dict[str, Any]) -> None:
+    item = args.get(s.name)
+    if item is None:
+        raise LinkError(f"missing import `{s.name}`")
+    bind(env, s.static, item)
+    env.spaces[s.sort].append(item)
+
+
+def _export(env: Env, s: P.Export, args: dict[str, Any]) -> None:
+    space = env.spaces[s.sort]
+    item = space[s.idx]
+    if isinstance(item, RFunc) and not item.name:
+        item.name = s.name
+    env.exports[s.name] = item
+    space.append(item)
+
+
+def _value(env: Env, s: P.Value, args: dict[str, Any]) -> None:
+    static = s.static if isinstance(s.static, t.Type) else t.U32
+    env.spaces[P.VALUE].append(RValue(_decode_value(s.definition), static))
+
+
+_HANDLERS: dict[type, Callable[[Env, Any, dict[str, Any]], None]] = {
+    P.Module: _module,
+    P.CoreInstantiate: _core_instantiate,
+    P.CoreInline: _core_inline,
+    P.CoreType: _core_type,
+    P.Nested: _nested,
+    P.Instantiate: _instantiate,
+    P.InlineInstance: _inline_instance,
+    P.AliasExport: _alias_export,
+    P.AliasOuter: _alias_outer,
+    P.Resource: _resource,
+    P.Type: _type,
+    P.Lift: _lift,
+    P.Lower: _lower,
+    P.Builtin: _builtin,
+    P.Start: _start,
+    P.Import: _import,
+    P.Export: _export,
+    P.Value: _value,
+}
 
 
 def _core_caller(func: core.CoreFunc, params: tuple[str, ...], results: tuple[str, ...]) -> Any:

@@ -1,0 +1,251 @@
+"""Validated component -> instantiation plan: a flat tuple of steps, computed once per component.
+
+Like wasmtime's ``environ/component`` (translation to a list of initializers before
+``runtime/component`` executes it), this layer decides everything that does not depend on a
+store: which index space each definition feeds, the static type the runtime binds imports and
+aliases against, the core module import order, the canonical options. The runtime then only
+executes steps; instantiating a component twice re-runs the plan, never re-analyses it.
+
+Index spaces are numbered (:data:`SORTS`) so steps carry small ints, not names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import types as t
+from .._binary import ast
+from .._validate import ValidatedComponent
+from .._validate.model import CanonInfo, ResourceInfo
+
+__all__ = ["SORTS", "Plan", "plan_for"]
+
+SORTS = (
+    "func", "value", "type", "instance", "component", "core func", "core table",
+    "core memory", "core global", "core tag", "core type", "core module", "core instance",
+)
+SORT_ID = {name: i for i, name in enumerate(SORTS)}
+FUNC, VALUE, TYPE, INSTANCE, COMPONENT = 0, 1, 2, 3, 4
+CORE_FUNC, CORE_TYPE, CORE_MODULE, CORE_INSTANCE = 5, 10, 11, 12
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """Append a compiled core module (keyed by the offset of its section)."""
+
+    offset: int
+    imports: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CoreInstantiate:
+    module: int
+    args: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CoreInline:
+    exports: tuple[tuple[str, int, int], ...]  # (name, sort id, index)
+
+
+@dataclass(frozen=True, slots=True)
+class CoreType:
+    type: object
+
+
+@dataclass(frozen=True, slots=True)
+class Nested:
+    validated: ValidatedComponent
+
+
+@dataclass(frozen=True, slots=True)
+class Instantiate:
+    component: int
+    args: tuple[tuple[str, int, int], ...]
+    static: object  # the instance's type, to bind the resources it exports
+
+
+@dataclass(frozen=True, slots=True)
+class InlineInstance:
+    exports: tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AliasExport:
+    sort: int
+    instance: int
+    name: str
+    core: bool
+    static: object | None  # for type aliases: the static type to bind
+
+
+@dataclass(frozen=True, slots=True)
+class AliasOuter:
+    sort: int
+    count: int
+    idx: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    info: ResourceInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    static: object
+
+
+@dataclass(frozen=True, slots=True)
+class Lift:
+    info: CanonInfo
+    func: int
+    has_resources: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Lower:
+    info: CanonInfo
+    func: int
+    has_resources: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Builtin:
+    canon: ast.Canon
+    info: CanonInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    func: int
+    args: tuple[int, ...]
+    results: int
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    name: str
+    sort: int
+    static: object
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    name: str
+    sort: int
+    idx: int
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    definition: ast.ValueDef
+    static: object
+
+
+Step = (
+    Module | CoreInstantiate | CoreInline | CoreType | Nested | Instantiate | InlineInstance
+    | AliasExport | AliasOuter | Resource | Type | Lift | Lower | Builtin | Start | Import
+    | Export | Value
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    steps: tuple[Step, ...]
+
+
+_PLANS: dict[int, tuple[ValidatedComponent, Plan]] = {}
+
+
+def plan_for(vc: ValidatedComponent) -> Plan:
+    """The (cached) plan of ``vc``."""
+    hit = _PLANS.get(id(vc))
+    if hit is not None and hit[0] is vc:
+        return hit[1]
+    plan = Plan(tuple(_translate(vc)))
+    _PLANS[id(vc)] = (vc, plan)
+    return plan
+
+
+def _has_resources(ft: t.FuncType | None) -> bool:
+    from .._validate.typecheck import resources_in
+
+    return ft is not None and bool(resources_in(ft))
+
+
+def _sort(s: ast.Sort) -> int:
+    return SORT_ID[str(s)]
+
+
+def _translate(vc: ValidatedComponent) -> list[Step]:  # noqa: C901 - one case per definition
+    counts = [0] * len(SORTS)
+    out: list[Step] = []
+
+    def static(sort: int) -> Any:
+        """The validator's type for the next entry of ``sort``."""
+        return vc.space(SORTS[sort])[counts[sort]].type
+
+    for i, d in enumerate(vc.component.definitions):
+        step: Step
+        sort: int
+        if isinstance(d, ast.CoreModule):
+            step, sort = Module(d.offset, tuple((m.module, m.name) for m in d.info.imports)), \
+                CORE_MODULE
+        elif isinstance(d, ast.CoreInstantiate):
+            step, sort = CoreInstantiate(d.module, d.args), CORE_INSTANCE
+        elif isinstance(d, ast.CoreInlineExports):
+            step = CoreInline(tuple((n, _sort(si.sort), si.idx) for n, si in d.exports))
+            sort = CORE_INSTANCE
+        elif isinstance(d, ast.CoreTypeDecl):
+            step, sort = CoreType(d.type), CORE_TYPE
+        elif isinstance(d, ast.NestedComponent):
+            step, sort = Nested(vc.nested[i]), COMPONENT
+        elif isinstance(d, ast.Instantiate):
+            args = tuple((n, _sort(si.sort), si.idx) for n, si in d.args)
+            step, sort = Instantiate(d.component, args, static(INSTANCE)), INSTANCE
+        elif isinstance(d, ast.InlineExports):
+            exports = tuple((n.name, _sort(si.sort), si.idx) for n, si in d.exports)
+            step, sort = InlineInstance(exports), INSTANCE
+        elif isinstance(d, (ast.AliasExport, ast.AliasCoreExport)):
+            sort = _sort(d.sort)
+            core = isinstance(d, ast.AliasCoreExport)
+            st = static(sort) if sort == TYPE else None
+            step = AliasExport(sort, d.instance, d.name, core, st)
+        elif isinstance(d, ast.AliasOuter):
+            sort = _sort(d.sort)
+            step = AliasOuter(sort, d.count, d.idx)
+        elif isinstance(d, ast.TypeDef):
+            sort = TYPE
+            if isinstance(d.body, ast.ResourceTypeDef):
+                step = Resource(vc.resources[i])
+            else:
+                step = Type(static(TYPE))
+        elif isinstance(d, ast.Canon):
+            info = vc.canons[i]
+            if d.kind == "lift":
+                assert d.func is not None, "lift names a core function"
+                step, sort = Lift(info, d.func, _has_resources(info.func_type)), FUNC
+            elif d.kind == "lower":
+                assert d.func is not None, "lower names a function"
+                step, sort = Lower(info, d.func, _has_resources(info.func_type)), CORE_FUNC
+            else:
+                step, sort = Builtin(d, info), CORE_FUNC
+        elif isinstance(d, ast.Start):
+            out.append(Start(d.func, d.args, d.results))
+            counts[VALUE] += d.results
+            continue
+        elif isinstance(d, ast.Import):
+            sort = SORT_ID["core module" if d.desc.kind == "module" else d.desc.kind]
+            step = Import(d.name.name, sort, static(sort))
+        elif isinstance(d, ast.Export):
+            sort = _sort(d.item.sort)
+            step = Export(d.name.name, sort, d.item.idx)
+        elif isinstance(d, ast.ValueDef):
+            step, sort = Value(d, static(VALUE)), VALUE
+        else:  # pragma: no cover - every definition kind is listed above
+            raise AssertionError(f"unknown definition {type(d).__name__}")
+        out.append(step)
+        counts[sort] += 1
+    return out
