@@ -220,7 +220,12 @@ SEMVER = """
 (component
   (import "wasi:cli/env@0.2.3" (instance $e (export "get" (func (result u32)))))
   (alias export $e "get" (func $get))
-  (export "get" (func $get)))
+  (core func $get-l (canon lower (func $get)))
+  (core module $m
+    (import "" "get" (func $get (result i32)))
+    (func (export "get") (result i32) (call $get)))
+  (core instance $i (instantiate $m (with "" (instance (export "get" (func $get-l))))))
+  (func (export "get") (result u32) (canon lift (core func $i "get"))))
 """
 
 
@@ -549,3 +554,11 @@ def test_linker_module_and_store_data(engine: Engine) -> None:
     bad.root().module("m", wasmtime.Module(engine._core.engine, "(module)"))
     with pytest.raises(LinkError, match="module export `f` not defined"):
         bad.instantiate(Store(engine), comp)
+
+
+def test_reexported_imports_are_refused_like_wasmtime(engine: Engine) -> None:
+    with pytest.raises(ValidationError, match="reexport of an imported function"):
+        Component.new(engine, """
+        (component
+          (import "f" (func $f))
+          (export "f" (func $f)))""")

@@ -20,6 +20,7 @@ from ._binary import ast
 from ._binary.reader import decode_component, is_component
 from ._runtime import core
 from ._validate import ValidatedComponent, validate
+from ._validate.restrictions import check_embedder_restrictions
 from .engine import Engine
 from .errors import ComponentError, DecodeError, ValidationError
 from .instance import ExportIndex
@@ -82,6 +83,7 @@ class Component:
             raise DecodeError("expected a component, got a core module", 4)
         decoded = decode_component(binary)
         validated = validate(decoded, engine.features)
+        check_embedder_restrictions(validated)
         modules = _compile_modules(engine, binary, decoded)
         return Component(engine, binary, decoded, validated, modules)
 

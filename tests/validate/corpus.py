@@ -13,6 +13,7 @@ from pathlib import Path
 
 from wasm_component._binary.reader import decode_component
 from wasm_component._validate import Features, validate
+from wasm_component._validate.restrictions import check_embedder_restrictions
 from wasm_component.errors import DecodeError, ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,12 @@ def _is_component(data: bytes) -> bool:
     return len(data) >= 8 and data[4:8] != b"\x01\x00\x00\x00"
 
 
+def _check(data: bytes, feats: Features, kind: str) -> None:
+    vc = validate(decode_component(data), feats)
+    if kind == "wasmtime":  # wasmtime's suite also checks what `Component::new` refuses
+        check_embedder_restrictions(vc)
+
+
 def run_file(test_json: Path, kind: str) -> FileResult:
     base = CORPORA / kind
     rel = test_json.parent.relative_to(base / "json").as_posix()
@@ -72,7 +79,7 @@ def run_file(test_json: Path, kind: str) -> FileResult:
                 continue
             res.valid_total += 1
             try:
-                validate(decode_component(data), feats)
+                _check(data, feats, kind)
                 res.valid_ok += 1
             except (DecodeError, ValidationError) as e:
                 res.failures.append(f"line {c['line']}: valid rejected: {e}")
@@ -98,7 +105,7 @@ def run_file(test_json: Path, kind: str) -> FileResult:
                 else:
                     data = path.read_bytes()
                 if not rejected:
-                    validate(decode_component(data), feats)
+                    _check(data, feats, kind)
             except (DecodeError, ValidationError) as e:
                 rejected, msg = True, str(e)
             except Exception as e:
@@ -123,7 +130,7 @@ def run_corpus(kind: str) -> list[FileResult]:
 if __name__ == "__main__":
     import sys
 
-    for kind in sys.argv[1:] or ["wasm-tools", "wasmtime"]:
+    for kind in [a for a in sys.argv[1:] if not a.startswith("-")] or ["wasm-tools", "wasmtime"]:
         results = run_corpus(kind)
         vt = sum(r.valid_total for r in results)
         vo = sum(r.valid_ok for r in results)

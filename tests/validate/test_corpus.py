@@ -25,14 +25,17 @@ def test_wasm_tools_corpus() -> None:
     fails = [f"{r.rel}: {f}" for r in results for f in r.failures]
     print("\n".join(fails))
     assert vt >= 320
-    assert vo >= vt - 2, fails
-    assert io >= 0.98 * it, fails
+    assert vo == vt, fails
+    # the one known miss: nested-modules line 30, a core function body that does not type
+    # check; core code is validated by wasmtime when the module is compiled, not here
+    assert io >= it - 1, fails
+    assert not [f for f in fails if "crashed" in f], fails
 
 
 def test_wasmtime_corpus_valid() -> None:
     if not (CORPORA / "wasmtime" / "json").exists():
         pytest.skip("wasmtime corpus absent")
     results = run_corpus("wasmtime")
-    fails = [f"{r.rel}: {f}" for r in results for f in r.failures if "valid rejected" in f
-             or "crashed" in f]
+    fails = [f"{r.rel}: {f}" for r in results for f in r.failures]
     assert not fails, fails
+    assert sum(r.invalid_ok for r in results) == sum(r.invalid_total for r in results) >= 9

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .. import types as t
 from .._binary import ast
 from ..errors import ValidationError
-from .model import CanonInfo
+from .model import CanonInfo, CoreGcType
 
 if TYPE_CHECKING:
     from .component import Scope, Validator
@@ -206,8 +206,8 @@ def _func_type_at(scope: Scope, idx: int, offset: int) -> t.FuncType:
     return ft
 
 
-def _require(cond: bool, what: str, offset: int) -> None:
-    if not cond and not _GC[0]:
+def _require(cond: bool, what: str, offset: int, gc: bool = False) -> None:
+    if not cond and not gc:
         raise _err(f"canonical option `{what}` is required", offset)
 
 
@@ -245,12 +245,8 @@ def _feature(ok: bool, msg: str, offset: int) -> None:
         raise _err(msg, offset)
 
 
-_GC = [False]
-
-
-def _deref(core: str) -> tuple[bool, object] | None:
+def _deref(core: str, gc_keys: dict[str, CoreGcType]) -> tuple[bool, object] | None:
     """``(ref null? KEY)`` -> (nullable, gc type or abstract name)."""
-    from .component import GC_KEYS
     short = {"externref": "extern", "anyref": "any", "funcref": "func", "structref": "struct",
              "arrayref": "array", "eqref": "eq"}
     if core in short:
@@ -261,12 +257,12 @@ def _deref(core: str) -> tuple[bool, object] | None:
     nullable = body.startswith("null ")
     if nullable:
         body = body[5:]
-    return nullable, GC_KEYS.get(body, body)
+    return nullable, gc_keys.get(body, body)
 
 
-def gc_check(ty: t.Type, core: str, enc: str, offset: int, packed: bool) -> None:
+def gc_check(ty: t.Type, core: str, enc: str, offset: int, packed: bool,
+             gc_keys: dict[str, CoreGcType]) -> None:
     """``ty`` must lower to the core (GC) type ``core`` (cm-gc)."""
-    from .model import CoreGcType
     if isinstance(ty, t.PrimType) and ty.name != "string" and ty.name != "error-context":
         n = ty.name
         want = {"s64": "i64", "u64": "i64", "f32": "f32", "f64": "f64"}.get(n, "i32")
@@ -283,7 +279,7 @@ def gc_check(ty: t.Type, core: str, enc: str, offset: int, packed: bool) -> None
             raise _err(f"expected to lower component `{what}` type into core `i32` type, but "
                        f"found `{core}`", offset)
         return
-    d = _deref(core)
+    d = _deref(core, gc_keys)
     if isinstance(ty, t.OwnType | t.BorrowType | t.FutureType | t.StreamType) or ty is \
             t.ERROR_CONTEXT:
         what = {t.OwnType: "own", t.BorrowType: "borrow", t.FutureType: "future",
@@ -303,7 +299,7 @@ def gc_check(ty: t.Type, core: str, enc: str, offset: int, packed: bool) -> None
         if d is None or not isinstance(d[1], CoreGcType) or d[1].kind != "array":
             raise _err(f"expected to lower component `list` type into `(ref null? (array "
                        f"...))`, but found `{core}`", offset)
-        gc_check(ty.element, d[1].fields[0][0], enc, offset, packed=True)
+        gc_check(ty.element, d[1].fields[0][0], enc, offset, packed=True, gc_keys=gc_keys)
         return
     if isinstance(ty, t.RecordType | t.TupleType):
         what = "record" if isinstance(ty, t.RecordType) else "tuple"
@@ -315,7 +311,7 @@ def gc_check(ty: t.Type, core: str, enc: str, offset: int, packed: bool) -> None
             raise _err(f"core `struct` has {len(d[1].fields)} fields, but component `{what}` "
                        f"has {len(items)} fields", offset)
         for x, (fs, _m) in zip(items, d[1].fields, strict=True):
-            gc_check(x, fs, enc, offset, packed=fs in ("i8", "i16"))
+            gc_check(x, fs, enc, offset, packed=fs in ("i8", "i16"), gc_keys=gc_keys)
         return
     if isinstance(ty, t.VariantType | t.OptionType | t.ResultType):
         what = {t.VariantType: "variant", t.OptionType: "option"}.get(type(ty), "result")
@@ -327,7 +323,7 @@ def gc_check(ty: t.Type, core: str, enc: str, offset: int, packed: bool) -> None
 
 
 def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonInfo:
-    _GC[0] = d.opts is not None and d.opts.gc
+    gc = d.opts is not None and d.opts.gc
     f = v.features
     k = d.kind
     off = d.offset
@@ -349,11 +345,11 @@ def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonI
         if ft.result is not None:
             flatten(ft.result, o.ptr, rs)
         if any(_needs_mem(p) for _, p in ft.params) or len(ps) > MAX_FLAT_PARAMS:
-            _require(o.memory is not None, "memory", off)
-            _require(o.realloc is not None, "realloc", off)
+            _require(o.memory is not None, "memory", off, gc)
+            _require(o.realloc is not None, "realloc", off, gc)
         limit = MAX_FLAT_PARAMS if o.is_async else MAX_FLAT_RESULTS
         if (ft.result is not None and _needs_mem(ft.result)) or len(rs) > limit:
-            _require(o.memory is not None, "memory", off)
+            _require(o.memory is not None, "memory", off, gc)
         want = flatten_functype(ft, o, "lift")
         if d.opts is not None and d.opts.gc:
             want = core if isinstance(core, t.CoreFuncType) else want
@@ -390,14 +386,14 @@ def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonI
         if ft2.result is not None:
             flatten(ft2.result, o.ptr, rs)
         if any(_needs_mem(p) for _, p in ft2.params):
-            _require(o.memory is not None, "memory", off)
+            _require(o.memory is not None, "memory", off, gc)
         if ft2.result is not None and _needs_mem(ft2.result):
-            _require(o.memory is not None, "memory", off)
-            _require(o.realloc is not None, "realloc", off)
+            _require(o.memory is not None, "memory", off, gc)
+            _require(o.realloc is not None, "realloc", off, gc)
         maxp = MAX_FLAT_ASYNC_PARAMS if o.is_async else MAX_FLAT_PARAMS
         maxr = 0 if o.is_async else MAX_FLAT_RESULTS
         if len(ps) > maxp or len(rs) > maxr:
-            _require(o.memory is not None, "memory", off)
+            _require(o.memory is not None, "memory", off, gc)
         want = flatten_functype(ft2, o, "lower")
         if d.opts is not None and d.opts.gc and d.opts.core_type is not None:
             ct = scope.get("core type", d.opts.core_type, off).type
@@ -407,7 +403,7 @@ def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonI
                 raise _err(f"expected {len(ft2.params)} core parameters, found "
                            f"{len(ct.params)}", off)
             for (_, pt), cp in zip(ft2.params, ct.params, strict=True):
-                gc_check(pt, cp, o.encoding, off, packed=False)
+                gc_check(pt, cp, o.encoding, off, packed=False, gc_keys=v.gc_keys)
             want = ct
         scope.add("core func", want, origin, "canon")
         return CanonInfo(k, want, ft2, None, None, o.encoding, o.memory, o.realloc, None,
@@ -446,9 +442,9 @@ def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonI
         op = k.split(".", 1)[1]
         if op in ("read", "write") and payload.payload is not None:
             if _needs_mem(payload.payload) or True:
-                _require(o.memory is not None, "memory", off)
+                _require(o.memory is not None, "memory", off, gc)
             if op == "read" and _needs_mem(payload.payload):
-                _require(o.realloc is not None, "realloc", off)
+                _require(o.realloc is not None, "realloc", off, gc)
         if d.is_async and op.startswith("cancel") and not f.cm_more_async_builtins:
             raise _err("requires the component model more async builtins feature", off)
         if op == "new":
@@ -464,11 +460,11 @@ def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonI
         _feature(f.cm_error_context, f"`{k}` requires the component model error-context "
                  "feature", off)
         if k == "error-context.new":
-            _require(o.memory is not None, "memory", off)
+            _require(o.memory is not None, "memory", off, gc)
             sig = t.CoreFuncType((pp, pp), (i32,))
         elif k == "error-context.debug-message":
-            _require(o.memory is not None, "memory", off)
-            _require(o.realloc is not None, "realloc", off)
+            _require(o.memory is not None, "memory", off, gc)
+            _require(o.realloc is not None, "realloc", off, gc)
             sig = t.CoreFuncType((i32, pp), ())
         else:
             sig = t.CoreFuncType((i32,), ())
@@ -484,7 +480,7 @@ def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonI
         if res is not None:
             flatten(res, pp, rs2)
             if _needs_mem(res) or len(rs2) > MAX_FLAT_PARAMS:
-                _require(o.memory is not None, "memory", off)
+                _require(o.memory is not None, "memory", off, gc)
         if len(rs2) > MAX_FLAT_PARAMS:
             rs2 = [pp]
         sig = t.CoreFuncType(tuple(rs2), ())

@@ -28,7 +28,6 @@ from .model import (
 from .names import ParsedName, check_label, parse_name, unique_key
 
 MAX_TYPE_SIZE = 1_000_000
-GC_KEYS: dict[str, CoreGcType] = {}
 MAX_FLAT_PARAMS = 16
 MAX_FLAT_ASYNC_PARAMS = 4
 MAX_FLAT_RESULTS = 1
@@ -76,6 +75,9 @@ class Scope:
         self.value_offsets: list[int] = []
         self.has_start = False
         self.context_type: str | None = None
+        # abstract resources created in this scope by `(sub resource)` bounds or by freshening
+        # an instance type used here (what an instance type declaration defines)
+        self.created: list[t.ResourceType] = []
 
     def get(self, sort: str, idx: int, offset: int) -> Entry:
         sp = self.spaces[sort]
@@ -116,6 +118,18 @@ class Validator:
 
     def __init__(self, features: Features) -> None:
         self.features = features
+        # Per-validation state (nothing is module-global, so validations cannot leak into each
+        # other). Identity-keyed caches keep the object so an ``id`` cannot be reused.
+        self.size_cache: dict[int, tuple[object, int]] = {}
+        self.depth_cache: dict[int, tuple[object, int]] = {}
+        # structural key -> core GC struct/array type, for cm-gc lowering checks
+        self.gc_keys: dict[str, CoreGcType] = {}
+        # id(instance type) -> (the type, the abstract resources its exports define)
+        self.inst_defined: dict[int, tuple[t.InstanceType, tuple[t.ResourceType, ...]]] = {}
+        self.resources_out: dict[int, ResourceInfo] = {}
+
+    def type_size(self, x: object, offset: int) -> None:
+        tc.type_size(x, MAX_TYPE_SIZE, offset, self.size_cache)
 
     # -- core type helpers ------------------------------------------------------------------
 
@@ -136,6 +150,8 @@ class Validator:
             key = local[heap - base]
         else:
             ent = scope.get("core type", heap, offset).type
+            if isinstance(ent, t.ModuleType):
+                raise _err(f"type index {heap} is a module type", offset)
             key = _core_key(ent)
         return f"(ref {'null ' if vt.nullable else ''}{key})"
 
@@ -175,7 +191,7 @@ class Validator:
                     kind = "array"
                 key = f"({kind} " + " ".join(f"({'mut ' if m else ''}{s})" for s, m in flds) + ")"
                 ent = CoreGcType(kind, flds, st.final, key)
-                GC_KEYS[key] = ent
+                self.gc_keys[key] = ent
             if isinstance(ent, CoreGcType):
                 local[i] = ent.key
             if g.explicit and n > 1:
@@ -208,6 +224,7 @@ class Validator:
         if isinstance(desc, ast.CoreMemoryType):
             if desc.page_size_log2 is not None and not self.features.custom_page_sizes:
                 raise _err("custom page sizes proposal must be enabled", offset)
+            self._memory_limits(desc, offset)
             return t.CoreMemoryType(desc.minimum, desc.maximum, desc.shared, desc.memory64,
                                     16 if desc.page_size_log2 is None else desc.page_size_log2)
         if isinstance(desc, ast.CoreGlobalType):
@@ -224,6 +241,33 @@ class Validator:
                 raise _err(f"type index {desc.type_idx} is not a function type", offset)
             return t.CoreTagType(ft)
         raise _err("unknown core extern", offset)
+
+    def _memory_limits(self, m: ast.CoreMemoryType, offset: int) -> None:
+        """Core memory type limits (core spec "Memory Types", as wasmparser words them)."""
+        log2 = 16 if m.page_size_log2 is None else m.page_size_log2
+        if log2 not in (0, 16):
+            raise _err("invalid custom page size", offset)
+        if m.maximum is not None and m.minimum > m.maximum:
+            raise _err("size minimum must not be greater than maximum", offset)
+        if m.memory64:
+            if not self.features.memory64:
+                raise _err("memory64 must be enabled for 64-bit memories", offset)
+            limit = (1 << 64) >> log2 if log2 else (1 << 64) - 1
+            what = "memory size must be at most 2**48 pages" if log2 == 16 else \
+                "memory size must be at most 2**64 bytes"
+            if log2 == 16:
+                limit = 1 << 48
+        else:
+            limit = (1 << 32) >> log2
+            what = f"memory size must be at most {limit} pages (4GiB)" if log2 == 16 else \
+                f"memory size must be at most {limit} pages"
+        if m.minimum > limit or (m.maximum is not None and m.maximum > limit):
+            raise _err(what, offset)
+        if m.shared:
+            if not self.features.threads:
+                raise _err("threads must be enabled for shared memories", offset)
+            if m.maximum is None:
+                raise _err("shared memory must have maximum size", offset)
 
     def _plain_ref(self, r: ast.CoreRefType) -> str:
         if isinstance(r.heap, str):
@@ -242,16 +286,35 @@ class Validator:
             else:
                 tys.append(None)
         imports = []
+        seen: set[tuple[str, str]] = set()
         for imp in info.imports:
-            try:
-                imports.append((imp.module, imp.name, self.core_extern(imp.desc, tys, imp.offset)))
-            except ValidationError:
-                raise
+            key = (imp.module, imp.name)
+            if key in seen:
+                # a module type maps (module, name) to one type, so embedded modules must not
+                # repeat an import (wasmparser applies this to modules inside components)
+                raise _err(f"duplicate import name `{imp.module}:{imp.name}` already defined",
+                           imp.offset)
+            seen.add(key)
+            imports.append((imp.module, imp.name, self.core_extern(imp.desc, tys, imp.offset)))
         exports: list[tuple[str, t.CoreExternType]] = []
+        spaces: dict[str, tuple[Any, ...]] = {"func": info.funcs, "table": info.tables,
+                                              "memory": info.memories, "global": info.globals,
+                                              "tag": info.tags}
+        names: set[str] = set()
         for name, kind, idx in info.exports:
+            space = spaces.get(kind)
+            if space is None or not 0 <= idx < len(space):
+                raise _err(f"unknown {kind} {idx}: exported {kind} index out of bounds", offset)
+            if name in names:
+                raise _err(f"duplicate export name `{name}` already defined", offset)
+            names.add(name)
             ty: t.CoreExternType
-            if kind == "func":
-                ty = tys[info.funcs[idx]] if info.funcs[idx] < len(tys) else t.CoreFuncType((), ())
+            if kind in ("func", "tag"):
+                ti = space[idx]
+                ft = tys[ti] if 0 <= ti < len(tys) else None
+                if not isinstance(ft, t.CoreFuncType):
+                    raise _err(f"type index {ti} is not a function type", offset)
+                ty = ft if kind == "func" else t.CoreTagType(ft)
             elif kind == "table":
                 tb = info.tables[idx]
                 ty = t.CoreTableType(self._plain_ref(tb.element), tb.minimum, tb.maximum,
@@ -260,13 +323,11 @@ class Validator:
                 m = info.memories[idx]
                 ty = t.CoreMemoryType(m.minimum, m.maximum, m.shared, m.memory64,
                                       16 if m.page_size_log2 is None else m.page_size_log2)
-            elif kind == "global":
+            else:
                 g = info.globals[idx]
                 gcontent = g.content
                 ty = t.CoreGlobalType(gcontent if isinstance(gcontent, str)
                                       else self._plain_ref(gcontent), g.mutable)
-            else:
-                ty = t.CoreTagType(tys[info.tags[idx]])
             exports.append((name, ty))
         return t.ModuleType(tuple(imports), tuple(exports))
 
@@ -295,7 +356,7 @@ class Validator:
                 ty = self.core_extern(d.desc, tys, d.offset)
                 key = (d.module, d.name)
                 if key in seen_imp:
-                    raise _err(f"duplicate import name `{d.module}::{d.name}` already defined",
+                    raise _err(f"duplicate import name `{d.module}:{d.name}` already defined",
                                d.offset)
                 seen_imp.add(key)
                 imports.append((d.module, d.name, ty))
@@ -469,13 +530,13 @@ class Validator:
                 self.resources_out[origin] = ResourceInfo(ty, str(rep), b.dtor)
         else:
             ty = self.defvaltype(b, scope, d.offset)
-            tc.type_size(ty, MAX_TYPE_SIZE, d.offset)
+            tc.type_depth(ty, d.offset, self.depth_cache)
+            self.type_size(ty, d.offset)
             self.check_elem_size(ty, d.offset)
         if isinstance(ty, t.ComponentType | t.InstanceType | t.FuncType):
-            tc.type_size(ty, MAX_TYPE_SIZE, d.offset)
+            self.type_size(ty, d.offset)
         scope.add("type", ty, origin, "type")
 
-    resources_out: dict[int, ResourceInfo]
 
     def _outer_scope(self, scope: Scope, count: int, offset: int) -> Scope:
         s: Scope | None = scope
@@ -608,7 +669,25 @@ class Validator:
                 self.export_decl(d, scope)
             else:
                 raise _err("invalid instance type declarator", offset)
-        return t.InstanceType(tuple(scope.exports))
+        it = t.InstanceType(tuple(scope.exports))
+        if scope.created:
+            self.inst_defined[id(it)] = (it, tuple(scope.created))
+        return it
+
+    def _fresh_instance(self, it: t.InstanceType, scope: Scope) -> t.InstanceType:
+        """``it`` with the abstract resources its exports define replaced by new ones: every
+        import or export of an instance type describes a distinct instance, whose
+        ``(sub resource)`` exports are distinct types (Explainer, "Type Checking")."""
+        info = self.inst_defined.get(id(it))
+        if info is None or info[0] is not it:
+            return it
+        m = {r: tc.fresh_sub(r.name) for r in info[1]}
+        new = tc.substitute(it, m, {})
+        assert isinstance(new, t.InstanceType)
+        fresh = tuple(m.values())
+        self.inst_defined[id(new)] = (new, fresh)
+        scope.created.extend(fresh)
+        return new
 
     def extern_desc(self, desc: ast.ExternDesc, scope: Scope, offset: int) -> object:
         k = desc.kind
@@ -635,7 +714,7 @@ class Validator:
             ent = scope.get("type", desc.idx, offset).type
             if not isinstance(ent, t.InstanceType):
                 raise _err(f"type index {desc.idx} is not an instance type", offset)
-            return ent
+            return self._fresh_instance(ent, scope)
         if k == "value":
             if not self.features.cm_values:
                 raise _err("support for component model `value`s is not enabled", offset)
@@ -647,8 +726,8 @@ class Validator:
             return t.ValueBound(self.valtype(desc.value_type, scope, offset))
         if k == "type":
             if desc.idx is None:
-                r = t.ResourceType.fresh("", "abstract")
-                tc.SUB_KEYS.add(r.key)
+                r = tc.fresh_sub()
+                scope.created.append(r)
                 return t.TypeBound(r)
             ent = scope.get("type", desc.idx, offset).type
             return t.TypeBound(ent)  # type: ignore[arg-type]  # also func/instance/component
@@ -661,8 +740,8 @@ class Validator:
         p = parse_name(name.name, offset, self.features)
         if name.implements is not None:
             if not self.features.cm_implements:
-                raise _err("the `implements` attribute requires the cm-implements feature",
-                           offset)
+                raise _err("`implements` attribute used but the `cm-implements` feature is "
+                           "not active", offset)
             if not isinstance(et, t.InstanceType):
                 raise _err("only instances can have an `implements` attribute", offset)
             if p.kind != "label":
@@ -686,8 +765,14 @@ class Validator:
             raise _err(f"`{name.name}` is not a valid export name", offset)
         return p
 
-    def _resource_func_rules(self, p: ParsedName, et: object, scope: Scope, offset: int,
-                             is_import: bool) -> None:
+    def _resource_func_rules(self, p: ParsedName, et: object, names: dict[str, t.ResourceType],
+                             offset: int, is_import: bool) -> None:
+        """``[constructor]``/``[method]``/``[static]`` names: the function's resource must be
+        the one imported (or exported, per ``names``) under the annotated label.
+
+        Resources are matched by the identity of the type an import/export created (as
+        wasmparser does), so a function using a resource by its definition rather than by the
+        type the export created has no name in this context."""
         if p.kind not in ("constructor", "method", "static"):
             if p.is_async and not (isinstance(et, t.FuncType)):
                 raise _err(f"import name `{p.raw}` is not valid", offset)
@@ -696,26 +781,24 @@ class Validator:
             raise _err(f"import name `{p.raw}` is not valid: only functions may have a "
                        f"`[{p.kind}]` annotation", offset)
         assert p.resource is not None
-        names = scope.imp_resource_names if is_import else scope.resource_names
         res = names.get(p.resource)
-        if res is None:
-            what = "static" if p.kind == "static" else p.kind
-            raise _err(f"{what} resource name `{p.resource}` is not known in this context",
-                       offset)
+        unnamed = "resource used in function does not have a name in this context"
+        if p.kind == "static":
+            if res is None:
+                raise _err("static resource name is not known in this context" if is_import
+                           else unnamed, offset)
+            return
+        fr: t.ResourceType
         if p.kind == "constructor":
             if et.is_async:
                 raise _err("constructor function cannot be async", offset)
             r = et.result
-            ok = isinstance(r, t.OwnType) and r.resource == res
-            if isinstance(r, t.ResultType) and isinstance(r.ok, t.OwnType):
-                ok = r.ok.resource == res
-            if not ok:
-                if isinstance(r, t.OwnType) or (isinstance(r, t.ResultType)
-                                                and isinstance(r.ok, t.OwnType)):
-                    raise _err(f"function does not match expected resource name "
-                               f"`{p.resource}`", offset)
+            if isinstance(r, t.ResultType):
+                r = r.ok
+            if not isinstance(r, t.OwnType):
                 raise _err("function should return `(own $T)` or `(result (own $T))`", offset)
-        elif p.kind == "method":
+            fr = r.resource
+        else:
             if not et.params:
                 raise _err("function should have at least one argument", offset)
             n0, t0 = et.params[0]
@@ -723,9 +806,13 @@ class Validator:
                 raise _err("function should have a first argument called `self`", offset)
             if not isinstance(t0, t.BorrowType):
                 raise _err("function should take a first argument of `(borrow $T)`", offset)
-            if t0.resource != res:
-                raise _err(f"function does not match expected resource name `{p.resource}`",
-                           offset)
+            fr = t0.resource
+        if fr is res:
+            return
+        for n, r2 in names.items():
+            if r2 is fr:
+                raise _err(f"function does not match expected resource name `{n}`", offset)
+        raise _err(unnamed, offset)
 
     def _register_name(self, p: ParsedName, keys: dict[str, str], other: dict[str, str] | None,
                        what: str, offset: int) -> None:
@@ -789,7 +876,7 @@ class Validator:
         if isinstance(et, t.TypeBound) and desc.idx is not None:
             et = t.TypeBound(_copy(et.eq))
         p = self._check_name(name, et, scope, offset, True)
-        self._resource_func_rules(p, et, scope, offset, True)
+        self._resource_func_rules(p, et, scope.imp_resource_names, offset, True)
         self._register_name(p, scope.import_keys, None, "import", offset)
         if not self._extern_valid(et, scope.named_imp):
             raise _err(f"{tc.kind_name(et)} not valid to be used as import", offset)
@@ -798,7 +885,7 @@ class Validator:
         if isinstance(et, t.TypeBound) and isinstance(et.eq, t.ResourceType) and \
                 p.kind == "label" and p.func is not None:
             scope.imp_resource_names[p.func] = et.eq
-        tc.type_size(et, MAX_TYPE_SIZE, offset)
+        self.type_size(et, offset)
         scope.imports.append((name.name, et))
         self._add_extern(scope, tc.kind_name(et), et, origin, "import", offset)
 
@@ -811,7 +898,7 @@ class Validator:
     def _finish_export(self, name: ast.ExternName, et: object, offset: int, scope: Scope,
                        origin: int) -> None:
         p = self._check_name(name, et, scope, offset, False)
-        self._resource_func_rules(p, et, scope, offset, False)
+        self._resource_func_rules(p, et, scope.resource_names, offset, False)
         self._register_name(p, scope.export_keys, None, "export", offset)
         if scope.kind != "instance-type":
             named = scope.named_exp
@@ -933,18 +1020,23 @@ class Validator:
         memo: dict[int, object] = {}
         exports = tuple((n, tc.substitute(x, mapping, memo, renames)) for n, x in ct.exports)
         it = t.InstanceType(exports)  # type: ignore[arg-type]
-        tc.type_size(it, MAX_TYPE_SIZE, d.offset)
+        self.type_size(it, d.offset)
         scope.add("instance", it, origin, "instantiate")
 
     def inline_exports(self, d: ast.InlineExports, scope: Scope, origin: int) -> None:
         keys: dict[str, str] = {}
         exports: list[tuple[str, Any]] = []
+        names: dict[str, t.ResourceType] = {}
         for name, si in d.exports:
             et = self._item_type(si, scope, d.offset)
             if isinstance(et, t.TypeBound):
                 et = t.TypeBound(_copy(et.eq))
             p = self._check_name(name, et, scope, d.offset, False)
+            self._resource_func_rules(p, et, names, d.offset, False)
             self._register_name(p, keys, None, "export", d.offset)
+            if isinstance(et, t.TypeBound) and isinstance(et.eq, t.ResourceType) and \
+                    p.kind == "label" and p.func is not None:
+                names[p.func] = et.eq
             exports.append((name.name, et))
         scope.add("instance", t.InstanceType(tuple(exports)), origin, "inline-export")
 
@@ -988,7 +1080,7 @@ class Validator:
 
     def component(self, comp: ast.Component, parent: Scope | None) -> ValidatedComponent:
         scope = Scope("component", parent, self.features)
-        saved = getattr(self, "resources_out", None)
+        saved = self.resources_out
         self.resources_out = {}
         canons: dict[int, CanonInfo] = {}
         nested: dict[int, ValidatedComponent] = {}
@@ -1002,8 +1094,7 @@ class Validator:
             elif isinstance(d, ast.CoreTypeDecl):
                 self.core_type_decl(d, scope, i)
             elif isinstance(d, ast.NestedComponent):
-                inner = Validator(self.features)
-                vc = inner.component(d.component, scope)
+                vc = self.component(d.component, scope)
                 nested[i] = vc
                 scope.add("component", vc.type, i, "component")
             elif isinstance(d, ast.Instantiate):
@@ -1032,10 +1123,9 @@ class Validator:
         defined = tuple(r for r in tc.bound_resources(scope.exports, any_kind=True)
                         if r not in imported)
         ctype = t.ComponentType(tuple(scope.imports), tuple(scope.exports), defined)
-        tc.type_size(ctype, MAX_TYPE_SIZE, comp.offset)
-        resources = dict(self.resources_out)
-        if saved is not None:
-            self.resources_out = saved
+        self.type_size(ctype, comp.offset)
+        resources = self.resources_out
+        self.resources_out = saved
         return ValidatedComponent(comp, ctype, scope.spaces, canons, nested, resources)
 
     def export(self, d: ast.Export, scope: Scope, origin: int) -> None:

@@ -23,12 +23,31 @@ __all__ = [
     "kind_name",
     "resources_in",
     "substitute",
+    "type_depth",
     "type_size",
 ]
 
 
-SUB_KEYS: set[object] = set()
-"""Keys of the abstract resource types introduced by ``(sub resource)`` bounds."""
+class SubKey:
+    """The key of an abstract resource type introduced by a ``(sub resource)`` bound.
+
+    Such resources are told apart from defined ones by the type of their key (compared by
+    identity), so no registry outlives a validation.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"sub#{id(self):x}"
+
+
+def fresh_sub(name: str = "") -> t.ResourceType:
+    """A new abstract resource type for a ``(sub resource)`` bound."""
+    return t.ResourceType("abstract", SubKey(), name)
+
+
+def is_sub(r: t.ResourceType) -> bool:
+    return isinstance(r.key, SubKey)
 
 
 class Mismatch(Exception):
@@ -343,7 +362,7 @@ def bound_resources(items: Iterable[tuple[str, object]],
 
     def walk(x: object) -> None:
         if isinstance(x, t.TypeBound):
-            if isinstance(x.eq, t.ResourceType) and (any_kind or x.eq.key in SUB_KEYS):
+            if isinstance(x.eq, t.ResourceType) and (any_kind or is_sub(x.eq)):
                 out.add(x.eq)
         elif isinstance(x, t.InstanceType):
             for _, y in x.exports:
@@ -438,9 +457,19 @@ def _subst(x: object, m: dict[t.ResourceType, t.ResourceType], memo: dict[int, o
 
 
 def _same_children(a: object, b: object) -> bool:
-    # keep identity (external names) when nothing changed
-    return all(getattr(a, f.name) is getattr(b, f.name)
+    # keep identity (external names) when nothing changed: every member type is the same object
+    return all(_same(getattr(a, f.name), getattr(b, f.name))
                for f in dataclasses.fields(a))  # type: ignore[arg-type]
+
+
+def _same(x: object, y: object) -> bool:
+    if x is y:
+        return True
+    if isinstance(x, tuple) and isinstance(y, tuple):
+        return len(x) == len(y) and all(_same(i, j) for i, j in zip(x, y, strict=True))
+    if isinstance(x, str | int | bool):
+        return x == y
+    return False
 
 
 def iter_children(x: object) -> Iterator[object]:
@@ -515,22 +544,41 @@ def contains_borrow(x: t.Type) -> bool:
     return False
 
 
-_SIZE: dict[int, tuple[object, int]] = {}
+def type_size(x: object, limit: int, offset: int, cache: dict[int, tuple[object, int]]) -> int:
+    """The effective (tree) size of a type, raising once it exceeds ``limit``.
 
-
-def type_size(x: object, limit: int, offset: int) -> int:
-    """The effective (tree) size of a type, raising once it exceeds ``limit``."""
-    hit = _SIZE.get(id(x))
+    ``cache`` maps ``id`` of a visited type to ``(type, size)`` (the type is kept so the id
+    cannot be reused); it belongs to one :class:`~.component.Validator`.
+    """
+    hit = cache.get(id(x))
     if hit is not None and hit[0] is x:
         return hit[1]
     n = 1
     for c in iter_children(x):
-        n += type_size(c, limit, offset)
+        n += type_size(c, limit, offset, cache)
         if n > limit:
             raise ValidationError("effective type size exceeds the limit", offset)
-    if isinstance(x, t.RecordType | t.VariantType | t.FlagsType | t.EnumType | t.TupleType):
-        pass
-    if len(_SIZE) > 200_000:
-        _SIZE.clear()
-    _SIZE[id(x)] = (x, n)
+    cache[id(x)] = (x, n)
+    return n
+
+
+MAX_TYPE_DEPTH = 100
+"""Wasmtime's limit on value-type nesting (``MAX_TYPE_DEPTH`` in wasmtime-environ's component
+``types_builder``): a primitive or handle has depth 1, a compound type one more than its
+deepest member. Enforced so nothing downstream (lifting, lowering, printing) recurses deeper."""
+
+
+def type_depth(x: t.Type, offset: int, cache: dict[int, tuple[object, int]]) -> int:
+    """The nesting depth of value type ``x``; raise once it exceeds :data:`MAX_TYPE_DEPTH`."""
+    hit = cache.get(id(x))
+    if hit is not None and hit[0] is x:
+        return hit[1]
+    n = 1
+    if not isinstance(x, t.PrimType | t.OwnType | t.BorrowType | t.ResourceType):
+        for c in iter_children(x):
+            if isinstance(c, t.Type):
+                n = max(n, 1 + type_depth(c, offset, cache))
+    if n > MAX_TYPE_DEPTH:
+        raise ValidationError("type nesting is too deep", offset)
+    cache[id(x)] = (x, n)
     return n
