@@ -210,28 +210,25 @@ class WastRuntime:
             return "fail", f"expected a trap (`{cmd.get('text')}`), got {type(e).__name__}: {e}"
         return "fail", f"expected a trap (`{cmd.get('text')}`), but the call returned"
 
-    def assert_unlinkable(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
+    def _expect_instantiation_error(
+        self, runner: Any, cmd: dict[str, Any], kind: type[ComponentError], what: str
+    ) -> tuple[str, str]:
+        """Load the command's component (it must be valid), then expect instantiating it to
+        raise ``kind``."""
         try:
             comp = runner.load(cmd)
         except ComponentError as e:
-            return "fail", f"expected a link error, but the component is invalid: {e}"
+            return "fail", f"expected {what}, but the component is invalid: {e}"
         try:
             self._instantiate(comp, None)
-        except LinkError:
+        except kind:
             return "pass", ""
         except ComponentError as e:
-            return "fail", f"expected a link error (`{cmd.get('text')}`), got {type(e).__name__}: {e}"
-        return "fail", f"expected a link error (`{cmd.get('text')}`), but it linked"
+            return "fail", f"expected {what} (`{cmd.get('text')}`), got {type(e).__name__}: {e}"
+        return "fail", f"expected {what} (`{cmd.get('text')}`), but instantiation succeeded"
+
+    def assert_unlinkable(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
+        return self._expect_instantiation_error(runner, cmd, LinkError, "a link error")
 
     def assert_uninstantiable(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
-        try:
-            comp = runner.load(cmd)
-        except ComponentError as e:
-            return "fail", f"expected a trap at instantiation, but the component is invalid: {e}"
-        try:
-            self._instantiate(comp, None)
-        except Trap:
-            return "pass", ""
-        except ComponentError as e:
-            return "fail", f"expected a trap at instantiation, got {type(e).__name__}: {e}"
-        return "fail", "expected a trap at instantiation, but it succeeded"
+        return self._expect_instantiation_error(runner, cmd, Trap, "a trap at instantiation")
