@@ -461,6 +461,8 @@ def test_guest_resources_create_call_drop(engine: Engine) -> None:
     assert drops(store) == 1
     with pytest.raises(ValueError, match="already dropped"):
         r.drop(store)
+    with pytest.raises(ValueError, match="already dropped"):
+        get(store, r)
     with ctor(store, 6) as r2:
         assert get(store, r2) == 6
     assert drops(store) == 2
@@ -562,3 +564,22 @@ def test_reexported_imports_are_refused_like_wasmtime(engine: Engine) -> None:
         (component
           (import "f" (func $f))
           (export "f" (func $f)))""")
+
+
+def test_imported_instance_type_exports_need_no_definition(engine: Engine) -> None:
+    c = Component.new(engine, """
+    (component
+      (import "i" (instance $i (type $t (record (field "x" u32))) (export "t" (type (eq $t)))
+                             (export "f" (func (result u32)))))
+      (alias export $i "t" (type $t))
+      (alias export $i "f" (func $f))
+      (core func $fl (canon lower (func $f)))
+      (core module $m (import "" "f" (func $f (result i32)))
+        (func (export "f") (result i32) (call $f)))
+      (core instance $c (instantiate $m (with "" (instance (export "f" (func $fl))))))
+      (func (export "f") (result u32) (canon lift (core func $c "f"))))""")
+    linker = Linker(engine)
+    linker.instance("i").func_wrap("f", lambda store: 3)
+    store = Store(engine)
+    f = linker.instantiate(store, c).get_func(store, "f")
+    assert f is not None and f(store) == 3

@@ -70,6 +70,14 @@ class _ModuleDef:
 
 
 @dataclass
+class _ResolvedInstance:
+    """A linker instance resolved against an imported instance type: one definition (possibly
+    a stand-in for an optional type export) per export of the type."""
+
+    exports: dict[str, Any]
+
+
+@dataclass
 class _ItemDef:
     """A runtime item from an instantiated component (``Linker.define_instance``)."""
 
@@ -279,9 +287,9 @@ class Linker:
                 return d
         elif isinstance(ty, t.InstanceType):
             if isinstance(d, LinkerInstance):
-                for n, sub in ty.exports:
-                    self._resolve(d, n, sub, bound, f"{where}/{n}")
-                return d
+                return _ResolvedInstance(
+                    {n: self._resolve(d, n, sub, bound, f"{where}/{n}") for n, sub in ty.exports}
+                )
         elif isinstance(ty, t.TypeBound):
             if isinstance(ty.eq, t.ResourceType) and isinstance(d, _ResourceDef):
                 _bind_resource(where, ty.eq, d.rt, bound)
@@ -546,14 +554,9 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
     if isinstance(d, _ModuleDef):
         cm = _module_of(store.engine, d.module)
         return RModule(cm, tuple((i.module, i.name) for i in cm.imports))
-    if isinstance(d, LinkerInstance):
+    if isinstance(d, _ResolvedInstance):
         assert isinstance(ty, t.InstanceType), "checked by _resolve"
-        exports = {}
-        for n, sub in ty.exports:
-            sd = d._lookup(n)
-            if sd is None:
-                continue  # an optional export (an equal type), checked by _resolve
-            exports[n] = _item(store, f"{name}/{n}", sd, sub)
+        exports = {n: _item(store, f"{name}/{n}", d.exports[n], sub) for n, sub in ty.exports}
         return RInstance(exports, ty)
     assert isinstance(d, _ItemDef)
     return d.item

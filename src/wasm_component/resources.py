@@ -275,6 +275,8 @@ def resource_lower(rt: ResourceType, value: Any, own: bool) -> int:
         if own and not value.owned:
             raise TypeError(f"expected an owned `{rt.name}` handle, got a borrowed one")
         if isinstance(value, ResourceAny):
+            if value._dropped:
+                raise ValueError(f"the `{rt.name}` handle was already dropped or moved")
             return value._take() if own else value.rep
         return value.rep
     raise TypeError(

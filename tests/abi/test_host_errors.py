@@ -66,3 +66,37 @@ def test_parameter_and_result_paths() -> None:
         abi.lower_params(cx, [1])
     with pytest.raises(TypeError, match='in field "tags" of record in result'):
         abi.lower_results(cx, {"x": 1, "tags": [None]}, [64])
+
+
+R8 = t.RecordType((("a", t.U32), ("b", t.S8), ("c", t.F64), ("d", t.F32), ("e", t.U64)))
+
+
+@pytest.mark.parametrize(("field", "bad", "exc", "msg"), [
+    ("a", -1, ValueError, 'u32 out of range: -1 in field "a" of record in element 2 of list'),
+    ("a", 1.5, TypeError, 'expected u32, got float in field "a" of record in element 2'),
+    ("b", 200, ValueError, 's8 out of range: 200 in field "b"'),
+    ("c", "x", TypeError, 'expected f64, got str in field "c"'),
+    ("c", 10**400, ValueError, 'f64 out of range'),
+    ("e", 2**64, ValueError, 'u64 out of range'),
+])
+def test_bulk_record_store_diagnoses_the_bad_field(field: str, bad: Any, exc: type,
+                                                   msg: str) -> None:
+    """Numeric fields of stored records are range-checked by ``struct`` and diagnosed only on
+    failure; the message is the per-field one."""
+    good = {"a": 1, "b": -2, "c": 0.5, "d": 0.25, "e": 2**40}
+    vals = [dict(good) for _ in range(4)]
+    vals[2][field] = bad
+    cx, _ = make_cx()
+    with pytest.raises(exc, match=msg):
+        lower_flat(cx, t.ListType(R8), vals)
+
+
+def test_bulk_record_store_converts_like_scalars() -> None:
+    from wasm_component._abi import lift_flat
+
+    cx, _ = make_cx()
+    v = [{"a": True, "b": -128, "c": 3, "d": 1e300, "e": 0},
+         {"a": 2**32 - 1, "b": 127, "c": -0.0, "d": -1e39, "e": 2**64 - 1}]
+    out = lift_flat(cx, t.ListType(R8), lower_flat(cx, t.ListType(R8), v))
+    assert [tuple(r._fields.values()) for r in out] == [
+        (1, -128, 3.0, float("inf"), 0), (2**32 - 1, 127, -0.0, float("-inf"), 2**64 - 1)]

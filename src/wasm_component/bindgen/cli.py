@@ -1,0 +1,57 @@
+"""``wasm-component bindgen WIT --world NAME -o DIR``: write typed Python bindings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import ComponentError
+
+__all__ = ["main"]
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(
+        prog="wasm-component bindgen",
+        description="Generate a Python package of typed bindings for a WIT world.",
+    )
+    ap.add_argument("wit", help="a .wit file or a WIT package directory (with deps/)")
+    ap.add_argument("--world", "-w", help="the world (needed when the package has several)")
+    ap.add_argument("-o", "--out", required=True, help="output directory (the package)")
+    ap.add_argument("--features", default="", help="comma-separated @unstable features")
+    ap.add_argument("--all-features", action="store_true", help="enable every feature")
+    ap.add_argument("--with", dest="with_", action="append", default=[], metavar="KEY=MODULE",
+                    help="use an existing module for an interface (ns:pkg/iface=py.module) "
+                         "or class for an imported resource (ns:pkg/iface/res=py.module:Class)")
+    ap.add_argument("--base", action="append", default=[], metavar="MODULE:NAME",
+                    help="extra base class for records and variant cases")
+    ap.add_argument("--decorator", action="append", default=[], metavar="MODULE:NAME",
+                    help="extra decorator for records, variant cases, enums and flags")
+    ap.add_argument("--no-type-check", action="store_true",
+                    help="do not pass WIT signatures to the linker for link-time checks")
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    with_: dict[str, str] = {}
+    for item in args.with_:
+        key, eq, value = item.partition("=")
+        if not eq:
+            print(f"error: --with expects KEY=VALUE, got `{item}`", file=sys.stderr)
+            return 2
+        with_[key] = value
+    from . import write
+
+    try:
+        written = write(
+            args.wit, args.out, args.world,
+            features=[f for f in args.features.split(",") if f],
+            all_features=args.all_features, with_=with_, bases=args.base,
+            decorators=args.decorator, type_check=not args.no_type_check,
+        )
+    except ComponentError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    for p in written:
+        print(p)
+    return 0
