@@ -633,6 +633,7 @@ class CoreStore:
         "_pending",
         "_trap",
         "_trap_addr",
+        "_gen",
         "ctx_addr",
         "data",
         "engine",
@@ -649,6 +650,9 @@ class CoreStore:
         self._trap = ctypes.c_void_p()  # wasm_trap_t* out-slot shared by all calls
         self._trap_addr = ctypes.c_void_p(ctypes.addressof(self._trap))
         self._pending: BaseException | None = None  # host exception in flight
+        # Bumped whenever wasm may have run (after each call, on entry to each host callback):
+        # memory views only need re-checking when it changed.
+        self._gen = [0]
         self._keepalive: list[Any] = []
 
     def set_fuel(self, fuel: int) -> None:
@@ -785,10 +789,12 @@ class RawCall:
         ctx, faddr = store._ctx, ctypes.c_void_p(ctypes.addressof(func._raw))
         aaddr, n = ctypes.c_void_p(ctypes.addressof(self.buf)), ctypes.c_size_t(nslots)
         trap, trap_addr, fail, call = store._trap, store._trap_addr, store._fail, _call_unchecked
+        gen = store._gen
         self.func = func
 
         def do_call(_keep: Any = func._raw) -> None:  # _keep: the struct faddr points into
             err = call(ctx, faddr, aaddr, n, trap_addr)
+            gen[0] += 1
             if err or trap.value:
                 raise fail(err)
 
@@ -980,8 +986,10 @@ def new_raw_host_func(
     nbytes = SLOT * max(len(params), len(results), 1)
     array_t = ctypes.c_char * nbytes
     cache: dict[int, memoryview] = {}
+    gen = store._gen
 
     def trampoline(env: int | None, caller: int | None, args: int, nargs: int) -> int:
+        gen[0] += 1
         try:
             view = cache.get(args)
             if view is None:
@@ -1015,6 +1023,7 @@ def new_host_func(
     nbytes = SLOT * max(len(params), len(results), 1)
     array_t = ctypes.c_char * nbytes
     cache: dict[int, memoryview] = {}
+    gen = store._gen
     pst, _, pdec = _codec(store, ty.params, signed)
     rst, renc, _ = _codec(store, ty.results, False)
     unpack, pack = pst.unpack_from, rst.pack_into
@@ -1022,6 +1031,7 @@ def new_host_func(
     rtypes = ty.results
 
     def trampoline(env: int | None, caller: int | None, args: int, nargs: int) -> int:
+        gen[0] += 1
         try:
             view = cache.get(args)
             if view is None:
@@ -1050,7 +1060,7 @@ class CoreMemory(CoreExtern):
     """A linear memory.  :meth:`view` is a cached writable ``memoryview`` rebuilt only when the
     base pointer or length changed (after growth); never hold it across calls into wasm."""
 
-    __slots__ = ("_args", "_cache", "_raw")
+    __slots__ = ("_args", "_cache", "_raw", "_seen")
     kind = "memory"
 
     def __init__(self, store: CoreStore, raw: Any) -> None:
@@ -1058,6 +1068,7 @@ class CoreMemory(CoreExtern):
         self._raw = raw  # ffi.wasmtime_memory_t
         self._args = (store._ctx, ctypes.c_void_p(ctypes.addressof(raw)))
         self._cache: tuple[int, int, memoryview] = (0, -1, memoryview(b""))
+        self._seen = -1  # the store generation the cached view was checked at
 
     @classmethod
     def new(
@@ -1091,10 +1102,14 @@ class CoreMemory(CoreExtern):
         return int(_mem_size(*self._args))
 
     def view(self) -> memoryview:
+        cached = self._cache
+        gen = self.store._gen[0]
+        if self._seen == gen:
+            return cached[2]
+        self._seen = gen
         args = self._args
         ptr = _mem_data(*args) or 0
         size = _mem_size(*args)
-        cached = self._cache
         if cached[0] == ptr and cached[1] == size:
             return cached[2]
         mv = (
@@ -1130,6 +1145,7 @@ class CoreMemory(CoreExtern):
     def grow(self, delta_pages: int) -> int:
         """Grow by ``delta_pages``; returns the old size in pages.  Raises :class:`ComponentError`
         if the memory cannot grow."""
+        self.store._gen[0] += 1
         try:
             return int(self.wasm_memory.grow(self.store.store, delta_pages))
         except wasmtime.WasmtimeError as e:
@@ -1378,6 +1394,7 @@ def instantiate(
     err = ffi.wasmtime_instance_new(
         ctx, module.module.ptr(), arr, len(imports), ctypes.byref(inst), ctypes.byref(trap)
     )
+    store._gen[0] += 1  # a start function may have run (and grown memories)
     if trap or err:
         pending, store._pending = store._pending, None
         if pending is not None:
