@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from .wit_corpus import FEATURES, golden_cases, params
 
 from wasm_component.wit import Resolve, to_json
+
+from .wit_corpus import FEATURES, golden_cases, params
 
 BINARY = (
     "the input is a binary/text-encoded component (.wat) WIT package; decoding WIT from "

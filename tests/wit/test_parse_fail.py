@@ -10,10 +10,11 @@ import re
 from pathlib import Path
 
 import pytest
-from .wit_corpus import FEATURES, params, parse_fail_cases
 
 from wasm_component.errors import WitError
 from wasm_component.wit import Resolve
+
+from .wit_corpus import FEATURES, params, parse_fail_cases
 
 XFAIL: dict[str, str] = {}
 

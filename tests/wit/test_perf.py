@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .synth_wasi import write_tree
-
 from wasm_component.wit import Resolve
+
+from .synth_wasi import write_tree
 
 
 def test_wasi_sized_set_resolves_fast(tmp_path: Path) -> None:

@@ -6,10 +6,11 @@ import contextlib
 import random
 
 import pytest
-from .wit_corpus import CORPUS, MISSING
 
 from wasm_component.errors import WitError
 from wasm_component.wit import Resolve
+
+from .wit_corpus import CORPUS, MISSING
 
 
 def _sources() -> list[str]:

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from .wit_corpus import FEATURES, golden_cases, params
 
 from wasm_component.wit import Resolve, print_resolve, to_json
+
+from .wit_corpus import FEATURES, golden_cases, params
 
 GATED_DEP = (
     "a package dependency exists only through an item removed by a feature gate; printed WIT "

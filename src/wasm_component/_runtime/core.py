@@ -629,11 +629,11 @@ class CoreStore:
 
     __slots__ = (
         "_ctx",
+        "_gen",
         "_keepalive",
         "_pending",
         "_trap",
         "_trap_addr",
-        "_gen",
         "ctx_addr",
         "data",
         "engine",

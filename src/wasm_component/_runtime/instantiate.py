@@ -160,10 +160,7 @@ def _inline_instance(env: Env, s: P.InlineInstance, args: dict[str, Any]) -> Non
 
 def _alias_export(env: Env, s: P.AliasExport, args: dict[str, Any]) -> None:
     sp = env.spaces
-    if s.core:
-        exports = sp[P.CORE_INSTANCE][s.instance]
-    else:
-        exports = sp[P.INSTANCE][s.instance].exports
+    exports = sp[P.CORE_INSTANCE][s.instance] if s.core else sp[P.INSTANCE][s.instance].exports
     item = exports.get(s.name)
     if item is None:
         raise LinkError(f"instance does not export `{s.name}`")

@@ -179,7 +179,7 @@ def _sort(s: ast.Sort) -> int:
     return SORT_ID[str(s)]
 
 
-def _translate(vc: ValidatedComponent) -> list[Step]:  # noqa: C901 - one case per definition
+def _translate(vc: ValidatedComponent) -> list[Step]:
     counts = [0] * len(SORTS)
     out: list[Step] = []
 
