@@ -220,10 +220,13 @@ class Linker:
                 elif isinstance(ty, t.InstanceType):
                     if existing is None or isinstance(existing, LinkerInstance):
                         fill(li.instance(name), ty.exports)
-                elif isinstance(ty, t.TypeBound) and isinstance(ty.eq, t.ResourceType):
-                    if existing is None:
-                        rt = t.ResourceType("host", object(), name)
-                        li._define(name, _ResourceDef(rt, None), "define_unknown_imports_as_traps")
+                elif (
+                    isinstance(ty, t.TypeBound)
+                    and isinstance(ty.eq, t.ResourceType)
+                    and existing is None
+                ):
+                    rt = t.ResourceType("host", object(), name)
+                    li._define(name, _ResourceDef(rt, None), "define_unknown_imports_as_traps")
 
         fill(self._root, component.component_type().imports)
 

@@ -7,6 +7,8 @@ Public surface:
 - :class:`Features` — proposal gates named after wasm-tools' ``-f`` flags
 - :class:`ValidatedComponent`, :class:`Entry`, :class:`CanonInfo`, :class:`ResourceInfo`,
   :class:`CoreInstanceType`, :class:`CoreGcType` — what the translator reads.
+- ``check_embedder_restrictions(vc)`` — what wasmtime refuses at ``Component::new`` although
+  the component is valid (root component imports/exports, re-exported imported functions).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from .._binary import ast
 from .component import Validator
 from .features import Features
 from .model import CanonInfo, CoreGcType, CoreInstanceType, Entry, ResourceInfo, ValidatedComponent
+from .restrictions import check_embedder_restrictions
 
 __all__ = [
     "CanonInfo",
@@ -24,6 +27,7 @@ __all__ = [
     "Features",
     "ResourceInfo",
     "ValidatedComponent",
+    "check_embedder_restrictions",
     "validate",
 ]
 

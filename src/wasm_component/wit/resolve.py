@@ -137,7 +137,7 @@ class Resolve:
                 elif entry.suffix == ".wit":
                     deps.append(_read_file_group(entry))
                 elif entry.suffix in (".wasm", ".wat"):
-                    raise WitError(f"binary-encoded WIT packages are not supported: {entry}")
+                    self.push_wasm(entry)  # decoded packages are merged right away
         return self._sort_and_push(main, deps)
 
     def push_path(self, path: str | os.PathLike[str]) -> int:
@@ -146,8 +146,14 @@ class Resolve:
         if p.is_dir():
             return self.push_dir(p)
         if p.suffix in (".wasm", ".wat"):
-            raise WitError(f"binary-encoded WIT packages are not supported: {p}")
+            return self.push_wasm(p)
         return self.push_file(p)
+
+    def push_wasm(self, path: str | os.PathLike[str]) -> int:
+        """Merge in a WIT package encoded as a component (``.wasm`` or ``.wat``); its id."""
+        from .from_component import decode_wit_package
+
+        return decode_wit_package(Path(path).read_bytes(), self)[1]
 
     def push_group(self, group: PackageGroup) -> int:
         return self._sort_and_push(group, [])
