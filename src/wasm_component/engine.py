@@ -49,7 +49,9 @@ class Store:
     ``wasmtime.Config`` first).
     """
 
-    __slots__ = ("_core", "_instances", "_resource_dtors", "_resource_lift", "engine")
+    __slots__ = (
+        "_core", "_drop_fns", "_instances", "_resource_dtors", "_resource_lift", "engine",
+    )
 
     def __init__(self, engine: Engine, data: Any = None) -> None:
         self.engine = engine
@@ -57,6 +59,7 @@ class Store:
         self._instances: list[Any] = []
         # concrete resource type -> (defining instance state or None for host, dtor(rep) or None)
         self._resource_dtors: dict[Any, tuple[Any, Any]] = {}
+        self._drop_fns: dict[Any, Any] = {}  # per resource type: the host-side drop call
         from .resources import resource_lift
 
         self._resource_lift = resource_lift(self)

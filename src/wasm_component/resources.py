@@ -132,16 +132,19 @@ class ResourceAny:
         if self._dropped:
             raise ValueError(f"`ResourceAny.drop`: resource {self._rt.name} was already dropped")
         self._dropped = True
-        if self._owned and self._dtor is not None:
-            self._dtor(self._rep)
+        dtor = self._dtor
+        if dtor is not None and self._owned:
+            dtor(self._rep)
 
     def __enter__(self) -> ResourceAny:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._dropped and self._owned and self._dtor is not None:
+        if not self._dropped:
             self._dropped = True
-            self._dtor(self._rep)
+            dtor = self._dtor
+            if dtor is not None and self._owned:
+                dtor(self._rep)
 
     def __repr__(self) -> str:
         kind = "own" if self._owned else "borrow"
@@ -255,12 +258,12 @@ class ResourceTable:
 def resource_lift(store: Store) -> Any:
     """How handles reach the host: :class:`Resource` for host types, else :class:`ResourceAny`
     (whose ``drop`` runs the guest destructor)."""
-    from ._runtime.calls import run_dtor
+    from ._runtime.calls import host_drop_fn
 
     def lift(rt: ResourceType, rep: int, own: bool) -> Any:
         if rt.kind == "host":
             return Resource(rep, rt, own)
-        return ResourceAny(rt, rep, own, (lambda r: run_dtor(store, rt, r)) if own else None)
+        return ResourceAny(rt, rep, own, host_drop_fn(store, rt) if own else None)
 
     return lift
 

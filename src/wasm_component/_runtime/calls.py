@@ -300,3 +300,27 @@ def run_dtor(
         _poison_check(owner)
         trap_if(not owner.may_enter, "cannot enter component instance to run a destructor")
     dtor(rep)
+
+
+def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None:
+    """The destructor call for an owned ``rt`` handle the host drops (``ResourceAny.drop``),
+    built once per store and type: the implementing instance must be enterable."""
+    cache: dict[t.ResourceType, Callable[[int], None] | None] = store._drop_fns
+    if rt in cache:
+        return cache[rt]
+    entry = store._resource_dtors.get(rt)
+    fn: Callable[[int], None] | None = None
+    if entry is not None and entry[1] is not None:
+        owner, dtor = entry
+        if isinstance(owner, ComponentInstanceState):
+
+            def fn(rep: int) -> None:
+                if owner.poisoned or not owner.may_enter:
+                    _poison_check(owner)
+                    trap_if(True, "cannot enter component instance to run a destructor")
+                dtor(rep)
+
+        else:
+            fn = dtor
+    cache[rt] = fn
+    return fn

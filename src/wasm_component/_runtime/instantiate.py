@@ -183,9 +183,13 @@ def _resource(env: Env, s: P.Resource, args: dict[str, Any]) -> None:
     concrete = t.ResourceType.fresh(info.type.name, kind="guest")
     env.rt_map[info.type] = concrete
     env.state.resource_impls.add(concrete)
-    dtor = None
+    dtor: Callable[[int], None] | None = None
     if info.dtor is not None:
-        dtor = _core_caller(env.spaces[P.CORE_FUNC][info.dtor], ("i32",), ())
+        call = env.spaces[P.CORE_FUNC][info.dtor].make_caller(core.CoreFuncType(("i32",), ()))
+
+        def dtor(rep: int) -> None:
+            call((rep,))
+
     env.store._resource_dtors[concrete] = (env.state, dtor)
     env.spaces[P.TYPE].append(concrete)
 
