@@ -271,14 +271,5 @@ _HANDLERS: dict[type, Callable[[Env, Any, dict[str, Any]], None]] = {
 }
 
 
-def _core_caller(func: core.CoreFunc, params: tuple[str, ...], results: tuple[str, ...]) -> Any:
-    call = func.make_caller(core.CoreFuncType(params, results))
-
-    def invoke(*args: Any) -> Any:
-        return call(args)
-
-    return invoke
-
-
 def _decode_value(d: ast.ValueDef) -> Any:
     raise Trap("value definitions (🪙) are not supported at runtime")
