@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             from .bindgen.cli import main as bindgen_main
 
             return bindgen_main(rest)
-    except ComponentError as e:
+    except (ComponentError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"error: unknown command `{cmd}`\n\n{USAGE}", file=sys.stderr)

@@ -44,7 +44,27 @@ def describe(ty: t.ExternType, indent: int = 1) -> str:
     return f"value {ty.type.wit()}"
 
 
+def _named_resources(ty: t.ComponentType) -> t.ComponentType:
+    """``ty`` with each resource type renamed after the import/export that introduces it."""
+    from ._validate.typecheck import substitute
+
+    names: dict[t.ResourceType, t.ResourceType] = {}
+
+    def walk(items: tuple[tuple[str, t.ExternType], ...]) -> None:
+        for n, x in items:
+            if isinstance(x, t.TypeBound) and isinstance(x.eq, t.ResourceType):
+                names.setdefault(x.eq, t.ResourceType(x.eq.kind, x.eq.key, n))
+            elif isinstance(x, t.InstanceType):
+                walk(x.exports)
+
+    walk(ty.imports)
+    walk(ty.exports)
+    renamed = substitute(ty, names, {}) if names else ty
+    return renamed if isinstance(renamed, t.ComponentType) else ty
+
+
 def format_component_type(ty: t.ComponentType, name: str = "component") -> str:
+    ty = _named_resources(ty)
     lines = [f"world {name} {{"]
     lines += [f"  import {n}: {describe(x)};" for n, x in ty.imports]
     lines += [f"  export {n}: {describe(x)};" for n, x in ty.exports]
