@@ -72,18 +72,27 @@ class Component:
         self._modules = modules  # byte offset of the module's section -> compiled module
 
     @staticmethod
-    def new(engine: Engine, data: bytes | bytearray | memoryview | str) -> Component:
+    def new(
+        engine: Engine,
+        data: bytes | bytearray | memoryview | str,
+        *,
+        embedder_restrictions: bool = True,
+    ) -> Component:
         """Decode, validate and compile a component from its binary or text (WAT) form.
 
         Raises :class:`DecodeError` for malformed input, :class:`ValidationError` for an invalid
-        component (including invalid core modules inside it).
+        component (including invalid core modules inside it). ``embedder_restrictions=False``
+        accepts what the component model allows but this runtime, like wasmtime, cannot
+        instantiate (root-level component imports and exports, re-exported imported functions):
+        for validation-only uses.
         """
         binary = to_binary(data)
         if not is_component(binary) and bytes(binary[:4]) == b"\x00asm":
             raise DecodeError("expected a component, got a core module", 4)
         decoded = decode_component(binary)
         validated = validate(decoded, engine.features)
-        check_embedder_restrictions(validated)
+        if embedder_restrictions:
+            check_embedder_restrictions(validated)
         modules = _compile_modules(engine, binary, decoded)
         return Component(engine, binary, decoded, validated, modules)
 

@@ -131,18 +131,19 @@ def source_for(json_path: Path, declared: str | None) -> Path | None:
 class Runner:
     """Runs one file's commands. Subclass hooks (``instantiate``...) are filled by the runtime."""
 
-    def __init__(self, json_path: Path, settings: FileSettings) -> None:
+    def __init__(self, json_path: Path, settings: FileSettings, validate_only: bool = False) -> None:
         from ._runtime import core
 
         self.dir = json_path.parent
         self.settings = settings
         config = core.make_config(settings.core_features, disable=settings.core_disabled)
         self.engine = Engine(config, features=settings.features)
-        self.runtime: WastRuntime | None = WastRuntime(self.engine)
+        # `--validate` (like `wasm-tools wast`): definitions are only compiled, never run.
+        self.runtime: WastRuntime | None = None if validate_only else WastRuntime(self.engine)
 
     def load(self, cmd: dict[str, Any]) -> Component:
         data = (self.dir / cmd["filename"]).read_bytes()
-        return Component.new(self.engine, data)
+        return Component.new(self.engine, data, embedder_restrictions=self.runtime is not None)
 
     def run(self, cmd: dict[str, Any]) -> Outcome:
         kind = cmd["type"]
@@ -231,7 +232,7 @@ class Runner:
     cmd_assert_suspension = _delegate
 
 
-def run_file(json_path: Path) -> FileResult:
+def run_file(json_path: Path, validate_only: bool = False) -> FileResult:
     result = FileResult(json_path)
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
@@ -240,7 +241,7 @@ def run_file(json_path: Path) -> FileResult:
         return result
     source = source_for(json_path, data.get("source_filename"))
     try:
-        runner = Runner(json_path, settings_for(source))
+        runner = Runner(json_path, settings_for(source), validate_only)
     except (ComponentError, ValueError) as e:
         result.error = f"cannot set up the engine: {e}"
         return result
@@ -287,11 +288,14 @@ def _convert_wast(path: Path) -> Path | None:
 
 
 def run_paths(
-    paths: Iterable[str | os.PathLike[str]], out: TextIO = sys.stdout, verbose: bool = False
+    paths: Iterable[str | os.PathLike[str]],
+    out: TextIO = sys.stdout,
+    verbose: bool = False,
+    validate_only: bool = False,
 ) -> tuple[int, int, int]:
     passed = failed = skipped = 0
     for f in find_test_files(paths):
-        r = run_file(f)
+        r = run_file(f, validate_only)
         p, fl, s = r.count("pass"), r.count("fail"), r.count("skip")
         if r.error:
             fl += 1
@@ -309,10 +313,11 @@ def run_paths(
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
-    paths = [a for a in argv if a != "-v"]
+    validate_only = "--validate" in argv
+    paths = [a for a in argv if a not in ("-v", "--validate")]
     if not paths:
-        print("usage: wasm-component wast [-v] PATH...", file=sys.stderr)
+        print("usage: wasm-component wast [-v] [--validate] PATH...", file=sys.stderr)
         return 2
-    _, failed, _ = run_paths(paths, verbose=verbose)
+    _, failed, _ = run_paths(paths, verbose=verbose, validate_only=validate_only)
     return 1 if failed else 0
 
