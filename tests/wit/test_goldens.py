@@ -11,14 +11,7 @@ from wasm_component.wit import Resolve, to_json
 
 from .wit_corpus import FEATURES, golden_cases, params
 
-BINARY = (
-    "the input is a binary/text-encoded component (.wat) WIT package; decoding WIT from "
-    "component binaries is not part of the WIT text package"
-)
-XFAIL = {
-    "kinds-of-deps": BINARY,
-    "simple-wasm-text": BINARY,
-}
+XFAIL: dict[str, str] = {}  # every golden matches, binary-encoded packages included
 
 
 @pytest.mark.parametrize(("name", "inp", "golden"), params(golden_cases(), XFAIL))
