@@ -583,3 +583,27 @@ def test_imported_instance_type_exports_need_no_definition(engine: Engine) -> No
     store = Store(engine)
     f = linker.instantiate(store, c).get_func(store, "f")
     assert f is not None and f(store) == 3
+
+
+def test_epoch_deadline_is_passed_through() -> None:
+    import wasmtime
+
+    config = wasmtime.Config()
+    config.epoch_interruption = True
+    engine = Engine(config)
+    store = Store(engine)
+    store.set_epoch_deadline(1)
+    inst = Linker(engine).instantiate(store, Component.new(engine, """
+    (component
+      (core module $m (func (export "spin") (loop $l (br $l))))
+      (core instance $i (instantiate $m))
+      (func (export "spin") (canon lift (core func $i "spin"))))"""))
+    spin = inst.get_func(store, "spin")
+    assert spin is not None
+    import threading
+
+    timer = threading.Timer(0.2, engine.increment_epoch)
+    timer.start()
+    with pytest.raises(Trap, match="interrupt"):
+        spin(store)
+    timer.cancel()
