@@ -48,6 +48,11 @@ VALUES_PER_SIG = 8
 N_SIGS = max(1, math.ceil(N_CASES / VALUES_PER_SIG))
 RUN_WASM_TOOLS = os.environ.get("WASM_COMPONENT_DIFF_WASM_TOOLS") == "1"
 NO_SHRINK = os.environ.get("WASM_COMPONENT_DIFF_NO_SHRINK") == "1"
+# wasmtime-py 50 sometimes aborts the whole process (a double free in its host-error path, no
+# Python exception) when a host function returns a bad value, so in CI the *host-returns-bad*
+# trap cases use the spec as the oracle (ours must raise); set this to also require the peer to
+# raise. Traps from bad *guest* values are compared with the peer in test_differential_lift.
+PEER_TRAPS = os.environ.get("WASM_COMPONENT_DIFF_PEER_TRAPS") == "1"
 
 # Exceptions our engine may raise for a bad host value / a trap (the documented contract).
 OUR_ERRORS: tuple[type[BaseException], ...] = (TypeError, ValueError)
@@ -242,7 +247,7 @@ def _run_trap_case(sig: g.Signature, dummy_args: tuple[Any, ...], bad: Any,
     ctx = f"host-echo returns {bad!r} ({what})"
     stats.trap_cases += 1
     peer_kind = None
-    if peer is not None and g.wt_safe(bad):
+    if peer is not None and PEER_TRAPS and g.wt_safe(bad):
         peer.override = bad
         try:
             peer_kind, peer_out, _ = peer.call(dummy_args)
