@@ -208,6 +208,8 @@ class Linker:
         """Define every import of ``component`` not yet defined: functions trap when called,
         resources become fresh host types, instances are filled in recursively."""
 
+        made: dict[t.ResourceType, t.ResourceType] = {}
+
         def fill(li: LinkerInstance, items: tuple[tuple[str, t.ExternType], ...]) -> None:
             for name, ty in items:
                 existing = li._lookup(name)
@@ -224,8 +226,11 @@ class Linker:
                     isinstance(ty, t.TypeBound)
                     and isinstance(ty.eq, t.ResourceType)
                     and existing is None
+                    and ty.eq not in made
                 ):
-                    rt = t.ResourceType("host", object(), name)
+                    # One host type per abstract resource: a later `(eq r)` export of the
+                    # same resource (a WIT `use`) is supplied from it, not defined again.
+                    rt = made[ty.eq] = t.ResourceType("host", object(), name)
                     li._define(name, _ResourceDef(rt, None), "define_unknown_imports_as_traps")
 
         fill(self._root, component.component_type().imports)
