@@ -607,3 +607,26 @@ def test_epoch_deadline_is_passed_through() -> None:
     with pytest.raises(Trap, match="interrupt"):
         spin(store)
     timer.cancel()
+
+
+def test_unknown_imports_keep_one_type_per_resource(engine: Engine) -> None:
+    # A WIT `use` of a resource: the second instance re-exports the first one's type.
+    c = Component.new(engine, """
+    (component
+      (import "a:b/poll" (instance $poll (export "pollable" (type (sub resource)))))
+      (alias export $poll "pollable" (type $p))
+      (import "a:b/clock" (instance (export "pollable" (type (eq $p)))
+                                    (export "now" (func (result u64))))))""")
+    linker = Linker(engine)
+    linker.define_unknown_imports_as_traps(c)
+    linker.instantiate(Store(engine), c)
+
+
+def test_functypes_are_not_shared_across_engines() -> None:
+    for _ in range(3):
+        engine = Engine()
+        store = Store(engine)
+        linker = Linker(engine)
+        linker.root().func_wrap("f", lambda store, x: x)
+        run = linker.instantiate(store, Component.new(engine, ECHO)).get_func(store, "run")
+        assert run is not None and run(store, 5) == 5
