@@ -125,6 +125,9 @@ _func_new_unchecked.argtypes = [
 _trap_new = _lib.wasmtime_trap_new
 _trap_new.restype = ctypes.c_void_p
 _trap_new.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+_export_nth = _lib.wasmtime_instance_export_nth
+_export_nth.restype = ctypes.c_bool
+_export_nth.argtypes = None  # type: ignore[assignment]
 _func_to_raw = _lib.wasmtime_func_to_raw
 _func_to_raw.restype = ctypes.c_void_p
 _func_to_raw.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
@@ -527,8 +530,8 @@ class CoreModule:
     :class:`CoreExport` (computed once)."""
 
     __slots__ = (
-        "_export_types", "_exports", "_func_types", "_imports", "_introspectable", "engine",
-        "module",
+        "_export_names", "_export_types", "_exports", "_func_types", "_imports",
+        "_introspectable", "engine", "module",
     )
 
     def __init__(
@@ -543,6 +546,7 @@ class CoreModule:
         self._introspectable = introspectable
         self._func_types = func_types or {}
         self._export_types: dict[str, CoreExternType] | None = None
+        self._export_names: list[str] | None = None
         self._imports: tuple[CoreImport, ...] | None = None
         self._exports: tuple[CoreExport, ...] | None = None
 
@@ -1419,19 +1423,19 @@ def instantiate(
     exports: dict[str, CoreExtern] = {}
     name_ptr = ctypes.POINTER(ctypes.c_char)()
     name_len = ctypes.c_size_t(0)
+    inst_ref, name_ref, len_ref = ctypes.byref(inst), ctypes.byref(name_ptr), ctypes.byref(name_len)
+    names = module._export_names  # decoded once per module, in export order
     i = 0
     while True:
         item = ffi.wasmtime_extern_t()
-        if not ffi.wasmtime_instance_export_nth(
-            ctx,
-            ctypes.byref(inst),
-            i,
-            ctypes.byref(name_ptr),
-            ctypes.byref(name_len),
-            ctypes.byref(item),
-        ):
+        if not _export_nth(ctx, inst_ref, ctypes.c_size_t(i), name_ref, len_ref, ctypes.byref(item)):
             break
-        name = ctypes.string_at(name_ptr, name_len.value).decode()
-        exports[name] = _wrap_extern(store, item, types.get(name))
+        if names is not None:
+            export_name = names[i]
+        else:
+            export_name = ctypes.string_at(name_ptr, name_len.value).decode()
+        exports[export_name] = _wrap_extern(store, item, types.get(export_name))
         i += 1
+    if names is None:
+        module._export_names = list(exports)
     return CoreInstance(store, module, exports)
