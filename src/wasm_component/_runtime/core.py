@@ -127,7 +127,6 @@ _trap_new.restype = ctypes.c_void_p
 _trap_new.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 _export_nth = _lib.wasmtime_instance_export_nth
 _export_nth.restype = ctypes.c_bool
-_export_nth.argtypes = None  # type: ignore[assignment]
 _func_to_raw = _lib.wasmtime_func_to_raw
 _func_to_raw.restype = ctypes.c_void_p
 _func_to_raw.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
@@ -1380,9 +1379,9 @@ def instantiate(
     if module._introspectable:
         expected = module.imports
         if len(expected) != len(imports):
-            names = ", ".join(f"{i.module}::{i.name}" for i in expected)
+            expected_names = ", ".join(f"{i.module}::{i.name}" for i in expected)
             raise LinkError(
-                f"core module expects {len(expected)} imports ({names}), got {len(imports)}"
+                f"core module expects {len(expected)} imports ({expected_names}), got {len(imports)}"
             )
         for want, got in zip(expected, imports, strict=True):
             if want.kind != got.kind:
