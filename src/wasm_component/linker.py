@@ -103,6 +103,7 @@ class LinkerInstance:
             where = f"{self._path}/{name}" if self._path else name
             raise ValueError(f"`{api}`: `{where}` is already defined (see `allow_shadowing`)")
         self._defs[name] = d
+        self._linker._version += 1
         tr = _track(name)
         if tr is not None:
             key, ver = tr
@@ -174,7 +175,11 @@ class LinkerInstance:
         if d is not None and not self._linker._allow_shadowing:
             raise ValueError(f"`instance`: `{name}` is already defined as something else")
         li = LinkerInstance(self._linker, f"{self._path}/{name}" if self._path else name)
-        self._define(name, li, "instance") if d is None else self._defs.__setitem__(name, li)
+        if d is None:
+            self._define(name, li, "instance")
+        else:
+            self._defs[name] = li
+            self._linker._version += 1
         return li
 
     def _define_item(self, name: str, item: Any) -> None:
@@ -187,6 +192,8 @@ class Linker:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._allow_shadowing = False
+        self._version = 0  # bumped by every definition: cached InstancePres are then stale
+        self._pre_cache: dict[int, tuple[Component, int, InstancePre]] = {}
         self._root = LinkerInstance(self, "")
 
     def root(self) -> LinkerInstance:
@@ -247,8 +254,15 @@ class Linker:
 
     def instantiate(self, store: Store, component: Component) -> Instance:
         """Instantiate ``component`` in ``store`` (``LinkError`` if an import is missing or of
-        the wrong type; ``Trap`` if a start function traps)."""
-        return self.instantiate_pre(component).instantiate(store)
+        the wrong type; ``Trap`` if a start function traps). The type check is cached until the
+        linker's definitions change."""
+        hit = self._pre_cache.get(id(component))
+        if hit is not None and hit[0] is component and hit[1] == self._version:
+            pre = hit[2]
+        else:
+            pre = self.instantiate_pre(component)
+            self._pre_cache[id(component)] = (component, self._version, pre)
+        return pre.instantiate(store)
 
     # -- type checking -----------------------------------------------------------------------
 
