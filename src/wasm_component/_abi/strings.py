@@ -117,9 +117,10 @@ def _rebuild(encoding: StringEncoding, simple: SimpleEncoding, tag: int, s: str)
 
 
 def _decode(m: memoryview, ptr: int, byte_length: int, align: int, encoding: str) -> str:
-    trap_if(byte_length > MAX_STRING_BYTE_LENGTH, "string byte length exceeds the maximum")
-    trap_if(ptr & (align - 1), f"misaligned string pointer {ptr:#x}")
-    trap_if(ptr + byte_length > len(m), f"string [{ptr:#x}, +{byte_length}) out of bounds")
+    if byte_length > MAX_STRING_BYTE_LENGTH or ptr & (align - 1) or ptr + byte_length > len(m):
+        trap_if(byte_length > MAX_STRING_BYTE_LENGTH, "string byte length exceeds the maximum")
+        trap_if(ptr & (align - 1), f"misaligned string pointer {ptr:#x}")
+        trap(f"string [{ptr:#x}, +{byte_length}) out of bounds")
     try:
         return str(m[ptr : ptr + byte_length], encoding)
     except UnicodeDecodeError:

@@ -1111,10 +1111,11 @@ class CoreMemory(CoreExtern):
             return cached[2]
         self._seen = gen
         args = self._args
-        ptr = _mem_data(*args) or 0
         size = _mem_size(*args)
-        if cached[0] == ptr and cached[1] == size:
+        if cached[1] == size:
+            # Linear memory never shrinks and only moves when it grows: same size, same base.
             return cached[2]
+        ptr = _mem_data(*args) or 0
         mv = (
             memoryview((ctypes.c_ubyte * size).from_address(ptr)).cast("B")
             if size
