@@ -46,6 +46,7 @@ class FuncAbi:
 
     __slots__ = (
         "ft",
+        "has_borrow",
         "lift_params",
         "lift_results",
         "lift_sig",
@@ -56,6 +57,8 @@ class FuncAbi:
 
     def __init__(self, ft: t.FuncType, enc: StringEncoding, pt: PtrType) -> None:
         self.ft = ft
+        # Only a call with borrow parameters lends handles, so only it needs a borrow scope.
+        self.has_borrow = any(_contains_borrow(u) for _, u in ft.params)
         self.lift_sig: CoreFuncSig = flatten_functype(ft, "lift", pt)
         self.lower_sig: CoreFuncSig = flatten_functype(ft, "lower", pt)
         self.lower_params: Callable[[LiftLowerContext, Sequence[Any]], Flat] = (
@@ -66,6 +69,24 @@ class FuncAbi:
             _gen_lift_params(ft, enc, pt, self.lower_sig))
         self.lower_results: Callable[[LiftLowerContext, Any, Sequence[int | float]], Flat] = (
             _gen_lower_results(ft, enc, pt, self.lower_sig.results_spilled))
+
+
+def _contains_borrow(vt: t.Type) -> bool:
+    if isinstance(vt, t.BorrowType):
+        return True
+    if isinstance(vt, (t.ListType, t.OptionType)):
+        return _contains_borrow(vt.element if isinstance(vt, t.ListType) else vt.inner)
+    if isinstance(vt, t.RecordType):
+        return any(_contains_borrow(u) for _, u in vt.fields)
+    if isinstance(vt, t.TupleType):
+        return any(_contains_borrow(u) for u in vt.types)
+    if isinstance(vt, t.VariantType):
+        return any(u is not None and _contains_borrow(u) for _, u in vt.cases)
+    if isinstance(vt, t.ResultType):
+        return any(u is not None and _contains_borrow(u) for u in (vt.ok, vt.err))
+    if isinstance(vt, t.MapType):
+        return _contains_borrow(vt.key) or _contains_borrow(vt.value)
+    return False
 
 
 @lru_cache(maxsize=2048)

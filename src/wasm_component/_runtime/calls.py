@@ -15,7 +15,6 @@ The per-type work is done once, here, when the function is created: the ABI adap
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,6 @@ from .._abi.context import (
 from .._abi.func import FuncAbi
 from .._abi.func import func_abi as func_adapter
 from .._abi.handles import resource_drop, resource_new, resource_rep
-from .._abi.layout import flatten_functype
 from .._binary import ast
 from .._translate.plan import SORT_ID
 from .._validate.model import CanonInfo
@@ -104,19 +102,23 @@ class LiftedFunc(RFunc):
         return self.call(args)
 
     @staticmethod
-    def create(env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc) -> LiftedFunc:
+    def create(
+        env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc,
+        abi: FuncAbi | None = None,
+    ) -> LiftedFunc:
         ptr = "i64" if info.memory64 else "i32"
         spaces = env.spaces
         post_func = spaces[CORE_FUNC][info.post_return] if info.post_return is not None else None
 
         def build() -> tuple[CanonicalOptions, FuncAbi, Any, Any]:
             opts = _make_opts(spaces, info)
-            sig = flatten_functype(ft, "lift", ptr)
+            adapter = abi if abi is not None else func_adapter(ft, opts.string_encoding, ptr)
+            sig = adapter.lift_sig
             post = None
             if post_func is not None:
                 post = post_func.make_caller(core.CoreFuncType(sig.results, ()))
             call = func.make_caller(core.CoreFuncType(sig.params, sig.results))
-            return opts, func_adapter(ft, opts.string_encoding, ptr), call, post
+            return opts, adapter, call, post
 
         return LiftedFunc(ft, env.state, build)
 
@@ -129,7 +131,7 @@ class LiftedFunc(RFunc):
         self.opts, self.adapter = opts, adapter
         lower_params = adapter.lower_params
         lift_results = adapter.lift_results
-        needs_task = _has_borrow(ty)
+        needs_task = adapter.has_borrow
         shared_cx = LiftLowerContext(opts, state, None)
         name = self
 
@@ -170,13 +172,6 @@ class LiftedFunc(RFunc):
         return call
 
 
-@functools.lru_cache(maxsize=4096)
-def _has_borrow(ft: t.FuncType) -> bool:
-    from .._validate.typecheck import contains_borrow
-
-    return any(contains_borrow(p) for _, p in ft.params)
-
-
 class HostFunc(RFunc):
     """A host function: ``style`` ``wrap`` calls ``fn(store, *args)``; ``new`` calls
     ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place."""
@@ -213,17 +208,19 @@ class HostFunc(RFunc):
         return r.value
 
 
-def make_lowered(env: Env, info: CanonInfo, ft: t.FuncType, target: RFunc) -> core.CoreFunc:
-    """The core function of a ``canon lower`` of ``target``."""
+def make_lowered(
+    env: Env, info: CanonInfo, ft: t.FuncType, target: RFunc, abi: FuncAbi | None = None
+) -> core.CoreFunc:
+    """The core function of a ``canon lower`` of ``target`` (``abi``: precomputed adapters)."""
     ptr = "i64" if info.memory64 else "i32"
     opts = make_opts(env, info)
     state = env.state
-    sig = flatten_functype(ft, "lower", ptr)
-    adapter = func_adapter(ft, opts.string_encoding, ptr)
+    adapter = abi if abi is not None else func_adapter(ft, opts.string_encoding, ptr)
+    sig = adapter.lower_sig
     lift_params, lower_results = adapter.lift_params, adapter.lower_results
     call = target.call
     # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
-    needs_subtask = _has_borrow(ft)
+    needs_subtask = adapter.has_borrow
     shared_cx = LiftLowerContext(opts, state, None)
     nresults = len(sig.results)
 

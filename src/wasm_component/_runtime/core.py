@@ -809,6 +809,9 @@ _FMT_S = {**_FMT_U, "i32": "i12x", "i64": "q8x"}
 _MASK = {"i32": 0xFFFFFFFF, "i64": 0xFFFFFFFFFFFFFFFF}
 
 
+_STRUCTS: dict[tuple[tuple[str, ...], bool], struct.Struct] = {}
+
+
 def _codec(
     store: CoreStore, types: Sequence[str], signed: bool
 ) -> tuple[
@@ -817,16 +820,19 @@ def _codec(
     Callable[[tuple[Any, ...]], tuple[Any, ...]] | None,
 ]:
     """Struct for a run of slots, plus (only if needed) value converters into/out of it."""
-    fmts = _FMT_S if signed else _FMT_U
-    try:
-        st = struct.Struct("<" + "".join(fmts[t] for t in types))
-    except KeyError as e:
-        raise ComponentError(
-            f"the raw call path does not support value type {e.args[0]!r}"
-        ) from None
-    special = [i for i, t in enumerate(types) if t in ("v128", "funcref")]
-    if not special:
+    key = (tuple(types), signed)
+    st = _STRUCTS.get(key)
+    if st is None:
+        fmts = _FMT_S if signed else _FMT_U
+        try:
+            st = _STRUCTS[key] = struct.Struct("<" + "".join(fmts[t] for t in types))
+        except KeyError as e:
+            raise ComponentError(
+                f"the raw call path does not support value type {e.args[0]!r}"
+            ) from None
+    if "v128" not in types and "funcref" not in types:
         return st, None, None
+    special = [i for i, t in enumerate(types) if t in ("v128", "funcref")]
     ctx = store.ctx_addr
 
     def encode(values: Sequence[Any]) -> list[Any]:

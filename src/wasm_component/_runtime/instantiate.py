@@ -203,7 +203,8 @@ def _lift(env: Env, s: P.Lift, args: dict[str, Any]) -> None:
     assert ft is not None, "lift has a function type"
     if s.has_resources:
         ft = env.concrete(ft)
-    env.spaces[P.FUNC].append(LiftedFunc.create(env, s.info, ft, env.spaces[P.CORE_FUNC][s.func]))
+    core_func = env.spaces[P.CORE_FUNC][s.func]
+    env.spaces[P.FUNC].append(LiftedFunc.create(env, s.info, ft, core_func, s.abi))
 
 
 def _lower(env: Env, s: P.Lower, args: dict[str, Any]) -> None:
@@ -211,7 +212,7 @@ def _lower(env: Env, s: P.Lower, args: dict[str, Any]) -> None:
     assert ft is not None, "lower has a function type"
     if s.has_resources:
         ft = env.concrete(ft)
-    env.spaces[P.CORE_FUNC].append(make_lowered(env, s.info, ft, env.spaces[P.FUNC][s.func]))
+    env.spaces[P.CORE_FUNC].append(make_lowered(env, s.info, ft, env.spaces[P.FUNC][s.func], s.abi))
 
 
 def _builtin(env: Env, s: P.Builtin, args: dict[str, Any]) -> None:

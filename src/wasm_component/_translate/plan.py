@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import types as t
+from .._abi.func import FuncAbi, func_abi
 from .._binary import ast
 from .._validate import ValidatedComponent
 from .._validate.model import CanonInfo, ResourceInfo
@@ -102,6 +103,7 @@ class Lift:
     info: CanonInfo
     func: int
     has_resources: bool
+    abi: FuncAbi | None  # computed here when the type has no resources (else per instance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ class Lower:
     info: CanonInfo
     func: int
     has_resources: bool
+    abi: FuncAbi | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,13 @@ def _has_resources(ft: t.FuncType | None) -> bool:
     return ft is not None and bool(resources_in(ft))
 
 
+def _abi(info: CanonInfo) -> FuncAbi:
+    """The function's ABI adapters (cached by ``func_abi``), decided at translation time."""
+    assert info.func_type is not None, "lift and lower have a function type"
+    enc: Any = info.string_encoding
+    return func_abi(info.func_type, enc, "i64" if info.memory64 else "i32")
+
+
 def _sort(s: ast.Sort) -> int:
     return SORT_ID[str(s)]
 
@@ -224,12 +234,14 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
                 step = Type(static(TYPE))
         elif isinstance(d, ast.Canon):
             info = vc.canons[i]
-            if d.kind == "lift":
-                assert d.func is not None, "lift names a core function"
-                step, sort = Lift(info, d.func, _has_resources(info.func_type)), FUNC
-            elif d.kind == "lower":
-                assert d.func is not None, "lower names a function"
-                step, sort = Lower(info, d.func, _has_resources(info.func_type)), CORE_FUNC
+            if d.kind in ("lift", "lower"):
+                assert d.func is not None, "lift and lower name a function"
+                res = _has_resources(info.func_type)
+                abi = None if res else _abi(info)
+                if d.kind == "lift":
+                    step, sort = Lift(info, d.func, res, abi), FUNC
+                else:
+                    step, sort = Lower(info, d.func, res, abi), CORE_FUNC
             else:
                 step, sort = Builtin(d, info), CORE_FUNC
         elif isinstance(d, ast.Start):
