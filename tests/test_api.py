@@ -268,7 +268,7 @@ def test_host_returning_bad_value_traps_and_poisons(engine: Engine) -> None:
     store = Store(engine)
     run = linker.instantiate(store, c).get_func(store, "run")
     assert run is not None
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"function `f` returned a bad value: expected u32, got str"):
         run(store, 1)
     with pytest.raises(Trap, match="cannot enter component instance"):
         run(store, 1)

@@ -233,7 +233,11 @@ def make_lowered(
         else:
             sub = None
             cx = shared_cx
-        out = lower_results(cx, call(lift_params(cx, flat)), flat)
+        result = call(lift_params(cx, flat))
+        try:
+            out = lower_results(cx, result, flat)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise type(e)(f"function `{target.name or 'import'}` returned a bad value: {e}") from None
         if sub is not None:
             sub.deliver_resolve()
         if nresults == 1:
