@@ -155,6 +155,8 @@ class Runner:
             return Outcome("skip", line, kind, f"command `{kind}` is not supported")
         try:
             status, detail = handler(cmd)
+        except OSError as e:
+            status, detail = "fail", f"cannot read a file the command names: {e}"
         except RecursionError:
             status, detail = "fail", "crashed: RecursionError"
         except Exception as e:  # a bare Python error escaping is a bug: report it as a failure

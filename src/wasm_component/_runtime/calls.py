@@ -268,10 +268,15 @@ def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
 
             return core.new_host_func(store._core, ("i32",), ("i32",), rep_)
 
+        # The destructor is decided once: the implementing instance calls its own directly;
+        # from anywhere else it must be enterable (the spec's `resource.drop`).
+        owner, own_dtor = store._resource_dtors.get(rt, (None, None))
+        dtor = own_dtor if owner is state else host_drop_fn(store, rt)
+
         def drop(i: int) -> None:
             rep = resource_drop(state, rt, i)
-            if rep is not None:
-                run_dtor(store, rt, rep, state)
+            if rep is not None and dtor is not None:
+                dtor(rep)
 
         return core.new_host_func(store._core, ("i32",), (), drop)
 
@@ -284,27 +289,9 @@ def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
     return core.new_host_func(store._core, params, results, unsupported)
 
 
-def run_dtor(
-    store: Any, rt: t.ResourceType, rep: int, caller: ComponentInstanceState | None = None
-) -> None:
-    """Run the destructor of resource type ``rt`` for ``rep`` (guest dtor or host dtor).
-
-    Dropping from inside the implementing instance calls its destructor directly; from anywhere
-    else the implementing instance must be enterable (the spec's ``resource.drop``)."""
-    entry = store._resource_dtors.get(rt)
-    if entry is None:
-        return
-    owner, dtor = entry
-    if dtor is None:
-        return
-    if isinstance(owner, ComponentInstanceState) and owner is not caller:
-        _poison_check(owner)
-        trap_if(not owner.may_enter, "cannot enter component instance to run a destructor")
-    dtor(rep)
-
-
 def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None:
-    """The destructor call for an owned ``rt`` handle the host drops (``ResourceAny.drop``),
+    """The destructor call for an owned ``rt`` handle dropped outside its implementing
+    instance (by the host's ``ResourceAny.drop`` or another instance's ``resource.drop``),
     built once per store and type: the implementing instance must be enterable."""
     cache: dict[t.ResourceType, Callable[[int], None] | None] = store._drop_fns
     if rt in cache:

@@ -195,7 +195,7 @@ def _resource(env: Env, s: P.Resource, args: dict[str, Any]) -> None:
 
 
 def _type(env: Env, s: P.Type, args: dict[str, Any]) -> None:
-    env.spaces[P.TYPE].append(env.concrete(s.static))
+    env.spaces[P.TYPE].append(env.concrete(s.static) if s.has_resources else s.static)
 
 
 def _lift(env: Env, s: P.Lift, args: dict[str, Any]) -> None:

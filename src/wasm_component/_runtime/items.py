@@ -66,5 +66,3 @@ class RValue:
     value: Any
     ty: t.Type
 
-
-HostCallable = Callable[..., Any]

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import types as t
 from .._abi.func import FuncAbi, func_abi
 from .._binary import ast
 from .._validate import ValidatedComponent
@@ -96,6 +95,7 @@ class Resource:
 @dataclass(frozen=True, slots=True)
 class Type:
     static: object
+    has_resources: bool  # only then does each instance need its own concrete copy
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +172,10 @@ def plan_for(vc: ValidatedComponent) -> Plan:
     return plan
 
 
-def _has_resources(ft: t.FuncType | None) -> bool:
+def _has_resources(x: object) -> bool:
     from .._validate.typecheck import resources_in
 
-    return ft is not None and bool(resources_in(ft))
+    return x is not None and bool(resources_in(x))
 
 
 def _abi(info: CanonInfo) -> FuncAbi:
@@ -231,7 +231,8 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
             if isinstance(d.body, ast.ResourceTypeDef):
                 step = Resource(vc.resources[i])
             else:
-                step = Type(static(TYPE))
+                st = static(TYPE)
+                step = Type(st, _has_resources(st))
         elif isinstance(d, ast.Canon):
             info = vc.canons[i]
             if d.kind in ("lift", "lower"):
