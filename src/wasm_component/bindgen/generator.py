@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .. import types as t
@@ -460,26 +460,36 @@ class Generator:
                     out.append(f"    r |= {cls}.{self.flag_names(ty)[f.name]}")
                 out.append("return r")
                 return out
-            case KList(e) | KFixedList(e, _):
-                return [f"return [{self.lift(e, 'x', m)} for x in v]"]
-            case KMap(key, value):
-                return [f"return {{{self.lift(key, 'k', m)}: {self.lift(value, 'x', m)} "
-                        "for k, x in v.items()}"]
-            case KOption(e):
-                if self.nested_option(e):
-                    return [f"return None if v is None else _Some({self.lift(e, 'v.value', m)})"]
-                return [f"return None if v is None else {self.lift(e, 'v', m)}"]
-            case KResult(ok, err):
-                okv = "None" if ok is None else self.lift(ok, "v.value", m)
-                errv = "None" if err is None else self.lift(err, "v.value", m)
-                return ["if isinstance(v, _Ok):", f"    return _Ok({okv})",
-                        f"return _Err({errv})"]
-            case KTuple(types):
-                items = [self.lift(e, f"v[{i}]", m) for i, e in enumerate(types)]
-                return [f"return ({', '.join(items)}{',' if len(items) == 1 else ''})"]
+            case KList() | KFixedList() | KMap() | KOption() | KResult() | KTuple():
+                return self._container_body(k, self.lift, m)
             case KHandle(_, rid):
                 return [f"return {self.handle_ann(rid, m)}._lift(v, _cx)"]
         raise WitError(f"no lifting for {type(k).__name__}")
+
+    def _container_body(
+        self, k: object, conv: Callable[[Type | None, str, Mod], str], m: Mod
+    ) -> list[str]:
+        """Lifting or lowering (``conv``) of the shapes whose conversion is the same both ways:
+        convert each element and rebuild the container."""
+        match k:
+            case KList(e) | KFixedList(e, _):
+                return [f"return [{conv(e, 'x', m)} for x in v]"]
+            case KMap(key, value):
+                return [f"return {{{conv(key, 'k', m)}: {conv(value, 'x', m)} "
+                        "for k, x in v.items()}"]
+            case KOption(e):
+                if self.nested_option(e):
+                    return [f"return None if v is None else _Some({conv(e, 'v.value', m)})"]
+                return [f"return None if v is None else {conv(e, 'v', m)}"]
+            case KResult(ok, err):
+                okv = "None" if ok is None else conv(ok, "v.value", m)
+                errv = "None" if err is None else conv(err, "v.value", m)
+                return ["if isinstance(v, _Ok):", f"    return _Ok({okv})",
+                        f"return _Err({errv})"]
+            case KTuple(types):
+                items = [conv(e, f"v[{i}]", m) for i, e in enumerate(types)]
+                return [f"return ({', '.join(items)}{',' if len(items) == 1 else ''})"]
+        raise WitError(f"no conversion for {type(k).__name__}")
 
     def _lower_body(self, ty: int, k: object, m: Mod) -> list[str]:
         match k:
@@ -506,23 +516,8 @@ class Generator:
                 if not flags:
                     return ["return frozenset()"]
                 return [f"return frozenset(n for n, f in ({pairs},) if f in v)"]
-            case KList(e) | KFixedList(e, _):
-                return [f"return [{self.lower(e, 'x', m)} for x in v]"]
-            case KMap(key, value):
-                return [f"return {{{self.lower(key, 'k', m)}: {self.lower(value, 'x', m)} "
-                        "for k, x in v.items()}"]
-            case KOption(e):
-                if self.nested_option(e):
-                    return [f"return None if v is None else _Some({self.lower(e, 'v.value', m)})"]
-                return [f"return None if v is None else {self.lower(e, 'v', m)}"]
-            case KResult(ok, err):
-                okv = "None" if ok is None else self.lower(ok, "v.value", m)
-                errv = "None" if err is None else self.lower(err, "v.value", m)
-                return ["if isinstance(v, _Ok):", f"    return _Ok({okv})",
-                        f"return _Err({errv})"]
-            case KTuple(types):
-                items = [self.lower(e, f"v[{i}]", m) for i, e in enumerate(types)]
-                return [f"return ({', '.join(items)}{',' if len(items) == 1 else ''})"]
+            case KList() | KFixedList() | KMap() | KOption() | KResult() | KTuple():
+                return self._container_body(k, self.lower, m)
             case KHandle(_, rid):
                 target = self._rid(rid)
                 home = self.type_mod(target, m)
