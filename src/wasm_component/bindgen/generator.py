@@ -340,47 +340,39 @@ class Generator:
 
     # --- conversions --------------------------------------------------------------------------
 
-    def lift_id(self, ty: Type | None, ctx: Mod, depth: int = 0) -> bool:
+    def lift_id(self, ty: Type | None, ctx: Mod) -> bool:
         """Whether the runtime's value of ``ty`` already is the generated form."""
-        if ty is None or isinstance(ty, str) or depth > 200:
-            return True
-        k = self.r.types[ty].kind
-        d = depth + 1
-        match k:
-            case KType(inner):
-                return self.lift_id(inner, ctx, d)
-            case KList(e) | KFixedList(e, _) | KOption(e):
-                return self.lift_id(e, ctx, d)
-            case KMap(key, value):
-                return self.lift_id(key, ctx, d) and self.lift_id(value, ctx, d)
-            case KResult(ok, err):
-                return self.lift_id(ok, ctx, d) and self.lift_id(err, ctx, d)
-            case KTuple(types):
-                return all(self.lift_id(e, ctx, d) for e in types)
-            case KHandle(_, rid):
-                return not self.is_guest(self._rid(rid), ctx)
-            case KFuture() | KStream():
-                return True
-        return False
+        return self._identity(ty, ctx, True, 0)
 
-    def lower_id(self, ty: Type | None, ctx: Mod, depth: int = 0) -> bool:
+    def lower_id(self, ty: Type | None, ctx: Mod) -> bool:
+        """Whether a generated value of ``ty`` already is a form the runtime lowers."""
+        return self._identity(ty, ctx, False, 0)
+
+    def _identity(self, ty: Type | None, ctx: Mod, lifting: bool, depth: int) -> bool:
+        """Containers are identities when their elements are; the leaves differ by direction:
+        enum members lower as they are (the runtime accepts ``enum.Enum``) but lift from case
+        names; host handles lift as they are, guest ones become proxies."""
         if ty is None or isinstance(ty, str) or depth > 200:
             return True
         k = self.r.types[ty].kind
         d = depth + 1
         match k:
             case KType(inner):
-                return self.lower_id(inner, ctx, d)
+                return self._identity(inner, ctx, lifting, d)
             case KList(e) | KFixedList(e, _) | KOption(e):
-                return self.lower_id(e, ctx, d)
+                return self._identity(e, ctx, lifting, d)
             case KMap(key, value):
-                return self.lower_id(key, ctx, d) and self.lower_id(value, ctx, d)
+                return self._identity(key, ctx, lifting, d) and self._identity(
+                    value, ctx, lifting, d)
             case KResult(ok, err):
-                return self.lower_id(ok, ctx, d) and self.lower_id(err, ctx, d)
+                return self._identity(ok, ctx, lifting, d) and self._identity(
+                    err, ctx, lifting, d)
             case KTuple(types):
-                return all(self.lower_id(e, ctx, d) for e in types)
+                return all(self._identity(e, ctx, lifting, d) for e in types)
+            case KHandle(_, rid):
+                return lifting and not self.is_guest(self._rid(rid), ctx)
             case KEnum():
-                return True
+                return not lifting
             case KFuture() | KStream():
                 return True
         return False
