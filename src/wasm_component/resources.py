@@ -104,7 +104,7 @@ class ResourceAny:
         self._rt = rt
         self._rep = rep
         self._owned = owned
-        self._dtor = dtor
+        self._dtor = dtor if owned else None  # dropping a borrow runs nothing
         self._dropped = False
 
     @property
@@ -133,7 +133,7 @@ class ResourceAny:
             raise ValueError(f"`ResourceAny.drop`: resource {self._rt.name} was already dropped")
         self._dropped = True
         dtor = self._dtor
-        if dtor is not None and self._owned:
+        if dtor is not None:
             dtor(self._rep)
 
     def __enter__(self) -> ResourceAny:
@@ -143,7 +143,7 @@ class ResourceAny:
         if not self._dropped:
             self._dropped = True
             dtor = self._dtor
-            if dtor is not None and self._owned:
+            if dtor is not None:
                 dtor(self._rep)
 
     def __repr__(self) -> str:

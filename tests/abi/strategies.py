@@ -55,7 +55,7 @@ def values(vt: t.Type) -> st.SearchStrategy[Any]:
         case t.PrimType("f64"):
             return st.floats(allow_nan=False)
         case t.PrimType("char"):
-            return st.characters()
+            return st.characters(exclude_categories=("Cs",))  # a char is a Unicode scalar value
         case t.PrimType("string"):
             return st.text(max_size=12) | st.text(st.characters(max_codepoint=0xFF), max_size=12)
         case t.ListType(e, None):

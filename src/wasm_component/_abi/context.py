@@ -29,6 +29,7 @@ __all__ = [
     "StringEncoding",
     "Subtask",
     "Task",
+    "check_alloc",
     "trap",
     "trap_if",
 ]
@@ -65,6 +66,9 @@ class CanonicalOptions:
     memory64: bool = False
     async_: bool = False
     callback: Callable[..., Any] | None = None
+    #: Optional fused ``allocate`` + the spec's checks (the runtime builds one per canon that
+    #: makes the ``realloc`` call inline); :meth:`LiftLowerContext.alloc` uses it when present.
+    alloc: Callable[[int, int], tuple[int, memoryview]] | None = None
 
     @property
     def ptr_type(self) -> Literal["i32", "i64"]:
@@ -164,10 +168,22 @@ class Subtask:
         self.lenders = None
 
 
+def check_alloc(ptr: int, align: int, size: int, m: memoryview) -> None:
+    """The spec's checks of a pointer ``realloc`` returned: aligned, and in bounds."""
+    if ptr & (align - 1):
+        trap(f"realloc returned misaligned pointer {ptr:#x} (alignment {align})")
+    if ptr + size > len(m):
+        trap(f"realloc returned out-of-bounds range [{ptr:#x}, +{size})")
+
+
+def _no_memory() -> memoryview:
+    raise AssertionError("validation requires memory wherever values live in memory")
+
+
 class LiftLowerContext:
     """The spec's ``cx``: options, instance and borrow scope of the call being adapted."""
 
-    __slots__ = ("borrow_scope", "inst", "opts")
+    __slots__ = ("alloc", "borrow_scope", "inst", "opts", "view")
 
     def __init__(
         self,
@@ -178,6 +194,14 @@ class LiftLowerContext:
         self.opts = opts
         self.inst = inst
         self.borrow_scope = borrow_scope
+        # ``alloc`` and ``view`` are bound once per context: lowering calls them per value.
+        #: ``alloc(align, size) -> (ptr, view)``: ``allocate`` plus the spec's checks of the
+        #: result (trapping unless aligned and in bounds), and the fresh memory view.
+        self.alloc: Callable[[int, int], tuple[int, memoryview]] = opts.alloc or self._alloc
+        #: ``view()``: the current memory contents (re-fetch after anything that may grow it).
+        self.view: Callable[[], memoryview] = (
+            opts.memory.view if opts.memory is not None else _no_memory
+        )
 
     def reallocate(self, old: int, old_size: int, align: int, new_size: int) -> int:
         """Call the guest's ``realloc`` (with ``may_leave`` cleared, as the spec does); the
@@ -196,21 +220,11 @@ class LiftLowerContext:
     def allocate(self, align: int, size: int) -> int:
         return self.reallocate(0, 0, align, size)
 
-    def alloc(self, align: int, size: int) -> tuple[int, memoryview]:
-        """``allocate`` plus the spec's checks of the result (trapping unless aligned and in
-        bounds); returns the pointer and the fresh memory view."""
+    def _alloc(self, align: int, size: int) -> tuple[int, memoryview]:
         ptr = self.reallocate(0, 0, align, size)
         m = self.view()
-        if ptr & (align - 1):
-            trap(f"realloc returned misaligned pointer {ptr:#x} (alignment {align})")
-        if ptr + size > len(m):
-            trap(f"realloc returned out-of-bounds range [{ptr:#x}, +{size})")
+        check_alloc(ptr, align, size, m)
         return ptr, m
-
-    def view(self) -> memoryview:
-        mem = self.opts.memory
-        assert mem is not None, "validation requires memory wherever values live in memory"
-        return mem.view()
 
     def resource_lift(self, rt: t.ResourceType, rep: int, own: bool) -> Any:
         return self.inst.resource_lift(rt, rep, own)

@@ -19,6 +19,7 @@ Both directions are specialised per (encoding, pointer type) once, by :func:`str
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from functools import cache
@@ -116,12 +117,18 @@ def _rebuild(encoding: StringEncoding, simple: SimpleEncoding, tag: int, s: str)
 # -- loading -----------------------------------------------------------------------------------
 
 
+_utf16_decode = codecs.utf_16_le_decode
+_utf16_encode = codecs.utf_16_le_encode
+
+
 def _decode(m: memoryview, ptr: int, byte_length: int, align: int, encoding: str) -> str:
     if byte_length > MAX_STRING_BYTE_LENGTH or ptr & (align - 1) or ptr + byte_length > len(m):
         trap_if(byte_length > MAX_STRING_BYTE_LENGTH, "string byte length exceeds the maximum")
         trap_if(ptr & (align - 1), f"misaligned string pointer {ptr:#x}")
         trap(f"string [{ptr:#x}, +{byte_length}) out of bounds")
     try:
+        if encoding == "utf-16-le":  # ``str()`` has fast paths for UTF-8 and Latin-1 only
+            return _utf16_decode(m[ptr : ptr + byte_length], None, True)[0]
         return str(m[ptr : ptr + byte_length], encoding)
     except UnicodeDecodeError:
         trap(f"invalid {encoding} string at {ptr:#x}")
@@ -200,7 +207,7 @@ def string_storer(encoding: StringEncoding, ptr_type: PtrType = "i32") -> String
 
         def store_utf16(cx: LiftLowerContext, s: str) -> tuple[int, int, memoryview] | None:
             try:
-                b = s.encode("utf-16-le")
+                b = _utf16_encode(s)[0]
             except UnicodeEncodeError:
                 return None
             return _copy(cx, b, 2, len(b) >> 1)
@@ -214,7 +221,7 @@ def string_storer(encoding: StringEncoding, ptr_type: PtrType = "i32") -> String
             b = s.encode("latin-1")
         except UnicodeEncodeError:
             try:
-                b = s.encode("utf-16-le")
+                b = _utf16_encode(s)[0]
             except UnicodeEncodeError:
                 return None
             return _copy(cx, b, 2, (len(b) >> 1) | tag)

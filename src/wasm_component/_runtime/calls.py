@@ -15,6 +15,7 @@ The per-type work is done once, here, when the function is created: the ABI adap
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from .._abi.context import (
     LiftLowerContext,
     Subtask,
     Task,
+    check_alloc,
     trap_if,
 )
 from .._abi.func import FuncAbi
@@ -56,23 +58,51 @@ class _CoreMemory:
 
 
 def make_opts(env: Env, info: CanonInfo) -> CanonicalOptions:
-    return _make_opts(env.spaces, info)
+    return _make_opts(env.spaces, info, env.state)
 
 
-def _make_opts(sp: list[list[Any]], info: CanonInfo) -> CanonicalOptions:
+_REALLOC_ARGS = {"i32": struct.Struct("<I12xI12xI12xI12x"), "i64": struct.Struct("<Q8xQ8xQ8xQ8x")}
+_REALLOC_RESULT = {"i32": struct.Struct("<I12x"), "i64": struct.Struct("<Q8x")}
+
+
+def _make_opts(sp: list[list[Any]], info: CanonInfo, state: ComponentInstanceState
+               ) -> CanonicalOptions:
     memory = _CoreMemory(sp[CORE_MEMORY][info.memory]) if info.memory is not None else None
-    realloc = None
+    realloc = alloc = None
     ptr = "i64" if info.memory64 else "i32"
     if info.realloc is not None:
-        rcall = sp[CORE_FUNC][info.realloc].make_caller(
-            core.CoreFuncType((ptr, ptr, ptr, ptr), (ptr,))
-        )
+        site = sp[CORE_FUNC][info.realloc].raw_call(core.CoreFuncType((ptr,) * 4, (ptr,)))
+        rview, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = site.parts
+        pack, unpack = _REALLOC_ARGS[ptr].pack_into, _REALLOC_RESULT[ptr].unpack_from
 
-        def realloc(a: int, b: int, c: int, d: int) -> int:
-            return rcall((a, b, c, d))[0]  # type: ignore[no-any-return]
+        def realloc(a: int, b: int, c: int, d: int, _keep: Any = keep) -> int:
+            pack(rview, 0, a, b, c, d)
+            err = ccall(ctx, faddr, aaddr, n, trap_out)
+            gen[0] += 1
+            if err or trap.value:
+                raise fail(err)
+            return unpack(rview)[0]  # type: ignore[no-any-return]
+
+        if memory is not None:
+            view = memory.view
+
+            def alloc(align: int, size: int, _keep: Any = keep) -> tuple[int, memoryview]:
+                # ``LiftLowerContext.allocate`` and ``check_alloc``, with the call made inline
+                state.may_leave = False
+                pack(rview, 0, 0, 0, align, size)
+                err = ccall(ctx, faddr, aaddr, n, trap_out)
+                gen[0] += 1
+                state.may_leave = True
+                if err or trap.value:
+                    raise fail(err)
+                p: int = unpack(rview)[0]
+                m = view()
+                if p & (align - 1) or p + size > len(m):
+                    check_alloc(p, align, size, m)
+                return p, m
 
     enc: Any = info.string_encoding
-    return CanonicalOptions(enc, memory, realloc, None, info.memory64)
+    return CanonicalOptions(enc, memory, realloc, None, info.memory64, alloc=alloc)
 
 
 def _poison_check(state: ComponentInstanceState) -> None:
@@ -107,11 +137,11 @@ class LiftedFunc(RFunc):
         abi: FuncAbi | None = None,
     ) -> LiftedFunc:
         ptr = "i64" if info.memory64 else "i32"
-        spaces = env.spaces
+        spaces, state = env.spaces, env.state
         post_func = spaces[CORE_FUNC][info.post_return] if info.post_return is not None else None
 
         def build() -> tuple[CanonicalOptions, FuncAbi, Any, Any]:
-            opts = _make_opts(spaces, info)
+            opts = _make_opts(spaces, info, state)
             adapter = abi if abi is not None else func_adapter(ft, opts.string_encoding, ptr)
             sig = adapter.lift_sig
             post = None
@@ -271,7 +301,8 @@ def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
         # The destructor is decided once: the implementing instance calls its own directly;
         # from anywhere else it must be enterable (the spec's `resource.drop`).
         owner, own_dtor = store._resource_dtors.get(rt, (None, None))
-        dtor = own_dtor if owner is state else host_drop_fn(store, rt)
+        dtor = (dtor_call(own_dtor, None) if owner is state and own_dtor is not None
+                else host_drop_fn(store, rt))
 
         def drop(i: int) -> None:
             rep = resource_drop(state, rt, i)
@@ -300,15 +331,27 @@ def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None
     fn: Callable[[int], None] | None = None
     if entry is not None and entry[1] is not None:
         owner, dtor = entry
-        if isinstance(owner, ComponentInstanceState):
-
-            def fn(rep: int) -> None:
-                if owner.poisoned or not owner.may_enter:
-                    _poison_check(owner)
-                    trap_if(True, "cannot enter component instance to run a destructor")
-                dtor(rep)
-
-        else:
-            fn = dtor
+        fn = dtor_call(dtor, owner) if isinstance(owner, ComponentInstanceState) else dtor
     cache[rt] = fn
     return fn
+
+
+def dtor_call(func: core.CoreFunc, guard: ComponentInstanceState | None
+              ) -> Callable[[int], None]:
+    """``dtor(rep)``: a guest destructor's core call, made inline. With ``guard`` (a drop from
+    outside the implementing instance) that instance must be enterable first."""
+    site = func.raw_call(core.CoreFuncType(("i32",), ()))
+    view, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = site.parts
+    slots = view.cast("I")  # the rep goes into the low 4 bytes of slot 0
+
+    def dtor(rep: int, _keep: Any = keep) -> None:
+        if guard is not None and (guard.poisoned or not guard.may_enter):
+            _poison_check(guard)
+            trap_if(True, "cannot enter component instance to run a destructor")
+        slots[0] = rep
+        err = ccall(ctx, faddr, aaddr, n, trap_out)
+        gen[0] += 1
+        if err or trap.value:
+            raise fail(err)
+
+    return dtor

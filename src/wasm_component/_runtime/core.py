@@ -61,6 +61,7 @@ from wasm_component.errors import ComponentError, LinkError, Trap
 
 __all__ = [
     "FEATURES",
+    "CallParts",
     "CoreEngine",
     "CoreExport",
     "CoreExtern",
@@ -779,7 +780,7 @@ class RawCall:
     arguments in before running and writes results only when the call returns.
     """
 
-    __slots__ = ("buf", "call", "func", "nslots", "view")
+    __slots__ = ("buf", "call", "func", "nslots", "parts", "view")
 
     def __init__(self, func: CoreFunc, nslots: int) -> None:
         self.nslots = nslots
@@ -789,19 +790,47 @@ class RawCall:
         self.buf = (ctypes.c_ubyte * len(raw)).from_buffer(raw)
         self.view = memoryview(raw)
         store = func.store
-        ctx, faddr = store._ctx, ctypes.c_void_p(ctypes.addressof(func._raw))
-        aaddr, n = ctypes.c_void_p(ctypes.addressof(self.buf)), ctypes.c_size_t(nslots)
-        trap, trap_addr, fail, call = store._trap, store._trap_addr, store._fail, _call_unchecked
-        gen = store._gen
         self.func = func
+        self.parts = parts = CallParts(
+            self.view, _call_unchecked, store._ctx, ctypes.c_void_p(ctypes.addressof(func._raw)),
+            ctypes.c_void_p(ctypes.addressof(self.buf)), ctypes.c_size_t(nslots),
+            store._trap_addr, store._trap, store._gen, store._fail, (func._raw, self.buf),
+        )
+        _, call, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, _keep = parts
 
-        def do_call(_keep: Any = func._raw) -> None:  # _keep: the struct faddr points into
-            err = call(ctx, faddr, aaddr, n, trap_addr)
+        def do_call() -> None:
+            err = call(ctx, faddr, aaddr, n, trap_out)
             gen[0] += 1
             if err or trap.value:
                 raise fail(err)
 
         self.call: Callable[[], None] = do_call
+
+
+class CallParts(NamedTuple):
+    """The pieces of a :class:`RawCall`, for hot paths that make the call inline (saving the
+    Python frames of ``RawCall.call``), always exactly as ``RawCall.call`` does::
+
+        err = ccall(ctx, faddr, aaddr, n, trap_out)
+        gen[0] += 1
+        if err or trap.value:
+            raise fail(err)
+
+    Arguments go into ``view`` before, results come out of it after. ``keep`` holds the ctypes
+    objects the addresses point into: whoever unpacks the parts keeps it alive.
+    """
+
+    view: memoryview
+    ccall: Any
+    ctx: Any
+    faddr: Any
+    aaddr: Any
+    n: Any
+    trap_out: Any
+    trap: Any
+    gen: list[int]
+    fail: Callable[[Any], BaseException]
+    keep: Any
 
 
 _FMT_U = {"i32": "I12x", "i64": "Q8x", "f32": "f12x", "f64": "d8x", "v128": "16s", "funcref": "Q8x"}
@@ -930,6 +959,21 @@ class CoreFunc(CoreExtern):
         rst, _, rdec = _codec(self.store, results, signed)
         pack, unpack = pst.pack_into, rst.unpack_from
         nparams = len(params)
+        if penc is None and rdec is None:  # the common case: the raw call made inline
+            _, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = site.parts
+
+            def fast_call(args: Sequence[Value], _keep: Any = keep) -> tuple[Value, ...]:
+                try:
+                    pack(view, 0, *args)
+                except struct.error:
+                    pack(view, 0, *_normalize(params, args, nparams))
+                err = ccall(ctx, faddr, aaddr, n, trap_out)
+                gen[0] += 1
+                if err or trap.value:
+                    raise fail(err)
+                return unpack(view)
+
+            return fast_call
 
         def call(args: Sequence[Value]) -> tuple[Value, ...]:
             if penc is not None:

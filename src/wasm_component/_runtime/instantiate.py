@@ -183,13 +183,8 @@ def _resource(env: Env, s: P.Resource, args: dict[str, Any]) -> None:
     concrete = t.ResourceType.fresh(info.type.name, kind="guest")
     env.rt_map[info.type] = concrete
     env.state.resource_impls.add(concrete)
-    dtor: Callable[[int], None] | None = None
-    if info.dtor is not None:
-        call = env.spaces[P.CORE_FUNC][info.dtor].make_caller(core.CoreFuncType(("i32",), ()))
-
-        def dtor(rep: int) -> None:
-            call((rep,))
-
+    # The destructor's core function; the call is built where a drop needs it (``calls``).
+    dtor = env.spaces[P.CORE_FUNC][info.dtor] if info.dtor is not None else None
     env.store._resource_dtors[concrete] = (env.state, dtor)
     env.spaces[P.TYPE].append(concrete)
 
