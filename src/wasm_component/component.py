@@ -19,6 +19,7 @@ from . import types as t
 from ._binary import ast
 from ._binary.reader import decode_component, is_component
 from ._runtime import core
+from ._runtime.items import RModule
 from ._validate import ValidatedComponent, validate
 from ._validate.restrictions import check_embedder_restrictions
 from .engine import Engine
@@ -55,7 +56,7 @@ def to_binary(data: bytes | bytearray | memoryview | str) -> bytes | memoryview:
 class Component:
     """A compiled component. Construct with :meth:`new` or :meth:`from_file`, not directly."""
 
-    __slots__ = ("_ast", "_data", "_modules", "_validated", "engine")
+    __slots__ = ("_ast", "_data", "_items", "_modules", "_validated", "engine")
 
     def __init__(
         self,
@@ -70,6 +71,8 @@ class Component:
         self._ast = decoded
         self._validated = validated
         self._modules = modules  # byte offset of the module's section -> compiled module
+        # the same modules as the runtime's items (module plus import names), made once
+        self._items = _module_items(decoded, modules)
 
     @staticmethod
     def new(
@@ -163,6 +166,22 @@ class Component:
     def __repr__(self) -> str:
         ty = self.component_type()
         return f"<Component: {len(ty.imports)} imports, {len(ty.exports)} exports>"
+
+
+def _module_items(decoded: ast.Component, modules: dict[int, core.CoreModule]
+                  ) -> dict[int, RModule]:
+    out: dict[int, RModule] = {}
+
+    def walk(c: ast.Component) -> None:
+        for d in c.definitions:
+            if isinstance(d, ast.CoreModule):
+                out[d.offset] = RModule(modules[d.offset],
+                                        tuple((i.module, i.name) for i in d.info.imports))
+            elif isinstance(d, ast.NestedComponent):
+                walk(d.component)
+
+    walk(decoded)
+    return out
 
 
 def _compile_modules(

@@ -548,17 +548,15 @@ class InstancePre:
         self.linker = linker
         self.component = component
         self._resolved = resolved
+        self._imports = [(name, resolved[name], ty)
+                         for name, ty in component.component_type().imports]
 
     def instantiate(self, store: Store) -> Instance:
         if store.engine is not self.linker.engine:
             raise ValueError("`instantiate`: the store belongs to another engine")
         comp = self.component
-        args = {
-            name: _item(store, name, d, ty)
-            for (name, ty) in comp.component_type().imports
-            for d in (self._resolved[name],)
-        }
-        env = instantiate_component(store, comp._validated, comp._modules, args)
+        args = {name: _item(store, name, d, ty) for name, d, ty in self._imports}
+        env = instantiate_component(store, comp._validated, comp._items, args)
         store._instances.append(env)
         return Instance(store, env.exports)
 

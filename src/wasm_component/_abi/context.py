@@ -107,10 +107,8 @@ class ComponentInstanceState:
     )
 
     def __init__(self, parent: ComponentInstanceState | None = None) -> None:
-        from .handles import Table
-
         self.parent = parent
-        self.handles = Table()
+        self.handles = _Table()
         self.may_enter = True
         self.may_leave = True
         self.backpressure = 0
@@ -237,3 +235,7 @@ class LiftLowerContext:
 
     def lower_async_value(self, vt: t.Type, v: Any) -> int:
         raise NotImplementedError(f"{vt.wit()} values need the async runtime")
+
+
+# ``handles`` builds on the classes above; imported last so the two modules can refer to each other.
+from .handles import Table as _Table  # noqa: E402

@@ -67,11 +67,13 @@ _REALLOC_RESULT = {"i32": struct.Struct("<I12x"), "i64": struct.Struct("<Q8x")}
 
 def _make_opts(sp: list[list[Any]], info: CanonInfo, state: ComponentInstanceState
                ) -> CanonicalOptions:
-    memory = _CoreMemory(sp[CORE_MEMORY][info.memory]) if info.memory is not None else None
+    memory = (_CoreMemory(core.resolve(sp[CORE_MEMORY][info.memory]))
+              if info.memory is not None else None)
     realloc = alloc = None
     ptr = "i64" if info.memory64 else "i32"
     if info.realloc is not None:
-        site = sp[CORE_FUNC][info.realloc].raw_call(core.CoreFuncType((ptr,) * 4, (ptr,)))
+        rfunc = core.resolve(sp[CORE_FUNC][info.realloc])
+        site = rfunc.raw_call(core.CoreFuncType((ptr,) * 4, (ptr,)))
         rview, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = site.parts
         pack, unpack = _REALLOC_ARGS[ptr].pack_into, _REALLOC_RESULT[ptr].unpack_from
 
@@ -105,52 +107,63 @@ def _make_opts(sp: list[list[Any]], info: CanonInfo, state: ComponentInstanceSta
     return CanonicalOptions(enc, memory, realloc, None, info.memory64, alloc=alloc)
 
 
+_new_lifted = object.__new__
+
+
 def _poison_check(state: ComponentInstanceState) -> None:
     trap_if(state.poisoned,
             "cannot enter component instance: it trapped earlier and may not be entered again")
 
 
 class LiftedFunc(RFunc):
-    """A guest function lifted with ``canon lift`` (one per definition and instance)."""
+    """A guest function lifted with ``canon lift`` (one per definition and instance).
 
-    __slots__ = ("_build", "adapter", "opts", "state")
+    Creating one only records where its pieces are (instantiation stays cheap); the call path
+    is built on the first call."""
 
-    def __init__(
-        self,
-        ty: t.FuncType,
-        state: ComponentInstanceState,
-        build: Callable[[], tuple[CanonicalOptions, FuncAbi, Any, Any]],
-    ) -> None:
-        super().__init__(ty, "")
-        self.state = state
-        self._build = build
-        self.call = self._first_call
-
-    def _first_call(self, args: Sequence[Any]) -> Any:
-        """Build the call path on first use (instantiation stays cheap), then take it."""
-        self.call = self._make_call()
-        return self.call(args)
+    __slots__ = ("_abi", "_func", "_info", "_spaces", "adapter", "opts", "state")
+    _abi: FuncAbi | None
+    _func: core.CoreFunc | core.LazyExport
+    _info: CanonInfo
+    _spaces: list[list[Any]]
+    adapter: FuncAbi
+    opts: CanonicalOptions
+    state: ComponentInstanceState
 
     @staticmethod
     def create(
-        env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc,
+        env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc | core.LazyExport,
         abi: FuncAbi | None = None,
     ) -> LiftedFunc:
-        ptr = "i64" if info.memory64 else "i32"
-        spaces, state = env.spaces, env.state
-        post_func = spaces[CORE_FUNC][info.post_return] if info.post_return is not None else None
+        f = _new_lifted(LiftedFunc)
+        f.ty = ft
+        f.name = ""
+        f.state = env.state
+        f._spaces = env.spaces  # the canon's options and post-return are looked up in these
+        f._info = info
+        f._func = func
+        f._abi = abi
+        f.call = f._first_call
+        return f
 
-        def build() -> tuple[CanonicalOptions, FuncAbi, Any, Any]:
-            opts = _make_opts(spaces, info, state)
-            adapter = abi if abi is not None else func_adapter(ft, opts.string_encoding, ptr)
-            sig = adapter.lift_sig
-            post = None
-            if post_func is not None:
-                post = post_func.make_caller(core.CoreFuncType(sig.results, ()))
-            call = func.make_caller(core.CoreFuncType(sig.params, sig.results))
-            return opts, adapter, call, post
+    def _first_call(self, args: Sequence[Any]) -> Any:
+        """Build the call path on first use, then take it."""
+        self.call = self._make_call()
+        return self.call(args)
 
-        return LiftedFunc(ft, env.state, build)
+    def _build(self) -> tuple[CanonicalOptions, FuncAbi, Any, Any]:
+        info, spaces = self._info, self._spaces
+        opts = _make_opts(spaces, info, self.state)
+        abi = self._abi
+        if abi is None:
+            abi = func_adapter(self.ty, opts.string_encoding, "i64" if info.memory64 else "i32")
+        sig = abi.lift_sig
+        post = None
+        if info.post_return is not None:
+            post = core.resolve(spaces[CORE_FUNC][info.post_return]).make_caller(
+                core.CoreFuncType(sig.results, ()))
+        call = core.resolve(self._func).make_caller(core.CoreFuncType(sig.params, sig.results))
+        return opts, abi, call, post
 
     def _make_call(self) -> Callable[[Sequence[Any]], Any]:
         """The call path, specialised once: functions without ``borrow`` parameters need no
@@ -336,11 +349,11 @@ def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None
     return fn
 
 
-def dtor_call(func: core.CoreFunc, guard: ComponentInstanceState | None
+def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None
               ) -> Callable[[int], None]:
     """``dtor(rep)``: a guest destructor's core call, made inline. With ``guard`` (a drop from
     outside the implementing instance) that instance must be enterable first."""
-    site = func.raw_call(core.CoreFuncType(("i32",), ()))
+    site = core.resolve(func).raw_call(core.CoreFuncType(("i32",), ()))
     view, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = site.parts
     slots = view.cast("I")  # the rep goes into the low 4 bytes of slot 0
 

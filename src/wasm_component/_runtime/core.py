@@ -50,6 +50,7 @@ only with the checked ``wasmtime_val_t`` ABI and only for linker-defined host fu
 from __future__ import annotations
 
 import ctypes
+import functools
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -79,14 +80,17 @@ __all__ = [
     "CoreTableType",
     "CoreTag",
     "CoreTagType",
+    "LazyExport",
     "RawCall",
     "Value",
     "compile_module",
     "deserialize_module",
     "instantiate",
+    "instantiate_trusted",
     "make_config",
     "new_host_func",
     "new_raw_host_func",
+    "resolve",
     "wat2wasm",
     "wrap_module",
 ]
@@ -115,19 +119,19 @@ _HostCallback = ctypes.CFUNCTYPE(
 )
 _func_new_unchecked = _lib.wasmtime_func_new_unchecked
 _func_new_unchecked.restype = None
-_func_new_unchecked.argtypes = [
-    ctypes.c_void_p,  # context
-    ctypes.c_void_p,  # const wasm_functype_t*
-    _HostCallback,
-    ctypes.c_void_p,  # env
-    ctypes.c_void_p,  # finalizer (NULL)
-    ctypes.c_void_p,  # wasmtime_func_t* out
-]
+# no argtypes: always called with a c_void_p context and type, the callback object, None for
+# env and finalizer, and a byref() out-pointer
 _trap_new = _lib.wasmtime_trap_new
 _trap_new.restype = ctypes.c_void_p
 _trap_new.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 _export_nth = _lib.wasmtime_instance_export_nth
 _export_nth.restype = ctypes.c_bool
+_func_t = ffi.wasmtime_func_t
+_extern_t = ffi.wasmtime_extern_t
+_EXTERN_OF = ffi.wasmtime_extern_t.of.offset
+_KIND_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
+_instance_new = _lib.wasmtime_instance_new
+_instance_new.restype = ctypes.c_void_p
 _func_to_raw = _lib.wasmtime_func_to_raw
 _func_to_raw.restype = ctypes.c_void_p
 _func_to_raw.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
@@ -243,15 +247,17 @@ def _convert_type(ty: Any) -> tuple[str, CoreExternType]:
 
 def _functype_ptr(
     engine: CoreEngine, params: Sequence[str], results: Sequence[str]
-) -> Any:
-    """A cached ``wasmtime.FuncType`` per engine (a ``wasm_functype_t`` registers itself with
-    the first engine it is used with, so it must never be shared across engines)."""
+) -> tuple[Any, Any]:
+    """A cached ``wasmtime.FuncType`` per engine, and its ``wasm_functype_t*`` as a
+    ``c_void_p`` (a ``wasm_functype_t`` registers itself with the first engine it is used with,
+    so it must never be shared across engines)."""
     key = (tuple(params), tuple(results))
     cache = engine.functypes
-    ft = cache.get(key)
-    if ft is None:
-        ft = cache[key] = _new_functype(params, results)
-    return ft
+    entry = cache.get(key)
+    if entry is None:
+        ft = _new_functype(params, results)
+        entry = cache[key] = (ft, ctypes.c_void_p(ctypes.cast(ft.ptr(), ctypes.c_void_p).value))
+    return entry
 
 
 def _new_functype(params: Sequence[str], results: Sequence[str]) -> Any:
@@ -339,7 +345,7 @@ class CoreEngine:
     __slots__ = ("engine", "functypes")
 
     def __init__(self, config: wasmtime.Config | wasmtime.Engine | None = None) -> None:
-        self.functypes: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+        self.functypes: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, Any]] = {}
         if isinstance(config, wasmtime.Engine):
             self.engine = config
         else:
@@ -530,8 +536,8 @@ class CoreModule:
     :class:`CoreExport` (computed once)."""
 
     __slots__ = (
-        "_export_names", "_export_types", "_exports", "_func_types", "_imports",
-        "_introspectable", "engine", "module",
+        "__weakref__", "_export_index", "_exports", "_func_types", "_imports",
+        "_introspectable", "_ptr", "engine", "module",
     )
 
     def __init__(
@@ -545,10 +551,11 @@ class CoreModule:
         self.module = module
         self._introspectable = introspectable
         self._func_types = func_types or {}
-        self._export_types: dict[str, CoreExternType] | None = None
-        self._export_names: list[str] | None = None
         self._imports: tuple[CoreImport, ...] | None = None
         self._exports: tuple[CoreExport, ...] | None = None
+        #: export name -> (position, type or None), learnt at the first instantiation
+        self._export_index: dict[str, tuple[int, CoreExternType | None]] | None = None
+        self._ptr = ctypes.c_void_p(ctypes.cast(module.ptr(), ctypes.c_void_p).value)
 
     def _check_introspectable(self) -> None:
         if not self._introspectable:
@@ -633,7 +640,11 @@ class CoreStore:
 
     __slots__ = (
         "_ctx",
+        "_export_scratch",
         "_gen",
+        "_host_cb",
+        "_host_fns",
+        "_host_sigs",
         "_keepalive",
         "_pending",
         "_trap",
@@ -658,6 +669,14 @@ class CoreStore:
         # memory views only need re-checking when it changed.
         self._gen = [0]
         self._keepalive: list[Any] = []
+        self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
+        self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
+        self._host_cb: Any = None
+        # Out-parameters of ``wasmtime_instance_export_nth`` (item, name, name length), reused
+        item = ffi.wasmtime_extern_t()
+        name_ptr, name_len = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t(0)
+        self._export_scratch = (item, (ctypes.byref(name_ptr), ctypes.byref(name_len),
+                                       ctypes.byref(item)), name_ptr, name_len)
 
     def set_fuel(self, fuel: int) -> None:
         try:
@@ -713,6 +732,10 @@ class CoreStore:
         return exc
 
 
+def _no_host_fn(*_: Any) -> int:  # pragma: no cover - env 0 is never handed out
+    raise AssertionError("host function index 0 is a placeholder")
+
+
 def _parse_message(text: str) -> str:
     """wasmtime renders ``error while executing at wasm backtrace: ...\\n\\nCaused by:\\n 0: a
     \\n 1: b``; keep the causes only (the frames are reported separately)."""
@@ -763,12 +786,21 @@ def _make_trap_ptr(message: str) -> int:
 class CoreExtern:
     """Base of everything a core instance can import or export."""
 
-    __slots__ = ("store",)
+    __slots__ = ("_ext", "store")
     kind: str = ""
     store: CoreStore
+    _ext: Any
 
     def _as_extern(self) -> Any:  # -> ffi.wasmtime_extern_t
         raise NotImplementedError
+
+    def extern(self) -> Any:
+        """The ``wasmtime_extern_t`` naming this item (built once)."""
+        try:
+            return self._ext
+        except AttributeError:
+            self._ext = self._as_extern()
+            return self._ext
 
 
 class RawCall:
@@ -1006,19 +1038,29 @@ _MV_CACHE_LIMIT = 256
 
 
 def _new_func(store: CoreStore, ty: CoreFuncType, trampoline: Callable[..., int]) -> CoreFunc:
-    cb = _HostCallback(trampoline)
-    fty = _functype_ptr(store.engine, ty.params, ty.results)
-    raw = ffi.wasmtime_func_t()
-    _func_new_unchecked(
-        store.ctx_addr,
-        ctypes.cast(fty.ptr(), ctypes.c_void_p).value,
-        cb,
-        None,
-        None,
-        ctypes.addressof(raw),
-    )
-    store._keepalive.append(cb)
-    return CoreFunc(store, raw, ty)
+    """A host function of type ``ty`` calling ``trampoline(env, caller, args, nargs)``.
+
+    All host functions of a store share one C callback that dispatches on ``env``, an index
+    into the store's list of trampolines: a ctypes callback per function would cost a fresh
+    executable thunk each (microseconds, at every instantiation)."""
+    fns = store._host_fns
+    cb = store._host_cb
+    if cb is None:
+
+        def dispatch(env: int, caller: int | None, args: int, nargs: int) -> int:
+            return fns[env](env, caller, args, nargs)
+
+        cb = store._host_cb = _HostCallback(dispatch)
+    env = ctypes.c_void_p(len(fns))  # from 1: index 0 holds a placeholder (NULL reads as None)
+    fns.append(trampoline)
+    _, fty = _functype_ptr(store.engine, ty.params, ty.results)
+    ext: Any = _extern_t()  # wasmtime writes the new function straight into an extern
+    ext.kind = _KIND_FUNC
+    raw = _func_t.from_buffer(ext, _EXTERN_OF)
+    _func_new_unchecked(store._ctx, fty, cb, env, None, ctypes.byref(raw))
+    func = CoreFunc(store, raw, ty)
+    func._ext = ext
+    return func
 
 
 def new_raw_host_func(
@@ -1058,6 +1100,27 @@ def new_raw_host_func(
     return _new_func(store, ty, trampoline)
 
 
+_HostSig = tuple[
+    "CoreFuncType", Any, Callable[..., tuple[Any, ...]], Callable[..., Any] | None,
+    Callable[..., None], Callable[..., Any] | None,
+]
+
+
+def _host_sig(store: CoreStore, params: tuple[str, ...], results: tuple[str, ...], signed: bool
+              ) -> _HostSig:
+    """What a :func:`new_host_func` of this signature needs, worked out once per store:
+    type, argument-array type, argument unpacker and decoder, result packer and encoder."""
+    key = (params, results, signed)
+    sig = store._host_sigs.get(key)
+    if sig is None:
+        pst, _, pdec = _codec(store, params, signed)
+        rst, renc, _ = _codec(store, results, False)
+        array_t = ctypes.c_char * (SLOT * max(len(params), len(results), 1))
+        sig = (CoreFuncType(params, results), array_t, pst.unpack_from, pdec, rst.pack_into, renc)
+        store._host_sigs[key] = sig
+    return sig
+
+
 def new_host_func(
     store: CoreStore,
     params: Sequence[str],
@@ -1072,14 +1135,9 @@ def new_host_func(
     Integers arrive unsigned unless ``signed``; results may be signed or unsigned.
     Exceptions propagate to the calling host code as the original exception.
     """
-    ty = CoreFuncType(tuple(params), tuple(results))
-    nbytes = SLOT * max(len(params), len(results), 1)
-    array_t = ctypes.c_char * nbytes
+    ty, array_t, unpack, pdec, pack, renc = _host_sig(store, tuple(params), tuple(results), signed)
     cache: dict[int, memoryview] = {}
     gen = store._gen
-    pst, _, pdec = _codec(store, ty.params, signed)
-    rst, renc, _ = _codec(store, ty.results, False)
-    unpack, pack = pst.unpack_from, rst.pack_into
     nresults = len(ty.results)
     rtypes = ty.results
 
@@ -1371,47 +1429,117 @@ class CoreTag(CoreExtern):
 
 
 class CoreInstance:
-    """An instantiated core module; ``exports`` maps export names to externs in export order."""
+    """An instantiated core module. Its exports are looked up on first use (most of a
+    component's core exports are never touched, or only when a function is first called)."""
 
-    __slots__ = ("exports", "module", "store")
+    __slots__ = ("_inst", "_resolved", "module", "store")
 
-    def __init__(
-        self, store: CoreStore, module: CoreModule, exports: dict[str, CoreExtern]
-    ) -> None:
+    def __init__(self, store: CoreStore, module: CoreModule, inst: Any,
+                 resolved: dict[str, CoreExtern] | None = None) -> None:
         self.store = store
         self.module = module
-        self.exports = exports
+        self._inst = inst  # ffi.wasmtime_instance_t
+        self._resolved: dict[str, CoreExtern] = resolved if resolved is not None else {}
+
+    def get(self, name: str, default: CoreExtern | None = None) -> CoreExtern | None:
+        ext = self._resolved.get(name)
+        if ext is not None:
+            return ext
+        index = self.module._export_index
+        assert index is not None, "learnt at the module's first instantiation"
+        entry = index.get(name)
+        if entry is None:
+            return default
+        store = self.store
+        scratch = store._export_scratch
+        item = scratch[0]
+        found = _export_nth(store._ctx, ctypes.byref(self._inst), ctypes.c_size_t(entry[0]),
+                            *scratch[1])
+        assert found, "the export index comes from the same module"
+        ext = self._resolved[name] = _wrap_extern(store, item, entry[1])
+        return ext
+
+    def lazy(self, name: str) -> CoreExtern | LazyExport | None:
+        """The export ``name`` if already looked up, else a :class:`LazyExport` of it (``None``
+        if there is no such export)."""
+        ext = self._resolved.get(name)
+        if ext is not None:
+            return ext
+        index = self.module._export_index
+        assert index is not None, "learnt at the module's first instantiation"
+        return LazyExport(self, name) if name in index else None
+
+    def __contains__(self, name: object) -> bool:
+        index = self.module._export_index
+        return name in self._resolved or (index is not None and name in index)
 
     def __getitem__(self, name: str) -> CoreExtern:
-        return self.exports[name]
+        ext = self.get(name)
+        if ext is None:
+            raise KeyError(name)
+        return ext
+
+    @property
+    def exports(self) -> dict[str, CoreExtern]:
+        """All exports, in export order."""
+        index = self.module._export_index or {}
+        return {name: self[name] for name in index}
 
     def func(self, name: str) -> CoreFunc:
-        ext = self.exports.get(name)
+        ext = self.get(name)
         if not isinstance(ext, CoreFunc):
             raise LinkError(f"core instance has no exported function {name!r}")
         return ext
 
     def memory(self, name: str) -> CoreMemory:
-        ext = self.exports.get(name)
+        ext = self.get(name)
         if not isinstance(ext, CoreMemory):
             raise LinkError(f"core instance has no exported memory {name!r}")
         return ext
 
 
 def _wrap_extern(store: CoreStore, item: Any, fty: CoreExternType | None) -> CoreExtern:
-    kind = item.kind
-    if kind == ffi.WASMTIME_EXTERN_FUNC.value:
-        raw = ffi.wasmtime_func_t.from_buffer_copy(item.of.func)
-        return CoreFunc(store, raw, fty if isinstance(fty, CoreFuncType) else None)
-    if kind == ffi.WASMTIME_EXTERN_MEMORY.value:
-        return CoreMemory(store, ffi.wasmtime_memory_t.from_buffer_copy(item.of.memory))
-    if kind == ffi.WASMTIME_EXTERN_TABLE.value:
-        return CoreTable(store, ffi.wasmtime_table_t.from_buffer_copy(item.of.table))
-    if kind == ffi.WASMTIME_EXTERN_GLOBAL.value:
-        return CoreGlobal(store, ffi.wasmtime_global_t.from_buffer_copy(item.of.global_))
-    if kind == ffi.WASMTIME_EXTERN_TAG.value:
-        return CoreTag(store, ffi.wasmtime_tag_t.from_buffer_copy(item.of.tag))
-    raise ComponentError(f"unsupported core export kind {kind}")
+    """Wrap an export: the ``wasmtime_extern_t`` is copied once and kept (it is what importing
+    the item needs), and the typed handle is a view into it."""
+    ext: Any = _extern_t.from_buffer_copy(item)
+    kind: int = ext.kind
+    obj: CoreExtern
+    if kind == _KIND_FUNC:
+        obj = CoreFunc(store, _func_t.from_buffer(ext, _EXTERN_OF),
+                       fty if isinstance(fty, CoreFuncType) else None)
+    elif kind == ffi.WASMTIME_EXTERN_MEMORY.value:
+        obj = CoreMemory(store, ffi.wasmtime_memory_t.from_buffer(ext, _EXTERN_OF))
+    elif kind == ffi.WASMTIME_EXTERN_TABLE.value:
+        obj = CoreTable(store, ffi.wasmtime_table_t.from_buffer(ext, _EXTERN_OF))
+    elif kind == ffi.WASMTIME_EXTERN_GLOBAL.value:
+        obj = CoreGlobal(store, ffi.wasmtime_global_t.from_buffer(ext, _EXTERN_OF))
+    elif kind == ffi.WASMTIME_EXTERN_TAG.value:
+        obj = CoreTag(store, ffi.wasmtime_tag_t.from_buffer(ext, _EXTERN_OF))
+    else:
+        raise ComponentError(f"unsupported core export kind {kind}")
+    obj._ext = ext
+    return obj
+
+
+class LazyExport:
+    """An export of a :class:`CoreInstance` not looked up yet: index spaces hold these until an
+    item is really needed (:func:`resolve`), so instantiation skips exports never used."""
+
+    __slots__ = ("instance", "name")
+
+    def __init__(self, instance: CoreInstance, name: str) -> None:
+        self.instance = instance
+        self.name = name
+
+    def resolve(self) -> CoreExtern:
+        ext = self.instance.get(self.name)
+        assert ext is not None, "made only for names the instance exports"
+        return ext
+
+
+def resolve(item: Any) -> Any:
+    """``item``, with a :class:`LazyExport` looked up."""
+    return item.resolve() if item.__class__ is LazyExport else item
 
 
 def instantiate(
@@ -1439,53 +1567,79 @@ def instantiate(
                 raise LinkError(
                     f"import {want.module}::{want.name} must be a {want.kind}, got a {got.kind}"
                 )
-    arr = (ffi.wasmtime_extern_t * max(len(imports), 1))()
-    for i, imp in enumerate(imports):
-        arr[i] = imp._as_extern()
+    return instantiate_trusted(store, module, imports)
+
+
+_NO_IMPORTS = (ffi.wasmtime_extern_t * 1)()
+
+
+@functools.cache
+def _extern_array(n: int) -> Any:
+    return ffi.wasmtime_extern_t * n
+
+
+def instantiate_trusted(
+    store: CoreStore, module: CoreModule, imports: Sequence[CoreExtern]
+) -> CoreInstance:
+    """:func:`instantiate` for callers that already proved the imports right (a validated
+    component's plan): same store, right kinds, right count."""
+    n = len(imports)
+    if n:
+        arr = _extern_array(n)()
+        for i, imp in enumerate(imports):
+            arr[i] = imp.extern()
+    else:
+        arr = _NO_IMPORTS
     inst = ffi.wasmtime_instance_t()
-    trap = ctypes.POINTER(ffi.wasm_trap_t)()
-    ctx = store.store._context()
-    err = ffi.wasmtime_instance_new(
-        ctx, module.module.ptr(), arr, len(imports), ctypes.byref(inst), ctypes.byref(trap)
-    )
+    trap = ctypes.c_void_p()
+    err = _instance_new(store._ctx, module._ptr, arr, ctypes.c_size_t(n), ctypes.byref(inst),
+                        ctypes.byref(trap))
     store._gen[0] += 1  # a start function may have run (and grown memories)
     if trap or err:
-        pending, store._pending = store._pending, None
-        if pending is not None:
-            if err:
-                ffi.wasmtime_error_delete(err)
-            if trap:
-                ffi.wasm_trap_delete(trap)
-            raise pending
+        _instantiate_failed(store, err, trap.value)
+    if module._export_index is None:
+        return _first_instance(store, module, inst)
+    return CoreInstance(store, module, inst)
+
+
+def _instantiate_failed(store: CoreStore, err: int | None, trap: int | None) -> None:
+    pending, store._pending = store._pending, None
+    if pending is not None:
+        if err:
+            ffi.wasmtime_error_delete(ctypes.cast(err, ctypes.POINTER(ffi.wasmtime_error_t)))
         if trap:
-            raise _trap_from_ptr(ctypes.cast(trap, ctypes.c_void_p).value or 0)
-        e = wasmtime.WasmtimeError._from_ptr(err)
-        msg = str(e)
-        if "wasm backtrace" in msg or "wasm trap" in msg:
-            raise Trap(_parse_message(msg))
-        raise LinkError(f"failed to instantiate core module: {_parse_message(msg)}")
-    types = module._export_types
-    if types is None:
-        types = dict(module._func_types)
-        if module._introspectable:
-            types = {e.name: e.type for e in module.exports}
-        module._export_types = types
+            ffi.wasm_trap_delete(ctypes.cast(trap, ctypes.POINTER(ffi.wasm_trap_t)))
+        raise pending
+    if trap:
+        raise _trap_from_ptr(trap)
+    e = wasmtime.WasmtimeError._from_ptr(ctypes.cast(err or 0, ctypes.POINTER(ffi.wasmtime_error_t)))
+    msg = str(e)
+    if "wasm backtrace" in msg or "wasm trap" in msg:
+        raise Trap(_parse_message(msg))
+    raise LinkError(f"failed to instantiate core module: {_parse_message(msg)}")
+
+
+def _first_instance(store: CoreStore, module: CoreModule, inst: Any) -> CoreInstance:
+    """The first instance of ``module``: enumerate its exports to learn their names and
+    positions (later instances look exports up by position, on demand)."""
+    types: dict[str, CoreExternType] = dict(module._func_types)
+    if module._introspectable:
+        types = {e.name: e.type for e in module.exports}
     exports: dict[str, CoreExtern] = {}
+    index: dict[str, tuple[int, CoreExternType | None]] = {}
     name_ptr = ctypes.POINTER(ctypes.c_char)()
     name_len = ctypes.c_size_t(0)
     inst_ref, name_ref, len_ref = ctypes.byref(inst), ctypes.byref(name_ptr), ctypes.byref(name_len)
-    names = module._export_names  # decoded once per module, in export order
     i = 0
     while True:
         item = ffi.wasmtime_extern_t()
-        if not _export_nth(ctx, inst_ref, ctypes.c_size_t(i), name_ref, len_ref, ctypes.byref(item)):
+        if not _export_nth(store._ctx, inst_ref, ctypes.c_size_t(i), name_ref, len_ref,
+                           ctypes.byref(item)):
             break
-        if names is not None:
-            export_name = names[i]
-        else:
-            export_name = ctypes.string_at(name_ptr, name_len.value).decode()
-        exports[export_name] = _wrap_extern(store, item, types.get(export_name))
+        name = ctypes.string_at(name_ptr, name_len.value).decode()
+        ty = types.get(name)
+        index[name] = (i, ty)
+        exports[name] = _wrap_extern(store, item, ty)
         i += 1
-    if names is None:
-        module._export_names = list(exports)
-    return CoreInstance(store, module, exports)
+    module._export_index = index
+    return CoreInstance(store, module, inst, exports)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import types as t
+from .._abi.codegen import CodeGen
 from .._abi.context import ComponentInstanceState
 from .._binary import ast
 from .._translate import plan as P
@@ -30,14 +31,15 @@ __all__ = ["Env", "instantiate_component"]
 class Env:
     """The index spaces of one component instance being instantiated."""
 
-    def __init__(self, store: Any, vc: ValidatedComponent, modules: dict[int, core.CoreModule],
+    def __init__(self, store: Any, vc: ValidatedComponent, modules: dict[int, RModule],
                  outer: Env | None, state: ComponentInstanceState) -> None:
         self.store = store
         self.vc = vc
         self.modules = modules
         self.outer = outer
         self.state = state
-        self.spaces: list[list[Any]] = [[] for _ in SORTS]
+        self.spaces: list[list[Any]] = [[], [], [], [], [], [], [], [], [], [], [], [], []]
+        assert len(self.spaces) == len(SORTS), "one index space per sort"
         self.rt_map: dict[t.ResourceType, t.ResourceType] = {}
         self.exports: dict[str, Any] = {}
 
@@ -89,7 +91,7 @@ def bind(env: Env, static: Any, item: Any) -> None:
 def instantiate_component(
     store: Any,
     vc: ValidatedComponent,
-    modules: dict[int, core.CoreModule],
+    modules: dict[int, RModule],
     args: dict[str, Any],
     outer: Env | None = None,
     parent_state: ComponentInstanceState | None = None,
@@ -100,34 +102,36 @@ def instantiate_component(
     state.resource_lift = store._resource_lift
     state.resource_lower = resource_lower
     env = Env(store, vc, modules, outer, state)
-    for step in plan_for(vc).steps:
-        _HANDLERS[type(step)](env, step, args)
+    program_for(plan_for(vc))(env, args)
     return env
 
 
 def _module(env: Env, s: P.Module, args: dict[str, Any]) -> None:
-    env.spaces[P.CORE_MODULE].append(RModule(env.modules[s.offset], s.imports))
+    env.spaces[P.CORE_MODULE].append(env.modules[s.offset])
 
 
 def _core_instantiate(env: Env, s: P.CoreInstantiate, args: dict[str, Any]) -> None:
     sp = env.spaces
     rm: RModule = sp[P.CORE_MODULE][s.module]
     core_instances = sp[P.CORE_INSTANCE]
-    named = {name: core_instances[idx] for name, idx in s.args}
     externs: list[core.CoreExtern] = []
-    for mod, name in rm.imports:
-        inst = named.get(mod)
-        if inst is None or name not in inst:
-            raise LinkError(f"core instance argument `{mod}` does not export `{name}`")
-        externs.append(inst[name])
+    if rm.imports:
+        named = {name: core_instances[idx] for name, idx in s.args}
+        for mod, name in rm.imports:
+            inst = named.get(mod)
+            ext = inst.get(name) if inst is not None else None
+            if ext is None:
+                raise LinkError(f"core instance argument `{mod}` does not export `{name}`")
+            externs.append(core.resolve(ext))
     # A core start function runs inside this (not yet usable) component instance: calls that
     # would re-enter it trap, as a call into an instance already on the stack does.
-    env.state.may_enter = False
+    state = env.state
+    state.may_enter = False
     try:
-        ci = core.instantiate(env.store._core, rm.module, externs)
+        ci = core.instantiate_trusted(env.store._core, rm.module, externs)
     finally:
-        env.state.may_enter = True
-    core_instances.append(ci.exports)
+        state.may_enter = True
+    core_instances.append(ci)
 
 
 def _core_inline(env: Env, s: P.CoreInline, args: dict[str, Any]) -> None:
@@ -160,8 +164,12 @@ def _inline_instance(env: Env, s: P.InlineInstance, args: dict[str, Any]) -> Non
 
 def _alias_export(env: Env, s: P.AliasExport, args: dict[str, Any]) -> None:
     sp = env.spaces
-    exports = sp[P.CORE_INSTANCE][s.instance] if s.core else sp[P.INSTANCE][s.instance].exports
-    item = exports.get(s.name)
+    if s.core:
+        # A core instance's export is only looked up when first needed (``core.resolve``).
+        ci = sp[P.CORE_INSTANCE][s.instance]
+        item = ci.lazy(s.name) if ci.__class__ is core.CoreInstance else ci.get(s.name)
+    else:
+        item = sp[P.INSTANCE][s.instance].exports.get(s.name)
     if item is None:
         raise LinkError(f"instance does not export `{s.name}`")
     sp[s.sort].append(item)
@@ -269,3 +277,89 @@ _HANDLERS: dict[type, Callable[[Env, Any, dict[str, Any]], None]] = {
 
 def _decode_value(d: ast.ValueDef) -> Any:
     raise Trap("value definitions (🪙) are not supported at runtime")
+
+
+# -- the plan as one Python function ---------------------------------------------------------
+#
+# Executing a plan step by step costs a dispatch and a handler call per definition; real
+# components have hundreds. So each plan is compiled once into one straight-line function: the
+# common steps (aliases, types, lifts, imports, exports, modules) are written out inline with
+# their constants bound, the rest call their handler with the step as a constant.
+
+
+def _needs_bind(static: Any) -> bool:
+    """Whether ``bind`` can learn anything from an item of this static type."""
+    return isinstance(static, (t.TypeBound, t.ResourceType, t.InstanceType))
+
+
+def _missing_export(name: str) -> None:
+    raise LinkError(f"instance does not export `{name}`")
+
+
+def _missing_import(name: str) -> None:
+    raise LinkError(f"missing import `{name}`")
+
+
+_PROGRAMS: dict[int, tuple[P.Plan, Callable[[Env, dict[str, Any]], None]]] = {}
+
+
+def program_for(plan: P.Plan) -> Callable[[Env, dict[str, Any]], None]:
+    """The plan compiled to a function ``run(env, args)`` (cached per plan)."""
+    hit = _PROGRAMS.get(id(plan))
+    if hit is not None and hit[0] is plan:
+        return hit[1]
+    fn = _compile(plan)
+    _PROGRAMS[id(plan)] = (plan, fn)
+    return fn
+
+
+def _compile(plan: P.Plan) -> Callable[[Env, dict[str, Any]], None]:
+    g = CodeGen()
+    c = g.const
+    sp = [f"s{i}" for i in range(len(SORTS))]
+    for step in plan.steps:
+        match step:
+            case P.Module(offset, _):
+                g.emit(f"{sp[P.CORE_MODULE]}.append(modules[{offset}])")
+            case P.AliasExport(sort, instance, name, True, static):
+                g.emit(f"x = {sp[P.CORE_INSTANCE]}[{instance}]")
+                g.emit(f"x = x.lazy({name!r}) if x.__class__ is {c(core.CoreInstance)} "
+                       f"else x.get({name!r})")
+                with g.block("if x is None:"):
+                    g.emit(f"{c(_missing_export)}({name!r})")
+                g.emit(f"{sp[sort]}.append(x)")
+            case P.AliasExport(sort, instance, name, False, static):
+                g.emit(f"x = {sp[P.INSTANCE]}[{instance}].exports.get({name!r})")
+                with g.block("if x is None:"):
+                    g.emit(f"{c(_missing_export)}({name!r})")
+                g.emit(f"{sp[sort]}.append(x)")
+                if _needs_bind(static):
+                    g.emit(f"{c(bind)}(env, {c(static)}, x)")
+            case P.Type(static, has_resources):
+                value = f"env.concrete({c(static)})" if has_resources else c(static)
+                g.emit(f"{sp[P.TYPE]}.append({value})")
+            case P.Lift(info, func, has_resources, abi):
+                ft = c(info.func_type)
+                if has_resources:
+                    ft = f"env.concrete({ft})"
+                g.emit(f"{sp[P.FUNC]}.append({c(LiftedFunc.create)}(env, {c(info)}, {ft}, "
+                       f"{sp[P.CORE_FUNC]}[{func}], {c(abi)}))")
+            case P.Import(name, sort, static):
+                g.emit(f"x = args.get({name!r})")
+                with g.block("if x is None:"):
+                    g.emit(f"{c(_missing_import)}({name!r})")
+                if _needs_bind(static):
+                    g.emit(f"{c(bind)}(env, {c(static)}, x)")
+                g.emit(f"{sp[sort]}.append(x)")
+            case P.Export(name, sort, idx):
+                g.emit(f"x = {sp[sort]}[{idx}]")
+                if sort == P.FUNC:
+                    with g.block("if not x.name:"):
+                        g.emit(f"x.name = {name!r}")
+                g.emit(f"exports[{name!r}] = x")
+                g.emit(f"{sp[sort]}.append(x)")
+            case _:
+                g.emit(f"{c(_HANDLERS[type(step)])}(env, {c(step)}, args)")
+    prologue = [f"{', '.join(sp)}, = env.spaces", "modules = env.modules",
+                "exports = env.exports"]
+    return g.finish("run", "env, args", prologue)

@@ -57,7 +57,7 @@ class RModule:
 @dataclass
 class RComponent:
     validated: ValidatedComponent
-    modules: dict[int, core.CoreModule]
+    modules: dict[int, RModule]  # by section offset
     outer: Any  # the Env of the defining component (for outer aliases), or None
 
 
