@@ -108,7 +108,7 @@ class TypedFunc:
             want = t.FuncType(tuple((f"p{i}", p) for i, p in enumerate(params)), result)
             raise LinkError(f"`{func.name}`: expected type {want}, got {ty}")
         self.func = func
-        self._call = func._f.call
+        self._call = func._f.prepared_call()
 
     def __call__(self, store: Store, *args: Any) -> Any:
         if store is not self.func._store:

@@ -23,7 +23,7 @@ from typing import Any
 from . import types as t
 from ._runtime import core
 from ._runtime.calls import HostFunc
-from ._runtime.instantiate import instantiate_component
+from ._runtime.instantiate import program_for
 from ._runtime.items import RComponent, RFunc, RInstance, RModule
 from ._validate.typecheck import Mismatch, check_core, check_subtype
 from .component import Component
@@ -550,13 +550,15 @@ class InstancePre:
         self._resolved = resolved
         self._imports = [(name, resolved[name], ty)
                          for name, ty in component.component_type().imports]
+        self._program = program_for(component._validated)
+        self._items = component._items
 
     def instantiate(self, store: Store) -> Instance:
         if store.engine is not self.linker.engine:
             raise ValueError("`instantiate`: the store belongs to another engine")
-        comp = self.component
-        args = {name: _item(store, name, d, ty) for name, d, ty in self._imports}
-        env = instantiate_component(store, comp._validated, comp._items, args)
+        imports = self._imports
+        args = {name: _item(store, name, d, ty) for name, d, ty in imports} if imports else {}
+        env = self._program(store, self._items, args, None, None)
         store._instances.append(env)
         return Instance(store, env.exports)
 

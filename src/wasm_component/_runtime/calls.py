@@ -151,6 +151,12 @@ class LiftedFunc(RFunc):
         self.call = self._make_call()
         return self.call(args)
 
+    def prepared_call(self) -> Callable[[Sequence[Any]], Any]:
+        call = self.call
+        if getattr(call, "__func__", None) is LiftedFunc._first_call:
+            call = self.call = self._make_call()
+        return call
+
     def _build(self) -> tuple[CanonicalOptions, FuncAbi, Any, Any]:
         info, spaces = self._info, self._spaces
         opts = _make_opts(spaces, info, self.state)
@@ -254,18 +260,28 @@ class HostFunc(RFunc):
 def make_lowered(
     env: Env, info: CanonInfo, ft: t.FuncType, target: RFunc, abi: FuncAbi | None = None
 ) -> core.CoreFunc:
-    """The core function of a ``canon lower`` of ``target`` (``abi``: precomputed adapters)."""
+    """The core function of a ``canon lower`` of ``target`` (``abi``: precomputed adapters).
+    Its Python side is built at the first call (many imports are never called)."""
     ptr = "i64" if info.memory64 else "i32"
+    adapter = abi if abi is not None else func_adapter(ft, info.string_encoding, ptr)
+    sig = adapter.lower_sig
+
+    def build() -> Callable[..., Any]:
+        return _lowered_call(env, info, adapter, target)
+
+    return core.new_lazy_host_func(env.store._core, sig.params, sig.results, build)
+
+
+def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc
+                  ) -> Callable[..., Any]:
     opts = make_opts(env, info)
     state = env.state
-    adapter = abi if abi is not None else func_adapter(ft, opts.string_encoding, ptr)
-    sig = adapter.lower_sig
     lift_params, lower_results = adapter.lift_params, adapter.lower_results
-    call = target.call
+    call = target.prepared_call()
     # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
     needs_subtask = adapter.has_borrow
     shared_cx = LiftLowerContext(opts, state, None)
-    nresults = len(sig.results)
+    nresults = len(adapter.lower_sig.results)
 
     def trampoline(*flat: Any) -> Any:
         if not state.may_leave:
@@ -287,7 +303,7 @@ def make_lowered(
             return out[0]
         return None
 
-    return core.new_host_func(env.store._core, sig.params, sig.results, trampoline)
+    return trampoline
 
 
 def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:

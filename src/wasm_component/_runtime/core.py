@@ -89,6 +89,7 @@ __all__ = [
     "instantiate_trusted",
     "make_config",
     "new_host_func",
+    "new_lazy_host_func",
     "new_raw_host_func",
     "resolve",
     "wat2wasm",
@@ -1135,7 +1136,38 @@ def new_host_func(
     Integers arrive unsigned unless ``signed``; results may be signed or unsigned.
     Exceptions propagate to the calling host code as the original exception.
     """
-    ty, array_t, unpack, pdec, pack, renc = _host_sig(store, tuple(params), tuple(results), signed)
+    sig = _host_sig(store, tuple(params), tuple(results), signed)
+    return _new_func(store, sig[0], _host_trampoline(store, sig, callback))
+
+
+def new_lazy_host_func(
+    store: CoreStore,
+    params: Sequence[str],
+    results: Sequence[str],
+    make_callback: Callable[[], Callable[..., Any]],
+    *,
+    signed: bool = False,
+) -> CoreFunc:
+    """:func:`new_host_func` whose callback is made by ``make_callback()`` at the first call:
+    creating the function stays cheap, and functions never called cost nothing more."""
+    sig = _host_sig(store, tuple(params), tuple(results), signed)
+    fns = store._host_fns
+
+    def first_call(env: int, caller: int | None, args: int, nargs: int) -> int:
+        try:
+            trampoline = _host_trampoline(store, sig, make_callback())
+        except BaseException as e:
+            store._pending = e
+            return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+        fns[env] = trampoline
+        return trampoline(env, caller, args, nargs)
+
+    return _new_func(store, sig[0], first_call)
+
+
+def _host_trampoline(store: CoreStore, sig: _HostSig, callback: Callable[..., Any]
+                     ) -> Callable[..., int]:
+    ty, array_t, unpack, pdec, pack, renc = sig
     cache: dict[int, memoryview] = {}
     gen = store._gen
     nresults = len(ty.results)
@@ -1164,7 +1196,7 @@ def new_host_func(
             store._pending = e
             return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
 
-    return _new_func(store, ty, trampoline)
+    return trampoline
 
 
 class CoreMemory(CoreExtern):
@@ -1573,6 +1605,14 @@ def instantiate(
 _NO_IMPORTS = (ffi.wasmtime_extern_t * 1)()
 
 
+_instance_t = ffi.wasmtime_instance_t
+
+
+@functools.cache
+def _size(n: int) -> ctypes.c_size_t:
+    return ctypes.c_size_t(n)
+
+
 @functools.cache
 def _extern_array(n: int) -> Any:
     return ffi.wasmtime_extern_t * n
@@ -1590,13 +1630,14 @@ def instantiate_trusted(
             arr[i] = imp.extern()
     else:
         arr = _NO_IMPORTS
-    inst = ffi.wasmtime_instance_t()
-    trap = ctypes.c_void_p()
-    err = _instance_new(store._ctx, module._ptr, arr, ctypes.c_size_t(n), ctypes.byref(inst),
-                        ctypes.byref(trap))
+    inst = _instance_t()
+    trap = store._trap  # the store's trap out-slot, as for calls
+    err = _instance_new(store._ctx, module._ptr, arr, _size(n), ctypes.byref(inst),
+                        store._trap_addr)
     store._gen[0] += 1  # a start function may have run (and grown memories)
-    if trap or err:
-        _instantiate_failed(store, err, trap.value)
+    if err or trap.value:
+        trap_ptr, trap.value = trap.value, None
+        _instantiate_failed(store, err, trap_ptr)
     if module._export_index is None:
         return _first_instance(store, module, inst)
     return CoreInstance(store, module, inst)

@@ -5,6 +5,12 @@ already proved every index and type right, so this code only builds runtime obje
 instances (through ``core``), lifted functions, lowering trampolines, resource built-ins, nested
 component instances. Resource types are made concrete here: each abstract resource of the static
 types maps (``Env.rt_map``) to a host type, or to a fresh guest type per defining instance.
+
+Each plan runs as one Python function compiled from it once (:func:`program_for`): the common
+steps (modules, core instantiations, aliases, types, lifts, imports, exports) are written out
+inline with their constants bound, and the rest call their handler with the step as a constant.
+Stepping through the plan would cost a dispatch and a call per definition, and real components
+have hundreds of definitions.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from ..errors import LinkError, Trap
 from ..resources import resource_lower
 from . import core
 from .calls import LiftedFunc, make_builtin, make_lowered
-from .items import RComponent, RFunc, RInstance, RModule, RValue
+from .items import RComponent, RInstance, RModule, RValue
 
 __all__ = ["Env", "instantiate_component"]
 
@@ -98,40 +104,12 @@ def instantiate_component(
 ) -> Env:
     """Instantiate ``vc`` with import items ``args`` (by import name). Returns the filled Env;
     ``env.exports`` holds the instance's exports."""
-    state = ComponentInstanceState(parent_state)
-    state.resource_lift = store._resource_lift
-    state.resource_lower = resource_lower
-    env = Env(store, vc, modules, outer, state)
-    program_for(plan_for(vc))(env, args)
-    return env
+    return program_for(vc)(store, modules, args, outer, parent_state)
 
 
-def _module(env: Env, s: P.Module, args: dict[str, Any]) -> None:
-    env.spaces[P.CORE_MODULE].append(env.modules[s.offset])
-
-
-def _core_instantiate(env: Env, s: P.CoreInstantiate, args: dict[str, Any]) -> None:
-    sp = env.spaces
-    rm: RModule = sp[P.CORE_MODULE][s.module]
-    core_instances = sp[P.CORE_INSTANCE]
-    externs: list[core.CoreExtern] = []
-    if rm.imports:
-        named = {name: core_instances[idx] for name, idx in s.args}
-        for mod, name in rm.imports:
-            inst = named.get(mod)
-            ext = inst.get(name) if inst is not None else None
-            if ext is None:
-                raise LinkError(f"core instance argument `{mod}` does not export `{name}`")
-            externs.append(core.resolve(ext))
-    # A core start function runs inside this (not yet usable) component instance: calls that
-    # would re-enter it trap, as a call into an instance already on the stack does.
-    state = env.state
-    state.may_enter = False
-    try:
-        ci = core.instantiate_trusted(env.store._core, rm.module, externs)
-    finally:
-        state.may_enter = True
-    core_instances.append(ci)
+Program = Callable[
+    [Any, dict[int, RModule], dict[str, Any], "Env | None", "ComponentInstanceState | None"], Env
+]
 
 
 def _core_inline(env: Env, s: P.CoreInline, args: dict[str, Any]) -> None:
@@ -162,21 +140,6 @@ def _inline_instance(env: Env, s: P.InlineInstance, args: dict[str, Any]) -> Non
     sp[P.INSTANCE].append(RInstance({n: sp[sort][idx] for n, sort, idx in s.exports}))
 
 
-def _alias_export(env: Env, s: P.AliasExport, args: dict[str, Any]) -> None:
-    sp = env.spaces
-    if s.core:
-        # A core instance's export is only looked up when first needed (``core.resolve``).
-        ci = sp[P.CORE_INSTANCE][s.instance]
-        item = ci.lazy(s.name) if ci.__class__ is core.CoreInstance else ci.get(s.name)
-    else:
-        item = sp[P.INSTANCE][s.instance].exports.get(s.name)
-    if item is None:
-        raise LinkError(f"instance does not export `{s.name}`")
-    sp[s.sort].append(item)
-    if s.static is not None:
-        bind(env, s.static, item)
-
-
 def _alias_outer(env: Env, s: P.AliasOuter, args: dict[str, Any]) -> None:
     target: Env | None = env
     for _ in range(s.count):
@@ -195,19 +158,6 @@ def _resource(env: Env, s: P.Resource, args: dict[str, Any]) -> None:
     dtor = env.spaces[P.CORE_FUNC][info.dtor] if info.dtor is not None else None
     env.store._resource_dtors[concrete] = (env.state, dtor)
     env.spaces[P.TYPE].append(concrete)
-
-
-def _type(env: Env, s: P.Type, args: dict[str, Any]) -> None:
-    env.spaces[P.TYPE].append(env.concrete(s.static) if s.has_resources else s.static)
-
-
-def _lift(env: Env, s: P.Lift, args: dict[str, Any]) -> None:
-    ft = s.info.func_type
-    assert ft is not None, "lift has a function type"
-    if s.has_resources:
-        ft = env.concrete(ft)
-    core_func = env.spaces[P.CORE_FUNC][s.func]
-    env.spaces[P.FUNC].append(LiftedFunc.create(env, s.info, ft, core_func, s.abi))
 
 
 def _lower(env: Env, s: P.Lower, args: dict[str, Any]) -> None:
@@ -231,46 +181,22 @@ def _start(env: Env, s: P.Start, args: dict[str, Any]) -> None:
         sp[P.VALUE].append(RValue(result, fn.ty.result))
 
 
-def _import(env: Env, s: P.Import, args: dict[str, Any]) -> None:
-    item = args.get(s.name)
-    if item is None:
-        raise LinkError(f"missing import `{s.name}`")
-    bind(env, s.static, item)
-    env.spaces[s.sort].append(item)
-
-
-def _export(env: Env, s: P.Export, args: dict[str, Any]) -> None:
-    space = env.spaces[s.sort]
-    item = space[s.idx]
-    if isinstance(item, RFunc) and not item.name:
-        item.name = s.name
-    env.exports[s.name] = item
-    space.append(item)
-
-
 def _value(env: Env, s: P.Value, args: dict[str, Any]) -> None:
     static = s.static if isinstance(s.static, t.Type) else t.U32
     env.spaces[P.VALUE].append(RValue(_decode_value(s.definition), static))
 
 
 _HANDLERS: dict[type, Callable[[Env, Any, dict[str, Any]], None]] = {
-    P.Module: _module,
-    P.CoreInstantiate: _core_instantiate,
     P.CoreInline: _core_inline,
     P.CoreType: _core_type,
     P.Nested: _nested,
     P.Instantiate: _instantiate,
     P.InlineInstance: _inline_instance,
-    P.AliasExport: _alias_export,
     P.AliasOuter: _alias_outer,
     P.Resource: _resource,
-    P.Type: _type,
-    P.Lift: _lift,
     P.Lower: _lower,
     P.Builtin: _builtin,
     P.Start: _start,
-    P.Import: _import,
-    P.Export: _export,
     P.Value: _value,
 }
 
@@ -280,11 +206,6 @@ def _decode_value(d: ast.ValueDef) -> Any:
 
 
 # -- the plan as one Python function ---------------------------------------------------------
-#
-# Executing a plan step by step costs a dispatch and a handler call per definition; real
-# components have hundreds. So each plan is compiled once into one straight-line function: the
-# common steps (aliases, types, lifts, imports, exports, modules) are written out inline with
-# their constants bound, the rest call their handler with the step as a constant.
 
 
 def _needs_bind(static: Any) -> bool:
@@ -300,20 +221,21 @@ def _missing_import(name: str) -> None:
     raise LinkError(f"missing import `{name}`")
 
 
-_PROGRAMS: dict[int, tuple[P.Plan, Callable[[Env, dict[str, Any]], None]]] = {}
+_PROGRAMS: dict[int, tuple[ValidatedComponent, Program]] = {}
 
 
-def program_for(plan: P.Plan) -> Callable[[Env, dict[str, Any]], None]:
-    """The plan compiled to a function ``run(env, args)`` (cached per plan)."""
-    hit = _PROGRAMS.get(id(plan))
-    if hit is not None and hit[0] is plan:
+def program_for(vc: ValidatedComponent) -> Program:
+    """``vc``'s plan compiled to ``run(store, modules, args, outer, parent_state) -> Env``
+    (cached per component)."""
+    hit = _PROGRAMS.get(id(vc))
+    if hit is not None and hit[0] is vc:
         return hit[1]
-    fn = _compile(plan)
-    _PROGRAMS[id(plan)] = (plan, fn)
+    fn = _compile(vc, plan_for(vc))
+    _PROGRAMS[id(vc)] = (vc, fn)
     return fn
 
 
-def _compile(plan: P.Plan) -> Callable[[Env, dict[str, Any]], None]:
+def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
     g = CodeGen()
     c = g.const
     sp = [f"s{i}" for i in range(len(SORTS))]
@@ -321,6 +243,18 @@ def _compile(plan: P.Plan) -> Callable[[Env, dict[str, Any]], None]:
         match step:
             case P.Module(offset, _):
                 g.emit(f"{sp[P.CORE_MODULE]}.append(modules[{offset}])")
+            case P.CoreInstantiate(module, cargs):
+                g.emit(f"x = {sp[P.CORE_MODULE]}[{module}]")
+                g.emit(f"y = {c(_core_imports)}(x, {sp[P.CORE_INSTANCE]}, {c(cargs)}) "
+                       f"if x.imports else ()")
+                # A core start function runs inside this (not yet usable) component instance:
+                # calls that would re-enter it trap, as a call into an instance on the stack does.
+                g.emit("state.may_enter = False")
+                with g.block("try:"):
+                    g.emit(f"x = {c(core.instantiate_trusted)}(cstore, x.module, y)")
+                with g.block("finally:"):
+                    g.emit("state.may_enter = True")
+                g.emit(f"{sp[P.CORE_INSTANCE]}.append(x)")
             case P.AliasExport(sort, instance, name, True, static):
                 g.emit(f"x = {sp[P.CORE_INSTANCE]}[{instance}]")
                 g.emit(f"x = x.lazy({name!r}) if x.__class__ is {c(core.CoreInstance)} "
@@ -360,6 +294,29 @@ def _compile(plan: P.Plan) -> Callable[[Env, dict[str, Any]], None]:
                 g.emit(f"{sp[sort]}.append(x)")
             case _:
                 g.emit(f"{c(_HANDLERS[type(step)])}(env, {c(step)}, args)")
-    prologue = [f"{', '.join(sp)}, = env.spaces", "modules = env.modules",
-                "exports = env.exports"]
-    return g.finish("run", "env, args", prologue)
+    g.emit("return env")
+    prologue = [
+        f"state = {c(ComponentInstanceState)}(parent_state)",
+        "state.resource_lift = store._resource_lift",
+        f"state.resource_lower = {c(resource_lower)}",
+        f"env = {c(Env)}(store, {c(vc)}, modules, outer, state)",
+        f"{', '.join(sp)}, = env.spaces",
+        "exports = env.exports",
+        "cstore = store._core",
+    ]
+    fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
+    return fn
+
+
+def _core_imports(rm: RModule, core_instances: list[Any], args: tuple[tuple[str, int], ...]
+                  ) -> list[core.CoreExtern]:
+    """The imports of a core instantiation, in the module's import order."""
+    named = {name: core_instances[idx] for name, idx in args}
+    externs: list[core.CoreExtern] = []
+    for mod, name in rm.imports:
+        inst = named.get(mod)
+        ext = inst.get(name) if inst is not None else None
+        if ext is None:
+            raise LinkError(f"core instance argument `{mod}` does not export `{name}`")
+        externs.append(core.resolve(ext))
+    return externs

@@ -37,6 +37,11 @@ class RFunc:
         # Each kind of function installs its own call path, specialised when it is created.
         self.call: Callable[[Sequence[Any]], Any] = _uncallable
 
+    def prepared_call(self) -> Callable[[Sequence[Any]], Any]:
+        """``call``, built now if it is built lazily: for callers that keep it (a reference to
+        a not-yet-built ``call`` would rebuild the call path at every call)."""
+        return self.call
+
 
 def _uncallable(args: Sequence[Any]) -> Any:
     raise AssertionError("every RFunc installs its call path at creation")

@@ -1,0 +1,168 @@
+"""Call paths are built once and kept: lazily built pieces (lifted functions' call paths, the
+Python side of lowered imports, core exports) must not be rebuilt per call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from wasm_component import Component, Engine, Linker, Store, types
+from wasm_component._runtime import core
+from wasm_component._runtime.calls import LiftedFunc
+from wasm_component.errors import Trap
+
+# $inner exports `add`; $outer lowers it into a core module twice (two call sites) and exports
+# `add3` lifted from that module: every call of `add3` crosses the component boundary twice.
+COMPOSED = """
+(component
+  (component $inner
+    (core module $m
+      (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))
+    (core instance $i (instantiate $m))
+    (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+      (canon lift (core func $i "add"))))
+  (instance $a (instantiate $inner))
+  (core func $add (canon lower (func $a "add")))
+  (core module $m
+    (import "x" "add" (func $add (param i32 i32) (result i32)))
+    (func (export "add3") (param i32 i32 i32) (result i32)
+      (call $add (call $add (local.get 0) (local.get 1)) (local.get 2))))
+  (core instance $i (instantiate $m (with "x" (instance (export "add" (func $add))))))
+  (func (export "add3") (param "a" u32) (param "b" u32) (param "c" u32) (result u32)
+    (canon lift (core func $i "add3")))
+)
+"""
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Records every call-path build of a lifted function."""
+    seen: list[Any] = []
+    original = LiftedFunc._make_call
+
+    def counting(self: LiftedFunc) -> Any:
+        seen.append(self)
+        return original(self)
+
+    monkeypatch.setattr(LiftedFunc, "_make_call", counting)
+    return seen
+
+
+def test_component_to_component_calls_build_each_call_path_once(builds: list[Any]) -> None:
+    engine = Engine()
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, COMPOSED))
+    add3 = inst.get_func(store, "add3")
+    assert add3 is not None
+    assert builds == []  # instantiation builds no call path
+    assert add3(store, 1, 2, 3) == 6
+    assert len(builds) == 2  # `add3` itself, and the inner `add` behind the lowered import
+    for i in range(5):
+        assert add3(store, i, i, i) == 3 * i
+    assert len(builds) == 2
+
+
+def test_typed_func_made_before_the_first_call_keeps_its_call_path(builds: list[Any]) -> None:
+    engine = Engine()
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, COMPOSED))
+    typed = inst.get_typed_func(store, "add3", (types.U32, types.U32, types.U32), types.U32)
+    for i in range(4):
+        assert typed(store, i, 1, 1) == i + 2
+    assert len(builds) == 2
+
+
+def test_lowered_import_is_built_at_its_first_call_and_only_then() -> None:
+    engine = Engine()
+    calls: list[str] = []
+    linker = Linker(engine)
+    linker.root().func_wrap("name", lambda store: calls.append("name") or "x")
+    component = Component.new(engine, """
+      (component
+        (import "name" (func $name (result string)))
+        (core module $mem (memory (export "m") 1)
+          (func (export "realloc") (param i32 i32 i32 i32) (result i32) (i32.const 64)))
+        (core instance $mi (instantiate $mem))
+        (alias core export $mi "m" (core memory $m))
+        (alias core export $mi "realloc" (core func $realloc))
+        (core func $n (canon lower (func $name) (memory $m) (realloc $realloc)))
+        (core module $main
+          (import "h" "name" (func $name (param i32)))
+          (import "h" "m" (memory 1))
+          (func (export "len") (result i32) (call $name (i32.const 0)) (i32.load offset=4 (i32.const 0))))
+        (core instance $i (instantiate $main
+          (with "h" (instance (export "name" (func $n)) (export "m" (memory $m))))))
+        (func (export "len") (result u32) (canon lift (core func $i "len"))))
+    """)
+    store = Store(engine)
+    inst = linker.instantiate(store, component)
+    assert calls == []
+    f = inst.get_func(store, "len")
+    assert f is not None
+    assert [f(store), f(store)] == [1, 1]
+    assert calls == ["name", "name"]
+
+
+def test_a_failing_lazy_host_function_build_traps_the_caller() -> None:
+    engine = core.CoreEngine()
+    store = core.CoreStore(engine)
+
+    def make() -> Any:
+        raise RuntimeError("cannot build")
+
+    host = core.new_lazy_host_func(store, ("i32",), ("i32",), make)
+    module = core.compile_module(engine, core.wat2wasm("""
+      (module (import "h" "f" (func $f (param i32) (result i32)))
+        (func (export "g") (result i32) (call $f (i32.const 1))))"""))
+    g = core.instantiate(store, module, [host]).func("g")
+    with pytest.raises(RuntimeError, match="cannot build"):
+        g()
+    # the failed build is not cached as a success: the next call tries again
+    with pytest.raises(RuntimeError, match="cannot build"):
+        g()
+
+
+def test_core_exports_are_looked_up_once() -> None:
+    engine = core.CoreEngine()
+    store = core.CoreStore(engine)
+    module = core.compile_module(engine, core.wat2wasm("""
+      (module (func (export "a") (result i32) (i32.const 1))
+              (func (export "b") (result i32) (i32.const 2)))"""))
+    core.instantiate(store, module, [])  # the first instance learns the export names
+    inst = core.instantiate(store, module, [])
+    lazy = inst.lazy("b")
+    assert isinstance(lazy, core.LazyExport)
+    assert inst.lazy("nope") is None
+    b = core.resolve(lazy)
+    assert isinstance(b, core.CoreFunc) and b() == 2
+    assert inst.lazy("b") is b and inst.get("b") is b
+    assert list(inst.exports) == ["a", "b"]
+
+
+def test_trap_in_a_destructor_called_from_the_host_poisons_nothing_else() -> None:
+    """Destructor calls made inline still turn a guest trap into ``Trap``."""
+    engine = Engine()
+    component = Component.new(engine, """
+      (component
+        (core module $m
+          (func (export "dtor") (param i32) unreachable)
+          (func (export "make") (param i32) (result i32) (local.get 0)))
+        (core instance $i (instantiate $m))
+        (type $r (resource (rep i32) (dtor (core func $i "dtor"))))
+        (core func $new (canon resource.new $r))
+        (core module $n
+          (import "x" "new" (func $new (param i32) (result i32)))
+          (func (export "make") (param i32) (result i32) (call $new (local.get 0))))
+        (core instance $ni (instantiate $n (with "x" (instance (export "new" (func $new))))))
+        (export $re "r" (type $r))
+        (func (export "make") (param "x" u32) (result (own $re))
+          (canon lift (core func $ni "make"))))
+    """)
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, component)
+    make = inst.get_func(store, "make")
+    assert make is not None
+    r = make(store, 7)
+    with pytest.raises(Trap, match="unreachable"):
+        r.drop(store)
