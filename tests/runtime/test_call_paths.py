@@ -10,7 +10,7 @@ import pytest
 from wasm_component import Component, Engine, Linker, Store, types
 from wasm_component._runtime import core
 from wasm_component._runtime.calls import LiftedFunc
-from wasm_component.errors import Trap
+from wasm_component.errors import LinkError, Trap
 
 # $inner exports `add`; $outer lowers it into a core module twice (two call sites) and exports
 # `add3` lifted from that module: every call of `add3` crosses the component boundary twice.
@@ -129,11 +129,12 @@ def test_core_exports_are_looked_up_once() -> None:
     module = core.compile_module(engine, core.wat2wasm("""
       (module (func (export "a") (result i32) (i32.const 1))
               (func (export "b") (result i32) (i32.const 2)))"""))
-    core.instantiate(store, module, [])  # the first instance learns the export names
     inst = core.instantiate(store, module, [])
     lazy = inst.lazy("b")
     assert isinstance(lazy, core.LazyExport)
-    assert inst.lazy("nope") is None
+    with pytest.raises(LinkError, match="does not export `nope`"):
+        core.resolve(inst.lazy("nope"))
+    assert "nope" not in inst and "a" in inst
     b = core.resolve(lazy)
     assert isinstance(b, core.CoreFunc) and b() == 2
     assert inst.lazy("b") is b and inst.get("b") is b
@@ -166,3 +167,43 @@ def test_trap_in_a_destructor_called_from_the_host_poisons_nothing_else() -> Non
     r = make(store, 7)
     with pytest.raises(Trap, match="unreachable"):
         r.drop(store)
+
+
+COUNTER = """
+(component
+  (core module $m
+    (global $n (mut i32) (i32.const 0))
+    (func (export "dtor") (param i32))
+    (func (export "get") (param i32) (result i32) (local.get 0)))
+  (core instance $i (instantiate $m))
+  (type $r (resource (rep i32) (dtor (core func $i "dtor"))))
+  (core func $new (canon resource.new $r))
+  (core module $n
+    (import "x" "new" (func $new (param i32) (result i32)))
+    (func (export "make") (param i32) (result i32) (call $new (local.get 0))))
+  (core instance $ni (instantiate $n (with "x" (instance (export "new" (func $new))))))
+  (export $re "r" (type $r))
+  (func (export "make") (param "x" u32) (result (own $re)) (canon lift (core func $ni "make")))
+  (func (export "get") (param "self" (borrow $re)) (result u32) (canon lift (core func $i "get")))
+)
+"""
+
+
+def test_resource_functions_share_adapters_across_instances_but_not_resources() -> None:
+    """Adapters are made once per static function type; each instance's resource type is its
+    own at run time (a handle of one instance is not the other's)."""
+    engine = Engine()
+    component = Component.new(engine, COUNTER)
+    store = Store(engine)
+    linker = Linker(engine)
+    a, b = linker.instantiate(store, component), linker.instantiate(store, component)
+    make_a, get_a = a.get_func(store, "make"), a.get_func(store, "get")
+    make_b, get_b = b.get_func(store, "make"), b.get_func(store, "get")
+    assert make_a and get_a and make_b and get_b
+    ra, rb = make_a(store, 5), make_b(store, 6)
+    assert get_a(store, ra) == 5 and get_b(store, rb) == 6
+    assert make_a._f.adapter is make_b._f.adapter  # one set of adapters for both instances
+    assert make_a.type != make_b.type  # but each instance has its own resource type
+    assert ra.resource_type != rb.resource_type
+    with pytest.raises((Trap, TypeError, ValueError)):
+        get_b(store, ra)

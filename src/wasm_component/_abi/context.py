@@ -174,6 +174,9 @@ def check_alloc(ptr: int, align: int, size: int, m: memoryview) -> None:
         trap(f"realloc returned out-of-bounds range [{ptr:#x}, +{size})")
 
 
+_NO_RESOURCES: dict[t.ResourceType, t.ResourceType] = {}
+
+
 def _no_memory() -> memoryview:
     raise AssertionError("validation requires memory wherever values live in memory")
 
@@ -181,17 +184,22 @@ def _no_memory() -> memoryview:
 class LiftLowerContext:
     """The spec's ``cx``: options, instance and borrow scope of the call being adapted."""
 
-    __slots__ = ("alloc", "borrow_scope", "inst", "opts", "view")
+    __slots__ = ("alloc", "borrow_scope", "inst", "opts", "resources", "view")
 
     def __init__(
         self,
         opts: CanonicalOptions,
         inst: ComponentInstanceState,
         borrow_scope: Task | Subtask | None = None,
+        resources: dict[t.ResourceType, t.ResourceType] | None = None,
     ) -> None:
         self.opts = opts
         self.inst = inst
         self.borrow_scope = borrow_scope
+        #: The concrete resource type of each abstract one in the (static) types the adapters
+        #: were generated for: adapters are made once per static function type, while resource
+        #: types are made fresh per instance.
+        self.resources = resources if resources is not None else _NO_RESOURCES
         # ``alloc`` and ``view`` are bound once per context: lowering calls them per value.
         #: ``alloc(align, size) -> (ptr, view)``: ``allocate`` plus the spec's checks of the
         #: result (trapping unless aligned and in bounds), and the fresh memory view.

@@ -42,33 +42,57 @@ Flat = list[int | float]
 
 
 class FuncAbi:
-    """The sync adapters of one function type (see the module docstring)."""
+    """The sync adapters of one function type (see the module docstring). Each adapter is
+    generated when first asked for: a lifted function only ever needs ``lower_params`` and
+    ``lift_results``, a lowered one the other two, and many functions are never called."""
 
-    __slots__ = (
-        "ft",
-        "has_borrow",
-        "lift_params",
-        "lift_results",
-        "lift_sig",
-        "lower_params",
-        "lower_results",
-        "lower_sig",
-    )
+    __slots__ = ("_adapters", "enc", "ft", "has_borrow", "lift_sig", "lower_sig", "pt")
 
     def __init__(self, ft: t.FuncType, enc: StringEncoding, pt: PtrType) -> None:
         self.ft = ft
+        self.enc = enc
+        self.pt = pt
         # Only a call with borrow parameters lends handles, so only it needs a borrow scope.
         self.has_borrow = any(_contains_borrow(u) for _, u in ft.params)
         self.lift_sig: CoreFuncSig = flatten_functype(ft, "lift", pt)
         self.lower_sig: CoreFuncSig = flatten_functype(ft, "lower", pt)
-        self.lower_params: Callable[[LiftLowerContext, Sequence[Any]], Flat] = (
-            _gen_lower_params(ft, enc, pt, self.lift_sig.params_spilled))
-        self.lift_results: Callable[[LiftLowerContext, Sequence[int | float]], Any] = (
-            _gen_lift_results(ft, enc, pt, self.lift_sig.results_spilled))
-        self.lift_params: Callable[[LiftLowerContext, Sequence[int | float]], list[Any]] = (
-            _gen_lift_params(ft, enc, pt, self.lower_sig))
-        self.lower_results: Callable[[LiftLowerContext, Any, Sequence[int | float]], Flat] = (
-            _gen_lower_results(ft, enc, pt, self.lower_sig.results_spilled))
+        self._adapters: dict[str, Callable[..., Any]] = {}
+
+    def _adapter(self, name: str) -> Callable[..., Any]:
+        fn = self._adapters.get(name)
+        if fn is None:
+            ft, enc, pt = self.ft, self.enc, self.pt
+            if name == "lower_params":
+                fn = _gen_lower_params(ft, enc, pt, self.lift_sig.params_spilled)
+            elif name == "lift_results":
+                fn = _gen_lift_results(ft, enc, pt, self.lift_sig.results_spilled)
+            elif name == "lift_params":
+                fn = _gen_lift_params(ft, enc, pt, self.lower_sig)
+            else:
+                assert name == "lower_results", "four adapters"
+                fn = _gen_lower_results(ft, enc, pt, self.lower_sig.results_spilled)
+            self._adapters[name] = fn
+        return fn
+
+    @property
+    def lower_params(self) -> Callable[[LiftLowerContext, Sequence[Any]], Flat]:
+        """Host values -> the callee's flat arguments (calling an export)."""
+        return self._adapter("lower_params")
+
+    @property
+    def lift_results(self) -> Callable[[LiftLowerContext, Sequence[int | float]], Any]:
+        """The callee's flat results -> the host value (calling an export)."""
+        return self._adapter("lift_results")
+
+    @property
+    def lift_params(self) -> Callable[[LiftLowerContext, Sequence[int | float]], list[Any]]:
+        """The caller's flat arguments -> host values (an import called)."""
+        return self._adapter("lift_params")
+
+    @property
+    def lower_results(self) -> Callable[[LiftLowerContext, Any, Sequence[int | float]], Flat]:
+        """The host result -> the caller's flat results (an import called)."""
+        return self._adapter("lower_results")
 
 
 def _contains_borrow(vt: t.Type) -> bool:

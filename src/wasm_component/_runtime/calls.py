@@ -30,7 +30,6 @@ from .._abi.context import (
     trap_if,
 )
 from .._abi.func import FuncAbi
-from .._abi.func import func_abi as func_adapter
 from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._binary import ast
 from .._translate.plan import SORT_ID
@@ -119,32 +118,46 @@ class LiftedFunc(RFunc):
     """A guest function lifted with ``canon lift`` (one per definition and instance).
 
     Creating one only records where its pieces are (instantiation stays cheap); the call path
-    is built on the first call."""
+    is built on the first call, and the concrete type (``ty``) when first asked for."""
 
-    __slots__ = ("_abi", "_func", "_info", "_spaces", "adapter", "opts", "state")
-    _abi: FuncAbi | None
+    __slots__ = ("_abi", "_env", "_func", "_info", "_res", "_static", "_ty", "adapter", "opts",
+                 "state")
+    _abi: FuncAbi
+    _env: Env
     _func: core.CoreFunc | core.LazyExport
     _info: CanonInfo
-    _spaces: list[list[Any]]
+    _res: bool  # whether the type has resources (made concrete per instance)
+    _static: t.FuncType  # the validator's type: resources abstract when they are per instance
+    _ty: t.FuncType | None
     adapter: FuncAbi
     opts: CanonicalOptions
     state: ComponentInstanceState
 
     @staticmethod
-    def create(
-        env: Env, info: CanonInfo, ft: t.FuncType, func: core.CoreFunc | core.LazyExport,
-        abi: FuncAbi | None = None,
-    ) -> LiftedFunc:
+    def create(env: Env, info: CanonInfo, func: core.CoreFunc | core.LazyExport,
+               abi: FuncAbi, has_resources: bool) -> LiftedFunc:
         f = _new_lifted(LiftedFunc)
-        f.ty = ft
+        ft = info.func_type
+        assert ft is not None, "lift has a function type"
+        f._static = ft
+        f._ty = None if has_resources else ft
+        f._res = has_resources
         f.name = ""
         f.state = env.state
-        f._spaces = env.spaces  # the canon's options and post-return are looked up in these
+        f._env = env  # the canon's options and post-return are looked up in its index spaces
         f._info = info
         f._func = func
         f._abi = abi
         f.call = f._first_call
         return f
+
+    @property
+    def ty(self) -> t.FuncType:  # type: ignore[override]
+        """The function's type, with this instance's concrete resource types."""
+        ty = self._ty
+        if ty is None:
+            ty = self._ty = self._env.concrete(self._static)
+        return ty
 
     def _first_call(self, args: Sequence[Any]) -> Any:
         """Build the call path on first use, then take it."""
@@ -158,11 +171,9 @@ class LiftedFunc(RFunc):
         return call
 
     def _build(self) -> tuple[CanonicalOptions, FuncAbi, Any, Any]:
-        info, spaces = self._info, self._spaces
+        info, spaces = self._info, self._env.spaces
         opts = _make_opts(spaces, info, self.state)
         abi = self._abi
-        if abi is None:
-            abi = func_adapter(self.ty, opts.string_encoding, "i64" if info.memory64 else "i32")
         sig = abi.lift_sig
         post = None
         if info.post_return is not None:
@@ -181,7 +192,8 @@ class LiftedFunc(RFunc):
         lower_params = adapter.lower_params
         lift_results = adapter.lift_results
         needs_task = adapter.has_borrow
-        shared_cx = LiftLowerContext(opts, state, None)
+        resources = self._env.full_map() if self._res else None
+        shared_cx = LiftLowerContext(opts, state, None, resources)
         name = self
 
         def call(args: Sequence[Any]) -> Any:
@@ -191,7 +203,7 @@ class LiftedFunc(RFunc):
                 trap_if(True, "cannot enter component instance: it is already on the stack")
             if needs_task:
                 task: Task | None = Task(state, ty, opts)
-                cx = LiftLowerContext(opts, state, task)
+                cx = LiftLowerContext(opts, state, task, resources)
             else:
                 task = None
                 cx = shared_cx
@@ -257,30 +269,28 @@ class HostFunc(RFunc):
         return r.value
 
 
-def make_lowered(
-    env: Env, info: CanonInfo, ft: t.FuncType, target: RFunc, abi: FuncAbi | None = None
-) -> core.CoreFunc:
-    """The core function of a ``canon lower`` of ``target`` (``abi``: precomputed adapters).
-    Its Python side is built at the first call (many imports are never called)."""
-    ptr = "i64" if info.memory64 else "i32"
-    adapter = abi if abi is not None else func_adapter(ft, info.string_encoding, ptr)
-    sig = adapter.lower_sig
+def make_lowered(env: Env, info: CanonInfo, target: RFunc, abi: FuncAbi, has_resources: bool
+                 ) -> core.CoreFunc:
+    """The core function of a ``canon lower`` of ``target`` (``abi``: the adapters of the
+    static type). Its Python side is built at the first call (many imports are never called)."""
+    sig = abi.lower_sig
 
     def build() -> Callable[..., Any]:
-        return _lowered_call(env, info, adapter, target)
+        return _lowered_call(env, info, abi, target, has_resources)
 
     return core.new_lazy_host_func(env.store._core, sig.params, sig.results, build)
 
 
-def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc
-                  ) -> Callable[..., Any]:
+def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc,
+                  has_resources: bool) -> Callable[..., Any]:
     opts = make_opts(env, info)
     state = env.state
     lift_params, lower_results = adapter.lift_params, adapter.lower_results
     call = target.prepared_call()
     # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
     needs_subtask = adapter.has_borrow
-    shared_cx = LiftLowerContext(opts, state, None)
+    resources = env.full_map() if has_resources else None
+    shared_cx = LiftLowerContext(opts, state, None, resources)
     nresults = len(adapter.lower_sig.results)
 
     def trampoline(*flat: Any) -> Any:
@@ -288,7 +298,7 @@ def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc
             trap_if(True, "cannot leave component instance")
         if needs_subtask:
             sub: Subtask | None = Subtask()
-            cx = LiftLowerContext(opts, state, sub)
+            cx = LiftLowerContext(opts, state, sub, resources)
         else:
             sub = None
             cx = shared_cx

@@ -85,12 +85,17 @@ __all__ = [
     "Value",
     "compile_module",
     "deserialize_module",
+    "export_key",
+    "import_array",
     "instantiate",
+    "instantiate_array",
     "instantiate_trusted",
     "make_config",
     "new_host_func",
     "new_lazy_host_func",
     "new_raw_host_func",
+    "put_exports",
+    "put_import",
     "resolve",
     "wat2wasm",
     "wrap_module",
@@ -127,8 +132,11 @@ _trap_new.restype = ctypes.c_void_p
 _trap_new.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 _export_nth = _lib.wasmtime_instance_export_nth
 _export_nth.restype = ctypes.c_bool
+_export_get = _lib.wasmtime_instance_export_get
+_export_get.restype = ctypes.c_bool
 _func_t = ffi.wasmtime_func_t
 _extern_t = ffi.wasmtime_extern_t
+_EXTERN_SIZE = ctypes.sizeof(_extern_t)
 _EXTERN_OF = ffi.wasmtime_extern_t.of.offset
 _KIND_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
 _instance_new = _lib.wasmtime_instance_new
@@ -537,7 +545,7 @@ class CoreModule:
     :class:`CoreExport` (computed once)."""
 
     __slots__ = (
-        "__weakref__", "_export_index", "_exports", "_func_types", "_imports",
+        "_exports", "_func_types", "_imports",
         "_introspectable", "_ptr", "engine", "module",
     )
 
@@ -554,8 +562,6 @@ class CoreModule:
         self._func_types = func_types or {}
         self._imports: tuple[CoreImport, ...] | None = None
         self._exports: tuple[CoreExport, ...] | None = None
-        #: export name -> (position, type or None), learnt at the first instantiation
-        self._export_index: dict[str, tuple[int, CoreExternType | None]] | None = None
         self._ptr = ctypes.c_void_p(ctypes.cast(module.ptr(), ctypes.c_void_p).value)
 
     def _check_introspectable(self) -> None:
@@ -641,7 +647,8 @@ class CoreStore:
 
     __slots__ = (
         "_ctx",
-        "_export_scratch",
+        "_export_item",
+        "_export_item_ref",
         "_gen",
         "_host_cb",
         "_host_fns",
@@ -673,11 +680,9 @@ class CoreStore:
         self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
         self._host_cb: Any = None
-        # Out-parameters of ``wasmtime_instance_export_nth`` (item, name, name length), reused
-        item = ffi.wasmtime_extern_t()
-        name_ptr, name_len = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t(0)
-        self._export_scratch = (item, (ctypes.byref(name_ptr), ctypes.byref(name_len),
-                                       ctypes.byref(item)), name_ptr, name_len)
+        # Out-parameter of ``wasmtime_instance_export_get``, reused
+        self._export_item = ffi.wasmtime_extern_t()
+        self._export_item_ref = ctypes.byref(self._export_item)
 
     def set_fuel(self, fuel: int) -> None:
         try:
@@ -1461,49 +1466,40 @@ class CoreTag(CoreExtern):
 
 
 class CoreInstance:
-    """An instantiated core module. Its exports are looked up on first use (most of a
-    component's core exports are never touched, or only when a function is first called)."""
+    """An instantiated core module. Its exports are looked up by name on first use (most of a
+    component's core exports are never touched, or only when a function is first called).
 
-    __slots__ = ("_inst", "_resolved", "module", "store")
+    (By name, not position: ``wasmtime_instance_export_nth`` walks the exports from the first,
+    so enumerating a module with thousands of exports that way is quadratic.)"""
 
-    def __init__(self, store: CoreStore, module: CoreModule, inst: Any,
-                 resolved: dict[str, CoreExtern] | None = None) -> None:
+    __slots__ = ("_inst", "_ref", "_resolved", "module", "store")
+
+    def __init__(self, store: CoreStore, module: CoreModule, inst: Any) -> None:
         self.store = store
         self.module = module
         self._inst = inst  # ffi.wasmtime_instance_t
-        self._resolved: dict[str, CoreExtern] = resolved if resolved is not None else {}
+        self._ref = ctypes.byref(inst)
+        self._resolved: dict[str, CoreExtern] = {}
 
     def get(self, name: str, default: CoreExtern | None = None) -> CoreExtern | None:
         ext = self._resolved.get(name)
         if ext is not None:
             return ext
-        index = self.module._export_index
-        assert index is not None, "learnt at the module's first instantiation"
-        entry = index.get(name)
-        if entry is None:
-            return default
         store = self.store
-        scratch = store._export_scratch
-        item = scratch[0]
-        found = _export_nth(store._ctx, ctypes.byref(self._inst), ctypes.c_size_t(entry[0]),
-                            *scratch[1])
-        assert found, "the export index comes from the same module"
-        ext = self._resolved[name] = _wrap_extern(store, item, entry[1])
+        key = name.encode()
+        if not _export_get(store._ctx, self._ref, key, _size(len(key)), store._export_item_ref):
+            return default
+        ext = self._resolved[name] = _wrap_extern(store, store._export_item,
+                                                  self.module._func_types.get(name))
         return ext
 
-    def lazy(self, name: str) -> CoreExtern | LazyExport | None:
-        """The export ``name`` if already looked up, else a :class:`LazyExport` of it (``None``
-        if there is no such export)."""
+    def lazy(self, name: str) -> CoreExtern | LazyExport:
+        """The export ``name`` if already looked up, else a :class:`LazyExport` of it."""
         ext = self._resolved.get(name)
-        if ext is not None:
-            return ext
-        index = self.module._export_index
-        assert index is not None, "learnt at the module's first instantiation"
-        return LazyExport(self, name) if name in index else None
+        return ext if ext is not None else LazyExport(self, name)
 
     def __contains__(self, name: object) -> bool:
-        index = self.module._export_index
-        return name in self._resolved or (index is not None and name in index)
+        return isinstance(name, str) and self.get(name) is not None
 
     def __getitem__(self, name: str) -> CoreExtern:
         ext = self.get(name)
@@ -1514,8 +1510,17 @@ class CoreInstance:
     @property
     def exports(self) -> dict[str, CoreExtern]:
         """All exports, in export order."""
-        index = self.module._export_index or {}
-        return {name: self[name] for name in index}
+        if self.module._introspectable:
+            names = [e.name for e in self.module.exports]
+        else:  # (quadratic, see the class docstring; only for modules wasm.h cannot describe)
+            names = []
+            name_ptr, name_len = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t(0)
+            item = ffi.wasmtime_extern_t()
+            while _export_nth(self.store._ctx, ctypes.byref(self._inst), _size(len(names)),
+                              ctypes.byref(name_ptr), ctypes.byref(name_len),
+                              ctypes.byref(item)):
+                names.append(ctypes.string_at(name_ptr, name_len.value).decode())
+        return {name: self[name] for name in names}
 
     def func(self, name: str) -> CoreFunc:
         ext = self.get(name)
@@ -1565,7 +1570,8 @@ class LazyExport:
 
     def resolve(self) -> CoreExtern:
         ext = self.instance.get(self.name)
-        assert ext is not None, "made only for names the instance exports"
+        if ext is None:
+            raise LinkError(f"core instance does not export `{self.name}`")
         return ext
 
 
@@ -1630,6 +1636,58 @@ def instantiate_trusted(
             arr[i] = imp.extern()
     else:
         arr = _NO_IMPORTS
+    return instantiate_array(store, module, arr, n)
+
+
+def import_array(n: int) -> Any:
+    """A fresh array for ``n`` imports, to fill with :func:`put_import`."""
+    return _extern_array(n)() if n else _NO_IMPORTS
+
+
+def put_import(arr: Any, i: int, source: Any, name: str) -> bool:
+    """Put export ``name`` of ``source`` (a :class:`CoreInstance`, or a mapping of names to
+    externs and lazy exports) at ``arr[i]``; False if there is no such export.
+
+    An export of a core instance goes from wasmtime straight into the array, with no Python
+    object made for it: wiring core instances together this way costs one C call per import.
+    """
+    if source.__class__ is CoreInstance:
+        ext = source._resolved.get(name)
+        if ext is None:
+            key = name.encode()
+            return bool(_export_get(source.store._ctx, source._ref, key, _size(len(key)),
+                                    ctypes.byref(arr, _EXTERN_SIZE * i)))
+    else:
+        ext = source.get(name)
+        if ext is None:
+            return False
+        if ext.__class__ is LazyExport:
+            return put_import(arr, i, ext.instance, ext.name)
+    arr[i] = ext.extern()
+    return True
+
+
+ExportKey = tuple[int, int, bytes, Any]
+"""``(import position, core instance index, export name as bytes, its length as size_t)``."""
+
+
+def export_key(position: int, instance: int, name: str) -> ExportKey:
+    key = name.encode()
+    return (position * _EXTERN_SIZE, instance, key, _size(len(key)))
+
+
+def put_exports(store: CoreStore, arr: Any, instances: Sequence[CoreInstance],
+                keys: Sequence[ExportKey]) -> None:
+    """:func:`put_import` for many exports of core instances at once, each named by an
+    :func:`export_key` (the instance by its index in ``instances``)."""
+    ctx, get, byref = store._ctx, _export_get, ctypes.byref
+    for offset, instance, key, size in keys:
+        found = get(ctx, instances[instance]._ref, key, size, byref(arr, offset))
+        assert found, "validation proved every import satisfied"
+
+
+def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) -> CoreInstance:
+    """:func:`instantiate_trusted` with the imports already in a ``wasmtime_extern_t`` array."""
     inst = _instance_t()
     trap = store._trap  # the store's trap out-slot, as for calls
     err = _instance_new(store._ctx, module._ptr, arr, _size(n), ctypes.byref(inst),
@@ -1638,8 +1696,6 @@ def instantiate_trusted(
     if err or trap.value:
         trap_ptr, trap.value = trap.value, None
         _instantiate_failed(store, err, trap_ptr)
-    if module._export_index is None:
-        return _first_instance(store, module, inst)
     return CoreInstance(store, module, inst)
 
 
@@ -1658,29 +1714,3 @@ def _instantiate_failed(store: CoreStore, err: int | None, trap: int | None) -> 
     if "wasm backtrace" in msg or "wasm trap" in msg:
         raise Trap(_parse_message(msg))
     raise LinkError(f"failed to instantiate core module: {_parse_message(msg)}")
-
-
-def _first_instance(store: CoreStore, module: CoreModule, inst: Any) -> CoreInstance:
-    """The first instance of ``module``: enumerate its exports to learn their names and
-    positions (later instances look exports up by position, on demand)."""
-    types: dict[str, CoreExternType] = dict(module._func_types)
-    if module._introspectable:
-        types = {e.name: e.type for e in module.exports}
-    exports: dict[str, CoreExtern] = {}
-    index: dict[str, tuple[int, CoreExternType | None]] = {}
-    name_ptr = ctypes.POINTER(ctypes.c_char)()
-    name_len = ctypes.c_size_t(0)
-    inst_ref, name_ref, len_ref = ctypes.byref(inst), ctypes.byref(name_ptr), ctypes.byref(name_len)
-    i = 0
-    while True:
-        item = ffi.wasmtime_extern_t()
-        if not _export_nth(store._ctx, inst_ref, ctypes.c_size_t(i), name_ref, len_ref,
-                           ctypes.byref(item)):
-            break
-        name = ctypes.string_at(name_ptr, name_len.value).decode()
-        ty = types.get(name)
-        index[name] = (i, ty)
-        exports[name] = _wrap_extern(store, item, ty)
-        i += 1
-    module._export_index = index
-    return CoreInstance(store, module, inst, exports)

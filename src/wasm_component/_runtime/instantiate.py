@@ -112,6 +112,29 @@ Program = Callable[
 ]
 
 
+class LazyType:
+    """A type definition whose resource types are made concrete only when the type is used:
+    most such definitions (WASI's instance types, say) are never looked at after validation,
+    and substituting them at every instantiation is costly."""
+
+    __slots__ = ("_concrete", "env", "static")
+
+    def __init__(self, env: Env, static: Any) -> None:
+        self.env = env
+        self.static = static
+        self._concrete: Any = None
+
+    def resolve(self) -> Any:
+        if self._concrete is None:
+            self._concrete = self.env.concrete(self.static)
+        return self._concrete
+
+
+def _item(x: Any) -> Any:
+    """An index-space entry as it may leave its instance: lazy types resolved."""
+    return x.resolve() if x.__class__ is LazyType else x
+
+
 def _core_inline(env: Env, s: P.CoreInline, args: dict[str, Any]) -> None:
     sp = env.spaces
     env.spaces[P.CORE_INSTANCE].append({n: sp[sort][idx] for n, sort, idx in s.exports})
@@ -128,7 +151,7 @@ def _nested(env: Env, s: P.Nested, args: dict[str, Any]) -> None:
 def _instantiate(env: Env, s: P.Instantiate, args: dict[str, Any]) -> None:
     sp = env.spaces
     rc: RComponent = sp[P.COMPONENT][s.component]
-    nargs = {name: sp[sort][idx] for name, sort, idx in s.args}
+    nargs = {name: _item(sp[sort][idx]) for name, sort, idx in s.args}
     child = instantiate_component(env.store, rc.validated, rc.modules, nargs, rc.outer, env.state)
     inst = RInstance(child.exports)
     sp[P.INSTANCE].append(inst)
@@ -137,7 +160,7 @@ def _instantiate(env: Env, s: P.Instantiate, args: dict[str, Any]) -> None:
 
 def _inline_instance(env: Env, s: P.InlineInstance, args: dict[str, Any]) -> None:
     sp = env.spaces
-    sp[P.INSTANCE].append(RInstance({n: sp[sort][idx] for n, sort, idx in s.exports}))
+    sp[P.INSTANCE].append(RInstance({n: _item(sp[sort][idx]) for n, sort, idx in s.exports}))
 
 
 def _alias_outer(env: Env, s: P.AliasOuter, args: dict[str, Any]) -> None:
@@ -161,11 +184,8 @@ def _resource(env: Env, s: P.Resource, args: dict[str, Any]) -> None:
 
 
 def _lower(env: Env, s: P.Lower, args: dict[str, Any]) -> None:
-    ft = s.info.func_type
-    assert ft is not None, "lower has a function type"
-    if s.has_resources:
-        ft = env.concrete(ft)
-    env.spaces[P.CORE_FUNC].append(make_lowered(env, s.info, ft, env.spaces[P.FUNC][s.func], s.abi))
+    env.spaces[P.CORE_FUNC].append(
+        make_lowered(env, s.info, env.spaces[P.FUNC][s.func], s.abi, s.has_resources))
 
 
 def _builtin(env: Env, s: P.Builtin, args: dict[str, Any]) -> None:
@@ -187,7 +207,6 @@ def _value(env: Env, s: P.Value, args: dict[str, Any]) -> None:
 
 
 _HANDLERS: dict[type, Callable[[Env, Any, dict[str, Any]], None]] = {
-    P.CoreInline: _core_inline,
     P.CoreType: _core_type,
     P.Nested: _nested,
     P.Instantiate: _instantiate,
@@ -239,29 +258,42 @@ def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
     g = CodeGen()
     c = g.const
     sp = [f"s{i}" for i in range(len(SORTS))]
+    core_instances = 0  # core instances are only made here (never imported or aliased)...
+    inline: set[int] = set()  # ...and these are the inline ones (dicts)
     for step in plan.steps:
         match step:
             case P.Module(offset, _):
                 g.emit(f"{sp[P.CORE_MODULE]}.append(modules[{offset}])")
-            case P.CoreInstantiate(module, cargs):
+            case P.CoreInstantiate(module, cargs, wiring):
+                core_instances += 1
                 g.emit(f"x = {sp[P.CORE_MODULE]}[{module}]")
-                g.emit(f"y = {c(_core_imports)}(x, {sp[P.CORE_INSTANCE]}, {c(cargs)}) "
-                       f"if x.imports else ()")
+                if wiring is None:
+                    g.emit(f"y = {c(_core_imports)}(x, {sp[P.CORE_INSTANCE]}, {c(cargs)}) "
+                           f"if x.imports else {c(core.import_array(0))}")
+                elif not wiring:
+                    g.emit(f"y = {c(core.import_array(0))}")
+                else:
+                    keys = tuple(core.export_key(i, w.instance, w.name)
+                                 for i, w in enumerate(wiring) if isinstance(w, P.ExportWire))
+                    items = tuple((i, w.sort, w.idx)
+                                  for i, w in enumerate(wiring) if isinstance(w, P.ItemWire))
+                    g.emit(f"y = {c(_wired_imports)}(cstore, {len(wiring)}, {c(keys)}, "
+                           f"{c(items)}, env.spaces)")
                 # A core start function runs inside this (not yet usable) component instance:
                 # calls that would re-enter it trap, as a call into an instance on the stack does.
                 g.emit("state.may_enter = False")
                 with g.block("try:"):
-                    g.emit(f"x = {c(core.instantiate_trusted)}(cstore, x.module, y)")
+                    g.emit(f"x = {c(core.instantiate_array)}(cstore, x.module, y, "
+                           f"len(x.imports))")
                 with g.block("finally:"):
                     g.emit("state.may_enter = True")
                 g.emit(f"{sp[P.CORE_INSTANCE]}.append(x)")
             case P.AliasExport(sort, instance, name, True, static):
-                g.emit(f"x = {sp[P.CORE_INSTANCE]}[{instance}]")
-                g.emit(f"x = x.lazy({name!r}) if x.__class__ is {c(core.CoreInstance)} "
-                       f"else x.get({name!r})")
-                with g.block("if x is None:"):
-                    g.emit(f"{c(_missing_export)}({name!r})")
-                g.emit(f"{sp[sort]}.append(x)")
+                # (validation proved the export there; a core instance's is looked up lazily)
+                source = f"{sp[P.CORE_INSTANCE]}[{instance}]"
+                item = (f"{source}[{name!r}]" if instance in inline
+                        else f"{c(core.LazyExport)}({source}, {name!r})")
+                g.emit(f"{sp[sort]}.append({item})")
             case P.AliasExport(sort, instance, name, False, static):
                 g.emit(f"x = {sp[P.INSTANCE]}[{instance}].exports.get({name!r})")
                 with g.block("if x is None:"):
@@ -270,14 +302,11 @@ def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
                 if _needs_bind(static):
                     g.emit(f"{c(bind)}(env, {c(static)}, x)")
             case P.Type(static, has_resources):
-                value = f"env.concrete({c(static)})" if has_resources else c(static)
+                value = f"{c(LazyType)}(env, {c(static)})" if has_resources else c(static)
                 g.emit(f"{sp[P.TYPE]}.append({value})")
             case P.Lift(info, func, has_resources, abi):
-                ft = c(info.func_type)
-                if has_resources:
-                    ft = f"env.concrete({ft})"
-                g.emit(f"{sp[P.FUNC]}.append({c(LiftedFunc.create)}(env, {c(info)}, {ft}, "
-                       f"{sp[P.CORE_FUNC]}[{func}], {c(abi)}))")
+                g.emit(f"{sp[P.FUNC]}.append({c(LiftedFunc.create)}(env, {c(info)}, "
+                       f"{sp[P.CORE_FUNC]}[{func}], {c(abi)}, {has_resources}))")
             case P.Import(name, sort, static):
                 g.emit(f"x = args.get({name!r})")
                 with g.block("if x is None:"):
@@ -287,11 +316,17 @@ def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
                 g.emit(f"{sp[sort]}.append(x)")
             case P.Export(name, sort, idx):
                 g.emit(f"x = {sp[sort]}[{idx}]")
+                if sort == P.TYPE:
+                    g.emit(f"x = {c(_item)}(x)")
                 if sort == P.FUNC:
                     with g.block("if not x.name:"):
                         g.emit(f"x.name = {name!r}")
                 g.emit(f"exports[{name!r}] = x")
                 g.emit(f"{sp[sort]}.append(x)")
+            case P.CoreInline():
+                inline.add(core_instances)
+                core_instances += 1
+                g.emit(f"{c(_core_inline)}(env, {c(step)}, args)")
             case _:
                 g.emit(f"{c(_HANDLERS[type(step)])}(env, {c(step)}, args)")
     g.emit("return env")
@@ -309,14 +344,25 @@ def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
 
 
 def _core_imports(rm: RModule, core_instances: list[Any], args: tuple[tuple[str, int], ...]
-                  ) -> list[core.CoreExtern]:
-    """The imports of a core instantiation, in the module's import order."""
+                  ) -> Any:
+    """The imports of a core instantiation, in the module's import order, as the array
+    ``core.instantiate_array`` takes."""
     named = {name: core_instances[idx] for name, idx in args}
-    externs: list[core.CoreExtern] = []
-    for mod, name in rm.imports:
+    arr = core.import_array(len(rm.imports))
+    for i, (mod, name) in enumerate(rm.imports):
         inst = named.get(mod)
-        ext = inst.get(name) if inst is not None else None
-        if ext is None:
+        if inst is None or not core.put_import(arr, i, inst, name):
             raise LinkError(f"core instance argument `{mod}` does not export `{name}`")
-        externs.append(core.resolve(ext))
-    return externs
+    return arr
+
+
+def _wired_imports(cstore: core.CoreStore, n: int, keys: tuple[core.ExportKey, ...],
+                   items: tuple[tuple[int, int, int], ...], spaces: list[list[Any]]) -> Any:
+    """The imports of a core instantiation wired by the plan: exports of core instances go
+    from wasmtime straight into the array, other items (lowered functions, ...) are copied."""
+    arr = core.import_array(n)
+    if keys:
+        core.put_exports(cstore, arr, spaces[P.CORE_INSTANCE], keys)
+    for pos, sort, idx in items:
+        arr[pos] = core.resolve(spaces[sort][idx]).extern()
+    return arr

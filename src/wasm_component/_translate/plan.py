@@ -42,6 +42,22 @@ class Module:
 class CoreInstantiate:
     module: int
     args: tuple[tuple[str, int], ...]
+    #: Where each import comes from, in import order, when the module is defined here (else
+    #: None): an export of a core instance created here (:class:`ExportWire`), or an item of
+    #: a core index space (:class:`ItemWire`) such as a lowered function.
+    wiring: tuple[ExportWire | ItemWire, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportWire:
+    instance: int  # a core instance made by a CoreInstantiate
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemWire:
+    sort: int
+    idx: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +118,8 @@ class Type:
 class Lift:
     info: CanonInfo
     func: int
-    has_resources: bool
-    abi: FuncAbi | None  # computed here when the type has no resources (else per instance)
+    has_resources: bool  # its resource types are made concrete per instance (at run time)
+    abi: FuncAbi  # for the static type: resources are mapped to concrete ones at run time
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +127,7 @@ class Lower:
     info: CanonInfo
     func: int
     has_resources: bool
-    abi: FuncAbi | None
+    abi: FuncAbi
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +205,47 @@ def _sort(s: ast.Sort) -> int:
     return SORT_ID[str(s)]
 
 
+class _Wiring:
+    """Follows core modules, core instances and aliases of core exports through a component's
+    definitions, to tell where each import of a core instantiation comes from."""
+
+    def __init__(self) -> None:
+        self.module_imports: dict[int, tuple[tuple[str, str], ...]] = {}
+        # core instance index -> None (instantiated here) or its inline exports
+        self.instances: dict[int, dict[str, tuple[int, int]] | None] = {}
+        self.origins: dict[tuple[int, int], ExportWire] = {}  # (sort, idx) -> aliased export
+
+    def item(self, sort: int, idx: int) -> ExportWire | ItemWire:
+        return self.origins.get((sort, idx)) or ItemWire(sort, idx)
+
+    def export(self, instance: int, name: str) -> ExportWire | ItemWire | None:
+        if instance not in self.instances:
+            return None
+        inline = self.instances[instance]
+        if inline is None:
+            return ExportWire(instance, name)
+        entry = inline.get(name)
+        return None if entry is None else self.item(*entry)
+
+    def of(self, module: int, args: tuple[tuple[str, int], ...]
+           ) -> tuple[ExportWire | ItemWire, ...] | None:
+        imports = self.module_imports.get(module)
+        if imports is None:
+            return None
+        named = dict(args)
+        wires = []
+        for mod, name in imports:
+            w = self.export(named[mod], name) if mod in named else None
+            if w is None:
+                return None  # (validation rules this out; the runtime then looks it up)
+            wires.append(w)
+        return tuple(wires)
+
+
 def _translate(vc: ValidatedComponent) -> list[Step]:
     counts = [0] * len(SORTS)
     out: list[Step] = []
+    wiring = _Wiring()
 
     def static(sort: int) -> Any:
         """The validator's type for the next entry of ``sort``."""
@@ -201,12 +255,16 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
         step: Step
         sort: int
         if isinstance(d, ast.CoreModule):
-            step, sort = Module(d.offset, tuple((m.module, m.name) for m in d.info.imports)), \
-                CORE_MODULE
+            imports = tuple((m.module, m.name) for m in d.info.imports)
+            wiring.module_imports[counts[CORE_MODULE]] = imports
+            step, sort = Module(d.offset, imports), CORE_MODULE
         elif isinstance(d, ast.CoreInstantiate):
-            step, sort = CoreInstantiate(d.module, d.args), CORE_INSTANCE
+            wiring.instances[counts[CORE_INSTANCE]] = None
+            step = CoreInstantiate(d.module, d.args, wiring.of(d.module, d.args))
+            sort = CORE_INSTANCE
         elif isinstance(d, ast.CoreInlineExports):
             step = CoreInline(tuple((n, _sort(si.sort), si.idx) for n, si in d.exports))
+            wiring.instances[counts[CORE_INSTANCE]] = {n: (k, i) for n, k, i in step.exports}
             sort = CORE_INSTANCE
         elif isinstance(d, ast.CoreTypeDecl):
             step, sort = CoreType(d.type), CORE_TYPE
@@ -223,6 +281,10 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
             core = isinstance(d, ast.AliasCoreExport)
             st = static(sort) if sort == TYPE else None
             step = AliasExport(sort, d.instance, d.name, core, st)
+            if core:
+                origin = wiring.export(d.instance, d.name)
+                if isinstance(origin, ExportWire):
+                    wiring.origins[(sort, counts[sort])] = origin
         elif isinstance(d, ast.AliasOuter):
             sort = _sort(d.sort)
             step = AliasOuter(sort, d.count, d.idx)
@@ -238,7 +300,7 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
             if d.kind in ("lift", "lower"):
                 assert d.func is not None, "lift and lower name a function"
                 res = _has_resources(info.func_type)
-                abi = None if res else _abi(info)
+                abi = _abi(info)
                 if d.kind == "lift":
                     step, sort = Lift(info, d.func, res, abi), FUNC
                 else:
@@ -255,6 +317,8 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
         elif isinstance(d, ast.Export):
             sort = _sort(d.item.sort)
             step = Export(d.name.name, sort, d.item.idx)
+            if sort == CORE_MODULE and d.item.idx in wiring.module_imports:
+                wiring.module_imports[counts[sort]] = wiring.module_imports[d.item.idx]
         elif isinstance(d, ast.ValueDef):
             step, sort = Value(d, static(VALUE)), VALUE
         else:  # pragma: no cover - every definition kind is listed above
