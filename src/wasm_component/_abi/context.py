@@ -106,7 +106,12 @@ class ComponentInstanceState:
         "resource_lower",
     )
 
-    def __init__(self, parent: ComponentInstanceState | None = None) -> None:
+    def __init__(
+        self,
+        parent: ComponentInstanceState | None = None,
+        resource_lift: Callable[[t.ResourceType, int, bool], Any] | None = None,
+        resource_lower: Callable[[t.ResourceType, Any, bool], int] | None = None,
+    ) -> None:
         self.parent = parent
         self.handles = _Table()
         self.may_enter = True
@@ -114,8 +119,8 @@ class ComponentInstanceState:
         self.backpressure = 0
         self.poisoned = False  # set after a trap: the instance may not be entered again
         self.resource_impls: set[t.ResourceType] = set()
-        self.resource_lift: Callable[[t.ResourceType, int, bool], Any] = _default_resource_lift
-        self.resource_lower: Callable[[t.ResourceType, Any, bool], int] = _default_resource_lower
+        self.resource_lift = resource_lift or _default_resource_lift
+        self.resource_lower = resource_lower or _default_resource_lower
 
 
 class Task:

@@ -1612,6 +1612,7 @@ _NO_IMPORTS = (ffi.wasmtime_extern_t * 1)()
 
 
 _instance_t = ffi.wasmtime_instance_t
+_new_instance = object.__new__
 
 
 @functools.cache
@@ -1689,14 +1690,16 @@ def put_exports(store: CoreStore, arr: Any, instances: Sequence[CoreInstance],
 def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) -> CoreInstance:
     """:func:`instantiate_trusted` with the imports already in a ``wasmtime_extern_t`` array."""
     inst = _instance_t()
+    ref = ctypes.byref(inst)
     trap = store._trap  # the store's trap out-slot, as for calls
-    err = _instance_new(store._ctx, module._ptr, arr, _size(n), ctypes.byref(inst),
-                        store._trap_addr)
+    err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
     store._gen[0] += 1  # a start function may have run (and grown memories)
     if err or trap.value:
         trap_ptr, trap.value = trap.value, None
         _instantiate_failed(store, err, trap_ptr)
-    return CoreInstance(store, module, inst)
+    ci = _new_instance(CoreInstance)
+    ci.store, ci.module, ci._inst, ci._ref, ci._resolved = store, module, inst, ref, {}
+    return ci
 
 
 def _instantiate_failed(store: CoreStore, err: int | None, trap: int | None) -> None:

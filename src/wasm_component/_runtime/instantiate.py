@@ -37,15 +37,18 @@ __all__ = ["Env", "instantiate_component"]
 class Env:
     """The index spaces of one component instance being instantiated."""
 
+    __slots__ = ("exports", "modules", "outer", "rt_map", "spaces", "state", "store", "vc")
+
     def __init__(self, store: Any, vc: ValidatedComponent, modules: dict[int, RModule],
-                 outer: Env | None, state: ComponentInstanceState) -> None:
+                 outer: Env | None, state: ComponentInstanceState,
+                 spaces: list[list[Any]]) -> None:
         self.store = store
         self.vc = vc
         self.modules = modules
         self.outer = outer
         self.state = state
-        self.spaces: list[list[Any]] = [[], [], [], [], [], [], [], [], [], [], [], [], []]
-        assert len(self.spaces) == len(SORTS), "one index space per sort"
+        #: one per sort (``SORTS``); a sort no definition adds to may be a shared empty tuple
+        self.spaces = spaces
         self.rt_map: dict[t.ResourceType, t.ResourceType] = {}
         self.exports: dict[str, Any] = {}
 
@@ -254,12 +257,30 @@ def program_for(vc: ValidatedComponent) -> Program:
     return fn
 
 
+# the index space each kind of step adds to (aliases, imports and exports name theirs)
+_SORT_OF: dict[type, int] = {
+    P.Module: P.CORE_MODULE, P.CoreInstantiate: P.CORE_INSTANCE, P.CoreInline: P.CORE_INSTANCE,
+    P.CoreType: P.CORE_TYPE, P.Nested: P.COMPONENT, P.Instantiate: P.INSTANCE,
+    P.InlineInstance: P.INSTANCE, P.Resource: P.TYPE, P.Type: P.TYPE, P.Lift: P.FUNC,
+    P.Lower: P.CORE_FUNC, P.Builtin: P.CORE_FUNC, P.Value: P.VALUE,
+}
+
+
+def _adds_to(step: P.Step) -> int:
+    if isinstance(step, (P.AliasExport, P.AliasOuter, P.Import, P.Export)):
+        return step.sort
+    if isinstance(step, P.Start):
+        return P.VALUE
+    return _SORT_OF[type(step)]
+
+
 def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
     g = CodeGen()
     c = g.const
     sp = [f"s{i}" for i in range(len(SORTS))]
     core_instances = 0  # core instances are only made here (never imported or aliased)...
     inline: set[int] = set()  # ...and these are the inline ones (dicts)
+    added = {_adds_to(step) for step in plan.steps}
     for step in plan.steps:
         match step:
             case P.Module(offset, _):
@@ -331,10 +352,10 @@ def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
                 g.emit(f"{c(_HANDLERS[type(step)])}(env, {c(step)}, args)")
     g.emit("return env")
     prologue = [
-        f"state = {c(ComponentInstanceState)}(parent_state)",
-        "state.resource_lift = store._resource_lift",
-        f"state.resource_lower = {c(resource_lower)}",
-        f"env = {c(Env)}(store, {c(vc)}, modules, outer, state)",
+        f"state = {c(ComponentInstanceState)}(parent_state, store._resource_lift, "
+        f"{c(resource_lower)})",
+        f"env = {c(Env)}(store, {c(vc)}, modules, outer, state, "
+        f"[{', '.join('[]' if i in added else '()' for i in range(len(SORTS)))}])",
         f"{', '.join(sp)}, = env.spaces",
         "exports = env.exports",
         "cstore = store._core",
