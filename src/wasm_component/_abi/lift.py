@@ -27,6 +27,7 @@ from .codegen import MAX_LOOP_NESTING, CodeGen, struct_for
 from .context import LiftLowerContext, StringEncoding, trap
 from .layout import (
     MAX_LIST_BYTE_LENGTH,
+    MAX_STRING_BYTE_LENGTH,
     PtrType,
     alignment,
     case_types,
@@ -37,7 +38,7 @@ from .layout import (
     payload_offset,
     ptr_size,
 )
-from .strings import string_loader
+from .strings import decode_string, lifted_str_class, string_loader, utf16_decode
 
 __all__ = [
     "LiftGen",
@@ -326,6 +327,29 @@ class LiftGen(CodeGen):
             return _mk_variant(name, None)
         return f"{self.const(_mk_variant, 'var')}({name!r}, {pv})"
 
+    def string(self, sp: str, sn: str) -> str:
+        """The string at ``sp`` of ``sn`` code units: UTF-8 and UTF-16 decoded inline (the
+        loader's checks and decode without its calls; failures go to ``decode`` for the
+        trap), Latin-1+UTF-16 through the loader."""
+        if self.enc not in ("utf8", "utf16"):
+            return f"{self.const(string_loader(self.enc, self.pt), 'lstr')}(m, {sp}, {sn})"
+        utf8 = self.enc == "utf8"
+        p = self.assign(sp, "sp")
+        n = self.assign(sn if utf8 else f"2 * {sn}", "sb")
+        s = self.var("s")
+        codec = "utf-8" if utf8 else "utf-16-le"
+        fail = f"{self.const(decode_string)}(m, {p}, {n}, {1 if utf8 else 2}, {codec!r})"
+        cls = self.const(lifted_str_class(self.enc, self.enc), "cls")
+        check = f"{n} > {MAX_STRING_BYTE_LENGTH} or {p} + {n} > len(m)"
+        self.emit(f"if {check if utf8 else f'{p} & 1 or ' + check}: {fail}")
+        with self.block("try:"):
+            text = (f"str(m[{p} : {p} + {n}], 'utf-8')" if utf8 else
+                    f"{self.const(utf16_decode)}(m[{p} : {p} + {n}], None, True)[0]")
+            self.emit(f"{s} = {self.const(str.__new__, 'new')}({cls}, {text})")
+        with self.block("except UnicodeDecodeError:"):
+            self.emit(fail)
+        return s
+
     # -- flat ------------------------------------------------------------------------------
 
     def flat(self, vt: t.Type, vals: list[str]) -> str:
@@ -334,8 +358,7 @@ class LiftGen(CodeGen):
         match d:
             case t.PrimType("string"):
                 self.uses_memory = True
-                load = self.const(string_loader(self.enc, self.pt), "lstr")
-                return f"{load}(m, {self._maskp(vals[0], True)}, {self._maskp(vals[1], True)})"
+                return self.string(self._maskp(vals[0], True), self._maskp(vals[1], True))
             case t.PrimType(name):
                 return self.prim(name, vals[0], True)
             case t.ListType(e, None):
@@ -412,7 +435,7 @@ class LiftGen(CodeGen):
                 sp = self.read(p, off, pc)
                 sn = self.read(p, off + ptr_size(self.pt), pc)
                 self.uses_memory = True
-                return f"{self.const(string_loader(self.enc, self.pt), 'lstr')}(m, {sp}, {sn})"
+                return self.string(sp, sn)
             case t.PrimType(name):
                 return self.prim(name, self.read(p, off, STRUCT_CODE[name]), False)
             case t.ListType(e, None):

@@ -32,6 +32,7 @@ from .codegen import MAX_LOOP_NESTING, CodeGen, struct_for
 from .context import LiftLowerContext, StringEncoding
 from .layout import (
     MAX_LIST_BYTE_LENGTH,
+    MAX_STRING_BYTE_LENGTH,
     PtrType,
     alignment,
     case_types,
@@ -43,7 +44,13 @@ from .layout import (
     ptr_size,
 )
 from .lift import _LITTLE, BULK_CODES, M32, M64, STRUCT_CODE, _members, static_slots
-from .strings import LiftedStr, lifted_string_storer, string_storer
+from .strings import (
+    LiftedStr,
+    lifted_string_storer,
+    string_storer,
+    string_too_long,
+    utf16_encode,
+)
 
 __all__ = ["LowerGen", "build_lower_flat", "build_store", "lower_flat", "store"]
 
@@ -413,6 +420,8 @@ class LowerGen(CodeGen):
         return self.assign(f"cx.lower_async_value({self.const(d, 't')}, {v})")
 
     def string(self, v: str, path: tuple[str, ...]) -> tuple[str, str]:
+        if self.enc in ("utf8", "utf16"):
+            return self._string_inline(v, path)
         sr = self.var("sr")
         with self.block(f"if {v}.__class__ is str:"):
             self.emit(f"{sr} = {self.const(string_storer(self.enc, self.pt), 'sstr')}(cx, {v})")
@@ -423,6 +432,32 @@ class LowerGen(CodeGen):
             self.emit(f"{self.const(_lone_surrogate)}({v}, {self.where(path)})")
         sp, sn = self.var("sp"), self.var("sn")
         self.emit(f"{sp}, {sn}, m = {sr}")
+        return sp, sn
+
+    def _string_inline(self, v: str, path: tuple[str, ...]) -> tuple[str, str]:
+        """A host ``str`` stored inline (``string_storer``'s copy, without its calls); other
+        values (lifted strings, subclasses) take the generic path."""
+        sp, sn, sb = self.var("sp"), self.var("sn"), self.var("sb")
+        utf8 = self.enc == "utf8"
+        with self.block(f"if {v}.__class__ is str:"):
+            with self.block("try:"):
+                self.emit(f"{sb} = {v}.encode('utf-8')" if utf8
+                          else f"{sb} = {self.const(utf16_encode)}({v})[0]")
+            with self.block("except UnicodeEncodeError:"):
+                self.emit(f"{self.const(_lone_surrogate)}({v}, {self.where(path)})")
+            self.emit(f"{sn} = len({sb})")
+            self.emit(f"if {sn} > {MAX_STRING_BYTE_LENGTH}: {self.const(string_too_long)}({sn})")
+            self.emit(f"{sp}, m = cx.alloc({1 if utf8 else 2}, {sn})")
+            self.emit(f"m[{sp} : {sp} + {sn}] = {sb}")
+            if not utf8:
+                self.emit(f"{sn} >>= 1")
+        with self.block("else:"):
+            sr = self.var("sr")
+            self.emit(f"{sr} = {self.const(_other_str_storer(self.enc, self.pt), 'ostr')}"
+                      f"(cx, {v}, {self.where(path)})")
+            with self.block(f"if {sr} is None:"):
+                self.emit(f"{self.const(_lone_surrogate)}({v}, {self.where(path)})")
+            self.emit(f"{sp}, {sn}, m = {sr}")
         return sp, sn
 
     # -- records and variants --------------------------------------------------------------

@@ -23,7 +23,7 @@ import codecs
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, NoReturn
 
 from .context import LiftLowerContext, StringEncoding, trap, trap_if
 from .layout import MAX_STRING_BYTE_LENGTH, PtrType, ptr_size
@@ -32,10 +32,14 @@ __all__ = [
     "LiftedStr",
     "StringLoader",
     "StringStorer",
+    "decode_string",
     "lifted_str_class",
     "lifted_string_storer",
     "string_loader",
     "string_storer",
+    "string_too_long",
+    "utf16_decode",
+    "utf16_encode",
     "utf16_tag",
 ]
 
@@ -117,11 +121,13 @@ def _rebuild(encoding: StringEncoding, simple: SimpleEncoding, tag: int, s: str)
 # -- loading -----------------------------------------------------------------------------------
 
 
-_utf16_decode = codecs.utf_16_le_decode
-_utf16_encode = codecs.utf_16_le_encode
+utf16_decode = _utf16_decode = codecs.utf_16_le_decode
+utf16_encode = _utf16_encode = codecs.utf_16_le_encode
 
 
-def _decode(m: memoryview, ptr: int, byte_length: int, align: int, encoding: str) -> str:
+def decode_string(m: memoryview, ptr: int, byte_length: int, align: int, encoding: str
+                  ) -> str:
+    """Decode a guest string, trapping on a bad range or bad code units."""
     if byte_length > MAX_STRING_BYTE_LENGTH or ptr & (align - 1) or ptr + byte_length > len(m):
         trap_if(byte_length > MAX_STRING_BYTE_LENGTH, "string byte length exceeds the maximum")
         trap_if(ptr & (align - 1), f"misaligned string pointer {ptr:#x}")
@@ -148,7 +154,7 @@ def string_loader(encoding: StringEncoding, ptr_type: PtrType = "i32") -> String
         cls8 = lifted_str_class("utf8", "utf8")
 
         def load_utf8(m: memoryview, ptr: int, n: int) -> str:
-            s: str = _new_str(cls8, _decode(m, ptr, n, 1, "utf-8"))
+            s: str = _new_str(cls8, decode_string(m, ptr, n, 1, "utf-8"))
             return s
 
         return load_utf8
@@ -156,7 +162,7 @@ def string_loader(encoding: StringEncoding, ptr_type: PtrType = "i32") -> String
         cls16 = lifted_str_class("utf16", "utf16")
 
         def load_utf16(m: memoryview, ptr: int, n: int) -> str:
-            s: str = _new_str(cls16, _decode(m, ptr, 2 * n, 2, "utf-16-le"))
+            s: str = _new_str(cls16, decode_string(m, ptr, 2 * n, 2, "utf-16-le"))
             return s
 
         return load_utf16
@@ -168,9 +174,9 @@ def string_loader(encoding: StringEncoding, ptr_type: PtrType = "i32") -> String
     def load_latin1_utf16(m: memoryview, ptr: int, n: int) -> str:
         s: str
         if n & tag:
-            s = _new_str(cls_u, _decode(m, ptr, 2 * (n ^ tag), 2, "utf-16-le"))
+            s = _new_str(cls_u, decode_string(m, ptr, 2 * (n ^ tag), 2, "utf-16-le"))
         else:
-            s = _new_str(cls_l, _decode(m, ptr, n, 2, "latin-1"))
+            s = _new_str(cls_l, decode_string(m, ptr, n, 2, "latin-1"))
         return s
 
     return load_latin1_utf16
@@ -179,12 +185,16 @@ def string_loader(encoding: StringEncoding, ptr_type: PtrType = "i32") -> String
 # -- storing host strings ----------------------------------------------------------------------
 
 
+def string_too_long(n: int) -> NoReturn:
+    raise ValueError(f"string of {n} bytes exceeds the maximum of {MAX_STRING_BYTE_LENGTH}")
+
+
 def _copy(
     cx: LiftLowerContext, encoded: bytes, align: int, code_units: int
 ) -> tuple[int, int, memoryview]:
     n = len(encoded)
     if n > MAX_STRING_BYTE_LENGTH:
-        raise ValueError(f"string of {n} bytes exceeds the maximum of {MAX_STRING_BYTE_LENGTH}")
+        string_too_long(n)
     ptr, m = cx.alloc(align, n)
     m[ptr : ptr + n] = encoded
     return ptr, code_units, m

@@ -170,33 +170,35 @@ class LiftedFunc(RFunc):
             call = self.call = self._make_call()
         return call
 
-    def _build(self) -> tuple[CanonicalOptions, FuncAbi, Any, Any]:
-        info, spaces = self._info, self._env.spaces
-        opts = _make_opts(spaces, info, self.state)
-        abi = self._abi
-        sig = abi.lift_sig
-        post = None
-        if info.post_return is not None:
-            post = core.resolve(spaces[CORE_FUNC][info.post_return]).make_caller(
-                core.CoreFuncType(sig.results, ()))
-        call = core.resolve(self._func).make_caller(core.CoreFuncType(sig.params, sig.results))
-        return opts, abi, call, post
-
     def _make_call(self) -> Callable[[Sequence[Any]], Any]:
-        """The call path, specialised once: functions without ``borrow`` parameters need no
-        per-call task (no borrow can be lent to the callee), so they reuse one context."""
+        """The call path, specialised once: the core calls (the function's and post-return's)
+        are made inline, and functions without ``borrow`` parameters need no per-call task (no
+        borrow can be lent to the callee), so they reuse one context."""
         state = self.state
         ty = self.ty
-        opts, adapter, core_call, post = self._build()
-        self.opts, self.adapter = opts, adapter
+        info, spaces = self._info, self._env.spaces
+        self.opts = opts = _make_opts(spaces, info, state)
+        self.adapter = adapter = self._abi
+        sig = adapter.lift_sig
+        view, pack, unpack, normalize, parts = core.resolve(self._func).packed_call(
+            core.CoreFuncType(sig.params, sig.results))
+        _, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = parts
+        post = None
+        if info.post_return is not None:
+            post = core.resolve(spaces[CORE_FUNC][info.post_return]).packed_call(
+                core.CoreFuncType(sig.results, ()))
+        if post is not None:
+            pview, ppack, _, _, pparts = post
+            _, _, _, pfaddr, paddr, pn, _, _, _, _, pkeep = pparts
         lower_params = adapter.lower_params
         lift_results = adapter.lift_results
         needs_task = adapter.has_borrow
         resources = self._env.full_map() if self._res else None
         shared_cx = LiftLowerContext(opts, state, None, resources)
         name = self
+        keep = (keep, pkeep if post is not None else None)
 
-        def call(args: Sequence[Any]) -> Any:
+        def call(args: Sequence[Any], _keep: Any = keep) -> Any:
             if state.poisoned:
                 _poison_check(state)
             if not state.may_enter:
@@ -213,16 +215,26 @@ class LiftedFunc(RFunc):
                 raise type(e)(f"`{name.name or 'function'}`: {e}") from None
             state.may_enter = False
             try:
-                results = core_call(flat)
+                try:
+                    pack(view, 0, *flat)
+                except struct.error:
+                    pack(view, 0, *normalize(flat))
+                err = ccall(ctx, faddr, aaddr, n, trap_out)
+                gen[0] += 1
+                if err or trap.value:
+                    raise fail(err)
+                results = unpack(view)
                 value = lift_results(cx, results)
                 if task is not None:
                     task.return_()
                 if post is not None:
                     state.may_leave = False
-                    try:
-                        post(results)
-                    finally:
-                        state.may_leave = True
+                    ppack(pview, 0, *results)
+                    err = ccall(ctx, pfaddr, paddr, pn, trap_out)
+                    gen[0] += 1
+                    state.may_leave = True
+                    if err or trap.value:
+                        raise fail(err)
             except BaseException:
                 state.poisoned = True
                 raise

@@ -81,6 +81,7 @@ __all__ = [
     "CoreTag",
     "CoreTagType",
     "LazyExport",
+    "PackedCall",
     "RawCall",
     "Value",
     "compile_module",
@@ -845,6 +846,16 @@ class RawCall:
         self.call: Callable[[], None] = do_call
 
 
+class PackedCall(NamedTuple):
+    """See :meth:`CoreFunc.packed_call`."""
+
+    view: memoryview
+    pack: Callable[..., None]
+    unpack: Callable[[memoryview], tuple[Any, ...]]
+    normalize: Callable[[Sequence[Any]], list[Any]]
+    parts: CallParts
+
+
 class CallParts(NamedTuple):
     """The pieces of a :class:`RawCall`, for hot paths that make the call inline (saving the
     Python frames of ``RawCall.call``), always exactly as ``RawCall.call`` does::
@@ -991,20 +1002,17 @@ class CoreFunc(CoreExtern):
         """
         ty = ty or self.ty
         params, results = ty.params, ty.results
-        site = self.raw_call(ty)
-        view, do_call = site.view, site.call
         pst, penc, _ = _codec(self.store, params, False)
         rst, _, rdec = _codec(self.store, results, signed)
-        pack, unpack = pst.pack_into, rst.unpack_from
-        nparams = len(params)
-        if penc is None and rdec is None:  # the common case: the raw call made inline
-            _, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = site.parts
+        if penc is None and rdec is None and not signed:  # the common case: the call inline
+            view, pack, unpack, normalize, parts = self.packed_call(ty)
+            _, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = parts
 
             def fast_call(args: Sequence[Value], _keep: Any = keep) -> tuple[Value, ...]:
                 try:
                     pack(view, 0, *args)
                 except struct.error:
-                    pack(view, 0, *_normalize(params, args, nparams))
+                    pack(view, 0, *normalize(args))
                 err = ccall(ctx, faddr, aaddr, n, trap_out)
                 gen[0] += 1
                 if err or trap.value:
@@ -1012,6 +1020,11 @@ class CoreFunc(CoreExtern):
                 return unpack(view)
 
             return fast_call
+
+        site = self.raw_call(ty)
+        view, do_call = site.view, site.call
+        pack, unpack = pst.pack_into, rst.unpack_from
+        nparams = len(params)
 
         def call(args: Sequence[Value]) -> tuple[Value, ...]:
             if penc is not None:
@@ -1025,6 +1038,23 @@ class CoreFunc(CoreExtern):
             return out if rdec is None else rdec(out)
 
         return call
+
+    def packed_call(self, ty: CoreFuncType) -> PackedCall:
+        """The pieces of a call of this function for callers that make it inline: arguments
+        (i32/i64/f32/f64 only) go in with ``pack(view, 0, *args)`` (on ``struct.error``:
+        ``pack(view, 0, *normalize(args))``), then the call as :class:`CallParts` says,
+        then ``unpack(view)`` gives the results (integers unsigned)."""
+        params, results = ty.params, ty.results
+        site = self.raw_call(ty)
+        pst, penc, _ = _codec(self.store, params, False)
+        rst, _, rdec = _codec(self.store, results, False)
+        assert penc is None and rdec is None, "component-level calls use numeric types only"
+        nparams = len(params)
+
+        def normalize(args: Sequence[Value]) -> list[Any]:
+            return _normalize(params, args, nparams)
+
+        return PackedCall(site.view, pst.pack_into, rst.unpack_from, normalize, site.parts)
 
     def __call__(self, *args: Value) -> Value:
         """Convenience call: returns ``None``, the single result, or a tuple of results."""
