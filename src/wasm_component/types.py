@@ -227,7 +227,7 @@ class ResourceType(Type):
         return ResourceType(kind, next(_resource_ids), name)
 
     def __eq__(self, other: object) -> bool:
-        return (
+        return self is other or (
             isinstance(other, ResourceType) and self.kind == other.kind and self.key == other.key
         )
 

@@ -43,6 +43,8 @@ def trap(msg: str) -> NoReturn:
 
 
 def trap_if(cond: object, msg: str) -> None:
+    """The spec's ``trap_if``, for constant messages: a message that must be formatted is
+    written ``if cond: trap(f"...")`` instead, so it costs nothing unless it traps."""
     if cond:
         raise Trap(msg)
 

@@ -45,9 +45,11 @@ class Table:
         return (e for e in self.array if e is not None)
 
     def get(self, i: int) -> Any:
-        trap_if(i >= len(self.array), f"handle index {i} out of bounds")
+        if i >= len(self.array):
+            trap(f"handle index {i} out of bounds")
         e = self.array[i]
-        trap_if(e is None, f"handle index {i} is not in use")
+        if e is None:
+            trap(f"handle index {i} is not in use")
         return e
 
     def add(self, e: Any) -> int:
@@ -97,17 +99,21 @@ class ErrorContext:
 
 
 def _resource_handle(e: Any, rt: t.ResourceType, i: int) -> ResourceHandle:
-    trap_if(not isinstance(e, ResourceHandle), f"handle index {i} is not a resource")
+    if not isinstance(e, ResourceHandle):
+        trap(f"handle index {i} is not a resource")
     assert isinstance(e, ResourceHandle)
-    trap_if(e.rt != rt, f"handle index {i} is a {e.rt.wit()}, expected a {rt.wit()}")
+    if e.rt != rt:
+        trap(f"handle index {i} is a {e.rt.wit()}, expected a {rt.wit()}")
     return e
 
 
 def lift_own(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> int:
     """Take an owned handle out of the guest's table (ownership moves out) and return its rep."""
     h = _resource_handle(cx.inst.handles.get(i), rt, i)
-    trap_if(h.num_lends != 0, f"handle index {i} is lent out and cannot be moved")
-    trap_if(not h.own, f"handle index {i} is a borrow, expected an own")
+    if h.num_lends != 0:
+        trap(f"handle index {i} is lent out and cannot be moved")
+    if not h.own:
+        trap(f"handle index {i} is a borrow, expected an own")
     cx.inst.handles.remove(i)
     return h.rep
 
@@ -146,7 +152,8 @@ def resource_drop(inst: ComponentInstanceState, rt: t.ResourceType, i: int) -> i
     must now run (for an owning handle), or ``None`` for a borrow."""
     trap_if(not inst.may_leave, "cannot leave the component instance now")
     h = _resource_handle(inst.handles.get(i), rt, i)
-    trap_if(h.num_lends != 0, f"cannot drop handle index {i} while it is lent out")
+    if h.num_lends != 0:
+        trap(f"cannot drop handle index {i} while it is lent out")
     inst.handles.remove(i)
     if h.own:
         assert h.borrow_scope is None, "owning handles are not scoped"

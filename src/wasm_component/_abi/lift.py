@@ -135,12 +135,14 @@ def _trap_disc(d: int, n: int) -> Any:
 
 
 def _lift_own(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
-    rt = cx.resources.get(rt, rt)
+    if cx.resources:
+        rt = cx.resources.get(rt, rt)
     return cx.resource_lift(rt, handles.lift_own(cx, i, rt), True)
 
 
 def _lift_borrow(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
-    rt = cx.resources.get(rt, rt)
+    if cx.resources:
+        rt = cx.resources.get(rt, rt)
     return cx.resource_lift(rt, handles.lift_borrow(cx, i, rt), False)
 
 

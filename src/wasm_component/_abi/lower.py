@@ -328,12 +328,14 @@ def _store_chars(cx: LiftLowerContext, v: Any, where: str) -> tuple[int, int, me
 
 
 def _lower_own(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
-    rt = cx.resources.get(rt, rt)
+    if cx.resources:
+        rt = cx.resources.get(rt, rt)
     return handles.lower_own(cx, cx.resource_lower(rt, v, True), rt)
 
 
 def _lower_borrow(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
-    rt = cx.resources.get(rt, rt)
+    if cx.resources:
+        rt = cx.resources.get(rt, rt)
     return handles.lower_borrow(cx, cx.resource_lower(rt, v, False), rt)
 
 

@@ -130,7 +130,8 @@ def decode_string(m: memoryview, ptr: int, byte_length: int, align: int, encodin
     """Decode a guest string, trapping on a bad range or bad code units."""
     if byte_length > MAX_STRING_BYTE_LENGTH or ptr & (align - 1) or ptr + byte_length > len(m):
         trap_if(byte_length > MAX_STRING_BYTE_LENGTH, "string byte length exceeds the maximum")
-        trap_if(ptr & (align - 1), f"misaligned string pointer {ptr:#x}")
+        if ptr & (align - 1):
+            trap(f"misaligned string pointer {ptr:#x}")
         trap(f"string [{ptr:#x}, +{byte_length}) out of bounds")
     try:
         if encoding == "utf-16-le":  # ``str()`` has fast paths for UTF-8 and Latin-1 only
