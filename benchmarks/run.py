@@ -64,6 +64,49 @@ def component_bytes(name: str) -> bytes:
     return blob
 
 
+REAL_WIT = """package bench:hello;
+
+world hello {
+  export greet: func(name: string) -> string;
+}
+"""
+REAL_APP = """import wit_world
+
+class WitWorld(wit_world.WitWorld):
+    def greet(self, name: str) -> str:
+        return f"Hello, {name}!"
+"""
+
+
+class Unavailable(Exception):
+    """An operation that cannot run on this machine (reported, never counted)."""
+
+
+def real_component() -> bytes:
+    """A real component: componentize-py's build of a two-line Python app (CPython compiled to
+    wasm, about 18 MB, importing dozens of WASI interfaces), built once and cached."""
+    blob = _WASM_CACHE.get("real")
+    if blob is not None:
+        return blob
+    import shutil
+    import subprocess
+
+    exe = shutil.which("componentize-py")
+    if exe is None:
+        raise Unavailable("componentize-py is not installed (pip install componentize-py)")
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+    cache = Path.home() / ".cache" / "wasm-component-bench" / version.replace(" ", "-")
+    wasm = cache / "app.wasm"
+    if not wasm.exists():
+        (cache / "wit").mkdir(parents=True, exist_ok=True)
+        (cache / "wit" / "world.wit").write_text(REAL_WIT)
+        (cache / "app.py").write_text(REAL_APP)
+        subprocess.run([exe, "-d", "wit", "-w", "hello", "componentize", "app", "-o", "app.wasm"],
+                       cwd=cache, check=True, capture_output=True)
+    blob = _WASM_CACHE["real"] = wasm.read_bytes()
+    return blob
+
+
 # --------------------------------------------------------------------------------------------
 # The two runtimes behind one small interface, so that every operation below is written once.
 # --------------------------------------------------------------------------------------------
@@ -113,6 +156,17 @@ class Peer:
 
     def instantiate(self, linker: Any, store: Any, component: Any) -> Any:
         return linker.instantiate(store, component)
+
+    def real_linker(self, component: Any) -> Any:
+        """The real component's imports: wasmtime's own WASI."""
+        linker = self.wc.Linker(self.engine)
+        linker.add_wasip2()
+        return linker
+
+    def real_store(self) -> Any:
+        store = self.wasmtime.Store(self.engine)
+        store.set_wasi(self.wasmtime.WasiConfig())
+        return store
 
     def func(self, instance: Any, store: Any, name: str) -> Any:
         f = instance.get_func(store, name)
@@ -225,6 +279,33 @@ class Ours:
 
     def instantiate(self, linker: Any, store: Any, component: Any) -> Any:
         return linker.instantiate(store, component)
+
+    def real_linker(self, component: Any) -> Any:
+        """The real component's imports: the few WASI functions its start-up calls (no WASI
+        here yet); every other import traps if called."""
+        import os
+        import time as _time
+
+        hosts: dict[str, dict[str, Callable[..., Any]]] = {
+            "wasi:cli/environment": {"get-environment": lambda store: [],
+                                     "get-arguments": lambda store: []},
+            "wasi:random/random": {
+                "get-random-bytes": lambda store, n: os.urandom(n),
+                "get-random-u64": lambda store: int.from_bytes(os.urandom(8), "little"),
+            },
+            "wasi:clocks/wall-clock": {
+                "now": lambda store: self.Record(seconds=int(_time.time()), nanoseconds=0)},
+            "wasi:clocks/monotonic-clock": {"now": lambda store: _time.monotonic_ns()},
+        }
+        linker = self.Linker(self.engine)
+        for name, _ in component.component_type().imports:
+            for func, fn in hosts.get(name.split("@")[0], {}).items():
+                linker.instance(name).func_wrap(func, fn)
+        linker.define_unknown_imports_as_traps(component)
+        return linker
+
+    def real_store(self) -> Any:
+        return self.new_store()
 
     def func(self, instance: Any, store: Any, name: str) -> Any:
         f = instance.get_func(store, name)
@@ -545,6 +626,35 @@ def op_instantiate(
     return setup
 
 
+def _real(side: Any) -> tuple[Any, Any]:
+    key = "real"
+    if key not in side._components:
+        side._components[key] = side.compile(real_component())
+    component = side._components[key]
+    return component, side.real_linker(component)
+
+
+def op_real_instantiate(side: Any) -> Job:
+    component, linker = _real(side)
+    store = side.real_store()
+    inst = side.instantiate(linker, store, component)
+    expect(side.func(inst, store, "greet")(store, "World"), "Hello, World!")
+
+    def run(store: Any, n: int) -> None:
+        for _ in range(n):
+            side.instantiate(linker, store, component)
+
+    return Job(run, prep=lambda n: side.real_store())
+
+
+def op_real_call(side: Any) -> Job:
+    component, linker = _real(side)
+    store = side.real_store()
+    greet = side.func(side.instantiate(linker, store, component), store, "greet")
+    expect(greet(store, "wörld"), "Hello, wörld!")
+    return call_job(greet, store, "wörld")
+
+
 def op_compile_big(side: Any) -> Job:
     blob = component_bytes("big")
     c = side.compile(blob)
@@ -610,6 +720,9 @@ OPS: list[Op] = [
         op_instantiate("nested", "add6", (1, 2, 3, 4, 5, 6), 21),
     ),
     Op("compile-10MiB", "compile a 10 MiB component", op_compile_big),
+    # not among the issue's operations: a real component, for scale (componentize-py's CPython)
+    Op("real-instantiate", "instantiate componentize-py's 18 MB component", op_real_instantiate),
+    Op("real-call", "call it: greet(string) -> string in CPython", op_real_call),
 ]
 
 
