@@ -207,3 +207,21 @@ def test_resource_functions_share_adapters_across_instances_but_not_resources() 
     assert ra.resource_type != rb.resource_type
     with pytest.raises((Trap, TypeError, ValueError)):
         get_b(store, ra)
+
+
+def test_a_dropped_component_is_freed_with_its_plan_and_program() -> None:
+    """Plans and compiled programs live with the component, not in a global cache."""
+    import gc
+    import weakref
+
+    engine = Engine()
+    component = Component.new(engine, COMPOSED)
+    store = Store(engine)
+    linker = Linker(engine)
+    add3 = linker.instantiate(store, component).get_func(store, "add3")
+    assert add3 is not None and add3(store, 1, 2, 3) == 6
+    vc = weakref.ref(component._validated)
+    assert "program" in component._validated.derived
+    del component, store, linker, add3
+    gc.collect()
+    assert vc() is None

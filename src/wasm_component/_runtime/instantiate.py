@@ -243,17 +243,12 @@ def _missing_import(name: str) -> None:
     raise LinkError(f"missing import `{name}`")
 
 
-_PROGRAMS: dict[int, tuple[ValidatedComponent, Program]] = {}
-
-
 def program_for(vc: ValidatedComponent) -> Program:
     """``vc``'s plan compiled to ``run(store, modules, args, outer, parent_state) -> Env``
-    (cached per component)."""
-    hit = _PROGRAMS.get(id(vc))
-    if hit is not None and hit[0] is vc:
-        return hit[1]
-    fn = _compile(vc, plan_for(vc))
-    _PROGRAMS[id(vc)] = (vc, fn)
+    (made once, kept with the component)."""
+    fn: Program | None = vc.derived.get("program")
+    if fn is None:
+        fn = vc.derived["program"] = _compile(vc, plan_for(vc))
     return fn
 
 

@@ -175,16 +175,11 @@ class Plan:
     steps: tuple[Step, ...]
 
 
-_PLANS: dict[int, tuple[ValidatedComponent, Plan]] = {}
-
-
 def plan_for(vc: ValidatedComponent) -> Plan:
-    """The (cached) plan of ``vc``."""
-    hit = _PLANS.get(id(vc))
-    if hit is not None and hit[0] is vc:
-        return hit[1]
-    plan = Plan(tuple(_translate(vc)))
-    _PLANS[id(vc)] = (vc, plan)
+    """The plan of ``vc`` (made once, kept with it)."""
+    plan: Plan | None = vc.derived.get("plan")
+    if plan is None:
+        plan = vc.derived["plan"] = Plan(tuple(_translate(vc)))
     return plan
 
 

@@ -9,6 +9,7 @@ of every index space says what type it has and which definition (by index into
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import types as t
 from .._binary import ast
@@ -104,7 +105,7 @@ class ResourceInfo:
     dtor: int | None  # core func index
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class ValidatedComponent:
     """A component that passed validation, with everything the translator needs.
 
@@ -120,6 +121,9 @@ class ValidatedComponent:
     canons: dict[int, CanonInfo]
     nested: dict[int, ValidatedComponent]
     resources: dict[int, ResourceInfo]
+    #: What later layers derive from this component once (the instantiation plan, its compiled
+    #: program), kept here so that it lives exactly as long as the component.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def space(self, sort: str) -> list[Entry]:
         return self.index_spaces[sort]
