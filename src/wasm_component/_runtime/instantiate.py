@@ -25,7 +25,7 @@ from .._binary import ast
 from .._translate import plan as P
 from .._translate.plan import SORT_ID, SORTS, plan_for
 from .._validate import ValidatedComponent
-from .._validate.typecheck import substitute
+from .._validate.typecheck import resources_in, substitute
 from ..errors import LinkError, Trap
 from ..resources import resource_lower
 from . import core
@@ -156,9 +156,8 @@ def _instantiate(env: Env, s: P.Instantiate, args: dict[str, Any]) -> None:
     rc: RComponent = sp[P.COMPONENT][s.component]
     nargs = {name: _item(sp[sort][idx]) for name, sort, idx in s.args}
     child = instantiate_component(env.store, rc.validated, rc.modules, nargs, rc.outer, env.state)
-    inst = RInstance(child.exports)
-    sp[P.INSTANCE].append(inst)
-    bind(env, s.static, inst)
+    sp[P.INSTANCE].append(RInstance(child.exports))
+    # (the program binds the instance's resource types, when its type has any)
 
 
 def _inline_instance(env: Env, s: P.InlineInstance, args: dict[str, Any]) -> None:
@@ -212,7 +211,6 @@ def _value(env: Env, s: P.Value, args: dict[str, Any]) -> None:
 _HANDLERS: dict[type, Callable[[Env, Any, dict[str, Any]], None]] = {
     P.CoreType: _core_type,
     P.Nested: _nested,
-    P.Instantiate: _instantiate,
     P.InlineInstance: _inline_instance,
     P.AliasOuter: _alias_outer,
     P.Resource: _resource,
@@ -231,8 +229,10 @@ def _decode_value(d: ast.ValueDef) -> Any:
 
 
 def _needs_bind(static: Any) -> bool:
-    """Whether ``bind`` can learn anything from an item of this static type."""
-    return isinstance(static, (t.TypeBound, t.ResourceType, t.InstanceType))
+    """Whether ``bind`` can learn anything from an item of this static type: only where it
+    names resource types."""
+    return isinstance(static, (t.TypeBound, t.ResourceType, t.InstanceType)) and bool(
+        resources_in(static))
 
 
 def _missing_export(name: str) -> None:
@@ -339,6 +339,10 @@ def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
                         g.emit(f"x.name = {name!r}")
                 g.emit(f"exports[{name!r}] = x")
                 g.emit(f"{sp[sort]}.append(x)")
+            case P.Instantiate(static=static):
+                g.emit(f"{c(_instantiate)}(env, {c(step)}, args)")
+                if _needs_bind(static):
+                    g.emit(f"{c(bind)}(env, {c(static)}, {sp[P.INSTANCE]}[-1])")
             case P.CoreInline():
                 inline.add(core_instances)
                 core_instances += 1
