@@ -9,6 +9,12 @@ because it re-fetches the function type and boxes every value in ``wasmtime_val_
 prebuilt arguments, costs well under 1 µs.  Host functions likewise go through
 ``wasmtime_func_new_unchecked`` so a guest->host call costs ~0.5 µs instead of ~10 µs.
 
+Instantiation is kept as cheap: all host functions of a store share one C callback (a ctypes
+callback per function would cost a fresh executable thunk each), an instance's exports are looked
+up by name only when used (``wasmtime_instance_export_nth`` walks the exports from the first, so
+enumerating them is quadratic), and imports can be written into wasmtime's import array straight
+from another instance's exports, with no Python object in between.
+
 Everything else (engines, stores, modules, instances, memories, tables, globals, tags) is wrapped
 just enough to be typed, to pass every extern kind from one core instance into another, to turn
 traps into :class:`wasm_component.errors.Trap` and link failures into
