@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import types as t
@@ -32,12 +32,19 @@ __all__ = ["Func", "TypedFunc"]
 class Func:
     """A component function exported by an instance. Not constructed by users."""
 
-    __slots__ = ("_f", "_store", "name")
+    __slots__ = ("_call", "_f", "_store", "name")
 
     def __init__(self, f: RFunc, store: Store, name: str) -> None:
         self._f = f
         self._store = store
         self.name = name
+        self._call: Callable[[Sequence[Any]], Any] | None = None  # made at the first call
+
+    def _host_call(self) -> Callable[[Sequence[Any]], Any]:
+        call = self._call
+        if call is None:
+            call = self._call = self._f.prepared_host_call()
+        return call
 
     @property
     def type(self) -> t.FuncType:
@@ -60,7 +67,10 @@ class Func:
         """Call with Python values; returns the result value (``None`` when there is none)."""
         if store is not self._store:
             self._check_store(store)
-        return self._f.call(args)
+        call = self._call
+        if call is None:
+            call = self._host_call()
+        return call(args)
 
     def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
         """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
@@ -82,7 +92,7 @@ class Func:
                 raise TypeError(f"`{self.name}`: parameter `{pname}`: expected {pty.wit()}, got "
                                 f"{v.type.wit()}")
             args.append(v.value)
-        out = self._f.call(args)
+        out = self._host_call()(args)
         if ty.result is not None:
             results[0] = Val(ty.result, out)
 
@@ -108,7 +118,7 @@ class TypedFunc:
             want = t.FuncType(tuple((f"p{i}", p) for i, p in enumerate(params)), result)
             raise LinkError(f"`{func.name}`: expected type {want}, got {ty}")
         self.func = func
-        self._call = func._f.prepared_call()
+        self._call = func._host_call()
 
     def __call__(self, store: Store, *args: Any) -> Any:
         if store is not self.func._store:

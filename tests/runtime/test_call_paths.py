@@ -41,9 +41,9 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     seen: list[Any] = []
     original = LiftedFunc._make_call
 
-    def counting(self: LiftedFunc) -> Any:
+    def counting(self: LiftedFunc, host: bool = False) -> Any:
         seen.append(self)
-        return original(self)
+        return original(self, host)
 
     monkeypatch.setattr(LiftedFunc, "_make_call", counting)
     return seen
@@ -225,3 +225,45 @@ def test_a_dropped_component_is_freed_with_its_plan_and_program() -> None:
     del component, store, linker, add3
     gc.collect()
     assert vc() is None
+
+
+def test_the_host_gets_plain_strs_and_components_the_source_encoding() -> None:
+    """Strings lifted for the host are plain ``str``; between components they keep their
+    source encoding (``LiftedStr``), which the spec's transcoding needs."""
+    from wasm_component._abi.strings import LiftedStr
+
+    engine = Engine()
+    seen: list[Any] = []
+    linker = Linker(engine)
+    linker.root().func_wrap("log", lambda store, s: seen.append(s))
+    component = Component.new(engine, """
+      (component
+        (import "log" (func $log (param "s" string)))
+        (core module $mem (memory (export "m") 1)
+          (data (i32.const 16) "hello")
+          (func (export "realloc") (param i32 i32 i32 i32) (result i32) (i32.const 64)))
+        (core instance $mi (instantiate $mem))
+        (alias core export $mi "m" (core memory $m))
+        (alias core export $mi "realloc" (core func $realloc))
+        (core func $log-core (canon lower (func $log) (memory $m)))
+        (core module $main
+          (import "h" "log" (func $log (param i32 i32)))
+          (import "h" "m" (memory 1))
+          (func (export "say") (call $log (i32.const 16) (i32.const 5)))
+          (func (export "get") (result i32)
+            (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 5))
+            (i32.const 0)))
+        (core instance $i (instantiate $main (with "h" (instance (export "log" (func $log-core)) (export "m" (memory $m))))))
+        (func (export "say") (canon lift (core func $i "say")))
+        (func (export "get") (result string) (canon lift (core func $i "get") (memory $m))))
+    """)
+    store = Store(engine)
+    inst = linker.instantiate(store, component)
+    say, get = inst.get_func(store, "say"), inst.get_func(store, "get")
+    assert say is not None and get is not None
+    say(store)
+    assert seen == ["hello"] and type(seen[0]) is str
+    got = get(store)
+    assert got == "hello" and type(got) is str
+    # the same function called on behalf of another component keeps the encoding
+    assert isinstance(get._f.prepared_call()([]), LiftedStr)

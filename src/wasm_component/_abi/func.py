@@ -64,10 +64,11 @@ class FuncAbi:
             ft, enc, pt = self.ft, self.enc, self.pt
             if name == "lower_params":
                 fn = _gen_lower_params(ft, enc, pt, self.lift_sig.params_spilled)
-            elif name == "lift_results":
-                fn = _gen_lift_results(ft, enc, pt, self.lift_sig.results_spilled)
-            elif name == "lift_params":
-                fn = _gen_lift_params(ft, enc, pt, self.lower_sig)
+            elif name in ("lift_results", "lift_results_host"):
+                fn = _gen_lift_results(ft, enc, pt, self.lift_sig.results_spilled,
+                                       name.endswith("host"))
+            elif name in ("lift_params", "lift_params_host"):
+                fn = _gen_lift_params(ft, enc, pt, self.lower_sig, name.endswith("host"))
             else:
                 assert name == "lower_results", "four adapters"
                 fn = _gen_lower_results(ft, enc, pt, self.lower_sig.results_spilled)
@@ -81,13 +82,25 @@ class FuncAbi:
 
     @property
     def lift_results(self) -> Callable[[LiftLowerContext, Sequence[int | float]], Any]:
-        """The callee's flat results -> the host value (calling an export)."""
+        """The callee's flat results -> the value, for another component (calling an
+        export); see ``lift_results_host``."""
         return self._adapter("lift_results")
 
     @property
+    def lift_results_host(self) -> Callable[[LiftLowerContext, Sequence[int | float]], Any]:
+        """``lift_results`` for a host caller: strings as plain ``str``."""
+        return self._adapter("lift_results_host")
+
+    @property
     def lift_params(self) -> Callable[[LiftLowerContext, Sequence[int | float]], list[Any]]:
-        """The caller's flat arguments -> host values (an import called)."""
+        """The caller's flat arguments -> values for another component (an import called)."""
         return self._adapter("lift_params")
+
+    @property
+    def lift_params_host(self) -> Callable[[LiftLowerContext, Sequence[int | float]],
+                                           list[Any]]:
+        """``lift_params`` for a host function: strings as plain ``str``."""
+        return self._adapter("lift_params_host")
 
     @property
     def lower_results(self) -> Callable[[LiftLowerContext, Any, Sequence[int | float]], Flat]:
@@ -154,9 +167,9 @@ def _gen_lower_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
     return g.finish("lower_params", "cx, args, where=''", ["m = None"])
 
 
-def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool
-                      ) -> Callable[..., Any]:
-    g = LiftGen(enc, pt)
+def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool,
+                      host: bool) -> Callable[..., Any]:
+    g = LiftGen(enc, pt, host)
     if ft.result is None:
         return g.finish_fn("lift_results", "cx, vals", "None", [])
     if spilled:
@@ -174,9 +187,9 @@ def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
                        [", ".join(names) + ("," if k == 1 else "") + " = vals"])
 
 
-def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: CoreFuncSig
-                     ) -> Callable[..., Any]:
-    g = LiftGen(enc, pt)
+def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: CoreFuncSig,
+                     host: bool) -> Callable[..., Any]:
+    g = LiftGen(enc, pt, host)
     if sig.params_spilled:
         tt = _param_tuple(ft)
         mask = M32 if pt == "i32" else M64

@@ -211,10 +211,13 @@ def slots_format(slots: list[tuple[int, str]], base: int, size: int) -> str:
 class LiftGen(CodeGen):
     """Emits the lifting code of one function. ``m`` is the memory view local."""
 
-    def __init__(self, encoding: StringEncoding, ptr_type: PtrType) -> None:
+    def __init__(self, encoding: StringEncoding, ptr_type: PtrType, host: bool = False) -> None:
         super().__init__()
         self.enc = encoding
         self.pt = ptr_type
+        # Values for the host get plain ``str``s; values another component will be given keep
+        # their source encoding (``LiftedStr``), which the spec's transcoding depends on.
+        self.host = host
         self.pmask = M32 if ptr_type == "i32" else M64
         self.uses_memory = False
         self.pre: dict[tuple[str, int], str] = {}
@@ -334,7 +337,8 @@ class LiftGen(CodeGen):
         loader's checks and decode without its calls; failures go to ``decode`` for the
         trap), Latin-1+UTF-16 through the loader."""
         if self.enc not in ("utf8", "utf16"):
-            return f"{self.const(string_loader(self.enc, self.pt), 'lstr')}(m, {sp}, {sn})"
+            load = f"{self.const(string_loader(self.enc, self.pt), 'lstr')}(m, {sp}, {sn})"
+            return f"str({load})" if self.host else load
         utf8 = self.enc == "utf8"
         p = self.assign(sp, "sp")
         n = self.assign(sn if utf8 else f"2 * {sn}", "sb")
@@ -347,7 +351,8 @@ class LiftGen(CodeGen):
         with self.block("try:"):
             text = (f"str(m[{p} : {p} + {n}], 'utf-8')" if utf8 else
                     f"{self.const(utf16_decode)}(m[{p} : {p} + {n}], None, True)[0]")
-            self.emit(f"{s} = {self.const(str.__new__, 'new')}({cls}, {text})")
+            self.emit(f"{s} = {text}" if self.host
+                      else f"{s} = {self.const(str.__new__, 'new')}({cls}, {text})")
         with self.block("except UnicodeDecodeError:"):
             self.emit(fail)
         return s
@@ -497,7 +502,7 @@ class LiftGen(CodeGen):
         if e == t.CHAR:
             return f"{self.const(_load_chars)}(m, {p}, {n})"
         if self.loops >= MAX_LOOP_NESTING:
-            fn = self.const(_raw_loader(e, self.enc, self.pt), "load")
+            fn = self.const(_raw_loader(e, self.enc, self.pt, self.host), "load")
             return f"[{fn}(cx, m, q) for q in range({p}, {end}, {size})]"
         saved = self.pre
         self.pre = {}
@@ -544,8 +549,9 @@ class LiftGen(CodeGen):
 
 
 @lru_cache(maxsize=4096)
-def _raw_loader(vt: t.Type, enc: StringEncoding, pt: PtrType) -> Callable[..., Any]:
-    g = LiftGen(enc, pt)
+def _raw_loader(vt: t.Type, enc: StringEncoding, pt: PtrType, host: bool
+                ) -> Callable[..., Any]:
+    g = LiftGen(enc, pt, host)
     r = g.load(vt, "p", 0)
     g.emit(f"return {r}")
     return g.finish("load_raw", "cx, m, p", [])

@@ -120,11 +120,12 @@ class LiftedFunc(RFunc):
     Creating one only records where its pieces are (instantiation stays cheap); the call path
     is built on the first call, and the concrete type (``ty``) when first asked for."""
 
-    __slots__ = ("_abi", "_env", "_func", "_info", "_res", "_static", "_ty", "adapter", "opts",
-                 "state")
+    __slots__ = ("_abi", "_env", "_func", "_host_call", "_info", "_res", "_static", "_ty",
+                 "adapter", "opts", "state")
     _abi: FuncAbi
     _env: Env
     _func: core.CoreFunc | core.LazyExport
+    _host_call: Callable[[Sequence[Any]], Any] | None
     _info: CanonInfo
     _res: bool  # whether the type has resources (made concrete per instance)
     _static: t.FuncType  # the validator's type: resources abstract when they are per instance
@@ -149,6 +150,7 @@ class LiftedFunc(RFunc):
         f._func = func
         f._abi = abi
         f.call = f._first_call
+        f._host_call = None
         return f
 
     @property
@@ -170,10 +172,17 @@ class LiftedFunc(RFunc):
             call = self.call = self._make_call()
         return call
 
-    def _make_call(self) -> Callable[[Sequence[Any]], Any]:
+    def prepared_host_call(self) -> Callable[[Sequence[Any]], Any]:
+        call = self._host_call
+        if call is None:
+            call = self._host_call = self._make_call(host=True)
+        return call
+
+    def _make_call(self, host: bool = False) -> Callable[[Sequence[Any]], Any]:
         """The call path, specialised once: the core calls (the function's and post-return's)
         are made inline, and functions without ``borrow`` parameters need no per-call task (no
-        borrow can be lent to the callee), so they reuse one context."""
+        borrow can be lent to the callee), so they reuse one context. ``host``: results lifted
+        for the host (see ``FuncAbi.lift_results_host``)."""
         state = self.state
         ty = self.ty
         info, spaces = self._info, self._env.spaces
@@ -191,7 +200,7 @@ class LiftedFunc(RFunc):
             pview, ppack, _, _, pparts = post
             _, _, _, pfaddr, paddr, pn, _, _, _, _, pkeep = pparts
         lower_params = adapter.lower_params
-        lift_results = adapter.lift_results
+        lift_results = adapter.lift_results_host if host else adapter.lift_results
         needs_task = adapter.has_borrow
         resources = self._env.full_map() if self._res else None
         shared_cx = LiftLowerContext(opts, state, None, resources)
@@ -297,7 +306,10 @@ def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc,
                   has_resources: bool) -> Callable[..., Any]:
     opts = make_opts(env, info)
     state = env.state
-    lift_params, lower_results = adapter.lift_params, adapter.lower_results
+    # A host function gets plain values; another component's gets what its lowering needs.
+    to_component = isinstance(target, LiftedFunc)
+    lift_params = adapter.lift_params if to_component else adapter.lift_params_host
+    lower_results = adapter.lower_results
     call = target.prepared_call()
     # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
     needs_subtask = adapter.has_borrow

@@ -42,6 +42,11 @@ class RFunc:
         a not-yet-built ``call`` would rebuild the call path at every call)."""
         return self.call
 
+    def prepared_host_call(self) -> Callable[[Sequence[Any]], Any]:
+        """``call`` for the host: results as the host takes them (strings as plain ``str``,
+        where ``call`` keeps what another component's lowering needs)."""
+        return self.prepared_call()
+
 
 def _uncallable(args: Sequence[Any]) -> Any:
     raise AssertionError("every RFunc installs its call path at creation")
