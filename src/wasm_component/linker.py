@@ -25,7 +25,7 @@ from ._runtime import core
 from ._runtime.calls import HostFunc
 from ._runtime.instantiate import program_for
 from ._runtime.items import RComponent, RFunc, RInstance, RModule
-from ._validate.typecheck import Mismatch, check_core, check_subtype
+from ._validate.typecheck import Mismatch, ModuleWords, check_module, check_subtype
 from .component import Component
 from .engine import Engine, Store
 from .errors import LinkError, Trap
@@ -424,29 +424,25 @@ def _core_type(x: Any) -> t.CoreExternType:
     return t.CoreTagType(t.CoreFuncType(tuple(x.params), tuple(x.results)))
 
 
+_LINK_WORDS = ModuleWords(  # wasmtime's wording for link errors
+    missing_import="module import `{name}` not defined",
+    bad_import="module import `{name}` has the wrong type: {why}",
+    missing_export="module export `{name}` not defined",
+    bad_export="export `{name}` has the wrong type: {why}",
+)
+
+
 def _check_module(where: str, cm: core.CoreModule, ty: t.ModuleType) -> None:
     """``cm`` may be used where a module of type ``ty`` is imported: it exports at least what
     ``ty`` exports and imports nothing ``ty`` does not promise to supply."""
-    exports = {e.name: _core_type(e.type) for e in cm.exports}
-    for n, want in ty.exports:
-        got = exports.get(n)
-        if got is None:
-            raise LinkError(f"module export `{n}` not defined")
-        try:
-            check_core(got, want)
-        except Mismatch as e:
-            raise LinkError(f"export `{n}` has the wrong type: {e.message}") from None
-    supplied = {(m, n): x for m, n, x in ty.imports}
-    for imp in cm.imports:
-        have = supplied.get((imp.module, imp.name))
-        if have is None:
-            raise LinkError(f"module import `{imp.module}::{imp.name}` not defined")
-        try:
-            check_core(have, _core_type(imp.type))
-        except Mismatch as e:
-            raise LinkError(
-                f"module import `{imp.module}::{imp.name}` has the wrong type: {e.message}"
-            ) from None
+    actual = t.ModuleType(
+        tuple((i.module, i.name, _core_type(i.type)) for i in cm.imports),
+        tuple((e.name, _core_type(e.type)) for e in cm.exports),
+    )
+    try:
+        check_module(actual, ty, _LINK_WORDS)
+    except Mismatch as e:
+        raise LinkError(e.message) from None
 
 
 def _kind_of(ty: Any) -> str:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from .. import types as t
 from ..errors import ValidationError
 
 __all__ = [
     "Mismatch",
+    "ModuleWords",
     "bound_resources",
+    "check_module",
     "check_subtype",
     "contains_borrow",
     "kind_name",
@@ -226,26 +229,37 @@ def _limits_ok(amin: int, amax: int | None, bmin: int, bmax: int | None) -> bool
     return amax is not None and amax <= bmax
 
 
-def check_module(a: t.ModuleType, b: t.ModuleType) -> None:
+@dataclass(frozen=True)
+class ModuleWords:
+    """How :func:`check_module` words its complaints (``{name}`` is ``module::name`` for an
+    import, the name for an export; ``{why}`` the type mismatch)."""
+
+    missing_import: str = "missing expected import `{name}`"
+    bad_import: str = "type mismatch in import `{name}`: {why}"
+    missing_export: str = "missing expected export `{name}`"
+    bad_export: str = "type mismatch in export `{name}`: {why}"
+
+
+def check_module(a: t.ModuleType, b: t.ModuleType, words: ModuleWords = ModuleWords()) -> None:
     """``a`` can be used where ``b`` is expected: ``a`` imports no more, exports no less."""
     bimports = {(m, n): ty for m, n, ty in b.imports}
     for m, n, ty in a.imports:
         exp = bimports.get((m, n))
         if exp is None:
-            raise Mismatch(f"missing expected import `{m}::{n}`")
+            raise Mismatch(words.missing_import.format(name=f"{m}::{n}"))
         try:
             check_core(exp, ty)
         except Mismatch as e:
-            raise Mismatch(f"type mismatch in import `{m}::{n}`: {e.message}") from None
+            raise Mismatch(words.bad_import.format(name=f"{m}::{n}", why=e.message)) from None
     aexports = dict(a.exports)
     for n, ty in b.exports:
         got = aexports.get(n)
         if got is None:
-            raise Mismatch(f"missing expected export `{n}`")
+            raise Mismatch(words.missing_export.format(name=n))
         try:
             check_core(got, ty)
         except Mismatch as e:
-            raise Mismatch(f"type mismatch in export `{n}`: {e.message}") from None
+            raise Mismatch(words.bad_export.format(name=n, why=e.message)) from None
 
 
 def check_subtype(a: object, b: object) -> None:
