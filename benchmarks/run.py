@@ -332,10 +332,7 @@ class Ours:
         return frozenset(names)
 
     def drop(self, store: Any, resource: Any) -> None:
-        drop = getattr(resource, "drop", None)
-        if drop is None:
-            raise NotImplementedError(f"no drop() on {type(resource).__name__}")
-        drop(store)
+        resource.drop(store)  # (the same wrapper as the peer's, so both pay the same)
 
     def host_resource(self, rep: int) -> Any:
         # an owned handle to host type `Thing` with the host's key `rep`
