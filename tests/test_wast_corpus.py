@@ -7,6 +7,8 @@ shared corpora are absent.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,22 @@ def test_corpus_present_or_reported() -> None:
     if not SUITE.exists():
         pytest.skip(f"wasmtime corpus not found at {SUITE}; conformance tests did not run")
     assert len(FILES) > 30
+
+
+ASYNC_SUITES = [p for p in (SUITE / "async", CORPORA / "wasmtime" / "json" /
+                            "component-model-threading") if p.exists()]
+
+
+@pytest.mark.skipif(not ASYNC_SUITES, reason=f"wasmtime async corpus not found under {CORPORA}")
+def test_async_suites_fail_cleanly_without_the_async_runtime() -> None:
+    """The async ABI is not built: its suites must fail command by command, never crash the
+    process (calling an async-lifted core function as a sync one once made wasmtime's
+    unchecked call abort), and no expected trap may be met by our "not supported" trap."""
+    code = "import sys; from wasm_component.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", code, "wast", *map(str, ASYNC_SUITES)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode in (0, 1), f"exit {proc.returncode}: {proc.stderr[-2000:]}"
+    assert " passed, " in proc.stdout
+    unsupported_passes = [line for line in proc.stdout.splitlines()
+                          if "pass" in line and "async runtime" in line]
+    assert not unsupported_passes

@@ -18,7 +18,15 @@ Load a component, define host functions and resources on a :class:`Linker`, inst
 from . import errors, types
 from .component import Component
 from .engine import Engine, Store
-from .errors import ComponentError, DecodeError, LinkError, Trap, ValidationError, WitError
+from .errors import (
+    ComponentError,
+    DecodeError,
+    LinkError,
+    NotSupported,
+    Trap,
+    ValidationError,
+    WitError,
+)
 from .func import Func, TypedFunc
 from .instance import ExportIndex, Instance
 from .linker import InstancePre, Linker, LinkerInstance
@@ -39,6 +47,7 @@ __all__ = [
     "LinkError",
     "Linker",
     "LinkerInstance",
+    "NotSupported",
     "Ok",
     "Record",
     "Resource",

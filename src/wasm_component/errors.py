@@ -12,6 +12,7 @@ __all__ = [
     "ComponentError",
     "DecodeError",
     "LinkError",
+    "NotSupported",
     "Trap",
     "ValidationError",
     "WitError",
@@ -88,3 +89,10 @@ class Trap(ComponentError):
         if self.frames:
             text += "\nwasm backtrace:\n" + "\n".join(f"  {f}" for f in self.frames)
         super().__init__(text)
+
+
+class NotSupported(Trap):
+    """The guest needs something this runtime does not have yet (the component-model async
+    ABI: async lifts and lowers, tasks, streams, futures, waitables). It traps the guest like
+    any :class:`Trap`; conformance runners count it as a failure, never as an expected trap.
+    """

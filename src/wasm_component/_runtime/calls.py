@@ -34,7 +34,7 @@ from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._binary import ast
 from .._translate.plan import SORT_ID
 from .._validate.model import CanonInfo
-from ..errors import Trap
+from ..errors import NotSupported
 from . import core
 from .items import RFunc
 
@@ -186,6 +186,10 @@ class LiftedFunc(RFunc):
         state = self.state
         ty = self.ty
         info, spaces = self._info, self._env.spaces
+        if info.is_async:
+            # Its core function has the async ABI's signature: calling it as a sync one would
+            # hand wasmtime's unchecked call the wrong arguments.
+            return _needs_async_runtime(f"`{self.name or 'function'}` (an async lift)")
         self.opts = opts = _make_opts(spaces, info, state)
         self.adapter = adapter = self._abi
         sig = adapter.lift_sig
@@ -302,8 +306,18 @@ def make_lowered(env: Env, info: CanonInfo, target: RFunc, abi: FuncAbi, has_res
     return core.new_lazy_host_func(env.store._core, sig.params, sig.results, build)
 
 
+def _needs_async_runtime(what: str) -> Callable[..., Any]:
+    def call(*_: Any) -> Any:
+        raise NotSupported(f"{what} needs the component-model async runtime, which is not built "
+                           "yet")
+
+    return call
+
+
 def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc,
                   has_resources: bool) -> Callable[..., Any]:
+    if info.is_async:
+        return _needs_async_runtime(f"`{target.name or 'import'}` (an async lower)")
     opts = make_opts(env, info)
     state = env.state
     # A host function gets plain values; another component's gets what its lowering needs.
@@ -376,11 +390,23 @@ def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
 
     params = info.core_type.params if info.core_type else ()
     results = info.core_type.results if info.core_type else ()
+    unsupported = _needs_async_runtime(f"`{kind}`")
+    if kind in _NO_LEAVE_CHECK:
+        return core.new_host_func(store._core, params, results, unsupported)
 
-    def unsupported(*_: Any) -> Any:
-        raise Trap(f"`{kind}` needs the component-model async runtime, which is not built yet")
+    def guarded(*args: Any) -> Any:
+        # the spec's first step of these built-ins, which needs no async runtime
+        trap_if(not state.may_leave, "cannot leave component instance")
+        return unsupported(*args)
 
-    return core.new_host_func(store._core, params, results, unsupported)
+    return core.new_host_func(store._core, params, results, guarded)
+
+
+# The async built-ins that do not begin with the spec's ``trap_if(not inst.may_leave)``.
+_NO_LEAVE_CHECK = frozenset({
+    "context.get", "context.set", "backpressure.set", "backpressure.inc", "backpressure.dec",
+    "thread.available-parallelism",
+})
 
 
 def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None:

@@ -13,7 +13,7 @@ from typing import Any
 from .. import types as t
 from ..component import Component
 from ..engine import Engine, Store
-from ..errors import ComponentError, LinkError, Trap
+from ..errors import ComponentError, LinkError, NotSupported, Trap
 from ..instance import Instance
 from ..linker import Linker
 from ..resources import Resource
@@ -204,6 +204,8 @@ class WastRuntime:
                 self._invoke(cmd["action"])
             else:
                 self._instantiate(runner.load(cmd), None)
+        except NotSupported as e:
+            return "fail", f"expected a trap (`{cmd.get('text')}`), got {e.message}"
         except Trap:
             return "pass", ""
         except ComponentError as e:
@@ -221,6 +223,8 @@ class WastRuntime:
             return "fail", f"expected {what}, but the component is invalid: {e}"
         try:
             self._instantiate(comp, None)
+        except NotSupported as e:
+            return "fail", f"expected {what} (`{cmd.get('text')}`), got {e.message}"
         except kind:
             return "pass", ""
         except ComponentError as e:
