@@ -56,7 +56,7 @@ def to_binary(data: bytes | bytearray | memoryview | str) -> bytes | memoryview:
 class Component:
     """A compiled component. Construct with :meth:`new` or :meth:`from_file`, not directly."""
 
-    __slots__ = ("_ast", "_data", "_items", "_modules", "_validated", "engine")
+    __slots__ = ("__weakref__", "_ast", "_data", "_items", "_modules", "_validated", "engine")
 
     def __init__(
         self,

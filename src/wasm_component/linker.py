@@ -193,6 +193,8 @@ class Linker:
         self.engine = engine
         self._allow_shadowing = False
         self._version = 0  # bumped by every definition: cached InstancePres are then stale
+        # the type checks of the components instantiated last (bounded: the entries keep
+        # their components alive)
         self._pre_cache: dict[int, tuple[Component, int, InstancePre]] = {}
         self._root = LinkerInstance(self, "")
 
@@ -261,7 +263,10 @@ class Linker:
             pre = hit[2]
         else:
             pre = self.instantiate_pre(component)
-            self._pre_cache[id(component)] = (component, self._version, pre)
+            cache = self._pre_cache
+            if len(cache) >= _PRE_CACHE_SIZE:
+                del cache[next(iter(cache))]  # the oldest
+            cache[id(component)] = (component, self._version, pre)
         return pre.instantiate(store)
 
     # -- type checking -----------------------------------------------------------------------
@@ -535,6 +540,9 @@ def _erase(ft: t.FuncType) -> t.FuncType:
     erased = substitute(ft, m, {})
     assert isinstance(erased, t.FuncType), "substitution keeps the shape"
     return erased
+
+
+_PRE_CACHE_SIZE = 64
 
 
 class InstancePre:

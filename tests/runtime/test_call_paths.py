@@ -267,3 +267,23 @@ def test_the_host_gets_plain_strs_and_components_the_source_encoding() -> None:
     assert got == "hello" and type(got) is str
     # the same function called on behalf of another component keeps the encoding
     assert isinstance(get._f.prepared_call()([]), LiftedStr)
+
+
+def test_a_linker_keeps_a_bounded_number_of_components() -> None:
+    import gc
+    import weakref
+
+    from wasm_component import linker as linker_module
+
+    engine = Engine()
+    linker = Linker(engine)
+    store = Store(engine)
+    first = Component.new(engine, COMPOSED)
+    ref = weakref.ref(first)
+    linker.instantiate(store, first)
+    del first
+    for _ in range(linker_module._PRE_CACHE_SIZE):
+        linker.instantiate(Store(engine), Component.new(engine, COMPOSED))
+    del store  # (the store holds the first component's instance)
+    gc.collect()
+    assert ref() is None
