@@ -64,18 +64,8 @@ def component_bytes(name: str) -> bytes:
     return blob
 
 
-REAL_WIT = """package bench:hello;
-
-world hello {
-  export greet: func(name: string) -> string;
-}
-"""
-REAL_APP = """import wit_world
-
-class WitWorld(wit_world.WitWorld):
-    def greet(self, name: str) -> str:
-        return f"Hello, {name}!"
-"""
+# the real component: the Python guest in examples/ (built with componentize-py)
+REAL_APP = Path(__file__).resolve().parents[1] / "examples" / "python_guest"
 
 
 class Unavailable(Exception):
@@ -95,12 +85,16 @@ def real_component() -> bytes:
     if exe is None:
         raise Unavailable("componentize-py is not installed (pip install componentize-py)")
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
-    cache = Path.home() / ".cache" / "wasm-component-bench" / version.replace(" ", "-")
+    import hashlib
+
+    sources = hashlib.sha256((REAL_APP / "app.py").read_bytes()
+                             + (REAL_APP / "wit" / "world.wit").read_bytes()).hexdigest()[:12]
+    cache = (Path.home() / ".cache" / "wasm-component-bench"
+             / f"{version.replace(' ', '-')}-{sources}")
     wasm = cache / "app.wasm"
     if not wasm.exists():
-        (cache / "wit").mkdir(parents=True, exist_ok=True)
-        (cache / "wit" / "world.wit").write_text(REAL_WIT)
-        (cache / "app.py").write_text(REAL_APP)
+        shutil.copytree(REAL_APP / "wit", cache / "wit", dirs_exist_ok=True)
+        shutil.copy(REAL_APP / "app.py", cache / "app.py")
         subprocess.run([exe, "-d", "wit", "-w", "hello", "componentize", "app", "-o", "app.wasm"],
                        cwd=cache, check=True, capture_output=True)
     blob = _WASM_CACHE["real"] = wasm.read_bytes()
@@ -282,27 +276,14 @@ class Ours:
 
     def real_linker(self, component: Any) -> Any:
         """The real component's imports: the few WASI functions its start-up calls (no WASI
-        here yet); every other import traps if called."""
-        import os
-        import time as _time
+        here yet; ``examples/python_guest/host.py``); every other import traps if called."""
+        import importlib.util
 
-        hosts: dict[str, dict[str, Callable[..., Any]]] = {
-            "wasi:cli/environment": {"get-environment": lambda store: [],
-                                     "get-arguments": lambda store: []},
-            "wasi:random/random": {
-                "get-random-bytes": lambda store, n: os.urandom(n),
-                "get-random-u64": lambda store: int.from_bytes(os.urandom(8), "little"),
-            },
-            "wasi:clocks/wall-clock": {
-                "now": lambda store: self.Record(seconds=int(_time.time()), nanoseconds=0)},
-            "wasi:clocks/monotonic-clock": {"now": lambda store: _time.monotonic_ns()},
-        }
-        linker = self.Linker(self.engine)
-        for name, _ in component.component_type().imports:
-            for func, fn in hosts.get(name.split("@")[0], {}).items():
-                linker.instance(name).func_wrap(func, fn)
-        linker.define_unknown_imports_as_traps(component)
-        return linker
+        spec = importlib.util.spec_from_file_location("python_guest_host", REAL_APP / "host.py")
+        assert spec is not None and spec.loader is not None
+        host = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(host)
+        return host.stub_linker(self.engine, component)
 
     def real_store(self) -> Any:
         return self.new_store()

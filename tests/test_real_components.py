@@ -7,28 +7,29 @@ and strings."""
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import shutil
 import subprocess
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wasm_component import Component, Engine, Linker, Record, Store, Variant
 
-WIT = """package example:hello;
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "python_guest"
 
-world hello {
-  export greet: func(name: string) -> string;
-}
-"""
-APP = """import wit_world
 
-class WitWorld(wit_world.WitWorld):
-    def greet(self, name: str) -> str:
-        return f"Hello, {name}!"
-"""
+def _load_host() -> Any:
+    """``examples/python_guest/host.py`` (its WASI stubs serve both guests here)."""
+    spec = importlib.util.spec_from_file_location("python_guest_host", EXAMPLE / "host.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HOST = _load_host()
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +38,8 @@ def app_wasm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if exe is None:
         pytest.skip("componentize-py is not installed (it is part of the test extras)")
     d = tmp_path_factory.mktemp("cpy")
-    (d / "wit").mkdir()
-    (d / "wit" / "world.wit").write_text(WIT)
-    (d / "app.py").write_text(APP)
+    shutil.copytree(EXAMPLE / "wit", d / "wit")
+    shutil.copy(EXAMPLE / "app.py", d / "app.py")
     subprocess.run([exe, "-d", "wit", "-w", "hello", "componentize", "app", "-o", "app.wasm"],
                    cwd=d, check=True, capture_output=True)
     return d / "app.wasm"
@@ -49,23 +49,7 @@ def _linker(engine: Engine, component: Component) -> Linker:
     """The few WASI functions the guests' start-up calls; every other import traps."""
     imports = dict(component.component_type().imports)
     assert any(n.startswith("wasi:io/streams@") for n in imports)
-
-    hosts: dict[str, dict[str, object]] = {
-        "wasi:cli/environment": {"get-environment": lambda store: [],
-                                 "get-arguments": lambda store: []},
-        "wasi:random/random": {
-            "get-random-bytes": lambda store, n: os.urandom(n),
-            "get-random-u64": lambda store: int.from_bytes(os.urandom(8), "little"),
-        },
-        "wasi:clocks/wall-clock": {
-            "now": lambda store: Record(seconds=int(time.time()), nanoseconds=0)},
-        "wasi:clocks/monotonic-clock": {"now": lambda store: time.monotonic_ns()},
-    }
-    linker = Linker(engine)
-    for name in imports:
-        for func, fn in hosts.get(name.split("@")[0], {}).items():
-            linker.instance(name).func_wrap(func, fn)  # type: ignore[arg-type]
-    linker.define_unknown_imports_as_traps(component)
+    linker: Linker = HOST.stub_linker(engine, component)
     return linker
 
 
