@@ -141,39 +141,12 @@ def test_core_exports_are_looked_up_once() -> None:
     assert list(inst.exports) == ["a", "b"]
 
 
-def test_trap_in_a_destructor_called_from_the_host_poisons_nothing_else() -> None:
-    """Destructor calls made inline still turn a guest trap into ``Trap``."""
-    engine = Engine()
-    component = Component.new(engine, """
-      (component
-        (core module $m
-          (func (export "dtor") (param i32) unreachable)
-          (func (export "make") (param i32) (result i32) (local.get 0)))
-        (core instance $i (instantiate $m))
-        (type $r (resource (rep i32) (dtor (core func $i "dtor"))))
-        (core func $new (canon resource.new $r))
-        (core module $n
-          (import "x" "new" (func $new (param i32) (result i32)))
-          (func (export "make") (param i32) (result i32) (call $new (local.get 0))))
-        (core instance $ni (instantiate $n (with "x" (instance (export "new" (func $new))))))
-        (export $re "r" (type $r))
-        (func (export "make") (param "x" u32) (result (own $re))
-          (canon lift (core func $ni "make"))))
-    """)
-    store = Store(engine)
-    inst = Linker(engine).instantiate(store, component)
-    make = inst.get_func(store, "make")
-    assert make is not None
-    r = make(store, 7)
-    with pytest.raises(Trap, match="unreachable"):
-        r.drop(store)
-
-
+# a guest resource `r` (constructor `make`, borrowing method `get`); its destructor runs
+# DTOR_BODY
 COUNTER = """
 (component
   (core module $m
-    (global $n (mut i32) (i32.const 0))
-    (func (export "dtor") (param i32))
+    (func (export "dtor") (param i32) DTOR_BODY)
     (func (export "get") (param i32) (result i32) (local.get 0)))
   (core instance $i (instantiate $m))
   (type $r (resource (rep i32) (dtor (core func $i "dtor"))))
@@ -189,11 +162,26 @@ COUNTER = """
 """
 
 
+def test_trap_in_a_destructor_called_from_the_host_poisons_nothing_else() -> None:
+    """Destructor calls made inline still turn a guest trap into ``Trap``."""
+    engine = Engine()
+    component = Component.new(engine, COUNTER.replace("DTOR_BODY", "unreachable"))
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, component)
+    make = inst.get_func(store, "make")
+    assert make is not None
+    r = make(store, 7)
+    with pytest.raises(Trap, match="unreachable"):
+        r.drop(store)
+
+
+
+
 def test_resource_functions_share_adapters_across_instances_but_not_resources() -> None:
     """Adapters are made once per static function type; each instance's resource type is its
     own at run time (a handle of one instance is not the other's)."""
     engine = Engine()
-    component = Component.new(engine, COUNTER)
+    component = Component.new(engine, COUNTER.replace("DTOR_BODY", ""))
     store = Store(engine)
     linker = Linker(engine)
     a, b = linker.instantiate(store, component), linker.instantiate(store, component)
