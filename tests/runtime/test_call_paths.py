@@ -275,3 +275,23 @@ def test_a_linker_keeps_a_bounded_number_of_components() -> None:
     del store  # (the store holds the first component's instance)
     gc.collect()
     assert ref() is None
+
+
+def test_exports_are_looked_up_by_name_never_walked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wasmtime_instance_export_nth`` walks from the first export (quadratic over a module
+    with thousands): instantiating and calling must look exports up by name instead."""
+    walked: list[int] = []
+    nth = core._export_nth
+    monkeypatch.setattr(core, "_export_nth", lambda *a: walked.append(1) or nth(*a))
+    engine = Engine()
+    funcs = " ".join(f'(func (export "f{i}") (result i32) (i32.const {i}))' for i in range(300))
+    component = Component.new(engine, f"""
+      (component
+        (core module $m {funcs})
+        (core instance $i (instantiate $m))
+        (func (export "last") (result u32) (canon lift (core func $i "f299"))))
+    """)
+    store = Store(engine)
+    last = Linker(engine).instantiate(store, component).get_func(store, "last")
+    assert last is not None and last(store) == 299
+    assert walked == []
