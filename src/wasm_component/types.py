@@ -91,6 +91,15 @@ class PrimType(Type):
         return self.name
 
 
+#: The bit width of each integer primitive, and its value range (inclusive).
+INT_BITS: dict[str, int] = {
+    f"{sign}{bits}": bits for bits in (8, 16, 32, 64) for sign in ("u", "s")
+}
+INT_RANGES: dict[str, tuple[int, int]] = {
+    name: (0, (1 << bits) - 1) if name[0] == "u" else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+    for name, bits in INT_BITS.items()
+}
+
 BOOL = PrimType("bool")
 S8 = PrimType("s8")
 U8 = PrimType("u8")

@@ -38,7 +38,7 @@ from .layout import (
     payload_offset,
     ptr_size,
 )
-from .strings import decode_string, lifted_str_class, string_loader, utf16_decode
+from .strings import compact_utf16_loader, decode_string, lifted_str_class, utf16_decode
 
 __all__ = [
     "LiftGen",
@@ -58,7 +58,7 @@ STRUCT_CODE = {
     "bool": "B", "u8": "B", "s8": "b", "u16": "H", "s16": "h", "u32": "I", "s32": "i",
     "u64": "Q", "s64": "q", "f32": "f", "f64": "d", "char": "I", "error-context": "I",
 }
-_INT_BITS = {"u8": 8, "s8": 8, "u16": 16, "s16": 16, "u32": 32, "s32": 32, "u64": 64, "s64": 64}
+_INT_BITS = t.INT_BITS
 # element types moved in bulk by memoryview.cast (native little-endian) when lifting lists
 BULK_CODES = {"s8": "b", "u16": "H", "s16": "h", "u32": "I", "s32": "i", "u64": "Q", "s64": "q",
               "f32": "f", "f64": "d"}
@@ -337,8 +337,8 @@ class LiftGen(CodeGen):
         loader's checks and decode without its calls; failures go to ``decode`` for the
         trap), Latin-1+UTF-16 through the loader."""
         if self.enc not in ("utf8", "utf16"):
-            load = f"{self.const(string_loader(self.enc, self.pt), 'lstr')}(m, {sp}, {sn})"
-            return f"str({load})" if self.host else load
+            load = self.const(compact_utf16_loader(self.pt, self.host), "lstr")
+            return f"{load}(m, {sp}, {sn})"
         utf8 = self.enc == "utf8"
         p = self.assign(sp, "sp")
         n = self.assign(sn if utf8 else f"2 * {sn}", "sb")

@@ -55,11 +55,7 @@ from .strings import (
 __all__ = ["LowerGen", "build_lower_flat", "build_store", "lower_flat", "store"]
 
 F32_MAX = 3.4028234663852886e38
-_INT_RANGE = {
-    "u8": (0, 0xFF), "s8": (-0x80, 0x7F), "u16": (0, 0xFFFF), "s16": (-0x8000, 0x7FFF),
-    "u32": (0, M32), "s32": (-0x8000_0000, 0x7FFF_FFFF), "u64": (0, M64),
-    "s64": (-0x8000_0000_0000_0000, 0x7FFF_FFFF_FFFF_FFFF),
-}
+_INT_RANGE = t.INT_RANGES
 _f32 = struct_for("<f")
 _u32 = struct_for("<I")
 _f64 = struct_for("<d")

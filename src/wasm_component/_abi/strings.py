@@ -13,8 +13,12 @@ one slice copy. Storing a :class:`LiftedStr` (a string passed from one component
 follows the spec's ``store_string`` exactly: the guest observes the same ``realloc`` calls
 (initial worst-case or optimistic allocation, then growing/shrinking reallocations), memory
 writes and alignment/bounds traps, in the same order, as in the reference algorithm.
-Both directions are specialised per (encoding, pointer type) once, by :func:`string_loader`,
-:func:`string_storer` and :func:`lifted_string_storer`.
+Both directions are specialised per (encoding, pointer type) once: UTF-8 and UTF-16 are
+loaded and host strings stored inline by the generated adapters (``lift``/``lower``), using
+:func:`decode_string` and :func:`string_too_long` for their traps and errors; the rest goes
+through :func:`compact_utf16_loader`, :func:`string_storer` and :func:`lifted_string_storer`.
+Values lifted for the host are plain ``str``; values for another component are
+instances of :class:`LiftedStr`.
 """
 
 from __future__ import annotations
@@ -32,10 +36,10 @@ __all__ = [
     "LiftedStr",
     "StringLoader",
     "StringStorer",
+    "compact_utf16_loader",
     "decode_string",
     "lifted_str_class",
     "lifted_string_storer",
-    "string_loader",
     "string_storer",
     "string_too_long",
     "utf16_decode",
@@ -145,32 +149,17 @@ _new_str = str.__new__
 
 
 @cache
-def string_loader(encoding: StringEncoding, ptr_type: PtrType = "i32") -> StringLoader:
-    """The loader of strings in ``encoding`` memory; it produces :class:`LiftedStr`\\ s.
+def compact_utf16_loader(ptr_type: PtrType = "i32", host: bool = False) -> StringLoader:
+    r"""The loader of Latin-1+UTF-16 strings (UTF-8 and UTF-16 ones are loaded inline by the
+    generated lifting code). ``host``: plain ``str``; else :class:`LiftedStr`\ s, which keep
+    the source encoding for transcoding into another component.
 
     (A subclass instance is made from the decoded ``str``, a copy costing about a quarter of
     the decode on large strings and ~0.15 µs on small ones; decoding straight into the
     subclass takes a slow generic path in CPython.)"""
-    if encoding == "utf8":
-        cls8 = lifted_str_class("utf8", "utf8")
-
-        def load_utf8(m: memoryview, ptr: int, n: int) -> str:
-            s: str = _new_str(cls8, decode_string(m, ptr, n, 1, "utf-8"))
-            return s
-
-        return load_utf8
-    if encoding == "utf16":
-        cls16 = lifted_str_class("utf16", "utf16")
-
-        def load_utf16(m: memoryview, ptr: int, n: int) -> str:
-            s: str = _new_str(cls16, decode_string(m, ptr, 2 * n, 2, "utf-16-le"))
-            return s
-
-        return load_utf16
-    assert encoding == "latin1+utf16", "validation admits three string encodings"
     tag = utf16_tag(ptr_type)
-    cls_l = lifted_str_class("latin1+utf16", "latin1")
-    cls_u = lifted_str_class("latin1+utf16", "utf16", tag)
+    cls_l: type[str] = str if host else lifted_str_class("latin1+utf16", "latin1")
+    cls_u: type[str] = str if host else lifted_str_class("latin1+utf16", "utf16", tag)
 
     def load_latin1_utf16(m: memoryview, ptr: int, n: int) -> str:
         s: str

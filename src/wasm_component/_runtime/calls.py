@@ -193,6 +193,10 @@ class LiftedFunc(RFunc):
         self.opts = opts = _make_opts(spaces, info, state)
         self.adapter = adapter = self._abi
         sig = adapter.lift_sig
+        want = info.core_type
+        # wasmtime's unchecked call trusts the signature it is given
+        assert want is None or (tuple(want.params), tuple(want.results)) == (
+            tuple(sig.params), tuple(sig.results)), "validation fixed the callee's core type"
         view, pack, unpack, normalize, parts = core.resolve(self._func).packed_call(
             core.CoreFuncType(sig.params, sig.results))
         _, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = parts

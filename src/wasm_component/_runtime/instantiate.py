@@ -37,13 +37,11 @@ __all__ = ["Env", "instantiate_component"]
 class Env:
     """The index spaces of one component instance being instantiated."""
 
-    __slots__ = ("exports", "modules", "outer", "rt_map", "spaces", "state", "store", "vc")
+    __slots__ = ("exports", "modules", "outer", "rt_map", "spaces", "state", "store")
 
-    def __init__(self, store: Any, vc: ValidatedComponent, modules: dict[int, RModule],
-                 outer: Env | None, state: ComponentInstanceState,
-                 spaces: list[list[Any]]) -> None:
+    def __init__(self, store: Any, modules: dict[int, RModule], outer: Env | None,
+                 state: ComponentInstanceState, spaces: list[list[Any]]) -> None:
         self.store = store
-        self.vc = vc
         self.modules = modules
         self.outer = outer
         self.state = state
@@ -248,7 +246,7 @@ def program_for(vc: ValidatedComponent) -> Program:
     (made once, kept with the component)."""
     fn: Program | None = vc.derived.get("program")
     if fn is None:
-        fn = vc.derived["program"] = _compile(vc, plan_for(vc))
+        fn = vc.derived["program"] = _compile(plan_for(vc))
     return fn
 
 
@@ -269,7 +267,7 @@ def _adds_to(step: P.Step) -> int:
     return _SORT_OF[type(step)]
 
 
-def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
+def _compile(plan: P.Plan) -> Program:
     g = CodeGen()
     c = g.const
     sp = [f"s{i}" for i in range(len(SORTS))]
@@ -278,7 +276,7 @@ def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
     added = {_adds_to(step) for step in plan.steps}
     for step in plan.steps:
         match step:
-            case P.Module(offset, _):
+            case P.Module(offset):
                 g.emit(f"{sp[P.CORE_MODULE]}.append(modules[{offset}])")
             case P.CoreInstantiate(module, cargs, wiring):
                 core_instances += 1
@@ -353,7 +351,7 @@ def _compile(vc: ValidatedComponent, plan: P.Plan) -> Program:
     prologue = [
         f"state = {c(ComponentInstanceState)}(parent_state, store._resource_lift, "
         f"{c(resource_lower)})",
-        f"env = {c(Env)}(store, {c(vc)}, modules, outer, state, "
+        f"env = {c(Env)}(store, modules, outer, state, "
         f"[{', '.join('[]' if i in added else '()' for i in range(len(SORTS)))}])",
         f"{', '.join(sp)}, = env.spaces",
         "exports = env.exports",

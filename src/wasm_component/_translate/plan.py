@@ -35,7 +35,6 @@ class Module:
     """Append a compiled core module (keyed by the offset of its section)."""
 
     offset: int
-    imports: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +251,7 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
         if isinstance(d, ast.CoreModule):
             imports = tuple((m.module, m.name) for m in d.info.imports)
             wiring.module_imports[counts[CORE_MODULE]] = imports
-            step, sort = Module(d.offset, imports), CORE_MODULE
+            step, sort = Module(d.offset), CORE_MODULE
         elif isinstance(d, ast.CoreInstantiate):
             wiring.instances[counts[CORE_INSTANCE]] = None
             step = CoreInstantiate(d.module, d.args, wiring.of(d.module, d.args))
