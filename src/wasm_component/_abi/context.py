@@ -98,14 +98,17 @@ class ComponentInstanceState:
 
     __slots__ = (
         "backpressure",
+        "closed",
         "handles",
         "may_enter",
         "may_leave",
+        "members",
         "parent",
         "poisoned",
         "resource_impls",
         "resource_lift",
         "resource_lower",
+        "root",
     )
 
     def __init__(
@@ -115,6 +118,19 @@ class ComponentInstanceState:
         resource_lower: Callable[[t.ResourceType, Any, bool], int] | None = None,
     ) -> None:
         self.parent = parent
+        self.root: ComponentInstanceState = self if parent is None else parent.root
+        #: (the root's) every instance of the tree, for :meth:`poison`
+        self.members: list[ComponentInstanceState] | None = None
+        if parent is None:
+            self.members = [self]
+        else:
+            members = self.root.members
+            assert members is not None, "a root lists its tree"
+            members.append(self)
+        #: Set once instantiated if no code of this instance (or of its children) can call
+        #: out of it except into closed instances of the same tree: then it can never be on
+        #: the stack when another instance runs (see ``_runtime.instantiate``).
+        self.closed = False
         self.handles = _Table()
         self.may_enter = True
         self.may_leave = True
@@ -123,6 +139,15 @@ class ComponentInstanceState:
         self.resource_impls: set[t.ResourceType] = set()
         self.resource_lift = resource_lift or _default_resource_lift
         self.resource_lower = resource_lower or _default_resource_lower
+
+    def poison(self) -> None:
+        """The spec's lockdown after a trap, for the whole tree: any entry into an instance of
+        the tree also enters its root, and a trap leaves every entered instance un-enterable,
+        so no instance of the tree may run again."""
+        members = self.root.members
+        assert members is not None, "a root lists its tree"
+        for inst in members:
+            inst.poisoned = True
 
 
 class Task:

@@ -41,12 +41,26 @@ __all__ = ["FuncAbi", "canon_lift_sync", "canon_lower_sync", "func_abi"]
 Flat = list[int | float]
 
 
+# Lifting then lowering these leaves the core value as it is (for floats the spec
+# canonicalises NaNs on lifting and lets lowering scramble them, so any NaN may arrive).
+_IDENTITY_TYPES = frozenset({t.U32, t.S32, t.U64, t.S64, t.F32, t.F64})
+
+
+def _passes_through(ty: t.Type) -> bool:
+    if isinstance(ty, t.RecordType):
+        return all(_passes_through(u) for _, u in ty.fields)
+    if isinstance(ty, t.TupleType):
+        return all(_passes_through(u) for u in ty.types)
+    return ty in _IDENTITY_TYPES
+
+
 class FuncAbi:
     """The sync adapters of one function type (see the module docstring). Each adapter is
     generated when first asked for: a lifted function only ever needs ``lower_params`` and
     ``lift_results``, a lowered one the other two, and many functions are never called."""
 
-    __slots__ = ("_adapters", "enc", "ft", "has_borrow", "lift_sig", "lower_sig", "pt")
+    __slots__ = ("_adapters", "enc", "ft", "has_borrow", "lift_sig", "lower_sig", "passthrough",
+                 "pt")
 
     def __init__(self, ft: t.FuncType, enc: StringEncoding, pt: PtrType) -> None:
         self.ft = ft
@@ -56,6 +70,13 @@ class FuncAbi:
         self.has_borrow = any(_contains_borrow(u) for _, u in ft.params)
         self.lift_sig: CoreFuncSig = flatten_functype(ft, "lift", pt)
         self.lower_sig: CoreFuncSig = flatten_functype(ft, "lower", pt)
+        #: Whether lifting and lowering are the identity on the core values: every value is
+        #: a 32/64-bit integer or a float (alone or in records and tuples), passed flat both
+        #: ways. A call between components of such a type needs no adapter code.
+        self.passthrough = (
+            not self.lift_sig.params_spilled and not self.lift_sig.results_spilled
+            and all(_passes_through(u) for _, u in ft.params)
+            and (ft.result is None or _passes_through(ft.result)))
         self._adapters: dict[str, Callable[..., Any]] = {}
 
     def _adapter(self, name: str) -> Callable[..., Any]:

@@ -253,7 +253,7 @@ class LiftedFunc(RFunc):
                     if err or trap.value:
                         raise fail(err)
             except BaseException:
-                state.poisoned = True
+                state.poison()
                 raise
             finally:
                 state.may_enter = True

@@ -37,7 +37,7 @@ __all__ = ["Env", "instantiate_component"]
 class Env:
     """The index spaces of one component instance being instantiated."""
 
-    __slots__ = ("exports", "modules", "outer", "rt_map", "spaces", "state", "store")
+    __slots__ = ("calls_out", "exports", "modules", "outer", "rt_map", "spaces", "state", "store")
 
     def __init__(self, store: Any, modules: dict[int, RModule], outer: Env | None,
                  state: ComponentInstanceState, spaces: list[list[Any]]) -> None:
@@ -49,6 +49,9 @@ class Env:
         self.spaces = spaces
         self.rt_map: dict[t.ResourceType, t.ResourceType] = {}
         self.exports: dict[str, Any] = {}
+        #: whether some code of this instance may call out to other than closed instances
+        #: of its tree (``ComponentInstanceState.closed``, set from it once instantiated)
+        self.calls_out = False
 
     def lookup_rt(self, rt: t.ResourceType) -> t.ResourceType:
         env: Env | None = self
@@ -154,6 +157,8 @@ def _instantiate(env: Env, s: P.Instantiate, args: dict[str, Any]) -> None:
     rc: RComponent = sp[P.COMPONENT][s.component]
     nargs = {name: _item(sp[sort][idx]) for name, sort, idx in s.args}
     child = instantiate_component(env.store, rc.validated, rc.modules, nargs, rc.outer, env.state)
+    if not child.state.closed:
+        env.calls_out = True
     sp[P.INSTANCE].append(RInstance(child.exports))
     # (the program binds the instance's resource types, when its type has any)
 
@@ -184,11 +189,64 @@ def _resource(env: Env, s: P.Resource, args: dict[str, Any]) -> None:
 
 
 def _lower(env: Env, s: P.Lower, args: dict[str, Any]) -> None:
-    env.spaces[P.CORE_FUNC].append(
-        make_lowered(env, s.info, env.spaces[P.FUNC][s.func], s.abi, s.has_resources))
+    target = env.spaces[P.FUNC][s.func]
+    if target.__class__ is LiftedFunc and _enters_closed(env.state, target.state):
+        if s.direct and _same_core_call(s, target):
+            # The callee's core function itself: every check of the trampoline is known to
+            # pass (see ``P.Lower.direct`` and ``_enters_closed``) and lifting then lowering
+            # changes no value, so the call is the callee's core call.
+            env.spaces[P.CORE_FUNC].append(target._func)
+            return
+    else:
+        env.calls_out = True
+    env.spaces[P.CORE_FUNC].append(make_lowered(env, s.info, target, s.abi, s.has_resources))
+
+
+def _enters_closed(caller: ComponentInstanceState, callee: ComponentInstanceState) -> bool:
+    """Whether a call from ``caller`` into ``callee`` enters (the spec's ``entering_set``:
+    ``callee`` and its ancestors that are not ``caller``'s or ``caller``) only closed
+    instances of the same tree, and at least one.
+
+    A closed instance calls nothing but closed instances made before it, so it is never on
+    the stack while other code runs: entering it can never find it entered (the spec's
+    ``may_enter_from`` holds), and it needs no flag set for anyone else to see. A trap inside
+    it unwinds through the tree's root, which poisons the tree
+    (``ComponentInstanceState.poison``): its own lockdown state needs no setting either."""
+    if callee.root is not caller.root:
+        return False
+    above = set()
+    inst: ComponentInstanceState | None = caller
+    while inst is not None:
+        above.add(inst)
+        inst = inst.parent
+    if callee in above:
+        return False  # the trampoline keeps the checks it makes of such calls
+    inst = callee
+    while inst not in above:
+        assert inst is not None, "the callee's ancestors reach the shared root"
+        if not inst.closed:
+            return False
+        inst = inst.parent
+    return True
+
+
+def _same_core_call(s: P.Lower, target: LiftedFunc) -> bool:
+    """Whether ``target``'s core function can stand for the lowered function: a sync lift
+    without ``post-return``, of a type that passes through, with the same core signature."""
+    info, abi = target._info, target._abi
+    return (not info.is_async and info.post_return is None and abi.passthrough
+            and abi.lift_sig.params == s.abi.lower_sig.params
+            and abi.lift_sig.results == s.abi.lower_sig.results)
+
+
+# Built-ins whose code only touches the calling instance (any other may call out, as
+# ``resource.drop`` runs a destructor)
+_LOCAL_BUILTINS = frozenset({"resource.new", "resource.rep"})
 
 
 def _builtin(env: Env, s: P.Builtin, args: dict[str, Any]) -> None:
+    if s.canon.kind not in _LOCAL_BUILTINS:
+        env.calls_out = True
     env.spaces[P.CORE_FUNC].append(make_builtin(env, s.canon, s.info))
 
 
@@ -347,6 +405,7 @@ def _compile(plan: P.Plan) -> Program:
                 g.emit(f"{c(_core_inline)}(env, {c(step)}, args)")
             case _:
                 g.emit(f"{c(_HANDLERS[type(step)])}(env, {c(step)}, args)")
+    g.emit("state.closed = not env.calls_out")
     g.emit("return env")
     prologue = [
         f"state = {c(ComponentInstanceState)}(parent_state, store._resource_lift, "

@@ -127,6 +127,12 @@ class Lower:
     func: int
     has_resources: bool
     abi: FuncAbi
+    #: Whether, when the function turns out to be another component's lift, the caller's core
+    #: code may call the callee's core function directly (no trampoline): the type passes
+    #: through unchanged (``FuncAbi.passthrough``), the call is sync, and this component never
+    #: clears its ``may_leave`` (no canon of it has ``realloc`` or ``post-return``), so the
+    #: trampoline's ``may_leave`` check could never fail. The runtime adds the callee's side.
+    direct: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,8 +242,15 @@ class _Wiring:
         return tuple(wires)
 
 
+def _may_leave_always(vc: ValidatedComponent) -> bool:
+    """Whether ``vc``'s instances keep ``may_leave`` set: only the ``realloc`` and
+    ``post-return`` calls of its own canons clear it."""
+    return all(info.realloc is None and info.post_return is None for info in vc.canons.values())
+
+
 def _translate(vc: ValidatedComponent) -> list[Step]:
     counts = [0] * len(SORTS)
+    may_leave_always = _may_leave_always(vc)
     out: list[Step] = []
     wiring = _Wiring()
 
@@ -298,7 +311,8 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
                 if d.kind == "lift":
                     step, sort = Lift(info, d.func, res, abi), FUNC
                 else:
-                    step, sort = Lower(info, d.func, res, abi), CORE_FUNC
+                    direct = may_leave_always and abi.passthrough and not info.is_async
+                    step, sort = Lower(info, d.func, res, abi, direct), CORE_FUNC
             else:
                 step, sort = Builtin(d, info), CORE_FUNC
         elif isinstance(d, ast.Start):
