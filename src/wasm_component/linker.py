@@ -23,7 +23,7 @@ from typing import Any
 from . import types as t
 from ._runtime import core
 from ._runtime.calls import HostFunc
-from ._runtime.instantiate import program_for
+from ._runtime.instantiate import root_program_for
 from ._runtime.items import RComponent, RFunc, RInstance, RModule
 from ._validate.typecheck import Mismatch, ModuleWords, check_module, check_subtype
 from .component import Component
@@ -554,7 +554,7 @@ class InstancePre:
         self._resolved = resolved
         self._imports = [(name, resolved[name], ty)
                          for name, ty in component.component_type().imports]
-        self._program = program_for(component._validated)
+        self._program = root_program_for(component._validated)
         self._items = component._items
 
     def instantiate(self, store: Store) -> Instance:

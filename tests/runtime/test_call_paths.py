@@ -211,7 +211,7 @@ def test_a_dropped_component_is_freed_with_its_plan_and_program() -> None:
     add3 = linker.instantiate(store, component).get_func(store, "add3")
     assert add3 is not None and add3(store, 1, 2, 3) == 6
     vc = weakref.ref(component._validated)
-    assert "program" in component._validated.derived
+    assert "root program" in component._validated.derived
     del component, store, linker, add3
     gc.collect()
     assert vc() is None

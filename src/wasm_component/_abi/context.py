@@ -102,7 +102,6 @@ class ComponentInstanceState:
         "handles",
         "may_enter",
         "may_leave",
-        "members",
         "parent",
         "poisoned",
         "resource_impls",
@@ -119,14 +118,6 @@ class ComponentInstanceState:
     ) -> None:
         self.parent = parent
         self.root: ComponentInstanceState = self if parent is None else parent.root
-        #: (the root's) every instance of the tree, for :meth:`poison`
-        self.members: list[ComponentInstanceState] | None = None
-        if parent is None:
-            self.members = [self]
-        else:
-            members = self.root.members
-            assert members is not None, "a root lists its tree"
-            members.append(self)
         #: Set once instantiated if no code of this instance (or of its children) can call
         #: out of it except into closed instances of the same tree: then it can never be on
         #: the stack when another instance runs (see ``_runtime.instantiate``).
@@ -135,7 +126,8 @@ class ComponentInstanceState:
         self.may_enter = True
         self.may_leave = True
         self.backpressure = 0
-        self.poisoned = False  # set after a trap: the instance may not be entered again
+        # (the root's) set after a trap: no instance of the tree may be entered again
+        self.poisoned = False
         self.resource_impls: set[t.ResourceType] = set()
         self.resource_lift = resource_lift or _default_resource_lift
         self.resource_lower = resource_lower or _default_resource_lower
@@ -143,11 +135,8 @@ class ComponentInstanceState:
     def poison(self) -> None:
         """The spec's lockdown after a trap, for the whole tree: any entry into an instance of
         the tree also enters its root, and a trap leaves every entered instance un-enterable,
-        so no instance of the tree may run again."""
-        members = self.root.members
-        assert members is not None, "a root lists its tree"
-        for inst in members:
-            inst.poisoned = True
+        so no instance of the tree may run again. The root keeps the flag for the tree."""
+        self.root.poisoned = True
 
 
 class Task:

@@ -110,7 +110,7 @@ _new_lifted = object.__new__
 
 
 def _poison_check(state: ComponentInstanceState) -> None:
-    trap_if(state.poisoned,
+    trap_if(state.root.poisoned,
             "cannot enter component instance: it trapped earlier and may not be entered again")
 
 
@@ -136,7 +136,10 @@ class LiftedFunc(RFunc):
 
     @staticmethod
     def create(env: Env, info: CanonInfo, func: core.CoreFunc | core.LazyExport,
-               abi: FuncAbi, has_resources: bool) -> LiftedFunc:
+               abi: FuncAbi, has_resources: bool,
+               state: ComponentInstanceState | None = None) -> LiftedFunc:
+        """``env``: where the canon's options are (its index spaces) and its resource types
+        made concrete; ``state``: the instance's, when not ``env.state``."""
         f = _new_lifted(LiftedFunc)
         ft = info.func_type
         assert ft is not None, "lift has a function type"
@@ -144,7 +147,7 @@ class LiftedFunc(RFunc):
         f._ty = None if has_resources else ft
         f._res = has_resources
         f.name = ""
-        f.state = env.state
+        f.state = env.state if state is None else state
         f._env = env  # the canon's options and post-return are looked up in its index spaces
         f._info = info
         f._func = func
@@ -186,6 +189,7 @@ class LiftedFunc(RFunc):
         state = self.state
         ty = self.ty
         info, spaces = self._info, self._env.spaces
+        root = state.root  # (whose flag says whether the tree trapped)
         if info.is_async:
             # Its core function has the async ABI's signature: calling it as a sync one would
             # hand wasmtime's unchecked call the wrong arguments.
@@ -216,7 +220,7 @@ class LiftedFunc(RFunc):
         keep = (keep, pkeep if post is not None else None)
 
         def call(args: Sequence[Any], _keep: Any = keep) -> Any:
-            if state.poisoned:
+            if root.poisoned:
                 _poison_check(state)
             if not state.may_enter:
                 trap_if(True, "cannot enter component instance: it is already on the stack")
@@ -438,7 +442,7 @@ def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceSta
     slots = view.cast("I")  # the rep goes into the low 4 bytes of slot 0
 
     def dtor(rep: int, _keep: Any = keep) -> None:
-        if guard is not None and (guard.poisoned or not guard.may_enter):
+        if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
         slots[0] = rep

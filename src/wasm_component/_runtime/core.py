@@ -68,6 +68,7 @@ from wasm_component.errors import ComponentError, LinkError, Trap
 
 __all__ = [
     "FEATURES",
+    "INSTANTIATE_PARTS",
     "CallParts",
     "CoreEngine",
     "CoreExport",
@@ -97,6 +98,7 @@ __all__ = [
     "instantiate",
     "instantiate_array",
     "instantiate_trusted",
+    "made_instance",
     "make_config",
     "new_host_func",
     "new_lazy_host_func",
@@ -1727,9 +1729,32 @@ def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) ->
     """:func:`instantiate_trusted` with the imports already in a ``wasmtime_extern_t`` array."""
     inst = _instance_t()
     ref = ctypes.byref(inst)
-    trap = store._trap  # the store's trap out-slot, as for calls
     err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
+    return made_instance(store, module, inst, ref, err)
+
+
+class InstantiateParts(NamedTuple):
+    """What a compiled instantiation needs to make :func:`instantiate_array`'s C call inline:
+    ``err = instance_new(ctx, module._ptr, imports, size(n), byref(inst), trap_addr)`` with
+    ``inst = instance_t()``, then ``made_instance(store, module, inst, ref, err)``; and
+    ``export_get(ctx, instance._ref, key, size, byref(imports, offset))`` (an
+    :func:`export_key`) to put a core instance's export among the imports."""
+
+    instance_new: Any
+    instance_t: Any
+    export_get: Any
+    size: Callable[[int], Any]
+
+
+INSTANTIATE_PARTS = InstantiateParts(_instance_new, _instance_t, _export_get, _size)
+
+
+def made_instance(store: CoreStore, module: CoreModule, inst: Any, ref: Any, err: int | None
+                  ) -> CoreInstance:
+    """The instance ``wasmtime_instance_new`` wrote into ``inst`` (``ref`` = ``byref(inst)``),
+    or the error or trap it reported raised."""
     store._gen[0] += 1  # a start function may have run (and grown memories)
+    trap = store._trap  # the store's trap out-slot, as for calls
     if err or trap.value:
         trap_ptr, trap.value = trap.value, None
         _instantiate_failed(store, err, trap_ptr)

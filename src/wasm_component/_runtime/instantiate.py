@@ -15,6 +15,7 @@ have hundreds of definitions.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from .. import types as t
 from .._abi.codegen import CodeGen
 from .._abi.context import ComponentInstanceState
 from .._binary import ast
+from .._translate import inline as F
 from .._translate import plan as P
 from .._translate.plan import SORT_ID, SORTS, plan_for
 from .._validate import ValidatedComponent
@@ -416,6 +418,116 @@ def _compile(plan: P.Plan) -> Program:
         "exports = env.exports",
         "cstore = store._core",
     ]
+    fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
+    return fn
+
+
+def root_program_for(vc: ValidatedComponent) -> Program:
+    """The program instantiating ``vc`` as a root: its flat plan (nested components inlined,
+    ``_translate.inline``) compiled, or where the inliner declines, :func:`program_for`."""
+    fn: Program | None = vc.derived.get("root program")
+    if fn is None:
+        flat = F.inline(vc)
+        fn = vc.derived["root program"] = (
+            program_for(vc) if flat is None else _compile_flat(flat))
+    return fn
+
+
+# the index spaces of a lift or lower without canon options (never written)
+_NO_OPTIONS: list[Any] = [()] * len(SORTS)
+_NO_OPTIONS_ENV = Env(None, {}, None, ComponentInstanceState(), _NO_OPTIONS)
+
+
+def _compile_flat(flat: F.FlatPlan) -> Program:
+    """A flat plan as one Python function: each step a few lines, each runtime value a local."""
+    g = CodeGen()
+    c = g.const
+    parts = core.INSTANTIATE_PARTS
+
+    def v(slot: int | None) -> str:
+        return "None" if slot is None else f"v{slot}"
+
+    def canon_env(state: int, options: tuple[tuple[int, int, int], ...]) -> str:
+        if not options:
+            spaces = c(_NO_OPTIONS)
+        else:
+            by_sort: dict[int, list[str]] = {}
+            for sort, idx, slot in options:
+                by_sort.setdefault(sort, []).append(f"{idx}: {v(slot)}")
+            spaces = "[" + ", ".join(
+                "{" + ", ".join(by_sort[i]) + "}" if i in by_sort else "()"
+                for i in range(len(SORTS))) + "]"
+        return f"{c(Env)}(store, modules, None, {v(state)}, {spaces})"
+
+    for step in flat.steps:
+        match step:
+            case F.FImport(slot, name):
+                g.emit(f"{v(slot)} = args.get({name!r})")
+                with g.block(f"if {v(slot)} is None:"):
+                    g.emit(f"{c(_missing_import)}({name!r})")
+            case F.FAlias(slot, source, name):
+                g.emit(f"{v(slot)} = {v(source)}.exports.get({name!r})")
+                with g.block(f"if {v(slot)} is None:"):
+                    g.emit(f"{c(_missing_export)}({name!r})")
+            case F.FState(slot, parent):
+                g.emit(f"{v(slot)} = {c(ComponentInstanceState)}({v(parent)}, "
+                       f"store._resource_lift, {c(resource_lower)})")
+            case F.FCoreInstantiate(slot, module, imports, state):
+                # ``core.instantiate_array`` and ``core.put_exports``, made inline
+                n = len(imports)
+                if not n:
+                    g.emit(f"y = {c(core.import_array(0))}")
+                else:
+                    g.emit(f"y = {c(core.import_array)}({n})")
+                    for i, imp in enumerate(imports):
+                        if isinstance(imp, F.CoreExportRef):
+                            offset, _, key, size = core.export_key(i, 0, imp.name)
+                            g.emit(f"export_get(ctx, {v(imp.instance)}._ref, {c(key)}, "
+                                   f"{c(size)}, byref(y, {offset}))")
+                        else:
+                            g.emit(f"y[{i}] = {c(core.resolve)}({v(imp.n)}).extern()")
+                g.emit(f"m = modules[{module}].module")
+                g.emit("i = instance_t()")
+                g.emit("r = byref(i)")
+                call = (f"{v(slot)} = made(cstore, m, i, r, instance_new(ctx, m._ptr, y, "
+                        f"{c(parts.size(n))}, r, trap_addr))")
+                if state is None:
+                    g.emit(call)
+                else:
+                    # start functions run inside the (not yet usable) instance
+                    g.emit(f"{v(state)}.may_enter = False")
+                    with g.block("try:"):
+                        g.emit(call)
+                    with g.block("finally:"):
+                        g.emit(f"{v(state)}.may_enter = True")
+            case F.FLazyExport(slot, instance, name):
+                g.emit(f"{v(slot)} = {c(core.LazyExport)}({v(instance)}, {name!r})")
+            case F.FLift(slot, info, func, abi, state, options, name):
+                # (without options nothing is looked up in the env: one shared env will do)
+                env = canon_env(state, options) if options else c(_NO_OPTIONS_ENV)
+                g.emit(f"{v(slot)} = {c(LiftedFunc.create)}({env}, {c(info)}, {v(func)}, "
+                       f"{c(abi)}, False, {v(state)})")
+                if name:
+                    g.emit(f"{v(slot)}.name = {name!r}")
+            case F.FLower(slot, info, target, abi, state, options):
+                g.emit(f"{v(slot)} = {c(make_lowered)}({canon_env(state, options)}, "
+                       f"{c(info)}, {v(target)}, {c(abi)}, False)")
+            case F.FName(slot, name):
+                with g.block(f"if not {v(slot)}.name:"):
+                    g.emit(f"{v(slot)}.name = {name!r}")
+            case F.FInstance(slot, exports):
+                items = ", ".join(f"{n!r}: {v(s)}" for n, s in exports)
+                g.emit(f"{v(slot)} = {c(RInstance)}({{{items}}})")
+            case F.FConst(slot, value):
+                g.emit(f"{v(slot)} = {c(value)}")
+            case F.FModule(slot, offset):
+                g.emit(f"{v(slot)} = modules[{offset}]")
+    g.emit(f"env = {c(Env)}(store, modules, None, {v(flat.root_state)}, {c(_NO_OPTIONS)})")
+    g.emit("env.exports = {" + ", ".join(f"{n!r}: {v(s)}" for n, s in flat.exports) + "}")
+    g.emit("return env")
+    prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr"]
+    g.ns.update(instance_new=parts.instance_new, instance_t=parts.instance_t,
+                export_get=parts.export_get, byref=ctypes.byref, made=core.made_instance)
     fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
     return fn
 

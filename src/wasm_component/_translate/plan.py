@@ -27,7 +27,7 @@ SORTS = (
 )
 SORT_ID = {name: i for i, name in enumerate(SORTS)}
 FUNC, VALUE, TYPE, INSTANCE, COMPONENT = 0, 1, 2, 3, 4
-CORE_FUNC, CORE_TYPE, CORE_MODULE, CORE_INSTANCE = 5, 10, 11, 12
+CORE_FUNC, CORE_MEMORY, CORE_TYPE, CORE_MODULE, CORE_INSTANCE = 5, 7, 10, 11, 12
 
 
 @dataclass(frozen=True, slots=True)

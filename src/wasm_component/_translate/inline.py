@@ -1,0 +1,481 @@
+"""Root component -> one flat instantiation plan, nested components inlined.
+
+Like wasmtime's inliner (``environ/component/translate/inline.rs``), this follows every
+definition of a root component and of the components it instantiates (statically known, as
+nested definitions) through symbolic index spaces, so that instantiating the root needs only
+the steps that make runtime objects: core instantiations wired straight to each other's
+exports, the lifted functions and lowering trampolines that something can reach, and one
+``ComponentInstanceState`` per component instance that something can observe. Component
+instances, aliases, types and the index spaces themselves exist only here, at translation.
+
+A lower of another component's lift whose checks are all known to pass and whose values pass
+through unchanged (``Lower.direct``, see ``_enters_closed``) becomes the callee's core
+function itself: the caller's core code calls the callee's directly, as wasmtime's fused
+adapters would, with nothing in between.
+
+The inliner declines (``inline`` returns None; the runtime then runs the per-component plans)
+what it does not model: resource types, built-ins, component start functions and values,
+instantiations of imported components, and imports whose types name resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import types as t
+from .._abi.func import FuncAbi
+from .._binary import ast
+from .._validate import ValidatedComponent
+from .._validate.model import CanonInfo
+from . import plan as P
+
+__all__ = ["FlatPlan", "inline"]
+
+
+# -- references: what an index-space entry is, symbolically ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A runtime value made by a flat step (a local of the compiled program)."""
+
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: object
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleRef:
+    offset: int  # the core module's section offset (its key in the component's modules)
+
+
+@dataclass(frozen=True, slots=True)
+class CoreExportRef:
+    instance: int  # the Slot of a core instance
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CoreItems:
+    """An inline core instance (a bag of core items)."""
+
+    items: dict[str, Ref]
+
+
+@dataclass(slots=True, eq=False)
+class LiftRef:
+    """A ``canon lift``, made into a runtime function only where something needs one."""
+
+    info: CanonInfo
+    func: Ref
+    abi: FuncAbi
+    inst: int
+    options: tuple[tuple[int, int, Ref], ...]  # (sort, index, ref) of its canon options
+    name: str = ""
+    slot: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class InstanceRef:
+    exports: dict[str, Ref] = field(default_factory=dict)
+    slot: int | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ComponentRef:
+    validated: ValidatedComponent
+    scope: _Scope
+
+
+Ref = Slot | Const | ModuleRef | CoreExportRef | CoreItems | LiftRef | InstanceRef | ComponentRef
+
+
+# -- flat steps ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FImport:
+    slot: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FAlias:
+    """``slot = <instance at source>.exports[name]`` for an instance known only at run time."""
+
+    slot: int
+    source: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FState:
+    slot: int
+    parent: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FCoreInstantiate:
+    slot: int
+    module: int  # offset
+    #: each import: an export of a core instance made earlier (``CoreExportRef``), or a Slot
+    imports: tuple[CoreExportRef | Slot, ...]
+    state: int | None  # the state that must not be entered while start functions run
+
+
+@dataclass(frozen=True, slots=True)
+class FLazyExport:
+    slot: int
+    instance: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FLift:
+    slot: int
+    info: CanonInfo
+    func: int
+    abi: FuncAbi
+    state: int
+    options: tuple[tuple[int, int, int], ...]  # (sort, index, slot)
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FLower:
+    slot: int
+    info: CanonInfo
+    target: int
+    abi: FuncAbi
+    state: int
+    options: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FName:
+    """Name a function that was made before it was first exported."""
+
+    slot: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FInstance:
+    slot: int
+    exports: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FConst:
+    slot: int
+    value: object
+
+
+@dataclass(frozen=True, slots=True)
+class FModule:
+    slot: int
+    offset: int
+
+
+FStep = (FImport | FAlias | FState | FCoreInstantiate | FLazyExport | FLift | FLower | FName
+         | FInstance | FConst | FModule)
+
+
+@dataclass(frozen=True, slots=True)
+class FlatPlan:
+    steps: tuple[FStep, ...]
+    exports: tuple[tuple[str, int], ...]  # the root's exports: (name, slot)
+    nslots: int
+    root_state: int
+
+
+class Declined(Exception):
+    """The component uses something the inliner does not model."""
+
+
+# -- the inliner ---------------------------------------------------------------------------
+
+
+class _Scope:
+    """The symbolic index spaces of one component instance (or, as a ``ComponentRef``'s
+    scope, of the component that defines a nested component, for its outer aliases)."""
+
+    __slots__ = ("args", "exports", "inst", "outer", "spaces")
+
+    def __init__(self, inst: int, outer: _Scope | None, args: dict[str, Ref] | None) -> None:
+        self.inst = inst
+        self.outer = outer
+        self.args = args  # None: the root (imports come from the host at run time)
+        self.spaces: list[list[Ref]] = [[] for _ in P.SORTS]
+        self.exports: dict[str, Ref] = {}
+
+
+class _Inliner:
+    def __init__(self) -> None:
+        self.steps: list[FStep] = []
+        self.nslots = 0
+        self.parent: list[int | None] = []  # component instance -> its parent instance
+        self.closed: list[bool] = []
+        self.calls_out: list[bool] = []
+        self.states: list[int | None] = []  # component instance -> its state's slot, if made
+        self.lazy: dict[tuple[int, str], int] = {}
+        self.imports: dict[str, int] = {}
+        self.module_imports: dict[int, tuple[tuple[str, str], ...]] = {}  # by offset
+
+    def slot(self) -> int:
+        self.nslots += 1
+        return self.nslots - 1
+
+    def new_instance(self, parent: int | None) -> int:
+        self.parent.append(parent)
+        self.closed.append(False)
+        self.calls_out.append(False)
+        self.states.append(None)
+        return len(self.parent) - 1
+
+    def state(self, inst: int) -> int:
+        s = self.states[inst]
+        if s is None:
+            parent = self.parent[inst]
+            ps = self.state(parent) if parent is not None else None
+            s = self.states[inst] = self.slot()
+            self.steps.append(FState(s, ps))
+        return s
+
+    # -- making refs into runtime values
+
+    def value(self, ref: Ref) -> int:
+        """The slot holding ``ref``'s runtime value (steps added the first time)."""
+        match ref:
+            case Slot(n):
+                return n
+            case Const(value):
+                s = self.slot()
+                self.steps.append(FConst(s, value))
+                return s
+            case ModuleRef(offset):
+                s = self.slot()
+                self.steps.append(FModule(s, offset))
+                return s
+            case CoreExportRef(instance, name):
+                key = (instance, name)
+                s2 = self.lazy.get(key)
+                if s2 is None:
+                    s2 = self.lazy[key] = self.slot()
+                    self.steps.append(FLazyExport(s2, instance, name))
+                return s2
+            case LiftRef():
+                if ref.slot is None:
+                    func = self.value(ref.func)
+                    options = tuple((sort, idx, self.value(r)) for sort, idx, r in ref.options)
+                    state = self.state(ref.inst)
+                    ref.slot = self.slot()
+                    self.steps.append(FLift(ref.slot, ref.info, func, ref.abi, state, options,
+                                            ref.name))
+                return ref.slot
+            case InstanceRef():
+                if ref.slot is None:
+                    exports = tuple((n, self.value(r)) for n, r in ref.exports.items())
+                    ref.slot = self.slot()
+                    self.steps.append(FInstance(ref.slot, exports))
+                return ref.slot
+        raise Declined(f"{type(ref).__name__} as a runtime value")
+
+    # -- reentrance, statically (as ``_runtime.instantiate._enters_closed``)
+
+    def enters_closed(self, caller: int, callee: int) -> bool:
+        above = set()
+        i: int | None = caller
+        while i is not None:
+            above.add(i)
+            i = self.parent[i]
+        if callee in above:
+            return False
+        j: int | None = callee
+        while j not in above:
+            assert j is not None, "one tree: the callee's ancestors reach the root"
+            if not self.closed[j]:
+                return False
+            j = self.parent[j]
+        return True
+
+    # -- following one component's plan
+
+    def component(self, vc: ValidatedComponent, scope: _Scope) -> None:
+        sp = scope.spaces
+        k = scope.inst
+        for d in vc.component.definitions:
+            if isinstance(d, ast.CoreModule):
+                self.module_imports[d.offset] = tuple((m.module, m.name) for m in d.info.imports)
+        for step in P.plan_for(vc).steps:
+            ref: Ref
+            sort: int
+            match step:
+                case P.Module(offset):
+                    ref, sort = ModuleRef(offset), P.CORE_MODULE
+                case P.CoreInstantiate(module, cargs, _):
+                    mref = sp[P.CORE_MODULE][module]
+                    if not isinstance(mref, ModuleRef):
+                        raise Declined("a core module imported by the root")
+                    # (the plan's wiring, but also for modules from outer aliases and arguments)
+                    named = dict(cargs)
+                    imports: list[CoreExportRef | Slot] = []
+                    for mod, name in self.module_imports[mref.offset]:
+                        src = sp[P.CORE_INSTANCE][named[mod]]
+                        if isinstance(src, CoreItems):
+                            imports.append(self.core_item(src.items[name]))
+                        else:
+                            assert isinstance(src, Slot), "core instances are made or inline"
+                            imports.append(CoreExportRef(src.n, name))
+                    s = self.slot()
+                    self.steps.append(FCoreInstantiate(s, mref.offset, tuple(imports),
+                                                       self.states[k]))
+                    ref, sort = Slot(s), P.CORE_INSTANCE
+                case P.CoreInline(exports):
+                    ref = CoreItems({n: sp[so][idx] for n, so, idx in exports})
+                    sort = P.CORE_INSTANCE
+                case P.CoreType(ty):
+                    ref, sort = Const(ty), P.CORE_TYPE
+                case P.Nested(validated):
+                    ref, sort = ComponentRef(validated, scope), P.COMPONENT
+                case P.Instantiate(component, args, static):
+                    cref = sp[P.COMPONENT][component]
+                    if not isinstance(cref, ComponentRef):
+                        raise Declined("instantiating an imported component")
+                    if _names_resources(static):
+                        raise Declined("an instance whose type names resources")
+                    child = _Scope(self.new_instance(k), cref.scope,
+                                   {n: sp[so][idx] for n, so, idx in args})
+                    self.component(cref.validated, child)
+                    if not self.closed[child.inst]:
+                        self.calls_out[k] = True
+                    ref, sort = InstanceRef(child.exports), P.INSTANCE
+                case P.InlineInstance(exports):
+                    ref = InstanceRef({n: sp[so][idx] for n, so, idx in exports})
+                    sort = P.INSTANCE
+                case P.AliasExport(sort, instance, name, True, _):
+                    src = sp[P.CORE_INSTANCE][instance]
+                    if isinstance(src, CoreItems):
+                        ref = src.items[name]
+                    else:
+                        assert isinstance(src, Slot), "core instances are made or inline"
+                        ref = CoreExportRef(src.n, name)
+                case P.AliasExport(sort, instance, name, False, static):
+                    isrc = sp[P.INSTANCE][instance]
+                    if isinstance(isrc, InstanceRef):
+                        ref = isrc.exports[name]
+                    else:
+                        if _names_resources(static):
+                            raise Declined("an alias whose type names resources")
+                        s = self.slot()
+                        self.steps.append(FAlias(s, self.value(isrc), name))
+                        ref = Slot(s)
+                case P.AliasOuter(sort, count, idx):
+                    target: _Scope | None = scope
+                    for _ in range(count):
+                        assert target is not None, "validation bounds outer aliases"
+                        target = target.outer
+                    assert target is not None, "validation bounds outer aliases"
+                    ref = target.spaces[sort][idx]
+                case P.Type(static, has_resources):
+                    if has_resources:
+                        raise Declined("a type naming resources")
+                    ref, sort = Const(static), P.TYPE
+                case P.Lift(info, func, has_resources, abi):
+                    if has_resources:
+                        raise Declined("a function type naming resources")
+                    ref = LiftRef(info, sp[P.CORE_FUNC][func], abi, k, _options(info, sp))
+                    sort = P.FUNC
+                case P.Lower(info, func, has_resources, abi, direct):
+                    if has_resources:
+                        raise Declined("a function type naming resources")
+                    ref = self.lower(k, sp, info, sp[P.FUNC][func], abi, direct)
+                    sort = P.CORE_FUNC
+                case P.Import(name, sort, static):
+                    if scope.args is None:
+                        if _names_resources(static):
+                            raise Declined("an import whose type names resources")
+                        known = self.imports.get(name)
+                        if known is None:
+                            known = self.imports[name] = self.slot()
+                            self.steps.append(FImport(known, name))
+                        ref = Slot(known)
+                    else:
+                        if name not in scope.args:
+                            raise Declined(f"import `{name}` not supplied")
+                        ref = scope.args[name]
+                case P.Export(name, sort, idx):
+                    ref = sp[sort][idx]
+                    scope.exports[name] = ref
+                    if isinstance(ref, LiftRef) and not ref.name:
+                        ref.name = name
+                        if ref.slot is not None:
+                            self.steps.append(FName(ref.slot, name))
+                case _:
+                    raise Declined(type(step).__name__)
+            sp[sort].append(ref)
+        self.closed[k] = not self.calls_out[k]
+
+    def core_item(self, ref: Ref) -> CoreExportRef | Slot:
+        if isinstance(ref, CoreExportRef):
+            return ref
+        return Slot(self.value(ref))
+
+    def lower(self, k: int, sp: list[list[Ref]], info: CanonInfo, target: Ref, abi: FuncAbi,
+              direct: bool) -> Ref:
+        if isinstance(target, LiftRef) and self.enters_closed(k, target.inst):
+            tinfo, tabi = target.info, target.abi
+            if (direct and not tinfo.is_async and tinfo.post_return is None
+                    and tabi.passthrough and tabi.lift_sig.params == abi.lower_sig.params
+                    and tabi.lift_sig.results == abi.lower_sig.results):
+                return target.func  # the callee's core function (see the module docstring)
+        else:
+            self.calls_out[k] = True
+        fn = self.value(target)
+        options = tuple((so, idx, self.value(r)) for so, idx, r in _options(info, sp))
+        s = self.slot()
+        self.steps.append(FLower(s, info, fn, abi, self.state(k), options))
+        return Slot(s)
+
+
+def _options(info: CanonInfo, sp: list[list[Ref]]) -> tuple[tuple[int, int, Ref], ...]:
+    out: list[tuple[int, int, Ref]] = []
+    if info.memory is not None:
+        out.append((P.CORE_MEMORY, info.memory, sp[P.CORE_MEMORY][info.memory]))
+    for idx in (info.realloc, info.post_return):
+        if idx is not None:
+            out.append((P.CORE_FUNC, idx, sp[P.CORE_FUNC][idx]))
+    return tuple(out)
+
+
+def _names_resources(static: Any) -> bool:
+    from .._validate.typecheck import resources_in
+
+    if isinstance(static, (t.TypeBound, t.ResourceType)):
+        return True
+    return static is not None and bool(resources_in(static))
+
+
+def inline(vc: ValidatedComponent) -> FlatPlan | None:
+    """``vc`` (a root component) as one flat plan, or None where the inliner declines (made
+    once, kept with the component)."""
+    if "flat" in vc.derived:
+        cached: FlatPlan | None = vc.derived["flat"]
+        return cached
+    flat: FlatPlan | None
+    try:
+        inl = _Inliner()
+        root = inl.new_instance(None)
+        state = inl.state(root)
+        scope = _Scope(root, None, None)
+        inl.component(vc, scope)
+        exports = tuple((name, inl.value(ref)) for name, ref in scope.exports.items())
+        flat = FlatPlan(tuple(inl.steps), exports, inl.nslots, state)
+    except Declined:
+        flat = None
+    vc.derived["flat"] = flat
+    return flat

@@ -1,0 +1,91 @@
+"""The inliner (``_translate.inline``): a root and its nested components as one flat plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wasm_component import Component, Engine, Linker, Store
+from wasm_component._translate import inline as F
+
+NESTED = Path(__file__).parents[2] / "benchmarks" / "components" / "nested.wat"
+
+
+def flat_of(text: str) -> F.FlatPlan | None:
+    return F.inline(Component.new(Engine(), text)._validated)
+
+
+def kinds(flat: F.FlatPlan) -> list[str]:
+    return [type(s).__name__ for s in flat.steps]
+
+
+def test_nested_components_become_core_instantiations_and_what_is_exported() -> None:
+    """Five component instances, four core instances: only the core instantiations, the two
+    exported functions and the states they observe remain; every crossing is direct."""
+    flat = flat_of(NESTED.read_text())
+    assert flat is not None
+    k = kinds(flat)
+    assert k.count("FCoreInstantiate") == 4
+    assert k.count("FLift") == 2  # `add3` and `add6`; the inner `add` is called directly
+    assert k.count("FLower") == 0
+    assert k.count("FState") == 3  # the root, and the instances of the two exports
+    assert [name for name, _ in flat.exports] == ["add3", "add6"]
+
+
+def test_a_lift_reached_through_a_trampoline_is_made() -> None:
+    flat = flat_of("""
+      (component
+        (component $inner
+          (core module $m (func (export "f") (param i32) (result i32) (local.get 0)))
+          (core instance $i (instantiate $m))
+          (func (export "f") (param "x" u8) (result u8) (canon lift (core func $i "f"))))
+        (instance $a (instantiate $inner))
+        (core func $f (canon lower (func $a "f")))
+        (core module $m (import "x" "f" (func (param i32) (result i32)))
+          (func (export "g") (param i32) (result i32) (call 0 (local.get 0))))
+        (core instance $i (instantiate $m (with "x" (instance (export "f" (func $f))))))
+        (func (export "g") (param "x" u8) (result u8) (canon lift (core func $i "g"))))
+    """)
+    assert flat is not None
+    k = kinds(flat)
+    assert k.count("FLower") == 1 and k.count("FLift") == 2
+
+
+def test_outer_aliases_and_components_passed_as_arguments_resolve_statically() -> None:
+    text = """
+      (component
+        (core module $shared (func (export "one") (result i32) (i32.const 1)))
+        (component $c
+          (alias outer 1 $shared (core module $m))
+          (core instance $i (instantiate $m))
+          (func (export "one") (result u32) (canon lift (core func $i "one"))))
+        (component $wrap
+          (import "c" (component $c (export "one" (func (result u32)))))
+          (instance $x (instantiate $c))
+          (export "one" (func $x "one")))
+        (instance $w (instantiate $wrap (with "c" (component $c))))
+        (export "one" (func $w "one")))
+    """
+    flat = flat_of(text)
+    assert flat is not None
+    engine = Engine()
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, text))
+    assert inst.get_func(store, "one")(store) == 1
+
+
+def test_resources_are_left_to_the_per_component_plans() -> None:
+    text = """
+      (component
+        (type $r (resource (rep i32)))
+        (core func $new (canon resource.new $r))
+        (core module $m (import "x" "new" (func (param i32) (result i32)))
+          (func (export "make") (result i32) (call 0 (i32.const 7))))
+        (core instance $i (instantiate $m (with "x" (instance (export "new" (func $new))))))
+        (export $e "r" (type $r))
+        (func (export "make") (result (own $e)) (canon lift (core func $i "make"))))
+    """
+    assert flat_of(text) is None
+    engine = Engine()
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, text))
+    assert inst.get_func(store, "make")(store) is not None
