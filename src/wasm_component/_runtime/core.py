@@ -98,6 +98,7 @@ __all__ = [
     "instantiate",
     "instantiate_array",
     "instantiate_trusted",
+    "instantiated",
     "made_instance",
     "make_config",
     "new_host_func",
@@ -107,6 +108,7 @@ __all__ = [
     "put_import",
     "resolve",
     "wat2wasm",
+    "wrap_instance",
     "wrap_module",
 ]
 
@@ -1753,11 +1755,21 @@ def made_instance(store: CoreStore, module: CoreModule, inst: Any, ref: Any, err
                   ) -> CoreInstance:
     """The instance ``wasmtime_instance_new`` wrote into ``inst`` (``ref`` = ``byref(inst)``),
     or the error or trap it reported raised."""
+    instantiated(store, err)
+    return wrap_instance(store, module, inst, ref)
+
+
+def instantiated(store: CoreStore, err: int | None) -> None:
+    """After ``wasmtime_instance_new``: raise the error or trap it reported, if any."""
     store._gen[0] += 1  # a start function may have run (and grown memories)
     trap = store._trap  # the store's trap out-slot, as for calls
     if err or trap.value:
         trap_ptr, trap.value = trap.value, None
         _instantiate_failed(store, err, trap_ptr)
+
+
+def wrap_instance(store: CoreStore, module: CoreModule, inst: Any, ref: Any) -> CoreInstance:
+    """The :class:`CoreInstance` of the ``wasmtime_instance_t`` ``inst`` (``ref`` its byref)."""
     ci = _new_instance(CoreInstance)
     ci.store, ci.module, ci._inst, ci._ref, ci._resolved = store, module, inst, ref, {}
     return ci

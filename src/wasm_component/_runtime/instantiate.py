@@ -433,6 +433,16 @@ def root_program_for(vc: ValidatedComponent) -> Program:
     return fn
 
 
+class RootInstance:
+    """What instantiating a root leaves: its exports, and its state (kept with the store)."""
+
+    __slots__ = ("exports", "state")
+
+    def __init__(self, state: ComponentInstanceState, exports: dict[str, Any]) -> None:
+        self.state = state
+        self.exports = exports
+
+
 # the index spaces of a lift or lower without canon options (never written)
 _NO_OPTIONS: list[Any] = [()] * len(SORTS)
 _NO_OPTIONS_ENV = Env(None, {}, None, ComponentInstanceState(), _NO_OPTIONS)
@@ -443,6 +453,17 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     g = CodeGen()
     c = g.const
     parts = core.INSTANTIATE_PARTS
+    # the core instances something looks exports up in (the rest only feed imports)
+    objects = {s.instance for s in flat.steps if isinstance(s, F.FLazyExport)}
+    most = max((len(s.imports) for s in flat.steps if isinstance(s, F.FCoreInstantiate)),
+               default=0)
+    refs: dict[int, str] = {}  # byref(y, offset), made once per run
+
+    def at(offset: int) -> str:
+        name = refs.get(offset)
+        if name is None:
+            name = refs[offset] = f"y{offset}"
+        return name
 
     def v(slot: int | None) -> str:
         return "None" if slot is None else f"v{slot}"
@@ -473,24 +494,20 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"{v(slot)} = {c(ComponentInstanceState)}({v(parent)}, "
                        f"store._resource_lift, {c(resource_lower)})")
             case F.FCoreInstantiate(slot, module, imports, state):
-                # ``core.instantiate_array`` and ``core.put_exports``, made inline
-                n = len(imports)
-                if not n:
-                    g.emit(f"y = {c(core.import_array(0))}")
-                else:
-                    g.emit(f"y = {c(core.import_array)}({n})")
-                    for i, imp in enumerate(imports):
-                        if isinstance(imp, F.CoreExportRef):
-                            offset, _, key, size = core.export_key(i, 0, imp.name)
-                            g.emit(f"export_get(ctx, {v(imp.instance)}._ref, {c(key)}, "
-                                   f"{c(size)}, byref(y, {offset}))")
-                        else:
-                            g.emit(f"y[{i}] = {c(core.resolve)}({v(imp.n)}).extern()")
+                # ``core.instantiate_array`` and ``core.put_exports``, made inline: one
+                # imports array for all, each instance's ``byref`` kept in ``r<slot>``
+                for i, imp in enumerate(imports):
+                    if isinstance(imp, F.CoreExportRef):
+                        offset, _, key, size = core.export_key(i, 0, imp.name)
+                        g.emit(f"export_get(ctx, r{imp.instance}, {c(key)}, {c(size)}, "
+                               f"{at(offset)})")
+                    else:
+                        g.emit(f"y[{i}] = {c(core.resolve)}({v(imp.n)}).extern()")
                 g.emit(f"m = modules[{module}].module")
                 g.emit("i = instance_t()")
-                g.emit("r = byref(i)")
-                call = (f"{v(slot)} = made(cstore, m, i, r, instance_new(ctx, m._ptr, y, "
-                        f"{c(parts.size(n))}, r, trap_addr))")
+                g.emit(f"r{slot} = byref(i)")
+                call = (f"err = instance_new(ctx, m._ptr, y, {c(parts.size(len(imports)))}, "
+                        f"r{slot}, trap_addr)")
                 if state is None:
                     g.emit(call)
                 else:
@@ -500,6 +517,9 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                         g.emit(call)
                     with g.block("finally:"):
                         g.emit(f"{v(state)}.may_enter = True")
+                g.emit(f"{c(core.instantiated)}(cstore, err)")
+                if slot in objects:
+                    g.emit(f"{v(slot)} = {c(core.wrap_instance)}(cstore, m, i, r{slot})")
             case F.FLazyExport(slot, instance, name):
                 g.emit(f"{v(slot)} = {c(core.LazyExport)}({v(instance)}, {name!r})")
             case F.FLift(slot, info, func, abi, state, options, name):
@@ -522,10 +542,11 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"{v(slot)} = {c(value)}")
             case F.FModule(slot, offset):
                 g.emit(f"{v(slot)} = modules[{offset}]")
-    g.emit(f"env = {c(Env)}(store, modules, None, {v(flat.root_state)}, {c(_NO_OPTIONS)})")
-    g.emit("env.exports = {" + ", ".join(f"{n!r}: {v(s)}" for n, s in flat.exports) + "}")
-    g.emit("return env")
-    prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr"]
+    root_exports = "{" + ", ".join(f"{n!r}: {v(s)}" for n, s in flat.exports) + "}"
+    g.emit(f"return {c(RootInstance)}({v(flat.root_state)}, {root_exports})")
+    prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr",
+                f"y = {c(core.import_array)}({most})",
+                *(f"{name} = byref(y, {offset})" for offset, name in refs.items())]
     g.ns.update(instance_new=parts.instance_new, instance_t=parts.instance_t,
                 export_get=parts.export_get, byref=ctypes.byref, made=core.made_instance)
     fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
