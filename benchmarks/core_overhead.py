@@ -6,6 +6,10 @@ Prints µs per call for:
   * the guest->host overhead of a call into our raw host func and our Python-values host func
     (a wasm loop calling the import N times, minus the same loop without the call).
 
+  * the floor of instantiating the benchmark's nested component through the C API: its four
+    ``wasmtime_instance_new`` and four ``wasmtime_instance_export_get`` calls alone, every
+    argument made beforehand, against ``wasmtime.component`` instantiating the whole component.
+
 Run: ``python benchmarks/core_overhead.py``
 """
 
@@ -137,5 +141,78 @@ def main() -> None:
     print(f"guest->host call into wasmtime-py Func (total)      : {w_host:6.3f} us/call")
 
 
+NESTED_MODULES = (
+    '(module (func (export "add") (param i32 i32) (result i32) '
+    "(i32.add (local.get 0) (local.get 1))))",
+    '(module (import "host" "add" (func $add (param i32 i32) (result i32))) '
+    '(func (export "add3") (param i32 i32 i32) (result i32) '
+    "(call $add (call $add (local.get 0) (local.get 1)) (local.get 2))))",
+    '(module (import "x" "one" (func $one (param i32 i32 i32) (result i32))) '
+    '(import "x" "two" (func $two (param i32 i32 i32) (result i32))) '
+    '(func (export "add6") (param i32 i32 i32 i32 i32 i32) (result i32) '
+    "(i32.add (call $one (local.get 0) (local.get 1) (local.get 2)) "
+    "(call $two (local.get 3) (local.get 4) (local.get 5)))))",
+)
+
+
+def nested_floor() -> None:
+    """The C calls of instantiating ``components/nested.wat`` (adder, two mids, six), alone."""
+    import ctypes
+    from pathlib import Path
+
+    import wasmtime.component as wc
+
+    from wasm_component._runtime import core
+
+    engine = CoreEngine()
+    adder, mid, six = (compile_module(engine, wat2wasm(w)) for w in NESTED_MODULES)
+    parts = core.INSTANTIATE_PARTS
+    rounds, n = 5, 400
+
+    def floor() -> float:
+        best = float("inf")
+        for _ in range(rounds):
+            store = CoreStore(engine)
+            ctx, trap = store._ctx, store._trap_addr
+            insts = [parts.instance_t() for _ in range(4 * n)]
+            refs = [ctypes.byref(i) for i in insts]
+            one, two = core.import_array(1), core.import_array(2)
+            slots = [ctypes.byref(two, 0), ctypes.byref(two, ctypes.sizeof(two) // 2)]
+            s0, s1, s2 = parts.size(0), parts.size(1), parts.size(2)
+            add, add3 = b"add", b"add3"
+            n3, n4 = parts.size(3), parts.size(4)
+            new, get = parts.instance_new, parts.export_get
+            t = time.perf_counter()
+            for k in range(n):
+                a, m1, m2, x = refs[4 * k: 4 * k + 4]
+                new(ctx, adder._ptr, one, s0, a, trap)
+                get(ctx, a, add, n3, one)
+                new(ctx, mid._ptr, one, s1, m1, trap)
+                new(ctx, mid._ptr, one, s1, m2, trap)
+                get(ctx, m1, add3, n4, slots[0])
+                get(ctx, m2, add3, n4, slots[1])
+                new(ctx, six._ptr, two, s2, x, trap)
+            best = min(best, (time.perf_counter() - t) / n * 1e6)
+        return best
+
+    # (one export_get fewer than the component: both mids import the adder's `add`, read once)
+    c_floor = floor()
+    blob = (Path(__file__).parent / "components" / "nested.wat").read_text()
+    wengine = wasmtime.Engine()
+    component = wc.Component(wengine, blob)
+    linker = wc.Linker(wengine)
+    peer = float("inf")
+    for _ in range(rounds):
+        wstore = wasmtime.Store(wengine)
+        t = time.perf_counter()
+        for _ in range(n):
+            linker.instantiate(wstore, component)
+        peer = min(peer, (time.perf_counter() - t) / n * 1e6)
+    print(f"nested instantiate, C calls alone (4 new, 3 export_get): {c_floor:6.3f} us")
+    print(f"nested instantiate, wasmtime.component (everything)     : {peer:6.3f} us"
+          f"  (floor / peer = {c_floor / peer:.2f})")
+
+
 if __name__ == "__main__":
     main()
+    nested_floor()
