@@ -97,6 +97,7 @@ __all__ = [
     "import_array",
     "instantiate",
     "instantiate_array",
+    "instantiate_failed",
     "instantiate_trusted",
     "instantiated",
     "made_instance",
@@ -1760,12 +1761,18 @@ def made_instance(store: CoreStore, module: CoreModule, inst: Any, ref: Any, err
 
 
 def instantiated(store: CoreStore, err: int | None) -> None:
-    """After ``wasmtime_instance_new``: raise the error or trap it reported, if any."""
+    """After ``wasmtime_instance_new``: raise the error or trap it reported, if any. (Inline:
+    ``store._gen[0] += 1``, then this only ``if err or store._trap.value``.)"""
     store._gen[0] += 1  # a start function may have run (and grown memories)
+    if err or store._trap.value:
+        instantiate_failed(store, err)
+
+
+def instantiate_failed(store: CoreStore, err: int | None) -> None:
+    """Raise what ``wasmtime_instance_new`` reported: ``err``, or the store's trap."""
     trap = store._trap  # the store's trap out-slot, as for calls
-    if err or trap.value:
-        trap_ptr, trap.value = trap.value, None
-        _instantiate_failed(store, err, trap_ptr)
+    trap_ptr, trap.value = trap.value, None
+    _instantiate_failed(store, err, trap_ptr)
 
 
 def wrap_instance(store: CoreStore, module: CoreModule, inst: Any, ref: Any) -> CoreInstance:

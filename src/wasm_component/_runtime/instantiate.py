@@ -517,7 +517,9 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                         g.emit(call)
                     with g.block("finally:"):
                         g.emit(f"{v(state)}.may_enter = True")
-                g.emit(f"{c(core.instantiated)}(cstore, err)")
+                g.emit("gen[0] += 1")  # (``core.instantiated``, inline)
+                with g.block("if err or trap.value:"):
+                    g.emit(f"{c(core.instantiate_failed)}(cstore, err)")
                 if slot in objects:
                     g.emit(f"{v(slot)} = {c(core.wrap_instance)}(cstore, m, i, r{slot})")
             case F.FLazyExport(slot, instance, name):
@@ -545,6 +547,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     root_exports = "{" + ", ".join(f"{n!r}: {v(s)}" for n, s in flat.exports) + "}"
     g.emit(f"return {c(RootInstance)}({v(flat.root_state)}, {root_exports})")
     prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr",
+                "gen, trap = cstore._gen, cstore._trap",
                 f"y = {c(core.import_array)}({most})",
                 *(f"{name} = byref(y, {offset})" for offset, name in refs.items())]
     g.ns.update(instance_new=parts.instance_new, instance_t=parts.instance_t,
