@@ -167,7 +167,7 @@ def nested_floor() -> None:
     engine = CoreEngine()
     adder, mid, six = (compile_module(engine, wat2wasm(w)) for w in NESTED_MODULES)
     parts = core.INSTANTIATE_PARTS
-    rounds, n = 5, 400
+    rounds, n = 7, 100
 
     def floor() -> float:
         best = float("inf")
