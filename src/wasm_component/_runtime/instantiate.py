@@ -192,11 +192,12 @@ def _resource(env: Env, s: P.Resource, args: dict[str, Any]) -> None:
 
 def _lower(env: Env, s: P.Lower, args: dict[str, Any]) -> None:
     target = env.spaces[P.FUNC][s.func]
-    if target.__class__ is LiftedFunc and _enters_closed(env.state, target.state):
-        if s.direct and _same_core_call(s, target):
+    state = env.state
+    if (target.__class__ is LiftedFunc and target.state.root is state.root
+            and F.enters_only_closed(state, target.state, _parent, _closed)):
+        if s.direct and F.core_call_stands_for(s.abi, target._info, target._abi):
             # The callee's core function itself: every check of the trampoline is known to
-            # pass (see ``P.Lower.direct`` and ``_enters_closed``) and lifting then lowering
-            # changes no value, so the call is the callee's core call.
+            # pass and lifting then lowering changes no value (``_translate.inline``).
             env.spaces[P.CORE_FUNC].append(target._func)
             return
     else:
@@ -204,41 +205,12 @@ def _lower(env: Env, s: P.Lower, args: dict[str, Any]) -> None:
     env.spaces[P.CORE_FUNC].append(make_lowered(env, s.info, target, s.abi, s.has_resources))
 
 
-def _enters_closed(caller: ComponentInstanceState, callee: ComponentInstanceState) -> bool:
-    """Whether a call from ``caller`` into ``callee`` enters (the spec's ``entering_set``:
-    ``callee`` and its ancestors that are not ``caller``'s or ``caller``) only closed
-    instances of the same tree, and at least one.
-
-    A closed instance calls nothing but closed instances made before it, so it is never on
-    the stack while other code runs: entering it can never find it entered (the spec's
-    ``may_enter_from`` holds), and it needs no flag set for anyone else to see. A trap inside
-    it unwinds through the tree's root, which poisons the tree
-    (``ComponentInstanceState.poison``): its own lockdown state needs no setting either."""
-    if callee.root is not caller.root:
-        return False
-    above = set()
-    inst: ComponentInstanceState | None = caller
-    while inst is not None:
-        above.add(inst)
-        inst = inst.parent
-    if callee in above:
-        return False  # the trampoline keeps the checks it makes of such calls
-    inst = callee
-    while inst not in above:
-        assert inst is not None, "the callee's ancestors reach the shared root"
-        if not inst.closed:
-            return False
-        inst = inst.parent
-    return True
+def _parent(s: ComponentInstanceState) -> ComponentInstanceState | None:
+    return s.parent
 
 
-def _same_core_call(s: P.Lower, target: LiftedFunc) -> bool:
-    """Whether ``target``'s core function can stand for the lowered function: a sync lift
-    without ``post-return``, of a type that passes through, with the same core signature."""
-    info, abi = target._info, target._abi
-    return (not info.is_async and info.post_return is None and abi.passthrough
-            and abi.lift_sig.params == s.abi.lower_sig.params
-            and abi.lift_sig.results == s.abi.lower_sig.results)
+def _closed(s: ComponentInstanceState) -> bool:
+    return s.closed
 
 
 # Built-ins whose code only touches the calling instance (any other may call out, as

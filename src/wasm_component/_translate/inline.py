@@ -20,8 +20,9 @@ instantiations of imported components, and imports whose types name resources.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import types as t
 from .._abi.func import FuncAbi
@@ -30,7 +31,7 @@ from .._validate import ValidatedComponent
 from .._validate.model import CanonInfo
 from . import plan as P
 
-__all__ = ["FlatPlan", "inline"]
+__all__ = ["FlatPlan", "core_call_stands_for", "enters_only_closed", "inline"]
 
 
 # -- references: what an index-space entry is, symbolically ---------------------------------
@@ -288,20 +289,8 @@ class _Inliner:
     # -- reentrance, statically (as ``_runtime.instantiate._enters_closed``)
 
     def enters_closed(self, caller: int, callee: int) -> bool:
-        above = set()
-        i: int | None = caller
-        while i is not None:
-            above.add(i)
-            i = self.parent[i]
-        if callee in above:
-            return False
-        j: int | None = callee
-        while j not in above:
-            assert j is not None, "one tree: the callee's ancestors reach the root"
-            if not self.closed[j]:
-                return False
-            j = self.parent[j]
-        return True
+        return enters_only_closed(caller, callee, self.parent.__getitem__,
+                                  self.closed.__getitem__)
 
     # -- following one component's plan
 
@@ -428,10 +417,7 @@ class _Inliner:
     def lower(self, k: int, sp: list[list[Ref]], info: CanonInfo, target: Ref, abi: FuncAbi,
               direct: bool) -> Ref:
         if isinstance(target, LiftRef) and self.enters_closed(k, target.inst):
-            tinfo, tabi = target.info, target.abi
-            if (direct and not tinfo.is_async and tinfo.post_return is None
-                    and tabi.passthrough and tabi.lift_sig.params == abi.lower_sig.params
-                    and tabi.lift_sig.results == abi.lower_sig.results):
+            if direct and core_call_stands_for(abi, target.info, target.abi):
                 return target.func  # the callee's core function (see the module docstring)
         else:
             self.calls_out[k] = True
@@ -440,6 +426,47 @@ class _Inliner:
         s = self.slot()
         self.steps.append(FLower(s, info, fn, abi, self.state(k), options))
         return Slot(s)
+
+
+Node = TypeVar("Node", bound=Hashable)
+
+
+def enters_only_closed(caller: Node, callee: Node, parent: Callable[[Node], Node | None],
+                       closed: Callable[[Node], bool]) -> bool:
+    """Whether a call from component instance ``caller`` into ``callee`` (of one tree) enters
+    (the spec's ``entering_set``: ``callee`` and its ancestors that are not ``caller``'s or
+    ``caller``) only closed instances, and at least one.
+
+    A closed instance calls nothing but closed instances made before it, so it is never on
+    the stack while other code runs: entering it can never find it entered (the spec's
+    ``may_enter_from`` holds), and it needs no flag set for anyone else to see. A trap inside
+    it unwinds through the tree's root, which poisons the tree
+    (``ComponentInstanceState.poison``): its own lockdown state needs no setting either.
+    Calls into ``caller`` itself or its ancestors keep the trampoline and the checks it
+    makes."""
+    above = set()
+    i: Node | None = caller
+    while i is not None:
+        above.add(i)
+        i = parent(i)
+    if callee in above:
+        return False
+    j: Node | None = callee
+    while j not in above:
+        assert j is not None, "one tree: the callee's ancestors reach the root"
+        if not closed(j):
+            return False
+        j = parent(j)
+    return True
+
+
+def core_call_stands_for(lower: FuncAbi, lift: CanonInfo, lift_abi: FuncAbi) -> bool:
+    """Whether the core function of a lift can stand for a lower of it (the lower being
+    ``P.Lower.direct``): a sync lift without ``post-return``, of a type that passes through,
+    with the same core signature."""
+    return (not lift.is_async and lift.post_return is None and lift_abi.passthrough
+            and lift_abi.lift_sig.params == lower.lower_sig.params
+            and lift_abi.lift_sig.results == lower.lower_sig.results)
 
 
 def _options(info: CanonInfo, sp: list[list[Ref]]) -> tuple[tuple[int, int, Ref], ...]:
