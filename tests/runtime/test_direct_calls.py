@@ -2,7 +2,7 @@
 
 A ``canon lower`` of another component's ``canon lift`` becomes the callee's core function
 itself when every check of the trampoline is known to pass and lifting then lowering changes
-no value (``P.Lower.direct``, ``instantiate._enters_closed``). These tests pin down when that
+no value (``P.Lower.direct``, ``inline.enters_only_closed``). These tests pin down when that
 happens, and that the spec's behaviour is the same either way: values, traps, lockdown after
 a trap, and reentrance traps when the callee may be on the stack.
 """

@@ -9,7 +9,7 @@ exports, the lifted functions and lowering trampolines that something can reach,
 instances, aliases, types and the index spaces themselves exist only here, at translation.
 
 A lower of another component's lift whose checks are all known to pass and whose values pass
-through unchanged (``Lower.direct``, see ``_enters_closed``) becomes the callee's core
+through unchanged (``Lower.direct``, see ``enters_only_closed``) becomes the callee's core
 function itself: the caller's core code calls the callee's directly, as wasmtime's fused
 adapters would, with nothing in between.
 
@@ -286,7 +286,7 @@ class _Inliner:
                 return ref.slot
         raise Declined(f"{type(ref).__name__} as a runtime value")
 
-    # -- reentrance, statically (as ``_runtime.instantiate._enters_closed``)
+    # -- reentrance, statically (``enters_only_closed``)
 
     def enters_closed(self, caller: int, callee: int) -> bool:
         return enters_only_closed(caller, callee, self.parent.__getitem__,
