@@ -385,7 +385,9 @@ class LowerGen(CodeGen):
                 self.emit(f"{x} = {self.const(_int_slow)}({x}, {lo}, {hi}, {name!r}, "
                           f"{self.where(path)})")
             if flat and lo < 0:
-                return f"({x} & {hi * 2 + 1:#x})"
+                # the spec's ``lower_flat_signed``: two's complement in the core width (so
+                # s8/s16 are sign-extended to 32 bits, not masked to their own width)
+                return f"({x} & {M64 if name == 's64' else M32:#x})"
             return x
         if name in ("f32", "f64"):
             x = self.assign(v, "f")

@@ -1,0 +1,165 @@
+"""Differential test of composed components: ours (flat plan and per-component plans) against
+wasmtime.component.
+
+Hypothesis generates a root with leaf components (``f(a, b) -> T`` doing an add, a subtract
+or a division that traps on zero, sometimes with a ``post-return``), middle components that
+import one leaf's function, lower it and call it twice (``g(a, b, c) = f(f(a, b), c)``), and
+a sequence of calls to the root's exports (the leaves' functions and the middles'). Calls
+between the components are direct core calls where the rule allows (``_translate.inline``)
+and trampolines otherwise; the outcome of every call (its value, or a trap, after which the
+tree is locked down) must be the same in all three.
+
+``WASM_COMPONENT_DIFF_EXAMPLES`` scales this test too (a hundredth of it, as compositions).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+N_CASES = max(10, int(os.environ.get("WASM_COMPONENT_DIFF_EXAMPLES", "4000")) // 100)
+
+# (component type, core type, smallest and largest value)
+TYPES = {
+    "u32": ("i32", 0, 2**32 - 1), "s32": ("i32", -(2**31), 2**31 - 1),
+    "u8": ("i32", 0, 255), "s16": ("i32", -(2**15), 2**15 - 1),
+    "u64": ("i64", 0, 2**64 - 1), "s64": ("i64", -(2**63), 2**63 - 1),
+}
+OPS = {"add": "add", "sub": "sub", "div": "div_u"}
+
+
+@dataclass(frozen=True)
+class Leaf:
+    ty: str
+    op: str
+    post_return: bool
+
+
+@dataclass(frozen=True)
+class Case:
+    leaves: tuple[Leaf, ...]
+    mids: tuple[int, ...]  # the leaf each middle component calls
+    calls: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def leaf_wat(i: int, leaf: Leaf) -> str:
+    core = TYPES[leaf.ty][0]
+    post = ""
+    post_opt = ""
+    if leaf.post_return:
+        post = f'(func (export "post") (param {core}))'
+        post_opt = f'(post-return (core func $i{i} "post"))'
+    return f"""
+  (component $leaf{i}
+    (core module $m
+      (func (export "f") (param {core} {core}) (result {core})
+        ({core}.{OPS[leaf.op]} (local.get 0) (local.get 1)))
+      {post})
+    (core instance $i{i} (instantiate $m))
+    (func (export "f") (param "a" {leaf.ty}) (param "b" {leaf.ty}) (result {leaf.ty})
+      (canon lift (core func $i{i} "f") {post_opt})))"""
+
+
+def mid_wat(j: int, ty: str) -> str:
+    core = TYPES[ty][0]
+    return f"""
+  (component $mid{j}
+    (import "f" (func $f (param "a" {ty}) (param "b" {ty}) (result {ty})))
+    (core func $f-core (canon lower (func $f)))
+    (core module $m
+      (import "host" "f" (func $f (param {core} {core}) (result {core})))
+      (func (export "g") (param {core} {core} {core}) (result {core})
+        (call $f (call $f (local.get 0) (local.get 1)) (local.get 2))))
+    (core instance $i (instantiate $m (with "host" (instance (export "f" (func $f-core))))))
+    (func (export "g") (param "a" {ty}) (param "b" {ty}) (param "c" {ty}) (result {ty})
+      (canon lift (core func $i "g"))))"""
+
+
+def case_wat(case: Case) -> str:
+    parts = ["(component"]
+    for i, leaf in enumerate(case.leaves):
+        parts.append(leaf_wat(i, leaf))
+    for j, target in enumerate(case.mids):
+        parts.append(mid_wat(j, case.leaves[target].ty))
+    for i in range(len(case.leaves)):
+        parts.append(f"  (instance $l{i} (instantiate $leaf{i}))")
+        parts.append(f'  (export "f{i}" (func $l{i} "f"))')
+    for j, target in enumerate(case.mids):
+        parts.append(f'  (instance $m{j} (instantiate $mid{j} (with "f" (func $l{target} "f"))))')
+        parts.append(f'  (export "g{j}" (func $m{j} "g"))')
+    parts.append(")")
+    return "\n".join(parts)
+
+
+@st.composite
+def cases(draw: Any) -> Case:
+    leaves = tuple(draw(st.lists(
+        st.builds(Leaf, st.sampled_from(sorted(TYPES)), st.sampled_from(sorted(OPS)),
+                  st.booleans()), min_size=1, max_size=3)))
+    mids = tuple(draw(st.lists(st.integers(0, len(leaves) - 1), max_size=3)))
+    exports = [(f"f{i}", leaf.ty, 2) for i, leaf in enumerate(leaves)]
+    exports += [(f"g{j}", leaves[t].ty, 3) for j, t in enumerate(mids)]
+
+    def value(ty: str) -> st.SearchStrategy[int]:
+        _, lo, hi = TYPES[ty]
+        return st.one_of(st.sampled_from([0, 1, lo, hi]), st.integers(lo, hi))
+
+    calls = []
+    for _ in range(draw(st.integers(1, 6))):
+        name, ty, arity = draw(st.sampled_from(exports))
+        calls.append((name, tuple(draw(value(ty)) for _ in range(arity))))
+    return Case(leaves, mids, tuple(calls))
+
+
+def ours(text: str, calls: tuple[tuple[str, tuple[int, ...]], ...]) -> list[Any]:
+    import wasm_component as w
+
+    engine = w.Engine()
+    store = w.Store(engine)
+    inst = w.Linker(engine).instantiate(store, w.Component.new(engine, text))
+    out: list[Any] = []
+    for name, args in calls:
+        try:
+            out.append(inst.get_func(store, name)(store, *args))
+        except w.Trap:
+            out.append("trap")
+    return out
+
+
+def peer(text: str, calls: tuple[tuple[str, tuple[int, ...]], ...]) -> list[Any]:
+    import wasmtime
+    import wasmtime.component as wc
+
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    inst = wc.Linker(engine).instantiate(store, wc.Component(engine, text))
+    out: list[Any] = []
+    for name, args in calls:
+        f = inst.get_func(store, name)
+        assert f is not None
+        try:
+            value = f(store, *args)
+            f.post_return(store)
+            out.append(value)
+        except wasmtime.WasmtimeError:
+            out.append("trap")
+    return out
+
+
+@settings(max_examples=N_CASES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(case=cases())
+def test_compositions_match_wasmtime(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wasm_component._runtime import instantiate
+
+    text = case_wat(case)
+    want = peer(text, case.calls)
+    assert ours(text, case.calls) == want, text
+    with monkeypatch.context() as m:
+        m.setattr(instantiate.F, "inline", lambda vc: None)
+        assert ours(text, case.calls) == want, text
