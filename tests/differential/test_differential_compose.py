@@ -29,6 +29,9 @@ TYPES = {
     "u32": ("i32", 0, 2**32 - 1), "s32": ("i32", -(2**31), 2**31 - 1),
     "u8": ("i32", 0, 255), "s16": ("i32", -(2**15), 2**15 - 1),
     "u64": ("i64", 0, 2**64 - 1), "s64": ("i64", -(2**63), 2**63 - 1),
+    "s8": ("i32", -128, 127), "u16": ("i32", 0, 2**16 - 1),
+    # (the core function computes on the code points: a sum may be no char, and trap)
+    "bool": ("i32", 0, 1), "char": ("i32", 0, 0x10FFFF),
 }
 OPS = {"add": "add", "sub": "sub", "div": "div_u"}
 
@@ -44,7 +47,7 @@ class Leaf:
 class Case:
     leaves: tuple[Leaf, ...]
     mids: tuple[int, ...]  # the leaf each middle component calls
-    calls: tuple[tuple[str, tuple[int, ...]], ...]
+    calls: tuple[tuple[str, tuple[Any, ...]], ...]
 
 
 def leaf_wat(i: int, leaf: Leaf) -> str:
@@ -105,7 +108,11 @@ def cases(draw: Any) -> Case:
     exports = [(f"f{i}", leaf.ty, 2) for i, leaf in enumerate(leaves)]
     exports += [(f"g{j}", leaves[t].ty, 3) for j, t in enumerate(mids)]
 
-    def value(ty: str) -> st.SearchStrategy[int]:
+    def value(ty: str) -> st.SearchStrategy[Any]:
+        if ty == "bool":
+            return st.booleans()
+        if ty == "char":
+            return st.characters(codec="utf-8")
         _, lo, hi = TYPES[ty]
         return st.one_of(st.sampled_from([0, 1, lo, hi]), st.integers(lo, hi))
 
@@ -116,7 +123,7 @@ def cases(draw: Any) -> Case:
     return Case(leaves, mids, tuple(calls))
 
 
-def ours(text: str, calls: tuple[tuple[str, tuple[int, ...]], ...]) -> list[Any]:
+def ours(text: str, calls: tuple[tuple[str, tuple[Any, ...]], ...]) -> list[Any]:
     import wasm_component as w
 
     engine = w.Engine()
@@ -131,7 +138,7 @@ def ours(text: str, calls: tuple[tuple[str, tuple[int, ...]], ...]) -> list[Any]
     return out
 
 
-def peer(text: str, calls: tuple[tuple[str, tuple[int, ...]], ...]) -> list[Any]:
+def peer(text: str, calls: tuple[tuple[str, tuple[Any, ...]], ...]) -> list[Any]:
     import wasmtime
     import wasmtime.component as wc
 
