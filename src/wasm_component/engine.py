@@ -50,7 +50,8 @@ class Store:
     """
 
     __slots__ = (
-        "_core", "_drop_fns", "_instances", "_resource_dtors", "_resource_lift", "engine",
+        "__weakref__", "_core", "_drop_fns", "_instances", "_resource_dtors", "_resource_lift",
+        "engine",
     )
 
     def __init__(self, engine: Engine, data: Any = None) -> None:

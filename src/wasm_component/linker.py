@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -556,12 +557,21 @@ class InstancePre:
                          for name, ty in component.component_type().imports]
         self._program = root_program_for(component._validated)
         self._items = component._items
+        self._last_args: tuple[weakref.ref[Store], dict[str, Any]] | None = None
 
     def instantiate(self, store: Store) -> Instance:
         if store.engine is not self.linker.engine:
             raise ValueError("`instantiate`: the store belongs to another engine")
-        imports = self._imports
-        args = {name: _item(store, name, d, ty) for name, d, ty in imports} if imports else {}
+        # The import items for a store are made once: instantiating many times into one store
+        # (a plugin host, a benchmark) reuses them, as wasmtime's InstancePre reuses its
+        # resolved definitions. (Only the last store's are kept.)
+        last = self._last_args
+        if last is not None and last[0]() is store:
+            args = last[1]
+        else:
+            imports = self._imports
+            args = {name: _item(store, name, d, ty) for name, d, ty in imports}
+            self._last_args = (weakref.ref(store), args)
         env = self._program(store, self._items, args, None, None)
         store._instances.append(env)
         return Instance(store, env.exports)

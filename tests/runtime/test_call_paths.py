@@ -297,3 +297,31 @@ def test_exports_are_looked_up_by_name_never_walked(monkeypatch: pytest.MonkeyPa
     last = Linker(engine).instantiate(store, component).get_func(store, "last")
     assert last is not None and last(store) == 299
     assert walked == []
+
+
+def test_import_items_are_made_once_per_store_and_each_store_gets_its_own() -> None:
+    """Instantiating into one store again reuses the import items (host functions bound to
+    that store); another store gets its own, so host functions still receive their store."""
+    engine = Engine()
+    seen: list[Any] = []
+    linker = Linker(engine)
+    linker.root().func_wrap("ping", lambda store: seen.append(store))
+    component = Component.new(engine, """
+      (component
+        (import "ping" (func $ping))
+        (core func $p (canon lower (func $ping)))
+        (core module $m (import "h" "ping" (func)) (func (export "go") (call 0)))
+        (core instance $i (instantiate $m (with "h" (instance (export "ping" (func $p))))))
+        (func (export "go") (canon lift (core func $i "go"))))
+    """)
+    pre = linker.instantiate_pre(component)
+    one, two = Store(engine), Store(engine)
+    a, b = pre.instantiate(one), pre.instantiate(one)
+    c = pre.instantiate(two)
+    assert pre._last_args is not None and pre._last_args[0]() is two
+    for inst, store in ((a, one), (b, one), (c, two)):
+        inst.get_func(store, "go")(store)
+    assert seen == [one, one, two]
+    d = pre.instantiate(one)  # back to the first store: its items again, made anew
+    d.get_func(one, "go")(one)
+    assert seen[-1] is one
