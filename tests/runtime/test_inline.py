@@ -20,15 +20,30 @@ def kinds(flat: F.FlatPlan) -> list[str]:
 
 def test_nested_components_become_core_instantiations_and_what_is_exported() -> None:
     """Five component instances, four core instances: only the core instantiations, the two
-    exported functions and the states they observe remain; every crossing is direct."""
+    exported functions and the root's state remain; every crossing is direct. The exported
+    functions find their instances' states and core functions at first use."""
     flat = flat_of(NESTED.read_text())
     assert flat is not None
     k = kinds(flat)
     assert k.count("FCoreInstantiate") == 4
-    assert k.count("FLift") == 2  # `add3` and `add6`; the inner `add` is called directly
-    assert k.count("FLower") == 0
-    assert k.count("FState") == 3  # the root, and the instances of the two exports
+    assert k.count("FDeferredLift") == 2  # `add3` and `add6`; the inner `add` is called directly
+    assert k.count("FLift") == k.count("FLower") == k.count("FLazyExport") == 0
+    assert k.count("FState") == 1
     assert [name for name, _ in flat.exports] == ["add3", "add6"]
+    assert flat.parents == (None, 0, 1, 1, 1)  # root, outer, and outer's three instances
+
+
+def test_deferred_functions_find_their_states_through_the_tree() -> None:
+    """Calling the exports settles their states: each its own instance's, with the tree's
+    parents (made once, shared), so a trap in one poisons the root the other sees."""
+    engine = Engine()
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, NESTED.read_text()))
+    add3, add6 = inst.get_func(store, "add3"), inst.get_func(store, "add6")
+    assert add6(store, 1, 2, 3, 4, 5, 6) == 21 and add3(store, 1, 2, 3) == 6
+    s3, s6 = add3._f.state, add6._f.state
+    assert s3 is not s6 and s3.parent is s6  # `add3` is in a mid instance inside `$outer`
+    assert s3.root is s6.root is s6.parent
 
 
 def test_a_lift_reached_through_a_trampoline_is_made() -> None:
@@ -47,7 +62,7 @@ def test_a_lift_reached_through_a_trampoline_is_made() -> None:
     """)
     assert flat is not None
     k = kinds(flat)
-    assert k.count("FLower") == 1 and k.count("FLift") == 2
+    assert k.count("FLower") == 1 and k.count("FLift") + k.count("FDeferredLift") == 2
 
 
 def test_outer_aliases_and_components_passed_as_arguments_resolve_statically() -> None:

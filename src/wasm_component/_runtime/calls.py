@@ -118,21 +118,24 @@ class LiftedFunc(RFunc):
     """A guest function lifted with ``canon lift`` (one per definition and instance).
 
     Creating one only records where its pieces are (instantiation stays cheap); the call path
-    is built on the first call, and the concrete type (``ty``) when first asked for."""
+    is built on the first call, and the concrete type (``ty``) when first asked for. Made by
+    :meth:`deferred`, even its instance's state and its core function are found only when
+    first needed (``_pending``)."""
 
-    __slots__ = ("_abi", "_env", "_func", "_host_call", "_info", "_res", "_static", "_ty",
-                 "adapter", "opts", "state")
+    __slots__ = ("_abi", "_env", "_func", "_host_call", "_info", "_pending", "_res", "_state",
+                 "_static", "_ty", "adapter", "opts")
     _abi: FuncAbi
     _env: Env
     _func: core.CoreFunc | core.LazyExport
     _host_call: Callable[[Sequence[Any]], Any] | None
     _info: CanonInfo
+    _pending: tuple[Any, ...] | None  # (settle, *args): settle(*args) -> (state, core func)
     _res: bool  # whether the type has resources (made concrete per instance)
+    _state: ComponentInstanceState | None
     _static: t.FuncType  # the validator's type: resources abstract when they are per instance
     _ty: t.FuncType | None
     adapter: FuncAbi
     opts: CanonicalOptions
-    state: ComponentInstanceState
 
     @staticmethod
     def create(env: Env, info: CanonInfo, func: core.CoreFunc | core.LazyExport,
@@ -147,7 +150,8 @@ class LiftedFunc(RFunc):
         f._ty = None if has_resources else ft
         f._res = has_resources
         f.name = ""
-        f.state = env.state if state is None else state
+        f._state = env.state if state is None else state
+        f._pending = None
         f._env = env  # the canon's options and post-return are looked up in its index spaces
         f._info = info
         f._func = func
@@ -155,6 +159,46 @@ class LiftedFunc(RFunc):
         f.call = f._first_call
         f._host_call = None
         return f
+
+    @staticmethod
+    def deferred(env: Env, info: CanonInfo, abi: FuncAbi, name: str, pending: tuple[Any, ...]
+                 ) -> LiftedFunc:
+        """A lift of a type without resources whose instance state and core function come
+        from ``pending`` = ``(settle, *args)``, ``settle(*args) -> (state, core func)``, called
+        when either is first needed (an exported function that is never called costs only
+        this object)."""
+        f = _new_lifted(LiftedFunc)
+        ft = info.func_type
+        assert ft is not None, "lift has a function type"
+        f._static = f._ty = ft
+        f._res = False
+        f.name = name
+        f._state = None
+        f._pending = pending
+        f._env = env
+        f._info = info
+        f._abi = abi
+        f.call = f._first_call
+        f._host_call = None
+        return f
+
+    @property
+    def state(self) -> ComponentInstanceState:
+        """The state of the instance the function belongs to."""
+        state = self._state
+        if state is None:
+            pending = self._pending
+            assert pending is not None, "a lifted function has a state or the means to find it"
+            state, self._func = pending[0](*pending[1:])
+            self._state, self._pending = state, None
+        return state
+
+    @property
+    def core_func(self) -> core.CoreFunc | core.LazyExport:
+        """The lifted core function."""
+        if self._state is None:
+            self.state  # noqa: B018 - settles the deferred pieces
+        return self._func
 
     @property
     def ty(self) -> t.FuncType:  # type: ignore[override]

@@ -198,7 +198,7 @@ def _lower(env: Env, s: P.Lower, args: dict[str, Any]) -> None:
         if s.direct and F.core_call_stands_for(s.abi, target._info, target._abi):
             # The callee's core function itself: every check of the trampoline is known to
             # pass and lifting then lowering changes no value (``_translate.inline``).
-            env.spaces[P.CORE_FUNC].append(target._func)
+            env.spaces[P.CORE_FUNC].append(target.core_func)
             return
     else:
         env.calls_out = True
@@ -462,8 +462,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"{v(slot)} = {v(source)}.exports.get({name!r})")
                 with g.block(f"if {v(slot)} is None:"):
                     g.emit(f"{c(_missing_export)}({name!r})")
-            case F.FState(slot, parent):
-                g.emit(f"{v(slot)} = {c(ComponentInstanceState)}({v(parent)}, "
+            case F.FState(slot, parent, inst):
+                g.emit(f"{v(slot)} = states[{inst}] = {c(ComponentInstanceState)}({v(parent)}, "
                        f"store._resource_lift, {c(resource_lower)})")
             case F.FCoreInstantiate(slot, module, imports, state):
                 # ``core.instantiate_array`` and ``core.put_exports``, made inline: one
@@ -475,11 +475,11 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                                f"{at(offset)})")
                     else:
                         g.emit(f"y[{i}] = {c(core.resolve)}({v(imp.n)}).extern()")
-                g.emit(f"m = modules[{module}].module")
-                g.emit("i = instance_t()")
-                g.emit(f"r{slot} = byref(i)")
-                call = (f"err = instance_new(ctx, m._ptr, y, {c(parts.size(len(imports)))}, "
-                        f"r{slot}, trap_addr)")
+                g.emit(f"m{slot} = modules[{module}].module")
+                g.emit(f"i{slot} = instance_t()")
+                g.emit(f"r{slot} = byref(i{slot})")
+                call = (f"err = instance_new(ctx, m{slot}._ptr, y, "
+                        f"{c(parts.size(len(imports)))}, r{slot}, trap_addr)")
                 if state is None:
                     g.emit(call)
                 else:
@@ -493,7 +493,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 with g.block("if err or trap.value:"):
                     g.emit(f"{c(core.instantiate_failed)}(cstore, err)")
                 if slot in objects:
-                    g.emit(f"{v(slot)} = {c(core.wrap_instance)}(cstore, m, i, r{slot})")
+                    g.emit(f"{v(slot)} = {c(core.wrap_instance)}(cstore, m{slot}, i{slot}, "
+                           f"r{slot})")
             case F.FLazyExport(slot, instance, name):
                 g.emit(f"{v(slot)} = {c(core.LazyExport)}({v(instance)}, {name!r})")
             case F.FLift(slot, info, func, abi, state, options, name):
@@ -503,6 +504,11 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                        f"{c(abi)}, False, {v(state)})")
                 if name:
                     g.emit(f"{v(slot)}.name = {name!r}")
+            case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
+                pending = (f"({c(_settle_deferred)}, store, states, {c(flat.parents)}, {inst}, "
+                           f"m{instance}, i{instance}, r{instance}, {export!r})")
+                g.emit(f"{v(slot)} = {c(LiftedFunc.deferred)}({c(_NO_OPTIONS_ENV)}, {c(info)}, "
+                       f"{c(abi)}, {name!r}, {pending})")
             case F.FLower(slot, info, target, abi, state, options):
                 g.emit(f"{v(slot)} = {c(make_lowered)}({canon_env(state, options)}, "
                        f"{c(info)}, {v(target)}, {c(abi)}, False)")
@@ -519,6 +525,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     root_exports = "{" + ", ".join(f"{n!r}: {v(s)}" for n, s in flat.exports) + "}"
     g.emit(f"return {c(RootInstance)}({v(flat.root_state)}, {root_exports})")
     prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr",
+                f"states = [None] * {len(flat.parents)}",
                 "gen, trap = cstore._gen, cstore._trap",
                 f"y = {c(core.import_array)}({most})",
                 *(f"{name} = byref(y, {offset})" for offset, name in refs.items())]
@@ -526,6 +533,27 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 export_get=parts.export_get, byref=ctypes.byref, made=core.made_instance)
     fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
     return fn
+
+
+def _settle_deferred(store: Any, states: list[ComponentInstanceState | None],
+                     parents: tuple[int | None, ...], inst: int, module: core.CoreModule,
+                     instance: Any, ref: Any, export: str
+                     ) -> tuple[ComponentInstanceState, core.LazyExport]:
+    """A deferred lift's instance state (made now if nothing made it yet, with its parents)
+    and core function (``F.FDeferredLift``)."""
+    core_instance = core.wrap_instance(store._core, module, instance, ref)
+    return _flat_state(store, states, parents, inst), core.LazyExport(core_instance, export)
+
+
+def _flat_state(store: Any, states: list[ComponentInstanceState | None],
+                parents: tuple[int | None, ...], inst: int) -> ComponentInstanceState:
+    state = states[inst]
+    if state is None:
+        parent = parents[inst]
+        above = None if parent is None else _flat_state(store, states, parents, parent)
+        state = states[inst] = ComponentInstanceState(above, store._resource_lift,
+                                                      resource_lower)
+    return state
 
 
 def _core_imports(rm: RModule, core_instances: list[Any], args: tuple[tuple[str, int], ...]

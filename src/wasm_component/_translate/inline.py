@@ -117,6 +117,7 @@ class FAlias:
 class FState:
     slot: int
     parent: int | None
+    inst: int  # the component instance (``FlatPlan.parents`` numbering)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,20 @@ class FLift:
     abi: FuncAbi
     state: int
     options: tuple[tuple[int, int, int], ...]  # (sort, index, slot)
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FDeferredLift:
+    """A lift without canon options of an export of a core instance: its instance's state and
+    its core function are found at its first use (``LiftedFunc.deferred``)."""
+
+    slot: int
+    info: CanonInfo
+    abi: FuncAbi
+    inst: int
+    instance: int  # the core instance's slot
+    export: str
     name: str
 
 
@@ -182,8 +197,8 @@ class FModule:
     offset: int
 
 
-FStep = (FImport | FAlias | FState | FCoreInstantiate | FLazyExport | FLift | FLower | FName
-         | FInstance | FConst | FModule)
+FStep = (FImport | FAlias | FState | FCoreInstantiate | FLazyExport | FLift | FDeferredLift
+         | FLower | FName | FInstance | FConst | FModule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +207,7 @@ class FlatPlan:
     exports: tuple[tuple[str, int], ...]  # the root's exports: (name, slot)
     nslots: int
     root_state: int
+    parents: tuple[int | None, ...]  # each component instance's parent instance
 
 
 class Declined(Exception):
@@ -244,7 +260,7 @@ class _Inliner:
             parent = self.parent[inst]
             ps = self.state(parent) if parent is not None else None
             s = self.states[inst] = self.slot()
-            self.steps.append(FState(s, ps))
+            self.steps.append(FState(s, ps, inst))
         return s
 
     # -- making refs into runtime values
@@ -270,6 +286,10 @@ class _Inliner:
                     self.steps.append(FLazyExport(s2, instance, name))
                 return s2
             case LiftRef():
+                if ref.slot is None and not ref.options and isinstance(ref.func, CoreExportRef):
+                    ref.slot = self.slot()
+                    self.steps.append(FDeferredLift(ref.slot, ref.info, ref.abi, ref.inst,
+                                                    ref.func.instance, ref.func.name, ref.name))
                 if ref.slot is None:
                     func = self.value(ref.func)
                     options = tuple((sort, idx, self.value(r)) for sort, idx, r in ref.options)
@@ -501,7 +521,7 @@ def inline(vc: ValidatedComponent) -> FlatPlan | None:
         scope = _Scope(root, None, None)
         inl.component(vc, scope)
         exports = tuple((name, inl.value(ref)) for name, ref in scope.exports.items())
-        flat = FlatPlan(tuple(inl.steps), exports, inl.nslots, state)
+        flat = FlatPlan(tuple(inl.steps), exports, inl.nslots, state, tuple(inl.parent))
     except Declined:
         flat = None
     vc.derived["flat"] = flat
