@@ -19,16 +19,16 @@ def kinds(flat: F.FlatPlan) -> list[str]:
 
 
 def test_nested_components_become_core_instantiations_and_what_is_exported() -> None:
-    """Five component instances, four core instances: only the core instantiations, the two
-    exported functions and the root's state remain; every crossing is direct. The exported
-    functions find their instances' states and core functions at first use."""
+    """Five component instances, four core instances: only the core instantiations and the two
+    exported functions remain; every crossing is direct. The exported functions find their
+    instances' states (and the root's) and core functions at first use."""
     flat = flat_of(NESTED.read_text())
     assert flat is not None
     k = kinds(flat)
     assert k.count("FCoreInstantiate") == 4
     assert k.count("FDeferredLift") == 2  # `add3` and `add6`; the inner `add` is called directly
     assert k.count("FLift") == k.count("FLower") == k.count("FLazyExport") == 0
-    assert k.count("FState") == 1
+    assert k.count("FState") == 0
     assert [name for name, _ in flat.exports] == ["add3", "add6"]
     assert flat.parents == (None, 0, 1, 1, 1)  # root, outer, and outer's three instances
 

@@ -406,12 +406,14 @@ def root_program_for(vc: ValidatedComponent) -> Program:
 
 
 class RootInstance:
-    """What instantiating a root leaves: its exports, and its state (kept with the store)."""
+    """What instantiating a root leaves (kept with the store): its exports, and the states of
+    its component instances made so far (the root's first)."""
 
-    __slots__ = ("exports", "state")
+    __slots__ = ("exports", "states")
 
-    def __init__(self, state: ComponentInstanceState, exports: dict[str, Any]) -> None:
-        self.state = state
+    def __init__(self, states: list[ComponentInstanceState | None], exports: dict[str, Any]
+                 ) -> None:
+        self.states = states
         self.exports = exports
 
 
@@ -523,7 +525,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
             case F.FModule(slot, offset):
                 g.emit(f"{v(slot)} = modules[{offset}]")
     root_exports = "{" + ", ".join(f"{n!r}: {v(s)}" for n, s in flat.exports) + "}"
-    g.emit(f"return {c(RootInstance)}({v(flat.root_state)}, {root_exports})")
+    # (the states are made as they are needed: the root's too)
+    g.emit(f"return {c(RootInstance)}(states, {root_exports})")
     prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr",
                 f"states = [None] * {len(flat.parents)}",
                 "gen, trap = cstore._gen, cstore._trap",

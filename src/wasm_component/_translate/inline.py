@@ -206,7 +206,6 @@ class FlatPlan:
     steps: tuple[FStep, ...]
     exports: tuple[tuple[str, int], ...]  # the root's exports: (name, slot)
     nslots: int
-    root_state: int
     parents: tuple[int | None, ...]  # each component instance's parent instance
 
 
@@ -517,11 +516,10 @@ def inline(vc: ValidatedComponent) -> FlatPlan | None:
     try:
         inl = _Inliner()
         root = inl.new_instance(None)
-        state = inl.state(root)
         scope = _Scope(root, None, None)
         inl.component(vc, scope)
         exports = tuple((name, inl.value(ref)) for name, ref in scope.exports.items())
-        flat = FlatPlan(tuple(inl.steps), exports, inl.nslots, state, tuple(inl.parent))
+        flat = FlatPlan(tuple(inl.steps), exports, inl.nslots, tuple(inl.parent))
     except Declined:
         flat = None
     vc.derived["flat"] = flat
