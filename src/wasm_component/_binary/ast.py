@@ -187,6 +187,7 @@ class CoreModuleInfo:
     memories: tuple[CoreMemoryType, ...]
     globals: tuple[CoreGlobalType, ...]
     tags: tuple[int, ...]
+    has_start: bool = False  # whether instantiating it runs a start function
 
 
 @dataclass(frozen=True, slots=True)

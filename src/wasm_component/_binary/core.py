@@ -261,6 +261,7 @@ def read_core_module_info(r: Reader) -> ast.CoreModuleInfo:
     memories: list[ast.CoreMemoryType] = []
     globals_: list[ast.CoreGlobalType] = []
     tags: list[int] = []
+    has_start = False
     exports: list[tuple[str, str, int]] = []
     while not r.at_end():
         sec_off = r.pos
@@ -331,7 +332,10 @@ def read_core_module_info(r: Reader) -> ast.CoreModuleInfo:
                 return rr.u32()
 
             tags.extend(s.vec(tag))
-        elif sec_id in (0, 8, 9, 10, 11, 12):
+        elif sec_id == 8:
+            has_start = True
+            s.pos = s.end
+        elif sec_id in (0, 9, 10, 11, 12):
             s.pos = s.end
         else:
             raise DecodeError(f"malformed section id ({sec_id})", sec_off)
@@ -339,5 +343,5 @@ def read_core_module_info(r: Reader) -> ast.CoreModuleInfo:
             raise DecodeError("section size mismatch: unexpected data at the end of the section", s.pos)
     return ast.CoreModuleInfo(
         tuple(types), tuple(imports), tuple(exports), tuple(funcs), tuple(tables),
-        tuple(memories), tuple(globals_), tuple(tags),
+        tuple(memories), tuple(globals_), tuple(tags), has_start,
     )

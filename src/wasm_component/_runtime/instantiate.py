@@ -467,7 +467,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
             case F.FState(slot, parent, inst):
                 g.emit(f"{v(slot)} = states[{inst}] = {c(ComponentInstanceState)}({v(parent)}, "
                        f"store._resource_lift, {c(resource_lower)})")
-            case F.FCoreInstantiate(slot, module, imports, state):
+            case F.FCoreInstantiate(slot, module, imports, state, runs_code):
                 # ``core.instantiate_array`` and ``core.put_exports``, made inline: one
                 # imports array for all, each instance's ``byref`` kept in ``r<slot>``
                 for i, imp in enumerate(imports):
@@ -482,7 +482,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"r{slot} = byref(i{slot})")
                 call = (f"err = instance_new(ctx, m{slot}._ptr, y, "
                         f"{c(parts.size(len(imports)))}, r{slot}, trap_addr)")
-                if state is None:
+                if state is None or not runs_code:
                     g.emit(call)
                 else:
                     # start functions run inside the (not yet usable) instance
@@ -491,7 +491,10 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                         g.emit(call)
                     with g.block("finally:"):
                         g.emit(f"{v(state)}.may_enter = True")
-                g.emit("gen[0] += 1")  # (``core.instantiated``, inline)
+                # ``core.instantiated``, inline; without a start function no wasm code ran,
+                # so no memory grew (only a segment out of bounds can trap)
+                if runs_code:
+                    g.emit("gen[0] += 1")
                 with g.block("if err or trap.value:"):
                     g.emit(f"{c(core.instantiate_failed)}(cstore, err)")
                 if slot in objects:

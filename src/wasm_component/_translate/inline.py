@@ -127,6 +127,7 @@ class FCoreInstantiate:
     #: each import: an export of a core instance made earlier (``CoreExportRef``), or a Slot
     imports: tuple[CoreExportRef | Slot, ...]
     state: int | None  # the state that must not be entered while start functions run
+    runs_code: bool = True  # whether the module has a start function
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +242,7 @@ class _Inliner:
         self.lazy: dict[tuple[int, str], int] = {}
         self.imports: dict[str, int] = {}
         self.module_imports: dict[int, tuple[tuple[str, str], ...]] = {}  # by offset
+        self.module_starts: dict[int, bool] = {}  # by offset: whether it has a start function
 
     def slot(self) -> int:
         self.nslots += 1
@@ -319,6 +321,7 @@ class _Inliner:
         for d in vc.component.definitions:
             if isinstance(d, ast.CoreModule):
                 self.module_imports[d.offset] = tuple((m.module, m.name) for m in d.info.imports)
+                self.module_starts[d.offset] = d.info.has_start
         for step in P.plan_for(vc).steps:
             ref: Ref
             sort: int
@@ -341,7 +344,8 @@ class _Inliner:
                             imports.append(CoreExportRef(src.n, name))
                     s = self.slot()
                     self.steps.append(FCoreInstantiate(s, mref.offset, tuple(imports),
-                                                       self.states[k]))
+                                                       self.states[k],
+                                                       self.module_starts[mref.offset]))
                     ref, sort = Slot(s), P.CORE_INSTANCE
                 case P.CoreInline(exports):
                     ref = CoreItems({n: sp[so][idx] for n, so, idx in exports})
