@@ -104,3 +104,41 @@ def test_resources_are_left_to_the_per_component_plans() -> None:
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, text))
     assert inst.get_func(store, "make")(store) is not None
+
+
+def test_a_state_made_by_a_start_function_call_is_the_one_made_later() -> None:
+    """A start function calls a deferred function (which makes its instance's state); a lift
+    of the same instance with options, made afterwards, must get that same state."""
+    text = """
+      (component
+        (component $c
+          (core module $m
+            (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+            (func (export "g") (result i32) (i32.const 7))
+            (func (export "pr") (param i32)))
+          (core instance $i (instantiate $m))
+          (func (export "f") (param "x" u8) (result u8) (canon lift (core func $i "f")))
+          (func (export "g") (result u32)
+            (canon lift (core func $i "g") (post-return (core func $i "pr")))))
+        (instance $c (instantiate $c))
+        (core func $f (canon lower (func $c "f")))
+        (core module $s
+          (import "x" "f" (func $f (param i32) (result i32)))
+          (global $seen (mut i32) (i32.const 0))
+          (func $start (global.set $seen (call $f (i32.const 41))))
+          (start $start)
+          (func (export "seen") (result i32) (global.get $seen)))
+        (core instance $si (instantiate $s (with "x" (instance (export "f" (func $f))))))
+        (func (export "seen") (result u32) (canon lift (core func $si "seen")))
+        (export "f" (func $c "f"))
+        (export "g" (func $c "g")))
+    """
+    flat = flat_of(text)
+    assert flat is not None
+    engine = Engine()
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, text))
+    f, g = inst.get_func(store, "f"), inst.get_func(store, "g")
+    assert inst.get_func(store, "seen")(store) == 42
+    assert f._f.state is g._f.state
+    assert g(store) == 7 and f(store, 1) == 2

@@ -464,9 +464,9 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"{v(slot)} = {v(source)}.exports.get({name!r})")
                 with g.block(f"if {v(slot)} is None:"):
                     g.emit(f"{c(_missing_export)}({name!r})")
-            case F.FState(slot, parent, inst):
-                g.emit(f"{v(slot)} = states[{inst}] = {c(ComponentInstanceState)}({v(parent)}, "
-                       f"store._resource_lift, {c(resource_lower)})")
+            case F.FState(slot, _, inst):
+                # (a deferred function may have made it already, if called by a start function)
+                g.emit(f"{v(slot)} = {c(_flat_state)}(store, states, {c(flat.parents)}, {inst})")
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
                 # ``core.instantiate_array`` and ``core.put_exports``, made inline: one
                 # imports array for all, each instance's ``byref`` kept in ``r<slot>``
