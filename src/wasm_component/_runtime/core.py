@@ -108,6 +108,7 @@ __all__ = [
     "put_exports",
     "put_import",
     "resolve",
+    "scratch_imports",
     "wat2wasm",
     "wrap_instance",
     "wrap_module",
@@ -667,6 +668,7 @@ class CoreStore:
         "_host_sigs",
         "_keepalive",
         "_pending",
+        "_scratch",
         "_trap",
         "_trap_addr",
         "ctx_addr",
@@ -695,6 +697,7 @@ class CoreStore:
         # Out-parameter of ``wasmtime_instance_export_get``, reused
         self._export_item = ffi.wasmtime_extern_t()
         self._export_item_ref = ctypes.byref(self._export_item)
+        self._scratch: tuple[Any, tuple[Any, ...]] | None = None  # see ``scratch_imports``
 
     def set_fuel(self, fuel: int) -> None:
         try:
@@ -1684,6 +1687,20 @@ def instantiate_trusted(
 def import_array(n: int) -> Any:
     """A fresh array for ``n`` imports, to fill with :func:`put_import`."""
     return _extern_array(n)() if n else _NO_IMPORTS
+
+
+def scratch_imports(store: CoreStore, n: int) -> tuple[Any, tuple[Any, ...]]:
+    """The store's imports array, for at least ``n`` imports, and a ``byref`` of each of its
+    entries (made once per store). Compiled instantiations fill it entry by entry right
+    before each ``wasmtime_instance_new``, which copies what it needs: an instantiation
+    started meanwhile (by a start function) may refill it. A store is used by one thread at
+    a time, so no other thread does."""
+    got = store._scratch
+    if got is None or len(got[1]) < n:
+        arr = _extern_array(max(n, 1))()
+        got = store._scratch = (arr, tuple(ctypes.byref(arr, _EXTERN_SIZE * i)
+                                           for i in range(max(n, 1))))
+    return got
 
 
 def put_import(arr: Any, i: int, source: Any, name: str) -> bool:

@@ -431,13 +431,6 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     objects = {s.instance for s in flat.steps if isinstance(s, F.FLazyExport)}
     most = max((len(s.imports) for s in flat.steps if isinstance(s, F.FCoreInstantiate)),
                default=0)
-    refs: dict[int, str] = {}  # byref(y, offset), made once per run
-
-    def at(offset: int) -> str:
-        name = refs.get(offset)
-        if name is None:
-            name = refs[offset] = f"y{offset}"
-        return name
 
     def v(slot: int | None) -> str:
         return "None" if slot is None else f"v{slot}"
@@ -472,9 +465,9 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 # imports array for all, each instance's ``byref`` kept in ``r<slot>``
                 for i, imp in enumerate(imports):
                     if isinstance(imp, F.CoreExportRef):
-                        offset, _, key, size = core.export_key(i, 0, imp.name)
+                        _, _, key, size = core.export_key(i, 0, imp.name)
                         g.emit(f"export_get(ctx, r{imp.instance}, {c(key)}, {c(size)}, "
-                               f"{at(offset)})")
+                               f"at[{i}])")
                     else:
                         g.emit(f"y[{i}] = {c(core.resolve)}({v(imp.n)}).extern()")
                 g.emit(f"m{slot} = modules[{module}].module")
@@ -533,8 +526,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr",
                 f"states = [None] * {len(flat.parents)}",
                 "gen, trap = cstore._gen, cstore._trap",
-                f"y = {c(core.import_array)}({most})",
-                *(f"{name} = byref(y, {offset})" for offset, name in refs.items())]
+                f"y, at = {c(core.scratch_imports)}(cstore, {most})"]
     g.ns.update(instance_new=parts.instance_new, instance_t=parts.instance_t,
                 export_get=parts.export_get, byref=ctypes.byref, made=core.made_instance)
     fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
