@@ -1521,7 +1521,7 @@ class CoreInstance:
     def __init__(self, store: CoreStore, module: CoreModule, inst: Any) -> None:
         self.store = store
         self.module = module
-        self._inst = inst  # ffi.wasmtime_instance_t
+        self._inst = inst  # ffi.wasmtime_instance_t (or an array holding it: kept alive)
         self._ref = ctypes.byref(inst)
         self._resolved: dict[str, CoreExtern] = {}
 
@@ -1560,7 +1560,7 @@ class CoreInstance:
             names = []
             name_ptr, name_len = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t(0)
             item = ffi.wasmtime_extern_t()
-            while _export_nth(self.store._ctx, ctypes.byref(self._inst), _size(len(names)),
+            while _export_nth(self.store._ctx, self._ref, _size(len(names)),
                               ctypes.byref(name_ptr), ctypes.byref(name_len),
                               ctypes.byref(item)):
                 names.append(ctypes.string_at(name_ptr, name_len.value).decode())
@@ -1764,9 +1764,11 @@ class InstantiateParts(NamedTuple):
     instance_t: Any
     export_get: Any
     size: Callable[[int], Any]
+    instance_size: int  # sizeof(instance_t), for arrays of them
 
 
-INSTANTIATE_PARTS = InstantiateParts(_instance_new, _instance_t, _export_get, _size)
+INSTANTIATE_PARTS = InstantiateParts(_instance_new, _instance_t, _export_get, _size,
+                                     ctypes.sizeof(_instance_t))
 
 
 def made_instance(store: CoreStore, module: CoreModule, inst: Any, ref: Any, err: int | None

@@ -431,6 +431,10 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     objects = {s.instance for s in flat.steps if isinstance(s, F.FLazyExport)}
     most = max((len(s.imports) for s in flat.steps if isinstance(s, F.FCoreInstantiate)),
                default=0)
+    core_index = {s.slot: k for k, s in enumerate(
+        s for s in flat.steps if isinstance(s, F.FCoreInstantiate))}
+    filled: dict[int, tuple[int, str]] = {}  # imports array entry -> the export it holds
+    modules_seen: set[int] = set()
 
     def v(slot: int | None) -> str:
         return "None" if slot is None else f"v{slot}"
@@ -461,18 +465,26 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 # (a deferred function may have made it already, if called by a start function)
                 g.emit(f"{v(slot)} = {c(_flat_state)}(store, states, {c(flat.parents)}, {inst})")
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
-                # ``core.instantiate_array`` and ``core.put_exports``, made inline: one
-                # imports array for all, each instance's ``byref`` kept in ``r<slot>``
+                # ``core.instantiate_array`` and ``core.put_exports``, made inline: the store's
+                # imports array for all (an entry still holding the export is not fetched
+                # again), each instance in one array of them, its ``byref`` in ``r<slot>``
                 for i, imp in enumerate(imports):
                     if isinstance(imp, F.CoreExportRef):
+                        if filled.get(i) == (imp.instance, imp.name):
+                            continue
                         _, _, key, size = core.export_key(i, 0, imp.name)
                         g.emit(f"export_get(ctx, r{imp.instance}, {c(key)}, {c(size)}, "
                                f"at[{i}])")
+                        filled[i] = (imp.instance, imp.name)
                     else:
                         g.emit(f"y[{i}] = {c(core.resolve)}({v(imp.n)}).extern()")
-                g.emit(f"m{slot} = modules[{module}].module")
-                g.emit(f"i{slot} = instance_t()")
-                g.emit(f"r{slot} = byref(i{slot})")
+                        filled.pop(i, None)
+                if module not in modules_seen:
+                    modules_seen.add(module)
+                    g.emit(f"mo{module} = modules[{module}].module")
+                g.emit(f"m{slot} = mo{module}")
+                g.emit(f"i{slot} = insts")
+                g.emit(f"r{slot} = byref(insts, {core_index[slot] * parts.instance_size})")
                 call = (f"err = instance_new(ctx, m{slot}._ptr, y, "
                         f"{c(parts.size(len(imports)))}, r{slot}, trap_addr)")
                 if state is None or not runs_code:
@@ -488,6 +500,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 # so no memory grew (only a segment out of bounds can trap)
                 if runs_code:
                     g.emit("gen[0] += 1")
+                    filled.clear()  # (a start function may have instantiated into the store)
                 with g.block("if err or trap.value:"):
                     g.emit(f"{c(core.instantiate_failed)}(cstore, err)")
                 if slot in objects:
@@ -526,7 +539,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr",
                 f"states = [None] * {len(flat.parents)}",
                 "gen, trap = cstore._gen, cstore._trap",
-                f"y, at = {c(core.scratch_imports)}(cstore, {most})"]
+                f"y, at = {c(core.scratch_imports)}(cstore, {most})",
+                f"insts = {c(parts.instance_t * max(len(core_index), 1))}()"]
     g.ns.update(instance_new=parts.instance_new, instance_t=parts.instance_t,
                 export_get=parts.export_get, byref=ctypes.byref, made=core.made_instance)
     fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
