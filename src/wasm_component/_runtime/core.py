@@ -105,7 +105,6 @@ __all__ = [
     "new_host_func",
     "new_lazy_host_func",
     "new_raw_host_func",
-    "put_exports",
     "put_import",
     "resolve",
     "scratch_imports",
@@ -1733,16 +1732,6 @@ ExportKey = tuple[int, int, bytes, Any]
 def export_key(position: int, instance: int, name: str) -> ExportKey:
     key = name.encode()
     return (position * _EXTERN_SIZE, instance, key, _size(len(key)))
-
-
-def put_exports(store: CoreStore, arr: Any, instances: Sequence[CoreInstance],
-                keys: Sequence[ExportKey]) -> None:
-    """:func:`put_import` for many exports of core instances at once, each named by an
-    :func:`export_key` (the instance by its index in ``instances``)."""
-    ctx, get, byref = store._ctx, _export_get, ctypes.byref
-    for offset, instance, key, size in keys:
-        found = get(ctx, instances[instance]._ref, key, size, byref(arr, offset))
-        assert found, "validation proved every import satisfied"
 
 
 def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) -> CoreInstance:

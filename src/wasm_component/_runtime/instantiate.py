@@ -303,6 +303,7 @@ def _compile(plan: P.Plan) -> Program:
     g = CodeGen()
     c = g.const
     sp = [f"s{i}" for i in range(len(SORTS))]
+    most = 0  # the most imports of a core instantiation wired here
     core_instances = 0  # core instances are only made here (never imported or aliased)...
     inline: set[int] = set()  # ...and these are the inline ones (dicts)
     added = {_adds_to(step) for step in plan.steps}
@@ -319,12 +320,18 @@ def _compile(plan: P.Plan) -> Program:
                 elif not wiring:
                     g.emit(f"y = {c(core.import_array(0))}")
                 else:
-                    keys = tuple(core.export_key(i, w.instance, w.name)
-                                 for i, w in enumerate(wiring) if isinstance(w, P.ExportWire))
-                    items = tuple((i, w.sort, w.idx)
-                                  for i, w in enumerate(wiring) if isinstance(w, P.ItemWire))
-                    g.emit(f"y = {c(_wired_imports)}(cstore, {len(wiring)}, {c(keys)}, "
-                           f"{c(items)}, env.spaces)")
+                    # into the store's imports array, each export straight from wasmtime (the
+                    # instance's ``byref`` kept in ``r<index>``); other items copied
+                    most = max(most, len(wiring))
+                    for i, w in enumerate(wiring):
+                        if isinstance(w, P.ExportWire):
+                            _, _, key, size = core.export_key(i, 0, w.name)
+                            g.emit(f"export_get(ctx, r{w.instance}, {c(key)}, {c(size)}, "
+                                   f"at[{i}])")
+                        else:
+                            g.emit(f"scratch[{i}] = {c(core.resolve)}({sp[w.sort]}[{w.idx}])"
+                                   ".extern()")
+                    g.emit("y = scratch")
                 # A core start function runs inside this (not yet usable) component instance:
                 # calls that would re-enter it trap, as a call into an instance on the stack does.
                 g.emit("state.may_enter = False")
@@ -334,6 +341,7 @@ def _compile(plan: P.Plan) -> Program:
                 with g.block("finally:"):
                     g.emit("state.may_enter = True")
                 g.emit(f"{sp[P.CORE_INSTANCE]}.append(x)")
+                g.emit(f"r{core_instances - 1} = x._ref")
             case P.AliasExport(sort, instance, name, True, static):
                 # (validation proved the export there; a core instance's is looked up lazily)
                 source = f"{sp[P.CORE_INSTANCE]}[{instance}]"
@@ -390,6 +398,10 @@ def _compile(plan: P.Plan) -> Program:
         "exports = env.exports",
         "cstore = store._core",
     ]
+    if most:
+        prologue += ["ctx = cstore._ctx",
+                     f"scratch, at = {c(core.scratch_imports)}(cstore, {most})"]
+    g.ns.update(export_get=core.INSTANTIATE_PARTS.export_get)
     fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
     return fn
 
@@ -465,7 +477,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 # (a deferred function may have made it already, if called by a start function)
                 g.emit(f"{v(slot)} = {c(_flat_state)}(store, states, {c(flat.parents)}, {inst})")
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
-                # ``core.instantiate_array`` and ``core.put_exports``, made inline: the store's
+                # ``core.instantiate_array`` and ``core.put_import``, made inline: the store's
                 # imports array for all (an entry still holding the export is not fetched
                 # again), each instance in one array of them, its ``byref`` in ``r<slot>``
                 for i, imp in enumerate(imports):
@@ -578,16 +590,4 @@ def _core_imports(rm: RModule, core_instances: list[Any], args: tuple[tuple[str,
         inst = named.get(mod)
         if inst is None or not core.put_import(arr, i, inst, name):
             raise LinkError(f"core instance argument `{mod}` does not export `{name}`")
-    return arr
-
-
-def _wired_imports(cstore: core.CoreStore, n: int, keys: tuple[core.ExportKey, ...],
-                   items: tuple[tuple[int, int, int], ...], spaces: list[list[Any]]) -> Any:
-    """The imports of a core instantiation wired by the plan: exports of core instances go
-    from wasmtime straight into the array, other items (lowered functions, ...) are copied."""
-    arr = core.import_array(n)
-    if keys:
-        core.put_exports(cstore, arr, spaces[P.CORE_INSTANCE], keys)
-    for pos, sort, idx in items:
-        arr[pos] = core.resolve(spaces[sort][idx]).extern()
     return arr
