@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -1090,3 +1090,46 @@ def wt_ambiguous(ty: t.Type | None) -> bool:
 
 def wt_ambiguous_sig(sig: Signature) -> bool:
     return any(wt_ambiguous(p) for p in sig.params)
+
+
+# ---------------------------------------------------------------------------------------------
+# Call sequences: each call's outcome, its value or "trap"
+
+Calls = Sequence[tuple[str, Sequence[Any]]]
+
+
+def ours_outcomes(text: str, calls: Calls) -> list[Any]:
+    """Instantiate ``text`` with our runtime (no imports) and make ``calls`` in order."""
+    import wasm_component as w
+
+    engine = w.Engine()
+    store = w.Store(engine)
+    inst = w.Linker(engine).instantiate(store, w.Component.new(engine, text))
+    out: list[Any] = []
+    for name, args in calls:
+        try:
+            out.append(inst.get_func(store, name)(store, *args))
+        except w.Trap:
+            out.append("trap")
+    return out
+
+
+def peer_outcomes(text: str, calls: Calls) -> list[Any]:
+    """:func:`ours_outcomes` with wasmtime.component."""
+    import wasmtime
+    import wasmtime.component as wc
+
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    inst = wc.Linker(engine).instantiate(store, wc.Component(engine, text))
+    out: list[Any] = []
+    for name, args in calls:
+        f = inst.get_func(store, name)
+        assert f is not None
+        try:
+            value = f(store, *args)
+            f.post_return(store)
+            out.append(value)
+        except wasmtime.WasmtimeError:
+            out.append("trap")
+    return out

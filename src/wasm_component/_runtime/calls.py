@@ -143,21 +143,10 @@ class LiftedFunc(RFunc):
                state: ComponentInstanceState | None = None) -> LiftedFunc:
         """``env``: where the canon's options are (its index spaces) and its resource types
         made concrete; ``state``: the instance's, when not ``env.state``."""
-        f = _new_lifted(LiftedFunc)
-        ft = info.func_type
-        assert ft is not None, "lift has a function type"
-        f._static = ft
-        f._ty = None if has_resources else ft
-        f._res = has_resources
-        f.name = ""
+        f = LiftedFunc._new(env, info, abi, has_resources, "")
         f._state = env.state if state is None else state
         f._pending = None
-        f._env = env  # the canon's options and post-return are looked up in its index spaces
-        f._info = info
         f._func = func
-        f._abi = abi
-        f.call = f._first_call
-        f._host_call = None
         return f
 
     @staticmethod
@@ -167,15 +156,22 @@ class LiftedFunc(RFunc):
         from ``pending`` = ``(settle, *args)``, ``settle(*args) -> (state, core func)``, called
         when either is first needed (an exported function that is never called costs only
         this object)."""
+        f = LiftedFunc._new(env, info, abi, False, name)
+        f._state = None
+        f._pending = pending
+        return f
+
+    @staticmethod
+    def _new(env: Env, info: CanonInfo, abi: FuncAbi, has_resources: bool, name: str
+             ) -> LiftedFunc:
         f = _new_lifted(LiftedFunc)
         ft = info.func_type
         assert ft is not None, "lift has a function type"
-        f._static = f._ty = ft
-        f._res = False
+        f._static = ft
+        f._ty = None if has_resources else ft
+        f._res = has_resources
         f.name = name
-        f._state = None
-        f._pending = pending
-        f._env = env
+        f._env = env  # the canon's options and post-return are looked up in its index spaces
         f._info = info
         f._abi = abi
         f.call = f._first_call
