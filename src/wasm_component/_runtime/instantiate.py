@@ -86,18 +86,34 @@ class Env:
         return self.spaces[SORT_ID[sort]]
 
 
-def bind(env: Env, static: Any, item: Any) -> None:
-    """Record the concrete resource types ``item`` supplies for the abstract ones in ``static``."""
+BindPaths = tuple[tuple[tuple[str, ...], t.ResourceType], ...]
+
+
+def bind_paths(static: Any, path: tuple[str, ...] = ()) -> BindPaths:
+    """Where an item of type ``static`` holds resource types: each abstract resource with its
+    path of export names (worked out once, when a plan is compiled; see :func:`bind_at`)."""
     if isinstance(static, t.TypeBound):
         static = static.eq
     if isinstance(static, t.ResourceType):
-        if isinstance(item, t.ResourceType) and static != item:
-            env.rt_map.setdefault(static, item)
-        return
-    if isinstance(static, t.InstanceType) and isinstance(item, RInstance):
-        for name, st in static.exports:
-            if name in item.exports:
-                bind(env, st, item.exports[name])
+        return ((path, static),)
+    if isinstance(static, t.InstanceType):
+        return tuple(p for name, st in static.exports for p in bind_paths(st, (*path, name)))
+    return ()
+
+
+def bind_at(env: Env, paths: BindPaths, item: Any) -> None:
+    """Record the concrete resource types ``item`` supplies for the abstract ones of its static
+    type, found along that type's :func:`bind_paths`."""
+    rt_map = env.rt_map
+    for path, static in paths:
+        x = item
+        for name in path:
+            if not isinstance(x, RInstance):
+                break
+            x = x.exports.get(name)
+        else:
+            if isinstance(x, t.ResourceType) and static != x:
+                rt_map.setdefault(static, x)
 
 
 def instantiate_component(
@@ -259,7 +275,7 @@ def _decode_value(d: ast.ValueDef) -> Any:
 
 
 def _needs_bind(static: Any) -> bool:
-    """Whether ``bind`` can learn anything from an item of this static type: only where it
+    """Whether ``bind_at`` can learn anything from an item of this static type: only where it
     names resource types."""
     return isinstance(static, (t.TypeBound, t.ResourceType, t.InstanceType)) and bool(
         resources_in(static))
@@ -354,7 +370,7 @@ def _compile(plan: P.Plan) -> Program:
                     g.emit(f"{c(_missing_export)}({name!r})")
                 g.emit(f"{sp[sort]}.append(x)")
                 if _needs_bind(static):
-                    g.emit(f"{c(bind)}(env, {c(static)}, x)")
+                    g.emit(f"{c(bind_at)}(env, {c(bind_paths(static))}, x)")
             case P.Type(static, has_resources):
                 value = f"{c(LazyType)}(env, {c(static)})" if has_resources else c(static)
                 g.emit(f"{sp[P.TYPE]}.append({value})")
@@ -366,7 +382,7 @@ def _compile(plan: P.Plan) -> Program:
                 with g.block("if x is None:"):
                     g.emit(f"{c(_missing_import)}({name!r})")
                 if _needs_bind(static):
-                    g.emit(f"{c(bind)}(env, {c(static)}, x)")
+                    g.emit(f"{c(bind_at)}(env, {c(bind_paths(static))}, x)")
                 g.emit(f"{sp[sort]}.append(x)")
             case P.Export(name, sort, idx):
                 g.emit(f"x = {sp[sort]}[{idx}]")
@@ -380,7 +396,8 @@ def _compile(plan: P.Plan) -> Program:
             case P.Instantiate(static=static):
                 g.emit(f"{c(_instantiate)}(env, {c(step)}, args)")
                 if _needs_bind(static):
-                    g.emit(f"{c(bind)}(env, {c(static)}, {sp[P.INSTANCE]}[-1])")
+                    g.emit(f"{c(bind_at)}(env, {c(bind_paths(static))}, "
+                           f"{sp[P.INSTANCE]}[-1])")
             case P.CoreInline():
                 inline.add(core_instances)
                 core_instances += 1
