@@ -158,3 +158,41 @@ def test_nested_components_wire_each_other_directly() -> None:
     assert host_funcs == 0
     assert inst.get_func(store, "add6")(store, 1, 2, 3, 4, 5, 6) == 21
     assert inst.get_func(store, "add3")(store, 1, 2, 3) == 6
+
+
+def test_an_exception_never_crosses_into_the_caller() -> None:
+    """The spec: a wasm exception thrown by a callee becomes a trap at the component boundary.
+    A component whose core code may throw (it has a tag) is never called directly, or the
+    caller's ``catch_all`` would catch the callee's exception."""
+    from wasm_component._runtime.core import make_config
+
+    text = """
+      (component
+        (component $a
+          (core module $m (tag $t) (func (export "f") (throw $t)))
+          (core instance $i (instantiate $m))
+          (func (export "f") (canon lift (core func $i "f"))))
+        (component $b
+          (import "f" (func $f))
+          (core func $f-core (canon lower (func $f)))
+          (core module $m
+            (import "" "f" (func $f))
+            (func (export "run")
+              (block $caught
+                (try_table (catch_all $caught) (call $f))
+                (return))
+              unreachable))
+          (core instance $i (instantiate $m (with "" (instance (export "f" (func $f-core))))))
+          (func (export "run") (canon lift (core func $i "run"))))
+        (instance $a (instantiate $a))
+        (instance $b (instantiate $b (with "f" (func $a "f"))))
+        (export "run" (func $b "run")))
+    """
+    engine = Engine(make_config(["exceptions", "function_references", "reference_types"]))
+    store = Store(engine)
+    before = len(store._core._host_fns)
+    inst = Linker(engine).instantiate(store, Component.new(engine, text))
+    assert len(store._core._host_fns) - before == 1  # a trampoline, not a direct call
+    with pytest.raises(Trap) as e:
+        inst.get_func(store, "run")(store)
+    assert "unreachable" not in str(e.value)  # the exception did not reach `catch_all`

@@ -404,7 +404,7 @@ def _compile(plan: P.Plan) -> Program:
                 g.emit(f"{c(_core_inline)}(env, {c(step)}, args)")
             case _:
                 g.emit(f"{c(_HANDLERS[type(step)])}(env, {c(step)}, args)")
-    g.emit("state.closed = not env.calls_out")
+    g.emit("state.closed = not env.calls_out" if not plan.may_throw else "state.closed = False")
     g.emit("return env")
     prologue = [
         f"state = {c(ComponentInstanceState)}(parent_state, store._resource_lift, "

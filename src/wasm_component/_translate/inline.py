@@ -322,7 +322,10 @@ class _Inliner:
             if isinstance(d, ast.CoreModule):
                 self.module_imports[d.offset] = tuple((m.module, m.name) for m in d.info.imports)
                 self.module_starts[d.offset] = d.info.has_start
-        for step in P.plan_for(vc).steps:
+        plan = P.plan_for(vc)
+        if plan.may_throw:
+            self.calls_out[k] = True  # (never closed: see ``enters_only_closed``)
+        for step in plan.steps:
             ref: Ref
             sort: int
             match step:
@@ -462,7 +465,9 @@ def enters_only_closed(caller: Node, callee: Node, parent: Callable[[Node], Node
 
     A closed instance calls nothing but closed instances made before it, so it is never on
     the stack while other code runs: entering it can never find it entered (the spec's
-    ``may_enter_from`` holds), and it needs no flag set for anyone else to see. A trap inside
+    ``may_enter_from`` holds), and it needs no flag set for anyone else to see. Its core code
+    throws no wasm exception (``P.Plan.may_throw``), so none can unwind into the caller's core
+    code, which the component boundary must stop (it becomes a trap). A trap inside
     it unwinds through the tree's root, which poisons the tree
     (``ComponentInstanceState.poison``): its own lockdown state needs no setting either.
     Calls into ``caller`` itself or its ancestors keep the trampoline and the checks it

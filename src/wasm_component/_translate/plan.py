@@ -178,13 +178,18 @@ Step = (
 @dataclass(frozen=True, slots=True)
 class Plan:
     steps: tuple[Step, ...]
+    #: Whether core code of the component may throw a wasm exception (a module of it has or
+    #: imports a tag, or it instantiates a module defined elsewhere): an exception must not
+    #: cross a component boundary, so such an instance is never called directly.
+    may_throw: bool = True
 
 
 def plan_for(vc: ValidatedComponent) -> Plan:
     """The plan of ``vc`` (made once, kept with it)."""
     plan: Plan | None = vc.derived.get("plan")
     if plan is None:
-        plan = vc.derived["plan"] = Plan(tuple(_translate(vc)))
+        steps = tuple(_translate(vc))
+        plan = vc.derived["plan"] = Plan(steps, _may_throw(vc, steps))
     return plan
 
 
@@ -240,6 +245,14 @@ class _Wiring:
                 return None  # (validation rules this out; the runtime then looks it up)
             wires.append(w)
         return tuple(wires)
+
+
+def _may_throw(vc: ValidatedComponent, steps: tuple[Step, ...]) -> bool:
+    for d in vc.component.definitions:
+        if isinstance(d, ast.CoreModule) and (d.info.tags or any(
+                isinstance(i.desc, ast.CoreTagType) for i in d.info.imports)):
+            return True
+    return any(isinstance(s, CoreInstantiate) and s.wiring is None for s in steps)
 
 
 def _may_leave_always(vc: ValidatedComponent) -> bool:
