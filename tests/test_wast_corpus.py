@@ -36,6 +36,10 @@ def test_wasmtime_component_model(path: Path, plans: str, monkeypatch: pytest.Mo
     assert result.error is None, result.error
     bad = [o for o in result.outcomes if o.status != "pass"]
     assert not bad, "\n".join(f"line {o.line}: {o.command}: {o.status}: {o.detail}" for o in bad)
+    # Traps are for the suite's reason; where the spec we follow differs from the suite's
+    # wasmtime (documented in ``wast_support``), only in these two files.
+    by_spec = [o for o in result.outcomes if o.detail.startswith("spec:")]
+    assert not by_spec or path.parent.name in ("big-strings", "strings"), by_spec
 
 
 def test_corpus_present_or_reported() -> None:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import ClassVar, Literal, NoReturn
 
-from .context import LiftLowerContext, StringEncoding, trap, trap_if
+from .context import LiftLowerContext, StringEncoding, trap
 from .layout import MAX_STRING_BYTE_LENGTH, PtrType, ptr_size
 
 __all__ = [
@@ -133,7 +133,9 @@ def decode_string(m: memoryview, ptr: int, byte_length: int, align: int, encodin
                   ) -> str:
     """Decode a guest string, trapping on a bad range or bad code units."""
     if byte_length > MAX_STRING_BYTE_LENGTH or ptr & (align - 1) or ptr + byte_length > len(m):
-        trap_if(byte_length > MAX_STRING_BYTE_LENGTH, "string byte length exceeds the maximum")
+        if byte_length > MAX_STRING_BYTE_LENGTH:
+            trap(f"string byte length {byte_length} exceeds the maximum "
+                 f"{MAX_STRING_BYTE_LENGTH}")
         if ptr & (align - 1):
             trap(f"misaligned string pointer {ptr:#x}")
         trap(f"string [{ptr:#x}, +{byte_length}) out of bounds")
