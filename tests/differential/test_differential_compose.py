@@ -139,3 +139,67 @@ def test_compositions_match_wasmtime(case: Case, monkeypatch: pytest.MonkeyPatch
     with monkeypatch.context() as m:
         m.setattr(instantiate.F, "inline", lambda vc: None)
         assert g.ours_outcomes(text, case.calls) == want, text
+
+
+ENCODINGS = ("utf8", "utf16", "latin1+utf16")
+
+
+def string_leaf_wat(enc: str) -> str:
+    """``echo(s: string) -> string`` returning its argument, lifted with encoding ``enc``."""
+    return f"""
+  (component $leaf
+{g.LIBC}
+    (core module $m
+      (import "libc" "memory" (memory 1))
+      (func (export "echo") (param i32 i32) (result i32)
+        (i32.store (i32.const 8) (local.get 0))
+        (i32.store (i32.const 12) (local.get 1))
+        (i32.const 8)))
+    (core instance $i (instantiate $m (with "libc" (instance $libc))))
+    (func (export "echo") (param "s" string) (result string)
+      (canon lift (core func $i "echo") (memory $mem) (realloc $realloc)
+        string-encoding={enc})))"""
+
+
+def string_mid_wat(enc: str) -> str:
+    """``twice(s: string) -> string`` = ``echo(echo(s))`` through its lowered import, all
+    with encoding ``enc``."""
+    return f"""
+  (component $mid
+    (import "echo" (func $echo (param "s" string) (result string)))
+{g.LIBC}
+    (core func $echo-core (canon lower (func $echo) (memory $mem) (realloc $realloc)
+      string-encoding={enc}))
+    (core module $m
+      (import "libc" "memory" (memory 1))
+      (import "x" "echo" (func $echo (param i32 i32 i32)))
+      (func (export "twice") (param i32 i32) (result i32)
+        (call $echo (local.get 0) (local.get 1) (i32.const 8))
+        (call $echo (i32.load (i32.const 8)) (i32.load (i32.const 12)) (i32.const 8))
+        (i32.const 8)))
+    (core instance $i (instantiate $m (with "libc" (instance $libc))
+      (with "x" (instance (export "echo" (func $echo-core))))))
+    (func (export "twice") (param "s" string) (result string)
+      (canon lift (core func $i "twice") (memory $mem) (realloc $realloc)
+        string-encoding={enc})))"""
+
+
+@settings(max_examples=max(10, N_CASES // 2), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(leaf=st.sampled_from(ENCODINGS), mid=st.sampled_from(ENCODINGS),
+       texts=st.lists(st.text(st.characters(codec="utf-8"), max_size=40), min_size=1,
+                      max_size=4))
+def test_strings_between_components_match_wasmtime(leaf: str, mid: str, texts: list[str]
+                                                   ) -> None:
+    """Strings cross two component boundaries each way, transcoded between the encodings."""
+    text = f"""(component
+{string_leaf_wat(leaf)}
+{string_mid_wat(mid)}
+  (instance $l (instantiate $leaf))
+  (instance $m (instantiate $mid (with "echo" (func $l "echo"))))
+  (export "twice" (func $m "twice"))
+  (export "echo" (func $l "echo")))"""
+    calls = [(name, (s,)) for s in texts for name in ("twice", "echo")]
+    want = g.peer_outcomes(text, calls)
+    assert want == [s for s in texts for _ in range(2)]
+    assert g.ours_outcomes(text, calls) == want
