@@ -26,6 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wasm_component import types as t
+
 N_CASES = max(10, int(os.environ.get("WASM_COMPONENT_DIFF_EXAMPLES", "4000")) // 100)
 
 # (component type, core type, smallest and largest value)
@@ -203,3 +205,81 @@ def test_strings_between_components_match_wasmtime(leaf: str, mid: str, texts: l
     want = g.peer_outcomes(text, calls)
     assert want == [s for s in texts for _ in range(2)]
     assert g.ours_outcomes(text, calls) == want
+
+
+def structural(ty: Any) -> bool:
+    """No records, variants, enums or flags (types that must be named to be exported)."""
+    if isinstance(ty, (t.RecordType, t.VariantType, t.EnumType, t.FlagsType)):
+        return False
+    if isinstance(ty, t.ListType):
+        return structural(ty.element)
+    if isinstance(ty, t.TupleType):
+        return all(structural(e) for e in ty.types)
+    if isinstance(ty, t.OptionType):
+        return structural(ty.inner)
+    if isinstance(ty, t.ResultType):
+        return all(c is None or structural(c) for c in (ty.ok, ty.err))
+    return True
+
+
+def value_leaf_mid_wat(ty: Any) -> str:
+    """A leaf ``echo(x: T, y0..y15: u32) -> tuple<T, u32>`` (its parameters spill to memory,
+    and its core function returns the pointer to them: the result is their prefix) and a
+    middle component whose ``via`` (same type) calls it through its lowered import. (``T``
+    is structural: each component defines it the same, and needs no type imports.)"""
+    em = g._TypeEmitter()
+    ref = em.ref(ty)
+    size = g.size(t.TupleType((ty, t.U32)))
+    ys = " ".join(f'(param "y{i}" u32)' for i in range(16))
+    types = "\n  ".join(em.lines)
+    sig = f'(param "x" {ref}) {ys} (result (tuple {ref} u32))'
+    return f"""(component
+  (component $leaf
+    {types}
+    (type $sig' (func {sig}))
+{g.LIBC}
+    (core module $m (func (export "echo") (param i32) (result i32) (local.get 0)))
+    (core instance $i (instantiate $m))
+    (func (export "echo") (type $sig')
+      (canon lift (core func $i "echo") (memory $mem) (realloc $realloc))))
+  (component $mid
+    {types}
+    (type $sig' (func {sig}))
+    (import "echo" (func $echo (type $sig')))
+{g.LIBC}
+    (core func $echo-core (canon lower (func $echo) (memory $mem) (realloc $realloc)))
+    (core module $m
+      (import "libc" "realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))
+      (import "x" "echo" (func $echo (param i32 i32)))
+      (func (export "via") (param $p i32) (result i32) (local $r i32)
+        (local.set $r (call $realloc (i32.const 0) (i32.const 0) (i32.const 8)
+                                     (i32.const {size})))
+        (call $echo (local.get $p) (local.get $r))
+        (local.get $r)))
+    (core instance $i (instantiate $m (with "libc" (instance $libc))
+      (with "x" (instance (export "echo" (func $echo-core))))))
+    (func (export "via") (type $sig')
+      (canon lift (core func $i "via") (memory $mem) (realloc $realloc))))
+  (instance $l (instantiate $leaf))
+  (instance $m (instantiate $mid (with "echo" (func $l "echo"))))
+  (export "via" (func $m "via"))
+)"""
+
+
+@settings(max_examples=max(10, N_CASES), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                 HealthCheck.data_too_large])
+@given(data=st.data())
+def test_any_value_between_components_matches_wasmtime(data: Any) -> None:
+    """Any value type through a trampoline between two components (lifted from the leaf's
+    memory, lowered into the middle one's) and out to the host."""
+    ty = data.draw(g.val_types(2).filter(lambda u: structural(u) and not g.wt_ambiguous(u)))
+    v = data.draw(g.values(ty))
+    ys = data.draw(st.lists(st.integers(0, 2**32 - 1), min_size=16, max_size=16))
+    text = value_leaf_mid_wat(ty)
+    out_t = t.TupleType((ty, t.U32))
+    peer = g.peer_outcomes(text, [("via", (g.to_wt(ty, v), *ys))])[0]
+    ours = g.ours_outcomes(text, [("via", (v, *ys))])[0]
+    assert peer != "trap" and ours != "trap", (ty.wit(), v, peer, ours)
+    assert g.equal(out_t, ours, g.from_wt(out_t, peer)), (ty.wit(), v, ours, peer)
+    assert g.equal(ty, ours[0], v) and ours[1] == ys[0]
