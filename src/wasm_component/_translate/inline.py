@@ -4,9 +4,11 @@ Like wasmtime's inliner (``environ/component/translate/inline.rs``), this follow
 definition of a root component and of the components it instantiates (statically known, as
 nested definitions) through symbolic index spaces, so that instantiating the root needs only
 the steps that make runtime objects: core instantiations wired straight to each other's
-exports, the lifted functions and lowering trampolines that something can reach, and one
-``ComponentInstanceState`` per component instance that something can observe. Component
+exports, the lifted functions and lowering trampolines that something can reach, and the
+``ComponentInstanceState`` of a component instance where something observes it. Component
 instances, aliases, types and the index spaces themselves exist only here, at translation.
+A lift without canon options is deferred (``FDeferredLift``): its instance's state and its
+core function are found at its first call, so an instantiation makes neither.
 
 A lower of another component's lift whose checks are all known to pass and whose values pass
 through unchanged (``Lower.direct``, see ``enters_only_closed``) becomes the callee's core
@@ -15,7 +17,8 @@ adapters would, with nothing in between.
 
 The inliner declines (``inline`` returns None; the runtime then runs the per-component plans)
 what it does not model: resource types, built-ins, component start functions and values,
-instantiations of imported components, and imports whose types name resources.
+instantiations of imported components, core modules imported by the root, and imports whose
+types name resources.
 """
 
 from __future__ import annotations
