@@ -218,7 +218,9 @@ class LiftedFunc(RFunc):
     def prepared_host_call(self) -> Callable[[Sequence[Any]], Any]:
         call = self._host_call
         if call is None:
-            call = self._host_call = self._make_call(host=True)
+            # from the host, the call enters the instance's ancestors too
+            call = _entering(self._make_call(host=True), _ancestors(self.state))
+            self._host_call = call
         return call
 
     def _make_call(self, host: bool = False) -> Callable[[Sequence[Any]], Any]:
@@ -373,6 +375,10 @@ def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc,
     lift_params = adapter.lift_params if to_component else adapter.lift_params_host
     lower_results = adapter.lower_results
     call = target.prepared_call()
+    if isinstance(target, LiftedFunc):
+        # the callee's ancestors that are not the caller's (nor the caller) are entered too
+        above = {state, *_ancestors(state)}
+        call = _entering(call, tuple(s for s in _ancestors(target.state) if s not in above))
     # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
     needs_subtask = adapter.has_borrow
     resources = env.full_map() if has_resources else None
@@ -400,6 +406,39 @@ def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc,
         return None
 
     return trampoline
+
+
+def _ancestors(state: ComponentInstanceState) -> tuple[ComponentInstanceState, ...]:
+    out = []
+    parent = state.parent
+    while parent is not None:
+        out.append(parent)
+        parent = parent.parent
+    return tuple(out)
+
+
+def _entering(call: Callable[[Sequence[Any]], Any], also: tuple[ComponentInstanceState, ...]
+              ) -> Callable[[Sequence[Any]], Any]:
+    """``call`` (a lifted function's, which checks and marks its own instance) entering the
+    instances ``also`` as well: the rest of the spec's ``entering_set``. Each must not be
+    entered already, and is not enterable while the call runs. (A trap leaves the tree
+    poisoned, its root's flag: ``ComponentInstanceState.poison``.)"""
+    if not also:
+        return call
+
+    def entering(args: Sequence[Any]) -> Any:
+        for inst in also:
+            if not inst.may_enter:
+                trap_if(True, "cannot enter component instance: it is already on the stack")
+        for inst in also:
+            inst.may_enter = False
+        try:
+            return call(args)
+        finally:
+            for inst in also:
+                inst.may_enter = True
+
+    return entering
 
 
 def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
