@@ -223,11 +223,14 @@ class LiftedFunc(RFunc):
             self._host_call = call
         return call
 
-    def _make_call(self, host: bool = False) -> Callable[[Sequence[Any]], Any]:
+    def _make_call(self, host: bool = False, enter: bool = True
+                   ) -> Callable[[Sequence[Any]], Any]:
         """The call path, specialised once: the core calls (the function's and post-return's)
         are made inline, and functions without ``borrow`` parameters need no per-call task (no
         borrow can be lent to the callee), so they reuse one context. ``host``: results lifted
-        for the host (see ``FuncAbi.lift_results_host``)."""
+        for the host (see ``FuncAbi.lift_results_host``). ``enter``: whether the call enters
+        the function's instance (checks and marks it); not for calls from inside it or from
+        its descendants (the spec's ``entering_set`` leaves it out then)."""
         state = self.state
         ty = self.ty
         info, spaces = self._info, self._env.spaces
@@ -264,7 +267,7 @@ class LiftedFunc(RFunc):
         def call(args: Sequence[Any], _keep: Any = keep) -> Any:
             if root.poisoned:
                 _poison_check(state)
-            if not state.may_enter:
+            if enter and not state.may_enter:
                 trap_if(True, "cannot enter component instance: it is already on the stack")
             if needs_task:
                 task: Task | None = Task(state, ty, opts)
@@ -276,7 +279,8 @@ class LiftedFunc(RFunc):
                 flat = lower_params(cx, args)
             except (TypeError, ValueError, OverflowError) as e:
                 raise type(e)(f"`{name.name or 'function'}`: {e}") from None
-            state.may_enter = False
+            if enter:
+                state.may_enter = False
             try:
                 try:
                     pack(view, 0, *flat)
@@ -302,7 +306,8 @@ class LiftedFunc(RFunc):
                 state.poison()
                 raise
             finally:
-                state.may_enter = True
+                if enter:
+                    state.may_enter = True
             return value
 
         return call
@@ -376,9 +381,14 @@ def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc,
     lower_results = adapter.lower_results
     call = target.prepared_call()
     if isinstance(target, LiftedFunc):
-        # the callee's ancestors that are not the caller's (nor the caller) are entered too
+        # The spec's ``entering_set``: the callee and its ancestors, less the caller and its
+        # ancestors. A call into an ancestor (donut wrapping) enters nothing; a call into the
+        # caller's own instance still checks it, as wasmtime does (its suite expects a trap).
         above = {state, *_ancestors(state)}
-        call = _entering(call, tuple(s for s in _ancestors(target.state) if s not in above))
+        if target.state in above and target.state is not state:
+            call = target._make_call(enter=False)
+        else:
+            call = _entering(call, tuple(s for s in _ancestors(target.state) if s not in above))
     # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
     needs_subtask = adapter.has_borrow
     resources = env.full_map() if has_resources else None
