@@ -11,6 +11,9 @@ steps (modules, core instantiations, aliases, types, lifts, imports, exports) ar
 inline with their constants bound, and the rest call their handler with the step as a constant.
 Stepping through the plan would cost a dispatch and a call per definition, and real components
 have hundreds of definitions.
+
+A root the inliner models (``_translate.inline``) runs its flat plan instead, compiled the same
+way (:func:`root_program_for`): nested components inlined, no index spaces at run time.
 """
 
 from __future__ import annotations
