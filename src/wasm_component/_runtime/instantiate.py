@@ -365,7 +365,8 @@ def _compile(plan: P.Plan) -> Program:
                 # (validation proved the export there; a core instance's is looked up lazily)
                 source = f"{sp[P.CORE_INSTANCE]}[{instance}]"
                 item = (f"{source}[{name!r}]" if instance in inline
-                        else f"{c(core.LazyExport)}({source}, {name!r})")
+                        else f"{c(tuple.__new__, 'tnew')}({c(core.LazyExport)}, "
+                             f"({source}, {name!r}))")
                 g.emit(f"{sp[sort]}.append({item})")
             case P.AliasExport(sort, instance, name, False, static):
                 g.emit(f"x = {sp[P.INSTANCE]}[{instance}].exports.get({name!r})")
