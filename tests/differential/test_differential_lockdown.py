@@ -178,3 +178,99 @@ def test_donut_wrapping_matches_wasmtime() -> None:
     entered the parent too: the spec's ``entering_set`` of that call is empty, so it runs."""
     calls = [("g", ()), ("f", ()), ("g", ())]
     assert g.ours_outcomes(DONUT, calls) == g.peer_outcomes(DONUT, calls) == [6, 5, 6]
+
+
+# $leaf defines a resource (its destructor counts drops); $mid makes handles through the
+# leaf's constructor, reads them through borrows, gives one back by ownership (`take` drops it
+# in the leaf) and drops the other; `misuse` uses a handle after giving it away.
+RESOURCES = """
+(component
+  (component $leaf
+    (core module $m
+      (global $drops (mut i32) (i32.const 0))
+      (global $last (mut i32) (i32.const 0))
+      (func (export "dtor") (param i32)
+        (global.set $drops (i32.add (global.get $drops) (i32.const 1)))
+        (global.set $last (local.get 0)))
+      (func (export "drops") (result i32) (global.get $drops))
+      (func (export "last") (result i32) (global.get $last)))
+    (core instance $i (instantiate $m))
+    (type $r (resource (rep i32) (dtor (core func $i "dtor"))))
+    (core func $new (canon resource.new $r))
+    (core func $rep (canon resource.rep $r))
+    (core func $drop (canon resource.drop $r))
+    (core module $m2
+      (import "" "new" (func $new (param i32) (result i32)))
+      (import "" "rep" (func $rep (param i32) (result i32)))
+      (import "" "drop" (func $drop (param i32)))
+      (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
+      (func (export "value") (param i32) (result i32) (local.get 0))
+      (func (export "take") (param $h i32) (result i32) (local $v i32)
+        (local.set $v (call $rep (local.get $h)))
+        (call $drop (local.get $h))
+        (local.get $v)))
+    (core instance $i2 (instantiate $m2 (with "" (instance
+      (export "new" (func $new)) (export "rep" (func $rep)) (export "drop" (func $drop))))))
+    (export $rr "r" (type $r))
+    (func (export "make") (param "n" u32) (result (own $rr)) (canon lift (core func $i2 "make")))
+    (func (export "value") (param "x" (borrow $rr)) (result u32) (canon lift (core func $i2 "value")))
+    (func (export "take") (param "x" (own $rr)) (result u32) (canon lift (core func $i2 "take")))
+    (func (export "drops") (result u32) (canon lift (core func $i "drops")))
+    (func (export "last") (result u32) (canon lift (core func $i "last"))))
+  (instance $l (instantiate $leaf))
+  (component $mid
+    (import "leaf" (instance $l
+      (export "r" (type $r (sub resource)))
+      (export "make" (func (param "n" u32) (result (own $r))))
+      (export "value" (func (param "x" (borrow $r)) (result u32)))
+      (export "take" (func (param "x" (own $r)) (result u32)))))
+    (alias export $l "r" (type $r))
+    (core func $make (canon lower (func $l "make")))
+    (core func $value (canon lower (func $l "value")))
+    (core func $take (canon lower (func $l "take")))
+    (core func $drop (canon resource.drop $r))
+    (core module $m
+      (import "" "make" (func $make (param i32) (result i32)))
+      (import "" "value" (func $value (param i32) (result i32)))
+      (import "" "take" (func $take (param i32) (result i32)))
+      (import "" "drop" (func $drop (param i32)))
+      ;; make two, read both through borrows, give one back by ownership, drop the other
+      (func (export "scenario") (param $a i32) (param $b i32) (result i32)
+        (local $ha i32) (local $hb i32) (local $s i32)
+        (local.set $ha (call $make (local.get $a)))
+        (local.set $hb (call $make (local.get $b)))
+        (local.set $s (i32.add (call $value (local.get $ha)) (call $value (local.get $hb))))
+        (local.set $s (i32.add (local.get $s) (call $take (local.get $ha))))
+        (call $drop (local.get $hb))
+        (local.get $s))
+      ;; use a handle after giving it away: traps
+      (func (export "misuse") (param $a i32) (result i32) (local $h i32)
+        (local.set $h (call $make (local.get $a)))
+        (drop (call $take (local.get $h)))
+        (call $value (local.get $h))))
+    (core instance $i (instantiate $m (with "" (instance
+      (export "make" (func $make)) (export "value" (func $value))
+      (export "take" (func $take)) (export "drop" (func $drop))))))
+    (func (export "scenario") (param "a" u32) (param "b" u32) (result u32)
+      (canon lift (core func $i "scenario")))
+    (func (export "misuse") (param "a" u32) (result u32) (canon lift (core func $i "misuse"))))
+  (instance $m (instantiate $mid (with "leaf" (instance $l))))
+  (export "scenario" (func $m "scenario"))
+  (export "misuse" (func $m "misuse"))
+  (export "drops" (func $l "drops"))
+  (export "last" (func $l "last"))
+)
+"""
+
+
+@pytest.mark.parametrize("calls", [
+    [("scenario", (3, 4)), ("drops", ()), ("last", ()), ("scenario", (10, 20)), ("drops", ()),
+     ("last", ())],
+    [("scenario", (1, 2)), ("misuse", (7,)), ("drops", ()), ("scenario", (1, 2))],
+    [("misuse", (0,)), ("last", ())],
+], ids=["own-and-borrow", "misuse-then-locked", "misuse-first"])
+def test_resources_between_components_match_wasmtime(calls: list[tuple[str, tuple[int, ...]]]
+                                                     ) -> None:
+    """Handles made, lent, moved and dropped across a component boundary; a moved handle used
+    again traps, and the tree is locked afterwards."""
+    assert g.ours_outcomes(RESOURCES, calls) == g.peer_outcomes(RESOURCES, calls)
