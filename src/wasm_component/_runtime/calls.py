@@ -229,8 +229,8 @@ class LiftedFunc(RFunc):
         are made inline, and functions without ``borrow`` parameters need no per-call task (no
         borrow can be lent to the callee), so they reuse one context. ``host``: results lifted
         for the host (see ``FuncAbi.lift_results_host``). ``enter``: whether the call enters
-        the function's instance (checks and marks it); not for calls from inside it or from
-        its descendants (the spec's ``entering_set`` leaves it out then)."""
+        the function's instance (checks and marks it); not for calls from its descendants
+        (donut wrapping: the spec's ``entering_set`` leaves it out then)."""
         state = self.state
         ty = self.ty
         info, spaces = self._info, self._env.spaces
