@@ -93,14 +93,13 @@ __all__ = [
     "Value",
     "compile_module",
     "deserialize_module",
-    "export_key",
+    "export_name",
     "import_array",
     "instantiate",
     "instantiate_array",
     "instantiate_failed",
     "instantiate_trusted",
     "instantiated",
-    "made_instance",
     "make_config",
     "new_host_func",
     "new_lazy_host_func",
@@ -1724,13 +1723,11 @@ def put_import(arr: Any, i: int, source: Any, name: str) -> bool:
     return True
 
 
-ExportKey = tuple[int, int, bytes, Any]
-"""``(import position, core instance index, export name as bytes, its length as size_t)``."""
-
-
-def export_key(position: int, instance: int, name: str) -> ExportKey:
+def export_name(name: str) -> tuple[bytes, Any]:
+    """An export's name as ``wasmtime_instance_export_get`` takes it: bytes and their length
+    (a ``size_t``), made once where a compiled plan names the export."""
     key = name.encode()
-    return (position * _EXTERN_SIZE, instance, key, _size(len(key)))
+    return key, _size(len(key))
 
 
 def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) -> CoreInstance:
@@ -1738,15 +1735,17 @@ def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) ->
     inst = _instance_t()
     ref = ctypes.byref(inst)
     err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
-    return made_instance(store, module, inst, ref, err)
+    instantiated(store, err)
+    return wrap_instance(store, module, inst, ref)
 
 
 class InstantiateParts(NamedTuple):
     """What a compiled instantiation needs to make :func:`instantiate_array`'s C call inline:
-    ``err = instance_new(ctx, module._ptr, imports, size(n), byref(inst), trap_addr)`` with
-    ``inst = instance_t()``, then ``made_instance(store, module, inst, ref, err)``; and
-    ``export_get(ctx, instance._ref, key, size, byref(imports, offset))`` (an
-    :func:`export_key`) to put a core instance's export among the imports."""
+    ``err = instance_new(ctx, module._ptr, imports, size(n), ref, trap_addr)`` with ``ref`` a
+    ``byref`` of an ``instance_t`` (in an array of them, ``instance_size`` apart), then
+    :func:`instantiated` and, where its exports are looked up, :func:`wrap_instance`; and
+    ``export_get(ctx, instance_ref, *export_name(name), byref(imports, offset))`` to put a core
+    instance's export among the imports."""
 
     instance_new: Any
     instance_t: Any
@@ -1757,14 +1756,6 @@ class InstantiateParts(NamedTuple):
 
 INSTANTIATE_PARTS = InstantiateParts(_instance_new, _instance_t, _export_get, _size,
                                      ctypes.sizeof(_instance_t))
-
-
-def made_instance(store: CoreStore, module: CoreModule, inst: Any, ref: Any, err: int | None
-                  ) -> CoreInstance:
-    """The instance ``wasmtime_instance_new`` wrote into ``inst`` (``ref`` = ``byref(inst)``),
-    or the error or trap it reported raised."""
-    instantiated(store, err)
-    return wrap_instance(store, module, inst, ref)
 
 
 def instantiated(store: CoreStore, err: int | None) -> None:

@@ -284,6 +284,19 @@ def _needs_bind(static: Any) -> bool:
         resources_in(static))
 
 
+def _emit_export_import(g: CodeGen, i: int, instance_ref: str, name: str) -> None:
+    """Generated code putting export ``name`` of the core instance whose ``byref`` is in
+    ``instance_ref`` at entry ``i`` of the store's imports array (``y``, with byrefs ``at``):
+    straight from wasmtime, no Python object made."""
+    key, size = core.export_name(name)
+    g.emit(f"export_get(ctx, {instance_ref}, {g.const(key)}, {g.const(size)}, at[{i}])")
+
+
+def _emit_item_import(g: CodeGen, i: int, item: str) -> None:
+    """Generated code putting core item ``item`` (an extern or a lazy export) at entry ``i``."""
+    g.emit(f"y[{i}] = {g.const(core.resolve)}({item}).extern()")
+
+
 def _missing_export(name: str) -> None:
     raise LinkError(f"instance does not export `{name}`")
 
@@ -334,28 +347,24 @@ def _compile(plan: P.Plan) -> Program:
                 core_instances += 1
                 g.emit(f"x = {sp[P.CORE_MODULE]}[{module}]")
                 if wiring is None:
-                    g.emit(f"y = {c(_core_imports)}(x, {sp[P.CORE_INSTANCE]}, {c(cargs)}) "
+                    g.emit(f"imports = {c(_core_imports)}(x, {sp[P.CORE_INSTANCE]}, {c(cargs)}) "
                            f"if x.imports else {c(core.import_array(0))}")
                 elif not wiring:
-                    g.emit(f"y = {c(core.import_array(0))}")
+                    g.emit(f"imports = {c(core.import_array(0))}")
                 else:
-                    # into the store's imports array, each export straight from wasmtime (the
-                    # instance's ``byref`` kept in ``r<index>``); other items copied
+                    g.emit("imports = y")
+                    # into the store's imports array (the instance's ``byref`` in ``r<index>``)
                     most = max(most, len(wiring))
                     for i, w in enumerate(wiring):
                         if isinstance(w, P.ExportWire):
-                            _, _, key, size = core.export_key(i, 0, w.name)
-                            g.emit(f"export_get(ctx, r{w.instance}, {c(key)}, {c(size)}, "
-                                   f"at[{i}])")
+                            _emit_export_import(g, i, f"r{w.instance}", w.name)
                         else:
-                            g.emit(f"scratch[{i}] = {c(core.resolve)}({sp[w.sort]}[{w.idx}])"
-                                   ".extern()")
-                    g.emit("y = scratch")
+                            _emit_item_import(g, i, f"{sp[w.sort]}[{w.idx}]")
                 # A core start function runs inside this (not yet usable) component instance:
                 # calls that would re-enter it trap, as a call into an instance on the stack does.
                 g.emit("state.may_enter = False")
                 with g.block("try:"):
-                    g.emit(f"x = {c(core.instantiate_array)}(cstore, x.module, y, "
+                    g.emit(f"x = {c(core.instantiate_array)}(cstore, x.module, imports, "
                            f"len(x.imports))")
                 with g.block("finally:"):
                     g.emit("state.may_enter = True")
@@ -420,8 +429,7 @@ def _compile(plan: P.Plan) -> Program:
         "cstore = store._core",
     ]
     if most:
-        prologue += ["ctx = cstore._ctx",
-                     f"scratch, at = {c(core.scratch_imports)}(cstore, {most})"]
+        prologue += ["ctx = cstore._ctx", f"y, at = {c(core.scratch_imports)}(cstore, {most})"]
     g.ns.update(export_get=core.INSTANTIATE_PARTS.export_get)
     fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
     return fn
@@ -467,7 +475,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     core_index = {s.slot: k for k, s in enumerate(
         s for s in flat.steps if isinstance(s, F.FCoreInstantiate))}
     filled: dict[int, tuple[int, str]] = {}  # imports array entry -> the export it holds
-    modules_seen: set[int] = set()
+    modules_seen: set[int] = set()  # (the module at offset N is in local mN)
+    module_of: dict[int, int] = {}  # core instance slot -> its module's offset
 
     def v(slot: int | None) -> str:
         return "None" if slot is None else f"v{slot}"
@@ -498,27 +507,24 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 # (a deferred function may have made it already, if called by a start function)
                 g.emit(f"{v(slot)} = {c(_flat_state)}(store, states, {c(flat.parents)}, {inst})")
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
-                # ``core.instantiate_array`` and ``core.put_import``, made inline: the store's
-                # imports array for all (an entry still holding the export is not fetched
-                # again), each instance in one array of them, its ``byref`` in ``r<slot>``
+                # ``core.instantiate_array``, made inline: the store's imports array for all (an
+                # entry still holding the export is not fetched again), each instance in one
+                # array of them, its ``byref`` in ``r<slot>``
                 for i, imp in enumerate(imports):
                     if isinstance(imp, F.CoreExportRef):
                         if filled.get(i) == (imp.instance, imp.name):
                             continue
-                        _, _, key, size = core.export_key(i, 0, imp.name)
-                        g.emit(f"export_get(ctx, r{imp.instance}, {c(key)}, {c(size)}, "
-                               f"at[{i}])")
+                        _emit_export_import(g, i, f"r{imp.instance}", imp.name)
                         filled[i] = (imp.instance, imp.name)
                     else:
-                        g.emit(f"y[{i}] = {c(core.resolve)}({v(imp.n)}).extern()")
+                        _emit_item_import(g, i, v(imp.n))
                         filled.pop(i, None)
+                module_of[slot] = module
                 if module not in modules_seen:
                     modules_seen.add(module)
-                    g.emit(f"mo{module} = modules[{module}].module")
-                g.emit(f"m{slot} = mo{module}")
-                g.emit(f"i{slot} = insts")
+                    g.emit(f"m{module} = modules[{module}].module")
                 g.emit(f"r{slot} = byref(insts, {core_index[slot] * parts.instance_size})")
-                call = (f"err = instance_new(ctx, m{slot}._ptr, y, "
+                call = (f"err = instance_new(ctx, m{module}._ptr, y, "
                         f"{c(parts.size(len(imports)))}, r{slot}, trap_addr)")
                 if state is None or not runs_code:
                     g.emit(call)
@@ -537,7 +543,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 with g.block("if err or trap.value:"):
                     g.emit(f"{c(core.instantiate_failed)}(cstore, err)")
                 if slot in objects:
-                    g.emit(f"{v(slot)} = {c(core.wrap_instance)}(cstore, m{slot}, i{slot}, "
+                    g.emit(f"{v(slot)} = {c(core.wrap_instance)}(cstore, m{module}, insts, "
                            f"r{slot})")
             case F.FLazyExport(slot, instance, name):
                 g.emit(f"{v(slot)} = {c(core.LazyExport)}({v(instance)}, {name!r})")
@@ -550,7 +556,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                     g.emit(f"{v(slot)}.name = {name!r}")
             case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
                 pending = (f"({c(_settle_deferred)}, store, states, {c(flat.parents)}, {inst}, "
-                           f"m{instance}, i{instance}, r{instance}, {export!r})")
+                           f"m{module_of[instance]}, insts, r{instance}, {export!r})")
                 g.emit(f"{v(slot)} = {c(LiftedFunc.deferred)}({c(_NO_OPTIONS_ENV)}, {c(info)}, "
                        f"{c(abi)}, {name!r}, {pending})")
             case F.FLower(slot, info, target, abi, state, options):
@@ -574,8 +580,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 "gen, trap = cstore._gen, cstore._trap",
                 f"y, at = {c(core.scratch_imports)}(cstore, {most})",
                 f"insts = {c(parts.instance_t * max(len(core_index), 1))}()"]
-    g.ns.update(instance_new=parts.instance_new, instance_t=parts.instance_t,
-                export_get=parts.export_get, byref=ctypes.byref, made=core.made_instance)
+    g.ns.update(instance_new=parts.instance_new, export_get=parts.export_get,
+                byref=ctypes.byref)
     fn: Program = g.finish("run", "store, modules, args, outer, parent_state", prologue)
     return fn
 
