@@ -14,18 +14,17 @@ longer run.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.corpora import CORPORA
 from wasm_component._binary.reader import decode_component
 from wasm_component._validate import Features, validate
 from wasm_component._validate.restrictions import check_embedder_restrictions
 from wasm_component.errors import DecodeError, ValidationError
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 EXAMPLES = int(os.environ.get("WASM_COMPONENT_FUZZ_EXAMPLES", "1500"))
 
 

@@ -625,6 +625,15 @@ def compile_module(engine: CoreEngine, data: bytes | bytearray | memoryview) -> 
     return CoreModule(engine, module, safe, func_types)
 
 
+def validate_module(engine: CoreEngine, data: bytes | bytearray | memoryview) -> None:
+    """Validate a core module binary without compiling it (for tools that only read types).
+    Raises :class:`ComponentError` when it is invalid."""
+    try:
+        wasmtime.Module.validate(engine.engine, bytes(data))
+    except wasmtime.WasmtimeError as e:
+        raise ComponentError(str(e)) from None
+
+
 def wrap_module(engine: CoreEngine, module: wasmtime.Module) -> CoreModule:
     """Adopt a ``wasmtime.Module`` compiled by the user (for ``Linker.module``)."""
     if not isinstance(module, wasmtime.Module):
