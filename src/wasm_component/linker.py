@@ -357,13 +357,28 @@ def _check_annotations(where: str, fn: Callable[..., Any], ty: t.FuncType) -> No
         params = list(inspect.signature(fn).parameters.values())[1:]  # after `store`
     except (TypeError, ValueError, NameError):
         return
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-        return
-    if len(params) != len(ty.params):
+    # the component passes its arguments positionally: extra parameters with defaults, and
+    # keyword-only ones with defaults (`lambda store, x, f=f: ...` closures), are fine
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    unfillable = [p for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    if unfillable:
         raise LinkError(
-            f"import `{where}`: the host function takes {len(params)} arguments after `store`, "
+            f"import `{where}`: the host function's keyword-only parameter "
+            f"`{unfillable[0].name}` has no default, and the component passes arguments "
+            "positionally"
+        )
+    varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+    if not len(required) <= len(ty.params) <= (len(ty.params) if varargs else len(positional)):
+        takes = (f"{len(positional)}" if len(required) == len(positional)
+                 else f"{len(required)} to {len(positional)}")
+        raise LinkError(
+            f"import `{where}`: the host function takes {takes} arguments after `store`, "
             f"but the import has {len(ty.params)} parameters ({ty})"
         )
+    params = positional[: len(ty.params)]
+    if len(params) < len(ty.params):  # the rest go to *args: not annotated per parameter
+        return
     for p, (pname, pty) in zip(params, ty.params, strict=True):
         ann = hints.get(p.name)
         if ann is not None and not _annotation_fits(ann, pty):

@@ -347,14 +347,15 @@ def _run_one(item: Path, validate_only: bool, base_flags: str) -> FileResult:
 
 def run_paths(
     paths: Iterable[str | os.PathLike[str]],
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     verbose: bool = False,
     validate_only: bool = False,
     features: str = "",
 ) -> tuple[int, int, int]:
     """Run every test file under ``paths``, print a line per file and the totals; return
     ``(passed, failed, skipped)``. A path that cannot be run counts as a failure, and so does
-    a run in which nothing ran at all."""
+    a run in which nothing ran at all. Reports go to ``out`` (default: ``sys.stdout``)."""
+    out = sys.stdout if out is None else out
     passed = failed = skipped = 0
     for item in _inputs(paths):
         r = item if isinstance(item, FileResult) else _run_one(item, validate_only, features)
