@@ -36,12 +36,13 @@ from .copy import (
     none_or_number_type,
 )
 from .scheduler import Cancelled, Scheduler, SyncDriver, Thread
-from .task import AsyncInstanceState, Task
+from .task import AsyncInstanceState, CallbackCode, Task, unpack_callback_result
 from .waitable import Event, EventCode, Subtask, Waitable, WaitableSet
 
 __all__ = [
     "BLOCKED",
     "AsyncInstanceState",
+    "CallbackCode",
     "Cancelled",
     "CopyEnd",
     "CopyOptions",
@@ -68,4 +69,5 @@ __all__ = [
     "WritableStreamEnd",
     "elem_codec",
     "none_or_number_type",
+    "unpack_callback_result",
 ]

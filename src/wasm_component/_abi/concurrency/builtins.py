@@ -307,7 +307,10 @@ def subtask_cancel(thread: Thread, async_: bool, i: int) -> int:
         subtask.request_cancellation(inst)
         if not subtask.resolved():
             if not async_:
-                subtask.wait_for_pending_event(thread)
+                # Until it resolves: an earlier progress event (``STARTED``) may be pending
+                # already. (The reference waits for any event and then fails its own
+                # ``assert(subtask.resolve_delivered())``; the differential tests note it.)
+                subtask.wait_for_pending_event(thread, subtask.resolved)
             else:
                 return BLOCKED
     code, index, payload = subtask.get_pending_event()

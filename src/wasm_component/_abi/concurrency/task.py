@@ -15,16 +15,23 @@ alike, as the spec's one ``handles`` table does (indices are shared, and guests 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from enum import Enum
+from enum import Enum, IntEnum
 from typing import Any
 
 from ... import types as t
-from ..context import CanonicalOptions, ComponentInstanceState, trap_if
+from ..context import CanonicalOptions, ComponentInstanceState, trap, trap_if
 from ..context import Task as SyncTask
 from ..handles import Table
 from .scheduler import Thread
 
-__all__ = ["AsyncInstanceState", "OnResolve", "OnStart", "Task"]
+__all__ = [
+    "AsyncInstanceState",
+    "CallbackCode",
+    "OnResolve",
+    "OnStart",
+    "Task",
+    "unpack_callback_result",
+]
 
 OnStart = Callable[[], Sequence[Any]]
 OnResolve = Callable[[Sequence[Any] | None], None]
@@ -190,3 +197,21 @@ class Task(SyncTask):
         self.on_resolve(None)
         self.state = Task.State.RESOLVED
         self.resolved = True
+
+
+class CallbackCode(IntEnum):
+    """What a ``callback``-lifted function returns to its event loop (low 4 bits)."""
+
+    EXIT = 0
+    YIELD = 1
+    WAIT = 2
+    MAX = 2
+
+
+def unpack_callback_result(packed: int) -> tuple[CallbackCode, int]:
+    """Split a callback's ``i32`` result into its code and the waitable set index."""
+    code = packed & 0xF
+    if code > CallbackCode.MAX:
+        trap(f"callback returned unknown code {code}")
+    assert packed < 2**32 and Table.MAX_LENGTH < 2**28, "the index fits in 28 bits"
+    return CallbackCode(code), packed >> 4

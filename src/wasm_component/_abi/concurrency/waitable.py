@@ -64,11 +64,12 @@ class Waitable:
     def in_waitable_set(self) -> bool:
         return self.wset is not None
 
-    def wait_for_pending_event(self, thread: Thread) -> None:
-        """A synchronous built-in waits (uncancellably) for this waitable's event."""
+    def wait_for_pending_event(self, thread: Thread, ready: ReadyFunc | None = None) -> None:
+        """A synchronous built-in waits (uncancellably) for this waitable's event, or for
+        ``ready()`` (which implies one)."""
         assert not self.in_waitable_set() and not self.has_sync_waiter, "checked by the caller"
         self.has_sync_waiter = True
-        thread.wait_until(self.has_pending_event, cancellable=False)
+        thread.wait_until(ready or self.has_pending_event, cancellable=False)
         self.has_sync_waiter = False
 
     def get_pending_event(self) -> Event:
