@@ -24,7 +24,7 @@ from typing import Any
 from . import types as t
 from ._runtime import core
 from ._runtime.calls import HostFunc
-from ._runtime.instantiate import root_program_for
+from ._runtime.instantiate import program_for
 from ._runtime.items import RComponent, RFunc, RInstance, RModule
 from ._validate.typecheck import Mismatch, ModuleWords, check_module, check_subtype
 from .component import Component
@@ -555,7 +555,7 @@ class InstancePre:
         self._resolved = resolved
         self._imports = [(name, resolved[name], ty)
                          for name, ty in component.component_type().imports]
-        self._program = root_program_for(component._validated)
+        self._program = program_for(component._validated)
         self._items = component._items
         self._last_args: tuple[weakref.ref[Store], dict[str, Any]] | None = None
 
@@ -572,9 +572,9 @@ class InstancePre:
             imports = self._imports
             args = {name: _item(store, name, d, ty) for name, d, ty in imports}
             self._last_args = (weakref.ref(store), args)
-        env = self._program(store, self._items, args, None, None)
-        store._instances.append(env)
-        return Instance(store, env.exports)
+        root = self._program(store, self._items, args)
+        store._instances.append(root)
+        return Instance(store, root.exports)
 
 
 def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
