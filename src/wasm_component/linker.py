@@ -584,8 +584,8 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
         return HostFunc(d.fn, ty, name, d.style, store)
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
-            dtor = d.dtor
-            store._resource_dtors[d.rt] = (None, lambda rep: dtor(store, rep))
+            dtor, owner = d.dtor, weakref.ref(store)  # (weakly: the store keeps the lambda)
+            store._resource_dtors[d.rt] = (None, lambda rep: dtor(owner(), rep))
         return d.rt
     if isinstance(d, _ModuleDef):
         cm = _module_of(store.engine, d.module)

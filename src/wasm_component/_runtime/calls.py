@@ -20,6 +20,7 @@ The per-type work is done once, here, when the function is created: the ABI adap
 from __future__ import annotations
 
 import struct
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -194,6 +195,11 @@ class LiftedFunc(RFunc):
         f._host_call = None
         return f
 
+    def release(self) -> None:
+        """Drop the call paths (which refer back to this function): its store is gone."""
+        self.call = _released
+        self._host_call = None
+
     @property
     def state(self) -> ComponentInstanceState:
         """The state of the instance the function belongs to."""
@@ -329,25 +335,35 @@ class LiftedFunc(RFunc):
         return call
 
 
+def _released(args: Sequence[Any]) -> Any:
+    raise ValueError("the function's store was dropped")
+
+
 class HostFunc(RFunc):
     """A host function: ``style`` ``wrap`` calls ``fn(store, *args)``; ``new`` calls
     ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place."""
 
-    __slots__ = ("fn", "store", "style")
+    __slots__ = ("_store", "fn", "style")
 
     def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str, store: Any) -> None:
         super().__init__(ty, name)
         self.fn = fn
         self.style = style
-        self.store = store
+        # Weakly: the store (through its instances) keeps this function, so a strong reference
+        # would put every store in a cycle, freed only by the cyclic GC.
+        self._store = owner = weakref.ref(store)
         if style == "wrap":
 
             def call(args: Sequence[Any]) -> Any:
-                return fn(store, *args)
+                return fn(owner(), *args)
 
             self.call = call
         else:
             self.call = self._call_host
+
+    @property
+    def store(self) -> Any:
+        return self._store()
 
     def _call_host(self, args: Sequence[Any]) -> Any:
         if self.style == "wrap":

@@ -64,15 +64,21 @@ def program_for(vc: ValidatedComponent) -> Program:
 
 
 class RootInstance:
-    """What instantiating a root leaves (kept with the store): its exports, and the states of
-    its component instances made so far (the root's first)."""
+    """What instantiating a root leaves (kept with the store): its exports, the states of
+    its component instances made so far (the root's first), and its lifted functions (whose
+    call paths :meth:`release` drops when the store goes, so nothing waits for the cyclic GC)."""
 
-    __slots__ = ("exports", "states")
+    __slots__ = ("exports", "funcs", "states")
 
-    def __init__(self, states: list[ComponentInstanceState | None], exports: dict[str, Any]
-                 ) -> None:
+    def __init__(self, states: list[ComponentInstanceState | None], exports: dict[str, Any],
+                 funcs: tuple[LiftedFunc, ...]) -> None:
         self.states = states
         self.exports = exports
+        self.funcs = funcs
+
+    def release(self) -> None:
+        for f in self.funcs:
+            f.release()
 
 
 def _resource(store: Any, info: ResourceInfo, state: ComponentInstanceState, dtor: Any
@@ -166,7 +172,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                     g.emit(f"{c(_missing_export)}({name!r})")
             case F.FState(slot, _, inst):
                 # (a deferred function may have made it already, if called by a start function)
-                g.emit(f"{v(slot)} = {c(_flat_state)}(store, states, {c(flat.parents)}, {inst})")
+                g.emit(f"{v(slot)} = {c(_flat_state)}(lift, states, {c(flat.parents)}, {inst})")
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
                 # ``core.instantiate_array``, made inline: the store's imports array for all (an
                 # entry still holding the export is not fetched again), each instance in one
@@ -214,7 +220,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 if name:
                     g.emit(f"{v(slot)}.name = {name!r}")
             case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
-                pending = (f"({c(_settle_deferred)}, store, states, {c(flat.parents)}, {inst}, "
+                pending = (f"({c(_settle_deferred)}, cstore, lift, states, {c(flat.parents)}, {inst}, "
                            f"m{module_of[instance]}, insts, r{instance}, {export!r})")
                 g.emit(f"{v(slot)} = {c(LiftedFunc.deferred)}({c(BARE)}, {c(info)}, "
                        f"{c(abi)}, {name!r}, {pending})")
@@ -256,9 +262,11 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"{v(slot)} = modules[{offset}]")
     root_exports = "{" + ", ".join(f"{n!r}: {v(s)}" for n, s in flat.exports) + "}"
     # (the states are made as they are needed: the root's too)
-    g.emit(f"return {c(RootInstance)}(states, {root_exports})")
+    funcs = "".join(f"{v(s.slot)}, " for s in flat.steps
+                    if isinstance(s, (F.FLift, F.FDeferredLift)))
+    g.emit(f"return {c(RootInstance)}(states, {root_exports}, ({funcs}))")
     prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr",
-                f"states = [None] * {len(flat.parents)}",
+                f"states = [None] * {len(flat.parents)}", "lift = store._resource_lift",
                 "gen, trap = cstore._gen, cstore._trap",
                 f"y, at = {c(core.scratch_imports)}(cstore, {most})",
                 f"insts = {c(parts.instance_t * max(len(core_index), 1))}()"]
@@ -268,24 +276,24 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     return fn
 
 
-def _settle_deferred(store: Any, states: list[ComponentInstanceState | None],
+def _settle_deferred(cstore: core.CoreStore, lift: Any,
+                     states: list[ComponentInstanceState | None],
                      parents: tuple[int | None, ...], inst: int, module: core.CoreModule,
                      instance: Any, ref: Any, export: str
                      ) -> tuple[ComponentInstanceState, core.LazyExport]:
     """A deferred lift's instance state (made now if nothing made it yet, with its parents)
     and core function (``F.FDeferredLift``)."""
-    core_instance = core.wrap_instance(store._core, module, instance, ref)
-    return _flat_state(store, states, parents, inst), core.LazyExport(core_instance, export)
+    core_instance = core.wrap_instance(cstore, module, instance, ref)
+    return _flat_state(lift, states, parents, inst), core.LazyExport(core_instance, export)
 
 
-def _flat_state(store: Any, states: list[ComponentInstanceState | None],
+def _flat_state(lift: Any, states: list[ComponentInstanceState | None],
                 parents: tuple[int | None, ...], inst: int) -> ComponentInstanceState:
     state = states[inst]
     if state is None:
         parent = parents[inst]
-        above = None if parent is None else _flat_state(store, states, parents, parent)
-        state = states[inst] = ComponentInstanceState(above, store._resource_lift,
-                                                      resource_lower)
+        above = None if parent is None else _flat_state(lift, states, parents, parent)
+        state = states[inst] = ComponentInstanceState(above, lift, resource_lower)
     return state
 
 
