@@ -577,6 +577,18 @@ class InstancePre:
         return Instance(store, root.exports)
 
 
+def _host_dtor(dtor: Callable[[Store, int], None], owner: weakref.ref[Store]
+               ) -> Callable[[int], None]:
+    """``dtor(store, rep)`` as the store keeps it: holding the store weakly (no cycle)."""
+
+    def run(rep: int) -> None:
+        store = owner()
+        if store is not None:
+            dtor(store, rep)
+
+    return run
+
+
 def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
     """The runtime item for definition ``d`` imported as ``name`` with static type ``ty``."""
     if isinstance(d, _FuncDef):
@@ -584,8 +596,7 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
         return HostFunc(d.fn, ty, name, d.style, store)
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
-            dtor, owner = d.dtor, weakref.ref(store)  # (weakly: the store keeps the lambda)
-            store._resource_dtors[d.rt] = (None, lambda rep: dtor(owner(), rep))
+            store._resource_dtors[d.rt] = (None, _host_dtor(d.dtor, weakref.ref(store)))
         return d.rt
     if isinstance(d, _ModuleDef):
         cm = _module_of(store.engine, d.module)
