@@ -181,7 +181,7 @@ def _config(ns: argparse.Namespace) -> Any:
 
 def _functions(component: Component) -> list[tuple[str, tuple[str, ...]]]:
     """Every exported function: its wasmtime-style name and export path."""
-    out = []
+    out: list[tuple[str, tuple[str, ...]]] = []
     for name, ty in component.component_type().exports:
         if isinstance(ty, t.FuncType):
             out.append((name, (name,)))
