@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -39,21 +39,27 @@ from wasm_component._abi.concurrency import (
     AsyncInstanceState,
     CopyEnd,
     CopyOptions,
+    ReadableBytesBuffer,
     ReadableFutureEnd,
     ReadableStreamEnd,
+    ReadableValuesBuffer,
+    SharedStream,
     Subtask,
     SyncDriver,
     Task,
     Thread,
     Waitable,
     WaitableSet,
+    WritableBytesBuffer,
     WritableFutureEnd,
     WritableStreamEnd,
+    WritableValuesBuffer,
     elem_codec,
 )
 from wasm_component._abi.concurrency import builtins as b
 from wasm_component._abi.handles import ErrorContext
 from wasm_component.errors import Trap
+from wasm_component.values import Record
 
 
 def _find_reference() -> Path | None:
@@ -182,6 +188,111 @@ def _host_step(calls: list[HostCall], op: tuple[Any, ...]) -> None:
     ]()
 
 
+def _values(e: int, n: int, seed: int) -> list[Any]:
+    """``n`` element values of type ``ELEMS[e]`` for the host to write (plain Python forms)."""
+    match e:
+        case 0:
+            return [(seed + j) & 0xFF for j in range(n)]
+        case 1:
+            return [seed * 1000 + j for j in range(n)]
+        case 2:
+            return [{"a": seed + j, "b": 2 * (seed + j)} for j in range(n)]
+    return [()] * n
+
+
+def _plain(vs: Any) -> list[Any]:
+    return [dict(v) if isinstance(v, Mapping) else v for v in vs]
+
+
+class HostEnd:
+    """The host's side of a stream (its writer, or a readable end it took from a guest): it
+    starts copies through the shared object, as the embedding API will, and logs what its
+    callbacks report (a progress report reclaims the buffer at once, as the reference's
+    ``HostSink`` does)."""
+
+    def __init__(self, shared: Any, reader: bool) -> None:
+        self.shared = shared
+        self.reader = reader
+        self.log: list[tuple[Any, ...]] = []
+        self.buffer: Any = None
+        self.pending = self.dropped = False
+
+    def copy(self, buffer: Any) -> None:
+        self.buffer = buffer
+        self.pending = True
+        (self.shared.read if self.reader else self.shared.write)(
+            None, buffer, self.on_copy, self.on_copy_done
+        )
+
+    def on_copy(self, reclaim: Callable[[], None]) -> None:
+        reclaim()
+        self.pending = False
+        self.log.append(("copy", self.buffer.progress, *self.received()))
+
+    def on_copy_done(self, result: Any) -> None:
+        self.pending = False
+        self.log.append(("done", int(result), self.buffer.progress, *self.received()))
+
+    def received(self) -> tuple[Any, ...]:
+        if not self.reader:
+            return ()
+        got = self.buffer.data if hasattr(self.buffer, "data") else self.buffer.values
+        return (_plain(got),)
+
+    def drop(self) -> None:
+        self.dropped = True
+        self.shared.drop()
+
+
+class SpecHostBuffer:
+    """A host buffer as the reference's ``HostSource``/``HostSink`` are, without threads."""
+
+    def __init__(self, vt: Any, values: list[Any] | None, capacity: int = 0) -> None:
+        self.t = vt
+        self.values: list[Any] = values if values is not None else []
+        self.length = len(values) if values is not None else capacity
+        self.source = values is not None
+        self.progress = 0
+
+    def remain(self) -> int:
+        return self.length - self.progress
+
+    def is_zero_length(self) -> bool:
+        return self.length == 0
+
+    def read(self, n: int) -> list[Any]:
+        vs = self.values[self.progress : self.progress + n]
+        self.progress += n
+        return vs
+
+    def write(self, vs: list[Any]) -> None:
+        self.values += vs
+        self.progress += len(vs)
+
+
+def _host_stream_step(hosts: list[HostEnd], op: tuple[Any, ...], buffer: Callable[..., Any]) -> Any:
+    end = hosts[op[1]]
+    match op[0]:
+        case "hs.write":
+            end.copy(buffer(op[2], _values(op[2], op[3], op[4])))
+        case "hs.read":
+            end.copy(buffer(op[2], None, op[3]))
+        case "hs.cancel":
+            end.shared.cancel()
+        case "hs.drop":
+            end.drop()
+    return None
+
+
+def _our_host_buffer(e: int, values: list[Any] | None, capacity: int = 0) -> Any:
+    vt = ELEMS[e]
+    if e == 0:  # u8 moves as bytes
+        return ReadableBytesBuffer(bytes(values)) if values is not None else WritableBytesBuffer(capacity)
+    if values is not None:
+        return ReadableValuesBuffer(vt, [Record(v) if isinstance(v, dict) else v for v in values])
+    return WritableValuesBuffer(vt, capacity)
+
+
 class Ours:
     """Two instances of ``_abi.concurrency``, each with a running thread of a sync task."""
 
@@ -192,6 +303,7 @@ class Ours:
         self.threads = []
         self.codecs = []
         self.calls: list[HostCall] = []
+        self.hosts: list[HostEnd] = []
         self.messages: list[tuple[int, str, int]] = []
         for k, inst in enumerate(self.insts):
             mem = BytearrayMemory(MEM)
@@ -220,6 +332,8 @@ class Ours:
         name, *args = op
         if name.startswith("host."):
             return _host_step(self.calls, op)
+        if name in ("hs.write", "hs.read", "hs.cancel", "hs.drop"):
+            return _host_stream_step(self.hosts, op, _our_host_buffer)
         k = args[0]
         inst, th = self.insts[k], self.threads[k]
         match name:
@@ -257,6 +371,13 @@ class Ours:
             case "move-future":
                 _, e, i = args
                 return b.lower_future(self.insts[1 - k], b.lift_future(inst, i, ELEMS[e]))
+            case "hs.new":
+                shared = SharedStream(ELEMS[args[1]])
+                self.hosts.append(HostEnd(shared, reader=False))
+                return b.lower_stream(inst, shared)
+            case "hs.take":
+                self.hosts.append(HostEnd(b.lift_stream(inst, args[2], ELEMS[args[1]]), True))
+                return None
             case "waitable-set.new":
                 return b.waitable_set_new(inst)
             case "waitable.join":
@@ -299,6 +420,7 @@ class Spec:
         self.insts = [d.ComponentInstance(self.store) for _ in range(2)]
         self.mems = [bytearray(_pattern(k)) for k in range(2)]
         self.calls: list[HostCall] = []
+        self.hosts: list[HostEnd] = []
         self.scratch = bytearray(16)
 
     def memory(self, k: int) -> bytes:
@@ -331,7 +453,16 @@ class Spec:
         name, *args = op
         if name.startswith("host."):
             return _host_step(self.calls, op)
+        if name in ("hs.write", "hs.read", "hs.cancel", "hs.drop"):
+            return _host_stream_step(
+                self.hosts, op, lambda e, vs, n=0: SpecHostBuffer(_spec_elem(e), vs, n)
+            )
         k = args[0]
+        if name in ("hs.new", "hs.take"):
+            try:
+                return self._host_end(name, k, args[1], args[2] if len(args) > 2 else 0)
+            except d.Trap:
+                return TRAP
         if name.startswith("move-"):
             try:
                 return self._move(name, k, args[1], args[2])
@@ -345,6 +476,15 @@ class Spec:
         if name == "move-stream":
             return int(d.lower_stream(cx2, d.lift_stream(cx, i, _spec_elem(e)), None))
         return int(d.lower_future(cx2, d.lift_future(cx, i, _spec_elem(e)), None))
+
+    def _host_end(self, name: str, k: int, e: int, i: int) -> Any:
+        cx = d.LiftLowerContext(self.opts(k, False), self.insts[k])
+        if name == "hs.new":
+            shared = d.SharedStreamImpl(_spec_elem(e))
+            self.hosts.append(HostEnd(shared, reader=False))
+            return int(d.lower_stream(cx, shared, None))
+        self.hosts.append(HostEnd(d.lift_stream(cx, i, _spec_elem(e)), reader=True))
+        return None
 
     def _do(self, name: str, k: int, args: list[Any]) -> Any:
         match name:
@@ -467,6 +607,9 @@ class Pair:
             assert self.ours.memory(k) == self.spec.memory(k), (
                 f"{op}: memory {k} differs\ntrace: {self.trace}"
             )
+        ours_logs = [h.log for h in self.ours.hosts]
+        spec_logs = [h.log for h in self.spec.hosts]
+        assert ours_logs == spec_logs, f"{op}: host ends differ\ntrace: {self.trace}"
         return ours != TRAP
 
     def run(self, ops: list[tuple[Any, ...]]) -> list[Any]:
@@ -495,6 +638,7 @@ KINDS = (
     *("waitable-set.wait",) * 3, "waitable-set.drop",
     "call", "host.start", "host.return", "host.cancelled", "subtask.cancel", "subtask.drop",
     "error-context.new", "error-context.debug-message", "error-context.drop",
+    "hs.new", "hs.take", *("hs.write", "hs.read") * 2, "hs.cancel", "hs.drop",
 )  # fmt: skip
 
 _END_OF = {
@@ -530,6 +674,7 @@ _TARGET: dict[str, tuple[type, Callable[[Any], bool]]] = {
     "future.drop-readable": (ReadableFutureEnd, lambda e: not e.copying()),
     "future.drop-writable": (WritableFutureEnd, lambda e: e.state.name == "DONE"),
     "move-stream": (ReadableStreamEnd, lambda e: e.state.name == "IDLE" and e.wset is None),
+    "hs.take": (ReadableStreamEnd, lambda e: e.state.name == "IDLE" and e.wset is None),
     "move-future": (ReadableFutureEnd, lambda e: e.state.name == "IDLE" and e.wset is None),
     # waitables outside any set, mostly ends with a copy going on and subtasks: their events
     "waitable.join": (Waitable, lambda e: (e.wset is None and not isinstance(e, CopyEnd)) or _copying(e)),
@@ -563,6 +708,24 @@ def draw_op(
     k = data.draw(st.integers(0, 1))
     # (Hypothesis favours the ends of a range, so the rare choices sit in its middle.)
     wild = data.draw(st.integers(0, 99)) in (40, 41)
+    if name.startswith("hs.") and name not in ("hs.new", "hs.take"):
+        if name == "hs.write" or name == "hs.read":
+            reader = name == "hs.read"
+            ok = [n for n, h in enumerate(ours.hosts)
+                  if h.reader == reader and not h.pending and not h.dropped]  # fmt: skip
+        elif name == "hs.cancel":
+            ok = [n for n, h in enumerate(ours.hosts) if h.pending and not h.dropped]
+        else:
+            ok = [n for n, h in enumerate(ours.hosts) if not h.pending and not h.dropped]
+        if not ok:
+            return None
+        h = data.draw(st.sampled_from(ok))
+        e = ELEMS.index(ours.hosts[h].shared.t)
+        if name == "hs.write":
+            return (name, h, e, data.draw(st.integers(0, 4)), data.draw(st.integers(0, 50)))
+        if name == "hs.read":
+            return (name, h, e, data.draw(st.integers(0, 4)))
+        return (name, h)
     if name.startswith("host."):
         want = {
             "host.start": lambda c: not c.started and not c.resolved,
@@ -588,8 +751,12 @@ def draw_op(
         if wild
         else not sync or (isinstance(target, Waitable) and target.wset is not None)
     )
-    if name in ("stream.new", "future.new"):
+    if name in ("stream.new", "future.new", "hs.new"):
         return (name, k, data.draw(st.integers(0, len(ELEMS) - 1)))
+    if name == "hs.take":
+        if target is None or not isinstance(target, CopyEnd):
+            return (name, k, data.draw(st.integers(0, len(ELEMS) - 1)), i)
+        return (name, k, ELEMS.index(target.shared.t), i)
     if name in _END_OF:
         if wild or not isinstance(target, CopyEnd):
             e = data.draw(st.integers(0, len(ELEMS) - 1))
@@ -629,7 +796,7 @@ def draw_op(
 
 STEPS = 40
 SETTINGS = settings(
-    max_examples=80,
+    max_examples=50,
     deadline=None,
     derandomize=True,
     database=None,
@@ -659,7 +826,8 @@ def test_interleavings_match_the_reference(data: st.DataObject) -> None:
 #: The operations on streams, futures and waitable sets that exist already.
 COPY_KINDS = tuple(
     k for k in KINDS
-    if k.split(".")[0] in ("stream", "future", "waitable", "waitable-set") and not k.endswith("new")
+    if k.split(".")[0] in ("stream", "future", "waitable", "waitable-set", "hs")
+    and not k.endswith("new")
 )  # fmt: skip
 
 
@@ -669,14 +837,16 @@ def test_copy_interleavings_match_the_reference(
     data: st.DataObject, e: int, apart: bool, joined: bool
 ) -> None:
     """Two streams and a future of one element type, their readable ends moved to the other
-    instance (``apart``) or not, all ends joined to a set per instance (``joined``) or not, then
-    reads, writes, cancellations, drops, joins, polls and waits in any order."""
+    instance (``apart``) or not, all ends joined to a set per instance (``joined``) or not, and
+    a stream the host writes into instance 1; then reads, writes, cancellations, drops, joins,
+    polls and waits in any order, by the guests and by the host (which may also take a
+    readable end to read from)."""
     pair = Pair()
     setup: list[tuple[Any, ...]] = [
         ("stream.new", 0, e), ("stream.new", 0, e), ("future.new", 0, e),
-        ("waitable-set.new", 0), ("waitable-set.new", 1),
+        ("waitable-set.new", 0), ("waitable-set.new", 1), ("hs.new", 1, e),
     ]  # fmt: skip
-    # instance 0: stream 1/2, stream 3/4, future 5/6, set 7; instance 1: set 1
+    # instance 0: stream 1/2, stream 3/4, future 5/6, set 7; instance 1: set 1, host stream 2
     if apart:
         setup += [("move-stream", 0, e, 1), ("move-stream", 0, e, 3), ("move-future", 0, e, 5)]
     for op in setup:

@@ -16,10 +16,15 @@ from wasm_component._abi.concurrency import (
     CopyOptions,
     ElemCodec,
     EventCode,
+    ReadableBytesBuffer,
+    ReadableValuesBuffer,
+    SharedStream,
     Subtask,
     SyncDriver,
     Task,
     Thread,
+    WritableBytesBuffer,
+    WritableValuesBuffer,
     elem_codec,
 )
 from wasm_component._abi.concurrency import builtins as b
@@ -254,3 +259,59 @@ def test_number_elements_move_as_one_slice() -> None:
     assert b.stream_read(threads[1], s32, opts[1], r1, 8, 2) == 2 << 4
     assert b.stream_read(threads[1], s32, opts[1], r1, 16, 4) == 1 << 4
     assert bytes(mems[1].data[8:20]) == bytes(range(1, 13))
+
+
+def test_host_bytes_move_as_slices_both_ways() -> None:
+    """``stream<u8>`` between the host's ``bytes`` and guest memory, never lifted per byte."""
+    driver, inst = SyncDriver(), AsyncInstanceState()
+    _, th, _ = _task(inst, driver)
+    mem = BytearrayMemory(64)
+    o = CopyOptions(True, mem, _refusing_codec(t.U8, LiftLowerContext(CanonicalOptions(memory=mem), inst)))
+    s8 = t.StreamType(t.U8)
+    done: list[Any] = []
+    # host -> guest: the host's write waits, the guest reads part of it, then the rest
+    to_guest = SharedStream(t.U8)
+    r = b.lower_stream(inst, to_guest)
+    src = ReadableBytesBuffer(b"hello world")
+    to_guest.write(None, src, lambda reclaim: (reclaim(), done.append(src.progress)), done.append)
+    assert b.stream_read(th, s8, o, r, 0, 5) == 5 << 4
+    assert done == [5]
+    to_guest.write(None, src, lambda reclaim: (reclaim(), done.append(src.progress)), done.append)
+    assert b.stream_read(th, s8, o, r, 5, 10) == 6 << 4
+    assert bytes(mem.data[0:11]) == b"hello world"
+    # guest -> host
+    packed = b.stream_new(inst, s8)
+    r2, w2 = packed & 0xFFFF_FFFF, packed >> 32
+    from_guest = b.lift_stream(inst, r2, t.U8)
+    dst = WritableBytesBuffer(8)
+    from_guest.read(None, dst, lambda reclaim: reclaim(), done.append)
+    assert b.stream_write(th, s8, o, w2, 6, 5) == 5 << 4
+    assert dst.data == b"world"
+
+
+def test_host_values_buffers() -> None:
+    driver, inst = SyncDriver(), AsyncInstanceState()
+    _, th, _ = _task(inst, driver)
+    mem = BytearrayMemory(64)
+    o = CopyOptions(True, mem, elem_codec(t.U32, LiftLowerContext(CanonicalOptions(memory=mem), inst)))
+    s32 = t.StreamType(t.U32)
+    shared = SharedStream(t.U32)
+    r = b.lower_stream(inst, shared)
+    results: list[Any] = []
+    shared.write(None, ReadableValuesBuffer(t.U32, [7, 8, 9]), lambda rb: rb(), results.append)
+    assert b.stream_read(th, s32, o, r, 0, 8) == 3 << 4
+    assert bytes(mem.data[0:12]) == b"".join(x.to_bytes(4, "little") for x in (7, 8, 9))
+    # a zero-length read waits; the host dropping its writer ends it with DROPPED
+    assert b.stream_read(th, s32, o, r, 0, 0) == BLOCKED
+    shared.drop()
+    si = b.waitable_set_new(inst)
+    b.waitable_join(inst, r, si)
+    assert b.waitable_set_poll(th, False, mem, si, 32) == EventCode.STREAM_READ
+    assert mem.data[36] == 1  # DROPPED, nothing copied
+    # guest -> host values
+    packed = b.stream_new(inst, s32)
+    r2, w2 = packed & 0xFFFF_FFFF, packed >> 32
+    got = WritableValuesBuffer(t.U32, 2)
+    b.lift_stream(inst, r2, t.U32).read(None, got, lambda rb: rb(), results.append)
+    assert b.stream_write(th, s32, o, w2, 0, 3) == 2 << 4
+    assert got.values == [7, 8] and results == []

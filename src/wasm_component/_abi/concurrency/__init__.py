@@ -9,8 +9,8 @@ checked against the spec's Python reference) without wasmtime:
   :class:`AsyncInstanceState`;
 - :mod:`.waitable`: :class:`Waitable`, :class:`WaitableSet`, :class:`EventCode`,
   :class:`Subtask`;
-- :mod:`.copy`: buffers, :class:`CopyResult`, the shared state of streams and futures and their
-  ends;
+- :mod:`.copy`: guest and host buffers, :class:`CopyResult`, the shared state of streams and
+  futures and their ends;
 - :mod:`.builtins`: one function per async ``canon`` built-in.
 
 Everything lives in the instance's one handle table (:class:`~..handles.Table`), beside its
@@ -24,14 +24,19 @@ from .copy import (
     CopyState,
     ElemCodec,
     GuestBuffer,
+    ReadableBytesBuffer,
     ReadableFutureEnd,
     ReadableGuestBuffer,
     ReadableStreamEnd,
+    ReadableValuesBuffer,
     SharedFuture,
     SharedStream,
+    WritableBytesBuffer,
     WritableFutureEnd,
     WritableGuestBuffer,
     WritableStreamEnd,
+    WritableValuesBuffer,
+    copy_elements,
     elem_codec,
     none_or_number_type,
 )
@@ -52,9 +57,11 @@ __all__ = [
     "Event",
     "EventCode",
     "GuestBuffer",
+    "ReadableBytesBuffer",
     "ReadableFutureEnd",
     "ReadableGuestBuffer",
     "ReadableStreamEnd",
+    "ReadableValuesBuffer",
     "Scheduler",
     "SharedFuture",
     "SharedStream",
@@ -64,9 +71,12 @@ __all__ = [
     "Thread",
     "Waitable",
     "WaitableSet",
+    "WritableBytesBuffer",
     "WritableFutureEnd",
     "WritableGuestBuffer",
     "WritableStreamEnd",
+    "WritableValuesBuffer",
+    "copy_elements",
     "elem_codec",
     "none_or_number_type",
     "unpack_callback_result",

@@ -10,11 +10,19 @@ anything, a write into a zero-length pending read completes it and waits again, 
 end reports ``DROPPED`` to a pending copy of the other, and (for now, as the spec says) two ends
 in the same instance may only copy ``none``-or-number elements.
 
-Buffers are a protocol, so the host can bring its own (``bytes``, Python lists). A guest buffer
+Buffers are a protocol, so either side may be the host's: Python values
+(:class:`ReadableValuesBuffer`, :class:`WritableValuesBuffer`) or, for ``u8`` elements, raw bytes
+(:class:`ReadableBytesBuffer`, :class:`WritableBytesBuffer`). A guest buffer
 (:class:`GuestBuffer`) is a range of linear memory read through the :class:`~.context.Memory`
 protocol; its elements are moved by an :class:`ElemCodec` the runtime injects (built from the
-lift/lower builders by :func:`elem_codec`). Between two guest buffers of number elements the
-bytes are copied as one slice, never element by element.
+lift/lower builders by :func:`elem_codec`). Whenever both sides hold the elements as bytes of one
+size (numbers in guest memory, host ``bytes``), a copy is one slice assignment, never element by
+element.
+
+Example (the host writes ``bytes`` into a stream whose readable end a guest holds)::
+
+    src = ReadableBytesBuffer(b"hello")
+    shared.write(None, src, on_copy, on_copy_done)   # pending until the guest reads
 """
 
 from __future__ import annotations
@@ -41,15 +49,20 @@ __all__ = [
     "OnCopy",
     "OnCopyDone",
     "ReadableBuffer",
+    "ReadableBytesBuffer",
     "ReadableFutureEnd",
     "ReadableGuestBuffer",
     "ReadableStreamEnd",
+    "ReadableValuesBuffer",
     "SharedFuture",
     "SharedStream",
     "WritableBuffer",
+    "WritableBytesBuffer",
     "WritableFutureEnd",
     "WritableGuestBuffer",
     "WritableStreamEnd",
+    "WritableValuesBuffer",
+    "copy_elements",
     "elem_codec",
     "none_or_number_type",
 ]
@@ -65,7 +78,9 @@ def none_or_number_type(vt: t.Type | None) -> bool:
 
 
 class Buffer(Protocol):
-    """What a copy needs of either side: its element type, how far it got, how much is left."""
+    """What a copy needs of either side: its element type, how far it got, how much is left,
+    and, for elements that are plain bytes, a view of them (``elem_bytes`` is their size, 0
+    when they must be lifted and lowered one by one)."""
 
     t: t.Type | None
     progress: int
@@ -73,6 +88,16 @@ class Buffer(Protocol):
     def remain(self) -> int: ...
 
     def is_zero_length(self) -> bool: ...
+
+    def elem_bytes(self) -> int: ...
+
+    def bytes_view(self, n: int) -> memoryview:
+        """The bytes of the next ``n`` elements (only when ``elem_bytes()``)."""
+        ...
+
+    def advance(self, n: int) -> None:
+        """Count ``n`` elements as moved through :meth:`bytes_view`."""
+        ...
 
 
 class ReadableBuffer(Buffer, Protocol):
@@ -153,6 +178,20 @@ class GuestBuffer:
     def is_zero_length(self) -> bool:
         return self.length == 0
 
+    def elem_bytes(self) -> int:
+        codec = self.codec
+        return codec.size if codec is not None and codec.bulk else 0
+
+    def bytes_view(self, n: int) -> memoryview:
+        codec, memory = self.codec, self.memory
+        assert codec is not None and memory is not None and codec.bulk, "number elements"
+        return memory.view()[self.ptr : self.ptr + n * codec.size]
+
+    def advance(self, n: int) -> None:
+        if self.codec is not None:
+            self.ptr += n * self.codec.size
+        self.progress += n
+
 
 class ReadableGuestBuffer(GuestBuffer):
     """A guest buffer a writer copies out of (``stream.write``, ``future.write``)."""
@@ -161,14 +200,12 @@ class ReadableGuestBuffer(GuestBuffer):
 
     def read(self, n: int) -> list[Any]:
         assert n <= self.remain(), "copies never exceed what is left"
-        codec = self.codec
         if self.t is not None:
-            assert codec is not None, "typed buffers have a codec"
-            vs = codec.load(self.ptr, n)
-            self.ptr += n * codec.size
+            assert self.codec is not None, "typed buffers have a codec"
+            vs = self.codec.load(self.ptr, n)
         else:
             vs = [()] * n
-        self.progress += n
+        self.advance(n)
         return vs
 
 
@@ -179,37 +216,131 @@ class WritableGuestBuffer(GuestBuffer):
 
     def write(self, vs: Sequence[Any]) -> None:
         assert len(vs) <= self.remain(), "copies never exceed what is left"
-        codec = self.codec
         if self.t is not None:
-            assert codec is not None, "typed buffers have a codec"
-            codec.store(self.ptr, vs)
-            self.ptr += len(vs) * codec.size
+            assert self.codec is not None, "typed buffers have a codec"
+            self.codec.store(self.ptr, vs)
         else:
             assert all(v == () for v in vs), "payload-less elements are ()"
-        self.progress += len(vs)
+        self.advance(len(vs))
+
+
+class _HostBuffer:
+    """Host-side buffers: Python values (the ``Values`` pair) or raw bytes of a
+    ``stream<u8>``/``future<u8>`` (the ``Bytes`` pair)."""
+
+    __slots__ = ("length", "progress", "t")
+
+    def __init__(self, vt: t.Type | None, length: int) -> None:
+        assert length <= MAX_BUFFER_LENGTH, "host buffers are bounded as guest ones are"
+        self.t = vt
+        self.length = length
+        self.progress = 0
+
+    def remain(self) -> int:
+        return self.length - self.progress
+
+    def is_zero_length(self) -> bool:
+        return self.length == 0
+
+    def elem_bytes(self) -> int:
+        return 0
+
+    def bytes_view(self, n: int) -> memoryview:
+        raise AssertionError("only byte buffers have a byte view")
+
+    def advance(self, n: int) -> None:
+        self.progress += n
+
+
+class ReadableValuesBuffer(_HostBuffer):
+    """Values the host writes (``values[progress:]`` is what is left)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, vt: t.Type | None, values: Sequence[Any]) -> None:
+        super().__init__(vt, len(values))
+        self.values = values
+
+    def read(self, n: int) -> list[Any]:
+        assert n <= self.remain(), "copies never exceed what is left"
+        p = self.progress
+        self.advance(n)
+        return list(self.values[p : p + n])
+
+
+class WritableValuesBuffer(_HostBuffer):
+    """Room for up to ``length`` values the host reads (gathered in ``values``)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, vt: t.Type | None, length: int) -> None:
+        super().__init__(vt, length)
+        self.values: list[Any] = []
+
+    def write(self, vs: Sequence[Any]) -> None:
+        assert len(vs) <= self.remain(), "copies never exceed what is left"
+        self.values.extend(vs)
+        self.advance(len(vs))
+
+
+class ReadableBytesBuffer(_HostBuffer):
+    """``bytes`` the host writes into a ``stream<u8>`` (moved as slices)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        super().__init__(t.U8, len(view))
+        self.data = view
+
+    def elem_bytes(self) -> int:
+        return 1
+
+    def bytes_view(self, n: int) -> memoryview:
+        return self.data[self.progress : self.progress + n]
+
+    def read(self, n: int) -> list[Any]:
+        vs = list(self.bytes_view(n))
+        self.advance(n)
+        return vs
+
+
+class WritableBytesBuffer(_HostBuffer):
+    """Room for up to ``length`` bytes the host reads from a ``stream<u8>``; ``data`` holds
+    what arrived."""
+
+    __slots__ = ("_buf",)
+
+    def __init__(self, length: int) -> None:
+        super().__init__(t.U8, length)
+        self._buf = bytearray(length)
+
+    @property
+    def data(self) -> bytes:
+        return bytes(self._buf[: self.progress])
+
+    def elem_bytes(self) -> int:
+        return 1
+
+    def bytes_view(self, n: int) -> memoryview:
+        return memoryview(self._buf)[self.progress : self.progress + n]
+
+    def write(self, vs: Sequence[Any]) -> None:
+        assert len(vs) <= self.remain(), "copies never exceed what is left"
+        self.bytes_view(len(vs))[:] = bytes(vs)
+        self.advance(len(vs))
 
 
 def copy_elements(src: ReadableBuffer, dst: WritableBuffer, n: int) -> None:
-    """Move ``n`` elements from ``src`` to ``dst``: one byte-slice copy between guest buffers
-    of number elements, else lift from one and lower into the other."""
-    if (
-        isinstance(src, ReadableGuestBuffer)
-        and isinstance(dst, WritableGuestBuffer)
-        and src.codec is not None
-        and src.codec.bulk
-        and dst.memory is not None
-        and src.memory is not None
-    ):
-        nbytes = n * src.codec.size
-        sp, dp = src.ptr, dst.ptr
-        data = src.memory.view()[sp : sp + nbytes]
-        if src.memory is dst.memory:
-            data = memoryview(bytes(data))
-        dst.memory.view()[dp : dp + nbytes] = data
-        src.ptr += nbytes
-        src.progress += n
-        dst.ptr += nbytes
-        dst.progress += n
+    """Move ``n`` elements from ``src`` to ``dst``: one byte-slice copy when both hold the
+    elements as bytes of one size (numbers in guest memory, host ``bytes``), else lift them
+    from one side and lower them into the other. (Slice assignment moves overlapping ranges
+    of one memory correctly.)"""
+    size = src.elem_bytes()
+    if size and size == dst.elem_bytes():
+        dst.bytes_view(n)[:] = src.bytes_view(n)
+        src.advance(n)
+        dst.advance(n)
     else:
         dst.write(src.read(n))
 
