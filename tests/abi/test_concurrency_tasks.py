@@ -261,12 +261,20 @@ def test_number_elements_move_as_one_slice() -> None:
     assert bytes(mems[1].data[8:20]) == bytes(range(1, 13))
 
 
-def test_host_bytes_move_as_slices_both_ways() -> None:
-    """``stream<u8>`` between the host's ``bytes`` and guest memory, never lifted per byte."""
+def _one_guest(
+    vt: t.Type, codec: Any = elem_codec
+) -> tuple[AsyncInstanceState, Thread, BytearrayMemory, CopyOptions]:
+    """An instance with a running thread, a memory and async copy options for ``vt``."""
     driver, inst = SyncDriver(), AsyncInstanceState()
     _, th, _ = _task(inst, driver)
     mem = BytearrayMemory(64)
-    o = CopyOptions(True, mem, _refusing_codec(t.U8, LiftLowerContext(CanonicalOptions(memory=mem), inst)))
+    cx = LiftLowerContext(CanonicalOptions(memory=mem), inst)
+    return inst, th, mem, CopyOptions(True, mem, codec(vt, cx))
+
+
+def test_host_bytes_move_as_slices_both_ways() -> None:
+    """``stream<u8>`` between the host's ``bytes`` and guest memory, never lifted per byte."""
+    inst, th, mem, o = _one_guest(t.U8, _refusing_codec)
     s8 = t.StreamType(t.U8)
     done: list[Any] = []
     # host -> guest: the host's write waits, the guest reads part of it, then the rest
@@ -290,10 +298,7 @@ def test_host_bytes_move_as_slices_both_ways() -> None:
 
 
 def test_host_values_buffers() -> None:
-    driver, inst = SyncDriver(), AsyncInstanceState()
-    _, th, _ = _task(inst, driver)
-    mem = BytearrayMemory(64)
-    o = CopyOptions(True, mem, elem_codec(t.U32, LiftLowerContext(CanonicalOptions(memory=mem), inst)))
+    inst, th, mem, o = _one_guest(t.U32)
     s32 = t.StreamType(t.U32)
     shared = SharedStream(t.U32)
     r = b.lower_stream(inst, shared)

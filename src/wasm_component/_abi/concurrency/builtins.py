@@ -411,7 +411,7 @@ def _stream_copy(
         e.set_pending_event(partial(stream_event, result, _noop))
 
     e.state = CopyState.COPYING
-    e.copy(thread.task.inst, buffer, on_copy, on_copy_done)  # type: ignore[arg-type]
+    e.copy(thread.task.inst, buffer, on_copy, on_copy_done)
     return _end_copy(thread, e, opts.async_, code, i)
 
 
@@ -464,7 +464,7 @@ def _future_copy(
         e.set_pending_event(partial(future_event, result))
 
     e.state = CopyState.COPYING
-    e.copy(thread.task.inst, buffer, on_copy_done)  # type: ignore[arg-type]
+    e.copy(thread.task.inst, buffer, on_copy_done)
     return _end_copy(thread, e, opts.async_, code, i)
 
 

@@ -433,25 +433,7 @@ class SharedStream(_Shared):
         on_copy: OnCopy,
         on_copy_done: OnCopyDone,
     ) -> None:
-        if self.dropped:
-            on_copy_done(CopyResult.DROPPED)
-            return
-        src: ReadableBuffer | None = self.pending_buffer
-        if src is None:
-            self.set_pending(inst, dst, on_copy, on_copy_done)
-            return
-        assert self.t == dst.t == src.t, "both ends have the stream's element type"
-        self.check_same_instance(inst)
-        if src.remain() > 0:
-            if dst.remain() > 0:
-                copy_elements(src, dst, min(dst.remain(), src.remain()))
-                pending_on_copy = self.pending_on_copy
-                assert pending_on_copy is not None, "a stream copy has on_copy"
-                pending_on_copy(self.reset_pending)
-            on_copy_done(CopyResult.COMPLETED)
-        else:
-            self.reset_and_notify_pending(CopyResult.COMPLETED)
-            self.set_pending(inst, dst, on_copy, on_copy_done)
+        self._meet(inst, dst, on_copy, on_copy_done, reading=True)
 
     def write(
         self,
@@ -460,27 +442,40 @@ class SharedStream(_Shared):
         on_copy: OnCopy,
         on_copy_done: OnCopyDone,
     ) -> None:
+        self._meet(inst, src, on_copy, on_copy_done, reading=False)
+
+    def _meet(
+        self,
+        inst: AsyncInstanceState | None,
+        buffer: Any,
+        on_copy: OnCopy,
+        on_copy_done: OnCopyDone,
+        reading: bool,
+    ) -> None:
+        """The spec's ``read`` and ``write``, which differ only in the copy's direction and in
+        that a zero-length write meeting a zero-length read completes at once."""
         if self.dropped:
             on_copy_done(CopyResult.DROPPED)
             return
-        dst: WritableBuffer | None = self.pending_buffer
-        if dst is None:
-            self.set_pending(inst, src, on_copy, on_copy_done)
+        pending = self.pending_buffer
+        if pending is None:
+            self.set_pending(inst, buffer, on_copy, on_copy_done)
             return
-        assert self.t == src.t == dst.t, "both ends have the stream's element type"
+        assert self.t == buffer.t == pending.t, "both ends have the stream's element type"
         self.check_same_instance(inst)
-        if dst.remain() > 0:
-            if src.remain() > 0:
+        if pending.remain() > 0:
+            if buffer.remain() > 0:
+                src, dst = (pending, buffer) if reading else (buffer, pending)
                 copy_elements(src, dst, min(src.remain(), dst.remain()))
                 pending_on_copy = self.pending_on_copy
                 assert pending_on_copy is not None, "a stream copy has on_copy"
                 pending_on_copy(self.reset_pending)
             on_copy_done(CopyResult.COMPLETED)
-        elif src.is_zero_length() and dst.is_zero_length():
+        elif not reading and buffer.is_zero_length() and pending.is_zero_length():
             on_copy_done(CopyResult.COMPLETED)
         else:
             self.reset_and_notify_pending(CopyResult.COMPLETED)
-            self.set_pending(inst, src, on_copy, on_copy_done)
+            self.set_pending(inst, buffer, on_copy, on_copy_done)
 
 
 class SharedFuture(_Shared):
@@ -495,14 +490,7 @@ class SharedFuture(_Shared):
         self, inst: AsyncInstanceState | None, dst: WritableBuffer, on_copy_done: OnCopyDone
     ) -> None:
         assert not self.dropped and dst.remain() == 1, "a future is read once, before it drops"
-        src: ReadableBuffer | None = self.pending_buffer
-        if src is None:
-            self.set_pending(inst, dst, None, on_copy_done)
-            return
-        self.check_same_instance(inst)
-        copy_elements(src, dst, 1)
-        self.reset_and_notify_pending(CopyResult.COMPLETED)
-        on_copy_done(CopyResult.COMPLETED)
+        self._meet(inst, dst, on_copy_done, reading=True)
 
     def write(
         self, inst: AsyncInstanceState | None, src: ReadableBuffer, on_copy_done: OnCopyDone
@@ -511,11 +499,21 @@ class SharedFuture(_Shared):
         if self.dropped:
             on_copy_done(CopyResult.DROPPED)
             return
-        dst: WritableBuffer | None = self.pending_buffer
-        if dst is None:
-            self.set_pending(inst, src, None, on_copy_done)
+        self._meet(inst, src, on_copy_done, reading=False)
+
+    def _meet(
+        self,
+        inst: AsyncInstanceState | None,
+        buffer: Any,
+        on_copy_done: OnCopyDone,
+        reading: bool,
+    ) -> None:
+        pending = self.pending_buffer
+        if pending is None:
+            self.set_pending(inst, buffer, None, on_copy_done)
             return
         self.check_same_instance(inst)
+        src, dst = (pending, buffer) if reading else (buffer, pending)
         copy_elements(src, dst, 1)
         self.reset_and_notify_pending(CopyResult.COMPLETED)
         on_copy_done(CopyResult.COMPLETED)
@@ -535,6 +533,8 @@ class CopyEnd(Waitable):
 
     #: The readable or writable kind, for messages ("readable stream end").
     what = "copy end"
+    #: Whether copies through this end read (else they write).
+    reads = False
 
     def __init__(self, shared: SharedStream | SharedFuture) -> None:
         Waitable.__init__(self)
@@ -543,6 +543,13 @@ class CopyEnd(Waitable):
 
     def copying(self) -> bool:
         return self.state in (CopyState.COPYING, CopyState.CANCELLING_COPY)
+
+    def copy(self, inst: AsyncInstanceState | None, buffer: Any, *callbacks: Any) -> None:
+        """Start a copy through the shared state (the spec's ``ReadableStreamEnd.copy`` and
+        its three siblings): ``callbacks`` are ``on_copy, on_copy_done`` for a stream,
+        ``on_copy_done`` for a future."""
+        shared = self.shared
+        (shared.read if self.reads else shared.write)(inst, buffer, *callbacks)
 
     def drop(self) -> None:
         trap_if(self.copying(), "cannot drop a stream or future end while it copies")
@@ -553,53 +560,29 @@ class CopyEnd(Waitable):
 class ReadableStreamEnd(CopyEnd):
     __slots__ = ()
     what = "readable stream end"
+    reads = True
     shared: SharedStream
-
-    def copy(
-        self,
-        inst: AsyncInstanceState | None,
-        dst: WritableBuffer,
-        on_copy: OnCopy,
-        on_copy_done: OnCopyDone,
-    ) -> None:
-        self.shared.read(inst, dst, on_copy, on_copy_done)
 
 
 class WritableStreamEnd(CopyEnd):
     __slots__ = ()
     what = "writable stream end"
+    reads = False
     shared: SharedStream
-
-    def copy(
-        self,
-        inst: AsyncInstanceState | None,
-        src: ReadableBuffer,
-        on_copy: OnCopy,
-        on_copy_done: OnCopyDone,
-    ) -> None:
-        self.shared.write(inst, src, on_copy, on_copy_done)
 
 
 class ReadableFutureEnd(CopyEnd):
     __slots__ = ()
     what = "readable future end"
+    reads = True
     shared: SharedFuture
-
-    def copy(
-        self, inst: AsyncInstanceState | None, dst: WritableBuffer, on_copy_done: OnCopyDone
-    ) -> None:
-        self.shared.read(inst, dst, on_copy_done)
 
 
 class WritableFutureEnd(CopyEnd):
     __slots__ = ()
     what = "writable future end"
+    reads = False
     shared: SharedFuture
-
-    def copy(
-        self, inst: AsyncInstanceState | None, src: ReadableBuffer, on_copy_done: OnCopyDone
-    ) -> None:
-        self.shared.write(inst, src, on_copy_done)
 
     def drop(self) -> None:
         trap_if(
