@@ -320,3 +320,18 @@ def test_host_values_buffers() -> None:
     b.lift_stream(inst, r2, t.U32).read(None, got, lambda rb: rb(), results.append)
     assert b.stream_write(th, s32, o, w2, 0, 3) == 2 << 4
     assert got.values == [7, 8] and results == []
+
+
+def test_suspend_until_woken_and_thread_index() -> None:
+    driver, inst = SyncDriver(), AsyncInstanceState()
+    task, th, _ = _task(inst, driver)
+    assert task.enter_implicit_thread(th)
+    assert b.thread_index(th) == 1
+    other = Thread(task, driver)
+    task.register_thread(other)
+    assert b.thread_index(other) == 2
+    driver.spawn(lambda: driver.wake(th))
+    assert th.suspend(cancellable=False) == Cancelled.FALSE
+    assert not th.waiting() and not th.cancellable  # only a parked thread is cancellable
+    task.unregister_thread(other)
+    assert inst.threads.array[2] is None and other.index is None
