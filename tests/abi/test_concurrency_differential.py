@@ -43,6 +43,7 @@ from wasm_component._abi.concurrency import (
     ReadableFutureEnd,
     ReadableStreamEnd,
     ReadableValuesBuffer,
+    SharedFuture,
     SharedStream,
     Subtask,
     SyncDriver,
@@ -205,24 +206,25 @@ def _plain(vs: Any) -> list[Any]:
 
 
 class HostEnd:
-    """The host's side of a stream (its writer, or a readable end it took from a guest): it
-    starts copies through the shared object, as the embedding API will, and logs what its
-    callbacks report (a progress report reclaims the buffer at once, as the reference's
-    ``HostSink`` does)."""
+    """The host's side of a stream or future (its writer, or a readable end it took from a
+    guest): it starts copies through the shared object, as the embedding API will, and logs
+    what its callbacks report (a progress report reclaims the buffer at once, as the
+    reference's ``HostSink`` does). A future's end is ``finished`` once its one value moved
+    (or the other end dropped): the host copies no more, and drops a writer only then."""
 
-    def __init__(self, shared: Any, reader: bool) -> None:
+    def __init__(self, shared: Any, reader: bool, future: bool = False) -> None:
         self.shared = shared
         self.reader = reader
+        self.future = future
         self.log: list[tuple[Any, ...]] = []
         self.buffer: Any = None
-        self.pending = self.dropped = False
+        self.pending = self.dropped = self.finished = False
 
     def copy(self, buffer: Any) -> None:
         self.buffer = buffer
         self.pending = True
-        (self.shared.read if self.reader else self.shared.write)(
-            None, buffer, self.on_copy, self.on_copy_done
-        )
+        callbacks = (self.on_copy_done,) if self.future else (self.on_copy, self.on_copy_done)
+        (self.shared.read if self.reader else self.shared.write)(None, buffer, *callbacks)
 
     def on_copy(self, reclaim: Callable[[], None]) -> None:
         reclaim()
@@ -231,6 +233,7 @@ class HostEnd:
 
     def on_copy_done(self, result: Any) -> None:
         self.pending = False
+        self.finished = self.future and int(result) in (0, 1)  # COMPLETED, DROPPED
         self.log.append(("done", int(result), self.buffer.progress, *self.received()))
 
     def received(self) -> tuple[Any, ...]:
@@ -378,6 +381,14 @@ class Ours:
             case "hs.take":
                 self.hosts.append(HostEnd(b.lift_stream(inst, args[2], ELEMS[args[1]]), True))
                 return None
+            case "hf.new":
+                future = SharedFuture(ELEMS[args[1]])
+                self.hosts.append(HostEnd(future, reader=False, future=True))
+                return b.lower_future(inst, future)
+            case "hf.take":
+                taken = b.lift_future(inst, args[2], ELEMS[args[1]])
+                self.hosts.append(HostEnd(taken, reader=True, future=True))
+                return None
             case "waitable-set.new":
                 return b.waitable_set_new(inst)
             case "waitable.join":
@@ -458,7 +469,7 @@ class Spec:
                 self.hosts, op, lambda e, vs, n=0: SpecHostBuffer(_spec_elem(e), vs, n)
             )
         k = args[0]
-        if name in ("hs.new", "hs.take"):
+        if name in ("hs.new", "hs.take", "hf.new", "hf.take"):
             try:
                 return self._host_end(name, k, args[1], args[2] if len(args) > 2 else 0)
             except d.Trap:
@@ -479,11 +490,20 @@ class Spec:
 
     def _host_end(self, name: str, k: int, e: int, i: int) -> Any:
         cx = d.LiftLowerContext(self.opts(k, False), self.insts[k])
-        if name == "hs.new":
-            shared = d.SharedStreamImpl(_spec_elem(e))
-            self.hosts.append(HostEnd(shared, reader=False))
-            return int(d.lower_stream(cx, shared, None))
-        self.hosts.append(HostEnd(d.lift_stream(cx, i, _spec_elem(e)), reader=True))
+        match name:
+            case "hs.new":
+                shared = d.SharedStreamImpl(_spec_elem(e))
+                self.hosts.append(HostEnd(shared, reader=False))
+                return int(d.lower_stream(cx, shared, None))
+            case "hs.take":
+                self.hosts.append(HostEnd(d.lift_stream(cx, i, _spec_elem(e)), reader=True))
+            case "hf.new":
+                future = d.SharedFutureImpl(_spec_elem(e))
+                self.hosts.append(HostEnd(future, reader=False, future=True))
+                return int(d.lower_future(cx, future, None))
+            case "hf.take":
+                taken = d.lift_future(cx, i, _spec_elem(e))
+                self.hosts.append(HostEnd(taken, reader=True, future=True))
         return None
 
     def _do(self, name: str, k: int, args: list[Any]) -> Any:
@@ -638,7 +658,8 @@ KINDS = (
     *("waitable-set.wait",) * 3, "waitable-set.drop",
     "call", "host.start", "host.return", "host.cancelled", "subtask.cancel", "subtask.drop",
     "error-context.new", "error-context.debug-message", "error-context.drop",
-    "hs.new", "hs.take", *("hs.write", "hs.read") * 2, "hs.cancel", "hs.drop",
+    "hs.new", "hs.take", "hf.new", "hf.take", *("hs.write", "hs.read") * 3, "hs.cancel",
+    "hs.drop",
 )  # fmt: skip
 
 _END_OF = {
@@ -675,6 +696,7 @@ _TARGET: dict[str, tuple[type, Callable[[Any], bool]]] = {
     "future.drop-writable": (WritableFutureEnd, lambda e: e.state.name == "DONE"),
     "move-stream": (ReadableStreamEnd, lambda e: e.state.name == "IDLE" and e.wset is None),
     "hs.take": (ReadableStreamEnd, lambda e: e.state.name == "IDLE" and e.wset is None),
+    "hf.take": (ReadableFutureEnd, lambda e: e.state.name == "IDLE" and e.wset is None),
     "move-future": (ReadableFutureEnd, lambda e: e.state.name == "IDLE" and e.wset is None),
     # waitables outside any set, mostly ends with a copy going on and subtasks: their events
     "waitable.join": (Waitable, lambda e: (e.wset is None and not isinstance(e, CopyEnd)) or _copying(e)),
@@ -708,23 +730,28 @@ def draw_op(
     k = data.draw(st.integers(0, 1))
     # (Hypothesis favours the ends of a range, so the rare choices sit in its middle.)
     wild = data.draw(st.integers(0, 99)) in (40, 41)
-    if name.startswith("hs.") and name not in ("hs.new", "hs.take"):
-        if name == "hs.write" or name == "hs.read":
+    if name in ("hs.write", "hs.read", "hs.cancel", "hs.drop"):
+        if name in ("hs.write", "hs.read"):
             reader = name == "hs.read"
             ok = [n for n, h in enumerate(ours.hosts)
-                  if h.reader == reader and not h.pending and not h.dropped]  # fmt: skip
+                  if h.reader == reader and not h.pending and not h.dropped
+                  and not h.finished]  # fmt: skip
         elif name == "hs.cancel":
             ok = [n for n, h in enumerate(ours.hosts) if h.pending and not h.dropped]
-        else:
-            ok = [n for n, h in enumerate(ours.hosts) if not h.pending and not h.dropped]
+        else:  # a future's writer only once written (wasmtime's host writer has a default)
+            ok = [n for n, h in enumerate(ours.hosts)
+                  if not h.pending and not h.dropped
+                  and (h.finished or not h.future or h.reader)]  # fmt: skip
         if not ok:
             return None
         h = data.draw(st.sampled_from(ok))
-        e = ELEMS.index(ours.hosts[h].shared.t)
+        end = ours.hosts[h]
+        e = ELEMS.index(end.shared.t)
+        n = 1 if end.future else data.draw(st.integers(0, 4))
         if name == "hs.write":
-            return (name, h, e, data.draw(st.integers(0, 4)), data.draw(st.integers(0, 50)))
+            return (name, h, e, n, data.draw(st.integers(0, 50)))
         if name == "hs.read":
-            return (name, h, e, data.draw(st.integers(0, 4)))
+            return (name, h, e, n)
         return (name, h)
     if name.startswith("host."):
         want = {
@@ -751,9 +778,9 @@ def draw_op(
         if wild
         else not sync or (isinstance(target, Waitable) and target.wset is not None)
     )
-    if name in ("stream.new", "future.new", "hs.new"):
+    if name in ("stream.new", "future.new", "hs.new", "hf.new"):
         return (name, k, data.draw(st.integers(0, len(ELEMS) - 1)))
-    if name == "hs.take":
+    if name in ("hs.take", "hf.take"):
         if target is None or not isinstance(target, CopyEnd):
             return (name, k, data.draw(st.integers(0, len(ELEMS) - 1)), i)
         return (name, k, ELEMS.index(target.shared.t), i)
@@ -826,7 +853,7 @@ def test_interleavings_match_the_reference(data: st.DataObject) -> None:
 #: The operations on streams, futures and waitable sets that exist already.
 COPY_KINDS = tuple(
     k for k in KINDS
-    if k.split(".")[0] in ("stream", "future", "waitable", "waitable-set", "hs")
+    if k.split(".")[0] in ("stream", "future", "waitable", "waitable-set", "hs", "hf")
     and not k.endswith("new")
 )  # fmt: skip
 
@@ -838,15 +865,16 @@ def test_copy_interleavings_match_the_reference(
 ) -> None:
     """Two streams and a future of one element type, their readable ends moved to the other
     instance (``apart``) or not, all ends joined to a set per instance (``joined``) or not, and
-    a stream the host writes into instance 1; then reads, writes, cancellations, drops, joins,
+    a stream and a future the host writes into instance 1; then reads, writes, cancellations, drops, joins,
     polls and waits in any order, by the guests and by the host (which may also take a
     readable end to read from)."""
     pair = Pair()
     setup: list[tuple[Any, ...]] = [
         ("stream.new", 0, e), ("stream.new", 0, e), ("future.new", 0, e),
-        ("waitable-set.new", 0), ("waitable-set.new", 1), ("hs.new", 1, e),
+        ("waitable-set.new", 0), ("waitable-set.new", 1), ("hs.new", 1, e), ("hf.new", 1, e),
     ]  # fmt: skip
-    # instance 0: stream 1/2, stream 3/4, future 5/6, set 7; instance 1: set 1, host stream 2
+    # instance 0: stream 1/2, stream 3/4, future 5/6, set 7;
+    # instance 1: set 1, host stream 2, host future 3
     if apart:
         setup += [("move-stream", 0, e, 1), ("move-stream", 0, e, 3), ("move-future", 0, e, 5)]
     for op in setup:
