@@ -738,7 +738,8 @@ def draw_op(
                   and not h.finished]  # fmt: skip
         elif name == "hs.cancel":
             ok = [n for n, h in enumerate(ours.hosts) if h.pending and not h.dropped]
-        else:  # a future's writer only once written (wasmtime's host writer has a default)
+        else:  # a future's writer only once written (the reference asserts a reader never
+            # learns DROPPED)
             ok = [n for n, h in enumerate(ours.hosts)
                   if not h.pending and not h.dropped
                   and (h.finished or not h.future or h.reader)]  # fmt: skip
