@@ -335,3 +335,15 @@ def test_suspend_until_woken_and_thread_index() -> None:
     assert not th.waiting() and not th.cancellable  # only a parked thread is cancellable
     task.unregister_thread(other)
     assert inst.threads.array[2] is None and other.index is None
+
+
+def test_error_context_keeps_its_message() -> None:
+    inst = AsyncInstanceState()
+    mem = BytearrayMemory(64)
+    mem.data[8:13] = b"oops!"
+    i = b.error_context_new(inst, lambda p, n: bytes(mem.data[p : p + n]).decode(), 8, 5)
+    stored: list[tuple[str, int]] = []
+    b.error_context_debug_message(inst, lambda s, p: stored.append((s, p)), i, 32)
+    assert stored == [("oops!", 32)]
+    b.error_context_drop(inst, i)
+    assert list(inst.handles) == []
