@@ -415,25 +415,15 @@ def _stream_copy(
     return _end_copy(thread, e, opts.async_, code, i)
 
 
-def stream_read(
-    thread: Thread, stream_t: t.StreamType, opts: CopyOptions, i: int, ptr: int, n: int
-) -> int:
-    """``stream.read``: up to ``n`` elements into ``ptr``; ``result | (count << 4)`` or
-    ``BLOCKED``."""
-    return _stream_copy(
-        ReadableStreamEnd, WritableGuestBuffer, EventCode.STREAM_READ, "stream.read",
-        thread, stream_t, opts, i, ptr, n,
-    )  # fmt: skip
-
-
-def stream_write(
-    thread: Thread, stream_t: t.StreamType, opts: CopyOptions, i: int, ptr: int, n: int
-) -> int:
-    """``stream.write``: up to ``n`` elements from ``ptr``."""
-    return _stream_copy(
-        WritableStreamEnd, ReadableGuestBuffer, EventCode.STREAM_WRITE, "stream.write",
-        thread, stream_t, opts, i, ptr, n,
-    )  # fmt: skip
+#: ``stream.read(thread, stream_t, opts, i, ptr, n)``: up to ``n`` elements into ``ptr``;
+#: ``result | (count << 4)``, or ``BLOCKED``.
+stream_read = partial(
+    _stream_copy, ReadableStreamEnd, WritableGuestBuffer, EventCode.STREAM_READ, "stream.read"
+)
+#: ``stream.write(thread, stream_t, opts, i, ptr, n)``: up to ``n`` elements from ``ptr``.
+stream_write = partial(
+    _stream_copy, WritableStreamEnd, ReadableGuestBuffer, EventCode.STREAM_WRITE, "stream.write"
+)
 
 
 def _future_copy(
@@ -468,24 +458,15 @@ def _future_copy(
     return _end_copy(thread, e, opts.async_, code, i)
 
 
-def future_read(
-    thread: Thread, future_t: t.FutureType, opts: CopyOptions, i: int, ptr: int
-) -> int:
-    """``future.read``: the value into ``ptr``; a ``CopyResult`` or ``BLOCKED``."""
-    return _future_copy(
-        ReadableFutureEnd, WritableGuestBuffer, EventCode.FUTURE_READ, "future.read",
-        thread, future_t, opts, i, ptr,
-    )  # fmt: skip
-
-
-def future_write(
-    thread: Thread, future_t: t.FutureType, opts: CopyOptions, i: int, ptr: int
-) -> int:
-    """``future.write``: the value from ``ptr``."""
-    return _future_copy(
-        WritableFutureEnd, ReadableGuestBuffer, EventCode.FUTURE_WRITE, "future.write",
-        thread, future_t, opts, i, ptr,
-    )  # fmt: skip
+#: ``future.read(thread, future_t, opts, i, ptr)``: the value into ``ptr``; a ``CopyResult``,
+#: or ``BLOCKED``.
+future_read = partial(
+    _future_copy, ReadableFutureEnd, WritableGuestBuffer, EventCode.FUTURE_READ, "future.read"
+)
+#: ``future.write(thread, future_t, opts, i, ptr)``: the value from ``ptr``.
+future_write = partial(
+    _future_copy, WritableFutureEnd, ReadableGuestBuffer, EventCode.FUTURE_WRITE, "future.write"
+)
 
 
 def _cancel_copy(
@@ -493,14 +474,14 @@ def _cancel_copy(
     code: EventCode,
     name: str,
     thread: Thread,
-    vt: t.Type | None,
+    ty: t.StreamType | t.FutureType,
     async_: bool,
     i: int,
 ) -> int:
     inst = thread.task.inst
     _check_may_leave(inst, name)
     e = _get(inst, i, end_t, name)
-    _check_end(e, vt, i, name)
+    _check_end(e, ty.payload, i, name)
     trap_if(e.state != CopyState.COPYING, f"`{name}`: no copy in progress to cancel")
     trap_if(e.has_sync_waiter, f"`{name}`: a synchronous copy waits on the end")
     trap_if(
@@ -520,58 +501,38 @@ def _cancel_copy(
     return payload
 
 
-def stream_cancel_read(thread: Thread, stream_t: t.StreamType, async_: bool, i: int) -> int:
-    return _cancel_copy(
-        ReadableStreamEnd, EventCode.STREAM_READ, "stream.cancel-read",
-        thread, stream_t.payload, async_, i,
-    )  # fmt: skip
-
-
-def stream_cancel_write(thread: Thread, stream_t: t.StreamType, async_: bool, i: int) -> int:
-    return _cancel_copy(
-        WritableStreamEnd, EventCode.STREAM_WRITE, "stream.cancel-write",
-        thread, stream_t.payload, async_, i,
-    )  # fmt: skip
-
-
-def future_cancel_read(thread: Thread, future_t: t.FutureType, async_: bool, i: int) -> int:
-    return _cancel_copy(
-        ReadableFutureEnd, EventCode.FUTURE_READ, "future.cancel-read",
-        thread, future_t.payload, async_, i,
-    )  # fmt: skip
-
-
-def future_cancel_write(thread: Thread, future_t: t.FutureType, async_: bool, i: int) -> int:
-    return _cancel_copy(
-        WritableFutureEnd, EventCode.FUTURE_WRITE, "future.cancel-write",
-        thread, future_t.payload, async_, i,
-    )  # fmt: skip
+#: ``{stream,future}.cancel-{read,write}(thread, type, async_, i)``: a ``CopyResult`` with the
+#: progress made, or ``BLOCKED``.
+stream_cancel_read = partial(
+    _cancel_copy, ReadableStreamEnd, EventCode.STREAM_READ, "stream.cancel-read"
+)
+stream_cancel_write = partial(
+    _cancel_copy, WritableStreamEnd, EventCode.STREAM_WRITE, "stream.cancel-write"
+)
+future_cancel_read = partial(
+    _cancel_copy, ReadableFutureEnd, EventCode.FUTURE_READ, "future.cancel-read"
+)
+future_cancel_write = partial(
+    _cancel_copy, WritableFutureEnd, EventCode.FUTURE_WRITE, "future.cancel-write"
+)
 
 
 def _drop(
-    end_t: type[CopyEnd], name: str, inst: AsyncInstanceState, vt: t.Type | None, i: int
+    end_t: type[CopyEnd], name: str, inst: AsyncInstanceState, ty: t.StreamType | t.FutureType,
+    i: int,
 ) -> None:
     _check_may_leave(inst, name)
     e = _get(inst, i, end_t, name)
-    _check_end(e, vt, i, name)
+    _check_end(e, ty.payload, i, name)
     e.drop()
     inst.handles.remove(i)
 
 
-def stream_drop_readable(inst: AsyncInstanceState, stream_t: t.StreamType, i: int) -> None:
-    _drop(ReadableStreamEnd, "stream.drop-readable", inst, stream_t.payload, i)
-
-
-def stream_drop_writable(inst: AsyncInstanceState, stream_t: t.StreamType, i: int) -> None:
-    _drop(WritableStreamEnd, "stream.drop-writable", inst, stream_t.payload, i)
-
-
-def future_drop_readable(inst: AsyncInstanceState, future_t: t.FutureType, i: int) -> None:
-    _drop(ReadableFutureEnd, "future.drop-readable", inst, future_t.payload, i)
-
-
-def future_drop_writable(inst: AsyncInstanceState, future_t: t.FutureType, i: int) -> None:
-    _drop(WritableFutureEnd, "future.drop-writable", inst, future_t.payload, i)
+#: ``{stream,future}.drop-{readable,writable}(inst, type, i)``.
+stream_drop_readable = partial(_drop, ReadableStreamEnd, "stream.drop-readable")
+stream_drop_writable = partial(_drop, WritableStreamEnd, "stream.drop-writable")
+future_drop_readable = partial(_drop, ReadableFutureEnd, "future.drop-readable")
+future_drop_writable = partial(_drop, WritableFutureEnd, "future.drop-writable")
 
 
 def _lift_async_value(
