@@ -15,12 +15,22 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from ._runtime import core
 from ._validate.features import Features
 
 __all__ = ["Engine", "Store"]
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    #: The type of ``store.data`` (``Any`` where a ``Store`` is written without one).
+    T = TypeVar("T", default=Any)
+else:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 class Engine:
@@ -42,11 +52,13 @@ class Engine:
         self._core.increment_epoch()
 
 
-class Store:
+class Store(Generic[T]):
     """Owns instances and host state. ``data`` is yours: host functions receive the store.
 
-    Fuel and epoch deadlines pass straight through to wasmtime (enable them on the engine's
-    ``wasmtime.Config`` first).
+    ``Store[T]`` is generic in the type of ``data``, so host functions typed with
+    ``store: Store[MyState]`` see ``store.data`` as ``MyState``; ``Store(engine, MyState())``
+    infers it. Fuel and epoch deadlines pass straight through to wasmtime (enable them on the
+    engine's ``wasmtime.Config`` first).
     """
 
     __slots__ = (
@@ -54,7 +66,7 @@ class Store:
         "_wasi", "engine",
     )
 
-    def __init__(self, engine: Engine, data: Any = None) -> None:
+    def __init__(self, engine: Engine, data: T = None) -> None:  # type: ignore[assignment]
         self.engine = engine
         self._core = core.CoreStore(engine._core, data)
         self._instances: list[Any] = []
@@ -101,11 +113,13 @@ class Store:
         self._core.release()
 
     @property
-    def data(self) -> Any:
-        return self._core.data
+    def data(self) -> T:
+        """The embedder's state given to the constructor (or set later)."""
+        data: T = self._core.data
+        return data
 
     @data.setter
-    def data(self, value: Any) -> None:
+    def data(self, value: T) -> None:
         self._core.data = value
 
     def set_fuel(self, fuel: int) -> None:
