@@ -966,6 +966,10 @@ def markdown(results: dict[str, Outcome], ops: list[Op], mode: str) -> str:
 
 
 def chart(results: dict[str, Outcome], ops: list[Op], path: Path) -> str:
+    """``ratios.png``: one bar per operation (ours / peer, log scale), grouped by area, with the
+    operation's target as a dashed mark: green within it, red over it. Rows without a target of
+    their own get the parity mark (1.0), and amber when above it. Also copied to
+    ``docs/assets/ratios.png`` for the documentation site."""
     try:
         import matplotlib
 
@@ -973,35 +977,79 @@ def chart(results: dict[str, Outcome], ops: list[Op], path: Path) -> str:
         import matplotlib.pyplot as plt
     except ImportError:
         return "chart skipped: matplotlib is not installed (pip install matplotlib)"
-    keys = [op.key for op in ops]
+    # targets other than parity (issue 12); rows named here that a run lacks are ignored
+    targets = {"instantiate-nested": 1.5, "real-instantiate": 1.5, "real-first-result": 0.5,
+               "store-instantiate-tiny": 1.2, "deserialize": 1.2, "requests-200": 0.8}
+    areas = (
+        ("calls", ("nop", "add", "params20")),
+        ("strings", ("string-",)),
+        ("lists", ("bytes-", "u32s", "records-")),
+        ("values", ("record", "variant", "option", "result", "flags")),
+        ("host imports", ("import-",)),
+        ("resources", ("resource-", "host-resource-")),
+        ("instantiation", ("instantiate-", "store-", "compile", "deserialize", "requests")),
+        ("WASI", ("fs-",)),
+        ("real component", ("real-",)),
+    )
+
+    def area(key: str) -> int:
+        for i, (_, prefixes) in enumerate(areas):
+            if any(key == p or key.startswith(p) for p in prefixes):
+                return i
+        return len(areas)
+
+    order = sorted(range(len(ops)), key=lambda i: (area(ops[i].key), i))
+    keys = [ops[i].key for i in order]
     ratios = [results[k].ratio for k in keys]
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(keys) + 1.5))
-    ys = list(range(len(keys)))[::-1]
-    shown = [r if r is not None else 0.0 for r in ratios]
-    colors = ["#999999" if r is None else ("#2e7d32" if r <= 1 else "#c62828") for r in ratios]
     finite = [r for r in ratios if r is not None]
-    if finite:
-        ax.set_xscale("log")
-        lo = min([*finite, 1.0]) / 1.5
-        shown = [r if r is not None else lo for r in ratios]
-        ax.set_xlim(lo, max([*finite, 1.0]) * 3)
-    ax.barh(ys, shown, color=colors)
-    for y, r in zip(ys, ratios, strict=True):
-        ax.text(
-            shown[ys.index(y)] if r is not None else (ax.get_xlim()[0]),
-            y,
-            " " + fmt_ratio(r),
-            va="center",
-            fontsize=8,
-        )
-    ax.axvline(1.0, color="black", linewidth=0.8)
+    lo = min([*finite, *targets.values(), 1.0]) / 2
+    hi = max([*finite, 1.0]) * 4
+    # y positions, with a gap and a label between areas
+    ys: list[float] = []
+    labels: list[tuple[float, str]] = []
+    y, last = 0.0, -1
+    for k in keys:
+        a = area(k)
+        if a != last:
+            if last != -1:
+                y += 0.8
+            labels.append((y, areas[a][0] if a < len(areas) else "other"))
+            y += 0.9
+            last = a
+        ys.append(y)
+        y += 1
+    fig, ax = plt.subplots(figsize=(9, 0.3 * y + 1.5))
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    shown = [r if r is not None else lo for r in ratios]
+    colors = []
+    for k, r in zip(keys, ratios, strict=True):
+        over = "#c62828" if k in targets else "#f9a825"
+        colors.append("#999999" if r is None else "#2e7d32" if r <= targets.get(k, 1.0) else over)
+    ax.barh(ys, shown, color=colors, height=0.8)
+    for yy, k, r, x in zip(ys, keys, ratios, shown, strict=True):
+        ax.text(x, yy, " " + fmt_ratio(r), va="center", fontsize=7)
+        target = targets.get(k, 1.0)
+        ax.plot([target, target], [yy - 0.45, yy + 0.45], color="black", linestyle="--",
+                linewidth=1)
+    for yy, name in labels:
+        ax.text(lo * 1.05, yy, name, va="center", fontsize=8, fontweight="bold")
+    ax.axvline(1.0, color="black", linewidth=0.6, alpha=0.4)
     ax.set_yticks(ys)
-    ax.set_yticklabels(keys, fontsize=8)
-    ax.set_xlabel("time ratio wasm-component / wasmtime.component (log scale; < 1 is faster)")
-    ax.set_title("wasm-component vs wasmtime.component")
+    ax.set_yticklabels(keys, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("time ratio wasm-component / wasmtime.component (log scale; < 1 is faster; "
+                  "dashed: the row's target)")
+    ax.set_title("wasm-component vs wasmtime.component\n(green: within target; red: over its "
+                 "target; amber: above parity, no target of its own)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    docs = Path(__file__).resolve().parents[1] / "docs" / "assets"
+    if docs.is_dir() and path.resolve() != (docs / path.name).resolve():
+        import shutil
+
+        shutil.copy(path, docs / path.name)
     return f"chart: {path}"
 
 
