@@ -120,3 +120,57 @@ def test_the_wheel_runs_the_readme_in_a_fresh_venv(dist: Path, venv: Path, tmp_p
     for code in re.findall(r"```python\n(.*?)```", README, re.S):
         ran = _run(py, "-c", code, cwd=work, env=_env())
         assert ran.returncode == 0, code + ran.stderr
+
+
+def _interpreters() -> list[str]:
+    """Python 3.11, 3.12 and 3.13 interpreters on this machine (pyenv's versions, then PATH;
+    only those that run: a pyenv shim for a version not selected does not)."""
+    found = []
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for minor in ("3.11", "3.12", "3.13"):
+        cands = [str(c) for c in sorted(pyenv.glob(f"{minor}.*/bin/python{minor}"))[::-1]]
+        cands += [c for c in [shutil.which(f"python{minor}")] if c is not None]
+        for exe in cands:
+            ok = subprocess.run([exe, "-c", "pass"], capture_output=True, check=False)
+            if ok.returncode == 0:
+                found.append(exe)
+                break
+    return found
+
+
+API_TESTS = ["tests/test_api.py", "tests/test_values_pythonic.py", "tests/test_cli.py",
+             "tests/abi", "tests/runtime", "tests/test_wave.py"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("python", _interpreters() or [pytest.param(
+    "none", marks=pytest.mark.skip("no Python 3.11-3.13 interpreter found"))])
+def test_api_tests_pass_on_each_python(python: str, dist: Path, tmp_path: Path) -> None:
+    """The wheel installed into a fresh venv of each interpreter passes the API tests, run from
+    a copy of the tests (no source tree on the path)."""
+    (wheel,) = dist.glob("*.whl")
+    deps = [*PROJECT["dependencies"], "pytest>=8", "hypothesis>=6"]
+
+    def build(d: Path) -> None:
+        subprocess.run([python, "-m", "venv", str(d / "venv")], check=True, capture_output=True)
+        p = _run(d / "venv" / "bin" / "python", "-m", "pip", "install", "-q", *deps, env=_env())
+        if p.returncode:
+            raise RuntimeError(p.stderr)
+
+    version = _run(python, "-c", "import sys; print(sys.version)").stdout
+    try:
+        venv = cached_dir("api-venv", content_key(version, *deps), build) / "venv"
+    except RuntimeError as e:
+        pytest.skip(f"cannot install {deps} for {python} (no network or pip cache?): {e}")
+    py = venv / "bin" / "python"
+    p = _run(py, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", "--no-index",
+             wheel, env=_env())
+    assert p.returncode == 0, p.stderr
+    work = tmp_path / "proj"
+    for part in ("tests", "examples", "benchmarks"):
+        shutil.copytree(ROOT / part, work / part)
+    shutil.copy(ROOT / "README.md", work / "README.md")
+    ran = _run(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *API_TESTS, cwd=work,
+               env=_env())
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
+    assert " passed" in ran.stdout.splitlines()[-1]
