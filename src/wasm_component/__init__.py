@@ -17,10 +17,11 @@ Load a component, define host functions and resources on a :class:`Linker`, inst
 
 from . import errors, types
 from .component import Component
-from .engine import Engine, Store
+from .engine import Engine, EngineConfig, Store
 from .errors import (
     ComponentError,
     DecodeError,
+    ExportNotFound,
     LinkError,
     NotSupported,
     Trap,
@@ -39,8 +40,10 @@ __all__ = [
     "ComponentError",
     "DecodeError",
     "Engine",
+    "EngineConfig",
     "Err",
     "ExportIndex",
+    "ExportNotFound",
     "Func",
     "Instance",
     "InstancePre",

@@ -278,7 +278,14 @@ class LiftedFunc(RFunc):
             try:
                 flat = lower_params(cx, args)
             except (TypeError, ValueError, OverflowError) as e:
+                if task is not None:
+                    task.end_lends()
                 raise type(e)(f"`{name.name or 'function'}`: {e}") from None
+            except BaseException:
+                # a trap lowering the arguments (realloc trapped or returned a bad pointer):
+                # the call had entered the instance, so the spec's lockdown applies
+                state.poison()
+                raise
             if enter:
                 state.may_enter = False
             try:
@@ -304,6 +311,8 @@ class LiftedFunc(RFunc):
                         raise fail(err)
             except BaseException:
                 state.poison()
+                if task is not None:
+                    task.end_lends()
                 raise
             finally:
                 if enter:
@@ -538,6 +547,8 @@ def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceSta
         err = ccall(ctx, faddr, aaddr, n, trap_out)
         gen[0] += 1
         if err or trap.value:
+            if guard is not None:
+                guard.poison()  # the destructor's call entered the instance, and trapped
             raise fail(err)
 
     return dtor

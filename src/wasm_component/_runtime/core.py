@@ -331,6 +331,8 @@ def make_config(
     consume_fuel: bool = False,
     epoch_interruption: bool = False,
     max_wasm_stack: int | None = None,
+    cranelift_opt_level: str | None = None,
+    cache: bool | str = False,
 ) -> wasmtime.Config:
     """Build a ``wasmtime.Config`` with the named wasm proposals enabled (and ``disable`` off).
 
@@ -356,7 +358,19 @@ def make_config(
         config.epoch_interruption = True
     if max_wasm_stack is not None:
         config.max_wasm_stack = max_wasm_stack
+    if cranelift_opt_level is not None:
+        config.cranelift_opt_level = cranelift_opt_level
+    if cache:
+        try:
+            config.cache = cache
+        except wasmtime.WasmtimeError as e:
+            raise ValueError(f"`EngineConfig`: bad `cache` {cache!r}: {e}") from None
     return config
+
+
+def is_raw_config(x: object) -> bool:
+    """Whether ``x`` is a ``wasmtime.Config`` or ``wasmtime.Engine`` (accepted by ``Engine``)."""
+    return isinstance(x, (wasmtime.Config, wasmtime.Engine))
 
 
 class CoreEngine:
