@@ -321,11 +321,14 @@ class Store:
         self._core.set_limits(*(-1 if v is None else v for v in vals.values()))
 
     def set_handle_limit(self, n: int | None) -> None:
-        """At most ``n`` live resource handles per component instance (``None``: only the
-        Canonical ABI's 2**28): creating or receiving one more traps."""
+        """At most ``n`` live resource handles per component instance made from now on
+        (``None``: only the Canonical ABI's 2**28 - 1): creating or receiving one more traps.
+        A guest holding 2**24 handles costs gigabytes of host memory; this bounds it."""
         if n is not None:
-            _check_int("Store.set_handle_limit", "n", n, 0, 2**28)
+            _check_int("Store.set_handle_limit", "n", n, 0, 2**28 - 1)
         self._handle_limit = n
+        # instances made from now on read it here (see ``ComponentInstanceState``)
+        self._resource_lift.handle_limit = n
 
     def gc(self) -> None:
         with self._lock:

@@ -122,7 +122,8 @@ class ComponentInstanceState:
         #: out of it except into closed instances of the same tree: then it can never be on
         #: the stack when another instance runs (see ``_runtime.instantiate``).
         self.closed = False
-        self.handles = _Table()
+        # a limit set on the store (``Store.set_handle_limit``) travels on its lift function
+        self.handles = _Table(getattr(resource_lift, "handle_limit", None))
         self.may_enter = True
         self.may_leave = True
         self.backpressure = 0
