@@ -362,6 +362,11 @@ def make_lowered(env: Env, info: CanonInfo, target: RFunc, abi: FuncAbi, has_res
                  ) -> core.CoreFunc:
     """The core function of a ``canon lower`` of ``target`` (``abi``: the adapters of the
     static type). Its Python side is built at the first call (many imports are never called)."""
+    if info.is_async:
+        # its core signature is the async ABI's: refuse at instantiation, naming the feature
+        # (a sync-signature stand-in fails wasmtime's link check with "types incompatible")
+        raise NotSupported(f"`{target.name or 'import'}` is lowered with `async` (the "
+                           "component-model async ABI), which this runtime cannot run yet")
     sig = abi.lower_sig
 
     def build() -> Callable[..., Any]:
@@ -468,18 +473,22 @@ def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
     if kind in ("resource.new", "resource.drop", "resource.rep"):
         assert info.resource is not None, "resource built-ins name a resource type"
         rt = env.lookup_rt(info.resource)
+        # the rep's core type is the resource's (`rep i32`, or `rep i64` with 64-bit memory)
+        rep_t = (info.core_type.params[0] if kind == "resource.new" and info.core_type
+                 else info.core_type.results[0] if kind == "resource.rep" and info.core_type
+                 else "i32")
         if kind == "resource.new":
 
             def new(rep: int) -> int:
                 return resource_new(state, rt, rep)
 
-            return core.new_host_func(store._core, ("i32",), ("i32",), new)
+            return core.new_host_func(store._core, (rep_t,), ("i32",), new)
         if kind == "resource.rep":
 
             def rep_(i: int) -> int:
                 return resource_rep(state, rt, i)
 
-            return core.new_host_func(store._core, ("i32",), ("i32",), rep_)
+            return core.new_host_func(store._core, ("i32",), (rep_t,), rep_)
 
         # The destructor is decided once: the implementing instance calls its own directly;
         # from anywhere else it must be enterable (the spec's `resource.drop`).

@@ -64,7 +64,7 @@ from typing import Any, NamedTuple
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from wasm_component.errors import ComponentError, LinkError, Trap
+from wasm_component.errors import ComponentError, LinkError, NotSupported, Trap
 
 __all__ = [
     "FEATURES",
@@ -1808,4 +1808,7 @@ def _instantiate_failed(store: CoreStore, err: int | None, trap: int | None) -> 
     msg = str(e)
     if "wasm backtrace" in msg or "wasm trap" in msg:
         raise Trap(_parse_message(msg))
+    if "support is disabled for this engine" in msg:  # e.g. shared memories without `threads`
+        raise NotSupported(f"{_parse_message(msg)} (enable the proposal with "
+                           "`EngineConfig(wasm_features=(...))`)")
     raise LinkError(f"failed to instantiate core module: {_parse_message(msg)}")
