@@ -9,9 +9,9 @@ import sys
 import threading
 from typing import Any
 
-from wasm_component import Component, Engine, Linker, Store, Trap
-
 from components import MISC  # type: ignore[import-not-found]
+
+from wasm_component import Component, Engine, Linker, Store, Trap
 
 
 def main(mode: str, n: int) -> None:
@@ -34,7 +34,7 @@ def main(mode: str, n: int) -> None:
             try:
                 if add(store, i, k) != i + k or length(store, bytes(i % 7)) != i % 7:
                     note("wrong", f"adder {k}: wrong result at {i}")
-            except BaseException as e:  # noqa: BLE001 - any exception here is a failure
+            except BaseException as e:
                 note("errors", f"adder {k} at {i}: {type(e).__name__}: {e}"[:200])
                 return
         note("ok", f"adder {k}")
@@ -49,7 +49,7 @@ def main(mode: str, n: int) -> None:
             except Trap as e:
                 if "stack" not in str(e) and "exhausted" not in str(e):
                     note("wrong", f"trapper {k}: wrong trap at {i}: {e}"[:200])
-            except BaseException as e:  # noqa: BLE001
+            except BaseException as e:
                 note("errors", f"trapper {k} at {i}: {type(e).__name__}: {e}"[:200])
                 return
         note("ok", f"trapper {k}")
