@@ -44,7 +44,8 @@ class Func:
     def _host_call(self) -> Callable[[Sequence[Any]], Any]:
         call = self._call
         if call is None:
-            call = self._call = self._f.prepared_host_call()
+            with self._lock:  # building the call path touches the store's state too
+                call = self._call = self._f.prepared_host_call()
         return call
 
     @property

@@ -122,6 +122,10 @@ class Validator:
         # other). Identity-keyed caches keep the object so an ``id`` cannot be reused.
         self.size_cache: dict[int, tuple[object, int]] = {}
         self.depth_cache: dict[int, tuple[object, int]] = {}
+        self.named_cache: dict[int, tuple[object, dict[int, object]]] = {}
+        self.reach_cache: dict[int, tuple[object, dict[int, object]]] = {}
+        self.needs_cache: dict[int, tuple[object, dict[int, object]]] = {}
+
         # structural key -> core GC struct/array type, for cm-gc lowering checks
         self.gc_keys: dict[str, CoreGcType] = {}
         # id(instance type) -> (the type, the abstract resources its exports define)
@@ -828,45 +832,85 @@ class Validator:
 
     # -- named types (external visibility) ------------------------------------------------------
 
-    def _name_entity(self, et: object, named: dict[int, object]) -> None:
-        """Record the type-index identities introduced by importing/exporting ``et``."""
+    # Both walks are memoised per type (by identity): types are DAGs that share subtrees, and
+    # an unmemoised walk of a small binary's nested instance types is exponential in its size.
+
+    def _named_by(self, et: object) -> dict[int, object]:
+        """The type identities that importing/exporting ``et`` introduces (``id -> type``)."""
+        hit = self.named_cache.get(id(et))
+        if hit is not None and hit[0] is et:
+            return hit[1]
+        tc.WORK[0] += 1
+        out: dict[int, object] = {}
         if isinstance(et, t.TypeBound):
-            named[id(et.eq)] = et.eq
+            out[id(et.eq)] = et.eq
         elif isinstance(et, t.InstanceType):
             for _, x in et.exports:
-                self._name_entity(x, named)
+                out.update(self._named_by(x))
+        self.named_cache[id(et)] = (et, out)
+        return out
 
-    def _all_named(self, ty: object, named: dict[int, object], top: bool,
-                   seen: set[int]) -> bool:
-        if id(ty) in seen:
-            return True
-        if not top and isinstance(ty, _NAMED_KINDS) and id(ty) not in named:
-            return False
-        seen.add(id(ty))
+    def _name_entity(self, et: object, named: dict[int, object]) -> None:
+        """Record the type-index identities introduced by importing/exporting ``et``."""
+        named.update(self._named_by(et))
+
+    def _reach(self, ty: object) -> dict[int, object]:
+        """The named-kind types (records, variants, enums, flags, resources) reachable from
+        ``ty``, itself included: each must have been named for ``ty`` to be used."""
+        hit = self.reach_cache.get(id(ty))
+        if hit is not None and hit[0] is ty:
+            return hit[1]
+        tc.WORK[0] += 1
+        out = dict(self._reach_below(ty))
+        if isinstance(ty, _NAMED_KINDS):
+            out[id(ty)] = ty
+        self.reach_cache[id(ty)] = (ty, out)
+        return out
+
+    def _reach_below(self, ty: object) -> dict[int, object]:
         if isinstance(ty, t.ResourceType):
-            return True
-        if isinstance(ty, t.OwnType | t.BorrowType):
-            return self._all_named(ty.resource, named, False, seen)
-        return all(self._all_named(c, named, False, seen) for c in tc.iter_children(ty))
+            return {}
+        children = list(tc.iter_children(ty))
+        if len(children) == 1:
+            return self._reach(children[0])
+        out: dict[int, object] = {}
+        for c in children:
+            out.update(self._reach(c))
+        return out
 
-    def _extern_valid(self, et: object, named: dict[int, object]) -> bool:
+    def _needs(self, et: object) -> dict[int, object]:
+        """The named-kind types that must already be named for extern type ``et`` to be valid
+        (the types it names itself aside)."""
+        hit = self.needs_cache.get(id(et))
+        if hit is not None and hit[0] is et:
+            return hit[1]
+        tc.WORK[0] += 1
+        out: dict[int, object]
         if isinstance(et, t.TypeBound):
             e = et.eq
             if isinstance(e, t.FuncType | t.InstanceType):
-                return self._extern_valid(e, named)
-            if isinstance(e, t.ComponentType):
-                return True
-            return self._all_named(e, named, True, set())
-        if isinstance(et, t.FuncType):
-            return self._all_named(et, named, True, set())
-        if isinstance(et, t.ValueBound):
-            return self._all_named(et.type, named, False, set())
-        if isinstance(et, t.InstanceType):
-            inner = dict(named)
+                out = self._needs(e)
+            elif isinstance(e, t.ComponentType):
+                out = {}
+            else:
+                out = self._reach_below(e)
+        elif isinstance(et, t.FuncType):
+            out = self._reach_below(et)
+        elif isinstance(et, t.ValueBound):
+            out = self._reach(et.type)
+        elif isinstance(et, t.InstanceType):
+            # every export is checked with all the instance's own names in scope
+            own = self._named_by(et)
+            out = {}
             for _, x in et.exports:
-                self._name_entity(x, inner)
-            return all(self._extern_valid(x, inner) for _, x in et.exports)
-        return True
+                out.update((k, v) for k, v in self._needs(x).items() if k not in own)
+        else:
+            out = {}
+        self.needs_cache[id(et)] = (et, out)
+        return out
+
+    def _extern_valid(self, et: object, named: dict[int, object]) -> bool:
+        return all(k in named for k in self._needs(et))
 
     # -- imports and exports ------------------------------------------------------------------
 
@@ -878,6 +922,7 @@ class Validator:
         p = self._check_name(name, et, scope, offset, True)
         self._resource_func_rules(p, et, scope.imp_resource_names, offset, True)
         self._register_name(p, scope.import_keys, None, "import", offset)
+        self.type_size(et, offset)  # the limit first: every later walk is bounded by it
         if not self._extern_valid(et, scope.named_imp):
             raise _err(f"{tc.kind_name(et)} not valid to be used as import", offset)
         self._name_entity(et, scope.named_imp)
