@@ -1808,6 +1808,9 @@ def _instantiate_failed(store: CoreStore, err: int | None, trap: int | None) -> 
     msg = str(e)
     if "wasm backtrace" in msg or "wasm trap" in msg:
         raise Trap(_parse_message(msg))
+    if "resource limit exceeded" in msg or "exceeds memory limits" in msg or \
+            "exceeds table limits" in msg:  # the store's limiter (``Store.limiter``)
+        raise Trap(f"instantiation exceeds the store's limits: {_parse_message(msg)}")
     if "support is disabled for this engine" in msg:  # e.g. shared memories without `threads`
         raise NotSupported(f"{_parse_message(msg)} (enable the proposal with "
                            "`EngineConfig(wasm_features=(...))`)")
