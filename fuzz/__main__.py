@@ -67,19 +67,76 @@ def worker(target: str, seed: int, start: int, count: int, progress: str, out: s
     return 0
 
 
+def diff(budget: int) -> int:
+    """The differential target: the differential tests against ``wasmtime.component``
+    (``tests/differential``: random component types and values, lifted and lowered both ways)
+    at ``budget`` value cases, through their own environment knob."""
+    env = dict(os.environ, WASM_COMPONENT_DIFF_EXAMPLES=str(budget),
+               WASM_COMPONENT_DIFF_NO_SHRINK="1")
+    root = HERE.parent
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), env.get("PYTHONPATH", "")])
+    return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            "tests/differential"], cwd=root, env=env)
+
+
+def _from_bytes(target: str, data: bytes) -> object:
+    """A coverage-guided (atheris) input in the target's form: the bytes themselves where the
+    target takes bytes (a component binary, a WIT document), else a seed for its generator."""
+    from . import targets as tg
+
+    if target == "decode":
+        return (data, len(data) % len(tg.FEATURES))
+    if target == "wit":
+        return data
+    return tg.TARGETS[target].make(random.Random(data))
+
+
+def run_atheris(target: str, libfuzzer_args: list[str]) -> int:
+    """``python -m fuzz TARGET --atheris [libFuzzer options]``: coverage-guided, by hand. The
+    corpus seeds (component binaries, WIT files) are written to a directory libFuzzer starts
+    from; an exception outside the contract is reported as a crash with its input saved."""
+    import atheris  # optional: pip install atheris
+
+    from . import targets as tg
+
+    tgt = tg.TARGETS[target]
+    seeds = Path(f"/tmp/fuzz-atheris-{target}")
+    if not seeds.exists():
+        seeds.mkdir()
+        src: tuple[bytes, ...] = (tg.component_seeds() if target in ("decode", "instantiate")
+                                  else tuple(x.encode() for x in tg.wit_seeds())
+                                  if target == "wit" else ())
+        for i, b in enumerate(src):
+            (seeds / f"seed-{i}").write_bytes(b)
+    atheris.instrument_all()
+
+    def one(data: bytes) -> None:
+        tgt.run(_from_bytes(target, data))
+
+    atheris.Setup([sys.argv[0], *libfuzzer_args, str(seeds)], one)
+    atheris.Fuzz()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from .targets import TARGETS
 
     ap = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("target", choices=sorted(TARGETS))
+    ap.add_argument("target", choices=[*sorted(TARGETS), "diff"])
     ap.add_argument("--budget", type=int, default=10_000, help="number of inputs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--start", type=int, default=0, help="index of the first input")
     ap.add_argument("--report", default=None, help="write the JSON report here")
+    ap.add_argument("--atheris", nargs=argparse.REMAINDER, default=None,
+                    help="run coverage-guided with atheris; the rest are libFuzzer options")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--progress", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.target == "diff":
+        return diff(a.budget)
+    if a.atheris is not None:
+        return run_atheris(a.target, a.atheris)
     tag = f"{a.target}-{a.seed}-{os.getpid()}"
     progress = a.progress or f"/tmp/fuzz-progress-{tag}"
     out = a.report or f"/tmp/fuzz-report-{tag}.json"

@@ -70,7 +70,9 @@ def value_type(rng: random.Random, depth: int = 3) -> t.Type:
     """A random value type (no resources, streams or futures), at most ``depth`` deep."""
     if depth <= 0 or rng.random() < 0.4:
         return rng.choice(PRIMS)
-    sub = lambda: value_type(rng, depth - 1)  # noqa: E731
+    def sub() -> t.Type:
+        return value_type(rng, depth - 1)
+
     k = rng.randrange(11)
     n = rng.randint(1, 4)
     if k == 0:
@@ -128,7 +130,7 @@ def value(rng: random.Random, ty: t.Type) -> Any:
             return rng.randbytes(rng.randrange(16))
         case t.ListType(el, None):
             return [value(rng, el) for _ in range(rng.randrange(4))]
-        case t.ListType(el, n):
+        case t.ListType(el, int(n)):
             return [value(rng, el) for _ in range(n)]
         case t.RecordType(fields):
             return Record({k: value(rng, ft) for k, ft in fields})
