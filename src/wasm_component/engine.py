@@ -21,9 +21,12 @@ Threads: a store is entered by one thread at a time. Each store has a re-entrant
 every call into it (function calls, instantiation, resource drops), so threads sharing a store
 are serialised (and a host function calling back into its own store, on its own thread, does
 not deadlock); stores on different threads run in parallel as far as wasmtime and the GIL let
-them. On free-threaded CPython (3.13t) the same lock is what keeps a store's shared call slots
-consistent; the per-type caches shared by all stores are built under the GIL's absence by
-idempotent fills (a race builds the same value twice).
+them (wasmtime's calls release the GIL). Without the lock, two threads in one store corrupt
+wasmtime's per-store state (a Rust panic aborting the process) and the store's shared trap and
+argument slots. On free-threaded CPython (3.13t) the lock still serialises each store; the
+caches shared across stores (per-type ABI adapters, the engine's function types) are filled by
+single dict writes, so a race at worst builds an entry twice -- untested on a free-threaded
+build so far.
 
 Example::
 
