@@ -141,7 +141,7 @@ class Engine:
     def __init__(self, config: EngineConfig | Any = None, *,
                  features: Features | str | None = None) -> None:
         if isinstance(features, str):
-            features = Features.from_flags(features, Features.all(), strict=True)
+            features = Features.from_flags(features, strict=True)
         elif features is not None and not isinstance(features, Features):
             raise TypeError(f"`Engine`: expected a Features or a flag string for `features`, "
                             f"got {type(features).__name__} {features!r}")

@@ -50,7 +50,7 @@ class Resource(Generic[T]):
     reused the index).
     """
 
-    __slots__ = ("_moved", "_owned", "_rep", "_rt")
+    __slots__ = ("_moved", "_origin", "_owned", "_rep", "_rt")
 
     def __init__(self, rep: int, rt: ResourceType, owned: bool) -> None:
         if not isinstance(rep, int) or isinstance(rep, bool) or not 0 <= rep < 2**32:
@@ -61,6 +61,7 @@ class Resource(Generic[T]):
         self._rt = rt
         self._owned = owned
         self._moved = False
+        self._origin: Resource[Any] | None = None  # the handle a retyped one stands for
 
     @staticmethod
     def new_own(rep: int, rt: ResourceType | type) -> Resource[Any]:
@@ -85,7 +86,14 @@ class Resource(Generic[T]):
     @property
     def moved(self) -> bool:
         """Whether this owned handle was passed to a guest (and may not be used again)."""
-        return self._moved
+        return (self._origin or self)._moved
+
+    def retyped(self, rt: ResourceType) -> Resource[T]:
+        """The same handle as a resource of type ``rt`` (bindings re-type host handles for an
+        imported resource); moving either moves both."""
+        r: Resource[T] = Resource(self._rep, rt, self._owned)
+        r._origin = self._origin or self
+        return r
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -372,10 +380,11 @@ def resource_lower(rt: ResourceType, value: Any, own: bool) -> int:
                 raise ValueError(f"the `{rt.name}` handle was already dropped or moved")
             return value._take() if own else value.rep
         if own:
-            if value._moved:
+            src = value._origin or value
+            if src._moved:
                 raise ValueError(f"the owned `{rt.name}` handle (rep {value.rep}) was already "
                                  "passed to a guest, which owns it now")
-            value._moved = True
+            src._moved = True
         return value.rep
     raise TypeError(
         f"expected a Resource or ResourceAny for `{rt.name}`, got {type(value).__name__}"

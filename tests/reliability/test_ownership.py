@@ -123,3 +123,17 @@ def test_host_resource_of_new_own_still_works(engine: Engine) -> None:
     r = table.push(File(3))
     inst.get_func(store, "consume")(store, Resource.new_own(r.rep, File))
     assert dropped == [3]
+
+
+def test_a_retyped_handle_moves_with_its_original() -> None:
+    """Bindings re-type host handles (``Resource.retyped``); moving the copy moves the original."""
+    from wasm_component.resources import resource_lower
+
+    r = Resource.new_own(4, File)
+    other = ResourceType.host(str)
+    assert resource_lower(other, r.retyped(other), True) == 4
+    assert r.moved
+    with pytest.raises(ValueError, match="already passed to a guest"):
+        resource_lower(ResourceType.host(File), r, True)
+    with pytest.raises(ValueError, match="already passed to a guest"):
+        resource_lower(other, r.retyped(other), True)
