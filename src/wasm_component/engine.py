@@ -18,7 +18,9 @@ Limits and deadlines (all per store):
   still running when it passes traps (an infinite loop ends as a :class:`~.errors.Trap`).
 
 Threads: a store is entered by one thread at a time. Each store has a re-entrant lock taken by
-every call into it (function calls, instantiation, resource drops), so threads sharing a store
+every call into it (function calls, instantiation, resource drops, fuel, limits and deadlines;
+to stop a running guest from another thread, use ``engine.increment_epoch()``, which does not
+wait), so threads sharing a store
 are serialised (and a host function calling back into its own store, on its own thread, does
 not deadlock); stores on different threads run in parallel as far as wasmtime and the GIL let
 them (wasmtime's calls release the GIL). Without the lock, two threads in one store corrupt
@@ -250,17 +252,21 @@ class Store:
 
     def set_fuel(self, fuel: int) -> None:
         """Give the store ``fuel`` units (needs ``EngineConfig(consume_fuel=True)``)."""
-        self._core.set_fuel(_check_int("Store.set_fuel", "fuel", fuel))
+        n = _check_int("Store.set_fuel", "fuel", fuel)
+        with self._lock:
+            self._core.set_fuel(n)
 
     def get_fuel(self) -> int:
-        return self._core.get_fuel()
+        with self._lock:
+            return self._core.get_fuel()
 
     def set_epoch_deadline(self, ticks_after_current: int) -> None:
         """Trap guests once the engine's epoch passes ``ticks_after_current`` increments."""
         ticks = _check_int("Store.set_epoch_deadline", "ticks_after_current",
                            ticks_after_current)
         self.engine._epochs("Store.set_epoch_deadline")
-        self._core.set_epoch_deadline(ticks)
+        with self._lock:
+            self._core.set_epoch_deadline(ticks)
 
     def set_deadline(self, seconds: float | None) -> None:
         """A wall-clock deadline: guest code still running ``seconds`` from now traps (to within
@@ -279,7 +285,8 @@ class Store:
                 self._deadline_on = False
                 engine._deadline_ended()
             if engine.config is None or engine.config.epoch_interruption:
-                self._core.set_epoch_deadline(_NO_DEADLINE)
+                with self._lock:
+                    self._core.set_epoch_deadline(_NO_DEADLINE)
             return
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise TypeError(f"`Store.set_deadline`: expected seconds as a number, got "
@@ -288,7 +295,8 @@ class Store:
             raise ValueError(f"`Store.set_deadline`: expected a positive finite number of "
                              f"seconds, got {seconds!r}")
         engine._epochs("Store.set_deadline")
-        self._core.set_epoch_deadline(max(1, math.ceil(seconds / engine.TICK)))
+        with self._lock:
+            self._core.set_epoch_deadline(max(1, math.ceil(seconds / engine.TICK)))
         if not self._deadline_on:
             self._deadline_on = True
             engine._deadline_started()
@@ -321,7 +329,8 @@ class Store:
         for k, v in vals.items():
             if v is not None:
                 _check_int("Store.limiter", k, v, 0, 2**63 - 1)
-        self._core.set_limits(*(-1 if v is None else v for v in vals.values()))
+        with self._lock:
+            self._core.set_limits(*(-1 if v is None else v for v in vals.values()))
 
     def set_handle_limit(self, n: int | None) -> None:
         """At most ``n`` live resource handles per component instance made from now on
