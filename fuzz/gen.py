@@ -155,3 +155,100 @@ def value(rng: random.Random, ty: t.Type) -> Any:
         case t.MapType(k, v):
             return {value(rng, k): value(rng, v) for _ in range(rng.randrange(3))}
     raise NotImplementedError(f"no generator for {ty}")
+
+
+# -- structure-aware: random component type sections, as text ---------------------------------
+
+_PRIM_WAT = ["bool", "s8", "u8", "s16", "u16", "s32", "u32", "s64", "u64", "f32", "f64", "char",
+             "string"]
+
+
+def _ref(rng: random.Random, k: int) -> str:
+    """A value type: a primitive, or a reference to one of the ``k`` types defined so far
+    (sometimes to one that does not exist, or is not a value type: validation must say so)."""
+    if k == 0 or rng.random() < 0.35:
+        return rng.choice(_PRIM_WAT)
+    return f"{rng.randrange(k + (1 if rng.random() < 0.05 else 0))}"
+
+
+def _deftype(rng: random.Random, k: int) -> str:
+    r = lambda: _ref(rng, k)  # noqa: E731
+    n = rng.randint(1, 4)
+    c = rng.randrange(13)
+    if c == 0:
+        return "(record " + " ".join(f'(field "f{i}" {r()})' for i in range(n)) + ")"
+    if c == 1:
+        return "(variant " + " ".join(
+            f'(case "c{i}"' + ("" if rng.random() < 0.3 else f" {r()}") + ")"
+            for i in range(n)) + ")"
+    if c == 2:
+        return f"(list {r()})"
+    if c == 3:
+        return "(tuple " + " ".join(r() for _ in range(n)) + ")"
+    if c == 4:
+        return "(flags " + " ".join(f'"g{i}"' for i in range(n)) + ")"
+    if c == 5:
+        return "(enum " + " ".join(f'"e{i}"' for i in range(n)) + ")"
+    if c == 6:
+        return f"(option {r()})"
+    if c == 7:
+        return f"(result {r()} (error {r()}))"
+    if c == 8:
+        params = " ".join(f'(param "p{i}" {r()})' for i in range(rng.randint(0, 3)))
+        return f"(func {params}" + (f" (result {r()})" if rng.random() < 0.6 else "") + ")"
+    if c == 9:
+        return f"(own {rng.randrange(max(k, 1))})"
+    if c == 10:
+        return f"(borrow {rng.randrange(max(k, 1))})"
+    return _instance_type(rng, k, depth=2) if c == 11 else "(resource (rep i32))"
+
+
+def _instance_type(rng: random.Random, k: int, depth: int) -> str:
+    """An instance type whose exports use the outer types and types of its own."""
+    decls = []
+    local = 0
+    for i in range(rng.randint(0, 5)):
+        c = rng.randrange(6)
+        if c == 0:
+            decls.append(f'(export "r{i}" (type (sub resource)))')
+            local += 1
+        elif c == 1 and k:
+            decls.append(f'(alias outer 1 {rng.randrange(k)} (type))')
+            local += 1
+        elif c == 2:
+            decls.append(f"(type {_deftype(rng, local) if depth > 0 else '(list u8)'})")
+            local += 1
+        elif c == 3 and local:
+            decls.append(f'(export "t{i}" (type (eq {rng.randrange(local)})))')
+            local += 1
+        elif c == 4 and local:
+            decls.append(f'(export "f{i}" (func (type {rng.randrange(local)})))')
+        elif depth > 0:
+            decls.append(f'(export "i{i}" (instance {_instance_body(rng, depth - 1)}))')
+    return "(instance " + " ".join(decls) + ")"
+
+
+def _instance_body(rng: random.Random, depth: int) -> str:
+    return _instance_type(rng, 0, depth)[len("(instance "):-1]
+
+
+def component_wat(rng: random.Random) -> str:
+    """A component of random type definitions, imports and exports of them (valid or not)."""
+    items = []
+    k = 0
+    for i in range(rng.randint(1, 12)):
+        c = rng.randrange(10)
+        if c < 6 or k == 0:
+            items.append(f"(type {_deftype(rng, k)})")
+            k += 1
+        elif c == 6:
+            items.append(f'(import "x{i}" (type (eq {rng.randrange(k)})))')
+            k += 1
+        elif c == 7:
+            items.append(f'(import "i{i}" (instance (type {rng.randrange(k)})))')
+        elif c == 8:
+            items.append(f'(import "f{i}" (func (type {rng.randrange(k)})))')
+        else:
+            items.append(f'(export "e{i}" (type {rng.randrange(k)}))')
+            k += 1
+    return "(component\n  " + "\n  ".join(items) + ")"

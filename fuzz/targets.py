@@ -137,8 +137,20 @@ WORST: dict[str, Any] = {"per_kb": 0.0, "seconds": 0.0, "size": 0}
 
 
 def make_decode(rng: random.Random) -> tuple[bytes, int]:
+    """A mutated corpus component, or (one in five) a generated type section, as is or
+    lightly mutated: the byte mutations mostly exercise the decoder, the generated types the
+    validator's type rules."""
+    fi = rng.randrange(len(FEATURES))
+    if rng.random() < 0.2:
+        from wasm_component._runtime.core import wat2wasm
+
+        try:
+            data = wat2wasm(gen.component_wat(rng))
+        except ComponentError:  # text our generator got wrong: wasmtime's parser refused it
+            data = b"\0asm\x0d\0\x01\0"
+        return (data if rng.random() < 0.7 else gen.mutate(rng, data)), fi
     seeds = component_seeds()
-    return gen.mutate(rng, rng.choice(seeds), rounds=rng.choice((1, 1, 2, 4))), rng.randrange(len(FEATURES))
+    return gen.mutate(rng, rng.choice(seeds), rounds=rng.choice((1, 1, 2, 4))), fi
 
 
 def run_decode(case: tuple[bytes, int]) -> str:
@@ -155,10 +167,21 @@ def run_decode(case: tuple[bytes, int]) -> str:
     except Exception as e:
         raise _outside("decode+validate", e) from e
     dt = time.perf_counter() - t0
-    per_kb = dt / max(len(data) / 1024, 0.25)  # inputs under 256 bytes count as 256
-    if per_kb > WORST["per_kb"]:
-        WORST.update(per_kb=per_kb, seconds=dt, size=len(data))
+    kb = max(len(data) / 1024, 0.25)  # inputs under 256 bytes count as 256
+    if dt / kb > WORST["per_kb"]:
+        dt = min(dt, *(_time_decode(case) for _ in range(2)))  # not a scheduling hiccup
+        if dt / kb > WORST["per_kb"]:
+            WORST.update(per_kb=dt / kb, seconds=dt, size=len(data))
     return out
+
+
+def _time_decode(case: tuple[bytes, int]) -> float:
+    t0 = time.perf_counter()
+    try:
+        check_embedder_restrictions(validate(decode_component(case[0]), FEATURES[case[1]]))
+    except (DecodeError, ValidationError):
+        pass
+    return time.perf_counter() - t0
 
 
 # -- instantiate + call ------------------------------------------------------------------------

@@ -36,6 +36,7 @@ COMPONENT_SORTS = ("func", "value", "type", "instance", "component")
 CORE_SORTS = ("core func", "core table", "core memory", "core global", "core tag",
               "core type", "core module", "core instance")
 
+_SHARED_ID_KINDS = (t.FuncType, t.InstanceType, t.ComponentType)
 _NAMED_KINDS = (t.RecordType, t.VariantType, t.EnumType, t.FlagsType, t.ResourceType)
 
 
@@ -67,6 +68,13 @@ class Scope:
         self.export_keys: dict[str, str] = {}
         self.named_imp: dict[int, object] = {}
         self.named_exp: dict[int, object] = {}
+        # the types that type exports introduced (value types and resources: the new index's
+        # type; function, instance and component types: their origin, see
+        # ``Validator._fresh``) and, for the latter, those imports did: an import may not be
+        # bounded by a type known only as an export (wasmparser: "not valid to be used as
+        # import")
+        self.export_made: dict[int, object] = {}
+        self.import_made: dict[int, object] = {}
         self.resource_names: dict[str, t.ResourceType] = {}  # import/export labels of resources
         self.imp_resource_names: dict[str, t.ResourceType] = {}
         self.local_resources: dict[t.ResourceType, tuple[str, int | None]] = {}
@@ -121,6 +129,7 @@ class Validator:
         # Per-validation state (nothing is module-global, so validations cannot leak into each
         # other). Identity-keyed caches keep the object so an ``id`` cannot be reused.
         self.size_cache: dict[int, tuple[object, int]] = {}
+        self.origins: dict[int, tuple[object, object]] = {}  # see ``_fresh``
         self.depth_cache: dict[int, tuple[object, int]] = {}
         self.named_cache: dict[int, tuple[object, dict[int, object]]] = {}
         self.reach_cache: dict[int, tuple[object, dict[int, object]]] = {}
@@ -134,6 +143,19 @@ class Validator:
 
     def type_size(self, x: object, offset: int) -> None:
         tc.type_size(x, MAX_TYPE_SIZE, offset, self.size_cache)
+
+    def _fresh(self, eq: Any) -> Any:
+        """A new type index for ``eq`` (a type import or export): value types and resources
+        get a new identity; function, instance and component types keep their origin's (as
+        wasmparser's type ids do), recorded in ``origins``."""
+        c = _copy(eq)
+        if isinstance(eq, _SHARED_ID_KINDS):
+            self.origins[id(c)] = (c, self._origin(eq))
+        return c
+
+    def _origin(self, x: object) -> object:
+        hit = self.origins.get(id(x))
+        return hit[1] if hit is not None and hit[0] is x else x
 
     # -- core type helpers ------------------------------------------------------------------
 
@@ -918,7 +940,16 @@ class Validator:
                 origin: int) -> None:
         et = self.extern_desc(desc, scope, offset)
         if isinstance(et, t.TypeBound) and desc.idx is not None:
-            et = t.TypeBound(_copy(et.eq))
+            # a type known to this component only as one of its exports can't bound an import
+            key = id(self._origin(et.eq)) if isinstance(et.eq, _SHARED_ID_KINDS) else id(et.eq)
+            if key in scope.export_made and key not in scope.import_made:
+                raise _err("type not valid to be used as import", offset)
+            et = t.TypeBound(self._fresh(et.eq))
+            if isinstance(et.eq, _SHARED_ID_KINDS):
+                scope.import_made[key] = self._origin(et.eq)
+        if scope.local_resources and any(r in scope.local_resources
+                                         for r in tc.resources_in(et)):
+            raise _err("local resource type found in imports", offset)
         p = self._check_name(name, et, scope, offset, True)
         self._resource_func_rules(p, et, scope.imp_resource_names, offset, True)
         self._register_name(p, scope.import_keys, None, "import", offset)
@@ -937,7 +968,7 @@ class Validator:
     def export_decl(self, d: ast.ExportDecl, scope: Scope) -> None:
         et = self.extern_desc(d.desc, scope, d.offset)
         if isinstance(et, t.TypeBound) and d.desc.idx is not None:
-            et = t.TypeBound(_copy(et.eq))
+            et = t.TypeBound(self._fresh(et.eq))
         self._finish_export(d.name, et, d.offset, scope, -1)
 
     def _finish_export(self, name: ast.ExternName, et: object, offset: int, scope: Scope,
@@ -953,6 +984,9 @@ class Validator:
                 # exports inside component types must not be imported by name afterwards
                 pass
         self._name_entity(et, scope.named_exp)
+        if isinstance(et, t.TypeBound):
+            made = self._origin(et.eq)
+            scope.export_made[id(made)] = made
         if isinstance(et, t.TypeBound) and isinstance(et.eq, t.ResourceType) and \
                 p.kind == "label" and p.func is not None:
             scope.resource_names[p.func] = et.eq
@@ -1075,7 +1109,7 @@ class Validator:
         for name, si in d.exports:
             et = self._item_type(si, scope, d.offset)
             if isinstance(et, t.TypeBound):
-                et = t.TypeBound(_copy(et.eq))
+                et = t.TypeBound(self._fresh(et.eq))
             p = self._check_name(name, et, scope, d.offset, False)
             self._resource_func_rules(p, et, names, d.offset, False)
             self._register_name(p, keys, None, "export", d.offset)
@@ -1184,7 +1218,7 @@ class Validator:
                            f"{e.message}", d.offset) from None
             et = asc
         if isinstance(et, t.TypeBound):
-            et = t.TypeBound(_copy(et.eq))
+            et = t.TypeBound(self._fresh(et.eq))
         self._finish_export(d.name, et, d.offset, scope, origin)
 
     def value_def(self, d: ast.ValueDef, scope: Scope, origin: int) -> None:
