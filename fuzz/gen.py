@@ -172,7 +172,9 @@ def _ref(rng: random.Random, k: int) -> str:
 
 
 def _deftype(rng: random.Random, k: int) -> str:
-    r = lambda: _ref(rng, k)  # noqa: E731
+    def r() -> str:
+        return _ref(rng, k)
+
     n = rng.randint(1, 4)
     c = rng.randrange(13)
     if c == 0:
