@@ -15,6 +15,8 @@ the library fails outside the contract:
 - ``wit`` -- parse and resolve mutated WIT documents;
 - ``wave`` -- print generated values as WAVE, parse them back (must round-trip), and parse
   mutated WAVE text (may only raise ``WaveError``);
+- ``vdiff`` -- generated component type sections validated by us and by ``wasm-tools
+  validate``: the verdicts must agree (needs ``wasm-tools``);
 - ``diff`` -- differential against ``wasmtime.component`` (needs the test tree's
   ``tests/differential/_diffgen.py``; by hand only).
 

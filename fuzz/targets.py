@@ -377,6 +377,37 @@ def run_wave(case: tuple[t.Type, Any, bytes | None]) -> str:
     return "accepted"
 
 
+# -- validator differential: our verdict vs wasm-tools' ------------------------------------
+
+
+def make_vdiff(rng: random.Random) -> bytes:
+    from wasm_component._runtime.core import wat2wasm
+
+    try:
+        return wat2wasm(gen.component_wat(rng))
+    except ComponentError:
+        return b"\0asm\x0d\0\x01\0"
+
+
+def run_vdiff(data: bytes) -> str:
+    """Generated type sections: valid for us iff valid for ``wasm-tools validate -f all``."""
+    import subprocess
+
+    try:
+        validate(decode_component(data), Features.all())
+        ours: str | None = None
+    except (DecodeError, ValidationError) as e:
+        ours = str(e)
+    except Exception as e:
+        raise _outside("validate", e) from e
+    p = subprocess.run(["wasm-tools", "validate", "--features", "all", "-"], input=data,
+                       capture_output=True, check=False)
+    theirs = None if p.returncode == 0 else p.stderr.decode(errors="replace").strip()
+    if (ours is None) != (theirs is None):
+        raise Finding(f"validator disagrees with wasm-tools: ours {ours!r}, theirs {theirs!r}")
+    return "both-valid" if ours is None else "both-invalid"
+
+
 def _pickled(x: Any) -> bytes:
     return pickle.dumps(x)
 
@@ -391,6 +422,7 @@ TARGETS: dict[str, Target] = {
     "abi": Target("abi", make_abi, run_abi, _pickled),
     "wit": Target("wit", make_wit, run_wit, _raw),
     "wave": Target("wave", make_wave, run_wave, _pickled),
+    "vdiff": Target("vdiff", make_vdiff, run_vdiff, _raw),
 }
 
 

@@ -6,13 +6,14 @@ Long runs are by hand: ``python -m fuzz TARGET --budget N`` (see ``fuzz/__init__
 from __future__ import annotations
 
 import random
+import shutil
 
 import pytest
 from fuzz import targets as tg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-BUDGET = {"decode": 400, "instantiate": 40, "abi": 200, "wit": 200, "wave": 200}
+BUDGET = {"decode": 400, "instantiate": 40, "abi": 200, "wit": 200, "wave": 200, "vdiff": 60}
 
 needs_corpora = pytest.mark.skipif(
     not tg.CORPORA.is_dir(), reason=f"conformance corpora not found at {tg.CORPORA}")
@@ -41,6 +42,11 @@ def test_fuzz_seeded_target(target: str) -> None:
 @pytest.mark.parametrize("target", ["abi", "wave"])
 def test_fuzz_generated_target(target: str) -> None:
     _fuzz(target)
+
+
+@pytest.mark.skipif(shutil.which("wasm-tools") is None, reason="needs wasm-tools")
+def test_fuzz_validator_against_wasm_tools() -> None:
+    _fuzz("vdiff")
 
 
 CORPUS = [(target, p) for target in tg.TARGETS for p in tg.corpus(target)]
