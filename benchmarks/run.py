@@ -72,12 +72,13 @@ class Unavailable(Exception):
     """An operation that cannot run on this machine (reported, never counted)."""
 
 
-def real_component() -> bytes:
-    """A real component: componentize-py's build of a two-line Python app (CPython compiled to
-    wasm, about 18 MB, importing dozens of WASI interfaces), built once and cached."""
-    blob = _WASM_CACHE.get("real")
+def componentize_py(key: str, app: str, wit: Path, world: str) -> bytes:
+    """componentize-py's build of ``app`` (the source of ``app.py``) against ``wit``'s
+    ``world``, built once and cached (keyed by the app, the WIT and componentize-py's version)."""
+    blob = _WASM_CACHE.get(key)
     if blob is not None:
         return blob
+    import hashlib
     import shutil
     import subprocess
 
@@ -85,20 +86,24 @@ def real_component() -> bytes:
     if exe is None:
         raise Unavailable("componentize-py is not installed (pip install componentize-py)")
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
-    import hashlib
-
-    sources = hashlib.sha256((REAL_APP / "app.py").read_bytes()
-                             + (REAL_APP / "wit" / "world.wit").read_bytes()).hexdigest()[:12]
-    cache = (Path.home() / ".cache" / "wasm-component-bench"
-             / f"{version.replace(' ', '-')}-{sources}")
+    h = hashlib.sha256((app + version + world).encode())
+    for f in sorted(wit.rglob("*.wit")):
+        h.update(f.read_bytes())
+    cache = Path.home() / ".cache" / "wasm-component-bench" / f"{key}-{h.hexdigest()[:12]}"
     wasm = cache / "app.wasm"
     if not wasm.exists():
-        shutil.copytree(REAL_APP / "wit", cache / "wit", dirs_exist_ok=True)
-        shutil.copy(REAL_APP / "app.py", cache / "app.py")
-        subprocess.run([exe, "-d", "wit", "-w", "hello", "componentize", "app", "-o", "app.wasm"],
-                       cwd=cache, check=True, capture_output=True)
-    blob = _WASM_CACHE["real"] = wasm.read_bytes()
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / "app.py").write_text(app)
+        subprocess.run([exe, "-d", str(wit), "-w", world, "componentize", "app", "-o",
+                        "app.wasm"], cwd=cache, check=True, capture_output=True)
+    blob = _WASM_CACHE[key] = wasm.read_bytes()
     return blob
+
+
+def real_component() -> bytes:
+    """A real component: componentize-py's build of a two-line Python app (CPython compiled to
+    wasm, about 18 MB, importing dozens of WASI interfaces), built once and cached."""
+    return componentize_py("real", (REAL_APP / "app.py").read_text(), REAL_APP / "wit", "hello")
 
 
 # --------------------------------------------------------------------------------------------
@@ -790,27 +795,7 @@ class Run(exports.Run):
 def wasi_hello_component() -> bytes:
     """componentize-py's build of a command app printing "hello" (a `wasi:cli/run` export,
     about 18 MB), built once and cached."""
-    blob = _WASM_CACHE.get("wasi-hello")
-    if blob is not None:
-        return blob
-    import hashlib
-    import shutil
-    import subprocess
-
-    exe = shutil.which("componentize-py")
-    if exe is None:
-        raise Unavailable("componentize-py is not installed (pip install componentize-py)")
-    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
-    key = hashlib.sha256((WASI_HELLO_APP + version).encode()).hexdigest()[:12]
-    cache = Path.home() / ".cache" / "wasm-component-bench" / f"wasi-hello-{key}"
-    wasm = cache / "app.wasm"
-    if not wasm.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        (cache / "app.py").write_text(WASI_HELLO_APP)
-        subprocess.run([exe, "-d", str(WASI_WIT), "-w", "command", "componentize", "app", "-o",
-                        "app.wasm"], cwd=cache, check=True, capture_output=True)
-    blob = _WASM_CACHE["wasi-hello"] = wasm.read_bytes()
-    return blob
+    return componentize_py("wasi-hello", WASI_HELLO_APP, WASI_WIT, "command")
 
 
 def _wasi_linker(side: Any) -> Any:

@@ -148,19 +148,25 @@ def test_a_full_table_traps_clearly() -> None:
         ctx.push(object())
 
 
-def test_a_guest_holding_too_many_handles_traps() -> None:
-    path = c_component(ARGS_ENV, "args_env")
-    engine, component = ours_compiled(path)
+def _args_env_run(config: WasiConfig | None) -> tuple[Store, Any]:
+    """The C args/env program instantiated with ``config`` (``None``: no WASI context), and
+    its ``wasi:cli/run`` function."""
+    engine, component = ours_compiled(c_component(ARGS_ENV, "args_env"))
     linker = Linker(engine)
     linker.add_wasip2()
     linker.define_unknown_imports_as_traps(component)
     store = Store(engine)
-    store.set_wasi(WasiConfig().limits(max_resources=1))
+    if config is not None:
+        store.set_wasi(config)
     inst = linker.instantiate(store, component)
-    run = inst.get_func(store, inst.get_export_index(
+    return store, inst.get_func(store, inst.get_export_index(
         store, "run", inst.get_export_index(store, "wasi:cli/run@0.2.12")))
+
+
+def test_a_guest_holding_too_many_handles_traps() -> None:
+    store, run = _args_env_run(WasiConfig().limits(max_resources=1))
     with pytest.raises(Trap, match="resource table is full"):
-        run(store)  # type: ignore[misc]
+        run(store)
 
 
 def test_a_dropped_stream_with_a_live_pollable_traps() -> None:
@@ -194,22 +200,13 @@ def test_stdin_forms(how: str, tmp_path: Path) -> None:
 
 
 def test_stdout_forms(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    path = c_component(ARGS_ENV, "args_env")
-    engine, component = ours_compiled(path)
     got: list[bytes] = []
     to_file = WasiConfig()
     to_file.stdout_file = tmp_path / "out"
     for config in (WasiConfig().stdout(got.append),
                    WasiConfig().inherit_stdout().inherit_stderr(), to_file):
-        linker = Linker(engine)
-        linker.add_wasip2()
-        linker.define_unknown_imports_as_traps(component)
-        store = Store(engine)
-        store.set_wasi(config.args("prog"))
-        inst = linker.instantiate(store, component)
-        run = inst.get_func(store, inst.get_export_index(
-            store, "run", inst.get_export_index(store, "wasi:cli/run@0.2.12")))
-        assert run(store) == Ok(None)  # type: ignore[misc]
+        store, run = _args_env_run(config.args("prog"))
+        assert run(store) == Ok(None)
     assert b"".join(got).startswith(b"argc=1\n")
     captured = capfd.readouterr()
     assert captured.out.startswith("argc=1\n") and captured.err == "to stderr\n"
@@ -234,17 +231,9 @@ def test_config_misuse_names_the_method() -> None:
 
 
 def test_no_wasi_context_is_a_clear_trap() -> None:
-    path = c_component(ARGS_ENV, "args_env")
-    engine, component = ours_compiled(path)
-    linker = Linker(engine)
-    linker.add_wasip2()
-    linker.define_unknown_imports_as_traps(component)
-    store = Store(engine)
-    inst = linker.instantiate(store, component)
-    run = inst.get_func(store, inst.get_export_index(
-        store, "run", inst.get_export_index(store, "wasi:cli/run@0.2.12")))
+    store, run = _args_env_run(None)
     with pytest.raises(Trap, match=r"store.set_wasi"):
-        run(store)  # type: ignore[misc]
+        run(store)
 
 
 def test_component_type_is_unchanged() -> None:
