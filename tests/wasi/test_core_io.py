@@ -228,6 +228,13 @@ def test_config_misuse_names_the_method() -> None:
     c = WasiConfig()
     c.argv = ["x", "y"]
     assert c.argv == ["x", "y"]
+    c.env = [("A", "1")]  # wasmtime-py's spelling replaces them all
+    assert c.env("B", "2") is c and c.env == {"A": "1", "B": "2"}
+    c.env = {"C": "3"}
+    assert c.environ == {"C": "3"}
+    got: list[bytes] = []
+    c.stdout_custom = got.append
+    assert c.stdout_custom == got.append
 
 
 def test_no_wasi_context_is_a_clear_trap() -> None:
