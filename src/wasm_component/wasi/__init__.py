@@ -56,6 +56,7 @@ __all__ = [
     "WasiCtx",
     "WasiExit",
     "add_to_linker",
+    "load_hosts",
     "poll",
     "register",
 ]
