@@ -44,6 +44,31 @@ class Preopen:
     readonly: bool = False
 
 
+class _Env(dict[str, str]):
+    """``WasiConfig.env``: the variables set so far; calling it sets more."""
+
+    def __init__(self, config: WasiConfig) -> None:
+        super().__init__(config._env)
+        self._config = config
+
+    def __call__(self, name: str | Mapping[str, str] | Iterable[tuple[str, str]],
+                 value: str | None = None) -> WasiConfig:
+        config = self._config
+        if isinstance(name, str):
+            if not isinstance(value, str):
+                raise TypeError(f"`WasiConfig.env`: expected a str value for `{name}`, "
+                                f"got {value!r}")
+            config._set_env(name, value)
+            return config
+        items = name.items() if isinstance(name, Mapping) else name
+        for pair in items:
+            k, v = pair
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError(f"`WasiConfig.env`: expected str pairs, got {pair!r}")
+            config._set_env(k, v)
+        return config
+
+
 class WasiConfig:
     """A builder for the WASI context of a store (see the module docstring)."""
 
@@ -271,28 +296,3 @@ class WasiConfig:
         return self
 
     # -- sockets (wasi-sockets' section) --------------------------------------------------------
-
-
-class _Env(dict[str, str]):
-    """``WasiConfig.env``: the variables set so far; calling it sets more."""
-
-    def __init__(self, config: WasiConfig) -> None:
-        super().__init__(config._env)
-        self._config = config
-
-    def __call__(self, name: str | Mapping[str, str] | Iterable[tuple[str, str]],
-                 value: str | None = None) -> WasiConfig:
-        config = self._config
-        if isinstance(name, str):
-            if not isinstance(value, str):
-                raise TypeError(f"`WasiConfig.env`: expected a str value for `{name}`, "
-                                f"got {value!r}")
-            config._set_env(name, value)
-            return config
-        items = name.items() if isinstance(name, Mapping) else name
-        for pair in items:
-            k, v = pair
-            if not isinstance(k, str) or not isinstance(v, str):
-                raise TypeError(f"`WasiConfig.env`: expected str pairs, got {pair!r}")
-            config._set_env(k, v)
-        return config
