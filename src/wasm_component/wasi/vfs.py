@@ -20,7 +20,7 @@ Write your own directory by implementing :class:`Directory` (and :class:`File` f
     root = MemoryDirectory()
     root.write_file("hello.txt", b"hi")           # helpers for building a tree from Python
     config = WasiConfig()
-    config.preopen(root, "/data")                 # the guest sees /data/hello.txt
+    config.preopen_dir(root, "/data")             # the guest sees /data/hello.txt
 """
 
 from __future__ import annotations

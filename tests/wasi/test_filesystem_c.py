@@ -1,0 +1,167 @@
+"""C programs (wasi-libc, the preview1 command adapter) on our ``wasi:filesystem``, compared
+with ``wasmtime.component`` + ``add_wasip2`` on the same component and the same inputs:
+stdout, stderr, exit code and the files left behind.
+
+``programs/fs_ops.c`` walks the API (open flags, seek, truncate, rename, symlinks, readdir,
+stat, times, sync, a read-only preopen, errors, and the ways out of a preopen);
+``programs/fs_bulk.c`` moves megabytes through ``write``/``read``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from wasm_component.wasi import vfs
+
+from ._build import Inputs, Outcome, c_component, run_ours, run_wasmtime
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+@pytest.fixture(scope="module")
+def fs_ops() -> Path:
+    return c_component((PROGRAMS / "fs_ops.c").read_text(), "fs_ops")
+
+
+@pytest.fixture(scope="module")
+def fs_bulk() -> Path:
+    return c_component((PROGRAMS / "fs_bulk.c").read_text(), "fs_bulk")
+
+
+def make_tree(base: Path) -> tuple[Path, Path]:
+    """The trees fs_ops expects: /rw (data.txt, dir/inner.txt) and /ro (ro.txt)."""
+    rw, ro = base / "rw", base / "ro"
+    (rw / "dir").mkdir(parents=True)
+    ro.mkdir()
+    (rw / "data.txt").write_bytes(b"data\n")
+    (rw / "dir" / "inner.txt").write_bytes(b"inner\n")
+    (ro / "ro.txt").write_bytes(b"ro\n")
+    return rw, ro
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Every path below ``root``: a file's bytes, a symlink's target, or ``"dir"``."""
+    out: dict[str, object] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            rel = str(p.relative_to(root))
+            if p.is_symlink():
+                out[rel] = ("link", os.readlink(p))
+            elif p.is_dir():
+                out[rel] = "dir"
+            else:
+                out[rel] = p.read_bytes()
+    return out
+
+
+def memory_tree() -> tuple[vfs.MemoryDirectory, vfs.MemoryDirectory]:
+    rw, ro = vfs.MemoryDirectory(), vfs.MemoryDirectory()
+    rw.write_file("data.txt", b"data\n")
+    rw.write_file("dir/inner.txt", b"inner\n")
+    ro.write_file("ro.txt", b"ro\n")
+    return rw, ro
+
+
+def memory_snapshot(d: vfs.MemoryDirectory, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for name, kind in d.entries():
+        rel = prefix + name
+        if kind == "directory":
+            out[rel] = "dir"
+            child = d.open(name, vfs.OpenRequest(directory=True))
+            assert isinstance(child, vfs.MemoryDirectory)
+            out.update(memory_snapshot(child, rel + "/"))
+        elif kind == "symbolic-link":
+            out[rel] = ("link", d.readlink(name))
+        else:
+            out[rel] = d.read_file(name)
+    return out
+
+
+def both(path: Path, tmp: Path, args: tuple[str, ...] = ("prog",)) -> tuple[Outcome, Outcome,
+                                                                             Path, Path]:
+    """Run ``path`` on each host with its own copy of the fixture tree."""
+    results = []
+    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
+        rw, ro = make_tree(tmp / side)
+        results.append(run(path, Inputs(args=args, dirs=[(str(rw), "/rw", False),
+                                                         (str(ro), "/ro", True)])))
+    return results[0], results[1], tmp / "ours", tmp / "wasmtime"
+
+
+def test_fs_ops_matches_wasmtime(fs_ops: Path, tmp_path: Path) -> None:
+    ours, theirs, ours_dir, their_dir = both(fs_ops, tmp_path)
+    assert ours.stdout.decode() == theirs.stdout.decode()
+    assert (ours.stderr, ours.code) == (theirs.stderr, theirs.code)
+    assert snapshot(ours_dir) == snapshot(their_dir)
+    out = ours.stdout.decode()
+    # The run reached the end and the escapes were refused (the comparison is not vacuous).
+    for line in ("dotdot escape                EPERM", "via rel escape link          EPERM",
+                 "open loop                    ELOOP", "ro create                    -1 EPERM",
+                 "O_NOFOLLOW on link           -1 ELOOP", "unlink y                     0 OK"):
+        assert line in out
+    assert not (tmp_path / "ours" / "etc").exists()
+
+
+def test_fs_ops_on_memory_directories(fs_ops: Path, tmp_path: Path) -> None:
+    # The same program over two in-memory preopens prints what it printed on the host
+    # (a directory's st_size is the only host-specific number) and leaves the same tree.
+    theirs = both(fs_ops, tmp_path)[1]
+    rw, ro = memory_tree()
+    ours = run_ours(fs_ops, Inputs(dirs=[(rw, "/rw", False), (ro, "/ro", True)]))
+
+    def lines(text: str) -> list[str]:
+        return [ln for ln in text.splitlines() if not ln.startswith("stat dir ")]
+
+    assert ours.code == theirs.code == 0
+    assert lines(ours.stdout.decode()) == lines(theirs.stdout.decode())
+    assert memory_snapshot(rw) == snapshot(tmp_path / "wasmtime" / "rw")
+    assert memory_snapshot(ro) == snapshot(tmp_path / "wasmtime" / "ro")
+
+
+def bulk_both(fs_bulk: Path, tmp: Path, write_chunk: int, read_chunk: int
+              ) -> list[tuple[Outcome, Outcome, bytes]]:
+    outs = []
+    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
+        d = tmp / side
+        d.mkdir()
+        dirs = [(str(d), "/d", False)]
+        w = run(fs_bulk, Inputs(args=("fs_bulk", "write", "/d/big", "3", str(write_chunk)),
+                                dirs=dirs))
+        r = run(fs_bulk, Inputs(args=("fs_bulk", "read", "/d/big", str(read_chunk)), dirs=dirs))
+        outs.append((w, r, (d / "big").read_bytes()))
+    return outs
+
+
+@pytest.mark.parametrize("chunk", [4096, 65536])
+def test_bulk_write_and_read_back(fs_bulk: Path, tmp_path: Path, chunk: int) -> None:
+    (w1, r1, data1), (w2, r2, data2) = bulk_both(fs_bulk, tmp_path, chunk, chunk)
+    assert (w1.stdout, w1.code, r1.stdout, r1.code) == (w2.stdout, w2.code, r2.stdout, r2.code)
+    assert w1.stdout.startswith(b"3145728 bytes") and r1.stdout == w1.stdout
+    assert data1 == data2 and len(data1) == 3 << 20
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "runtime bug outside wasi: a guest read() of more than 64 KiB through the preview1 "
+    "adapter corrupts the adapter's state (it asserts in the next fd_close); the same "
+    "happens reading stdin, and not under wasmtime"))
+def test_bulk_read_in_8_mib_reads(fs_bulk: Path, tmp_path: Path) -> None:
+    # 8 MiB per read() asks more than the host hands out at once (max_read_chunk, 1 MiB):
+    # the guest's loop must still get every byte.
+    (_, r1, _), (w2, r2, _) = bulk_both(fs_bulk, tmp_path, 65536, 8 << 20)
+    assert (r1.stdout, r1.code) == (r2.stdout, r2.code) == (w2.stdout, 0)
+
+
+def test_missing_preopen_is_a_clear_error(tmp_path: Path) -> None:
+    from wasm_component.wasi import WasiConfig, WasiCtx
+    from wasm_component.wasi.filesystem import mounts_of
+
+    ctx = WasiCtx(WasiConfig().preopen_dir(str(tmp_path / "absent"), "/x"))
+    with pytest.raises(ValueError, match="preopen_dir"):
+        mounts_of(ctx)
+    shutil.rmtree(tmp_path, ignore_errors=True)
