@@ -165,3 +165,40 @@ def test_missing_preopen_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="preopen_dir"):
         mounts_of(ctx)
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def fs_more() -> Path:
+    return c_component((PROGRAMS / "fs_more.c").read_text(), "fs_more")
+
+
+def make_more_tree(base: Path) -> Path:
+    """fs_more's /rw: sub/f, symlinks the host made (abs -> /etc, esc -> ../outside, next to
+    a secret), and many/ with 300 files."""
+    rw = base / "rw"
+    (rw / "sub").mkdir(parents=True)
+    (rw / "sub" / "f").write_bytes(b"0123456789")
+    (base / "outside").mkdir()
+    (base / "outside" / "secret").write_bytes(b"secret")
+    os.symlink("/etc", rw / "abs")
+    os.symlink("../outside", rw / "esc")
+    (rw / "many").mkdir()
+    for i in range(300):
+        (rw / "many" / f"entry-with-a-longish-name-{i:04}").write_bytes(b"")
+    return rw
+
+
+def test_fs_more_matches_wasmtime(fs_more: Path, tmp_path: Path) -> None:
+    outs, snaps = [], []
+    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
+        rw = make_more_tree(tmp_path / side)
+        outs.append(run(fs_more, Inputs(dirs=[(str(rw), "/rw", False)])))
+        snaps.append(snapshot(tmp_path / side))
+    ours, theirs = outs
+    assert ours.stdout.decode() == theirs.stdout.decode()
+    assert (ours.stderr, ours.code) == (theirs.stderr, theirs.code)
+    assert snaps[0] == snaps[1]
+    out = ours.stdout.decode()
+    for line in ("open esc/secret                -1 EPERM", "openat ../..                   -1 EPERM",
+                 "renameat ../y -> ../../z       -1 EPERM", "many: 302 entries"):
+        assert line in out

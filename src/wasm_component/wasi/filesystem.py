@@ -447,7 +447,10 @@ class _DescriptorHost:
     @_fs_errors
     def readlink_at(self, self_: Resource[Any], path: str) -> Ok[str]:
         with resolve(self._d(self_).dir(DirPerms.READ), path, follow=False) as (d, name):
-            return Ok(d.readlink(name))
+            target = d.readlink(name)
+        if target.startswith("/"):  # as wasmtime (cap-std): the host's absolute paths stay hidden
+            raise FsError("not-permitted", "the symlink's target is an absolute path")
+        return Ok(target)
 
     @_fs_errors
     def remove_directory_at(self, self_: Resource[Any], path: str) -> Ok[None]:
