@@ -117,12 +117,16 @@ def _run_export(names: Sequence[str]) -> str:
     raise AssertionError(f"the component exports no `wasi:cli/run`: {list(names)}")
 
 
-def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any = None
-             ) -> Outcome:
-    """Run ``path``'s ``wasi:cli/run`` with our WASI host."""
+TRAPPED = 134  # the code both runners report for a trap (as `wasmtime run` exits)
+
+
+def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any = None,
+             config: Any = None) -> Outcome:
+    """Run ``path``'s ``wasi:cli/run`` with our WASI host (``config``: a ``WasiConfig`` to
+    start from, e.g. with a virtual clock)."""
     import io
 
-    from wasm_component import Component, Engine, Linker, Ok, Store
+    from wasm_component import Component, Engine, Linker, Ok, Store, Trap
     from wasm_component.wasi import WasiConfig, WasiExit
 
     engine = engine or Engine()
@@ -131,7 +135,7 @@ def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any =
     linker.add_wasip2()
     linker.define_unknown_imports_as_traps(component)
     out, err = io.BytesIO(), io.BytesIO()
-    config = (WasiConfig().args(*inputs.args).env(list(inputs.env)).stdin(inputs.stdin)
+    config = ((config or WasiConfig()).args(*inputs.args).env(list(inputs.env)).stdin(inputs.stdin)
               .stdout(out).stderr(err))
     for host, guest, readonly in map(_dir, inputs.dirs):
         config.preopen_dir(host, guest, readonly=readonly)
@@ -146,6 +150,8 @@ def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any =
         code = 0 if isinstance(run(store), Ok) else 1
     except WasiExit as e:
         code = e.code
+    except Trap:
+        code = TRAPPED
     return Outcome(out.getvalue(), err.getvalue(), code)
 
 
@@ -181,4 +187,6 @@ def run_wasmtime(path: Path, inputs: Inputs) -> Outcome:
             code = 0 if getattr(result, "tag", "ok") == "ok" else 1
         except wasmtime.ExitTrap as e:
             code = e.code
+        except (wasmtime.Trap, wasmtime.WasmtimeError):
+            code = TRAPPED
         return Outcome((t / "out").read_bytes(), (t / "err").read_bytes(), code)
