@@ -375,11 +375,16 @@ class _DescriptorHost:
         stream = _EntryStream(iter(entries))
         return Ok(self._push(stream, _b_types._RT_DirectoryEntryStream))
 
+    def _change_at(self, r: Resource[Any], path: str, op: Callable[[Directory, str], None]
+                   ) -> Ok[None]:  # fmt: skip
+        """``op(directory, name)`` on ``path`` below descriptor ``r`` (which may mutate)."""
+        with resolve(self._d(r).dir(DirPerms.MUTATE), path, follow=False) as (d, name):
+            op(d, name)
+        return Ok(None)
+
     @_fs_errors
     def create_directory_at(self, self_: Resource[Any], path: str) -> Ok[None]:
-        with resolve(self._d(self_).dir(DirPerms.MUTATE), path, follow=False) as (d, name):
-            d.mkdir(name)
-        return Ok(None)
+        return self._change_at(self_, path, lambda d, name: d.mkdir(name))
 
     @_fs_errors
     def stat(self, self_: Resource[Any]) -> Ok[DescriptorStat]:
@@ -454,9 +459,7 @@ class _DescriptorHost:
 
     @_fs_errors
     def remove_directory_at(self, self_: Resource[Any], path: str) -> Ok[None]:
-        with resolve(self._d(self_).dir(DirPerms.MUTATE), path, follow=False) as (d, name):
-            d.rmdir(name)
-        return Ok(None)
+        return self._change_at(self_, path, lambda d, name: d.rmdir(name))
 
     @_fs_errors
     def rename_at(self, self_: Resource[Any], old_path: str, new_descriptor: Resource[Any],
@@ -470,18 +473,14 @@ class _DescriptorHost:
 
     @_fs_errors
     def symlink_at(self, self_: Resource[Any], old_path: str, new_path: str) -> Ok[None]:
-        base = self._d(self_).dir(DirPerms.MUTATE)
         if old_path.startswith("/"):
+            self._d(self_).dir(DirPerms.MUTATE)  # a read-only preopen says so first
             raise FsError("not-permitted", "a symlink to an absolute path")
-        with resolve(base, new_path, follow=False) as (d, name):
-            d.symlink(old_path, name)
-        return Ok(None)
+        return self._change_at(self_, new_path, lambda d, name: d.symlink(old_path, name))
 
     @_fs_errors
     def unlink_file_at(self, self_: Resource[Any], path: str) -> Ok[None]:
-        with resolve(self._d(self_).dir(DirPerms.MUTATE), path, follow=False) as (d, name):
-            d.unlink(name)
-        return Ok(None)
+        return self._change_at(self_, path, lambda d, name: d.unlink(name))
 
     def is_same_object(self, self_: Resource[Any], other: Resource[Any]) -> bool:
         try:

@@ -284,13 +284,36 @@ _ADVICE = {
 }
 
 
-class HostFile:
-    """A host file opened through a :class:`HostDirectory` (owns its descriptor)."""
+class _HostFd:
+    """Owns a host file descriptor (closed by :meth:`close` or when collected)."""
 
     __slots__ = ("fd",)
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+
+    def stat(self) -> NodeStat:
+        with _os_errors():
+            return _node_stat(os.fstat(self.fd))
+
+    def sync(self, data_only: bool) -> None:
+        with _os_errors():
+            (os.fdatasync if data_only else os.fsync)(self.fd)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError):
+            self.close()
+
+
+class HostFile(_HostFd):
+    """A host file opened through a :class:`HostDirectory`."""
+
+    __slots__ = ()
 
     def pread(self, n: int, offset: int) -> bytes:
         with _os_errors():
@@ -311,10 +334,6 @@ class HostFile:
                         raise
             return os.pwrite(self.fd, data, os.fstat(self.fd).st_size)
 
-    def stat(self) -> NodeStat:
-        with _os_errors():
-            return _node_stat(os.fstat(self.fd))
-
     def set_size(self, size: int) -> None:
         with _os_errors():
             os.ftruncate(self.fd, size)
@@ -323,34 +342,18 @@ class HostFile:
         with _os_errors():
             os.utime(self.fd, ns=_times(self.stat(), atime, mtime))
 
-    def sync(self, data_only: bool) -> None:
-        with _os_errors():
-            (os.fdatasync if data_only else os.fsync)(self.fd)
-
     def advise(self, offset: int, length: int, advice: str) -> None:
         code = _ADVICE.get(advice)
         if code is not None:
             with _os_errors():
                 os.posix_fadvise(self.fd, offset, length, code)
 
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
 
-    def __del__(self) -> None:
-        with contextlib.suppress(OSError):
-            self.close()
-
-
-class HostDirectory:
+class HostDirectory(_HostFd):
     """A host directory, every operation relative to its descriptor with ``dir_fd`` and no
     symlink following. ``HostDirectory.open_path(path)`` opens a preopen's root."""
 
-    __slots__ = ("fd",)
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
+    __slots__ = ()
 
     @classmethod
     def open_path(cls, path: str | os.PathLike[str]) -> HostDirectory:
@@ -391,10 +394,6 @@ class HostDirectory:
     def readlink(self, name: str) -> str:
         with _os_errors():
             return os.readlink(name, dir_fd=self.fd)
-
-    def stat(self) -> NodeStat:
-        with _os_errors():
-            return _node_stat(os.fstat(self.fd))
 
     def entries(self) -> list[tuple[str, str]]:
         out = []
@@ -438,19 +437,6 @@ class HostDirectory:
         with _os_errors():
             ns = _times(self.lstat(name), atime, mtime)
             os.utime(name, ns=ns, dir_fd=self.fd, follow_symlinks=False)
-
-    def sync(self, data_only: bool) -> None:
-        with _os_errors():
-            (os.fdatasync if data_only else os.fsync)(self.fd)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
-
-    def __del__(self) -> None:
-        with contextlib.suppress(OSError):
-            self.close()
 
 
 # ---------------------------------------------------------------------------------------------

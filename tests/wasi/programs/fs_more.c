@@ -1,8 +1,8 @@
 /* More of the filesystem API: symlinks the host placed in the preopen (absolute, escaping,
  * looping), *at() calls relative to directory descriptors (escapes from a subdirectory),
  * a directory of many entries, reads past the end, and utimensat's "now"/"omit".
- * Preopen: /rw holding sub/, abs -> /etc, esc -> ../outside, and many/ (300 files). */
-#define _GNU_SOURCE
+ * Preopen: /rw holding sub/, abs -> /etc, esc -> ../outside, and many/ (300 files).
+ * Built with fs_common.h prepended. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,18 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *ename(int e) {
-    switch (e) {
-    case 0: return "OK"; case EPERM: return "EPERM"; case ENOENT: return "ENOENT";
-    case EEXIST: return "EEXIST"; case ENOTDIR: return "ENOTDIR"; case EISDIR: return "EISDIR";
-    case EINVAL: return "EINVAL"; case ENOTEMPTY: return "ENOTEMPTY"; case ELOOP: return "ELOOP";
-    case EBADF: return "EBADF"; case EACCES: return "EACCES"; case ENOTCAPABLE: return "ENOTCAPABLE";
-    default: return "E?";
-    }
-}
-#define R(label, expr) do { errno = 0; long r_ = (long)(expr); \
-    printf("%-30s %ld %s\n", label, r_ < 0 ? -1L : r_, r_ < 0 ? ename(errno) : "OK"); } while (0)
 
 int main(void) {
     char buf[128]; struct stat st; ssize_t n;

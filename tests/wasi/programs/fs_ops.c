@@ -1,7 +1,7 @@
 /* The filesystem API through wasi-libc and the preview1 adapter: each step prints what it
  * saw, errors as errno names, so two hosts can be compared line by line.
  * Preopens: /rw (read-write, holding data.txt, dir/, dir/inner.txt), /ro (read-only,
- * holding ro.txt). */
+ * holding ro.txt). Built with fs_common.h prepended. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,20 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *ename(int e) {
-    switch (e) {
-    case 0: return "OK";
-    case EPERM: return "EPERM"; case ENOENT: return "ENOENT"; case EEXIST: return "EEXIST";
-    case ENOTDIR: return "ENOTDIR"; case EISDIR: return "EISDIR"; case EINVAL: return "EINVAL";
-    case ENOTEMPTY: return "ENOTEMPTY"; case ELOOP: return "ELOOP"; case EBADF: return "EBADF";
-    case EACCES: return "EACCES"; case ENOTCAPABLE: return "ENOTCAPABLE"; case EXDEV: return "EXDEV";
-    case ESPIPE: return "ESPIPE"; case EROFS: return "EROFS"; case ENAMETOOLONG: return "ENAMETOOLONG";
-    default: return "E?";
-    }
-}
-#define R(label, expr) do { errno = 0; long r_ = (long)(expr); \
-    printf("%-28s %ld %s\n", label, r_ < 0 ? -1L : r_, r_ < 0 ? ename(errno) : "OK"); } while (0)
 
 static const char *tname(mode_t m) {
     if (S_ISREG(m)) return "file"; if (S_ISDIR(m)) return "dir"; if (S_ISLNK(m)) return "link";
