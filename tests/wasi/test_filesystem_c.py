@@ -211,3 +211,23 @@ def test_fs_more_matches_wasmtime(fs_more: Path, tmp_path: Path) -> None:
     assert snaps[0] == snaps[1]
     has_lines(ours.stdout.decode(), "open esc/secret -1 EPERM", "openat ../.. -1 EPERM",
               "renameat ../y -> ../../z -1 EPERM", "many: 302 entries, name bytes 9003")
+
+
+def test_fs_ops_through_the_command_line(fs_ops: Path, tmp_path: Path) -> None:
+    # `wasm-component run --dir HOST::GUEST` (both read-write here, as `--dir` gives) prints
+    # what wasmtime.component prints for the same inputs and leaves the same files.
+    import subprocess
+    import sys
+
+    rw, ro = make_tree(tmp_path / "cli")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2] / "src"))
+    r = subprocess.run([sys.executable, "-m", "wasm_component", "run", "--no-cache",
+                        "--dir", f"{rw}::/rw", "--dir", f"{ro}::/ro", str(fs_ops)],
+                       capture_output=True, env=env, timeout=300)  # fmt: skip
+    trw, tro = make_tree(tmp_path / "wasmtime")
+    theirs = run_wasmtime(fs_ops, Inputs(args=(str(fs_ops),),
+                                         dirs=[(str(trw), "/rw"), (str(tro), "/ro")]))
+    assert (r.stdout.decode(), r.stderr.decode(), r.returncode) == (
+        theirs.stdout.decode(), theirs.stderr.decode(), theirs.code)
+    has_lines(r.stdout.decode(), "ro mkdir 0 OK", "dotdot escape EPERM")
+    assert snapshot(tmp_path / "cli") == snapshot(tmp_path / "wasmtime")

@@ -284,3 +284,44 @@ def test_escapes_through_the_host(fs: Fs, tmp_path: Path) -> None:
                lambda: d.set_times_at(rw, FOLLOW, "up", NewTimestampNow(), NewTimestampNow())):
         assert err(fn) == "not-permitted"
     assert not (tmp_path / "file").exists() and not (tmp_path / "evil").exists()
+
+
+def test_explicit_permissions(tmp_path: Path) -> None:
+    from wasm_component.wasi.filesystem import DirPerms, FilePerms
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "f").write_bytes(b"x")
+    config = WasiConfig()
+    # A directory the guest may reorganise but whose files it may only read...
+    config.preopen_dir(str(tmp_path / "a"), "/a", dir_perms=DirPerms.READ | DirPerms.MUTATE,
+                       file_perms=FilePerms.READ)
+    # ...and one it may add to but not look into.
+    config.preopen_dir(str(tmp_path / "b"), "/b", dir_perms=DirPerms.MUTATE,
+                       file_perms=FilePerms.READ | FilePerms.WRITE)
+    ctx = WasiCtx(config)
+    d = TypesHost(ctx).descriptor
+    a, b = (r for r, _ in PreopensHost(ctx).get_directories())
+    assert ok(lambda: d.get_flags(b)) == DescriptorFlags.MUTATE_DIRECTORY
+    assert err(lambda: d.open_at(a, FOLLOW, "f", NO_OPEN, W)) == "not-permitted"
+    assert err(lambda: d.open_at(a, FOLLOW, "g", OpenFlags.CREATE, R)) == "not-permitted"
+    f = ok(lambda: d.open_at(a, FOLLOW, "f", NO_OPEN, R))
+    assert err(lambda: d.set_size(f, 0)) == "not-permitted"
+    ok(lambda: d.create_directory_at(a, "sub"))
+    ok(lambda: d.rename_at(a, "f", a, "sub/f"))
+    assert err(lambda: d.open_at(b, FOLLOW, ".", NO_OPEN, R)) == "not-permitted"
+    assert err(lambda: d.stat_at(b, NONE, ".")) == "not-permitted"
+    assert err(lambda: d.read_directory(b)) == "not-permitted"
+    ok(lambda: d.create_directory_at(b, "new"))
+    assert (tmp_path / "b" / "new").is_dir() and (tmp_path / "a" / "sub" / "f").exists()
+
+
+def test_preopen_dir_checks_its_arguments(tmp_path: Path) -> None:
+    from wasm_component.wasi.filesystem import DirPerms
+
+    with pytest.raises(TypeError, match=r"preopen_dir.*vfs\.Directory"):
+        WasiConfig().preopen_dir(42, "/x")
+    with pytest.raises(TypeError, match="file_perms"):
+        WasiConfig().preopen_dir(str(tmp_path), "/x", file_perms=DirPerms.READ)
+    with pytest.raises(ValueError, match="guest path"):
+        WasiConfig().preopen_dir(str(tmp_path), "")

@@ -568,17 +568,14 @@ def _mounts(ctx: WasiCtx) -> list[Mount]:
     out = []
     for p in ctx.config.preopens:
         host = p.host
-        if isinstance(host, str):
-            directory: Directory = HostDirectory.open_path(host)
-        elif isinstance(host, Directory):
-            directory = host
+        directory = HostDirectory.open_path(host) if isinstance(host, str) else host
+        if p.dir_perms is not None or p.file_perms is not None:
+            dp, fp = p.dir_perms or DirPerms(0), p.file_perms or FilePerms(0)
+        elif p.readonly:
+            dp, fp = DirPerms.READ, FilePerms.READ
         else:
-            raise TypeError(f"`WasiConfig.preopen_dir`: expected a path or an object "
-                            f"implementing `vfs.Directory`, got {type(host).__name__}")
-        if p.readonly:
-            out.append(Mount(directory, p.guest, DirPerms.READ, FilePerms.READ))
-        else:
-            out.append(Mount(directory, p.guest))
+            dp, fp = DirPerms.READ | DirPerms.MUTATE, FilePerms.READ | FilePerms.WRITE
+        out.append(Mount(directory, p.guest, dp, fp))
     return out
 
 

@@ -57,7 +57,7 @@ int main(void) {
       printf("mtime %lld\n", (long long)st.st_mtim.tv_sec); }
     { struct timespec ts[2] = {{7, 0}, {0, UTIME_OMIT}};
       R("futimens 7/omit", futimens(f, ts)); fstat(f, &st);
-      printf("atime %lld mtime %lld\n", (long long)st.st_atim.tv_sec, (long long)st.st_mtim.tv_sec); }
+      printf("atime is 7 %d mtime %lld\n", st.st_atim.tv_sec == 7, (long long)st.st_mtim.tv_sec); }
     { struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
       time_t before = time(NULL);
       R("futimens now", futimens(f, ts)); fstat(f, &st);
