@@ -156,6 +156,11 @@ def test_reads_are_bounded_by_max_read_chunk(tmp_path: Path) -> None:
     s = fs.ctx.get(ok(lambda: fs.d.read_via_stream(f, 0)), FileInputStream)
     assert len(s.read(4 << 30)) == 65536
     assert len(s.blocking_read(4 << 30)) == 65536
+    small = Fs(str(tmp_path), vfs.MemoryDirectory(), WasiConfig().limits(max_read_chunk=1000))
+    f = small.open(small.rw, "big")
+    assert len(ok(lambda: small.d.read(f, 4 << 30, 0))[0]) == 1000
+    s = small.ctx.get(ok(lambda: small.d.read_via_stream(f, 0)), FileInputStream)
+    assert len(s.read(4 << 30)) == 1000
 
 
 def test_streams(fs: Fs) -> None:

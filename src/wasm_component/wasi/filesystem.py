@@ -202,15 +202,23 @@ def _follow(flags: PathFlags) -> bool:
 # -- streams ------------------------------------------------------------------------------------
 
 
+#: The most one stream read of a file returns, as wasmtime (64 KiB). More is not only host
+#: memory: a wasi-libc program under the preview1 adapter hands ``read()`` a ``malloc``-ed
+#: buffer whose heap overlaps the pages the adapter grew for its own stack and state (the
+#: heap claims all memory present at its first ``malloc``), so a larger answer lands on them.
+FILE_STREAM_CHUNK = 64 * 1024
+
+
 class FileInputStream(InputStream):
-    """``read-via-stream``: reads from ``offset`` on; each read at most the context's chunk."""
+    """``read-via-stream``: reads from ``offset`` on; each read at most
+    :data:`FILE_STREAM_CHUNK` and the context's ``max_read_chunk``."""
 
     __slots__ = ("_chunk", "_file", "_pos")
 
     def __init__(self, file: File, offset: int, chunk: int) -> None:
         self._file = file
         self._pos = offset
-        self._chunk = chunk
+        self._chunk = min(chunk, FILE_STREAM_CHUNK)
 
     def read(self, n: int) -> bytes:
         if n <= 0:
