@@ -271,3 +271,22 @@ def test_protocols_are_satisfied() -> None:
     assert isinstance(vfs.MemoryDirectory(), Directory)
     assert isinstance(vfs.MemoryDirectory().open("f", OpenRequest(create=True, write=True)),
                       vfs.File)
+
+
+def test_trailing_slash_names_a_directory(root: Directory) -> None:
+    # As POSIX: "name/" follows a symlink at name and must be a directory if it exists;
+    # it may not exist yet (mkdir "new/").
+    def at(path: str) -> tuple[str, str]:
+        with resolve(root, path, follow=False) as (d, name):
+            return name, d.lstat(name).type if name != "." else "directory"
+
+    assert at("dirlink/") == ("dir", "directory")  # the link was followed
+    assert code(lambda: at("file/")) == "not-directory"
+    assert code(lambda: at("filelink/")) == "not-directory"
+    assert code(lambda: at("up/")) == "not-permitted"
+    with resolve(root, "new//", follow=False) as (d, name):
+        assert name == "new"
+        d.mkdir(name)
+    with resolve(root, "new/", follow=False) as (d, name):
+        d.rmdir(name)
+    assert code(lambda: root.lstat("new")) == "no-entry"

@@ -50,18 +50,21 @@ def _push_link(pending: list[str], target: str, count: int) -> int:
 def resolve(base: Directory, path: str, *, follow: bool) -> Iterator[tuple[Directory, str]]:
     """Resolve ``path`` against ``base``: yield ``(directory, name)`` where ``name`` is one
     component (``"."`` for the directory itself) inside ``directory``. With ``follow``, a
-    symlink as the last component is expanded too. Directories opened on the way are closed
-    when the block ends (``base`` is not)."""
+    symlink as the last component is expanded too. A trailing ``/`` names a directory, as in
+    POSIX: the last component is followed, and if it exists it must be a directory
+    (``not-directory``). Directories opened on the way are closed when the block ends
+    (``base`` is not)."""
     if not path:
         raise FsError("no-entry", "an empty path")
     if path.startswith("/"):
         raise FsError("not-permitted", "an absolute path")
     if "\0" in path:
         raise FsError("invalid", "a NUL in the path")
-    # A trailing "/" asks for a directory: resolve it as "name/." (symlinks followed).
+    must_dir = path.endswith("/")
+    if must_dir:
+        follow = True
+        path = path.rstrip("/")
     parts = path.split("/")
-    if path.endswith("/"):
-        parts[-1] = "."
     pending = parts[::-1]  # a stack: the next component is pending[-1]
     stack: list[Directory] = [base]
     links = 0
@@ -88,6 +91,8 @@ def resolve(base: Directory, path: str, *, follow: bool) -> Iterator[tuple[Direc
                     if target is not None:
                         links = _push_link(pending, target, links)
                         continue
+                if must_dir and comp != "." and _kind(top, comp) not in (None, "directory"):
+                    raise FsError("not-directory", f"{comp!r} is not a directory")
                 yield top, comp
                 return
             try:
@@ -104,15 +109,19 @@ def resolve(base: Directory, path: str, *, follow: bool) -> Iterator[tuple[Direc
             d.close()
 
 
-def _link_text(d: Directory, name: str) -> str | None:
-    """The target of the symlink ``name`` in ``d``, or ``None`` when it is not a symlink
-    (or does not exist)."""
+def _kind(d: Directory, name: str) -> str | None:
+    """The ``descriptor-type`` of ``name`` in ``d`` (not following it), ``None`` if absent."""
     try:
-        st = d.lstat(name)
+        return d.lstat(name).type
     except FsError as e:
         if e.code == "no-entry":
             return None
         raise
-    if st.type != "symbolic-link":
+
+
+def _link_text(d: Directory, name: str) -> str | None:
+    """The target of the symlink ``name`` in ``d``, or ``None`` when it is not a symlink
+    (or does not exist)."""
+    if _kind(d, name) != "symbolic-link":
         return None
     return d.readlink(name)

@@ -445,6 +445,9 @@ class _DescriptorHost:
         exclusive = OpenFlags.EXCLUSIVE in open_flags
         if directory and (create or exclusive or truncate):
             raise FsError("invalid", "`directory` with `create`, `exclusive` or `truncate`")
+        if create and path.endswith("/"):  # as POSIX's O_CREAT on "name/"
+            with resolve(base, path, follow=True):
+                raise FsError("is-directory", "`create` of a path ending in `/`")
         # As wasmtime: creating opens for writing; without `write` the file opens for reading.
         mode_write = want_write or create
         mode_read = DescriptorFlags.READ in flags or not want_write

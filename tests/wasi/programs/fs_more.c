@@ -64,6 +64,24 @@ int main(void) {
       printf("now ok %d\n", st.st_mtim.tv_sec >= before - 1); }
     close(f);
     R("read closed fd", read(f, buf, 1));
+    /* trailing slashes */
+    R("mkdir newdir/", mkdir("/rw/newdir/", 0755));
+    R("stat newdir/", stat("/rw/newdir/", &st));
+    R("stat sub/f/", stat("/rw/sub/f/", &st));
+    R("open sub/f/", open("/rw/sub/f/", O_RDONLY));
+    R("open newdir/", open("/rw/newdir/", O_RDONLY));
+    R("create nf/", open("/rw/nf/", O_CREAT | O_WRONLY, 0644));
+    R("rename newdir/ nd2/", rename("/rw/newdir/", "/rw/nd2/"));
+    R("rename sub/f/ g", rename("/rw/sub/f/", "/rw/g"));
+    R("rmdir nd2", rmdir("/rw/nd2"));
+    R("unlink sub/f/", unlink("/rw/sub/f/"));
+    R("mkdir sub/./x/../y", mkdir("/rw/sub/./x/../y", 0755));
+    R("mkdir sub/x/..", mkdir("/rw/sub/x/..", 0755));
+    R("symlink to dir/ slash", symlink("sub/", "/rw/subslash"));
+    R("stat via subslash/f", stat("/rw/subslash/f", &st));
+    R("unlink subslash/", unlink("/rw/subslash/"));
+    R("rmdir sub/.", rmdir("/rw/sub/."));
+    R("rmdir sub/..", rmdir("/rw/sub/.."));
     /* a directory with many entries (the adapter's readdir cache) */
     DIR *dir = opendir("/rw/many"); int count = 0; long sum = 0; struct dirent *e;
     while ((e = readdir(dir))) { count++; sum += strlen(e->d_name); }
