@@ -330,3 +330,17 @@ def test_preopen_dir_checks_its_arguments(tmp_path: Path) -> None:
         WasiConfig().preopen_dir(str(tmp_path), "/x", file_perms=DirPerms.READ)
     with pytest.raises(ValueError, match="guest path"):
         WasiConfig().preopen_dir(str(tmp_path), "")
+
+
+def test_names_that_are_not_utf8(tmp_path: Path) -> None:
+    # A host name the guest cannot receive as a string is `illegal-byte-sequence` (wasmtime
+    # too), in a directory listing and as a symlink's text; other entries still list.
+    os.mkdir(tmp_path / "d")
+    open(os.path.join(os.fsencode(tmp_path / "d"), b"bad\xff"), "wb").close()
+    os.symlink(b"\xfe", os.path.join(os.fsencode(tmp_path), b"link"))
+    fs = Fs(str(tmp_path), vfs.MemoryDirectory())
+    stream = ok(lambda: fs.d.read_directory(fs.open(fs.rw, "d", OpenFlags.DIRECTORY)))
+    read = fs.types.directory_entry_stream.read_directory_entry
+    assert err(lambda: read(stream)) == "illegal-byte-sequence"
+    assert ok(lambda: read(stream)) is None
+    assert err(lambda: fs.d.readlink_at(fs.rw, "link")) == "illegal-byte-sequence"

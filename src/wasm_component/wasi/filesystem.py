@@ -195,6 +195,16 @@ def _hash(st: NodeStat) -> MetadataHashValue:
     return MetadataHashValue(int.from_bytes(h[:8], "little"), int.from_bytes(h[8:], "little"))
 
 
+def _usv(name: str) -> str:
+    """``name`` if it can cross to the guest (a host name that is not UTF-8 decodes with
+    surrogate escapes): else ``illegal-byte-sequence``, as wasmtime."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        raise FsError("illegal-byte-sequence", "a name that is not UTF-8") from None
+    return name
+
+
 def _follow(flags: PathFlags) -> bool:
     return PathFlags.SYMLINK_FOLLOW in flags
 
@@ -379,8 +389,7 @@ class _DescriptorHost:
 
     @_fs_errors
     def read_directory(self, self_: Resource[Any]) -> Ok[Resource[Any]]:
-        entries = list(self._d(self_).dir(DirPerms.READ).entries())
-        stream = _EntryStream(iter(entries))
+        stream = _EntryStream(iter(self._d(self_).dir(DirPerms.READ).entries()))
         return Ok(self._push(stream, _b_types._RT_DirectoryEntryStream))
 
     def _change_at(self, r: Resource[Any], path: str, op: Callable[[Directory, str], None]
@@ -466,7 +475,7 @@ class _DescriptorHost:
             target = d.readlink(name)
         if target.startswith("/"):  # as wasmtime (cap-std): the host's absolute paths stay hidden
             raise FsError("not-permitted", "the symlink's target is an absolute path")
-        return Ok(target)
+        return Ok(_usv(target))
 
     @_fs_errors
     def remove_directory_at(self, self_: Resource[Any], path: str) -> Ok[None]:
@@ -526,7 +535,7 @@ class _EntryStream:
 
     def next(self) -> DirectoryEntry | None:
         for name, kind in self._it:
-            return DirectoryEntry(_TYPES.get(kind, DescriptorType.UNKNOWN), name)
+            return DirectoryEntry(_TYPES.get(kind, DescriptorType.UNKNOWN), _usv(name))
         return None
 
 

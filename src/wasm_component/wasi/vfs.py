@@ -249,6 +249,17 @@ def _stat_type(mode: int) -> str:
     return "unknown"
 
 
+def _dirent_type(e: os.DirEntry[str]) -> str:
+    """An entry's type from ``readdir``'s ``d_type`` where it tells (no ``stat`` call)."""
+    if e.is_symlink():
+        return "symbolic-link"
+    if e.is_dir(follow_symlinks=False):
+        return "directory"
+    if e.is_file(follow_symlinks=False):
+        return "regular-file"
+    return _stat_type(e.stat(follow_symlinks=False).st_mode)
+
+
 def _node_stat(st: os.stat_result) -> NodeStat:
     return NodeStat(
         _stat_type(st.st_mode),
@@ -395,12 +406,23 @@ class HostDirectory(_HostFd):
         with _os_errors():
             return os.readlink(name, dir_fd=self.fd)
 
-    def entries(self) -> list[tuple[str, str]]:
-        out = []
-        with _os_errors(), os.scandir(self.fd) as it:
-            for e in it:
-                out.append((e.name, _stat_type(e.stat(follow_symlinks=False).st_mode)))
-        return out
+    def entries(self) -> Iterator[tuple[str, str]]:
+        """Read lazily (``readdir`` on a duplicate of the descriptor), so a huge directory
+        costs the host one entry at a time."""
+        with _os_errors():
+            it = os.scandir(self.fd)
+        return self._entries(it)
+
+    @staticmethod
+    def _entries(it: Iterator[os.DirEntry[str]]) -> Iterator[tuple[str, str]]:
+        with it:  # type: ignore[attr-defined]
+            while True:
+                with _os_errors():
+                    e = next(it, None)
+                    if e is None:
+                        return
+                    kind = _dirent_type(e)
+                yield e.name, kind
 
     def mkdir(self, name: str) -> None:
         with _os_errors():
