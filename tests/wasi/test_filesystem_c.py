@@ -228,3 +228,106 @@ def test_fs_ops_through_the_command_line(fs_ops: Path, tmp_path: Path) -> None:
         theirs.stdout.decode(), theirs.stderr.decode(), theirs.code)
     has_lines(r.stdout.decode(), "ro mkdir 0 OK", "dotdot escape EPERM")
     assert snapshot(tmp_path / "cli") == snapshot(tmp_path / "wasmtime")
+
+
+class _Blob:
+    """A read-only file over bytes (a ``vfs.File``)."""
+
+    def __init__(self, data: bytes, st: vfs.NodeStat) -> None:
+        self.data, self.st = data, st
+
+    def pread(self, n: int, offset: int) -> bytes:
+        return self.data[offset:offset + n]
+
+    def pwrite(self, data: bytes, offset: int) -> int:
+        raise vfs.FsError("read-only")
+
+    append = set_size = pwrite
+
+    def stat(self) -> vfs.NodeStat:
+        return self.st
+
+    def set_times(self, atime: vfs.TimeSpec, mtime: vfs.TimeSpec) -> None:
+        raise vfs.FsError("read-only")
+
+    def sync(self, data_only: bool) -> None:
+        pass
+
+    def advise(self, offset: int, length: int, advice: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class GeneratedDirectory:
+    """A directory written from scratch against the ``vfs.Directory`` Protocol: read-only
+    files whose contents are computed in Python (what a user might serve from a database)."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+
+    def _stat(self, name: str) -> vfs.NodeStat:
+        if name == ".":
+            return vfs.NodeStat("directory", 2, len(self.files), None, None, None, 7, 1)
+        if name not in self.files:
+            raise vfs.FsError("no-entry", name)
+        ino = 2 + sorted(self.files).index(name)
+        return vfs.NodeStat("regular-file", 1, len(self.files[name]), None, None, None, 7, ino)
+
+    def open(self, name: str, req: vfs.OpenRequest) -> vfs.Directory | vfs.File:
+        if req.write or req.create or req.truncate:
+            raise vfs.FsError("read-only")
+        if name == ".":
+            return self
+        return _Blob(self.files[name], self._stat(name))
+
+    def lstat(self, name: str) -> vfs.NodeStat:
+        return self._stat(name)
+
+    def readlink(self, name: str) -> str:
+        raise vfs.FsError("invalid", name)
+
+    def stat(self) -> vfs.NodeStat:
+        return self._stat(".")
+
+    def entries(self) -> list[tuple[str, str]]:
+        return [(n, "regular-file") for n in sorted(self.files)]
+
+    def close(self) -> None:
+        pass
+
+    def mkdir(self, name: str) -> None:
+        raise vfs.FsError("read-only")
+
+    rmdir = unlink = mkdir
+
+    def symlink(self, target: str, name: str) -> None:
+        raise vfs.FsError("read-only")
+
+    def link(self, name: str, dest: vfs.Directory, new_name: str) -> None:
+        raise vfs.FsError("read-only")
+
+    rename = link
+
+    def set_times(self, name: str, atime: vfs.TimeSpec, mtime: vfs.TimeSpec) -> None:
+        raise vfs.FsError("read-only")
+
+    def sync(self, data_only: bool) -> None:
+        pass
+
+
+def test_a_directory_written_from_scratch(fs_bulk: Path, tmp_path: Path) -> None:
+    data = bytes(range(256)) * (3 << 12)  # 3 MiB
+    assert isinstance(GeneratedDirectory({}), vfs.Directory)
+    assert isinstance(_Blob(b"", GeneratedDirectory({}).stat()), vfs.File)
+    ours = run_ours(fs_bulk, Inputs(args=("fs_bulk", "read", "/d/big", "65536"),
+                                    dirs=[(GeneratedDirectory({"big": data}), "/d")]))
+    (tmp_path / "big").write_bytes(data)
+    theirs = run_wasmtime(fs_bulk, Inputs(args=("fs_bulk", "read", "/d/big", "65536"),
+                                          dirs=[(str(tmp_path), "/d")]))
+    assert (ours.stdout, ours.code) == (theirs.stdout, theirs.code)
+    assert ours.stdout.startswith(b"3145728 bytes")
+    w = run_ours(fs_bulk, Inputs(args=("fs_bulk", "write", "/d/new", "1", "4096"),
+                                 dirs=[(GeneratedDirectory({}), "/d")]))
+    assert (w.code, w.stderr) == (1, b"open: Read-only file system\n")

@@ -58,6 +58,7 @@ from .vfs import (
     OpenRequest,
     TimeSpec,
     errno_code,
+    is_directory,
 )
 
 if TYPE_CHECKING:
@@ -136,11 +137,12 @@ class Descriptor:
     """What a ``descriptor`` handle refers to: a directory or file, its preopen's
     permissions, and the mode it was opened with (``get-flags``)."""
 
-    __slots__ = ("dir_perms", "file_perms", "mode_read", "mode_write", "node")
+    __slots__ = ("dir_perms", "file_perms", "is_dir", "mode_read", "mode_write", "node")
 
     def __init__(self, node: Directory | File, dir_perms: DirPerms, file_perms: FilePerms,
                  mode_read: bool, mode_write: bool) -> None:  # fmt: skip
         self.node = node
+        self.is_dir = is_directory(node)
         self.dir_perms = dir_perms
         self.file_perms = file_perms
         self.mode_read = mode_read
@@ -149,20 +151,20 @@ class Descriptor:
     def dir(self, need: DirPerms | None = None) -> Directory:
         """The directory (``not-directory`` for a file), checking ``need``."""
         node = self.node
-        if not isinstance(node, Directory):
+        if not self.is_dir:
             raise FsError("not-directory")
         if need is not None and need not in self.dir_perms:
             raise _deny()
-        return node
+        return node  # type: ignore[return-value]
 
     def file(self, need: FilePerms | None = None, denied: str = "not-permitted") -> File:
         """The file (``bad-descriptor`` for a directory), checking ``need``."""
         node = self.node
-        if isinstance(node, Directory):
+        if self.is_dir:
             raise FsError("bad-descriptor")
         if need is not None and need not in self.file_perms:
             raise _deny(denied)
-        return node
+        return node  # type: ignore[return-value]
 
 
 def _datetime(ns: int | None) -> Datetime | None:
@@ -350,14 +352,13 @@ class _DescriptorHost:
         if d.mode_read:
             flags |= DescriptorFlags.READ
         if d.mode_write:
-            is_dir = isinstance(d.node, Directory)
-            flags |= DescriptorFlags.MUTATE_DIRECTORY if is_dir else DescriptorFlags.WRITE
+            flags |= DescriptorFlags.MUTATE_DIRECTORY if d.is_dir else DescriptorFlags.WRITE
         return Ok(flags)
 
     @_fs_errors
     def get_type(self, self_: Resource[Any]) -> Ok[DescriptorType]:
         d = self._d(self_)
-        if isinstance(d.node, Directory):
+        if d.is_dir:
             return Ok(DescriptorType.DIRECTORY)
         return Ok(_stat(d.node.stat()).type)
 
@@ -371,7 +372,7 @@ class _DescriptorHost:
                   data_modification_timestamp: NewTimestamp) -> Ok[None]:  # fmt: skip
         d = self._d(self_)
         atime, mtime = _timespec(data_access_timestamp), _timespec(data_modification_timestamp)
-        if isinstance(d.node, Directory):
+        if d.is_dir:
             d.dir(DirPerms.MUTATE).set_times(".", atime, mtime)
         else:
             d.file(FilePerms.WRITE).set_times(atime, mtime)
