@@ -129,24 +129,35 @@ def _fs_errors(f: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _deny(code: str = "not-permitted") -> FsError:
-    return FsError(code)
+def _deny(need: DirPerms | FilePerms) -> FsError:
+    """The error for a missing permission. A directory that may not be mutated is one
+    without ``mutate-directory``, and the WIT says what then fails: "operations ... which
+    would create, rename, delete, modify ... shall fail with `error-code::read-only`"
+    (wasmtime says ``not-permitted``). The other permissions are wasmtime's own
+    (``DirPerms.READ``, ``FilePerms``), with its ``not-permitted``."""
+    return FsError("read-only" if need is DirPerms.MUTATE else "not-permitted")
+
+
+_NO_FLAGS = DescriptorFlags(0)
 
 
 class Descriptor:
     """What a ``descriptor`` handle refers to: a directory or file, its preopen's
     permissions, and the mode it was opened with (``get-flags``)."""
 
-    __slots__ = ("dir_perms", "file_perms", "is_dir", "mode_read", "mode_write", "node")
+    __slots__ = ("dir_perms", "file_perms", "is_dir", "mode_read", "mode_write", "node",
+                 "sync_flags")
 
     def __init__(self, node: Directory | File, dir_perms: DirPerms, file_perms: FilePerms,
-                 mode_read: bool, mode_write: bool) -> None:  # fmt: skip
+                 mode_read: bool, mode_write: bool,
+                 sync_flags: DescriptorFlags = _NO_FLAGS) -> None:  # fmt: skip
         self.node = node
         self.is_dir = is_directory(node)
         self.dir_perms = dir_perms
         self.file_perms = file_perms
         self.mode_read = mode_read
         self.mode_write = mode_write
+        self.sync_flags = sync_flags
 
     def dir(self, need: DirPerms | None = None) -> Directory:
         """The directory (``not-directory`` for a file), checking ``need``."""
@@ -154,7 +165,7 @@ class Descriptor:
         if not self.is_dir:
             raise FsError("not-directory")
         if need is not None and need not in self.dir_perms:
-            raise _deny()
+            raise _deny(need)
         return node  # type: ignore[return-value]
 
     def file(self, need: FilePerms | None = None, denied: str = "not-permitted") -> File:
@@ -163,7 +174,7 @@ class Descriptor:
         if self.is_dir:
             raise FsError("bad-descriptor")
         if need is not None and need not in self.file_perms:
-            raise _deny(denied)
+            raise FsError(denied)
         return node  # type: ignore[return-value]
 
 
@@ -348,11 +359,16 @@ class _DescriptorHost:
     @_fs_errors
     def get_flags(self, self_: Resource[Any]) -> Ok[DescriptorFlags]:
         d = self._d(self_)
-        flags = DescriptorFlags(0)
+        flags = d.sync_flags
         if d.mode_read:
             flags |= DescriptorFlags.READ
-        if d.mode_write:
-            flags |= DescriptorFlags.MUTATE_DIRECTORY if d.is_dir else DescriptorFlags.WRITE
+        if d.is_dir:
+            # A directory may be mutated when its preopen's permissions say so (descriptors
+            # opened below it inherit them, as in wasmtime): that is `mutate-directory`.
+            if DirPerms.MUTATE in d.dir_perms:
+                flags |= DescriptorFlags.MUTATE_DIRECTORY
+        elif d.mode_write:
+            flags |= DescriptorFlags.WRITE
         return Ok(flags)
 
     @_fs_errors
@@ -445,12 +461,13 @@ class _DescriptorHost:
         create = OpenFlags.CREATE in open_flags
         truncate = OpenFlags.TRUNCATE in open_flags
         want_write = DescriptorFlags.WRITE in flags
-        if DirPerms.MUTATE not in desc.dir_perms and (create or truncate or want_write):
-            raise _deny()
-        sync = (DescriptorFlags.FILE_INTEGRITY_SYNC | DescriptorFlags.DATA_INTEGRITY_SYNC
-                | DescriptorFlags.REQUESTED_WRITE_SYNC)  # fmt: skip
-        if flags & sync:
-            raise FsError("unsupported", "synchronous-write descriptor flags")
+        mutating = create or truncate or want_write or DescriptorFlags.MUTATE_DIRECTORY in flags
+        if mutating and DirPerms.MUTATE not in desc.dir_perms:
+            raise _deny(DirPerms.MUTATE)  # the WIT: `read-only`
+        # The sync flags are "a request, and not a requirement" (the WIT): passed on to the
+        # host's open (O_SYNC, O_DSYNC) and reported back by `get-flags`.
+        sync = flags & (DescriptorFlags.FILE_INTEGRITY_SYNC | DescriptorFlags.DATA_INTEGRITY_SYNC
+                        | DescriptorFlags.REQUESTED_WRITE_SYNC)  # fmt: skip
         directory = OpenFlags.DIRECTORY in open_flags
         exclusive = OpenFlags.EXCLUSIVE in open_flags
         if directory and (create or exclusive or truncate):
@@ -462,12 +479,14 @@ class _DescriptorHost:
         mode_write = want_write or create
         mode_read = DescriptorFlags.READ in flags or not want_write
         if mode_write and FilePerms.WRITE not in desc.file_perms:
-            raise _deny()
+            raise FsError("not-permitted", "the preopen's files are read-only")
         req = OpenRequest(read=mode_read, write=mode_write or truncate, create=create,
-                          exclusive=exclusive, truncate=truncate, directory=directory)
+                          exclusive=exclusive, truncate=truncate, directory=directory,
+                          file_sync=DescriptorFlags.FILE_INTEGRITY_SYNC in sync,
+                          data_sync=DescriptorFlags.DATA_INTEGRITY_SYNC in sync)
         with resolve(base, path, follow=_follow(path_flags)) as (d, name):
             node = d.open(name, req)
-        opened = Descriptor(node, desc.dir_perms, desc.file_perms, mode_read, mode_write)
+        opened = Descriptor(node, desc.dir_perms, desc.file_perms, mode_read, mode_write, sync)
         return Ok(self._push(opened, _b_types._RT_Descriptor))
 
     @_fs_errors

@@ -152,6 +152,8 @@ class OpenRequest:
     exclusive: bool = False
     truncate: bool = False
     directory: bool = False
+    file_sync: bool = False  # a request (O_SYNC), not a requirement
+    data_sync: bool = False  # a request (O_DSYNC)
 
 
 _OPEN_DIR = OpenRequest(directory=True)
@@ -386,6 +388,10 @@ class HostDirectory(_HostFd):
             flags |= os.O_TRUNC
         if req.directory:
             flags |= os.O_DIRECTORY
+        if req.file_sync:
+            flags |= os.O_SYNC
+        elif req.data_sync:
+            flags |= getattr(os, "O_DSYNC", os.O_SYNC)
         with _os_errors():
             fd = os.open(name, flags, 0o666, dir_fd=self.fd)
             try:
