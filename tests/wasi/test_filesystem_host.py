@@ -268,6 +268,11 @@ def test_times_sync_advise(fs: Fs) -> None:
         assert ok(lambda call=call: call(f)) is None
         assert ok(lambda call=call: call(rw)) is None
     assert ok(lambda: d.advise(f, 0, 3, Advice.SEQUENTIAL)) is None
+    ok(lambda: d.set_times(rw, ts, NewTimestampTimestamp(Datetime(9, 9))))  # a directory
+    st = ok(lambda: d.stat(rw))
+    assert (st.data_access_timestamp, st.data_modification_timestamp) == (
+        Datetime(1_000_000_000, 5), Datetime(9, 9))
+    assert d.is_same_object(rw, fs.open(rw, ".", OpenFlags.DIRECTORY))
 
 
 def test_every_get_directories_gives_fresh_handles(fs: Fs) -> None:
