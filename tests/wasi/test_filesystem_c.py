@@ -100,9 +100,14 @@ def as_the_wit_says(wasmtime_stdout: bytes) -> str:
     """wasmtime's output with the one place where the WIT and wasmtime differ for fs_ops
     turned the WIT's way: a mutation through a descriptor without `mutate-directory` (the
     read-only preopen /ro) fails with `read-only` (EROFS), where wasmtime says
-    `not-permitted` (EPERM)."""
+    `not-permitted` (EPERM; Python's PermissionError, where EROFS is a plain OSError)."""
+
+    def wit(line: str) -> str:
+        return (line.replace("PermissionError EPERM", "OSError EROFS").replace("EPERM", "EROFS")
+                .replace("not-permitted", "read-only"))
+
     lines = wasmtime_stdout.decode().splitlines(keepends=True)
-    return "".join(ln.replace("EPERM", "EROFS") if ln.startswith("ro ") else ln for ln in lines)
+    return "".join(wit(ln) if ln.startswith("ro ") else ln for ln in lines)
 
 
 def both(path: Path, tmp: Path, args: tuple[str, ...] = ("prog",)) -> tuple[Outcome, Outcome,
@@ -340,3 +345,178 @@ def test_a_directory_written_from_scratch(fs_bulk: Path, tmp_path: Path) -> None
     w = run_ours(fs_bulk, Inputs(args=("fs_bulk", "write", "/d/new", "1", "4096"),
                                  dirs=[(GeneratedDirectory({}), "/d")]))
     assert (w.code, w.stderr) == (1, b"open: Read-only file system\n")
+
+
+# -- real toolchains on the filesystem: componentize-py (CPython's wasi-libc on wasip2, no
+# adapter) and componentize-js calling wasi:filesystem itself --------------------------------
+
+PY_FS_APP = r'''
+import errno
+import os
+import sys
+
+from wit_world import exports
+
+
+def attempt(label, fn):
+    try:
+        r = fn()
+        print(label, "ok", "" if r is None else r)
+    except OSError as e:
+        print(label, type(e).__name__, errno.errorcode.get(e.errno, e.errno))
+
+
+class Run(exports.Run):
+    def run(self) -> None:
+        d = sys.argv[1]
+        print("listdir", sorted(os.listdir(d)))
+        with open(f"{d}/in.txt") as f:
+            print("read", repr(f.read()))
+        with open(f"{d}/out.txt", "w") as f:
+            f.write("line\n" * 3)
+        with open(f"{d}/out.txt", "a") as f:
+            f.write("appended\n")
+        with open(f"{d}/out.txt", "r+b") as f:
+            f.seek(5)
+            print("tell", f.tell(), f.read(4))
+            f.seek(0, 2)
+            print("end", f.tell())
+            f.truncate(12)
+        print("size", os.stat(f"{d}/out.txt").st_size)
+        os.mkdir(f"{d}/sub")
+        os.rename(f"{d}/out.txt", f"{d}/sub/moved.txt")
+        os.symlink("sub/moved.txt", f"{d}/link")
+        print("readlink", os.readlink(f"{d}/link"), os.path.islink(f"{d}/link"))
+        with open(f"{d}/link") as f:
+            print("via link", repr(f.read()))
+        print("walk", sorted((p[len(d):], sorted(fs)) for p, _, fs in os.walk(d)))
+        st = os.stat(f"{d}/sub")
+        print("isdir", os.path.isdir(f"{d}/sub"), "nlink>=2", st.st_nlink >= 2)
+        attempt("missing", lambda: open(f"{d}/nope"))
+        attempt("exists", lambda: os.mkdir(f"{d}/sub"))
+        attempt("isdir", lambda: open(f"{d}/sub", "w"))
+        attempt("notdir", lambda: os.listdir(f"{d}/in.txt"))
+        attempt("notempty", lambda: os.rmdir(f"{d}/sub"))
+        attempt("escape", lambda: open(f"{d}/../etc/passwd"))
+        attempt("escape link", lambda: os.symlink("/etc/passwd", f"{d}/abs"))
+        attempt("ro read", lambda: open("/ro/ro.txt").read())
+        attempt("ro write", lambda: open("/ro/ro.txt", "w"))
+        attempt("ro mkdir", lambda: os.mkdir("/ro/x"))
+        attempt("ro remove", lambda: os.remove("/ro/ro.txt"))
+        os.remove(f"{d}/link")
+        os.remove(f"{d}/sub/moved.txt")
+        os.rmdir(f"{d}/sub")
+        print("final", sorted(os.listdir(d)))
+'''
+
+
+@pytest.fixture(scope="module")
+def py_fs_app() -> Path:
+    from ._build import componentize_py_command
+
+    return componentize_py_command(PY_FS_APP)
+
+
+def test_componentize_py_files_match_wasmtime(py_fs_app: Path, tmp_path: Path) -> None:
+    outs = []
+    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
+        rw, ro = make_tree(tmp_path / side)
+        (rw / "in.txt").write_bytes(b"hello\n")
+        outs.append(run(py_fs_app, Inputs(args=("app", "/d"),
+                                          dirs=[(str(rw), "/d", False), (str(ro), "/ro", True)])))
+    ours, theirs = outs
+    assert ours.stdout.decode() == as_the_wit_says(theirs.stdout)
+    assert (ours.stderr, ours.code) == (theirs.stderr, theirs.code) == (b"", 0)
+    assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "wasmtime")
+    has_lines(ours.stdout.decode(), "tell 5 b'line'", "size 12", "escape PermissionError EPERM",
+              "ro write OSError EROFS", "final ['data.txt', 'dir', 'in.txt']")
+
+
+JS_FS_APP = r'''
+import { getDirectories } from 'wasi:filesystem/preopens@0.2.12';
+import { getArguments } from 'wasi:cli/environment@0.2.12';
+
+const enc = new TextEncoder(), dec = new TextDecoder();
+function attempt(label, fn) {
+  try { const r = fn(); console.log(label + " ok" + (r === undefined ? "" : " " + r)); }
+  catch (e) { const p = e.payload; console.log(label + " err " + (p?.tag ?? p ?? e)); }
+}
+export const run = {
+  run() {
+    const dirs = Object.fromEntries(getDirectories().map(([d, p]) => [p, d]));
+    const d = dirs["/d"], ro = dirs["/ro"];
+    console.log("preopens " + Object.keys(dirs).sort().join(","));
+    console.log("flags " + JSON.stringify(d.getFlags()) + " " + JSON.stringify(ro.getFlags()));
+    const f = d.openAt({}, "js.txt", { create: true, exclusive: true }, { read: true, write: true });
+    console.log("write " + f.write(enc.encode("hello, js"), 0n));
+    const [data, eof] = f.read(100n, 7n);
+    console.log("read " + dec.decode(data) + " " + eof);
+    const out = f.writeViaStream(9n);
+    out.blockingWriteAndFlush(enc.encode("!!"));
+    const app = f.appendViaStream();
+    app.blockingWriteAndFlush(enc.encode("?"));
+    const inp = f.readViaStream(0n);
+    console.log("stream " + dec.decode(inp.blockingRead(100n)));
+    attempt("stream end", () => inp.blockingRead(100n));
+    f.setSize(5n);
+    const st = f.stat();
+    console.log("stat " + st.type + " " + st.size + " " + st.linkCount + " " + f.getType());
+    d.createDirectoryAt("sub");
+    d.renameAt("js.txt", d, "sub/moved.txt");
+    d.symlinkAt("sub/moved.txt", "ln");
+    d.linkAt({}, "sub/moved.txt", d, "hard");
+    console.log("readlink " + d.readlinkAt("ln"));
+    console.log("statAt " + d.statAt({}, "ln").type + " " + d.statAt({ symlinkFollow: true }, "ln").type
+                + " " + d.statAt({}, "hard").linkCount);
+    const h1 = d.metadataHashAt({ symlinkFollow: true }, "ln"), h2 = d.metadataHashAt({}, "hard");
+    console.log("same hash " + (h1.lower === h2.lower && h1.upper === h2.upper));
+    const sub = d.openAt({}, "sub", { directory: true }, { read: true });
+    console.log("same object " + sub.isSameObject(d.openAt({}, "sub/.", {}, { read: true })));
+    d.setTimesAt({}, "hard", { tag: "timestamp", val: { seconds: 1000n, nanoseconds: 7 } },
+                 { tag: "no-change" });
+    console.log("atime " + d.statAt({}, "hard").dataAccessTimestamp.seconds);
+    const names = [];
+    const s = d.readDirectory();
+    for (let e = s.readDirectoryEntry(); e; e = s.readDirectoryEntry()) names.push(e.name + ":" + e.type);
+    console.log("entries " + names.sort().join(" "));
+    attempt("missing", () => d.openAt({}, "nope", {}, { read: true }));
+    attempt("exclusive", () => d.openAt({}, "hard", { create: true, exclusive: true }, { write: true }));
+    attempt("dir+create", () => d.openAt({}, "x", { create: true, directory: true }, { read: true }));
+    attempt("notempty", () => d.removeDirectoryAt("sub"));
+    attempt("unlink dir", () => d.unlinkFileAt("sub"));
+    attempt("escape", () => d.openAt({}, "../x", {}, { read: true }));
+    attempt("absolute", () => d.statAt({}, "/etc"));
+    attempt("abs symlink", () => d.symlinkAt("/etc", "abs"));
+    attempt("nofollow", () => d.openAt({}, "ln", {}, { read: true }));
+    attempt("ro read", () => dec.decode(ro.openAt({}, "ro.txt", {}, { read: true }).read(10n, 0n)[0]).trim());
+    attempt("ro write", () => ro.openAt({}, "ro.txt", {}, { write: true }));
+    attempt("ro mkdir", () => ro.createDirectoryAt("x"));
+    d.unlinkFileAt("ln"); d.unlinkFileAt("hard"); d.unlinkFileAt("sub/moved.txt");
+    d.removeDirectoryAt("sub");
+    console.log("args " + getArguments().slice(1).join(" "));
+  }
+};
+'''
+
+
+@pytest.fixture(scope="module")
+def js_fs_app() -> Path:
+    from ._build import componentize_js_command
+
+    return componentize_js_command(JS_FS_APP)
+
+
+def test_componentize_js_calls_wasi_filesystem_like_wasmtime(js_fs_app: Path,
+                                                             tmp_path: Path) -> None:
+    outs = []
+    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
+        rw, ro = make_tree(tmp_path / side)
+        outs.append(run(js_fs_app, Inputs(args=("app", "done"),
+                                          dirs=[(str(rw), "/d", False), (str(ro), "/ro", True)])))
+    ours, theirs = outs
+    assert ours.stdout.decode() == as_the_wit_says(theirs.stdout)
+    assert (ours.stderr, ours.code) == (theirs.stderr, theirs.code) == (b"", 0)
+    assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "wasmtime")
+    has_lines(ours.stdout.decode(), "stream hello, js!!?", "stream end err closed",
+              "escape err not-permitted", "nofollow err loop",
+              "ro write err read-only", "args done")
