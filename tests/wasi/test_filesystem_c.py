@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -110,24 +111,48 @@ def as_the_wit_says(wasmtime_stdout: bytes) -> str:
     return "".join(wit(ln) if ln.startswith("ro ") else ln for ln in lines)
 
 
-def both(path: Path, tmp: Path, args: tuple[str, ...] = ("prog",)) -> tuple[Outcome, Outcome,
-                                                                             Path, Path]:
-    """Run ``path`` on each host with its own copy of the fixture tree."""
-    results = []
-    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
-        rw, ro = make_tree(tmp / side)
-        results.append(run(path, Inputs(args=args, dirs=[(str(rw), "/rw", False),
-                                                         (str(ro), "/ro", True)])))
-    return results[0], results[1], tmp / "ours", tmp / "wasmtime"
+Dirs = list[tuple[str, str, bool]]
+
+
+def rw_ro(guest: str = "/rw", extra: dict[str, bytes] | None = None) -> Callable[[Path], Dirs]:
+    """A tree maker: fs_ops's tree (plus ``extra`` files in rw) as ``guest`` and ``/ro``."""
+
+    def make(base: Path) -> Dirs:
+        rw, ro = make_tree(base)
+        for name, data in (extra or {}).items():
+            (rw / name).write_bytes(data)
+        return [(str(rw), guest, False), (str(ro), "/ro", True)]
+
+    return make
+
+
+FS_OPS_TREE = rw_ro()
+
+
+def both(path: Path, tmp: Path, args: tuple[str, ...] = ("prog",),
+         tree: Callable[[Path], Dirs] = FS_OPS_TREE) -> tuple[Outcome, Outcome]:  # fmt: skip
+    """Run ``path`` on each host over its own copy of ``tree`` (``tmp/ours``,
+    ``tmp/wasmtime``)."""
+    return tuple(  # type: ignore[return-value]
+        run(path, Inputs(args=args, dirs=tree(tmp / side)))
+        for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)))
+
+
+def same_as_wasmtime(path: Path, tmp: Path, args: tuple[str, ...] = ("prog",),
+                     tree: Callable[[Path], Dirs] = FS_OPS_TREE) -> str:  # fmt: skip
+    """Run on both hosts and check they agree: stdout (the WIT's way, see
+    :func:`as_the_wit_says`), stderr, exit code and every file left behind. Our stdout."""
+    ours, theirs = both(path, tmp, args, tree)
+    assert ours.stdout.decode() == as_the_wit_says(theirs.stdout)
+    assert (ours.stderr, ours.code) == (theirs.stderr, theirs.code)
+    assert snapshot(tmp / "ours") == snapshot(tmp / "wasmtime")
+    return ours.stdout.decode()
 
 
 def test_fs_ops_matches_wasmtime(fs_ops: Path, tmp_path: Path) -> None:
-    ours, theirs, ours_dir, their_dir = both(fs_ops, tmp_path)
-    assert ours.stdout.decode() == as_the_wit_says(theirs.stdout)
-    assert (ours.stderr, ours.code) == (theirs.stderr, theirs.code)
-    assert snapshot(ours_dir) == snapshot(their_dir)
+    out = same_as_wasmtime(fs_ops, tmp_path)
     # The run reached the end and the escapes were refused (the comparison is not vacuous).
-    has_lines(ours.stdout.decode(), "dotdot escape EPERM", "via rel escape link EPERM",
+    has_lines(out, "dotdot escape EPERM", "via rel escape link EPERM",
               "open loop ELOOP", "ro create -1 EROFS", "O_NOFOLLOW on link -1 ELOOP",
               "unlink y 0 OK")
     assert not (tmp_path / "ours" / "etc").exists()
@@ -211,16 +236,9 @@ def make_more_tree(base: Path) -> Path:
 
 
 def test_fs_more_matches_wasmtime(fs_more: Path, tmp_path: Path) -> None:
-    outs, snaps = [], []
-    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
-        rw = make_more_tree(tmp_path / side)
-        outs.append(run(fs_more, Inputs(dirs=[(str(rw), "/rw", False)])))
-        snaps.append(snapshot(tmp_path / side))
-    ours, theirs = outs
-    assert ours.stdout.decode() == theirs.stdout.decode()
-    assert (ours.stderr, ours.code) == (theirs.stderr, theirs.code)
-    assert snaps[0] == snaps[1]
-    has_lines(ours.stdout.decode(), "open esc/secret -1 EPERM", "openat ../.. -1 EPERM",
+    out = same_as_wasmtime(fs_more, tmp_path,
+                           tree=lambda base: [(str(make_more_tree(base)), "/rw", False)])
+    has_lines(out, "open esc/secret -1 EPERM", "openat ../.. -1 EPERM",
               "renameat ../y -> ../../z -1 EPERM", "many: 302 entries, name bytes 9003")
 
 
@@ -418,17 +436,9 @@ def py_fs_app() -> Path:
 
 
 def test_componentize_py_files_match_wasmtime(py_fs_app: Path, tmp_path: Path) -> None:
-    outs = []
-    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
-        rw, ro = make_tree(tmp_path / side)
-        (rw / "in.txt").write_bytes(b"hello\n")
-        outs.append(run(py_fs_app, Inputs(args=("app", "/d"),
-                                          dirs=[(str(rw), "/d", False), (str(ro), "/ro", True)])))
-    ours, theirs = outs
-    assert ours.stdout.decode() == as_the_wit_says(theirs.stdout)
-    assert (ours.stderr, ours.code) == (theirs.stderr, theirs.code) == (b"", 0)
-    assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "wasmtime")
-    has_lines(ours.stdout.decode(), "tell 5 b'line'", "size 12", "escape PermissionError EPERM",
+    out = same_as_wasmtime(py_fs_app, tmp_path, ("app", "/d"),
+                           rw_ro("/d", {"in.txt": b"hello\n"}))
+    has_lines(out, "tell 5 b'line'", "size 12", "escape PermissionError EPERM",
               "ro write OSError EROFS", "final ['data.txt', 'dir', 'in.txt']")
 
 
@@ -508,15 +518,7 @@ def js_fs_app() -> Path:
 
 def test_componentize_js_calls_wasi_filesystem_like_wasmtime(js_fs_app: Path,
                                                              tmp_path: Path) -> None:
-    outs = []
-    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
-        rw, ro = make_tree(tmp_path / side)
-        outs.append(run(js_fs_app, Inputs(args=("app", "done"),
-                                          dirs=[(str(rw), "/d", False), (str(ro), "/ro", True)])))
-    ours, theirs = outs
-    assert ours.stdout.decode() == as_the_wit_says(theirs.stdout)
-    assert (ours.stderr, ours.code) == (theirs.stderr, theirs.code) == (b"", 0)
-    assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "wasmtime")
-    has_lines(ours.stdout.decode(), "stream hello, js!!?", "stream end err closed",
+    out = same_as_wasmtime(js_fs_app, tmp_path, ("app", "done"), rw_ro("/d"))
+    has_lines(out, "stream hello, js!!?", "stream end err closed",
               "escape err not-permitted", "nofollow err loop",
               "ro write err read-only", "args done")
