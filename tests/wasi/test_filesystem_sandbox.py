@@ -290,3 +290,26 @@ def test_trailing_slash_names_a_directory(root: Directory) -> None:
     with resolve(root, "new/", follow=False) as (d, name):
         d.rmdir(name)
     assert code(lambda: root.lstat("new")) == "no-entry"
+
+
+def test_creating_through_a_dangling_symlink_stays_inside(tmp_path: Path) -> None:
+    # `ln -s ../outside/new planted` then O_CREAT "planted": following it leaves the preopen
+    # (refused); not following it, the open meets a symlink (refused). Nothing is created.
+    root_path = tmp_path / "root"
+    root_path.mkdir()
+    (tmp_path / "outside").mkdir()
+    os.symlink("../outside/new", root_path / "planted")
+    os.symlink(str(tmp_path / "outside" / "new2"), root_path / "planted_abs")
+    root = vfs.HostDirectory.open_path(root_path)
+    create = OpenRequest(write=True, create=True)
+    for name, follow, expected in (("planted", True, "not-permitted"),
+                                   ("planted", False, "loop"),
+                                   ("planted_abs", True, "not-permitted"),
+                                   ("planted_abs", False, "loop")):
+        def attempt(name: str = name, follow: bool = follow) -> None:
+            with resolve(root, name, follow=follow) as (d, n):
+                d.open(n, create)
+
+        assert code(attempt) == expected
+    root.close()
+    assert list((tmp_path / "outside").iterdir()) == []
