@@ -363,3 +363,29 @@ def test_names_that_are_not_utf8(tmp_path: Path) -> None:
     assert err(lambda: read(stream)) == "illegal-byte-sequence"
     assert ok(lambda: read(stream)) is None
     assert err(lambda: fs.d.readlink_at(fs.rw, "link")) == "illegal-byte-sequence"
+
+
+def test_output_stream_carries_on_after_short_writes() -> None:
+    class Trickle:
+        """A file that takes at most ``step`` bytes a call (0: none at all)."""
+
+        def __init__(self, step: int) -> None:
+            self.data, self.step = bytearray(), step
+
+        def pwrite(self, data: bytes, offset: int) -> int:
+            chunk = data[:self.step]
+            self.data[offset:offset + len(chunk)] = chunk
+            return len(chunk)
+
+        def append(self, data: bytes) -> int:
+            return self.pwrite(data, len(self.data))
+
+    f = Trickle(3)
+    FileOutputStream(f, 0).write(b"hello world")  # type: ignore[arg-type]
+    FileOutputStream(f, None).write(b"!!")  # type: ignore[arg-type]
+    assert bytes(f.data) == b"hello world!!"
+    stuck = FileOutputStream(Trickle(0), 0)  # type: ignore[arg-type]
+    with pytest.raises(StreamFailed):
+        stuck.write(b"x")
+    with pytest.raises(StreamClosed):
+        stuck.write(b"x")

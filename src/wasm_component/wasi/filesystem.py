@@ -5,9 +5,13 @@ guest holds wraps a :class:`~.vfs.Directory` or :class:`~.vfs.File` (the host's 
 ``openat``-style calls, or an in-memory tree, or any user object implementing the
 Protocol) together with the permissions of the preopen it came from; every ``*-at``
 function resolves its path with :func:`~._sandbox.resolve`, which cannot leave the base
-directory. Permissions follow wasmtime: a preopen has directory permissions
+directory. Permissions are wasmtime's: a preopen has directory permissions
 (:class:`DirPerms`: read, mutate) and the file permissions (:class:`FilePerms`: read,
-write) every file opened below it gets; a read-only preopen has ``READ`` of both.
+write) every file opened below it gets; a read-only preopen has ``READ`` of both. Where the
+WIT says more than wasmtime does, the WIT decides: a directory that may not be mutated lacks
+``mutate-directory`` and every mutation through it fails with ``read-only`` (wasmtime:
+``not-permitted``); the ``*-sync`` descriptor flags are requests, honoured with
+``O_SYNC``/``O_DSYNC`` (wasmtime: ``unsupported``).
 
 Example::
 
@@ -287,16 +291,15 @@ class FileOutputStream(OutputStream):
         self._check()
         f = self._file
         try:
-            if self._pos is None:
-                view = memoryview(data)
-                while view:
-                    view = view[f.append(bytes(view)) :]
-            else:
-                pos = self._pos
-                n = f.pwrite(data, pos)
-                while n < len(data):  # short writes: carry on
-                    n += f.pwrite(data[n:], pos + n)
-                self._pos = pos + n
+            done, pos = 0, self._pos
+            while done < len(data):  # short writes: carry on
+                rest = data[done:] if done else data
+                n = f.append(rest) if pos is None else f.pwrite(rest, pos + done)
+                if n <= 0:
+                    raise FsError("io", "the file accepted no bytes")
+                done += n
+            if pos is not None:
+                self._pos = pos + done
         except FsError as e:
             self._state = False
             raise StreamFailed(FsIoError(e)) from None
