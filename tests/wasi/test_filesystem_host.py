@@ -389,3 +389,21 @@ def test_output_stream_carries_on_after_short_writes() -> None:
         stuck.write(b"x")
     with pytest.raises(StreamClosed):
         stuck.write(b"x")
+
+
+def test_directory_streams_do_not_interfere(fs: Fs) -> None:
+    # "Multiple streams may be active on the same directory, and they do not interfere with
+    # each other" (the WIT). Two streams on one descriptor, read in turns, see everything.
+    for i in range(40):
+        ok(lambda i=i: fs.d.open_at(fs.rw, NONE, f"dir/f{i:02}", OpenFlags.CREATE, W))
+    sub = fs.open(fs.rw, "dir", OpenFlags.DIRECTORY)
+    read = fs.types.directory_entry_stream.read_directory_entry
+    a, b = ok(lambda: fs.d.read_directory(sub)), ok(lambda: fs.d.read_directory(sub))
+    first = [ok(lambda: read(a)).name for _ in range(3)]
+    rest_b = []
+    while (e := ok(lambda: read(b))):
+        rest_b.append(e.name)
+    rest_a = first
+    while (e := ok(lambda: read(a))):
+        rest_a.append(e.name)
+    assert sorted(rest_a) == sorted(rest_b) == [f"f{i:02}" for i in range(40)]

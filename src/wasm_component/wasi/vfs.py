@@ -414,10 +414,15 @@ class HostDirectory(_HostFd):
             return os.readlink(name, dir_fd=self.fd)
 
     def entries(self) -> Iterator[tuple[str, str]]:
-        """Read lazily (``readdir`` on a duplicate of the descriptor), so a huge directory
-        costs the host one entry at a time."""
+        """Read lazily, so a huge directory costs the host one entry at a time. Each listing
+        reads its own fresh open of the directory (a ``dup`` would share the read position,
+        and the WIT says streams on one directory do not interfere)."""
         with _os_errors():
-            it = os.scandir(self.fd)
+            fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=self.fd)
+            try:
+                it = os.scandir(fd)  # reads a dup of fd
+            finally:
+                os.close(fd)
         return self._entries(it)
 
     @staticmethod
