@@ -93,3 +93,15 @@ def test_wasmtime_links_it_too(component: Component) -> None:
     with pytest.raises(wasmtime.ExitTrap) as ex:
         inst.get_func(store, "exit")(store, 3)
     assert ex.value.code == 3
+
+
+def test_a_context_getter_instead_of_set_wasi(engine: Engine, component: Component) -> None:
+    from wasm_component.wasi import WasiCtx
+
+    linker = Linker(engine)
+    linker.add_wasip2(lambda store: store.data)
+    linker.define_unknown_imports_as_traps(component)
+    ctx = WasiCtx(WasiConfig().virtual_clock(monotonic_start_ns=42))
+    store = Store(engine, ctx)
+    inst = linker.instantiate(store, component)
+    assert inst.get_func(store, "now")(store) == 42  # type: ignore[union-attr]
