@@ -713,6 +713,23 @@ def op_compile_big(side: Any) -> Job:
     return Job(run)
 
 
+# -- wasi:filesystem (wasi-fs): a C component writing and reading 64 MiB (benchmarks/wasi_fs.py)
+
+
+def _wasi_fs(name: str) -> Callable[[Any], Job]:
+    def setup(side: Any) -> Job:
+        sys.path.insert(0, str(HERE))
+        import wasi_fs
+
+        try:
+            job: Job = getattr(wasi_fs, name)(side, Job)
+        except wasi_fs.Unavailable as e:
+            raise Unavailable(str(e)) from None
+        return job
+
+    return setup
+
+
 @dataclass
 class Op:
     key: str
@@ -764,6 +781,9 @@ OPS: list[Op] = [
         op_instantiate("nested", "add6", (1, 2, 3, 4, 5, 6), 21),
     ),
     Op("compile-10MiB", "compile a 10 MiB component", op_compile_big),
+    Op("fs-write-64MiB", "write 64 MiB to a file in 64 KiB writes (C, whole run)",
+       _wasi_fs("op_write")),
+    Op("fs-read-64MiB", "read it back in 64 KiB reads (C, whole run)", _wasi_fs("op_read")),
     # not among the operations: a real component, for scale (componentize-py's CPython)
     Op("real-instantiate", "instantiate componentize-py's 18 MB component", op_real_instantiate),
     Op("real-call", "call it: greet(string) -> string in CPython", op_real_call),

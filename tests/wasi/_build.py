@@ -193,12 +193,17 @@ class Outcome:
 @dataclass
 class Inputs:
     """What the guest gets: arguments (``argv[0]`` included), environment, stdin bytes, and
-    preopened directories (host, guest)."""
+    preopened directories (host, guest) or (host, guest, readonly); for our host ``host`` may
+    also be a ``vfs.Directory`` object."""
 
     args: Sequence[str] = ("prog",)
     env: Sequence[tuple[str, str]] = ()
     stdin: bytes = b""
-    dirs: Sequence[tuple[str, str]] = field(default_factory=list)
+    dirs: Sequence[tuple[Any, str] | tuple[Any, str, bool]] = field(default_factory=list)
+
+
+def _dir(spec: tuple[Any, str] | tuple[Any, str, bool]) -> tuple[Any, str, bool]:
+    return (spec[0], spec[1], len(spec) > 2 and bool(spec[2]))  # type: ignore[misc]
 
 
 _RUN = "wasi:cli/run@0.2"
@@ -232,8 +237,8 @@ def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any =
     out, err = io.BytesIO(), io.BytesIO()
     config = ((config or WasiConfig()).args(*inputs.args).env(list(inputs.env)).stdin(inputs.stdin)
               .stdout(out).stderr(err))
-    for host, guest in inputs.dirs:
-        config.preopen_dir(host, guest)
+    for host, guest, readonly in map(_dir, inputs.dirs):
+        config.preopen_dir(host, guest, readonly=readonly)
     store = Store(engine)
     store.set_wasi(config)
     instance = linker.instantiate(store, component)
@@ -267,8 +272,8 @@ def run_wasmtime(path: Path, inputs: Inputs) -> Outcome:
         config.stdin_file = str(t / "in")
         config.stdout_file = str(t / "out")
         config.stderr_file = str(t / "err")
-        for host, guest in inputs.dirs:
-            config.preopen_dir(host, guest)
+        for host, guest, readonly in map(_dir, inputs.dirs):
+            config.preopen_dir(host, guest, not readonly)  # wasmtime-py: `fs_mutable`
         store = wasmtime.Store(engine)
         store.set_wasi(config)
         instance = linker.instantiate(store, component)

@@ -42,6 +42,9 @@ class Preopen:
     host: Any  # a path, or an object implementing wasi-fs's directory Protocol
     guest: str
     readonly: bool = False
+    #: explicit permissions (``filesystem.DirPerms``/``FilePerms``), overriding ``readonly``
+    dir_perms: Any = None
+    file_perms: Any = None
 
 
 class _Env(dict[str, str]):
@@ -284,15 +287,36 @@ class WasiConfig:
 
     # -- filesystem (wasi-fs implements these preopens) -------------------------------------------
 
-    def preopen_dir(self, host: Any, guest: str | None = None, readonly: bool = False,
-                    ) -> WasiConfig:
-        """Let the guest see host directory ``host`` (a path, or a virtual directory) at
-        ``guest`` (default: the same path), read-write unless ``readonly``."""
+    def preopen_dir(self, host: Any, guest: str | None = None, readonly: bool = False, *,
+                    dir_perms: Any = None, file_perms: Any = None) -> WasiConfig:
+        """Let the guest see host directory ``host`` (a path, or any object implementing
+        :class:`~.vfs.Directory`, such as a :class:`~.vfs.MemoryDirectory`) at ``guest``
+        (default: the same path), read-write unless ``readonly``. ``dir_perms`` and
+        ``file_perms`` (:class:`~.filesystem.DirPerms`, :class:`~.filesystem.FilePerms`) set
+        the permissions exactly, as wasmtime's ``preopened_dir`` does::
+
+            config.preopen_dir("site", "/site", dir_perms=DirPerms.READ,
+                               file_perms=FilePerms.READ | FilePerms.WRITE)
+        """
+        from .filesystem import DirPerms, FilePerms
+        from .vfs import Directory
+
         g = guest if guest is not None else os.fspath(host)
         if not isinstance(g, str) or not g:
             raise ValueError(f"`WasiConfig.preopen_dir`: expected a guest path, got {g!r}")
-        h = os.fspath(host) if isinstance(host, (str, os.PathLike)) else host
-        self.preopens.append(Preopen(h, g, bool(readonly)))
+        if isinstance(host, (str, os.PathLike)):
+            h = os.fspath(host)
+        elif isinstance(host, Directory):
+            h = host
+        else:
+            raise TypeError(f"`WasiConfig.preopen_dir`: expected a path or a `vfs.Directory`, "
+                            f"got {type(host).__name__}")
+        for name, v, cls in (("dir_perms", dir_perms, DirPerms),
+                             ("file_perms", file_perms, FilePerms)):
+            if v is not None and not isinstance(v, cls):
+                raise TypeError(f"`WasiConfig.preopen_dir`: expected `{name}` to be a "
+                                f"{cls.__name__}, got {v!r}")
+        self.preopens.append(Preopen(h, g, bool(readonly), dir_perms, file_perms))
         return self
 
     # -- sockets (wasi-sockets' section) --------------------------------------------------------
