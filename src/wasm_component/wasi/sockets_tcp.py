@@ -1,0 +1,577 @@
+"""`wasi:sockets/tcp`: the TCP socket state machine of the WIT (and of WASI's
+TcpSocketOperationalSemantics.md) over a non-blocking :class:`socket.socket`, with the
+connection's byte streams as :mod:`wasi.io <wasm_component.wasi.io>` streams.
+
+States: ``unbound -> bind-started -> bound -> listen-started -> listening`` and
+``unbound|bound -> connecting -> connected``; a failed connect, or a dropped socket, is
+``closed``. Every `start-*` only checks and records (bind runs the native `bind` at once, the
+WIT allows either); every `finish-*` completes or says `would-block` / `not-in-progress`. The
+socket's pollable (`subscribe`) is ready when the operation in progress can finish: at once
+while binding or starting to listen, on writability while connecting, on a pending client while
+listening, and at once otherwise. All waiting is a file descriptor handed to io's selectors.
+
+Example (loopback only, policy allowing it)::
+
+    >>> from wasm_component.wasi.sockets_net import SocketPolicy, SockAddr
+    >>> pol = SocketPolicy(); pol.allow("tcp", "127.0.0.1")
+    >>> net = Network(pol)
+    >>> srv = TcpSocket.create(socket.AF_INET)
+    >>> srv.start_bind(net, SockAddr.parse("127.0.0.1", 0)); srv.finish_bind()
+    >>> srv.start_listen(); srv.finish_listen(); srv.is_listening()
+    True
+    >>> srv.drop()
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import select
+import selectors
+import socket
+import sys
+
+from .io import InputStream, IoError, OutputStream, Pollable, StreamClosed, StreamFailed
+from .sockets_net import (
+    SockAddr,
+    SocketAddrUse,
+    SocketError,
+    SocketPolicy,
+    check_family,
+    check_remote,
+    check_unicast,
+    raise_os,
+)
+
+__all__ = ["Network", "SocketPollable", "TcpInputStream", "TcpOutputStream", "TcpSocket"]
+
+WRITE_BUDGET = 64 * 1024
+"""What `check-write` permits at a time: the host buffers at most this much per stream."""
+
+_I32_MAX = 2**31 - 1
+_POLLIN = 0x001
+_POLLOUT = 0x004
+
+
+class Network:
+    """The `network` resource: the capability a guest passes to bind and connect, carrying the
+    store's policy. ``instance-network`` hands out handles to one such object per context, so
+    "the same network" is identity."""
+
+    def __init__(self, policy: SocketPolicy) -> None:
+        self.policy = policy
+
+
+def fd_ready(sock: socket.socket, write: bool) -> bool:
+    """Whether ``sock`` is readable (or writable) now, without waiting; errors count as ready."""
+    p = select.poll()
+    p.register(sock.fileno(), _POLLOUT if write else _POLLIN)
+    return bool(p.poll(0))
+
+
+class _Waitable:
+    """What a :class:`SocketPollable` asks: ready now, or which fd/event to wait on."""
+
+    def poll_ready(self) -> bool:
+        raise NotImplementedError
+
+    def wait_spec(self) -> tuple[socket.socket, int] | None:
+        raise NotImplementedError
+
+
+class SocketPollable(Pollable):
+    """A pollable over a socket object's current readiness, asked again at every poll (so one
+    `subscribe` serves the socket's whole life, as the WIT wants)."""
+
+    def __init__(self, source: _Waitable) -> None:
+        self._source = source
+
+    def ready(self) -> bool:
+        return self._source.poll_ready()
+
+    def wait_spec(self) -> tuple[socket.socket, int] | None:
+        return self._source.wait_spec()
+
+    def deadline_ns(self) -> int | None:
+        return None
+
+
+def _events(write: bool) -> int:
+    return selectors.EVENT_WRITE if write else selectors.EVENT_READ
+
+
+class _Connection:
+    """The connected socket shared by the `tcp-socket` and its two streams; the descriptor is
+    closed when the last of the three is dropped (any order)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.holders = 3
+        self.read_shut = False
+        self.write_shut = False
+
+    def release(self) -> None:
+        self.holders -= 1
+        if self.holders == 0:
+            self.sock.close()
+
+    def shutdown(self, how: int) -> None:
+        try:
+            self.sock.shutdown(how)
+        except OSError as e:
+            if e.errno != errno.ENOTCONN:  # the peer went first: nothing left to shut
+                raise raise_os(e) from e
+
+
+class TcpInputStream(InputStream, _Waitable):
+    """The receiving half of a connection: `read` is a non-blocking `recv`."""
+
+    def __init__(self, conn: _Connection) -> None:
+        self._conn = conn
+        self._eof = False
+        self._dropped = False
+
+    def read(self, n: int) -> bytes:
+        conn = self._conn
+        if self._eof or conn.read_shut or self._dropped:
+            raise StreamClosed()
+        if n <= 0:
+            return b""
+        try:
+            data = conn.sock.recv(n)
+        except BlockingIOError:
+            return b""
+        except OSError as e:
+            self._eof = True
+            raise StreamFailed(IoError(f"tcp receive: {e.strerror or e}", e.errno)) from e
+        if not data:
+            self._eof = True
+            raise StreamClosed()
+        return data
+
+    def pollable(self) -> Pollable:
+        return SocketPollable(self)
+
+    def poll_ready(self) -> bool:
+        return self._eof or self._conn.read_shut or self._dropped or fd_ready(self._conn.sock, False)
+
+    def wait_spec(self) -> tuple[socket.socket, int] | None:
+        if self._eof or self._conn.read_shut or self._dropped:
+            return None
+        return (self._conn.sock, _events(False))
+
+    def close(self) -> None:
+        if not self._dropped:
+            self._dropped = True
+            self._conn.release()
+
+
+class TcpOutputStream(OutputStream, _Waitable):
+    """The sending half: `write` queues (at most :data:`WRITE_BUDGET` bytes, as `check-write`
+    permits) and sends what the kernel takes without blocking; the rest goes out on later
+    calls. `check-write` is 0 while anything is queued, so a flush completes when it is sent."""
+
+    def __init__(self, conn: _Connection) -> None:
+        self._conn = conn
+        self._pending = bytearray()
+        self._error: OSError | None = None
+        self._dropped = False
+
+    def _closed(self) -> bool:
+        return self._conn.write_shut or self._dropped
+
+    def _drain(self) -> None:
+        while self._pending and self._error is None:
+            try:
+                sent = self._conn.sock.send(self._pending)
+            except BlockingIOError:
+                return
+            except OSError as e:
+                self._error = e
+                self._pending.clear()
+                return
+            del self._pending[:sent]
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            e = self._error
+            raise StreamFailed(IoError(f"tcp send: {e.strerror or e}", e.errno))
+
+    def check_write(self) -> int:
+        if self._closed():
+            raise StreamClosed()
+        self._drain()
+        self._raise_error()
+        if self._pending or not fd_ready(self._conn.sock, True):
+            return 0
+        return WRITE_BUDGET
+
+    def write(self, data: bytes) -> None:
+        if self._closed():
+            raise StreamClosed()
+        self._raise_error()
+        self._pending += data
+        self._drain()
+
+    def flush(self) -> None:
+        if self._closed():
+            raise StreamClosed()
+        self._drain()
+        self._raise_error()
+
+    def pollable(self) -> Pollable:
+        return SocketPollable(self)
+
+    def poll_ready(self) -> bool:
+        if self._closed() or self._error is not None:
+            return True
+        self._drain()
+        return not self._pending and fd_ready(self._conn.sock, True)
+
+    def wait_spec(self) -> tuple[socket.socket, int] | None:
+        if self._closed() or self._error is not None:
+            return None
+        return (self._conn.sock, _events(True))
+
+    def finish_pending(self) -> None:
+        """Send what is queued before the sending side shuts (best effort, never blocks)."""
+        self._drain()
+
+    def close(self) -> None:
+        if not self._dropped:
+            self._drain()
+            self._dropped = True
+            self._conn.release()
+
+
+_OPEN_STATES = frozenset({"unbound", "bind-started", "bound", "listen-started", "listening",
+                          "connecting", "connected"})
+_BOUND_STATES = frozenset({"bound", "listen-started", "listening", "connecting", "connected"})
+
+
+def _duration_secs(value: int) -> int:
+    """A keep-alive duration (ns) as the whole seconds Linux takes, rounded up and clamped."""
+    if value <= 0:
+        raise SocketError("invalid-argument", "duration 0")
+    return max(1, min(math.ceil(value / 1_000_000_000), 32767))
+
+
+class TcpSocket(_Waitable):
+    """One `tcp-socket`; methods raise :class:`SocketError` with the WIT's error codes."""
+
+    def __init__(self, sock: socket.socket, family: int, state: str = "unbound") -> None:
+        self._sock = sock
+        self.family = family
+        self.state = state
+        self._network: Network | None = None
+        self._backlog = 128
+        self._connect_error: SocketError | None = None
+        self._conn: _Connection | None = None
+        self._streams: tuple[TcpInputStream, TcpOutputStream] | None = None
+
+    @staticmethod
+    def create(family: int) -> TcpSocket:
+        """`create-tcp-socket`: a non-blocking socket (IPv6 ones are v6-only)."""
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            raise SocketError("not-supported", f"address family {family}")
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        except OSError as e:
+            raise raise_os(e, {errno.EAFNOSUPPORT: "not-supported"}) from e
+        sock.setblocking(False)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        return TcpSocket(sock, family)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _require_open(self) -> socket.socket:
+        if self.state == "closed":
+            raise SocketError("invalid-state", "the socket is closed")
+        return self._sock
+
+    def _close(self) -> None:
+        self.state = "closed"
+        if self._conn is None:
+            self._sock.close()
+
+    def _check_network(self, network: Network) -> None:
+        if self._network is not None and network is not self._network:
+            raise SocketError("invalid-argument", "the socket is attached to a different network")
+
+    # -- bind ----------------------------------------------------------------------------------
+
+    def start_bind(self, network: Network, local: SockAddr) -> None:
+        if self.state != "unbound":
+            raise SocketError("concurrency-conflict" if self.state == "bind-started"
+                              else "invalid-state", f"cannot bind in state {self.state}")
+        check_family(local, self.family)
+        check_unicast(local)
+        network.policy.require(local, SocketAddrUse.TCP_BIND)
+        sock = self._sock
+        try:
+            if local.port != 0:  # as the WIT asks: TIME_WAIT must not block a re-bind
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(local.to_python())
+        except OSError as e:
+            raise raise_os(e) from e
+        self._network = network
+        self.state = "bind-started"
+
+    def finish_bind(self) -> None:
+        if self.state != "bind-started":
+            raise SocketError("not-in-progress", "no bind in progress")
+        self.state = "bound"
+
+    # -- connect ------------------------------------------------------------------------------
+
+    def start_connect(self, network: Network, remote: SockAddr) -> None:
+        st = self.state
+        if st in ("bind-started", "connecting", "listen-started"):
+            raise SocketError("concurrency-conflict", f"cannot connect in state {st}")
+        if st not in ("unbound", "bound"):
+            raise SocketError("invalid-state", f"cannot connect in state {st}")
+        self._check_network(network)
+        check_family(remote, self.family)
+        check_unicast(remote)
+        check_remote(remote)
+        network.policy.require(remote, SocketAddrUse.TCP_CONNECT)
+        self._network = network
+        code = self._sock.connect_ex(remote.to_python())
+        self.state = "connecting"
+        if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
+            self._connect_error = raise_os(OSError(code, errno.errorcode.get(code, str(code))),
+                                           {errno.EADDRNOTAVAIL: "address-in-use"})
+
+    def finish_connect(self) -> tuple[TcpInputStream, TcpOutputStream]:
+        if self.state != "connecting":
+            raise SocketError("not-in-progress", "no connect in progress")
+        if self._connect_error is None:
+            if not fd_ready(self._sock, True):
+                raise SocketError("would-block", "the connection is still in progress")
+            code = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code != 0:
+                self._connect_error = raise_os(OSError(code, errno.errorcode.get(code, "")),
+                                               {errno.EADDRNOTAVAIL: "address-in-use"})
+        if self._connect_error is not None:
+            err = self._connect_error
+            self._close()
+            raise err
+        return self._become_connected()
+
+    def _become_connected(self) -> tuple[TcpInputStream, TcpOutputStream]:
+        self.state = "connected"
+        self._conn = _Connection(self._sock)
+        self._streams = (TcpInputStream(self._conn), TcpOutputStream(self._conn))
+        return self._streams
+
+    # -- listen / accept ------------------------------------------------------------------------
+
+    def start_listen(self) -> None:
+        if self.state == "listen-started":
+            raise SocketError("concurrency-conflict", "a listen is in progress")
+        if self.state != "bound":
+            raise SocketError("invalid-state", f"cannot listen in state {self.state}")
+        self.state = "listen-started"
+
+    def finish_listen(self) -> None:
+        if self.state != "listen-started":
+            raise SocketError("not-in-progress", "no listen in progress")
+        try:
+            self._sock.listen(self._backlog)
+        except OSError as e:
+            self.state = "bound"
+            raise raise_os(e) from e
+        self.state = "listening"
+
+    def accept(self) -> tuple[TcpSocket, TcpInputStream, TcpOutputStream]:
+        if self.state != "listening":
+            raise SocketError("invalid-state", "the socket is not listening")
+        try:
+            client, _ = self._sock.accept()
+        except BlockingIOError as e:
+            raise SocketError("would-block", "no pending connection") from e
+        except OSError as e:
+            raise raise_os(e) from e
+        client.setblocking(False)
+        self._inherit_options(client)
+        child = TcpSocket(client, self.family, "bound")
+        child._network = self._network
+        inp, out = child._become_connected()
+        return child, inp, out
+
+    def _inherit_options(self, client: socket.socket) -> None:
+        """The WIT lists what an accepted socket inherits; copy it rather than trust the OS."""
+        for level, name in self._inherited_options():
+            try:
+                client.setsockopt(level, name, self._sock.getsockopt(level, name))
+            except OSError:
+                pass
+
+    def _inherited_options(self) -> list[tuple[int, int]]:
+        opts = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE), self._hop_option(),
+                (socket.SOL_SOCKET, socket.SO_RCVBUF), (socket.SOL_SOCKET, socket.SO_SNDBUF)]
+        opts += [(socket.IPPROTO_TCP, getattr(socket, n)) for n in
+                 ("TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT") if hasattr(socket, n)]
+        return opts
+
+    # -- addresses and state --------------------------------------------------------------------
+
+    def local_address(self) -> SockAddr:
+        if self.state not in _BOUND_STATES:
+            raise SocketError("invalid-state", f"the socket is not bound (state {self.state})")
+        try:
+            return SockAddr.from_python(self._sock.getsockname())
+        except OSError as e:
+            raise raise_os(e) from e
+
+    def remote_address(self) -> SockAddr:
+        if self.state != "connected":
+            raise SocketError("invalid-state", "the socket is not connected")
+        try:
+            return SockAddr.from_python(self._sock.getpeername())
+        except OSError as e:
+            raise raise_os(e) from e
+
+    def is_listening(self) -> bool:
+        return self.state == "listening"
+
+    def set_listen_backlog_size(self, value: int) -> None:
+        if value == 0:
+            raise SocketError("invalid-argument", "backlog 0")
+        if self.state in ("connecting", "connected", "closed"):
+            raise SocketError("invalid-state", f"cannot set the backlog in state {self.state}")
+        self._backlog = min(value, _I32_MAX)
+        if self.state == "listening":
+            try:
+                self._sock.listen(self._backlog)
+            except OSError as e:
+                raise raise_os(e) from e
+
+    # -- options ------------------------------------------------------------------------------
+
+    def _get(self, level: int, name: int) -> int:
+        sock = self._require_open()
+        try:
+            return sock.getsockopt(level, name)
+        except OSError as e:
+            raise raise_os(e) from e
+
+    def _set(self, level: int, name: int, value: int) -> None:
+        sock = self._require_open()
+        try:
+            sock.setsockopt(level, name, value)
+        except OSError as e:
+            raise raise_os(e) from e
+
+    def keep_alive_enabled(self) -> bool:
+        return bool(self._get(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+
+    def set_keep_alive_enabled(self, value: bool) -> None:
+        self._set(socket.SOL_SOCKET, socket.SO_KEEPALIVE, int(value))
+
+    def _tcp_opt(self, name: str) -> int:
+        opt = getattr(socket, name, None)
+        if opt is None:
+            raise SocketError("not-supported", f"{name} is not available on this platform")
+        return int(opt)
+
+    def keep_alive_idle_time(self) -> int:
+        return self._get(socket.IPPROTO_TCP, self._tcp_opt("TCP_KEEPIDLE")) * 1_000_000_000
+
+    def set_keep_alive_idle_time(self, value: int) -> None:
+        self._set(socket.IPPROTO_TCP, self._tcp_opt("TCP_KEEPIDLE"), _duration_secs(value))
+
+    def keep_alive_interval(self) -> int:
+        return self._get(socket.IPPROTO_TCP, self._tcp_opt("TCP_KEEPINTVL")) * 1_000_000_000
+
+    def set_keep_alive_interval(self, value: int) -> None:
+        self._set(socket.IPPROTO_TCP, self._tcp_opt("TCP_KEEPINTVL"), _duration_secs(value))
+
+    def keep_alive_count(self) -> int:
+        return self._get(socket.IPPROTO_TCP, self._tcp_opt("TCP_KEEPCNT"))
+
+    def set_keep_alive_count(self, value: int) -> None:
+        if value == 0:
+            raise SocketError("invalid-argument", "keep-alive count 0")
+        self._set(socket.IPPROTO_TCP, self._tcp_opt("TCP_KEEPCNT"), min(value, 127))
+
+    def _hop_option(self) -> tuple[int, int]:
+        if self.family == socket.AF_INET:
+            return (socket.IPPROTO_IP, socket.IP_TTL)
+        return (socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS)
+
+    def hop_limit(self) -> int:
+        return self._get(*self._hop_option())
+
+    def set_hop_limit(self, value: int) -> None:
+        if value == 0:
+            raise SocketError("invalid-argument", "hop limit 0")
+        self._set(*self._hop_option(), value)
+
+    def receive_buffer_size(self) -> int:
+        return buffer_size(self._get(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
+    def set_receive_buffer_size(self, value: int) -> None:
+        self._set(socket.SOL_SOCKET, socket.SO_RCVBUF, checked_buffer_size(value))
+
+    def send_buffer_size(self) -> int:
+        return buffer_size(self._get(socket.SOL_SOCKET, socket.SO_SNDBUF))
+
+    def set_send_buffer_size(self, value: int) -> None:
+        self._set(socket.SOL_SOCKET, socket.SO_SNDBUF, checked_buffer_size(value))
+
+    # -- readiness, shutdown, drop ------------------------------------------------------------
+
+    def subscribe(self) -> SocketPollable:
+        return SocketPollable(self)
+
+    def poll_ready(self) -> bool:
+        if self.state == "connecting":
+            return self._connect_error is not None or fd_ready(self._sock, True)
+        if self.state == "listening":
+            return fd_ready(self._sock, False)
+        return True
+
+    def wait_spec(self) -> tuple[socket.socket, int] | None:
+        if self.state == "connecting" and self._connect_error is None:
+            return (self._sock, _events(True))
+        if self.state == "listening":
+            return (self._sock, _events(False))
+        return None
+
+    def shutdown(self, how: str) -> None:
+        """`shutdown` with ``how`` one of ``receive``, ``send``, ``both`` (idempotent)."""
+        if self.state != "connected" or self._conn is None or self._streams is None:
+            raise SocketError("invalid-state", "the socket is not connected")
+        conn = self._conn
+        if how in ("receive", "both") and not conn.read_shut:
+            conn.shutdown(socket.SHUT_RD)
+            conn.read_shut = True
+        if how in ("send", "both") and not conn.write_shut:
+            self._streams[1].finish_pending()
+            conn.shutdown(socket.SHUT_WR)
+            conn.write_shut = True
+
+    def drop(self) -> None:
+        if self.state == "closed" and self._conn is None:
+            return
+        self.state = "closed"
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.release()
+        else:
+            self._sock.close()
+
+
+def buffer_size(kernel_value: int) -> int:
+    """Linux reports twice the size that was set (its bookkeeping overhead); undo that so a value
+    reads back as set."""
+    return kernel_value // 2 if sys.platform.startswith("linux") else kernel_value
+
+
+def checked_buffer_size(value: int) -> int:
+    if value == 0:
+        raise SocketError("invalid-argument", "buffer size 0")
+    return min(value, _I32_MAX)
+

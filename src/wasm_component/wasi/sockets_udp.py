@@ -1,0 +1,327 @@
+"""`wasi:sockets/udp`: a UDP socket (``unbound -> bind-started -> bound``, then streaming to any
+peer or to one) over a non-blocking :class:`socket.socket`, and its datagram streams.
+
+`stream(remote)` connects the kernel socket to ``remote`` (or dissolves an earlier association
+with ``connect(AF_UNSPEC)``) and returns a fresh pair of streams; only the newest pair works,
+older ones answer `invalid-state`. `receive` takes up to ``max-results`` datagrams that are there
+now; `check-send` grants a number of datagrams that the next `send` may carry (sending more
+traps), and `send` stops at the first datagram the kernel will not take without blocking.
+
+Example (loopback only)::
+
+    >>> from wasm_component.wasi.sockets_net import SocketPolicy, SockAddr
+    >>> from wasm_component.wasi.sockets_tcp import Network
+    >>> pol = SocketPolicy(); pol.allow("udp", "127.0.0.1")
+    >>> net = Network(pol)
+    >>> a = UdpSocket.create(socket.AF_INET)
+    >>> a.start_bind(net, SockAddr.parse("127.0.0.1", 0)); a.finish_bind()
+    >>> inc, out = a.stream(None)
+    >>> out.check_send() > 0
+    True
+    >>> out.send([(b"hi", a.local_address())])
+    1
+    >>> [d for d, _ in inc.receive(5)]
+    [b'hi']
+    >>> a.drop()
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import socket
+
+from .sockets_net import (
+    SockAddr,
+    SocketAddrUse,
+    SocketError,
+    check_family,
+    check_remote,
+    check_unicast,
+    raise_os,
+)
+from .sockets_tcp import (
+    Network,
+    SocketPollable,
+    _events,
+    _Waitable,
+    buffer_size,
+    checked_buffer_size,
+    fd_ready,
+)
+
+__all__ = ["IncomingDatagramStream", "OutgoingDatagramStream", "UdpSocket"]
+
+MAX_DATAGRAM = 65535
+RECEIVE_BATCH = 16
+"""The most datagrams one `receive` returns (the host bounds what one call allocates)."""
+SEND_PERMIT = 16
+"""What `check-send` grants when the socket can send."""
+
+
+def _disconnect(sock: socket.socket) -> None:
+    """``connect(fd, {AF_UNSPEC})``: dissolve a UDP association (Python's `connect` cannot)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    addr = (ctypes.c_ubyte * 16)()  # sa_family = AF_UNSPEC (0), the rest zero
+    if libc.connect(sock.fileno(), ctypes.byref(addr), ctypes.c_uint(16)) != 0:
+        num = ctypes.get_errno()
+        if num not in (0, errno.EAFNOSUPPORT):  # some kernels answer EAFNOSUPPORT yet disconnect
+            raise raise_os(OSError(num, errno.errorcode.get(num, "")))
+
+
+class UdpSocket(_Waitable):
+    """One `udp-socket`; methods raise :class:`SocketError` with the WIT's error codes."""
+
+    def __init__(self, sock: socket.socket, family: int) -> None:
+        self._sock = sock
+        self.family = family
+        self.state = "unbound"
+        self._network: Network | None = None
+        self._remote: SockAddr | None = None
+        self.generation = 0  # which stream pair is current
+
+    @staticmethod
+    def create(family: int) -> UdpSocket:
+        """`create-udp-socket`: a non-blocking socket (IPv6 ones are v6-only)."""
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            raise SocketError("not-supported", f"address family {family}")
+        try:
+            sock = socket.socket(family, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        except OSError as e:
+            raise raise_os(e, {errno.EAFNOSUPPORT: "not-supported"}) from e
+        sock.setblocking(False)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        return UdpSocket(sock, family)
+
+    @property
+    def sock(self) -> socket.socket:
+        if self.state == "closed":
+            raise SocketError("invalid-state", "the socket is closed")
+        return self._sock
+
+    @property
+    def network(self) -> Network:
+        assert self._network is not None
+        return self._network
+
+    def start_bind(self, network: Network, local: SockAddr) -> None:
+        if self.state != "unbound":
+            raise SocketError("concurrency-conflict" if self.state == "bind-started"
+                              else "invalid-state", f"cannot bind in state {self.state}")
+        check_family(local, self.family)
+        check_unicast(local)
+        network.policy.require(local, SocketAddrUse.UDP_BIND)
+        try:
+            self._sock.bind(local.to_python())
+        except OSError as e:
+            raise raise_os(e) from e
+        self._network = network
+        self.state = "bind-started"
+
+    def finish_bind(self) -> None:
+        if self.state != "bind-started":
+            raise SocketError("not-in-progress", "no bind in progress")
+        self.state = "bound"
+
+    def stream(self, remote: SockAddr | None) -> tuple[IncomingDatagramStream, OutgoingDatagramStream]:
+        if self.state != "bound":
+            raise SocketError("invalid-state", f"the socket is not bound (state {self.state})")
+        if remote is not None:
+            check_family(remote, self.family)
+            check_unicast(remote)
+            check_remote(remote)
+            self.network.policy.require(remote, SocketAddrUse.UDP_CONNECT)
+        if self._remote is not None:
+            _disconnect(self._sock)
+            self._remote = None
+        if remote is not None:
+            try:
+                self._sock.connect(remote.to_python())
+            except OSError as e:
+                raise raise_os(e, {errno.EADDRNOTAVAIL: "address-in-use"}) from e
+            self._remote = remote
+        self.generation += 1
+        return IncomingDatagramStream(self, self.generation), OutgoingDatagramStream(self, self.generation)
+
+    def local_address(self) -> SockAddr:
+        if self.state != "bound":
+            raise SocketError("invalid-state", "the socket is not bound")
+        return SockAddr.from_python(self._sock.getsockname())
+
+    def remote_address(self) -> SockAddr:
+        if self.state != "bound" or self._remote is None:
+            raise SocketError("invalid-state", "the socket is not streaming to a remote address")
+        return SockAddr.from_python(self._sock.getpeername())
+
+    def _hop_option(self) -> tuple[int, int]:
+        if self.family == socket.AF_INET:
+            return (socket.IPPROTO_IP, socket.IP_TTL)
+        return (socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS)
+
+    def _get(self, level: int, name: int) -> int:
+        try:
+            return self.sock.getsockopt(level, name)
+        except OSError as e:
+            raise raise_os(e) from e
+
+    def _set(self, level: int, name: int, value: int) -> None:
+        try:
+            self.sock.setsockopt(level, name, value)
+        except OSError as e:
+            raise raise_os(e) from e
+
+    def unicast_hop_limit(self) -> int:
+        return self._get(*self._hop_option())
+
+    def set_unicast_hop_limit(self, value: int) -> None:
+        if value == 0:
+            raise SocketError("invalid-argument", "hop limit 0")
+        self._set(*self._hop_option(), value)
+
+    def receive_buffer_size(self) -> int:
+        return buffer_size(self._get(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
+    def set_receive_buffer_size(self, value: int) -> None:
+        self._set(socket.SOL_SOCKET, socket.SO_RCVBUF, checked_buffer_size(value))
+
+    def send_buffer_size(self) -> int:
+        return buffer_size(self._get(socket.SOL_SOCKET, socket.SO_SNDBUF))
+
+    def set_send_buffer_size(self, value: int) -> None:
+        self._set(socket.SOL_SOCKET, socket.SO_SNDBUF, checked_buffer_size(value))
+
+    def subscribe(self) -> SocketPollable:
+        return SocketPollable(self)
+
+    def poll_ready(self) -> bool:
+        return True  # no asynchronous operation of the socket itself ever waits
+
+    def wait_spec(self) -> tuple[socket.socket, int] | None:
+        return None
+
+    def drop(self) -> None:
+        if self.state != "closed":
+            self.state = "closed"
+            self._sock.close()
+
+
+class _DatagramStream(_Waitable):
+    def __init__(self, owner: UdpSocket, generation: int) -> None:
+        self._owner = owner
+        self._generation = generation
+
+    def _sock(self) -> socket.socket:
+        if self._owner.generation != self._generation:
+            raise SocketError("invalid-state", "a later `stream` call replaced this stream")
+        return self._owner.sock
+
+    def _live(self) -> bool:
+        return self._owner.generation == self._generation and self._owner.state != "closed"
+
+    def subscribe(self) -> SocketPollable:
+        return SocketPollable(self)
+
+    def drop(self) -> None:
+        pass
+
+
+class IncomingDatagramStream(_DatagramStream):
+    """`incoming-datagram-stream`: `receive` never blocks and never says `would-block`."""
+
+    def receive(self, max_results: int) -> list[tuple[bytes, SockAddr]]:
+        sock = self._sock()
+        out: list[tuple[bytes, SockAddr]] = []
+        for _ in range(min(max_results, RECEIVE_BATCH)):
+            try:
+                data, addr = sock.recvfrom(MAX_DATAGRAM)
+            except BlockingIOError:
+                break
+            except OSError as e:
+                if out:
+                    break
+                raise raise_os(e, {errno.ECONNRESET: "remote-unreachable"}) from e
+            out.append((data, SockAddr.from_python(addr)))
+        return out
+
+    def poll_ready(self) -> bool:
+        return not self._live() or fd_ready(self._owner._sock, False)
+
+    def wait_spec(self) -> tuple[socket.socket, int] | None:
+        return (self._owner._sock, _events(False)) if self._live() else None
+
+
+class SendPermitError(Exception):
+    """`send` without a permit, or with more datagrams than `check-send` granted: the WIT says
+    the implementation must trap."""
+
+
+class OutgoingDatagramStream(_DatagramStream):
+    """`outgoing-datagram-stream`: permits from `check-send`, then `send`."""
+
+    def __init__(self, owner: UdpSocket, generation: int) -> None:
+        super().__init__(owner, generation)
+        self._permit: int | None = None  # None: no check-send since the last send
+        self._blocked = False
+
+    def check_send(self) -> int:
+        sock = self._sock()
+        if self._blocked:
+            if not fd_ready(sock, True):
+                return 0
+            self._blocked = False
+        if self._permit is None:
+            self._permit = SEND_PERMIT
+        return self._permit
+
+    def send(self, datagrams: list[tuple[bytes, SockAddr | None]]) -> int:
+        if self._permit is None:
+            raise SendPermitError("`send` without a preceding `check-send`")
+        if len(datagrams) > self._permit:
+            raise SendPermitError(f"`send` of {len(datagrams)} datagrams, "
+                                  f"`check-send` permitted {self._permit}")
+        sock = self._sock()
+        self._permit = None
+        sent = 0
+        for data, addr in datagrams:
+            try:
+                self._send_one(sock, data, addr)
+            except BlockingIOError:
+                self._blocked = True
+                break
+            except SocketError:
+                if sent:
+                    break
+                raise
+            sent += 1
+        return sent
+
+    def _send_one(self, sock: socket.socket, data: bytes, addr: SockAddr | None) -> None:
+        owner = self._owner
+        remote = owner._remote
+        if addr is None and remote is None:
+            raise SocketError("invalid-argument", "no remote address for an unconnected stream")
+        if addr is not None:
+            if remote is not None and addr != remote:
+                raise SocketError("invalid-argument",
+                                  f"{addr} is not the stream's remote address {remote}")
+            check_family(addr, owner.family)
+            check_unicast(addr)
+            check_remote(addr)
+            owner.network.policy.require(addr, SocketAddrUse.UDP_OUTGOING_DATAGRAM)
+        try:
+            if addr is None or remote is not None:
+                sock.send(data)
+            else:
+                sock.sendto(data, addr.to_python())
+        except BlockingIOError:
+            raise
+        except OSError as e:
+            raise raise_os(e, {errno.ECONNRESET: "remote-unreachable"}) from e
+
+    def poll_ready(self) -> bool:
+        return not self._live() or not self._blocked or fd_ready(self._owner._sock, True)
+
+    def wait_spec(self) -> tuple[socket.socket, int] | None:
+        return (self._owner._sock, _events(True)) if self._live() and self._blocked else None
