@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from ..errors import Trap
 from ..resources import Resource
@@ -104,12 +104,17 @@ class SocketsState:
     """What a store's sockets share: the one `network` (carrying the config's policy)."""
 
     def __init__(self, ctx: WasiCtx) -> None:
-        policy = getattr(ctx.config, "sockets", None)
+        policy = getattr(ctx.config, "sockets_policy", None)
         self.network = Network(policy if isinstance(policy, SocketPolicy) else SocketPolicy())
 
 
 def sockets_state(ctx: WasiCtx) -> SocketsState:
     return ctx.extension("sockets", SocketsState)
+
+
+def _require_protocol(ctx: WasiCtx, protocol: Literal["tcp", "udp"]) -> None:
+    if not sockets_state(ctx).network.policy.allows_protocol(protocol):
+        raise SocketError("access-denied", f"the configuration allows no {protocol} use")
 
 
 class _Base:
@@ -286,8 +291,10 @@ class TcpCreateSocketHost:
         self._ctx = ctx
 
     def create_tcp_socket(self, address_family: _b_network.IpAddressFamily) -> Result:
-        return _result(lambda: self._ctx.push(TcpSocket.create(_family(address_family)),
-                                              _b_tcp._RT_TcpSocket))
+        def go() -> Resource[Any]:
+            _require_protocol(self._ctx, "tcp")
+            return self._ctx.push(TcpSocket.create(_family(address_family)), _b_tcp._RT_TcpSocket)
+        return _result(go)
 
 
 # -- udp ----------------------------------------------------------------------------------------
@@ -388,8 +395,10 @@ class UdpCreateSocketHost:
         self._ctx = ctx
 
     def create_udp_socket(self, address_family: _b_network.IpAddressFamily) -> Result:
-        return _result(lambda: self._ctx.push(UdpSocket.create(_family(address_family)),
-                                              _b_udp._RT_UdpSocket))
+        def go() -> Resource[Any]:
+            _require_protocol(self._ctx, "udp")
+            return self._ctx.push(UdpSocket.create(_family(address_family)), _b_udp._RT_UdpSocket)
+        return _result(go)
 
 
 # -- ip-name-lookup -----------------------------------------------------------------------------

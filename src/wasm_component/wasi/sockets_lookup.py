@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
@@ -84,7 +85,7 @@ class ResolveAddressStream(_Waitable):
         try:
             infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
         except socket.gaierror as e:
-            error = SocketError(_GAI_ERRORS.get(e.errno, "permanent-resolver-failure"), str(e))
+            error = SocketError(_GAI_ERRORS.get(e.errno or 0, "permanent-resolver-failure"), str(e))
         except (OSError, UnicodeError) as e:
             error = SocketError("permanent-resolver-failure", str(e))
         else:
@@ -98,10 +99,8 @@ class ResolveAddressStream(_Waitable):
             self._error = error
             self._addresses = addresses
             if self._wake_w is not None:
-                try:
+                with contextlib.suppress(OSError):  # the stream was dropped meanwhile
                     self._wake_w.send(b"x")
-                except OSError:  # the stream was dropped meanwhile
-                    pass
                 self._wake_w.close()
                 self._wake_w = None
 

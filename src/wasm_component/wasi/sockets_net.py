@@ -115,7 +115,7 @@ def check_unicast(addr: SockAddr) -> None:
     ip = addr.ip
     if ip.is_multicast or (ip.version == 4 and ip == ipaddress.IPv4Address("255.255.255.255")):
         raise SocketError("invalid-argument", f"{ip} is not a unicast address")
-    if ip.version == 6 and ip.ipv4_mapped is not None:  # type: ignore[union-attr]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         raise SocketError("invalid-argument", f"{ip} is an IPv4-mapped IPv6 address")
 
 
@@ -255,6 +255,12 @@ class SocketPolicy:
         """`access-denied` unless the policy allows ``use`` of ``addr``."""
         if not self.allows(addr, use):
             raise SocketError("access-denied", f"{use.value} {addr} is not allowed by the policy")
+
+    def allows_protocol(self, protocol: Protocol) -> bool:
+        """Whether anything at all may be done with ``protocol`` (creating a socket is refused
+        otherwise, as wasmtime does while TCP/UDP are off)."""
+        return (self.all_addresses or self.check is not None
+                or any(r.protocol == protocol for r in self.rules))
 
     def allows_lookup(self, name: str) -> bool:
         if not self.ip_name_lookup:

@@ -24,6 +24,7 @@ Example (loopback only, policy allowing it)::
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import select
@@ -109,6 +110,17 @@ class _Connection:
         self.holders = 3
         self.read_shut = False
         self.write_shut = False
+        self.output: TcpOutputStream | None = None
+
+    def output_pending(self) -> bool:
+        """Send what the output stream still holds (without blocking); whether some is left.
+        Written bytes belong to the host once `write` returns, so they go out even while the
+        guest only reads or waits on the input stream (a request, then a wait for the reply)."""
+        out = self.output
+        if out is None or not out._pending:
+            return False
+        out._drain()
+        return bool(out._pending)
 
     def release(self) -> None:
         self.holders -= 1
@@ -135,6 +147,7 @@ class TcpInputStream(InputStream, _Waitable):
         conn = self._conn
         if self._eof or conn.read_shut or self._dropped:
             raise StreamClosed()
+        conn.output_pending()
         if n <= 0:
             return b""
         try:
@@ -153,11 +166,16 @@ class TcpInputStream(InputStream, _Waitable):
         return SocketPollable(self)
 
     def poll_ready(self) -> bool:
-        return self._eof or self._conn.read_shut or self._dropped or fd_ready(self._conn.sock, False)
+        if self._eof or self._conn.read_shut or self._dropped:
+            return True
+        self._conn.output_pending()
+        return fd_ready(self._conn.sock, False)
 
     def wait_spec(self) -> tuple[socket.socket, int] | None:
         if self._eof or self._conn.read_shut or self._dropped:
             return None
+        if self._conn.output_pending():  # wake to send the rest, too
+            return (self._conn.sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
         return (self._conn.sock, _events(False))
 
     def close(self) -> None:
@@ -173,6 +191,7 @@ class TcpOutputStream(OutputStream, _Waitable):
 
     def __init__(self, conn: _Connection) -> None:
         self._conn = conn
+        conn.output = self
         self._pending = bytearray()
         self._error: OSError | None = None
         self._dropped = False
@@ -403,10 +422,8 @@ class TcpSocket(_Waitable):
     def _inherit_options(self, client: socket.socket) -> None:
         """The WIT lists what an accepted socket inherits; copy it rather than trust the OS."""
         for level, name in self._inherited_options():
-            try:
+            with contextlib.suppress(OSError):
                 client.setsockopt(level, name, self._sock.getsockopt(level, name))
-            except OSError:
-                pass
 
     def _inherited_options(self) -> list[tuple[int, int]]:
         opts = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE), self._hop_option(),

@@ -1,9 +1,11 @@
 """`wasi:sockets/udp`: a UDP socket (``unbound -> bind-started -> bound``, then streaming to any
 peer or to one) over a non-blocking :class:`socket.socket`, and its datagram streams.
 
-`stream(remote)` connects the kernel socket to ``remote`` (or dissolves an earlier association
-with ``connect(AF_UNSPEC)``) and returns a fresh pair of streams; only the newest pair works,
-older ones answer `invalid-state`. `receive` takes up to ``max-results`` datagrams that are there
+`stream(remote)` associates the socket with ``remote`` (or with nobody) and returns a fresh
+pair of streams; only the newest pair works, older ones answer `invalid-state`. The association
+is kept by the host, not by a kernel `connect`: Linux's way to dissolve one
+(``connect(AF_UNSPEC)``) also releases a port bound as 0, and a WASI binding never changes.
+So `send` goes out with ``sendto(remote)`` and `receive` drops datagrams from anyone else. `receive` takes up to ``max-results`` datagrams that are there
 now; `check-send` grants a number of datagrams that the next `send` may carry (sending more
 traps), and `send` stops at the first datagram the kernel will not take without blocking.
 
@@ -27,8 +29,6 @@ Example (loopback only)::
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import socket
 
@@ -58,16 +58,6 @@ RECEIVE_BATCH = 16
 """The most datagrams one `receive` returns (the host bounds what one call allocates)."""
 SEND_PERMIT = 16
 """What `check-send` grants when the socket can send."""
-
-
-def _disconnect(sock: socket.socket) -> None:
-    """``connect(fd, {AF_UNSPEC})``: dissolve a UDP association (Python's `connect` cannot)."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    addr = (ctypes.c_ubyte * 16)()  # sa_family = AF_UNSPEC (0), the rest zero
-    if libc.connect(sock.fileno(), ctypes.byref(addr), ctypes.c_uint(16)) != 0:
-        num = ctypes.get_errno()
-        if num not in (0, errno.EAFNOSUPPORT):  # some kernels answer EAFNOSUPPORT yet disconnect
-            raise raise_os(OSError(num, errno.errorcode.get(num, "")))
 
 
 class UdpSocket(_Waitable):
@@ -133,15 +123,7 @@ class UdpSocket(_Waitable):
             check_unicast(remote)
             check_remote(remote)
             self.network.policy.require(remote, SocketAddrUse.UDP_CONNECT)
-        if self._remote is not None:
-            _disconnect(self._sock)
-            self._remote = None
-        if remote is not None:
-            try:
-                self._sock.connect(remote.to_python())
-            except OSError as e:
-                raise raise_os(e, {errno.EADDRNOTAVAIL: "address-in-use"}) from e
-            self._remote = remote
+        self._remote = remote
         self.generation += 1
         return IncomingDatagramStream(self, self.generation), OutgoingDatagramStream(self, self.generation)
 
@@ -153,7 +135,7 @@ class UdpSocket(_Waitable):
     def remote_address(self) -> SockAddr:
         if self.state != "bound" or self._remote is None:
             raise SocketError("invalid-state", "the socket is not streaming to a remote address")
-        return SockAddr.from_python(self._sock.getpeername())
+        return self._remote
 
     def _hop_option(self) -> tuple[int, int]:
         if self.family == socket.AF_INET:
@@ -232,8 +214,12 @@ class IncomingDatagramStream(_DatagramStream):
 
     def receive(self, max_results: int) -> list[tuple[bytes, SockAddr]]:
         sock = self._sock()
+        want = min(max_results, RECEIVE_BATCH)
+        remote = self._owner._remote
         out: list[tuple[bytes, SockAddr]] = []
-        for _ in range(min(max_results, RECEIVE_BATCH)):
+        for _ in range(4 * want):  # bounded even while strangers flood a connected stream
+            if len(out) == want:
+                break
             try:
                 data, addr = sock.recvfrom(MAX_DATAGRAM)
             except BlockingIOError:
@@ -242,7 +228,9 @@ class IncomingDatagramStream(_DatagramStream):
                 if out:
                     break
                 raise raise_os(e, {errno.ECONNRESET: "remote-unreachable"}) from e
-            out.append((data, SockAddr.from_python(addr)))
+            source = SockAddr.from_python(addr)
+            if remote is None or _same_peer(source, remote):
+                out.append((data, source))
         return out
 
     def poll_ready(self) -> bool:
@@ -250,6 +238,10 @@ class IncomingDatagramStream(_DatagramStream):
 
     def wait_spec(self) -> tuple[socket.socket, int] | None:
         return (self._owner._sock, _events(False)) if self._live() else None
+
+
+def _same_peer(source: SockAddr, remote: SockAddr) -> bool:
+    return source.ip == remote.ip and source.port == remote.port
 
 
 class SendPermitError(Exception):
@@ -310,11 +302,10 @@ class OutgoingDatagramStream(_DatagramStream):
             check_unicast(addr)
             check_remote(addr)
             owner.network.policy.require(addr, SocketAddrUse.UDP_OUTGOING_DATAGRAM)
+        target = addr if addr is not None else remote
+        assert target is not None
         try:
-            if addr is None or remote is not None:
-                sock.send(data)
-            else:
-                sock.sendto(data, addr.to_python())
+            sock.sendto(data, target.to_python())
         except BlockingIOError:
             raise
         except OSError as e:
