@@ -125,6 +125,9 @@ class Peer:
     def compile(self, blob: bytes) -> Any:
         return self.wc.Component(self.engine, blob)
 
+    def deserialize(self, blob: bytes) -> Any:
+        return self.wc.Component.deserialize(self.engine, blob)
+
     def component(self, name: str) -> Any:
         if name not in self._components:
             self._components[name] = self.compile(component_bytes(name))
@@ -247,6 +250,9 @@ class Ours:
 
     def compile(self, blob: bytes) -> Any:
         return self.Component.new(self.engine, blob)
+
+    def deserialize(self, blob: bytes) -> Any:
+        return self.Component.deserialize(self.engine, blob)
 
     def component(self, name: str) -> Any:
         if name not in self._components:
@@ -633,6 +639,61 @@ def op_real_call(side: Any) -> Job:
     return call_job(greet, store, "wörld")
 
 
+def op_store_instantiate(side: Any) -> Job:
+    """A new store and an instance of the tiny component in it (what a request handler does)."""
+    component, linker = side.component("small"), side.linker()
+    store = side.new_store()
+    expect(side.func(side.instantiate(linker, store, component), store, "add")(store, 1, 2), 3)
+
+    def run(_: Any, n: int) -> None:
+        for _ in range(n):
+            side.instantiate(linker, side.new_store(), component)
+
+    return Job(run)
+
+
+REQUESTS = 200
+
+
+def op_requests(side: Any) -> Job:
+    """A per-request loop: new store, instantiate, call, drop; time per request."""
+    component, linker = side.component("small"), side.linker()
+
+    def run(_: Any, n: int) -> None:
+        for _ in range(n * REQUESTS):
+            store = side.new_store()
+            side.func(side.instantiate(linker, store, component), store, "add")(store, 1, 2)
+            del store
+
+    return Job(run, per=REQUESTS)
+
+
+def op_real_first_result(side: Any) -> Job:
+    """A new store, an instance of the real component and its first call."""
+    component, linker = _real(side)
+
+    def run(_: Any, n: int) -> None:
+        for _ in range(n):
+            store = side.real_store()
+            greet = side.func(side.instantiate(linker, store, component), store, "greet")
+            expect(greet(store, "World"), "Hello, World!")
+
+    return Job(run)
+
+
+def op_deserialize(side: Any) -> Job:
+    """Rebuild the real component from its serialized form (no core compilation)."""
+    component, _ = _real(side)
+    blob = component.serialize()
+    side.deserialize(blob)
+
+    def run(_: Any, n: int) -> None:
+        for _ in range(n):
+            side.deserialize(blob)
+
+    return Job(run)
+
+
 def op_compile_big(side: Any) -> Job:
     blob = component_bytes("big")
     c = side.compile(blob)
@@ -701,6 +762,11 @@ OPS: list[Op] = [
     # not among the issue's operations: a real component, for scale (componentize-py's CPython)
     Op("real-instantiate", "instantiate componentize-py's 18 MB component", op_real_instantiate),
     Op("real-call", "call it: greet(string) -> string in CPython", op_real_call),
+    Op("real-first-result", "new store + instantiate + first greet call", op_real_first_result),
+    Op("store-instantiate-tiny", "new store + instantiate small component",
+       op_store_instantiate),
+    Op(f"requests-{REQUESTS}", "per request: new store, instantiate, call, drop", op_requests),
+    Op("deserialize", "deserialize componentize-py's 18 MB component", op_deserialize),
 ]
 
 

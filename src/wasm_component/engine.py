@@ -89,6 +89,17 @@ class Store:
                        "(call `store.set_wasi(WasiConfig())` first)")
         return ctx
 
+    def __del__(self) -> None:
+        # Nothing below refers back to the store (host functions and resource lifts hold it
+        # weakly), so reference counting gets here; what remains refers to itself (call paths,
+        # the core store's host callbacks) and is let go now rather than by the cyclic GC.
+        for root in self._instances:
+            root.release()
+        self._instances.clear()
+        self._resource_dtors.clear()
+        self._drop_fns.clear()
+        self._core.release()
+
     @property
     def data(self) -> Any:
         return self._core.data

@@ -24,7 +24,7 @@ from typing import Any
 from . import types as t
 from ._runtime import core
 from ._runtime.calls import HostFunc
-from ._runtime.instantiate import root_program_for
+from ._runtime.instantiate import program_for
 from ._runtime.items import RComponent, RFunc, RInstance, RModule
 from ._validate.typecheck import Mismatch, ModuleWords, check_module, check_subtype
 from .component import Component
@@ -573,7 +573,7 @@ class InstancePre:
         self._resolved = resolved
         self._imports = [(name, resolved[name], ty)
                          for name, ty in component.component_type().imports]
-        self._program = root_program_for(component._validated)
+        self._program = program_for(component._validated)
         self._items = component._items
         self._last_args: tuple[weakref.ref[Store], dict[str, Any]] | None = None
 
@@ -590,9 +590,21 @@ class InstancePre:
             imports = self._imports
             args = {name: _item(store, name, d, ty) for name, d, ty in imports}
             self._last_args = (weakref.ref(store), args)
-        env = self._program(store, self._items, args, None, None)
-        store._instances.append(env)
-        return Instance(store, env.exports)
+        root = self._program(store, self._items, args)
+        store._instances.append(root)
+        return Instance(store, root.exports)
+
+
+def _host_dtor(dtor: Callable[[Store, int], None], owner: weakref.ref[Store]
+               ) -> Callable[[int], None]:
+    """``dtor(store, rep)`` as the store keeps it: holding the store weakly (no cycle)."""
+
+    def run(rep: int) -> None:
+        store = owner()
+        if store is not None:
+            dtor(store, rep)
+
+    return run
 
 
 def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
@@ -602,8 +614,7 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
         return HostFunc(d.fn, ty, name, d.style, store)
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
-            dtor = d.dtor
-            store._resource_dtors[d.rt] = (None, lambda rep: dtor(store, rep))
+            store._resource_dtors[d.rt] = (None, _host_dtor(d.dtor, weakref.ref(store)))
         return d.rt
     if isinstance(d, _ModuleDef):
         cm = _module_of(store.engine, d.module)

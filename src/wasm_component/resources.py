@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import ComponentError
@@ -260,10 +261,12 @@ def resource_lift(store: Store) -> Any:
     (whose ``drop`` runs the guest destructor)."""
     from ._runtime.calls import host_drop_fn
 
+    owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
+
     def lift(rt: ResourceType, rep: int, own: bool) -> Any:
         if rt.kind == "host":
             return Resource(rep, rt, own)
-        return ResourceAny(rt, rep, own, host_drop_fn(store, rt) if own else None)
+        return ResourceAny(rt, rep, own, host_drop_fn(owner(), rt) if own else None)
 
     return lift
 

@@ -697,6 +697,15 @@ class CoreStore:
         self._export_item_ref = ctypes.byref(self._export_item)
         self._scratch: tuple[Any, tuple[Any, ...]] | None = None  # see ``scratch_imports``
 
+    def release(self) -> None:
+        """Let go of the host callbacks (which refer back to this store) once its owner is
+        gone: a callback still reached (a handle kept past its store, dropped) traps."""
+        fns = self._host_fns
+        fns[1:] = [_released_host_fn] * (len(fns) - 1)
+        self._host_sigs.clear()
+        self._scratch = None
+        self._pending = None
+
     def set_fuel(self, fuel: int) -> None:
         try:
             self.store.set_fuel(fuel)
@@ -753,6 +762,10 @@ class CoreStore:
 
 def _no_host_fn(*_: Any) -> int:  # pragma: no cover - env 0 is never handed out
     raise AssertionError("host function index 0 is a placeholder")
+
+
+def _released_host_fn(*_: Any) -> int:
+    return _make_trap_ptr("host function called after its store was dropped")
 
 
 def _parse_message(text: str) -> str:
