@@ -141,6 +141,8 @@ def test_bind_states_and_argument_errors(net: Network) -> None:
 def test_ipv6_bind_rejects_ipv4_mapped_addresses(net: Network) -> None:
     s = TcpSocket.create(V6)
     assert code_of(s.start_bind, net, SockAddr.parse("::ffff:127.0.0.1", 0)) == "invalid-argument"
+    assert code_of(s.start_bind, net, SockAddr.parse("::127.0.0.1", 0)) == "invalid-argument"
+    assert code_of(s.start_connect, net, SockAddr.parse("::ffff:127.0.0.1", 80)) == "invalid-argument"
     s.start_bind(net, SockAddr.parse("::1", 0))
     s.finish_bind()
     assert s.local_address().ip == ipaddress.ip_address("::1")
@@ -181,7 +183,11 @@ def test_listen_states(net: Network) -> None:
 
 def test_connect_accept_addresses_and_inherited_options(net: Network, listener: TcpSocket) -> None:
     listener.set_keep_alive_enabled(True)
+    listener.set_keep_alive_idle_time(42_000_000_000)
+    listener.set_keep_alive_count(42)
     listener.set_hop_limit(33)
+    listener.set_receive_buffer_size(0x10000)
+    listener.set_send_buffer_size(0x10000)
     c, c_in, c_out = connect(net, listener)
     assert code_of(c.finish_connect) == "not-in-progress"
     assert code_of(c.start_connect, net, listener.local_address()) == "invalid-state"
@@ -192,6 +198,8 @@ def test_connect_accept_addresses_and_inherited_options(net: Network, listener: 
     assert srv.remote_address() == c.local_address()
     assert srv.local_address() == listener.local_address()
     assert srv.keep_alive_enabled() and srv.hop_limit() == 33
+    assert srv.keep_alive_idle_time() == 42_000_000_000 and srv.keep_alive_count() == 42
+    assert srv.receive_buffer_size() == srv.send_buffer_size() == 0x10000  # as set, not doubled
     assert not srv.is_listening() and srv.family == V4
     for x in (c_in, c_out, s_in, s_out):
         x.close()

@@ -105,9 +105,16 @@ class SockAddr:
 # -- the argument checks the WIT's "typical errors" prescribe -----------------------------------
 
 def check_family(addr: SockAddr, family: int) -> None:
-    """`invalid-argument`: the address has the wrong address family."""
+    """`invalid-argument`: the address has the wrong address family, or is an IPv6 address
+    that stands for an IPv4 one (IPv4-mapped, or the deprecated IPv4-compatible ``::a.b.c.d``,
+    which operating systems treat inconsistently); WASI IPv6 sockets are IPv6-only."""
     if addr.family != family:
         raise SocketError("invalid-argument", f"address {addr} does not match the socket's family")
+    ip = addr.ip
+    if isinstance(ip, ipaddress.IPv6Address) and (
+            ip.ipv4_mapped is not None
+            or (int(ip) >> 32 == 0 and int(ip) > 1)):  # ::a.b.c.d, but not :: or ::1
+        raise SocketError("invalid-argument", f"{ip} is an IPv4 address in IPv6 form")
 
 
 def check_unicast(addr: SockAddr) -> None:

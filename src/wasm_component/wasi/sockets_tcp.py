@@ -263,8 +263,11 @@ class TcpOutputStream(OutputStream, _Waitable):
             self._conn.release()
 
 
-_OPEN_STATES = frozenset({"unbound", "bind-started", "bound", "listen-started", "listening",
-                          "connecting", "connected"})
+# Linux passes a pending connection's network error out of accept(); to the guest that
+# connection was aborted before it could be accepted.
+_ACCEPT_ERRORS = {getattr(errno, n): "connection-aborted" for n in (
+    "ECONNRESET", "ENETRESET", "EHOSTUNREACH", "EHOSTDOWN", "ENETDOWN", "ENETUNREACH", "EPROTO",
+    "ENOPROTOOPT", "ENONET", "EOPNOTSUPP") if hasattr(errno, n)}
 _BOUND_STATES = frozenset({"bound", "listen-started", "listening", "connecting", "connected"})
 
 
@@ -411,7 +414,7 @@ class TcpSocket(_Waitable):
         except BlockingIOError as e:
             raise SocketError("would-block", "no pending connection") from e
         except OSError as e:
-            raise raise_os(e) from e
+            raise raise_os(e, _ACCEPT_ERRORS) from e
         client.setblocking(False)
         self._inherit_options(client)
         child = TcpSocket(client, self.family, "bound")
@@ -420,10 +423,15 @@ class TcpSocket(_Waitable):
         return child, inp, out
 
     def _inherit_options(self, client: socket.socket) -> None:
-        """The WIT lists what an accepted socket inherits; copy it rather than trust the OS."""
+        """The WIT lists what an accepted socket inherits; copy it rather than trust the OS
+        (buffer sizes as they were set: the kernel reports them doubled)."""
+        buffers = (socket.SO_RCVBUF, socket.SO_SNDBUF)
         for level, name in self._inherited_options():
+            value = self._sock.getsockopt(level, name)
+            if level == socket.SOL_SOCKET and name in buffers:
+                value = buffer_size(value)
             with contextlib.suppress(OSError):
-                client.setsockopt(level, name, self._sock.getsockopt(level, name))
+                client.setsockopt(level, name, value)
 
     def _inherited_options(self) -> list[tuple[int, int]]:
         opts = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE), self._hop_option(),
@@ -458,12 +466,13 @@ class TcpSocket(_Waitable):
             raise SocketError("invalid-argument", "backlog 0")
         if self.state in ("connecting", "connected", "closed"):
             raise SocketError("invalid-state", f"cannot set the backlog in state {self.state}")
-        self._backlog = min(value, _I32_MAX)
+        backlog = min(value, _I32_MAX)
         if self.state == "listening":
             try:
-                self._sock.listen(self._backlog)
-            except OSError as e:
-                raise raise_os(e) from e
+                self._sock.listen(backlog)
+            except OSError as e:  # the platform cannot change it after the first listen
+                raise SocketError("not-supported", str(e)) from e
+        self._backlog = backlog
 
     # -- options ------------------------------------------------------------------------------
 
@@ -479,6 +488,8 @@ class TcpSocket(_Waitable):
         try:
             sock.setsockopt(level, name, value)
         except OSError as e:
+            if e.errno == errno.ENOBUFS and name in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                return  # a buffer size is a hint: BSDs refuse what Linux silently clamps
             raise raise_os(e) from e
 
     def keep_alive_enabled(self) -> bool:
