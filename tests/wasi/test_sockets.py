@@ -103,6 +103,19 @@ def accept(listener: TcpSocket) -> tuple[TcpSocket, Any, Any]:
     return listener.accept()
 
 
+@pytest.fixture
+def pair(net: Network, listener: TcpSocket) -> Iterator[tuple[Any, ...]]:
+    """A connection: (client, its input, its output, server side, its input, its output),
+    every handle released afterwards (closing twice is harmless)."""
+    c, c_in, c_out = connect(net, listener)
+    srv, s_in, s_out = accept(listener)
+    yield c, c_in, c_out, srv, s_in, s_out
+    for x in (c_in, c_out, s_in, s_out):
+        x.close()
+    c.drop()
+    srv.drop()
+
+
 # -- the TCP state machine ----------------------------------------------------------------------
 
 def test_unbound_socket_answers_as_the_wit_says(net: Network) -> None:
@@ -265,9 +278,8 @@ def test_options_validate_and_round_trip(net: Network) -> None:
 
 # -- TCP streams ---------------------------------------------------------------------------------
 
-def test_streams_carry_a_megabyte_both_ways_without_blocking(net: Network, listener: TcpSocket) -> None:
-    c, c_in, c_out = connect(net, listener)
-    srv, s_in, s_out = accept(listener)
+def test_streams_carry_a_megabyte_both_ways_without_blocking(pair: tuple[Any, ...]) -> None:
+    _, c_in, c_out, _, s_in, s_out = pair
     payload = bytes(range(256)) * 4096  # 1 MiB: more than the kernels buffer at once
     sent, to_echo, back = 0, bytearray(), bytearray()
     for _ in range(100_000):
@@ -297,15 +309,10 @@ def test_streams_carry_a_megabyte_both_ways_without_blocking(net: Network, liste
             waiting += [s_out.pollable()] if to_echo else []
             poll(waiting)
     assert bytes(back) == payload
-    for x in (c_in, c_out, s_in, s_out):
-        x.close()
-    c.drop()
-    srv.drop()
 
 
-def test_shutdown_closes_the_streams(net: Network, listener: TcpSocket) -> None:
-    c, c_in, c_out = connect(net, listener)
-    srv, s_in, s_out = accept(listener)
+def test_shutdown_closes_the_streams(pair: tuple[Any, ...]) -> None:
+    c, c_in, c_out, srv, s_in, s_out = pair
     c_out.blocking_write_and_flush(b"last words")
     c.shutdown("send")
     c.shutdown("send")  # idempotent
@@ -320,15 +327,10 @@ def test_shutdown_closes_the_streams(net: Network, listener: TcpSocket) -> None:
         s_in.read(1)
     s_out.blocking_write_and_flush(b"still open")  # the other direction is unaffected
     assert c_in.blocking_read(100) == b"still open"
-    for x in (c_in, c_out, s_in, s_out):
-        x.close()
-    c.drop()
-    srv.drop()
 
 
-def test_streams_outlive_their_socket_and_the_last_drop_closes(net: Network, listener: TcpSocket) -> None:
-    c, c_in, c_out = connect(net, listener)
-    srv, s_in, s_out = accept(listener)
+def test_streams_outlive_their_socket_and_the_last_drop_closes(pair: tuple[Any, ...]) -> None:
+    c, c_in, c_out, _, s_in, _ = pair
     c.drop()  # the streams keep the connection
     c_out.blocking_write_and_flush(b"x")
     assert s_in.blocking_read(1) == b"x"
@@ -336,9 +338,6 @@ def test_streams_outlive_their_socket_and_the_last_drop_closes(net: Network, lis
     c_out.close()  # the last holder: the descriptor closes, the peer sees the end
     with pytest.raises(StreamClosed):
         s_in.blocking_read(1)
-    for x in (s_in, s_out):
-        x.close()
-    srv.drop()
 
 
 def test_poll_waits_on_the_descriptor_without_spinning(net: Network, listener: TcpSocket) -> None:

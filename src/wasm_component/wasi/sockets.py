@@ -112,11 +112,6 @@ def sockets_state(ctx: WasiCtx) -> SocketsState:
     return ctx.extension("sockets", SocketsState)
 
 
-def _require_protocol(ctx: WasiCtx, protocol: Literal["tcp", "udp"]) -> None:
-    if not sockets_state(ctx).network.policy.allows_protocol(protocol):
-        raise SocketError("access-denied", f"the configuration allows no {protocol} use")
-
-
 class _Base:
     """Looks up the handle's object and turns :class:`SocketError` into `err(error-code)`."""
 
@@ -134,8 +129,9 @@ class _Base:
     def _do(self, r: Resource[Any], fn: Callable[[Any], Any]) -> Result:
         return _result(lambda: fn(self._get(r)))
 
-    def _pollable(self, r: Resource[Any], source: Any) -> Resource[Any]:
-        return self._ctx.push(source.subscribe(), _b_poll._RT_Pollable, parent=r)
+    def subscribe(self, self_: Resource[Any]) -> Resource[Any]:
+        """A pollable (a child of the handle, as in wasmtime) over the object's readiness."""
+        return self._ctx.push(self._get(self_).subscribe(), _b_poll._RT_Pollable, parent=self_)
 
     def drop(self, rep: Resource[Any]) -> None:
         self._ctx.delete(rep).drop()
@@ -148,6 +144,55 @@ def _result(fn: Callable[[], Any]) -> Result:
         return Err(_b_network.ErrorCode(e.code))
     except SendPermitError as e:
         raise Trap(f"`wasi:sockets/udp.outgoing-datagram-stream.send`: {e}") from None
+
+
+class _SocketResource(_Base):
+    """What `tcp-socket` and `udp-socket` share."""
+
+    def start_bind(self, self_: Resource[Any], network: Resource[Any],
+                   local_address: _b_network.IpSocketAddress) -> Result:
+        net = self._network(network)
+        return self._do(self_, lambda s: s.start_bind(net, from_wit_address(local_address)))
+
+    def finish_bind(self, self_: Resource[Any]) -> Result:
+        return self._do(self_, lambda s: s.finish_bind())
+
+    def local_address(self, self_: Resource[Any]) -> Result:
+        return self._do(self_, lambda s: to_wit_address(s.local_address()))
+
+    def remote_address(self, self_: Resource[Any]) -> Result:
+        return self._do(self_, lambda s: to_wit_address(s.remote_address()))
+
+    def address_family(self, self_: Resource[Any]) -> _b_network.IpAddressFamily:
+        return _wit_family(self._get(self_).family)
+
+    def receive_buffer_size(self, self_: Resource[Any]) -> Result:
+        return self._do(self_, lambda s: s.receive_buffer_size())
+
+    def set_receive_buffer_size(self, self_: Resource[Any], value: int) -> Result:
+        return self._do(self_, lambda s: s.set_receive_buffer_size(value))
+
+    def send_buffer_size(self, self_: Resource[Any]) -> Result:
+        return self._do(self_, lambda s: s.send_buffer_size())
+
+    def set_send_buffer_size(self, self_: Resource[Any], value: int) -> Result:
+        return self._do(self_, lambda s: s.set_send_buffer_size(value))
+
+
+class _Creator:
+    """`create-tcp-socket`/`create-udp-socket`: `access-denied` while the policy allows nothing
+    at all for the protocol."""
+
+    def __init__(self, ctx: WasiCtx) -> None:
+        self._ctx = ctx
+
+    def _create(self, protocol: Literal["tcp", "udp"], make: Callable[[int], Any],
+                rt: Any, family: _b_network.IpAddressFamily) -> Result:
+        def go() -> Resource[Any]:
+            if not sockets_state(self._ctx).network.policy.allows_protocol(protocol):
+                raise SocketError("access-denied", f"the configuration allows no {protocol} use")
+            return self._ctx.push(make(_family(family)), rt)
+        return _result(go)
 
 
 # -- network, instance-network -------------------------------------------------------------------
@@ -178,20 +223,12 @@ class InstanceNetworkHost:
 
 # -- tcp ----------------------------------------------------------------------------------------
 
-class _TcpSocketResource(_Base):
+class _TcpSocketResource(_SocketResource):
     _cls = TcpSocket
 
     def _streams(self, inp: Any, out: Any) -> tuple[Resource[Any], Resource[Any]]:
         push = self._ctx.push
         return (push(inp, _b_streams._RT_InputStream), push(out, _b_streams._RT_OutputStream))
-
-    def start_bind(self, self_: Resource[Any], network: Resource[Any],
-                   local_address: _b_network.IpSocketAddress) -> Result:
-        net = self._network(network)
-        return self._do(self_, lambda s: s.start_bind(net, from_wit_address(local_address)))
-
-    def finish_bind(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: s.finish_bind())
 
     def start_connect(self, self_: Resource[Any], network: Resource[Any],
                       remote_address: _b_network.IpSocketAddress) -> Result:
@@ -213,17 +250,8 @@ class _TcpSocketResource(_Base):
             return (self._ctx.push(child, _b_tcp._RT_TcpSocket), *self._streams(inp, out))
         return self._do(self_, go)
 
-    def local_address(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: to_wit_address(s.local_address()))
-
-    def remote_address(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: to_wit_address(s.remote_address()))
-
     def is_listening(self, self_: Resource[Any]) -> bool:
         return bool(self._get(self_).is_listening())
-
-    def address_family(self, self_: Resource[Any]) -> _b_network.IpAddressFamily:
-        return _wit_family(self._get(self_).family)
 
     def set_listen_backlog_size(self, self_: Resource[Any], value: int) -> Result:
         return self._do(self_, lambda s: s.set_listen_backlog_size(value))
@@ -258,21 +286,6 @@ class _TcpSocketResource(_Base):
     def set_hop_limit(self, self_: Resource[Any], value: int) -> Result:
         return self._do(self_, lambda s: s.set_hop_limit(value))
 
-    def receive_buffer_size(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: s.receive_buffer_size())
-
-    def set_receive_buffer_size(self, self_: Resource[Any], value: int) -> Result:
-        return self._do(self_, lambda s: s.set_receive_buffer_size(value))
-
-    def send_buffer_size(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: s.send_buffer_size())
-
-    def set_send_buffer_size(self, self_: Resource[Any], value: int) -> Result:
-        return self._do(self_, lambda s: s.set_send_buffer_size(value))
-
-    def subscribe(self, self_: Resource[Any]) -> Resource[Any]:
-        return self._pollable(self_, self._get(self_))
-
     def shutdown(self, self_: Resource[Any], shutdown_type: _b_tcp.ShutdownType) -> Result:
         return self._do(self_, lambda s: s.shutdown(shutdown_type.value))
 
@@ -284,31 +297,17 @@ class TcpHost:
         self.tcp_socket = _TcpSocketResource(ctx)
 
 
-class TcpCreateSocketHost:
+class TcpCreateSocketHost(_Creator):
     """`wasi:sockets/tcp-create-socket`."""
 
-    def __init__(self, ctx: WasiCtx) -> None:
-        self._ctx = ctx
-
     def create_tcp_socket(self, address_family: _b_network.IpAddressFamily) -> Result:
-        def go() -> Resource[Any]:
-            _require_protocol(self._ctx, "tcp")
-            return self._ctx.push(TcpSocket.create(_family(address_family)), _b_tcp._RT_TcpSocket)
-        return _result(go)
+        return self._create("tcp", TcpSocket.create, _b_tcp._RT_TcpSocket, address_family)
 
 
 # -- udp ----------------------------------------------------------------------------------------
 
-class _UdpSocketResource(_Base):
+class _UdpSocketResource(_SocketResource):
     _cls = UdpSocket
-
-    def start_bind(self, self_: Resource[Any], network: Resource[Any],
-                   local_address: _b_network.IpSocketAddress) -> Result:
-        net = self._network(network)
-        return self._do(self_, lambda s: s.start_bind(net, from_wit_address(local_address)))
-
-    def finish_bind(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: s.finish_bind())
 
     def stream(self, self_: Resource[Any],
                remote_address: _b_network.IpSocketAddress | None) -> Result:
@@ -321,36 +320,11 @@ class _UdpSocketResource(_Base):
                     push(out, _b_udp._RT_OutgoingDatagramStream))
         return self._do(self_, go)
 
-    def local_address(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: to_wit_address(s.local_address()))
-
-    def remote_address(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: to_wit_address(s.remote_address()))
-
-    def address_family(self, self_: Resource[Any]) -> _b_network.IpAddressFamily:
-        return _wit_family(self._get(self_).family)
-
     def unicast_hop_limit(self, self_: Resource[Any]) -> Result:
         return self._do(self_, lambda s: s.unicast_hop_limit())
 
     def set_unicast_hop_limit(self, self_: Resource[Any], value: int) -> Result:
         return self._do(self_, lambda s: s.set_unicast_hop_limit(value))
-
-    def receive_buffer_size(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: s.receive_buffer_size())
-
-    def set_receive_buffer_size(self, self_: Resource[Any], value: int) -> Result:
-        return self._do(self_, lambda s: s.set_receive_buffer_size(value))
-
-    def send_buffer_size(self, self_: Resource[Any]) -> Result:
-        return self._do(self_, lambda s: s.send_buffer_size())
-
-    def set_send_buffer_size(self, self_: Resource[Any], value: int) -> Result:
-        return self._do(self_, lambda s: s.set_send_buffer_size(value))
-
-    def subscribe(self, self_: Resource[Any]) -> Resource[Any]:
-        return self._pollable(self_, self._get(self_))
-
 
 class _IncomingResource(_Base):
     _cls = IncomingDatagramStream
@@ -359,9 +333,6 @@ class _IncomingResource(_Base):
         return self._do(self_, lambda s: [
             _b_udp.IncomingDatagram(data, to_wit_address(addr))
             for data, addr in s.receive(max_results)])
-
-    def subscribe(self, self_: Resource[Any]) -> Resource[Any]:
-        return self._pollable(self_, self._get(self_))
 
 
 class _OutgoingResource(_Base):
@@ -375,9 +346,6 @@ class _OutgoingResource(_Base):
                   else from_wit_address(d.remote_address)) for d in datagrams]
         return self._do(self_, lambda s: s.send(items))
 
-    def subscribe(self, self_: Resource[Any]) -> Resource[Any]:
-        return self._pollable(self_, self._get(self_))
-
 
 class UdpHost:
     """`wasi:sockets/udp`."""
@@ -388,17 +356,11 @@ class UdpHost:
         self.outgoing_datagram_stream = _OutgoingResource(ctx)
 
 
-class UdpCreateSocketHost:
+class UdpCreateSocketHost(_Creator):
     """`wasi:sockets/udp-create-socket`."""
 
-    def __init__(self, ctx: WasiCtx) -> None:
-        self._ctx = ctx
-
     def create_udp_socket(self, address_family: _b_network.IpAddressFamily) -> Result:
-        def go() -> Resource[Any]:
-            _require_protocol(self._ctx, "udp")
-            return self._ctx.push(UdpSocket.create(_family(address_family)), _b_udp._RT_UdpSocket)
-        return _result(go)
+        return self._create("udp", UdpSocket.create, _b_udp._RT_UdpSocket, address_family)
 
 
 # -- ip-name-lookup -----------------------------------------------------------------------------
@@ -411,9 +373,6 @@ class _ResolveResource(_Base):
             ip = s.resolve_next_address()
             return None if ip is None else to_wit_ip(ip)
         return self._do(self_, go)
-
-    def subscribe(self, self_: Resource[Any]) -> Resource[Any]:
-        return self._pollable(self_, self._get(self_))
 
 
 class IpNameLookupHost:

@@ -21,8 +21,8 @@ import ipaddress
 import socket
 import threading
 
+from .sockets_base import Network, Waitable, events
 from .sockets_net import IpAddr, SocketError
-from .sockets_tcp import Network, SocketPollable, _events, _Waitable
 
 __all__ = ["ResolveAddressStream", "resolve_addresses"]
 
@@ -60,7 +60,7 @@ def _parse_name(name: str) -> IpAddr | str:
     return ascii_name.lower()
 
 
-class ResolveAddressStream(_Waitable):
+class ResolveAddressStream(Waitable):
     """The addresses of one lookup, in the resolver's order, without duplicates."""
 
     def __init__(self, addresses: list[IpAddr] | None = None) -> None:
@@ -114,9 +114,6 @@ class ResolveAddressStream(_Waitable):
                 raise SocketError("would-block", "the lookup is still running")
             return self._addresses.pop(0) if self._addresses else None
 
-    def subscribe(self) -> SocketPollable:
-        return SocketPollable(self)
-
     def poll_ready(self) -> bool:
         with self._lock:
             return self._addresses is not None
@@ -124,7 +121,7 @@ class ResolveAddressStream(_Waitable):
     def wait_spec(self) -> tuple[socket.socket, int] | None:
         if self.poll_ready() or self._wake_r is None:
             return None
-        return (self._wake_r, _events(False))
+        return (self._wake_r, events(False))
 
     def drop(self) -> None:
         with self._lock:

@@ -27,17 +27,25 @@ from __future__ import annotations
 import contextlib
 import errno
 import math
-import select
 import selectors
 import socket
-import sys
 
 from .io import InputStream, IoError, OutputStream, Pollable, StreamClosed, StreamFailed
+from .sockets_base import (
+    I32_MAX,
+    IpSocket,
+    Network,
+    SocketPollable,
+    Waitable,
+    buffer_size,
+    events,
+    fd_ready,
+    new_socket,
+)
 from .sockets_net import (
     SockAddr,
     SocketAddrUse,
     SocketError,
-    SocketPolicy,
     check_family,
     check_remote,
     check_unicast,
@@ -48,58 +56,6 @@ __all__ = ["Network", "SocketPollable", "TcpInputStream", "TcpOutputStream", "Tc
 
 WRITE_BUDGET = 64 * 1024
 """What `check-write` permits at a time: the host buffers at most this much per stream."""
-
-_I32_MAX = 2**31 - 1
-_POLLIN = 0x001
-_POLLOUT = 0x004
-
-
-class Network:
-    """The `network` resource: the capability a guest passes to bind and connect, carrying the
-    store's policy. ``instance-network`` hands out handles to one such object per context, so
-    "the same network" is identity."""
-
-    def __init__(self, policy: SocketPolicy) -> None:
-        self.policy = policy
-
-
-def fd_ready(sock: socket.socket, write: bool) -> bool:
-    """Whether ``sock`` is readable (or writable) now, without waiting; errors count as ready."""
-    p = select.poll()
-    p.register(sock.fileno(), _POLLOUT if write else _POLLIN)
-    return bool(p.poll(0))
-
-
-class _Waitable:
-    """What a :class:`SocketPollable` asks: ready now, or which fd/event to wait on."""
-
-    def poll_ready(self) -> bool:
-        raise NotImplementedError
-
-    def wait_spec(self) -> tuple[socket.socket, int] | None:
-        raise NotImplementedError
-
-
-class SocketPollable(Pollable):
-    """A pollable over a socket object's current readiness, asked again at every poll (so one
-    `subscribe` serves the socket's whole life, as the WIT wants)."""
-
-    def __init__(self, source: _Waitable) -> None:
-        self._source = source
-
-    def ready(self) -> bool:
-        return self._source.poll_ready()
-
-    def wait_spec(self) -> tuple[socket.socket, int] | None:
-        return self._source.wait_spec()
-
-    def deadline_ns(self) -> int | None:
-        return None
-
-
-def _events(write: bool) -> int:
-    return selectors.EVENT_WRITE if write else selectors.EVENT_READ
-
 
 class _Connection:
     """The connected socket shared by the `tcp-socket` and its two streams; the descriptor is
@@ -135,7 +91,7 @@ class _Connection:
                 raise raise_os(e) from e
 
 
-class TcpInputStream(InputStream, _Waitable):
+class TcpInputStream(InputStream, Waitable):
     """The receiving half of a connection: `read` is a non-blocking `recv`."""
 
     def __init__(self, conn: _Connection) -> None:
@@ -176,7 +132,7 @@ class TcpInputStream(InputStream, _Waitable):
             return None
         if self._conn.output_pending():  # wake to send the rest, too
             return (self._conn.sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
-        return (self._conn.sock, _events(False))
+        return (self._conn.sock, events(False))
 
     def close(self) -> None:
         if not self._dropped:
@@ -184,7 +140,7 @@ class TcpInputStream(InputStream, _Waitable):
             self._conn.release()
 
 
-class TcpOutputStream(OutputStream, _Waitable):
+class TcpOutputStream(OutputStream, Waitable):
     """The sending half: `write` queues (at most :data:`WRITE_BUDGET` bytes, as `check-write`
     permits) and sends what the kernel takes without blocking; the rest goes out on later
     calls. `check-write` is 0 while anything is queued, so a flush completes when it is sent."""
@@ -250,7 +206,7 @@ class TcpOutputStream(OutputStream, _Waitable):
     def wait_spec(self) -> tuple[socket.socket, int] | None:
         if self._closed() or self._error is not None:
             return None
-        return (self._conn.sock, _events(True))
+        return (self._conn.sock, events(True))
 
     def finish_pending(self) -> None:
         """Send what is queued before the sending side shuts (best effort, never blocks)."""
@@ -278,14 +234,13 @@ def _duration_secs(value: int) -> int:
     return max(1, min(math.ceil(value / 1_000_000_000), 32767))
 
 
-class TcpSocket(_Waitable):
+class TcpSocket(IpSocket):
     """One `tcp-socket`; methods raise :class:`SocketError` with the WIT's error codes."""
 
+    BIND_USE = SocketAddrUse.TCP_BIND
+
     def __init__(self, sock: socket.socket, family: int, state: str = "unbound") -> None:
-        self._sock = sock
-        self.family = family
-        self.state = state
-        self._network: Network | None = None
+        super().__init__(sock, family, state)
         self._backlog = 128
         self._connect_error: SocketError | None = None
         self._conn: _Connection | None = None
@@ -294,23 +249,9 @@ class TcpSocket(_Waitable):
     @staticmethod
     def create(family: int) -> TcpSocket:
         """`create-tcp-socket`: a non-blocking socket (IPv6 ones are v6-only)."""
-        if family not in (socket.AF_INET, socket.AF_INET6):
-            raise SocketError("not-supported", f"address family {family}")
-        try:
-            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        except OSError as e:
-            raise raise_os(e, {errno.EAFNOSUPPORT: "not-supported"}) from e
-        sock.setblocking(False)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        return TcpSocket(sock, family)
+        return TcpSocket(new_socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP), family)
 
     # -- helpers -----------------------------------------------------------------------------
-
-    def _require_open(self) -> socket.socket:
-        if self.state == "closed":
-            raise SocketError("invalid-state", "the socket is closed")
-        return self._sock
 
     def _close(self) -> None:
         self.state = "closed"
@@ -321,29 +262,9 @@ class TcpSocket(_Waitable):
         if self._network is not None and network is not self._network:
             raise SocketError("invalid-argument", "the socket is attached to a different network")
 
-    # -- bind ----------------------------------------------------------------------------------
-
-    def start_bind(self, network: Network, local: SockAddr) -> None:
-        if self.state != "unbound":
-            raise SocketError("concurrency-conflict" if self.state == "bind-started"
-                              else "invalid-state", f"cannot bind in state {self.state}")
-        check_family(local, self.family)
-        check_unicast(local)
-        network.policy.require(local, SocketAddrUse.TCP_BIND)
-        sock = self._sock
-        try:
-            if local.port != 0:  # as the WIT asks: TIME_WAIT must not block a re-bind
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(local.to_python())
-        except OSError as e:
-            raise raise_os(e) from e
-        self._network = network
-        self.state = "bind-started"
-
-    def finish_bind(self) -> None:
-        if self.state != "bind-started":
-            raise SocketError("not-in-progress", "no bind in progress")
-        self.state = "bound"
+    def _before_bind(self, local: SockAddr) -> None:
+        if local.port != 0:  # as the WIT asks: TIME_WAIT must not block a re-bind
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 
     # -- connect ------------------------------------------------------------------------------
 
@@ -445,10 +366,7 @@ class TcpSocket(_Waitable):
     def local_address(self) -> SockAddr:
         if self.state not in _BOUND_STATES:
             raise SocketError("invalid-state", f"the socket is not bound (state {self.state})")
-        try:
-            return SockAddr.from_python(self._sock.getsockname())
-        except OSError as e:
-            raise raise_os(e) from e
+        return self._local_address()
 
     def remote_address(self) -> SockAddr:
         if self.state != "connected":
@@ -466,7 +384,7 @@ class TcpSocket(_Waitable):
             raise SocketError("invalid-argument", "backlog 0")
         if self.state in ("connecting", "connected", "closed"):
             raise SocketError("invalid-state", f"cannot set the backlog in state {self.state}")
-        backlog = min(value, _I32_MAX)
+        backlog = min(value, I32_MAX)
         if self.state == "listening":
             try:
                 self._sock.listen(backlog)
@@ -475,22 +393,6 @@ class TcpSocket(_Waitable):
         self._backlog = backlog
 
     # -- options ------------------------------------------------------------------------------
-
-    def _get(self, level: int, name: int) -> int:
-        sock = self._require_open()
-        try:
-            return sock.getsockopt(level, name)
-        except OSError as e:
-            raise raise_os(e) from e
-
-    def _set(self, level: int, name: int, value: int) -> None:
-        sock = self._require_open()
-        try:
-            sock.setsockopt(level, name, value)
-        except OSError as e:
-            if e.errno == errno.ENOBUFS and name in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-                return  # a buffer size is a hint: BSDs refuse what Linux silently clamps
-            raise raise_os(e) from e
 
     def keep_alive_enabled(self) -> bool:
         return bool(self._get(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
@@ -524,35 +426,7 @@ class TcpSocket(_Waitable):
             raise SocketError("invalid-argument", "keep-alive count 0")
         self._set(socket.IPPROTO_TCP, self._tcp_opt("TCP_KEEPCNT"), min(value, 127))
 
-    def _hop_option(self) -> tuple[int, int]:
-        if self.family == socket.AF_INET:
-            return (socket.IPPROTO_IP, socket.IP_TTL)
-        return (socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS)
-
-    def hop_limit(self) -> int:
-        return self._get(*self._hop_option())
-
-    def set_hop_limit(self, value: int) -> None:
-        if value == 0:
-            raise SocketError("invalid-argument", "hop limit 0")
-        self._set(*self._hop_option(), value)
-
-    def receive_buffer_size(self) -> int:
-        return buffer_size(self._get(socket.SOL_SOCKET, socket.SO_RCVBUF))
-
-    def set_receive_buffer_size(self, value: int) -> None:
-        self._set(socket.SOL_SOCKET, socket.SO_RCVBUF, checked_buffer_size(value))
-
-    def send_buffer_size(self) -> int:
-        return buffer_size(self._get(socket.SOL_SOCKET, socket.SO_SNDBUF))
-
-    def set_send_buffer_size(self, value: int) -> None:
-        self._set(socket.SOL_SOCKET, socket.SO_SNDBUF, checked_buffer_size(value))
-
     # -- readiness, shutdown, drop ------------------------------------------------------------
-
-    def subscribe(self) -> SocketPollable:
-        return SocketPollable(self)
 
     def poll_ready(self) -> bool:
         if self.state == "connecting":
@@ -563,9 +437,9 @@ class TcpSocket(_Waitable):
 
     def wait_spec(self) -> tuple[socket.socket, int] | None:
         if self.state == "connecting" and self._connect_error is None:
-            return (self._sock, _events(True))
+            return (self._sock, events(True))
         if self.state == "listening":
-            return (self._sock, _events(False))
+            return (self._sock, events(False))
         return None
 
     def shutdown(self, how: str) -> None:
@@ -590,16 +464,3 @@ class TcpSocket(_Waitable):
             conn.release()
         else:
             self._sock.close()
-
-
-def buffer_size(kernel_value: int) -> int:
-    """Linux reports twice the size that was set (its bookkeeping overhead); undo that so a value
-    reads back as set."""
-    return kernel_value // 2 if sys.platform.startswith("linux") else kernel_value
-
-
-def checked_buffer_size(value: int) -> int:
-    if value == 0:
-        raise SocketError("invalid-argument", "buffer size 0")
-    return min(value, _I32_MAX)
-

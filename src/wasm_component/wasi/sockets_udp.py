@@ -32,6 +32,7 @@ from __future__ import annotations
 import errno
 import socket
 
+from .sockets_base import IpSocket, Network, Waitable, events, fd_ready, new_socket
 from .sockets_net import (
     SockAddr,
     SocketAddrUse,
@@ -40,15 +41,6 @@ from .sockets_net import (
     check_remote,
     check_unicast,
     raise_os,
-)
-from .sockets_tcp import (
-    Network,
-    SocketPollable,
-    _events,
-    _Waitable,
-    buffer_size,
-    checked_buffer_size,
-    fd_ready,
 )
 
 __all__ = ["IncomingDatagramStream", "OutgoingDatagramStream", "UdpSocket"]
@@ -60,60 +52,29 @@ SEND_PERMIT = 16
 """What `check-send` grants when the socket can send."""
 
 
-class UdpSocket(_Waitable):
+class UdpSocket(IpSocket):
     """One `udp-socket`; methods raise :class:`SocketError` with the WIT's error codes."""
 
+    BIND_USE = SocketAddrUse.UDP_BIND
+
     def __init__(self, sock: socket.socket, family: int) -> None:
-        self._sock = sock
-        self.family = family
-        self.state = "unbound"
-        self._network: Network | None = None
+        super().__init__(sock, family)
         self._remote: SockAddr | None = None
         self.generation = 0  # which stream pair is current
 
     @staticmethod
     def create(family: int) -> UdpSocket:
         """`create-udp-socket`: a non-blocking socket (IPv6 ones are v6-only)."""
-        if family not in (socket.AF_INET, socket.AF_INET6):
-            raise SocketError("not-supported", f"address family {family}")
-        try:
-            sock = socket.socket(family, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-        except OSError as e:
-            raise raise_os(e, {errno.EAFNOSUPPORT: "not-supported"}) from e
-        sock.setblocking(False)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        return UdpSocket(sock, family)
+        return UdpSocket(new_socket(family, socket.SOCK_DGRAM, socket.IPPROTO_UDP), family)
 
     @property
     def sock(self) -> socket.socket:
-        if self.state == "closed":
-            raise SocketError("invalid-state", "the socket is closed")
-        return self._sock
+        return self._require_open()
 
     @property
     def network(self) -> Network:
         assert self._network is not None
         return self._network
-
-    def start_bind(self, network: Network, local: SockAddr) -> None:
-        if self.state != "unbound":
-            raise SocketError("concurrency-conflict" if self.state == "bind-started"
-                              else "invalid-state", f"cannot bind in state {self.state}")
-        check_family(local, self.family)
-        check_unicast(local)
-        network.policy.require(local, SocketAddrUse.UDP_BIND)
-        try:
-            self._sock.bind(local.to_python())
-        except OSError as e:
-            raise raise_os(e) from e
-        self._network = network
-        self.state = "bind-started"
-
-    def finish_bind(self) -> None:
-        if self.state != "bind-started":
-            raise SocketError("not-in-progress", "no bind in progress")
-        self.state = "bound"
 
     def stream(self, remote: SockAddr | None) -> tuple[IncomingDatagramStream, OutgoingDatagramStream]:
         if self.state != "bound":
@@ -130,52 +91,18 @@ class UdpSocket(_Waitable):
     def local_address(self) -> SockAddr:
         if self.state != "bound":
             raise SocketError("invalid-state", "the socket is not bound")
-        return SockAddr.from_python(self._sock.getsockname())
+        return self._local_address()
 
     def remote_address(self) -> SockAddr:
         if self.state != "bound" or self._remote is None:
             raise SocketError("invalid-state", "the socket is not streaming to a remote address")
         return self._remote
 
-    def _hop_option(self) -> tuple[int, int]:
-        if self.family == socket.AF_INET:
-            return (socket.IPPROTO_IP, socket.IP_TTL)
-        return (socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS)
-
-    def _get(self, level: int, name: int) -> int:
-        try:
-            return self.sock.getsockopt(level, name)
-        except OSError as e:
-            raise raise_os(e) from e
-
-    def _set(self, level: int, name: int, value: int) -> None:
-        try:
-            self.sock.setsockopt(level, name, value)
-        except OSError as e:
-            raise raise_os(e) from e
-
     def unicast_hop_limit(self) -> int:
-        return self._get(*self._hop_option())
+        return self.hop_limit()
 
     def set_unicast_hop_limit(self, value: int) -> None:
-        if value == 0:
-            raise SocketError("invalid-argument", "hop limit 0")
-        self._set(*self._hop_option(), value)
-
-    def receive_buffer_size(self) -> int:
-        return buffer_size(self._get(socket.SOL_SOCKET, socket.SO_RCVBUF))
-
-    def set_receive_buffer_size(self, value: int) -> None:
-        self._set(socket.SOL_SOCKET, socket.SO_RCVBUF, checked_buffer_size(value))
-
-    def send_buffer_size(self) -> int:
-        return buffer_size(self._get(socket.SOL_SOCKET, socket.SO_SNDBUF))
-
-    def set_send_buffer_size(self, value: int) -> None:
-        self._set(socket.SOL_SOCKET, socket.SO_SNDBUF, checked_buffer_size(value))
-
-    def subscribe(self) -> SocketPollable:
-        return SocketPollable(self)
+        self.set_hop_limit(value)
 
     def poll_ready(self) -> bool:
         return True  # no asynchronous operation of the socket itself ever waits
@@ -189,7 +116,7 @@ class UdpSocket(_Waitable):
             self._sock.close()
 
 
-class _DatagramStream(_Waitable):
+class _DatagramStream(Waitable):
     def __init__(self, owner: UdpSocket, generation: int) -> None:
         self._owner = owner
         self._generation = generation
@@ -201,9 +128,6 @@ class _DatagramStream(_Waitable):
 
     def _live(self) -> bool:
         return self._owner.generation == self._generation and self._owner.state != "closed"
-
-    def subscribe(self) -> SocketPollable:
-        return SocketPollable(self)
 
     def drop(self) -> None:
         pass
@@ -237,7 +161,7 @@ class IncomingDatagramStream(_DatagramStream):
         return not self._live() or fd_ready(self._owner._sock, False)
 
     def wait_spec(self) -> tuple[socket.socket, int] | None:
-        return (self._owner._sock, _events(False)) if self._live() else None
+        return (self._owner._sock, events(False)) if self._live() else None
 
 
 def _same_peer(source: SockAddr, remote: SockAddr) -> bool:
@@ -315,4 +239,4 @@ class OutgoingDatagramStream(_DatagramStream):
         return not self._live() or not self._blocked or fd_ready(self._owner._sock, True)
 
     def wait_spec(self) -> tuple[socket.socket, int] | None:
-        return (self._owner._sock, _events(True)) if self._live() and self._blocked else None
+        return (self._owner._sock, events(True)) if self._live() and self._blocked else None
