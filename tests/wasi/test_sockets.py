@@ -557,6 +557,47 @@ def test_lookup_of_localhost() -> None:
     assert code_of(resolve_addresses, Network(pol), "example.com") == "access-denied"
 
 
+def test_a_finished_lookup_still_gives_poll_a_descriptor() -> None:
+    """The lookup thread may finish between `poll`'s readiness check and its wait: the stream
+    must still hand over a descriptor (answering "nothing to wait on" would trap the guest)."""
+    pol = SocketPolicy(ip_name_lookup=True, lookup_names=frozenset({"localhost"}))
+    stream = resolve_addresses(Network(pol), "localhost")
+    inner = stream.subscribe()
+    inner.block()
+
+    class Racy(Pollable):
+        first = True
+
+        def ready(self) -> bool:
+            if self.first:
+                self.first = False
+                return False  # "not yet", as seen just before the thread finished
+            return inner.ready()
+
+        def wait_spec(self) -> Any:
+            return inner.wait_spec()
+
+    assert poll([Racy()]) == [0]
+    assert stream.resolve_next_address() is not None
+    stream.drop()
+
+
+def test_config_builds_the_policy() -> None:
+    config = (WasiConfig().allow_tcp("127.0.0.1", 8080).allow_udp("::1")
+              .allow_ip_name_lookup(names=["LocalHost."]))
+    pol = config.sockets_policy
+    assert isinstance(pol, SocketPolicy)
+    assert pol.allows(addr(8080), SocketAddrUse.TCP_CONNECT)
+    assert not pol.allows(addr(8081), SocketAddrUse.TCP_CONNECT)
+    assert not pol.allows(addr(8080), SocketAddrUse.UDP_BIND)
+    assert pol.allows(SockAddr.parse("::1", 5), SocketAddrUse.UDP_OUTGOING_DATAGRAM)
+    assert pol.allows_lookup("localhost") and not pol.allows_lookup("example.com")
+    everything = WasiConfig().inherit_network().sockets_policy
+    assert everything.allows(addr(1, "10.0.0.1"), SocketAddrUse.UDP_CONNECT)
+    assert not everything.allows_lookup("localhost")  # lookups are a separate permission
+    assert WasiConfig().allow_ip_name_lookup().sockets_policy.allows_lookup("anything.example")
+
+
 def test_lookup_literals_and_malformed_names() -> None:
     net = Network(SocketPolicy())  # literals need no lookup, so no permission
     assert _lookup_all(net, "127.0.0.1") == [ipaddress.ip_address(LO)]

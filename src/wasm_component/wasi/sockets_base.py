@@ -44,6 +44,9 @@ class Network:
 
 def fd_ready(sock: socket.socket, write: bool) -> bool:
     """Whether ``sock`` is readable (or writable) now, without waiting; errors count as ready."""
+    if not hasattr(select, "poll"):  # Windows
+        r, w, x = select.select([] if write else [sock], [sock] if write else [], [sock], 0)
+        return bool(r or w or x)
     p = select.poll()
     p.register(sock.fileno(), _POLLOUT if write else _POLLIN)
     return bool(p.poll(0))

@@ -119,9 +119,9 @@ class ResolveAddressStream(Waitable):
             return self._addresses is not None
 
     def wait_spec(self) -> tuple[socket.socket, int] | None:
-        if self.poll_ready() or self._wake_r is None:
-            return None
-        return (self._wake_r, events(False))
+        # Even when the lookup has just finished: the wake-up byte makes the socket readable,
+        # so `poll` returns at once (answering None here could look like "never ready").
+        return None if self._wake_r is None else (self._wake_r, events(False))
 
     def drop(self) -> None:
         with self._lock:
