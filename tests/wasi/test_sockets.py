@@ -8,6 +8,7 @@ refuses them locally, and no name but ``localhost`` is ever looked up.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
@@ -327,6 +328,57 @@ def test_shutdown_closes_the_streams(pair: tuple[Any, ...]) -> None:
         s_in.read(1)
     s_out.blocking_write_and_flush(b"still open")  # the other direction is unaffected
     assert c_in.blocking_read(100) == b"still open"
+
+
+def _read_to_end(stream: Any) -> bytes:
+    out = bytearray()
+    with contextlib.suppress(StreamClosed):
+        while True:
+            out += stream.blocking_read(1 << 16)
+    return bytes(out)
+
+
+def test_shutdown_does_not_lose_queued_data(pair: tuple[Any, ...]) -> None:
+    c, _, c_out, _, s_in, _ = pair
+    c.set_send_buffer_size(1024)  # the kernel takes little at once: the rest is queued
+    permit = c_out.check_write()
+    assert permit > 4 * c.send_buffer_size()
+    data = bytes(range(256)) * (permit // 256)
+    c_out.write(data)
+    assert c_out.check_write() == 0  # still sending in the background
+    c.shutdown("send")  # the FIN goes after the queued bytes
+    assert _read_to_end(s_in) == data
+
+
+def test_small_writes_go_straight_out_and_permits_are_not_rate_limited(pair: tuple[Any, ...]) -> None:
+    c, _, c_out, _, s_in, _ = pair
+    c_out.pollable().block()
+    for _ in range(300):
+        assert c_out.check_write() > 0
+        c_out.write(b"x")
+    c.shutdown("send")
+    assert _read_to_end(s_in) == b"x" * 300
+
+
+def test_remote_shutdown_closes_the_input_even_for_zero_bytes(pair: tuple[Any, ...]) -> None:
+    _, c_in, _, srv, _, _ = pair
+    srv.shutdown("both")
+    c_in.pollable().block()
+    with pytest.raises(StreamClosed):
+        c_in.read(10)  # not b"" (which would mean "nothing yet")
+    with pytest.raises(StreamClosed):
+        c_in.read(0)
+
+
+def test_local_receive_shutdown_closes_the_input_although_data_waits(pair: tuple[Any, ...]) -> None:
+    c, c_in, _, _, _, s_out = pair
+    s_out.blocking_write_and_flush(b"Lorem ipsum")
+    c_in.pollable().block()
+    c.shutdown("receive")  # Linux would still hand out the queued bytes; WASI must not
+    with pytest.raises(StreamClosed):
+        c_in.read(10)
+    with pytest.raises(StreamClosed):
+        c_in.read(0)
 
 
 def test_streams_outlive_their_socket_and_the_last_drop_closes(pair: tuple[Any, ...]) -> None:

@@ -27,8 +27,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import math
-import selectors
+import select
 import socket
+import threading
 
 from .io import InputStream, IoError, OutputStream, Pollable, StreamClosed, StreamFailed
 from .sockets_base import (
@@ -58,29 +59,25 @@ WRITE_BUDGET = 64 * 1024
 """What `check-write` permits at a time: the host buffers at most this much per stream."""
 
 class _Connection:
-    """The connected socket shared by the `tcp-socket` and its two streams; the descriptor is
-    closed when the last of the three is dropped (any order)."""
+    """The connected socket shared by the `tcp-socket`, its two streams and a background
+    sender; the descriptor is closed when the last of them lets go (any order)."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.holders = 3
         self.read_shut = False
         self.write_shut = False
-        self.output: TcpOutputStream | None = None
+        self._lock = threading.Lock()
 
-    def output_pending(self) -> bool:
-        """Send what the output stream still holds (without blocking); whether some is left.
-        Written bytes belong to the host once `write` returns, so they go out even while the
-        guest only reads or waits on the input stream (a request, then a wait for the reply)."""
-        out = self.output
-        if out is None or not out._pending:
-            return False
-        out._drain()
-        return bool(out._pending)
+    def hold(self) -> None:
+        with self._lock:
+            self.holders += 1
 
     def release(self) -> None:
-        self.holders -= 1
-        if self.holders == 0:
+        with self._lock:
+            self.holders -= 1
+            last = self.holders == 0
+        if last:
             self.sock.close()
 
     def shutdown(self, how: int) -> None:
@@ -99,15 +96,16 @@ class TcpInputStream(InputStream, Waitable):
         self._eof = False
         self._dropped = False
 
+    def _ended(self) -> bool:
+        return self._eof or self._conn.read_shut or self._dropped
+
     def read(self, n: int) -> bytes:
-        conn = self._conn
-        if self._eof or conn.read_shut or self._dropped:
+        if self._ended():
             raise StreamClosed()
-        conn.output_pending()
         if n <= 0:
             return b""
         try:
-            data = conn.sock.recv(n)
+            data = self._conn.sock.recv(n)
         except BlockingIOError:
             return b""
         except OSError as e:
@@ -122,17 +120,10 @@ class TcpInputStream(InputStream, Waitable):
         return SocketPollable(self)
 
     def poll_ready(self) -> bool:
-        if self._eof or self._conn.read_shut or self._dropped:
-            return True
-        self._conn.output_pending()
-        return fd_ready(self._conn.sock, False)
+        return self._ended() or fd_ready(self._conn.sock, False)
 
     def wait_spec(self) -> tuple[socket.socket, int] | None:
-        if self._eof or self._conn.read_shut or self._dropped:
-            return None
-        if self._conn.output_pending():  # wake to send the rest, too
-            return (self._conn.sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
-        return (self._conn.sock, events(False))
+        return None if self._ended() else (self._conn.sock, events(False))
 
     def close(self) -> None:
         if not self._dropped:
@@ -141,31 +132,28 @@ class TcpInputStream(InputStream, Waitable):
 
 
 class TcpOutputStream(OutputStream, Waitable):
-    """The sending half: `write` queues (at most :data:`WRITE_BUDGET` bytes, as `check-write`
-    permits) and sends what the kernel takes without blocking; the rest goes out on later
-    calls. `check-write` is 0 while anything is queued, so a flush completes when it is sent."""
+    """The sending half. `write` hands the bytes to the kernel without blocking; what it does
+    not take at once is sent by a background thread (as wasmtime's background write task), so
+    it reaches the peer whatever the guest does next, a later `shutdown(send)` included.
+    Meanwhile `check-write` says 0 and the pollable waits for that thread's wake-up, so a
+    `flush` completes when everything is sent. At most :data:`WRITE_BUDGET` bytes are queued."""
 
     def __init__(self, conn: _Connection) -> None:
         self._conn = conn
-        conn.output = self
-        self._pending = bytearray()
+        self._lock = threading.Lock()
+        self._pending = bytearray()  # guarded by _lock; non-empty while the sender runs
         self._error: OSError | None = None
         self._dropped = False
+        self._shut_after_send = False
+        self._sending = False  # a sender thread is running (it holds the connection)
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # (read end, write end)
 
     def _closed(self) -> bool:
         return self._conn.write_shut or self._dropped
 
-    def _drain(self) -> None:
-        while self._pending and self._error is None:
-            try:
-                sent = self._conn.sock.send(self._pending)
-            except BlockingIOError:
-                return
-            except OSError as e:
-                self._error = e
-                self._pending.clear()
-                return
-            del self._pending[:sent]
+    def _busy(self) -> bool:
+        with self._lock:
+            return bool(self._pending)
 
     def _raise_error(self) -> None:
         if self._error is not None:
@@ -175,9 +163,8 @@ class TcpOutputStream(OutputStream, Waitable):
     def check_write(self) -> int:
         if self._closed():
             raise StreamClosed()
-        self._drain()
         self._raise_error()
-        if self._pending or not fd_ready(self._conn.sock, True):
+        if self._busy() or not fd_ready(self._conn.sock, True):
             return 0
         return WRITE_BUDGET
 
@@ -185,14 +172,86 @@ class TcpOutputStream(OutputStream, Waitable):
         if self._closed():
             raise StreamClosed()
         self._raise_error()
-        self._pending += data
-        self._drain()
+        with self._lock:
+            if self._pending:  # the sender is still at work: queue behind it
+                self._pending += data
+                return
+        view = memoryview(data)
+        while view:
+            try:
+                sent = self._conn.sock.send(view)
+            except BlockingIOError:
+                break
+            except OSError as e:
+                self._error = e
+                return
+            view = view[sent:]
+        if view:
+            self._start_sender(bytes(view))
 
     def flush(self) -> None:
         if self._closed():
             raise StreamClosed()
-        self._drain()
         self._raise_error()
+
+    def _start_sender(self, rest: bytes) -> None:
+        if self._wake is None:
+            r, w = socket.socketpair()
+            r.setblocking(False)
+            self._wake = (r, w)
+        with contextlib.suppress(BlockingIOError):  # wake-ups left by an earlier sender
+            while self._wake[0].recv(64):
+                pass
+        with self._lock:
+            self._pending += rest
+            self._sending = True
+        self._conn.hold()
+        threading.Thread(target=self._send_rest, daemon=True, name="wasi tcp sender").start()
+
+    def _send_rest(self) -> None:
+        sock = self._conn.sock
+        try:
+            while True:
+                with self._lock:
+                    if not self._pending:
+                        shut, self._shut_after_send = self._shut_after_send, False
+                        break
+                    chunk = bytes(self._pending[:WRITE_BUDGET])
+                select.select([], [sock], [], 1.0)
+                try:
+                    sent = sock.send(chunk)
+                except BlockingIOError:
+                    continue
+                except OSError as e:
+                    with self._lock:
+                        self._error = e
+                        self._pending.clear()
+                        shut = False
+                    break
+                with self._lock:
+                    del self._pending[:sent]
+            if shut:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_WR)
+        finally:
+            with self._lock:
+                self._sending = False
+                close_wake = self._dropped
+                if self._wake is not None:
+                    with contextlib.suppress(OSError):
+                        self._wake[1].send(b"x")
+            if close_wake:
+                self._close_wake()
+            self._conn.release()
+
+    def shut_when_sent(self) -> bool:
+        """For `shutdown(send)`: True if the FIN can go now; else the sender sends it after
+        the queued bytes (so none are lost)."""
+        with self._lock:
+            if self._pending:
+                self._shut_after_send = True
+                return False
+            return True
 
     def pollable(self) -> Pollable:
         return SocketPollable(self)
@@ -200,22 +259,29 @@ class TcpOutputStream(OutputStream, Waitable):
     def poll_ready(self) -> bool:
         if self._closed() or self._error is not None:
             return True
-        self._drain()
-        return not self._pending and fd_ready(self._conn.sock, True)
+        return not self._busy() and fd_ready(self._conn.sock, True)
 
     def wait_spec(self) -> tuple[socket.socket, int] | None:
         if self._closed() or self._error is not None:
             return None
+        if self._busy():
+            assert self._wake is not None
+            return (self._wake[0], events(False))  # readable when the sender is done
         return (self._conn.sock, events(True))
 
-    def finish_pending(self) -> None:
-        """Send what is queued before the sending side shuts (best effort, never blocks)."""
-        self._drain()
+    def _close_wake(self) -> None:
+        if self._wake is not None:
+            for end in self._wake:
+                end.close()
+            self._wake = None
 
     def close(self) -> None:
         if not self._dropped:
-            self._drain()
-            self._dropped = True
+            with self._lock:
+                self._dropped = True
+                sending = self._sending
+            if not sending:
+                self._close_wake()  # else the sender closes it when done
             self._conn.release()
 
 
@@ -451,9 +517,9 @@ class TcpSocket(IpSocket):
             conn.shutdown(socket.SHUT_RD)
             conn.read_shut = True
         if how in ("send", "both") and not conn.write_shut:
-            self._streams[1].finish_pending()
-            conn.shutdown(socket.SHUT_WR)
             conn.write_shut = True
+            if self._streams[1].shut_when_sent():
+                conn.shutdown(socket.SHUT_WR)
 
     def drop(self) -> None:
         if self.state == "closed" and self._conn is None:
