@@ -490,6 +490,34 @@ def test_udp_connected_stream_rules(net: Network) -> None:
         s.drop()
 
 
+def test_udp_connect_follows_the_route_and_reconnects_keep_the_port(net: Network) -> None:
+    server = _udp(net)
+    s_in, _ = server.stream(None)
+    net.policy.allow("udp", "0.0.0.0", uses=[SocketAddrUse.UDP_BIND])  # "any interface"
+    client = UdpSocket.create(V4)
+    client.start_bind(net, addr(0, "0.0.0.0"))
+    client.finish_bind()
+    port = client.local_address().port
+    _, c_out = client.stream(server.local_address())
+    assert client.local_address() == addr(port)  # 0.0.0.0 became the route's 127.0.0.1
+    c_out.check_send()
+    assert c_out.send([(b"", None), (b"Hello, world!", server.local_address())]) == 2
+    got = _receive(s_in, 2)
+    assert got == [(b"", client.local_address()), (b"Hello, world!", client.local_address())]
+    elsewhere = addr(4321)
+    for _ in range(20):  # dissolving and re-making the association never loses the binding
+        client.stream(None)
+        assert code_of(client.remote_address) == "invalid-state"
+        assert client.local_address().port == port
+        client.stream(elsewhere)
+        assert client.remote_address() == elsewhere
+        assert client.local_address() == addr(port)
+    client.stream(server.local_address())
+    assert client.local_address().port == port
+    client.drop()
+    server.drop()
+
+
 def test_udp_states_and_permits(net: Network) -> None:
     s = UdpSocket.create(V4)
     assert code_of(s.stream, None) == "invalid-state"  # not bound

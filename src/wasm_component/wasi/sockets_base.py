@@ -122,6 +122,7 @@ class IpSocket(Waitable):
         self.family = family
         self.state = state
         self._network: Network | None = None
+        self._bound_to: SockAddr | None = None  # the address given to a successful bind
 
     def _require_open(self) -> socket.socket:
         if self.state == "closed":
@@ -144,6 +145,7 @@ class IpSocket(Waitable):
         except OSError as e:
             raise raise_os(e) from e
         self._network = network
+        self._bound_to = local
         self.state = "bind-started"
 
     def finish_bind(self) -> None:

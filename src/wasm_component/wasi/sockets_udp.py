@@ -1,13 +1,15 @@
 """`wasi:sockets/udp`: a UDP socket (``unbound -> bind-started -> bound``, then streaming to any
 peer or to one) over a non-blocking :class:`socket.socket`, and its datagram streams.
 
-`stream(remote)` associates the socket with ``remote`` (or with nobody) and returns a fresh
-pair of streams; only the newest pair works, older ones answer `invalid-state`. The association
-is kept by the host, not by a kernel `connect`: Linux's way to dissolve one
-(``connect(AF_UNSPEC)``) also releases a port bound as 0, and a WASI binding never changes.
-So `send` goes out with ``sendto(remote)`` and `receive` drops datagrams from anyone else. `receive` takes up to ``max-results`` datagrams that are there
-now; `check-send` grants a number of datagrams that the next `send` may carry (sending more
-traps), and `send` stops at the first datagram the kernel will not take without blocking.
+`stream(remote)` connects the kernel socket to ``remote`` (so the local address follows the
+route, as the WIT allows, and ICMP errors surface) or dissolves an earlier association with
+``connect(AF_UNSPEC)``; it returns a fresh pair of streams, and only the newest pair works
+(older ones answer `invalid-state`). Linux's dissolve also releases a port that was bound as 0;
+since a WASI binding never changes, the socket is bound to that port again at once. A
+connected stream's `receive` drops datagrams from anyone else (some may have been queued before
+the `connect`). `receive` takes up to ``max-results`` datagrams that are there now;
+`check-send` grants a number of datagrams that the next `send` may carry (sending more traps),
+and `send` stops at the first datagram the kernel will not take without blocking.
 
 Example (loopback only)::
 
@@ -29,6 +31,7 @@ Example (loopback only)::
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import socket
 
@@ -84,9 +87,44 @@ class UdpSocket(IpSocket):
             check_unicast(remote)
             check_remote(remote)
             self.network.policy.require(remote, SocketAddrUse.UDP_CONNECT)
+        sock = self._require_open()
+        if self._remote is not None:
+            self._disconnect()
+        if remote is not None:
+            try:
+                sock.connect(remote.to_python())
+            except OSError as e:
+                if e.errno != errno.EINVAL:
+                    raise raise_os(e, {errno.EADDRNOTAVAIL: "address-in-use"}) from e
+                # Linux: a socket whose route changes cannot be re-connected in place
+                self._disconnect()
+                try:
+                    sock.connect(remote.to_python())
+                except OSError as e2:
+                    raise raise_os(e2, {errno.EADDRNOTAVAIL: "address-in-use"}) from e2
         self._remote = remote
         self.generation += 1
         return IncomingDatagramStream(self, self.generation), OutgoingDatagramStream(self, self.generation)
+
+    def _disconnect(self) -> None:
+        """``connect(fd, {AF_UNSPEC})`` (which Python's `connect` cannot express), keeping the
+        port the socket was bound to."""
+        before = self._local_address()
+        libc = ctypes.CDLL(None, use_errno=True)
+        unspec = (ctypes.c_ubyte * 16)()  # sa_family 0 = AF_UNSPEC, the rest zero
+        if libc.connect(self._sock.fileno(), ctypes.byref(unspec), ctypes.c_uint(16)) != 0:
+            num = ctypes.get_errno()
+            if num not in (errno.EAFNOSUPPORT, errno.EINVAL):  # BSDs report success this way
+                raise raise_os(OSError(num, errno.errorcode.get(num, "")))
+        self._remote = None
+        after = self._local_address()
+        if after.port == 0 and before.port != 0:
+            bound = self._bound_to or before
+            try:
+                self._sock.bind(SockAddr(bound.ip, before.port, bound.flow_info,
+                                         bound.scope_id).to_python())
+            except OSError as e:
+                raise raise_os(e) from e
 
     def local_address(self) -> SockAddr:
         if self.state != "bound":
@@ -226,10 +264,12 @@ class OutgoingDatagramStream(_DatagramStream):
             check_unicast(addr)
             check_remote(addr)
             owner.network.policy.require(addr, SocketAddrUse.UDP_OUTGOING_DATAGRAM)
-        target = addr if addr is not None else remote
-        assert target is not None
         try:
-            sock.sendto(data, target.to_python())
+            if remote is not None:
+                sock.send(data)  # connected: the address (if any) was checked to be the peer
+            else:
+                assert addr is not None
+                sock.sendto(data, addr.to_python())
         except BlockingIOError:
             raise
         except OSError as e:
