@@ -58,14 +58,15 @@ done
 def guest(name: str, tmp: Path) -> Path:
     """``guests/<name>.c`` built with the WIT world of ``guests/<name>.wit`` (its WASI
     dependencies from the package's WIT data): a reactor with its own `_start` (see
-    ``tcp_echo.c`` for why)."""
+    ``guests/sockets_guest.h``, inlined here so the cache key covers it)."""
     wit = tmp / name
     wit.mkdir()
     shutil.copy(GUESTS / f"{name}.wit", wit / "world.wit")
     for dep in ("sockets", "io", "clocks"):
         shutil.copytree(WASI_DEPS / dep, wit / "deps" / dep)
-    return c_component((GUESTS / f"{name}.c").read_text(), name, ["-mexec-model=reactor"],
-                       wit=(wit, "guest"))
+    source = (GUESTS / f"{name}.c").read_text().replace(
+        '#include "sockets_guest.h"', (GUESTS / "sockets_guest.h").read_text())
+    return c_component(source, name, ["-mexec-model=reactor"], wit=(wit, "guest"))
 
 
 @pytest.fixture(scope="module")

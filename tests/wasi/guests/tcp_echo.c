@@ -12,21 +12,14 @@
  * a connect to a port nobody listens on. Output never includes port numbers (they differ per
  * run), so two hosts can be compared line by line.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "sockets_guest.h"
 
-#define IMPORT(m, n) __attribute__((import_module(m), import_name(n)))
 #define NET "wasi:sockets/network@0.2.12"
 #define INET "wasi:sockets/instance-network@0.2.12"
 #define TCPC "wasi:sockets/tcp-create-socket@0.2.12"
 #define TCP "wasi:sockets/tcp@0.2.12"
 #define POLL "wasi:io/poll@0.2.12"
 #define STREAMS "wasi:io/streams@0.2.12"
-
-typedef int32_t h;
-typedef int32_t i;
 
 IMPORT(INET, "instance-network") h instance_network(void);
 IMPORT(NET, "[resource-drop]network") void drop_network(h);
@@ -52,30 +45,6 @@ IMPORT(STREAMS, "[method]output-stream.blocking-write-and-flush") void blocking_
 IMPORT(STREAMS, "[resource-drop]input-stream") void drop_input_stream(h);
 IMPORT(STREAMS, "[resource-drop]output-stream") void drop_output_stream(h);
 
-/* Lists the host returns (blocking-read's bytes) are allocated through this export. The module
- * is linked as a reactor (-mexec-model=reactor) with its own `_start`: in a command module
- * wasm-ld wraps every export in constructors *and destructors*, so the adapter's first call to
- * `cabi_realloc` would run the atexit handlers and close stdout. */
-extern void __wasm_call_ctors(void);
-int main(void);
-__attribute__((export_name("_start"))) void start(void) {
-    __wasm_call_ctors();
-    exit(main());
-}
-
-__attribute__((export_name("cabi_realloc"))) void *cabi_realloc(void *p, size_t old, size_t align, size_t size) {
-    (void)old; (void)align;
-    return realloc(p, size ? size : 1);
-}
-
-static const char *CODES[] = {
-    "unknown", "access-denied", "not-supported", "invalid-argument", "out-of-memory", "timeout",
-    "concurrency-conflict", "not-in-progress", "would-block", "invalid-state", "new-socket-limit",
-    "address-not-bindable", "address-in-use", "remote-unreachable", "connection-refused",
-    "connection-reset", "connection-aborted", "datagram-too-large", "name-unresolvable",
-    "temporary-resolver-failure", "permanent-resolver-failure"};
-#define WOULD_BLOCK 8
-
 /* result<_, error-code>: u8 discriminant, u8 code */
 typedef struct { uint8_t is_err, code; } unit_result;
 /* result<T, error-code> with T of 4-byte alignment: discriminant, then payload at offset 4 */
@@ -85,8 +54,8 @@ typedef struct { uint8_t is_err; uint8_t pad[3]; union { uint8_t code; h handles
 typedef struct { uint8_t is_err; uint8_t pad[3]; union { struct { uint8_t *ptr; i len; } list;
     struct { uint8_t tag; uint8_t pad[3]; h error; } err; } u; } read_result;
 
-static int failed(const char *what, uint8_t code) {
-    printf("%s: error %s\n", what, code < sizeof CODES / sizeof *CODES ? CODES[code] : "?");
+static int failed(const char *what, uint8_t c) {
+    printf("%s: error %s\n", what, code(c));
     return 1;
 }
 

@@ -1,25 +1,18 @@
 /* UDP datagrams over 127.0.0.1 and a name lookup of `localhost`, in C for wasm32-wasi, calling
- * wasi:sockets@0.2.12 directly (see tcp_echo.c for why, and for the reactor-with-_start set-up).
+ * wasi:sockets@0.2.12 directly (see tcp_echo.c for why, sockets_guest.h for the set-up).
  *
  * Lists of records and variants cross the Canonical ABI here: `send` takes a list of
  * outgoing-datagram (data list + option<ip-socket-address>), `receive` returns a list of
  * incoming-datagram, and `resolve-next-address` an option<ip-address>. Output never includes
  * port numbers; the lookup's addresses are printed sorted.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "sockets_guest.h"
 
-#define IMPORT(m, n) __attribute__((import_module(m), import_name(n)))
 #define INET "wasi:sockets/instance-network@0.2.12"
 #define UDPC "wasi:sockets/udp-create-socket@0.2.12"
 #define UDP "wasi:sockets/udp@0.2.12"
 #define LOOKUP "wasi:sockets/ip-name-lookup@0.2.12"
 #define POLL "wasi:io/poll@0.2.12"
-
-typedef int32_t h;
-typedef int32_t i;
 
 IMPORT(INET, "instance-network") h instance_network(void);
 IMPORT(UDPC, "create-udp-socket") void create_udp_socket(i family, void *ret);
@@ -44,25 +37,6 @@ IMPORT(LOOKUP, "[resource-drop]resolve-address-stream") void drop_resolve(h);
 IMPORT(POLL, "[method]pollable.block") void pollable_block(h);
 IMPORT(POLL, "[resource-drop]pollable") void drop_pollable(h);
 
-extern void __wasm_call_ctors(void);
-int main(void);
-__attribute__((export_name("_start"))) void start(void) {
-    __wasm_call_ctors();
-    exit(main());
-}
-__attribute__((export_name("cabi_realloc"))) void *cabi_realloc(void *p, size_t old, size_t align, size_t size) {
-    (void)old; (void)align;
-    return realloc(p, size ? size : 1);
-}
-
-static const char *CODES[] = {
-    "unknown", "access-denied", "not-supported", "invalid-argument", "out-of-memory", "timeout",
-    "concurrency-conflict", "not-in-progress", "would-block", "invalid-state", "new-socket-limit",
-    "address-not-bindable", "address-in-use", "remote-unreachable", "connection-refused",
-    "connection-reset", "connection-aborted", "datagram-too-large", "name-unresolvable",
-    "temporary-resolver-failure", "permanent-resolver-failure"};
-#define WOULD_BLOCK 8
-
 /* ip-socket-address: u8 case, payload at 4 (ipv4: u16 port, 4 x u8; ipv6 is 28 bytes) */
 typedef struct { uint8_t tag; uint8_t pad[3]; uint16_t port; uint8_t addr[4]; uint8_t rest[22]; } sockaddr_t;
 typedef struct { uint8_t *data; i len; uint8_t has_addr; uint8_t pad[3]; sockaddr_t addr; } outgoing_t;  /* 44 bytes */
@@ -77,8 +51,6 @@ typedef struct { uint8_t is_err; uint8_t pad; union { uint8_t code; struct { uin
 
 _Static_assert(sizeof(outgoing_t) == 44, "outgoing-datagram layout");
 _Static_assert(sizeof(incoming_t) == 40, "incoming-datagram layout");
-
-static const char *code(uint8_t c) { return c < sizeof CODES / sizeof *CODES ? CODES[c] : "?"; }
 
 static h bound_socket(h net) {
     result4 r;
