@@ -42,14 +42,15 @@ class Network:
         self.policy = policy
 
 
-def fd_ready(sock: socket.socket, write: bool) -> bool:
-    """Whether ``sock`` is readable (or writable) now, without waiting; errors count as ready."""
+def fd_ready(sock: socket.socket, write: bool, timeout: float = 0.0) -> bool:
+    """Whether ``sock`` is readable (or writable) now, or within ``timeout`` seconds; errors
+    count as ready. (``poll``, not ``select``: descriptors above 1023 are fine.)"""
     if not hasattr(select, "poll"):  # Windows
-        r, w, x = select.select([] if write else [sock], [sock] if write else [], [sock], 0)
+        r, w, x = select.select([] if write else [sock], [sock] if write else [], [sock], timeout)
         return bool(r or w or x)
     p = select.poll()
     p.register(sock.fileno(), _POLLOUT if write else _POLLIN)
-    return bool(p.poll(0))
+    return bool(p.poll(int(timeout * 1000)))
 
 
 def events(write: bool) -> int:

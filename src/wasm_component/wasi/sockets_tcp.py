@@ -27,9 +27,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import math
-import select
 import socket
 import threading
+import time
 
 from .io import InputStream, IoError, OutputStream, Pollable, StreamClosed, StreamFailed
 from .sockets_base import (
@@ -57,6 +57,8 @@ __all__ = ["Network", "SocketPollable", "TcpInputStream", "TcpOutputStream", "Tc
 
 WRITE_BUDGET = 64 * 1024
 """What `check-write` permits at a time: the host buffers at most this much per stream."""
+LINGER_SECONDS = 30.0
+"""How long queued bytes of a dropped stream keep trying to reach a peer that reads nothing."""
 
 class _Connection:
     """The connected socket shared by the `tcp-socket`, its two streams and a background
@@ -210,14 +212,18 @@ class TcpOutputStream(OutputStream, Waitable):
 
     def _send_rest(self) -> None:
         sock = self._conn.sock
+        progress = time.monotonic()
         try:
             while True:
                 with self._lock:
+                    stuck = self._dropped and time.monotonic() - progress > LINGER_SECONDS
+                    if stuck:  # nobody will ever see these bytes or their fate
+                        self._pending.clear()
                     if not self._pending:
-                        shut, self._shut_after_send = self._shut_after_send, False
+                        shut, self._shut_after_send = self._shut_after_send and not stuck, False
                         break
                     chunk = bytes(self._pending[:WRITE_BUDGET])
-                select.select([], [sock], [], 1.0)
+                fd_ready(sock, True, 1.0)
                 try:
                     sent = sock.send(chunk)
                 except BlockingIOError:
@@ -228,6 +234,7 @@ class TcpOutputStream(OutputStream, Waitable):
                         self._pending.clear()
                         shut = False
                     break
+                progress = time.monotonic()
                 with self._lock:
                     del self._pending[:sent]
             if shut:
