@@ -277,6 +277,28 @@ def test_options_validate_and_round_trip(net: Network) -> None:
     s.drop()
 
 
+@pytest.mark.parametrize("family", [V4, pytest.param(V6, marks=needs_ipv6)])
+@pytest.mark.parametrize("kind", [TcpSocket, UdpSocket])
+def test_option_extremes_are_clamped_not_refused(kind: Any, family: int) -> None:
+    s = kind.create(family)
+    for setter, top in ((s.set_hop_limit, 255), (s.set_receive_buffer_size, 2**64 - 1),
+                        (s.set_send_buffer_size, 2**64 - 1)):
+        setter(1)
+        setter(top)
+    if kind is TcpSocket:
+        for setter, top in ((s.set_keep_alive_idle_time, 2**64 - 1),
+                            (s.set_keep_alive_interval, 2**64 - 1),
+                            (s.set_keep_alive_count, 2**32 - 1), (s.set_listen_backlog_size, 2**64 - 1)):
+            setter(1)
+            setter(top)
+        s.set_keep_alive_idle_time(1)  # 1 ns: at least a second, never the kernel's 0 = reset
+        assert 0 < s.keep_alive_idle_time() <= 1_000_000_000
+    s.set_hop_limit(42)
+    s.set_receive_buffer_size(0x10000)
+    assert (s.hop_limit(), s.receive_buffer_size()) == (42, 0x10000)
+    s.drop()
+
+
 # -- TCP streams ---------------------------------------------------------------------------------
 
 def test_streams_carry_a_megabyte_both_ways_without_blocking(pair: tuple[Any, ...]) -> None:
