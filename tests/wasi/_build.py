@@ -92,24 +92,9 @@ def c_component(source: str, name: str = "prog", flags: Sequence[str] = (),
     return out
 
 
+#: WASI 0.2.12's WIT with a `command` world (what guests are built against)
 WASI_WIT = (Path(__file__).resolve().parents[2] / "src" / "wasm_component" / "wasi" / "wit"
-            / "0.2.12" / "command")
-COMMAND_WORLD = """package example:cmd;
-
-world cmd {
-  include wasi:cli/command@0.2.12;
-}
-"""
-
-
-def _command_wit(d: Path) -> None:
-    """A WIT package exporting ``wasi:cli/run`` (the whole command world) in ``d/wit``."""
-    (d / "wit" / "deps" / "cli").mkdir(parents=True)
-    for f in WASI_WIT.glob("*.wit"):
-        shutil.copy(f, d / "wit" / "deps" / "cli" / f.name)
-    for dep in (WASI_WIT / "deps").iterdir():
-        shutil.copytree(dep, d / "wit" / "deps" / dep.name)
-    (d / "wit" / "world.wit").write_text(COMMAND_WORLD)
+            / "0.2.12")
 
 
 def _cached(kind: str, parts: Sequence[str], build: Any) -> Path:
@@ -120,7 +105,6 @@ def _cached(kind: str, parts: Sequence[str], build: Any) -> Path:
         return out
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        _command_wit(d)
         build(d)
         out.parent.mkdir(parents=True, exist_ok=True)
         os.replace(d / "app.wasm", out)
@@ -136,8 +120,8 @@ def componentize_py_command(app: str) -> Path:
 
     def build(d: Path) -> None:
         (d / "app.py").write_text(app)
-        r = subprocess.run([exe, "-d", "wit", "-w", "cmd", "componentize", "app", "-o",
-                            "app.wasm"], cwd=d, capture_output=True, text=True, timeout=900)
+        r = subprocess.run([exe, "-d", str(WASI_WIT), "-w", "command", "componentize", "app",
+                            "-o", "app.wasm"], cwd=d, capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, r.stderr[-2000:]
 
     return _cached("wasi-cpy", [app, version], build)
@@ -149,7 +133,7 @@ import { componentize } from '@bytecodealliance/componentize-js';
 import { readFile, writeFile } from 'node:fs/promises';
 const source = await readFile('app.js', 'utf8');
 const { component } = await componentize(source, {
-  witPath: 'wit', worldName: 'cmd', disableFeatures: ['http', 'fetch-event'] });
+  witPath: process.argv[2], worldName: 'command', disableFeatures: ['http', 'fetch-event'] });
 await writeFile('app.wasm', component);
 """
 
@@ -169,7 +153,7 @@ def componentize_js_command(app: str) -> Path:
         (d / "app.js").write_text(app)
         (d / "build.mjs").write_text(JS_BUILD)
         (d / "node_modules").symlink_to(modules / "node_modules")
-        r = subprocess.run([node, "build.mjs"], cwd=d, capture_output=True, text=True,
+        r = subprocess.run([node, "build.mjs", str(WASI_WIT)], cwd=d, capture_output=True, text=True,
                            timeout=900)
         assert r.returncode == 0, r.stderr[-2000:]
 
