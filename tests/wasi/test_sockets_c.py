@@ -32,11 +32,10 @@ import pytest
 from wasm_component.wasi import WasiConfig
 from wasm_component.wasi.sockets_net import SocketAddrUse
 
-from ._build import CACHE, Inputs, Outcome, c_component, run_ours, run_wasmtime
+from ._build import CACHE, WASI_WIT, Inputs, Outcome, c_component, run_ours, run_wasmtime
 
 GUESTS = Path(__file__).resolve().parent / "guests"
-WASI_DEPS = (Path(__file__).resolve().parents[2] / "src" / "wasm_component" / "wasi" / "wit"
-             / "0.2.12" / "command" / "deps")
+WASI_DEPS = WASI_WIT / "deps"
 
 ECHOED = b"""second finish-bind: not-in-progress
 listening: 1, again finish-listen: not-in-progress
