@@ -33,6 +33,7 @@ from wasm_component.wasi import WasiConfig
 from wasm_component.wasi.sockets_net import SocketAddrUse
 
 from ._build import CACHE, WASI_WIT, Inputs, Outcome, c_component, run_ours, run_wasmtime
+from .test_core_cli import cli
 
 GUESTS = Path(__file__).resolve().parent / "guests"
 WASI_DEPS = WASI_WIT / "deps"
@@ -125,6 +126,17 @@ def test_tcp_echo_matches_the_wasmtime_cli(echo: Path) -> None:
     r = subprocess.run([wasmtime_cli(), "run", "-S", "inherit-network", str(echo)],
                        capture_output=True, timeout=60)
     assert Outcome(r.stdout, r.stderr, r.returncode) == got
+
+
+def test_tcp_echo_through_wasm_component_run(echo: Path) -> None:
+    """``wasm-component run -S inherit-network`` (wasmtime run's flag) runs the same echo; without
+    it the socket is refused."""
+    r = cli("-S", "inherit-network", str(echo))
+    assert (r.stdout, r.stderr, r.returncode) == (ECHOED, b"", 0)
+    r = cli(str(echo))
+    assert (r.stdout, r.returncode) == (b"create-tcp-socket: error access-denied\n", 1)
+    r = cli("-S", "no-such-option", str(echo))
+    assert r.returncode != 0 and b"unknown WASI option `-S no-such-option`" in r.stderr
 
 
 def test_denied_by_default_like_wasmtime_component(echo: Path) -> None:
