@@ -60,6 +60,7 @@ WRITE_BUDGET = 64 * 1024
 LINGER_SECONDS = 30.0
 """How long queued bytes of a dropped stream keep trying to reach a peer that reads nothing."""
 
+
 class _Connection:
     """The connected socket shared by the `tcp-socket`, its two streams and a background
     sender; the descriptor is closed when the last of them lets go (any order)."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import socket
 
 from .sockets_base import IpSocket, Network, Waitable, events, fd_ready, new_socket
@@ -53,6 +54,11 @@ RECEIVE_BATCH = 16
 """The most datagrams one `receive` returns (the host bounds what one call allocates)."""
 SEND_PERMIT = 16
 """What `check-send` grants when the socket can send."""
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
 
 
 class UdpSocket(IpSocket):
@@ -110,7 +116,7 @@ class UdpSocket(IpSocket):
         """``connect(fd, {AF_UNSPEC})`` (which Python's `connect` cannot express), keeping the
         port the socket was bound to."""
         before = self._local_address()
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc = _libc()
         unspec = (ctypes.c_ubyte * 16)()  # sa_family 0 = AF_UNSPEC, the rest zero
         if libc.connect(self._sock.fileno(), ctypes.byref(unspec), ctypes.c_uint(16)) != 0:
             num = ctypes.get_errno()
