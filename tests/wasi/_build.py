@@ -54,13 +54,18 @@ def _tool(name: str) -> str:
     return exe
 
 
-def c_component(source: str, name: str = "prog", flags: Sequence[str] = ()) -> Path:
-    """``source`` (C) built into a WASI command component; the path of the cached result."""
+def c_component(source: str, name: str = "prog", flags: Sequence[str] = (),
+                wit: tuple[Path, str] | None = None) -> Path:
+    """``source`` (C) built into a WASI command component; the path of the cached result.
+    ``wit`` (a WIT package directory and a world) is embedded first, for programs that import
+    component-model interfaces directly (``wasm-tools component embed``)."""
     clang = _tool("clang")
     wasm_tools = _tool("wasm-tools")
     adapt = adapter()
+    wit_text = [] if wit is None else [wit[1], *(p.read_text() for p in sorted(wit[0].rglob("*.wit")))]
     key = hashlib.sha256(
-        "\0".join([source, *flags, hashlib.sha256(adapt.read_bytes()).hexdigest()]).encode()
+        "\0".join([source, *flags, *wit_text, hashlib.sha256(adapt.read_bytes()).hexdigest()]
+                  ).encode()
     ).hexdigest()[:20]
     out_dir = CACHE / f"wasi-c-{key}"
     out = out_dir / f"{name}.component.wasm"
@@ -76,6 +81,9 @@ def c_component(source: str, name: str = "prog", flags: Sequence[str] = ()) -> P
             if "wasm32" in r.stderr and ("unknown target" in r.stderr or "sysroot" in r.stderr):
                 pytest.skip(f"clang cannot target wasm32-wasi here: {r.stderr[-300:]}")
             raise AssertionError(f"clang failed:\n{r.stderr}")
+        if wit is not None:
+            subprocess.run([wasm_tools, "component", "embed", str(wit[0]), "--world", wit[1],
+                            str(core), "-o", str(core)], check=True, capture_output=True)
         tmp_out = Path(tmp) / "out.wasm"
         subprocess.run([wasm_tools, "component", "new", str(core), "--adapt", str(adapt),
                         "-o", str(tmp_out)], check=True, capture_output=True)

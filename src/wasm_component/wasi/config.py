@@ -320,3 +320,53 @@ class WasiConfig:
         return self
 
     # -- sockets (wasi-sockets' section) --------------------------------------------------------
+    # Everything is denied until allowed. Rules add up: an address is allowed when any rule
+    # matches or the callback says so. `create-tcp-socket`/`create-udp-socket` answer
+    # `access-denied` while nothing at all is allowed for that protocol (as wasmtime does).
+
+    def _sockets(self) -> Any:
+        from .sockets_net import SocketPolicy
+
+        if self.sockets_policy is None:
+            self.sockets_policy = SocketPolicy()
+        return self.sockets_policy
+
+    def allow_tcp(self, address: str, ports: Any = None, *, uses: Any = None) -> WasiConfig:
+        """Let the guest bind and connect TCP sockets to ``address`` (an IP or a CIDR such as
+        ``"127.0.0.0/8"``), on ``ports`` (an int, a ``range`` or an inclusive ``(low, high)``
+        pair; all ports, including 0 for "any free port", when None). ``uses`` narrows it to
+        some of ``SocketAddrUse.TCP_BIND``/``TCP_CONNECT``.
+
+        Example: ``WasiConfig().allow_tcp("127.0.0.1").allow_tcp("::1", 8080)``
+        """
+        self._sockets().allow("tcp", address, ports, uses=uses)
+        return self
+
+    def allow_udp(self, address: str, ports: Any = None, *, uses: Any = None) -> WasiConfig:
+        """Like :meth:`allow_tcp` for UDP (bind, `stream` to a peer, outgoing datagrams)."""
+        self._sockets().allow("udp", address, ports, uses=uses)
+        return self
+
+    def socket_addr_check(self, check: Any) -> WasiConfig:
+        """``check(ip, port, use) -> bool`` decides for addresses no rule allows (``ip`` an
+        ``ipaddress`` object, ``use`` a ``SocketAddrUse``), like wasmtime's
+        ``socket_addr_check``."""
+        if not callable(check):
+            raise TypeError(f"`WasiConfig.socket_addr_check`: expected a callable, got {check!r}")
+        self._sockets().check = check
+        return self
+
+    def inherit_network(self) -> WasiConfig:
+        """Allow every address (the host's whole network, as wasmtime's ``inherit_network``)."""
+        self._sockets().all_addresses = True
+        return self
+
+    def allow_ip_name_lookup(self, enabled: bool = True, *, names: Iterable[str] | None = None
+                             ) -> WasiConfig:
+        """Let `ip-name-lookup` resolve names (only ``names``, e.g. ``["localhost"]``, when
+        given). IP literals are answered without a lookup either way."""
+        pol = self._sockets()
+        pol.ip_name_lookup = bool(enabled)
+        pol.lookup_names = (None if names is None
+                            else frozenset(n.lower().rstrip(".") for n in names))
+        return self
