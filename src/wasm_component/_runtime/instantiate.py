@@ -202,13 +202,14 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                         g.emit(call)
                     with g.block("finally:"):
                         g.emit(f"{v(state)}.may_enter = True")
-                # ``core.instantiated``, inline; without a start function no wasm code ran,
-                # so no memory grew (only a segment out of bounds can trap)
+                # without a start function no wasm code ran, so no memory grew (only a
+                # segment out of bounds can trap): no need to say so (``core.instantiated``)
                 if runs_code:
-                    g.emit("gen[0] += 1")
+                    g.emit(f"{c(core.instantiated)}(cstore, err)")
                     filled.clear()  # (a start function may have instantiated into the store)
-                with g.block("if err or trap.value:"):
-                    g.emit(f"{c(core.instantiate_failed)}(cstore, err)")
+                else:
+                    with g.block("if err or trap.value:"):
+                        g.emit(f"{c(core.instantiate_failed)}(cstore, err)")
                 if slot in objects:
                     g.emit(f"{v(slot)} = {c(core.wrap_instance)}(cstore, m{module}, insts, "
                            f"r{slot})")
@@ -267,11 +268,12 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     g.emit(f"return {c(RootInstance)}(states, {root_exports}, ({funcs}))")
     prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr",
                 f"states = [None] * {len(flat.parents)}", "lift = store._resource_lift",
-                "gen, trap = cstore._gen, cstore._trap",
+                "trap = cstore._trap",
                 f"y, at = {c(core.scratch_imports)}(cstore, {most})",
                 f"insts = {c(parts.instance_t * max(len(core_index), 1))}()"]
     g.ns.update(instance_new=parts.instance_new, export_get=parts.export_get,
                 byref=ctypes.byref)
+    g.label = "instantiate " + (", ".join(n for n, _ in flat.exports) or "(no exports)")
     fn: Program = g.finish("run", "store, modules, args", prologue)
     return fn
 

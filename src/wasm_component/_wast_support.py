@@ -11,14 +11,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import types as t
-from ..component import Component
-from ..engine import Engine, Store
-from ..errors import ComponentError, LinkError, NotSupported, Trap
-from ..instance import Instance
-from ..linker import Linker
-from ..resources import Resource
-from ..values import Variant
+from . import types as t
+from .component import Component
+from .engine import Engine, Store
+from .errors import ComponentError, LinkError, NotSupported, Trap
+from .instance import Instance
+from .linker import Linker
+from .resources import Resource
+from .values import Variant
 
 __all__ = ["WastRuntime", "trap_reason"]
 
