@@ -51,7 +51,7 @@ class Store:
 
     __slots__ = (
         "__weakref__", "_core", "_drop_fns", "_instances", "_resource_dtors", "_resource_lift",
-        "engine",
+        "_wasi", "engine",
     )
 
     def __init__(self, engine: Engine, data: Any = None) -> None:
@@ -64,6 +64,30 @@ class Store:
         from .resources import resource_lift
 
         self._resource_lift = resource_lift(self)
+        self._wasi: Any = None
+
+    def set_wasi(self, config: Any) -> None:
+        """Give this store a WASI context built from ``config`` (a ``wasi.WasiConfig``, or a
+        ready ``wasi.WasiCtx``), for hosts added with ``Linker.add_wasip2()``."""
+        from .wasi import WasiConfig, WasiCtx
+
+        if isinstance(config, WasiConfig):
+            config = WasiCtx(config)
+        if not isinstance(config, WasiCtx):
+            raise TypeError(f"`Store.set_wasi`: expected a WasiConfig, got "
+                            f"{type(config).__name__}")
+        self._wasi = config
+
+    @property
+    def wasi(self) -> Any:
+        """The store's ``wasi.WasiCtx`` (see :meth:`set_wasi`)."""
+        ctx = self._wasi
+        if ctx is None:
+            from .errors import Trap
+
+            raise Trap("the guest called WASI, but the store has no WASI context "
+                       "(call `store.set_wasi(WasiConfig())` first)")
+        return ctx
 
     def __del__(self) -> None:
         # Nothing below refers back to the store (host functions and resource lifts hold it

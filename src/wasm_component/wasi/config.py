@@ -1,0 +1,260 @@
+"""``WasiConfig``: what a guest's WASI world looks like (arguments, environment, stdio, clocks,
+randomness, preopened directories, network policy), built the way wasmtime users know.
+
+Nothing is granted by default: no arguments or environment, an empty stdin, stdout and stderr
+discarded, no directories, no network. Methods return the config, so calls chain; the
+wasmtime-py spellings (``config.argv = [...]``, ``config.inherit_stdout()``,
+``config.stdout_file = path``) work too.
+
+Example::
+
+    from wasm_component.wasi import WasiConfig
+
+    config = (WasiConfig()
+              .args("app.wasm", "--verbose")
+              .env("LANG", "C.UTF-8")
+              .stdin(b"input text")
+              .stdout(lambda data: print(data.decode(), end=""))
+              .inherit_stderr())
+    store.set_wasi(config)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["INHERIT", "Preopen", "WasiConfig"]
+
+#: The stdio setting "the host process's own stream".
+INHERIT = "inherit"
+
+StdinSpec = Any  # INHERIT | bytes | str path (stdin_file) | IO[bytes] | Callable[[int], bytes] | InputStream
+StdoutSpec = Any  # INHERIT | IO[bytes] | Callable[[bytes], object] | OutputStream | None
+
+
+@dataclass(frozen=True)
+class Preopen:
+    """A host directory (or a virtual one) the guest sees at ``guest`` (wasi-fs implements it)."""
+
+    host: Any  # a path, or an object implementing wasi-fs's directory Protocol
+    guest: str
+    readonly: bool = False
+
+
+class WasiConfig:
+    """A builder for the WASI context of a store (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._argv: list[str] = []
+        self._env: dict[str, str] = {}
+        self.initial_cwd: str | None = None
+        self._stdin: StdinSpec = b""
+        self._stdout: StdoutSpec = None
+        self._stderr: StdoutSpec = None
+        self._stdin_is_file = False
+        self._stdout_file: str | None = None
+        self._stderr_file: str | None = None
+        #: simulated clocks (see :meth:`virtual_clock`), or ``None`` for the host's clocks
+        self.monotonic_clock_impl: Any = None
+        self.wall_clock_impl: Any = None
+        self.seed: int | None = None
+        #: handles the guest may hold at once before it traps
+        self.max_resources = 1 << 16
+        #: the most bytes one read gives the guest (a guest asking for 4 GiB gets this)
+        self.max_read_chunk = 1 << 20
+        #: the most bytes an exact-size request (random bytes) may ask for before it traps
+        self.max_alloc = 1 << 26
+        self.preopens: list[Preopen] = []
+        self.sockets_policy: Any = None  # wasi-sockets' section
+
+    # -- arguments and environment ---------------------------------------------------------------
+
+    @property
+    def argv(self) -> list[str]:
+        return list(self._argv)
+
+    @argv.setter
+    def argv(self, value: Iterable[str]) -> None:
+        self.args(*value)
+
+    def args(self, *args: str) -> WasiConfig:
+        """The guest's arguments (the first is the program name, as in C's ``argv``)."""
+        for a in args:
+            if not isinstance(a, str):
+                raise TypeError(f"`WasiConfig.args`: expected str arguments, got {a!r}")
+        self._argv = list(args)
+        return self
+
+    def arg(self, value: str) -> WasiConfig:
+        """Append one argument."""
+        if not isinstance(value, str):
+            raise TypeError(f"`WasiConfig.arg`: expected a str, got {value!r}")
+        self._argv.append(value)
+        return self
+
+    def inherit_argv(self) -> WasiConfig:
+        import sys
+
+        self._argv = list(sys.argv)
+        return self
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return dict(self._env)
+
+    def env(self, name: str | Mapping[str, str] | Iterable[tuple[str, str]],
+            value: str | None = None) -> WasiConfig:
+        """Set one variable (``env("K", "V")``) or several (a mapping or pairs)."""
+        if isinstance(name, str):
+            if not isinstance(value, str):
+                raise TypeError(f"`WasiConfig.env`: expected a str value for `{name}`, "
+                                f"got {value!r}")
+            self._set_env(name, value)
+            return self
+        items = name.items() if isinstance(name, Mapping) else name
+        for k, v in items:
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError(f"`WasiConfig.env`: expected str pairs, got {(k, v)!r}")
+            self._set_env(k, v)
+        return self
+
+    def _set_env(self, k: str, v: str) -> None:
+        if not k or "=" in k or "\0" in k or "\0" in v:
+            raise ValueError(f"`WasiConfig.env`: invalid variable name or value {k!r}")
+        self._env[k] = v
+
+    def inherit_env(self) -> WasiConfig:
+        """Give the guest this process's environment."""
+        self._env.update(os.environ)
+        return self
+
+    def cwd(self, path: str | None) -> WasiConfig:
+        """What ``wasi:cli/environment.initial-cwd`` returns."""
+        self.initial_cwd = path
+        return self
+
+    # -- stdio -----------------------------------------------------------------------------------
+
+    def stdin(self, source: StdinSpec) -> WasiConfig:
+        """``INHERIT``, bytes (or str, UTF-8), a binary file-like object, a file descriptor,
+        a callback ``fn(n) -> bytes`` (``b""`` ends it) or an :class:`~.io.InputStream`."""
+        if isinstance(source, str) and source != INHERIT:
+            source = source.encode()
+        self._stdin = source
+        self._stdin_is_file = False
+        return self
+
+    def stdout(self, sink: StdoutSpec) -> WasiConfig:
+        """``INHERIT``, a binary file-like object, a callback ``fn(data)``, an
+        :class:`~.io.OutputStream`, or ``None`` (discard)."""
+        self._stdout = sink
+        self._stdout_file = None
+        return self
+
+    def stderr(self, sink: StdoutSpec) -> WasiConfig:
+        """Like :meth:`stdout`."""
+        self._stderr = sink
+        self._stderr_file = None
+        return self
+
+    def stdin_bytes(self, data: bytes) -> WasiConfig:
+        return self.stdin(bytes(data))
+
+    def inherit_stdin(self) -> WasiConfig:
+        return self.stdin(INHERIT)
+
+    def inherit_stdout(self) -> WasiConfig:
+        return self.stdout(INHERIT)
+
+    def inherit_stderr(self) -> WasiConfig:
+        return self.stderr(INHERIT)
+
+    def inherit_stdio(self) -> WasiConfig:
+        return self.inherit_stdin().inherit_stdout().inherit_stderr()
+
+    @property
+    def stdin_file(self) -> str | None:
+        return self._stdin if self._stdin_is_file else None
+
+    @stdin_file.setter
+    def stdin_file(self, path: str | os.PathLike[str]) -> None:
+        self._stdin = os.fspath(path)
+        self._stdin_is_file = True
+
+    @property
+    def stdout_file(self) -> str | None:
+        return self._stdout_file
+
+    @stdout_file.setter
+    def stdout_file(self, path: str | os.PathLike[str]) -> None:
+        self._stdout = None
+        self._stdout_file = os.fspath(path)
+
+    @property
+    def stderr_file(self) -> str | None:
+        return self._stderr_file
+
+    @stderr_file.setter
+    def stderr_file(self, path: str | os.PathLike[str]) -> None:
+        self._stderr = None
+        self._stderr_file = os.fspath(path)
+
+    # -- clocks and randomness -------------------------------------------------------------------
+
+    def virtual_clock(self, wall_start_ns: int = 0, monotonic_start_ns: int = 0) -> WasiConfig:
+        """Simulated time for tests: the clocks start at the given instants, stand still unless
+        advanced (``store.wasi.monotonic_clock.advance(ns)``), and a guest that sleeps moves
+        them forward at once instead of waiting."""
+        from .clocks import VirtualClock
+
+        clock = VirtualClock(monotonic_start_ns, wall_start_ns)
+        self.monotonic_clock_impl = clock
+        self.wall_clock_impl = clock
+        return self
+
+    def clocks(self, monotonic: Any = None, wall: Any = None) -> WasiConfig:
+        """Your own clocks (objects like :class:`~.clocks.SystemClock`)."""
+        self.monotonic_clock_impl = monotonic
+        self.wall_clock_impl = wall
+        return self
+
+    def random_seed(self, seed: int) -> WasiConfig:
+        """Deterministic randomness for tests: ``wasi:random`` (secure and insecure) and the
+        insecure seed all derive from ``seed``. Never use this in production."""
+        if not isinstance(seed, int):
+            raise TypeError(f"`WasiConfig.random_seed`: expected an int, got {seed!r}")
+        self.seed = seed
+        return self
+
+    # -- limits ----------------------------------------------------------------------------------
+
+    def limits(self, *, max_resources: int | None = None, max_read_chunk: int | None = None,
+               max_alloc: int | None = None) -> WasiConfig:
+        """Bounds on what a guest can make the host hold (handles, bytes per read, bytes of
+        one exact-size allocation)."""
+        for name, v in (("max_resources", max_resources), ("max_read_chunk", max_read_chunk),
+                        ("max_alloc", max_alloc)):
+            if v is not None:
+                if not isinstance(v, int) or v < 1:
+                    raise ValueError(f"`WasiConfig.limits`: expected a positive `{name}`, "
+                                     f"got {v!r}")
+                setattr(self, name, v)
+        return self
+
+    # -- filesystem (wasi-fs implements these preopens) -------------------------------------------
+
+    def preopen_dir(self, host: Any, guest: str | None = None, readonly: bool = False,
+                    ) -> WasiConfig:
+        """Let the guest see host directory ``host`` (a path, or a virtual directory) at
+        ``guest`` (default: the same path), read-write unless ``readonly``."""
+        g = guest if guest is not None else os.fspath(host)
+        if not isinstance(g, str) or not g:
+            raise ValueError(f"`WasiConfig.preopen_dir`: expected a guest path, got {g!r}")
+        h = os.fspath(host) if isinstance(host, (str, os.PathLike)) else host
+        self.preopens.append(Preopen(h, g, bool(readonly)))
+        return self
+
+    # -- sockets (wasi-sockets' section) --------------------------------------------------------
