@@ -77,7 +77,6 @@ from wasm_component.errors import ComponentError, LinkError, Trap
 
 __all__ = [
     "FEATURES",
-    "INSTANTIATE_PARTS",
     "CoreEngine",
     "CoreExport",
     "CoreExtern",
@@ -98,9 +97,10 @@ __all__ = [
     "LazyExport",
     "RawCall",
     "Value",
+    "Wiring",
     "compile_module",
     "deserialize_module",
-    "export_name",
+    "export_key",
     "import_array",
     "instantiate",
     "instantiate_array",
@@ -1572,6 +1572,54 @@ def scratch_imports(store: CoreStore, n: int) -> tuple[Any, tuple[Any, ...]]:
     return got
 
 
+class Wiring:
+    """One instantiation's core instances, made and wired inside ``core``: the whole
+    operation a compiled instantiation asks for per core instance, so no C function, ``byref``
+    or import array leaves this module (nor appears in generated code).
+
+    Instances are numbered ``0..n-1`` in the order they are made. :meth:`instantiate` fills the
+    store's imports array (entries that are an export of an instance made earlier, by name, and
+    other core items), makes the instance and reports failure; :meth:`instance` wraps one for
+    export lookups. An entry the plan knows still holds the export it needs is not fetched
+    again (the compiled plan leaves it out of ``exports``)."""
+
+    __slots__ = ("_at", "_ctx", "_insts", "_refs", "_store", "_trap", "_trap_addr", "_y")
+
+    def __init__(self, store: CoreStore, ninstances: int, nimports: int) -> None:
+        self._store = store
+        self._ctx, self._trap_addr, self._trap = store._ctx, store._trap_addr, store._trap
+        self._y, self._at = scratch_imports(store, nimports)
+        self._insts = insts = (_instance_t * max(ninstances, 1))()
+        size = ctypes.sizeof(_instance_t)
+        self._refs = tuple(ctypes.byref(insts, size * k) for k in range(max(ninstances, 1)))
+
+    def instantiate(self, k: int, module: CoreModule, n: int,
+                    exports: tuple[tuple[int, int, bytes, Any], ...],
+                    items: tuple[tuple[int, Any], ...], runs_code: bool) -> None:
+        """Make instance ``k`` of ``module`` (``n`` imports): ``exports`` are ``(entry,
+        instance, name, size)``, ``items`` ``(entry, core item)``. ``runs_code``: whether it has
+        a start function (then wasm may have run: the memory-view rule)."""
+        ctx, at, refs, y = self._ctx, self._at, self._refs, self._y
+        for i, src, key, size in exports:
+            _export_get(ctx, refs[src], key, size, at[i])
+        for i, item in items:
+            y[i] = resolve(item).extern()
+        err = _instance_new(ctx, module._ptr, y, _size(n), refs[k], self._trap_addr)
+        if runs_code:
+            instantiated(self._store, err)
+        elif err or self._trap.value:
+            instantiate_failed(self._store, err)
+
+    def instance(self, k: int, module: CoreModule) -> CoreInstance:
+        return wrap_instance(self._store, module, self._insts, self._refs[k])
+
+
+def export_key(name: str) -> tuple[bytes, Any]:
+    """An export's name as :meth:`Wiring.instantiate` takes it (made once per plan)."""
+    key = name.encode()
+    return key, _size(len(key))
+
+
 def put_import(arr: Any, i: int, source: Any, name: str) -> bool:
     """Put export ``name`` of ``source`` (a :class:`CoreInstance`, or a mapping of names to
     externs and lazy exports) at ``arr[i]``; False if there is no such export.
@@ -1595,13 +1643,6 @@ def put_import(arr: Any, i: int, source: Any, name: str) -> bool:
     return True
 
 
-def export_name(name: str) -> tuple[bytes, Any]:
-    """An export's name as ``wasmtime_instance_export_get`` takes it: bytes and their length
-    (a ``size_t``), made once where a compiled plan names the export."""
-    key = name.encode()
-    return key, _size(len(key))
-
-
 def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) -> CoreInstance:
     """:func:`instantiate_trusted` with the imports already in a ``wasmtime_extern_t`` array."""
     inst = _instance_t()
@@ -1609,25 +1650,6 @@ def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) ->
     err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
     instantiated(store, err)
     return wrap_instance(store, module, inst, ref)
-
-
-class InstantiateParts(NamedTuple):
-    """What a compiled instantiation needs to make :func:`instantiate_array`'s C call inline:
-    ``err = instance_new(ctx, module._ptr, imports, size(n), ref, trap_addr)`` with ``ref`` a
-    ``byref`` of an ``instance_t`` (in an array of them, ``instance_size`` apart), then
-    :func:`instantiated` and, where its exports are looked up, :func:`wrap_instance`; and
-    ``export_get(ctx, instance_ref, *export_name(name), byref(imports, offset))`` to put a core
-    instance's export among the imports."""
-
-    instance_new: Any
-    instance_t: Any
-    export_get: Any
-    size: Callable[[int], Any]
-    instance_size: int  # sizeof(instance_t), for arrays of them
-
-
-INSTANTIATE_PARTS = InstantiateParts(_instance_new, _instance_t, _export_get, _size,
-                                     ctypes.sizeof(_instance_t))
 
 
 def instantiated(store: CoreStore, err: int | None) -> None:
