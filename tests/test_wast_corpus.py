@@ -22,16 +22,8 @@ FILES = sorted(p for p in SUITE.rglob("test.json") if "async" not in p.relative_
 
 
 @pytest.mark.skipif(not SUITE.exists(), reason=f"wasmtime corpus not found at {SUITE}")
-@pytest.mark.parametrize("plans", ["flat", "per-component"])
 @pytest.mark.parametrize("path", FILES, ids=[str(p.parent.relative_to(SUITE)) for p in FILES])
-def test_wasmtime_component_model(path: Path, plans: str, monkeypatch: pytest.MonkeyPatch
-                                  ) -> None:
-    """``flat``: roots the inliner models run as one flat plan (the default); the others, and
-    every root with ``per-component``, run one plan per component instance."""
-    if plans == "per-component":
-        from wasm_component._runtime import instantiate
-
-        monkeypatch.setattr(instantiate.F, "inline", lambda vc: None)
+def test_wasmtime_component_model(path: Path) -> None:
     result = run_file(path)
     assert result.error is None, result.error
     bad = [o for o in result.outcomes if o.status != "pass"]

@@ -218,7 +218,7 @@ class Store:
 
     __slots__ = (
         "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_instances",
-        "_lock", "_resource_dtors", "_resource_lift", "engine",
+        "_lock", "_resource_dtors", "_resource_lift", "_wasi", "engine",
     )
 
     def __init__(self, engine: Engine, data: Any = None) -> None:
@@ -239,6 +239,43 @@ class Store:
         from .resources import resource_lift
 
         self._resource_lift = resource_lift(self)
+        self._wasi: Any = None
+
+    def set_wasi(self, config: Any) -> None:
+        """Give this store a WASI context built from ``config`` (a ``wasi.WasiConfig``, or a
+        ready ``wasi.WasiCtx``), for hosts added with ``Linker.add_wasip2()``."""
+        from .wasi import WasiConfig, WasiCtx
+
+        if isinstance(config, WasiConfig):
+            config = WasiCtx(config)
+        if not isinstance(config, WasiCtx):
+            raise TypeError(f"`Store.set_wasi`: expected a WasiConfig, got "
+                            f"{type(config).__name__}")
+        self._wasi = config
+
+    @property
+    def wasi(self) -> Any:
+        """The store's ``wasi.WasiCtx`` (see :meth:`set_wasi`)."""
+        ctx = self._wasi
+        if ctx is None:
+            from .errors import Trap
+
+            raise Trap("the guest called WASI, but the store has no WASI context "
+                       "(call `store.set_wasi(WasiConfig())` first)")
+        return ctx
+
+    def __del__(self) -> None:
+        # Nothing below refers back to the store (host functions and resource lifts hold it
+        # weakly), so reference counting gets here; what remains refers to itself (call paths,
+        # the core store's host callbacks) and is let go now rather than by the cyclic GC.
+        if not hasattr(self, "_instances"):
+            return  # ``__init__`` refused its arguments
+        for root in self._instances:
+            root.release()
+        self._instances.clear()
+        self._resource_dtors.clear()
+        self._drop_fns.clear()
+        self._core.release()
 
     @property
     def data(self) -> Any:

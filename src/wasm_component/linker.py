@@ -24,7 +24,7 @@ from typing import Any
 from . import types as t
 from ._runtime import core
 from ._runtime.calls import HostFunc
-from ._runtime.instantiate import root_program_for
+from ._runtime.instantiate import program_for
 from ._runtime.items import RComponent, RFunc, RInstance, RModule
 from ._validate.typecheck import Mismatch, ModuleWords, check_module, check_subtype
 from .component import Component
@@ -214,34 +214,52 @@ class Linker:
         instances and modules), so other components can import it."""
         self._root._define_item(name, RInstance(instance._exports))
 
-    def define_unknown_imports_as_traps(self, component: Component) -> None:
-        """Define every import of ``component`` not yet defined: functions trap when called,
-        resources become fresh host types, instances are filled in recursively."""
+    def add_wasip2(self, get_ctx: Callable[[Store], Any] | None = None) -> None:
+        """Define WASI 0.2 (every interface, see :mod:`wasm_component.wasi`); calls reach
+        ``store.set_wasi(config)``'s context, or ``get_ctx(store)``."""
+        from .wasi import add_to_linker
 
-        made: dict[t.ResourceType, t.ResourceType] = {}
+        add_to_linker(self, get_ctx)
+
+    def define_unknown_imports_as_traps(self, component: Component) -> None:
+        """Define every import of ``component`` not yet defined: functions trap when called
+        (the trap names the whole path, ``wasi:cli/environment@0.2.9#get-environment``),
+        resources become fresh host types, instances are filled in recursively.
+
+        Definitions already there win, including semver-compatible ones (an import of
+        ``wasi:io/poll@0.2.0`` is filled into a defined ``wasi:io/poll@0.2.12``, never shadowed
+        by a new exact instance). A resource that a later interface ``use``s keeps the one type
+        it was first given (defined or made here).
+        """
+
+        seen: set[t.ResourceType] = set()
 
         def fill(li: LinkerInstance, items: tuple[tuple[str, t.ExternType], ...]) -> None:
             for name, ty in items:
                 existing = li._lookup(name)
                 if isinstance(ty, t.FuncType) and existing is None:
+                    where = f"{li._path}#{name}" if li._path else name
 
-                    def trap(store: Store, *args: Any, _n: str = name) -> Any:
+                    def trap(store: Store, *args: Any, _n: str = where) -> Any:
                         raise Trap(f"unknown import `{_n}` was called")
 
                     li._define(name, _FuncDef(trap, "wrap"), "define_unknown_imports_as_traps")
                 elif isinstance(ty, t.InstanceType):
-                    if existing is None or isinstance(existing, LinkerInstance):
+                    if isinstance(existing, LinkerInstance):
+                        fill(existing, ty.exports)
+                    elif existing is None:
                         fill(li.instance(name), ty.exports)
-                elif (
-                    isinstance(ty, t.TypeBound)
-                    and isinstance(ty.eq, t.ResourceType)
-                    and existing is None
-                    and ty.eq not in made
-                ):
-                    # One host type per abstract resource: a later `(eq r)` export of the
-                    # same resource (a WIT `use`) is supplied from it, not defined again.
-                    rt = made[ty.eq] = t.ResourceType("host", object(), name)
-                    li._define(name, _ResourceDef(rt, None), "define_unknown_imports_as_traps")
+                elif isinstance(ty, t.TypeBound) and isinstance(ty.eq, t.ResourceType):
+                    # One type per abstract resource: its first import position is defined
+                    # (by the user, or here); later `(eq r)` ones (a WIT `use`) are supplied
+                    # from that binding when the component is resolved.
+                    if ty.eq in seen:
+                        continue
+                    seen.add(ty.eq)
+                    if existing is None:
+                        rt = t.ResourceType("host", object(), name)
+                        li._define(name, _ResourceDef(rt, None),
+                                   "define_unknown_imports_as_traps")
 
         fill(self._root, component.component_type().imports)
 
@@ -555,7 +573,7 @@ class InstancePre:
         self._resolved = resolved
         self._imports = [(name, resolved[name], ty)
                          for name, ty in component.component_type().imports]
-        self._program = root_program_for(component._validated)
+        self._program = program_for(component._validated)
         self._items = component._items
         self._last_args: tuple[weakref.ref[Store], dict[str, Any]] | None = None
 
@@ -578,9 +596,21 @@ class InstancePre:
             imports = self._imports
             args = {name: _item(store, name, d, ty) for name, d, ty in imports}
             self._last_args = (weakref.ref(store), args)
-        env = self._program(store, self._items, args, None, None)
-        store._instances.append(env)
-        return Instance(store, env.exports)
+        root = self._program(store, self._items, args)
+        store._instances.append(root)
+        return Instance(store, root.exports)
+
+
+def _host_dtor(dtor: Callable[[Store, int], None], owner: weakref.ref[Store]
+               ) -> Callable[[int], None]:
+    """``dtor(store, rep)`` as the store keeps it: holding the store weakly (no cycle)."""
+
+    def run(rep: int) -> None:
+        store = owner()
+        if store is not None:
+            dtor(store, rep)
+
+    return run
 
 
 def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
@@ -590,8 +620,7 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
         return HostFunc(d.fn, ty, name, d.style, store)
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
-            dtor = d.dtor
-            store._resource_dtors[d.rt] = (None, lambda rep: dtor(store, rep))
+            store._resource_dtors[d.rt] = (None, _host_dtor(d.dtor, weakref.ref(store)))
         return d.rt
     if isinstance(d, _ModuleDef):
         cm = _module_of(store.engine, d.module)

@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import ComponentError
@@ -121,7 +122,7 @@ class ResourceAny:
     __slots__ = ("_dropped", "_dtor", "_owned", "_rep", "_rt", "_store", "num_lends")
 
     def __init__(self, rt: ResourceType, rep: int, owned: bool, dtor: Any = None,
-                 store: Store | None = None) -> None:
+                 store: weakref.ref[Store] | None = None) -> None:
         self._rt = rt
         self._rep = rep
         self._owned = owned
@@ -165,7 +166,7 @@ class ResourceAny:
 
         if not isinstance(store, Store):
             raise TypeError(f"`ResourceAny.drop`: expected a Store, got {type(store).__name__}")
-        if self._store is not None and store is not self._store:
+        if self._store is not None and store is not self._store():
             raise ValueError(f"`ResourceAny.drop`: the `{self._rt.name}` handle belongs to a "
                              "different store")
         self._drop("ResourceAny.drop")
@@ -178,7 +179,7 @@ class ResourceAny:
                              "progress and cannot be dropped")
         dtor = self._dtor
         if dtor is not None:
-            store = self._store
+            store = self._store() if self._store is not None else None
             if store is not None:
                 with store._lock:
                     dtor(self._rep)
@@ -358,10 +359,12 @@ def resource_lift(store: Store) -> Any:
     (whose ``drop`` runs the guest destructor)."""
     from ._runtime.calls import host_drop_fn
 
+    owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
+
     def lift(rt: ResourceType, rep: int, own: bool) -> Any:
         if rt.kind == "host":
             return Resource(rep, rt, own)
-        return ResourceAny(rt, rep, own, host_drop_fn(store, rt) if own else None, store)
+        return ResourceAny(rt, rep, own, host_drop_fn(owner(), rt) if own else None, owner)
 
     return lift
 

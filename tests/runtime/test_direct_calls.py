@@ -17,17 +17,6 @@ from wasm_component import Component, Engine, Linker, Store
 from wasm_component.errors import Trap
 
 
-@pytest.fixture(autouse=True, params=["flat", "per-component"])
-def plans(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both ways of running a root decide the same: its flat plan (``_translate.inline``),
-    and the per-component plans (``_runtime.instantiate._lower``)."""
-    if request.param == "per-component":
-        from wasm_component._runtime import instantiate
-
-        monkeypatch.setattr(instantiate.F, "inline", lambda vc: None)
-    return str(request.param)
-
-
 def composed(ty: str = "u32", inner_extra: str = "", outer_extra: str = "",
              inner_body: str = "(i32.div_u (local.get 0) (local.get 1))",
              outer_opts: str = "") -> str:

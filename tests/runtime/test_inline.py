@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+import pytest
 
 from wasm_component import Component, Engine, Linker, Store
 from wasm_component._translate import inline as F
+from wasm_component._translate.trampolines import Trampoline
+from wasm_component._validate.features import Features
+from wasm_component.component import to_binary
+from wasm_component.errors import NotSupported
 
 NESTED = Path(__file__).parents[2] / "benchmarks" / "components" / "nested.wat"
 
 
-def flat_of(text: str) -> F.FlatPlan | None:
+def flat_of(text: str) -> F.FlatPlan:
     return F.inline(Component.new(Engine(), text)._validated)
 
 
@@ -88,7 +95,10 @@ def test_outer_aliases_and_components_passed_as_arguments_resolve_statically() -
     assert inst.get_func(store, "one")(store) == 1
 
 
-def test_resources_are_left_to_the_per_component_plans() -> None:
+def test_resources_and_built_ins_are_steps_of_the_one_plan() -> None:
+    """A resource type is made fresh per instance (``FResource``); `resource.new` is an
+    ``FBuiltin`` naming its trampoline; the lift of a function naming the resource carries
+    its concrete type."""
     text = """
       (component
         (type $r (resource (rep i32)))
@@ -99,11 +109,76 @@ def test_resources_are_left_to_the_per_component_plans() -> None:
         (export $e "r" (type $r))
         (func (export "make") (result (own $e)) (canon lift (core func $i "make"))))
     """
-    assert flat_of(text) is None
+    flat = flat_of(text)
+    k = kinds(flat)
+    assert k.count("FResource") == 1 and k.count("FBuiltin") == 1
+    builtin = next(s for s in flat.steps if isinstance(s, F.FBuiltin))
+    assert builtin.kind is Trampoline.RESOURCE_NEW
+    lift = next(s for s in flat.steps if isinstance(s, F.FLift))
+    assert len(lift.resources) == 1
     engine = Engine()
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, text))
-    assert inst.get_func(store, "make")(store) is not None
+    r = inst.get_resource(store, "r")
+    handle = inst.get_func(store, "make")(store)
+    assert handle.resource_type == r
+    other = Linker(engine).instantiate(store, Component.new(engine, text))
+    assert other.get_resource(store, "r") != r  # fresh per instance
+
+
+def test_every_built_in_has_a_maker_and_async_ones_name_themselves() -> None:
+    from wasm_component._runtime.calls import BUILTINS
+
+    assert set(BUILTINS) == set(Trampoline)
+    text = """
+      (component
+        (core func $n (canon waitable-set.new))
+        (core module $m (import "x" "n" (func (result i32)))
+          (func (export "go") (result i32) (call 0)))
+        (core instance $i (instantiate $m (with "x" (instance (export "n" (func $n))))))
+        (func (export "go") (result u32) (canon lift (core func $i "go"))))
+    """
+    engine = Engine()
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, text))
+    with pytest.raises(NotSupported, match=r"`waitable-set\.new`"):
+        inst.get_func(store, "go")(store)
+
+
+def test_start_functions_and_core_modules_imported_by_the_root() -> None:
+    """A component start function runs at instantiation (its result a value another start
+    function takes); a core module the root imports is instantiated by name at run time."""
+    engine = Engine(features=dataclasses.replace(Features.all(), cm_values=True))
+    text = """
+      (component
+        (import "m" (core module $m (export "seven" (func (result i32)))))
+        (core instance $i (instantiate $m))
+        (func $seven (result u32) (canon lift (core func $i "seven")))
+        (start $seven (result (value $v)))
+        (component $child
+          (import "v" (value $x u32))
+          (core module $log
+            (global $got (mut i32) (i32.const 0))
+            (func (export "take") (param i32) (global.set $got (local.get 0)))
+            (func (export "got") (result i32) (global.get $got)))
+          (core instance $l (instantiate $log))
+          (func $take (param "x" u32) (canon lift (core func $l "take")))
+          (start $take (value $x))
+          (func (export "got") (result u32) (canon lift (core func $l "got"))))
+        (instance $c (instantiate $child (with "v" (value $v))))
+        (export "got" (func $c "got")))
+    """
+    component = Component.new(engine, text, embedder_restrictions=False)
+    linker = Linker(engine)
+    linker.root().module("m", to_binary('(module (func (export "seven") (result i32) (i32.const 7)))'))
+    store = Store(engine)
+    inst = linker.instantiate(store, component)
+    assert inst.get_func(store, "got")(store) == 7
+    assert kinds(flat_of_component(component)).count("FStart") == 2
+
+
+def flat_of_component(component: Component) -> F.FlatPlan:
+    return F.inline(component._validated)
 
 
 def test_a_state_made_by_a_start_function_call_is_the_one_made_later() -> None:

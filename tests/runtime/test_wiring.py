@@ -1,11 +1,11 @@
-"""The plan wires core instances together (``CoreInstantiate.wiring``): each import of a core
-instantiation comes from a named export of a core instance, possibly renamed through inline
+"""The flat plan wires core instances together (``FCoreInstantiate.imports``): each import of a
+core instantiation comes from a named export of a core instance, possibly renamed through inline
 instances and aliases, or from another core item such as a lowered function."""
 
 from __future__ import annotations
 
 from wasm_component import Component, Engine, Linker, Store
-from wasm_component._translate.plan import CoreInstantiate, ExportWire, ItemWire, plan_for
+from wasm_component._translate.inline import CoreExportRef, FCoreInstantiate, FLower, Slot, inline
 
 RENAMED = """
 (component
@@ -34,10 +34,13 @@ RENAMED = """
 def test_imports_through_inline_instances_are_wired_by_name_and_item() -> None:
     engine = Engine()
     component = Component.new(engine, RENAMED)
-    steps = [s for s in plan_for(component._validated).steps if isinstance(s, CoreInstantiate)]
-    assert steps[0].wiring == ()
+    flat = inline(component._validated)
+    steps = [s for s in flat.steps if isinstance(s, FCoreInstantiate)]
+    lowered = next(s.slot for s in flat.steps if isinstance(s, FLower))
+    assert steps[0].imports == ()
     # x is $ia's "g", y is the alias of $ia's "f", z the lowered import (an item, not an export)
-    assert steps[1].wiring == (ExportWire(0, "g"), ExportWire(0, "f"), ItemWire(5, 0))
+    ia = steps[0].slot
+    assert steps[1].imports == (CoreExportRef(ia, "g"), CoreExportRef(ia, "f"), Slot(lowered))
     linker = Linker(engine)
     linker.root().func_wrap("h", lambda store: 3)
     for _ in range(2):  # a second instance wires its own core instances

@@ -6,8 +6,12 @@
 - :func:`make_lowered` builds the core function for a ``canon lower``: a raw host callback that
   lifts the caller's arguments, calls the target component function (host or another guest) and
   lowers the result back into the caller, with ``may_leave`` and borrow bookkeeping.
-- :func:`make_builtin` builds ``resource.new/drop/rep`` (and refuses async built-ins, which need
-  the async runtime).
+- :data:`BUILTINS` makes the core function of each canon built-in, one maker per
+  :class:`~wasm_component._translate.trampolines.Trampoline`: ``resource.new/drop/rep`` now; the
+  async built-ins raise ``NotSupported`` naming themselves until the async runtime fills them in.
+
+Each of them finds its canon's pieces in a :class:`Site`: the store, the instance's state, the
+core items its canonical options name and the concrete resource types its function type names.
 
 The per-type work is done once, here, when the function is created: the ABI adapters come from
 ``_abi.func`` (cached per function type), the core caller from ``core``.
@@ -15,9 +19,9 @@ The per-type work is done once, here, when the function is created: the ABI adap
 
 from __future__ import annotations
 
-import struct
+import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import types as t
 from .._abi.context import (
@@ -31,20 +35,36 @@ from .._abi.context import (
 )
 from .._abi.func import FuncAbi
 from .._abi.handles import resource_drop, resource_new, resource_rep
-from .._binary import ast
-from .._translate.plan import SORT_ID
+from .._translate.trampolines import Trampoline
 from .._validate.model import CanonInfo
+from .._validate.typecheck import substitute
 from ..errors import NotSupported
 from . import core
 from .items import RFunc
 
-if TYPE_CHECKING:
-    from .instantiate import Env
+__all__ = ["BUILTINS", "HostFunc", "LiftedFunc", "Site", "make_lowered"]
 
-__all__ = ["HostFunc", "LiftedFunc", "make_builtin", "make_lowered"]
+Resources = dict[t.ResourceType, t.ResourceType]
 
-CORE_FUNC = SORT_ID["core func"]
-CORE_MEMORY = SORT_ID["core memory"]
+
+class Site:
+    """Where one canon's pieces are at run time: the core items of its canonical options
+    (``memory``, ``realloc``, ``post-return``; ``None`` when absent) and the concrete resource
+    type of each abstract one its function type names (``resources``, empty when none). A canon
+    without either shares :data:`BARE`."""
+
+    __slots__ = ("memory", "post_return", "realloc", "resources")
+
+    def __init__(self, memory: Any = None, realloc: Any = None, post_return: Any = None,
+                 resources: Resources | None = None) -> None:
+        self.memory = memory
+        self.realloc = realloc
+        self.post_return = post_return
+        self.resources: Resources = resources or {}
+
+    def concrete(self, x: Any) -> Any:
+        """``x`` (a static type) with its abstract resources made concrete."""
+        return substitute(x, self.resources, {}) if self.resources else x
 
 
 class _CoreMemory:
@@ -56,47 +76,31 @@ class _CoreMemory:
         self.view = mem.view
 
 
-def make_opts(env: Env, info: CanonInfo) -> CanonicalOptions:
-    return _make_opts(env.spaces, info, env.state)
 
 
-_REALLOC_ARGS = {"i32": struct.Struct("<I12xI12xI12xI12x"), "i64": struct.Struct("<Q8xQ8xQ8xQ8x")}
-_REALLOC_RESULT = {"i32": struct.Struct("<I12x"), "i64": struct.Struct("<Q8x")}
+BARE = Site()
 
 
-def _make_opts(sp: list[list[Any]], info: CanonInfo, state: ComponentInstanceState
-               ) -> CanonicalOptions:
-    memory = (_CoreMemory(core.resolve(sp[CORE_MEMORY][info.memory]))
-              if info.memory is not None else None)
+def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
+    memory = _CoreMemory(core.resolve(site.memory)) if site.memory is not None else None
     realloc = alloc = None
     ptr = "i64" if info.memory64 else "i32"
-    if info.realloc is not None:
-        rfunc = core.resolve(sp[CORE_FUNC][info.realloc])
-        site = rfunc.raw_call(core.CoreFuncType((ptr,) * 4, (ptr,)))
-        rview, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = site.parts
-        pack, unpack = _REALLOC_ARGS[ptr].pack_into, _REALLOC_RESULT[ptr].unpack_from
+    if site.realloc is not None:
+        invoke = core.resolve(site.realloc).make_caller(core.CoreFuncType((ptr,) * 4, (ptr,)))
 
-        def realloc(a: int, b: int, c: int, d: int, _keep: Any = keep) -> int:
-            pack(rview, 0, a, b, c, d)
-            err = ccall(ctx, faddr, aaddr, n, trap_out)
-            gen[0] += 1
-            if err or trap.value:
-                raise fail(err)
-            return unpack(rview)[0]  # type: ignore[no-any-return]
+        def realloc(a: int, b: int, c: int, d: int) -> int:
+            return invoke((a, b, c, d))[0]  # type: ignore[no-any-return]
 
         if memory is not None:
             view = memory.view
 
-            def alloc(align: int, size: int, _keep: Any = keep) -> tuple[int, memoryview]:
-                # ``LiftLowerContext.allocate`` and ``check_alloc``, with the call made inline
+            def alloc(align: int, size: int) -> tuple[int, memoryview]:
+                # ``LiftLowerContext.allocate`` and ``check_alloc``, fused
                 state.may_leave = False
-                pack(rview, 0, 0, 0, align, size)
-                err = ccall(ctx, faddr, aaddr, n, trap_out)
-                gen[0] += 1
-                state.may_leave = True
-                if err or trap.value:
-                    raise fail(err)
-                p: int = unpack(rview)[0]
+                try:
+                    p: int = invoke((0, 0, align, size))[0]
+                finally:
+                    state.may_leave = True
                 m = view()
                 if p & (align - 1) or p + size > len(m):
                     check_alloc(p, align, size, m)
@@ -122,10 +126,10 @@ class LiftedFunc(RFunc):
     :meth:`deferred`, even its instance's state and its core function are found only when
     first needed (``_pending``)."""
 
-    __slots__ = ("_abi", "_env", "_func", "_host_call", "_info", "_pending", "_res", "_state",
+    __slots__ = ("_abi", "_func", "_host_call", "_info", "_pending", "_res", "_site", "_state",
                  "_static", "_ty", "adapter", "opts")
     _abi: FuncAbi
-    _env: Env
+    _site: Site
     _func: core.CoreFunc | core.LazyExport
     _host_call: Callable[[Sequence[Any]], Any] | None
     _info: CanonInfo
@@ -138,45 +142,49 @@ class LiftedFunc(RFunc):
     opts: CanonicalOptions
 
     @staticmethod
-    def create(env: Env, info: CanonInfo, func: core.CoreFunc | core.LazyExport,
-               abi: FuncAbi, has_resources: bool,
-               state: ComponentInstanceState | None = None) -> LiftedFunc:
-        """``env``: where the canon's options are (its index spaces) and its resource types
-        made concrete; ``state``: the instance's, when not ``env.state``."""
-        f = LiftedFunc._new(env, info, abi, has_resources, "")
-        f._state = env.state if state is None else state
+    def create(site: Site, info: CanonInfo, func: core.CoreFunc | core.LazyExport,
+               abi: FuncAbi, state: ComponentInstanceState) -> LiftedFunc:
+        """``site``: where the canon's options and resource types are; ``state``: its
+        instance's."""
+        f = LiftedFunc._new(site, info, abi, "")
+        f._state = state
         f._pending = None
         f._func = func
         return f
 
     @staticmethod
-    def deferred(env: Env, info: CanonInfo, abi: FuncAbi, name: str, pending: tuple[Any, ...]
+    def deferred(site: Site, info: CanonInfo, abi: FuncAbi, name: str, pending: tuple[Any, ...]
                  ) -> LiftedFunc:
         """A lift of a type without resources whose instance state and core function come
         from ``pending`` = ``(settle, *args)``, ``settle(*args) -> (state, core func)``, called
         when either is first needed (an exported function that is never called costs only
         this object)."""
-        f = LiftedFunc._new(env, info, abi, False, name)
+        f = LiftedFunc._new(site, info, abi, name)
         f._state = None
         f._pending = pending
         return f
 
     @staticmethod
-    def _new(env: Env, info: CanonInfo, abi: FuncAbi, has_resources: bool, name: str
-             ) -> LiftedFunc:
+    def _new(site: Site, info: CanonInfo, abi: FuncAbi, name: str) -> LiftedFunc:
         f = _new_lifted(LiftedFunc)
         ft = info.func_type
         assert ft is not None, "lift has a function type"
+        has_resources = bool(site.resources)
         f._static = ft
         f._ty = None if has_resources else ft
         f._res = has_resources
         f.name = name
-        f._env = env  # the canon's options and post-return are looked up in its index spaces
+        f._site = site
         f._info = info
         f._abi = abi
         f.call = f._first_call
         f._host_call = None
         return f
+
+    def release(self) -> None:
+        """Drop the call paths (which refer back to this function): its store is gone."""
+        self.call = _released
+        self._host_call = None
 
     @property
     def state(self) -> ComponentInstanceState:
@@ -201,7 +209,7 @@ class LiftedFunc(RFunc):
         """The function's type, with this instance's concrete resource types."""
         ty = self._ty
         if ty is None:
-            ty = self._ty = self._env.concrete(self._static)
+            ty = self._ty = self._site.concrete(self._static)
         return ty
 
     def _first_call(self, args: Sequence[Any]) -> Any:
@@ -233,38 +241,31 @@ class LiftedFunc(RFunc):
         (donut wrapping: the spec's ``entering_set`` leaves it out then)."""
         state = self.state
         ty = self.ty
-        info, spaces = self._info, self._env.spaces
+        info, site = self._info, self._site
         root = state.root  # (whose flag says whether the tree trapped)
         if info.is_async:
             # Its core function has the async ABI's signature: calling it as a sync one would
             # hand wasmtime's unchecked call the wrong arguments.
             return _needs_async_runtime(f"`{self.name or 'function'}` (an async lift)")
-        self.opts = opts = _make_opts(spaces, info, state)
+        self.opts = opts = make_opts(site, info, state)
         self.adapter = adapter = self._abi
         sig = adapter.lift_sig
         want = info.core_type
         # wasmtime's unchecked call trusts the signature it is given
         assert want is None or (tuple(want.params), tuple(want.results)) == (
             tuple(sig.params), tuple(sig.results)), "validation fixed the callee's core type"
-        view, pack, unpack, normalize, parts = core.resolve(self._func).packed_call(
-            core.CoreFuncType(sig.params, sig.results))
-        _, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = parts
+        invoke = core.resolve(self._func).make_caller(core.CoreFuncType(sig.params, sig.results))
         post = None
-        if info.post_return is not None:
-            post = core.resolve(spaces[CORE_FUNC][info.post_return]).packed_call(
-                core.CoreFuncType(sig.results, ()))
-        if post is not None:
-            pview, ppack, _, _, pparts = post
-            _, _, _, pfaddr, paddr, pn, _, _, _, _, pkeep = pparts
+        if site.post_return is not None:
+            post = core.resolve(site.post_return).make_caller(core.CoreFuncType(sig.results, ()))
         lower_params = adapter.lower_params
         lift_results = adapter.lift_results_host if host else adapter.lift_results
         needs_task = adapter.has_borrow
-        resources = self._env.full_map() if self._res else None
+        resources = site.resources or None
         shared_cx = LiftLowerContext(opts, state, None, resources)
         name = self
-        keep = (keep, pkeep if post is not None else None)
 
-        def call(args: Sequence[Any], _keep: Any = keep) -> Any:
+        def call(args: Sequence[Any]) -> Any:
             if root.poisoned:
                 _poison_check(state)
             if enter and not state.may_enter:
@@ -289,26 +290,16 @@ class LiftedFunc(RFunc):
             if enter:
                 state.may_enter = False
             try:
-                try:
-                    pack(view, 0, *flat)
-                except struct.error:
-                    pack(view, 0, *normalize(flat))
-                err = ccall(ctx, faddr, aaddr, n, trap_out)
-                gen[0] += 1
-                if err or trap.value:
-                    raise fail(err)
-                results = unpack(view)
+                results = invoke(flat)
                 value = lift_results(cx, results)
                 if task is not None:
                     task.return_()
                 if post is not None:
                     state.may_leave = False
-                    ppack(pview, 0, *results)
-                    err = ccall(ctx, pfaddr, paddr, pn, trap_out)
-                    gen[0] += 1
-                    state.may_leave = True
-                    if err or trap.value:
-                        raise fail(err)
+                    try:
+                        post(results)
+                    finally:
+                        state.may_leave = True
             except BaseException:
                 state.poison()
                 if task is not None:
@@ -322,25 +313,35 @@ class LiftedFunc(RFunc):
         return call
 
 
+def _released(args: Sequence[Any]) -> Any:
+    raise ValueError("the function's store was dropped")
+
+
 class HostFunc(RFunc):
     """A host function: ``style`` ``wrap`` calls ``fn(store, *args)``; ``new`` calls
     ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place."""
 
-    __slots__ = ("fn", "store", "style")
+    __slots__ = ("_store", "fn", "style")
 
     def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str, store: Any) -> None:
         super().__init__(ty, name)
         self.fn = fn
         self.style = style
-        self.store = store
+        # Weakly: the store (through its instances) keeps this function, so a strong reference
+        # would put every store in a cycle, freed only by the cyclic GC.
+        self._store = owner = weakref.ref(store)
         if style == "wrap":
 
             def call(args: Sequence[Any]) -> Any:
-                return fn(store, *args)
+                return fn(owner(), *args)
 
             self.call = call
         else:
             self.call = self._call_host
+
+    @property
+    def store(self) -> Any:
+        return self._store()
 
     def _call_host(self, args: Sequence[Any]) -> Any:
         if self.style == "wrap":
@@ -358,8 +359,8 @@ class HostFunc(RFunc):
         return r.value
 
 
-def make_lowered(env: Env, info: CanonInfo, target: RFunc, abi: FuncAbi, has_resources: bool
-                 ) -> core.CoreFunc:
+def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
+                 target: RFunc, abi: FuncAbi) -> core.CoreFunc:
     """The core function of a ``canon lower`` of ``target`` (``abi``: the adapters of the
     static type). Its Python side is built at the first call (many imports are never called)."""
     if info.is_async:
@@ -370,9 +371,9 @@ def make_lowered(env: Env, info: CanonInfo, target: RFunc, abi: FuncAbi, has_res
     sig = abi.lower_sig
 
     def build() -> Callable[..., Any]:
-        return _lowered_call(env, info, abi, target, has_resources)
+        return _lowered_call(site, state, info, abi, target)
 
-    return core.new_lazy_host_func(env.store._core, sig.params, sig.results, build)
+    return core.new_lazy_host_func(store._core, sig.params, sig.results, build)
 
 
 def _needs_async_runtime(what: str) -> Callable[..., Any]:
@@ -383,12 +384,11 @@ def _needs_async_runtime(what: str) -> Callable[..., Any]:
     return call
 
 
-def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc,
-                  has_resources: bool) -> Callable[..., Any]:
+def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
+                  adapter: FuncAbi, target: RFunc) -> Callable[..., Any]:
     if info.is_async:
         return _needs_async_runtime(f"`{target.name or 'import'}` (an async lower)")
-    opts = make_opts(env, info)
-    state = env.state
+    opts = make_opts(site, info, state)
     # A host function gets plain values; another component's gets what its lowering needs.
     to_component = isinstance(target, LiftedFunc)
     lift_params = adapter.lift_params if to_component else adapter.lift_params_host
@@ -405,7 +405,7 @@ def _lowered_call(env: Env, info: CanonInfo, adapter: FuncAbi, target: RFunc,
             call = _entering(call, tuple(s for s in _ancestors(target.state) if s not in above))
     # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
     needs_subtask = adapter.has_borrow
-    resources = env.full_map() if has_resources else None
+    resources = site.resources or None
     shared_cx = LiftLowerContext(opts, state, None, resources)
     nresults = len(adapter.lower_sig.results)
 
@@ -465,63 +465,73 @@ def _entering(call: Callable[[Sequence[Any]], Any], also: tuple[ComponentInstanc
     return entering
 
 
-def make_builtin(env: Env, d: ast.Canon, info: CanonInfo) -> core.CoreFunc:
-    """The core function of a canon built-in (resources now; async ones need the async runtime)."""
-    state = env.state
-    store = env.store
-    kind = d.kind
-    if kind in ("resource.new", "resource.drop", "resource.rep"):
-        assert info.resource is not None, "resource built-ins name a resource type"
-        rt = env.lookup_rt(info.resource)
-        # the rep's core type is the resource's (`rep i32`, or `rep i64` with 64-bit memory)
-        rep_t = (info.core_type.params[0] if kind == "resource.new" and info.core_type
-                 else info.core_type.results[0] if kind == "resource.rep" and info.core_type
-                 else "i32")
-        if kind == "resource.new":
+Builtin = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, "t.ResourceType | None"],
+                   core.CoreFunc]
 
-            def new(rep: int) -> int:
-                return resource_new(state, rt, rep)
 
-            return core.new_host_func(store._core, (rep_t,), ("i32",), new)
-        if kind == "resource.rep":
+def _resource_new(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+                  rt: t.ResourceType | None) -> core.CoreFunc:
+    assert rt is not None and info.core_type is not None, "validated: `resource.new` has both"
 
-            def rep_(i: int) -> int:
-                return resource_rep(state, rt, i)
+    def new(rep: int) -> int:
+        return resource_new(state, rt, rep)
 
-            return core.new_host_func(store._core, ("i32",), (rep_t,), rep_)
+    return core.new_host_func(store._core, tuple(info.core_type.params), ("i32",), new)
 
-        # The destructor is decided once: the implementing instance calls its own directly;
-        # from anywhere else it must be enterable (the spec's `resource.drop`).
-        owner, own_dtor = store._resource_dtors.get(rt, (None, None))
-        dtor = (dtor_call(own_dtor, None) if owner is state and own_dtor is not None
-                else host_drop_fn(store, rt))
 
-        def drop(i: int) -> None:
-            rep = resource_drop(state, rt, i)
-            if rep is not None and dtor is not None:
-                dtor(rep)
+def _resource_rep(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+                  rt: t.ResourceType | None) -> core.CoreFunc:
+    assert rt is not None and info.core_type is not None, "validated: `resource.rep` has both"
 
-        return core.new_host_func(store._core, ("i32",), (), drop)
+    def rep_(i: int) -> int:
+        return resource_rep(state, rt, i)
 
-    params = info.core_type.params if info.core_type else ()
-    results = info.core_type.results if info.core_type else ()
-    unsupported = _needs_async_runtime(f"`{kind}`")
-    if kind in _NO_LEAVE_CHECK:
+    return core.new_host_func(store._core, ("i32",), tuple(info.core_type.results), rep_)
+
+
+def _resource_drop(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+                   rt: t.ResourceType | None) -> core.CoreFunc:
+    assert rt is not None, "validated: `resource.drop` names a resource"
+    # The destructor is decided once: the implementing instance calls its own directly;
+    # from anywhere else it must be enterable (the spec's `resource.drop`).
+    owner, own_dtor = store._resource_dtors.get(rt, (None, None))
+    dtor = (dtor_call(own_dtor, None) if owner is state and own_dtor is not None
+            else host_drop_fn(store, rt))
+
+    def drop(i: int) -> None:
+        rep = resource_drop(state, rt, i)
+        if rep is not None and dtor is not None:
+            dtor(rep)
+
+    return core.new_host_func(store._core, ("i32",), (), drop)
+
+
+def _async_builtin(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+                   rt: t.ResourceType | None) -> core.CoreFunc:
+    """An async built-in's core function until the async runtime fills its entry in: it
+    raises ``NotSupported`` naming itself (after the spec's ``may_leave`` check, which needs no
+    async runtime)."""
+    params = tuple(info.core_type.params) if info.core_type else ()
+    results = tuple(info.core_type.results) if info.core_type else ()
+    unsupported = _needs_async_runtime(f"`{kind.value}`")
+    if not kind.checks_may_leave:
         return core.new_host_func(store._core, params, results, unsupported)
 
     def guarded(*args: Any) -> Any:
-        # the spec's first step of these built-ins, which needs no async runtime
         trap_if(not state.may_leave, "cannot leave component instance")
         return unsupported(*args)
 
     return core.new_host_func(store._core, params, results, guarded)
 
 
-# The async built-ins that do not begin with the spec's ``trap_if(not inst.may_leave)``.
-_NO_LEAVE_CHECK = frozenset({
-    "context.get", "context.set", "backpressure.set", "backpressure.inc", "backpressure.dec",
-    "thread.available-parallelism",
-})
+#: The maker of each built-in's core function: ``BUILTINS[kind](store, state, kind, info, rt)``, ``rt``
+#: the concrete resource type of a ``resource.*`` built-in.
+BUILTINS: dict[Trampoline, Builtin] = {
+    **{k: _async_builtin for k in Trampoline},
+    Trampoline.RESOURCE_NEW: _resource_new,
+    Trampoline.RESOURCE_REP: _resource_rep,
+    Trampoline.RESOURCE_DROP: _resource_drop,
+}
 
 
 def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None:
@@ -542,22 +552,19 @@ def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None
 
 def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None
               ) -> Callable[[int], None]:
-    """``dtor(rep)``: a guest destructor's core call, made inline. With ``guard`` (a drop from
-    outside the implementing instance) that instance must be enterable first."""
-    site = core.resolve(func).raw_call(core.CoreFuncType(("i32",), ()))
-    view, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = site.parts
-    slots = view.cast("I")  # the rep goes into the low 4 bytes of slot 0
+    """``dtor(rep)``: a guest destructor's core call. With ``guard`` (a drop from outside the
+    implementing instance) that instance must be enterable first."""
+    invoke = core.resolve(func).make_caller(core.CoreFuncType(("i32",), ()))
 
-    def dtor(rep: int, _keep: Any = keep) -> None:
+    def dtor(rep: int) -> None:
         if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
-        slots[0] = rep
-        err = ccall(ctx, faddr, aaddr, n, trap_out)
-        gen[0] += 1
-        if err or trap.value:
+        try:
+            invoke((rep,))
+        except BaseException:
             if guard is not None:
                 guard.poison()  # the destructor's call entered the instance, and trapped
-            raise fail(err)
+            raise
 
     return dtor

@@ -15,26 +15,35 @@ through unchanged (``Lower.direct``, see ``enters_only_closed``) becomes the cal
 function itself: the caller's core code calls the callee's directly, as wasmtime's fused
 adapters would, with nothing in between.
 
-The inliner declines (``inline`` returns None; the runtime then runs the per-component plans)
-what it does not model: resource types, built-ins, component start functions and values,
-instantiations of imported components, core modules imported by the root, and imports whose
-types name resources.
+Resource types are followed symbolically too: each component instance's scope maps every
+abstract resource type of its static types to the reference that supplies the concrete one (a
+resource definition, made fresh per instance at run time by ``FResource``; an import; an export
+of an instance), so a lift, lower, built-in or type naming resources carries exactly the
+concrete types it needs. Built-ins become ``FBuiltin`` steps naming their
+:class:`~wasm_component._translate.trampolines.Trampoline`; start functions ``FStart``; core
+modules known only at run time (imported by the root) ``FCoreInstantiateDynamic``.
+
+This is the only instantiation engine: what it cannot run (a component imported by the root,
+value definitions) raises ``NotSupported`` naming it when the root is instantiated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .. import types as t
 from .._abi.func import FuncAbi
 from .._binary import ast
 from .._validate import ValidatedComponent
-from .._validate.model import CanonInfo
+from .._validate.model import CanonInfo, ResourceInfo
+from .._validate.typecheck import resources_in
+from ..errors import NotSupported
 from . import plan as P
+from .trampolines import Trampoline
 
-__all__ = ["FlatPlan", "core_call_stands_for", "enters_only_closed", "inline"]
+__all__ = ["FlatPlan", "bind_paths", "core_call_stands_for", "enters_only_closed", "inline"]
 
 
 # -- references: what an index-space entry is, symbolically ---------------------------------
@@ -79,8 +88,27 @@ class LiftRef:
     abi: FuncAbi
     inst: int
     options: tuple[tuple[int, int, Ref], ...]  # (sort, index, ref) of its canon options
+    resources: tuple[tuple[t.ResourceType, Ref], ...] = ()  # abstract -> its concrete type
     name: str = ""
     slot: int | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ExportOf:
+    """Export ``name`` of an instance known only at run time (an import of the root, or an
+    export of one): looked up (``FAlias``) only where something needs it."""
+
+    source: Ref
+    name: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TypeRef:
+    """A type definition naming resources: made concrete (``FType``) only where it leaves as a
+    runtime value (most are only ever looked at by the validator)."""
+
+    static: object
+    resources: tuple[tuple[t.ResourceType, Ref], ...]
 
 
 @dataclass(slots=True, eq=False)
@@ -95,7 +123,9 @@ class ComponentRef:
     scope: _Scope
 
 
-Ref = Slot | Const | ModuleRef | CoreExportRef | CoreItems | LiftRef | InstanceRef | ComponentRef
+Ref = (Slot | Const | ModuleRef | CoreExportRef | CoreItems | LiftRef | InstanceRef | ComponentRef
+       | ExportOf | TypeRef)
+Resources = tuple[tuple[t.ResourceType, int], ...]  # (abstract type, slot of its concrete one)
 
 
 # -- flat steps ---------------------------------------------------------------------------
@@ -134,6 +164,61 @@ class FCoreInstantiate:
 
 
 @dataclass(frozen=True, slots=True)
+class FCoreInstantiateDynamic:
+    """Instantiate a core module known only at run time (``module``: its slot, an ``RModule``),
+    its imports looked up by name in ``args``: (name, the slot of a core instance made earlier,
+    or a bag of core items)."""
+
+    slot: int
+    module: int
+    args: tuple[tuple[str, int | tuple[tuple[str, int], ...]], ...]
+    state: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FResource:
+    """A resource type defined by instance ``state`` (a fresh concrete type per instance)."""
+
+    slot: int
+    info: ResourceInfo
+    state: int
+    dtor: int | None  # the destructor's core function
+
+
+@dataclass(frozen=True, slots=True)
+class FBuiltin:
+    slot: int
+    kind: Trampoline
+    info: CanonInfo
+    state: int
+    resource: int | None  # the concrete type of a ``resource.*`` built-in
+
+
+@dataclass(frozen=True, slots=True)
+class FStart:
+    """A component start function: called with ``args`` (value slots), its result into
+    ``result`` (a value slot) when it has one."""
+
+    func: int
+    args: tuple[int, ...]
+    result: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FType:
+    slot: int
+    static: object
+    resources: Resources
+
+
+@dataclass(frozen=True, slots=True)
+class FUnsupported:
+    """Something the runtime cannot make: instantiating raises ``NotSupported`` naming it."""
+
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
 class FLazyExport:
     slot: int
     instance: int
@@ -148,6 +233,7 @@ class FLift:
     abi: FuncAbi
     state: int
     options: tuple[tuple[int, int, int], ...]  # (sort, index, slot)
+    resources: Resources
     name: str
 
 
@@ -173,6 +259,7 @@ class FLower:
     abi: FuncAbi
     state: int
     options: tuple[tuple[int, int, int], ...]
+    resources: Resources
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +288,9 @@ class FModule:
     offset: int
 
 
-FStep = (FImport | FAlias | FState | FCoreInstantiate | FLazyExport | FLift | FDeferredLift
-         | FLower | FName | FInstance | FConst | FModule)
+FStep = (FImport | FAlias | FState | FCoreInstantiate | FCoreInstantiateDynamic | FResource
+         | FBuiltin | FStart | FType | FUnsupported | FLazyExport | FLift | FDeferredLift | FLower
+         | FName | FInstance | FConst | FModule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,10 +301,6 @@ class FlatPlan:
     parents: tuple[int | None, ...]  # each component instance's parent instance
 
 
-class Declined(Exception):
-    """The component uses something the inliner does not model."""
-
-
 # -- the inliner ---------------------------------------------------------------------------
 
 
@@ -224,7 +308,7 @@ class _Scope:
     """The symbolic index spaces of one component instance (or, as a ``ComponentRef``'s
     scope, of the component that defines a nested component, for its outer aliases)."""
 
-    __slots__ = ("args", "exports", "inst", "outer", "spaces")
+    __slots__ = ("args", "exports", "inst", "outer", "rt", "spaces")
 
     def __init__(self, inst: int, outer: _Scope | None, args: dict[str, Ref] | None) -> None:
         self.inst = inst
@@ -232,6 +316,43 @@ class _Scope:
         self.args = args  # None: the root (imports come from the host at run time)
         self.spaces: list[list[Ref]] = [[] for _ in P.SORTS]
         self.exports: dict[str, Ref] = {}
+        #: each abstract resource type of this scope's static types -> what supplies its
+        #: concrete type (outer scopes, for outer aliases, are asked after this one)
+        self.rt: dict[t.ResourceType, Ref] = {}
+
+    def lookup(self, rt: t.ResourceType) -> Ref | None:
+        scope: _Scope | None = self
+        while scope is not None:
+            ref = scope.rt.get(rt)
+            if ref is not None:
+                return ref
+            scope = scope.outer
+        return None
+
+    def resources(self, static: object) -> tuple[tuple[t.ResourceType, Ref], ...]:
+        """What supplies the concrete type of each resource ``static`` names (a resource
+        with no supplier is already concrete: a host type, say)."""
+        if static is None:
+            return ()
+        out = []
+        for rt in sorted(resources_in(static), key=_rt_key):
+            ref = self.lookup(rt)
+            if ref is not None:
+                out.append((rt, ref))
+        return tuple(out)
+
+    def bind(self, static: object, ref: Ref) -> None:
+        """Learn, from ``ref`` (an item of type ``static``), what supplies each abstract
+        resource type ``static`` holds (along its :func:`bind_paths`)."""
+        for path, rt in bind_paths(static):
+            r: Ref | None = ref
+            for name in path:
+                if isinstance(r, InstanceRef):
+                    r = r.exports.get(name)
+                elif r is not None:
+                    r = ExportOf(r, name)
+            if r is not None:
+                self.rt.setdefault(rt, r)
 
 
 class _Inliner:
@@ -243,9 +364,12 @@ class _Inliner:
         self.calls_out: list[bool] = []
         self.states: list[int | None] = []  # component instance -> its state's slot, if made
         self.lazy: dict[tuple[int, str], int] = {}
+        self.aliases: dict[tuple[int, str], int] = {}
         self.imports: dict[str, int] = {}
         self.module_imports: dict[int, tuple[tuple[str, str], ...]] = {}  # by offset
         self.module_starts: dict[int, bool] = {}  # by offset: whether it has a start function
+        #: core instances made from modules known only at run time (their slots)
+        self.dynamic: set[int] = set()
 
     def slot(self) -> int:
         self.nslots += 1
@@ -289,18 +413,32 @@ class _Inliner:
                     s2 = self.lazy[key] = self.slot()
                     self.steps.append(FLazyExport(s2, instance, name))
                 return s2
+            case ExportOf(source, name):
+                key = (self.value(source), name)
+                s2 = self.aliases.get(key)
+                if s2 is None:
+                    s2 = self.aliases[key] = self.slot()
+                    self.steps.append(FAlias(s2, key[0], name))
+                return s2
+            case TypeRef(static, resources):
+                s = self.slot()
+                self.steps.append(FType(s, static, self.concrete(resources)))
+                return s
             case LiftRef():
-                if ref.slot is None and not ref.options and isinstance(ref.func, CoreExportRef):
+                if (ref.slot is None and not ref.options and not ref.resources
+                        and isinstance(ref.func, CoreExportRef)
+                        and ref.func.instance not in self.dynamic):
                     ref.slot = self.slot()
                     self.steps.append(FDeferredLift(ref.slot, ref.info, ref.abi, ref.inst,
                                                     ref.func.instance, ref.func.name, ref.name))
                 if ref.slot is None:
                     func = self.value(ref.func)
                     options = tuple((sort, idx, self.value(r)) for sort, idx, r in ref.options)
+                    rts = self.concrete(ref.resources)
                     state = self.state(ref.inst)
                     ref.slot = self.slot()
                     self.steps.append(FLift(ref.slot, ref.info, func, ref.abi, state, options,
-                                            ref.name))
+                                            rts, ref.name))
                 return ref.slot
             case InstanceRef():
                 if ref.slot is None:
@@ -308,7 +446,12 @@ class _Inliner:
                     ref.slot = self.slot()
                     self.steps.append(FInstance(ref.slot, exports))
                 return ref.slot
-        raise Declined(f"{type(ref).__name__} as a runtime value")
+        # (a component as a runtime value: only a root's import or export can need one, which
+        # embedder restrictions rule out)
+        raise NotSupported(f"a component as a runtime item ({type(ref).__name__})")
+
+    def concrete(self, resources: tuple[tuple[t.ResourceType, Ref], ...]) -> Resources:
+        return tuple((rt, self.value(r)) for rt, r in resources)
 
     # -- reentrance, statically (``enters_only_closed``)
 
@@ -334,25 +477,8 @@ class _Inliner:
             match step:
                 case P.Module(offset):
                     ref, sort = ModuleRef(offset), P.CORE_MODULE
-                case P.CoreInstantiate(module, cargs, _):
-                    mref = sp[P.CORE_MODULE][module]
-                    if not isinstance(mref, ModuleRef):
-                        raise Declined("a core module imported by the root")
-                    # (the plan's wiring, but also for modules from outer aliases and arguments)
-                    named = dict(cargs)
-                    imports: list[CoreExportRef | Slot] = []
-                    for mod, name in self.module_imports[mref.offset]:
-                        src = sp[P.CORE_INSTANCE][named[mod]]
-                        if isinstance(src, CoreItems):
-                            imports.append(self.core_item(src.items[name]))
-                        else:
-                            assert isinstance(src, Slot), "core instances are made or inline"
-                            imports.append(CoreExportRef(src.n, name))
-                    s = self.slot()
-                    self.steps.append(FCoreInstantiate(s, mref.offset, tuple(imports),
-                                                       self.states[k],
-                                                       self.module_starts[mref.offset]))
-                    ref, sort = Slot(s), P.CORE_INSTANCE
+                case P.CoreInstantiate(module, cargs):
+                    ref, sort = Slot(self.core_instantiate(k, sp, module, cargs)), P.CORE_INSTANCE
                 case P.CoreInline(exports):
                     ref = CoreItems({n: sp[so][idx] for n, so, idx in exports})
                     sort = P.CORE_INSTANCE
@@ -363,15 +489,17 @@ class _Inliner:
                 case P.Instantiate(component, args, static):
                     cref = sp[P.COMPONENT][component]
                     if not isinstance(cref, ComponentRef):
-                        raise Declined("instantiating an imported component")
-                    if _names_resources(static):
-                        raise Declined("an instance whose type names resources")
-                    child = _Scope(self.new_instance(k), cref.scope,
-                                   {n: sp[so][idx] for n, so, idx in args})
-                    self.component(cref.validated, child)
-                    if not self.closed[child.inst]:
-                        self.calls_out[k] = True
-                    ref, sort = InstanceRef(child.exports), P.INSTANCE
+                        self.steps.append(FUnsupported("instantiating a component imported by "
+                                                       "the root"))
+                        ref, sort = InstanceRef(), P.INSTANCE
+                    else:
+                        child = _Scope(self.new_instance(k), cref.scope,
+                                       {n: sp[so][idx] for n, so, idx in args})
+                        self.component(cref.validated, child)
+                        if not self.closed[child.inst]:
+                            self.calls_out[k] = True
+                        ref, sort = InstanceRef(child.exports), P.INSTANCE
+                    scope.bind(static, ref)
                 case P.InlineInstance(exports):
                     ref = InstanceRef({n: sp[so][idx] for n, so, idx in exports})
                     sort = P.INSTANCE
@@ -384,14 +512,9 @@ class _Inliner:
                         ref = CoreExportRef(src.n, name)
                 case P.AliasExport(sort, instance, name, False, static):
                     isrc = sp[P.INSTANCE][instance]
-                    if isinstance(isrc, InstanceRef):
-                        ref = isrc.exports[name]
-                    else:
-                        if _names_resources(static):
-                            raise Declined("an alias whose type names resources")
-                        s = self.slot()
-                        self.steps.append(FAlias(s, self.value(isrc), name))
-                        ref = Slot(s)
+                    found = isrc.exports.get(name) if isinstance(isrc, InstanceRef) else None
+                    ref = found if found is not None else ExportOf(isrc, name)
+                    scope.bind(static, ref)
                 case P.AliasOuter(sort, count, idx):
                     target: _Scope | None = scope
                     for _ in range(count):
@@ -400,32 +523,58 @@ class _Inliner:
                     assert target is not None, "validation bounds outer aliases"
                     ref = target.spaces[sort][idx]
                 case P.Type(static, has_resources):
-                    if has_resources:
-                        raise Declined("a type naming resources")
-                    ref, sort = Const(static), P.TYPE
+                    resources = scope.resources(static) if has_resources else ()
+                    ref = TypeRef(static, resources) if resources else Const(static)
+                    sort = P.TYPE
+                case P.Resource(info):
+                    dtor = (None if info.dtor is None
+                            else self.value(self.core_item(sp[P.CORE_FUNC][info.dtor])))
+                    s = self.slot()
+                    self.steps.append(FResource(s, info, self.state(k), dtor))
+                    ref, sort = Slot(s), P.TYPE
+                    scope.rt[info.type] = ref
                 case P.Lift(info, func, has_resources, abi):
-                    if has_resources:
-                        raise Declined("a function type naming resources")
-                    ref = LiftRef(info, sp[P.CORE_FUNC][func], abi, k, _options(info, sp))
+                    resources = scope.resources(info.func_type) if has_resources else ()
+                    ref = LiftRef(info, sp[P.CORE_FUNC][func], abi, k, _options(info, sp),
+                                  resources)
                     sort = P.FUNC
                 case P.Lower(info, func, has_resources, abi, direct):
-                    if has_resources:
-                        raise Declined("a function type naming resources")
-                    ref = self.lower(k, sp, info, sp[P.FUNC][func], abi, direct)
+                    resources = scope.resources(info.func_type) if has_resources else ()
+                    ref = self.lower(k, sp, info, sp[P.FUNC][func], abi, direct, resources)
                     sort = P.CORE_FUNC
+                case P.Builtin(canon, info):
+                    kind = Trampoline(canon.kind)
+                    if not kind.local:
+                        self.calls_out[k] = True
+                    rt = None
+                    if info.resource is not None:
+                        rref = scope.lookup(info.resource)
+                        rt = self.value(rref if rref is not None else Const(info.resource))
+                    s = self.slot()
+                    self.steps.append(FBuiltin(s, kind, info, self.state(k), rt))
+                    ref, sort = Slot(s), P.CORE_FUNC
+                case P.Start(func, args, results):
+                    fn = self.value(sp[P.FUNC][func])
+                    argv = tuple(self.value(sp[P.VALUE][a]) for a in args)
+                    result = self.slot() if results else None
+                    self.steps.append(FStart(fn, argv, result))
+                    if result is not None:
+                        sp[P.VALUE].append(Slot(result))
+                    continue
+                case P.Value():
+                    self.steps.append(FUnsupported("value definitions (🪙)"))
+                    ref, sort = Const(None), P.VALUE
                 case P.Import(name, sort, static):
                     if scope.args is None:
-                        if _names_resources(static):
-                            raise Declined("an import whose type names resources")
                         known = self.imports.get(name)
                         if known is None:
                             known = self.imports[name] = self.slot()
                             self.steps.append(FImport(known, name))
                         ref = Slot(known)
                     else:
-                        if name not in scope.args:
-                            raise Declined(f"import `{name}` not supplied")
+                        assert name in scope.args, "validation supplies every import"
                         ref = scope.args[name]
+                    scope.bind(static, ref)
                 case P.Export(name, sort, idx):
                     ref = sp[sort][idx]
                     scope.exports[name] = ref
@@ -433,10 +582,43 @@ class _Inliner:
                         ref.name = name
                         if ref.slot is not None:
                             self.steps.append(FName(ref.slot, name))
-                case _:
-                    raise Declined(type(step).__name__)
+                case _:  # pragma: no cover - every step kind is listed above
+                    raise AssertionError(type(step).__name__)
             sp[sort].append(ref)
         self.closed[k] = not self.calls_out[k]
+
+    def core_instantiate(self, k: int, sp: list[list[Ref]], module: int,
+                         cargs: tuple[tuple[str, int], ...]) -> int:
+        """A core instantiation: wired straight to the exports it imports where the module
+        is known here, else looked up by name at run time."""
+        mref = sp[P.CORE_MODULE][module]
+        named = dict(cargs)
+        s = self.slot()
+        if not isinstance(mref, ModuleRef):
+            args: list[tuple[str, int | tuple[tuple[str, int], ...]]] = []
+            for name, idx in cargs:
+                src = sp[P.CORE_INSTANCE][idx]
+                if isinstance(src, CoreItems):
+                    args.append((name, tuple((n, self.value(r)) for n, r in src.items.items())))
+                else:
+                    assert isinstance(src, Slot), "core instances are made or inline"
+                    args.append((name, src.n))
+            module_slot = self.value(mref)
+            self.dynamic.add(s)
+            self.steps.append(FCoreInstantiateDynamic(s, module_slot, tuple(args),
+                                                      self.states[k]))
+            return s
+        imports: list[CoreExportRef | Slot] = []
+        for mod, name in self.module_imports[mref.offset]:
+            src = sp[P.CORE_INSTANCE][named[mod]]
+            if isinstance(src, CoreItems):
+                imports.append(self.core_item(src.items[name]))
+            else:
+                assert isinstance(src, Slot), "core instances are made or inline"
+                imports.append(CoreExportRef(src.n, name))
+        self.steps.append(FCoreInstantiate(s, mref.offset, tuple(imports), self.states[k],
+                                           self.module_starts[mref.offset]))
+        return s
 
     def core_item(self, ref: Ref) -> CoreExportRef | Slot:
         if isinstance(ref, CoreExportRef):
@@ -444,7 +626,7 @@ class _Inliner:
         return Slot(self.value(ref))
 
     def lower(self, k: int, sp: list[list[Ref]], info: CanonInfo, target: Ref, abi: FuncAbi,
-              direct: bool) -> Ref:
+              direct: bool, resources: tuple[tuple[t.ResourceType, Ref], ...]) -> Ref:
         if isinstance(target, LiftRef) and self.enters_closed(k, target.inst):
             if direct and core_call_stands_for(abi, target.info, target.abi):
                 return target.func  # the callee's core function (see the module docstring)
@@ -453,7 +635,8 @@ class _Inliner:
         fn = self.value(target)
         options = tuple((so, idx, self.value(r)) for so, idx, r in _options(info, sp))
         s = self.slot()
-        self.steps.append(FLower(s, info, fn, abi, self.state(k), options))
+        self.steps.append(FLower(s, info, fn, abi, self.state(k), options,
+                                 self.concrete(resources)))
         return Slot(s)
 
 
@@ -510,29 +693,39 @@ def _options(info: CanonInfo, sp: list[list[Ref]]) -> tuple[tuple[int, int, Ref]
     return tuple(out)
 
 
-def _names_resources(static: Any) -> bool:
-    from .._validate.typecheck import resources_in
-
-    if isinstance(static, (t.TypeBound, t.ResourceType)):
-        return True
-    return static is not None and bool(resources_in(static))
+def _rt_key(rt: t.ResourceType) -> tuple[str, str]:
+    return (rt.kind, str(rt.key))
 
 
-def inline(vc: ValidatedComponent) -> FlatPlan | None:
-    """``vc`` (a root component) as one flat plan, or None where the inliner declines (made
-    once, kept with the component)."""
-    if "flat" in vc.derived:
-        cached: FlatPlan | None = vc.derived["flat"]
-        return cached
-    flat: FlatPlan | None
-    try:
+BindPaths = tuple[tuple[tuple[str, ...], t.ResourceType], ...]
+
+
+def bind_paths(static: object, path: tuple[str, ...] = ()) -> BindPaths:
+    """Where an item of type ``static`` holds resource types: each abstract resource with its
+    path of export names."""
+    if isinstance(static, t.TypeBound):
+        static = static.eq
+    if isinstance(static, t.ResourceType):
+        return ((path, static),)
+    if isinstance(static, t.InstanceType):
+        return tuple(p for name, st in static.exports for p in bind_paths(st, (*path, name)))
+    return ()
+
+
+def inline(vc: ValidatedComponent) -> FlatPlan:
+    """``vc`` (a root component) as one flat plan (made once, kept with the component)."""
+    flat: FlatPlan | None = vc.derived.get("flat")
+    if flat is None:
         inl = _Inliner()
         root = inl.new_instance(None)
         scope = _Scope(root, None, None)
         inl.component(vc, scope)
-        exports = tuple((name, inl.value(ref)) for name, ref in scope.exports.items())
-        flat = FlatPlan(tuple(inl.steps), exports, inl.nslots, tuple(inl.parent))
-    except Declined:
-        flat = None
-    vc.derived["flat"] = flat
+        exports = []
+        for name, ref in scope.exports.items():
+            if isinstance(ref, ComponentRef):
+                inl.steps.append(FUnsupported("a component exported by the root"))
+                continue
+            exports.append((name, inl.value(ref)))
+        flat = FlatPlan(tuple(inl.steps), tuple(exports), inl.nslots, tuple(inl.parent))
+        vc.derived["flat"] = flat
     return flat

@@ -1,10 +1,11 @@
-"""Validated component -> instantiation plan: a flat tuple of steps, computed once per component.
+"""Validated component -> its definitions as typed steps, computed once per component.
 
-Like wasmtime's ``environ/component`` (translation to a list of initializers before
-``runtime/component`` executes it), this layer decides everything that does not depend on a
-store: which index space each definition feeds, the static type the runtime binds imports and
-aliases against, the core module import order, the canonical options. The runtime then only
-executes steps; instantiating a component twice re-runs the plan, never re-analyses it.
+Like wasmtime's per-component ``Translation`` (``environ/component/translate.rs``), this layer
+decides, for one component, everything that does not depend on where it is instantiated:
+which index space each definition feeds, the static type imports and aliases are bound
+against, the canonical options and ABI adapters of each lift and lower. The inliner
+(:mod:`.inline`) then follows these steps through a root and every component it instantiates
+into the one flat plan the runtime executes.
 
 Index spaces are numbered (:data:`SORTS`) so steps carry small ints, not names.
 """
@@ -41,22 +42,7 @@ class Module:
 class CoreInstantiate:
     module: int
     args: tuple[tuple[str, int], ...]
-    #: Where each import comes from, in import order, when the module is defined here (else
-    #: None): an export of a core instance created here (:class:`ExportWire`), or an item of
-    #: a core index space (:class:`ItemWire`) such as a lowered function.
-    wiring: tuple[ExportWire | ItemWire, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ExportWire:
-    instance: int  # a core instance made by a CoreInstantiate
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class ItemWire:
-    sort: int
-    idx: int
+    local: bool = True  # whether the module is defined by this component (else imported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,49 +196,12 @@ def _sort(s: ast.Sort) -> int:
     return SORT_ID[str(s)]
 
 
-class _Wiring:
-    """Follows core modules, core instances and aliases of core exports through a component's
-    definitions, to tell where each import of a core instantiation comes from."""
-
-    def __init__(self) -> None:
-        self.module_imports: dict[int, tuple[tuple[str, str], ...]] = {}
-        # core instance index -> None (instantiated here) or its inline exports
-        self.instances: dict[int, dict[str, tuple[int, int]] | None] = {}
-        self.origins: dict[tuple[int, int], ExportWire] = {}  # (sort, idx) -> aliased export
-
-    def item(self, sort: int, idx: int) -> ExportWire | ItemWire:
-        return self.origins.get((sort, idx)) or ItemWire(sort, idx)
-
-    def export(self, instance: int, name: str) -> ExportWire | ItemWire | None:
-        if instance not in self.instances:
-            return None
-        inline = self.instances[instance]
-        if inline is None:
-            return ExportWire(instance, name)
-        entry = inline.get(name)
-        return None if entry is None else self.item(*entry)
-
-    def of(self, module: int, args: tuple[tuple[str, int], ...]
-           ) -> tuple[ExportWire | ItemWire, ...] | None:
-        imports = self.module_imports.get(module)
-        if imports is None:
-            return None
-        named = dict(args)
-        wires = []
-        for mod, name in imports:
-            w = self.export(named[mod], name) if mod in named else None
-            if w is None:
-                return None  # (validation rules this out; the runtime then looks it up)
-            wires.append(w)
-        return tuple(wires)
-
-
 def _may_throw(vc: ValidatedComponent, steps: tuple[Step, ...]) -> bool:
     for d in vc.component.definitions:
         if isinstance(d, ast.CoreModule) and (d.info.tags or any(
                 isinstance(i.desc, ast.CoreTagType) for i in d.info.imports)):
             return True
-    return any(isinstance(s, CoreInstantiate) and s.wiring is None for s in steps)
+    return any(isinstance(s, CoreInstantiate) and not s.local for s in steps)
 
 
 def _may_leave_always(vc: ValidatedComponent) -> bool:
@@ -265,7 +214,7 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
     counts = [0] * len(SORTS)
     may_leave_always = _may_leave_always(vc)
     out: list[Step] = []
-    wiring = _Wiring()
+    local_modules: set[int] = set()  # the core module indices defined by this component
 
     def static(sort: int) -> Any:
         """The validator's type for the next entry of ``sort``."""
@@ -275,16 +224,13 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
         step: Step
         sort: int
         if isinstance(d, ast.CoreModule):
-            imports = tuple((m.module, m.name) for m in d.info.imports)
-            wiring.module_imports[counts[CORE_MODULE]] = imports
+            local_modules.add(counts[CORE_MODULE])
             step, sort = Module(d.offset), CORE_MODULE
         elif isinstance(d, ast.CoreInstantiate):
-            wiring.instances[counts[CORE_INSTANCE]] = None
-            step = CoreInstantiate(d.module, d.args, wiring.of(d.module, d.args))
+            step = CoreInstantiate(d.module, d.args, d.module in local_modules)
             sort = CORE_INSTANCE
         elif isinstance(d, ast.CoreInlineExports):
             step = CoreInline(tuple((n, _sort(si.sort), si.idx) for n, si in d.exports))
-            wiring.instances[counts[CORE_INSTANCE]] = {n: (k, i) for n, k, i in step.exports}
             sort = CORE_INSTANCE
         elif isinstance(d, ast.CoreTypeDecl):
             step, sort = CoreType(d.type), CORE_TYPE
@@ -301,10 +247,6 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
             core = isinstance(d, ast.AliasCoreExport)
             st = static(sort) if sort == TYPE else None
             step = AliasExport(sort, d.instance, d.name, core, st)
-            if core:
-                origin = wiring.export(d.instance, d.name)
-                if isinstance(origin, ExportWire):
-                    wiring.origins[(sort, counts[sort])] = origin
         elif isinstance(d, ast.AliasOuter):
             sort = _sort(d.sort)
             step = AliasOuter(sort, d.count, d.idx)
@@ -338,8 +280,8 @@ def _translate(vc: ValidatedComponent) -> list[Step]:
         elif isinstance(d, ast.Export):
             sort = _sort(d.item.sort)
             step = Export(d.name.name, sort, d.item.idx)
-            if sort == CORE_MODULE and d.item.idx in wiring.module_imports:
-                wiring.module_imports[counts[sort]] = wiring.module_imports[d.item.idx]
+            if sort == CORE_MODULE and d.item.idx in local_modules:
+                local_modules.add(counts[sort])
         elif isinstance(d, ast.ValueDef):
             step, sort = Value(d, static(VALUE)), VALUE
         else:  # pragma: no cover - every definition kind is listed above

@@ -73,16 +73,18 @@ def generate(
     bases: Sequence[str] = (),
     decorators: Sequence[str] = (),
     type_check: bool = True,
+    docs: bool = True,
 ) -> dict[str, str]:
     """The bindings package for ``world`` of ``wit``: relative path -> Python source.
 
     ``features``/``all_features`` choose ``@unstable`` features; ``with_`` maps interfaces
     (``"ns:pkg/iface"`` -> module) or imported resources (``"ns:pkg/iface/res"`` ->
     ``"module:Class"``) to existing Python code; ``bases``/``decorators`` (``"module:name"``)
-    are added to generated records and variant cases (decorators also to enums and flags).
+    are added to generated records and variant cases (decorators also to enums and flags);
+    ``docs=False`` leaves the WIT's doc comments out.
     """
     resolve, wid = resolve_world(wit, world, features=features, all_features=all_features)
-    opts = Options(dict(with_ or {}), tuple(bases), tuple(decorators), type_check)
+    opts = Options(dict(with_ or {}), tuple(bases), tuple(decorators), type_check, docs)
     return generate_world(resolve, wid, opts)
 
 

@@ -29,6 +29,8 @@ def main(argv: list[str]) -> int:
                     help="extra decorator for records, variant cases, enums and flags")
     ap.add_argument("--no-type-check", action="store_true",
                     help="do not pass WIT signatures to the linker for link-time checks")
+    ap.add_argument("--no-docs", action="store_true",
+                    help="leave the WIT's doc comments out of the generated docstrings")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:
@@ -48,6 +50,7 @@ def main(argv: list[str]) -> int:
             features=[f for f in args.features.split(",") if f],
             all_features=args.all_features, with_=with_, bases=args.base,
             decorators=args.decorator, type_check=not args.no_type_check,
+            docs=not args.no_docs,
         )
     except ComponentError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -68,12 +68,15 @@ class Options:
       enums and flags (outermost first, above ``@dataclass``).
     - ``type_check``: pass the WIT signature of resource-free imported functions to the linker
       (``func_wrap(..., params=, result=)``), so a mismatching component fails at link time.
+    - ``docs``: carry the WIT's doc comments into docstrings (``False``: only the short
+      generated ones, e.g. for checked-in bindings of someone else's WIT).
     """
 
     with_: Mapping[str, str] = field(default_factory=dict)
     bases: Sequence[str] = ()
     decorators: Sequence[str] = ()
     type_check: bool = True
+    docs: bool = True
 
 
 # --- names --------------------------------------------------------------------------------------
@@ -209,6 +212,9 @@ class _Res:
 
 
 class Generator:
+    def _doc(self, docs: Docs | None, indent: str, fallback: str | None = None) -> list[str]:
+        return _docstring(docs if self.opts.docs else None, indent, fallback)
+
     def __init__(self, resolve: Resolve, wid: int, opts: Options) -> None:
         self.r = resolve
         self.wid = wid
@@ -591,7 +597,7 @@ class Generator:
         k = td.kind
         cls = m.type_names[tid]
         L = m.lines
-        doc = _docstring(td.docs, "    ")
+        doc = self._doc(td.docs, "    ")
         match k:
             case KRecord(fields):
                 L += ["", "", *self._decorators(m), "@_dataclasses.dataclass(frozen=True)",
@@ -599,7 +605,7 @@ class Generator:
                 L += doc or [f'    """WIT record `{wit_name}`."""']
                 for f, py in zip(fields, self.field_names(tid), strict=True):
                     L.append(f"    {py}: {self.ann(f.ty, m)}")
-                    L += _docstring(f.docs, "    ")
+                    L += self._doc(f.docs, "    ")
                 self.helper("lift", tid, m)
                 self.helper("lower", tid, m)
             case KVariant(cases):
@@ -607,12 +613,12 @@ class Generator:
                 for c, cname in zip(cases, names, strict=True):
                     L += ["", "", *self._decorators(m), "@_dataclasses.dataclass(frozen=True)",
                           f"class {cname}{self._bases(m)}:"]
-                    L += _docstring(c.docs, "    ", f"Case `{c.name}` of WIT variant "
+                    L += self._doc(c.docs, "    ", f"Case `{c.name}` of WIT variant "
                                     f"`{wit_name}`.")
                     if c.ty is not None:
                         L.append(f"    value: {self.ann(c.ty, m)}")
                 L += ["", "", f"{cls}: _TypeAlias = {' | '.join(names)!r}"]
-                L += _docstring(td.docs, "")
+                L += self._doc(td.docs, "")
                 self.helper("lift", tid, m)
                 self.helper("lower", tid, m)
             case KEnum(cases):
@@ -641,7 +647,7 @@ class Generator:
                 raise WitError(f"type `{wit_name}` was never resolved")
             case _:
                 L += ["", "", f"{cls}: _TypeAlias = {self.anon_ann(tid, m)!r}"]
-                L += _docstring(td.docs, "")
+                L += self._doc(td.docs, "")
 
     def anon_ann(self, tid: int, m: Mod) -> str:
         """The structural annotation of a named non-class type (``type x = list<u8>``)."""
@@ -663,7 +669,7 @@ class Generator:
             L += ["", "", f"{cls} = {self.type_name(target, m)}"]
         else:
             L += ["", "", f"{cls}: _TypeAlias = {self.ann(target, m)!r}"]
-        L += _docstring(docs, "")
+        L += self._doc(docs, "")
 
     # --- host (imported) resources ---------------------------------------------------------------
 
@@ -681,7 +687,7 @@ class Generator:
             L += ["", "", f"{cls} = {alias}"]
         else:
             L += ["", "", f"class {cls}:"]
-            L += _docstring(self.r.types[tid].docs, "    ") or [
+            L += self._doc(self.r.types[tid].docs, "    ") or [
                 f'    """Host type of the imported resource `{wit_name}`: handles are '
                 f'`Resource[{cls}]`\n    (map your own class in with the `with_` option)."""'
             ]
@@ -830,7 +836,7 @@ class Generator:
             args.append(f"{nm}: {self.ann(pty, m)}")
         ret = self.ann(f.result, m)
         out = [f"    def {name}(self{''.join(', ' + a for a in args)}) -> {ret}:"]
-        out += _docstring(f.docs, "        ")
+        out += self._doc(f.docs, "        ")
         out.append("        ...")
         return out
 
@@ -888,7 +894,7 @@ class Generator:
         self.res[(m, tid)] = _Res(tid, cls, factory_cls=fac)
         L = m.lines
         L += ["", "", f"class {cls}:"]
-        L += _docstring(self.r.types[tid].docs, "    ") or [
+        L += self._doc(self.r.types[tid].docs, "    ") or [
             f'    """An instance of the exported resource `{wit_name}` (owns a guest handle; '
             'call\n    `drop()` or use it as a context manager)."""']
         L += ["", '    __slots__ = ("_cls", "handle")', "",
@@ -934,7 +940,7 @@ class Generator:
         sig = "".join(f", {py}: {a}" for py, a, _ in params)
         ret = self.ann(f.result, m)
         out = [f"    def {name}(self{sig}) -> {ret}:"]
-        out += _docstring(f.docs, "        ")
+        out += self._doc(f.docs, "        ")
         lowered = [self_arg] if self_arg is not None else []
         lowered += [self.lower(pty, py, m) for py, _, pty in params]
         call = (f"{holder}._f_{snake(f.name)}({exports}._store"
@@ -1026,14 +1032,14 @@ class Generator:
         for m in [*self.import_mods, *self.export_mods]:
             assert m.iid is not None
             iface = self.r.interfaces[m.iid]
-            m.lines += _docstring(iface.docs, "", f"Bindings for `{m.instance_name}`.")
+            m.lines += self._doc(iface.docs, "", f"Bindings for `{m.instance_name}`.")
             self._gen_types(m, iface.types)
             if m.external is None:
                 if m.kind == "import":
                     self._gen_import_iface(m, iface.functions, iface.types, False)
                 else:
                     self._gen_export_iface(m, iface.functions, iface.types, False, "Exports")
-        root.lines += _docstring(w.docs, "", f"Bindings for world `{w.name}`.")
+        root.lines += self._doc(w.docs, "", f"Bindings for world `{w.name}`.")
         self._gen_types(root, world_types)
         self._gen_import_iface(root, world_funcs, world_types, True)
         world_cls = root.names.take(pascal(w.name))

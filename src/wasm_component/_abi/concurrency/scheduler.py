@@ -1,0 +1,150 @@
+"""Where a guest thread waits: the spec's ``Thread`` bookkeeping and the interface to the scheduler.
+
+CanonicalABI.md "Threads" parks a thread's native stack whenever a built-in must wait
+(``wait_until``, ``suspend``, ``yield_``) and lets the store run another thread meanwhile. How a
+stack is parked is the runtime's business (a fiber, an OS thread, an asyncio task: see
+``docs/design/async.md``), so this module only keeps what does not depend on it:
+
+- :class:`Thread`: the per-thread state the built-ins read (its task, its index in the
+  instance's thread table, the two ``context.get``/``set`` slots, whether it may be cancelled now)
+  and the spec's ``wait_until``/``suspend``/``yield_``, which deliver a pending cancellation
+  before they park;
+- :class:`Scheduler`: the one thing the runtime must provide, ``block`` (park the running thread
+  until a condition holds, it is woken, or it is cancelled) and ``wake``;
+- :class:`SyncDriver`: a scheduler without stacks for tests and tools. While a thread is parked it
+  runs queued *steps* (callables standing for the progress of everything else) until the thread
+  may go on, and traps with a deadlock when none is left, as a synchronous task does in the spec
+  when no other thread can run.
+
+Example::
+
+    driver = SyncDriver()
+    thread = Thread(task, driver)
+    flag = []
+    driver.spawn(lambda: flag.append(1))
+    thread.wait_until(lambda: bool(flag))   # runs the step, then returns Cancelled.FALSE
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from enum import IntEnum
+from typing import TYPE_CHECKING, Protocol
+
+from ..context import trap
+
+if TYPE_CHECKING:
+    from .task import Task
+
+__all__ = ["Cancelled", "ReadyFunc", "Scheduler", "SyncDriver", "Thread"]
+
+ReadyFunc = Callable[[], bool]
+
+
+class Cancelled(IntEnum):
+    """What a parked thread was resumed with (the value ``thread.yield`` and friends return)."""
+
+    FALSE = 0
+    TRUE = 1
+
+
+class Scheduler(Protocol):
+    """The runtime side of waiting. ``block`` is called on the running thread only."""
+
+    def block(self, thread: Thread, ready: ReadyFunc | None) -> Cancelled:
+        """Park ``thread`` and run others until ``ready()`` holds (``ready`` is ``None``: until
+        :meth:`wake`), or, when ``thread.cancellable``, until it is woken with a cancellation.
+        Returns :attr:`Cancelled.TRUE` only in the latter case. Traps if nothing can ever make
+        the thread ready (a deadlock)."""
+        ...
+
+    def wake(self, thread: Thread, cancelled: Cancelled = Cancelled.FALSE) -> None:
+        """Make the parked ``thread`` runnable again (the spec's ``resume`` / ``resume_later``);
+        it returns from :meth:`block` with ``cancelled``."""
+        ...
+
+
+class Thread:
+    """The spec's ``Thread`` minus its continuation: the continuation is the scheduler's."""
+
+    __slots__ = ("cancellable", "index", "ready_func", "scheduler", "storage", "task")
+
+    def __init__(self, task: Task, scheduler: Scheduler) -> None:
+        self.task = task
+        self.scheduler = scheduler
+        #: The index in the instance's thread table while registered with its task.
+        self.index: int | None = None
+        #: The two ``context.get``/``context.set`` slots.
+        self.storage = [0, 0]
+        #: Whether the thread, while parked, may be resumed by a cancellation.
+        self.cancellable = False
+        #: What the parked thread waits for (``None`` when running or suspended).
+        self.ready_func: ReadyFunc | None = None
+
+    def waiting(self) -> bool:
+        return self.ready_func is not None
+
+    def ready(self) -> bool:
+        return self.ready_func is not None and self.ready_func()
+
+    def _block(self, ready: ReadyFunc | None, cancellable: bool) -> Cancelled:
+        self.cancellable = cancellable
+        self.ready_func = ready
+        try:
+            cancelled = self.scheduler.block(self, ready)
+        finally:
+            self.ready_func = None
+            self.cancellable = False
+        assert cancellable or not cancelled, "only a cancellable wait is resumed by cancellation"
+        return cancelled
+
+    def suspend(self, cancellable: bool) -> Cancelled:
+        """Park until woken (``thread.suspend``), delivering a pending cancellation first."""
+        if self.task.deliver_pending_cancel(cancellable):
+            return Cancelled.TRUE
+        return self._block(None, cancellable)
+
+    def wait_until(self, ready: ReadyFunc, cancellable: bool = False) -> Cancelled:
+        """Park until ``ready()`` holds (the spec's ``wait_until``), delivering a pending
+        cancellation first. The scheduler may return at once when ``ready()`` already holds."""
+        if self.task.deliver_pending_cancel(cancellable):
+            return Cancelled.TRUE
+        return self._block(ready, cancellable)
+
+    def yield_(self, cancellable: bool) -> Cancelled:
+        """Let other threads run, then go on (``thread.yield``)."""
+        return self.wait_until(lambda: True, cancellable)
+
+
+class SyncDriver:
+    """A :class:`Scheduler` without stacks: a parked thread runs queued steps until it may go on.
+
+    Steps are plain callables (``spawn``) standing for whatever else would run concurrently (a
+    peer writing to a stream, a host import resolving). ``wake`` records a resumption that the
+    parked thread picks up. With no step left and the thread not ready, the wait can never end:
+    it traps with a deadlock, as a synchronous task blocking with nothing else to run does.
+    """
+
+    __slots__ = ("steps", "woken")
+
+    def __init__(self) -> None:
+        self.steps: deque[Callable[[], object]] = deque()
+        self.woken: dict[Thread, Cancelled] = {}
+
+    def spawn(self, step: Callable[[], object]) -> None:
+        self.steps.append(step)
+
+    def block(self, thread: Thread, ready: ReadyFunc | None) -> Cancelled:
+        while True:
+            if thread in self.woken:
+                return self.woken.pop(thread)
+            if ready is not None and ready():
+                return Cancelled.FALSE
+            if not self.steps:
+                trap("deadlock: the thread waits and nothing else can run")
+            self.steps.popleft()()
+
+    def wake(self, thread: Thread, cancelled: Cancelled = Cancelled.FALSE) -> None:
+        assert thread.cancellable or not cancelled, "only a cancellable thread is cancelled"
+        self.woken[thread] = cancelled

@@ -1,0 +1,73 @@
+"""A dropped ``Store`` is freed by reference counting, with its wasmtime store: nothing it owns
+refers back to it (host functions and resource lifts hold it weakly; the linker's cache of
+the last store's import items too), and what refers to itself is let go when it goes."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wasm_component import Component, Engine, Linker, Store
+
+NESTED = Path(__file__).parents[2] / "benchmarks" / "components" / "nested.wat"
+
+RESOURCES = """
+(component
+  (import "log" (func $log (param "x" u32)))
+  (core func $log-l (canon lower (func $log)))
+  (core module $d
+    (import "x" "log" (func $log (param i32)))
+    (func (export "dtor") (param i32) (call $log (local.get 0))))
+  (core instance $di (instantiate $d (with "x" (instance (export "log" (func $log-l))))))
+  (alias core export $di "dtor" (core func $dtor))
+  (type $r (resource (rep i32) (dtor (core func $dtor))))
+  (core func $new (canon resource.new $r))
+  (core func $drop (canon resource.drop $r))
+  (core module $m
+    (import "x" "new" (func $new (param i32) (result i32)))
+    (import "x" "drop" (func $drop (param i32)))
+    (import "x" "log" (func $log (param i32)))
+    (func (export "make") (result i32) (call $log (i32.const 1)) (call $new (i32.const 7)))
+    (func (export "cycle") (call $drop (call $new (i32.const 9)))))
+  (core instance $i (instantiate $m (with "x" (instance
+    (export "new" (func $new)) (export "drop" (func $drop)) (export "log" (func $log-l))))))
+  (export $e "r" (type $r))
+  (func (export "make") (result (own $e)) (canon lift (core func $i "make")))
+  (func (export "cycle") (canon lift (core func $i "cycle"))))
+"""
+
+
+@pytest.fixture
+def no_gc() -> Iterator[None]:
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def test_a_dropped_store_is_freed_by_reference_counting(no_gc: None) -> None:
+    engine = Engine()
+    seen: list[int] = []
+    linker = Linker(engine)
+    linker.root().func_wrap("log", lambda store, x: seen.append(x))
+    pre = linker.instantiate_pre(Component.new(engine, RESOURCES))
+    nested = linker.instantiate_pre(Component.new(engine, NESTED.read_text()))
+    for _ in range(3):
+        store = Store(engine)
+        inst = pre.instantiate(store)
+        handle = inst.get_func(store, "make")(store)
+        inst.get_func(store, "cycle")(store)
+        handle.drop(store)
+        other = nested.instantiate(store)
+        assert other.get_func(store, "add3")(store, 1, 2, 3) == 6
+        freed, core_freed = weakref.ref(store), weakref.ref(store._core.store)
+        del store, inst, handle, other
+        assert freed() is None, "the store is in a reference cycle"
+        assert core_freed() is None, "the wasmtime store outlived its store"
+    assert seen == [1, 9, 7] * 3
