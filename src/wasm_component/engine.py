@@ -369,6 +369,15 @@ class Store:
         with self._lock:
             self._core.set_limits(*(-1 if v is None else v for v in vals.values()))
 
+    def set_limits(self, memory_size: int = -1, table_elements: int = -1, instances: int = -1,
+                   tables: int = -1, memories: int = -1) -> None:
+        """wasmtime-py's spelling of :meth:`limiter` (a negative value leaves a limit as is)."""
+        vals = (memory_size, table_elements, instances, tables, memories)
+        for name, v in zip(("memory_size", "table_elements", "instances", "tables",
+                            "memories"), vals, strict=True):
+            _check_int("Store.set_limits", name, v, -(2**63), 2**63 - 1)
+        self.limiter(*(None if v < 0 else v for v in vals))
+
     def set_handle_limit(self, n: int | None) -> None:
         """At most ``n`` live resource handles per component instance made from now on
         (``None``: only the Canonical ABI's 2**28 - 1): creating or receiving one more traps.

@@ -164,3 +164,14 @@ def test_handle_limit_per_instance() -> None:
         store.set_handle_limit(-1)
     unlimited = Store(engine)
     Linker(engine).instantiate(unlimited, c).get_func(unlimited, "hoard")(unlimited, 1001)
+
+
+def test_set_limits_is_wasmtime_pys_spelling() -> None:
+    engine = Engine()
+    c = Component.new(engine, GROW)
+    store = Store(engine)
+    store.set_limits(memory_size=2 * 65536)
+    grow = Linker(engine).instantiate(store, c).get_func(store, "grow")
+    assert grow(store, 1) == 1 and grow(store, 1) == -1
+    with pytest.raises(TypeError, match=r"Store\.set_limits"):
+        store.set_limits(memory_size=1.5)  # type: ignore[arg-type]
