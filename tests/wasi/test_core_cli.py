@@ -129,4 +129,5 @@ def test_dir_preopens_a_host_directory(tmp_path: Path) -> None:
     assert (r.returncode, r.stdout) == (0, b"read: file content\n"), r.stderr
     assert (tmp_path / "out.txt").read_text() == "written\n"
     denied = cli(prog)  # no --dir: nothing to open
-    assert denied.returncode == 2 and b"open /data/in.txt" in denied.stderr
+    # (the adapter turns main's 2 into exit(err): code 1)
+    assert denied.returncode == 1 and b"open /data/in.txt" in denied.stderr
