@@ -84,6 +84,105 @@ def c_component(source: str, name: str = "prog", flags: Sequence[str] = ()) -> P
     return out
 
 
+#: WASI 0.2.12's WIT with a `command` world (what guests are built against)
+WASI_WIT = (Path(__file__).resolve().parents[2] / "src" / "wasm_component" / "wasi" / "wit"
+            / "0.2.12")
+
+
+def _cached(kind: str, parts: Sequence[str], build: Any) -> Path:
+    key = hashlib.sha256("\0".join([*parts, *(p.read_text() for p in sorted(
+        WASI_WIT.rglob("*.wit")))]).encode()).hexdigest()[:20]
+    out = CACHE / f"{kind}-{key}" / "app.wasm"
+    if out.exists():
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        build(d)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(d / "app.wasm", out)
+    return out
+
+
+def componentize_py_command(app: str) -> Path:
+    """A componentize-py command component whose ``app.py`` is ``app`` (cached)."""
+    exe = shutil.which("componentize-py")
+    if exe is None:
+        pytest.skip("componentize-py is not installed (it is part of the test extras)")
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+
+    def build(d: Path) -> None:
+        (d / "app.py").write_text(app)
+        r = subprocess.run([exe, "-d", str(WASI_WIT), "-w", "command", "componentize", "app",
+                            "-o", "app.wasm"], cwd=d, capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-2000:]
+
+    return _cached("wasi-cpy", [app, version], build)
+
+
+COMPONENTIZE_JS = "@bytecodealliance/componentize-js@0.23.0"
+JS_BUILD = """
+import { componentize } from '@bytecodealliance/componentize-js';
+import { readFile, writeFile } from 'node:fs/promises';
+const source = await readFile('app.js', 'utf8');
+const { component } = await componentize(source, {
+  witPath: process.argv[2], worldName: 'command', disableFeatures: ['http', 'fetch-event'] });
+await writeFile('app.wasm', component);
+"""
+
+
+def componentize_js_command(app: str) -> Path:
+    """A componentize-js command component whose module is ``app`` (cached)."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        pytest.skip("node and npm are needed to build a componentize-js component")
+    modules = CACHE / "componentize-js-0.23.0"
+    if not (modules / "node_modules" / "@bytecodealliance" / "componentize-js").exists():
+        modules.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--silent", "--prefix", str(modules), COMPONENTIZE_JS],
+                       check=True, capture_output=True, timeout=900)
+
+    def build(d: Path) -> None:
+        (d / "app.js").write_text(app)
+        (d / "build.mjs").write_text(JS_BUILD)
+        (d / "node_modules").symlink_to(modules / "node_modules")
+        r = subprocess.run([node, "build.mjs", str(WASI_WIT)], cwd=d, capture_output=True, text=True,
+                           timeout=900)
+        assert r.returncode == 0, r.stderr[-2000:]
+
+    return _cached("wasi-cjs", [app, COMPONENTIZE_JS], build)
+
+
+_OURS: dict[Path, Any] = {}
+_THEIRS: dict[Path, Any] = {}
+
+
+def ours_compiled(path: Path) -> tuple[Any, Any]:
+    """Our (engine, component) for ``path``, compiled once per session (and cached on disk
+    by ``wasm-component run``'s cache, which the CLI tests then reuse)."""
+    hit = _OURS.get(path)
+    if hit is None:
+        from wasm_component import Engine
+        from wasm_component.run import load_component
+
+        engine = Engine()
+        hit = _OURS[path] = (engine, load_component(engine, path, progress=False))
+    return hit  # type: ignore[no-any-return]
+
+
+def wasmtime_compiled(path: Path) -> tuple[Any, Any]:
+    """``wasmtime.component``'s (engine, component) for ``path``, compiled once per session."""
+    hit = _THEIRS.get(path)
+    if hit is None:
+        import wasmtime
+        import wasmtime.component as wc
+
+        config = wasmtime.Config()
+        config.cache = True  # wasmtime's own on-disk cache: later sessions skip the compile
+        engine = wasmtime.Engine(config)
+        hit = _THEIRS[path] = (engine, wc.Component.from_file(engine, str(path)))
+    return hit  # type: ignore[no-any-return]
+
+
 @dataclass
 class Outcome:
     stdout: bytes
@@ -121,10 +220,11 @@ def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any =
     start from, e.g. with a virtual clock)."""
     import io
 
-    from wasm_component import Component, Engine, Linker, Ok, Store, Trap
+    from wasm_component import Component, Linker, Ok, Store, Trap
     from wasm_component.wasi import WasiConfig, WasiExit
 
-    engine = engine or Engine()
+    if engine is None:
+        engine, component = ours_compiled(path)
     component = component or Component.from_file(engine, path)
     linker = Linker(engine)
     linker.add_wasip2()
@@ -155,8 +255,7 @@ def run_wasmtime(path: Path, inputs: Inputs) -> Outcome:
     import wasmtime
     import wasmtime.component as wc
 
-    engine = wasmtime.Engine()
-    component = wc.Component.from_file(engine, str(path))
+    engine, component = wasmtime_compiled(path)
     linker = wc.Linker(engine)
     linker.add_wasip2()
     with tempfile.TemporaryDirectory() as tmp:

@@ -105,21 +105,17 @@ class WasiConfig:
     def environ(self) -> dict[str, str]:
         return dict(self._env)
 
-    def env(self, name: str | Mapping[str, str] | Iterable[tuple[str, str]],
-            value: str | None = None) -> WasiConfig:
-        """Set one variable (``env("K", "V")``) or several (a mapping or pairs)."""
-        if isinstance(name, str):
-            if not isinstance(value, str):
-                raise TypeError(f"`WasiConfig.env`: expected a str value for `{name}`, "
-                                f"got {value!r}")
-            self._set_env(name, value)
-            return self
-        items = name.items() if isinstance(name, Mapping) else name
-        for k, v in items:
-            if not isinstance(k, str) or not isinstance(v, str):
-                raise TypeError(f"`WasiConfig.env`: expected str pairs, got {(k, v)!r}")
-            self._set_env(k, v)
-        return self
+    @property
+    def env(self) -> _Env:
+        """Call it to set variables (``config.env("K", "V")``, ``config.env({...})``, pairs;
+        it returns the config) or assign to replace them all (``config.env = [("K", "V")]``,
+        as in wasmtime-py)."""
+        return _Env(self)
+
+    @env.setter
+    def env(self, value: Mapping[str, str] | Iterable[tuple[str, str]]) -> None:
+        self._env = {}
+        _Env(self)(value)
 
     def _set_env(self, k: str, v: str) -> None:
         if not k or "=" in k or "\0" in k or "\0" in v:
@@ -202,6 +198,23 @@ class WasiConfig:
         self._stderr = None
         self._stderr_file = os.fspath(path)
 
+    @property
+    def stdout_custom(self) -> Any:
+        return self._stdout if callable(self._stdout) else None
+
+    @stdout_custom.setter
+    def stdout_custom(self, callback: Any) -> None:
+        """wasmtime-py's spelling of ``stdout(callback)``."""
+        self.stdout(callback)
+
+    @property
+    def stderr_custom(self) -> Any:
+        return self._stderr if callable(self._stderr) else None
+
+    @stderr_custom.setter
+    def stderr_custom(self, callback: Any) -> None:
+        self.stderr(callback)
+
     # -- clocks and randomness -------------------------------------------------------------------
 
     def virtual_clock(self, wall_start_ns: int = 0, monotonic_start_ns: int = 0) -> WasiConfig:
@@ -258,3 +271,28 @@ class WasiConfig:
         return self
 
     # -- sockets (wasi-sockets' section) --------------------------------------------------------
+
+
+class _Env(dict[str, str]):
+    """``WasiConfig.env``: the variables set so far; calling it sets more."""
+
+    def __init__(self, config: WasiConfig) -> None:
+        super().__init__(config._env)
+        self._config = config
+
+    def __call__(self, name: str | Mapping[str, str] | Iterable[tuple[str, str]],
+                 value: str | None = None) -> WasiConfig:
+        config = self._config
+        if isinstance(name, str):
+            if not isinstance(value, str):
+                raise TypeError(f"`WasiConfig.env`: expected a str value for `{name}`, "
+                                f"got {value!r}")
+            config._set_env(name, value)
+            return config
+        items = name.items() if isinstance(name, Mapping) else name
+        for pair in items:
+            k, v = pair
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError(f"`WasiConfig.env`: expected str pairs, got {pair!r}")
+            config._set_env(k, v)
+        return config
