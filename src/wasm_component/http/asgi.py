@@ -144,7 +144,8 @@ class AsgiApp:
         disconnected = asyncio.Event()
         pump_in = asyncio.create_task(_pump_request(receive, msg.body, disconnected))
         try:
-            await asyncio.wait({answered, call}, return_when=asyncio.FIRST_COMPLETED)
+            waits: set[asyncio.Future[Any]] = {answered, call}
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             if not answered.done():
                 exc = call.exception()
                 if exc is not None:

@@ -90,7 +90,7 @@ class HttpIoError(IoError):
     """A ``wasi:io/error`` that ``wasi:http``'s ``http-error-code`` turns into ``code``."""
 
     def __init__(self, code: Any) -> None:
-        super().__init__(f"HTTP error: {type(code).__name__}")
+        super().__init__(f"HTTP error: {code}")
         self.code = code
 
 
@@ -169,19 +169,21 @@ def _send(config: HttpConfig, msg: Message, pending: Pending) -> None:
     try:
         url = f"{msg.scheme}://{msg.authority}{msg.path_with_query or '/'}"
         body: Any = _body_chunks(msg.body, between)
-        req = httpx.Request(msg.method, url, headers=msg.headers, content=body)
+        timeout = httpx.Timeout(connect=connect, read=first_byte, write=between, pool=connect)
+        timeouts = timeout.as_dict()
+        req = httpx.Request(msg.method, url,
+                            headers=[(k.encode(), v) for k, v in msg.headers], content=body,
+                            extensions={"timeout": timeouts})
         if config.outgoing is not None:
             response = config.outgoing(req)
         else:
-            timeout = httpx.Timeout(connect=connect, read=first_byte, write=between,
-                                    pool=connect)
-            response = config.client().send(req, stream=True, timeout=timeout)
+            response = config.client().send(req, stream=True)
             # the first byte has come: from now on reads wait at most `between` (httpcore
-            # reads this dict at every read)
-            response.request.extensions["timeout"]["read"] = between
+            # looks this dict up at every read)
+            timeouts["read"] = between
         headers = [(k.decode("latin-1").lower(), v) for k, v in response.headers.raw]
         pending.resolve(Message(headers, out, status=response.status_code))
-        for chunk in response.iter_raw():
+        for chunk in _raw_chunks(response):
             while out.space() == 0 and not out.abandoned:
                 out.writable.wait()
             out.put(chunk)
@@ -197,6 +199,17 @@ def _send(config: HttpConfig, msg: Message, pending: Pending) -> None:
     finally:
         if response is not None:
             response.close()
+
+
+def _raw_chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it came (no content decoding); a response a hook built from bytes has
+    been read already."""
+    import httpx
+
+    try:
+        yield from response.iter_raw()
+    except httpx.StreamConsumed:
+        yield response.content
 
 
 def error_code_of(e: BaseException) -> Any:

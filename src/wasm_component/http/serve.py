@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import socket
 import sys
 from collections.abc import Sequence
@@ -56,6 +57,16 @@ def main(argv: Sequence[str]) -> int:
         print(f"error: `--addr`: expected HOST:PORT, got `{ns.addr}`", file=sys.stderr)
         return 2
     host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, int(port)))
+    sock.listen(1024)
+    bound = sock.getsockname()
+    shown = f"[{bound[0]}]" if family == socket.AF_INET6 else bound[0]
+    # the URL first (before a slow first compile prints anything); connections wait in the
+    # listen backlog until the server runs
+    print(f"http://{shown}:{bound[1]}", file=sys.stderr, flush=True)
     wasi_ns = argparse.Namespace(file=ns.file, args=[], env=ns.env, dir=ns.dir)
 
     def wasi() -> WasiConfig:
@@ -65,14 +76,11 @@ def main(argv: Sequence[str]) -> int:
     wasi()  # a bad --dir or --env fails now, not at the first request
     app = asgi_app(ns.file, wasi=wasi, http=HttpConfig(allowed_hosts=ns.allow_host),
                    max_workers=ns.workers)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, int(port)))
-    sock.listen(1024)
-    bound = sock.getsockname()
-    shown = f"[{bound[0]}]" if family == socket.AF_INET6 else bound[0]
-    print(f"http://{shown}:{bound[1]}", file=sys.stderr, flush=True)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    log = logging.getLogger("wasm_component.http")
+    log.addHandler(handler)
+    log.setLevel(ns.log_level.upper())
     server = uvicorn.Server(uvicorn.Config(app, log_level=ns.log_level, lifespan="on",
                                            access_log=False))
     asyncio.run(server.serve(sockets=[sock]))
