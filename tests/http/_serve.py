@@ -61,6 +61,28 @@ def componentize_py_app(source: Path = GUEST / "app.py") -> Path:
     return wasm
 
 
+def wat_hello(source: Path = GUEST / "hello.wat") -> Path:
+    """The hand-written hello-world proxy (``guest/hello.wat``, a core module made a component
+    against the package's WIT with ``wasm-tools component embed`` + ``new``; cached)."""
+    exe = shutil.which("wasm-tools")
+    if exe is None:
+        raise Missing("wasm-tools is not installed (it is part of the test extras)")
+    wit = b"".join(p.read_bytes() for p in sorted(WIT.rglob("*.wit")))
+    out = CACHE / f"http-proxy-wat-{_digest(source.read_bytes(), wit)}"
+    wasm = out / "hello.wasm"
+    if wasm.exists():
+        return wasm
+    out.mkdir(parents=True, exist_ok=True)
+    core, emb = out / "core.wasm", out / "embedded.wasm"
+    subprocess.run([exe, "parse", str(source), "-o", str(core)], check=True, capture_output=True)
+    subprocess.run([exe, "component", "embed", str(WIT), "--world", "wasi:http/proxy@0.2.12",
+                    str(core), "-o", str(emb)], check=True, capture_output=True)
+    subprocess.run([exe, "component", "new", str(emb), "-o", str(out / "tmp.wasm")], check=True,
+                   capture_output=True)
+    os.replace(out / "tmp.wasm", wasm)
+    return wasm
+
+
 class Server:
     """``wasm-component serve`` on ``wasm`` in a subprocess (``with Server(...) as s``)."""
 
