@@ -142,9 +142,10 @@ def app_wasm() -> Path:
 
 
 async def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]],
-                body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+                body: bytes = b"", extensions: dict[str, Any] | None = None,
+                sent: list[dict[str, Any]] | None = None) -> tuple[int, dict[str, str], bytes]:
     """One request through ``app`` (a minimal ASGI server)."""
-    sent: list[dict[str, Any]] = []
+    sent = [] if sent is None else sent
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     done = asyncio.Event()
 
@@ -161,13 +162,15 @@ async def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, byt
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
              "method": method, "scheme": "http", "path": path_only,
              "raw_path": path_only.encode(), "query_string": query.encode(),
-             "headers": [(b"host", b"test"), *headers], "server": ("127.0.0.1", 80)}
+             "headers": [(b"host", b"test"), *headers], "server": ("127.0.0.1", 80),
+             "extensions": extensions or {}}
     await app(scope, receive, send)
     done.set()
     start = sent[0]
     assert start["type"] == "http.response.start"
-    out = b"".join(m.get("body", b"") for m in sent[1:])
-    assert sent[-1].get("more_body", False) is False
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    out = b"".join(m.get("body", b"") for m in bodies)
+    assert bodies[-1].get("more_body", False) is False
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, out
 
 
@@ -210,3 +213,17 @@ def test_a_fresh_instance_per_request(app_wasm: Path) -> None:
     for _ in range(3):
         status, _, body = asyncio.run(_call(app, "POST", "/echo", [], b"same"))
         assert (status, body) == (200, b"same")
+
+
+def test_response_trailers_when_the_server_takes_them(app_wasm: Path) -> None:
+    app = asgi_app(app_wasm)
+    sent: list[dict[str, Any]] = []
+    status, _, body = asyncio.run(_call(app, "GET", "/trailers", [],
+                                        extensions={"http.response.trailers": {}}, sent=sent))
+    assert (status, body) == (200, b"body")
+    assert sent[0]["trailers"] is True
+    assert sent[-1] == {"type": "http.response.trailers", "headers": [(b"x-trailer", b"done")],
+                        "more_trailers": False}
+    sent.clear()  # a server without the extension gets the body alone
+    asyncio.run(_call(app, "GET", "/trailers", [], sent=sent))
+    assert [m["type"] for m in sent][-1] == "http.response.body"

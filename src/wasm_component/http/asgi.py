@@ -168,6 +168,9 @@ class AsgiApp:
                 log.warning("guest trapped: %s", e)
             except Exception:
                 log.exception("guest call failed")
+            for m in (msg, *sent):
+                if isinstance(m, Message):
+                    m.body.close()  # the guest is done with it: release its pipes now
 
     async def _respond(self, scope: Scope, send: Send, result: Message,
                        disconnected: asyncio.Event) -> None:
