@@ -15,9 +15,9 @@ Load a component, define host functions and resources on a :class:`Linker`, inst
     assert greet(store) == "Hello, Alice!"
 """
 
+from typing import TYPE_CHECKING, Any
+
 from . import errors, types
-from .component import Component
-from .engine import Engine, Store
 from .errors import (
     ComponentError,
     DecodeError,
@@ -27,12 +27,36 @@ from .errors import (
     ValidationError,
     WitError,
 )
-from .func import Func, TypedFunc
-from .instance import ExportIndex, Instance
-from .linker import InstancePre, Linker, LinkerInstance
 from .resources import Resource, ResourceAny, ResourceTable
 from .types import ResourceType
 from .values import Err, Ok, Record, Some, Val, Variant
+
+if TYPE_CHECKING:
+    from .component import Component
+    from .engine import Engine, Store
+    from .func import Func, TypedFunc
+    from .instance import ExportIndex, Instance
+    from .linker import InstancePre, Linker, LinkerInstance
+
+# The names that need the runtime (and so wasmtime) load it when first used: importing
+# ``wasm_component.wit`` or ``wasm_component.types`` does not load wasmtime.
+_LAZY = {
+    "Component": "component", "Engine": "engine", "Store": "engine", "Func": "func",
+    "TypedFunc": "func", "ExportIndex": "instance", "Instance": "instance",
+    "InstancePre": "linker", "Linker": "linker", "LinkerInstance": "linker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module `wasm_component` has no attribute `{name}`")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Component",

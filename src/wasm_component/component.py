@@ -194,7 +194,7 @@ def _compile_modules(
         for d in c.definitions:
             if isinstance(d, ast.CoreModule):
                 try:
-                    out[d.offset] = core.compile_module(engine._core, view[d.start : d.end])
+                    out[d.offset] = core.compile_module(engine._core, view[d.start : d.end], d.info)
                 except ComponentError as e:
                     raise ValidationError(f"invalid core module: {e}", d.start) from None
             elif isinstance(d, ast.NestedComponent):

@@ -54,13 +54,18 @@ def _tool(name: str) -> str:
     return exe
 
 
-def c_component(source: str, name: str = "prog", flags: Sequence[str] = ()) -> Path:
-    """``source`` (C) built into a WASI command component; the path of the cached result."""
+def c_component(source: str, name: str = "prog", flags: Sequence[str] = (),
+                wit: tuple[Path, str] | None = None) -> Path:
+    """``source`` (C) built into a WASI command component; the path of the cached result.
+    ``wit`` (a WIT package directory and a world) is embedded first, for programs that import
+    component-model interfaces directly (``wasm-tools component embed``)."""
     clang = _tool("clang")
     wasm_tools = _tool("wasm-tools")
     adapt = adapter()
+    wit_text = [] if wit is None else [wit[1], *(p.read_text() for p in sorted(wit[0].rglob("*.wit")))]
     key = hashlib.sha256(
-        "\0".join([source, *flags, hashlib.sha256(adapt.read_bytes()).hexdigest()]).encode()
+        "\0".join([source, *flags, *wit_text, hashlib.sha256(adapt.read_bytes()).hexdigest()]
+                  ).encode()
     ).hexdigest()[:20]
     out_dir = CACHE / f"wasi-c-{key}"
     out = out_dir / f"{name}.component.wasm"
@@ -76,6 +81,9 @@ def c_component(source: str, name: str = "prog", flags: Sequence[str] = ()) -> P
             if "wasm32" in r.stderr and ("unknown target" in r.stderr or "sysroot" in r.stderr):
                 pytest.skip(f"clang cannot target wasm32-wasi here: {r.stderr[-300:]}")
             raise AssertionError(f"clang failed:\n{r.stderr}")
+        if wit is not None:
+            subprocess.run([wasm_tools, "component", "embed", str(wit[0]), "--world", wit[1],
+                            str(core), "-o", str(core)], check=True, capture_output=True)
         tmp_out = Path(tmp) / "out.wasm"
         subprocess.run([wasm_tools, "component", "new", str(core), "--adapt", str(adapt),
                         "-o", str(tmp_out)], check=True, capture_output=True)
@@ -193,12 +201,17 @@ class Outcome:
 @dataclass
 class Inputs:
     """What the guest gets: arguments (``argv[0]`` included), environment, stdin bytes, and
-    preopened directories (host, guest)."""
+    preopened directories (host, guest) or (host, guest, readonly); for our host ``host`` may
+    also be a ``vfs.Directory`` object."""
 
     args: Sequence[str] = ("prog",)
     env: Sequence[tuple[str, str]] = ()
     stdin: bytes = b""
-    dirs: Sequence[tuple[str, str]] = field(default_factory=list)
+    dirs: Sequence[tuple[Any, str] | tuple[Any, str, bool]] = field(default_factory=list)
+
+
+def _dir(spec: tuple[Any, str] | tuple[Any, str, bool]) -> tuple[Any, str, bool]:
+    return (spec[0], spec[1], len(spec) > 2 and bool(spec[2]))  # type: ignore[misc]
 
 
 _RUN = "wasi:cli/run@0.2"
@@ -232,8 +245,8 @@ def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any =
     out, err = io.BytesIO(), io.BytesIO()
     config = ((config or WasiConfig()).args(*inputs.args).env(list(inputs.env)).stdin(inputs.stdin)
               .stdout(out).stderr(err))
-    for host, guest in inputs.dirs:
-        config.preopen_dir(host, guest)
+    for host, guest, readonly in map(_dir, inputs.dirs):
+        config.preopen_dir(host, guest, readonly=readonly)
     store = Store(engine)
     store.set_wasi(config)
     instance = linker.instantiate(store, component)
@@ -267,8 +280,8 @@ def run_wasmtime(path: Path, inputs: Inputs) -> Outcome:
         config.stdin_file = str(t / "in")
         config.stdout_file = str(t / "out")
         config.stderr_file = str(t / "err")
-        for host, guest in inputs.dirs:
-            config.preopen_dir(host, guest)
+        for host, guest, readonly in map(_dir, inputs.dirs):
+            config.preopen_dir(host, guest, not readonly)  # wasmtime-py: `fs_mutable`
         store = wasmtime.Store(engine)
         store.set_wasi(config)
         instance = linker.instantiate(store, component)

@@ -251,3 +251,26 @@ def test_component_type_is_unchanged() -> None:
 def test_input_stream_base_needs_read() -> None:
     with pytest.raises(NotImplementedError):
         InputStream().read(1)
+
+
+def test_terminals_only_for_inherited_ttys(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from wasm_component.wasi import load_hosts
+
+    load_hosts()
+    leader, follower = os.openpty()
+    try:
+        tty = open(follower, "w", closefd=False)  # noqa: SIM115
+        monkeypatch.setattr(sys, "stdout", tty)
+        ctx = WasiCtx(WasiConfig().inherit_stdout())
+        term = ctx.hosts["wasi:cli/terminal-stdout@0.2.12"].get_terminal_stdout()
+        assert term is not None and term.owned
+        assert ctx.hosts["wasi:cli/terminal-stderr@0.2.12"].get_terminal_stderr() is None
+        piped = WasiCtx(WasiConfig().stdout(io.BytesIO()))
+        assert piped.hosts["wasi:cli/terminal-stdout@0.2.12"].get_terminal_stdout() is None
+        ctx.hosts["wasi:cli/terminal-output@0.2.12"].terminal_output.drop(term)
+        assert len(ctx.table) == 0
+    finally:
+        os.close(leader)
+        os.close(follower)

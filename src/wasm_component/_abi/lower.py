@@ -30,6 +30,7 @@ from ..values import Err, Ok, Record, Some, Variant
 from . import handles
 from .codegen import MAX_LOOP_NESTING, CodeGen, struct_for
 from .context import LiftLowerContext, StringEncoding
+from .floats import f32_bits, f64_bits
 from .layout import (
     MAX_LIST_BYTE_LENGTH,
     MAX_STRING_BYTE_LENGTH,
@@ -57,9 +58,6 @@ __all__ = ["LowerGen", "build_lower_flat", "build_store", "lower_flat", "store"]
 F32_MAX = 3.4028234663852886e38
 _INT_RANGE = t.INT_RANGES
 _f32 = struct_for("<f")
-_u32 = struct_for("<I")
-_f64 = struct_for("<d")
-_u64 = struct_for("<Q")
 
 
 # -- error paths (never on the fast path) ------------------------------------------------------
@@ -333,16 +331,6 @@ def _lower_borrow(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
     return handles.lower_borrow(cx, cx.resource_lower(rt, v, False), rt)
-
-
-def f32_bits(f: float) -> int:
-    i: int = _u32.unpack(_f32.pack(f))[0]
-    return i
-
-
-def f64_bits(f: float) -> int:
-    i: int = _u64.unpack(_f64.pack(f))[0]
-    return i
 
 
 Writes = list[tuple[int, str, str, "str | None"]]
@@ -751,6 +739,7 @@ class _nullcontext:
 @lru_cache(maxsize=4096)
 def _raw_storer(vt: t.Type, enc: StringEncoding, pt: PtrType) -> Callable[..., memoryview]:
     g = LowerGen(enc, pt)
+    g.label = vt.wit()
     w: Writes = []
     g.store(vt, "v", "p", 0, (), w)
     g.flush("p", w)
@@ -766,6 +755,7 @@ def build_store(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32") -
     from .lift import ptr_check_lines
 
     g = LowerGen(enc, pt)
+    g.label = vt.wit()
     mask = M32 if pt == "i32" else M64
     pro = [f"p &= {mask:#x}", "m = cx.view()", *ptr_check_lines(g, vt, pt, "p", "value")]
     w: Writes = []
@@ -779,6 +769,7 @@ def build_lower_flat(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i3
         ..., list[int | float]]:
     """``lower_flat(cx, v, where='') -> flat values`` for one value of type ``vt``."""
     g = LowerGen(enc, pt)
+    g.label = vt.wit()
     vals = g.flat(vt, "v", ())
     g.emit(f"return [{', '.join(vals)}]")
     return g.finish("lower_flat", "cx, v, where=''", ["m = None"])

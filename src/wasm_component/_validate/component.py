@@ -28,9 +28,6 @@ from .model import (
 from .names import ParsedName, check_label, parse_name, unique_key
 
 MAX_TYPE_SIZE = 1_000_000
-MAX_FLAT_PARAMS = 16
-MAX_FLAT_ASYNC_PARAMS = 4
-MAX_FLAT_RESULTS = 1
 
 COMPONENT_SORTS = ("func", "value", "type", "instance", "component")
 CORE_SORTS = ("core func", "core table", "core memory", "core global", "core tag",

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .. import types as t
+from .._abi.layout import contains_borrow
 from ..errors import ValidationError
 
 __all__ = [
@@ -540,22 +541,6 @@ def resources_in(x: object, memo: set[int] | None = None) -> set[t.ResourceType]
         else:
             stack.extend(iter_children(y))
     return out
-
-
-def contains_borrow(x: t.Type) -> bool:
-    stack: list[object] = [x]
-    seen: set[int] = set()
-    while stack:
-        y = stack.pop()
-        if id(y) in seen:
-            continue
-        seen.add(id(y))
-        if isinstance(y, t.BorrowType):
-            return True
-        if isinstance(y, t.FutureType | t.StreamType):
-            continue
-        stack.extend(iter_children(y))
-    return False
 
 
 def type_size(x: object, limit: int, offset: int, cache: dict[int, tuple[object, int]]) -> int:

@@ -37,6 +37,7 @@ from .io import (
     StreamFailed,
     poll,
 )
+from .sockets_net import SocketAddrUse, SocketPolicy
 
 if TYPE_CHECKING:
     from ..engine import Store
@@ -50,12 +51,15 @@ __all__ = [
     "OutputStream",
     "Pollable",
     "Preopen",
+    "SocketAddrUse",
+    "SocketPolicy",
     "StreamClosed",
     "StreamFailed",
     "WasiConfig",
     "WasiCtx",
     "WasiExit",
     "add_to_linker",
+    "load_hosts",
     "poll",
     "register",
 ]

@@ -11,14 +11,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import types as t
-from ..component import Component
-from ..engine import Engine, Store
-from ..errors import ComponentError, LinkError, NotSupported, Trap
-from ..instance import Instance
-from ..linker import Linker
-from ..resources import Resource
-from ..values import Variant
+from . import types as t
+from .component import Component, to_binary
+from .engine import Engine, Store
+from .errors import ComponentError, LinkError, NotSupported, Trap
+from .instance import Instance
+from .linker import Linker
+from .resources import Resource
+from .values import Variant
 
 __all__ = ["WastRuntime", "trap_reason"]
 
@@ -89,15 +89,13 @@ class _Resource2:
 
 def define_host(linker: Linker, engine: Engine) -> None:
     """The host imports of HOST.md."""
-    from . import core
-
     root = linker.root()
     root.func_wrap("host-return-two", lambda store: 2)
     host = linker.instance("host")
     host.func_wrap("return-three", lambda store: 3)
     host.func_wrap("return-hi", lambda store: "hi")
     host.instance("nested").func_wrap("return-four", lambda store: 4)
-    host.module("simple-module", core.wat2wasm(_SIMPLE_MODULE))
+    host.module("simple-module", to_binary(_SIMPLE_MODULE))
     rt1 = t.ResourceType.host(_Resource1, "resource1")
     rt2 = t.ResourceType.host(_Resource2, "resource2")
     counters = {"drops": 0, "last": 0}
