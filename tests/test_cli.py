@@ -277,7 +277,7 @@ def test_wast_decodes_every_value_form_at_any_depth(tmp_path: Path,
 
 
 def test_json_values_of_every_form() -> None:
-    from wasm_component._runtime.wast_support import json_value
+    from wasm_component._wast_support import json_value
     from wasm_component.values import Err, Ok, Record, Some, Variant
 
     f32 = {"type": "f32", "value": "1069547520"}  # 1.5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wasm_component._runtime.wast_support import trap_reason
+from wasm_component._wast_support import trap_reason
 
 CASES = [
     # the suite's text in ours

@@ -15,32 +15,60 @@ Load a component, define host functions and resources on a :class:`Linker`, inst
     assert greet(store) == "Hello, Alice!"
 """
 
+from typing import TYPE_CHECKING, Any
+
 from . import errors, types
-from .component import Component
-from .engine import Engine, Store
 from .errors import (
     ComponentError,
     DecodeError,
+    ExportNotFound,
     LinkError,
     NotSupported,
     Trap,
     ValidationError,
     WitError,
 )
-from .func import Func, TypedFunc
-from .instance import ExportIndex, Instance
-from .linker import InstancePre, Linker, LinkerInstance
 from .resources import Resource, ResourceAny, ResourceTable
 from .types import ResourceType
 from .values import Err, Ok, Record, Some, Val, Variant
+
+if TYPE_CHECKING:
+    from .component import Component
+    from .engine import Engine, EngineConfig, Store
+    from .func import Func, TypedFunc
+    from .instance import ExportIndex, Instance
+    from .linker import InstancePre, Linker, LinkerInstance
+
+# The names that need the runtime (and so wasmtime) load it when first used: importing
+# ``wasm_component.wit`` or ``wasm_component.types`` does not load wasmtime.
+_LAZY = {
+    "Component": "component", "Engine": "engine", "EngineConfig": "engine", "Store": "engine",
+    "Func": "func",
+    "TypedFunc": "func", "ExportIndex": "instance", "Instance": "instance",
+    "InstancePre": "linker", "Linker": "linker", "LinkerInstance": "linker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module `wasm_component` has no attribute `{name}`")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Component",
     "ComponentError",
     "DecodeError",
     "Engine",
+    "EngineConfig",
     "Err",
     "ExportIndex",
+    "ExportNotFound",
     "Func",
     "Instance",
     "InstancePre",

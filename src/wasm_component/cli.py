@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": (".inspect", "print a component's imports and exports (--json for JSON)"),
     "wit": (".wit.cli", "print the WIT of a component, or resolve a WIT package"),
     "bindgen": (".bindgen.cli", "generate typed Python bindings for a WIT world"),
+    "serve": (".http.serve", "serve a wasi:http/proxy component over HTTP (uvicorn)"),
     "compile": (".compile", "compile a component ahead of time into a .cwasm"),
     "wast": (".wast", "run conformance tests (.wast files or json-from-wast test.json)"),
 }
@@ -36,6 +37,7 @@ EXAMPLES = """examples:
   wasm-component inspect --json examples/hello.wat
   wasm-component wit app.wasm
   wasm-component bindgen app.wit --world app -o app_bindings
+  wasm-component serve proxy.wasm --addr 127.0.0.1:8080
   wasm-component compile app.wasm -o app.cwasm
   wasm-component wast tests.wast"""
 

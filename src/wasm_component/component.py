@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from . import types as t
 from ._binary import ast
@@ -127,7 +127,7 @@ class Component:
         validated = validate(decoded, engine.features)
         if embedder_restrictions:
             check_embedder_restrictions(validated)
-        _each_module(binary, decoded, lambda raw: core.validate_module(engine._core, raw))
+        _each_module(binary, decoded, lambda raw, _info: core.validate_module(engine._core, raw))
         return validated.type
 
     @staticmethod
@@ -234,10 +234,11 @@ def _module_items(decoded: ast.Component, modules: dict[int, core.CoreModule]
 
 
 def _each_module(
-    binary: bytes | memoryview, decoded: ast.Component, load: Callable[[memoryview], T]
+    binary: bytes | memoryview, decoded: ast.Component, load: Callable[[memoryview, Any], T]
 ) -> dict[int, T]:
-    """``load`` applied to every core module's bytes, nested components included, keyed by the
-    module's offset; a module ``load`` refuses is a :class:`ValidationError` at its offset."""
+    """``load(bytes, info)`` applied to every core module (``info``: its decoded imports and
+    exports), nested components included, keyed by the module's offset; a module ``load``
+    refuses is a :class:`ValidationError` at its offset."""
     out: dict[int, T] = {}
     view = memoryview(binary)
 
@@ -245,7 +246,7 @@ def _each_module(
         for d in c.definitions:
             if isinstance(d, ast.CoreModule):
                 try:
-                    out[d.offset] = load(view[d.start : d.end])
+                    out[d.offset] = load(view[d.start : d.end], d.info)
                 except ComponentError as e:
                     raise ValidationError(f"invalid core module: {e}", d.start) from None
             elif isinstance(d, ast.NestedComponent):
@@ -258,6 +259,7 @@ def _each_module(
 def _compile_modules(
     engine: Engine, binary: bytes | memoryview, decoded: ast.Component
 ) -> dict[int, core.CoreModule]:
-    return _each_module(binary, decoded, lambda raw: core.compile_module(engine._core, raw))
+    return _each_module(binary, decoded,
+                        lambda raw, info: core.compile_module(engine._core, raw, info))
 
 

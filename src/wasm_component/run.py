@@ -151,6 +151,9 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--invoke", metavar="CALL",
                    help="call an export instead of wasi:cli/run, e.g. 'add(1, 2)' or "
                         "'wasi:cli/run@0.2.0#run()'")
+    p.add_argument("-S", "--wasi", action="append", default=[], metavar="OPT[=y|n]",
+                   help="a WASI option, as wasmtime run's -S: inherit-network (any address), "
+                        "allow-ip-name-lookup")
     p.add_argument("--no-cache", action="store_true",
                    help=f"do not use the compiled-component cache (or set {_NO_CACHE_ENV}=1)")
     p.add_argument("file", help="the component (.wasm or .wat)")
@@ -176,7 +179,25 @@ def _config(ns: argparse.Namespace) -> Any:
     for d in ns.dir:
         host, sep, guest = d.partition("::")
         config.preopen_dir(host, guest if sep else host)
+    for opt in ns.wasi:
+        _wasi_option(config, opt)
     return config
+
+
+def _wasi_option(config: Any, opt: str) -> None:
+    """``-S NAME[=y|n]`` (sockets are denied unless these allow them)."""
+    name, eq, value = opt.partition("=")
+    if value.lower() not in ("", "y", "yes", "true", "1", "n", "no", "false", "0"):
+        raise SystemExit(f"wasm-component run: `-S {opt}`: expected y or n, got {value!r}")
+    on = not eq or value.lower() in ("y", "yes", "true", "1")
+    if name == "inherit-network":
+        if on:
+            config.inherit_network()
+    elif name == "allow-ip-name-lookup":
+        config.allow_ip_name_lookup(on)
+    else:
+        raise SystemExit(f"wasm-component run: unknown WASI option `-S {name}` (known: "
+                         f"inherit-network, allow-ip-name-lookup)")
 
 
 def _functions(component: Component) -> list[tuple[str, tuple[str, ...]]]:

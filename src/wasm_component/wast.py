@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._runtime.wast_support import WastRuntime
 from ._validate.features import Features
+from ._wast_support import WastRuntime
 from .component import Component
 from .engine import Engine
 from .errors import ComponentError, DecodeError, ValidationError

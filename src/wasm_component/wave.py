@@ -46,6 +46,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import types as t
+from ._abi.floats import f32_bits, f32_from_bits
 from .errors import ComponentError
 from .values import Err, Ok, Record, Some, Variant, option_needs_some
 
@@ -690,14 +691,6 @@ _F32_MAX = struct.unpack("<f", b"\xff\xff\x7f\x7f")[0]
 _F32_OVERFLOW = Fraction(2**128 - 2**103)  # values at or beyond this round to infinity
 
 
-def _f32_bits(x: float) -> int:
-    return int(struct.unpack("<I", struct.pack("<f", x))[0])
-
-
-def _f32_from_bits(bits: int) -> float:
-    return float(struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0])
-
-
 def to_f32(x: float) -> float:
     """``x`` rounded to the nearest ``f32`` (overflowing to infinity)."""
     if math.isnan(x) or math.isinf(x):
@@ -727,12 +720,12 @@ def _parse_f32(text: str) -> float:
     if mag >= _F32_OVERFLOW:
         return sign * math.inf
     guess = abs(to_f32(min(abs(approx), _F32_MAX)))
-    bits = _f32_bits(guess)
+    bits = f32_bits(guess)
     best, best_dist, best_bits = guess, abs(Fraction(guess) - mag), bits
     for cand_bits in (bits - 1, bits + 1):
         if cand_bits < 0 or cand_bits >= 0x7F800000:
             continue
-        cand = _f32_from_bits(cand_bits)
+        cand = f32_from_bits(cand_bits)
         dist = abs(Fraction(cand) - mag)
         if dist < best_dist or (dist == best_dist and cand_bits % 2 == 0):
             best, best_dist, best_bits = cand, dist, cand_bits
@@ -799,8 +792,8 @@ class _Converter(_Source):
                 raise self.convert_error(
                     node, f"wrong number of list values (want {ty.length}, got {len(items)})"
                 )
-            if ty.element == t.U8:
-                return bytes(items)
+            if ty.element == t.U8 and ty.length is None:
+                return bytes(items)  # as the ABI lifts it (a fixed-length list stays a list)
             return items
         if isinstance(ty, t.TupleType):
             if node.kind != "tuple":

@@ -54,13 +54,18 @@ def _tool(name: str) -> str:
     return exe
 
 
-def c_component(source: str, name: str = "prog", flags: Sequence[str] = ()) -> Path:
-    """``source`` (C) built into a WASI command component; the path of the cached result."""
+def c_component(source: str, name: str = "prog", flags: Sequence[str] = (),
+                wit: tuple[Path, str] | None = None) -> Path:
+    """``source`` (C) built into a WASI command component; the path of the cached result.
+    ``wit`` (a WIT package directory and a world) is embedded first, for programs that import
+    component-model interfaces directly (``wasm-tools component embed``)."""
     clang = _tool("clang")
     wasm_tools = _tool("wasm-tools")
     adapt = adapter()
+    wit_text = [] if wit is None else [wit[1], *(p.read_text() for p in sorted(wit[0].rglob("*.wit")))]
     key = hashlib.sha256(
-        "\0".join([source, *flags, hashlib.sha256(adapt.read_bytes()).hexdigest()]).encode()
+        "\0".join([source, *flags, *wit_text, hashlib.sha256(adapt.read_bytes()).hexdigest()]
+                  ).encode()
     ).hexdigest()[:20]
     out_dir = CACHE / f"wasi-c-{key}"
     out = out_dir / f"{name}.component.wasm"
@@ -76,12 +81,114 @@ def c_component(source: str, name: str = "prog", flags: Sequence[str] = ()) -> P
             if "wasm32" in r.stderr and ("unknown target" in r.stderr or "sysroot" in r.stderr):
                 pytest.skip(f"clang cannot target wasm32-wasi here: {r.stderr[-300:]}")
             raise AssertionError(f"clang failed:\n{r.stderr}")
+        if wit is not None:
+            subprocess.run([wasm_tools, "component", "embed", str(wit[0]), "--world", wit[1],
+                            str(core), "-o", str(core)], check=True, capture_output=True)
         tmp_out = Path(tmp) / "out.wasm"
         subprocess.run([wasm_tools, "component", "new", str(core), "--adapt", str(adapt),
                         "-o", str(tmp_out)], check=True, capture_output=True)
         out_dir.mkdir(parents=True, exist_ok=True)
         os.replace(tmp_out, out)
     return out
+
+
+#: WASI 0.2.12's WIT with a `command` world (what guests are built against)
+WASI_WIT = (Path(__file__).resolve().parents[2] / "src" / "wasm_component" / "wasi" / "wit"
+            / "0.2.12")
+
+
+def _cached(kind: str, parts: Sequence[str], build: Any) -> Path:
+    key = hashlib.sha256("\0".join([*parts, *(p.read_text() for p in sorted(
+        WASI_WIT.rglob("*.wit")))]).encode()).hexdigest()[:20]
+    out = CACHE / f"{kind}-{key}" / "app.wasm"
+    if out.exists():
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        build(d)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(d / "app.wasm", out)
+    return out
+
+
+def componentize_py_command(app: str) -> Path:
+    """A componentize-py command component whose ``app.py`` is ``app`` (cached)."""
+    exe = shutil.which("componentize-py")
+    if exe is None:
+        pytest.skip("componentize-py is not installed (it is part of the test extras)")
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+
+    def build(d: Path) -> None:
+        (d / "app.py").write_text(app)
+        r = subprocess.run([exe, "-d", str(WASI_WIT), "-w", "command", "componentize", "app",
+                            "-o", "app.wasm"], cwd=d, capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-2000:]
+
+    return _cached("wasi-cpy", [app, version], build)
+
+
+COMPONENTIZE_JS = "@bytecodealliance/componentize-js@0.23.0"
+JS_BUILD = """
+import { componentize } from '@bytecodealliance/componentize-js';
+import { readFile, writeFile } from 'node:fs/promises';
+const source = await readFile('app.js', 'utf8');
+const { component } = await componentize(source, {
+  witPath: process.argv[2], worldName: 'command', disableFeatures: ['http', 'fetch-event'] });
+await writeFile('app.wasm', component);
+"""
+
+
+def componentize_js_command(app: str) -> Path:
+    """A componentize-js command component whose module is ``app`` (cached)."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        pytest.skip("node and npm are needed to build a componentize-js component")
+    modules = CACHE / "componentize-js-0.23.0"
+    if not (modules / "node_modules" / "@bytecodealliance" / "componentize-js").exists():
+        modules.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--silent", "--prefix", str(modules), COMPONENTIZE_JS],
+                       check=True, capture_output=True, timeout=900)
+
+    def build(d: Path) -> None:
+        (d / "app.js").write_text(app)
+        (d / "build.mjs").write_text(JS_BUILD)
+        (d / "node_modules").symlink_to(modules / "node_modules")
+        r = subprocess.run([node, "build.mjs", str(WASI_WIT)], cwd=d, capture_output=True, text=True,
+                           timeout=900)
+        assert r.returncode == 0, r.stderr[-2000:]
+
+    return _cached("wasi-cjs", [app, COMPONENTIZE_JS], build)
+
+
+_OURS: dict[Path, Any] = {}
+_THEIRS: dict[Path, Any] = {}
+
+
+def ours_compiled(path: Path) -> tuple[Any, Any]:
+    """Our (engine, component) for ``path``, compiled once per session (and cached on disk
+    by ``wasm-component run``'s cache, which the CLI tests then reuse)."""
+    hit = _OURS.get(path)
+    if hit is None:
+        from wasm_component import Engine
+        from wasm_component.run import load_component
+
+        engine = Engine()
+        hit = _OURS[path] = (engine, load_component(engine, path, progress=False))
+    return hit  # type: ignore[no-any-return]
+
+
+def wasmtime_compiled(path: Path) -> tuple[Any, Any]:
+    """``wasmtime.component``'s (engine, component) for ``path``, compiled once per session."""
+    hit = _THEIRS.get(path)
+    if hit is None:
+        import wasmtime
+        import wasmtime.component as wc
+
+        config = wasmtime.Config()
+        config.cache = True  # wasmtime's own on-disk cache: later sessions skip the compile
+        engine = wasmtime.Engine(config)
+        hit = _THEIRS[path] = (engine, wc.Component.from_file(engine, str(path)))
+    return hit  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -94,12 +201,17 @@ class Outcome:
 @dataclass
 class Inputs:
     """What the guest gets: arguments (``argv[0]`` included), environment, stdin bytes, and
-    preopened directories (host, guest)."""
+    preopened directories (host, guest) or (host, guest, readonly); for our host ``host`` may
+    also be a ``vfs.Directory`` object."""
 
     args: Sequence[str] = ("prog",)
     env: Sequence[tuple[str, str]] = ()
     stdin: bytes = b""
-    dirs: Sequence[tuple[str, str]] = field(default_factory=list)
+    dirs: Sequence[tuple[Any, str] | tuple[Any, str, bool]] = field(default_factory=list)
+
+
+def _dir(spec: tuple[Any, str] | tuple[Any, str, bool]) -> tuple[Any, str, bool]:
+    return (spec[0], spec[1], len(spec) > 2 and bool(spec[2]))  # type: ignore[misc]
 
 
 _RUN = "wasi:cli/run@0.2"
@@ -121,10 +233,11 @@ def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any =
     start from, e.g. with a virtual clock)."""
     import io
 
-    from wasm_component import Component, Engine, Linker, Ok, Store, Trap
+    from wasm_component import Component, Linker, Ok, Store, Trap
     from wasm_component.wasi import WasiConfig, WasiExit
 
-    engine = engine or Engine()
+    if engine is None:
+        engine, component = ours_compiled(path)
     component = component or Component.from_file(engine, path)
     linker = Linker(engine)
     linker.add_wasip2()
@@ -132,8 +245,8 @@ def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any =
     out, err = io.BytesIO(), io.BytesIO()
     config = ((config or WasiConfig()).args(*inputs.args).env(list(inputs.env)).stdin(inputs.stdin)
               .stdout(out).stderr(err))
-    for host, guest in inputs.dirs:
-        config.preopen_dir(host, guest)
+    for host, guest, readonly in map(_dir, inputs.dirs):
+        config.preopen_dir(host, guest, readonly=readonly)
     store = Store(engine)
     store.set_wasi(config)
     instance = linker.instantiate(store, component)
@@ -155,8 +268,7 @@ def run_wasmtime(path: Path, inputs: Inputs) -> Outcome:
     import wasmtime
     import wasmtime.component as wc
 
-    engine = wasmtime.Engine()
-    component = wc.Component.from_file(engine, str(path))
+    engine, component = wasmtime_compiled(path)
     linker = wc.Linker(engine)
     linker.add_wasip2()
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,8 +280,8 @@ def run_wasmtime(path: Path, inputs: Inputs) -> Outcome:
         config.stdin_file = str(t / "in")
         config.stdout_file = str(t / "out")
         config.stderr_file = str(t / "err")
-        for host, guest in inputs.dirs:
-            config.preopen_dir(host, guest)
+        for host, guest, readonly in map(_dir, inputs.dirs):
+            config.preopen_dir(host, guest, not readonly)  # wasmtime-py: `fs_mutable`
         store = wasmtime.Store(engine)
         store.set_wasi(config)
         instance = linker.instantiate(store, component)

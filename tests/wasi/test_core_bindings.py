@@ -8,7 +8,7 @@ from pathlib import Path
 from wasm_component import bindgen
 
 WASI = Path(__file__).resolve().parents[2] / "src" / "wasm_component" / "wasi"
-WIT = WASI / "wit" / "0.2.12" / "command"
+WIT = WASI / "wit" / "0.2.12"
 REGEN = (f"wasm-component bindgen {WIT.relative_to(WASI.parents[2])} --world command "
          f"--no-docs -o {(WASI / '_bindings').relative_to(WASI.parents[2])}")
 

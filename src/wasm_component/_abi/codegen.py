@@ -2,6 +2,12 @@
 straight-line Python for that type once and ``exec``-ing it, so a call never walks a type tree
 and pays no per-field function call or dispatch.
 
+Generated code is debuggable: each function is compiled under a readable unique file name
+(``<wasm-component lift_results func(x: u32) -> u32 #12>``) registered with ``linecache``,
+so a traceback through it shows the generated lines. Setting the environment variable
+``WASM_COMPONENT_DUMP_CODEGEN`` to a directory also writes each generated function's source
+there, one file per function, named after it.
+
 (Measured against composed closures doing fewer checks, generated code was about 1.3x faster
 on a record of eight mixed fields and 1.8x on a list of 1000 such records, store plus load;
 ``python -m tests.abi.bench_abi`` prints both.)
@@ -9,13 +15,22 @@ on a record of eight mixed fields and 1.8x on a list of 1000 such records, store
 
 from __future__ import annotations
 
+import itertools
+import linecache
+import os
+import re
 import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-__all__ = ["CodeGen", "struct_for"]
+__all__ = ["DUMP_ENV", "CodeGen", "struct_for"]
+
+#: The environment variable naming a directory to dump generated source into.
+DUMP_ENV = "WASM_COMPONENT_DUMP_CODEGEN"
+
+_serial = itertools.count(1)
 
 #: Nested loops deeper than this move the element code into its own function (CPython limits
 #: statically nested blocks to 20).
@@ -37,6 +52,8 @@ class CodeGen:
         self._n = 0
         self.indent = 1
         self.loops = 0
+        #: what the function is for, in its file name (a type, a component)
+        self.label = ""
 
     def var(self, prefix: str = "v") -> str:
         self._n += 1
@@ -88,7 +105,18 @@ class CodeGen:
         body = ["    " + p for p in prologue] + self.lines
         src = f"def {name}({params}):\n" + "\n".join(body or ["    pass"]) + "\n"
         ns = dict(self.ns)
-        code = compile(src, f"<wasm_component abi {name}>", "exec")
+        n = next(_serial)
+        label = self.label if len(self.label) <= 60 else self.label[:57] + "..."
+        label = f" {label}" if label else ""
+        filename = f"<wasm-component {name}{label} #{n}>"
+        linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+        dump = os.environ.get(DUMP_ENV)
+        if dump:
+            safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{n:05d}-{name}{label}")[:120]
+            os.makedirs(dump, exist_ok=True)
+            with open(os.path.join(dump, safe + ".py"), "w", encoding="utf-8") as f:
+                f.write(f"# {filename}\n{src}")
+        code = compile(src, filename, "exec")
         exec(code, ns)
         fn: Callable[..., Any] = ns[name]
         fn.__wc_source__ = src  # type: ignore[attr-defined]

@@ -28,6 +28,7 @@ from .layout import (
     CoreFuncSig,
     PtrType,
     alignment,
+    contains_borrow,
     elem_size,
     field_offsets,
     flatten_functype,
@@ -67,7 +68,7 @@ class FuncAbi:
         self.enc = enc
         self.pt = pt
         # Only a call with borrow parameters lends handles, so only it needs a borrow scope.
-        self.has_borrow = any(_contains_borrow(u) for _, u in ft.params)
+        self.has_borrow = any(contains_borrow(u) for _, u in ft.params)
         self.lift_sig: CoreFuncSig = flatten_functype(ft, "lift", pt)
         self.lower_sig: CoreFuncSig = flatten_functype(ft, "lower", pt)
         #: Whether lifting and lowering are the identity on the core values: every value is
@@ -129,24 +130,6 @@ class FuncAbi:
         return self._adapter("lower_results")
 
 
-def _contains_borrow(vt: t.Type) -> bool:
-    if isinstance(vt, t.BorrowType):
-        return True
-    if isinstance(vt, (t.ListType, t.OptionType)):
-        return _contains_borrow(vt.element if isinstance(vt, t.ListType) else vt.inner)
-    if isinstance(vt, t.RecordType):
-        return any(_contains_borrow(u) for _, u in vt.fields)
-    if isinstance(vt, t.TupleType):
-        return any(_contains_borrow(u) for u in vt.types)
-    if isinstance(vt, t.VariantType):
-        return any(u is not None and _contains_borrow(u) for _, u in vt.cases)
-    if isinstance(vt, t.ResultType):
-        return any(u is not None and _contains_borrow(u) for u in (vt.ok, vt.err))
-    if isinstance(vt, t.MapType):
-        return _contains_borrow(vt.key) or _contains_borrow(vt.value)
-    return False
-
-
 @lru_cache(maxsize=2048)
 def func_abi(ft: t.FuncType, enc: StringEncoding = "utf8", pt: PtrType = "i32") -> FuncAbi:
     return FuncAbi(ft, enc, pt)
@@ -154,6 +137,11 @@ def func_abi(ft: t.FuncType, enc: StringEncoding = "utf8", pt: PtrType = "i32") 
 
 def _param_tuple(ft: t.FuncType) -> t.TupleType:
     return t.TupleType(tuple(u for _, u in ft.params))
+
+
+def _label(ft: t.FuncType) -> str:
+    """A generated adapter's name in tracebacks: the function type."""
+    return str(ft)
 
 
 def _seg(kind: str, name: str) -> str:
@@ -167,6 +155,7 @@ def _arity_error(args: Sequence[Any], n: int) -> None:
 def _gen_lower_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool
                       ) -> Callable[..., Any]:
     g = LowerGen(enc, pt)
+    g.label = _label(ft)
     n = len(ft.params)
     names = [f"a{i}" for i in range(n)]
     g.emit(f"if len(args) != {n}: {g.const(_arity_error)}(args, {n})")
@@ -191,6 +180,7 @@ def _gen_lower_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
 def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool,
                       host: bool) -> Callable[..., Any]:
     g = LiftGen(enc, pt, host)
+    g.label = _label(ft)
     if ft.result is None:
         return g.finish_fn("lift_results", "cx, vals", "None", [])
     if spilled:
@@ -211,6 +201,7 @@ def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
 def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: CoreFuncSig,
                      host: bool) -> Callable[..., Any]:
     g = LiftGen(enc, pt, host)
+    g.label = _label(ft)
     if sig.params_spilled:
         tt = _param_tuple(ft)
         mask = M32 if pt == "i32" else M64
@@ -238,6 +229,7 @@ def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: Core
 def _gen_lower_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool
                        ) -> Callable[..., Any]:
     g = LowerGen(enc, pt)
+    g.label = _label(ft)
     if ft.result is None:
         return g.finish("lower_results", "cx, v, vals, where=''", ["return []"])
     path = ("result",)

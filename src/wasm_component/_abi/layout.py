@@ -25,6 +25,7 @@ __all__ = [
     "align_to",
     "alignment",
     "case_types",
+    "contains_borrow",
     "despecialize",
     "discriminant_size",
     "elem_size",
@@ -222,6 +223,30 @@ def flatten_type(vt: t.Type, ptr_type: PtrType = "i32") -> tuple[str, ...]:
     raise AssertionError(f"not a value type: {vt!r}")
 
 
+def contains_borrow(vt: t.Type) -> bool:
+    """Whether a value of type ``vt`` can hold a ``borrow`` handle (a stream's or future's
+    payload is not held by the value itself). The one such walk: the validator's rules on
+    borrows in results and payloads use it too."""
+    match vt:
+        case t.BorrowType():
+            return True
+        case t.ListType(e, _):
+            return contains_borrow(e)
+        case t.OptionType(u):
+            return contains_borrow(u)
+        case t.RecordType(fields):
+            return any(contains_borrow(u) for _, u in fields)
+        case t.TupleType(ts):
+            return any(contains_borrow(u) for u in ts)
+        case t.VariantType(cases):
+            return any(u is not None and contains_borrow(u) for _, u in cases)
+        case t.ResultType(ok, err):
+            return any(u is not None and contains_borrow(u) for u in (ok, err))
+        case t.MapType(k, v):
+            return contains_borrow(k) or contains_borrow(v)
+    return False
+
+
 def flatten_types(ts: tuple[t.Type, ...], ptr_type: PtrType = "i32") -> tuple[str, ...]:
     return tuple(ft for u in ts for ft in flatten_type(u, ptr_type))
 
@@ -256,19 +281,35 @@ class CoreFuncSig:
 
 @lru_cache(maxsize=1024)
 def flatten_functype(
-    ft: t.FuncType, context: Literal["lift", "lower"], ptr_type: PtrType = "i32"
+    ft: t.FuncType, context: Literal["lift", "lower"], ptr_type: PtrType = "i32",
+    is_async: bool = False, callback: bool = False,
 ) -> CoreFuncSig:
-    """The sync core signature of ``ft`` when lifted (an export) or lowered (an import)."""
+    """The core signature of ``ft`` when lifted (an export) or lowered (an import): the spec's
+    ``flatten_functype``, sync or (``is_async``) async, ``callback`` for an async lift with a
+    callback. The one definition: the validator checks core types against it too."""
     params = flatten_types(tuple(u for _, u in ft.params), ptr_type)
     results = flatten_type(ft.result, ptr_type) if ft.result is not None else ()
-    params_spilled = len(params) > MAX_FLAT_PARAMS
-    results_spilled = len(results) > MAX_FLAT_RESULTS
-    if params_spilled:
-        params = (ptr_type,)
-    if results_spilled:
-        if context == "lift":
-            results = (ptr_type,)
-        else:
+    if not is_async:
+        params_spilled = len(params) > MAX_FLAT_PARAMS
+        results_spilled = len(results) > MAX_FLAT_RESULTS
+        if params_spilled:
+            params = (ptr_type,)
+        if results_spilled:
+            if context == "lift":
+                results = (ptr_type,)
+            else:
+                params = (*params, ptr_type)
+                results = ()
+    elif context == "lift":
+        params_spilled, results_spilled = len(params) > MAX_FLAT_PARAMS, False
+        if params_spilled:
+            params = (ptr_type,)
+        results = ("i32",) if callback else ()
+    else:
+        params_spilled, results_spilled = len(params) > MAX_FLAT_ASYNC_PARAMS, bool(results)
+        if params_spilled:
+            params = (ptr_type,)
+        if results:
             params = (*params, ptr_type)
-            results = ()
+        results = ("i32",)
     return CoreFuncSig(params, results, params_spilled, results_spilled)

@@ -25,6 +25,7 @@ from ..values import Err, Ok, Record, Some, Variant
 from . import handles
 from .codegen import MAX_LOOP_NESTING, CodeGen, struct_for
 from .context import LiftLowerContext, StringEncoding, trap
+from .floats import NAN, lift_f32, lift_f64
 from .layout import (
     MAX_LIST_BYTE_LENGTH,
     MAX_STRING_BYTE_LENGTH,
@@ -48,7 +49,6 @@ __all__ = [
     "load",
 ]
 
-NAN = float("nan")
 _LITTLE = sys.byteorder == "little"
 M32 = 0xFFFF_FFFF
 M64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -93,20 +93,6 @@ def _mk_variant(case: str, payload: Any) -> Variant:
     return o
 
 
-_f32_struct = struct_for("<f")
-_u32_struct = struct_for("<I")
-_f64_struct = struct_for("<d")
-_u64_struct = struct_for("<Q")
-
-
-def f32_from_bits(i: int) -> float:
-    f: float = _f32_struct.unpack(_u32_struct.pack(i & M32))[0]
-    return f if f == f else NAN
-
-
-def f64_from_bits(i: int) -> float:
-    f: float = _f64_struct.unpack(_u64_struct.pack(i & M64))[0]
-    return f if f == f else NAN
 
 
 def _canon_floats(xs: list[float]) -> list[float]:
@@ -401,9 +387,9 @@ class LiftGen(CodeGen):
         if want == "i32":
             return f"({x} & {M32:#x})"
         if want == "f32":
-            return f"{self.const(f32_from_bits)}({x})"
+            return f"{self.const(lift_f32)}({x})"
         assert (have, want) == ("i64", "f64"), "join only widens to i32 or i64"
-        return f"{self.const(f64_from_bits)}({x})"
+        return f"{self.const(lift_f64)}({x})"
 
     # -- memory ----------------------------------------------------------------------------
 
@@ -552,6 +538,7 @@ class LiftGen(CodeGen):
 def _raw_loader(vt: t.Type, enc: StringEncoding, pt: PtrType, host: bool
                 ) -> Callable[..., Any]:
     g = LiftGen(enc, pt, host)
+    g.label = vt.wit()
     r = g.load(vt, "p", 0)
     g.emit(f"return {r}")
     return g.finish("load_raw", "cx, m, p", [])
@@ -575,6 +562,7 @@ def build_load(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32") ->
     """``load(cx, ptr) -> value``: the spec's ``load`` with the pointer checks of
     ``load_list_from_range`` (alignment and bounds traps) for a guest-supplied ``ptr``."""
     g = LiftGen(enc, pt)
+    g.label = vt.wit()
     g.uses_memory = True
     mask = M32 if pt == "i32" else M64
     pro = [f"p &= {mask:#x}", "m = cx.view()", *ptr_check_lines(g, vt, pt, "p", "value")]
@@ -588,6 +576,7 @@ def build_lift_flat(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32
         [LiftLowerContext, Sequence[int | float]], Any]:
     """``lift_flat(cx, flat_values) -> value`` for one value of type ``vt``."""
     g = LiftGen(enc, pt)
+    g.label = vt.wit()
     k = len(flatten_type(vt, pt))
     names = [f"a{i}" for i in range(k)]
     r = g.flat(vt, names)

@@ -21,7 +21,7 @@ import math
 import operator
 import struct
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 from typing import Any, NoReturn
 
@@ -29,7 +29,8 @@ from .. import types as t
 from ..values import Err, Ok, Record, Some, Variant
 from . import handles
 from .codegen import MAX_LOOP_NESTING, CodeGen, struct_for
-from .context import LiftLowerContext, StringEncoding
+from .context import LiftLowerContext, StringEncoding, Task
+from .floats import f32_bits, f64_bits
 from .layout import (
     MAX_LIST_BYTE_LENGTH,
     MAX_STRING_BYTE_LENGTH,
@@ -57,9 +58,6 @@ __all__ = ["LowerGen", "build_lower_flat", "build_store", "lower_flat", "store"]
 F32_MAX = 3.4028234663852886e38
 _INT_RANGE = t.INT_RANGES
 _f32 = struct_for("<f")
-_u32 = struct_for("<I")
-_f64 = struct_for("<d")
-_u64 = struct_for("<Q")
 
 
 # -- error paths (never on the fast path) ------------------------------------------------------
@@ -160,17 +158,25 @@ def _record_slow(v: Any, names: tuple[str, ...], where: str) -> dict[str, Any]:
 
 def _record_fallback(d: Mapping[str, Any], names: tuple[str, ...], where: str
                      ) -> dict[str, Any]:
-    """The fields of a mapping that lacks some of ``names`` as given: kebab-case fields may be
-    spelled in snake_case (``link_count`` for ``link-count``); else the first missing one is a
-    ``TypeError``. Off the fast path, which takes a mapping with every name as it is."""
+    """The fields of a mapping whose keys are not exactly ``names``: kebab-case fields may be
+    spelled in snake_case (``link_count`` for ``link-count``); otherwise a record's fields are
+    exactly its type's, so say which is missing, or which is unknown (``TypeError``). Off the
+    fast path, which takes a mapping with exactly the names as they are."""
     out = {}
+    used = set()
     for n in names:
         if n in d:
             out[n] = d[n]
+            used.add(n)
         elif "-" in n and (snake := n.replace("-", "_")) in d:
             out[n] = d[snake]
+            used.add(snake)
         else:
             raise TypeError(f"record is missing field {n!r}{where}")
+    extra = sorted(str(k) for k in d if k not in used)
+    if extra:
+        raise TypeError(f"record has unknown field {extra[0]!r} (expected the fields "
+                        f"{', '.join(names)}){where}")
     return out
 
 
@@ -185,6 +191,8 @@ def _seq_slow(v: Any, n: int, what: str, where: str) -> Any:
 def _list_slow(v: Any, where: str) -> list[Any]:
     if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
         _bad_type(v, "list", where)
+    if isinstance(v, Iterator):  # a one-shot iterator: a failed call would have consumed it
+        _bad_type(v, "list (a sequence, not a one-shot iterator: pass list(...))", where)
     return list(v)
 
 
@@ -348,16 +356,9 @@ def _lower_own(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
 def _lower_borrow(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    return handles.lower_borrow(cx, cx.resource_lower(rt, v, False), rt)
-
-
-def f32_bits(f: float) -> int:
-    i: int = _u32.unpack(_f32.pack(f))[0]
-    return i
-
-
-def f64_bits(f: float) -> int:
-    i: int = _u64.unpack(_f64.pack(f))[0]
+    i = handles.lower_borrow(cx, cx.resource_lower(rt, v, False), rt)
+    if hasattr(v, "num_lends") and isinstance(cx.borrow_scope, Task):
+        cx.borrow_scope.lend(v)  # a host-held handle, lent for the call
     return i
 
 
@@ -493,7 +494,7 @@ class LowerGen(CodeGen):
                 self.emit(f"{d} = {v}")
             with self.block("else:"):
                 self.emit(f"{d} = {self.const(_record_slow)}({v}, {names!r}, {w})")
-            with self.block(f"if not {d}.keys() >= {self.const(frozenset(names), 'names')}:"):
+            with self.block(f"if {d}.keys() != {self.const(frozenset(names), 'names')}:"):
                 self.emit(f"{d} = {self.const(_record_fallback)}({d}, {names!r}, {w})")
             out = []
             for n in names:
@@ -769,6 +770,7 @@ class _nullcontext:
 @lru_cache(maxsize=4096)
 def _raw_storer(vt: t.Type, enc: StringEncoding, pt: PtrType) -> Callable[..., memoryview]:
     g = LowerGen(enc, pt)
+    g.label = vt.wit()
     w: Writes = []
     g.store(vt, "v", "p", 0, (), w)
     g.flush("p", w)
@@ -784,6 +786,7 @@ def build_store(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32") -
     from .lift import ptr_check_lines
 
     g = LowerGen(enc, pt)
+    g.label = vt.wit()
     mask = M32 if pt == "i32" else M64
     pro = [f"p &= {mask:#x}", "m = cx.view()", *ptr_check_lines(g, vt, pt, "p", "value")]
     w: Writes = []
@@ -797,6 +800,7 @@ def build_lower_flat(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i3
         ..., list[int | float]]:
     """``lower_flat(cx, v, where='') -> flat values`` for one value of type ``vt``."""
     g = LowerGen(enc, pt)
+    g.label = vt.wit()
     vals = g.flat(vt, "v", ())
     g.emit(f"return [{', '.join(vals)}]")
     return g.finish("lower_flat", "cx, v, where=''", ["m = None"])

@@ -19,7 +19,6 @@ The per-type work is done once, here, when the function is created: the ABI adap
 
 from __future__ import annotations
 
-import struct
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -77,8 +76,6 @@ class _CoreMemory:
         self.view = mem.view
 
 
-_REALLOC_ARGS = {"i32": struct.Struct("<I12xI12xI12xI12x"), "i64": struct.Struct("<Q8xQ8xQ8xQ8x")}
-_REALLOC_RESULT = {"i32": struct.Struct("<I12x"), "i64": struct.Struct("<Q8x")}
 
 
 BARE = Site()
@@ -89,32 +86,21 @@ def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Can
     realloc = alloc = None
     ptr = "i64" if info.memory64 else "i32"
     if site.realloc is not None:
-        rfunc = core.resolve(site.realloc)
-        rcall = rfunc.raw_call(core.CoreFuncType((ptr,) * 4, (ptr,)))
-        rview, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = rcall.parts
-        pack, unpack = _REALLOC_ARGS[ptr].pack_into, _REALLOC_RESULT[ptr].unpack_from
+        invoke = core.resolve(site.realloc).make_caller(core.CoreFuncType((ptr,) * 4, (ptr,)))
 
-        def realloc(a: int, b: int, c: int, d: int, _keep: Any = keep) -> int:
-            pack(rview, 0, a, b, c, d)
-            err = ccall(ctx, faddr, aaddr, n, trap_out)
-            gen[0] += 1
-            if err or trap.value:
-                raise fail(err)
-            return unpack(rview)[0]  # type: ignore[no-any-return]
+        def realloc(a: int, b: int, c: int, d: int) -> int:
+            return invoke((a, b, c, d))[0]  # type: ignore[no-any-return]
 
         if memory is not None:
             view = memory.view
 
-            def alloc(align: int, size: int, _keep: Any = keep) -> tuple[int, memoryview]:
-                # ``LiftLowerContext.allocate`` and ``check_alloc``, with the call made inline
+            def alloc(align: int, size: int) -> tuple[int, memoryview]:
+                # ``LiftLowerContext.allocate`` and ``check_alloc``, fused
                 state.may_leave = False
-                pack(rview, 0, 0, 0, align, size)
-                err = ccall(ctx, faddr, aaddr, n, trap_out)
-                gen[0] += 1
-                state.may_leave = True
-                if err or trap.value:
-                    raise fail(err)
-                p: int = unpack(rview)[0]
+                try:
+                    p: int = invoke((0, 0, align, size))[0]
+                finally:
+                    state.may_leave = True
                 m = view()
                 if p & (align - 1) or p + size > len(m):
                     check_alloc(p, align, size, m)
@@ -268,25 +254,18 @@ class LiftedFunc(RFunc):
         # wasmtime's unchecked call trusts the signature it is given
         assert want is None or (tuple(want.params), tuple(want.results)) == (
             tuple(sig.params), tuple(sig.results)), "validation fixed the callee's core type"
-        view, pack, unpack, normalize, parts = core.resolve(self._func).packed_call(
-            core.CoreFuncType(sig.params, sig.results))
-        _, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = parts
+        invoke = core.resolve(self._func).make_caller(core.CoreFuncType(sig.params, sig.results))
         post = None
         if site.post_return is not None:
-            post = core.resolve(site.post_return).packed_call(
-                core.CoreFuncType(sig.results, ()))
-        if post is not None:
-            pview, ppack, _, _, pparts = post
-            _, _, _, pfaddr, paddr, pn, _, _, _, _, pkeep = pparts
+            post = core.resolve(site.post_return).make_caller(core.CoreFuncType(sig.results, ()))
         lower_params = adapter.lower_params
         lift_results = adapter.lift_results_host if host else adapter.lift_results
         needs_task = adapter.has_borrow
         resources = site.resources or None
         shared_cx = LiftLowerContext(opts, state, None, resources)
         name = self
-        keep = (keep, pkeep if post is not None else None)
 
-        def call(args: Sequence[Any], _keep: Any = keep) -> Any:
+        def call(args: Sequence[Any]) -> Any:
             if root.poisoned:
                 _poison_check(state)
             if enter and not state.may_enter:
@@ -300,32 +279,31 @@ class LiftedFunc(RFunc):
             try:
                 flat = lower_params(cx, args)
             except (TypeError, ValueError, OverflowError) as e:
+                if task is not None:
+                    task.end_lends()
                 raise type(e)(f"`{name.name or 'function'}`: {e}") from None
+            except BaseException:
+                # a trap lowering the arguments (realloc trapped or returned a bad pointer):
+                # the call had entered the instance, so the spec's lockdown applies
+                state.poison()
+                raise
             if enter:
                 state.may_enter = False
             try:
-                try:
-                    pack(view, 0, *flat)
-                except struct.error:
-                    pack(view, 0, *normalize(flat))
-                err = ccall(ctx, faddr, aaddr, n, trap_out)
-                gen[0] += 1
-                if err or trap.value:
-                    raise fail(err)
-                results = unpack(view)
+                results = invoke(flat)
                 value = lift_results(cx, results)
                 if task is not None:
                     task.return_()
                 if post is not None:
                     state.may_leave = False
-                    ppack(pview, 0, *results)
-                    err = ccall(ctx, pfaddr, paddr, pn, trap_out)
-                    gen[0] += 1
-                    state.may_leave = True
-                    if err or trap.value:
-                        raise fail(err)
+                    try:
+                        post(results)
+                    finally:
+                        state.may_leave = True
             except BaseException:
                 state.poison()
+                if task is not None:
+                    task.end_lends()
                 raise
             finally:
                 if enter:
@@ -385,6 +363,11 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
                  target: RFunc, abi: FuncAbi) -> core.CoreFunc:
     """The core function of a ``canon lower`` of ``target`` (``abi``: the adapters of the
     static type). Its Python side is built at the first call (many imports are never called)."""
+    if info.is_async:
+        # its core signature is the async ABI's: refuse at instantiation, naming the feature
+        # (a sync-signature stand-in fails wasmtime's link check with "types incompatible")
+        raise NotSupported(f"`{target.name or 'import'}` is lowered with `async` (the "
+                           "component-model async ABI), which this runtime cannot run yet")
     sig = abi.lower_sig
 
     def build() -> Callable[..., Any]:
@@ -569,20 +552,19 @@ def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None
 
 def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None
               ) -> Callable[[int], None]:
-    """``dtor(rep)``: a guest destructor's core call, made inline. With ``guard`` (a drop from
-    outside the implementing instance) that instance must be enterable first."""
-    site = core.resolve(func).raw_call(core.CoreFuncType(("i32",), ()))
-    view, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = site.parts
-    slots = view.cast("I")  # the rep goes into the low 4 bytes of slot 0
+    """``dtor(rep)``: a guest destructor's core call. With ``guard`` (a drop from outside the
+    implementing instance) that instance must be enterable first."""
+    invoke = core.resolve(func).make_caller(core.CoreFuncType(("i32",), ()))
 
-    def dtor(rep: int, _keep: Any = keep) -> None:
+    def dtor(rep: int) -> None:
         if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
-        slots[0] = rep
-        err = ccall(ctx, faddr, aaddr, n, trap_out)
-        gen[0] += 1
-        if err or trap.value:
-            raise fail(err)
+        try:
+            invoke((rep,))
+        except BaseException:
+            if guard is not None:
+                guard.poison()  # the destructor's call entered the instance, and trapped
+            raise
 
     return dtor

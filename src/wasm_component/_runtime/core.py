@@ -39,6 +39,15 @@ Arguments are written into slots ``0..len(params)-1`` and results are read back 
 Pass ``signed=True`` to :meth:`CoreFunc.make_caller` / :func:`new_host_func` to read integers
 signed instead.  ``externref`` (and GC references) are not supported by the raw call paths.
 
+The memory-view rule
+--------------------
+:meth:`CoreMemory.view` hands out a ``memoryview`` over linear memory, cached until the memory
+may have moved (grown). The store's generation counter (``CoreStore._gen``) says when to look
+again: it is bumped wherever wasm code may have run, and every such place is in this module
+(a call through :class:`RawCall` or :meth:`CoreFunc.make_caller`, entry to a host callback,
+an instantiation that ran a start function, :meth:`CoreMemory.grow`). Nothing outside calls
+into wasm except through these, so no caller can forget the bump and keep a stale view.
+
 Limitation found in wasmtime 50: the ``wasm.h`` type API **aborts the process** when asked for a
 type mentioning ``v128`` or any reference type other than nullable ``funcref``/``externref``.  So
 :class:`CoreModule` scans the binary first and refuses type introspection (raising
@@ -64,12 +73,10 @@ from typing import Any, NamedTuple
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from wasm_component.errors import ComponentError, LinkError, Trap
+from wasm_component.errors import ComponentError, LinkError, NotSupported, Trap
 
 __all__ = [
     "FEATURES",
-    "INSTANTIATE_PARTS",
-    "CallParts",
     "CoreEngine",
     "CoreExport",
     "CoreExtern",
@@ -88,12 +95,12 @@ __all__ = [
     "CoreTag",
     "CoreTagType",
     "LazyExport",
-    "PackedCall",
     "RawCall",
     "Value",
+    "Wiring",
     "compile_module",
     "deserialize_module",
-    "export_name",
+    "export_key",
     "import_array",
     "instantiate",
     "instantiate_array",
@@ -331,6 +338,8 @@ def make_config(
     consume_fuel: bool = False,
     epoch_interruption: bool = False,
     max_wasm_stack: int | None = None,
+    cranelift_opt_level: str | None = None,
+    cache: bool | str = False,
 ) -> wasmtime.Config:
     """Build a ``wasmtime.Config`` with the named wasm proposals enabled (and ``disable`` off).
 
@@ -356,7 +365,19 @@ def make_config(
         config.epoch_interruption = True
     if max_wasm_stack is not None:
         config.max_wasm_stack = max_wasm_stack
+    if cranelift_opt_level is not None:
+        config.cranelift_opt_level = cranelift_opt_level
+    if cache:
+        try:
+            config.cache = cache
+        except wasmtime.WasmtimeError as e:
+            raise ValueError(f"`EngineConfig`: bad `cache` {cache!r}: {e}") from None
     return config
+
+
+def is_raw_config(x: object) -> bool:
+    """Whether ``x`` is a ``wasmtime.Config`` or ``wasmtime.Engine`` (accepted by ``Engine``)."""
+    return isinstance(x, (wasmtime.Config, wasmtime.Engine))
 
 
 class CoreEngine:
@@ -386,169 +407,61 @@ def wat2wasm(text: str | bytes) -> bytes:
 # -- modules -----------------------------------------------------------------------------------
 
 
-def _leb_u(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return result, pos
+def _simple(v: Any, allow_v128: bool) -> bool:
+    """Whether wasmtime's ``wasm.h`` type API can describe value type ``v`` without aborting:
+    numbers (``v128`` only where ``allow_v128``) and nullable ``funcref``/``externref``."""
+    if isinstance(v, str):
+        return v in ("i32", "i64", "f32", "f64") or (allow_v128 and v == "v128")
+    return bool(v.nullable) and v.heap in ("func", "extern")
 
 
-_SAFE_VALTYPES = frozenset(b"\x7f\x7e\x7d\x7c\x70\x6f")  # i32 i64 f32 f64 funcref externref
-_SIMPLE_CONST = {0x41: "leb", 0x42: "leb", 0x43: 4, 0x44: 8, 0x23: "leb", 0xD2: "leb"}
+def _val_name(v: Any) -> str:
+    return v if isinstance(v, str) else f"{v.heap}ref"
 
 
-def _skip_const_expr(data: bytes, pos: int) -> int:
-    while True:
-        op = data[pos]
-        pos += 1
-        if op == 0x0B:
-            return pos
-        if op == 0xD0:  # ref.null ht
-            if data[pos] not in (0x70, 0x6F):
-                raise ValueError
-            pos += 1
-        elif op in (0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E):  # extended-const arithmetic
-            pass
-        else:
-            arg = _SIMPLE_CONST.get(op)
-            if arg is None:
-                raise ValueError
-            if arg == "leb":
-                while data[pos] & 0x80:
-                    pos += 1
-                pos += 1
-            else:
-                assert isinstance(arg, int)
-                pos += arg
-
-
-def _skip_limits(data: bytes, pos: int) -> int:
-    flags = data[pos]
-    pos += 1
-    _, pos = _leb_u(data, pos)
-    if flags & 1:
-        _, pos = _leb_u(data, pos)
-    if flags & 8:  # custom page size
-        _, pos = _leb_u(data, pos)
-    return pos
-
-
-_VALTYPE_BYTES = {
-    0x7F: "i32",
-    0x7E: "i64",
-    0x7D: "f32",
-    0x7C: "f64",
-    0x7B: "v128",
-    0x70: "funcref",
-    0x6F: "externref",
-}
-
-
-def _read_valtypes(wasm: bytes, p: int) -> tuple[tuple[str, ...] | None, int]:
-    n, p = _leb_u(wasm, p)
-    out: list[str] | None = []
-    for _ in range(n):
-        b = wasm[p]
-        p += 1
-        if b in (0x63, 0x64):  # (ref null? ht): skip the heap type
-            while wasm[p] & 0x80:
-                p += 1
-            p += 1
-            out = None
-        elif b in _VALTYPE_BYTES and out is not None:
-            out.append(_VALTYPE_BYTES[b])
-        else:
-            out = None
-    return (tuple(out) if out is not None else None), p
-
-
-def _scan_module(wasm: bytes) -> tuple[bool, dict[str, CoreFuncType]]:
-    """Pre-scan a core binary.
-
-    Returns whether every import/export type can go through wasmtime's ``wasm.h`` type API
-    without aborting the process (only i32/i64/f32/f64 and nullable funcref/externref), and the
-    types of exported functions as far as this scan can tell (plain func types, v128 included).
-    """
-    safe = True
+def _describe(info: Any) -> tuple[bool, dict[str, CoreFuncType]]:
+    """From a core module's decoded type/import/export information (``_binary``'s
+    ``CoreModuleInfo``, the one reading of core binaries): whether every import/export type can
+    go through wasmtime's ``wasm.h`` type API without aborting the process, and the types of its
+    exported functions (plain func types, ``v128`` included)."""
     types: list[CoreFuncType | None] = []
-    funcs: list[int] = []  # func index -> type index
-    func_exports: dict[str, int] = {}
-    try:
-        if wasm[:8] != b"\x00asm\x01\x00\x00\x00":
+    safe = True
+    for sub in info.types:
+        comp = sub.comp
+        if sub.supertypes or not sub.final or not hasattr(comp, "params"):
             return False, {}
-        pos = 8
-        while pos < len(wasm):
-            sid = wasm[pos]
-            size, pos = _leb_u(wasm, pos + 1)
-            end = pos + size
-            if sid in (1, 2, 3, 4, 6, 7):
-                count, p = _leb_u(wasm, pos)
-                for _ in range(count):
-                    if sid == 1:  # type
-                        if wasm[p] != 0x60:
-                            return False, {}
-                        params, p = _read_valtypes(wasm, p + 1)
-                        results, p = _read_valtypes(wasm, p)
-                        ok = params is not None and results is not None
-                        assert params is not None or not ok
-                        if not ok or "v128" in (*(params or ()), *(results or ())):
-                            safe = False
-                        types.append(CoreFuncType(params, results) if ok else None)  # type: ignore[arg-type]
-                    elif sid == 2:  # import
-                        for _ in range(2):
-                            n, p = _leb_u(wasm, p)
-                            p += n
-                        kind = wasm[p]
-                        p += 1
-                        if kind == 0:
-                            idx, p = _leb_u(wasm, p)
-                            funcs.append(idx)
-                        elif kind == 4:
-                            _, p = _leb_u(wasm, p + 1)
-                        elif kind == 1:
-                            if wasm[p] not in (0x70, 0x6F):
-                                return False, {}
-                            p = _skip_limits(wasm, p + 1)
-                        elif kind == 2:
-                            p = _skip_limits(wasm, p)
-                        elif kind == 3:
-                            if wasm[p] not in _SAFE_VALTYPES:
-                                return False, {}
-                            p += 2
-                        else:
-                            return False, {}
-                    elif sid == 3:  # function
-                        idx, p = _leb_u(wasm, p)
-                        funcs.append(idx)
-                    elif sid == 4:  # table
-                        if wasm[p] not in (0x70, 0x6F):
-                            return False, {}
-                        p = _skip_limits(wasm, p + 1)
-                    elif sid == 6:  # global
-                        if wasm[p] not in _SAFE_VALTYPES:
-                            return False, {}
-                        p = _skip_const_expr(wasm, p + 2)
-                    else:  # export
-                        n, p = _leb_u(wasm, p)
-                        name = wasm[p : p + n].decode()
-                        kind = wasm[p + n]
-                        idx, p = _leb_u(wasm, p + n + 1)
-                        if kind == 0:
-                            func_exports[name] = idx
-            pos = end
-    except (IndexError, ValueError, UnicodeDecodeError):
+        vals = (*comp.params, *comp.results)
+        if not all(_simple(v, True) for v in vals):
+            safe = False
+            types.append(None)
+            continue
+        if "v128" in vals:
+            safe = False
+        types.append(CoreFuncType(tuple(map(_val_name, comp.params)),
+                                  tuple(map(_val_name, comp.results))))
+    for imp in info.imports:
+        d = imp.desc
+        if hasattr(d, "element") and not _simple(d.element, False):  # a table
+            return False, {}
+        if hasattr(d, "content") and not _simple(d.content, False):  # a global
+            return False, {}
+    if any(not _simple(tb.element, False) for tb in info.tables) or any(
+            not _simple(g.content, False) for g in info.globals):
         return False, {}
     out: dict[str, CoreFuncType] = {}
-    for name, fidx in func_exports.items():
-        if fidx < len(funcs) and funcs[fidx] < len(types):
-            fty = types[funcs[fidx]]
+    for name, kind, idx in info.exports:
+        if kind == "func" and idx < len(info.funcs) and info.funcs[idx] < len(types):
+            fty = types[info.funcs[idx]]
             if fty is not None:
                 out[name] = fty
     return safe, out
+
+
+def _module_info(raw: bytes) -> Any:
+    from .._binary.core import read_core_module_info
+    from .._binary.cursor import Reader
+
+    return read_core_module_info(Reader(memoryview(raw), 0, len(raw)))
 
 
 class CoreModule:
@@ -612,8 +525,10 @@ class CoreModule:
         return bytes(self.module.serialize())
 
 
-def compile_module(engine: CoreEngine, data: bytes | bytearray | memoryview) -> CoreModule:
-    """Compile (and validate) a core module binary.  Raises :class:`ComponentError` on failure."""
+def compile_module(engine: CoreEngine, data: bytes | bytearray | memoryview, info: Any = None
+                   ) -> CoreModule:
+    """Compile (and validate) a core module binary.  Raises :class:`ComponentError` on failure.
+    ``info``: its decoded ``CoreModuleInfo``, when the caller has it (else it is read here)."""
     raw = bytes(data)
     if not raw.startswith(b"\x00asm"):
         raise ComponentError("not a core wasm binary (use wat2wasm for text)")
@@ -621,7 +536,12 @@ def compile_module(engine: CoreEngine, data: bytes | bytearray | memoryview) -> 
         module = wasmtime.Module(engine.engine, raw)
     except wasmtime.WasmtimeError as e:
         raise ComponentError(f"failed to compile core module: {e}") from None
-    safe, func_types = _scan_module(raw)
+    if info is None:
+        try:
+            info = _module_info(raw)
+        except ComponentError:  # (a binary our decoder does not read: describe nothing)
+            return CoreModule(engine, module, False, {})
+    safe, func_types = _describe(info)
     return CoreModule(engine, module, safe, func_types)
 
 
@@ -853,7 +773,7 @@ class RawCall:
     arguments in before running and writes results only when the call returns.
     """
 
-    __slots__ = ("buf", "call", "func", "nslots", "parts", "view")
+    __slots__ = ("buf", "call", "func", "nslots", "view")
 
     def __init__(self, func: CoreFunc, nslots: int) -> None:
         self.nslots = nslots
@@ -864,56 +784,20 @@ class RawCall:
         self.view = memoryview(raw)
         store = func.store
         self.func = func
-        self.parts = parts = CallParts(
-            self.view, _call_unchecked, store._ctx, ctypes.c_void_p(ctypes.addressof(func._raw)),
-            ctypes.c_void_p(ctypes.addressof(self.buf)), ctypes.c_size_t(nslots),
-            store._trap_addr, store._trap, store._gen, store._fail, (func._raw, self.buf),
-        )
-        _, call, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, _keep = parts
+        call, ctx, trap_out = _call_unchecked, store._ctx, store._trap_addr
+        faddr = ctypes.c_void_p(ctypes.addressof(func._raw))
+        aaddr = ctypes.c_void_p(ctypes.addressof(self.buf))
+        n = ctypes.c_size_t(nslots)
+        trap, gen, fail = store._trap, store._gen, store._fail
+        keep = (func._raw, self.buf)
 
-        def do_call() -> None:
+        def do_call(_keep: Any = keep) -> None:
             err = call(ctx, faddr, aaddr, n, trap_out)
-            gen[0] += 1
+            gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
             if err or trap.value:
                 raise fail(err)
 
         self.call: Callable[[], None] = do_call
-
-
-class PackedCall(NamedTuple):
-    """See :meth:`CoreFunc.packed_call`."""
-
-    view: memoryview
-    pack: Callable[..., None]
-    unpack: Callable[[memoryview], tuple[Any, ...]]
-    normalize: Callable[[Sequence[Any]], list[Any]]
-    parts: CallParts
-
-
-class CallParts(NamedTuple):
-    """The pieces of a :class:`RawCall`, for hot paths that make the call inline (saving the
-    Python frames of ``RawCall.call``), always exactly as ``RawCall.call`` does::
-
-        err = ccall(ctx, faddr, aaddr, n, trap_out)
-        gen[0] += 1
-        if err or trap.value:
-            raise fail(err)
-
-    Arguments go into ``view`` before, results come out of it after. ``keep`` holds the ctypes
-    objects the addresses point into: whoever unpacks the parts keeps it alive.
-    """
-
-    view: memoryview
-    ccall: Any
-    ctx: Any
-    faddr: Any
-    aaddr: Any
-    n: Any
-    trap_out: Any
-    trap: Any
-    gen: list[int]
-    fail: Callable[[Any], BaseException]
-    keep: Any
 
 
 _FMT_U = {"i32": "I12x", "i64": "Q8x", "f32": "f12x", "f64": "d8x", "v128": "16s", "funcref": "Q8x"}
@@ -1038,24 +922,30 @@ class CoreFunc(CoreExtern):
         params, results = ty.params, ty.results
         pst, penc, _ = _codec(self.store, params, False)
         rst, _, rdec = _codec(self.store, results, signed)
+        site = self.raw_call(ty)
         if penc is None and rdec is None and not signed:  # the common case: the call inline
-            view, pack, unpack, normalize, parts = self.packed_call(ty)
-            _, ccall, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = parts
+            view, pack, unpack = site.view, pst.pack_into, rst.unpack_from
+            call_, ctx, trap_out = _call_unchecked, self.store._ctx, self.store._trap_addr
+            faddr = ctypes.c_void_p(ctypes.addressof(self._raw))
+            aaddr = ctypes.c_void_p(ctypes.addressof(site.buf))
+            n = ctypes.c_size_t(site.nslots)
+            trap, gen, fail = self.store._trap, self.store._gen, self.store._fail
+            keep = (self._raw, site.buf)
+            nparams = len(params)
 
             def fast_call(args: Sequence[Value], _keep: Any = keep) -> tuple[Value, ...]:
                 try:
                     pack(view, 0, *args)
                 except struct.error:
-                    pack(view, 0, *normalize(args))
-                err = ccall(ctx, faddr, aaddr, n, trap_out)
-                gen[0] += 1
+                    pack(view, 0, *_normalize(params, args, nparams))
+                err = call_(ctx, faddr, aaddr, n, trap_out)
+                gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
                 if err or trap.value:
                     raise fail(err)
                 return unpack(view)
 
             return fast_call
 
-        site = self.raw_call(ty)
         view, do_call = site.view, site.call
         pack, unpack = pst.pack_into, rst.unpack_from
         nparams = len(params)
@@ -1072,23 +962,6 @@ class CoreFunc(CoreExtern):
             return out if rdec is None else rdec(out)
 
         return call
-
-    def packed_call(self, ty: CoreFuncType) -> PackedCall:
-        """The pieces of a call of this function for callers that make it inline: arguments
-        (i32/i64/f32/f64 only) go in with ``pack(view, 0, *args)`` (on ``struct.error``:
-        ``pack(view, 0, *normalize(args))``), then the call as :class:`CallParts` says,
-        then ``unpack(view)`` gives the results (integers unsigned)."""
-        params, results = ty.params, ty.results
-        site = self.raw_call(ty)
-        pst, penc, _ = _codec(self.store, params, False)
-        rst, _, rdec = _codec(self.store, results, False)
-        assert penc is None and rdec is None, "component-level calls use numeric types only"
-        nparams = len(params)
-
-        def normalize(args: Sequence[Value]) -> list[Any]:
-            return _normalize(params, args, nparams)
-
-        return PackedCall(site.view, pst.pack_into, rst.unpack_from, normalize, site.parts)
 
     def __call__(self, *args: Value) -> Value:
         """Convenience call: returns ``None``, the single result, or a tuple of results."""
@@ -1722,6 +1595,60 @@ def scratch_imports(store: CoreStore, n: int) -> tuple[Any, tuple[Any, ...]]:
     return got
 
 
+class Wiring:
+    """One instantiation's core instances, made and wired inside ``core``: the whole
+    operation a compiled instantiation asks for per core instance, so no C function, ``byref``
+    or import array leaves this module (nor appears in generated code).
+
+    Instances are numbered ``0..n-1`` in the order they are made. :meth:`instantiate` fills the
+    store's imports array (entries that are an export of an instance made earlier, by name, and
+    other core items), makes the instance and reports failure; :meth:`instance` wraps one for
+    export lookups. An entry the plan knows still holds the export it needs is not fetched
+    again (the compiled plan leaves it out of ``exports``)."""
+
+    __slots__ = ("_at", "_ctx", "_insts", "_refs", "_store", "_trap", "_trap_addr", "_y")
+
+    def __init__(self, store: CoreStore, ninstances: int, nimports: int) -> None:
+        self._store = store
+        self._ctx, self._trap_addr, self._trap = store._ctx, store._trap_addr, store._trap
+        self._y, self._at = scratch_imports(store, nimports)
+        self._insts = insts = (_instance_t * max(ninstances, 1))()
+        size = ctypes.sizeof(_instance_t)
+        self._refs = tuple(ctypes.byref(insts, size * k) for k in range(max(ninstances, 1)))
+
+    def instantiate(self, k: int, module: CoreModule, n: int,
+                    exports: tuple[tuple[int, int, bytes], ...],
+                    items: tuple[tuple[int, Any], ...], runs_code: bool) -> None:
+        """Make instance ``k`` of ``module`` (``n`` imports): ``exports`` are ``(entry,
+        instance, name)`` (names from :func:`export_key`), ``items`` ``(entry, core item)``. ``runs_code``: whether it has
+        a start function (then wasm may have run: the memory-view rule)."""
+        ctx, at, refs, y, sizes = self._ctx, self._at, self._refs, self._y, _KEY_SIZES
+        for i, src, key in exports:
+            _export_get(ctx, refs[src], key, sizes[key], at[i])
+        for i, item in items:
+            y[i] = resolve(item).extern()
+        err = _instance_new(ctx, module._ptr, y, _size(n), refs[k], self._trap_addr)
+        if runs_code:
+            instantiated(self._store, err)
+        elif err or self._trap.value:
+            instantiate_failed(self._store, err)
+
+    def instance(self, k: int, module: CoreModule) -> CoreInstance:
+        return wrap_instance(self._store, module, self._insts, self._refs[k])
+
+
+#: each export name :meth:`Wiring.instantiate` is given -> its length as a ``size_t``
+_KEY_SIZES: dict[bytes, Any] = {}
+
+
+def export_key(name: str) -> bytes:
+    """An export's name as :meth:`Wiring.instantiate` takes it (made once per plan)."""
+    key = name.encode()
+    if key not in _KEY_SIZES:
+        _KEY_SIZES[key] = _size(len(key))
+    return key
+
+
 def put_import(arr: Any, i: int, source: Any, name: str) -> bool:
     """Put export ``name`` of ``source`` (a :class:`CoreInstance`, or a mapping of names to
     externs and lazy exports) at ``arr[i]``; False if there is no such export.
@@ -1745,13 +1672,6 @@ def put_import(arr: Any, i: int, source: Any, name: str) -> bool:
     return True
 
 
-def export_name(name: str) -> tuple[bytes, Any]:
-    """An export's name as ``wasmtime_instance_export_get`` takes it: bytes and their length
-    (a ``size_t``), made once where a compiled plan names the export."""
-    key = name.encode()
-    return key, _size(len(key))
-
-
 def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) -> CoreInstance:
     """:func:`instantiate_trusted` with the imports already in a ``wasmtime_extern_t`` array."""
     inst = _instance_t()
@@ -1759,25 +1679,6 @@ def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) ->
     err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
     instantiated(store, err)
     return wrap_instance(store, module, inst, ref)
-
-
-class InstantiateParts(NamedTuple):
-    """What a compiled instantiation needs to make :func:`instantiate_array`'s C call inline:
-    ``err = instance_new(ctx, module._ptr, imports, size(n), ref, trap_addr)`` with ``ref`` a
-    ``byref`` of an ``instance_t`` (in an array of them, ``instance_size`` apart), then
-    :func:`instantiated` and, where its exports are looked up, :func:`wrap_instance`; and
-    ``export_get(ctx, instance_ref, *export_name(name), byref(imports, offset))`` to put a core
-    instance's export among the imports."""
-
-    instance_new: Any
-    instance_t: Any
-    export_get: Any
-    size: Callable[[int], Any]
-    instance_size: int  # sizeof(instance_t), for arrays of them
-
-
-INSTANTIATE_PARTS = InstantiateParts(_instance_new, _instance_t, _export_get, _size,
-                                     ctypes.sizeof(_instance_t))
 
 
 def instantiated(store: CoreStore, err: int | None) -> None:
@@ -1816,4 +1717,10 @@ def _instantiate_failed(store: CoreStore, err: int | None, trap: int | None) -> 
     msg = str(e)
     if "wasm backtrace" in msg or "wasm trap" in msg:
         raise Trap(_parse_message(msg))
+    if "resource limit exceeded" in msg or "exceeds memory limits" in msg or \
+            "exceeds table limits" in msg:  # the store's limiter (``Store.limiter``)
+        raise Trap(f"instantiation exceeds the store's limits: {_parse_message(msg)}")
+    if "support is disabled for this engine" in msg:  # e.g. shared memories without `threads`
+        raise NotSupported(f"{_parse_message(msg)} (enable the proposal with "
+                           "`EngineConfig(wasm_features=(...))`)")
     raise LinkError(f"failed to instantiate core module: {_parse_message(msg)}")

@@ -10,7 +10,6 @@ functions and modules known only at run time are all steps of the one plan.
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Callable
 from typing import Any
 
@@ -31,19 +30,6 @@ from .items import RFunc, RInstance, RModule, RValue
 __all__ = ["RootInstance", "program_for"]
 
 Program = Callable[[Any, dict[int, RModule], dict[str, Any]], "RootInstance"]
-
-
-def _emit_export_import(g: CodeGen, i: int, instance_ref: str, name: str) -> None:
-    """Generated code putting export ``name`` of the core instance whose ``byref`` is in
-    ``instance_ref`` at entry ``i`` of the store's imports array (``y``, with byrefs ``at``):
-    straight from wasmtime, no Python object made."""
-    key, size = core.export_name(name)
-    g.emit(f"export_get(ctx, {instance_ref}, {g.const(key)}, {g.const(size)}, at[{i}])")
-
-
-def _emit_item_import(g: CodeGen, i: int, item: str) -> None:
-    """Generated code putting core item ``item`` (an extern or a lazy export) at entry ``i``."""
-    g.emit(f"y[{i}] = {g.const(core.resolve)}({item}).extern()")
 
 
 def _missing_export(name: str) -> None:
@@ -132,7 +118,6 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     """A flat plan as one Python function: each step a few lines, each runtime value a local."""
     g = CodeGen()
     c = g.const
-    parts = core.INSTANTIATE_PARTS
     # the core instances something looks exports up in (the rest only feed imports)
     objects = {s.instance for s in flat.steps if isinstance(s, F.FLazyExport)}
     objects.update(a for s in flat.steps if isinstance(s, F.FCoreInstantiateDynamic)
@@ -174,25 +159,27 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 # (a deferred function may have made it already, if called by a start function)
                 g.emit(f"{v(slot)} = {c(_flat_state)}(lift, states, {c(flat.parents)}, {inst})")
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
-                # ``core.instantiate_array``, made inline: the store's imports array for all (an
-                # entry still holding the export is not fetched again), each instance in one
-                # array of them, its ``byref`` in ``r<slot>``
+                # one ``core.Wiring.instantiate``: exports of instances made here by number and
+                # name (an entry still holding the export is not fetched again), other items
+                wired: list[tuple[int, int, bytes]] = []
+                loose: list[str] = []
                 for i, imp in enumerate(imports):
-                    if isinstance(imp, F.CoreExportRef):
+                    if isinstance(imp, F.CoreExportRef) and imp.instance in core_index:
                         if filled.get(i) == (imp.instance, imp.name):
                             continue
-                        _emit_export_import(g, i, f"r{imp.instance}", imp.name)
+                        wired.append((i, core_index[imp.instance], core.export_key(imp.name)))
                         filled[i] = (imp.instance, imp.name)
                     else:
-                        _emit_item_import(g, i, v(imp.n))
+                        item = (v(imp.n) if isinstance(imp, F.Slot) else
+                                f"{c(core.LazyExport)}({v(imp.instance)}, {imp.name!r})")
+                        loose.append(f"({i}, {item}), ")
                         filled.pop(i, None)
                 module_of[slot] = module
                 if module not in modules_seen:
                     modules_seen.add(module)
                     g.emit(f"m{module} = modules[{module}].module")
-                g.emit(f"r{slot} = byref(insts, {core_index[slot] * parts.instance_size})")
-                call = (f"err = instance_new(ctx, m{module}._ptr, y, "
-                        f"{c(parts.size(len(imports)))}, r{slot}, trap_addr)")
+                call = (f"w.instantiate({core_index[slot]}, m{module}, {len(imports)}, "
+                        f"{c(tuple(wired))}, ({''.join(loose)}), {runs_code})")
                 if state is None or not runs_code:
                     g.emit(call)
                 else:
@@ -202,16 +189,10 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                         g.emit(call)
                     with g.block("finally:"):
                         g.emit(f"{v(state)}.may_enter = True")
-                # ``core.instantiated``, inline; without a start function no wasm code ran,
-                # so no memory grew (only a segment out of bounds can trap)
                 if runs_code:
-                    g.emit("gen[0] += 1")
                     filled.clear()  # (a start function may have instantiated into the store)
-                with g.block("if err or trap.value:"):
-                    g.emit(f"{c(core.instantiate_failed)}(cstore, err)")
                 if slot in objects:
-                    g.emit(f"{v(slot)} = {c(core.wrap_instance)}(cstore, m{module}, insts, "
-                           f"r{slot})")
+                    g.emit(f"{v(slot)} = w.instance({core_index[slot]}, m{module})")
             case F.FLazyExport(slot, instance, name):
                 g.emit(f"{v(slot)} = {c(core.LazyExport)}({v(instance)}, {name!r})")
             case F.FLift(slot, info, func, abi, state, options, resources, name):
@@ -220,8 +201,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 if name:
                     g.emit(f"{v(slot)}.name = {name!r}")
             case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
-                pending = (f"({c(_settle_deferred)}, cstore, lift, states, {c(flat.parents)}, {inst}, "
-                           f"m{module_of[instance]}, insts, r{instance}, {export!r})")
+                pending = (f"({c(_settle_deferred)}, lift, states, {c(flat.parents)}, {inst}, "
+                           f"w, {core_index[instance]}, m{module_of[instance]}, {export!r})")
                 g.emit(f"{v(slot)} = {c(LiftedFunc.deferred)}({c(BARE)}, {c(info)}, "
                        f"{c(abi)}, {name!r}, {pending})")
             case F.FLower(slot, info, target, abi, state, options, resources):
@@ -234,7 +215,6 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                     for n, a in args)
                 g.emit(f"{v(slot)} = {c(_instantiate_dynamic)}(cstore, {v(module)}, "
                        f"{{{named}}}, {v(state)})")
-                g.emit(f"r{slot} = {v(slot)}._ref")
                 filled.clear()  # (its start function may have instantiated into the store)
             case F.FResource(slot, info, state, dtor):
                 g.emit(f"{v(slot)} = {c(_resource)}(store, {c(info)}, {v(state)}, {v(dtor)})")
@@ -265,25 +245,21 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     funcs = "".join(f"{v(s.slot)}, " for s in flat.steps
                     if isinstance(s, (F.FLift, F.FDeferredLift)))
     g.emit(f"return {c(RootInstance)}(states, {root_exports}, ({funcs}))")
-    prologue = ["cstore = store._core", "ctx, trap_addr = cstore._ctx, cstore._trap_addr",
+    prologue = ["cstore = store._core",
                 f"states = [None] * {len(flat.parents)}", "lift = store._resource_lift",
-                "gen, trap = cstore._gen, cstore._trap",
-                f"y, at = {c(core.scratch_imports)}(cstore, {most})",
-                f"insts = {c(parts.instance_t * max(len(core_index), 1))}()"]
-    g.ns.update(instance_new=parts.instance_new, export_get=parts.export_get,
-                byref=ctypes.byref)
+                f"w = {c(core.Wiring)}(cstore, {len(core_index)}, {most})"]
+    g.label = "instantiate " + (", ".join(n for n, _ in flat.exports) or "(no exports)")
     fn: Program = g.finish("run", "store, modules, args", prologue)
     return fn
 
 
-def _settle_deferred(cstore: core.CoreStore, lift: Any,
-                     states: list[ComponentInstanceState | None],
-                     parents: tuple[int | None, ...], inst: int, module: core.CoreModule,
-                     instance: Any, ref: Any, export: str
+def _settle_deferred(lift: Any, states: list[ComponentInstanceState | None],
+                     parents: tuple[int | None, ...], inst: int, wiring: core.Wiring, k: int,
+                     module: core.CoreModule, export: str
                      ) -> tuple[ComponentInstanceState, core.LazyExport]:
     """A deferred lift's instance state (made now if nothing made it yet, with its parents)
-    and core function (``F.FDeferredLift``)."""
-    core_instance = core.wrap_instance(cstore, module, instance, ref)
+    and core function (``F.FDeferredLift``): an export of core instance ``k`` of ``wiring``."""
+    core_instance = wiring.instance(k, module)
     return _flat_state(lift, states, parents, inst), core.LazyExport(core_instance, export)
 
 

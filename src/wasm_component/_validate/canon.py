@@ -10,16 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import types as t
+from .._abi import layout
+from .._abi.layout import MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flatten_type
 from .._binary import ast
 from ..errors import ValidationError
 from .model import CanonInfo, CoreGcType
 
 if TYPE_CHECKING:
     from .component import Scope, Validator
-
-MAX_FLAT_PARAMS = 16
-MAX_FLAT_ASYNC_PARAMS = 4
-MAX_FLAT_RESULTS = 1
 
 
 def _err(msg: str, offset: int) -> ValidationError:
@@ -28,64 +26,7 @@ def _err(msg: str, offset: int) -> ValidationError:
 
 def flatten(ty: t.Type, ptr: str, out: list[str]) -> None:
     """Append the core types of ``ty`` per the Canonical ABI's ``flatten_type``."""
-    if isinstance(ty, t.PrimType):
-        n = ty.name
-        if n in ("s64", "u64"):
-            out.append("i64")
-        elif n in ("f32", "f64"):
-            out.append(n)
-        elif n == "string":
-            out += [ptr, ptr]
-        else:
-            out.append("i32")
-    elif isinstance(ty, t.ListType):
-        if ty.length is None:
-            out += [ptr, ptr]
-        else:
-            one: list[str] = []
-            flatten(ty.element, ptr, one)
-            out += one * ty.length
-    elif isinstance(ty, t.MapType):
-        out += [ptr, ptr]
-    elif isinstance(ty, t.RecordType):
-        for _, f in ty.fields:
-            flatten(f, ptr, out)
-    elif isinstance(ty, t.TupleType):
-        for f in ty.types:
-            flatten(f, ptr, out)
-    elif isinstance(ty, t.VariantType | t.OptionType | t.ResultType):
-        cases: list[t.Type | None]
-        if isinstance(ty, t.VariantType):
-            cases = [c for _, c in ty.cases]
-        elif isinstance(ty, t.OptionType):
-            cases = [None, ty.inner]
-        else:
-            cases = [ty.ok, ty.err]
-        flat: list[str] = []
-        for c in cases:
-            if c is None:
-                continue
-            cf: list[str] = []
-            flatten(c, ptr, cf)
-            for i, ft in enumerate(cf):
-                if i < len(flat):
-                    flat[i] = _join(flat[i], ft)
-                else:
-                    flat.append(ft)
-        out.append("i32")
-        out += flat
-    elif isinstance(ty, t.EnumType | t.FlagsType):
-        out.append("i32")
-    else:
-        out.append("i32")
-
-
-def _join(a: str, b: str) -> str:
-    if a == b:
-        return a
-    if {a, b} == {"i32", "f32"}:
-        return "i32"
-    return "i64"
+    out += flatten_type(ty, "i64" if ptr == "i64" else "i32")
 
 
 def _needs_mem(ty: t.Type) -> bool:
@@ -212,32 +153,10 @@ def _require(cond: bool, what: str, offset: int, gc: bool = False) -> None:
 
 
 def flatten_functype(ft: t.FuncType, o: _Opts, context: str) -> t.CoreFuncType:
-    ps: list[str] = []
-    for _, p in ft.params:
-        flatten(p, o.ptr, ps)
-    rs: list[str] = []
-    if ft.result is not None:
-        flatten(ft.result, o.ptr, rs)
-    if not o.is_async:
-        if len(ps) > MAX_FLAT_PARAMS:
-            ps = [o.ptr]
-        if len(rs) > MAX_FLAT_RESULTS:
-            if context == "lift":
-                rs = [o.ptr]
-            else:
-                ps = [*ps, o.ptr]
-                rs = []
-    elif context == "lift":
-        if len(ps) > MAX_FLAT_PARAMS:
-            ps = [o.ptr]
-        rs = ["i32"] if o.callback is not None else []
-    else:
-        if len(ps) > MAX_FLAT_ASYNC_PARAMS:
-            ps = [o.ptr]
-        if rs:
-            ps = [*ps, o.ptr]
-        rs = ["i32"]
-    return t.CoreFuncType(tuple(ps), tuple(rs))
+    sig = layout.flatten_functype(ft, "lift" if context == "lift" else "lower",
+                                  "i64" if o.ptr == "i64" else "i32", o.is_async,
+                                  o.callback is not None)
+    return t.CoreFuncType(sig.params, sig.results)
 
 
 def _feature(ok: bool, msg: str, offset: int) -> None:

@@ -37,6 +37,7 @@ from .io import (
     BytesInputStream,
     CallbackInputStream,
     CallbackOutputStream,
+    ClosedInputStream,
     FileInputStream,
     FileOutputStream,
     InputStream,
@@ -72,6 +73,8 @@ def make_input(spec: Any, *, path: bool = False) -> tuple[InputStream, bool]:
     if path:
         return FileInputStream(open(spec, "rb")), False
     if isinstance(spec, str) and spec == INHERIT:
+        if sys.stdin is None:  # no stdin at all (pythonw, some services)
+            return ClosedInputStream(), False
         f: Any = sys.stdin.buffer if getattr(sys.stdin, "buffer", None) is not None else sys.stdin
         try:
             fd = f.fileno()

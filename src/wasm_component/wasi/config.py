@@ -42,6 +42,34 @@ class Preopen:
     host: Any  # a path, or an object implementing wasi-fs's directory Protocol
     guest: str
     readonly: bool = False
+    #: explicit permissions (``filesystem.DirPerms``/``FilePerms``), overriding ``readonly``
+    dir_perms: Any = None
+    file_perms: Any = None
+
+
+class _Env(dict[str, str]):
+    """``WasiConfig.env``: the variables set so far; calling it sets more."""
+
+    def __init__(self, config: WasiConfig) -> None:
+        super().__init__(config._env)
+        self._config = config
+
+    def __call__(self, name: str | Mapping[str, str] | Iterable[tuple[str, str]],
+                 value: str | None = None) -> WasiConfig:
+        config = self._config
+        if isinstance(name, str):
+            if not isinstance(value, str):
+                raise TypeError(f"`WasiConfig.env`: expected a str value for `{name}`, "
+                                f"got {value!r}")
+            config._set_env(name, value)
+            return config
+        items = name.items() if isinstance(name, Mapping) else name
+        for pair in items:
+            k, v = pair
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError(f"`WasiConfig.env`: expected str pairs, got {pair!r}")
+            config._set_env(k, v)
+        return config
 
 
 class WasiConfig:
@@ -105,21 +133,17 @@ class WasiConfig:
     def environ(self) -> dict[str, str]:
         return dict(self._env)
 
-    def env(self, name: str | Mapping[str, str] | Iterable[tuple[str, str]],
-            value: str | None = None) -> WasiConfig:
-        """Set one variable (``env("K", "V")``) or several (a mapping or pairs)."""
-        if isinstance(name, str):
-            if not isinstance(value, str):
-                raise TypeError(f"`WasiConfig.env`: expected a str value for `{name}`, "
-                                f"got {value!r}")
-            self._set_env(name, value)
-            return self
-        items = name.items() if isinstance(name, Mapping) else name
-        for k, v in items:
-            if not isinstance(k, str) or not isinstance(v, str):
-                raise TypeError(f"`WasiConfig.env`: expected str pairs, got {(k, v)!r}")
-            self._set_env(k, v)
-        return self
+    @property
+    def env(self) -> _Env:
+        """Call it to set variables (``config.env("K", "V")``, ``config.env({...})``, pairs;
+        it returns the config) or assign to replace them all (``config.env = [("K", "V")]``,
+        as in wasmtime-py)."""
+        return _Env(self)
+
+    @env.setter
+    def env(self, value: Mapping[str, str] | Iterable[tuple[str, str]]) -> None:
+        self._env = {}
+        _Env(self)(value)
 
     def _set_env(self, k: str, v: str) -> None:
         if not k or "=" in k or "\0" in k or "\0" in v:
@@ -202,6 +226,23 @@ class WasiConfig:
         self._stderr = None
         self._stderr_file = os.fspath(path)
 
+    @property
+    def stdout_custom(self) -> Any:
+        return self._stdout if callable(self._stdout) else None
+
+    @stdout_custom.setter
+    def stdout_custom(self, callback: Any) -> None:
+        """wasmtime-py's spelling of ``stdout(callback)``."""
+        self.stdout(callback)
+
+    @property
+    def stderr_custom(self) -> Any:
+        return self._stderr if callable(self._stderr) else None
+
+    @stderr_custom.setter
+    def stderr_custom(self, callback: Any) -> None:
+        self.stderr(callback)
+
     # -- clocks and randomness -------------------------------------------------------------------
 
     def virtual_clock(self, wall_start_ns: int = 0, monotonic_start_ns: int = 0) -> WasiConfig:
@@ -246,15 +287,86 @@ class WasiConfig:
 
     # -- filesystem (wasi-fs implements these preopens) -------------------------------------------
 
-    def preopen_dir(self, host: Any, guest: str | None = None, readonly: bool = False,
-                    ) -> WasiConfig:
-        """Let the guest see host directory ``host`` (a path, or a virtual directory) at
-        ``guest`` (default: the same path), read-write unless ``readonly``."""
+    def preopen_dir(self, host: Any, guest: str | None = None, readonly: bool = False, *,
+                    dir_perms: Any = None, file_perms: Any = None) -> WasiConfig:
+        """Let the guest see host directory ``host`` (a path, or any object implementing
+        :class:`~.vfs.Directory`, such as a :class:`~.vfs.MemoryDirectory`) at ``guest``
+        (default: the same path), read-write unless ``readonly``. ``dir_perms`` and
+        ``file_perms`` (:class:`~.filesystem.DirPerms`, :class:`~.filesystem.FilePerms`) set
+        the permissions exactly, as wasmtime's ``preopened_dir`` does::
+
+            config.preopen_dir("site", "/site", dir_perms=DirPerms.READ,
+                               file_perms=FilePerms.READ | FilePerms.WRITE)
+        """
+        from .filesystem import DirPerms, FilePerms
+        from .vfs import Directory
+
         g = guest if guest is not None else os.fspath(host)
         if not isinstance(g, str) or not g:
             raise ValueError(f"`WasiConfig.preopen_dir`: expected a guest path, got {g!r}")
-        h = os.fspath(host) if isinstance(host, (str, os.PathLike)) else host
-        self.preopens.append(Preopen(h, g, bool(readonly)))
+        if isinstance(host, (str, os.PathLike)):
+            h = os.fspath(host)
+        elif isinstance(host, Directory):
+            h = host
+        else:
+            raise TypeError(f"`WasiConfig.preopen_dir`: expected a path or a `vfs.Directory`, "
+                            f"got {type(host).__name__}")
+        for name, v, cls in (("dir_perms", dir_perms, DirPerms),
+                             ("file_perms", file_perms, FilePerms)):
+            if v is not None and not isinstance(v, cls):
+                raise TypeError(f"`WasiConfig.preopen_dir`: expected `{name}` to be a "
+                                f"{cls.__name__}, got {v!r}")
+        self.preopens.append(Preopen(h, g, bool(readonly), dir_perms, file_perms))
         return self
 
     # -- sockets (wasi-sockets' section) --------------------------------------------------------
+    # Everything is denied until allowed. Rules add up: an address is allowed when any rule
+    # matches or the callback says so. `create-tcp-socket`/`create-udp-socket` answer
+    # `access-denied` while nothing at all is allowed for that protocol (as wasmtime does).
+
+    def _sockets(self) -> Any:
+        from .sockets_net import SocketPolicy
+
+        if self.sockets_policy is None:
+            self.sockets_policy = SocketPolicy()
+        return self.sockets_policy
+
+    def allow_tcp(self, address: str, ports: Any = None, *, uses: Any = None) -> WasiConfig:
+        """Let the guest bind and connect TCP sockets to ``address`` (an IP or a CIDR such as
+        ``"127.0.0.0/8"``), on ``ports`` (an int, a ``range`` or an inclusive ``(low, high)``
+        pair; all ports, including 0 for "any free port", when None). ``uses`` narrows it to
+        some of ``SocketAddrUse.TCP_BIND``/``TCP_CONNECT``.
+
+        Example: ``WasiConfig().allow_tcp("127.0.0.1").allow_tcp("::1", 8080)``
+        """
+        self._sockets().allow("tcp", address, ports, uses=uses)
+        return self
+
+    def allow_udp(self, address: str, ports: Any = None, *, uses: Any = None) -> WasiConfig:
+        """Like :meth:`allow_tcp` for UDP (bind, `stream` to a peer, outgoing datagrams)."""
+        self._sockets().allow("udp", address, ports, uses=uses)
+        return self
+
+    def socket_addr_check(self, check: Any) -> WasiConfig:
+        """``check(ip, port, use) -> bool`` decides for addresses no rule allows (``ip`` an
+        ``ipaddress`` object, ``use`` a ``SocketAddrUse``), like wasmtime's
+        ``socket_addr_check``."""
+        if not callable(check):
+            raise TypeError(f"`WasiConfig.socket_addr_check`: expected a callable, got {check!r}")
+        self._sockets().check = check
+        return self
+
+    def inherit_network(self) -> WasiConfig:
+        """Allow every address (the host's whole network, as wasmtime's ``inherit_network``)."""
+        self._sockets().all_addresses = True
+        return self
+
+    def allow_ip_name_lookup(self, enabled: bool = True, *, names: Iterable[str] | None = None
+                             ) -> WasiConfig:
+        """Let `ip-name-lookup` resolve names (only ``names``, e.g. ``["localhost"]``, when
+        given). IP literals are answered without a lookup either way."""
+        pol = self._sockets()
+        pol.ip_name_lookup = bool(enabled)
+        pol.lookup_names = (None if names is None
+                            else frozenset(n.lower().rstrip(".") for n in names))
+        return self

@@ -37,6 +37,7 @@ from ..types import ResourceType
 
 if TYPE_CHECKING:
     from .config import WasiConfig
+    from .random import Source
 
 __all__ = ["REGISTRY", "WasiCtx", "WasiExit", "register"]
 
@@ -91,6 +92,10 @@ class WasiCtx:
 
         self.stdio = cli.make_stdio(config)
         self.monotonic_clock, self.wall_clock = clocks.make_clocks(config)
+        # (annotated: mypy cannot infer them through the cycle random.py -> ctx.py)
+        self.random: Source
+        self.insecure_random: Source
+        self.insecure_seed: tuple[int, int]
         self.random, self.insecure_random, self.insecure_seed = random.make_random(config)
 
     def extension(self, key: str, make: Callable[[WasiCtx], T]) -> T:

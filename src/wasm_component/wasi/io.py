@@ -410,14 +410,21 @@ def _fileno(f: Any) -> int | None:
 
 
 def _waitable(fd: int) -> bool:
-    """Whether reads on ``fd`` may have to wait (not a regular file)."""
+    """Whether reads on ``fd`` may have to wait and ``selectors`` can wait for them (pipes,
+    ttys, sockets; not regular files, nor devices such as ``/dev/null`` that epoll refuses)."""
     import stat
 
     try:
-        mode = os.fstat(fd).st_mode
-    except OSError:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        sel = selectors.DefaultSelector()
+        try:
+            sel.register(fd, selectors.EVENT_READ)
+        finally:
+            sel.close()
+    except (OSError, ValueError):
         return False
-    return not stat.S_ISREG(mode)
+    return True
 
 
 class FileOutputStream(OutputStream):
@@ -576,35 +583,34 @@ class _StreamHostBase:
 class _InputStreamHost(_StreamHostBase):
     _cls = InputStream
 
-    def _call(self, self_: Resource[Any], len: int, fn: Callable[[InputStream, int], Any]
-              ) -> Ok[Any] | Err[Any]:
+    def _call(self, self_: Resource[Any], len: int, method: str) -> Ok[Any] | Err[Any]:
         s: InputStream = self._ctx.get(self_, InputStream)
         try:
-            return Ok(fn(s, min(len, self._chunk)))
+            return Ok(getattr(s, method)(min(len, self._chunk)))
         except StreamClosed:
             return _closed()
         except StreamFailed as e:
             return self._failed(e)
 
     def read(self, self_: Resource[Any], len: int) -> Ok[Any] | Err[Any]:
-        return self._call(self_, len, InputStream.read)
+        return self._call(self_, len, "read")
 
     def blocking_read(self, self_: Resource[Any], len: int) -> Ok[Any] | Err[Any]:
-        return self._call(self_, len, InputStream.blocking_read)
+        return self._call(self_, len, "blocking_read")
 
     def skip(self, self_: Resource[Any], len: int) -> Ok[Any] | Err[Any]:
-        return self._call(self_, len, InputStream.skip)
+        return self._call(self_, len, "skip")
 
     def blocking_skip(self, self_: Resource[Any], len: int) -> Ok[Any] | Err[Any]:
-        return self._call(self_, len, InputStream.blocking_skip)
+        return self._call(self_, len, "blocking_skip")
 
 
 class _OutputStreamHost(_StreamHostBase):
     _cls = OutputStream
 
-    def _call(self, s: OutputStream, fn: Callable[..., Any], *args: Any) -> Ok[Any] | Err[Any]:
+    def _call(self, s: OutputStream, method: str, *args: Any) -> Ok[Any] | Err[Any]:
         try:
-            return Ok(fn(s, *args))
+            return Ok(getattr(s, method)(*args))
         except StreamClosed:
             return _closed()
         except StreamFailed as e:
@@ -616,7 +622,7 @@ class _OutputStreamHost(_StreamHostBase):
 
     def check_write(self, self_: Resource[Any]) -> Ok[Any] | Err[Any]:
         s = self._get(self_)
-        r = self._call(s, OutputStream.check_write)
+        r = self._call(s, "check_write")
         if isinstance(r, Ok):
             s._permit = r.value
         return r
@@ -630,7 +636,7 @@ class _OutputStreamHost(_StreamHostBase):
     def write(self, self_: Resource[Any], contents: bytes) -> Ok[Any] | Err[Any]:
         s = self._get(self_)
         self._spend(s, len(contents), "write")
-        return self._call(s, OutputStream.write, contents)
+        return self._call(s, "write", contents)
 
     def _limit(self, n: int, what: str) -> None:
         if n > BLOCKING_WRITE_LIMIT:
@@ -640,36 +646,36 @@ class _OutputStreamHost(_StreamHostBase):
     def blocking_write_and_flush(self, self_: Resource[Any], contents: bytes
                                  ) -> Ok[Any] | Err[Any]:
         self._limit(len(contents), "blocking-write-and-flush")
-        return self._call(self._get(self_), OutputStream.blocking_write_and_flush, contents)
+        return self._call(self._get(self_), "blocking_write_and_flush", contents)
 
     def flush(self, self_: Resource[Any]) -> Ok[Any] | Err[Any]:
-        return self._call(self._get(self_), OutputStream.flush)
+        return self._call(self._get(self_), "flush")
 
     def blocking_flush(self, self_: Resource[Any]) -> Ok[Any] | Err[Any]:
-        return self._call(self._get(self_), OutputStream.blocking_flush)
+        return self._call(self._get(self_), "blocking_flush")
 
     def write_zeroes(self, self_: Resource[Any], len: int) -> Ok[Any] | Err[Any]:
         s = self._get(self_)
         self._spend(s, len, "write-zeroes")
-        return self._call(s, OutputStream.write_zeroes, len)
+        return self._call(s, "write_zeroes", len)
 
     def blocking_write_zeroes_and_flush(self, self_: Resource[Any], len: int
                                         ) -> Ok[Any] | Err[Any]:
         self._limit(len, "blocking-write-zeroes-and-flush")
-        return self._call(self._get(self_), OutputStream.blocking_write_zeroes_and_flush, len)
+        return self._call(self._get(self_), "blocking_write_zeroes_and_flush", len)
 
     def _splice(self, self_: Resource[Any], src: Resource[Any], len: int,
-                fn: Callable[..., int]) -> Ok[Any] | Err[Any]:
+                method: str) -> Ok[Any] | Err[Any]:
         s = self._get(self_)
         source = self._ctx.get(src, InputStream)
-        return self._call(s, fn, source, min(len, self._chunk))
+        return self._call(s, method, source, min(len, self._chunk))
 
     def splice(self, self_: Resource[Any], src: Resource[Any], len: int) -> Ok[Any] | Err[Any]:
-        return self._splice(self_, src, len, OutputStream.splice)
+        return self._splice(self_, src, len, "splice")
 
     def blocking_splice(self, self_: Resource[Any], src: Resource[Any], len: int
                         ) -> Ok[Any] | Err[Any]:
-        return self._splice(self_, src, len, OutputStream.blocking_splice)
+        return self._splice(self_, src, len, "blocking_splice")
 
 
 class StreamsHost:

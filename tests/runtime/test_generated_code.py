@@ -1,0 +1,84 @@
+"""Generated code is debuggable: registered with ``linecache`` under readable unique names (so
+tracebacks show its lines), and dumped to a directory when ``WASM_COMPONENT_DUMP_CODEGEN``
+names one."""
+
+from __future__ import annotations
+
+import linecache
+import traceback
+from pathlib import Path
+
+import pytest
+
+from wasm_component import Component, Engine, Linker, Store
+from wasm_component._abi.codegen import DUMP_ENV
+from wasm_component._runtime.instantiate import program_for
+from wasm_component.errors import Trap
+
+NESTED = Path(__file__).parents[2] / "benchmarks" / "components" / "nested.wat"
+
+TRAPS_AT_START = """
+(component
+  (core module $m (func $boom unreachable) (start $boom))
+  (core instance $i (instantiate $m))
+  (core module $n (func (export "one") (result i32) (i32.const 1)))
+  (core instance $j (instantiate $n))
+  (func (export "one") (result u32) (canon lift (core func $j "one"))))
+"""
+
+
+def test_a_traceback_through_an_instantiation_program_shows_its_lines() -> None:
+    engine = Engine()
+    component = Component.new(engine, TRAPS_AT_START)
+    program = program_for(component._validated)
+    filename = program.__code__.co_filename
+    assert filename.startswith("<wasm-component run instantiate one #")
+    assert "".join(linecache.getlines(filename)).startswith("def run(store, modules, args):")
+    with pytest.raises(Trap) as info:
+        Linker(engine).instantiate(Store(engine), component)
+    text = "".join(traceback.format_exception(info.value))
+    at = text.index(filename)
+    assert "w.instantiate(" in text[at:]
+
+
+def test_adapters_are_named_after_their_function_type() -> None:
+    engine = Engine()
+    component = Component.new(engine, TRAPS_AT_START.replace("(start $boom)", ""))
+    store = Store(engine)
+    f = Linker(engine).instantiate(store, component).get_func(store, "one")
+    assert f(store) == 1
+    lift = f._f.adapter.lift_results_host
+    assert lift.__code__.co_filename.startswith("<wasm-component lift_results func() -> u32 #")
+    assert linecache.getlines(lift.__code__.co_filename)
+
+
+def test_the_dump_switch_writes_each_generated_function(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DUMP_ENV, str(tmp_path))
+    engine = Engine()
+    component = Component.new(engine, TRAPS_AT_START.replace("(start $boom)", "")
+                              .replace('"one"', '"dumped"'))
+    program_for(component._validated)
+    dumped = [p.read_text() for p in tmp_path.glob("*.py")]
+    assert any("def run(store, modules, args):" in d for d in dumped)
+
+
+def test_generated_instantiation_code_holds_no_c_objects() -> None:
+    """The instantiation program asks ``core`` for whole operations: no C function, pointer,
+    ``byref`` or raw context appears in its source or among its constants."""
+    import ctypes
+
+    engine = Engine()
+    component = Component.new(engine, NESTED.read_text())
+    program = program_for(component._validated)
+    src = program.__wc_source__  # type: ignore[attr-defined]
+    for word in ("byref", "ctx", "_ptr", "trap_addr", "instance_new", "export_get"):
+        assert word not in src, word
+    c_kinds = (ctypes._CFuncPtr, ctypes._Pointer, ctypes._SimpleCData, ctypes.Array)
+
+    def c_objects(v: object) -> bool:
+        if isinstance(v, tuple):
+            return any(c_objects(x) for x in v)
+        return isinstance(v, c_kinds)
+
+    assert not any(c_objects(v) for v in program.__globals__.values())
