@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from wasm_component import Component, Engine, Linker, Record, Store, Variant
+from wasm_component.engine import EngineConfig
 
 from .cache import cached_dir, content_key, tool_version
 
@@ -53,17 +54,24 @@ def app_wasm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cached_dir("componentize-py-app", key, build) / "app.wasm"
 
 
+def _engine() -> Engine:
+    """An engine that compiles without Cranelift's optimisations: these tests are about
+    decoding, validating, linking and calling, and unoptimised code compiles several times
+    faster (what a cold test cache pays)."""
+    return Engine(EngineConfig(cranelift_opt_level="none"))
+
+
 def _load(engine: Engine, path: Path) -> Component:
     """``path`` decoded, validated and compiled; the compiled form is cached by content (with
-    the wasmtime and serialization versions), so only the first run pays for compiling ~30 MB
-    of core wasm with Cranelift. Later runs still decode and validate the whole component
-    (:meth:`Component.deserialize` does) and instantiate and call it."""
+    the wasmtime and serialization versions and the optimisation level), so only the first run
+    pays for compiling ~30 MB of core wasm with Cranelift. Later runs still decode and validate
+    the whole component (:meth:`Component.deserialize` does) and instantiate and call it."""
     from wasm_component.component import _SER_MAGIC
 
     def build(out: Path) -> None:
         (out / "app.cwasm").write_bytes(Component.from_file(engine, path).serialize())
 
-    key = content_key(path, metadata.version("wasmtime"), _SER_MAGIC)
+    key = content_key(path, metadata.version("wasmtime"), _SER_MAGIC, "opt-level=none")
     return Component.deserialize_file(engine, cached_dir("compiled", key, build) / "app.cwasm")
 
 
@@ -76,7 +84,7 @@ def _linker(engine: Engine, component: Component) -> Linker:
 
 
 def test_componentize_py_component_runs(app_wasm: Path) -> None:
-    engine = Engine()
+    engine = _engine()
     component = _load(engine, app_wasm)
     assert "greet" in dict(component.component_type().exports)
     store = Store(engine)
@@ -148,7 +156,7 @@ def js_wasm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_componentize_js_component_runs(js_wasm: Path) -> None:
-    engine = Engine()
+    engine = _engine()
     component = _load(engine, js_wasm)
     store = Store(engine)
     instance = _linker(engine, component).instantiate(store, component)
