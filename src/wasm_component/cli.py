@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import sys
@@ -40,6 +41,15 @@ EXAMPLES = """examples:
   wasm-component serve proxy.wasm --addr 127.0.0.1:8080
   wasm-component compile app.wasm -o app.cwasm
   wasm-component wast tests.wast"""
+
+
+def command_parser(cmd: str, description: str, examples: str) -> argparse.ArgumentParser:
+    """The argument parser of ``wasm-component CMD``: its description, and its examples under
+    ``--help``. Usage errors and ``--help`` raise ``SystemExit``, which :func:`main` turns into
+    the exit status."""
+    return argparse.ArgumentParser(prog=f"wasm-component {cmd}", description=description,
+                                   epilog=examples,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def version() -> str:

@@ -13,7 +13,6 @@ Example::
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -28,21 +27,16 @@ Load the result with `Component.deserialize_file(engine, "app.cwasm")`."""
 
 
 def main(argv: list[str]) -> int:
+    from .cli import command_parser
     from .component import Component
     from .engine import Engine
 
-    ap = argparse.ArgumentParser(
-        prog="wasm-component compile",
-        description="Compile a component ahead of time into a .cwasm file "
-                    "(for Component.deserialize_file).",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = command_parser("compile", "Compile a component ahead of time into a .cwasm file "
+                        "(for Component.deserialize_file).", EXAMPLES)
     ap.add_argument("file", help="the component (.wasm binary or .wat text)")
     ap.add_argument("-o", "--output", metavar="OUT",
                     help="where to write it (default: FILE with the suffix .cwasm)")
-    try:
-        ns = ap.parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
+    ns = ap.parse_args(argv)
     src = Path(ns.file)
     out = Path(ns.output) if ns.output else src.with_suffix(".cwasm")
     if out.resolve() == src.resolve():

@@ -93,13 +93,7 @@ class Component:
         instantiate (root-level component imports and exports, re-exported imported functions):
         for validation-only uses.
         """
-        binary = to_binary(data)
-        if not is_component(binary) and bytes(binary[:4]) == b"\x00asm":
-            raise DecodeError("expected a component, got a core module", 4)
-        decoded = decode_component(binary)
-        validated = validate(decoded, engine.features)
-        if embedder_restrictions:
-            check_embedder_restrictions(validated)
+        binary, decoded, validated = _front_end(engine, data, embedder_restrictions)
         modules = _compile_modules(engine, binary, decoded)
         return Component(engine, binary, decoded, validated, modules)
 
@@ -120,13 +114,7 @@ class Component:
             >>> [name for name, _ in ty.imports]
             ['f']
         """
-        binary = to_binary(data)
-        if not is_component(binary) and bytes(binary[:4]) == b"\x00asm":
-            raise DecodeError("expected a component, got a core module", 4)
-        decoded = decode_component(binary)
-        validated = validate(decoded, engine.features)
-        if embedder_restrictions:
-            check_embedder_restrictions(validated)
+        binary, decoded, validated = _front_end(engine, data, embedder_restrictions)
         _each_module(binary, decoded, lambda raw, _info: core.validate_module(engine._core, raw))
         return validated.type
 
@@ -231,6 +219,21 @@ def _module_items(decoded: ast.Component, modules: dict[int, core.CoreModule]
 
     walk(decoded)
     return out
+
+
+def _front_end(
+    engine: Engine, data: bytes | bytearray | memoryview | str, embedder_restrictions: bool
+) -> tuple[bytes | memoryview, ast.Component, ValidatedComponent]:
+    """Decode and validate (the component-level rules; core modules are checked by the caller,
+    compiling or validating them)."""
+    binary = to_binary(data)
+    if not is_component(binary) and bytes(binary[:4]) == b"\x00asm":
+        raise DecodeError("expected a component, got a core module", 4)
+    decoded = decode_component(binary)
+    validated = validate(decoded, engine.features)
+    if embedder_restrictions:
+        check_embedder_restrictions(validated)
+    return binary, decoded, validated
 
 
 def _each_module(

@@ -107,22 +107,16 @@ large component. `wasm-component wit FILE` prints the same as a WIT package."""
 
 
 def main(argv: list[str]) -> int:
-    import argparse
-
+    from .cli import command_parser
     from .component import Component
     from .engine import Engine
 
-    ap = argparse.ArgumentParser(
-        prog="wasm-component inspect",
-        description="Print a component's imports and exports as a WIT-like world.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = command_parser("inspect", "Print a component's imports and exports as a WIT-like "
+                        "world.", EXAMPLES)
     ap.add_argument("file", help="the component (.wasm binary or .wat text)")
     ap.add_argument("--json", action="store_true",
                     help='print JSON: {"name", "imports": [...], "exports": [...]}')
-    try:
-        ns = ap.parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
+    ns = ap.parse_args(argv)
     path = Path(ns.file)
     with open(path, "rb") as f:
         data = f.read()

@@ -405,13 +405,11 @@ def _check_flags(flags: str) -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    import argparse
+    from .cli import command_parser
 
-    ap = argparse.ArgumentParser(
-        prog="wasm-component wast",
-        description="Run component-model conformance tests: .wast files (converted with "
-                    "`wasm-tools json-from-wast`), their test.json, or directories of them.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = command_parser("wast", "Run component-model conformance tests: .wast files (converted "
+                        "with `wasm-tools json-from-wast`), their test.json, or directories of "
+                        "them.", EXAMPLES)
     ap.add_argument("paths", nargs="+", metavar="PATH", help="a .wast, a test.json or a directory")
     ap.add_argument("-v", "--verbose", action="store_true", help="also list skipped commands")
     ap.add_argument("--validate", action="store_true",
@@ -419,10 +417,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("-f", "--features", default="", metavar="NAMES",
                     help="base feature set, comma-separated wasm-tools names (`cm-async`, "
                          "`-gc`, `all`)")
-    try:
-        ns = ap.parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
+    ns = ap.parse_args(argv)
     bad = _check_flags(ns.features)
     if bad is not None:
         print(f"error: unknown feature `{bad}` in --features", file=sys.stderr)

@@ -153,16 +153,24 @@ def _build(pkg_dir: Path, world: str, out: Path) -> None:
     ``oracle.json`` for it), or ``error.txt`` if wasm-tools refuses."""
     emb = _run("component", "embed", "--features", ",".join(FEATURES), "--dummy", str(pkg_dir),
                "-w", world)
-    if emb.returncode:
-        (out / "error.txt").write_bytes(emb.stderr)
-        return
-    new = _run("component", "new", "-o", str(out / "component.wasm"), "-", stdin=emb.stdout)
-    if new.returncode:
-        (out / "error.txt").write_bytes(new.stderr)
-        return
-    ref = _run("component", "wit", "--json", str(out / "component.wasm"))
+    if _ok(emb, out):
+        new = _run("component", "new", "-o", str(out / "component.wasm"), "-", stdin=emb.stdout)
+        if _ok(new, out):
+            _oracle(out / "component.wasm")
+
+
+def _ok(p: subprocess.CompletedProcess[bytes], out: Path) -> bool:
+    """Whether a wasm-tools step succeeded; if not, its message goes to ``out/error.txt``."""
+    if p.returncode:
+        (out / "error.txt").write_bytes(p.stderr)
+    return p.returncode == 0
+
+
+def _oracle(wasm: Path) -> None:
+    """``oracle.json`` beside ``wasm``: what ``wasm-tools component wit --json`` decodes."""
+    ref = _run("component", "wit", "--json", str(wasm))
     if ref.returncode == 0:
-        (out / "oracle.json").write_bytes(ref.stdout)
+        (wasm.parent / "oracle.json").write_bytes(ref.stdout)
 
 
 def _cached_build(pkg_dir: Path, world: str) -> Path:
@@ -406,12 +414,8 @@ def _cached_package(src: Path) -> Path:
     def build(out: Path) -> None:
         p = _run("component", "wit", "--features", ",".join(FEATURES), "--wasm", str(src), "-o",
                  str(out / "pkg.wasm"))
-        if p.returncode:
-            (out / "error.txt").write_bytes(p.stderr)
-            return
-        ref = _run("component", "wit", "--json", str(out / "pkg.wasm"))
-        if ref.returncode == 0:
-            (out / "oracle.json").write_bytes(ref.stdout)
+        if _ok(p, out):
+            _oracle(out / "pkg.wasm")
 
     key = content_key(tool_version(WASM_TOOLS), ",".join(sorted(FEATURES)), "wit --wasm", src)
     return cached_dir("wit-package", key, build)
