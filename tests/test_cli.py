@@ -297,3 +297,15 @@ def test_json_values_of_every_form() -> None:
     assert got[6] != got[6]  # NaN
     with pytest.raises(ValueError, match="unsupported wast value type `nope`"):
         json_value({"type": "nope", "value": 1})
+
+
+def test_a_command_exiting_with_a_message_prints_it(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import wasm_component.compile as compile_cmd
+
+    def bail(argv: list[str]) -> int:
+        raise SystemExit("wasm-component compile: no way")
+
+    monkeypatch.setattr(compile_cmd, "main", bail)
+    status, _, err = run_main(capsys, "compile", "x")
+    assert (status, err) == (1, "wasm-component compile: no way\n")

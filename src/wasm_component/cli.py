@@ -113,8 +113,11 @@ def _dispatch(cmd: str, rest: list[str], verbose: bool) -> int:
         module = importlib.import_module(COMMANDS[cmd][0], __package__)
         status: int = module.main(rest)
         return status
-    except SystemExit as e:  # argparse's --help and usage errors
-        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    except SystemExit as e:  # argparse's --help and usage errors, `raise SystemExit(message)`
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        print(e.code, file=sys.stderr)  # what Python does with a message, and its status 1
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `wasm-component inspect big.wasm | head`
