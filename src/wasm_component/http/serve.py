@@ -31,6 +31,8 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
                    help="preopen host directory HOST, seen by the guest as GUEST")
     p.add_argument("--env", action="append", default=[], metavar="NAME[=VAL]",
                    help="set NAME for the guest (without =VAL: this process's value)")
+    p.add_argument("-S", "--wasi", action="append", default=[], metavar="OPT[=y|n]",
+                   help="a WASI option, as for `wasm-component run` (e.g. inherit-network)")
     p.add_argument("--allow-host", action="append", default=[], metavar="HOST[:PORT]",
                    help="a host outgoing requests may reach (none by default; `*`: any)")
     p.add_argument("--workers", type=int, default=64,
@@ -67,7 +69,7 @@ def main(argv: Sequence[str]) -> int:
     # the URL first (before a slow first compile prints anything); connections wait in the
     # listen backlog until the server runs
     print(f"http://{shown}:{bound[1]}", file=sys.stderr, flush=True)
-    wasi_ns = argparse.Namespace(file=ns.file, args=[], env=ns.env, dir=ns.dir)
+    wasi_ns = argparse.Namespace(file=ns.file, args=[], env=ns.env, dir=ns.dir, wasi=ns.wasi)
 
     def wasi() -> WasiConfig:
         config: WasiConfig = _config(wasi_ns)
