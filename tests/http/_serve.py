@@ -83,6 +83,56 @@ def wat_hello(source: Path = GUEST / "hello.wat") -> Path:
     return wasm
 
 
+COMPONENTIZE_JS = "@bytecodealliance/componentize-js@0.23.0"
+#: the wasi:http version StarlingMonkey in that componentize-js exports `handle` at
+JS_WASI_VERSION = "0.2.10"
+JS_BUILD = """
+import { componentize } from '@bytecodealliance/componentize-js';
+import { readFile, writeFile } from 'node:fs/promises';
+const source = await readFile('app.js', 'utf8');
+const { component } = await componentize(source, { witPath: 'wit', worldName: 'app' });
+await writeFile('app.wasm', component);
+"""
+
+
+def componentize_js_app(source: Path = GUEST / "app.js") -> Path:
+    """``source`` (a fetch-event app) built with componentize-js for ``wasi:http/proxy``
+    (cached). Its engine exports ``wasi:http/incoming-handler@0.2.10``, so it builds against
+    the package's 0.2.12 WIT relabelled 0.2.10 (the interfaces are the same); the linker then
+    serves those 0.2.10 imports with the 0.2.12 host, semver-compatibly."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        raise Missing("node and npm are needed to build a componentize-js component")
+    modules = CACHE / "componentize-js-0.23.0"
+    if not (modules / "node_modules" / "@bytecodealliance" / "componentize-js").exists():
+        modules.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--silent", "--prefix", str(modules), COMPONENTIZE_JS],
+                       check=True, capture_output=True, timeout=900)
+    wit = b"".join(p.read_bytes() for p in sorted(WIT.rglob("*.wit")))
+    out = CACHE / f"http-proxy-js-{_digest(source.read_bytes(), wit, JS_BUILD.encode())}"
+    wasm = out / "app.wasm"
+    if wasm.exists():
+        return wasm
+    work = out / "build"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "wit").mkdir(parents=True)
+    shutil.copytree(WIT / "deps", work / "wit" / "deps")
+    (work / "wit" / "deps" / "http").mkdir()
+    for f in WIT.glob("*.wit"):
+        shutil.copy(f, work / "wit" / "deps" / "http" / f.name)
+    for f in (work / "wit").rglob("*.wit"):
+        f.write_text(f.read_text().replace("0.2.12", JS_WASI_VERSION)
+                     .replace("0.2.11", JS_WASI_VERSION))
+    (work / "wit" / "world.wit").write_text(
+        f"package local:app;\n\nworld app {{\n  include wasi:http/proxy@{JS_WASI_VERSION};\n}}\n")
+    shutil.copy(source, work / "app.js")
+    (work / "build.mjs").write_text(JS_BUILD)
+    (work / "node_modules").symlink_to(modules / "node_modules")
+    subprocess.run([node, "build.mjs"], cwd=work, check=True, capture_output=True, timeout=900)
+    os.replace(work / "app.wasm", wasm)
+    return wasm
+
+
 class Server:
     """``wasm-component serve`` on ``wasm`` in a subprocess (``with Server(...) as s``)."""
 
