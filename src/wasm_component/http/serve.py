@@ -37,6 +37,8 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
                    help="a host outgoing requests may reach (none by default; `*`: any)")
     p.add_argument("--workers", type=int, default=64,
                    help="requests whose guest runs at once (threads); default 64")
+    p.add_argument("--keep-alive", type=float, default=5.0, metavar="SECONDS",
+                   help="close idle keep-alive connections after this long; default 5")
     p.add_argument("--log-level", default="warning", help="uvicorn's log level")
     p.add_argument("file", help="the component (.wasm or .wat)")
     return p.parse_args(list(argv))
@@ -84,6 +86,6 @@ def main(argv: Sequence[str]) -> int:
     log.addHandler(handler)
     log.setLevel(ns.log_level.upper())
     server = uvicorn.Server(uvicorn.Config(app, log_level=ns.log_level, lifespan="on",
-                                           access_log=False))
+                                           access_log=False, timeout_keep_alive=ns.keep_alive))
     asyncio.run(server.serve(sockets=[sock]))
     return 0
