@@ -6,75 +6,22 @@ also the pollables' test under a real event loop."""
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
-from ._serve import Missing, Server, componentize_js_app
+from ._serve import Server, componentize_js_app
+from .conftest import Upstream, built
 
 httpx = pytest.importorskip("httpx", reason="httpx is part of the test extras")
 pytest.importorskip("uvicorn", reason="uvicorn is part of the test extras")
 
 
-class _Upstream(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    seen: ClassVar[list[tuple[str, str, bytes]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length") or 0)) \
-            if "content-length" in self.headers else self._chunked()
-        self.seen.append((self.command, self.path, body))
-        out = b"js upstream got " + body
-        self.send_response(201)
-        self.send_header("content-length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def _chunked(self) -> bytes:
-        body = b""
-        while True:
-            size = int(self.rfile.readline().strip(), 16)
-            if size == 0:
-                self.rfile.readline()
-                return body
-            body += self.rfile.read(size)
-            self.rfile.readline()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-
-
 @pytest.fixture(scope="module")
 def app_wasm() -> Path:
-    try:
-        return componentize_js_app()
-    except Missing as e:
-        pytest.skip(str(e))
-
-
-@pytest.fixture(scope="module")
-def server(app_wasm: Path, upstream: str) -> Iterator[Server]:
-    with Server(app_wasm, "--allow-host", upstream, "--log-level", "info") as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[Any]:
-    with httpx.Client(base_url=server.url, timeout=60) as c:
-        yield c
+    return built(componentize_js_app)
 
 
 def test_hello(client: Any) -> None:
@@ -105,12 +52,12 @@ def test_streaming_bodies_both_ways(client: Any) -> None:
 
 
 def test_fetch_to_a_local_server(client: Any, upstream: str) -> None:
-    _Upstream.seen.clear()
+    Upstream.seen.clear()
     r = client.get("/fetch", headers={"x-upstream": upstream})
     assert r.status_code == 200, r.text
-    assert r.headers["upstream-status"] == "201"
-    assert r.text == "js upstream got ping from js"
-    assert _Upstream.seen == [("POST", "/from-js", b"ping from js")]
+    assert r.headers["upstream-status"] == "203"
+    assert r.text == "upstream got ping from js"
+    assert [(m, p, b) for m, p, _, b in Upstream.seen] == [("POST", "/from-js", b"ping from js")]
 
 
 def test_throwing_handler_gives_500_and_the_server_stays_up(client: Any, server: Server) -> None:
