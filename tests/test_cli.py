@@ -144,6 +144,17 @@ def test_compile_then_deserialize_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert status == 1 and err.startswith("error: ") and "missing.wasm" in err
 
 
+def test_run_takes_a_compiled_component(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    out = tmp_path / "greeter.cwasm"
+    assert run_main(capsys, "compile", str(ROOT / "examples" / "greeter.wat"), "-o",
+                    str(out))[0] == 0
+    status, stdout, err = run_main(capsys, "run", "--no-cache", "--invoke", 'greet("World")',
+                                   str(out))
+    assert status == 0, err
+    assert stdout.strip() == '"Hello, World!"'
+
+
 def test_bindgen_takes_source_only_when_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     import io

@@ -38,7 +38,7 @@ from typing import Any
 
 from . import types as t
 from . import wave
-from .component import Component
+from .component import _SER_MAGIC, Component
 from .engine import Engine, Store
 from .errors import ComponentError, Trap
 from .instance import ExportIndex, Instance
@@ -72,8 +72,6 @@ def _versions() -> str:
             out.append(f"{dist}={metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             out.append(f"{dist}=?")
-    from .component import _SER_MAGIC
-
     out.append(_SER_MAGIC.hex())
     return ";".join(out)
 
@@ -97,6 +95,8 @@ def load_component(engine: Engine, path: str | os.PathLike[str], *, cache: bool 
     slow compile is doing.
     """
     data = Path(path).read_bytes()
+    if data.startswith(_SER_MAGIC):  # compiled ahead of time (`wasm-component compile`)
+        return Component.deserialize(engine, data)
     cache = cache and not os.environ.get(_NO_CACHE_ENV)
     entry = cache_dir() / f"{_cache_key(engine, data, settings)}.cwasm" if cache else None
     if entry is not None and entry.exists():
