@@ -42,6 +42,7 @@ COMPONENTS = HERE / "components"
 RESULTS = HERE / "results"
 
 _WASM_CACHE: dict[str, bytes] = {}
+_HOST_CACHE: dict[str, Any] = {}
 
 
 def component_bytes(name: str) -> bytes:
@@ -62,6 +63,20 @@ def component_bytes(name: str) -> bytes:
             blob = bytes(wasmtime.wat2wasm((COMPONENTS / f"{name}.wat").read_text()))
         _WASM_CACHE[name] = blob
     return blob
+
+
+def _python_guest_host() -> Any:
+    """``examples/python_guest/host.py`` (its WASI stubs), loaded once."""
+    host = _HOST_CACHE.get("host")
+    if host is None:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("python_guest_host", REAL_APP / "host.py")
+        assert spec is not None and spec.loader is not None
+        host = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(host)
+        _HOST_CACHE["host"] = host
+    return host
 
 
 # the real component: the Python guest in examples/ (built with componentize-py)
@@ -159,15 +174,34 @@ class Peer:
     def instantiate(self, linker: Any, store: Any, component: Any) -> Any:
         return linker.instantiate(store, component)
 
-    def real_linker(self, component: Any) -> Any:
-        """The real component's imports: wasmtime's own WASI."""
+    def real_linker(self, component: Any, stubs: bool = False) -> Any:
+        """The real component's imports: wasmtime's own WASI, or (``stubs``) the same stubs
+        ours is linked to (``examples/python_guest/host.py``), every other import trapping."""
         linker = self.wc.Linker(self.engine)
-        linker.add_wasip2()
+        if not stubs:
+            linker.add_wasip2()
+            return linker
+        host = _python_guest_host()
+
+        def wall_clock_now(store: Any) -> Any:
+            now = self.wc.Record()
+            now.seconds, now.nanoseconds = int(time.time()), 0
+            return now
+
+        funcs = {**host.WASI_STUBS, "wasi:clocks/wall-clock": {"now": wall_clock_now}}
+        for name in component.type.imports(self.engine):
+            fs = funcs.get(name.split("@")[0])
+            if fs:
+                with linker.root() as root, root.add_instance(name) as inst:
+                    for f, fn in fs.items():
+                        inst.add_func(f, fn)
+        linker.define_unknown_imports_as_traps(component)
         return linker
 
-    def real_store(self) -> Any:
+    def real_store(self, stubs: bool = False) -> Any:
         store = self.wasmtime.Store(self.engine)
-        store.set_wasi(self.wasmtime.WasiConfig())
+        if not stubs:
+            store.set_wasi(self.wasmtime.WasiConfig())
         return store
 
     def func(self, instance: Any, store: Any, name: str) -> Any:
@@ -285,18 +319,12 @@ class Ours:
     def instantiate(self, linker: Any, store: Any, component: Any) -> Any:
         return linker.instantiate(store, component)
 
-    def real_linker(self, component: Any) -> Any:
-        """The real component's imports: the few WASI functions its start-up calls (no WASI
-        here yet; ``examples/python_guest/host.py``); every other import traps if called."""
-        import importlib.util
+    def real_linker(self, component: Any, stubs: bool = True) -> Any:
+        """The real component's imports: the few WASI functions its start-up calls
+        (``examples/python_guest/host.py``); every other import traps if called."""
+        return _python_guest_host().stub_linker(self.engine, component)
 
-        spec = importlib.util.spec_from_file_location("python_guest_host", REAL_APP / "host.py")
-        assert spec is not None and spec.loader is not None
-        host = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(host)
-        return host.stub_linker(self.engine, component)
-
-    def real_store(self) -> Any:
+    def real_store(self, stubs: bool = True) -> Any:
         return self.new_store()
 
     def func(self, instance: Any, store: Any, name: str) -> Any:
@@ -615,12 +643,14 @@ def op_instantiate(
     return setup
 
 
-def _real(side: Any) -> tuple[Any, Any]:
+def _real(side: Any, stubs: bool = False) -> tuple[Any, Any]:
+    """The real component and a linker for it: each side's default (``stubs``: both sides
+    linked to the same WASI stubs)."""
     key = "real"
     if key not in side._components:
         side._components[key] = _compiled_real(side)
     component = side._components[key]
-    return component, side.real_linker(component)
+    return component, side.real_linker(component, stubs)
 
 
 def _compiled_real(side: Any) -> Any:
@@ -687,12 +717,12 @@ REQUESTS = 200
 def op_requests(side: Any) -> Job:
     """The real component served per request: new store, instantiate, call, drop (the time
     per request; ``benchmarks/request_rss.py`` runs a loop of ``REQUESTS`` and reports the
-    peak RSS growth)."""
-    component, linker = _real(side)
+    peak RSS growth). Both sides linked to the same stubs."""
+    component, linker = _real(side, stubs=True)
 
     def run(_: Any, n: int) -> None:
         for _ in range(n):
-            store = side.real_store()
+            store = side.real_store(stubs=True)
             side.func(side.instantiate(linker, store, component), store, "greet")(store, "x")
             del store
 
@@ -700,12 +730,13 @@ def op_requests(side: Any) -> Job:
 
 
 def op_real_first_result(side: Any) -> Job:
-    """A new store, an instance of the real component and its first call."""
-    component, linker = _real(side)
+    """A new store, an instance of the real component and its first call, both sides linked
+    to the same stubs."""
+    component, linker = _real(side, stubs=True)
 
     def run(_: Any, n: int) -> None:
         for _ in range(n):
-            store = side.real_store()
+            store = side.real_store(stubs=True)
             greet = side.func(side.instantiate(linker, store, component), store, "greet")
             expect(greet(store, "World"), "Hello, World!")
 
@@ -884,10 +915,6 @@ def op_wasi_hello_run(side: Any) -> Job:
     """A componentize-py "hello" command run to completion: new store, instantiate, run."""
     component = _wasi_component(side, "wasi-hello", wasi_hello_component)
     linker = _wasi_linker(side)
-    if not isinstance(side, Peer):
-        # imports no WASI module of ours defines yet (wasi:filesystem/types until wasi-fs is
-        # merged) trap if called; "hello" never calls them
-        linker.define_unknown_imports_as_traps(component)
 
     def once() -> None:
         store = _wasi_store(side)
@@ -1142,6 +1169,10 @@ def markdown(results: dict[str, Outcome], ops: list[Op], mode: str) -> str:
 
 
 def chart(results: dict[str, Outcome], ops: list[Op], path: Path) -> str:
+    """``ratios.png``: one bar per operation (ours / peer, log scale), grouped by area, with the
+    operation's target as a dashed mark: green within it, red over it. Rows without a target of
+    their own get the parity mark (1.0), and amber when above it. Also copied to
+    ``docs/assets/ratios.png`` for the documentation site."""
     try:
         import matplotlib
 
@@ -1149,35 +1180,79 @@ def chart(results: dict[str, Outcome], ops: list[Op], path: Path) -> str:
         import matplotlib.pyplot as plt
     except ImportError:
         return "chart skipped: matplotlib is not installed (pip install matplotlib)"
-    keys = [op.key for op in ops]
+    # targets other than parity (issue 12); rows named here that a run lacks are ignored
+    targets = {"instantiate-nested": 1.5, "real-instantiate": 1.5, "real-first-result": 0.5,
+               "store-instantiate-tiny": 1.2, "deserialize": 1.2, "requests-200": 0.8}
+    areas = (
+        ("calls", ("nop", "add", "params20")),
+        ("strings", ("string-",)),
+        ("lists", ("bytes-", "u32s", "records-")),
+        ("values", ("record", "variant", "option", "result", "flags")),
+        ("host imports", ("import-",)),
+        ("resources", ("resource-", "host-resource-")),
+        ("instantiation", ("instantiate-", "store-", "compile", "deserialize", "requests")),
+        ("WASI", ("fs-",)),
+        ("real component", ("real-",)),
+    )
+
+    def area(key: str) -> int:
+        for i, (_, prefixes) in enumerate(areas):
+            if any(key == p or key.startswith(p) for p in prefixes):
+                return i
+        return len(areas)
+
+    order = sorted(range(len(ops)), key=lambda i: (area(ops[i].key), i))
+    keys = [ops[i].key for i in order]
     ratios = [results[k].ratio for k in keys]
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(keys) + 1.5))
-    ys = list(range(len(keys)))[::-1]
-    shown = [r if r is not None else 0.0 for r in ratios]
-    colors = ["#999999" if r is None else ("#2e7d32" if r <= 1 else "#c62828") for r in ratios]
     finite = [r for r in ratios if r is not None]
-    if finite:
-        ax.set_xscale("log")
-        lo = min([*finite, 1.0]) / 1.5
-        shown = [r if r is not None else lo for r in ratios]
-        ax.set_xlim(lo, max([*finite, 1.0]) * 3)
-    ax.barh(ys, shown, color=colors)
-    for y, r in zip(ys, ratios, strict=True):
-        ax.text(
-            shown[ys.index(y)] if r is not None else (ax.get_xlim()[0]),
-            y,
-            " " + fmt_ratio(r),
-            va="center",
-            fontsize=8,
-        )
-    ax.axvline(1.0, color="black", linewidth=0.8)
+    lo = min([*finite, *targets.values(), 1.0]) / 2
+    hi = max([*finite, 1.0]) * 4
+    # y positions, with a gap and a label between areas
+    ys: list[float] = []
+    labels: list[tuple[float, str]] = []
+    y, last = 0.0, -1
+    for k in keys:
+        a = area(k)
+        if a != last:
+            if last != -1:
+                y += 0.8
+            labels.append((y, areas[a][0] if a < len(areas) else "other"))
+            y += 0.9
+            last = a
+        ys.append(y)
+        y += 1
+    fig, ax = plt.subplots(figsize=(9, 0.3 * y + 1.5))
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    shown = [r if r is not None else lo for r in ratios]
+    colors = []
+    for k, r in zip(keys, ratios, strict=True):
+        over = "#c62828" if k in targets else "#f9a825"
+        colors.append("#999999" if r is None else "#2e7d32" if r <= targets.get(k, 1.0) else over)
+    ax.barh(ys, shown, color=colors, height=0.8)
+    for yy, k, r, x in zip(ys, keys, ratios, shown, strict=True):
+        ax.text(x, yy, " " + fmt_ratio(r), va="center", fontsize=7)
+        target = targets.get(k, 1.0)
+        ax.plot([target, target], [yy - 0.45, yy + 0.45], color="black", linestyle="--",
+                linewidth=1)
+    for yy, name in labels:
+        ax.text(lo * 1.05, yy, name, va="center", fontsize=8, fontweight="bold")
+    ax.axvline(1.0, color="black", linewidth=0.6, alpha=0.4)
     ax.set_yticks(ys)
-    ax.set_yticklabels(keys, fontsize=8)
-    ax.set_xlabel("time ratio wasm-component / wasmtime.component (log scale; < 1 is faster)")
-    ax.set_title("wasm-component vs wasmtime.component")
+    ax.set_yticklabels(keys, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("time ratio wasm-component / wasmtime.component (log scale; < 1 is faster; "
+                  "dashed: the row's target)")
+    ax.set_title("wasm-component vs wasmtime.component\n(green: within target; red: over its "
+                 "target; amber: above parity, no target of its own)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    docs = Path(__file__).resolve().parents[1] / "docs" / "assets"
+    if docs.is_dir() and path.resolve() != (docs / path.name).resolve():
+        import shutil
+
+        shutil.copy(path, docs / path.name)
     return f"chart: {path}"
 
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import subprocess
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from wasm_component import Component, Engine, Linker, Record, Store, Variant
+from wasm_component.engine import EngineConfig
+
+from .cache import cached_dir, content_key, tool_version
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "python_guest"
 
@@ -37,12 +41,38 @@ def app_wasm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     exe = shutil.which("componentize-py")
     if exe is None:
         pytest.skip("componentize-py is not installed (it is part of the test extras)")
-    d = tmp_path_factory.mktemp("cpy")
-    shutil.copytree(EXAMPLE / "wit", d / "wit")
-    shutil.copy(EXAMPLE / "app.py", d / "app.py")
-    subprocess.run([exe, "-d", "wit", "-w", "hello", "componentize", "app", "-o", "app.wasm"],
-                   cwd=d, check=True, capture_output=True)
-    return d / "app.wasm"
+
+    def build(out: Path) -> None:
+        d = tmp_path_factory.mktemp("cpy")
+        shutil.copytree(EXAMPLE / "wit", d / "wit")
+        shutil.copy(EXAMPLE / "app.py", d / "app.py")
+        subprocess.run([exe, "-d", "wit", "-w", "hello", "componentize", "app", "-o",
+                        str(out / "app.wasm")], cwd=d, check=True, capture_output=True)
+
+    # built once per content (the app, its WIT and the componentize-py version)
+    key = content_key(tool_version(exe), EXAMPLE / "wit", EXAMPLE / "app.py")
+    return cached_dir("componentize-py-app", key, build) / "app.wasm"
+
+
+def _engine() -> Engine:
+    """An engine that compiles without Cranelift's optimisations: these tests are about
+    decoding, validating, linking and calling, and unoptimised code compiles several times
+    faster (what a cold test cache pays)."""
+    return Engine(EngineConfig(cranelift_opt_level="none"))
+
+
+def _load(engine: Engine, path: Path) -> Component:
+    """``path`` decoded, validated and compiled; the compiled form is cached by content (with
+    the wasmtime and serialization versions and the optimisation level), so only the first run
+    pays for compiling ~30 MB of core wasm with Cranelift. Later runs still decode and validate
+    the whole component (:meth:`Component.deserialize` does) and instantiate and call it."""
+    from wasm_component.component import _SER_MAGIC
+
+    def build(out: Path) -> None:
+        (out / "app.cwasm").write_bytes(Component.from_file(engine, path).serialize())
+
+    key = content_key(path, metadata.version("wasmtime"), _SER_MAGIC, "opt-level=none")
+    return Component.deserialize_file(engine, cached_dir("compiled", key, build) / "app.cwasm")
 
 
 def _linker(engine: Engine, component: Component) -> Linker:
@@ -54,8 +84,8 @@ def _linker(engine: Engine, component: Component) -> Linker:
 
 
 def test_componentize_py_component_runs(app_wasm: Path) -> None:
-    engine = Engine()
-    component = Component.from_file(engine, app_wasm)
+    engine = _engine()
+    component = _load(engine, app_wasm)
     assert "greet" in dict(component.component_type().exports)
     store = Store(engine)
     instance = _linker(engine, component).instantiate(store, component)
@@ -109,19 +139,25 @@ def js_wasm(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cache.mkdir(parents=True, exist_ok=True)
         subprocess.run([npm, "install", "--silent", "--prefix", str(cache), COMPONENTIZE_JS],
                        check=True, capture_output=True, timeout=600)
-    d = tmp_path_factory.mktemp("cjs")
-    (d / "wit").mkdir()
-    (d / "wit" / "world.wit").write_text(JS_WIT)
-    (d / "app.js").write_text(JS_APP)
-    (d / "build.mjs").write_text(JS_BUILD)
-    (d / "node_modules").symlink_to(cache / "node_modules")
-    subprocess.run([node, "build.mjs"], cwd=d, check=True, capture_output=True, timeout=600)
-    return d / "app.wasm"
+
+    def build(out: Path) -> None:
+        d = tmp_path_factory.mktemp("cjs")
+        (d / "wit").mkdir()
+        (d / "wit" / "world.wit").write_text(JS_WIT)
+        (d / "app.js").write_text(JS_APP)
+        (d / "build.mjs").write_text(JS_BUILD)
+        (d / "node_modules").symlink_to(cache / "node_modules")
+        subprocess.run([node, "build.mjs"], cwd=d, check=True, capture_output=True, timeout=600)
+        shutil.copy(d / "app.wasm", out / "app.wasm")
+
+    # built once per content (the sources and the pinned componentize-js and node versions)
+    key = content_key(COMPONENTIZE_JS, tool_version(node), JS_WIT, JS_APP, JS_BUILD)
+    return cached_dir("componentize-js-app", key, build) / "app.wasm"
 
 
 def test_componentize_js_component_runs(js_wasm: Path) -> None:
-    engine = Engine()
-    component = Component.from_file(engine, js_wasm)
+    engine = _engine()
+    component = _load(engine, js_wasm)
     store = Store(engine)
     instance = _linker(engine, component).instantiate(store, component)
 

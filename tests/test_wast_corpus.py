@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpora import CORPORA
 from wasm_component.wast import run_file
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 SUITE = CORPORA / "wasmtime" / "json" / "component-model"
 FILES = sorted(p for p in SUITE.rglob("test.json") if "async" not in p.relative_to(SUITE).parts) \
     if SUITE.exists() else []

@@ -14,13 +14,13 @@ from __future__ import annotations
 import math
 import string
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.corpora import CORPORA
 from wasm_component import types as t
 from wasm_component.errors import ComponentError
 from wasm_component.values import Err, Ok, Record, Some, Variant
@@ -33,7 +33,7 @@ from wasm_component.wave import (
     to_wave,
 )
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "wasm-wave" / "ui"
+CORPUS = CORPORA / "wasm-wave" / "ui"
 
 # ---------------------------------------------------------------------------------------------
 # The functions of the corpus's ui.wit, built by hand (name -> [(param name, type)]).

@@ -7,7 +7,10 @@ module like an embedder: it uses only the public API.
 
 from __future__ import annotations
 
+import math
 import re
+import struct
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from .errors import ComponentError, LinkError, NotSupported, Trap
 from .instance import Instance
 from .linker import Linker
 from .resources import Resource
-from .values import Variant
+from .values import Err, Ok, Record, Some, Variant
 
 __all__ = ["WastRuntime", "trap_reason"]
 
@@ -137,31 +140,63 @@ def define_host(linker: Linker, engine: Engine) -> None:
     wasmtime.func_wrap("set-max-table-capacity", lambda store, n: None)
 
 
-def json_value(v: dict[str, Any]) -> Any:
-    """A ``json-from-wast`` component value as our Python value form."""
+_INTS = frozenset({"u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64"})
+_FLOAT_BITS = {"f32": ("<I", "<f"), "f64": ("<Q", "<d")}
+
+
+def _float(ty: str, text: str) -> float:
+    """A float ``json-from-wast`` wrote as its bit pattern (``"1069547520"`` is 1.5 as f32);
+    ``nan:canonical``/``nan:arithmetic`` (core suites' expected results) are NaN."""
+    if text.startswith("nan"):
+        return math.nan
+    bits, fmt = _FLOAT_BITS[ty]
+    return float(struct.unpack(fmt, struct.pack(bits, int(text)))[0])
+
+
+def json_value(v: Any) -> Any:
+    """A ``json-from-wast`` component value as our Python value form, at any depth: integers,
+    floats (bit patterns), bool, char, string, list, tuple, record, variant, enum, option
+    (``Some`` when the payload is itself an option), result (``Ok``/``Err``) and flags.
+
+    Raises :class:`ValueError` naming the form when it is not one of those."""
+    if not isinstance(v, dict) or "type" not in v:
+        raise ValueError(f"expected a json-from-wast value (an object with `type`), got {v!r}")
     ty = v["type"]
-    val = v.get("value")
-    if ty in ("u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64"):
-        return int(val)  # type: ignore[arg-type]
-    if ty in ("f32", "f64"):
-        return float(val)  # type: ignore[arg-type]
+    val: Any = v.get("value")
+    if ty in _INTS:
+        return int(val)
+    if ty in _FLOAT_BITS:
+        return _float(ty, str(val))
     if ty in ("bool", "string", "char", "enum"):
         return val
     if ty == "list":
-        return [json_value(x) for x in val]  # type: ignore[union-attr]
+        return [json_value(x) for x in val]
     if ty == "tuple":
-        return tuple(json_value(x) for x in val)  # type: ignore[union-attr]
+        return tuple(json_value(x) for x in val)
+    if ty == "record":
+        return Record({name: json_value(x) for name, x in val})
     if ty == "variant":
-        payload = val.get("payload")  # type: ignore[union-attr]
-        return Variant(val["case"], None if payload is None else json_value(payload))  # type: ignore[index]
+        payload = val.get("payload")
+        return Variant(val["case"], None if payload is None else json_value(payload))
     if ty == "flags":
-        return frozenset(val)  # type: ignore[arg-type]
+        return frozenset(val)
     if ty == "option":
-        return None if val is None else json_value(val)
+        if val is None:
+            return None
+        inner = json_value(val)
+        return Some(inner) if val.get("type") == "option" else inner
+    if ty == "result":
+        ((case, payload),) = val.items()
+        if case not in ("Ok", "Err"):
+            raise ValueError(f"expected a result case `Ok` or `Err`, got `{case}`")
+        value = None if payload is None else json_value(payload)
+        return Ok(value) if case == "Ok" else Err(value)
     raise ValueError(f"unsupported wast value type `{ty}`")
 
 
 def _same(got: Any, want: Any) -> bool:
+    """Value equality for assertions: NaN equals NaN (the ABI canonicalises NaNs), bytes equal
+    a list of the same integers, and the rule applies inside every compound value."""
     if isinstance(got, (bytes, bytearray)) and isinstance(want, list):
         return list(got) == want
     if isinstance(got, float) and isinstance(want, float) and got != got and want != want:
@@ -170,6 +205,11 @@ def _same(got: Any, want: Any) -> bool:
         return len(got) == len(want) and all(_same(a, b) for a, b in zip(got, want, strict=True))
     if isinstance(got, Variant) and isinstance(want, Variant):
         return got.case == want.case and _same(got.payload, want.payload)
+    if isinstance(got, Mapping) and isinstance(want, Mapping):
+        return list(got) == list(want) and all(_same(got[k], want[k]) for k in want)
+    for cls in (Ok, Err, Some):
+        if isinstance(got, cls) and isinstance(want, cls):
+            return _same(got.value, want.value)
     return bool(got == want)
 
 

@@ -50,7 +50,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from ._runtime import core
 from ._validate.features import Features
@@ -125,6 +125,17 @@ class EngineConfig:
     def replace(self, **changes: Any) -> EngineConfig:
         """A copy with ``changes``."""
         return dataclasses.replace(self, **changes)
+
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    #: The type of ``store.data`` (``Any`` where a ``Store`` is written without one).
+    T = TypeVar("T", default=Any)
+else:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 class Engine:
@@ -208,8 +219,12 @@ def _tick(ref: weakref.ref[Engine]) -> None:
         wait(tick)
 
 
-class Store:
+class Store(Generic[T]):
     """Owns instances and host state. ``data`` is yours: host functions receive the store.
+
+    ``Store[T]`` is generic in the type of ``data``, so host functions typed with
+    ``store: Store[MyState]`` see ``store.data`` as ``MyState``; ``Store(engine, MyState())``
+    infers it.
 
     Safe to share between threads: calls into the store are serialised by a re-entrant lock
     (see the module docstring). Limits and deadlines: :meth:`limiter`, :meth:`set_handle_limit`,
@@ -221,7 +236,7 @@ class Store:
         "_lock", "_resource_dtors", "_resource_lift", "_wasi", "engine",
     )
 
-    def __init__(self, engine: Engine, data: Any = None) -> None:
+    def __init__(self, engine: Engine, data: T = None) -> None:  # type: ignore[assignment]
         if not isinstance(engine, Engine):
             raise TypeError(f"`Store`: expected an Engine, got {type(engine).__name__} {engine!r}")
         self.engine = engine
@@ -278,11 +293,13 @@ class Store:
         self._core.release()
 
     @property
-    def data(self) -> Any:
-        return self._core.data
+    def data(self) -> T:
+        """The embedder's state given to the constructor (or set later)."""
+        data: T = self._core.data
+        return data
 
     @data.setter
-    def data(self, value: Any) -> None:
+    def data(self, value: T) -> None:
         self._core.data = value
 
     # -- fuel and epochs -----------------------------------------------------------------------

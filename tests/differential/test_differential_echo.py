@@ -12,7 +12,7 @@ Each signature is compiled and instantiated once and called many times.
 
 Environment:
 
-- ``WASM_COMPONENT_DIFF_EXAMPLES``: number of value cases (default 4000, 8 per signature);
+- ``WASM_COMPONENT_DIFF_EXAMPLES``: number of value cases (default 1000, 4000 in the full profile; 8 per signature);
 - ``WASM_COMPONENT_DIFF_WASM_TOOLS=1``: also run ``wasm-tools validate`` on every component;
 - ``WASM_COMPONENT_DIFF_NO_SHRINK=1``: report the first failure unshrunk (faster triage).
 
@@ -41,9 +41,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from tests.suite import DIFF_EXAMPLES
 from wasm_component import types as t
 
-N_CASES = int(os.environ.get("WASM_COMPONENT_DIFF_EXAMPLES", "4000"))
+N_CASES = DIFF_EXAMPLES
 VALUES_PER_SIG = 8
 N_SIGS = max(1, math.ceil(N_CASES / VALUES_PER_SIG))
 RUN_WASM_TOOLS = os.environ.get("WASM_COMPONENT_DIFF_WASM_TOOLS") == "1"

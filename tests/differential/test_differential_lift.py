@@ -23,7 +23,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-N_CASES = max(1, int(os.environ.get("WASM_COMPONENT_DIFF_EXAMPLES", "4000")) // 6)
+from tests.suite import DIFF_EXAMPLES
+
+N_CASES = max(1, DIFF_EXAMPLES // 6)
 NO_SHRINK = os.environ.get("WASM_COMPONENT_DIFF_NO_SHRINK") == "1"
 
 _SETTINGS: dict[str, Any] = dict(

@@ -17,7 +17,6 @@ the allocator's call order); floats are not NaN (the spec lets lowering scramble
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 try:
@@ -27,9 +26,10 @@ except ImportError:  # collected without the tests package (rootdir-relative imp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.suite import DIFF_EXAMPLES
 from wasm_component import types as t
 
-N_CASES = max(20, int(os.environ.get("WASM_COMPONENT_DIFF_EXAMPLES", "4000")) // 10)
+N_CASES = max(20, DIFF_EXAMPLES // 10)
 OUT = 1024  # where the core function writes what it got
 
 

@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.corpora import CORPORA
 from wasm_component._binary.reader import decode_component
 from wasm_component._validate import Features, validate
 from wasm_component._validate.restrictions import check_embedder_restrictions
 from wasm_component.errors import DecodeError, ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPORA = ROOT.parent / "shared" / "corpora"
 
 
 @dataclass

@@ -51,9 +51,11 @@ from wasm_component.wit.from_component import (
 from wasm_component.wit.json import _kind
 from wasm_component.wit.lexer import KEYWORDS
 
+from ..cache import cached_dir, content_key, tool_version, wasm_tools
+from ..suite import FULL
 from .wit_corpus import CORPUS, FEATURES, MISSING
 
-WASM_TOOLS = shutil.which("wasm-tools")
+WASM_TOOLS = wasm_tools()
 NEED_TOOLS = pytest.mark.skipif(WASM_TOOLS is None, reason="wasm-tools is not on PATH")
 NEED_CORPUS = pytest.mark.skipif(not CORPUS.is_dir(), reason=MISSING)
 
@@ -101,6 +103,10 @@ PACKAGES = [
 
 SYNTH = ("wc-all-imports", "wc-all-exports")
 
+# `wasm-tools component new` needs minutes (8 on a loaded 2-core machine) for these packages'
+# worlds: only in the full profile (`WASM_COMPONENT_TESTS=full`, see tests/suite.py)
+SLOW_PACKAGES = frozenset({"stress-export-elaborate"})
+
 
 def _source(name: str) -> Path | None:
     for cand in (CORPUS / f"{name}.wit", CORPUS / name):
@@ -142,16 +148,37 @@ def _run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[
     return subprocess.run([WASM_TOOLS, *args], input=stdin, capture_output=True, check=False)
 
 
-def _build(pkg_dir: Path, world: str, out: Path) -> str | None:
-    """Build a dummy component for ``world``; the error text if wasm-tools refuses."""
+def _build(pkg_dir: Path, world: str, out: Path) -> None:
+    """Build a dummy component for ``world`` into ``out`` (``component.wasm`` and wasm-tools'
+    ``oracle.json`` for it), or ``error.txt`` if wasm-tools refuses."""
     emb = _run("component", "embed", "--features", ",".join(FEATURES), "--dummy", str(pkg_dir),
                "-w", world)
-    if emb.returncode:
-        return emb.stderr.decode()
-    new = _run("component", "new", "-o", str(out), "-", stdin=emb.stdout)
-    if new.returncode:
-        return new.stderr.decode()
-    return None
+    if _ok(emb, out):
+        new = _run("component", "new", "-o", str(out / "component.wasm"), "-", stdin=emb.stdout)
+        if _ok(new, out):
+            _oracle(out / "component.wasm")
+
+
+def _ok(p: subprocess.CompletedProcess[bytes], out: Path) -> bool:
+    """Whether a wasm-tools step succeeded; if not, its message goes to ``out/error.txt``."""
+    if p.returncode:
+        (out / "error.txt").write_bytes(p.stderr)
+    return p.returncode == 0
+
+
+def _oracle(wasm: Path) -> None:
+    """``oracle.json`` beside ``wasm``: what ``wasm-tools component wit --json`` decodes."""
+    ref = _run("component", "wit", "--json", str(wasm))
+    if ref.returncode == 0:
+        (wasm.parent / "oracle.json").write_bytes(ref.stdout)
+
+
+def _cached_build(pkg_dir: Path, world: str) -> Path:
+    """:func:`_build`, once per content: keyed by the package's files, the world, the features
+    and the wasm-tools version (see ``tests/cache.py``)."""
+    assert WASM_TOOLS is not None
+    key = content_key(tool_version(WASM_TOOLS), ",".join(sorted(FEATURES)), world, pkg_dir)
+    return cached_dir("from-component", key, lambda out: _build(pkg_dir, world, out))
 
 
 class Built:
@@ -173,7 +200,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     root = tmp_path_factory.mktemp("from-component")
     jobs: list[tuple[str, str, Path, Resolve, int]] = []
     for name in PACKAGES:
-        if _source(name) is None:
+        if _source(name) is None or (name in SLOW_PACKAGES and not FULL):
             continue
         pkg_dir, resolve, pid, worlds = _prepare(name, root)
         for w in worlds:
@@ -181,15 +208,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
 
     def one(job: tuple[str, str, Path, Resolve, int]) -> Built:
         name, w, pkg_dir, resolve, wid = job
-        out = pkg_dir.parent / f"{name}--{w}.wasm"
-        err = _build(pkg_dir, w, out)
-        if err is not None:
+        out = _cached_build(pkg_dir, w)
+        if (out / "error.txt").exists():
+            err = (out / "error.txt").read_text(errors="replace")
             return Built(name, w, None, err, resolve, wid, None)
-        ref = _run("component", "wit", "--json", str(out))
-        oracle = json.loads(ref.stdout) if ref.returncode == 0 else None
-        return Built(name, w, out, None, resolve, wid, oracle)
+        oracle_path = out / "oracle.json"
+        oracle = json.loads(oracle_path.read_bytes()) if oracle_path.exists() else None
+        return Built(name, w, out / "component.wasm", None, resolve, wid, oracle)
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(one, jobs))
     return {f"{b.name}/{b.world}": b for b in results}
 
@@ -318,7 +345,8 @@ def _cases() -> list[Any]:
         r = Resolve(features=set(FEATURES))
         pid = r.push_path(src)
         for w in [*r.packages[pid].worlds, *(SYNTH if r.packages[pid].interfaces else ())]:
-            out.append(pytest.param(f"{name}/{w}", id=f"{name}/{w}"))
+            marks = [pytest.mark.slow] if name in SLOW_PACKAGES else []
+            out.append(pytest.param(f"{name}/{w}", id=f"{name}/{w}", marks=marks))
     return out
 
 
@@ -359,25 +387,38 @@ def _strip(x: Any) -> Any:
 @NEED_TOOLS
 @NEED_CORPUS
 @pytest.mark.parametrize("name", PACKAGES)
-def test_wit_package_roundtrip(name: str, tmp_path: Path) -> None:
+def test_wit_package_roundtrip(name: str) -> None:
     src = _source(name)
     if src is None:
         pytest.skip(f"{name} not in the corpus")
-    out = tmp_path / "pkg.wasm"
-    p = _run("component", "wit", "--features", ",".join(FEATURES), "--wasm", str(src), "-o",
-             str(out))
-    if p.returncode:
-        pytest.skip(f"wasm-tools cannot encode: {p.stderr.decode().strip().splitlines()[0]}")
-    data = out.read_bytes()
+    out = _cached_package(src)
+    if (out / "error.txt").exists():
+        msg = (out / "error.txt").read_text(errors="replace").strip().splitlines()[0]
+        pytest.skip(f"wasm-tools cannot encode: {msg}")
+    data = (out / "pkg.wasm").read_bytes()
     if not is_wit_package(data):
         pytest.skip("the encoded package is empty (wasm-tools reads it as an empty component)")
-    ref = _run("component", "wit", "--json", str(out))
-    assert ref.returncode == 0
+    assert (out / "oracle.json").exists(), "wasm-tools cannot decode the package it encoded"
     got, pid = decode_wit_package(data)
     src_resolve = Resolve(features=set(FEATURES))
     main = src_resolve.push_path(src)
     assert got.packages[pid].name == src_resolve.packages[main].name
-    assert _strip(to_json(got)) == _strip(json.loads(ref.stdout))
+    assert _strip(to_json(got)) == _strip(json.loads((out / "oracle.json").read_bytes()))
+
+
+def _cached_package(src: Path) -> Path:
+    """``pkg.wasm`` (``component wit --wasm`` of ``src``) and its ``oracle.json`` (``component
+    wit --json`` of that), or ``error.txt``; cached by content like :func:`_cached_build`."""
+    assert WASM_TOOLS is not None
+
+    def build(out: Path) -> None:
+        p = _run("component", "wit", "--features", ",".join(FEATURES), "--wasm", str(src), "-o",
+                 str(out / "pkg.wasm"))
+        if _ok(p, out):
+            _oracle(out / "pkg.wasm")
+
+    key = content_key(tool_version(WASM_TOOLS), ",".join(sorted(FEATURES)), "wit --wasm", src)
+    return cached_dir("wit-package", key, build)
 
 
 # --- hand-written components (no wasm-tools needed) -------------------------------------------

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "wit-parser" / "ui"
+from tests.corpora import CORPORA
+
+CORPUS = CORPORA / "wit-parser" / "ui"
 MISSING = f"wit-parser corpus not found at {CORPUS} (expected the repo's sibling ../shared)"
 
 #: Features the wit-parser test-suite enables when producing the goldens.

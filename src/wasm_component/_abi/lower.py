@@ -141,9 +141,7 @@ def _lone_surrogate(v: str, where: str) -> NoReturn:
 
 def _record_slow(v: Any, names: tuple[str, ...], where: str) -> dict[str, Any]:
     if isinstance(v, Mapping):
-        if v.keys() != frozenset(names):
-            _record_missing(v, names, where)
-        return {n: v[n] for n in names}
+        return _record_fallback(v, names, where)
     if isinstance(v, (str, bytes, int, float, list, tuple)) or v is None:
         _bad_type(v, "record", where)
     out = {}
@@ -158,14 +156,28 @@ def _record_slow(v: Any, names: tuple[str, ...], where: str) -> dict[str, Any]:
     return out
 
 
-def _record_missing(d: Mapping[str, Any], names: tuple[str, ...], where: str) -> NoReturn:
-    """A record's fields are exactly its type's: say which is missing, or which is unknown."""
-    missing = [n for n in names if n not in d]
-    if missing:
-        raise TypeError(f"record is missing field {missing[0]!r}{where}")
-    extra = sorted(str(k) for k in d if k not in names)
-    raise TypeError(f"record has unknown field {extra[0]!r} (expected the fields "
-                    f"{', '.join(names)}){where}")
+def _record_fallback(d: Mapping[str, Any], names: tuple[str, ...], where: str
+                     ) -> dict[str, Any]:
+    """The fields of a mapping whose keys are not exactly ``names``: kebab-case fields may be
+    spelled in snake_case (``link_count`` for ``link-count``); otherwise a record's fields are
+    exactly its type's, so say which is missing, or which is unknown (``TypeError``). Off the
+    fast path, which takes a mapping with exactly the names as they are."""
+    out = {}
+    used = set()
+    for n in names:
+        if n in d:
+            out[n] = d[n]
+            used.add(n)
+        elif "-" in n and (snake := n.replace("-", "_")) in d:
+            out[n] = d[snake]
+            used.add(snake)
+        else:
+            raise TypeError(f"record is missing field {n!r}{where}")
+    extra = sorted(str(k) for k in d if k not in used)
+    if extra:
+        raise TypeError(f"record has unknown field {extra[0]!r} (expected the fields "
+                        f"{', '.join(names)}){where}")
+    return out
 
 
 def _seq_slow(v: Any, n: int, what: str, where: str) -> Any:
@@ -190,7 +202,15 @@ def _map_items(v: Any, where: str) -> list[tuple[Any, Any]]:
     _bad_type(v, "map (a dict)", where)
 
 
-def _variant_slow(v: Any, names: tuple[str, ...], where: str) -> NoReturn:
+def _variant_slow(v: Any, names: tuple[str, ...], bare: frozenset[str], where: str) -> Variant:
+    """A value given for a variant that is not a :class:`Variant`: the bare name of a case
+    without a payload stands for that case (as for an enum), anything else is a type error."""
+    if isinstance(v, str) and v in bare:
+        return Variant(v)
+    if isinstance(v, enum.Enum) and isinstance(v.value, str) and v.value in bare:
+        return Variant(v.value)
+    if isinstance(v, str) and v in names:
+        raise TypeError(f"case {v!r} has a payload: expected Variant({v!r}, payload){where}")
     _bad_type(v, f"Variant with case one of {', '.join(names)}", where)
 
 
@@ -475,7 +495,7 @@ class LowerGen(CodeGen):
             with self.block("else:"):
                 self.emit(f"{d} = {self.const(_record_slow)}({v}, {names!r}, {w})")
             with self.block(f"if {d}.keys() != {self.const(frozenset(names), 'names')}:"):
-                self.emit(f"{self.const(_record_missing)}({d}, {names!r}, {w})")
+                self.emit(f"{d} = {self.const(_record_fallback)}({d}, {names!r}, {w})")
             out = []
             for n in names:
                 seg = 'field "' + n.replace("{", "{{").replace("}", "}}") + '" of record'
@@ -516,8 +536,10 @@ class LowerGen(CodeGen):
             with self.block(f"if {ci} is None:"):
                 self.emit(f"{self.const(_unknown_case)}({v}, {names!r}, {w})")
             return ci, pl, False
+        bare = frozenset(n for n, ct in zip(names, case_types(vt), strict=True) if ct is None)
         with self.block(f"if {v}.__class__ is not {self.const(Variant, 'Variant')}:"):
-            self.emit(f"{self.const(_variant_slow)}({v}, {names!r}, {w})")
+            self.emit(f"{v} = {self.const(_variant_slow)}({v}, {names!r}, "
+                      f"{self.const(bare, 'bare')}, {w})")
         self.emit(f"{ci} = {self.const(idx, 'idx')}.get({v}.case)")
         with self.block(f"if {ci} is None:"):
             self.emit(f"{self.const(_unknown_case)}({v}.case, {names!r}, {w})")

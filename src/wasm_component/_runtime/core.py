@@ -545,6 +545,15 @@ def compile_module(engine: CoreEngine, data: bytes | bytearray | memoryview, inf
     return CoreModule(engine, module, safe, func_types)
 
 
+def validate_module(engine: CoreEngine, data: bytes | bytearray | memoryview) -> None:
+    """Validate a core module binary without compiling it (for tools that only read types).
+    Raises :class:`ComponentError` when it is invalid."""
+    try:
+        wasmtime.Module.validate(engine.engine, bytes(data))
+    except wasmtime.WasmtimeError as e:
+        raise ComponentError(str(e)) from None
+
+
 def wrap_module(engine: CoreEngine, module: wasmtime.Module) -> CoreModule:
     """Adopt a ``wasmtime.Module`` compiled by the user (for ``Linker.module``)."""
     if not isinstance(module, wasmtime.Module):
@@ -1608,14 +1617,14 @@ class Wiring:
         self._refs = tuple(ctypes.byref(insts, size * k) for k in range(max(ninstances, 1)))
 
     def instantiate(self, k: int, module: CoreModule, n: int,
-                    exports: tuple[tuple[int, int, bytes, Any], ...],
+                    exports: tuple[tuple[int, int, bytes], ...],
                     items: tuple[tuple[int, Any], ...], runs_code: bool) -> None:
         """Make instance ``k`` of ``module`` (``n`` imports): ``exports`` are ``(entry,
-        instance, name, size)``, ``items`` ``(entry, core item)``. ``runs_code``: whether it has
+        instance, name)`` (names from :func:`export_key`), ``items`` ``(entry, core item)``. ``runs_code``: whether it has
         a start function (then wasm may have run: the memory-view rule)."""
-        ctx, at, refs, y = self._ctx, self._at, self._refs, self._y
-        for i, src, key, size in exports:
-            _export_get(ctx, refs[src], key, size, at[i])
+        ctx, at, refs, y, sizes = self._ctx, self._at, self._refs, self._y, _KEY_SIZES
+        for i, src, key in exports:
+            _export_get(ctx, refs[src], key, sizes[key], at[i])
         for i, item in items:
             y[i] = resolve(item).extern()
         err = _instance_new(ctx, module._ptr, y, _size(n), refs[k], self._trap_addr)
@@ -1628,10 +1637,16 @@ class Wiring:
         return wrap_instance(self._store, module, self._insts, self._refs[k])
 
 
-def export_key(name: str) -> tuple[bytes, Any]:
+#: each export name :meth:`Wiring.instantiate` is given -> its length as a ``size_t``
+_KEY_SIZES: dict[bytes, Any] = {}
+
+
+def export_key(name: str) -> bytes:
     """An export's name as :meth:`Wiring.instantiate` takes it (made once per plan)."""
     key = name.encode()
-    return key, _size(len(key))
+    if key not in _KEY_SIZES:
+        _KEY_SIZES[key] = _size(len(key))
+    return key
 
 
 def put_import(arr: Any, i: int, source: Any, name: str) -> bool:

@@ -37,9 +37,22 @@ from ..wit.resolve import Resolve
 from .generator import Options, generate_world
 from .rt import ErrorResult
 
-__all__ = ["ErrorResult", "Options", "generate", "load", "resolve_world", "write"]
+__all__ = ["ErrorResult", "Options", "WitSource", "generate", "load", "resolve_world", "write"]
 
 _counter = itertools.count()
+
+
+class WitSource(str):
+    """WIT source text, never read as a path (a plain ``str`` is taken as source only when it
+    has a newline or starts with ``package``/``world``/``interface``/``//``; a
+    :class:`pathlib.Path` is always a path).
+
+    Example::
+
+        >>> resolve, world = resolve_world(WitSource("package a:b; world w {}"))
+    """
+
+    __slots__ = ()
 
 
 def resolve_world(
@@ -49,11 +62,12 @@ def resolve_world(
     features: Iterable[str] = (),
     all_features: bool = False,
 ) -> tuple[Resolve, int]:
-    """Resolve ``wit`` (path or source text) and select ``world`` (see ``Resolve.select_world``)."""
+    """Resolve ``wit`` (a path, or source text: see :class:`WitSource`) and select ``world``
+    (see ``Resolve.select_world``)."""
     resolve = Resolve(features=set(features), all_features=all_features)
     text = os.fspath(wit)
-    is_source = isinstance(wit, str) and ("\n" in text or text.lstrip().startswith(
-        ("package", "world", "interface", "//")))
+    is_source = isinstance(wit, WitSource) or (isinstance(wit, str) and (
+        "\n" in text or text.lstrip().startswith(("package", "world", "interface", "//"))))
     if is_source:
         pkg = resolve.push_str(text)
     else:

@@ -20,7 +20,21 @@ from .resolve import Resolve
 
 __all__ = ["main"]
 
-USAGE = "usage: wasm-component wit [--json] [--features a,b] [--all-features] PATH"
+USAGE = """usage: wasm-component wit [--json] [--features a,b] [--all-features] PATH
+
+Print the WIT world a component's imports and exports describe (or the WIT package it encodes),
+or resolve a .wit file or package directory and print it. Components are only decoded: nothing
+is compiled.
+
+options:
+  --json            wit-parser's JSON form instead of WIT text
+  --features a,b    enable these @unstable features (WIT input)
+  --all-features    enable every @unstable feature (WIT input)
+
+examples:
+  wasm-component wit app.wasm
+  wasm-component wit --json app.wasm | jq '.worlds'
+  wasm-component wit --features fancy wit/"""
 
 
 def _is_binary_input(path: Path) -> bool:
