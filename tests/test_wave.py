@@ -443,10 +443,8 @@ def values_of(ty: t.Type) -> st.SearchStrategy[Any]:
             return st.characters(exclude_categories=["Cs"])
         return st.text()
     if isinstance(ty, t.ListType):
-        if ty.element == t.U8:
-            return st.binary(
-                min_size=ty.length or 0, max_size=ty.length if ty.length is not None else 4
-            )
+        if ty.element == t.U8 and ty.length is None:  # (a fixed-length one is a list, as lifted)
+            return st.binary(max_size=4)
         lo, hi = (ty.length, ty.length) if ty.length is not None else (0, 3)
         return st.lists(values_of(ty.element), min_size=lo, max_size=hi)
     if isinstance(ty, t.TupleType):
