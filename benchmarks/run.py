@@ -884,10 +884,6 @@ def op_wasi_hello_run(side: Any) -> Job:
     """A componentize-py "hello" command run to completion: new store, instantiate, run."""
     component = _wasi_component(side, "wasi-hello", wasi_hello_component)
     linker = _wasi_linker(side)
-    if not isinstance(side, Peer):
-        # imports no WASI module of ours defines yet (wasi:filesystem/types until wasi-fs is
-        # merged) trap if called; "hello" never calls them
-        linker.define_unknown_imports_as_traps(component)
 
     def once() -> None:
         store = _wasi_store(side)

@@ -14,9 +14,9 @@ longer run.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
+from fuzz.targets import CORPORA, component_seeds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,19 +25,11 @@ from wasm_component._validate import Features, validate
 from wasm_component._validate.restrictions import check_embedder_restrictions
 from wasm_component.errors import DecodeError, ValidationError
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 EXAMPLES = int(os.environ.get("WASM_COMPONENT_FUZZ_EXAMPLES", "1500"))
 
 
 def _seeds() -> list[bytes]:
-    out: dict[bytes, None] = {}
-    for kind in ("wasm-tools", "wasmtime"):
-        for p in sorted((CORPORA / kind / "json").glob("**/*.wasm")):
-            data = p.read_bytes()
-            # components only (layer 1); core modules are wasmtime's business
-            if len(data) >= 8 and data[:4] == b"\0asm" and data[6:8] == b"\x01\x00":
-                out[data] = None
-    return list(out)
+    return list(component_seeds())
 
 
 SEEDS = _seeds()

@@ -58,6 +58,14 @@ def test_only_the_core_module_imports_wasmtime() -> None:
     assert not bad, bad
 
 
+def test_only_the_core_module_handles_c_objects() -> None:
+    """The boundary is sealed: ``ctypes`` (C functions, pointers, ``byref``s) only in
+    ``_runtime/core.py``."""
+    bad = [f"{p.relative_to(SRC)}:{line}" for p in _sources() for line, name in _imports(p)
+           if name.split(".")[0] == "ctypes" and p != SRC / "_runtime" / "core.py"]
+    assert not bad, bad
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_layers_import_only_downwards(package: str) -> None:
     bad = []

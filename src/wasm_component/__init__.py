@@ -21,6 +21,7 @@ from . import errors, types
 from .errors import (
     ComponentError,
     DecodeError,
+    ExportNotFound,
     LinkError,
     NotSupported,
     Trap,
@@ -33,7 +34,7 @@ from .values import Err, Ok, Record, Some, Val, Variant
 
 if TYPE_CHECKING:
     from .component import Component
-    from .engine import Engine, Store
+    from .engine import Engine, EngineConfig, Store
     from .func import Func, TypedFunc
     from .instance import ExportIndex, Instance
     from .linker import InstancePre, Linker, LinkerInstance
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
 # The names that need the runtime (and so wasmtime) load it when first used: importing
 # ``wasm_component.wit`` or ``wasm_component.types`` does not load wasmtime.
 _LAZY = {
-    "Component": "component", "Engine": "engine", "Store": "engine", "Func": "func",
+    "Component": "component", "Engine": "engine", "EngineConfig": "engine", "Store": "engine",
+    "Func": "func",
     "TypedFunc": "func", "ExportIndex": "instance", "Instance": "instance",
     "InstancePre": "linker", "Linker": "linker", "LinkerInstance": "linker",
 }
@@ -63,8 +65,10 @@ __all__ = [
     "ComponentError",
     "DecodeError",
     "Engine",
+    "EngineConfig",
     "Err",
     "ExportIndex",
+    "ExportNotFound",
     "Func",
     "Instance",
     "InstancePre",

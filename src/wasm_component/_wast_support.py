@@ -239,6 +239,8 @@ class WastRuntime:
     def assert_return(self, runner: Any, cmd: dict[str, Any]) -> tuple[str, str]:
         try:
             got = self._invoke(cmd["action"])
+        except NotSupported as e:  # not a trap, and never a pass
+            return "fail", f"NotSupported: {e}"
         except Trap as e:
             return "fail", f"unexpected trap: {e.message}"
         expected = cmd.get("expected", [])
@@ -256,7 +258,7 @@ class WastRuntime:
             else:
                 self._instantiate(runner.load(cmd), None)
         except NotSupported as e:
-            return "fail", f"expected a trap (`{cmd.get('text')}`), got {e.message}"
+            return "fail", f"expected a trap (`{cmd.get('text')}`), got NotSupported: {e}"
         except Trap as e:
             return trap_reason(str(cmd.get("text", "")), e.message, runner.dir.name,
                                int(cmd.get("line", 0)))
@@ -276,7 +278,7 @@ class WastRuntime:
         try:
             self._instantiate(comp, None)
         except NotSupported as e:
-            return "fail", f"expected {what} (`{cmd.get('text')}`), got {e.message}"
+            return "fail", f"expected {what} (`{cmd.get('text')}`), got NotSupported: {e}"
         except kind:
             return "pass", ""
         except ComponentError as e:

@@ -21,6 +21,7 @@ commands:
   run FILE --invoke 'f(args)'  instantiate a component and call an export (WAVE syntax)
   wit [--json] PATH            print the WIT of a component, or resolve a WIT package
   bindgen WIT --world NAME -o DIR   generate typed Python bindings
+  serve FILE [--addr HOST:PORT]     serve a wasi:http/proxy component (uvicorn)
 """
 
 
@@ -51,8 +52,17 @@ def main(argv: list[str] | None = None) -> int:
             from .bindgen.cli import main as bindgen_main
 
             return bindgen_main(rest)
+        if cmd == "serve":
+            return _serve(rest)
     except (ComponentError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"error: unknown command `{cmd}`\n\n{USAGE}", file=sys.stderr)
     return 2
+
+
+def _serve(rest: list[str]) -> int:
+    """``wasm-component serve``: see :mod:`wasm_component.http.serve`."""
+    from .http.serve import main as serve_main
+
+    return serve_main(rest)

@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "ComponentError",
     "DecodeError",
+    "ExportNotFound",
     "LinkError",
     "NotSupported",
     "Trap",
@@ -91,8 +92,23 @@ class Trap(ComponentError):
         super().__init__(text)
 
 
-class NotSupported(Trap):
-    """The guest needs something this runtime does not have yet (the component-model async
-    ABI: async lifts and lowers, tasks, streams, futures, waitables). It traps the guest like
-    any :class:`Trap`; conformance runners count it as a failure, never as an expected trap.
+class NotSupported(ComponentError):
+    """Something this runtime cannot do yet (the component-model async ABI: async lifts and
+    lowers, tasks, streams, futures, waitables; the other proposals its engine lacks), named in
+    the message. Raised at ``Component.new`` or at instantiation where it can be known then, and
+    at the call otherwise. It is not a :class:`Trap` (the guest did nothing wrong): conformance
+    runners count it as a failure, never as an expected trap.
+    """
+
+
+class ExportNotFound(LookupError, ComponentError):
+    """An instance has no export of that name and kind (``Instance.get_typed_func`` and the
+    other lookups that must return something).
+
+    Example::
+
+        try:
+            instance.get_typed_func(store, "nope", [])
+        except ExportNotFound as e:
+            print(e)   # `Instance.get_typed_func`: no function export `nope`
     """

@@ -32,18 +32,20 @@ __all__ = ["Func", "TypedFunc"]
 class Func:
     """A component function exported by an instance. Not constructed by users."""
 
-    __slots__ = ("_call", "_f", "_store", "name")
+    __slots__ = ("_call", "_f", "_lock", "_store", "name")
 
     def __init__(self, f: RFunc, store: Store, name: str) -> None:
         self._f = f
         self._store = store
+        self._lock = store._lock  # one thread in the store at a time (see ``engine``)
         self.name = name
         self._call: Callable[[Sequence[Any]], Any] | None = None  # made at the first call
 
     def _host_call(self) -> Callable[[Sequence[Any]], Any]:
         call = self._call
         if call is None:
-            call = self._call = self._f.prepared_host_call()
+            with self._lock:  # building the call path touches the store's state too
+                call = self._call = self._f.prepared_host_call()
         return call
 
     @property
@@ -61,6 +63,10 @@ class Func:
 
     def _check_store(self, store: Store) -> None:
         if store is not self._store:
+            from . import engine
+
+            if not isinstance(store, engine.Store):
+                raise TypeError(f"`{self.name}`: expected a Store, got {type(store).__name__}")
             raise ValueError(f"`{self.name}`: the function belongs to a different store")
 
     def __call__(self, store: Store, *args: Any) -> Any:
@@ -70,7 +76,8 @@ class Func:
         call = self._call
         if call is None:
             call = self._host_call()
-        return call(args)
+        with self._lock:
+            return call(args)
 
     def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
         """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
@@ -92,7 +99,8 @@ class Func:
                 raise TypeError(f"`{self.name}`: parameter `{pname}`: expected {pty.wit()}, got "
                                 f"{v.type.wit()}")
             args.append(v.value)
-        out = self._host_call()(args)
+        with self._lock:
+            out = self._host_call()(args)
         if ty.result is not None:
             results[0] = Val(ty.result, out)
 
@@ -109,7 +117,7 @@ class Func:
 class TypedFunc:
     """A :class:`Func` whose types were checked once against the expected ones."""
 
-    __slots__ = ("_call", "func")
+    __slots__ = ("_call", "_lock", "func")
 
     def __init__(self, func: Func, params: tuple[t.Type, ...], result: t.Type | None) -> None:
         ty = func.type
@@ -119,8 +127,10 @@ class TypedFunc:
             raise LinkError(f"`{func.name}`: expected type {want}, got {ty}")
         self.func = func
         self._call = func._host_call()
+        self._lock = func._lock
 
     def __call__(self, store: Store, *args: Any) -> Any:
         if store is not self.func._store:
             self.func._check_store(store)
-        return self._call(args)
+        with self._lock:
+            return self._call(args)

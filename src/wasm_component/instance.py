@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import types as t
 from ._runtime.items import RFunc, RInstance, RModule
+from .errors import ExportNotFound
 from .func import Func, TypedFunc
 
 if TYPE_CHECKING:
@@ -43,15 +44,24 @@ class Instance:
 
     def _check(self, store: Store, what: str) -> None:
         if store is not self._store:
+            from . import engine
+
+            if not isinstance(store, engine.Store):
+                raise TypeError(f"`Instance.{what}`: expected a Store, got "
+                                f"{type(store).__name__} {store!r}")
             raise ValueError(f"`Instance.{what}`: the instance belongs to a different store")
 
-    def _resolve(self, key: str | ExportIndex | Sequence[str]) -> tuple[tuple[str, ...], Any]:
+    def _resolve(self, key: str | ExportIndex | Sequence[str], what: str = "get_export"
+                 ) -> tuple[tuple[str, ...], Any]:
         if isinstance(key, ExportIndex):
             path = key.path
         elif isinstance(key, str):
             path = (key,)
-        else:
+        elif isinstance(key, (list, tuple)) and all(isinstance(k, str) for k in key):
             path = tuple(key)
+        else:
+            raise TypeError(f"`Instance.{what}`: expected an export name (str) or an "
+                            f"ExportIndex, got {type(key).__name__} {key!r}")
         item: Any = RInstance(self._exports)
         for name in path:
             if not isinstance(item, RInstance) or name not in item.exports:
@@ -64,6 +74,12 @@ class Instance:
     ) -> ExportIndex | None:
         """The index of export ``name`` (inside the exported instance ``parent``), or None."""
         self._check(store, "get_export_index")
+        if not isinstance(name, str):
+            raise TypeError(f"`Instance.get_export_index`: expected an export name (str), got "
+                            f"{type(name).__name__} {name!r}")
+        if parent is not None and not isinstance(parent, ExportIndex):
+            raise TypeError(f"`Instance.get_export_index`: expected an ExportIndex for "
+                            f"`parent`, got {type(parent).__name__} {parent!r}")
         path = (*(parent.path if parent else ()), name)
         _, item = self._resolve(path)
         return None if item is None else ExportIndex(path)
@@ -71,7 +87,7 @@ class Instance:
     def get_func(self, store: Store, name: str | ExportIndex) -> Func | None:
         """The exported function ``name`` (or at an export index), or ``None``."""
         self._check(store, "get_func")
-        path, item = self._resolve(name)
+        path, item = self._resolve(name, "get_func")
         if not isinstance(item, RFunc):
             return None
         f = self._funcs.get(path)
@@ -86,21 +102,25 @@ class Instance:
         params: Sequence[t.Type],
         result: t.Type | None = None,
     ) -> TypedFunc:
-        """The function ``name`` checked once against ``params``/``result`` (LinkError if not)."""
-        f = self.get_func(store, name)
+        """The function ``name`` checked once against ``params``/``result`` (LinkError if not;
+        :class:`~.errors.ExportNotFound`, a ``LookupError``, if there is no such function)."""
+        self._check(store, "get_typed_func")
+        path, item = self._resolve(name, "get_typed_func")
+        f = self.get_func(store, name) if isinstance(item, RFunc) else None
         if f is None:
-            raise KeyError(f"`Instance.get_typed_func`: no function export `{name}`")
+            raise ExportNotFound(
+                f"`Instance.get_typed_func`: no function export `{'/'.join(path)}`")
         return f.typed(params, result)
 
     def get_resource(self, store: Store, name: str | ExportIndex) -> t.ResourceType | None:
         self._check(store, "get_resource")
-        _, item = self._resolve(name)
+        _, item = self._resolve(name, "get_resource")
         return item if isinstance(item, t.ResourceType) else None
 
     def get_module(self, store: Store, name: str | ExportIndex) -> Any:
         """An exported core module (compiled), or ``None``."""
         self._check(store, "get_module")
-        _, item = self._resolve(name)
+        _, item = self._resolve(name, "get_module")
         return item.module if isinstance(item, RModule) else None
 
     def exports(self, store: Store) -> Iterator[tuple[str, str]]:

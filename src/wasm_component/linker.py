@@ -578,8 +578,14 @@ class InstancePre:
         self._last_args: tuple[weakref.ref[Store], dict[str, Any]] | None = None
 
     def instantiate(self, store: Store) -> Instance:
+        if not isinstance(store, Store):
+            raise TypeError(f"`instantiate`: expected a Store, got {type(store).__name__}")
         if store.engine is not self.linker.engine:
             raise ValueError("`instantiate`: the store belongs to another engine")
+        with store._lock:  # one thread in the store at a time (see ``engine``)
+            return self._instantiate(store)
+
+    def _instantiate(self, store: Store) -> Instance:
         # The import items for a store are made once: instantiating many times into one store
         # (a plugin host, a benchmark) reuses them, as wasmtime's InstancePre reuses its
         # resolved definitions. (Only the last store's are kept.)

@@ -44,17 +44,25 @@ class Resource(Generic[T]):
     """A handle to a host-defined resource: its type, its ``rep`` (the host's own key for the
     object, typically a :class:`ResourceTable` index) and whether it is owned or borrowed.
 
-    Create owned handles with :meth:`new_own` (or :meth:`ResourceTable.push`).
+    Create owned handles with :meth:`new_own` (or :meth:`ResourceTable.push`). Passing an owned
+    handle to a guest moves it there: the handle is consumed, and using it again (to pass it
+    once more) raises ``ValueError`` -- else the guest could drop one resource twice, running
+    the host destructor twice (and with a :class:`ResourceTable`, deleting whatever newer entry
+    reused the index).
     """
 
-    __slots__ = ("_owned", "_rep", "_rt")
+    __slots__ = ("_moved", "_origin", "_owned", "_rep", "_rt")
 
     def __init__(self, rep: int, rt: ResourceType, owned: bool) -> None:
-        if not isinstance(rep, int) or not 0 <= rep < 2**32:
+        if not isinstance(rep, int) or isinstance(rep, bool) or not 0 <= rep < 2**32:
             raise ValueError(f"`Resource`: expected a u32 rep, got {rep!r}")
+        if not isinstance(rt, ResourceType):
+            raise TypeError(f"`Resource`: expected a ResourceType, got {type(rt).__name__}")
         self._rep = rep
         self._rt = rt
         self._owned = owned
+        self._moved = False
+        self._origin: Resource[Any] | None = None  # the handle a retyped one stands for
 
     @staticmethod
     def new_own(rep: int, rt: ResourceType | type) -> Resource[Any]:
@@ -75,6 +83,18 @@ class Resource(Generic[T]):
     @property
     def resource_type(self) -> ResourceType:
         return self._rt
+
+    @property
+    def moved(self) -> bool:
+        """Whether this owned handle was passed to a guest (and may not be used again)."""
+        return (self._origin or self)._moved
+
+    def retyped(self, rt: ResourceType) -> Resource[T]:
+        """The same handle as a resource of type ``rt`` (bindings re-type host handles for an
+        imported resource); moving either moves both."""
+        r: Resource[T] = Resource(self._rep, rt, self._owned)
+        r._origin = self._origin or self
+        return r
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -99,14 +119,18 @@ class ResourceAny:
     back to a guest. Not constructed by users.
     """
 
-    __slots__ = ("_dropped", "_dtor", "_owned", "_rep", "_rt")
+    __slots__ = ("_dropped", "_dtor", "_owned", "_rep", "_rt", "_store", "num_lends")
 
-    def __init__(self, rt: ResourceType, rep: int, owned: bool, dtor: Any = None) -> None:
+    def __init__(self, rt: ResourceType, rep: int, owned: bool, dtor: Any = None,
+                 store: weakref.ref[Store] | None = None) -> None:
         self._rt = rt
         self._rep = rep
         self._owned = owned
         self._dtor = dtor if owned else None  # dropping a borrow runs nothing
         self._dropped = False
+        self._store = store
+        #: how many calls in progress it is lent to (as a ``borrow`` argument)
+        self.num_lends = 0
 
     @property
     def resource_type(self) -> ResourceType:
@@ -125,27 +149,50 @@ class ResourceAny:
         if self._dropped:
             raise ValueError(f"`ResourceAny`: resource {self._rt.name} was already dropped")
         if self._owned:
+            if self.num_lends:
+                raise ValueError(f"`ResourceAny`: the `{self._rt.name}` handle is lent to a call "
+                                 "in progress and cannot be moved")
             self._dropped = True
         return self._rep
 
     def drop(self, store: Store) -> None:
-        """Drop an owned handle, running the resource's destructor (no-op for a borrow)."""
+        """Drop an owned handle, running the resource's destructor (no-op for a borrow).
+
+        As the spec's ``resource.drop``: the handle must belong to ``store`` and not be lent to
+        a call in progress. It counts as dropped once the destructor has run: one that traps
+        leaves the handle as it was (and its instance poisoned, so trying again traps too).
+        """
+        from .engine import Store
+
+        if not isinstance(store, Store):
+            raise TypeError(f"`ResourceAny.drop`: expected a Store, got {type(store).__name__}")
+        if self._store is not None and store is not self._store():
+            raise ValueError(f"`ResourceAny.drop`: the `{self._rt.name}` handle belongs to a "
+                             "different store")
+        self._drop("ResourceAny.drop")
+
+    def _drop(self, where: str) -> None:
         if self._dropped:
-            raise ValueError(f"`ResourceAny.drop`: resource {self._rt.name} was already dropped")
-        self._dropped = True
+            raise ValueError(f"`{where}`: resource {self._rt.name} was already dropped")
+        if self.num_lends:
+            raise ValueError(f"`{where}`: the `{self._rt.name}` handle is lent to a call in "
+                             "progress and cannot be dropped")
         dtor = self._dtor
         if dtor is not None:
-            dtor(self._rep)
+            store = self._store() if self._store is not None else None
+            if store is not None:
+                with store._lock:
+                    dtor(self._rep)
+            else:
+                dtor(self._rep)
+        self._dropped = True
 
     def __enter__(self) -> ResourceAny:
         return self
 
     def __exit__(self, *exc: object) -> None:
         if not self._dropped:
-            self._dropped = True
-            dtor = self._dtor
-            if dtor is not None:
-                dtor(self._rep)
+            self._drop("ResourceAny.__exit__")
 
     def __repr__(self) -> str:
         kind = "own" if self._owned else "borrow"
@@ -173,12 +220,35 @@ class HasChildren(ResourceTableError):
 
 
 class _Entry:
-    __slots__ = ("children", "parent", "value")
+    __slots__ = ("children", "parent", "rt", "value")
 
-    def __init__(self, value: Any, parent: int | None) -> None:
+    def __init__(self, value: Any, parent: int | None, rt: ResourceType | None) -> None:
         self.value = value
         self.parent = parent
+        self.rt = rt
         self.children: set[int] = set()
+
+
+def _holds(rt: ResourceType, e: _Entry) -> bool:
+    """Whether a handle of ``rt`` may name entry ``e``. An entry pushed with an explicit type
+    takes handles of that type, or of ``ResourceType.host(D)`` for a subclass ``D`` of its
+    ``host(C)`` (so ``host(object)`` takes any class-keyed handle). One pushed with the default
+    type takes any handle: bindgen and WASI hosts store objects of other classes than the marker
+    classes their resource types are keyed by."""
+    if e.rt is None or rt == e.rt:
+        return True
+    c, d = e.rt.key, rt.key
+    return (e.rt.kind == rt.kind == "host" and isinstance(c, type) and isinstance(d, type)
+            and issubclass(d, c))
+
+
+def _capacity(where: str, n: object) -> int:
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"`{where}`: expected an int for `max_capacity`, got "
+                        f"{type(n).__name__} {n!r}")
+    if not 0 <= n <= 2**32 - 1:
+        raise ValueError(f"`{where}`: expected `max_capacity` in [0, 2**32 - 1], got {n}")
+    return n
 
 
 class ResourceTable:
@@ -192,43 +262,71 @@ class ResourceTable:
     def __init__(self, max_capacity: int = 2**32 - 1) -> None:
         self._entries: list[_Entry | None] = []
         self._free: list[int] = []
-        self._max = max_capacity
+        self._max = _capacity("ResourceTable", max_capacity)
 
     def set_max_capacity(self, n: int) -> None:
-        self._max = n
+        """At most ``n`` entries (pushing one more raises :class:`Full`)."""
+        self._max = _capacity("ResourceTable.set_max_capacity", n)
 
     def _alloc(self, entry: _Entry) -> int:
         if self._free:
             i = self._free.pop()
             self._entries[i] = entry
             return i
-        if len(self._entries) >= self._max:
+        if len(self._entries) - len(self._free) >= self._max or len(self._entries) >= 2**32:
             raise Full("`ResourceTable.push`: the table is full")
         self._entries.append(entry)
         return len(self._entries) - 1
 
     def push(self, value: T, rt: ResourceType | None = None) -> Resource[T]:
-        """Store ``value``; an owned handle of ``ResourceType.host(type(value))`` (or ``rt``)."""
-        i = self._alloc(_Entry(value, None))
+        """Store ``value``; an owned handle of ``ResourceType.host(type(value))`` (or ``rt``).
+        With an explicit ``rt``, :meth:`get` and :meth:`delete` refuse handles of other types
+        (:class:`WrongType`)."""
+        self._check_rt("push", rt)
+        i = self._alloc(_Entry(value, None, rt))
         return Resource(i, rt or ResourceType.host(type(value)), True)
+
+    @staticmethod
+    def _check_rt(what: str, rt: ResourceType | None) -> None:
+        if rt is not None and not isinstance(rt, ResourceType):
+            raise TypeError(f"`ResourceTable.{what}`: expected a ResourceType for `rt`, got "
+                            f"{type(rt).__name__} {rt!r}")
 
     def push_child(self, value: T, parent: Resource[Any], rt: ResourceType | None = None) -> Resource[T]:
         """Like :meth:`push`, recording ``parent`` (which can't be deleted before this child)."""
-        pe = self._entry(parent)
-        i = self._alloc(_Entry(value, parent.rep))
+        if not isinstance(parent, Resource):
+            raise TypeError(f"`ResourceTable.push_child`: expected a Resource for `parent`, got "
+                            f"{type(parent).__name__} {parent!r}")
+        pe = self._entry(parent, "push_child")
+        self._check_rt("push_child", rt)
+        i = self._alloc(_Entry(value, parent.rep, rt))
         pe.children.add(i)
         return Resource(i, rt or ResourceType.host(type(value)), True)
 
-    def _entry(self, r: Resource[Any] | int) -> _Entry:
-        i = r.rep if isinstance(r, Resource) else r
+    def _index(self, r: object, what: str) -> int:
+        if isinstance(r, Resource):
+            return r.rep
+        if isinstance(r, int) and not isinstance(r, bool):
+            return r
+        raise TypeError(f"`ResourceTable.{what}`: expected a Resource or an int index, got "
+                        f"{type(r).__name__} {r!r}")
+
+    def _entry(self, r: Resource[Any] | int, what: str = "get") -> _Entry:
+        i = self._index(r, what)
         e = self._entries[i] if 0 <= i < len(self._entries) else None
         if e is None:
-            raise NotPresent(f"`ResourceTable`: no entry at index {i}")
+            raise NotPresent(f"`ResourceTable.{what}`: no entry at index {i}")
+        if isinstance(r, Resource) and not _holds(r.resource_type, e):
+            assert e.rt is not None
+            raise WrongType(f"`ResourceTable.{what}`: expected a handle to "
+                            f"`{e.rt.name}` for entry {i}, got a handle to "
+                            f"`{r.resource_type.name}`")
         return e
 
     def get(self, r: Resource[T] | int, expected: type | None = None) -> T:
-        """The object behind ``r``; :class:`WrongType` if it is not an ``expected``."""
-        v = self._entry(r).value
+        """The object behind ``r`` (a handle of the type it was pushed as, or a bare index);
+        :class:`WrongType` if it is not an ``expected``."""
+        v = self._entry(r, "get").value
         if expected is not None and not isinstance(v, expected):
             raise WrongType(
                 f"`ResourceTable.get`: expected {expected.__name__}, got {type(v).__name__}"
@@ -237,8 +335,8 @@ class ResourceTable:
 
     def delete(self, r: Resource[T] | int) -> T:
         """Remove and return the object behind ``r`` (:class:`HasChildren` if it has any)."""
-        i = r.rep if isinstance(r, Resource) else r
-        e = self._entry(i)
+        e = self._entry(r, "delete")
+        i = self._index(r, "delete")
         if e.children:
             raise HasChildren(f"`ResourceTable.delete`: entry {i} still has children")
         if e.parent is not None:
@@ -250,7 +348,7 @@ class ResourceTable:
         return e.value  # type: ignore[no-any-return]
 
     def children(self, r: Resource[Any] | int) -> list[int]:
-        return sorted(self._entry(r).children)
+        return sorted(self._entry(r, "children").children)
 
     def __len__(self) -> int:
         return sum(1 for e in self._entries if e is not None)
@@ -266,7 +364,7 @@ def resource_lift(store: Store) -> Any:
     def lift(rt: ResourceType, rep: int, own: bool) -> Any:
         if rt.kind == "host":
             return Resource(rep, rt, own)
-        return ResourceAny(rt, rep, own, host_drop_fn(owner(), rt) if own else None)
+        return ResourceAny(rt, rep, own, host_drop_fn(owner(), rt) if own else None, owner)
 
     return lift
 
@@ -284,6 +382,12 @@ def resource_lower(rt: ResourceType, value: Any, own: bool) -> int:
             if value._dropped:
                 raise ValueError(f"the `{rt.name}` handle was already dropped or moved")
             return value._take() if own else value.rep
+        if own:
+            src = value._origin or value
+            if src._moved:
+                raise ValueError(f"the owned `{rt.name}` handle (rep {value.rep}) was already "
+                                 "passed to a guest, which owns it now")
+            src._moved = True
         return value.rep
     raise TypeError(
         f"expected a Resource or ResourceAny for `{rt.name}`, got {type(value).__name__}"

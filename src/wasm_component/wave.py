@@ -792,8 +792,8 @@ class _Converter(_Source):
                 raise self.convert_error(
                     node, f"wrong number of list values (want {ty.length}, got {len(items)})"
                 )
-            if ty.element == t.U8:
-                return bytes(items)
+            if ty.element == t.U8 and ty.length is None:
+                return bytes(items)  # as the ABI lifts it (a fixed-length list stays a list)
             return items
         if isinstance(ty, t.TupleType):
             if node.kind != "tuple":

@@ -15,6 +15,8 @@ from wasm_component._abi.codegen import DUMP_ENV
 from wasm_component._runtime.instantiate import program_for
 from wasm_component.errors import Trap
 
+NESTED = Path(__file__).parents[2] / "benchmarks" / "components" / "nested.wat"
+
 TRAPS_AT_START = """
 (component
   (core module $m (func $boom unreachable) (start $boom))
@@ -59,3 +61,24 @@ def test_the_dump_switch_writes_each_generated_function(tmp_path: Path,
     program_for(component._validated)
     dumped = [p.read_text() for p in tmp_path.glob("*.py")]
     assert any("def run(store, modules, args):" in d for d in dumped)
+
+
+def test_generated_instantiation_code_holds_no_c_objects() -> None:
+    """The instantiation program asks ``core`` for whole operations: no C function, pointer,
+    ``byref`` or raw context appears in its source or among its constants."""
+    import ctypes
+
+    engine = Engine()
+    component = Component.new(engine, NESTED.read_text())
+    program = program_for(component._validated)
+    src = program.__wc_source__  # type: ignore[attr-defined]
+    for word in ("byref", "ctx", "_ptr", "trap_addr", "instance_new", "export_get"):
+        assert word not in src, word
+    c_kinds = (ctypes._CFuncPtr, ctypes._Pointer, ctypes._SimpleCData, ctypes.Array)
+
+    def c_objects(v: object) -> bool:
+        if isinstance(v, tuple):
+            return any(c_objects(x) for x in v)
+        return isinstance(v, c_kinds)
+
+    assert not any(c_objects(v) for v in program.__globals__.values())

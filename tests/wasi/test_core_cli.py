@@ -104,3 +104,30 @@ def test_cli_no_cache_flag(prog: str, tmp_path: Path) -> None:
     assert r.returncode == 0 and not list(tmp_path.iterdir())
     r = cli(prog, env={"WASM_COMPONENT_CACHE_DIR": str(tmp_path)})
     assert r.returncode == 0 and len(list(tmp_path.glob("*.cwasm"))) == 1
+
+
+FILES = r"""
+#include <stdio.h>
+int main(void) {
+  FILE *f = fopen("/data/in.txt", "r");
+  if (!f) { perror("open /data/in.txt"); return 2; }
+  char buf[100]; size_t n = fread(buf, 1, sizeof buf - 1, f); buf[n] = 0; fclose(f);
+  printf("read: %s", buf);
+  FILE *o = fopen("/data/out.txt", "w");
+  if (!o) { perror("open /data/out.txt"); return 3; }
+  fprintf(o, "written\n");
+  fclose(o);
+  return 0;
+}
+"""
+
+
+def test_dir_preopens_a_host_directory(tmp_path: Path) -> None:
+    prog = str(c_component(FILES, "files"))
+    (tmp_path / "in.txt").write_text("file content\n")
+    r = cli("--dir", f"{tmp_path}::/data", prog)
+    assert (r.returncode, r.stdout) == (0, b"read: file content\n"), r.stderr
+    assert (tmp_path / "out.txt").read_text() == "written\n"
+    denied = cli(prog)  # no --dir: nothing to open
+    # (the adapter turns main's 2 into exit(err): code 1)
+    assert denied.returncode == 1 and b"open /data/in.txt" in denied.stderr

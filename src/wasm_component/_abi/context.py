@@ -122,7 +122,8 @@ class ComponentInstanceState:
         #: out of it except into closed instances of the same tree: then it can never be on
         #: the stack when another instance runs (see ``_runtime.instantiate``).
         self.closed = False
-        self.handles = _Table()
+        # a limit set on the store (``Store.set_handle_limit``) travels on its lift function
+        self.handles = _Table(getattr(resource_lift, "handle_limit", None))
         self.may_enter = True
         self.may_leave = True
         self.backpressure = 0
@@ -143,7 +144,7 @@ class Task:
     """A call into a component export (``canon lift``). Counts the borrow handles lowered into
     the callee (``num_borrows``); the callee must drop them all before returning."""
 
-    __slots__ = ("ft", "inst", "num_borrows", "opts", "resolved")
+    __slots__ = ("ft", "host_lenders", "inst", "num_borrows", "opts", "resolved")
 
     def __init__(
         self,
@@ -156,12 +157,29 @@ class Task:
         self.opts = opts
         self.num_borrows = 0
         self.resolved = False
+        #: host-held handles (``ResourceAny``) lent to the call as ``borrow`` arguments: they
+        #: may not be dropped or moved until it ends (:meth:`end_lends`)
+        self.host_lenders: list[Any] | None = None
+
+    def lend(self, h: Any) -> None:
+        h.num_lends += 1
+        if self.host_lenders is None:
+            self.host_lenders = []
+        self.host_lenders.append(h)
+
+    def end_lends(self) -> None:
+        lenders = self.host_lenders
+        if lenders:
+            self.host_lenders = None
+            for h in lenders:
+                h.num_lends -= 1
 
     def return_(self) -> None:
         """The spec's ``Task.return_`` checks, run once the callee has produced its results."""
         trap_if(self.resolved, "task already returned")
         trap_if(self.num_borrows > 0, "borrowed handle not dropped before the call returned")
         self.resolved = True
+        self.end_lends()
 
 
 class Subtask:

@@ -33,13 +33,15 @@ __all__ = [
 class Table:
     """A growable array of elements addressed by ``i32`` index; 0 is never a valid index."""
 
-    __slots__ = ("array", "free")
+    __slots__ = ("array", "free", "limit")
 
     MAX_LENGTH = 2**28 - 1
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self.array: list[Any] = [None]
         self.free: list[int] = []
+        #: the most live elements (``Store.set_handle_limit``; the spec's bound by default)
+        self.limit = Table.MAX_LENGTH if limit is None else limit
 
     def __iter__(self) -> Any:
         return (e for e in self.array if e is not None)
@@ -59,7 +61,10 @@ class Table:
             self.array[i] = e
         else:
             i = len(self.array)
-            trap_if(i > Table.MAX_LENGTH, "handle table full")
+            if i > self.limit:
+                trap("handle table full" if self.limit == Table.MAX_LENGTH else
+                     f"handle table full (the store's limit is {self.limit} handles per "
+                     "component instance)")
             self.array.append(e)
         return i
 

@@ -21,7 +21,7 @@ import math
 import operator
 import struct
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 from typing import Any, NoReturn
 
@@ -29,7 +29,7 @@ from .. import types as t
 from ..values import Err, Ok, Record, Some, Variant
 from . import handles
 from .codegen import MAX_LOOP_NESTING, CodeGen, struct_for
-from .context import LiftLowerContext, StringEncoding
+from .context import LiftLowerContext, StringEncoding, Task
 from .floats import f32_bits, f64_bits
 from .layout import (
     MAX_LIST_BYTE_LENGTH,
@@ -141,9 +141,8 @@ def _lone_surrogate(v: str, where: str) -> NoReturn:
 
 def _record_slow(v: Any, names: tuple[str, ...], where: str) -> dict[str, Any]:
     if isinstance(v, Mapping):
-        missing = [n for n in names if n not in v]
-        if missing:
-            raise TypeError(f"record is missing field {missing[0]!r}{where}")
+        if v.keys() != frozenset(names):
+            _record_missing(v, names, where)
         return {n: v[n] for n in names}
     if isinstance(v, (str, bytes, int, float, list, tuple)) or v is None:
         _bad_type(v, "record", where)
@@ -160,8 +159,13 @@ def _record_slow(v: Any, names: tuple[str, ...], where: str) -> dict[str, Any]:
 
 
 def _record_missing(d: Mapping[str, Any], names: tuple[str, ...], where: str) -> NoReturn:
+    """A record's fields are exactly its type's: say which is missing, or which is unknown."""
     missing = [n for n in names if n not in d]
-    raise TypeError(f"record is missing field {missing[0]!r}{where}")
+    if missing:
+        raise TypeError(f"record is missing field {missing[0]!r}{where}")
+    extra = sorted(str(k) for k in d if k not in names)
+    raise TypeError(f"record has unknown field {extra[0]!r} (expected the fields "
+                    f"{', '.join(names)}){where}")
 
 
 def _seq_slow(v: Any, n: int, what: str, where: str) -> Any:
@@ -175,6 +179,8 @@ def _seq_slow(v: Any, n: int, what: str, where: str) -> Any:
 def _list_slow(v: Any, where: str) -> list[Any]:
     if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
         _bad_type(v, "list", where)
+    if isinstance(v, Iterator):  # a one-shot iterator: a failed call would have consumed it
+        _bad_type(v, "list (a sequence, not a one-shot iterator: pass list(...))", where)
     return list(v)
 
 
@@ -330,7 +336,10 @@ def _lower_own(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
 def _lower_borrow(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    return handles.lower_borrow(cx, cx.resource_lower(rt, v, False), rt)
+    i = handles.lower_borrow(cx, cx.resource_lower(rt, v, False), rt)
+    if hasattr(v, "num_lends") and isinstance(cx.borrow_scope, Task):
+        cx.borrow_scope.lend(v)  # a host-held handle, lent for the call
+    return i
 
 
 Writes = list[tuple[int, str, str, "str | None"]]
@@ -465,7 +474,7 @@ class LowerGen(CodeGen):
                 self.emit(f"{d} = {v}")
             with self.block("else:"):
                 self.emit(f"{d} = {self.const(_record_slow)}({v}, {names!r}, {w})")
-            with self.block(f"if not {d}.keys() >= {self.const(frozenset(names), 'names')}:"):
+            with self.block(f"if {d}.keys() != {self.const(frozenset(names), 'names')}:"):
                 self.emit(f"{self.const(_record_missing)}({d}, {names!r}, {w})")
             out = []
             for n in names:

@@ -279,7 +279,14 @@ class LiftedFunc(RFunc):
             try:
                 flat = lower_params(cx, args)
             except (TypeError, ValueError, OverflowError) as e:
+                if task is not None:
+                    task.end_lends()
                 raise type(e)(f"`{name.name or 'function'}`: {e}") from None
+            except BaseException:
+                # a trap lowering the arguments (realloc trapped or returned a bad pointer):
+                # the call had entered the instance, so the spec's lockdown applies
+                state.poison()
+                raise
             if enter:
                 state.may_enter = False
             try:
@@ -295,6 +302,8 @@ class LiftedFunc(RFunc):
                         state.may_leave = True
             except BaseException:
                 state.poison()
+                if task is not None:
+                    task.end_lends()
                 raise
             finally:
                 if enter:
@@ -354,6 +363,11 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
                  target: RFunc, abi: FuncAbi) -> core.CoreFunc:
     """The core function of a ``canon lower`` of ``target`` (``abi``: the adapters of the
     static type). Its Python side is built at the first call (many imports are never called)."""
+    if info.is_async:
+        # its core signature is the async ABI's: refuse at instantiation, naming the feature
+        # (a sync-signature stand-in fails wasmtime's link check with "types incompatible")
+        raise NotSupported(f"`{target.name or 'import'}` is lowered with `async` (the "
+                           "component-model async ABI), which this runtime cannot run yet")
     sig = abi.lower_sig
 
     def build() -> Callable[..., Any]:
@@ -546,6 +560,11 @@ def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceSta
         if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
-        invoke((rep,))
+        try:
+            invoke((rep,))
+        except BaseException:
+            if guard is not None:
+                guard.poison()  # the destructor's call entered the instance, and trapped
+            raise
 
     return dtor

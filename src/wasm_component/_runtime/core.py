@@ -73,7 +73,7 @@ from typing import Any, NamedTuple
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from wasm_component.errors import ComponentError, LinkError, Trap
+from wasm_component.errors import ComponentError, LinkError, NotSupported, Trap
 
 __all__ = [
     "FEATURES",
@@ -338,6 +338,8 @@ def make_config(
     consume_fuel: bool = False,
     epoch_interruption: bool = False,
     max_wasm_stack: int | None = None,
+    cranelift_opt_level: str | None = None,
+    cache: bool | str = False,
 ) -> wasmtime.Config:
     """Build a ``wasmtime.Config`` with the named wasm proposals enabled (and ``disable`` off).
 
@@ -363,7 +365,19 @@ def make_config(
         config.epoch_interruption = True
     if max_wasm_stack is not None:
         config.max_wasm_stack = max_wasm_stack
+    if cranelift_opt_level is not None:
+        config.cranelift_opt_level = cranelift_opt_level
+    if cache:
+        try:
+            config.cache = cache
+        except wasmtime.WasmtimeError as e:
+            raise ValueError(f"`EngineConfig`: bad `cache` {cache!r}: {e}") from None
     return config
+
+
+def is_raw_config(x: object) -> bool:
+    """Whether ``x`` is a ``wasmtime.Config`` or ``wasmtime.Engine`` (accepted by ``Engine``)."""
+    return isinstance(x, (wasmtime.Config, wasmtime.Engine))
 
 
 class CoreEngine:
@@ -1594,14 +1608,14 @@ class Wiring:
         self._refs = tuple(ctypes.byref(insts, size * k) for k in range(max(ninstances, 1)))
 
     def instantiate(self, k: int, module: CoreModule, n: int,
-                    exports: tuple[tuple[int, int, bytes, Any], ...],
+                    exports: tuple[tuple[int, int, bytes], ...],
                     items: tuple[tuple[int, Any], ...], runs_code: bool) -> None:
         """Make instance ``k`` of ``module`` (``n`` imports): ``exports`` are ``(entry,
-        instance, name, size)``, ``items`` ``(entry, core item)``. ``runs_code``: whether it has
+        instance, name)`` (names from :func:`export_key`), ``items`` ``(entry, core item)``. ``runs_code``: whether it has
         a start function (then wasm may have run: the memory-view rule)."""
-        ctx, at, refs, y = self._ctx, self._at, self._refs, self._y
-        for i, src, key, size in exports:
-            _export_get(ctx, refs[src], key, size, at[i])
+        ctx, at, refs, y, sizes = self._ctx, self._at, self._refs, self._y, _KEY_SIZES
+        for i, src, key in exports:
+            _export_get(ctx, refs[src], key, sizes[key], at[i])
         for i, item in items:
             y[i] = resolve(item).extern()
         err = _instance_new(ctx, module._ptr, y, _size(n), refs[k], self._trap_addr)
@@ -1614,10 +1628,16 @@ class Wiring:
         return wrap_instance(self._store, module, self._insts, self._refs[k])
 
 
-def export_key(name: str) -> tuple[bytes, Any]:
+#: each export name :meth:`Wiring.instantiate` is given -> its length as a ``size_t``
+_KEY_SIZES: dict[bytes, Any] = {}
+
+
+def export_key(name: str) -> bytes:
     """An export's name as :meth:`Wiring.instantiate` takes it (made once per plan)."""
     key = name.encode()
-    return key, _size(len(key))
+    if key not in _KEY_SIZES:
+        _KEY_SIZES[key] = _size(len(key))
+    return key
 
 
 def put_import(arr: Any, i: int, source: Any, name: str) -> bool:
@@ -1688,4 +1708,10 @@ def _instantiate_failed(store: CoreStore, err: int | None, trap: int | None) -> 
     msg = str(e)
     if "wasm backtrace" in msg or "wasm trap" in msg:
         raise Trap(_parse_message(msg))
+    if "resource limit exceeded" in msg or "exceeds memory limits" in msg or \
+            "exceeds table limits" in msg:  # the store's limiter (``Store.limiter``)
+        raise Trap(f"instantiation exceeds the store's limits: {_parse_message(msg)}")
+    if "support is disabled for this engine" in msg:  # e.g. shared memories without `threads`
+        raise NotSupported(f"{_parse_message(msg)} (enable the proposal with "
+                           "`EngineConfig(wasm_features=(...))`)")
     raise LinkError(f"failed to instantiate core module: {_parse_message(msg)}")

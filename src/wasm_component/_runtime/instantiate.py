@@ -161,13 +161,13 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
                 # one ``core.Wiring.instantiate``: exports of instances made here by number and
                 # name (an entry still holding the export is not fetched again), other items
-                wired: list[tuple[int, int, bytes, Any]] = []
+                wired: list[tuple[int, int, bytes]] = []
                 loose: list[str] = []
                 for i, imp in enumerate(imports):
                     if isinstance(imp, F.CoreExportRef) and imp.instance in core_index:
                         if filled.get(i) == (imp.instance, imp.name):
                             continue
-                        wired.append((i, core_index[imp.instance], *core.export_key(imp.name)))
+                        wired.append((i, core_index[imp.instance], core.export_key(imp.name)))
                         filled[i] = (imp.instance, imp.name)
                     else:
                         item = (v(imp.n) if isinstance(imp, F.Slot) else

@@ -33,6 +33,7 @@ COMPONENT_SORTS = ("func", "value", "type", "instance", "component")
 CORE_SORTS = ("core func", "core table", "core memory", "core global", "core tag",
               "core type", "core module", "core instance")
 
+_SHARED_ID_KINDS = (t.FuncType, t.InstanceType, t.ComponentType)
 _NAMED_KINDS = (t.RecordType, t.VariantType, t.EnumType, t.FlagsType, t.ResourceType)
 
 
@@ -64,6 +65,13 @@ class Scope:
         self.export_keys: dict[str, str] = {}
         self.named_imp: dict[int, object] = {}
         self.named_exp: dict[int, object] = {}
+        # the types that type exports introduced (value types and resources: the new index's
+        # type; function, instance and component types: their origin, see
+        # ``Validator._fresh``) and, for the latter, those imports did: an import may not be
+        # bounded by a type known only as an export (wasmparser: "not valid to be used as
+        # import")
+        self.export_made: dict[int, object] = {}
+        self.import_made: dict[int, object] = {}
         self.resource_names: dict[str, t.ResourceType] = {}  # import/export labels of resources
         self.imp_resource_names: dict[str, t.ResourceType] = {}
         self.local_resources: dict[t.ResourceType, tuple[str, int | None]] = {}
@@ -118,7 +126,12 @@ class Validator:
         # Per-validation state (nothing is module-global, so validations cannot leak into each
         # other). Identity-keyed caches keep the object so an ``id`` cannot be reused.
         self.size_cache: dict[int, tuple[object, int]] = {}
+        self.origins: dict[int, tuple[object, object]] = {}  # see ``_fresh``
         self.depth_cache: dict[int, tuple[object, int]] = {}
+        self.named_cache: dict[int, tuple[object, dict[int, object]]] = {}
+        self.reach_cache: dict[int, tuple[object, dict[int, object]]] = {}
+        self.needs_cache: dict[int, tuple[object, dict[int, object]]] = {}
+
         # structural key -> core GC struct/array type, for cm-gc lowering checks
         self.gc_keys: dict[str, CoreGcType] = {}
         # id(instance type) -> (the type, the abstract resources its exports define)
@@ -127,6 +140,19 @@ class Validator:
 
     def type_size(self, x: object, offset: int) -> None:
         tc.type_size(x, MAX_TYPE_SIZE, offset, self.size_cache)
+
+    def _fresh(self, eq: Any) -> Any:
+        """A new type index for ``eq`` (a type import or export): value types and resources
+        get a new identity; function, instance and component types keep their origin's (as
+        wasmparser's type ids do), recorded in ``origins``."""
+        c = _copy(eq)
+        if isinstance(eq, _SHARED_ID_KINDS):
+            self.origins[id(c)] = (c, self._origin(eq))
+        return c
+
+    def _origin(self, x: object) -> object:
+        hit = self.origins.get(id(x))
+        return hit[1] if hit is not None and hit[0] is x else x
 
     # -- core type helpers ------------------------------------------------------------------
 
@@ -825,45 +851,85 @@ class Validator:
 
     # -- named types (external visibility) ------------------------------------------------------
 
-    def _name_entity(self, et: object, named: dict[int, object]) -> None:
-        """Record the type-index identities introduced by importing/exporting ``et``."""
+    # Both walks are memoised per type (by identity): types are DAGs that share subtrees, and
+    # an unmemoised walk of a small binary's nested instance types is exponential in its size.
+
+    def _named_by(self, et: object) -> dict[int, object]:
+        """The type identities that importing/exporting ``et`` introduces (``id -> type``)."""
+        hit = self.named_cache.get(id(et))
+        if hit is not None and hit[0] is et:
+            return hit[1]
+        tc.WORK[0] += 1
+        out: dict[int, object] = {}
         if isinstance(et, t.TypeBound):
-            named[id(et.eq)] = et.eq
+            out[id(et.eq)] = et.eq
         elif isinstance(et, t.InstanceType):
             for _, x in et.exports:
-                self._name_entity(x, named)
+                out.update(self._named_by(x))
+        self.named_cache[id(et)] = (et, out)
+        return out
 
-    def _all_named(self, ty: object, named: dict[int, object], top: bool,
-                   seen: set[int]) -> bool:
-        if id(ty) in seen:
-            return True
-        if not top and isinstance(ty, _NAMED_KINDS) and id(ty) not in named:
-            return False
-        seen.add(id(ty))
+    def _name_entity(self, et: object, named: dict[int, object]) -> None:
+        """Record the type-index identities introduced by importing/exporting ``et``."""
+        named.update(self._named_by(et))
+
+    def _reach(self, ty: object) -> dict[int, object]:
+        """The named-kind types (records, variants, enums, flags, resources) reachable from
+        ``ty``, itself included: each must have been named for ``ty`` to be used."""
+        hit = self.reach_cache.get(id(ty))
+        if hit is not None and hit[0] is ty:
+            return hit[1]
+        tc.WORK[0] += 1
+        out = dict(self._reach_below(ty))
+        if isinstance(ty, _NAMED_KINDS):
+            out[id(ty)] = ty
+        self.reach_cache[id(ty)] = (ty, out)
+        return out
+
+    def _reach_below(self, ty: object) -> dict[int, object]:
         if isinstance(ty, t.ResourceType):
-            return True
-        if isinstance(ty, t.OwnType | t.BorrowType):
-            return self._all_named(ty.resource, named, False, seen)
-        return all(self._all_named(c, named, False, seen) for c in tc.iter_children(ty))
+            return {}
+        children = list(tc.iter_children(ty))
+        if len(children) == 1:
+            return self._reach(children[0])
+        out: dict[int, object] = {}
+        for c in children:
+            out.update(self._reach(c))
+        return out
 
-    def _extern_valid(self, et: object, named: dict[int, object]) -> bool:
+    def _needs(self, et: object) -> dict[int, object]:
+        """The named-kind types that must already be named for extern type ``et`` to be valid
+        (the types it names itself aside)."""
+        hit = self.needs_cache.get(id(et))
+        if hit is not None and hit[0] is et:
+            return hit[1]
+        tc.WORK[0] += 1
+        out: dict[int, object]
         if isinstance(et, t.TypeBound):
             e = et.eq
             if isinstance(e, t.FuncType | t.InstanceType):
-                return self._extern_valid(e, named)
-            if isinstance(e, t.ComponentType):
-                return True
-            return self._all_named(e, named, True, set())
-        if isinstance(et, t.FuncType):
-            return self._all_named(et, named, True, set())
-        if isinstance(et, t.ValueBound):
-            return self._all_named(et.type, named, False, set())
-        if isinstance(et, t.InstanceType):
-            inner = dict(named)
+                out = self._needs(e)
+            elif isinstance(e, t.ComponentType):
+                out = {}
+            else:
+                out = self._reach_below(e)
+        elif isinstance(et, t.FuncType):
+            out = self._reach_below(et)
+        elif isinstance(et, t.ValueBound):
+            out = self._reach(et.type)
+        elif isinstance(et, t.InstanceType):
+            # every export is checked with all the instance's own names in scope
+            own = self._named_by(et)
+            out = {}
             for _, x in et.exports:
-                self._name_entity(x, inner)
-            return all(self._extern_valid(x, inner) for _, x in et.exports)
-        return True
+                out.update((k, v) for k, v in self._needs(x).items() if k not in own)
+        else:
+            out = {}
+        self.needs_cache[id(et)] = (et, out)
+        return out
+
+    def _extern_valid(self, et: object, named: dict[int, object]) -> bool:
+        return all(k in named for k in self._needs(et))
 
     # -- imports and exports ------------------------------------------------------------------
 
@@ -871,10 +937,20 @@ class Validator:
                 origin: int) -> None:
         et = self.extern_desc(desc, scope, offset)
         if isinstance(et, t.TypeBound) and desc.idx is not None:
-            et = t.TypeBound(_copy(et.eq))
+            # a type known to this component only as one of its exports can't bound an import
+            key = id(self._origin(et.eq)) if isinstance(et.eq, _SHARED_ID_KINDS) else id(et.eq)
+            if key in scope.export_made and key not in scope.import_made:
+                raise _err("type not valid to be used as import", offset)
+            et = t.TypeBound(self._fresh(et.eq))
+            if isinstance(et.eq, _SHARED_ID_KINDS):
+                scope.import_made[key] = self._origin(et.eq)
+        if scope.local_resources and any(r in scope.local_resources
+                                         for r in tc.resources_in(et)):
+            raise _err("local resource type found in imports", offset)
         p = self._check_name(name, et, scope, offset, True)
         self._resource_func_rules(p, et, scope.imp_resource_names, offset, True)
         self._register_name(p, scope.import_keys, None, "import", offset)
+        self.type_size(et, offset)  # the limit first: every later walk is bounded by it
         if not self._extern_valid(et, scope.named_imp):
             raise _err(f"{tc.kind_name(et)} not valid to be used as import", offset)
         self._name_entity(et, scope.named_imp)
@@ -889,7 +965,7 @@ class Validator:
     def export_decl(self, d: ast.ExportDecl, scope: Scope) -> None:
         et = self.extern_desc(d.desc, scope, d.offset)
         if isinstance(et, t.TypeBound) and d.desc.idx is not None:
-            et = t.TypeBound(_copy(et.eq))
+            et = t.TypeBound(self._fresh(et.eq))
         self._finish_export(d.name, et, d.offset, scope, -1)
 
     def _finish_export(self, name: ast.ExternName, et: object, offset: int, scope: Scope,
@@ -905,6 +981,9 @@ class Validator:
                 # exports inside component types must not be imported by name afterwards
                 pass
         self._name_entity(et, scope.named_exp)
+        if isinstance(et, t.TypeBound):
+            made = self._origin(et.eq)
+            scope.export_made[id(made)] = made
         if isinstance(et, t.TypeBound) and isinstance(et.eq, t.ResourceType) and \
                 p.kind == "label" and p.func is not None:
             scope.resource_names[p.func] = et.eq
@@ -1027,7 +1106,7 @@ class Validator:
         for name, si in d.exports:
             et = self._item_type(si, scope, d.offset)
             if isinstance(et, t.TypeBound):
-                et = t.TypeBound(_copy(et.eq))
+                et = t.TypeBound(self._fresh(et.eq))
             p = self._check_name(name, et, scope, d.offset, False)
             self._resource_func_rules(p, et, names, d.offset, False)
             self._register_name(p, keys, None, "export", d.offset)
@@ -1136,7 +1215,7 @@ class Validator:
                            f"{e.message}", d.offset) from None
             et = asc
         if isinstance(et, t.TypeBound):
-            et = t.TypeBound(_copy(et.eq))
+            et = t.TypeBound(self._fresh(et.eq))
         self._finish_export(d.name, et, d.offset, scope, origin)
 
     def value_def(self, d: ast.ValueDef, scope: Scope, origin: int) -> None:

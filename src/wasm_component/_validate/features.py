@@ -73,8 +73,10 @@ class Features:
         return Features(**{f.name: True for f in fields(Features)})
 
     @staticmethod
-    def from_flags(flags: str, base: Features | None = None) -> Features:
-        """Parse a ``-f`` list (``"cm-async,-exceptions"``); unknown names are ignored.
+    def from_flags(flags: str, base: Features | None = None, *, strict: bool = False
+                   ) -> Features:
+        """Parse a ``-f`` list (``"cm-async,-exceptions"``); unknown names are ignored (the
+        conformance suites name features of other tools), or with ``strict`` a ``ValueError``.
 
         Also accepts wasmtime's ``;;!`` names (``component_model_async``). ``all`` enables all.
         """
@@ -103,4 +105,8 @@ class Features:
                     out = dataclasses.replace(out, cm_async=True)
                 if key == "cm_async" and on:
                     out = dataclasses.replace(out, cm_async_builtins=True)
+            elif strict:
+                known = ", ".join(sorted(n.replace("_", "-") for n in names))
+                raise ValueError(f"unknown component-model feature {raw.strip()!r} "
+                                 f"(known: all, {known})")
         return out

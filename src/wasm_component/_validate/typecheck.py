@@ -10,8 +10,11 @@ here. Every walk memoizes on object identity so shared sub-trees cost once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+import functools
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from .. import types as t
 from .._abi.layout import contains_borrow
@@ -30,6 +33,42 @@ __all__ = [
     "type_depth",
     "type_size",
 ]
+
+
+WORK = [0]
+"""Type visits made by the validator's walks (memo misses): a work counter, so a test can bound
+validation cost without timing it. Incremented, never reset here."""
+
+_local = threading.local()
+_F = TypeVar("_F", bound=Callable[..., None])
+
+
+def _pairwise_memo(fn: _F) -> _F:
+    """Memoise a checking walk ``fn(a, b, *rest)`` over pairs of types for the duration of the
+    outermost call (of any such walk): a pair that passed once passes again, so a DAG of
+    shared types costs its number of distinct pairs, not its tree size. The pair is kept
+    alive by the memo so an ``id`` cannot be reused while it is in use."""
+
+    @functools.wraps(fn)
+    def walk(a: object, b: object, *rest: Any) -> None:
+        memo: dict[tuple[int, int, int], tuple[object, object]] | None = getattr(
+            _local, "pairs", None)
+        top = memo is None
+        if memo is None:
+            memo = _local.pairs = {}
+        key = (id(a), id(b), id(walk))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is a and hit[1] is b:
+            return
+        WORK[0] += 1
+        try:
+            fn(a, b, *rest)
+        finally:
+            if top:
+                _local.pairs = None
+        memo[key] = (a, b)
+
+    return walk  # type: ignore[return-value]
 
 
 class SubKey:
@@ -90,9 +129,11 @@ def _vt_name(x: t.Type) -> str:
     }.get(type(x), type(x).__name__)
 
 
+@_pairwise_memo
 def check_valtype(a: t.Type, b: t.Type) -> None:
-    """``a`` (actual) must equal ``b`` (expected) structurally; raise :class:`Mismatch`."""
-    if a is b or a == b:
+    """``a`` (actual) must equal ``b`` (expected) structurally; raise :class:`Mismatch`.
+    (Not by ``==``: dataclass equality walks shared sub-trees once per path.)"""
+    if a is b:
         return
     if type(a) is not type(b):
         if isinstance(a, t.PrimType) and isinstance(b, t.PrimType):
@@ -102,6 +143,8 @@ def check_valtype(a: t.Type, b: t.Type) -> None:
         else:
             raise Mismatch(f"expected {_vt_name(b)}, found {_vt_name(a)}")
     if isinstance(a, t.PrimType) and isinstance(b, t.PrimType):
+        if a.name == b.name:
+            return
         raise Mismatch(f"expected primitive `{b.name}` found primitive `{a.name}`")
     if isinstance(a, t.RecordType) and isinstance(b, t.RecordType):
         if len(a.fields) != len(b.fields):
@@ -127,10 +170,12 @@ def check_valtype(a: t.Type, b: t.Type) -> None:
             raise Mismatch(f"expected {len(b.types)} types, found {len(a.types)}")
         for i, (x, y) in enumerate(zip(a.types, b.types, strict=True)):
             _nested(x, y, f"type mismatch in tuple field {i}")
-    elif isinstance(a, t.FlagsType):
-        raise Mismatch("mismatch in flags elements")
-    elif isinstance(a, t.EnumType):
-        raise Mismatch("mismatch in enum elements")
+    elif isinstance(a, t.FlagsType) and isinstance(b, t.FlagsType):
+        if a.names != b.names:
+            raise Mismatch("mismatch in flags elements")
+    elif isinstance(a, t.EnumType) and isinstance(b, t.EnumType):
+        if a.names != b.names:
+            raise Mismatch("mismatch in enum elements")
     elif isinstance(a, t.ResultType) and isinstance(b, t.ResultType):
         for what, x2, y2 in (("ok", a.ok, b.ok), ("err", a.err, b.err)):
             if x2 is None and y2 is not None:
@@ -140,7 +185,8 @@ def check_valtype(a: t.Type, b: t.Type) -> None:
             if x2 is not None and y2 is not None:
                 _nested(x2, y2, f"type mismatch in {what} variant")
     elif isinstance(a, t.ResourceType):
-        raise Mismatch("resource types are not the same")
+        if a != b:
+            raise Mismatch("resource types are not the same")
     elif isinstance(a, t.OwnType | t.BorrowType) and isinstance(b, t.OwnType | t.BorrowType):
         _nested(a.resource, b.resource, "type mismatch in handle")
     elif isinstance(a, t.ListType) and isinstance(b, t.ListType):
@@ -150,13 +196,15 @@ def check_valtype(a: t.Type, b: t.Type) -> None:
     elif isinstance(a, t.OptionType) and isinstance(b, t.OptionType):
         _nested(a.inner, b.inner, "type mismatch in option")
     elif isinstance(a, t.FutureType | t.StreamType) and isinstance(b, t.FutureType | t.StreamType):
+        if a.payload is None and b.payload is None:
+            return
         if a.payload is None or b.payload is None:
             raise Mismatch(f"expected {b.wit()}, found {a.wit()}")
         _nested(a.payload, b.payload, f"type mismatch in {_vt_name(a)}")
     elif isinstance(a, t.MapType) and isinstance(b, t.MapType):
         _nested(a.key, b.key, "type mismatch in map key")
         _nested(a.value, b.value, "type mismatch in map value")
-    else:
+    elif a != b:
         raise Mismatch("type mismatch")
 
 
@@ -263,6 +311,7 @@ def check_module(a: t.ModuleType, b: t.ModuleType, words: ModuleWords = ModuleWo
             raise Mismatch(words.bad_export.format(name=n, why=e.message)) from None
 
 
+@_pairwise_memo
 def check_subtype(a: object, b: object) -> None:
     """``a`` (actual extern type) is a subtype of ``b`` (expected); raise :class:`Mismatch`."""
     if a is b:
@@ -331,6 +380,7 @@ def _check_component(a: t.ComponentType, b: t.ComponentType) -> None:
             raise Mismatch(f"type mismatch in export `{n}`: {e.message}") from None
 
 
+@_pairwise_memo
 def match_resources(
     expected: object, actual: object, free: set[t.ResourceType],
     mapping: dict[t.ResourceType, t.ResourceType],
@@ -353,6 +403,7 @@ def match_resources(
                 match_resources(et, at, free, mapping)
 
 
+@_pairwise_memo
 def register_type_renamings(expected: object, actual: object,
                             renames: dict[int, object]) -> None:
     """Record, for instantiation, that the type created by import bound ``expected`` is
@@ -374,8 +425,13 @@ def bound_resources(items: Iterable[tuple[str, object]],
                     any_kind: bool = False) -> set[t.ResourceType]:
     """Resources named by type bounds in ``items`` (and nested instance exports)."""
     out: set[t.ResourceType] = set()
+    seen: set[int] = set()  # (the items keep every visited type alive)
 
     def walk(x: object) -> None:
+        if id(x) in seen:
+            return
+        seen.add(id(x))
+        WORK[0] += 1
         if isinstance(x, t.TypeBound):
             if isinstance(x.eq, t.ResourceType) and (any_kind or is_sub(x.eq)):
                 out.add(x.eq)
@@ -404,6 +460,7 @@ def substitute(x: object, m: dict[t.ResourceType, t.ResourceType], memo: dict[in
         if got is not None:
             memo[k] = got
             return got
+    WORK[0] += 1
     out = _subst(x, m, memo, renames)
     memo[k] = out
     return out
@@ -552,6 +609,7 @@ def type_size(x: object, limit: int, offset: int, cache: dict[int, tuple[object,
     hit = cache.get(id(x))
     if hit is not None and hit[0] is x:
         return hit[1]
+    WORK[0] += 1
     n = 1
     for c in iter_children(x):
         n += type_size(c, limit, offset, cache)

@@ -66,7 +66,7 @@ def rewrap(v: Any, rt: ResourceType) -> Any:
     """A host handle re-typed as ``rt`` (host objects are keyed by ``rep``, so any
     :class:`Resource` from the host's own table is accepted for an imported resource)."""
     if isinstance(v, Resource) and v.resource_type != rt:
-        return Resource(v.rep, rt, v.owned)
+        return v.retyped(rt)
     if isinstance(v, ResourceAny | Resource):
         return v
     raise TypeError(f"expected a Resource handle for `{rt.name}`, got {type(v).__name__}")

@@ -92,26 +92,6 @@ def add_to_linker(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None = N
     ctx_of = get_ctx or _store_ctx
     for key, (bindings, _factory) in REGISTRY.items():
         bindings.add_to_linker(linker, _host_getter(key, ctx_of))
-    if _PREOPENS not in REGISTRY:
-        _no_filesystem(linker, ctx_of)
-
-
-_PREOPENS = "wasi:filesystem/preopens@0.2.12"
-
-
-def _no_filesystem(linker: Linker, ctx_of: Callable[[Store], WasiCtx]) -> None:
-    """Without the filesystem module: ``get-directories`` answers the one thing it can (no
-    preopens: an empty list), so programs that never open files run; preopening a directory
-    then is ``NotSupported``. (``wasi:filesystem/types`` is left undefined.)"""
-    from ..errors import NotSupported
-
-    def get_directories(store: Store) -> list[Any]:
-        if ctx_of(store).config.preopens:
-            raise NotSupported("`wasi:filesystem` is not built in this version: preopened "
-                               "directories cannot be given to the guest")
-        return []
-
-    linker.instance(_PREOPENS).func_wrap("get-directories", get_directories)
 
 
 def _host_getter(key: str, ctx_of: Callable[[Store], WasiCtx]) -> Callable[[Store], Any]:

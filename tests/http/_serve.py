@@ -1,0 +1,146 @@
+"""Build the test proxy components (cached on disk) and run ``wasm-component serve`` on them.
+
+- :func:`componentize_py_app` builds ``guest/app.py`` for ``wasi:http/proxy@0.2.12`` (the WIT
+  the package ships) with componentize-py, cached under
+  ``~/.cache/wasm-component-tests/http-proxy-py-<hash>/``.
+- :class:`Server` starts ``wasm-component serve FILE --addr 127.0.0.1:0`` as a subprocess,
+  reads the URL from the first line of its stderr and keeps the rest of stderr for the tests.
+
+Shared by the tests and ``benchmarks/http_load.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+WIT = ROOT / "src" / "wasm_component" / "http" / "wit" / "0.2.12" / "proxy"
+GUEST = Path(__file__).resolve().parent / "guest"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wasm-component-tests"
+
+
+class Missing(Exception):
+    """A tool the build needs is not installed."""
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def componentize_py_app(source: Path = GUEST / "app.py") -> Path:
+    """``source`` built into a ``wasi:http/proxy`` component (cached); :class:`Missing`
+    without componentize-py."""
+    exe = shutil.which("componentize-py")
+    if exe is None:
+        raise Missing("componentize-py is not installed (it is part of the test extras)")
+    wit = b"".join(p.read_bytes() for p in sorted(WIT.rglob("*.wit")))
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+    out = CACHE / f"http-proxy-py-{_digest(source.read_bytes(), wit, version.encode())}"
+    wasm = out / "app.wasm"
+    if wasm.exists():
+        return wasm
+    work = out / "build"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copytree(WIT, work / "wit")
+    shutil.copy(source, work / "app.py")
+    subprocess.run([exe, "-d", "wit", "-w", "wasi:http/proxy@0.2.12", "componentize", "app",
+                    "-o", "app.wasm"], cwd=work, check=True, capture_output=True)
+    os.replace(work / "app.wasm", wasm)
+    return wasm
+
+
+def wat_hello(source: Path = GUEST / "hello.wat") -> Path:
+    """The hand-written hello-world proxy (``guest/hello.wat``, a core module made a component
+    against the package's WIT with ``wasm-tools component embed`` + ``new``; cached)."""
+    exe = shutil.which("wasm-tools")
+    if exe is None:
+        raise Missing("wasm-tools is not installed (it is part of the test extras)")
+    wit = b"".join(p.read_bytes() for p in sorted(WIT.rglob("*.wit")))
+    out = CACHE / f"http-proxy-wat-{_digest(source.read_bytes(), wit)}"
+    wasm = out / "hello.wasm"
+    if wasm.exists():
+        return wasm
+    out.mkdir(parents=True, exist_ok=True)
+    core, emb = out / "core.wasm", out / "embedded.wasm"
+    subprocess.run([exe, "parse", str(source), "-o", str(core)], check=True, capture_output=True)
+    subprocess.run([exe, "component", "embed", str(WIT), "--world", "wasi:http/proxy@0.2.12",
+                    str(core), "-o", str(emb)], check=True, capture_output=True)
+    subprocess.run([exe, "component", "new", str(emb), "-o", str(out / "tmp.wasm")], check=True,
+                   capture_output=True)
+    os.replace(out / "tmp.wasm", wasm)
+    return wasm
+
+
+class Server:
+    """``wasm-component serve`` on ``wasm`` in a subprocess (``with Server(...) as s``)."""
+
+    def __init__(self, wasm: Path, *args: str, timeout: float = 300.0) -> None:
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wasm_component", "serve", str(wasm), "--addr",
+             "127.0.0.1:0", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env, text=True)
+        assert self.proc.stderr is not None
+        self.url = self.proc.stderr.readline().strip()
+        if not self.url.startswith("http://127.0.0.1:"):
+            rest = self.proc.stderr.read()
+            self.proc.kill()
+            raise RuntimeError(f"serve did not print its URL first: {self.url!r} {rest[-2000:]}")
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._wait_ready(timeout)
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def _wait_ready(self, timeout: float) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                httpx.get(self.url + "/", timeout=timeout)
+                return
+            except httpx.TransportError as e:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("serve did not come up: " + "".join(self.lines[-20:])
+                                       ) from e
+                time.sleep(0.2)
+
+    def stderr_text(self) -> str:
+        return "".join(self.lines)
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

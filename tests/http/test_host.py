@@ -1,0 +1,229 @@
+"""The pieces under ``wasm-component serve``, in process: header rules, body channels (back
+pressure, ends, failures, waiting with selectors), the allow-list, outgoing requests served by
+a Python hook instead of the network, error codes for failed connections, and the ASGI app's
+lifespan, driven by a minimal ASGI server written here."""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wasm_component.http import FORBIDDEN, Channel, Fields, HttpConfig, Message, asgi_app
+from wasm_component.http._bindings.imports import wasi_http_types as b
+from wasm_component.http.channel import EOF, ChannelInputStream, ChannelOutputStream, Signal
+from wasm_component.http.outgoing import start_request
+from wasm_component.wasi import StreamClosed, StreamFailed
+
+from ._serve import Missing, componentize_py_app
+
+httpx = pytest.importorskip("httpx", reason="httpx is part of the test extras")
+
+
+def test_fields_rules() -> None:
+    f = Fields.from_list([("Content-Type", b"text/plain"), ("X-A", b"1")], FORBIDDEN)
+    assert isinstance(f, Fields)
+    assert f.entries == [("content-type", b"text/plain"), ("x-a", b"1")]
+    assert f.get("CONTENT-TYPE") == [b"text/plain"] and f.has("x-a") and not f.has("x-b")
+    assert Fields.from_list([("Transfer-Encoding", b"chunked")], FORBIDDEN) == "forbidden"
+    assert Fields.from_list([("a b", b"v")], FORBIDDEN) == "invalid-syntax"
+    assert Fields.from_list([("a", b"v\r\nx: y")], FORBIDDEN) == "invalid-syntax"
+    assert Fields.from_list([("a", b"tab\tand \xff ok")], FORBIDDEN) is not None
+    assert f.append("x-a", b"2", FORBIDDEN) is None and f.get("x-a") == [b"1", b"2"]
+    assert f.set("x-a", [b"3"], FORBIDDEN) is None and f.get("x-a") == [b"3"]
+    assert f.set("host", [b"h"], FORBIDDEN) == "forbidden"
+    assert f.delete("x-a", FORBIDDEN) is None and not f.has("x-a")
+    view = f.view()
+    assert view.append("x-c", b"1", FORBIDDEN) == "immutable"
+    assert view.delete("content-type", FORBIDDEN) == "immutable"
+    copy = view.clone()
+    assert copy.append("x-c", b"1", FORBIDDEN) is None and not f.has("x-c")
+
+
+def test_channel_back_pressure_end_and_failure() -> None:
+    ch = Channel(limit=8)
+    assert ch.writable.is_set() and not ch.readable.is_set()
+    assert ch.take_nowait() is None
+    ch.put(b"12345678")
+    assert ch.space() == 0 and not ch.writable.is_set() and ch.readable.is_set()
+    assert ch.take_nowait(3) == b"123"
+    assert ch.writable.is_set() and ch.space() == 3
+    assert ch.take_nowait() == b"45678" and not ch.readable.is_set()
+    ch.put(b"ab")
+    ch.finish(trailers=[("x-t", b"1")])
+    assert ch.take() == b"ab" and ch.take() is EOF and ch.trailers == [("x-t", b"1")]
+    failed = Channel()
+    failed.put(b"x")
+    from wasm_component.wasi import IoError
+
+    failed.fail(IoError("boom"))
+    assert failed.take() == b"x"
+    with pytest.raises(StreamFailed, match="boom"):
+        failed.take()
+    gone = Channel()
+    gone.abandon()
+    with pytest.raises(StreamClosed):
+        gone.put(b"x")
+
+
+def test_signal_is_selectable_exactly_while_set() -> None:
+    s = Signal()
+    sel = selectors.DefaultSelector()
+    sel.register(s.fileno(), selectors.EVENT_READ)
+    assert sel.select(0) == []
+    s.set()
+    s.set()
+    assert len(sel.select(0)) == 1
+    s.clear()
+    assert sel.select(0) == []
+    sel.close()
+    s.close()
+
+
+def test_streams_over_a_channel() -> None:
+    ch = Channel(limit=4)
+    out, inp = ChannelOutputStream(ch), ChannelInputStream(ch)
+    assert out.check_write() == 4
+    out.write(b"abcd")
+    assert out.check_write() == 0 and not out.pollable().ready()
+    assert inp.read(10) == b"abcd" and out.pollable().ready()
+    assert inp.read(10) == b"" and not inp.pollable().ready()
+    ch.finish()
+    assert inp.pollable().ready()
+    with pytest.raises(StreamClosed):
+        inp.read(1)
+    with pytest.raises(StreamClosed):
+        out.check_write()
+
+
+def test_allow_list() -> None:
+    c = HttpConfig(allowed_hosts=["127.0.0.1:8080", "example.com", "*.example.org", "[::1]:81"])
+    assert c.allows("127.0.0.1", 8080) and not c.allows("127.0.0.1", 8081)
+    assert c.allows("example.com", 443) and c.allows("EXAMPLE.com", None)
+    assert c.allows("a.b.example.org", 80) and not c.allows("example.org", 80)
+    assert c.allows("::1", 81) and not c.allows("::1", 80)
+    assert not HttpConfig().allows("127.0.0.1", 80)  # deny by default
+    assert HttpConfig(allowed_hosts=["*"]).allows("anything", 1)
+
+
+def _request(authority: str, path: str = "/") -> Message:
+    body = Channel()
+    body.finish()
+    return Message([], body, method="GET", scheme="http", authority=authority,
+                   path_with_query=path)
+
+
+def test_outgoing_errors() -> None:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    config = HttpConfig(allowed_hosts=["127.0.0.1"])
+    assert isinstance(start_request(config, _request(f"10.0.0.1:{port}")),
+                      b.ErrorCodeHttpRequestDenied)
+    bad_scheme = _request("127.0.0.1")
+    bad_scheme.scheme = "ftp"
+    assert isinstance(start_request(config, bad_scheme), b.ErrorCodeHttpProtocolError)
+    pending = start_request(config, _request(f"127.0.0.1:{port}"))
+    assert pending.ready.wait(30)
+    assert isinstance(pending.result, b.ErrorCodeConnectionRefused)
+
+
+@pytest.fixture(scope="module")
+def app_wasm() -> Path:
+    try:
+        return componentize_py_app()
+    except Missing as e:
+        pytest.skip(str(e))
+
+
+async def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]],
+                body: bytes = b"", extensions: dict[str, Any] | None = None,
+                sent: list[dict[str, Any]] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One request through ``app`` (a minimal ASGI server)."""
+    sent = [] if sent is None else sent
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    done = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    path_only, _, query = path.partition("?")
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": method, "scheme": "http", "path": path_only,
+             "raw_path": path_only.encode(), "query_string": query.encode(),
+             "headers": [(b"host", b"test"), *headers], "server": ("127.0.0.1", 80),
+             "extensions": extensions or {}}
+    await app(scope, receive, send)
+    done.set()
+    start = sent[0]
+    assert start["type"] == "http.response.start"
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    out = b"".join(m.get("body", b"") for m in bodies)
+    assert bodies[-1].get("more_body", False) is False
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, out
+
+
+def test_python_hook_serves_outgoing_requests(app_wasm: Path) -> None:
+    seen: list[tuple[str, str, bytes, str]] = []
+
+    def hook(request: Any) -> Any:
+        seen.append((request.method, str(request.url), request.read(),
+                     request.headers["x-from-guest"]))
+        return httpx.Response(207, headers={"x-hooked": "1"}, content=b"from python")
+
+    app = asgi_app(app_wasm, http=HttpConfig(outgoing=hook))
+    status, headers, body = asyncio.run(_call(app, "GET", "/fetch", [
+        (b"x-upstream", b"api.invalid:9"), (b"x-upstream-path", b"/p?q=1")]))
+    assert (status, body) == (200, b"from python")
+    assert headers["upstream-status"] == "207" and headers["upstream-x-hooked"] == "1"
+    assert seen == [("POST", "http://api.invalid:9/p?q=1", b"ping from the guest", "yes")]
+
+
+def test_lifespan_and_unknown_scope(app_wasm: Path) -> None:
+    app = asgi_app(app_wasm)
+    sent: list[dict[str, Any]] = []
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete",
+                                         "lifespan.shutdown.complete"]
+    with pytest.raises(ValueError, match="expected an `http` or `lifespan` scope"):
+        asyncio.run(app({"type": "websocket"}, receive, send))
+
+
+def test_a_fresh_instance_per_request(app_wasm: Path) -> None:
+    app = asgi_app(app_wasm)
+    for _ in range(3):
+        status, _, body = asyncio.run(_call(app, "POST", "/echo", [], b"same"))
+        assert (status, body) == (200, b"same")
+
+
+def test_response_trailers_when_the_server_takes_them(app_wasm: Path) -> None:
+    app = asgi_app(app_wasm)
+    sent: list[dict[str, Any]] = []
+    status, _, body = asyncio.run(_call(app, "GET", "/trailers", [],
+                                        extensions={"http.response.trailers": {}}, sent=sent))
+    assert (status, body) == (200, b"body")
+    assert sent[0]["trailers"] is True
+    assert sent[-1] == {"type": "http.response.trailers", "headers": [(b"x-trailer", b"done")],
+                        "more_trailers": False}
+    sent.clear()  # a server without the extension gets the body alone
+    asyncio.run(_call(app, "GET", "/trailers", [], sent=sent))
+    assert [m["type"] for m in sent][-1] == "http.response.body"
