@@ -229,6 +229,18 @@ def _usv(name: str) -> str:
     return name
 
 
+def _new_non_directory(d: Directory, name: str, path: str) -> None:
+    """A symlink or hard link cannot be created as ``name/`` (POSIX: ``no-entry``, or
+    ``exist`` when something is there already, which the operation itself reports)."""
+    if path.endswith("/"):
+        try:
+            d.lstat(name)
+        except FsError as e:
+            if e.code == "no-entry":
+                raise FsError("no-entry", "a new link's name ends in `/`") from None
+            raise
+
+
 def _follow(flags: PathFlags) -> bool:
     return PathFlags.SYMLINK_FOLLOW in flags
 
@@ -457,6 +469,7 @@ class _DescriptorHost:
             raise FsError("invalid", "`link-at` does not follow symlinks")
         with resolve(old_base, old_path, follow=False) as (od, oname), \
                 resolve(new_base, new_path, follow=False) as (nd, nname):  # fmt: skip
+            _new_non_directory(nd, nname, new_path)
             od.link(oname, nd, nname)
         return Ok(None)
 
@@ -515,6 +528,8 @@ class _DescriptorHost:
         new_base = self._d(new_descriptor).dir(DirPerms.MUTATE)
         with resolve(old_base, old_path, follow=False) as (od, oname), \
                 resolve(new_base, new_path, follow=False) as (nd, nname):  # fmt: skip
+            if new_path.endswith("/") and od.lstat(oname).type != "directory":
+                raise FsError("not-directory", "only a directory can be renamed to `name/`")
             od.rename(oname, nd, nname)
         return Ok(None)
 
@@ -523,7 +538,11 @@ class _DescriptorHost:
         if old_path.startswith("/"):
             self._d(self_).dir(DirPerms.MUTATE)  # a read-only preopen says so first
             raise FsError("not-permitted", "a symlink to an absolute path")
-        return self._change_at(self_, new_path, lambda d, name: d.symlink(old_path, name))
+        def make(d: Directory, name: str) -> None:
+            _new_non_directory(d, name, new_path)
+            d.symlink(old_path, name)
+
+        return self._change_at(self_, new_path, make)
 
     @_fs_errors
     def unlink_file_at(self, self_: Resource[Any], path: str) -> Ok[None]:
