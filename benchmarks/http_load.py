@@ -30,7 +30,7 @@ from tests.http._serve import Server, componentize_py_app, wat_hello  # noqa: E4
 
 
 async def _load(url: str, total: int, concurrency: int, deadline: float,
-                path: str) -> tuple[list[float], int, float]:
+                path: str, reasons: list[str]) -> tuple[list[float], int, float]:
     import httpx
 
     latencies: list[float] = []
@@ -47,8 +47,11 @@ async def _load(url: str, total: int, concurrency: int, deadline: float,
                 try:
                     r = await client.get(path)
                     ok = r.status_code == 200 and r.content == b"hello world"
-                except Exception:
+                    if not ok:
+                        reasons.append(f"{r.status_code} {r.content[:200]!r}")
+                except Exception as e:
                     ok = False
+                    reasons.append(f"{type(e).__name__}: {e}")
                 latencies.append(time.perf_counter() - t0)
                 failed += not ok
 
@@ -98,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=10_000)
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--warmup", type=int, default=500)
+    p.add_argument("--keep-alive", type=float, default=120.0)
+    p.add_argument("--workers", type=int, default=None,
+                   help="the server's guest threads (default: serve's own default)")
     p.add_argument("--max-seconds", type=float, default=900.0)
     p.add_argument("--component", default="wat", help="wat, py, or a path to a .wasm")
     p.add_argument("--no-peer", action="store_true")
@@ -110,12 +116,22 @@ def main(argv: list[str] | None = None) -> int:
         wasm, path = Path(ns.component), "/"
     stop = time.monotonic() + ns.max_seconds
     out: dict[str, Any] = {"component": str(wasm), "concurrency": ns.concurrency}
-    with Server(wasm, "--workers", str(ns.concurrency)) as server:
-        _, wfailed, _ = asyncio.run(_load(server.url, ns.warmup, ns.concurrency, stop, path))
+    # idle keep-alive connections live longer than the slowest client turn-around on a loaded
+    # machine (uvicorn's 5 s default races with clients reusing a connection it is closing)
+    extra = ["--keep-alive", str(ns.keep_alive)]
+    if ns.workers is not None:
+        extra += ["--workers", str(ns.workers)]
+    out["workers"] = ns.workers or "default"
+    with Server(wasm, *extra) as server:
+        reasons: list[str] = []
+        _, wfailed, _ = asyncio.run(_load(server.url, ns.warmup, ns.concurrency, stop, path,
+                                          reasons))
         rss_warm = server.rss_kib()
         lat, failed, elapsed = asyncio.run(_load(server.url, ns.requests, ns.concurrency, stop,
-                                                 path))
+                                                 path, reasons))
         rss_end = server.rss_kib()
+        server_errors = [line.rstrip() for line in server.lines
+                         if line.startswith(("ERROR", "WARNING"))]
     out.update({
         "requests": len(lat), "failed": failed, "warmup_failed": wfailed,
         "seconds": round(elapsed, 2), "requests_per_s": round(len(lat) / elapsed, 1),
@@ -127,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     })
     for k, v in out.items():
         print(f"{k:>22}: {v}")
+    for r in reasons[:5]:
+        print(f"{'failure':>22}: {r}")
+    for line in server_errors[:5]:
+        print(f"{'server said':>22}: {line}")
     if not ns.no_peer:
         try:
             print(f"{'wasmtime-py':>22}: {peer_wasmtime(wasm)}")

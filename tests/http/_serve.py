@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,27 +39,37 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()[:16]
 
 
+def _cached(name: str, parts: list[bytes], build: Callable[[Path], Path]) -> Path:
+    """``build(workdir)``'s component, made once per content (``parts`` plus the package's
+    WIT) under ``CACHE/name-<hash>/``."""
+    wit = b"".join(p.read_bytes() for p in sorted(WIT.rglob("*.wit")))
+    out = CACHE / f"{name}-{_digest(*parts, wit)}"
+    wasm = out / "component.wasm"
+    if wasm.exists():
+        return wasm
+    work = out / "build"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    os.replace(build(work), wasm)
+    return wasm
+
+
 def componentize_py_app(source: Path = GUEST / "app.py") -> Path:
     """``source`` built into a ``wasi:http/proxy`` component (cached); :class:`Missing`
     without componentize-py."""
     exe = shutil.which("componentize-py")
     if exe is None:
         raise Missing("componentize-py is not installed (it is part of the test extras)")
-    wit = b"".join(p.read_bytes() for p in sorted(WIT.rglob("*.wit")))
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
-    out = CACHE / f"http-proxy-py-{_digest(source.read_bytes(), wit, version.encode())}"
-    wasm = out / "app.wasm"
-    if wasm.exists():
-        return wasm
-    work = out / "build"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    shutil.copytree(WIT, work / "wit")
-    shutil.copy(source, work / "app.py")
-    subprocess.run([exe, "-d", "wit", "-w", "wasi:http/proxy@0.2.12", "componentize", "app",
-                    "-o", "app.wasm"], cwd=work, check=True, capture_output=True)
-    os.replace(work / "app.wasm", wasm)
-    return wasm
+
+    def build(work: Path) -> Path:
+        shutil.copytree(WIT, work / "wit")
+        shutil.copy(source, work / "app.py")
+        subprocess.run([exe, "-d", "wit", "-w", "wasi:http/proxy@0.2.12", "componentize",
+                        "app", "-o", "app.wasm"], cwd=work, check=True, capture_output=True)
+        return work / "app.wasm"
+
+    return _cached("http-proxy-py", [source.read_bytes(), version.encode()], build)
 
 
 def wat_hello(source: Path = GUEST / "hello.wat") -> Path:
@@ -67,20 +78,66 @@ def wat_hello(source: Path = GUEST / "hello.wat") -> Path:
     exe = shutil.which("wasm-tools")
     if exe is None:
         raise Missing("wasm-tools is not installed (it is part of the test extras)")
-    wit = b"".join(p.read_bytes() for p in sorted(WIT.rglob("*.wit")))
-    out = CACHE / f"http-proxy-wat-{_digest(source.read_bytes(), wit)}"
-    wasm = out / "hello.wasm"
-    if wasm.exists():
+
+    def build(work: Path) -> Path:
+        core, emb, wasm = work / "core.wasm", work / "embedded.wasm", work / "hello.wasm"
+        subprocess.run([exe, "parse", str(source), "-o", str(core)], check=True,
+                       capture_output=True)
+        subprocess.run([exe, "component", "embed", str(WIT), "--world",
+                        "wasi:http/proxy@0.2.12", str(core), "-o", str(emb)], check=True,
+                       capture_output=True)
+        subprocess.run([exe, "component", "new", str(emb), "-o", str(wasm)], check=True,
+                       capture_output=True)
         return wasm
-    out.mkdir(parents=True, exist_ok=True)
-    core, emb = out / "core.wasm", out / "embedded.wasm"
-    subprocess.run([exe, "parse", str(source), "-o", str(core)], check=True, capture_output=True)
-    subprocess.run([exe, "component", "embed", str(WIT), "--world", "wasi:http/proxy@0.2.12",
-                    str(core), "-o", str(emb)], check=True, capture_output=True)
-    subprocess.run([exe, "component", "new", str(emb), "-o", str(out / "tmp.wasm")], check=True,
-                   capture_output=True)
-    os.replace(out / "tmp.wasm", wasm)
-    return wasm
+
+    return _cached("http-proxy-wat", [source.read_bytes()], build)
+
+
+COMPONENTIZE_JS = "@bytecodealliance/componentize-js@0.23.0"
+#: the wasi:http version StarlingMonkey in that componentize-js exports `handle` at
+JS_WASI_VERSION = "0.2.10"
+JS_BUILD = """
+import { componentize } from '@bytecodealliance/componentize-js';
+import { readFile, writeFile } from 'node:fs/promises';
+const source = await readFile('app.js', 'utf8');
+const { component } = await componentize(source, { witPath: 'wit', worldName: 'app' });
+await writeFile('app.wasm', component);
+"""
+
+
+def componentize_js_app(source: Path = GUEST / "app.js") -> Path:
+    """``source`` (a fetch-event app) built with componentize-js for ``wasi:http/proxy``
+    (cached). Its engine exports ``wasi:http/incoming-handler@0.2.10``, so it builds against
+    the package's 0.2.12 WIT relabelled 0.2.10 (the interfaces are the same); the linker then
+    serves those 0.2.10 imports with the 0.2.12 host, semver-compatibly."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        raise Missing("node and npm are needed to build a componentize-js component")
+    modules = CACHE / "componentize-js-0.23.0"
+    if not (modules / "node_modules" / "@bytecodealliance" / "componentize-js").exists():
+        modules.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--silent", "--prefix", str(modules), COMPONENTIZE_JS],
+                       check=True, capture_output=True, timeout=900)
+
+    def build(work: Path) -> Path:
+        (work / "wit").mkdir()
+        shutil.copytree(WIT / "deps", work / "wit" / "deps")
+        (work / "wit" / "deps" / "http").mkdir()
+        for f in WIT.glob("*.wit"):
+            shutil.copy(f, work / "wit" / "deps" / "http" / f.name)
+        for f in (work / "wit").rglob("*.wit"):
+            f.write_text(f.read_text().replace("0.2.12", JS_WASI_VERSION)
+                         .replace("0.2.11", JS_WASI_VERSION))
+        (work / "wit" / "world.wit").write_text(
+            f"package local:app;\n\nworld app {{\n  include wasi:http/proxy@{JS_WASI_VERSION};\n}}\n")
+        shutil.copy(source, work / "app.js")
+        (work / "build.mjs").write_text(JS_BUILD)
+        (work / "node_modules").symlink_to(modules / "node_modules")
+        subprocess.run([node, "build.mjs"], cwd=work, check=True, capture_output=True,
+                       timeout=900)
+        return work / "app.wasm"
+
+    return _cached("http-proxy-js", [source.read_bytes(), JS_BUILD.encode()], build)
 
 
 class Server:

@@ -19,7 +19,8 @@ from wasm_component.http.channel import EOF, ChannelInputStream, ChannelOutputSt
 from wasm_component.http.outgoing import start_request
 from wasm_component.wasi import StreamClosed, StreamFailed
 
-from ._serve import Missing, componentize_py_app
+from ._serve import componentize_py_app
+from .conftest import built
 
 httpx = pytest.importorskip("httpx", reason="httpx is part of the test extras")
 
@@ -135,10 +136,7 @@ def test_outgoing_errors() -> None:
 
 @pytest.fixture(scope="module")
 def app_wasm() -> Path:
-    try:
-        return componentize_py_app()
-    except Missing as e:
-        pytest.skip(str(e))
+    return built(componentize_py_app)
 
 
 async def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]],

@@ -5,84 +5,23 @@ the allow-list and timeouts, a trapping guest, and clients that disconnect mid-b
 
 from __future__ import annotations
 
-import http.server
 import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
-from ._serve import Missing, Server, componentize_py_app
+from ._serve import Server, componentize_py_app
+from .conftest import Upstream, built
 
 httpx = pytest.importorskip("httpx", reason="httpx is part of the test extras")
 pytest.importorskip("uvicorn", reason="uvicorn is part of the test extras")
 
 
-class _Upstream(http.server.BaseHTTPRequestHandler):
-    """The local server the guest's outgoing requests go to."""
-
-    protocol_version = "HTTP/1.1"
-    seen: ClassVar[list[tuple[str, str, dict[str, str], bytes]]] = []
-
-    def _answer(self) -> None:
-        n = int(self.headers.get("content-length") or 0)
-        if self.headers.get("transfer-encoding") == "chunked":
-            body = b""
-            while True:
-                size = int(self.rfile.readline().strip(), 16)
-                if size == 0:
-                    self.rfile.readline()
-                    break
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        else:
-            body = self.rfile.read(n)
-        self.seen.append((self.command, self.path, dict(self.headers), body))
-        if self.path.startswith("/slow"):
-            time.sleep(2)
-        out = b"upstream got " + body
-        self.send_response(203)
-        self.send_header("x-upstream-mark", "42")
-        self.send_header("content-length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    do_POST = do_GET = _answer
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-
-
 @pytest.fixture(scope="module")
 def app_wasm() -> Path:
-    try:
-        return componentize_py_app()
-    except Missing as e:
-        pytest.skip(str(e))
-
-
-@pytest.fixture(scope="module")
-def server(app_wasm: Path, upstream: str) -> Iterator[Server]:
-    with Server(app_wasm, "--allow-host", upstream, "--log-level", "info") as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[Any]:
-    with httpx.Client(base_url=server.url, timeout=60) as c:
-        yield c
+    return built(componentize_py_app)
 
 
 def test_hello(client: Any) -> None:
@@ -139,13 +78,13 @@ def test_header_rules_seen_by_the_guest(client: Any) -> None:
 
 
 def test_outgoing_request_to_a_local_server(client: Any, upstream: str) -> None:
-    _Upstream.seen.clear()
+    Upstream.seen.clear()
     r = client.get("/fetch", headers={"x-upstream": upstream, "x-upstream-path": "/up?x=1"})
     assert r.status_code == 200, r.text
     assert r.headers["upstream-status"] == "203"
     assert r.headers["upstream-x-upstream-mark"] == "42"
     assert r.content == b"upstream got ping from the guest"
-    [(method, path, headers, body)] = _Upstream.seen
+    [(method, path, headers, body)] = Upstream.seen
     assert (method, path, body) == ("POST", "/up?x=1", b"ping from the guest")
     assert headers["x-from-guest"] == "yes"
     assert headers["Host"] == upstream

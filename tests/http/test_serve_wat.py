@@ -6,31 +6,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ._serve import ROOT, Missing, Server, wat_hello
+from ._serve import ROOT, Server, wat_hello
+from .conftest import built
 
 httpx = pytest.importorskip("httpx", reason="httpx is part of the test extras")
 pytest.importorskip("uvicorn", reason="uvicorn is part of the test extras")
 
 
 @pytest.fixture(scope="module")
-def hello() -> Path:
-    try:
-        return wat_hello()
-    except Missing as e:
-        pytest.skip(str(e))
-
-
-@pytest.fixture(scope="module")
-def server(hello: Path) -> Iterator[Server]:
-    with Server(hello) as s:
-        yield s
+def app_wasm() -> Path:
+    return built(wat_hello)
 
 
 def test_url_first_on_stderr_and_a_free_port(server: Server) -> None:
@@ -50,8 +41,8 @@ def test_concurrent_requests(server: Server) -> None:
     assert results == [["hello world"] * 5] * 16
 
 
-def test_bad_addr_is_an_error(hello: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "wasm_component", "serve", str(hello), "--addr",
+def test_bad_addr_is_an_error(app_wasm: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "wasm_component", "serve", str(app_wasm), "--addr",
                         "nowhere"], capture_output=True, text=True, timeout=60,
                        env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""})
     assert r.returncode == 2

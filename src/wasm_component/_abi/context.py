@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol
 
 from .. import types as t
 from ..errors import Trap
+
+if TYPE_CHECKING:  # handles imports this module
+    from .handles import ResourceHandle
 
 __all__ = [
     "CanonicalOptions",
@@ -189,8 +192,6 @@ class Subtask:
     __slots__ = ("lenders",)
 
     def __init__(self) -> None:
-        from .handles import ResourceHandle
-
         self.lenders: list[ResourceHandle] | None = []
 
     def add_lender(self, h: Any) -> None:

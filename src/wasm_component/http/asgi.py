@@ -29,7 +29,7 @@ from typing import Any
 from ..bindgen import rt
 from ..component import Component
 from ..engine import Engine, Store
-from ..errors import Trap
+from ..errors import LinkError, Trap
 from ..linker import InstancePre, Linker
 from ..wasi import IoError, StreamClosed, WasiConfig
 from ._bindings.exports import wasi_http_incoming_handler as b_handler
@@ -82,6 +82,7 @@ class AsgiApp:
             # called: componentize-py's runtime imports them but a proxy app rarely calls them
             linker.define_unknown_imports_as_traps(self.component)
         self.pre: InstancePre = linker.instantiate_pre(self.component)
+        self.export = _handler_export(self.component)
         self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="wasi-http-guest")
 
     def _wasi_config(self) -> WasiConfig:
@@ -122,7 +123,8 @@ class AsgiApp:
         install(store, HttpState(self.http, on_set))
         try:
             instance = self.pre.instantiate(store)
-            handler = b_handler.Exports(store, instance, rt.Ctx(store))
+            idx = instance.get_export_index(store, self.export)
+            handler = b_handler.Exports(store, instance, rt.Ctx(store), idx)
             handler.handle(push_request(store, msg), push_outparam(store))
         finally:
             msg.body.abandon()
@@ -207,6 +209,16 @@ class AsgiApp:
             await send({"type": "http.response.trailers",
                         "headers": [(k.encode("latin-1"), v) for k, v in body.trailers or []],
                         "more_trailers": False})
+
+
+def _handler_export(component: Component) -> str:
+    """The name of the component's ``wasi:http/incoming-handler`` 0.2.x export (any 0.2
+    version: the bindings are 0.2.12's, and 0.2.x interfaces only ever grew)."""
+    for name, _ in component.component_type().exports:
+        if name.startswith("wasi:http/incoming-handler@0.2."):
+            return name
+    raise LinkError("`asgi_app`: the component exports no `wasi:http/incoming-handler@0.2.x` "
+                    "(is it a wasi:http/proxy component?)")
 
 
 def _resolve(fut: asyncio.Future[Any], value: Any) -> None:

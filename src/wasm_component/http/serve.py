@@ -31,10 +31,14 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
                    help="preopen host directory HOST, seen by the guest as GUEST")
     p.add_argument("--env", action="append", default=[], metavar="NAME[=VAL]",
                    help="set NAME for the guest (without =VAL: this process's value)")
+    p.add_argument("-S", "--wasi", action="append", default=[], metavar="OPT[=y|n]",
+                   help="a WASI option, as for `wasm-component run` (e.g. inherit-network)")
     p.add_argument("--allow-host", action="append", default=[], metavar="HOST[:PORT]",
                    help="a host outgoing requests may reach (none by default; `*`: any)")
     p.add_argument("--workers", type=int, default=64,
                    help="requests whose guest runs at once (threads); default 64")
+    p.add_argument("--keep-alive", type=float, default=5.0, metavar="SECONDS",
+                   help="close idle keep-alive connections after this long; default 5")
     p.add_argument("--log-level", default="warning", help="uvicorn's log level")
     p.add_argument("file", help="the component (.wasm or .wat)")
     return p.parse_args(list(argv))
@@ -67,7 +71,7 @@ def main(argv: Sequence[str]) -> int:
     # the URL first (before a slow first compile prints anything); connections wait in the
     # listen backlog until the server runs
     print(f"http://{shown}:{bound[1]}", file=sys.stderr, flush=True)
-    wasi_ns = argparse.Namespace(file=ns.file, args=[], env=ns.env, dir=ns.dir)
+    wasi_ns = argparse.Namespace(file=ns.file, args=[], env=ns.env, dir=ns.dir, wasi=ns.wasi)
 
     def wasi() -> WasiConfig:
         config: WasiConfig = _config(wasi_ns)
@@ -82,6 +86,6 @@ def main(argv: Sequence[str]) -> int:
     log.addHandler(handler)
     log.setLevel(ns.log_level.upper())
     server = uvicorn.Server(uvicorn.Config(app, log_level=ns.log_level, lifespan="on",
-                                           access_log=False))
+                                           access_log=False, timeout_keep_alive=ns.keep_alive))
     asyncio.run(server.serve(sockets=[sock]))
     return 0

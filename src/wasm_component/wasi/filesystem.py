@@ -51,7 +51,14 @@ from ._bindings.imports.wasi_filesystem_types import (
     PathFlags,
 )
 from ._sandbox import resolve
-from .io import InputStream, IoError, OutputStream, StreamClosed, StreamFailed
+from .io import (
+    STREAM_READ_CHUNK,
+    InputStream,
+    IoError,
+    OutputStream,
+    StreamClosed,
+    StreamFailed,
+)
 from .vfs import (
     NOW,
     Directory,
@@ -229,11 +236,8 @@ def _follow(flags: PathFlags) -> bool:
 # -- streams ------------------------------------------------------------------------------------
 
 
-#: The most one stream read of a file returns, as wasmtime (64 KiB). More is not only host
-#: memory: a wasi-libc program under the preview1 adapter hands ``read()`` a ``malloc``-ed
-#: buffer whose heap overlaps the pages the adapter grew for its own stack and state (the
-#: heap claims all memory present at its first ``malloc``), so a larger answer lands on them.
-FILE_STREAM_CHUNK = 64 * 1024
+#: The most one stream read of a file returns: the one cap of every stream (see there why).
+FILE_STREAM_CHUNK = STREAM_READ_CHUNK
 
 
 class FileInputStream(InputStream):

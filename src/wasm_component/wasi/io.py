@@ -70,6 +70,12 @@ __all__ = [
 BLOCKING_WRITE_LIMIT = 4096
 #: What an always-writable stream permits per ``check-write``.
 WRITE_BUDGET = 1 << 20
+#: The most one stream read returns (as wasmtime: 64 KiB), below the context's
+#: ``max_read_chunk``. More is not only host memory: a wasi-libc program under the preview1
+#: adapter hands ``read()`` a ``malloc``-ed buffer whose heap overlaps the pages the adapter
+#: grew for its own stack and state (the heap claims all memory present at its first
+#: ``malloc``), so a larger answer lands on them.
+STREAM_READ_CHUNK = 64 * 1024
 
 
 class IoError:
@@ -563,7 +569,7 @@ class _StreamHostBase:
 
     def __init__(self, ctx: WasiCtx) -> None:
         self._ctx = ctx
-        self._chunk = ctx.max_read_chunk
+        self._chunk = min(ctx.max_read_chunk, STREAM_READ_CHUNK)
 
     def _failed(self, e: StreamFailed) -> Err[Any]:
         return Err(_b_streams.StreamErrorLastOperationFailed(

@@ -17,10 +17,11 @@ async function handle(req) {
   if (url.pathname === '/stream') {
     const n = Number(url.searchParams.get('n') || 4);
     let i = 0;
-    const chunk = new TextEncoder().encode('y'.repeat(16384));
+    const text = 'y'.repeat(16384);
     return new Response(new ReadableStream({
       pull(controller) {
-        if (i++ < n) controller.enqueue(chunk); else controller.close();
+        // a fresh array each time: an enqueued chunk's buffer is transferred
+        if (i++ < n) controller.enqueue(new TextEncoder().encode(text)); else controller.close();
       },
     }));
   }
