@@ -599,8 +599,8 @@ class CoreStore:
         self.engine = engine
         self.store = wasmtime.Store(engine.engine)
         self.data = data
-        ctx = self.store._context()
-        self.ctx_addr: int = ctypes.cast(ctx, ctypes.c_void_p).value or 0
+        # (the context pointer's value, read through its buffer: cheaper than ``cast``)
+        self.ctx_addr: int = ctypes.c_void_p.from_buffer(self.store._context()).value or 0
         self._ctx = ctypes.c_void_p(self.ctx_addr)
         self._trap = ctypes.c_void_p()  # wasm_trap_t* out-slot shared by all calls
         self._trap_addr = ctypes.c_void_p(ctypes.addressof(self._trap))
@@ -612,9 +612,9 @@ class CoreStore:
         self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
         self._host_cb: Any = None
-        # Out-parameter of ``wasmtime_instance_export_get``, reused
-        self._export_item = ffi.wasmtime_extern_t()
-        self._export_item_ref = ctypes.byref(self._export_item)
+        # Out-parameter of ``wasmtime_instance_export_get``, made at its first use and reused
+        self._export_item: Any = None
+        self._export_item_ref: Any = None
         self._scratch: tuple[Any, tuple[Any, ...]] | None = None  # see ``scratch_imports``
 
     def release(self) -> None:
@@ -1415,6 +1415,9 @@ class CoreInstance:
             return ext
         store = self.store
         key = name.encode()
+        if store._export_item is None:
+            store._export_item = ffi.wasmtime_extern_t()
+            store._export_item_ref = ctypes.byref(store._export_item)
         if not _export_get(store._ctx, self._ref, key, _size(len(key)), store._export_item_ref):
             return default
         ext = self._resolved[name] = _wrap_extern(store, store._export_item,
