@@ -608,8 +608,8 @@ class CoreStore:
         self.engine = engine
         self.store = wasmtime.Store(engine.engine)
         self.data = data
-        ctx = self.store._context()
-        self.ctx_addr: int = ctypes.cast(ctx, ctypes.c_void_p).value or 0
+        # (the context pointer's value, read through its buffer: cheaper than ``cast``)
+        self.ctx_addr: int = ctypes.c_void_p.from_buffer(self.store._context()).value or 0
         self._ctx = ctypes.c_void_p(self.ctx_addr)
         self._trap = ctypes.c_void_p()  # wasm_trap_t* out-slot shared by all calls
         self._trap_addr = ctypes.c_void_p(ctypes.addressof(self._trap))
@@ -621,9 +621,9 @@ class CoreStore:
         self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
         self._host_cb: Any = None
-        # Out-parameter of ``wasmtime_instance_export_get``, reused
-        self._export_item = ffi.wasmtime_extern_t()
-        self._export_item_ref = ctypes.byref(self._export_item)
+        # Out-parameter of ``wasmtime_instance_export_get``, made at its first use and reused
+        self._export_item: Any = None
+        self._export_item_ref: Any = None
         self._scratch: tuple[Any, tuple[Any, ...]] | None = None  # see ``scratch_imports``
 
     def release(self) -> None:
@@ -1424,6 +1424,9 @@ class CoreInstance:
             return ext
         store = self.store
         key = name.encode()
+        if store._export_item is None:
+            store._export_item = ffi.wasmtime_extern_t()
+            store._export_item_ref = ctypes.byref(store._export_item)
         if not _export_get(store._ctx, self._ref, key, _size(len(key)), store._export_item_ref):
             return default
         ext = self._resolved[name] = _wrap_extern(store, store._export_item,
@@ -1606,36 +1609,54 @@ class Wiring:
     export lookups. An entry the plan knows still holds the export it needs is not fetched
     again (the compiled plan leaves it out of ``exports``)."""
 
-    __slots__ = ("_at", "_ctx", "_insts", "_refs", "_store", "_trap", "_trap_addr", "_y")
+    __slots__ = ("_at", "_insts", "_refs", "_store", "_y")
 
     def __init__(self, store: CoreStore, ninstances: int, nimports: int) -> None:
         self._store = store
-        self._ctx, self._trap_addr, self._trap = store._ctx, store._trap_addr, store._trap
-        self._y, self._at = scratch_imports(store, nimports)
-        self._insts = insts = (_instance_t * max(ninstances, 1))()
-        size = ctypes.sizeof(_instance_t)
-        self._refs = tuple(ctypes.byref(insts, size * k) for k in range(max(ninstances, 1)))
+        scratch = store._scratch
+        if scratch is None or len(scratch[1]) < nimports:
+            scratch = scratch_imports(store, nimports)
+        self._y, self._at = scratch
+        array_t = _INSTANCE_ARRAYS.get(ninstances)
+        if array_t is None:
+            array_t = _INSTANCE_ARRAYS[ninstances] = _instance_t * max(ninstances, 1)
+        self._insts = array_t()
+        self._refs: list[Any] = [None] * ninstances  # each instance's byref, once it is made
 
     def instantiate(self, k: int, module: CoreModule, n: int,
                     exports: tuple[tuple[int, int, bytes], ...],
                     items: tuple[tuple[int, Any], ...], runs_code: bool) -> None:
         """Make instance ``k`` of ``module`` (``n`` imports): ``exports`` are ``(entry,
-        instance, name)`` (names from :func:`export_key`), ``items`` ``(entry, core item)``. ``runs_code``: whether it has
-        a start function (then wasm may have run: the memory-view rule)."""
-        ctx, at, refs, y, sizes = self._ctx, self._at, self._refs, self._y, _KEY_SIZES
-        for i, src, key in exports:
-            _export_get(ctx, refs[src], key, sizes[key], at[i])
-        for i, item in items:
-            y[i] = resolve(item).extern()
-        err = _instance_new(ctx, module._ptr, y, _size(n), refs[k], self._trap_addr)
+        instance, name)`` (names from :func:`export_key`), ``items`` ``(entry, core item)``.
+        ``runs_code``: whether it has a start function (then wasm may have run: the
+        memory-view rule)."""
+        store, refs = self._store, self._refs
+        ctx = store._ctx
+        if exports:
+            at, sizes = self._at, _KEY_SIZES
+            for i, src, key in exports:
+                _export_get(ctx, refs[src], key, sizes[key], at[i])
+        if items:
+            y = self._y
+            for i, item in items:
+                y[i] = resolve(item).extern()
+        ref = refs[k] = ctypes.byref(self._insts, _INSTANCE_SIZE * k)
+        size = _N_SIZES.get(n)
+        if size is None:
+            size = _N_SIZES[n] = _size(n)
+        err = _instance_new(ctx, module._ptr, self._y, size, ref, store._trap_addr)
         if runs_code:
-            instantiated(self._store, err)
-        elif err or self._trap.value:
-            instantiate_failed(self._store, err)
+            instantiated(store, err)
+        elif err or store._trap.value:
+            instantiate_failed(store, err)
 
     def instance(self, k: int, module: CoreModule) -> CoreInstance:
         return wrap_instance(self._store, module, self._insts, self._refs[k])
 
+
+_INSTANCE_ARRAYS: dict[int, Any] = {}  # n -> the ctypes array type of n instances
+_N_SIZES: dict[int, Any] = {}  # n -> n as a ``size_t`` (import counts)
+_INSTANCE_SIZE = ctypes.sizeof(ffi.wasmtime_instance_t)
 
 #: each export name :meth:`Wiring.instantiate` is given -> its length as a ``size_t``
 _KEY_SIZES: dict[bytes, Any] = {}
