@@ -225,3 +225,69 @@ def test_response_trailers_when_the_server_takes_them(app_wasm: Path) -> None:
     sent.clear()  # a server without the extension gets the body alone
     asyncio.run(_call(app, "GET", "/trailers", [], sent=sent))
     assert [m["type"] for m in sent][-1] == "http.response.body"
+
+
+def _types_host() -> Any:
+    from wasm_component import Engine, Store
+    from wasm_component.http.host import TypesHost
+    from wasm_component.wasi import WasiConfig
+
+    store = Store(Engine())
+    store.set_wasi(WasiConfig())
+    return TypesHost(store.wasi), store.wasi
+
+
+def test_outgoing_body_rules() -> None:
+    from wasm_component import Trap
+    from wasm_component.values import Err, Ok
+
+    host, ctx = _types_host()
+    fields = host.fields.from_list([("content-length", b"3")]).value
+    resp = host.outgoing_response.new(fields)
+    assert host.outgoing_response.set_status_code(resp, 99) == Err(None)
+    assert host.outgoing_response.set_status_code(resp, 201) == Ok(None)
+    view = host.outgoing_response.headers(resp)
+    assert host.fields.append(view, "x-a", b"1") == Err(b.HeaderErrorImmutable())
+    assert host.fields.get(view, "Content-Length") == [b"3"]
+    host.fields.drop(view)
+    body = host.outgoing_response.body(resp).value
+    assert host.outgoing_response.body(resp) == Err(None)  # only once
+    stream = host.outgoing_body.write(body).value
+    assert host.outgoing_body.write(body) == Err(None)
+    with pytest.raises(Trap, match="still alive"):
+        host.outgoing_body.finish(body, None)  # the stream is a child of the body
+    out = ctx.get(stream, ChannelOutputStream)
+    out.write(b"ab")
+    ctx.delete(stream)
+    assert host.outgoing_body.finish(body, None) == Err(b.ErrorCodeHttpResponseBodySize(2))
+
+
+def test_future_trailers_and_http_error_code() -> None:
+    from wasm_component.http import HttpIoError
+    from wasm_component.http.host import IncomingBody
+    from wasm_component.values import Err, Ok
+    from wasm_component.wasi import IoError
+
+    host, ctx = _types_host()
+    ch = Channel()
+    body = ctx.push(IncomingBody(ch), b._RT_IncomingBody)
+    stream = host.incoming_body.stream(body).value
+    assert host.incoming_body.stream(body) == Err(None)
+    ch.put(b"data")
+    assert ctx.get(stream, ChannelInputStream).read(10) == b"data"
+    ctx.delete(stream)
+    ch2 = Channel()
+    body2 = ctx.push(IncomingBody(ch2), b._RT_IncomingBody)
+    fut = host.incoming_body.finish(body)
+    assert host.future_trailers.get(fut) is None  # the body has not ended
+    ch.finish([("x-t", b"1")])
+    got = host.future_trailers.get(fut)
+    assert isinstance(got, Ok) and isinstance(got.value, Ok)
+    assert host.fields.entries(got.value.value) == [("x-t", b"1")]
+    assert host.future_trailers.get(fut) == Err(None)  # only once
+    ch2.fail(HttpIoError(b.ErrorCodeConnectionTerminated()))
+    fut2 = host.incoming_body.finish(body2)
+    assert host.future_trailers.get(fut2) == Ok(Err(b.ErrorCodeConnectionTerminated()))
+    err = ctx.push(HttpIoError(b.ErrorCodeHttpProtocolError()))
+    assert host.http_error_code(err) == b.ErrorCodeHttpProtocolError()
+    assert host.http_error_code(ctx.push(IoError("plain"))) is None
