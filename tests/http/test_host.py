@@ -291,3 +291,22 @@ def test_future_trailers_and_http_error_code() -> None:
     err = ctx.push(HttpIoError(b.ErrorCodeHttpProtocolError()))
     assert host.http_error_code(err) == b.ErrorCodeHttpProtocolError()
     assert host.http_error_code(ctx.push(IoError("plain"))) is None
+
+
+@pytest.mark.parametrize(("export", "error", "message"), [
+    ("wasi:http/handler@0.3.0", "NotSupported", "`wasi:http/service` 0.3 components need"),
+    ("example:other/thing", "LinkError", "exports no `wasi:http/incoming-handler@0.2.x`"),
+])
+def test_components_that_are_not_0_2_proxies(export: str, error: str, message: str) -> None:
+    import wasm_component
+    from wasm_component import Component, Engine
+
+    engine = Engine()
+    component = Component.new(engine, f"""(component
+      (core module $m (func (export "f")))
+      (core instance $i (instantiate $m))
+      (func $f (canon lift (core func $i "f")))
+      (instance $h (export "handle" (func $f)))
+      (export "{export}" (instance $h)))""")
+    with pytest.raises(getattr(wasm_component, error), match=message):
+        asgi_app(component)
