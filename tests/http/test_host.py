@@ -310,3 +310,26 @@ def test_components_that_are_not_0_2_proxies(export: str, error: str, message: s
       (export "{export}" (instance $h)))""")
     with pytest.raises(getattr(wasm_component, error), match=message):
         asgi_app(component)
+
+
+def test_response_back_pressure(app_wasm: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guest never gets more than ``body_buffer`` bytes ahead of what the server has sent
+    (its ``check-write`` says 0 until the server takes more), though it has 2 MiB to write."""
+    most = [0]
+    put = Channel.put
+
+    def recording_put(self: Channel, data: bytes) -> None:
+        put(self, data)
+        most[0] = max(most[0], self.limit - self.space())
+
+    monkeypatch.setattr(Channel, "put", recording_put)
+    app = asgi_app(app_wasm, http=HttpConfig(body_buffer=16384))
+    sent: list[dict[str, Any]] = []
+
+    async def run() -> tuple[int, dict[str, str], bytes]:
+        return await _call(app, "GET", "/stream?n=128", [], sent=sent)
+
+    status, _, body = asyncio.run(run())
+    assert status == 200 and len(body) == 128 * 16384
+    assert 0 < most[0] <= 16384
+    assert len([m for m in sent if m["type"] == "http.response.body"]) > 64
