@@ -42,6 +42,7 @@ COMPONENTS = HERE / "components"
 RESULTS = HERE / "results"
 
 _WASM_CACHE: dict[str, bytes] = {}
+_HOST_CACHE: dict[str, Any] = {}
 
 
 def component_bytes(name: str) -> bytes:
@@ -62,6 +63,20 @@ def component_bytes(name: str) -> bytes:
             blob = bytes(wasmtime.wat2wasm((COMPONENTS / f"{name}.wat").read_text()))
         _WASM_CACHE[name] = blob
     return blob
+
+
+def _python_guest_host() -> Any:
+    """``examples/python_guest/host.py`` (its WASI stubs), loaded once."""
+    host = _HOST_CACHE.get("host")
+    if host is None:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("python_guest_host", REAL_APP / "host.py")
+        assert spec is not None and spec.loader is not None
+        host = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(host)
+        _HOST_CACHE["host"] = host
+    return host
 
 
 # the real component: the Python guest in examples/ (built with componentize-py)
@@ -159,15 +174,34 @@ class Peer:
     def instantiate(self, linker: Any, store: Any, component: Any) -> Any:
         return linker.instantiate(store, component)
 
-    def real_linker(self, component: Any) -> Any:
-        """The real component's imports: wasmtime's own WASI."""
+    def real_linker(self, component: Any, stubs: bool = False) -> Any:
+        """The real component's imports: wasmtime's own WASI, or (``stubs``) the same stubs
+        ours is linked to (``examples/python_guest/host.py``), every other import trapping."""
         linker = self.wc.Linker(self.engine)
-        linker.add_wasip2()
+        if not stubs:
+            linker.add_wasip2()
+            return linker
+        host = _python_guest_host()
+
+        def wall_clock_now(store: Any) -> Any:
+            now = self.wc.Record()
+            now.seconds, now.nanoseconds = int(time.time()), 0
+            return now
+
+        funcs = {**host.WASI_STUBS, "wasi:clocks/wall-clock": {"now": wall_clock_now}}
+        for name in component.type.imports(self.engine):
+            fs = funcs.get(name.split("@")[0])
+            if fs:
+                with linker.root() as root, root.add_instance(name) as inst:
+                    for f, fn in fs.items():
+                        inst.add_func(f, fn)
+        linker.define_unknown_imports_as_traps(component)
         return linker
 
-    def real_store(self) -> Any:
+    def real_store(self, stubs: bool = False) -> Any:
         store = self.wasmtime.Store(self.engine)
-        store.set_wasi(self.wasmtime.WasiConfig())
+        if not stubs:
+            store.set_wasi(self.wasmtime.WasiConfig())
         return store
 
     def func(self, instance: Any, store: Any, name: str) -> Any:
@@ -285,18 +319,12 @@ class Ours:
     def instantiate(self, linker: Any, store: Any, component: Any) -> Any:
         return linker.instantiate(store, component)
 
-    def real_linker(self, component: Any) -> Any:
-        """The real component's imports: the few WASI functions its start-up calls (no WASI
-        here yet; ``examples/python_guest/host.py``); every other import traps if called."""
-        import importlib.util
+    def real_linker(self, component: Any, stubs: bool = True) -> Any:
+        """The real component's imports: the few WASI functions its start-up calls
+        (``examples/python_guest/host.py``); every other import traps if called."""
+        return _python_guest_host().stub_linker(self.engine, component)
 
-        spec = importlib.util.spec_from_file_location("python_guest_host", REAL_APP / "host.py")
-        assert spec is not None and spec.loader is not None
-        host = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(host)
-        return host.stub_linker(self.engine, component)
-
-    def real_store(self) -> Any:
+    def real_store(self, stubs: bool = True) -> Any:
         return self.new_store()
 
     def func(self, instance: Any, store: Any, name: str) -> Any:
@@ -615,12 +643,14 @@ def op_instantiate(
     return setup
 
 
-def _real(side: Any) -> tuple[Any, Any]:
+def _real(side: Any, stubs: bool = False) -> tuple[Any, Any]:
+    """The real component and a linker for it: each side's default (``stubs``: both sides
+    linked to the same WASI stubs)."""
     key = "real"
     if key not in side._components:
         side._components[key] = _compiled_real(side)
     component = side._components[key]
-    return component, side.real_linker(component)
+    return component, side.real_linker(component, stubs)
 
 
 def _compiled_real(side: Any) -> Any:
@@ -687,12 +717,12 @@ REQUESTS = 200
 def op_requests(side: Any) -> Job:
     """The real component served per request: new store, instantiate, call, drop (the time
     per request; ``benchmarks/request_rss.py`` runs a loop of ``REQUESTS`` and reports the
-    peak RSS growth)."""
-    component, linker = _real(side)
+    peak RSS growth). Both sides linked to the same stubs."""
+    component, linker = _real(side, stubs=True)
 
     def run(_: Any, n: int) -> None:
         for _ in range(n):
-            store = side.real_store()
+            store = side.real_store(stubs=True)
             side.func(side.instantiate(linker, store, component), store, "greet")(store, "x")
             del store
 
@@ -700,12 +730,13 @@ def op_requests(side: Any) -> Job:
 
 
 def op_real_first_result(side: Any) -> Job:
-    """A new store, an instance of the real component and its first call."""
-    component, linker = _real(side)
+    """A new store, an instance of the real component and its first call, both sides linked
+    to the same stubs."""
+    component, linker = _real(side, stubs=True)
 
     def run(_: Any, n: int) -> None:
         for _ in range(n):
-            store = side.real_store()
+            store = side.real_store(stubs=True)
             greet = side.func(side.instantiate(linker, store, component), store, "greet")
             expect(greet(store, "World"), "Hello, World!")
 
