@@ -333,3 +333,40 @@ def test_response_back_pressure(app_wasm: Path, monkeypatch: pytest.MonkeyPatch)
     assert status == 200 and len(body) == 128 * 16384
     assert 0 < most[0] <= 16384
     assert len([m for m in sent if m["type"] == "http.response.body"]) > 64
+
+
+def test_between_bytes_timeout_fails_the_body() -> None:
+    """The head arrives, then the server stalls: the response resolves and its body then
+    fails with `connection-read-timeout`, which `http-error-code` reads from the stream error."""
+    import threading
+
+    from wasm_component.http import HttpIoError
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    release = threading.Event()
+
+    def serve() -> None:
+        conn, _ = srv.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc")
+        release.wait(10)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        msg = _request(f"127.0.0.1:{srv.getsockname()[1]}")
+        msg.timeouts = (None, 5.0, 0.3)  # connect, first byte, between bytes
+        pending = start_request(HttpConfig(allowed_hosts=["127.0.0.1"]), msg)
+        assert pending.ready.wait(30)
+        response = pending.result
+        assert isinstance(response, Message) and response.status == 200
+        assert response.body.take(timeout=30) == b"abc"
+        with pytest.raises(StreamFailed) as e:
+            response.body.take(timeout=30)
+        assert isinstance(e.value.error, HttpIoError)
+        assert isinstance(e.value.error.code, b.ErrorCodeConnectionReadTimeout)
+    finally:
+        release.set()
+        srv.close()
