@@ -20,6 +20,7 @@ import asyncio
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ from tests.http._serve import Server, componentize_py_app, wat_hello  # noqa: E4
 
 
 async def _load(url: str, total: int, concurrency: int, deadline: float,
-                path: str, reasons: list[str]) -> tuple[list[float], int, float]:
+                path: str, reasons: list[str], sample: Callable[[], None] | None = None
+                ) -> tuple[list[float], int, float]:
     import httpx
 
     latencies: list[float] = []
@@ -55,9 +57,16 @@ async def _load(url: str, total: int, concurrency: int, deadline: float,
                 latencies.append(time.perf_counter() - t0)
                 failed += not ok
 
+        async def sampler() -> None:
+            while sample is not None:
+                sample()
+                await asyncio.sleep(1.0)
+
         t0 = time.perf_counter()
+        sampling = asyncio.create_task(sampler())
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - t0
+        sampling.cancel()
     return latencies, failed, elapsed
 
 
@@ -87,7 +96,9 @@ def peer_wasmtime(wasm: Path) -> str:
     # (`add_wasi_http`) but has no way to make an `incoming-request` or `response-outparam`
     # for the guest, nor to read the response it sets: there is nothing to pass to `handle`
     made = [n for n in dir(wc) if "incoming" in n.lower() or "http" in n.lower()]
-    version = getattr(wasmtime, "__version__", "?")
+    from importlib.metadata import version as dist_version
+
+    version = dist_version("wasmtime")
     found = handle is not None
     return (f"wasmtime-py {version} instantiates it (add_wasip2 + add_wasi_http) and finds "
             f"`handle` ({found}), but cannot serve it: its API has no constructor for "
@@ -127,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         _, wfailed, _ = asyncio.run(_load(server.url, ns.warmup, ns.concurrency, stop, path,
                                           reasons))
         rss_warm = server.rss_kib()
+        rss: list[int] = []
         lat, failed, elapsed = asyncio.run(_load(server.url, ns.requests, ns.concurrency, stop,
-                                                 path, reasons))
+                                                 path, reasons,
+                                                 lambda: rss.append(server.rss_kib())))
         rss_end = server.rss_kib()
         server_errors = [line.rstrip() for line in server.lines
                          if line.startswith(("ERROR", "WARNING"))]
@@ -139,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         "mean_ms": round(statistics.fmean(lat) * 1000, 2),
         "rss_after_warmup_mib": round(rss_warm / 1024, 1),
         "rss_end_mib": round(rss_end / 1024, 1),
+        "rss_by_quarter_mib": [round(rss[min(len(rss) - 1, len(rss) * q // 4)] / 1024, 1)
+                               for q in range(1, 5)] if rss else [],
         "stopped_by_deadline": len(lat) < ns.requests,
     })
     for k, v in out.items():

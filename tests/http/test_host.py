@@ -225,3 +225,148 @@ def test_response_trailers_when_the_server_takes_them(app_wasm: Path) -> None:
     sent.clear()  # a server without the extension gets the body alone
     asyncio.run(_call(app, "GET", "/trailers", [], sent=sent))
     assert [m["type"] for m in sent][-1] == "http.response.body"
+
+
+def _types_host() -> Any:
+    from wasm_component import Engine, Store
+    from wasm_component.http.host import TypesHost
+    from wasm_component.wasi import WasiConfig
+
+    store = Store(Engine())
+    store.set_wasi(WasiConfig())
+    return TypesHost(store.wasi), store.wasi
+
+
+def test_outgoing_body_rules() -> None:
+    from wasm_component import Trap
+    from wasm_component.values import Err, Ok
+
+    host, ctx = _types_host()
+    fields = host.fields.from_list([("content-length", b"3")]).value
+    resp = host.outgoing_response.new(fields)
+    assert host.outgoing_response.set_status_code(resp, 99) == Err(None)
+    assert host.outgoing_response.set_status_code(resp, 201) == Ok(None)
+    view = host.outgoing_response.headers(resp)
+    assert host.fields.append(view, "x-a", b"1") == Err(b.HeaderErrorImmutable())
+    assert host.fields.get(view, "Content-Length") == [b"3"]
+    host.fields.drop(view)
+    body = host.outgoing_response.body(resp).value
+    assert host.outgoing_response.body(resp) == Err(None)  # only once
+    stream = host.outgoing_body.write(body).value
+    assert host.outgoing_body.write(body) == Err(None)
+    with pytest.raises(Trap, match="still alive"):
+        host.outgoing_body.finish(body, None)  # the stream is a child of the body
+    out = ctx.get(stream, ChannelOutputStream)
+    out.write(b"ab")
+    ctx.delete(stream)
+    assert host.outgoing_body.finish(body, None) == Err(b.ErrorCodeHttpResponseBodySize(2))
+
+
+def test_future_trailers_and_http_error_code() -> None:
+    from wasm_component.http import HttpIoError
+    from wasm_component.http.host import IncomingBody
+    from wasm_component.values import Err, Ok
+    from wasm_component.wasi import IoError
+
+    host, ctx = _types_host()
+    ch = Channel()
+    body = ctx.push(IncomingBody(ch), b._RT_IncomingBody)
+    stream = host.incoming_body.stream(body).value
+    assert host.incoming_body.stream(body) == Err(None)
+    ch.put(b"data")
+    assert ctx.get(stream, ChannelInputStream).read(10) == b"data"
+    ctx.delete(stream)
+    ch2 = Channel()
+    body2 = ctx.push(IncomingBody(ch2), b._RT_IncomingBody)
+    fut = host.incoming_body.finish(body)
+    assert host.future_trailers.get(fut) is None  # the body has not ended
+    ch.finish([("x-t", b"1")])
+    got = host.future_trailers.get(fut)
+    assert isinstance(got, Ok) and isinstance(got.value, Ok)
+    assert host.fields.entries(got.value.value) == [("x-t", b"1")]
+    assert host.future_trailers.get(fut) == Err(None)  # only once
+    ch2.fail(HttpIoError(b.ErrorCodeConnectionTerminated()))
+    fut2 = host.incoming_body.finish(body2)
+    assert host.future_trailers.get(fut2) == Ok(Err(b.ErrorCodeConnectionTerminated()))
+    err = ctx.push(HttpIoError(b.ErrorCodeHttpProtocolError()))
+    assert host.http_error_code(err) == b.ErrorCodeHttpProtocolError()
+    assert host.http_error_code(ctx.push(IoError("plain"))) is None
+
+
+@pytest.mark.parametrize(("export", "error", "message"), [
+    ("wasi:http/handler@0.3.0", "NotSupported", "`wasi:http/service` 0.3 components need"),
+    ("example:other/thing", "LinkError", "exports no `wasi:http/incoming-handler@0.2.x`"),
+])
+def test_components_that_are_not_0_2_proxies(export: str, error: str, message: str) -> None:
+    import wasm_component
+    from wasm_component import Component, Engine
+
+    engine = Engine()
+    component = Component.new(engine, f"""(component
+      (core module $m (func (export "f")))
+      (core instance $i (instantiate $m))
+      (func $f (canon lift (core func $i "f")))
+      (instance $h (export "handle" (func $f)))
+      (export "{export}" (instance $h)))""")
+    with pytest.raises(getattr(wasm_component, error), match=message):
+        asgi_app(component)
+
+
+def test_response_back_pressure(app_wasm: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guest never gets more than ``body_buffer`` bytes ahead of what the server has sent
+    (its ``check-write`` says 0 until the server takes more), though it has 2 MiB to write."""
+    most = [0]
+    put = Channel.put
+
+    def recording_put(self: Channel, data: bytes) -> None:
+        put(self, data)
+        most[0] = max(most[0], self.limit - self.space())
+
+    monkeypatch.setattr(Channel, "put", recording_put)
+    app = asgi_app(app_wasm, http=HttpConfig(body_buffer=16384))
+    sent: list[dict[str, Any]] = []
+
+    async def run() -> tuple[int, dict[str, str], bytes]:
+        return await _call(app, "GET", "/stream?n=128", [], sent=sent)
+
+    status, _, body = asyncio.run(run())
+    assert status == 200 and len(body) == 128 * 16384
+    assert 0 < most[0] <= 16384
+    assert len([m for m in sent if m["type"] == "http.response.body"]) > 64
+
+
+def test_between_bytes_timeout_fails_the_body() -> None:
+    """The head arrives, then the server stalls: the response resolves and its body then
+    fails with `connection-read-timeout`, which `http-error-code` reads from the stream error."""
+    import threading
+
+    from wasm_component.http import HttpIoError
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    release = threading.Event()
+
+    def serve() -> None:
+        conn, _ = srv.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc")
+        release.wait(10)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        msg = _request(f"127.0.0.1:{srv.getsockname()[1]}")
+        msg.timeouts = (None, 5.0, 0.3)  # connect, first byte, between bytes
+        pending = start_request(HttpConfig(allowed_hosts=["127.0.0.1"]), msg)
+        assert pending.ready.wait(30)
+        response = pending.result
+        assert isinstance(response, Message) and response.status == 200
+        assert response.body.take(timeout=30) == b"abc"
+        with pytest.raises(StreamFailed) as e:
+            response.body.take(timeout=30)
+        assert isinstance(e.value.error, HttpIoError)
+        assert isinstance(e.value.error.code, b.ErrorCodeConnectionReadTimeout)
+    finally:
+        release.set()
+        srv.close()

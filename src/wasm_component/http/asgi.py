@@ -29,7 +29,7 @@ from typing import Any
 from ..bindgen import rt
 from ..component import Component
 from ..engine import Engine, Store
-from ..errors import LinkError, Trap
+from ..errors import LinkError, NotSupported, Trap
 from ..linker import InstancePre, Linker
 from ..wasi import IoError, StreamClosed, WasiConfig
 from ._bindings.exports import wasi_http_incoming_handler as b_handler
@@ -75,14 +75,13 @@ class AsgiApp:
             self.component = load_component(self.engine, component)
         self.http = http or HttpConfig()
         self._wasi = wasi
+        self.export = _handler_export(self.component)
         if linker is None:
             linker = Linker(self.engine)
             add_to_linker(linker)
-            # what is not built (wasi:filesystem and wasi:sockets, until they land) traps if
-            # called: componentize-py's runtime imports them but a proxy app rarely calls them
+            # imports outside WASI 0.2 and wasi:http trap if called
             linker.define_unknown_imports_as_traps(self.component)
         self.pre: InstancePre = linker.instantiate_pre(self.component)
-        self.export = _handler_export(self.component)
         self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="wasi-http-guest")
 
     def _wasi_config(self) -> WasiConfig:
@@ -214,9 +213,14 @@ class AsgiApp:
 def _handler_export(component: Component) -> str:
     """The name of the component's ``wasi:http/incoming-handler`` 0.2.x export (any 0.2
     version: the bindings are 0.2.12's, and 0.2.x interfaces only ever grew)."""
-    for name, _ in component.component_type().exports:
+    names = [name for name, _ in component.component_type().exports]
+    for name in names:
         if name.startswith("wasi:http/incoming-handler@0.2."):
             return name
+    if any(name.startswith("wasi:http/handler@0.3") for name in names):
+        raise NotSupported("`wasi:http/service` 0.3 components need the component-model async "
+                           "runtime, which is not built yet (0.2 `wasi:http/proxy` ones are "
+                           "served)")
     raise LinkError("`asgi_app`: the component exports no `wasi:http/incoming-handler@0.2.x` "
                     "(is it a wasi:http/proxy component?)")
 
