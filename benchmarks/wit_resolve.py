@@ -13,8 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.wit.synth_wasi import write_tree  # noqa: E402
-from wasm_component.wit import Resolve  # noqa: E402
+from tests.wit.synth_wasi import write_tree
+
+from wasm_component.wit import Resolve
 
 
 def main() -> None:
