@@ -8,6 +8,8 @@ problems :class:`LinkError`; guest faults :class:`Trap`.
 
 from __future__ import annotations
 
+import enum
+
 __all__ = [
     "ComponentError",
     "DecodeError",
@@ -15,6 +17,7 @@ __all__ = [
     "LinkError",
     "NotSupported",
     "Trap",
+    "TrapCode",
     "ValidationError",
     "WitError",
 ]
@@ -77,15 +80,57 @@ class LinkError(ComponentError):
     """An import could not be satisfied: unknown name or a definition of the wrong type."""
 
 
+class TrapCode(enum.Enum):
+    """Why the guest trapped, when the engine says (wasmtime's ``Trap`` enum): the value of
+    :attr:`Trap.code`. Traps the Canonical ABI raises on the guest's behalf (a bad string
+    pointer, an invalid discriminant) have no code: ``Trap.code`` is ``None`` then.
+    """
+
+    STACK_OVERFLOW = "stack overflow"
+    MEMORY_OUT_OF_BOUNDS = "memory out of bounds"
+    HEAP_MISALIGNED = "heap misaligned"
+    TABLE_OUT_OF_BOUNDS = "table out of bounds"
+    INDIRECT_CALL_TO_NULL = "indirect call to null"
+    BAD_SIGNATURE = "bad signature"
+    INTEGER_OVERFLOW = "integer overflow"
+    INTEGER_DIVISION_BY_ZERO = "integer division by zero"
+    BAD_CONVERSION_TO_INTEGER = "bad conversion to integer"
+    UNREACHABLE = "unreachable"
+    INTERRUPT = "interrupt"
+    OUT_OF_FUEL = "out of fuel"
+    ATOMIC_WAIT_NON_SHARED_MEMORY = "atomic wait on non-shared memory"
+    NULL_REFERENCE = "null reference"
+    ARRAY_OUT_OF_BOUNDS = "array out of bounds"
+    ALLOCATION_TOO_LARGE = "allocation too large"
+    CAST_FAILURE = "cast failure"
+    CANNOT_ENTER_COMPONENT = "cannot enter component"
+    DISABLED_OPCODE = "disabled opcode"
+    UNHANDLED_TAG = "unhandled tag"
+    UNCAUGHT_EXCEPTION = "uncaught exception"
+
+
 class Trap(ComponentError):
     """The guest faulted (or the Canonical ABI trapped on its behalf).
 
-    ``message`` says what went wrong; ``frames`` holds the wasm backtrace when one is known.
+    ``message`` says what went wrong; ``frames`` holds the wasm backtrace when one is known;
+    ``code`` is the :class:`TrapCode` when the engine reported one (``None`` otherwise).
+
+    Example::
+
+        try:
+            f(store)
+        except Trap as e:
+            if e.code is TrapCode.OUT_OF_FUEL:
+                store.set_fuel(10**6)
     """
 
-    def __init__(self, message: str, frames: list[str] | None = None) -> None:
+    code: TrapCode | None
+
+    def __init__(self, message: str, frames: list[str] | None = None,
+                 code: TrapCode | None = None) -> None:
         self.message = message
         self.frames = list(frames or [])
+        self.code = code
         text = message
         if self.frames:
             text += "\nwasm backtrace:\n" + "\n".join(f"  {f}" for f in self.frames)

@@ -304,7 +304,7 @@ def main(argv: Sequence[str]) -> int:
         result = run(store)
         return 0 if isinstance(result, Ok) else 1
     except WasiExit as e:
-        return e.code
+        return e.exit_code
     except Trap as e:
         _flush()
         print(f"error: {e}", file=sys.stderr)

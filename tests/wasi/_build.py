@@ -257,7 +257,7 @@ def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any =
     try:
         code = 0 if isinstance(run(store), Ok) else 1
     except WasiExit as e:
-        code = e.code
+        code = e.exit_code
     except Trap:
         code = TRAPPED
     return Outcome(out.getvalue(), err.getvalue(), code)

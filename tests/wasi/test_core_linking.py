@@ -52,7 +52,7 @@ def test_exit_with_code(engine: Engine, component: Component) -> None:
     store, inst = _instance(engine, component)
     with pytest.raises(WasiExit) as e:
         inst.get_func(store, "exit")(store, 3)  # type: ignore[attr-defined]
-    assert e.value.code == 3 and isinstance(e.value, Trap)
+    assert e.value.exit_code == 3 and e.value.code is None and isinstance(e.value, Trap)
 
 
 def test_pollable_block_on_a_virtual_clock(engine: Engine, component: Component) -> None:

@@ -38,7 +38,7 @@ from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._translate.trampolines import Trampoline
 from .._validate.model import CanonInfo
 from .._validate.typecheck import substitute
-from ..errors import NotSupported
+from ..errors import NotSupported, Trap, TrapCode
 from . import core
 from .items import RFunc
 
@@ -114,8 +114,9 @@ _new_lifted = object.__new__
 
 
 def _poison_check(state: ComponentInstanceState) -> None:
-    trap_if(state.root.poisoned,
-            "cannot enter component instance: it trapped earlier and may not be entered again")
+    if state.root.poisoned:
+        raise Trap("cannot enter component instance: it trapped earlier and may not be entered "
+                   "again", code=TrapCode.CANNOT_ENTER_COMPONENT)
 
 
 class LiftedFunc(RFunc):
@@ -269,7 +270,8 @@ class LiftedFunc(RFunc):
             if root.poisoned:
                 _poison_check(state)
             if enter and not state.may_enter:
-                trap_if(True, "cannot enter component instance: it is already on the stack")
+                raise Trap("cannot enter component instance: it is already on the stack",
+                           code=TrapCode.CANNOT_ENTER_COMPONENT)
             if needs_task:
                 task: Task | None = Task(state, ty, opts)
                 cx = LiftLowerContext(opts, state, task, resources)
@@ -453,7 +455,8 @@ def _entering(call: Callable[[Sequence[Any]], Any], also: tuple[ComponentInstanc
     def entering(args: Sequence[Any]) -> Any:
         for inst in also:
             if not inst.may_enter:
-                trap_if(True, "cannot enter component instance: it is already on the stack")
+                raise Trap("cannot enter component instance: it is already on the stack",
+                           code=TrapCode.CANNOT_ENTER_COMPONENT)
         for inst in also:
             inst.may_enter = False
         try:

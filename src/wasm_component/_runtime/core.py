@@ -73,7 +73,7 @@ from typing import Any, NamedTuple
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from wasm_component.errors import ComponentError, LinkError, NotSupported, Trap
+from wasm_component.errors import ComponentError, LinkError, NotSupported, Trap, TrapCode
 
 __all__ = [
     "FEATURES",
@@ -717,9 +717,9 @@ def _format_frame(frame: Any) -> str:
 def _trap_from_ptr(addr: int) -> Trap:
     t = wasmtime.Trap._from_ptr(ctypes.cast(addr, ctypes.POINTER(ffi.wasm_trap_t)))
     frames = [_format_frame(f) for f in t.frames]
-    trap = Trap(_parse_message(t.message), frames)
-    trap.code = t.trap_code.name.lower() if t.trap_code is not None else None  # type: ignore[attr-defined]
-    return trap
+    code = t.trap_code
+    return Trap(_parse_message(t.message), frames,
+                None if code is None else TrapCode.__members__.get(code.name))
 
 
 def _trap_from_error(addr: int) -> Trap:

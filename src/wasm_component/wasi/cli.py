@@ -11,7 +11,7 @@ Example::
     try:
         run(store)
     except WasiExit as e:
-        print("exited with", e.code)
+        print("exited with", e.exit_code)
 """
 
 from __future__ import annotations

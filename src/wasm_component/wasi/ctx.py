@@ -56,11 +56,12 @@ def register(bindings: ModuleType, factory: Callable[[WasiCtx], Any]) -> None:
 
 class WasiExit(Trap):
     """The guest called ``wasi:cli/exit`` (``exit`` or ``exit-with-code``): it stopped with
-    ``code`` (0 success). Like a trap it unwinds the guest, but nothing went wrong."""
+    ``exit_code`` (0 success). Like a trap it unwinds the guest, but nothing went wrong; its
+    :attr:`Trap.code` is ``None`` (wasmtime-py's ``ExitTrap.code`` is this ``exit_code``)."""
 
-    def __init__(self, code: int) -> None:
-        super().__init__(f"guest exited with code {code}")
-        self.code = code
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(f"guest exited with code {exit_code}")
+        self.exit_code = exit_code
 
 
 _ANY = ResourceType.host(object, "wasi")
