@@ -23,7 +23,7 @@ from wasm_component._runtime.core import (
     new_raw_host_func,
     wat2wasm,
 )
-from wasm_component.errors import ComponentError, LinkError, Trap
+from wasm_component.errors import ComponentError, LinkError, Trap, TrapCode
 
 
 @pytest.fixture(scope="module")
@@ -349,7 +349,7 @@ def test_fuel_exhaustion(engine: CoreEngine) -> None:
     i = inst(store, '(module (func (export "spin") (loop (br 0))))')
     with pytest.raises(Trap, match="fuel") as exc:
         i.func("spin")()
-    assert getattr(exc.value, "code", None) == "out_of_fuel"
+    assert exc.value.code is TrapCode.OUT_OF_FUEL
     assert store.get_fuel() == 0
     store.set_fuel(50)
     assert store.get_fuel() == 50
