@@ -25,6 +25,7 @@ from .errors import (
     LinkError,
     NotSupported,
     Trap,
+    TrapCode,
     ValidationError,
     WitError,
 )
@@ -33,7 +34,7 @@ from .types import ResourceType
 from .values import Err, Ok, Record, Some, Val, Variant
 
 if TYPE_CHECKING:
-    from .component import Component
+    from .component import Component, ResourcesRequired
     from .engine import Engine, EngineConfig, Store
     from .func import Func, TypedFunc
     from .instance import ExportIndex, Instance
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 # The names that need the runtime (and so wasmtime) load it when first used: importing
 # ``wasm_component.wit`` or ``wasm_component.types`` does not load wasmtime.
 _LAZY = {
-    "Component": "component", "Engine": "engine", "EngineConfig": "engine", "Store": "engine",
+    "Component": "component", "ResourcesRequired": "component", "Engine": "engine", "EngineConfig": "engine", "Store": "engine",
     "Func": "func",
     "TypedFunc": "func", "ExportIndex": "instance", "Instance": "instance",
     "InstancePre": "linker", "Linker": "linker", "LinkerInstance": "linker",
@@ -82,9 +83,11 @@ __all__ = [
     "ResourceAny",
     "ResourceTable",
     "ResourceType",
+    "ResourcesRequired",
     "Some",
     "Store",
     "Trap",
+    "TrapCode",
     "TypedFunc",
     "Val",
     "ValidationError",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import types as t
@@ -28,7 +29,7 @@ from .engine import Engine
 from .errors import ComponentError, DecodeError, ValidationError
 from .instance import ExportIndex
 
-__all__ = ["Component", "to_binary"]
+__all__ = ["Component", "ResourcesRequired", "to_binary"]
 
 _SER_MAGIC = b"wasm-component-serialized\x00\x01"
 
@@ -192,17 +193,116 @@ class Component:
             if not isinstance(ty, t.InstanceType):
                 return None
             items = ty.exports
-        if name not in dict(items):
+        ty = dict(items).get(name)
+        if ty is None:
             return None
-        return ExportIndex((*path, name))
+        return ExportIndex((*path, name), ty)
 
     def component_type(self) -> t.ComponentType:
         """The component's imports and exports, with their types."""
         return self._validated.type
 
+    def resources_required(self) -> ResourcesRequired | None:
+        """What instantiating this component takes, as wasmtime's ``ResourcesRequired``: the
+        number of core memories and tables its core instances define, and the largest initial
+        size among them (memory in wasm pages, tables in elements). Counted statically over every
+        core instantiation (nested components once per instantiation). ``None`` when it
+        instantiates a core module it imports (its needs are not known until then).
+
+        Example::
+
+            >>> c = Component.new(Engine(), '''(component
+            ...   (core module $m (memory 3) (table 2 funcref))
+            ...   (core instance (instantiate $m)) (core instance (instantiate $m)))''')
+            >>> c.resources_required()
+            ResourcesRequired(num_memories=2, max_initial_memory_size=3, num_tables=2, max_initial_table_size=2)
+        """
+        return _resources_required(self._ast)
+
     def __repr__(self) -> str:
         ty = self.component_type()
         return f"<Component: {len(ty.imports)} imports, {len(ty.exports)} exports>"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourcesRequired:
+    """A summary of the core memories and tables a component's instantiation creates (see
+    :meth:`Component.resources_required`); a pooling or quota policy can be checked against it
+    before instantiating."""
+
+    num_memories: int = 0
+    max_initial_memory_size: int | None = None  # in wasm pages
+    num_tables: int = 0
+    max_initial_table_size: int | None = None
+
+    def __add__(self, other: ResourcesRequired) -> ResourcesRequired:
+        return ResourcesRequired(
+            self.num_memories + other.num_memories,
+            _max(self.max_initial_memory_size, other.max_initial_memory_size),
+            self.num_tables + other.num_tables,
+            _max(self.max_initial_table_size, other.max_initial_table_size),
+        )
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _module_needs(info: ast.CoreModuleInfo) -> ResourcesRequired:
+    """What one instance of a core module defines (imported memories and tables excluded)."""
+    imported_mems = sum(isinstance(i.desc, ast.CoreMemoryType) for i in info.imports)
+    imported_tables = sum(isinstance(i.desc, ast.CoreTableType) for i in info.imports)
+    mems = info.memories[imported_mems:]
+    tables = info.tables[imported_tables:]
+    return ResourcesRequired(
+        len(mems), max((m.minimum for m in mems), default=None),
+        len(tables), max((tb.minimum for tb in tables), default=None),
+    )
+
+
+def _resources_required(root: ast.Component) -> ResourcesRequired | None:
+    """Sum :func:`_module_needs` over every core instantiation reachable from ``root``'s
+    definitions, following the module and component index spaces (outer aliases included);
+    ``None`` if a module of unknown provenance (imported, or from an instance export) is
+    instantiated."""
+    # per enclosing component: its module space and component space; an entry is the needs of
+    # one instantiation, or None when not known statically
+    stack: list[tuple[list[ResourcesRequired | None], list[ResourcesRequired | None]]] = []
+
+    def walk(c: ast.Component) -> ResourcesRequired | None:
+        modules: list[ResourcesRequired | None] = []
+        components: list[ResourcesRequired | None] = []
+        stack.append((modules, components))
+        total: ResourcesRequired | None = ResourcesRequired()
+        for d in c.definitions:
+            space: list[ResourcesRequired | None] | None = None
+            entry: ResourcesRequired | None = None
+            sort = getattr(d, "sort", None)
+            if isinstance(d, ast.CoreModule):
+                space, entry = modules, _module_needs(d.info)
+            elif isinstance(d, ast.NestedComponent):
+                space, entry = components, walk(d.component)
+            elif isinstance(d, ast.Import):
+                kind = d.desc.kind
+                space = modules if kind == "module" else components if kind == "component" \
+                    else None
+            elif isinstance(d, (ast.AliasExport, ast.AliasCoreExport, ast.AliasOuter)) and sort:
+                is_mod = sort.core and sort.name == "module"
+                space = modules if is_mod else components if (
+                    not sort.core and sort.name == "component") else None
+                if space is not None and isinstance(d, ast.AliasOuter):
+                    outer = stack[-1 - d.count]
+                    entry = (outer[0] if is_mod else outer[1])[d.idx]
+            elif isinstance(d, (ast.CoreInstantiate, ast.Instantiate)):
+                need = (modules[d.module] if isinstance(d, ast.CoreInstantiate)
+                        else components[d.component])
+                total = None if need is None or total is None else total + need
+            if space is not None:
+                space.append(entry)
+        stack.pop()
+        return total
+
+    return walk(root)
 
 
 def _module_items(decoded: ast.Component, modules: dict[int, core.CoreModule]

@@ -6,12 +6,13 @@ Example::
     greet = instance.get_func(store, "greet")
     iface = instance.get_export_index(store, "my:pkg/api")
     f = instance.get_func(store, instance.get_export_index(store, "f", iface))
+    iface.type          # the export's type: an InstanceType here
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import types as t
@@ -21,26 +22,56 @@ from .func import Func, TypedFunc
 
 if TYPE_CHECKING:
     from .engine import Store
+    from .linker import InstancePre
 
 __all__ = ["ExportIndex", "Instance"]
 
 
 @dataclass(frozen=True, slots=True)
 class ExportIndex:
-    """A pre-resolved path to an export (from :meth:`Instance.get_export_index`)."""
+    """A pre-resolved path to an export (from :meth:`Instance.get_export_index` or
+    ``Component.get_export_index``) and the export's type, as wasmtime's ``get_export`` returns
+    the pair: a ``FuncType``, ``InstanceType``, ``TypeBound`` (a type or resource),
+    ``ModuleType`` or ``ComponentType``. From a component the types are static (resources
+    abstract); from an instance they are the instance's own (its resources concrete).
+    ``type`` is ``None`` only where the runtime keeps no type (a module or nested component
+    export of an instance). Indices compare by path.
+
+    Example::
+
+        idx = component.get_export_index("add")
+        idx.type.params     # (('a', U32), ('b', U32))
+    """
 
     path: tuple[str, ...]
+    type: t.ExternType | None = field(default=None, compare=False)
 
 
 class Instance:
     """An instantiated component. Not constructed by users: see ``Linker.instantiate``."""
 
-    __slots__ = ("_exports", "_funcs", "_store")
+    __slots__ = ("_exports", "_funcs", "_pre", "_store")
 
-    def __init__(self, store: Store, exports: dict[str, Any]) -> None:
+    def __init__(self, store: Store, exports: dict[str, Any], pre: InstancePre | None = None
+                 ) -> None:
         self._store = store
         self._exports = exports
         self._funcs: dict[tuple[str, ...], Func] = {}
+        self._pre = pre
+
+    def instance_pre(self, store: Store) -> InstancePre:
+        """The :class:`~.linker.InstancePre` this instance was made from (wasmtime's
+        ``Instance::instance_pre``): instantiate the same component with the same definitions
+        again, in this or another store.
+
+        Example::
+
+            again = instance.instance_pre(store).instantiate(Store(engine))
+            instance.instance_pre(store).component is component   # True
+        """
+        self._check(store, "instance_pre")
+        assert self._pre is not None, "every Instance is made by an InstancePre"
+        return self._pre
 
     def _check(self, store: Store, what: str) -> None:
         if store is not self._store:
@@ -82,7 +113,7 @@ class Instance:
                             f"`parent`, got {type(parent).__name__} {parent!r}")
         path = (*(parent.path if parent else ()), name)
         _, item = self._resolve(path)
-        return None if item is None else ExportIndex(path)
+        return None if item is None else ExportIndex(path, _type_of(item))
 
     def get_func(self, store: Store, name: str | ExportIndex) -> Func | None:
         """The exported function ``name`` (or at an export index), or ``None``."""
@@ -134,6 +165,22 @@ class Instance:
 
     def __repr__(self) -> str:
         return f"<Instance exports={list(self._exports)}>"
+
+
+def _type_of(item: Any) -> t.ExternType | None:
+    """The type of a runtime export item, where the runtime keeps one."""
+    if isinstance(item, RFunc):
+        return item.ty
+    if isinstance(item, RInstance):
+        if item.ty is not None:
+            return item.ty
+        exports = tuple((n, _type_of(i)) for n, i in item.exports.items())
+        if any(ty is None for _, ty in exports):
+            return None
+        return t.InstanceType(exports)  # type: ignore[arg-type]
+    if isinstance(item, t.Type):
+        return t.TypeBound(item)
+    return None
 
 
 def _kind(item: Any) -> str:

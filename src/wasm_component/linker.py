@@ -31,8 +31,9 @@ from .component import Component
 from .engine import Engine, Store, T
 from .errors import LinkError, Trap
 from .instance import Instance
+from .values import Ok, Record, Variant
 
-__all__ = ["InstancePre", "Linker", "LinkerInstance"]
+__all__ = ["InstancePre", "Linker", "LinkerInstance", "default_value"]
 
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(.*)$")
 
@@ -239,23 +240,71 @@ class Linker(Generic[T]):
         it was first given (defined or made here).
         """
 
-        seen: set[t.ResourceType] = set()
+        def trap(where: str, ty: t.FuncType) -> Callable[..., Any]:
+            def call(store: Store, *args: Any) -> Any:
+                raise Trap(f"unknown import `{where}` was called")
 
-        def fill(li: LinkerInstance, items: tuple[tuple[str, t.ExternType], ...]) -> None:
+            return call
+
+        self._fill_unknown(component, trap, "define_unknown_imports_as_traps")
+
+    def define_unknown_imports_as_default_values(self, component: Component) -> None:
+        """Define every import of ``component`` not yet defined, as
+        :meth:`define_unknown_imports_as_traps` does, except that functions ignore their
+        arguments and return their result type's default value (wasmtime 51's method of the
+        same name): ``0``, ``0.0``, ``False``, ``"\\0"`` for a char, ``""``, ``[]`` (``b""`` for
+        ``list<u8>``), a record of defaults, ``None`` for an option, ``Ok(default)`` for a
+        result, the first case of an enum, the first case of a variant with its default
+        payload, no flags.
+
+        A result that holds a resource handle (or a future, stream or error-context) has no
+        default: ``LinkError`` naming the function, and nothing is defined. Define those
+        functions first (definitions already there win), then call this for the rest.
+
+        Example::
+
+            linker.define_unknown_imports_as_default_values(component)
+            instance = linker.instantiate(store, component)   # `get-name: func() -> string`
+                                                              # now returns ""
+        """
+
+        def default(where: str, ty: t.FuncType) -> Callable[..., Any]:
+            value = None if ty.result is None else default_value(ty.result, where)
+
+            def call(store: Store, *args: Any) -> Any:
+                return value
+
+            return call
+
+        self._fill_unknown(component, default, "define_unknown_imports_as_default_values")
+
+    def _fill_unknown(
+        self,
+        component: Component,
+        make: Callable[[str, t.FuncType], Callable[..., Any]],
+        api: str,
+    ) -> None:
+        """Fill every import of ``component`` that has no definition: functions with
+        ``make(path, type)``, resources with fresh host types, instances recursively. A first
+        pass only calls ``make``, so one that raises leaves the linker as it was."""
+
+        def fill(li: LinkerInstance | None, path: str,
+                 items: tuple[tuple[str, t.ExternType], ...], seen: set[t.ResourceType],
+                 define: bool) -> None:
+            # ``li`` is None in the first pass (``define`` false) for an instance not defined yet
             for name, ty in items:
-                existing = li._lookup(name)
+                existing = li._lookup(name) if li is not None else None
                 if isinstance(ty, t.FuncType) and existing is None:
-                    where = f"{li._path}#{name}" if li._path else name
-
-                    def trap(store: Store, *args: Any, _n: str = where) -> Any:
-                        raise Trap(f"unknown import `{_n}` was called")
-
-                    li._define(name, _FuncDef(trap, "wrap"), "define_unknown_imports_as_traps")
+                    fn = make(f"{path}#{name}" if path else name, ty)
+                    if define and li is not None:
+                        li._define(name, _FuncDef(fn, "wrap"), api)
                 elif isinstance(ty, t.InstanceType):
+                    sub = f"{path}/{name}" if path else name
                     if isinstance(existing, LinkerInstance):
-                        fill(existing, ty.exports)
+                        fill(existing, sub, ty.exports, seen, define)
                     elif existing is None:
-                        fill(li.instance(name), ty.exports)
+                        made = li.instance(name) if define and li is not None else None
+                        fill(made, sub, ty.exports, seen, define)
                 elif isinstance(ty, t.TypeBound) and isinstance(ty.eq, t.ResourceType):
                     # One type per abstract resource: its first import position is defined
                     # (by the user, or here); later `(eq r)` ones (a WIT `use`) are supplied
@@ -263,21 +312,46 @@ class Linker(Generic[T]):
                     if ty.eq in seen:
                         continue
                     seen.add(ty.eq)
-                    if existing is None:
+                    if existing is None and define and li is not None:
                         rt = t.ResourceType("host", object(), name)
-                        li._define(name, _ResourceDef(rt, None),
-                                   "define_unknown_imports_as_traps")
+                        li._define(name, _ResourceDef(rt, None), api)
 
-        fill(self._root, component.component_type().imports)
+        imports = component.component_type().imports
+        fill(self._root, "", imports, set(), False)
+        fill(self._root, "", imports, set(), True)
 
-    def instantiate_pre(self, component: Component) -> InstancePre:
-        """Type-check ``component``'s imports against these definitions once."""
+    def substituted_component_type(self, component: Component) -> t.ComponentType:
+        """``component``'s type as instantiating it with this linker would see it: every
+        imported resource replaced by the type the linker supplies for it (a host type, or a
+        resource of an instance given to :meth:`define_instance`), so exports that mention an
+        imported resource name the concrete one. ``LinkError`` if the imports do not link.
+
+        Example::
+
+            linker.root().resource("file", ResourceType.host(File))
+            ty = linker.substituted_component_type(component)
+            dict(ty.imports)["file"].eq == ResourceType.host(File)   # True
+        """
+        _, bound = self._typecheck(component, "substituted_component_type")
+        from ._validate.typecheck import substitute
+
+        out = substitute(component.component_type(), dict(bound), {})
+        assert isinstance(out, t.ComponentType), "substitution keeps the shape"
+        return out
+
+    def _typecheck(self, component: Component, api: str
+                   ) -> tuple[dict[str, _Def], dict[t.ResourceType, t.ResourceType]]:
         if component.engine is not self.engine:
-            raise ValueError("`instantiate_pre`: the component was compiled by another engine")
+            raise ValueError(f"`{api}`: the component was compiled by another engine")
         resolved: dict[str, _Def] = {}
         bound: dict[t.ResourceType, t.ResourceType] = {}
         for name, ty in component.component_type().imports:
             resolved[name] = self._resolve(self._root, name, ty, bound)
+        return resolved, bound
+
+    def instantiate_pre(self, component: Component) -> InstancePre:
+        """Type-check ``component``'s imports against these definitions once."""
+        resolved, _ = self._typecheck(component, "instantiate_pre")
         return InstancePre(self, component, resolved)
 
     def instantiate(self, store: Store[T], component: Component) -> Instance:
@@ -352,6 +426,53 @@ class Linker(Generic[T]):
             return d
         raise LinkError(f"import `{where}` has the wrong type: expected {_kind_of(ty)}, "
                         f"found {_def_kind(d)}")
+
+
+def default_value(ty: t.Type, where: str = "") -> Any:
+    """The default value of component type ``ty`` in its Python form (what
+    :meth:`Linker.define_unknown_imports_as_default_values` returns); ``LinkError`` for a type
+    that has none (a resource handle, future, stream or error-context), naming ``where``.
+
+    Example::
+
+        >>> from wasm_component import types
+        >>> default_value(types.RecordType((("a", types.U8), ("b", types.STRING))))
+        Record(a=0, b='')
+    """
+    if isinstance(ty, t.PrimType):
+        if ty == t.BOOL:
+            return False
+        if ty in (t.F32, t.F64):
+            return 0.0
+        if ty == t.CHAR:
+            return "\0"
+        if ty == t.STRING:
+            return ""
+        if ty in _INTS:
+            return 0
+    elif isinstance(ty, t.ListType):
+        if ty.length is not None:
+            return [default_value(ty.element, where) for _ in range(ty.length)]
+        return b"" if ty.element == t.U8 else []
+    elif isinstance(ty, t.RecordType):
+        return Record({n: default_value(f, where) for n, f in ty.fields})
+    elif isinstance(ty, t.TupleType):
+        return tuple(default_value(e, where) for e in ty.types)
+    elif isinstance(ty, t.VariantType):
+        case, payload = ty.cases[0]
+        return Variant(case, None if payload is None else default_value(payload, where))
+    elif isinstance(ty, t.EnumType):
+        return ty.names[0]
+    elif isinstance(ty, t.FlagsType):
+        return frozenset()
+    elif isinstance(ty, t.OptionType):
+        return None
+    elif isinstance(ty, t.ResultType):
+        return Ok(None if ty.ok is None else default_value(ty.ok, where))
+    elif isinstance(ty, t.MapType):
+        return {}
+    raise LinkError(f"import `{where}`: {ty.wit()} has no default value (define the function "
+                    "yourself before `define_unknown_imports_as_default_values`)")
 
 
 _INTS = (t.S8, t.U8, t.S16, t.U16, t.S32, t.U32, t.S64, t.U64)
@@ -620,7 +741,7 @@ class InstancePre:
             self._last_args = (weakref.ref(store), args)
         root = self._program(store, self._items, args)
         store._instances.append(root)
-        return Instance(store, root.exports)
+        return Instance(store, root.exports, self)
 
 
 def _host_dtor(dtor: Callable[[Store, int], None], owner: weakref.ref[Store]

@@ -96,6 +96,46 @@ class Resource(Generic[T]):
         r._origin = self._origin or self
         return r
 
+    @staticmethod
+    def try_from_resource_any(
+        resource: ResourceAny, store: Store, rt: ResourceType | type | None = None
+    ) -> Resource[Any]:
+        """The :class:`Resource` a host-typed :class:`ResourceAny` stands for (wasmtime's
+        ``Resource::try_from_resource_any``); an owned one is moved into the result. With
+        ``rt`` (a ``ResourceType`` or host class) the type must be that one.
+        ``TypeError`` for a guest-defined resource or another type.
+
+        Example::
+
+            r = Resource.try_from_resource_any(any_handle, store, File)
+            table.get(r)
+        """
+        if not isinstance(resource, ResourceAny):
+            raise TypeError(f"`Resource.try_from_resource_any`: expected a ResourceAny, got "
+                            f"{type(resource).__name__} {resource!r}")
+        return resource._into_resource(store, rt, "Resource.try_from_resource_any")
+
+    def try_into_resource_any(self, store: Store) -> ResourceAny:
+        """This handle as a :class:`ResourceAny` (wasmtime's ``Resource::try_into_resource_any``),
+        for APIs that take any resource; an owned handle is moved into it, and dropping the
+        result runs the destructor the linker defined for its type.
+
+        Example::
+
+            any_handle = table.push(File()).try_into_resource_any(store)
+        """
+        _check_store(store, None, "Resource.try_into_resource_any")
+        src = self._origin or self
+        if self._owned:
+            if src._moved:
+                raise ValueError(f"`Resource.try_into_resource_any`: the owned `{self._rt.name}` "
+                                 f"handle (rep {self._rep}) was already moved")
+            src._moved = True
+        from ._runtime.calls import host_drop_fn
+
+        dtor = host_drop_fn(store, self._rt) if self._owned else None
+        return ResourceAny(self._rt, self._rep, self._owned, dtor, weakref.ref(store))
+
     def __eq__(self, other: object) -> bool:
         return (
             isinstance(other, Resource)
@@ -143,6 +183,37 @@ class ResourceAny:
     @property
     def rep(self) -> int:
         return self._rep
+
+    def try_into_resource(self, store: Store, rt: ResourceType | type | None = None
+                          ) -> Resource[Any]:
+        """The :class:`Resource` this handle is, when its type is a host type (wasmtime's
+        ``ResourceAny::try_into_resource``); see :meth:`Resource.try_from_resource_any`."""
+        return self._into_resource(store, rt, "ResourceAny.try_into_resource")
+
+    @staticmethod
+    def try_from_resource(resource: Resource[Any], store: Store) -> ResourceAny:
+        """``resource.try_into_resource_any(store)`` (wasmtime's
+        ``ResourceAny::try_from_resource``)."""
+        if not isinstance(resource, Resource):
+            raise TypeError(f"`ResourceAny.try_from_resource`: expected a Resource, got "
+                            f"{type(resource).__name__} {resource!r}")
+        return resource.try_into_resource_any(store)
+
+    def _into_resource(self, store: Store, rt: ResourceType | type | None, api: str
+                       ) -> Resource[Any]:
+        _check_store(store, self._store, api)
+        if self._rt.kind != "host":
+            raise TypeError(f"`{api}`: `{self._rt.name}` is a guest-defined resource, not a host "
+                            "type")
+        if rt is not None:
+            want = rt if isinstance(rt, ResourceType) else ResourceType.host(rt)
+            if want != self._rt:
+                raise TypeError(f"`{api}`: expected a handle to `{want.name}`, got one to "
+                                f"`{self._rt.name}`")
+        if self._dropped:
+            raise ValueError(f"`{api}`: resource {self._rt.name} was already dropped or moved")
+        rep = self._take()
+        return Resource(rep, self._rt, self._owned)
 
     def _take(self) -> int:
         """Give up ownership (passing the handle on); the rep to pass."""
@@ -197,6 +268,15 @@ class ResourceAny:
     def __repr__(self) -> str:
         kind = "own" if self._owned else "borrow"
         return f"ResourceAny({kind}<{self._rt.name}>, rep={self._rep})"
+
+
+def _check_store(store: object, owner: weakref.ref[Store] | None, api: str) -> None:
+    from .engine import Store
+
+    if not isinstance(store, Store):
+        raise TypeError(f"`{api}`: expected a Store, got {type(store).__name__}")
+    if owner is not None and owner() is not store:
+        raise ValueError(f"`{api}`: the handle belongs to a different store")
 
 
 class ResourceTableError(ComponentError):
