@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .func import Func, TypedFunc
     from .instance import ExportIndex, Instance
     from .linker import InstancePre, Linker, LinkerInstance
+    from .views import WasmList, WasmStr
 
 # The names that need the runtime (and so wasmtime) load it when first used: importing
 # ``wasm_component.wit`` or ``wasm_component.types`` does not load wasmtime.
@@ -47,6 +48,7 @@ _LAZY = {
     "Func": "func",
     "TypedFunc": "func", "ExportIndex": "instance", "Instance": "instance",
     "InstancePre": "linker", "Linker": "linker", "LinkerInstance": "linker",
+    "WasmList": "views", "WasmStr": "views",
 }
 
 
@@ -92,6 +94,8 @@ __all__ = [
     "Val",
     "ValidationError",
     "Variant",
+    "WasmList",
+    "WasmStr",
     "WitError",
     "errors",
     "types",

@@ -32,6 +32,7 @@ from .engine import Engine, Store, T
 from .errors import LinkError, Trap
 from .instance import Instance
 from .values import Ok, Record, Variant
+from .views import view_fits, view_params
 
 __all__ = ["InstancePre", "Linker", "LinkerInstance", "default_value"]
 
@@ -483,6 +484,9 @@ def _annotation_fits(ann: Any, ty: t.Type) -> bool:
     ``types.Type`` must be equal; builtin classes must be the Python form of the type."""
     if isinstance(ann, t.Type):
         return ann == ty
+    fits = view_fits(ann, ty)
+    if fits is not None:
+        return fits
     if ann is bool:
         return ty == t.BOOL
     if ann is int:
@@ -760,7 +764,8 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
     """The runtime item for definition ``d`` imported as ``name`` with static type ``ty``."""
     if isinstance(d, _FuncDef):
         assert isinstance(ty, t.FuncType), "checked by _resolve"
-        return HostFunc(d.fn, ty, name, d.style, store)
+        views = view_params(d.fn, ty) if d.style == "wrap" else None
+        return HostFunc(d.fn, ty, name, d.style, store, views)
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
             store._resource_dtors[d.rt] = (None, _host_dtor(d.dtor, weakref.ref(store)))

@@ -323,12 +323,15 @@ class HostFunc(RFunc):
     """A host function: ``style`` ``wrap`` calls ``fn(store, *args)``; ``new`` calls
     ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place."""
 
-    __slots__ = ("_store", "fn", "style")
+    __slots__ = ("_store", "fn", "style", "views")
 
-    def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str, store: Any) -> None:
+    def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str, store: Any,
+                 views: tuple[type | None, ...] | None = None) -> None:
         super().__init__(ty, name)
         self.fn = fn
         self.style = style
+        #: per parameter, the lazy view class (``WasmStr``/``WasmList``) ``fn`` takes, if any
+        self.views = views
         # Weakly: the store (through its instances) keeps this function, so a strong reference
         # would put every store in a cycle, freed only by the cyclic GC.
         self._store = owner = weakref.ref(store)
@@ -396,6 +399,11 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
     lift_params = adapter.lift_params if to_component else adapter.lift_params_host
     lower_results = adapter.lower_results
     call = target.prepared_call()
+    if isinstance(target, HostFunc) and target.views:
+        from ..views import view_call
+
+        lift_params, call = view_call(adapter.ft, target.views, adapter.lower_sig.params_spilled,
+                                      call)
     if isinstance(target, LiftedFunc):
         # The spec's ``entering_set``: the callee and its ancestors, less the caller and its
         # ancestors. A call into an ancestor (donut wrapping) enters nothing; a call into the
