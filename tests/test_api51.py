@@ -160,6 +160,24 @@ def test_resources_required_nested_components(engine: Engine) -> None:
     assert Component.new(engine, "(component)").resources_required() == ResourcesRequired()
 
 
+def test_resources_required_follows_module_arguments(engine: Engine) -> None:
+    """A module passed to a nested component (or reached by an outer alias) is known
+    statically, as in wasmtime: each instantiation counts it with its argument."""
+    c = Component.new(engine, """(component
+      (core module $big (memory 5))
+      (core module $small (memory 1) (table 3 funcref))
+      (component $runs
+        (import "m" (core module $m))
+        (core instance (instantiate $m)))
+      (component $outer
+        (alias outer 1 $small (core module $s))
+        (core instance (instantiate $s)))
+      (instance (instantiate $runs (with "m" (core module $big))))
+      (instance (instantiate $runs (with "m" (core module $small))))
+      (instance (instantiate $outer)))""")
+    assert c.resources_required() == ResourcesRequired(3, 5, 2, 3)
+
+
 def test_resources_required_unknown_for_imported_module(engine: Engine) -> None:
     c = Component.new(engine, """(component
       (import "m" (core module $m))

@@ -260,49 +260,68 @@ def _module_needs(info: ast.CoreModuleInfo) -> ResourcesRequired:
     )
 
 
-def _resources_required(root: ast.Component) -> ResourcesRequired | None:
-    """Sum :func:`_module_needs` over every core instantiation reachable from ``root``'s
-    definitions, following the module and component index spaces (outer aliases included);
-    ``None`` if a module of unknown provenance (imported, or from an instance export) is
-    instantiated."""
-    # per enclosing component: its module space and component space; an entry is the needs of
-    # one instantiation, or None when not known statically
-    stack: list[tuple[list[ResourcesRequired | None], list[ResourcesRequired | None]]] = []
+_Needs = ResourcesRequired | None  # of one instantiation; None: not known statically
+_CompNeeds = Callable[[dict[str, Any]], _Needs] | None  # args -> needs of one instantiation
 
-    def walk(c: ast.Component) -> ResourcesRequired | None:
-        modules: list[ResourcesRequired | None] = []
-        components: list[ResourcesRequired | None] = []
-        stack.append((modules, components))
-        total: ResourcesRequired | None = ResourcesRequired()
+
+def _later(walk: Callable[[ast.Component, dict[str, Any], Any], _Needs], c: ast.Component,
+           scope: Any) -> Callable[[dict[str, Any]], _Needs]:
+    """A nested component's needs, walked per instantiation with its arguments."""
+    return lambda args: walk(c, args, scope)
+
+
+def _resources_required(root: ast.Component) -> _Needs:
+    """Sum :func:`_module_needs` over every core instantiation reachable from ``root``, as
+    wasmtime's inliner sees them: nested components once per instantiation, with the modules
+    and components passed to them as arguments, outer aliases followed; ``None`` if a module
+    of unknown provenance (a root import, an instance export) is instantiated."""
+
+    def walk(c: ast.Component, args: dict[str, Any],
+             outer: list[tuple[list[_Needs], list[_CompNeeds]]]) -> _Needs:
+        modules: list[_Needs] = []
+        components: list[_CompNeeds] = []
+        scope = [*outer, (modules, components)]
+        total: _Needs = ResourcesRequired()
         for d in c.definitions:
-            space: list[ResourcesRequired | None] | None = None
-            entry: ResourcesRequired | None = None
-            sort = getattr(d, "sort", None)
             if isinstance(d, ast.CoreModule):
-                space, entry = modules, _module_needs(d.info)
+                modules.append(_module_needs(d.info))
             elif isinstance(d, ast.NestedComponent):
-                space, entry = components, walk(d.component)
+                components.append(_later(walk, d.component, scope))
             elif isinstance(d, ast.Import):
-                kind = d.desc.kind
-                space = modules if kind == "module" else components if kind == "component" \
-                    else None
-            elif isinstance(d, (ast.AliasExport, ast.AliasCoreExport, ast.AliasOuter)) and sort:
-                is_mod = sort.core and sort.name == "module"
-                space = modules if is_mod else components if (
-                    not sort.core and sort.name == "component") else None
-                if space is not None and isinstance(d, ast.AliasOuter):
-                    outer = stack[-1 - d.count]
-                    entry = (outer[0] if is_mod else outer[1])[d.idx]
-            elif isinstance(d, (ast.CoreInstantiate, ast.Instantiate)):
-                need = (modules[d.module] if isinstance(d, ast.CoreInstantiate)
-                        else components[d.component])
+                if d.desc.kind == "module":
+                    modules.append(args.get(d.name.name))
+                elif d.desc.kind == "component":
+                    components.append(args.get(d.name.name))
+            elif isinstance(d, (ast.AliasExport, ast.AliasOuter)):
+                is_mod = d.sort.core and d.sort.name == "module"
+                if not is_mod and (d.sort.core or d.sort.name != "component"):
+                    continue
+                if isinstance(d, ast.AliasOuter):
+                    frame = scope[-1 - d.count]
+                    if is_mod:
+                        modules.append(frame[0][d.idx])
+                    else:
+                        components.append(frame[1][d.idx])
+                elif is_mod:
+                    modules.append(None)
+                else:
+                    components.append(None)
+            elif isinstance(d, ast.CoreInstantiate):
+                need = modules[d.module]
                 total = None if need is None or total is None else total + need
-            if space is not None:
-                space.append(entry)
-        stack.pop()
+            elif isinstance(d, ast.Instantiate):
+                comp = components[d.component]
+                passed: dict[str, Any] = {}
+                for name, si in d.args:
+                    if si.sort.core and si.sort.name == "module":
+                        passed[name] = modules[si.idx]
+                    elif not si.sort.core and si.sort.name == "component":
+                        passed[name] = components[si.idx]
+                need = None if comp is None else comp(passed)
+                total = None if need is None or total is None else total + need
         return total
 
-    return walk(root)
+    return walk(root, {}, [])
 
 
 def _module_items(decoded: ast.Component, modules: dict[int, core.CoreModule]
