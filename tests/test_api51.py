@@ -430,6 +430,38 @@ def test_resource_any_drop_runs_host_dtor(engine: Engine) -> None:
     assert dropped == [r.rep]
 
 
+GUEST = """(component
+  (type $r (resource (rep i32)))
+  (core func $new (canon resource.new $r))
+  (core module $m (import "" "new" (func $new (param i32) (result i32)))
+    (func (export "mk") (result i32) (call $new (i32.const 7))))
+  (core instance $i (instantiate $m (with "" (instance (export "new" (func $new))))))
+  (export $re "r" (type $r))
+  (func $mk (result (own $re)) (canon lift (core func $i "mk")))
+  (export "mk" (func $mk))
+  (instance $api (export "mk" (func $mk)))
+  (export "api" (instance $api)))"""
+
+
+def test_instance_export_types_name_concrete_resources(engine: Engine) -> None:
+    """From a component the type is static (an abstract resource); from an instance it names
+    the instance's own resource type."""
+    c = Component.new(engine, GUEST)
+    static = c.get_export_index("mk")
+    assert static is not None and isinstance(static.type, types.FuncType)
+    assert isinstance(static.type.result, types.OwnType)
+    assert static.type.result.resource.kind == "abstract"
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, c)
+    rt = inst.get_resource(store, "r")
+    assert rt is not None and rt.kind == "guest"
+    idx = inst.get_export_index(store, "mk")
+    assert idx is not None and idx.type == types.FuncType((), types.OwnType(rt))
+    api = inst.get_export_index(store, "api")
+    assert api is not None and api.type == types.InstanceType(
+        (("mk", types.FuncType((), types.OwnType(rt))),))
+
+
 def test_try_into_resource_refusals(engine: Engine) -> None:
     store, _inst, table, _ = _host_setup(engine)
     any_ = table.push(File("w")).try_into_resource_any(store)
@@ -439,14 +471,7 @@ def test_try_into_resource_refusals(engine: Engine) -> None:
         any_.try_into_resource(Store(engine))
     with pytest.raises(TypeError, match="expected a ResourceAny"):
         Resource.try_from_resource_any(table.push(File("v")), store)  # type: ignore[arg-type]
-    guest = Component.new(engine, """(component
-      (type $r (resource (rep i32)))
-      (core func $new (canon resource.new $r))
-      (core module $m (import "" "new" (func $new (param i32) (result i32)))
-        (func (export "mk") (result i32) (call $new (i32.const 7))))
-      (core instance $i (instantiate $m (with "" (instance (export "new" (func $new))))))
-      (export $re "r" (type $r))
-      (func (export "mk") (result (own $re)) (canon lift (core func $i "mk"))))""")
+    guest = Component.new(engine, GUEST)
     gstore = Store(engine)
     mk = Linker(engine).instantiate(gstore, guest).get_func(gstore, "mk")
     assert mk is not None

@@ -172,11 +172,10 @@ def _type_of(item: Any) -> t.ExternType | None:
     if isinstance(item, RFunc):
         return item.ty
     if isinstance(item, RInstance):
-        if item.ty is not None:
-            return item.ty
+        # from the items themselves (concrete resource types), else the static type it has
         exports = tuple((n, _type_of(i)) for n, i in item.exports.items())
         if any(ty is None for _, ty in exports):
-            return None
+            return item.ty
         return t.InstanceType(exports)  # type: ignore[arg-type]
     if isinstance(item, t.Type):
         return t.TypeBound(item)
