@@ -52,6 +52,9 @@ def _track(name: str) -> tuple[str, tuple[int, ...]] | None:
     return f"{base}@{track}", (major, minor, patch)
 
 
+_UNSET: Any = object()
+
+
 @dataclass
 class _FuncDef:
     fn: Callable[..., Any]
@@ -59,6 +62,12 @@ class _FuncDef:
     params: tuple[t.Type, ...] | None = None
     result: t.Type | None = None
     has_result: bool = False
+    _views: Any = _UNSET  # ``views.view_params(fn)``, found when first instantiated
+
+    def views(self) -> tuple[type | None, ...] | None:
+        if self._views is _UNSET:
+            self._views = view_params(self.fn) if self.style == "wrap" else None
+        return self._views  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -764,8 +773,7 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
     """The runtime item for definition ``d`` imported as ``name`` with static type ``ty``."""
     if isinstance(d, _FuncDef):
         assert isinstance(ty, t.FuncType), "checked by _resolve"
-        views = view_params(d.fn, ty) if d.style == "wrap" else None
-        return HostFunc(d.fn, ty, name, d.style, store, views)
+        return HostFunc(d.fn, ty, name, d.style, store, d.views())
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
             store._resource_dtors[d.rt] = (None, _host_dtor(d.dtor, weakref.ref(store)))

@@ -188,15 +188,15 @@ def view_fits(ann: Any, ty: t.Type) -> bool | None:
     return _annotation_fits(args[0], ty.element)
 
 
-def view_params(fn: Callable[..., Any], ft: t.FuncType) -> tuple[type | None, ...] | None:
-    """Per parameter of ``ft``, the view class ``fn`` annotates it with (None: a plain value);
-    None when ``fn`` takes no views."""
+def view_params(fn: Callable[..., Any]) -> tuple[type | None, ...] | None:
+    """Per positional parameter of ``fn`` after ``store``, the view class it is annotated with
+    (None: a plain value); None when ``fn`` takes no views."""
     try:
         hints = inspect.get_annotations(fn, eval_str=True)
         params = list(inspect.signature(fn).parameters.values())[1:]
     except (TypeError, ValueError, NameError):
         return None
-    out = tuple(view_kind(hints.get(p.name)) for p in params[: len(ft.params)]
+    out = tuple(view_kind(hints.get(p.name)) for p in params
                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
     return out if any(out) else None
 
@@ -210,7 +210,7 @@ def view_call(
     view parameters become :class:`WasmStr`/:class:`WasmList` over the guest's memory, the
     others are lifted as usual; every view expires when ``call`` returns."""
     types = [ty for _, ty in ft.params]
-    kinds = list(views) + [None] * (len(types) - len(views))
+    kinds = (list(views) + [None] * len(types))[: len(types)]
 
     def lift(cx: LiftLowerContext, flat: Sequence[Any]) -> list[Any]:
         pt = cx.opts.ptr_type
