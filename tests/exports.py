@@ -9,6 +9,7 @@ it) and gives mypy a ``Func``.
 from __future__ import annotations
 
 from wasm_component import ExportIndex, Func, Instance, Store
+from wasm_component._runtime.calls import LiftedFunc
 
 
 def export_func(inst: Instance, store: Store, name: str | ExportIndex) -> Func:
@@ -16,3 +17,11 @@ def export_func(inst: Instance, store: Store, name: str | ExportIndex) -> Func:
     f = inst.get_func(store, name)
     assert f is not None, f"the test component has no function export {name!r}"
     return f
+
+
+def lifted(f: Func) -> LiftedFunc:
+    """The runtime function behind the export ``f``, for white-box tests of its call path: an
+    exported function of a component is a lifted core function."""
+    rf = f._f
+    assert isinstance(rf, LiftedFunc), f"expected a lifted export, got {type(rf).__name__}"
+    return rf
