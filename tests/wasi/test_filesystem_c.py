@@ -299,7 +299,11 @@ class _Blob:
     def pwrite(self, data: bytes, offset: int) -> int:
         raise vfs.FsError("read-only")
 
-    append = set_size = pwrite
+    def append(self, data: bytes) -> int:
+        raise vfs.FsError("read-only")
+
+    def set_size(self, size: int) -> None:
+        raise vfs.FsError("read-only")
 
     def stat(self) -> vfs.NodeStat:
         return self.st
