@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 
 import pytest
 
 from wasm_component._runtime.core import (
     CoreEngine,
+    CoreExtern,
     CoreFunc,
     CoreFuncType,
     CoreGlobal,
+    CoreInstance,
     CoreMemory,
     CoreMemoryType,
     CoreStore,
@@ -39,7 +42,7 @@ def store(engine: CoreEngine) -> CoreStore:
     return s
 
 
-def inst(store: CoreStore, wat: str, imports: list | None = None):  # type: ignore[no-untyped-def, type-arg]
+def inst(store: CoreStore, wat: str, imports: Sequence[CoreExtern] | None = None) -> CoreInstance:
     module = compile_module(store.engine, wat2wasm(wat))
     return instantiate(store, module, imports or [])
 

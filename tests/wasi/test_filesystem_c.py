@@ -133,9 +133,8 @@ def both(path: Path, tmp: Path, args: tuple[str, ...] = ("prog",),
          tree: Callable[[Path], Dirs] = FS_OPS_TREE) -> tuple[Outcome, Outcome]:  # fmt: skip
     """Run ``path`` on each host over its own copy of ``tree`` (``tmp/ours``,
     ``tmp/wasmtime``)."""
-    return tuple(  # type: ignore[return-value]
-        run(path, Inputs(args=args, dirs=tree(tmp / side)))
-        for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)))
+    return (run_ours(path, Inputs(args=args, dirs=tree(tmp / "ours"))),
+            run_wasmtime(path, Inputs(args=args, dirs=tree(tmp / "wasmtime"))))
 
 
 def same_as_wasmtime(path: Path, tmp: Path, args: tuple[str, ...] = ("prog",),
