@@ -25,6 +25,8 @@ from wasm_component._abi import (
 )
 from wasm_component.values import Record
 
+from .support import string_encoding
+
 REC = t.RecordType((("a", t.U32), ("b", t.S8), ("c", t.F64), ("d", t.STRING), ("e", t.BOOL),
                     ("f", t.CHAR), ("g", t.U64), ("h", t.F32)))
 VAL = Record(a=1, b=-2, c=1.5, d="hello", e=True, f="x", g=2**40, h=0.5)
@@ -32,7 +34,7 @@ VAL = Record(a=1, b=-2, c=1.5, d="hello", e=True, f="x", g=2**40, h=0.5)
 
 def cx_for(enc: str) -> tuple[LiftLowerContext, BytearrayMemory]:
     mem = BytearrayMemory(1 << 24)
-    return LiftLowerContext(CanonicalOptions(enc, mem, mem.realloc),  # type: ignore[arg-type]
+    return LiftLowerContext(CanonicalOptions(string_encoding(enc), mem, mem.realloc),
                             ComponentInstanceState(), Task(ComponentInstanceState())), mem
 
 
