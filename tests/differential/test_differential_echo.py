@@ -57,7 +57,7 @@ PEER_TRAPS = os.environ.get("WASM_COMPONENT_DIFF_PEER_TRAPS") == "1"
 # Exceptions our engine may raise for a bad host value / a trap (the documented contract).
 OUR_ERRORS: tuple[type[BaseException], ...] = (TypeError, ValueError)
 
-_SETTINGS = dict(
+_SETTINGS = settings(
     deadline=None,
     phases=[p for p in Phase if p is not Phase.shrink or not NO_SHRINK],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -303,7 +303,7 @@ def test_differential_echo() -> None:
     cache: dict[str, tuple[PeerHarness | None, OurHarness]] = {}
     stats = Stats()
 
-    @settings(max_examples=N_SIGS, **_SETTINGS)  # type: ignore[arg-type]
+    @settings(_SETTINGS, max_examples=N_SIGS)
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         sig = data.draw(g.signatures(), label="signature")
@@ -352,7 +352,7 @@ def test_peer_echo() -> None:
     n_sigs = max(1, N_SIGS // 4)
     validate_all = RUN_WASM_TOOLS and shutil.which("wasm-tools")
 
-    @settings(max_examples=n_sigs, **_SETTINGS)  # type: ignore[arg-type]
+    @settings(_SETTINGS, max_examples=n_sigs)
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         sig = data.draw(g.signatures(), label="signature")
