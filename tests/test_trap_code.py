@@ -124,3 +124,16 @@ def test_poisoned_instance_cannot_be_entered() -> None:
 def test_trap_code_defaults_to_none() -> None:
     assert Trap("x").code is None
     assert Trap("x", code=TrapCode.INTERRUPT).code is TrapCode.INTERRUPT
+
+
+def test_epoch_interrupt_code() -> None:
+    engine = Engine(EngineConfig(epoch_interruption=True))
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, WAT))
+    f = inst.get_func(store, "out-of-fuel")  # an endless loop
+    assert f is not None
+    store.set_epoch_deadline(1)
+    engine.increment_epoch()
+    with pytest.raises(Trap) as e:
+        f(store)
+    assert e.value.code is TrapCode.INTERRUPT
