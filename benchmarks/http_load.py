@@ -1,7 +1,7 @@
 """A bounded HTTP load test of ``wasm-component serve`` over loopback.
 
 Starts ``wasm-component serve`` (a subprocess on 127.0.0.1, port 0) on a hello-world
-``wasi:http/proxy`` component (``tests/http/guest/hello.wat`` by default, or the componentize-py
+``wasi:http/proxy`` component (``examples/http_hello.wat`` by default, or the componentize-py
 test app with ``--component py``), warms it up, then sends ``--requests`` requests from
 ``--concurrency`` concurrent httpx clients and reports requests/s, p50/p99 latency, failures
 and the server's RSS after warm-up and at the end. It stops by itself: after the requests, or

@@ -22,7 +22,8 @@ PAGES = sorted(p for p in DOCS.rglob("*.md") if "```python" in p.read_text(encod
 def test_every_guide_has_running_examples() -> None:
     names = {p.relative_to(DOCS).as_posix() for p in PAGES}
     assert {"getting-started.md", "guides/embedding.md", "guides/values.md",
-            "guides/resources.md", "guides/bindgen.md"} <= names
+            "guides/resources.md", "guides/bindgen.md", "guides/wasi.md", "guides/http.md",
+            "guides/limits.md", "guides/async.md"} <= names
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(DOCS).as_posix() for p in PAGES])
@@ -48,7 +49,8 @@ def test_site_builds_strict(tmp_path: Path) -> None:
                        capture_output=True, text=True, env=env, check=False, timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     api = (tmp_path / "site" / "reference" / "api" / "index.html").read_text()
-    for name in ("deserialize_file", "func_wrap", "Record", "ResourceTable", "Trap"):
+    for name in ("deserialize_file", "func_wrap", "Record", "ResourceTable", "Trap",
+                 "WasiConfig", "MemoryDirectory", "asgi_app", "HttpConfig"):
         assert name in api, f"the API reference lacks `{name}`"
     assert (tmp_path / "site" / "assets" / "ratios.png").exists()
 

@@ -25,6 +25,8 @@ from wasm_component._abi import (
 )
 from wasm_component.values import Record
 
+from .support import string_encoding
+
 REC = t.RecordType((("a", t.U32), ("b", t.S8), ("c", t.F64), ("d", t.STRING), ("e", t.BOOL),
                     ("f", t.CHAR), ("g", t.U64), ("h", t.F32)))
 VAL = Record(a=1, b=-2, c=1.5, d="hello", e=True, f="x", g=2**40, h=0.5)
@@ -32,13 +34,13 @@ VAL = Record(a=1, b=-2, c=1.5, d="hello", e=True, f="x", g=2**40, h=0.5)
 
 def cx_for(enc: str) -> tuple[LiftLowerContext, BytearrayMemory]:
     mem = BytearrayMemory(1 << 24)
-    return LiftLowerContext(CanonicalOptions(enc, mem, mem.realloc),  # type: ignore[arg-type]
+    return LiftLowerContext(CanonicalOptions(string_encoding(enc), mem, mem.realloc),
                             ComponentInstanceState(), Task(ComponentInstanceState())), mem
 
 
 def bench(label: str, vt: t.Type, v: Any, enc: str = "utf8", number: int = 0) -> float:
     cx, mem = cx_for(enc)
-    lower, lift = build_lower_flat(vt, enc), build_lift_flat(vt, enc)  # type: ignore[arg-type]
+    lower, lift = build_lower_flat(vt, enc), build_lift_flat(vt, enc)
 
     def once() -> None:
         mem.next = 8
@@ -71,15 +73,16 @@ def _closure_field(vt: t.Type, off: int) -> tuple[Callable[..., Any], Callable[.
             s.pack_into(m, p + off, a, len(b))
             return m
         return load_s, store_s
-    st = struct.Struct(code[vt.name])  # type: ignore[attr-defined]
-    lo, hi = {"u32": (0, 2**32 - 1), "s8": (-128, 127), "u64": (0, 2**64 - 1)}.get(
-        vt.name, (None, None))  # type: ignore[attr-defined]
+    assert isinstance(vt, t.PrimType), "the benchmark's record has string or primitive fields"
+    st = struct.Struct(code[vt.name])
+    bounds: tuple[int, int] | None = {
+        "u32": (0, 2**32 - 1), "s8": (-128, 127), "u64": (0, 2**64 - 1)}.get(vt.name)
 
     def load_p(cx: Any, m: memoryview, p: int) -> Any:
         return st.unpack_from(m, p + off)[0]
 
     def store_p(cx: Any, m: Any, p: int, v: Any) -> Any:
-        if lo is not None and (type(v) is not int or not lo <= v <= hi):
+        if bounds is not None and (type(v) is not int or not bounds[0] <= v <= bounds[1]):
             raise TypeError
         if vt == t.CHAR:
             v = ord(v)

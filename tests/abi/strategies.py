@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from hypothesis import strategies as st
@@ -55,7 +56,7 @@ def values(vt: t.Type) -> st.SearchStrategy[Any]:
         case t.PrimType("f64"):
             return st.floats(allow_nan=False)
         case t.PrimType("char"):
-            return st.characters(exclude_categories=("Cs",))  # a char is a Unicode scalar value
+            return st.characters(exclude_categories=["Cs"])  # a char is a Unicode scalar value
         case t.PrimType("string"):
             return st.text(max_size=12) | st.text(st.characters(max_codepoint=0xFF), max_size=12)
         case t.ListType(e, None):
@@ -63,6 +64,7 @@ def values(vt: t.Type) -> st.SearchStrategy[Any]:
                 return st.binary(max_size=12)
             return st.lists(values(e), max_size=4)
         case t.ListType(e, n):
+            assert n is not None, "the case above took the lists without a fixed length"
             return st.lists(values(e), min_size=n, max_size=n)
         case t.RecordType(fields):
             return st.fixed_dictionaries({n: values(u) for n, u in fields}).map(Record)
@@ -70,7 +72,7 @@ def values(vt: t.Type) -> st.SearchStrategy[Any]:
             return st.tuples(*(values(u) for u in ts))
         case t.VariantType(cases):
             return st.one_of(*(st.just(Variant(n)) if u is None else
-                               values(u).map(lambda v, n=n: Variant(n, v)) for n, u in cases))
+                               values(u).map(partial(Variant, n)) for n, u in cases))
         case t.EnumType(names):
             return st.sampled_from(names)
         case t.FlagsType(names):

@@ -630,7 +630,7 @@ class Pair:
         ours_logs = [h.log for h in self.ours.hosts]
         spec_logs = [h.log for h in self.spec.hosts]
         assert ours_logs == spec_logs, f"{op}: host ends differ\ntrace: {self.trace}"
-        return ours != TRAP
+        return bool(ours != TRAP)
 
     def run(self, ops: list[tuple[Any, ...]]) -> list[Any]:
         results = []
@@ -755,11 +755,12 @@ def draw_op(
             return (name, h, e, n)
         return (name, h)
     if name.startswith("host."):
-        want = {
+        wants: dict[str, Callable[[HostCall], bool]] = {
             "host.start": lambda c: not c.started and not c.resolved,
             "host.return": lambda c: c.started and not c.resolved,
             "host.cancelled": lambda c: c.cancel_requested and not c.resolved,
-        }[name]
+        }
+        want = wants[name]
         ok = [n for n, c in enumerate(ours.calls) if want(c)]
         return (name, data.draw(st.sampled_from(ok))) if ok else None
     # Mostly async: a synchronous copy that cannot complete at once deadlocks (and ends it).

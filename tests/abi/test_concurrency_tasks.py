@@ -5,6 +5,7 @@ driver."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from wasm_component import types as t
@@ -281,10 +282,15 @@ def test_host_bytes_move_as_slices_both_ways() -> None:
     to_guest = SharedStream(t.U8)
     r = b.lower_stream(inst, to_guest)
     src = ReadableBytesBuffer(b"hello world")
-    to_guest.write(None, src, lambda reclaim: (reclaim(), done.append(src.progress)), done.append)
+
+    def on_partial(reclaim: Callable[[], None]) -> None:
+        reclaim()
+        done.append(src.progress)
+
+    to_guest.write(None, src, on_partial, done.append)
     assert b.stream_read(th, s8, o, r, 0, 5) == 5 << 4
     assert done == [5]
-    to_guest.write(None, src, lambda reclaim: (reclaim(), done.append(src.progress)), done.append)
+    to_guest.write(None, src, on_partial, done.append)
     assert b.stream_read(th, s8, o, r, 5, 10) == 6 << 4
     assert bytes(mem.data[0:11]) == b"hello world"
     # guest -> host

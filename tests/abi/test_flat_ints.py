@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.exports import export_func
 from wasm_component import Component, Engine, Linker, Store
 from wasm_component import types as t
 from wasm_component._abi.lower import lower_flat
@@ -39,5 +40,5 @@ def test_a_guest_sees_the_sign_extended_value(ty: t.Type, value: int, flat: int)
         (core instance $i (instantiate $m))
         (func (export "f") (param "a" {ty.wit()}) (result u32) (canon lift (core func $i "f"))))
     """)
-    f = Linker(engine).instantiate(store, component).get_func(store, "f")
+    f = export_func(Linker(engine).instantiate(store, component), store, "f")
     assert f(store, value) == flat

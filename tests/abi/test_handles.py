@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from wasm_component import types as t
@@ -22,6 +24,13 @@ from wasm_component._abi import (
 from wasm_component.errors import Trap
 
 from .support import make_cx
+
+
+def handle(flat: Sequence[int | float]) -> int:
+    """The one flat value an own/borrow handle lowers to: an i32."""
+    [h] = flat
+    assert isinstance(h, int), f"a handle lowers to one i32, got {h!r}"
+    return h
 
 R = t.ResourceType.fresh("r", "guest")
 S = t.ResourceType.fresh("s", "guest")
@@ -47,7 +56,7 @@ def test_own_moves_out_and_traps_when_lifted_twice() -> None:
     with pytest.raises(Trap, match="expected a"):
         lift_flat(cx, t.OwnType(S), [j])
     assert j == i  # the freed slot is reused
-    [k] = lower_flat(cx, t.OwnType(R), 42)
+    k = handle(lower_flat(cx, t.OwnType(R), 42))
     assert resource_rep(cx.inst, R, k) == 42
 
 
@@ -103,7 +112,7 @@ def test_import_call_lends_for_the_call_only() -> None:
             resource_drop(inst, R, i)
         return 11
 
-    [j] = canon_lower_sync(cx, func_abi(ft), host, [i])
+    j = handle(canon_lower_sync(cx, func_abi(ft), host, [i]))
     assert seen == [3]
     assert resource_rep(inst, R, j) == 11
     assert resource_drop(inst, R, i) == 3
@@ -116,7 +125,7 @@ def test_resource_callbacks_and_wrong_kind() -> None:
     inst.resource_lower = lambda rt, v, own: v[2]
     i = resource_new(inst, R, 8)
     assert lift_flat(cx, t.OwnType(R), [i]) == ("handle", "r", 8, True)
-    j = lower_flat(cx, t.OwnType(R), ("handle", "r", 9, True))[0]
+    j = handle(lower_flat(cx, t.OwnType(R), ("handle", "r", 9, True)))
     assert resource_rep(inst, R, j) == 9
     with pytest.raises(Trap):
         resource_rep(inst, S, j)

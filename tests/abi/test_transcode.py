@@ -33,7 +33,7 @@ from wasm_component._abi import (
 from wasm_component._abi.strings import LiftedStr, lifted_str_class
 from wasm_component.errors import Trap
 
-from .support import make_cx
+from .support import make_cx, string_encoding
 
 # -- the spec's reference algorithm ------------------------------------------------------------
 
@@ -303,7 +303,7 @@ def run_ours(dst: str, v: LiftedStr, at: int = -1, how: str = "") -> tuple[Any, 
                                                                           bytes]:
     mem = BytearrayMemory(1 << 12)
     calls: list[tuple[int, int, int, int]] = []
-    opts = CanonicalOptions(dst, mem, bad_realloc(mem, calls, at, how))  # type: ignore[arg-type]
+    opts = CanonicalOptions(string_encoding(dst), mem, bad_realloc(mem, calls, at, how))
     cx = LiftLowerContext(opts, ComponentInstanceState(), Task(ComponentInstanceState()))
     try:
         out: Any = lower_flat(cx, t.STRING, v)

@@ -28,6 +28,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.exports import export_func
 from wasm_component import types as t
 from wasm_component.values import Err, Ok, Record, Some, Variant
 
@@ -451,7 +452,7 @@ def component_wat(sig: Signature) -> str:
 
 
 def _f32(x: float) -> float:
-    return struct.unpack("<f", struct.pack("<f", x))[0]
+    return float(struct.unpack("<f", struct.pack("<f", x))[0])
 
 
 def values(ty: t.Type, max_len: int = 4) -> st.SearchStrategy[Any]:
@@ -467,7 +468,7 @@ def values(ty: t.Type, max_len: int = 4) -> st.SearchStrategy[Any]:
         if n == "f64":
             return st.floats()
         if n == "char":
-            return st.characters(blacklist_categories=("Cs",))
+            return st.characters(blacklist_categories=["Cs"])
         if n == "string":
             return st.text(max_size=12)
         raise TypeError(ty)
@@ -485,7 +486,7 @@ def values(ty: t.Type, max_len: int = 4) -> st.SearchStrategy[Any]:
             n, ct = ty.cases[i]
             if ct is None:
                 return st.just(Variant(n))
-            return values(ct, max_len).map(lambda v, n=n: Variant(n, v))
+            return values(ct, max_len).map(functools.partial(Variant, n))
 
         return st.integers(0, len(ty.cases) - 1).flatmap(case)
     if isinstance(ty, t.EnumType):
@@ -902,8 +903,8 @@ def bad_leaves(ty: t.Type, v: Any) -> list[Bad]:
         out.append(Bad(short, to_wt(t.TupleType(ty.types[:-1]), short) if short else (),
                        f"tuple of arity {len(ty.types) - 1} for {ty}"))
     elif isinstance(ty, t.VariantType):
-        wt = wc.Variant("zz-nope") if wt_tagged(ty) else Junk()
-        out.append(Bad(Variant("zz-nope"), wt, "unknown variant case"))
+        unknown = wc.Variant("zz-nope") if wt_tagged(ty) else Junk()
+        out.append(Bad(Variant("zz-nope"), unknown, "unknown variant case"))
     elif isinstance(ty, t.EnumType):
         out.append(Bad("zz-nope", "zz-nope", "unknown enum case"))
     elif isinstance(ty, t.FlagsType):
@@ -1108,7 +1109,7 @@ def ours_outcomes(text: str, calls: Calls) -> list[Any]:
     out: list[Any] = []
     for name, args in calls:
         try:
-            out.append(inst.get_func(store, name)(store, *args))
+            out.append(export_func(inst, store, name)(store, *args))
         except w.Trap:
             out.append("trap")
     return out

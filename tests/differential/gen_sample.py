@@ -16,12 +16,14 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the repository root: this script imports the test package's generator
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-import _diffgen as g
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hyp_seed
 from hypothesis import strategies as st
+
+from tests.differential import _diffgen as g
 
 
 def sample(seed: int) -> tuple[g.Signature, tuple[object, ...]]:

@@ -17,15 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-try:
-    from . import _diffgen as g
-except ImportError:  # collected without the tests package (rootdir-relative imports)
-    import _diffgen as g  # type: ignore[no-redef]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.suite import DIFF_EXAMPLES
 from wasm_component import types as t
+
+from . import _diffgen as g
 
 N_CASES = max(10, DIFF_EXAMPLES // 100)
 

@@ -33,16 +33,15 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-try:
-    from . import _diffgen as g
-except ImportError:  # collected without the tests package (rootdir-relative imports)
-    import _diffgen as g  # type: ignore[no-redef]
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.suite import DIFF_EXAMPLES
 from wasm_component import types as t
+from wasm_component.values import Record
+
+from . import _diffgen as g
 
 N_CASES = DIFF_EXAMPLES
 VALUES_PER_SIG = 8
@@ -58,7 +57,7 @@ PEER_TRAPS = os.environ.get("WASM_COMPONENT_DIFF_PEER_TRAPS") == "1"
 # Exceptions our engine may raise for a bad host value / a trap (the documented contract).
 OUR_ERRORS: tuple[type[BaseException], ...] = (TypeError, ValueError)
 
-_SETTINGS = dict(
+_SETTINGS = settings(
     deadline=None,
     phases=[p for p in Phase if p is not Phase.shrink or not NO_SHRINK],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -102,7 +101,9 @@ class PeerHarness(_Harness):
         linker = wc.Linker(self.engine)
         with linker.root() as root:
             root.add_func("host-echo", self._host)
-        self.func = linker.instantiate(self.store, self.component).get_func(self.store, "echo")
+        func = linker.instantiate(self.store, self.component).get_func(self.store, "echo")
+        assert func is not None, "the generated component exports `echo`"
+        self.func = func
 
     def _host(self, _store: Any, *args: Any) -> Any:
         try:
@@ -140,7 +141,9 @@ class OurHarness(_Harness):
         # name for it was ``func_new``, which now is the ``Val``-list form like wasmtime's).
         define = getattr(root, "func_wrap", None) or root.func_new
         define("host-echo", self._host)
-        self.func = linker.instantiate(self.store, self.component).get_func(self.store, "echo")
+        func = linker.instantiate(self.store, self.component).get_func(self.store, "echo")
+        assert func is not None, "the generated component exports `echo`"
+        self.func = func
 
     def _host(self, _store: Any, *args: Any) -> Any:
         self.seen = args
@@ -300,7 +303,7 @@ def test_differential_echo() -> None:
     cache: dict[str, tuple[PeerHarness | None, OurHarness]] = {}
     stats = Stats()
 
-    @settings(max_examples=N_SIGS, **_SETTINGS)  # type: ignore[arg-type]
+    @settings(_SETTINGS, max_examples=N_SIGS)
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         sig = data.draw(g.signatures(), label="signature")
@@ -349,7 +352,7 @@ def test_peer_echo() -> None:
     n_sigs = max(1, N_SIGS // 4)
     validate_all = RUN_WASM_TOOLS and shutil.which("wasm-tools")
 
-    @settings(max_examples=n_sigs, **_SETTINGS)  # type: ignore[arg-type]
+    @settings(_SETTINGS, max_examples=n_sigs)
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         sig = data.draw(g.signatures(), label="signature")
@@ -392,7 +395,7 @@ def test_peer_echo() -> None:
         (g.Signature((t.U32, t.CHAR)), (1, "\ud800")),
         (g.Signature((t.STRING,)), "x\ud800"),
         (g.Signature((t.RecordType((("c", t.CHAR), ("s", t.STRING))),)),
-         g.Record(c="a", s="\udfff")),
+         Record(c="a", s="\udfff")),
     ],
     ids=lambda x: str(x.functype) if isinstance(x, g.Signature) else repr(x),
 )
@@ -405,7 +408,7 @@ def test_host_returns_non_scalar_value(sig: g.Signature, bad: Any) -> None:
     ours = OurHarness(api, engine, sig, g.component_wat(sig))
     args = tuple("a" if p == t.CHAR else 1 if p == t.U32 else None if isinstance(p, t.OptionType)
                  else ["b"] if isinstance(p, t.ListType) else "s" if p == t.STRING
-                 else g.Record(c="c", s="s") for p in sig.params)
+                 else Record(c="c", s="s") for p in sig.params)
     assert ours.call(args)[0] == "ok"
     ours.override = g.Bad(bad, g.WT_UNSAFE, "non-scalar value")
     kind, out, _ = ours.call(args)

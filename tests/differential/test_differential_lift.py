@@ -15,15 +15,13 @@ import math
 import os
 from typing import Any
 
-try:
-    from . import _diffgen as g
-except ImportError:  # collected without the tests package (rootdir-relative imports)
-    import _diffgen as g  # type: ignore[no-redef]
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.suite import DIFF_EXAMPLES
+
+from . import _diffgen as g
 
 N_CASES = max(1, DIFF_EXAMPLES // 6)
 NO_SHRINK = os.environ.get("WASM_COMPONENT_DIFF_NO_SHRINK") == "1"
@@ -52,8 +50,10 @@ def _peer(engine: Any, wat: str, ty: Any) -> tuple[str, Any]:
 
     store = wasmtime.Store(engine)
     inst = wc.Linker(engine).instantiate(store, wc.Component(engine, wat))
+    f = inst.get_func(store, "f")
+    assert f is not None, "the generated component exports `f`"
     try:
-        out = inst.get_func(store, "f")(store)
+        out = f(store)
     except Exception as e:
         return "raised", e
     return "ok", g.from_wt(ty, out)
@@ -62,8 +62,10 @@ def _peer(engine: Any, wat: str, ty: Any) -> tuple[str, Any]:
 def _ours(api: Any, engine: Any, wat: str) -> tuple[str, Any]:
     store = api.Store(engine, None)
     inst = api.Linker(engine).instantiate(store, api.Component.new(engine, wat))
+    f = inst.get_func(store, "f")
+    assert f is not None, "the generated component exports `f`"
     try:
-        out = inst.get_func(store, "f")(store)
+        out = f(store)
     except (NotImplementedError, ImportError):
         raise
     except Exception as e:

@@ -19,15 +19,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-try:
-    from . import _diffgen as g
-except ImportError:  # collected without the tests package (rootdir-relative imports)
-    import _diffgen as g  # type: ignore[no-redef]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.exports import export_func
 from tests.suite import DIFF_EXAMPLES
 from wasm_component import types as t
+
+from . import _diffgen as g
 
 N_CASES = max(20, DIFF_EXAMPLES // 10)
 OUT = 1024  # where the core function writes what it got
@@ -96,7 +95,7 @@ def ours(text: str, v: Any) -> bytes:
     engine = w.Engine()
     store = w.Store(engine)
     inst = w.Linker(engine).instantiate(store, w.Component.new(engine, text))
-    return bytes(inst.get_func(store, "f")(store, v))
+    return bytes(export_func(inst, store, "f")(store, v))
 
 
 def peer(text: str, ty: t.Type, v: Any) -> bytes:
@@ -170,8 +169,8 @@ def test_the_guest_sees_the_same_bytes_in_memory(case: tuple[t.Type, Any], ys: l
     text = spilled_wat(ty)
     engine = w.Engine()
     store = w.Store(engine)
-    got = bytes(w.Linker(engine).instantiate(store, w.Component.new(engine, text))
-                .get_func(store, "f")(store, v, *ys))
+    inst = w.Linker(engine).instantiate(store, w.Component.new(engine, text))
+    got = bytes(export_func(inst, store, "f")(store, v, *ys))
     wengine = wasmtime.Engine()
     wstore = wasmtime.Store(wengine)
     f = wc.Linker(wengine).instantiate(wstore, wc.Component(wengine, text)).get_func(wstore, "f")

@@ -72,9 +72,9 @@ def componentize_py_app(source: Path = GUEST / "app.py") -> Path:
     return _cached("http-proxy-py", [source.read_bytes(), version.encode()], build)
 
 
-def wat_hello(source: Path = GUEST / "hello.wat") -> Path:
-    """The hand-written hello-world proxy (``guest/hello.wat``, a core module made a component
-    against the package's WIT with ``wasm-tools component embed`` + ``new``; cached)."""
+def wat_hello(source: Path = ROOT / "examples" / "http_hello.wat") -> Path:
+    """The hand-written hello-world proxy (``examples/http_hello.wat``, a core module made a
+    component against the package's WIT with ``wasm-tools component embed`` + ``new``; cached)."""
     exe = shutil.which("wasm-tools")
     if exe is None:
         raise Missing("wasm-tools is not installed (it is part of the test extras)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import selectors
 import socket
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -190,13 +191,13 @@ def test_python_hook_serves_outgoing_requests(app_wasm: Path) -> None:
 
 def test_lifespan_and_unknown_scope(app_wasm: Path) -> None:
     app = asgi_app(app_wasm)
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
     incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
 
     async def receive() -> dict[str, Any]:
         return incoming.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     asyncio.run(app({"type": "lifespan"}, receive, send))

@@ -1,5 +1,5 @@
-"""``wasm-component serve`` on the hand-written hello-world proxy (``guest/hello.wat``): the
-URL is the first line of stderr, a port-0 address gets a free port, concurrent requests on
+"""``wasm-component serve`` on the hand-written hello-world proxy
+(``examples/http_hello.wat``): the URL is the first line of stderr, a port-0 address gets a free port, concurrent requests on
 many connections each get a fresh instance, and bad arguments fail clearly."""
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from wasm_component import Component, Engine, EngineConfig, Linker, Store, Trap
+from tests.exports import export_func
+from wasm_component import Component, Engine, EngineConfig, Instance, Linker, Store, Trap
 
 from .components import MISC
 
@@ -23,7 +24,7 @@ GROW = """
 """
 
 
-def _misc(engine: Engine) -> tuple[Store, object]:
+def _misc(engine: Engine) -> tuple[Store, Instance]:
     store = Store(engine)
     return store, Linker(engine).instantiate(store, Component.new(engine, MISC))
 
@@ -49,7 +50,7 @@ def test_a_raw_wasmtime_config_is_still_accepted() -> None:
     config.consume_fuel = True
     store, inst = _misc(Engine(config))
     store.set_fuel(10_000)
-    assert inst.get_func(store, "add")(store, 1, 2) == 3  # type: ignore[attr-defined]
+    assert export_func(inst, store, "add")(store, 1, 2) == 3
     assert store.get_fuel() < 10_000
 
 
@@ -57,19 +58,19 @@ def test_fuel_ends_an_infinite_loop() -> None:
     store, inst = _misc(Engine(EngineConfig(consume_fuel=True)))
     store.set_fuel(100_000)
     with pytest.raises(Trap, match="fuel"):
-        inst.get_func(store, "spin")(store)  # type: ignore[attr-defined]
+        export_func(inst, store, "spin")(store)
 
 
 def test_max_wasm_stack_bounds_recursion() -> None:
     store, inst = _misc(Engine(EngineConfig(max_wasm_stack=64 * 1024)))
     with pytest.raises(Trap, match="stack"):
-        inst.get_func(store, "deep")(store)  # type: ignore[attr-defined]
+        export_func(inst, store, "deep")(store)
 
 
 def test_wall_clock_deadline_ends_an_infinite_loop() -> None:
     engine = Engine(EngineConfig(epoch_interruption=True))
     store, inst = _misc(engine)
-    spin, add = inst.get_func(store, "spin"), inst.get_func(store, "add")  # type: ignore[attr-defined]
+    spin, add = export_func(inst, store, "spin"), export_func(inst, store, "add")
     assert add(store, 1, 2) == 3, "no deadline set: epochs on do not trap by themselves"
     t0 = time.monotonic()
     with pytest.raises(Trap, match="interrupt"), store.deadline(0.2):
@@ -87,7 +88,7 @@ def test_set_deadline_and_clear() -> None:
     engine = Engine(EngineConfig(epoch_interruption=True))
     store, inst = _misc(engine)
     store.set_deadline(30)
-    assert inst.get_func(store, "add")(store, 2, 2) == 4  # type: ignore[attr-defined]
+    assert export_func(inst, store, "add")(store, 2, 2) == 4
     store.set_deadline(None)
     with pytest.raises(ValueError, match="positive"):
         store.set_deadline(0)
@@ -104,7 +105,7 @@ def test_epoch_deadline_by_hand() -> None:
     timer = threading.Timer(0.1, engine.increment_epoch)
     timer.start()
     with pytest.raises(Trap, match="interrupt"):
-        inst.get_func(store, "spin")(store)  # type: ignore[attr-defined]
+        export_func(inst, store, "spin")(store)
     timer.join()
 
 
@@ -113,7 +114,7 @@ def test_limiter_bounds_memory_and_instances() -> None:
     c = Component.new(engine, GROW)
     store = Store(engine)
     store.limiter(memory_size=4 * 65536)
-    grow = Linker(engine).instantiate(store, c).get_func(store, "grow")
+    grow = export_func(Linker(engine).instantiate(store, c), store, "grow")
     assert grow(store, 2) == 1 and grow(store, 1) == 3
     assert grow(store, 1) == -1, "growing past the limit fails"
     with pytest.raises(ValueError, match="memory_size"):
@@ -152,18 +153,18 @@ def test_handle_limit_per_instance() -> None:
     c = Component.new(engine, HOARD)
     store = Store(engine)
     store.set_handle_limit(1000)
-    hoard = Linker(engine).instantiate(store, c).get_func(store, "hoard")
+    hoard = export_func(Linker(engine).instantiate(store, c), store, "hoard")
     hoard(store, 600)
     hoard(store, 400)
     with pytest.raises(Trap, match=r"handle table full .*limit is 1000"):
         hoard(store, 1)
     # another instance has its own table
-    other = Linker(engine).instantiate(store, c).get_func(store, "hoard")
+    other = export_func(Linker(engine).instantiate(store, c), store, "hoard")
     other(store, 1000)
     with pytest.raises(ValueError, match="set_handle_limit"):
         store.set_handle_limit(-1)
     unlimited = Store(engine)
-    Linker(engine).instantiate(unlimited, c).get_func(unlimited, "hoard")(unlimited, 1001)
+    export_func(Linker(engine).instantiate(unlimited, c), unlimited, "hoard")(unlimited, 1001)
 
 
 def test_set_limits_is_wasmtime_pys_spelling() -> None:
@@ -171,7 +172,7 @@ def test_set_limits_is_wasmtime_pys_spelling() -> None:
     c = Component.new(engine, GROW)
     store = Store(engine)
     store.set_limits(memory_size=2 * 65536)
-    grow = Linker(engine).instantiate(store, c).get_func(store, "grow")
+    grow = export_func(Linker(engine).instantiate(store, c), store, "grow")
     assert grow(store, 1) == 1 and grow(store, 1) == -1
     with pytest.raises(TypeError, match=r"Store\.set_limits"):
         store.set_limits(memory_size=1.5)  # type: ignore[arg-type]

@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from wasm_component import Component, ComponentError, Engine, Linker, NotSupported, Store, Trap
+from tests.exports import export_func
+from wasm_component import (
+    Component,
+    ComponentError,
+    Engine,
+    Instance,
+    Linker,
+    NotSupported,
+    Store,
+    Trap,
+)
 from wasm_component.wast import run_paths
 
 ASYNC_LOWER = """
@@ -62,7 +72,7 @@ def test_not_supported_is_not_a_trap() -> None:
     assert not issubclass(NotSupported, Trap)
 
 
-def _instantiate(text: str) -> tuple[Store, object]:
+def _instantiate(text: str) -> tuple[Store, Instance]:
     engine = Engine()
     c = Component.new(engine, text)
     store = Store(engine)
@@ -83,7 +93,7 @@ def test_shared_memory_on_an_engine_without_it_is_not_supported() -> None:
 
 def test_rep_i64_resource_builtins_have_its_signature() -> None:
     store, inst = _instantiate(REP_I64)
-    assert inst.get_func(store, "roundtrip")(store) == 0x1234  # type: ignore[attr-defined]
+    assert export_func(inst, store, "roundtrip")(store) == 0x1234
 
 
 @pytest.mark.skipif(shutil.which("wasm-tools") is None, reason="needs wasm-tools (json-from-wast)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.exports import export_func
 from wasm_component import Component, Engine, Linker, Store, Trap
 
 from .components import MISC
@@ -15,10 +16,10 @@ def test_trap_while_lowering_arguments_poisons() -> None:
     engine = Engine()
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, MISC))
-    length = inst.get_func(store, "len")
-    add = inst.get_func(store, "add")
+    length = export_func(inst, store, "len")
+    add = export_func(inst, store, "add")
     assert length(store, b"abc") == 3
-    inst.get_func(store, "set-bad")(store, 1)
+    export_func(inst, store, "set-bad")(store, 1)
     with pytest.raises(Trap, match="realloc returned"):
         length(store, b"abc")
     with pytest.raises(Trap, match="trapped earlier"):
@@ -30,5 +31,5 @@ def test_host_misuse_while_lowering_does_not_poison() -> None:
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, MISC))
     with pytest.raises(TypeError):
-        inst.get_func(store, "len")(store, "not bytes")
-    assert inst.get_func(store, "add")(store, 1, 2) == 3
+        export_func(inst, store, "len")(store, "not bytes")
+    assert export_func(inst, store, "add")(store, 1, 2) == 3

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.exports import export_func
 from wasm_component import Component, Engine, Linker, Store
 
 from .components import MISC
@@ -50,14 +51,14 @@ def test_a_host_function_may_call_back_into_its_store() -> None:
     engine = Engine()
     store = Store(engine)
     inner = Linker(engine).instantiate(store, Component.new(engine, MISC))
-    add = inner.get_func(store, "add")
+    add = export_func(inner, store, "add")
     linker = Linker(engine)
     linker.root().func_wrap("cb", lambda s: add(s, 1, 2) and None)
     from .components import GUEST_RESOURCE
 
     outer = linker.instantiate(store, Component.new(engine, GUEST_RESOURCE))
-    r = outer.get_func(store, "make")(store, 1)
-    outer.get_func(store, "with-borrow")(store, r)  # calls cb, which calls add
+    r = export_func(outer, store, "make")(store, 1)
+    export_func(outer, store, "with-borrow")(store, r)  # calls cb, which calls add
 
 
 def test_a_second_thread_waits_for_the_first() -> None:
@@ -77,9 +78,9 @@ def test_a_second_thread_waits_for_the_first() -> None:
     from .components import GUEST_RESOURCE
 
     inst = linker.instantiate(store, Component.new(engine, GUEST_RESOURCE))
-    r = inst.get_func(store, "make")(store, 1)
-    drops = inst.get_func(store, "drops")
-    t1 = threading.Thread(target=lambda: inst.get_func(store, "with-borrow")(store, r))
+    r = export_func(inst, store, "make")(store, 1)
+    drops = export_func(inst, store, "drops")
+    t1 = threading.Thread(target=lambda: export_func(inst, store, "with-borrow")(store, r))
     t1.start()
     inside.wait(5)
     drops(store)

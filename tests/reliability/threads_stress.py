@@ -30,6 +30,7 @@ def main(mode: str, n: int) -> None:
         store = shared if mode == "shared" else Store(engine)
         inst = linker.instantiate(store, comp)
         add, length = inst.get_func(store, "add"), inst.get_func(store, "len")
+        assert add is not None and length is not None, "MISC exports `add` and `len`"
         for i in range(n):
             try:
                 if add(store, i, k) != i + k or length(store, bytes(i % 7)) != i % 7:
@@ -43,8 +44,10 @@ def main(mode: str, n: int) -> None:
         store = shared if mode == "shared" else Store(engine)
         for i in range(n // 4):
             inst = linker.instantiate(store, comp)
+            deep = inst.get_func(store, "deep")
+            assert deep is not None, "MISC exports `deep`"
             try:
-                inst.get_func(store, "deep")(store)
+                deep(store)
                 note("wrong", f"trapper {k}: a trapping call returned at {i}")
             except Trap as e:
                 if "stack" not in str(e) and "exhausted" not in str(e):

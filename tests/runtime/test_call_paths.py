@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.exports import export_func, lifted
 from wasm_component import Component, Engine, Linker, Store, types
 from wasm_component._runtime import core
 from wasm_component._runtime.calls import LiftedFunc
@@ -55,7 +56,7 @@ def test_component_to_component_calls_build_each_call_path_once(builds: list[Any
     engine = Engine()
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, COMPOSED))
-    add3 = inst.get_func(store, "add3")
+    add3 = export_func(inst, store, "add3")
     assert add3 is not None
     assert builds == []  # instantiation builds no call path
     assert add3(store, 1, 2, 3) == 6
@@ -79,7 +80,12 @@ def test_lowered_import_is_built_at_its_first_call_and_only_then() -> None:
     engine = Engine()
     calls: list[str] = []
     linker = Linker(engine)
-    linker.root().func_wrap("name", lambda store: calls.append("name") or "x")
+
+    def name(store: Store) -> str:
+        calls.append("name")
+        return "x"
+
+    linker.root().func_wrap("name", name)
     component = Component.new(engine, """
       (component
         (import "name" (func $name (result string)))
@@ -100,7 +106,7 @@ def test_lowered_import_is_built_at_its_first_call_and_only_then() -> None:
     store = Store(engine)
     inst = linker.instantiate(store, component)
     assert calls == []
-    f = inst.get_func(store, "len")
+    f = export_func(inst, store, "len")
     assert f is not None
     assert [f(store), f(store)] == [1, 1]
     assert calls == ["name", "name"]
@@ -170,7 +176,7 @@ def test_trap_in_a_destructor_called_from_the_host_poisons_nothing_else() -> Non
     component = Component.new(engine, COUNTER.replace("DTOR_BODY", "unreachable"))
     store = Store(engine)
     inst = Linker(engine).instantiate(store, component)
-    make = inst.get_func(store, "make")
+    make = export_func(inst, store, "make")
     assert make is not None
     r = make(store, 7)
     with pytest.raises(Trap, match="unreachable"):
@@ -187,12 +193,12 @@ def test_resource_functions_share_adapters_across_instances_but_not_resources() 
     store = Store(engine)
     linker = Linker(engine)
     a, b = linker.instantiate(store, component), linker.instantiate(store, component)
-    make_a, get_a = a.get_func(store, "make"), a.get_func(store, "get")
-    make_b, get_b = b.get_func(store, "make"), b.get_func(store, "get")
+    make_a, get_a = export_func(a, store, "make"), export_func(a, store, "get")
+    make_b, get_b = export_func(b, store, "make"), export_func(b, store, "get")
     assert make_a and get_a and make_b and get_b
     ra, rb = make_a(store, 5), make_b(store, 6)
     assert get_a(store, ra) == 5 and get_b(store, rb) == 6
-    assert make_a._f.adapter is make_b._f.adapter  # one set of adapters for both instances
+    assert lifted(make_a).adapter is lifted(make_b).adapter  # one set of adapters for both instances
     assert make_a.type != make_b.type  # but each instance has its own resource type
     assert ra.resource_type != rb.resource_type
     with pytest.raises((Trap, TypeError, ValueError)):
@@ -208,7 +214,7 @@ def test_a_dropped_component_is_freed_with_its_plan_and_program() -> None:
     component = Component.new(engine, COMPOSED)
     store = Store(engine)
     linker = Linker(engine)
-    add3 = linker.instantiate(store, component).get_func(store, "add3")
+    add3 = export_func(linker.instantiate(store, component), store, "add3")
     assert add3 is not None and add3(store, 1, 2, 3) == 6
     vc = weakref.ref(component._validated)
     assert "root program" in component._validated.derived
@@ -249,7 +255,7 @@ def test_the_host_gets_plain_strs_and_components_the_source_encoding() -> None:
     """)
     store = Store(engine)
     inst = linker.instantiate(store, component)
-    say, get = inst.get_func(store, "say"), inst.get_func(store, "get")
+    say, get = export_func(inst, store, "say"), export_func(inst, store, "get")
     assert say is not None and get is not None
     say(store)
     assert seen == ["hello"] and type(seen[0]) is str
@@ -284,7 +290,12 @@ def test_exports_are_looked_up_by_name_never_walked(monkeypatch: pytest.MonkeyPa
     with thousands): instantiating and calling must look exports up by name instead."""
     walked: list[int] = []
     nth = core._export_nth
-    monkeypatch.setattr(core, "_export_nth", lambda *a: walked.append(1) or nth(*a))
+
+    def counting_nth(*a: Any) -> Any:
+        walked.append(1)
+        return nth(*a)
+
+    monkeypatch.setattr(core, "_export_nth", counting_nth)
     engine = Engine()
     funcs = " ".join(f'(func (export "f{i}") (result i32) (i32.const {i}))' for i in range(300))
     component = Component.new(engine, f"""
@@ -294,7 +305,7 @@ def test_exports_are_looked_up_by_name_never_walked(monkeypatch: pytest.MonkeyPa
         (func (export "last") (result u32) (canon lift (core func $i "f299"))))
     """)
     store = Store(engine)
-    last = Linker(engine).instantiate(store, component).get_func(store, "last")
+    last = export_func(Linker(engine).instantiate(store, component), store, "last")
     assert last is not None and last(store) == 299
     assert walked == []
 
@@ -320,8 +331,8 @@ def test_import_items_are_made_once_per_store_and_each_store_gets_its_own() -> N
     c = pre.instantiate(two)
     assert pre._last_args is not None and pre._last_args[0]() is two
     for inst, store in ((a, one), (b, one), (c, two)):
-        inst.get_func(store, "go")(store)
+        export_func(inst, store, "go")(store)
     assert seen == [one, one, two]
     d = pre.instantiate(one)  # back to the first store: its items again, made anew
-    d.get_func(one, "go")(one)
+    export_func(d, one, "go")(one)
     assert seen[-1] is one

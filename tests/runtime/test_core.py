@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 
 import pytest
 
 from wasm_component._runtime.core import (
     CoreEngine,
+    CoreExtern,
     CoreFunc,
     CoreFuncType,
     CoreGlobal,
+    CoreInstance,
     CoreMemory,
+    CoreMemoryType,
     CoreStore,
     CoreTable,
     compile_module,
@@ -38,7 +42,7 @@ def store(engine: CoreEngine) -> CoreStore:
     return s
 
 
-def inst(store: CoreStore, wat: str, imports: list | None = None):  # type: ignore[no-untyped-def, type-arg]
+def inst(store: CoreStore, wat: str, imports: Sequence[CoreExtern] | None = None) -> CoreInstance:
     module = compile_module(store.engine, wat2wasm(wat))
     return instantiate(store, module, imports or [])
 
@@ -122,7 +126,8 @@ def test_module_types(engine: CoreEngine) -> None:
         ("a", "g", "global"),
     ]
     assert m.imports[0].type == (("i32",), ("i64",))
-    assert m.imports[1].type.minimum == 1 and m.imports[1].type.maximum == 2
+    mem = m.imports[1].type
+    assert isinstance(mem, CoreMemoryType) and mem.minimum == 1 and mem.maximum == 2
     assert m.imports[2].type == ("funcref", 3, None)
     assert m.imports[3].type == ("f64", True)
     assert [e.name for e in m.exports] == ["f", "m"]
@@ -322,7 +327,7 @@ def test_linking_all_extern_kinds(store: CoreStore) -> None:
     assert isinstance(entry, CoreFunc) and entry(1) == 0
     assert tab.get(1) is None
     tab.set(1, host)
-    assert tab.get(1)(3) == 30  # type: ignore[misc]
+    assert tab.get(1)(3) == 30
     assert tab.grow(1) == 2 and tab.size() == 3
 
 

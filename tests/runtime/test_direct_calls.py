@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.exports import export_func
 from wasm_component import Component, Engine, Linker, Store
 from wasm_component.errors import Trap
 
@@ -58,7 +59,7 @@ def instantiate(text: str, linker: Linker | None = None) -> tuple[Store, Any, in
 def test_a_pass_through_type_between_closed_components_is_a_direct_core_call() -> None:
     store, inst, host_funcs = instantiate(composed("u32"))
     assert host_funcs == 0
-    calc = inst.get_func(store, "calc")
+    calc = export_func(inst, store, "calc")
     assert calc(store, 100, 5, 2) == 10
 
 
@@ -68,7 +69,7 @@ def test_a_type_that_needs_adapting_keeps_the_trampoline() -> None:
     store, inst, host_funcs = instantiate(
         composed("u16", inner_body="(i32.add (local.get 0) (local.get 1))"))
     assert host_funcs == 1
-    assert inst.get_func(store, "calc")(store, 0xFFFF, 2, 3) == 4  # (0xffff + 2) mod 2^16 + 3
+    assert export_func(inst, store, "calc")(store, 0xFFFF, 2, 3) == 4  # (0xffff + 2) mod 2^16 + 3
 
 
 @pytest.mark.parametrize("ty", ["u32", "u16"])
@@ -76,7 +77,7 @@ def test_a_trap_in_the_callee_locks_the_whole_tree(ty: str) -> None:
     """The same either way: after the trap no instance of the tree may be entered again,
     including the callee through its re-export (the spec: every entry enters the root)."""
     store, inst, _ = instantiate(composed(ty))
-    calc, div = inst.get_func(store, "calc"), inst.get_func(store, "div")
+    calc, div = export_func(inst, store, "calc"), export_func(inst, store, "div")
     assert div(store, 9, 3) == 3
     with pytest.raises(Trap, match=r"divide by zero|integer divide"):
         calc(store, 1, 0, 1)
@@ -117,9 +118,9 @@ def test_a_callee_that_calls_out_keeps_the_trampoline_and_its_reentrance_check()
     before = len(store._core._host_fns)
     inst = linker.instantiate(store, Component.new(engine, text))
     assert len(store._core._host_fns) - before == 2  # the hook's lowering and the trampoline
-    holder["div"] = inst.get_func(store, "div")
+    holder["div"] = export_func(inst, store, "div")
     with pytest.raises(Trap, match=r"already on the stack|cannot enter"):
-        inst.get_func(store, "calc")(store, 8, 2, 2)
+        export_func(inst, store, "calc")(store, 8, 2, 2)
 
 
 def test_a_caller_with_realloc_keeps_the_trampoline() -> None:
@@ -134,7 +135,7 @@ def test_a_caller_with_realloc_keeps_the_trampoline() -> None:
         outer_opts="(memory $mm) (realloc $re)")
     store, inst, host_funcs = instantiate(text)
     assert host_funcs == 1
-    assert inst.get_func(store, "calc")(store, 100, 5, 2) == 10
+    assert export_func(inst, store, "calc")(store, 100, 5, 2) == 10
 
 
 def test_nested_components_wire_each_other_directly() -> None:
@@ -145,8 +146,8 @@ def test_nested_components_wire_each_other_directly() -> None:
     text = (Path(__file__).parents[2] / "benchmarks" / "components" / "nested.wat").read_text()
     store, inst, host_funcs = instantiate(text)
     assert host_funcs == 0
-    assert inst.get_func(store, "add6")(store, 1, 2, 3, 4, 5, 6) == 21
-    assert inst.get_func(store, "add3")(store, 1, 2, 3) == 6
+    assert export_func(inst, store, "add6")(store, 1, 2, 3, 4, 5, 6) == 21
+    assert export_func(inst, store, "add3")(store, 1, 2, 3) == 6
 
 
 def test_an_exception_never_crosses_into_the_caller() -> None:
@@ -183,5 +184,5 @@ def test_an_exception_never_crosses_into_the_caller() -> None:
     inst = Linker(engine).instantiate(store, Component.new(engine, text))
     assert len(store._core._host_fns) - before == 1  # a trampoline, not a direct call
     with pytest.raises(Trap) as e:
-        inst.get_func(store, "run")(store)
+        export_func(inst, store, "run")(store)
     assert "unreachable" not in str(e.value)  # the exception did not reach `catch_all`

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.exports import export_func, lifted
 from wasm_component import Component, Engine, Linker, Store
 from wasm_component._abi.codegen import DUMP_ENV
 from wasm_component._runtime.instantiate import program_for
@@ -45,9 +46,9 @@ def test_adapters_are_named_after_their_function_type() -> None:
     engine = Engine()
     component = Component.new(engine, TRAPS_AT_START.replace("(start $boom)", ""))
     store = Store(engine)
-    f = Linker(engine).instantiate(store, component).get_func(store, "one")
+    f = export_func(Linker(engine).instantiate(store, component), store, "one")
     assert f(store) == 1
-    lift = f._f.adapter.lift_results_host
+    lift = lifted(f).adapter.lift_results_host
     assert lift.__code__.co_filename.startswith("<wasm-component lift_results func() -> u32 #")
     assert linecache.getlines(lift.__code__.co_filename)
 
@@ -66,6 +67,7 @@ def test_the_dump_switch_writes_each_generated_function(tmp_path: Path,
 def test_generated_instantiation_code_holds_no_c_objects() -> None:
     """The instantiation program asks ``core`` for whole operations: no C function, pointer,
     ``byref`` or raw context appears in its source or among its constants."""
+    import _ctypes
     import ctypes
 
     engine = Engine()
@@ -74,7 +76,7 @@ def test_generated_instantiation_code_holds_no_c_objects() -> None:
     src = program.__wc_source__  # type: ignore[attr-defined]
     for word in ("byref", "ctx", "_ptr", "trap_addr", "instance_new", "export_get"):
         assert word not in src, word
-    c_kinds = (ctypes._CFuncPtr, ctypes._Pointer, ctypes._SimpleCData, ctypes.Array)
+    c_kinds = (_ctypes.CFuncPtr, ctypes._Pointer, ctypes._SimpleCData, ctypes.Array)
 
     def c_objects(v: object) -> bool:
         if isinstance(v, tuple):

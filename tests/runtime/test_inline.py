@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.exports import export_func, lifted
 from wasm_component import Component, Engine, Linker, Store
 from wasm_component._translate import inline as F
 from wasm_component._translate.trampolines import Trampoline
@@ -46,9 +47,9 @@ def test_deferred_functions_find_their_states_through_the_tree() -> None:
     engine = Engine()
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, NESTED.read_text()))
-    add3, add6 = inst.get_func(store, "add3"), inst.get_func(store, "add6")
+    add3, add6 = export_func(inst, store, "add3"), export_func(inst, store, "add6")
     assert add6(store, 1, 2, 3, 4, 5, 6) == 21 and add3(store, 1, 2, 3) == 6
-    s3, s6 = add3._f.state, add6._f.state
+    s3, s6 = lifted(add3).state, lifted(add6).state
     assert s3 is not s6 and s3.parent is s6  # `add3` is in a mid instance inside `$outer`
     assert s3.root is s6.root is s6.parent
 
@@ -92,7 +93,7 @@ def test_outer_aliases_and_components_passed_as_arguments_resolve_statically() -
     engine = Engine()
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, text))
-    assert inst.get_func(store, "one")(store) == 1
+    assert export_func(inst, store, "one")(store) == 1
 
 
 def test_resources_and_built_ins_are_steps_of_the_one_plan() -> None:
@@ -120,7 +121,7 @@ def test_resources_and_built_ins_are_steps_of_the_one_plan() -> None:
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, text))
     r = inst.get_resource(store, "r")
-    handle = inst.get_func(store, "make")(store)
+    handle = export_func(inst, store, "make")(store)
     assert handle.resource_type == r
     other = Linker(engine).instantiate(store, Component.new(engine, text))
     assert other.get_resource(store, "r") != r  # fresh per instance
@@ -142,7 +143,7 @@ def test_every_built_in_has_a_maker_and_async_ones_name_themselves() -> None:
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, text))
     with pytest.raises(NotSupported, match=r"`waitable-set\.new`"):
-        inst.get_func(store, "go")(store)
+        export_func(inst, store, "go")(store)
 
 
 def test_start_functions_and_core_modules_imported_by_the_root() -> None:
@@ -173,7 +174,7 @@ def test_start_functions_and_core_modules_imported_by_the_root() -> None:
     linker.root().module("m", to_binary('(module (func (export "seven") (result i32) (i32.const 7)))'))
     store = Store(engine)
     inst = linker.instantiate(store, component)
-    assert inst.get_func(store, "got")(store) == 7
+    assert export_func(inst, store, "got")(store) == 7
     assert kinds(flat_of_component(component)).count("FStart") == 2
 
 
@@ -213,7 +214,7 @@ def test_a_state_made_by_a_start_function_call_is_the_one_made_later() -> None:
     engine = Engine()
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, text))
-    f, g = inst.get_func(store, "f"), inst.get_func(store, "g")
-    assert inst.get_func(store, "seen")(store) == 42
-    assert f._f.state is g._f.state
+    f, g = export_func(inst, store, "f"), export_func(inst, store, "g")
+    assert export_func(inst, store, "seen")(store) == 42
+    assert lifted(f).state is lifted(g).state
     assert g(store) == 7 and f(store, 1) == 2

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.exports import export_func
 from wasm_component import Component, Engine, Linker, Store
 
 NESTED = Path(__file__).parents[2] / "benchmarks" / "components" / "nested.wat"
@@ -61,11 +62,11 @@ def test_a_dropped_store_is_freed_by_reference_counting(no_gc: None) -> None:
     for _ in range(3):
         store = Store(engine)
         inst = pre.instantiate(store)
-        handle = inst.get_func(store, "make")(store)
-        inst.get_func(store, "cycle")(store)
+        handle = export_func(inst, store, "make")(store)
+        export_func(inst, store, "cycle")(store)
         handle.drop(store)
         other = nested.instantiate(store)
-        assert other.get_func(store, "add3")(store, 1, 2, 3) == 6
+        assert export_func(other, store, "add3")(store, 1, 2, 3) == 6
         freed, core_freed = weakref.ref(store), weakref.ref(store._core.store)
         del store, inst, handle, other
         assert freed() is None, "the store is in a reference cycle"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from corpus import CORPORA, run_corpus
+from tests.corpora import CORPORA
+
+from .corpus import run_corpus
 
 pytestmark = pytest.mark.skipif(
     not (CORPORA / "wasm-tools" / "json").exists(),

@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from tests.exports import export_func, export_index
+
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wasm-component-tests"
 JCO_DIR = CACHE / "jco"
 ADAPTER = (JCO_DIR / "node_modules" / "@bytecodealliance" / "jco" / "lib"
@@ -174,7 +176,7 @@ def ours_compiled(path: Path) -> tuple[Any, Any]:
 
         engine = Engine()
         hit = _OURS[path] = (engine, load_component(engine, path, progress=False))
-    return hit  # type: ignore[no-any-return]
+    return hit
 
 
 def wasmtime_compiled(path: Path) -> tuple[Any, Any]:
@@ -188,7 +190,7 @@ def wasmtime_compiled(path: Path) -> tuple[Any, Any]:
         config.cache = True  # wasmtime's own on-disk cache: later sessions skip the compile
         engine = wasmtime.Engine(config)
         hit = _THEIRS[path] = (engine, wc.Component.from_file(engine, str(path)))
-    return hit  # type: ignore[no-any-return]
+    return hit
 
 
 @dataclass
@@ -211,7 +213,7 @@ class Inputs:
 
 
 def _dir(spec: tuple[Any, str] | tuple[Any, str, bool]) -> tuple[Any, str, bool]:
-    return (spec[0], spec[1], len(spec) > 2 and bool(spec[2]))  # type: ignore[misc]
+    return (spec[0], spec[1], len(spec) > 2 and bool(spec[2]))
 
 
 _RUN = "wasi:cli/run@0.2"
@@ -251,9 +253,7 @@ def run_ours(path: Path, inputs: Inputs, *, engine: Any = None, component: Any =
     store.set_wasi(config)
     instance = linker.instantiate(store, component)
     iface = _run_export([n for n, _ in component.component_type().exports])
-    run = instance.get_func(store, instance.get_export_index(
-        store, "run", instance.get_export_index(store, iface)))
-    assert run is not None
+    run = export_func(instance, store, export_index(instance, store, iface, "run"))
     try:
         code = 0 if isinstance(run(store), Ok) else 1
     except WasiExit as e:
@@ -286,8 +286,7 @@ def run_wasmtime(path: Path, inputs: Inputs) -> Outcome:
         store.set_wasi(config)
         instance = linker.instantiate(store, component)
         iface = _run_export(list(component.type.exports(engine)))
-        run = instance.get_func(store, instance.get_export_index(
-            store, "run", instance.get_export_index(store, iface)))
+        run = instance.get_func(store, export_index(instance, store, iface, "run"))
         assert run is not None
         try:
             result = run(store)  # `result` comes back as Variant(tag='ok'|'err')

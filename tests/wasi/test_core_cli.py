@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,10 +83,14 @@ def test_cache(prog: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert len(entries) == 1
     err = capsys.readouterr().err
     assert "compiling" in err and "compiled in" in err  # the note on a terminal
-    compiled = []
+    compiled: list[int] = []
     real_new = Component.new
-    monkeypatch.setattr(Component, "new", staticmethod(
-        lambda *a, **k: compiled.append(1) or real_new(*a, **k)))
+
+    def counting_new(*a: Any, **k: Any) -> Component:
+        compiled.append(1)
+        return real_new(*a, **k)
+
+    monkeypatch.setattr(Component, "new", staticmethod(counting_new))
     again = run_mod.load_component(engine, prog, progress=True)
     assert not compiled and capsys.readouterr().err == ""  # from the cache, silently
     assert again.component_type().exports == first.component_type().exports

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.exports import export_func, export_index
 from wasm_component import Component, Err, Linker, Ok, Store, Trap
 from wasm_component.wasi import (
     InputStream,
@@ -159,8 +160,7 @@ def _args_env_run(config: WasiConfig | None) -> tuple[Store, Any]:
     if config is not None:
         store.set_wasi(config)
     inst = linker.instantiate(store, component)
-    return store, inst.get_func(store, inst.get_export_index(
-        store, "run", inst.get_export_index(store, "wasi:cli/run@0.2.12")))
+    return store, export_func(inst, store, export_index(inst, store, "wasi:cli/run@0.2.12", "run"))
 
 
 def test_a_guest_holding_too_many_handles_traps() -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from wasm_component import Component, Engine, Linker, Store, Trap
+from tests.exports import export_func
+from wasm_component import Component, Engine, Instance, Linker, Store, Trap
 from wasm_component.wasi import WasiConfig, WasiExit
 
 WAT = (Path(__file__).parent / "data" / "semver.wat").read_text()
@@ -28,7 +29,7 @@ def component(engine: Engine) -> Component:
 
 
 def _instance(engine: Engine, component: Component, config: WasiConfig | None = None,
-              wasi: bool = True) -> tuple[Store, object]:
+              wasi: bool = True) -> tuple[Store, Instance]:
     linker = Linker(engine)
     if wasi:
         linker.add_wasip2()
@@ -41,23 +42,23 @@ def _instance(engine: Engine, component: Component, config: WasiConfig | None = 
 def test_older_versions_link_and_semver_definitions_win_over_traps(
         engine: Engine, component: Component) -> None:
     store, inst = _instance(engine, component, WasiConfig().random_seed(1))
-    rand = inst.get_func(store, "rand")  # type: ignore[attr-defined]
+    rand = export_func(inst, store, "rand")
     first = rand(store)
     assert isinstance(first, int) and rand(store) != first  # the real host, not a trap
-    now = inst.get_func(store, "now")  # type: ignore[attr-defined]
+    now = export_func(inst, store, "now")
     assert now(store) > 0
 
 
 def test_exit_with_code(engine: Engine, component: Component) -> None:
     store, inst = _instance(engine, component)
     with pytest.raises(WasiExit) as e:
-        inst.get_func(store, "exit")(store, 3)  # type: ignore[attr-defined]
+        export_func(inst, store, "exit")(store, 3)
     assert e.value.code == 3 and isinstance(e.value, Trap)
 
 
 def test_pollable_block_on_a_virtual_clock(engine: Engine, component: Component) -> None:
     store, inst = _instance(engine, component, WasiConfig().virtual_clock())
-    sleep, now = (inst.get_func(store, n) for n in ("sleep", "now"))  # type: ignore[attr-defined]
+    sleep, now = (export_func(inst, store, n) for n in ("sleep", "now"))
     assert now(store) == 0
     sleep(store, 5 * 10**9)
     assert now(store) == 5 * 10**9
@@ -67,7 +68,7 @@ def test_pollable_block_on_a_virtual_clock(engine: Engine, component: Component)
 def test_without_wasi_traps_name_the_whole_path(engine: Engine, component: Component) -> None:
     store, inst = _instance(engine, component, wasi=False)  # only the trap filler
     with pytest.raises(Trap, match=r"wasi:clocks/monotonic-clock@0\.2\.3#now"):
-        inst.get_func(store, "now")(store)  # type: ignore[attr-defined]
+        export_func(inst, store, "now")(store)
 
 
 def test_a_used_resource_keeps_its_defined_type(engine: Engine, component: Component) -> None:
@@ -90,8 +91,10 @@ def test_wasmtime_links_it_too(component: Component) -> None:
     store = wasmtime.Store(e)
     store.set_wasi(wasmtime.WasiConfig())
     inst = linker.instantiate(store, wc.Component(e, WAT))
+    exit_ = inst.get_func(store, "exit")
+    assert exit_ is not None, "the WAT exports `exit`"
     with pytest.raises(wasmtime.ExitTrap) as ex:
-        inst.get_func(store, "exit")(store, 3)
+        exit_(store, 3)
     assert ex.value.code == 3
 
 
@@ -104,4 +107,4 @@ def test_a_context_getter_instead_of_set_wasi(engine: Engine, component: Compone
     ctx = WasiCtx(WasiConfig().virtual_clock(monotonic_start_ns=42))
     store = Store(engine, ctx)
     inst = linker.instantiate(store, component)
-    assert inst.get_func(store, "now")(store) == 42  # type: ignore[union-attr]
+    assert export_func(inst, store, "now")(store) == 42

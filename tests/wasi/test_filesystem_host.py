@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,9 @@ class Fs:
 
     def open(self, base: Resource[Any], path: str, oflags: OpenFlags = NO_OPEN,
              flags: DescriptorFlags = R, pflags: PathFlags = FOLLOW) -> Resource[Any]:  # fmt: skip
-        return ok(lambda: self.d.open_at(base, pflags, path, oflags, flags))
+        opened = ok(lambda: self.d.open_at(base, pflags, path, oflags, flags))
+        assert isinstance(opened, Resource), "`open-at` returns a descriptor"
+        return opened
 
 
 def ok(fn: Callable[[], Any]) -> Any:
@@ -225,7 +228,7 @@ def test_directories_links_and_metadata(fs: Fs) -> None:
     assert ok(lambda: d.stat_at(rw, NONE, "dir/soft")).type == DescriptorType.SYMBOLIC_LINK
     assert ok(lambda: d.stat_at(rw, FOLLOW, "dir/soft")).type == DescriptorType.REGULAR_FILE
     assert ok(lambda: d.stat_at(rw, NONE, "file")).link_count == 2
-    h = [ok(lambda p=p: d.metadata_hash_at(rw, FOLLOW, p)) for p in ("file", "dir/hard",
+    h = [ok(partial(d.metadata_hash_at, rw, FOLLOW, p)) for p in ("file", "dir/hard",
                                                                        "dir/soft", "dir")]
     assert h[0] == h[1] == h[2] != h[3]
     a, b = fs.open(rw, "file"), fs.open(rw, "dir/soft")
@@ -265,8 +268,8 @@ def test_times_sync_advise(fs: Fs) -> None:
     ok(lambda: d.set_size(f, 3))
     assert ok(lambda: d.read(f, 10, 0)) == (b"012", False)
     for call in (d.sync, d.sync_data):
-        assert ok(lambda call=call: call(f)) is None
-        assert ok(lambda call=call: call(rw)) is None
+        assert ok(partial(call, f)) is None
+        assert ok(partial(call, rw)) is None
     assert ok(lambda: d.advise(f, 0, 3, Advice.SEQUENTIAL)) is None
     ok(lambda: d.set_times(rw, ts, NewTimestampTimestamp(Datetime(9, 9))))  # a directory
     st = ok(lambda: d.stat(rw))
@@ -395,7 +398,7 @@ def test_directory_streams_do_not_interfere(fs: Fs) -> None:
     # "Multiple streams may be active on the same directory, and they do not interfere with
     # each other" (the WIT). Two streams on one descriptor, read in turns, see everything.
     for i in range(40):
-        ok(lambda i=i: fs.d.open_at(fs.rw, NONE, f"dir/f{i:02}", OpenFlags.CREATE, W))
+        ok(partial(fs.d.open_at, fs.rw, NONE, f"dir/f{i:02}", OpenFlags.CREATE, W))
     sub = fs.open(fs.rw, "dir", OpenFlags.DIRECTORY)
     read = fs.types.directory_entry_stream.read_directory_entry
     a, b = ok(lambda: fs.d.read_directory(sub)), ok(lambda: fs.d.read_directory(sub))

@@ -55,8 +55,8 @@ needs_ipv6 = pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopba
 def loopback_net() -> Network:
     pol = SocketPolicy()
     for proto in ("tcp", "udp"):
-        pol.allow(proto, "127.0.0.0/8")  # type: ignore[arg-type]
-        pol.allow(proto, "::1")  # type: ignore[arg-type]
+        pol.allow(proto, "127.0.0.0/8")
+        pol.allow(proto, "::1")
     return Network(pol)
 
 
@@ -428,6 +428,7 @@ def test_poll_waits_on_the_descriptor_without_spinning(net: Network, listener: T
             return inner.wait_spec()
 
     target = listener.local_address().to_python()
+    assert len(target) == 2, "the `listener` fixture listens on IPv4 loopback"
 
     def late_client() -> None:
         time.sleep(0.3)

