@@ -45,16 +45,21 @@ def blob(engine: Engine) -> bytes:
 
 
 def _no_validation(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = _count_validations(monkeypatch)
+    monkeypatch.setattr(component_mod, "decode_component",
+                        lambda *a: pytest.fail("deserialize decoded the binary again"))
+    return calls
+
+
+def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = component_mod.validate
+    real = getattr(component_mod, "validate")  # noqa: B009 (not re-exported: mypy)
 
     def counting(*a: Any, **k: Any) -> Any:
         calls.append(1)
         return real(*a, **k)
 
     monkeypatch.setattr(component_mod, "validate", counting)
-    monkeypatch.setattr(component_mod, "decode_component",
-                        lambda *a: pytest.fail("deserialize decoded the binary again"))
     return calls
 
 
@@ -95,10 +100,8 @@ def test_damaged_model_falls_back_to_validating(engine: Engine, blob: bytes, whe
     at = start + where if where >= 0 else end + where
     bad = bytearray(blob)
     bad[at] ^= 0xFF
-    calls: list[int] = []
-    real = component_mod.validate
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(component_mod, "validate", lambda *a: calls.append(1) or real(*a))
+        calls = _count_validations(mp)
         c = Component.deserialize(engine, bytes(bad))
     assert calls == [1]
     assert _run(engine, c) == 41
