@@ -207,3 +207,7 @@ def _abstract_resources(v: Any) -> list[t.ResourceType]:
 
     walk(v)
     return out
+
+
+def test_bytearray_input(engine: Engine, blob: bytes) -> None:
+    assert _run(engine, Component.deserialize(engine, bytearray(blob))) == 41

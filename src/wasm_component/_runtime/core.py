@@ -577,15 +577,16 @@ def deserialize_module(
     if not 0 <= start <= stop <= len(data):
         raise ComponentError(f"failed to deserialize core module: bytes {start}..{stop} are "
                              f"outside the {len(data)}-byte input")
-    if isinstance(data, bytes):
-        base = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
-    else:
-        base = ctypes.addressof((ctypes.c_uint8 * len(data)).from_buffer(data)) if data else 0
+    # ``pinned`` holds the bytes in place for the call (a bytearray's buffer export stops it
+    # being resized meanwhile); wasmtime copies what it keeps
+    pinned: Any = data if isinstance(data, bytes) else (ctypes.c_uint8 * len(data)).from_buffer(data)
+    base = (ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value if isinstance(data, bytes)
+            else ctypes.addressof(pinned)) or 0
     ptr = ctypes.POINTER(ffi.wasmtime_module_t)()
-    # ``data`` stays referenced (and so in place) for the call; wasmtime copies what it keeps
     error = ffi.wasmtime_module_deserialize(
         engine.engine.ptr(), ctypes.cast(base + start, ctypes.POINTER(ctypes.c_uint8)),
         stop - start, ctypes.byref(ptr))
+    del pinned
     if error:
         e = wasmtime.WasmtimeError._from_ptr(error)
         raise ComponentError(f"failed to deserialize core module: {e}") from None
