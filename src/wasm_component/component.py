@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from . import types as t
 from ._binary import ast
 from ._binary.reader import decode_component, is_component
+from ._model_pickle import dump_model, load_model
 from ._runtime import core
 from ._runtime.items import RModule
 from ._validate import ValidatedComponent, validate
@@ -126,51 +127,83 @@ class Component:
             return Component.new(engine, f.read())
 
     def serialize(self) -> bytes:
-        """Bytes for :meth:`deserialize`: the component binary plus its compiled core modules
-        (valid only for the same wasm-component and wasmtime versions and engine settings)."""
+        """Bytes for :meth:`deserialize`: the component binary, its compiled core modules and
+        its validated model (valid only for the same wasm-component and wasmtime versions and
+        engine settings)."""
         parts = [_SER_MAGIC, _u64(len(self._data)), bytes(self._data), _u64(len(self._modules))]
         for offset, module in sorted(self._modules.items()):
             blob = module.serialize()
             parts += [_u64(offset), _u64(len(blob)), blob]
+        model = dump_model(self._validated)
+        parts += [_u64(len(model)), model]
         return b"".join(parts)
 
     @staticmethod
-    def deserialize(engine: Engine, data: bytes) -> Component:
-        """Rebuild a component from :meth:`serialize` output without recompiling core modules."""
+    def deserialize(engine: Engine, data: bytes | bytearray) -> Component:
+        """Rebuild a component from :meth:`serialize` output without recompiling core modules
+        or validating it again (a model written by another version of this package, or a
+        damaged one, is not used: the binary is decoded and validated instead). Raises
+        :class:`DecodeError` for bytes that are not such output, or are cut short."""
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"`Component.deserialize` expected bytes, got {type(data).__name__}")
         if not data.startswith(_SER_MAGIC):
             raise DecodeError("not a serialized component (bad magic)", 0)
         pos = len(_SER_MAGIC)
+        view = memoryview(data)
 
         def u64() -> int:
             nonlocal pos
             if pos + 8 > len(data):
                 raise DecodeError("truncated serialized component", pos)
-            v = int.from_bytes(data[pos : pos + 8], "little")
+            v = int.from_bytes(view[pos : pos + 8], "little")
             pos += 8
             return v
 
-        n = u64()
-        binary = data[pos : pos + n]
-        pos += n
-        decoded = decode_component(binary)
-        validated = validate(decoded, engine.features)
+        def span() -> tuple[int, int]:
+            nonlocal pos
+            n, start = u64(), pos
+            if n > len(data) - pos:
+                raise DecodeError(f"truncated serialized component: expected {n} bytes, got "
+                                  f"{len(data) - pos}", pos)
+            pos += n
+            return start, pos
+
+        start, end = span()
+        # (kept as a view of ``data`` when that is immutable: copying it costs more than the
+        # rest of this method, and it is only read again by :meth:`serialize`)
+        binary = view[start:end] if isinstance(data, bytes) else bytes(view[start:end])
         modules: dict[int, core.CoreModule] = {}
         for _ in range(u64()):
             offset = u64()
-            size = u64()
-            blob = data[pos : pos + size]
-            pos += size
+            start, end = span()
             try:
-                modules[offset] = core.deserialize_module(engine._core, blob)
+                modules[offset] = core.deserialize_module(engine._core, data, start, end)
             except ComponentError as e:
-                raise DecodeError(f"cannot load a compiled core module: {e}", pos) from None
-        return Component(engine, binary, decoded, validated, modules)
+                raise DecodeError(f"cannot load a compiled core module: {e}", start) from None
+        validated = None
+        if pos < len(data):  # (format 1 blobs end here: they carry no model)
+            start, end = span()
+            validated = load_model(view[start:end])
+        if pos != len(data):
+            raise DecodeError(f"expected the end of the serialized component, got "
+                              f"{len(data) - pos} more bytes", pos)
+        if validated is None:
+            decoded = decode_component(binary)
+            validated = validate(decoded, engine.features)
+        try:
+            component = Component(engine, binary, validated.component, validated, modules)
+        except KeyError:
+            component = None
+        if component is None or len(component._items) != len(modules):
+            raise DecodeError("serialized component: its compiled core modules do not match "
+                              "the component's", 0)
+        return component
 
     @staticmethod
     def deserialize_file(engine: Engine, path: str | os.PathLike[str]) -> Component:
         """:meth:`deserialize` reading ``path``: what ``wasm-component compile`` writes (a
         ``.cwasm``). As with wasmtime's, load only files you made: the compiled code is run as
-        it is (the component itself is decoded and validated again).
+        it is, and so is the component's validated model.
 
         Example::
 

@@ -124,7 +124,17 @@ def lift_own(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> int:
 
 
 def lift_borrow(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> int:
-    """Read the rep of a handle lent for the duration of an import call."""
+    """Read the rep of a handle lent for the duration of an import call (the call's subtask
+    holds the lend until it resolves)."""
+    array = cx.inst.handles.array
+    h = array[i] if i < len(array) else None
+    if h.__class__ is ResourceHandle and h.rt is rt:  # the common case, inline
+        scope = cx.borrow_scope
+        lenders = scope.lenders  # type: ignore[union-attr]
+        if lenders is not None:
+            h.num_lends += 1
+            lenders.append(h)
+            return h.rep
     scope = cx.borrow_scope
     assert isinstance(scope, Subtask), "borrows are lifted out of a caller (an import call)"
     h = _resource_handle(cx.inst.handles.get(i), rt, i)

@@ -129,7 +129,7 @@ def _lift_own(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
 def _lift_borrow(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    return cx.resource_lift(rt, handles.lift_borrow(cx, i, rt), False)
+    return cx.inst.resource_lift(rt, handles.lift_borrow(cx, i, rt), False)
 
 
 def _flag_tables(labels: tuple[str, ...]) -> list[tuple[frozenset[str], ...]]:

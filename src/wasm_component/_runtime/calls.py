@@ -414,27 +414,39 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
         else:
             call = _entering(call, tuple(s for s in _ancestors(target.state) if s not in above))
     # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
+    # With them, each call needs a subtask that holds its lends until it resolves: one is kept
+    # for the next call (the common case), and a call made while it is in use (re-entered
+    # through the callee) or left by an exception (its lends stay held) gets a new one.
     needs_subtask = adapter.has_borrow
     resources = site.resources or None
     shared_cx = LiftLowerContext(opts, state, None, resources)
+    spare: LiftLowerContext | None = (LiftLowerContext(opts, state, Subtask(), resources)
+                                      if needs_subtask else None)
     nresults = len(adapter.lower_sig.results)
 
     def trampoline(*flat: Any) -> Any:
+        nonlocal spare
         if not state.may_leave:
             trap_if(True, "cannot leave component instance")
         if needs_subtask:
-            sub: Subtask | None = Subtask()
-            cx = LiftLowerContext(opts, state, sub, resources)
+            cx = spare
+            if cx is None:
+                cx = LiftLowerContext(opts, state, Subtask(), resources)
+            else:
+                spare = None
         else:
-            sub = None
             cx = shared_cx
         result = call(lift_params(cx, flat))
         try:
             out = lower_results(cx, result, flat)
         except (TypeError, ValueError, OverflowError) as e:
             raise type(e)(f"function `{target.name or 'import'}` returned a bad value: {e}") from None
-        if sub is not None:
+        if needs_subtask:
+            sub = cx.borrow_scope
+            assert isinstance(sub, Subtask)
             sub.deliver_resolve()
+            sub.lenders = []
+            spare = cx
         if nresults == 1:
             return out[0]
         return None

@@ -562,17 +562,35 @@ def wrap_module(engine: CoreEngine, module: wasmtime.Module) -> CoreModule:
 
 
 def deserialize_module(
-    engine: CoreEngine, data: bytes | bytearray, *, introspectable: bool = True
+    engine: CoreEngine, data: bytes | bytearray, start: int = 0, end: int | None = None, *,
+    introspectable: bool = True,
 ) -> CoreModule:
-    """Load bytes from :meth:`CoreModule.serialize` (same wasmtime version and config only).
+    """Load bytes from :meth:`CoreModule.serialize` (same wasmtime version and config only):
+    ``data[start:end]``, read in place (wasmtime's own ``Module.deserialize`` copies the
+    bytes twice; a serialized component holds 30 MB of them).
 
     The original binary is gone, so the caller vouches for ``introspectable``.
     """
-    try:
-        module = wasmtime.Module.deserialize(engine.engine, bytes(data))
-    except wasmtime.WasmtimeError as e:
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"expected bytes, got {type(data).__name__}")
+    stop = len(data) if end is None else end
+    if not 0 <= start <= stop <= len(data):
+        raise ComponentError(f"failed to deserialize core module: bytes {start}..{stop} are "
+                             f"outside the {len(data)}-byte input")
+    # ``pinned`` holds the bytes in place for the call (a bytearray's buffer export stops it
+    # being resized meanwhile); wasmtime copies what it keeps
+    pinned: Any = data if isinstance(data, bytes) else (ctypes.c_uint8 * len(data)).from_buffer(data)
+    base = (ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value if isinstance(data, bytes)
+            else ctypes.addressof(pinned)) or 0
+    ptr = ctypes.POINTER(ffi.wasmtime_module_t)()
+    error = ffi.wasmtime_module_deserialize(
+        engine.engine.ptr(), ctypes.cast(base + start, ctypes.POINTER(ctypes.c_uint8)),
+        stop - start, ctypes.byref(ptr))
+    del pinned
+    if error:
+        e = wasmtime.WasmtimeError._from_ptr(error)
         raise ComponentError(f"failed to deserialize core module: {e}") from None
-    return CoreModule(engine, module, introspectable)
+    return CoreModule(engine, wasmtime.Module._from_ptr(ptr), introspectable)
 
 
 # -- store -------------------------------------------------------------------------------------

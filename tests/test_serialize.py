@@ -1,0 +1,213 @@
+"""``Component.serialize``/``deserialize``: the validated model travels with the compiled code
+(so loading does not decode and validate again), and loading stays safe: damaged bytes raise
+:class:`DecodeError` or fall back to validating, and resource types are fresh per load."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wasm_component import Component, DecodeError, Engine, Linker, Store, Trap, _model_pickle
+from wasm_component import component as component_mod
+from wasm_component import types as t
+
+RES = """
+(component
+  (type $r (resource (rep i32)))
+  (core func $new (canon resource.new $r))
+  (core func $rep (canon resource.rep $r))
+  (core module $m
+    (import "" "new" (func $new (param i32) (result i32)))
+    (import "" "rep" (func $rep (param i32) (result i32)))
+    (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
+    (func (export "get") (param i32) (result i32) (local.get 0))  ;; a borrow lifts as its rep
+    (func (export "unused") (param i32) (result i32) (call $rep (local.get 0))))
+  (core instance $i (instantiate $m
+    (with "" (instance (export "new" (func $new)) (export "rep" (func $rep))))))
+  (export $x "x" (type $r))
+  (func (export "make") (param "v" u32) (result (own $x)) (canon lift (core func $i "make")))
+  (func (export "get") (param "h" (borrow $x)) (result u32) (canon lift (core func $i "get"))))
+"""
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+@pytest.fixture(scope="module")
+def blob(engine: Engine) -> bytes:
+    return Component.new(engine, RES).serialize()
+
+
+def _no_validation(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = _count_validations(monkeypatch)
+    monkeypatch.setattr(component_mod, "decode_component",
+                        lambda *a: pytest.fail("deserialize decoded the binary again"))
+    return calls
+
+
+def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = getattr(component_mod, "validate")  # noqa: B009 (not re-exported: mypy)
+
+    def counting(*a: Any, **k: Any) -> Any:
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(component_mod, "validate", counting)
+    return calls
+
+
+def _run(engine: Engine, c: Component) -> int:
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, c)
+    make, get = inst.get_func(store, "make"), inst.get_func(store, "get")
+    assert make is not None and get is not None
+    result: int = get(store, make(store, 41))
+    return result
+
+
+def test_round_trip_uses_the_stored_model(engine: Engine, blob: bytes,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Component.new(engine, RES).component_type()
+    calls = _no_validation(monkeypatch)
+    c = Component.deserialize(engine, blob)
+    assert calls == []
+    assert _run(engine, c) == 41
+    assert [n for n, _ in c.component_type().exports] == [n for n, _ in original.exports]
+    # the plans cached on the model (generated code) are not part of the bytes
+    assert Component.deserialize(engine, blob)._validated.derived == {}
+    # and serializing again gives a loadable blob
+    assert _run(engine, Component.deserialize(engine, c.serialize())) == 41
+
+
+def _model_span(blob: bytes) -> tuple[int, int]:
+    """Where the model's bytes are in ``blob`` (the last length-prefixed part)."""
+    model = _model_pickle.dump_model(Component.new(Engine(), RES)._validated)
+    start = len(blob) - len(model)
+    assert int.from_bytes(blob[start - 8 : start], "little") == len(model) > 0
+    return start, len(blob)
+
+
+@pytest.mark.parametrize("where", [0, 40, -1])  # digest, schema, pickle body
+def test_damaged_model_falls_back_to_validating(engine: Engine, blob: bytes, where: int) -> None:
+    start, end = _model_span(blob)
+    at = start + where if where >= 0 else end + where
+    bad = bytearray(blob)
+    bad[at] ^= 0xFF
+    with pytest.MonkeyPatch.context() as mp:
+        calls = _count_validations(mp)
+        c = Component.deserialize(engine, bytes(bad))
+    assert calls == [1]
+    assert _run(engine, c) == 41
+
+
+def test_model_from_other_code_is_not_used(engine: Engine, blob: bytes,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # a different format or Python version changes the digest key: the model is ignored
+    monkeypatch.setattr(_model_pickle, "_FORMAT", b"wasm-component model 999")
+    assert _model_pickle.load_model(blob[_model_span(blob)[0]:]) is None
+    assert _run(engine, Component.deserialize(engine, blob)) == 41
+
+
+def test_blob_without_model_still_loads(engine: Engine, blob: bytes) -> None:
+    start, _ = _model_span(blob)
+    assert _run(engine, Component.deserialize(engine, blob[: start - 8])) == 41
+
+
+def test_damaged_blobs_raise_decode_error(engine: Engine, blob: bytes) -> None:
+    start, _ = _model_span(blob)
+    for cut in (3, 30, 40, 100, start - 4, start + 5, len(blob) - 1):
+        with pytest.raises(DecodeError):
+            Component.deserialize(engine, blob[:cut])
+    with pytest.raises(DecodeError, match="end of the serialized component"):
+        Component.deserialize(engine, blob + b"junk")
+    with pytest.raises(DecodeError, match="bad magic"):
+        Component.deserialize(engine, b"junk")
+    with pytest.raises(TypeError, match="expected bytes"):
+        Component.deserialize(engine, "text")  # type: ignore[arg-type]
+    # a damaged compiled module: wasmtime refuses its header
+    n = len(component_mod._SER_MAGIC)
+    size = int.from_bytes(blob[n : n + 8], "little")
+    first_module = n + 8 + size + 8 + 8 + 8  # count, offset, length
+    bad = bytearray(blob)
+    bad[first_module : first_module + 8] = b"\x00" * 8
+    with pytest.raises(DecodeError, match="compiled core module"):
+        Component.deserialize(engine, bytes(bad))
+    # module count that does not match the component
+    bad = bytearray(blob)
+    bad[n + 8 + size : n + 8 + size + 8] = (0).to_bytes(8, "little")
+    with pytest.raises(DecodeError):
+        Component.deserialize(engine, bytes(bad))
+
+
+def _resource(c: Component) -> t.ResourceType:
+    ty = dict(c.component_type().exports)["x"]
+    assert isinstance(ty, t.TypeBound) and isinstance(ty.eq, t.ResourceType)
+    return ty.eq
+
+
+def test_copies_share_no_resource_types(engine: Engine, blob: bytes) -> None:
+    a, b = Component.deserialize(engine, blob), Component.deserialize(engine, blob)
+    ra, rb = _resource(a), _resource(b)
+    assert ra != rb and ra != _resource(Component.new(engine, RES))
+    # within one copy, the export's type is one type wherever it appears
+    make = dict(a.component_type().exports)["make"]
+    assert isinstance(make, t.FuncType)
+    assert make.result == t.OwnType(ra) and make.result != t.OwnType(rb)
+    # at run time a handle of one copy's instance is refused by the other's
+    store = Store(engine)
+    ia, ib = Linker(engine).instantiate(store, a), Linker(engine).instantiate(store, b)
+    ma, gb = ia.get_func(store, "make"), ib.get_func(store, "get")
+    assert ma is not None and gb is not None
+    h = ma(store, 5)
+    with pytest.raises((TypeError, ValueError, Trap)):
+        gb(store, h)
+
+
+def test_loaded_resource_numbers_come_from_this_process(tmp_path: Path, engine: Engine) -> None:
+    # serialize in another process, whose counter numbered the same resource types alike
+    path = tmp_path / "res.bin"
+    code = ("import sys; from wasm_component import Engine, Component;"
+            f"open(sys.argv[1], 'wb').write(Component.new(Engine(), {RES!r}).serialize())")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+    before = next(t._resource_ids)
+    c = Component.deserialize(engine, path.read_bytes())
+    keys = [r.key for r in _abstract_resources(c._validated)]
+    assert keys and all(isinstance(k, int) and k > before for k in keys)
+
+
+def _abstract_resources(v: Any) -> list[t.ResourceType]:
+    out: list[t.ResourceType] = []
+    seen: set[int] = set()
+
+    def walk(x: Any) -> None:
+        if id(x) in seen:
+            return
+        seen.add(id(x))
+        if isinstance(x, t.ResourceType):
+            if x.kind != "host" and isinstance(x.key, int):
+                out.append(x)
+            return
+        if isinstance(x, dict):
+            items: Any = list(x.keys()) + list(x.values())
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            items = x
+        elif hasattr(x, "__dataclass_fields__"):
+            items = [getattr(x, f) for f in x.__dataclass_fields__ if f != "derived"]
+        else:
+            return
+        for y in items:
+            walk(y)
+
+    walk(v)
+    return out
+
+
+def test_bytearray_input(engine: Engine, blob: bytes) -> None:
+    assert _run(engine, Component.deserialize(engine, bytearray(blob))) == 41
