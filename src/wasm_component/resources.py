@@ -233,16 +233,21 @@ class ResourceAny:
         a call in progress. It counts as dropped once the destructor has run: one that traps
         leaves the handle as it was (and its instance poisoned, so trying again traps too).
         """
+        owner = self._store() if self._store is not None else None
+        if store is not owner:  # the common case, one identity test; otherwise say what is wrong
+            self._check_drop_store(store)
+        self._drop("ResourceAny.drop", owner)
+
+    def _check_drop_store(self, store: object) -> None:
         from .engine import Store
 
         if not isinstance(store, Store):
             raise TypeError(f"`ResourceAny.drop`: expected a Store, got {type(store).__name__}")
-        if self._store is not None and store is not self._store():
+        if self._store is not None:
             raise ValueError(f"`ResourceAny.drop`: the `{self._rt.name}` handle belongs to a "
                              "different store")
-        self._drop("ResourceAny.drop")
 
-    def _drop(self, where: str) -> None:
+    def _drop(self, where: str, store: Store | None) -> None:
         if self._dropped:
             raise ValueError(f"`{where}`: resource {self._rt.name} was already dropped")
         if self.num_lends:
@@ -250,7 +255,6 @@ class ResourceAny:
                              "progress and cannot be dropped")
         dtor = self._dtor
         if dtor is not None:
-            store = self._store() if self._store is not None else None
             if store is not None:
                 with store._lock:
                     dtor(self._rep)
@@ -263,7 +267,7 @@ class ResourceAny:
 
     def __exit__(self, *exc: object) -> None:
         if not self._dropped:
-            self._drop("ResourceAny.__exit__")
+            self._drop("ResourceAny.__exit__", self._store() if self._store is not None else None)
 
     def __repr__(self) -> str:
         kind = "own" if self._owned else "borrow"
