@@ -236,7 +236,19 @@ class ResourceAny:
         owner = self._store() if self._store is not None else None
         if store is not owner:  # the common case, one identity test; otherwise say what is wrong
             self._check_drop_store(store)
-        self._drop("ResourceAny.drop", owner)
+        if self._dropped:
+            raise ValueError(f"`ResourceAny.drop`: resource {self._rt.name} was already dropped")
+        if self.num_lends:
+            raise ValueError(f"`ResourceAny.drop`: the `{self._rt.name}` handle is lent to a call "
+                             "in progress and cannot be dropped")
+        dtor = self._dtor
+        if dtor is not None:
+            if owner is not None:
+                with owner._lock:
+                    dtor(self._rep)
+            else:
+                dtor(self._rep)
+        self._dropped = True
 
     def _check_drop_store(self, store: object) -> None:
         from .engine import Store
@@ -247,27 +259,17 @@ class ResourceAny:
             raise ValueError(f"`ResourceAny.drop`: the `{self._rt.name}` handle belongs to a "
                              "different store")
 
-    def _drop(self, where: str, store: Store | None) -> None:
-        if self._dropped:
-            raise ValueError(f"`{where}`: resource {self._rt.name} was already dropped")
-        if self.num_lends:
-            raise ValueError(f"`{where}`: the `{self._rt.name}` handle is lent to a call in "
-                             "progress and cannot be dropped")
-        dtor = self._dtor
-        if dtor is not None:
-            if store is not None:
-                with store._lock:
-                    dtor(self._rep)
-            else:
-                dtor(self._rep)
-        self._dropped = True
-
     def __enter__(self) -> ResourceAny:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._dropped:
-            self._drop("ResourceAny.__exit__", self._store() if self._store is not None else None)
+        if self._dropped:
+            return
+        store = self._store() if self._store is not None else None
+        if store is None and self._store is not None:
+            self._dropped = True  # its store is gone, and with it the instance to run a dtor in
+        else:
+            self.drop(store)  # type: ignore[arg-type]  # None: a handle made without a store
 
     def __repr__(self) -> str:
         kind = "own" if self._owned else "borrow"
