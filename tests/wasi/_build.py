@@ -52,7 +52,9 @@ def adapter() -> Path:
 def _tool(name: str) -> str:
     exe = shutil.which(name)
     if exe is None:
-        pytest.skip(f"`{name}` is not installed")
+        hint = (" (Debian: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32)"
+                if name == "clang" else "")
+        pytest.skip(f"`{name}` is not installed{hint}")
     return exe
 
 
