@@ -218,6 +218,10 @@ def test_config_misuse_names_the_method() -> None:
         WasiConfig().args("a", 1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"`WasiConfig.env`"):
         WasiConfig().env("A=B", "c")
+    with pytest.raises(TypeError, match=r"`WasiConfig.env`: expected a name and value"):
+        WasiConfig().env(5)  # type: ignore[arg-type]  # the misuse under test
+    with pytest.raises(TypeError, match=r"`WasiConfig.env`: expected str pairs"):
+        WasiConfig().env([("A",)])  # type: ignore[list-item]  # the misuse under test
     with pytest.raises(ValueError, match=r"`WasiConfig.limits`"):
         WasiConfig().limits(max_resources=0)
     with pytest.raises(TypeError, match=r"`WasiConfig.stdin`"):

@@ -64,7 +64,12 @@ class _Env(dict[str, str]):
             config._set_env(name, value)
             return config
         items = name.items() if isinstance(name, Mapping) else name
+        if not isinstance(items, Iterable):
+            raise TypeError(f"`WasiConfig.env`: expected a name and value, a mapping or pairs, "
+                            f"got {type(name).__name__} {name!r}")
         for pair in items:
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise TypeError(f"`WasiConfig.env`: expected str pairs, got {pair!r}")
             k, v = pair
             if not isinstance(k, str) or not isinstance(v, str):
                 raise TypeError(f"`WasiConfig.env`: expected str pairs, got {pair!r}")
