@@ -305,12 +305,12 @@ def _protocol_methods(protocol: Any) -> dict[str, Any]:
             if name.startswith("_"):
                 continue
             if not callable(value):
-                raise TypeError(f"`Instance.exports_as`: `{protocol.__qualname__}.{name}` is "
+                raise TypeError(f"`Instance.exports_as`: `{protocol.__name__}.{name}` is "
                                 "not a method: a protocol of exports declares functions only")
             out[name] = value
     for name in getattr(protocol, "__annotations__", {}):
         if not name.startswith("_") and name not in out:
-            raise TypeError(f"`Instance.exports_as`: `{protocol.__qualname__}.{name}` is an "
+            raise TypeError(f"`Instance.exports_as`: `{protocol.__name__}.{name}` is an "
                             "attribute: a protocol of exports declares functions only (pass "
                             "`instance=` for the functions of an exported interface)")
     return out
@@ -326,7 +326,7 @@ def _bind_exports(inst: Instance, store: Store[Any], protocol: Any,
     ns: dict[str, Any] = {}
     for attr, fn in methods.items():
         export = getattr(fn, typed.WIT_NAME, None) or typed.kebab(attr)
-        where = f"{protocol.__qualname__}.{attr}"
+        where = f"{protocol.__name__}.{attr}"
         params, anns, result = typed.signature_parts(fn, where, 1)  # after `self`
         explicit = bool(params) and (params[0].name == "store" or _is_store(anns[0]))
         idx = inst.get_export_index(store, export, parent)
@@ -336,7 +336,7 @@ def _bind_exports(inst: Instance, store: Store[Any], protocol: Any,
             raise ExportNotFound(f"`Instance.exports_as`: `{where}` is the export `{export}`, "
                                  f"but the instance has no such function{within}")
         k = 1 if explicit else 0
-        tf = _typed_from_signature(f, params[k:], anns[k:], result, f"{where}` (`{export}")
+        tf = _typed_from_signature(f, params[k:], anns[k:], result, f"`{where}` (`{export}`)")
         names = [p.name for p in params[k:]]
         g = CodeGen()
         g.label = where
@@ -349,7 +349,7 @@ def _bind_exports(inst: Instance, store: Store[Any], protocol: Any,
         head = [p.name for p in params[:1]] if explicit else []
         ns[attr] = g.finish(attr, ", ".join([*head, *names]), [])
     cls = type(f"{protocol.__name__}Exports", (), {
-        "__slots__": tuple(ns), "__repr__": lambda self: f"<{protocol.__qualname__} exports>"})
+        "__slots__": tuple(ns), "__repr__": lambda self: f"<{protocol.__name__} exports>"})
     obj = cls()
     for attr, value in ns.items():
         setattr(obj, attr, value)

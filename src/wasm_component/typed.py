@@ -570,6 +570,12 @@ def _fit_union(ann: Any, members: tuple[Any, ...], ty: t.Type, inbound: bool) ->
 
 # -- functions -------------------------------------------------------------------------------
 
+
+def _label(where: str) -> str:
+    """``where`` in backticks, unless it comes formatted with them already."""
+    return where if where.startswith("`") else f"`{where}`"
+
+
 #: A result annotation that was not given (unchecked).
 UNCHECKED: Any = object()
 
@@ -591,14 +597,14 @@ def fit_func(
     ps = list(ft.params)
     if params is not None:
         if len(params) != len(ps):
-            raise TypeError(f"`{where}`: expected {len(ps)} parameter"
+            raise TypeError(f"{_label(where)}: expected {len(ps)} parameter"
                             f"{'s' if len(ps) != 1 else ''} ({ft}), got {len(params)}")
         for i, (ann, (pname, pty)) in enumerate(zip(params, ft.params, strict=True)):
             try:
                 ps[i] = (pname, fit(ann, pty, export))
             except Mismatch as e:
                 py = f" (`{names[i]}`)" if names and names[i] != pname.replace("-", "_") else ""
-                raise TypeError(f"`{where}`: parameter `{pname}`{py} is {pty.wit()}: "
+                raise TypeError(f"{_label(where)}: parameter `{pname}`{py} is {pty.wit()}: "
                                 f"{e.text()}") from None
     res = ft.result
     if result is not UNCHECKED:
@@ -612,14 +618,14 @@ def fit_func(
                 res = fit(result, ft.result, not export)
         except Mismatch as e:
             wit = "nothing" if ft.result is None else ft.result.wit()
-            raise TypeError(f"`{where}`: the result is {wit}: {e.text()}") from None
+            raise TypeError(f"{_label(where)}: the result is {wit}: {e.text()}") from None
     return t.FuncType(tuple(ps), res, ft.is_async)
 
 
 def callable_parts(ann: Any, where: str) -> tuple[list[Any] | None, Any]:
     """Parameter and result annotations of ``Callable[[...], R]``."""
     if get_origin(ann) is not cabc.Callable:
-        raise TypeError(f"`{where}`: expected a Callable[[...], R] annotation, a function or "
+        raise TypeError(f"{_label(where)}: expected a Callable[[...], R] annotation, a function or "
                         f"parameter types, got {ann_name(ann)}")
     args = get_args(ann)
     params, result = args[0], args[1]
@@ -634,14 +640,14 @@ def signature_parts(fn: Callable[..., Any], where: str, skip: int = 0
         hints = typing.get_type_hints(fn, include_extras=True)
         sig = inspect.signature(fn)
     except (NameError, TypeError, ValueError) as e:
-        raise TypeError(f"`{where}`: cannot read the annotations of {fn!r}: {e}") from None
+        raise TypeError(f"{_label(where)}: cannot read the annotations of {fn!r}: {e}") from None
     params = list(sig.parameters.values())[skip:]
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY):
-            raise TypeError(f"`{where}`: parameter `{p.name}` is {p.kind.description}: a "
+            raise TypeError(f"{_label(where)}: parameter `{p.name}` is {p.kind.description}: a "
                             "component function takes its arguments positionally")
         if p.default is not p.empty:
-            raise TypeError(f"`{where}`: parameter `{p.name}` has a default: a component "
+            raise TypeError(f"{_label(where)}: parameter `{p.name}` has a default: a component "
                             "function has none")
     result = hints.get("return", Any) if sig.return_annotation is not sig.empty else Any
     return params, [hints.get(p.name, Any) for p in params], result
@@ -657,6 +663,25 @@ def uses_classes(ann: Any, depth: int = 0) -> bool:
         return True
     return any(uses_classes(a, depth + 1) for a in get_args(ann)
                if not isinstance(a, (str, int, bytes)) and a is not Ellipsis)
+
+
+def _each_hint(fn: Callable[..., Any]) -> dict[str, Any]:
+    """``fn``'s annotations, each resolved on its own: one that names what the function's
+    module cannot see (a ``TYPE_CHECKING`` import, a class local to a function) is left out,
+    not the others with it."""
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:  # resolved one by one below
+        pass
+    raw = getattr(fn, "__annotations__", None) or {}
+    scope = getattr(fn, "__globals__", {})
+    out = {}
+    for name, ann in raw.items():
+        try:
+            out[name] = eval(ann, scope) if isinstance(ann, str) else ann
+        except Exception:  # unresolvable: not checked
+            continue
+    return out
 
 
 class HostMapping:
@@ -675,10 +700,10 @@ class HostMapping:
     @staticmethod
     def of(fn: Callable[..., Any], where: str) -> HostMapping | None:
         try:
-            hints = typing.get_type_hints(fn, include_extras=True)
             params = list(inspect.signature(fn).parameters.values())[1:]  # after `store`
-        except (TypeError, ValueError, NameError):
+        except (TypeError, ValueError):
             return None
+        hints = _each_hint(fn)
         anns = [hints.get(p.name, Any) for p in params
                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         result = hints.get("return", UNCHECKED)

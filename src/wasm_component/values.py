@@ -29,11 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from . import types as t
 
-__all__ = ["Err", "Ok", "Record", "Some", "Val", "Variant"]
+__all__ = ["Err", "Ok", "Record", "Result", "Some", "Val", "Variant"]
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -128,6 +128,11 @@ class Err(Generic[E]):
 
     def __repr__(self) -> str:
         return f"Err({self.value!r})"
+
+
+Result: TypeAlias = Ok[T] | Err[E]
+"""The Python form of ``result<T, E>``, for annotations: ``Result[int, str]`` is
+``Ok[int] | Err[str]`` (``Ok[None]`` for a result without an ``ok`` payload)."""
 
 
 @dataclass(frozen=True, slots=True)
