@@ -590,3 +590,52 @@ def test_mypy_infers_the_call(tmp_path: Path) -> None:
     assert any(line.startswith('error: Argument 2 to "__call__" of "TypedFunc" has '
                                'incompatible type "str"; expected "int"') for line in lines), out
     assert len([line for line in lines if line.startswith("error")]) == 1, out + err
+
+
+# -- the generated adapters alone (flat values, no memory) ------------------------------------
+
+TWELVE = tuple(f"f{i}" for i in range(12))
+
+
+class Wide(enum.Flag):  # twelve flags, declared in reverse: two tables, bits converted
+    F11 = 1
+    F10 = 2
+    F9 = 4
+    F8 = 8
+    F7 = 16
+    F6 = 32
+    F5 = 64
+    F4 = 128
+    F3 = 256
+    F2 = 512
+    F1 = 1024
+    F0 = 2048
+
+
+def test_flags_wider_than_a_byte_round_trip() -> None:
+    from wasm_component._abi import build_lift_flat, build_lower_flat
+    from wasm_component.typed import fit
+
+    ty = fit(Wide, types.FlagsType(TWELVE), inbound=False)
+    lift, lower = build_lift_flat(ty), build_lower_flat(ty)
+    for v in (Wide(0), Wide.F0, Wide.F11, Wide.F0 | Wide.F9 | Wide.F11, ~Wide(0)):
+        bits = lower(None, v)  # flags need no context
+        want = sum(1 << i for i, n in enumerate(TWELVE) if getattr(Wide, n.upper()) in v)
+        assert bits == [want]
+        assert lift(None, bits) == v  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"expected Wide, got frozenset"):
+        lower(None, frozenset({"f0"}))
+
+
+def test_literal_cases_for_an_enum() -> None:
+    from typing import Literal
+
+    from wasm_component.typed import Mismatch, fit
+
+    color = types.EnumType(("red", "green", "blue"))
+    assert fit(Literal["red", "green", "blue"], color, inbound=False) == color
+    assert fit(Literal["red"], color, inbound=True) == color  # a caller may give some cases
+    with pytest.raises(Mismatch):
+        fit(Literal["red"], color, inbound=False)  # but a result may be any of them
+    with pytest.raises(Mismatch):
+        fit(Literal["pink"], color, inbound=True)
