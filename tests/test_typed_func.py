@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypedDict
+from typing import Annotated, Any, Protocol, TypedDict
 
 import pytest
 
@@ -523,17 +523,35 @@ def test_exports_as_checks_every_method(app: App) -> None:
     class Attr(Protocol):
         x: int
 
+    class NoSuchInterface(Protocol):
+        other: Api
+
     with pytest.raises(TypeError, match=r"`Wrong.echo_record` \(`echo-record`\): the result is "
                                         r"record \{ x: f64, y: f64 \}: expected a dataclass"):
         app.instance.exports_as(app.store, Wrong, "test:bg/api@0.1.0")
     with pytest.raises(ExportNotFound, match=r"`Missing.nope` is the export `nope`"):
         app.instance.exports_as(app.store, Missing, "test:bg/api@0.1.0")
-    with pytest.raises(TypeError, match=r"`Attr.x` is an attribute"):
+    with pytest.raises(TypeError, match=r"`Attr.x` is an attribute of type int"):
         app.instance.exports_as(app.store, Attr)
+    with pytest.raises(ExportNotFound, match=r"`NoSuchInterface.other` is the exported "
+                                             r"interface `other`, but the instance has none"):
+        app.instance.exports_as(app.store, NoSuchInterface)
     with pytest.raises(TypeError, match=r"expected a typing.Protocol class, got Point"):
         app.instance.exports_as(app.store, Point)
     with pytest.raises(ExportNotFound, match=r"no instance export `nope`"):
         app.instance.exports_as(app.store, Api, "nope")
+
+
+class World(Protocol):
+    api: Annotated[Api, "test:bg/api@0.1.0"]
+
+    def greet(self) -> str: ...
+
+
+def test_exports_as_with_an_interface(app: App) -> None:
+    world = app.instance.exports_as(app.store, World)
+    assert world.greet() == "world"  # the host's `name`
+    assert world.api.echo_enum(Color.GREEN) is Color.GREEN
 
 
 def test_exports_as_at_the_top_level(greeter: tuple[Store[None], Instance]) -> None:

@@ -198,7 +198,9 @@ class Instance:
         methods are exported functions): each method is the export of its name in
         kebab-case (``get_name`` for ``get-name``; :func:`~.typed.wit_name` names one
         explicitly), checked once, here, as :meth:`get_typed_func` checks a function, and
-        called without the store (bound here) unless the method takes one first.
+        called without the store (bound here) unless the method takes one first. An
+        attribute typed with another protocol is an exported interface (named in kebab-case,
+        or by a string in ``Annotated[Api, "pkg:x/api"]``), bound the same way.
         ``instance``: the exported instance (interface) the functions are in.
 
         Example::
@@ -291,8 +293,10 @@ def _typed_from_signature(f: Func, params: list[Any], anns: list[Any], result: A
     return tf
 
 
-def _protocol_methods(protocol: Any) -> dict[str, Any]:
-    """The methods ``protocol`` declares (its own and its bases', not ``Protocol``'s)."""
+def _protocol_members(protocol: Any) -> tuple[dict[str, Any], dict[str, tuple[Any, str]]]:
+    """The methods ``protocol`` declares (its own and its bases', not ``Protocol``'s), and its
+    attributes typed with another protocol: exported interfaces, each ``(protocol, export
+    name)`` (the attribute in kebab-case, or a string in ``Annotated[P, "pkg:x/api"]``)."""
     if not isinstance(protocol, type) or not getattr(protocol, "_is_protocol", False):
         raise TypeError(f"`Instance.exports_as`: expected a typing.Protocol class, got "
                         f"{typed.ann_name(protocol)}")
@@ -308,12 +312,21 @@ def _protocol_methods(protocol: Any) -> dict[str, Any]:
                 raise TypeError(f"`Instance.exports_as`: `{protocol.__name__}.{name}` is "
                                 "not a method: a protocol of exports declares functions only")
             out[name] = value
-    for name in getattr(protocol, "__annotations__", {}):
-        if not name.startswith("_") and name not in out:
+    nested: dict[str, tuple[Any, str]] = {}
+    hints = typing.get_type_hints(protocol, include_extras=True)
+    for name, ann in hints.items():
+        if name.startswith("_") or name in out:
+            continue
+        export = typed.kebab(name)
+        if typing.get_origin(ann) is typing.Annotated:
+            ann, *meta = typing.get_args(ann)
+            export = next((m for m in meta if isinstance(m, str)), export)
+        if not getattr(ann, "_is_protocol", False):
             raise TypeError(f"`Instance.exports_as`: `{protocol.__name__}.{name}` is an "
-                            "attribute: a protocol of exports declares functions only (pass "
-                            "`instance=` for the functions of an exported interface)")
-    return out
+                            f"attribute of type {typed.ann_name(ann)}: a protocol of exports "
+                            "declares functions, and protocols for exported interfaces")
+        nested[name] = (ann, export)
+    return out, nested
 
 
 def _bind_exports(inst: Instance, store: Store[Any], protocol: Any,
@@ -322,8 +335,14 @@ def _bind_exports(inst: Instance, store: Store[Any], protocol: Any,
     name, typed once, whose call takes the store's lock and makes the prepared call."""
     from ._abi.codegen import CodeGen
 
-    methods = _protocol_methods(protocol)
+    methods, nested = _protocol_members(protocol)
     ns: dict[str, Any] = {}
+    for attr, (sub, export) in nested.items():
+        idx = inst.get_export_index(store, export, parent)
+        if idx is None or not isinstance(idx.type, t.InstanceType):
+            raise ExportNotFound(f"`Instance.exports_as`: `{protocol.__name__}.{attr}` is the "
+                                 f"exported interface `{export}`, but the instance has none")
+        ns[attr] = _bind_exports(inst, store, sub, idx)
     for attr, fn in methods.items():
         export = getattr(fn, typed.WIT_NAME, None) or typed.kebab(attr)
         where = f"{protocol.__name__}.{attr}"
