@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -355,7 +356,8 @@ def test_lifting_and_lowering_are_generated_for_the_classes(app: App) -> None:
     abi = func_abi(f.type, "utf8", "i32")
     lift = abi.lift_results_host.__wc_source__  # type: ignore[attr-defined]
     lower = abi.lower_params.__wc_source__  # type: ignore[attr-defined]
-    assert "(x=" in lift and "y=" in lift, lift  # Point(x=..., y=...)
+    # a comprehension making Point(x, y) straight from the unpacked memory
+    assert re.search(r"\[_cls\d+\(.*\) for x\d+, x\d+ in _S\d+\.iter_unpack", lift), lift
     assert ".x" in lower and ".y" in lower, lower
     assert f._call is f._call  # made once, kept
 
@@ -479,6 +481,12 @@ class Stat:
     size: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class KwStat:
+    size: int
+    link_count: int
+
+
 def test_snake_case_fields_for_kebab_case(engine: Engine) -> None:
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, KEBAB))
@@ -486,6 +494,8 @@ def test_snake_case_fields_for_kebab_case(engine: Engine) -> None:
     total = inst.get_typed_func(store, "total", Callable[[Stat], int])
     assert make(store, 3) == Stat(link_count=3, size=6)
     assert total(store, Stat(1, 2)) == 3
+    kw = inst.get_typed_func(store, "make", Callable[[int], KwStat])
+    assert kw(store, 4) == KwStat(link_count=4, size=8)
 
 
 # -- Protocols of exports ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ whatever ``cx.resource_lift`` returns).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -275,7 +276,11 @@ class LiftGen(CodeGen):
             pairs = zip(vt.attrs, values, strict=True)
             if vt.is_dict:
                 return "{" + ", ".join(f"{a!r}: {v}" for a, v in pairs) + "}"
-            return f"{self.const(vt.cls, 'cls')}(" + ", ".join(f"{a}={v}" for a, v in pairs) + ")"
+            # the dataclass's own __init__, positionally where it may be (faster than keywords)
+            by_attr = dict(pairs)
+            args = [by_attr.pop(f.name) for f in dataclasses.fields(vt.cls) if not f.kw_only]
+            args += [f"{a}={v}" for a, v in by_attr.items()]
+            return f"{self.const(vt.cls, 'cls')}({', '.join(args)})"
         items = ", ".join(f"{n!r}: {v}" for (n, _), v in zip(vt.fields, values, strict=True))
         return f"{self.const(_mk_record, 'rec')}({{{items}}})"
 
