@@ -31,6 +31,7 @@ from wasm_component import (
     Ok,
     Record,
     Resource,
+    ResourceAny,
     ResourceType,
     Some,
     Store,
@@ -667,3 +668,18 @@ def test_literal_cases_for_an_enum() -> None:
         fit(Literal["red"], color, inbound=False)  # but a result may be any of them
     with pytest.raises(Mismatch):
         fit(Literal["pink"], color, inbound=True)
+
+
+def test_resource_handles(app: App) -> None:
+    s = app.store
+    new = app.instance.get_typed_func(s, app.index("[constructor]counter"),
+                                      Callable[[int], ResourceAny])
+    get = app.instance.get_typed_func(s, app.index("[method]counter.get"),
+                                      Callable[[ResourceAny], int])
+    counter = new(s, 7)
+    assert get(s, counter) == 7
+    counter.drop(s)
+    with pytest.raises(TypeError, match=r"the result is own<\w+>: expected ResourceAny, got "
+                                        r"Resource\[Any\]"):
+        app.instance.get_typed_func(s, app.index("[constructor]counter"),
+                                    Callable[[int], Resource[Any]])
