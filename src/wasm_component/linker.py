@@ -154,7 +154,17 @@ class LinkerInstance(Generic[T]):
         """Define function ``name`` as ``fn(store, *args) -> result`` with plain Python values.
 
         Types come from the importing component; give ``params``/``result`` to have them
-        checked at link time instead (``LinkError`` on a mismatch).
+        checked at link time instead (``LinkError`` on a mismatch). A dataclass, enum, flag or
+        union of case dataclasses of yours in ``fn``'s annotations is the mapping of that
+        WIT type (see :mod:`wasm_component.typed`): ``fn`` is given your classes and may return
+        them, checked when linked.
+
+        Example::
+
+            def move(store: Store, p: Point) -> Point:   # record point { x: s32, y: s32 }
+                return Point(p.x + 1, p.y)
+
+            linker.root().func_wrap("move", move)
         """
         if not callable(fn):
             raise TypeError(f"`func_wrap`: expected a callable for `{name}`, got {fn!r}")

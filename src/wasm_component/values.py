@@ -11,7 +11,12 @@ here cover the rest:
 - :class:`Ok` / :class:`Err` for a ``result``;
 - :class:`Some` for an ``option`` whose payload could itself be ``None`` (nested options stay
   unambiguous: ``option<option<u32>>`` lifts ``some(none)`` as ``Some(None)``);
-- :class:`Val`, a value paired with its type, for the dynamic ``Func.call`` API.
+- :class:`Val`, a value paired with its type, for the dynamic ``Func.call`` API;
+- :data:`Result`, ``Ok[T] | Err[E]``, for annotations.
+
+Typed functions and host functions may instead name classes of the user's in their
+annotations (a dataclass for a record, an ``enum.Enum``, an ``enum.Flag``, a union of
+dataclasses for a variant): values then take those classes (see :mod:`wasm_component.typed`).
 
 Example::
 
