@@ -683,3 +683,23 @@ def test_resource_handles(app: App) -> None:
                                         r"Resource\[Any\]"):
         app.instance.get_typed_func(s, app.index("[constructor]counter"),
                                     Callable[[int], Resource[Any]])
+
+
+def test_bindgen_classes_fit(app: App) -> None:
+    """The classes `wasm-component bindgen` generates for a world are such mappings too."""
+    from wasm_component import bindgen
+
+    b = bindgen.load(EX / "bindgen" / "roundtrip.wit", world="roundtrip")
+    types_mod = b.imports.test_bg_types
+    shape = types_mod.ShapeCircle | types_mod.ShapeRect | types_mod.ShapeNone_
+    s = app.store
+    # (classes of a module made at run time: a type form only at run time, for mypy Any)
+    ann: Any = Callable[[shape], shape]
+    f = app.instance.get_typed_func(s, app.index("echo-variant"), ann)
+    rect = types_mod.ShapeRect(types_mod.Point(1.0, 2.0))
+    assert f(s, rect) == rect
+    assert f(s, types_mod.ShapeNone_()) == types_mod.ShapeNone_()
+    item = types_mod.Item("n", types_mod.Color.RED, types_mod.Perms.EXEC, ["t"], None)
+    ann = Callable[[types_mod.Item], types_mod.Item]
+    g = app.instance.get_typed_func(s, app.index("echo-item"), ann)
+    assert g(s, item) == item
