@@ -703,3 +703,23 @@ def test_bindgen_classes_fit(app: App) -> None:
     ann = Callable[[types_mod.Item], types_mod.Item]
     g = app.instance.get_typed_func(s, app.index("echo-item"), ann)
     assert g(s, item) == item
+
+
+def test_sequence_forms_by_direction() -> None:
+    """What lowering accepts is wider than what lifting gives: a parameter may be any
+    sequence, a result is annotated by what it is (or a supertype of it)."""
+    from wasm_component.typed import Mismatch, fit
+
+    strs = types.ListType(types.STRING)
+    for ann in (list[str], Sequence[str], tuple[str, ...]):
+        assert fit(ann, strs, inbound=True) == strs
+    for ann in (list[str], Sequence[str]):
+        assert fit(ann, strs, inbound=False) == strs
+    with pytest.raises(Mismatch):
+        fit(tuple[str, ...], strs, inbound=False)  # lifting gives a list
+    with pytest.raises(Mismatch):
+        fit(tuple[str, str], strs, inbound=True)
+    flags = types.FlagsType(("a", "b"))
+    assert fit(set[str], flags, inbound=True) == flags
+    with pytest.raises(Mismatch):
+        fit(set[str], flags, inbound=False)  # lifting gives a frozenset

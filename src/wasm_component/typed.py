@@ -180,10 +180,10 @@ _INTS = frozenset({"u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64"})
 # sequence-like origins: what a lifted value is an instance of, and what lowering accepts
 _LIST_OUT = frozenset({list, cabc.Sequence, cabc.MutableSequence, cabc.Collection,
                        cabc.Iterable, cabc.Reversible})
-_LIST_IN = frozenset({list, cabc.Sequence, cabc.MutableSequence, cabc.Collection})
+_LIST_IN = frozenset({list, tuple, cabc.Sequence, cabc.MutableSequence, cabc.Collection})
 _BYTES_OUT = frozenset({cabc.Sequence, cabc.Collection, cabc.Iterable, cabc.Reversible})
 _SET_OUT = frozenset({frozenset, cabc.Set, cabc.Collection, cabc.Iterable})
-_SET_IN = frozenset({frozenset, set, cabc.Set, cabc.MutableSet, cabc.Collection, list,
+_SET_IN = frozenset({frozenset, set, cabc.Set, cabc.MutableSet, cabc.Collection, list, tuple,
                      cabc.Sequence})
 _MAP_OUT = frozenset({dict, cabc.Mapping, cabc.MutableMapping})
 _MAP_IN = frozenset({dict, cabc.Mapping})
@@ -208,15 +208,17 @@ def _unwrap(ann: Any, ty: t.Type) -> Any:
 
 
 def _seq_element(ann: Any, origins: frozenset[Any]) -> tuple[bool, Any]:
-    """``(True, element annotation)`` when ``ann`` is one of ``origins`` (bare: ``Any``)."""
+    """``(True, element annotation)`` when ``ann`` is one of ``origins`` (bare: ``Any``;
+    ``tuple`` as ``tuple[X, ...]`` only)."""
     if ann in origins:
         return True, Any
     origin = get_origin(ann)
+    args = get_args(ann)
+    if origin is tuple:
+        homogeneous = len(args) == 2 and args[1] is Ellipsis
+        return (True, args[0]) if homogeneous and tuple in origins else (False, None)
     if origin in origins:
-        args = get_args(ann)
         return True, args[0] if args else Any
-    if origin is tuple and len(get_args(ann)) == 2 and get_args(ann)[1] is Ellipsis:
-        return tuple in origins or cabc.Sequence in origins, get_args(ann)[0]
     return False, None
 
 
