@@ -723,3 +723,14 @@ def test_sequence_forms_by_direction() -> None:
     assert fit(set[str], flags, inbound=True) == flags
     with pytest.raises(Mismatch):
         fit(set[str], flags, inbound=False)  # lifting gives a frozenset
+
+
+class AddFn(Protocol):
+    def __call__(self, a: int, b: int) -> int: ...
+
+
+def test_a_callback_protocol(greeter: tuple[Store[None], Instance]) -> None:
+    store, inst = greeter
+    add = inst.get_typed_func(store, "add", AddFn)
+    total: int = add(store, 1, b=2)
+    assert total == 3

@@ -162,8 +162,9 @@ class Instance:
     ) -> TypedFunc[..., Any]:
         """The function ``name``, its type checked once, here, against the caller's:
 
-        - a ``Callable[[...], R]`` annotation (``Callable[[int, int], int]``), or a function
-          whose signature is the export's (a stub, a protocol method), gives a
+        - a ``Callable[[...], R]`` annotation (``Callable[[int, int], int]``), a function
+          whose signature is the export's (a stub), or a callback ``typing.Protocol`` whose
+          ``__call__`` (without the store) is, gives a
           ``TypedFunc[[int, int], int]``: mypy checks each call's arguments and knows the
           result type. Each parameter's annotation must fit the export's WIT type, as
           :mod:`wasm_component.typed` says (``int`` for ``u32``, ``list[str]`` for
@@ -279,6 +280,10 @@ def _typed_from(f: Func, ann: Any, where: str) -> TypedFunc[..., Any]:
 
     if inspect.isfunction(ann) or inspect.ismethod(ann):
         parts = typed.signature_parts(ann, where, 1 if inspect.ismethod(ann) else 0)
+        return _typed_from_signature(f, *parts, where)
+    if isinstance(ann, type) and getattr(ann, "_is_protocol", False) and "__call__" in vars(ann):
+        # a callback protocol: its `__call__` (after `self`) is the export's signature
+        parts = typed.signature_parts(vars(ann)["__call__"], where, 1)
         return _typed_from_signature(f, *parts, where)
     ps, result = typed.callable_parts(ann, where)
     return TypedFunc._of(f, typed.fit_func(where, f.type, ps, result, export=True))
