@@ -147,7 +147,7 @@ class TypedFunc(Generic[P, R]):
         #: the function type the calls are generated for (the export's, with the user's
         #: classes mapped in where the annotations name them)
         self.type = mapped
-        self._call = func._host_call() if not is_mapped_func(mapped) else _mapped_call(func,
+        self._call = func._host_call() if not _is_mapped_func(mapped) else _mapped_call(func,
                                                                                         mapped)
         self._lock = func._lock
 
@@ -202,7 +202,7 @@ class _NamedTypedFunc(TypedFunc[P, R]):
         return tuple(out)
 
 
-def is_mapped_func(ft: t.FuncType) -> bool:
+def _is_mapped_func(ft: t.FuncType) -> bool:
     from ._abi.mapped import is_mapped
 
     return any(is_mapped(u) for _, u in ft.params) or (
