@@ -116,15 +116,31 @@ def kebab(py_name: str) -> str:
 
 
 def ann_name(ann: Any) -> str:
-    """An annotation as a reader writes it."""
+    """An annotation as a reader writes it (``list[Point] | None``, without module paths)."""
     if ann is None or ann is type(None):
         return "None"
+    if ann is Ellipsis:
+        return "..."
     if isinstance(ann, t.Type):
         return f"types {ann.wit()}"
-    if isinstance(ann, type) and not get_args(ann):
-        return ann.__qualname__
     if isinstance(ann, typing.ForwardRef):
         return repr(ann.__forward_arg__)
+    if isinstance(ann, list):
+        return "[" + ", ".join(ann_name(a) for a in ann) + "]"
+    origin, args = get_origin(ann), get_args(ann)
+    if origin is Union or origin is pytypes.UnionType:
+        return " | ".join(ann_name(a) for a in args)
+    if origin is Literal:
+        return "Literal[" + ", ".join(repr(a) for a in args) + "]"
+    if origin is Annotated:
+        return ann_name(args[0])
+    if origin is not None and args:
+        head = getattr(origin, "__name__", None) or ann_name(origin)
+        if origin is tuple and args == ((),):
+            return "tuple[()]"
+        return f"{head}[{', '.join(ann_name(a) for a in args)}]"
+    if isinstance(ann, type):
+        return ann.__name__
     return re.sub(r"\b(typing|collections\.abc|wasm_component\.[a-z_.]+)\.", "", repr(ann))
 
 
