@@ -734,3 +734,15 @@ def test_a_callback_protocol(greeter: tuple[Store[None], Instance]) -> None:
     add = inst.get_typed_func(store, "add", AddFn)
     total: int = add(store, 1, b=2)
     assert total == 3
+
+
+def test_annotated_and_newtype_unwrap() -> None:
+    from typing import NewType
+
+    from wasm_component.typed import Mismatch, fit
+
+    UserId = NewType("UserId", int)
+    assert fit(UserId, types.U64, inbound=True) == types.U64
+    assert fit(Annotated[int, types.U8], types.U8, inbound=False) == types.U8
+    with pytest.raises(Mismatch, match=r"expected u16, got Annotated for u8"):
+        fit(Annotated[int, types.U8], types.U16, inbound=False)
