@@ -103,6 +103,9 @@ class Mismatch(Exception):
         where = "".join(f" in {seg}" for seg in self.path)
         return f"expected {self.expected}, got {self.got}{where}"
 
+    def __str__(self) -> str:
+        return self.text()
+
 
 # -- names -----------------------------------------------------------------------------------
 
