@@ -131,9 +131,9 @@ class Resource(Generic[T]):
                 raise ValueError(f"`Resource.try_into_resource_any`: the owned `{self._rt.name}` "
                                  f"handle (rep {self._rep}) was already moved")
             src._moved = True
-        from ._runtime.calls import host_drop_fn
+        from ._runtime.calls import host_drop_call
 
-        dtor = host_drop_fn(store, self._rt) if self._owned else None
+        dtor = host_drop_call(store, self._rt) if self._owned else None
         return ResourceAny(self._rt, self._rep, self._owned, dtor, weakref.ref(store))
 
     def __eq__(self, other: object) -> bool:
@@ -233,8 +233,18 @@ class ResourceAny:
         a call in progress. It counts as dropped once the destructor has run: one that traps
         leaves the handle as it was (and its instance poisoned, so trying again traps too).
         """
+        dtor = self._dtor
+        if dtor is None or self._dropped or self.num_lends:
+            self._drop_checked(store)
+            return
+        if not dtor(store, self._rep):  # checks the store, enters it, runs the destructor
+            self._check_drop_store(store)  # (False: another store, which this explains)
+        self._dropped = True
+
+    def _drop_checked(self, store: Store) -> None:
+        """:meth:`drop` with each check made in the spec's order (store, dropped, lent)."""
         owner = self._store() if self._store is not None else None
-        if store is not owner:  # the common case, one identity test; otherwise say what is wrong
+        if store is not owner:
             self._check_drop_store(store)
         if self._dropped:
             raise ValueError(f"`ResourceAny.drop`: resource {self._rt.name} was already dropped")
@@ -242,15 +252,12 @@ class ResourceAny:
             raise ValueError(f"`ResourceAny.drop`: the `{self._rt.name}` handle is lent to a call "
                              "in progress and cannot be dropped")
         dtor = self._dtor
-        if dtor is not None:
-            if owner is not None:
-                with owner._lock:
-                    dtor(self._rep)
-            else:
-                dtor(self._rep)
+        if dtor is not None and not dtor(store, self._rep):
+            self._check_drop_store(store)
         self._dropped = True
 
     def _check_drop_store(self, store: object) -> None:
+        """Raise the error saying why ``store`` is not this handle's."""
         from .engine import Store
 
         if not isinstance(store, Store):
@@ -443,14 +450,14 @@ class ResourceTable:
 def resource_lift(store: Store) -> Any:
     """How handles reach the host: :class:`Resource` for host types, else :class:`ResourceAny`
     (whose ``drop`` runs the guest destructor)."""
-    from ._runtime.calls import host_drop_fn
+    from ._runtime.calls import host_drop_call
 
     owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
 
     def lift(rt: ResourceType, rep: int, own: bool) -> Any:
         if rt.kind == "host":
             return Resource(rep, rt, own)
-        return ResourceAny(rt, rep, own, host_drop_fn(owner(), rt) if own else None, owner)
+        return ResourceAny(rt, rep, own, host_drop_call(owner(), rt) if own else None, owner)
 
     return lift
 

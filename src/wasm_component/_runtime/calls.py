@@ -559,9 +559,9 @@ BUILTINS: dict[Trampoline, Builtin] = {
 
 def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None:
     """The destructor call for an owned ``rt`` handle dropped outside its implementing
-    instance (by the host's ``ResourceAny.drop`` or another instance's ``resource.drop``),
-    built once per store and type: the implementing instance must be enterable."""
-    cache: dict[t.ResourceType, Callable[[int], None] | None] = store._drop_fns
+    instance (by another instance's ``resource.drop``), built once per store and type: the
+    implementing instance must be enterable."""
+    cache: dict[Any, Callable[[int], None] | None] = store._drop_fns
     if rt in cache:
         return cache[rt]
     entry = store._resource_dtors.get(rt)
@@ -573,18 +573,83 @@ def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None
     return fn
 
 
+def host_drop_call(store: Any, rt: t.ResourceType) -> Callable[[Any, int], bool] | None:
+    """``drop(store, rep)`` for the host's ``ResourceAny.drop`` of an owned ``rt`` handle
+    (``None`` when the type has no destructor), built once per store and type: it checks that
+    ``store`` is the handle's, enters it (its lock: one thread at a time) and runs the
+    destructor, the implementing instance's enterability checked first, in one frame. Returns
+    ``False``, running nothing, for anything but its own store (the caller says what is
+    wrong)."""
+    cache: dict[Any, Any] = store._drop_fns
+    key = (rt, "host")
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    entry = store._resource_dtors.get(rt)
+    fn: Callable[[Any, int], bool] | None = None
+    if entry is not None and entry[1] is not None:
+        owner, dtor = entry
+        enter, leave = store._lock.acquire, store._lock.release
+        # the store's identity: its own cache of these functions (holding the store itself,
+        # even weakly, would cost a dereference per drop)
+        mine = cache
+        if isinstance(owner, ComponentInstanceState):
+            invoke = core.resolve(dtor).make_sink()
+            guard, root = owner, owner.root
+
+            def drop(store: Any, rep: int) -> bool:
+                try:
+                    if store._drop_fns is not mine:
+                        return False
+                except AttributeError:
+                    return False
+                enter()
+                try:
+                    if root.poisoned or not guard.may_enter:
+                        _poison_check(guard)
+                        trap_if(True, "cannot enter component instance to run a destructor")
+                    try:
+                        invoke(rep)
+                    except BaseException:
+                        guard.poison()  # the destructor's call entered the instance, trapped
+                        raise
+                finally:
+                    leave()
+                return True
+
+            fn = drop
+        else:
+            host_dtor: Callable[[int], None] = dtor
+
+            def host_drop(store: Any, rep: int) -> bool:
+                try:
+                    if store._drop_fns is not mine:
+                        return False
+                except AttributeError:
+                    return False
+                enter()
+                try:
+                    host_dtor(rep)
+                finally:
+                    leave()
+                return True
+
+            fn = host_drop
+    cache[key] = fn
+    return fn
+
+
 def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None
               ) -> Callable[[int], None]:
     """``dtor(rep)``: a guest destructor's core call. With ``guard`` (a drop from outside the
     implementing instance) that instance must be enterable first."""
-    invoke = core.resolve(func).make_caller(core.CoreFuncType(("i32",), ()))
+    invoke = core.resolve(func).make_sink()
 
     def dtor(rep: int) -> None:
         if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
         try:
-            invoke((rep,))
+            invoke(rep)
         except BaseException:
             if guard is not None:
                 guard.poison()  # the destructor's call entered the instance, and trapped
