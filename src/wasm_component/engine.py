@@ -232,8 +232,8 @@ class Store(Generic[T]):
     """
 
     __slots__ = (
-        "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_instances",
-        "_lock", "_resource_dtors", "_resource_lift", "_wasi", "engine",
+        "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_host_handles",
+        "_instances", "_lock", "_resource_dtors", "_wasi", "engine",
     )
 
     def __init__(self, engine: Engine, data: T = None) -> None:  # type: ignore[assignment]
@@ -251,9 +251,9 @@ class Store(Generic[T]):
         if engine.config is not None and engine.config.epoch_interruption:
             # our config: no deadline until one is set (wasmtime's default traps at once)
             self._core.set_epoch_deadline(_NO_DEADLINE)
-        from .resources import resource_lift
+        from ._runtime.host_handles import HostHandles
 
-        self._resource_lift = resource_lift(self)
+        self._host_handles = HostHandles(self)
         self._wasi: Any = None
 
     def set_wasi(self, config: Any) -> None:
@@ -403,7 +403,7 @@ class Store(Generic[T]):
             _check_int("Store.set_handle_limit", "n", n, 0, 2**28 - 1)
         self._handle_limit = n
         # instances made from now on read it here (see ``ComponentInstanceState``)
-        self._resource_lift.handle_limit = n
+        self._host_handles.handle_limit = n
 
     def gc(self) -> None:
         with self._lock:

@@ -619,18 +619,13 @@ def host_drop_call(store: Any, rt: t.ResourceType) -> Callable[[Any, int], bool]
             fn = drop
         else:
             host_dtor: Callable[[int], None] = dtor
+            lock = store._lock
 
-            def host_drop(store: Any, rep: int) -> bool:
-                try:
-                    if store._drop_fns is not mine:
-                        return False
-                except AttributeError:
+            def host_drop(store: Any, rep: int) -> bool:  # (a host type's: not a hot path)
+                if getattr(store, "_drop_fns", None) is not mine:
                     return False
-                enter()
-                try:
+                with lock:
                     host_dtor(rep)
-                finally:
-                    leave()
                 return True
 
             fn = host_drop

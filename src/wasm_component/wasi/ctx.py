@@ -126,13 +126,17 @@ class WasiCtx:
     def get(self, r: Resource[Any], cls: type[T]) -> T:
         """The object behind ``r``, which must be a ``cls`` (else the guest traps)."""
         try:
+            v: T = self.table.get(r, cls)
+            return v
+        except ResourceTableError:
+            pass
+        try:  # say what is wrong
             v = self.table.get(r)
         except NotPresent:
             raise Trap(f"WASI: unknown handle {r.rep} (expected a {cls.__name__})") from None
-        if not isinstance(v, cls):
-            raise Trap(f"WASI: handle {r.rep} is a {type(v).__name__}, expected a "
-                       f"{cls.__name__}")
-        return v
+        except WrongType as e:
+            raise Trap(f"WASI: {e}") from None
+        raise Trap(f"WASI: handle {r.rep} is a {type(v).__name__}, expected a {cls.__name__}")
 
     def delete(self, r: Resource[Any] | int) -> Any:
         """Remove the object behind ``r`` (traps while child handles, e.g. a stream's

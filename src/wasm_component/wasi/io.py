@@ -555,12 +555,10 @@ class PollHost:
         if not in_:
             raise Trap("`wasi:io/poll.poll`: expected at least one pollable, got an empty list")
         get = self._ctx.get
-        ps = [get(r, Pollable) for r in in_]
-        if len(ps) == 1:
-            p = ps[0]
-            if p.ready():
-                return [0]
-        return poll(ps)
+        if len(in_) == 1:  # the common case: one pollable, often ready already
+            p = get(in_[0], Pollable)
+            return [0] if p.ready() else poll((p,))
+        return poll([get(r, Pollable) for r in in_])
 
 
 class _StreamHostBase:
