@@ -290,6 +290,9 @@ class Store(Generic[T]):
         self._instances.clear()
         self._resource_dtors.clear()
         self._drop_fns.clear()
+        handles = getattr(self, "_host_handles", None)  # (None: ``__init__`` stopped early)
+        if handles is not None:
+            handles.clear()  # its drop calls refer back to it
         self._core.release()
 
     @property

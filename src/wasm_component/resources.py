@@ -136,9 +136,7 @@ class Resource(Generic[T]):
                 raise ValueError(f"`Resource.try_into_resource_any`: the owned `{self._rt.name}` "
                                  f"handle (rep {self._rep}) was already moved")
             src._moved = True
-        from ._runtime.calls import host_drop_call
-
-        dtor = host_drop_call(store, self._rt) if self._owned else None
+        dtor = store._host_handles.drop_call(self._rt) if self._owned else None
         return ResourceAny(self._rt, self._rep, self._owned, dtor, weakref.ref(store))
 
     def __eq__(self, other: object) -> bool:

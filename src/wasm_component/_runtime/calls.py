@@ -573,64 +573,55 @@ def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None
     return fn
 
 
-def host_drop_call(store: Any, rt: t.ResourceType) -> Callable[[Any, int], bool] | None:
+def host_drop_call(store: Any, rt: t.ResourceType, mine: object
+                   ) -> Callable[[Any, int], bool] | None:
     """``drop(store, rep)`` for the host's ``ResourceAny.drop`` of an owned ``rt`` handle
-    (``None`` when the type has no destructor), built once per store and type: it checks that
-    ``store`` is the handle's, enters it (its lock: one thread at a time) and runs the
+    (``None`` when the type has no destructor): it checks that ``store`` is the handle's (its
+    ``_host_handles`` is ``mine``), enters it (its lock: one thread at a time) and runs the
     destructor, the implementing instance's enterability checked first, in one frame. Returns
     ``False``, running nothing, for anything but its own store (the caller says what is
-    wrong)."""
-    cache: dict[Any, Any] = store._drop_fns
-    key = (rt, "host")
-    if key in cache:
-        return cache[key]  # type: ignore[no-any-return]
+    wrong). Built once per store and type (``HostHandles.drop_call`` keeps it)."""
     entry = store._resource_dtors.get(rt)
-    fn: Callable[[Any, int], bool] | None = None
-    if entry is not None and entry[1] is not None:
-        owner, dtor = entry
-        enter, leave = store._lock.acquire, store._lock.release
-        # the store's identity: its own cache of these functions (holding the store itself,
-        # even weakly, would cost a dereference per drop)
-        mine = cache
-        if isinstance(owner, ComponentInstanceState):
-            invoke = core.resolve(dtor).make_sink()
-            guard, root = owner, owner.root
+    if entry is None or entry[1] is None:
+        return None
+    owner, dtor = entry
+    if not isinstance(owner, ComponentInstanceState):
+        host_dtor: Callable[[int], None] = dtor
+        lock = store._lock
 
-            def drop(store: Any, rep: int) -> bool:
-                try:
-                    if store._drop_fns is not mine:
-                        return False
-                except AttributeError:
-                    return False
-                enter()
-                try:
-                    if root.poisoned or not guard.may_enter:
-                        _poison_check(guard)
-                        trap_if(True, "cannot enter component instance to run a destructor")
-                    try:
-                        invoke(rep)
-                    except BaseException:
-                        guard.poison()  # the destructor's call entered the instance, trapped
-                        raise
-                finally:
-                    leave()
-                return True
+        def host_drop(store: Any, rep: int) -> bool:  # (a host type's: not a hot path)
+            if getattr(store, "_host_handles", None) is not mine:
+                return False
+            with lock:
+                host_dtor(rep)
+            return True
 
-            fn = drop
-        else:
-            host_dtor: Callable[[int], None] = dtor
-            lock = store._lock
+        return host_drop
+    enter, leave = store._lock.acquire, store._lock.release
+    invoke = core.resolve(dtor).make_sink()
+    guard, root = owner, owner.root
 
-            def host_drop(store: Any, rep: int) -> bool:  # (a host type's: not a hot path)
-                if getattr(store, "_drop_fns", None) is not mine:
-                    return False
-                with lock:
-                    host_dtor(rep)
-                return True
+    def drop(store: Any, rep: int) -> bool:
+        try:
+            if store._host_handles is not mine:
+                return False
+        except AttributeError:
+            return False
+        enter()
+        try:
+            if root.poisoned or not guard.may_enter:
+                _poison_check(guard)
+                trap_if(True, "cannot enter component instance to run a destructor")
+            try:
+                invoke(rep)
+            except BaseException:
+                guard.poison()  # the destructor's call entered the instance, and trapped
+                raise
+        finally:
+            leave()
+        return True
 
-            fn = host_drop
-    cache[key] = fn
-    return fn
+    return drop
 
 
 def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None

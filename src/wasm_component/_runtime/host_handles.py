@@ -17,6 +17,7 @@ its four methods).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import types as t
@@ -28,14 +29,18 @@ if TYPE_CHECKING:
 
 __all__ = ["HostHandles", "lower_borrow", "lower_own"]
 
+_UNMADE: Any = object()  # (the drop cache's "not made yet": ``None`` is "no destructor")
+
 
 class HostHandles:
     """The host-side forms of one store's handles (the store keeps it; no cycle through it)."""
 
-    __slots__ = ("_owner", "handle_limit", "lower_borrow", "lower_own")
+    __slots__ = ("_drops", "_owner", "handle_limit", "lower_borrow", "lower_own")
 
     def __init__(self, store: Store) -> None:
         self._owner = weakref.ref(store)
+        #: per guest resource type, the host-side drop call of its owned handles
+        self._drops: dict[t.ResourceType, Callable[[Any, int], bool] | None] = {}
         #: guest handles per component instance made from now on (``Store.set_handle_limit``)
         self.handle_limit: int | None = None
         self.lower_own = lower_own  # (the functions themselves: no frame in between)
@@ -45,8 +50,24 @@ class HostHandles:
         """An owned handle moved out to the host: ``Resource`` or an owned ``ResourceAny``."""
         if rt.kind == "host":
             return Resource(rep, rt, True)
-        owner = self._owner
-        return ResourceAny(rt, rep, True, host_drop_call(owner(), rt), owner)
+        drop = self._drops.get(rt, _UNMADE)
+        if drop is _UNMADE:
+            drop = self.drop_call(rt)
+        return ResourceAny(rt, rep, True, drop, self._owner)
+
+    def drop_call(self, rt: t.ResourceType) -> Callable[[Any, int], bool] | None:
+        """The host-side drop call of an owned ``rt`` handle (:func:`.calls.host_drop_call`),
+        made once."""
+        drop = self._drops.get(rt, _UNMADE)
+        if drop is _UNMADE:
+            store = self._owner()
+            assert store is not None, "handles are lifted while their store is alive"
+            drop = self._drops[rt] = host_drop_call(store, rt, self)
+        return drop  # type: ignore[no-any-return]
+
+    def clear(self) -> None:
+        """Let go of the drop calls (the store is being freed)."""
+        self._drops.clear()
 
     def lift_borrow(self, rt: t.ResourceType, rep: int) -> Any:
         """A handle lent to the host for one call."""
