@@ -266,7 +266,15 @@ class Store(Generic[T]):
         if not isinstance(config, WasiCtx):
             raise TypeError(f"`Store.set_wasi`: expected a WasiConfig, got "
                             f"{type(config).__name__}")
+        config.attach(self)
         self._wasi = config
+
+    @property
+    def calling_instance(self) -> object:
+        """While a host function runs, an opaque token for the component instance that called
+        it (equal tokens: the same instance); ``None`` otherwise. Hosts keep per-instance
+        state with it (the WASI host caps the handles each instance holds)."""
+        return self._host_handles.caller
 
     @property
     def wasi(self) -> Any:

@@ -423,6 +423,8 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
     spare: LiftLowerContext | None = (LiftLowerContext(opts, state, Subtask(), resources)
                                       if needs_subtask else None)
     nresults = len(adapter.lower_sig.results)
+    # a host function sees which instance called it (``Store.calling_instance``)
+    caller = target.store._host_handles if isinstance(target, HostFunc) else None
 
     def trampoline(*flat: Any) -> Any:
         nonlocal spare
@@ -436,7 +438,15 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
                 spare = None
         else:
             cx = shared_cx
-        result = call(lift_params(cx, flat))
+        if caller is None:
+            result = call(lift_params(cx, flat))
+        else:
+            outer = caller.caller
+            caller.caller = state
+            try:
+                result = call(lift_params(cx, flat))
+            finally:
+                caller.caller = outer
         try:
             out = lower_results(cx, result, flat)
         except (TypeError, ValueError, OverflowError) as e:

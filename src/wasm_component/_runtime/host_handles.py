@@ -35,10 +35,12 @@ _UNMADE: Any = object()  # (the drop cache's "not made yet": ``None`` is "no des
 class HostHandles:
     """The host-side forms of one store's handles (the store keeps it; no cycle through it)."""
 
-    __slots__ = ("_drops", "_owner", "handle_limit", "lower_borrow", "lower_own")
+    __slots__ = ("_drops", "_owner", "caller", "handle_limit", "lower_borrow", "lower_own")
 
     def __init__(self, store: Store) -> None:
         self._owner = weakref.ref(store)
+        #: the component instance whose call to a host function is running (``None``: none)
+        self.caller: object = None
         #: per guest resource type, the host-side drop call of its owned handles
         self._drops: dict[t.ResourceType, Callable[[Any, int], bool] | None] = {}
         #: guest handles per component instance made from now on (``Store.set_handle_limit``)
