@@ -538,7 +538,9 @@ class _PollableHost:
         return self._ctx.get(self_, Pollable).ready()
 
     def block(self, self_: Resource[Any]) -> None:
-        self._ctx.get(self_, Pollable).block()
+        p = self._ctx.get(self_, Pollable)
+        if not p.ready():  # (a ready one returns at once: no call into its `block`)
+            p.block()
 
     def drop(self, rep: Resource[Any]) -> None:
         self._ctx.delete(rep)
