@@ -330,3 +330,24 @@ def test_terminals_only_for_inherited_ttys(monkeypatch: pytest.MonkeyPatch) -> N
     finally:
         os.close(leader)
         os.close(follower)
+
+
+def test_poll_and_block_on_a_bad_handle_trap_saying_why() -> None:
+    """The hot paths (one pollable) read the table directly; a wrong handle still traps with
+    what is wrong, as every other WASI call does."""
+    ctx, _ = _ctx()
+    poll_host = ctx.hosts["wasi:io/poll@0.2.12"]
+    stream = ctx.push(BytesInputStream(b""))
+    with pytest.raises(Trap, match=r"is a BytesInputStream, expected a Pollable"):
+        poll_host.poll([stream])
+    with pytest.raises(Trap, match=r"is a BytesInputStream, expected a Pollable"):
+        poll_host.pollable.block(stream)
+    gone = ctx.push(Timer(SystemClock(), 0))
+    ctx.delete(gone)
+    with pytest.raises(Trap, match=r"unknown handle 1 \(expected a Pollable\)"):
+        poll_host.poll([gone])
+    with pytest.raises(Trap, match=r"unknown handle 1"):
+        poll_host.pollable.block(gone)
+    timer = ctx.push(Timer(SystemClock(), 0))
+    assert poll_host.poll([timer]) == [0]
+    poll_host.pollable.block(timer)
