@@ -440,6 +440,8 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
     spare: LiftLowerContext | None = (LiftLowerContext(opts, state, Subtask(), resources)
                                       if needs_subtask else None)
     nresults = len(adapter.lower_sig.results)
+    # a host function sees which instance called it (``Store.calling_instance``)
+    caller = target.store._host_handles if isinstance(target, HostFunc) else None
 
     def trampoline(*flat: Any) -> Any:
         nonlocal spare
@@ -453,7 +455,15 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
                 spare = None
         else:
             cx = shared_cx
-        result = call(lift_params(cx, flat))
+        if caller is None:
+            result = call(lift_params(cx, flat))
+        else:
+            outer = caller.caller
+            caller.caller = state
+            try:
+                result = call(lift_params(cx, flat))
+            finally:
+                caller.caller = outer
         try:
             out = lower_results(cx, result, flat)
         except (TypeError, ValueError, OverflowError) as e:
@@ -576,9 +586,9 @@ BUILTINS: dict[Trampoline, Builtin] = {
 
 def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None:
     """The destructor call for an owned ``rt`` handle dropped outside its implementing
-    instance (by the host's ``ResourceAny.drop`` or another instance's ``resource.drop``),
-    built once per store and type: the implementing instance must be enterable."""
-    cache: dict[t.ResourceType, Callable[[int], None] | None] = store._drop_fns
+    instance (by another instance's ``resource.drop``), built once per store and type: the
+    implementing instance must be enterable."""
+    cache: dict[Any, Callable[[int], None] | None] = store._drop_fns
     if rt in cache:
         return cache[rt]
     entry = store._resource_dtors.get(rt)
@@ -590,18 +600,69 @@ def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None
     return fn
 
 
+def host_drop_call(store: Any, rt: t.ResourceType, mine: object
+                   ) -> Callable[[Any, int], bool] | None:
+    """``drop(store, rep)`` for the host's ``ResourceAny.drop`` of an owned ``rt`` handle
+    (``None`` when the type has no destructor): it checks that ``store`` is the handle's (its
+    ``_host_handles`` is ``mine``), enters it (its lock: one thread at a time) and runs the
+    destructor, the implementing instance's enterability checked first, in one frame. Returns
+    ``False``, running nothing, for anything but its own store (the caller says what is
+    wrong). Built once per store and type (``HostHandles.drop_call`` keeps it)."""
+    entry = store._resource_dtors.get(rt)
+    if entry is None or entry[1] is None:
+        return None
+    owner, dtor = entry
+    if not isinstance(owner, ComponentInstanceState):
+        host_dtor: Callable[[int], None] = dtor
+        lock = store._lock
+
+        def host_drop(store: Any, rep: int) -> bool:  # (a host type's: not a hot path)
+            if getattr(store, "_host_handles", None) is not mine:
+                return False
+            with lock:
+                host_dtor(rep)
+            return True
+
+        return host_drop
+    enter, leave = store._lock.acquire, store._lock.release
+    invoke = core.resolve(dtor).make_sink()
+    guard, root = owner, owner.root
+
+    def drop(store: Any, rep: int) -> bool:
+        try:
+            if store._host_handles is not mine:
+                return False
+        except AttributeError:
+            return False
+        enter()
+        try:
+            if root.poisoned or not guard.may_enter:
+                _poison_check(guard)
+                trap_if(True, "cannot enter component instance to run a destructor")
+            try:
+                invoke(rep)
+            except BaseException:
+                guard.poison()  # the destructor's call entered the instance, and trapped
+                raise
+        finally:
+            leave()
+        return True
+
+    return drop
+
+
 def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None
               ) -> Callable[[int], None]:
     """``dtor(rep)``: a guest destructor's core call. With ``guard`` (a drop from outside the
     implementing instance) that instance must be enterable first."""
-    invoke = core.resolve(func).make_caller(core.CoreFuncType(("i32",), ()))
+    invoke = core.resolve(func).make_sink()
 
     def dtor(rep: int) -> None:
         if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
         try:
-            invoke((rep,))
+            invoke(rep)
         except BaseException:
             if guard is not None:
                 guard.poison()  # the destructor's call entered the instance, and trapped
