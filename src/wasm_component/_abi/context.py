@@ -100,17 +100,21 @@ class ComponentInstanceState:
     """
 
     __slots__ = (
+        "_threads",
         "backpressure",
         "closed",
+        "exclusive_thread",
         "handles",
         "may_enter",
         "may_leave",
+        "num_waiting_to_enter",
         "parent",
         "poisoned",
         "resource_impls",
         "resource_lift",
         "resource_lower",
         "root",
+        "sched",
     )
 
     def __init__(
@@ -130,11 +134,27 @@ class ComponentInstanceState:
         self.may_enter = True
         self.may_leave = True
         self.backpressure = 0
+        # The spec's concurrency fields (``_abi.concurrency``): the thread table (made when
+        # first used), the tasks waiting to enter, the thread holding the exclusive lock.
+        self._threads: Any = None
+        self.num_waiting_to_enter = 0
+        self.exclusive_thread: Any = None
+        #: (the root's) the store's async scheduler once an async feature is instantiated in
+        #: the tree (``_runtime.tasks``); ``None``: every call takes the sync path.
+        self.sched: Any = None
         # (the root's) set after a trap: no instance of the tree may be entered again
         self.poisoned = False
         self.resource_impls: set[t.ResourceType] = set()
         self.resource_lift = resource_lift or _default_resource_lift
         self.resource_lower = resource_lower or _default_resource_lower
+
+    @property
+    def threads(self) -> Any:
+        """The spec's ``threads`` table (a :class:`~.handles.Table` of guest threads)."""
+        threads = self._threads
+        if threads is None:
+            threads = self._threads = _Table()
+        return threads
 
     def poison(self) -> None:
         """The spec's lockdown after a trap, for the whole tree: any entry into an instance of
