@@ -293,6 +293,8 @@ class Store(Generic[T]):
         self._instances.clear()
         self._resource_dtors.clear()
         self._drop_fns.clear()
+        if self._sched is not None:
+            self._sched.close()  # (host async operations still running are cancelled)
         self._core.release()
 
     @property

@@ -38,7 +38,7 @@ from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._translate.trampolines import Trampoline
 from .._validate.model import CanonInfo
 from .._validate.typecheck import substitute
-from ..errors import NotSupported, Trap, TrapCode
+from ..errors import Trap, TrapCode
 from . import core
 from .items import RFunc
 
@@ -197,16 +197,6 @@ class LiftedFunc(RFunc):
         if state.root.sched is None:
             state.root.sched = sched
         return AsyncLift(self, state.root.sched, False)
-
-    def host_async_lift(self) -> Any:
-        """The ``AsyncLift`` a host caller's ``call_async`` drives (made with the host call
-        path)."""
-        self.prepared_host_call()
-        lift = self._async_lift
-        if lift is None:
-            raise NotSupported(f"`{self.name or 'function'}`: `call_async` needs a component "
-                               "instantiated with component-model async features")
-        return lift
 
     def release(self) -> None:
         """Drop the call paths (which refer back to this function): its store is gone."""

@@ -93,8 +93,8 @@ class StoreScheduler:
     the host runs. ``entered`` lists the instances the native stack has entered (a stacked
     wait lets other tasks enter them, as the spec's switch back to the caller would)."""
 
-    __slots__ = ("_loop", "_waiters", "async_starts", "current", "entered", "host_done",
-                 "host_pending", "waiting", "woken")
+    __slots__ = ("_host_futs", "_loop", "_waiters", "async_starts", "current", "entered",
+                 "host_done", "host_holds_ends", "host_pending", "waiting", "woken")
 
     def __init__(self) -> None:
         self.current: GuestThread | None = None
@@ -107,6 +107,10 @@ class StoreScheduler:
         self.host_pending = 0
         self._waiters: list[asyncio.Future[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._host_futs: set[asyncio.Future[Any]] = set()
+        #: whether the host holds stream/future ends (then a wait with nothing to run may be
+        #: ended by the host: ``call_async`` waits for :meth:`notify` instead of trapping)
+        self.host_holds_ends = False
         #: async-lowered calls on the native stack (since the innermost resumption) still
         #: starting their callee: their callers expect control back if the callee blocks
         self.async_starts = 0
@@ -215,14 +219,30 @@ class StoreScheduler:
     def stuck(self) -> None:
         """Nothing can run: wait for a host operation when that is possible, else deadlock."""
         if self.host_pending:
-            if self.current is None:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                # a synchronous host call: the host operations run on the scheduler's loop
                 self._run_private_loop()
                 return
             raise NotSupported(
-                "a guest task waits on its native stack for a host async operation: parking a "
-                "guest stack (fibers) is not built yet; lower the import with `async`, or call "
-                "the export with `call_async` from a callback-lifted task")
+                "a guest task waits on its native stack for a host async operation inside "
+                "`call_async`: parking a guest stack (fibers) is not built yet; lower the "
+                "import with `async` from a callback-lifted task, or call the export "
+                "synchronously")
         trap(DEADLOCK)
+
+    def close(self) -> None:
+        """The store is going: cancel the host operations still running."""
+        for f in list(self._host_futs):
+            f.cancel()
+        loop = self._loop
+        if loop is not None and not loop.is_running() and not loop.is_closed():
+            if self._host_futs:
+                loop.run_until_complete(asyncio.gather(*self._host_futs,
+                                                       return_exceptions=True))
+            loop.close()
+        self._host_futs.clear()
 
     def run_until(self, done: Callable[[], bool]) -> None:
         """Run the store's threads until ``done()`` (the host waits for a call)."""
@@ -249,17 +269,24 @@ class StoreScheduler:
         """Run a host operation; ``on_done(future)`` is applied by :meth:`step` once it ends."""
         fut: asyncio.Future[Any] = asyncio.ensure_future(awaitable, loop=self.host_loop())
         self.host_pending += 1
+        self._host_futs.add(fut)
 
         def done(f: asyncio.Future[Any]) -> None:
             self.host_pending -= 1
+            self._host_futs.discard(f)
             self.host_done.append(partial(on_done, f))
-            for w in self._waiters:
-                if not w.done():
-                    w.set_result(None)
-            self._waiters.clear()
+            self.notify()
 
         fut.add_done_callback(done)
         return fut
+
+    def notify(self) -> None:
+        """Something the host did may have made a parked thread ready (a host stream or
+        future operation): wake the ``call_async`` drivers waiting for the host."""
+        for w in self._waiters:
+            if not w.done():
+                w.set_result(None)
+        self._waiters.clear()
 
     async def next_host(self) -> None:
         """Wait until a host operation ends."""
@@ -271,9 +298,7 @@ class StoreScheduler:
 
     def _run_private_loop(self) -> None:
         loop = self.host_loop()
-        if loop.is_running():
-            raise NotSupported("a synchronous call into an async export waits for a host async "
-                               "operation inside a running asyncio loop: use `call_async`")
+        assert not loop.is_running(), "no loop runs in this thread"
         loop.run_until_complete(self.next_host())
 
 
@@ -570,7 +595,7 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
                 continue
             if box:
                 break
-            if not sched.host_pending:
+            if not sched.host_pending and not sched.host_holds_ends:
                 trap(DEADLOCK)
             await sched.next_host()
         except asyncio.CancelledError:
