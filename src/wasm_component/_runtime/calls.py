@@ -91,6 +91,11 @@ def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Can
     ptr = "i64" if info.memory64 else "i32"
     if site.realloc is not None:
         invoke = core.resolve(site.realloc).make_caller(core.CoreFuncType((ptr,) * 4, (ptr,)))
+        if state.root.sched is not None:
+            # the spec lifts ``realloc`` as a function of its own: a task with fresh context
+            from .tasks import in_own_task
+
+            invoke = in_own_task(state, invoke)
 
         def realloc(a: int, b: int, c: int, d: int) -> int:
             return invoke((a, b, c, d))[0]  # type: ignore[no-any-return]
@@ -398,7 +403,9 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
     sig = abi.lower_sig
 
     def build() -> Callable[..., Any]:
-        if state.root.sched is not None:  # a store with async features: the spec's Subtask
+        if state.root.sched is not None or (isinstance(target, LiftedFunc)
+                                            and target._info.is_async):
+            # a store with async features: the spec's Subtask
             from .tasks import async_lowered_call
 
             return async_lowered_call(store, site, state, info, target, abi)

@@ -82,6 +82,12 @@ def _builtin(store: Any, state: ComponentInstanceState, kind: Any, info: Any,
     return BUILTINS[kind](store, state, kind, info, rt, site)
 
 
+def _async_store(store: Any, state: ComponentInstanceState) -> None:
+    from .tasks import scheduler_for
+
+    scheduler_for(store, state)
+
+
 def _start(fn: RFunc, args: tuple[RValue, ...]) -> RValue:
     """Call a component start function; its result (if any) as a value."""
     result = fn.prepared_call()([a.value for a in args])
@@ -202,6 +208,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                        f"{c(info)}, {v(func)}, {c(abi)}, {v(state)})")
                 if name:
                     g.emit(f"{v(slot)}.name = {name!r}")
+                if info.is_async:  # (its tree's calls run as tasks: ``tasks``)
+                    g.emit(f"{c(_async_store)}(store, {v(state)})")
             case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
                 pending = (f"({c(_settle_deferred)}, lift, states, {c(flat.parents)}, {inst}, "
                            f"w, {core_index[instance]}, m{module_of[instance]}, {export!r})")

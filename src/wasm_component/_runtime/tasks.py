@@ -62,6 +62,7 @@ __all__ = [
     "async_lowered",
     "async_lowered_call",
     "call_async",
+    "in_own_task",
     "not_built",
     "scheduler_for",
 ]
@@ -300,6 +301,27 @@ class StoreScheduler:
         loop = self.host_loop()
         assert not loop.is_running(), "no loop runs in this thread"
         loop.run_until_complete(self.next_host())
+
+
+_REALLOC_FT = t.FuncType(tuple((f"p{i}", t.U32) for i in range(4)), t.U32)
+_PLAIN = CanonicalOptions()
+
+
+def in_own_task(state: ComponentInstanceState, invoke: Callable[[Sequence[Any]], Any]
+                ) -> Callable[[Sequence[Any]], Any]:
+    """``invoke`` (a ``realloc`` call) run as the spec's ``reallocate`` runs it: a ``canon
+    lift`` of its own, so on a fresh thread (its own ``context.get``/``set`` slots)."""
+    sched: StoreScheduler = state.root.sched
+
+    def call(args: Sequence[Any]) -> Any:
+        prev = sched.current
+        sched.current = GuestThread(Task(state, _REALLOC_FT, _PLAIN), sched)
+        try:
+            return invoke(args)
+        finally:
+            sched.current = prev
+
+    return call
 
 
 def scheduler_for(store: Any, state: ComponentInstanceState) -> StoreScheduler:
