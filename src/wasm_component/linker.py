@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -251,12 +251,14 @@ class Linker(Generic[T]):
         instances and modules), so other components can import it."""
         self._root._define_item(name, RInstance(instance._exports))
 
-    def add_wasip2(self, get_ctx: Callable[[Store], Any] | None = None) -> None:
+    def add_wasip2(self, get_ctx: Callable[[Store], Any] | None = None, *,
+                   features: Iterable[str] = ()) -> None:
         """Define WASI 0.2 (every interface, see :mod:`wasm_component.wasi`); calls reach
-        ``store.set_wasi(config)``'s context, or ``get_ctx(store)``."""
+        ``store.set_wasi(config)``'s context, or ``get_ctx(store)``. ``features`` enables
+        ``@unstable`` WASI functions (``"network-error-code"``)."""
         from .wasi import add_to_linker
 
-        add_to_linker(self, get_ctx)
+        add_to_linker(self, get_ctx, features=features)
 
     def define_unknown_imports_as_traps(self, component: Component) -> None:
         """Define every import of ``component`` not yet defined: functions trap when called
@@ -397,6 +399,11 @@ class Linker(Generic[T]):
                 del cache[next(iter(cache))]  # the oldest
             cache[id(component)] = (component, self._version, pre)
         return pre.instantiate(store)
+
+    async def instantiate_async(self, store: Store[T], component: Component) -> Instance:
+        """:meth:`instantiate` for asyncio code (instantiation runs no async guest code: start
+        functions are synchronous); call the exports with ``Func.call_async``."""
+        return self.instantiate(store, component)
 
     # -- type checking -----------------------------------------------------------------------
 

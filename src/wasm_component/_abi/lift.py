@@ -9,7 +9,7 @@ fault raises :class:`~wasm_component.errors.Trap`.
 Python forms: see :mod:`wasm_component.values` (records lift to ``Record``, ``list<u8>`` to
 ``bytes``, tuples to ``tuple``, enums to the case name, flags to ``frozenset``, options to
 ``None``/value or ``Some`` when nested, results to ``Ok``/``Err``, maps to ``dict``, handles to
-whatever ``cx.resource_lift`` returns).
+whatever ``cx.inst.lift_own``/``lift_borrow`` return).
 """
 
 from __future__ import annotations
@@ -125,13 +125,13 @@ def _trap_disc(d: int, n: int) -> Any:
 def _lift_own(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    return cx.resource_lift(rt, handles.lift_own(cx, i, rt), True)
+    return cx.inst.lift_own(rt, handles.lift_own(cx, i, rt))
 
 
 def _lift_borrow(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    return cx.inst.resource_lift(rt, handles.lift_borrow(cx, i, rt), False)
+    return cx.inst.lift_borrow(rt, handles.lift_borrow(cx, i, rt))
 
 
 def _flag_tables(labels: tuple[str, ...]) -> list[tuple[frozenset[str], ...]]:
@@ -249,7 +249,7 @@ class LiftGen(CodeGen):
             return f"{self.const(_lift_own)}(cx, {i}, {self.const(d.resource, 'rt')})"
         if isinstance(d, t.BorrowType):
             return f"{self.const(_lift_borrow)}(cx, {i}, {self.const(d.resource, 'rt')})"
-        return f"cx.lift_async_value({self.const(d, 't')}, {i})"
+        return f"cx.lift_async_value({self.const(d, 't')}, {i}, {self.host})"
 
     def flags(self, labels: tuple[str, ...], x: str, vt: t.Type | None = None) -> str:
         """``frozenset`` of the set labels of raw bits ``x`` (signed or not: only the low

@@ -393,13 +393,13 @@ def _store_chars(cx: LiftLowerContext, v: Any, where: str) -> tuple[int, int, me
 def _lower_own(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    return handles.lower_own(cx, cx.resource_lower(rt, v, True), rt)
+    return handles.lower_own(cx, cx.inst.lower_own(rt, v), rt)
 
 
 def _lower_borrow(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    i = handles.lower_borrow(cx, cx.resource_lower(rt, v, False), rt)
+    i = handles.lower_borrow(cx, cx.inst.lower_borrow(rt, v), rt)
     if hasattr(v, "num_lends") and isinstance(cx.borrow_scope, Task):
         cx.borrow_scope.lend(v)  # a host-held handle, lent for the call
     return i
