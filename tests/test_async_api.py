@@ -200,7 +200,7 @@ def test_host_drops_a_guest_stream_early() -> None:
 def test_passing_a_writer_or_a_wrong_stream_is_a_type_error() -> None:
     store, inst = _instance(lambda store, x: x, wrap="func_wrap")
     total = _func(store, inst, "total")
-    r, w = stream(t.U8)
+    _, w = stream(t.U8)
     with pytest.raises(TypeError, match="expected a StreamReader for stream<u8>, got "
                                         "ByteStreamWriter"):
         asyncio.run(total.call_async(store, w))
