@@ -59,6 +59,7 @@ __all__ = [
     "WasiCtx",
     "WasiExit",
     "add_to_linker",
+    "define_registered",
     "load_hosts",
     "poll",
     "register",
@@ -69,9 +70,9 @@ __all__ = [
 HOST_MODULES = ("io", "clocks", "random", "cli", "filesystem", "sockets")
 
 
-def load_hosts() -> None:
+def load_hosts(modules: tuple[str, ...] = HOST_MODULES) -> None:
     """Import every host module, so each has registered its interfaces."""
-    for name in HOST_MODULES:
+    for name in modules:
         full = f"{__name__}.{name}"
         try:
             importlib.import_module(full)
@@ -87,11 +88,20 @@ def _store_ctx(store: Store) -> WasiCtx:
 
 def add_to_linker(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None = None) -> None:
     """Define every WASI 0.2 interface on ``linker``. Calls reach the store's context
-    (``store.set_wasi(config)``), or ``get_ctx(store)`` when given."""
+    (``store.set_wasi(config)``), or ``get_ctx(store)`` when given. (WASI 0.3:
+    :func:`wasm_component.wasi.p3.add_to_linker`; one linker may have both.)"""
     load_hosts()
+    define_registered(linker, get_ctx, f"{__name__}._bindings.")
+
+
+def define_registered(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None,
+                      bindings_package: str) -> None:  # fmt: skip
+    """Define the registered interfaces whose bindings live in ``bindings_package`` (one WASI
+    version's) on ``linker``."""
     ctx_of = get_ctx or _store_ctx
     for key, (bindings, _factory) in REGISTRY.items():
-        bindings.add_to_linker(linker, _host_getter(key, ctx_of))
+        if bindings.__name__.startswith(bindings_package):
+            bindings.add_to_linker(linker, _host_getter(key, ctx_of))
 
 
 def _host_getter(key: str, ctx_of: Callable[[Store], WasiCtx]) -> Callable[[Store], Any]:
