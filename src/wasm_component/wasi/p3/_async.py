@@ -238,11 +238,12 @@ async def pump_in(source: InputStream, writer: ByteWriter, done: FutureWriter[An
 
 
 async def pump_out(reader: ByteReader, sink: OutputStream, done: FutureWriter[Any], *,
-                   error: ErrorOf) -> None:  # fmt: skip
+                   error: ErrorOf, finish: Callable[[], None] | None = None) -> None:  # fmt: skip
     """Copy the guest's ``stream<u8>`` (``reader``) into ``sink`` (waiting while ``sink``
     refuses more), flushing as it goes; then resolve ``done``: ``ok`` once the guest dropped
-    its writer and everything is written, or ``err(error(e))`` on a failed write, after which
-    the reader is dropped (the WIT: the guest learns it on its next write)."""
+    its writer and everything is written (after ``finish()``, such as a socket's shutdown), or
+    ``err(error(e))`` on a failed write, after which the reader is dropped (the WIT: the guest
+    learns it on its next write)."""
     result: Any = Ok(None)
     try:
         while True:
@@ -258,6 +259,8 @@ async def pump_out(reader: ByteReader, sink: OutputStream, done: FutureWriter[An
                 sink.write(bytes(view[:permit]))
                 view = view[permit:]
             sink.flush()
+        if finish is not None:
+            finish()
     except StreamFailed as e:
         result = Err(error(e.error))
     except StreamClosed:
@@ -309,10 +312,11 @@ def stream_from(ctx: WasiCtx, interface: str, function: str, source: InputStream
 
 
 def stream_into(ctx: WasiCtx, interface: str, function: str, data: ByteReader,
-                sink: OutputStream, error: ErrorOf) -> Any:  # fmt: skip
+                sink: OutputStream, error: ErrorOf,
+                finish: Callable[[], None] | None = None) -> Any:  # fmt: skip
     """``(data: stream<u8>) -> future<result<_, E>>`` (stdout, file and socket writes): the
     guest's stream copied into ``sink`` by :func:`pump_out`; the future's reader."""
     (res,) = elem_types(interface, function)
     done, done_reader = channels_of(ctx).future(res)
-    spawn(ctx, pump_out(data, sink, done, error=error))
+    spawn(ctx, pump_out(data, sink, done, error=error, finish=finish))
     return done_reader
