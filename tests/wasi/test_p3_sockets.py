@@ -45,7 +45,7 @@ def ok(r: Ok[T] | Err[Any]) -> T:
 
 
 def test_tcp_echo_over_loopback() -> None:
-    h, ch = hosts(WasiConfig().allow_tcp("127.0.0.1"))
+    h, _ = hosts(WasiConfig().allow_tcp("127.0.0.1"))
     tcp = h.tcp_socket
 
     async def go() -> tuple[bytes, Any, Any]:
