@@ -2,8 +2,10 @@
 for the guest's side of ``stream<T>``/``future<T>`` (the component-model async API's classes
 take their place once a real guest runs).
 
-A :class:`Pipe` is one stream: ``writer``/``reader`` ends with the methods the hosts use
-(``write``/``read``/``close``); the test plays the guest on the other end. ``chunks`` records
+A :class:`Pipe` is one stream: ``writer``/``reader`` ends with the methods the hosts use, with
+``wasm_component.streams``' meanings (``read`` returns ``b""``/``[]`` at the end, ``write``
+raises :class:`BrokenPipeError` once the reader is gone); the test plays the guest on the
+other end. ``chunks`` records
 each write, so tests can check the bounds of what the host sends at once.
 """
 
@@ -40,12 +42,12 @@ class _Writer:
     def __init__(self, pipe: Pipe) -> None:
         self._p = pipe
 
-    async def write(self, data: Any) -> int:
+    async def write(self, data: Any) -> None:
         p = self._p
         assert not p.writer_closed, "write after close"
         await asyncio.sleep(0)  # a write is a suspension point, as a real one
         if p.reader_closed:
-            return 0
+            raise BrokenPipeError("the reader was dropped")
         p.chunks.append(data)
         if p.binary:
             p.items.append(bytes(data))
@@ -53,7 +55,6 @@ class _Writer:
             assert isinstance(data, Sequence)
             p.items.extend(data)
         p._notify()
-        return len(data)
 
     def close(self) -> None:
         self._p.writer_closed = True
@@ -68,7 +69,7 @@ class _Reader:
         p = self._p
         while not p.items:
             if p.writer_closed:
-                return None
+                return b"" if p.binary else []
             await p.wait()
         if p.binary:
             data = p.items[0]
@@ -83,7 +84,7 @@ class _Reader:
 
     async def read_all(self) -> Any:
         parts = []
-        while (chunk := await self.read(1 << 30)) is not None:
+        while chunk := await self.read(1 << 30):
             parts.append(chunk)
         if self._p.binary:
             return b"".join(parts)
@@ -115,8 +116,8 @@ class Future:
 
 
 class FakeChannels:
-    """A :class:`wasm_component.wasi.p3.Channels` of :class:`Pipe` and :class:`Future`,
-    remembering what it made."""
+    """A :class:`wasm_component.wasi.p3.Channels` of :class:`Pipe` and :class:`Future`
+    (``(reader, writer)`` pairs, as ``wasm_component.streams``), remembering what it made."""
 
     def __init__(self) -> None:
         self.pipes: list[Pipe] = []
@@ -127,12 +128,12 @@ class FakeChannels:
 
         p = Pipe(elem, binary=elem == types.U8)
         self.pipes.append(p)
-        return p.writer, p.reader
+        return p.reader, p.writer
 
     def future(self, elem: Any) -> tuple[Any, Any]:
         f = Future(elem)
         self.futures.append(f)
-        return f.writer, f.reader
+        return f.reader, f.writer
 
 
 def guest_stream(data: bytes, chunk: int = 1 << 20) -> Any:

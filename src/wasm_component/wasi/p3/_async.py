@@ -24,8 +24,8 @@ ends (:func:`set_channels`).
 
 Example::
 
-    writer, reader = channels_of(ctx).stream(types.U8)
-    done_w, done_r = channels_of(ctx).future(result_type)
+    reader, writer = channels_of(ctx).stream(types.U8)
+    done_r, done_w = channels_of(ctx).future(result_type)
     spawn(ctx, pump_in(ctx.stdio.stdin, writer, done_w, chunk=ctx.max_read_chunk,
                        error=lambda e: Variant("io")))
     return (reader, done_r)
@@ -62,6 +62,8 @@ __all__ = [
     "FutureWriter",
     "ValueWriter",
     "channels_of",
+    "failed_future",
+    "failed_stream",
     "pump_in",
     "pump_out",
     "set_channels",
@@ -77,11 +79,11 @@ T_contra = TypeVar("T_contra", contravariant=True)
 
 
 class ByteReader(Protocol):
-    """The host's end of a ``stream<u8>`` the guest writes."""
+    """The host's end of a ``stream<u8>`` the guest writes (``wasm_component.StreamReader``)."""
 
-    async def read(self, max_count: int) -> bytes | None:
-        """Up to ``max_count`` bytes once some are written; ``None`` when the guest dropped
-        its end (the stream is over)."""
+    async def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes once some are written; ``b""`` when the guest dropped its end
+        (the stream is over)."""
         ...
 
     def close(self) -> None:
@@ -90,11 +92,11 @@ class ByteReader(Protocol):
 
 
 class ByteWriter(Protocol):
-    """The host's end of a ``stream<u8>`` the guest reads."""
+    """The host's end of a ``stream<u8>`` the guest reads (``wasm_component.StreamWriter``)."""
 
-    async def write(self, data: bytes) -> int:
-        """Write ``data``; how many bytes the guest took, fewer than ``len(data)`` only when
-        it dropped its end."""
+    async def write(self, values: bytes) -> None:
+        """Write all of ``values`` (once the guest took them); :class:`BrokenPipeError` when
+        the guest dropped its end."""
         ...
 
     def close(self) -> None:
@@ -104,7 +106,7 @@ class ByteWriter(Protocol):
 class ValueWriter(Protocol[T_contra]):
     """The host's end of a ``stream<T>`` of values the guest reads."""
 
-    async def write(self, values: Sequence[T_contra]) -> int:
+    async def write(self, values: Sequence[T_contra]) -> None:
         ...
 
     def close(self) -> None:
@@ -119,13 +121,14 @@ class FutureWriter(Protocol[T_contra]):
 
 
 class Channels(Protocol):
-    """Makes the pairs of ends the hosts hand to the guest: ``(writer, reader)``, the
-    reader to return to the guest."""
+    """Makes the pairs of ends the hosts hand to the guest, ``(reader, writer)``: the reader
+    goes to the guest, the host keeps the writer. ``wasm_component.streams`` is one (its
+    ``stream``/``future`` functions); tests give in-memory ones."""
 
-    def stream(self, elem: Any) -> tuple[Any, Any]:
+    def stream(self, payload: Any) -> tuple[Any, Any]:
         ...
 
-    def future(self, elem: Any) -> tuple[Any, Any]:
+    def future(self, payload: Any) -> tuple[Any, Any]:
         ...
 
 
@@ -133,9 +136,14 @@ _CHANNELS = "p3.channels"
 
 
 def _default_channels(ctx: WasiCtx) -> Channels:
-    raise NotSupported(
-        "WASI 0.3 streams and futures need the component-model async API "
-        "(`wasm_component.streams`), which is not built yet")
+    try:
+        from ... import streams
+    except ImportError:
+        raise NotSupported(
+            "WASI 0.3 streams and futures need the component-model async API "
+            "(`wasm_component.streams`), which is not built yet") from None
+    channels: Channels = streams  # the module is the factory
+    return channels
 
 
 def channels_of(ctx: WasiCtx) -> Channels:
@@ -230,7 +238,9 @@ async def pump_in(source: InputStream, writer: ByteWriter, done: FutureWriter[An
             if not data:
                 await wait_ready(source.pollable())
                 continue
-            if await writer.write(data) < len(data):
+            try:
+                await writer.write(data)
+            except BrokenPipeError:
                 break  # the guest dropped its reader
     finally:
         writer.close()
@@ -248,7 +258,7 @@ async def pump_out(reader: ByteReader, sink: OutputStream, done: FutureWriter[An
     try:
         while True:
             data = await reader.read(STREAM_READ_CHUNK)
-            if data is None:
+            if not data:
                 break
             view = memoryview(data)
             while view:
@@ -281,12 +291,12 @@ async def values_in(values: Iterable[T] | AsyncIterator[T], writer: ValueWriter[
     try:
         if isinstance(values, AsyncIterator):
             async for v in values:
-                if await writer.write([v]) < 1:
-                    break
+                await writer.write([v])
         else:
             for v in values:
-                if await writer.write([v]) < 1:
-                    break
+                await writer.write([v])
+    except BrokenPipeError:
+        pass  # the guest dropped its reader
     except failures as e:
         assert error is not None, "failures need an error mapping"
         result = Err(error(e))
@@ -305,8 +315,8 @@ def stream_from(ctx: WasiCtx, interface: str, function: str, source: InputStream
     stream fed from ``source`` by :func:`pump_in`, and its future; the two readers."""
     elem, res = elem_types(interface, function)
     ch = channels_of(ctx)
-    writer, reader = ch.stream(elem)
-    done, done_reader = ch.future(res)
+    reader, writer = ch.stream(elem)
+    done_reader, done = ch.future(res)
     spawn(ctx, pump_in(source, writer, done, chunk=ctx.max_read_chunk, error=error))
     return (reader, done_reader)
 
@@ -317,6 +327,30 @@ def stream_into(ctx: WasiCtx, interface: str, function: str, data: ByteReader,
     """``(data: stream<u8>) -> future<result<_, E>>`` (stdout, file and socket writes): the
     guest's stream copied into ``sink`` by :func:`pump_out`; the future's reader."""
     (res,) = elem_types(interface, function)
-    done, done_reader = channels_of(ctx).future(res)
+    done_reader, done = channels_of(ctx).future(res)
     spawn(ctx, pump_out(data, sink, done, error=error, finish=finish))
     return done_reader
+
+
+def _resolved(ctx: WasiCtx, payload: Any, error: Any) -> Any:
+    done_reader, done = channels_of(ctx).future(payload)
+    done.write(Err(error))
+    return done_reader
+
+
+def failed_future(ctx: WasiCtx, interface: str, function: str, error: Any,
+                  data: ByteReader) -> Any:  # fmt: skip
+    """What ``(data: stream<u8>) -> future<result<_, E>>`` returns when it fails before any
+    data moves: the future resolved to ``err(error)``; the guest's ``data`` is dropped."""
+    data.close()
+    (res,) = elem_types(interface, function)
+    return _resolved(ctx, res, error)
+
+
+def failed_stream(ctx: WasiCtx, interface: str, function: str, error: Any) -> tuple[Any, Any]:
+    """What ``-> tuple<stream<T>, future<result<_, E>>>`` returns when it fails before any
+    data moves: an ended stream and the future resolved to ``err(error)``."""
+    elem, res = elem_types(interface, function)
+    reader, writer = channels_of(ctx).stream(elem)
+    writer.close()
+    return (reader, _resolved(ctx, res, error))

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ... import types as t
 from ...bindgen.rt import ErrorResult
 from ...resources import Resource
-from ...values import Err, Ok, Variant
+from ...values import Ok, Variant
 from .._bindings.imports import wasi_filesystem_types as _fs2
 from .._bindings.imports.wasi_clocks_wall_clock import Datetime
 from .._bindings_p3.imports import wasi_filesystem_preopens as _b_preopens
@@ -47,7 +47,16 @@ from ..filesystem import (
 )
 from ..io import IoError
 from ..vfs import FsError
-from ._async import ByteReader, channels_of, spawn, stream_from, stream_into, values_in
+from ._async import (
+    ByteReader,
+    channels_of,
+    failed_future,
+    failed_stream,
+    spawn,
+    stream_from,
+    stream_into,
+    values_in,
+)
 from ._convert import case, lowered_case
 from ._types import elem_types
 
@@ -132,7 +141,7 @@ class DescriptorHost:
         try:
             source = read_stream(self._ctx, self_, offset)
         except FsError as e:
-            return self._failed_stream(fn, e.code)
+            return failed_stream(self._ctx, IFACE, fn, lowered_case(_cases(), e.code))
         return stream_from(self._ctx, IFACE, fn, source, _stream_error)
 
     def write_via_stream(self, self_: Resource[Any], data: ByteReader, offset: int) -> Any:
@@ -145,33 +154,19 @@ class DescriptorHost:
         try:
             sink = write_stream(self._ctx, r, offset)
         except FsError as e:
-            data.close()
-            (res,) = elem_types(IFACE, fn)
-            done, done_reader = channels_of(self._ctx).future(res)
-            done.write(Err(lowered_case(_cases(), e.code)))
-            return done_reader
+            return failed_future(self._ctx, IFACE, fn, lowered_case(_cases(), e.code), data)
         return stream_into(self._ctx, IFACE, fn, data, sink, _stream_error)
-
-    def _failed_stream(self, fn: str, code: str) -> tuple[Any, Any]:
-        """An empty stream and a future already resolved to ``err(code)``."""
-        elem, res = elem_types(IFACE, fn)
-        ch = channels_of(self._ctx)
-        writer, reader = ch.stream(elem)
-        writer.close()
-        done, done_reader = ch.future(res)
-        done.write(Err(lowered_case(_cases(), code)))
-        return (reader, done_reader)
 
     def read_directory(self, self_: Resource[Any]) -> tuple[Any, Any]:
         fn = "[method]descriptor.read-directory"
         try:
             entries = self._ctx.get(self_, Descriptor).dir(DirPerms.READ).entries()
         except FsError as e:
-            return self._failed_stream(fn, e.code)
+            return failed_stream(self._ctx, IFACE, fn, lowered_case(_cases(), e.code))
         elem, res = elem_types(IFACE, fn)
         ch = channels_of(self._ctx)
-        writer, reader = ch.stream(elem)
-        done, done_reader = ch.future(res)
+        reader, writer = ch.stream(elem)
+        done_reader, done = ch.future(res)
         spawn(self._ctx, values_in(_lowered_entries(iter(entries)), writer, done=done,
                                    error=_entry_error,
                                    failures=(FsError,)))  # fmt: skip

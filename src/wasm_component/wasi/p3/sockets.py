@@ -47,6 +47,8 @@ from ..sockets_udp import IncomingDatagramStream, OutgoingDatagramStream, UdpSoc
 from ._async import (
     ByteReader,
     channels_of,
+    failed_future,
+    failed_stream,
     spawn,
     stream_from,
     stream_into,
@@ -199,7 +201,7 @@ class TcpSocketHost(_SocketHost):
         except SocketError as e:
             return error_code(e.code)
         (elem,) = elem_types(IFACE, "[method]tcp-socket.listen")
-        writer, reader = channels_of(self._ctx).stream(elem)
+        reader, writer = channels_of(self._ctx).stream(elem)
         spawn(self._ctx, values_in(self._accepted(s3.sock), writer))
         return Ok(reader)
 
@@ -220,8 +222,8 @@ class TcpSocketHost(_SocketHost):
         fn = "[method]tcp-socket.send"
         s3: TcpSocket3 = self._get(self_)
         if s3.streams is None or s3.sending:
-            data.close()
-            return self._resolved(fn, "invalid-state")
+            return failed_future(self._ctx, IFACE, fn, lowered_case(_cases(), "invalid-state"),
+                                 data)
         s3.sending = True
 
         def shut() -> None:  # the guest dropped its writer: a FIN, as `shutdown(SHUT_WR)`
@@ -234,21 +236,9 @@ class TcpSocketHost(_SocketHost):
         fn = "[method]tcp-socket.receive"
         s3: TcpSocket3 = self._get(self_)
         if s3.streams is None or s3.receiving:
-            elem, res = elem_types(IFACE, fn)
-            ch = channels_of(self._ctx)
-            writer, reader = ch.stream(elem)
-            writer.close()
-            done, done_reader = ch.future(res)
-            done.write(Err(lowered_case(_cases(), "invalid-state")))
-            return (reader, done_reader)
+            return failed_stream(self._ctx, IFACE, fn, lowered_case(_cases(), "invalid-state"))
         s3.receiving = True
         return stream_from(self._ctx, IFACE, fn, s3.streams[0], _stream_error)
-
-    def _resolved(self, fn: str, code: str) -> Any:
-        (res,) = elem_types(IFACE, fn)
-        done, done_reader = channels_of(self._ctx).future(res)
-        done.write(Err(lowered_case(_cases(), code)))
-        return done_reader
 
     def get_is_listening(self, self_: Resource[Any]) -> bool:
         return bool(self._get(self_).sock.is_listening())
