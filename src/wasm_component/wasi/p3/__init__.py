@@ -21,14 +21,21 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .. import define_registered, load_hosts
-from ._async import Channels, channels_of, set_channels
+from ._async import Channels, channels_of, drain, set_channels
 
 if TYPE_CHECKING:
     from ...engine import Store
     from ...linker import Linker
     from ..ctx import WasiCtx
 
-__all__ = ["HOST_MODULES", "Channels", "add_to_linker", "channels_of", "set_channels"]
+__all__ = [
+    "HOST_MODULES",
+    "Channels",
+    "add_to_linker",
+    "channels_of",
+    "drain",
+    "set_channels",
+]
 
 #: The modules that implement WASI 0.3 interfaces (each registers its hosts when imported).
 HOST_MODULES = ("p3.clocks", "p3.random", "p3.cli", "p3.filesystem", "p3.sockets")

@@ -62,6 +62,7 @@ __all__ = [
     "FutureWriter",
     "ValueWriter",
     "channels_of",
+    "drain",
     "failed_future",
     "failed_stream",
     "pump_in",
@@ -163,14 +164,33 @@ class _Tasks(set["asyncio.Task[None]"]):
     """The pumps a context runs: referenced until they end (asyncio keeps only weak ones)."""
 
 
-def spawn(ctx: WasiCtx, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+def spawn(ctx: WasiCtx, coro: Coroutine[Any, Any, None], *, output: bool = False
+          ) -> asyncio.Task[None]:  # fmt: skip
     """Run ``coro`` on the running loop as a task of ``ctx`` (the store's loop: the one the
-    guest is called on)."""
-    tasks = ctx.extension("p3.tasks", lambda _: _Tasks())
+    guest is called on); ``output`` marks a copy into a host stream, which :func:`drain` lets
+    finish."""
+    tasks = ctx.extension("p3.outputs" if output else "p3.tasks", lambda _: _Tasks())
     task = asyncio.get_running_loop().create_task(coro)
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     return task
+
+
+#: How long :func:`drain` waits for output copies the guest left running.
+DRAIN_TIMEOUT_S = 5.0
+
+
+async def drain(ctx: WasiCtx, timeout: float = DRAIN_TIMEOUT_S) -> None:
+    """After the guest's last call: let the copies into host streams (stdout, files, sockets)
+    finish, for up to ``timeout`` seconds (a guest that never closed a stream it writes would
+    keep one open), and cancel the rest (reads from stdin, accept loops)."""
+    outputs = list(ctx.extension("p3.outputs", lambda _: _Tasks()))
+    if outputs:
+        _, pending = await asyncio.wait(outputs, timeout=timeout)
+        for task in pending:
+            task.cancel()
+    for task in list(ctx.extension("p3.tasks", lambda _: _Tasks())):
+        task.cancel()
 
 
 # -- waiting ---------------------------------------------------------------------------------
@@ -328,7 +348,7 @@ def stream_into(ctx: WasiCtx, interface: str, function: str, data: ByteReader,
     guest's stream copied into ``sink`` by :func:`pump_out`; the future's reader."""
     (res,) = elem_types(interface, function)
     done_reader, done = channels_of(ctx).future(res)
-    spawn(ctx, pump_out(data, sink, done, error=error, finish=finish))
+    spawn(ctx, pump_out(data, sink, done, error=error, finish=finish), output=True)
     return done_reader
 
 

