@@ -12,8 +12,26 @@ each write, so tests can check the bounds of what the host sends at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+from wasm_component.wasi import WasiConfig, WasiCtx
+from wasm_component.wasi.p3 import set_channels
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a host coroutine to completion on a fresh loop (at most 10 s)."""
+    return asyncio.run(asyncio.wait_for(coro, 10))
+
+
+def ctx_of(config: WasiConfig) -> tuple[WasiCtx, FakeChannels]:
+    """A context for ``config`` whose 0.3 hosts make :class:`FakeChannels` ends."""
+    ctx = WasiCtx(config)
+    ch = FakeChannels()
+    set_channels(ctx, ch)
+    return ctx, ch
 
 
 class Pipe:

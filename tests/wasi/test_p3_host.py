@@ -37,25 +37,13 @@ from wasm_component.wasi.p3 import cli as cli3
 from wasm_component.wasi.p3 import clocks as clocks3
 from wasm_component.wasi.p3 import filesystem as filesystem3
 from wasm_component.wasi.p3 import random as random3
-from wasm_component.wasi.p3 import set_channels
 from wasm_component.wasi.p3._async import wait_ready
 from wasm_component.wasi.p3._types import elem_types
 from wasm_component.wasi.random import _RandomHost
 
-from .p3_fakes import FakeChannels, guest_stream
+from .p3_fakes import ctx_of, guest_stream, run
 
 T = TypeVar("T")
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(asyncio.wait_for(coro, 10))
-
-
-def ctx_of(config: WasiConfig) -> tuple[WasiCtx, FakeChannels]:
-    ctx = WasiCtx(config)
-    ch = FakeChannels()
-    set_channels(ctx, ch)
-    return ctx, ch
 
 
 # -- cli ----------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from wasm_component import Err, Ok, Variant
@@ -15,23 +14,16 @@ from wasm_component.resources import Resource
 from wasm_component.wasi import WasiConfig, WasiCtx
 from wasm_component.wasi._bindings_p3.imports import wasi_sockets_ip_name_lookup as lk3
 from wasm_component.wasi._bindings_p3.imports import wasi_sockets_types as s3
-from wasm_component.wasi.p3 import set_channels
 from wasm_component.wasi.p3.sockets import IpNameLookupHost, SocketsTypesHost
 
-from .p3_fakes import FakeChannels, Pipe
+from .p3_fakes import Pipe, ctx_of, run
 
 T = TypeVar("T")
 V4 = s3.IpAddressFamily.IPV4
 
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(asyncio.wait_for(coro, 10))
-
-
-def hosts(config: WasiConfig) -> tuple[SocketsTypesHost, FakeChannels]:
-    ctx = WasiCtx(config)
-    ch = FakeChannels()
-    set_channels(ctx, ch)
+def hosts(config: WasiConfig) -> tuple[SocketsTypesHost, Any]:
+    ctx, ch = ctx_of(config)
     return SocketsTypesHost(ctx), ch
 
 

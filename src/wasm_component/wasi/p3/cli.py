@@ -30,17 +30,8 @@ from .._bindings_p3.imports import wasi_cli_terminal_stderr as _b_tstderr
 from .._bindings_p3.imports import wasi_cli_terminal_stdin as _b_tstdin
 from .._bindings_p3.imports import wasi_cli_terminal_stdout as _b_tstdout
 from .._bindings_p3.imports import wasi_cli_types as _b_types
-from ..cli import (
-    EnvironmentHost as _EnvironmentHost02,
-)
-from ..cli import (
-    ExitHost,
-    TerminalInput,
-    TerminalInputHost,
-    TerminalOutput,
-    TerminalOutputHost,
-    _TerminalHost,
-)
+from ..cli import EnvironmentHost as _EnvironmentHost02
+from ..cli import ExitHost, register_terminals
 from ..ctx import register
 from ._async import ByteReader, stream_from, stream_into
 
@@ -103,10 +94,4 @@ register(_b_exit, ExitHost)
 register(_b_stdin, StdinHost)
 register(_b_stdout, StdoutHost)
 register(_b_stderr, StderrHost)
-register(_b_tin, TerminalInputHost)
-register(_b_tout, TerminalOutputHost)
-register(_b_tstdin, lambda ctx: _TerminalHost(ctx, 0, TerminalInput, _b_tin._RT_TerminalInput))
-register(_b_tstdout,
-         lambda ctx: _TerminalHost(ctx, 1, TerminalOutput, _b_tout._RT_TerminalOutput))
-register(_b_tstderr,
-         lambda ctx: _TerminalHost(ctx, 2, TerminalOutput, _b_tout._RT_TerminalOutput))
+register_terminals(_b_tin, _b_tout, _b_tstdin, _b_tstdout, _b_tstderr)
