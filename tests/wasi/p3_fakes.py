@@ -121,10 +121,16 @@ class Future:
         self._f: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.writer = self
         self.reader = self
+        self.reader_closed = False
 
     def write(self, value: Any) -> None:
         assert not self._f.done(), "a future is written once"
+        if self.reader_closed:
+            raise BrokenPipeError("the reader was dropped")
         self._f.set_result(value)
+
+    def close(self) -> None:  # the reader's
+        self.reader_closed = True
 
     async def read(self) -> Any:
         return await asyncio.wait_for(asyncio.shield(self._f), 5)

@@ -37,11 +37,11 @@ from wasm_component.wasi.p3 import cli as cli3
 from wasm_component.wasi.p3 import clocks as clocks3
 from wasm_component.wasi.p3 import filesystem as filesystem3
 from wasm_component.wasi.p3 import random as random3
-from wasm_component.wasi.p3._async import wait_ready
+from wasm_component.wasi.p3._async import drain, wait_ready
 from wasm_component.wasi.p3._types import elem_types
 from wasm_component.wasi.random import _RandomHost
 
-from .p3_fakes import ctx_of, guest_stream, run
+from .p3_fakes import Pipe, ctx_of, guest_stream, run
 
 T = TypeVar("T")
 
@@ -121,6 +121,24 @@ def test_stdin_stops_when_the_guest_drops_its_reader() -> None:
     first, result = run(go())
     assert first == b"y" * 10 and result == Ok(None)
     assert sum(len(c) for c in ch.pipes[0].chunks) < 1_000_000
+
+
+def test_a_dropped_future_or_a_cancelled_copy_is_not_an_error() -> None:
+    out = io.BytesIO()
+    ctx, ch = ctx_of(WasiConfig().stdout(out))
+
+    async def go() -> None:
+        done = cli3.StdoutHost(ctx).write_via_stream(guest_stream(b"abc"))
+        done.close()  # the guest does not want to know how it went
+        await drain(ctx)  # the copy still finishes, and says nothing
+        pipe = Pipe()  # a guest that never finishes its stream
+        cli3.StdoutHost(ctx).write_via_stream(pipe.reader)
+        await pipe.writer.write(b"def")
+        await drain(ctx, timeout=0.05)  # gives up on it: cancelled, not resolved
+        assert not ch.futures[1].done() and pipe.reader_closed
+
+    run(go())
+    assert out.getvalue() == b"abcdef"
 
 
 def test_stdin_from_a_pipe_waits_for_data_without_blocking_the_loop() -> None:

@@ -34,6 +34,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import selectors
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
@@ -185,12 +186,13 @@ async def drain(ctx: WasiCtx, timeout: float = DRAIN_TIMEOUT_S) -> None:
     finish, for up to ``timeout`` seconds (a guest that never closed a stream it writes would
     keep one open), and cancel the rest (reads from stdin, accept loops)."""
     outputs = list(ctx.extension("p3.outputs", lambda _: _Tasks()))
+    stop = list(ctx.extension("p3.tasks", lambda _: _Tasks()))
     if outputs:
         _, pending = await asyncio.wait(outputs, timeout=timeout)
-        for task in pending:
-            task.cancel()
-    for task in list(ctx.extension("p3.tasks", lambda _: _Tasks())):
+        stop += pending
+    for task in stop:
         task.cancel()
+    await asyncio.gather(*stop, return_exceptions=True)  # their ends are closed
 
 
 # -- waiting ---------------------------------------------------------------------------------
@@ -234,6 +236,14 @@ async def wait_ready(p: Pollable) -> None:
 
 # -- pumps -----------------------------------------------------------------------------------
 
+
+def resolve(done: FutureWriter[Any], result: Any) -> None:
+    """Write ``result`` to ``done``, unless the guest dropped the future's reader (it does
+    not want to know)."""
+    with contextlib.suppress(BrokenPipeError):
+        done.write(result)
+
+
 #: ``error(io_error) -> payload``: the version's ``error-code`` value for a failed stream.
 ErrorOf = Callable[[IoError], Any]
 
@@ -262,9 +272,9 @@ async def pump_in(source: InputStream, writer: ByteWriter, done: FutureWriter[An
                 await writer.write(data)
             except BrokenPipeError:
                 break  # the guest dropped its reader
-    finally:
+    finally:  # (a cancelled pump leaves `done` to its writer's default)
         writer.close()
-        done.write(result)
+    resolve(done, result)
 
 
 async def pump_out(reader: ByteReader, sink: OutputStream, done: FutureWriter[Any], *,
@@ -297,7 +307,7 @@ async def pump_out(reader: ByteReader, sink: OutputStream, done: FutureWriter[An
         result = Err(error(IoError("the stream is closed")))
     finally:
         reader.close()
-        done.write(result)
+    resolve(done, result)
 
 
 async def values_in(values: Iterable[T] | AsyncIterator[T], writer: ValueWriter[T], *,
@@ -322,8 +332,8 @@ async def values_in(values: Iterable[T] | AsyncIterator[T], writer: ValueWriter[
         result = Err(error(e))
     finally:
         writer.close()
-        if done is not None:
-            done.write(result)
+    if done is not None:
+        resolve(done, result)
 
 
 # -- the two shapes every 0.3 stream function has -----------------------------------------
@@ -354,7 +364,7 @@ def stream_into(ctx: WasiCtx, interface: str, function: str, data: ByteReader,
 
 def _resolved(ctx: WasiCtx, payload: Any, error: Any) -> Any:
     done_reader, done = channels_of(ctx).future(payload)
-    done.write(Err(error))
+    resolve(done, Err(error))
     return done_reader
 
 
