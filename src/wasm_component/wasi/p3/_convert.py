@@ -18,13 +18,15 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import functools
 from types import ModuleType
 from typing import Any
 
 from ...values import Variant
 
-__all__ = ["case", "class_name", "lowered_case"]
+__all__ = ["case", "class_name", "lowered_case", "retype"]
 
 _NO_PAYLOAD: Any = object()
 
@@ -48,3 +50,18 @@ def lowered_case(cases: tuple[str, ...], name: str) -> Variant:
     """The same, as a lowered value (what a stream or future carries): ``Variant(name)``, or
     ``Variant("other", name)`` when ``name`` is not one of ``cases``."""
     return Variant(name) if name in cases else Variant("other", name)
+
+
+def retype(v: Any, module: ModuleType) -> Any:
+    """``v`` (a value of one version's bindings: a record or variant case dataclass, an enum,
+    or a plain value, nested) as the class of the same name in bindings ``module``: 0.2's
+    ``ErrorCodeDnsError(DnsErrorPayload(...))`` as 0.3's."""
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        cls = getattr(module, type(v).__name__, None)
+        if cls is None:  # a runtime value (`Ok`, `Err`, `Some`): its contents are converted
+            assert type(v).__module__ == Variant.__module__, f"{module.__name__} has no {v!r}"
+            cls = type(v)
+        return cls(*(retype(getattr(v, f.name), module) for f in dataclasses.fields(v)))
+    if isinstance(v, enum.Enum):
+        return getattr(module, type(v).__name__)(v.value)
+    return v

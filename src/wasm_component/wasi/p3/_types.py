@@ -28,9 +28,9 @@ WIT_DIR = Path(__file__).resolve().parents[1] / "wit" / "0.3.0"
 
 
 @functools.cache
-def _functions() -> dict[tuple[str, str], t.FuncType]:
+def _functions(wit: Path = WIT_DIR) -> dict[tuple[str, str], t.FuncType]:
     r = Resolve()
-    r.push_dir(WIT_DIR)
+    r.push_dir(wit)
     out: dict[tuple[str, str], t.FuncType] = {}
     for iface in r.interfaces:
         if iface.name is None or iface.package is None:
@@ -43,32 +43,33 @@ def _functions() -> dict[tuple[str, str], t.FuncType]:
     return out
 
 
-def result_type(interface: str, function: str) -> t.Type:
+def result_type(interface: str, function: str, wit: Path = WIT_DIR) -> t.Type:
     """The result type of ``function`` (its component-level name, such as
-    ``[method]descriptor.read-via-stream``) in ``interface`` (``wasi:cli/stdin@0.3.0``)."""
-    ft = _functions()[(interface, function)]
+    ``[method]descriptor.read-via-stream``) in ``interface`` (``wasi:cli/stdin@0.3.0``) of the
+    WIT package directory ``wit`` (WASI 0.3.0's by default)."""
+    ft = _functions(wit)[(interface, function)]
     assert ft.result is not None, f"{interface}#{function} returns nothing"
     return ft.result
 
 
 @functools.cache
-def elem_types(interface: str, function: str) -> tuple[t.Type | None, ...]:
+def elem_types(interface: str, function: str, wit: Path = WIT_DIR) -> tuple[t.Type | None, ...]:
     """The payload types of the streams and futures in ``function``'s result, in order:
-    ``(u8, result<_, error-code>)`` for ``tuple<stream<u8>, future<result<_, error-code>>>``."""
-    ty = result_type(interface, function)
+    ``(u8, result<_, error-code>)`` for ``tuple<stream<u8>, future<result<_, error-code>>>``
+    (a tuple's other members, such as a resource, are skipped)."""
+    ty = result_type(interface, function, wit)
     parts = ty.types if isinstance(ty, t.TupleType) else (ty,)
     if isinstance(ty, t.ResultType) and isinstance(ty.ok, t.StreamType):
         parts = (ty.ok,)
-    out: list[t.Type | None] = []
-    for p in parts:
-        assert isinstance(p, (t.StreamType, t.FutureType)), f"{p.wit()} is not a stream or future"
-        out.append(p.payload)
+    out = [p.payload for p in parts if isinstance(p, (t.StreamType, t.FutureType))]
+    assert out, f"{ty.wit()} has no stream or future"
     return tuple(out)
 
 
-def param_elem_type(interface: str, function: str, param: str) -> t.Type | None:
+def param_elem_type(interface: str, function: str, param: str,
+                    wit: Path = WIT_DIR) -> t.Type | None:  # fmt: skip
     """The payload type of the stream or future parameter ``param`` of ``function``."""
-    ft = _functions()[(interface, function)]
+    ft = _functions(wit)[(interface, function)]
     for name, ty in ft.params:
         if name == param:
             assert isinstance(ty, (t.StreamType, t.FutureType)), f"{param} is a {ty.wit()}"
