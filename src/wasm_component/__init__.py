@@ -39,6 +39,17 @@ if TYPE_CHECKING:
     from .func import Func, TypedFunc
     from .instance import ExportIndex, Instance
     from .linker import InstancePre, Linker, LinkerInstance
+    from .streams import (
+        ByteStreamReader,
+        ByteStreamWriter,
+        ErrorContext,
+        FutureReader,
+        FutureWriter,
+        StreamReader,
+        StreamWriter,
+        future,
+        stream,
+    )
     from .views import WasmList, WasmStr
 
 # The names that need the runtime (and so wasmtime) load it when first used: importing
@@ -49,6 +60,10 @@ _LAZY = {
     "TypedFunc": "func", "ExportIndex": "instance", "Instance": "instance",
     "InstancePre": "linker", "Linker": "linker", "LinkerInstance": "linker",
     "WasmList": "views", "WasmStr": "views",
+    # async values (no wasmtime, but loaded on first use all the same)
+    "ByteStreamReader": "streams", "ByteStreamWriter": "streams", "ErrorContext": "streams",
+    "FutureReader": "streams", "FutureWriter": "streams", "StreamReader": "streams",
+    "StreamWriter": "streams", "future": "streams", "stream": "streams",
 }
 
 
@@ -64,15 +79,20 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ByteStreamReader",
+    "ByteStreamWriter",
     "Component",
     "ComponentError",
     "DecodeError",
     "Engine",
     "EngineConfig",
     "Err",
+    "ErrorContext",
     "ExportIndex",
     "ExportNotFound",
     "Func",
+    "FutureReader",
+    "FutureWriter",
     "Instance",
     "InstancePre",
     "LinkError",
@@ -88,6 +108,8 @@ __all__ = [
     "ResourcesRequired",
     "Some",
     "Store",
+    "StreamReader",
+    "StreamWriter",
     "Trap",
     "TrapCode",
     "TypedFunc",
@@ -98,5 +120,7 @@ __all__ = [
     "WasmStr",
     "WitError",
     "errors",
+    "future",
+    "stream",
     "types",
 ]

@@ -247,7 +247,7 @@ class LiftGen(CodeGen):
             return f"{self.const(_lift_own)}(cx, {i}, {self.const(d.resource, 'rt')})"
         if isinstance(d, t.BorrowType):
             return f"{self.const(_lift_borrow)}(cx, {i}, {self.const(d.resource, 'rt')})"
-        return f"cx.lift_async_value({self.const(d, 't')}, {i})"
+        return f"cx.lift_async_value({self.const(d, 't')}, {i}, {self.host})"
 
     def flags(self, labels: tuple[str, ...], x: str) -> str:
         """``frozenset`` of the set labels of raw bits ``x`` (signed or not: only the low
