@@ -128,23 +128,45 @@ def test_it_links_against_0_2_and_0_3_side_by_side(app: Path) -> None:
         assert "async" in str(e)  # the only thing missing; a missing import is a LinkError
 
 
-#: what our side says while the component-model async work is not all merged (the runtime,
-#: the stream classes, bindgen's async glue); a run that says one of these is marked xfail
-#: with that message
-UNBUILT = (b"not built yet", b"need the async runtime", b"needs the component-model async")
+#: What our side says while the component-model async work is not all merged (the runtime,
+#: the stream classes, bindgen's async glue), and why; a run that fails saying one of these is
+#: marked xfail with the reason (and passes by itself once the gap is closed).
+GAPS = [
+    (b"waits on its native stack for a host async operation",
+     "a host function returning a `FutureReader` (`write-via-stream`) is taken for an async "
+     "one, as `inspect.isawaitable` holds for it (`_runtime.tasks._host_callee`), and the "
+     "guest then waits for the future instead of getting it"),
+    (b"not built yet", "the async runtime says this part is not built yet"),
+    (b"has no attribute 'lower_end'", "async-rt's runtime calls `streams.lower_end`; "
+     "async-api's `streams` names it `lower_stream_end`/`lower_future_end`"),
+]
 
 
 def ours(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     r = subprocess.run([sys.executable, "-m", "wasm_component", "run", *args], input=stdin,
                        capture_output=True, env=env, timeout=600)  # fmt: skip
-    if r.returncode not in (0, 3, 183) and any(m in r.stderr for m in UNBUILT):
-        last = r.stderr.decode(errors="replace").strip().splitlines()[-1]
-        pytest.xfail(f"our side: {last}")
+    for said, why in GAPS:
+        if r.returncode not in (0, 3, 183) and said in r.stderr:
+            last = r.stderr.decode(errors="replace").strip().splitlines()[-1]
+            pytest.xfail(f"{why}: {last}")
     return r
 
 
+def _bindings_are_async() -> bool:
+    """Whether the checked-in 0.3 bindings call ``async func`` hosts as coroutines (bindgen
+    emits ``async def`` for them once the async API's bindgen is in)."""
+    import inspect
+
+    from wasm_component.wasi._bindings_p3.imports import wasi_filesystem_types as fs3
+
+    return inspect.iscoroutinefunction(fs3.HostDescriptor.open_at)
+
+
 def test_wasm_component_run_matches_wasmtime(app: Path, tmp_path: Path) -> None:
+    if not _bindings_are_async():
+        pytest.xfail("the checked-in WASI 0.3 bindings are synchronous: `open-at`, `wait-for` "
+                     "need bindgen's `async def` glue (regenerate wasi/_bindings_p3 with it)")
     d = _data(tmp_path)
     r = ours("--dir", f"{d}::/data", "--env", "GREETING=hey", "--env", "EXIT_CODE=3", str(app),
              "x", "y")
@@ -181,3 +203,28 @@ def test_stdin_as_a_stream_and_the_exit_code_match_wasmtime() -> None:
     assert theirs.returncode == (len(data) + 20) % 256 == 183, theirs.stderr[-2000:]
     r = ours(str(app), "b", stdin=data)
     assert r.returncode == theirs.returncode, r.stderr[-2000:]
+
+
+HELLO_APP = '''
+import wit_world
+from wit_world import exports
+from wit_world.imports import environment, stdout
+
+
+class Run(exports.Run):
+    async def run(self) -> None:
+        writer, reader = wit_world.byte_stream()
+        done = stdout.write_via_stream(reader)
+        with writer:
+            await writer.write_all(f"hello from p3 {environment.get_arguments()[1:]}\\n".encode())
+        await done.read()
+'''
+
+
+def test_stdout_as_a_stream_matches_wasmtime() -> None:
+    app = componentize_py_command(HELLO_APP, WASI_P3_WIT)
+    theirs = subprocess.run([wasmtime_cli(), "run", "-Wcomponent-model-async=y", "-Sp3=y",
+                             str(app), "a", "b"], capture_output=True, timeout=600)
+    assert (theirs.returncode, theirs.stdout) == (0, b"hello from p3 ['a', 'b']\n")
+    r = ours(str(app), "a", "b")
+    assert (r.returncode, r.stdout) == (0, theirs.stdout), r.stderr[-2000:]
