@@ -38,7 +38,9 @@ async def guest_writes(data: bytes, chunk: int = 4096) -> Any:
             await writer.write(data[i:i + chunk])
         writer.close()
 
-    _PRODUCERS.add(asyncio.ensure_future(produce()))  # (kept referenced while it runs)
+    task = asyncio.ensure_future(produce())
+    _PRODUCERS.add(task)  # (kept referenced while it runs)
+    task.add_done_callback(_PRODUCERS.discard)
     return reader
 
 
