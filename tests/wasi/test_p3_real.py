@@ -25,7 +25,13 @@ import pytest
 from wasm_component import Linker, NotSupported, Store
 from wasm_component.wasi import WasiConfig
 
-from ._build import WASI_P3_WIT, componentize_py_command, ours_compiled, wasmtime_cli
+from ._build import (
+    WASI_P3_WIT,
+    componentize_py_command,
+    ours_compiled,
+    wasmtime_cli,
+    xfail_if_async_gap,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,28 +134,12 @@ def test_it_links_against_0_2_and_0_3_side_by_side(app: Path) -> None:
         assert "async" in str(e)  # the only thing missing; a missing import is a LinkError
 
 
-#: What our side says while the component-model async work is not all merged (the runtime,
-#: the stream classes, bindgen's async glue), and why; a run that fails saying one of these is
-#: marked xfail with the reason (and passes by itself once the gap is closed).
-GAPS = [
-    (b"waits on its native stack for a host async operation",
-     "a host function returning a `FutureReader` (`write-via-stream`) is taken for an async "
-     "one, as `inspect.isawaitable` holds for it (`_runtime.tasks._host_callee`), and the "
-     "guest then waits for the future instead of getting it"),
-    (b"not built yet", "the async runtime says this part is not built yet"),
-    (b"has no attribute 'lower_end'", "async-rt's runtime calls `streams.lower_end`; "
-     "async-api's `streams` names it `lower_stream_end`/`lower_future_end`"),
-]
-
-
 def ours(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     r = subprocess.run([sys.executable, "-m", "wasm_component", "run", *args], input=stdin,
                        capture_output=True, env=env, timeout=600)  # fmt: skip
-    for said, why in GAPS:
-        if r.returncode not in (0, 3, 183) and said in r.stderr:
-            last = r.stderr.decode(errors="replace").strip().splitlines()[-1]
-            pytest.xfail(f"{why}: {last}")
+    if r.returncode not in (0, 3, 183):
+        xfail_if_async_gap(r.stderr.decode(errors="replace"))
     return r
 
 
