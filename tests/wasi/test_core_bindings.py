@@ -12,16 +12,19 @@ from wasm_component import bindgen
 
 WASI = Path(__file__).resolve().parents[2] / "src" / "wasm_component" / "wasi"
 WIT = WASI / "wit" / "0.2.12"
-#: (WIT version, bindings package) for each WASI version the host serves
-VERSIONS = [("0.2.12", "_bindings"), ("0.3.0", "_bindings_p3")]
+#: (WIT version, bindings package, the `@unstable` features the host implements: each linked
+#: only when enabled) for each WASI version the host serves
+VERSIONS = [("0.2.12", "_bindings", ["network-error-code"]), ("0.3.0", "_bindings_p3", [])]
 
 
-@pytest.mark.parametrize(("version", "package"), VERSIONS)
-def test_checked_in_bindings_are_current(version: str, package: str) -> None:
+@pytest.mark.parametrize(("version", "package", "features"), VERSIONS)
+def test_checked_in_bindings_are_current(version: str, package: str,
+                                         features: list[str]) -> None:  # fmt: skip
     wit, out = WASI / "wit" / version, WASI / package
     regen = (f"wasm-component bindgen {wit.relative_to(WASI.parents[2])} --world command "
-             f"--no-docs -o {out.relative_to(WASI.parents[2])}")
-    files = bindgen.generate(wit, "command", docs=False)
+             + "".join(f"--features {f} " for f in features)
+             + f"--no-docs -o {out.relative_to(WASI.parents[2])}")
+    files = bindgen.generate(wit, "command", docs=False, features=features)
     on_disk = {str(p.relative_to(out)): p.read_text() for p in out.rglob("*.py")}
     assert sorted(files) == sorted(on_disk), f"stale file list; regenerate: {regen}"
     stale = [rel for rel, text in files.items() if on_disk[rel] != text]

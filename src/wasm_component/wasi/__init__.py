@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .config import INHERIT, Preopen, WasiConfig
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INHERIT",
     "REGISTRY",
+    "UNSTABLE_FEATURES",
     "InputStream",
     "IoError",
     "OutputStream",
@@ -86,21 +87,44 @@ def _store_ctx(store: Store) -> WasiCtx:
     return ctx
 
 
-def add_to_linker(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None = None) -> None:
+#: The ``@unstable`` WASI features this host implements: each is linked only when enabled
+#: (``add_to_linker(linker, features=...)``), as wasmtime's ``LinkOptions`` /
+#: ``wasmtime run -S network-error-code``.
+UNSTABLE_FEATURES = frozenset({"network-error-code"})
+
+
+def add_to_linker(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None = None, *,
+                  features: Iterable[str] = ()) -> None:
     """Define every WASI 0.2 interface on ``linker``. Calls reach the store's context
-    (``store.set_wasi(config)``), or ``get_ctx(store)`` when given. (WASI 0.3:
-    :func:`wasm_component.wasi.p3.add_to_linker`; one linker may have both.)"""
+    (``store.set_wasi(config)``), or ``get_ctx(store)`` when given. ``features`` enables
+    ``@unstable`` functions (:data:`UNSTABLE_FEATURES`: ``"network-error-code"``, the
+    ``wasi:sockets/network.network-error-code`` function), left out otherwise as the WIT
+    gates them. (WASI 0.3: :func:`wasm_component.wasi.p3.add_to_linker`; one linker may have
+    both.)"""
+    if isinstance(features, str):
+        raise TypeError(f"`wasi.add_to_linker`: expected an iterable of feature names for "
+                        f"`features`, got the string {features!r}")
+    enabled = frozenset(features)
+    unknown = sorted(enabled - UNSTABLE_FEATURES)
+    if unknown:
+        raise ValueError(f"`wasi.add_to_linker`: unknown WASI feature {unknown[0]!r} "
+                         f"(expected one of {sorted(UNSTABLE_FEATURES)})")
     load_hosts()
-    define_registered(linker, get_ctx, f"{__name__}._bindings.")
+    define_registered(linker, get_ctx, f"{__name__}._bindings.", enabled)
 
 
 def define_registered(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None,
-                      bindings_package: str) -> None:  # fmt: skip
+                      bindings_package: str, enabled: frozenset[str] = frozenset()) -> None:
     """Define the registered interfaces whose bindings live in ``bindings_package`` (one WASI
-    version's) on ``linker``."""
+    version's) on ``linker``, with the ``enabled`` ``@unstable`` features."""
     ctx_of = get_ctx or _store_ctx
     for key, (bindings, _factory) in REGISTRY.items():
-        if bindings.__name__.startswith(bindings_package):
+        if not bindings.__name__.startswith(bindings_package):
+            continue
+        gated: frozenset[str] = getattr(bindings, "UNSTABLE_FEATURES", frozenset())
+        if gated:
+            bindings.add_to_linker(linker, _host_getter(key, ctx_of), features=enabled & gated)
+        else:
             bindings.add_to_linker(linker, _host_getter(key, ctx_of))
 
 
