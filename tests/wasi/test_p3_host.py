@@ -438,6 +438,15 @@ def test_element_types_come_from_the_0_3_wit() -> None:
     assert res is not None and res.wit().startswith("result<_, variant { access, already,")
 
 
+def test_streams_outside_a_running_loop_say_to_use_call_async() -> None:
+    from wasm_component import NotSupported
+
+    pytest.importorskip("wasm_component.streams", reason="the async API is not merged")
+    ctx = WasiCtx(WasiConfig().stdin(b"x"))  # the component model's own ends
+    with pytest.raises(NotSupported, match="call_async"):
+        cli3.StdinHost(ctx).read_via_stream()  # (a guest called synchronously)
+
+
 def test_a_wait_that_can_never_end_traps() -> None:
     from wasm_component import Trap
     from wasm_component.wasi import Pollable

@@ -170,8 +170,15 @@ def spawn(ctx: WasiCtx, coro: Coroutine[Any, Any, None], *, output: bool = False
     """Run ``coro`` on the running loop as a task of ``ctx`` (the store's loop: the one the
     guest is called on); ``output`` marks a copy into a host stream, which :func:`drain` lets
     finish."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        coro.close()
+        raise NotSupported(
+            "a WASI 0.3 stream or future is copied by an asyncio task, and there is no running "
+            "loop: call the guest's export with `await func.call_async(store, ...)`") from None
     tasks = ctx.extension("p3.outputs" if output else "p3.tasks", lambda _: _Tasks())
-    task = asyncio.get_running_loop().create_task(coro)
+    task = loop.create_task(coro)
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     return task
