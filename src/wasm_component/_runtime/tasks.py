@@ -30,6 +30,7 @@ scheduler (:attr:`StoreScheduler.host_done`), never from inside an asyncio callb
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -808,13 +809,23 @@ def _on_inst(fn: Callable[..., Any]) -> Maker:
     return make
 
 
+def _payload(info: CanonInfo, site: Any) -> Any:
+    """A stream/future built-in's type with its resources made the instance's concrete ones,
+    so that every built-in of a stream, and a host end passed in (typed with the host's
+    resources), agree on what it carries."""
+    ty = info.payload
+    if ty is None or not getattr(site, "resources", None):
+        return ty
+    return site.concrete(ty)
+
+
 def _on_type(fn: Callable[..., Any]) -> Maker:
     """A built-in of a stream/future type reading only the instance: ``fn(inst, ty, *args)``."""
 
     def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
              rt: Any, site: Any) -> core.CoreFunc:
         scheduler_for(store, state)
-        return _host_fn(store, info, partial(fn, state, info.payload))
+        return _host_fn(store, info, partial(fn, state, _payload(info, site)))
 
     return make
 
@@ -825,6 +836,8 @@ def _on_thread(bind: Callable[[CanonInfo], tuple[Any, ...]], fn: Callable[..., A
     def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
              rt: Any, site: Any) -> core.CoreFunc:
         sched = scheduler_for(store, state)
+        if info.payload is not None:
+            info = dataclasses.replace(info, payload=_payload(info, site))
         imm = bind(info)
         name = kind.value
 
@@ -870,7 +883,7 @@ def _copy(fn: Callable[..., Any]) -> Maker:
              rt: Any, site: Any) -> core.CoreFunc:
         sched = scheduler_for(store, state)
         opts = _opts(site, info, state)
-        ty = info.payload
+        ty = _payload(info, site)
         assert ty is not None, "validated: a copy names its type"
         codec = None
         if ty.payload is not None:
@@ -918,6 +931,8 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
     opts = _opts(site, info, state)
     fty = info.func_type
     assert fty is not None, "validated: task.return has its func(result?) type"
+    if getattr(site, "resources", None):  # as the task's own type: resources made concrete
+        fty = site.concrete(fty)
     result_type = fty.params[0][1] if fty.params else None
     lift = func_abi(fty, opts.string_encoding, opts.ptr_type).lift_params_host
     resources = getattr(site, "resources", None) or None
