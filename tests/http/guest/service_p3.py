@@ -140,5 +140,5 @@ class Handler(exports.Handler):
         with rtrailers:
             await rtrailers.read()
         return respond_with(200, [("x-upstream-status", str(status).encode()),
-                                  ("x-upstream-echo", got.get("x-echo", b""))],
+                                  ("x-upstream-mark", got.get("x-upstream-mark", b""))],
                             body_of([data]))
