@@ -98,9 +98,9 @@ __all__ = [
     "RawCall",
     "Value",
     "Wiring",
+    "WiringPlan",
     "compile_module",
     "deserialize_module",
-    "export_key",
     "import_array",
     "instantiate",
     "instantiate_array",
@@ -113,7 +113,6 @@ __all__ = [
     "new_raw_host_func",
     "put_import",
     "resolve",
-    "scratch_imports",
     "wat2wasm",
     "wrap_instance",
     "wrap_module",
@@ -152,10 +151,15 @@ _export_nth = _lib.wasmtime_instance_export_nth
 _export_nth.restype = ctypes.c_bool
 _export_get = _lib.wasmtime_instance_export_get
 _export_get.restype = ctypes.c_bool
-_func_t = ffi.wasmtime_func_t
+# Calls that never run wasm (nor call back into Python) and are made by the thousand while
+# instantiating keep the GIL: releasing and retaking it costs more than the call itself.
+_held = ctypes.PyDLL(ffi.dll._name)
+_export_get_held = _held.wasmtime_instance_export_get
+_export_get_held.restype = ctypes.c_bool
+_func_new_held = _held.wasmtime_func_new_unchecked
+_func_new_held.restype = None
 _extern_t = ffi.wasmtime_extern_t
 _EXTERN_SIZE = ctypes.sizeof(_extern_t)
-_EXTERN_OF = ffi.wasmtime_extern_t.of.offset
 _KIND_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
 _instance_new = _lib.wasmtime_instance_new
 _instance_new.restype = ctypes.c_void_p
@@ -613,7 +617,6 @@ class CoreStore:
         "_host_sigs",
         "_keepalive",
         "_pending",
-        "_scratch",
         "_trap",
         "_trap_addr",
         "ctx_addr",
@@ -642,7 +645,6 @@ class CoreStore:
         # Out-parameter of ``wasmtime_instance_export_get``, made at its first use and reused
         self._export_item: Any = None
         self._export_item_ref: Any = None
-        self._scratch: tuple[Any, tuple[Any, ...]] | None = None  # see ``scratch_imports``
 
     def release(self) -> None:
         """Let go of the host callbacks (which refer back to this store) once its owner is
@@ -650,7 +652,6 @@ class CoreStore:
         fns = self._host_fns
         fns[1:] = [_released_host_fn] * (len(fns) - 1)
         self._host_sigs.clear()
-        self._scratch = None
         self._pending = None
 
     def set_fuel(self, fuel: int) -> None:
@@ -1017,8 +1018,8 @@ def _new_func(store: CoreStore, ty: CoreFuncType, trampoline: Callable[..., int]
     _, fty = _functype_ptr(store.engine, ty.params, ty.results)
     ext: Any = _extern_t()  # wasmtime writes the new function straight into an extern
     ext.kind = _KIND_FUNC
-    raw = _func_t.from_buffer(ext, _EXTERN_OF)
-    _func_new_unchecked(store._ctx, fty, cb, env, None, ctypes.byref(raw))
+    raw = ext.of.func  # (a view into ``ext``: a field is cheaper than ``from_buffer``)
+    _func_new_held(store._ctx, fty, cb, env, None, ctypes.byref(raw))
     func = CoreFunc(store, raw, ty)
     func._ext = ext
     return func
@@ -1499,17 +1500,17 @@ def _wrap_extern(store: CoreStore, item: Any, fty: CoreExternType | None) -> Cor
     ext: Any = _extern_t.from_buffer_copy(item)
     kind: int = ext.kind
     obj: CoreExtern
+    # (each handle a field of ``ext``: a view into it, cheaper than ``from_buffer``)
     if kind == _KIND_FUNC:
-        obj = CoreFunc(store, _func_t.from_buffer(ext, _EXTERN_OF),
-                       fty if isinstance(fty, CoreFuncType) else None)
+        obj = CoreFunc(store, ext.of.func, fty if isinstance(fty, CoreFuncType) else None)
     elif kind == ffi.WASMTIME_EXTERN_MEMORY.value:
-        obj = CoreMemory(store, ffi.wasmtime_memory_t.from_buffer(ext, _EXTERN_OF))
+        obj = CoreMemory(store, ext.of.memory)
     elif kind == ffi.WASMTIME_EXTERN_TABLE.value:
-        obj = CoreTable(store, ffi.wasmtime_table_t.from_buffer(ext, _EXTERN_OF))
+        obj = CoreTable(store, ext.of.table)
     elif kind == ffi.WASMTIME_EXTERN_GLOBAL.value:
-        obj = CoreGlobal(store, ffi.wasmtime_global_t.from_buffer(ext, _EXTERN_OF))
+        obj = CoreGlobal(store, ext.of.global_)
     elif kind == ffi.WASMTIME_EXTERN_TAG.value:
-        obj = CoreTag(store, ffi.wasmtime_tag_t.from_buffer(ext, _EXTERN_OF))
+        obj = CoreTag(store, ext.of.tag)
     else:
         raise ComponentError(f"unsupported core export kind {kind}")
     obj._ext = ext
@@ -1602,67 +1603,116 @@ def import_array(n: int) -> Any:
     return _extern_array(n)() if n else _NO_IMPORTS
 
 
-def scratch_imports(store: CoreStore, n: int) -> tuple[Any, tuple[Any, ...]]:
-    """The store's imports array, for at least ``n`` imports, and a ``byref`` of each of its
-    entries (made once per store). Compiled instantiations fill it entry by entry right
-    before each ``wasmtime_instance_new``, which copies what it needs: an instantiation
-    started meanwhile (by a start function) may refill it. A store is used by one thread at
-    a time, so no other thread does."""
-    got = store._scratch
-    if got is None or len(got[1]) < n:
-        arr = _extern_array(max(n, 1))()
-        got = store._scratch = (arr, tuple(ctypes.byref(arr, _EXTERN_SIZE * i)
-                                           for i in range(max(n, 1))))
-    return got
+class WiringPlan:
+    """The layout of one component's core wiring, made once per plan by :meth:`add`: its
+    core instances, numbered in the order they are made, and one imports array holding every
+    instance's imports side by side (entries numbered across the plan), so an export several
+    instances import is fetched once and copied. The arrays (and a ``byref`` of each entry,
+    made with the array) are pooled here: an instantiation takes one and gives it back (one
+    started meanwhile, by a start function or another thread, takes another), so a new store
+    pays nothing for them."""
+
+    __slots__ = ("_instances_t", "_pool", "_steps", "nentries")
+
+    def __init__(self) -> None:
+        self.nentries = 0
+        self._steps: list[tuple[int, int, tuple[tuple[int, int, bytes, Any], ...],
+                                tuple[tuple[int, int, int, int], ...]]] = []
+        self._instances_t: Any = None
+        self._pool: list[tuple[Any, tuple[Any, ...], memoryview]] = []
+
+    def add(self, n: int, fetch: Iterable[tuple[int, int, str]],
+            copy: Iterable[tuple[int, int]]) -> int:
+        """The next core instance's number: its ``n`` imports take the next ``n`` entries
+        (from ``self.nentries``); ``fetch``: ``(entry, instance, name)``, that export of an
+        instance made earlier; ``copy``: ``(entry, from entry)``, an entry filled earlier."""
+        base = self.nentries
+        self.nentries += n
+        fetches = tuple((e, k, *_export_key(name)) for e, k, name in fetch)
+        self._steps.append((base, n, fetches, _copy_runs(copy)))
+        return len(self._steps) - 1
+
+    def _take(self) -> tuple[Any, tuple[Any, ...], memoryview]:
+        try:
+            return self._pool.pop()
+        except IndexError:  # (list.pop is atomic: two threads never get the same array)
+            n = self.nentries + 1  # (an instance without imports may start at the end)
+            raw = bytearray(_EXTERN_SIZE * n)
+            arr = (_extern_t * n).from_buffer(raw)
+            return arr, tuple(ctypes.byref(arr, _EXTERN_SIZE * i) for i in range(n)), \
+                memoryview(raw)
+
+
+def _export_key(name: str) -> tuple[bytes, Any]:
+    key = name.encode()
+    size = _KEY_SIZES.get(key)
+    if size is None:
+        size = _KEY_SIZES[key] = _size(len(key))
+    return key, size
+
+
+def _copy_runs(copy: Iterable[tuple[int, int]]) -> tuple[tuple[int, int, int, int], ...]:
+    """``(entry, from entry)`` copies as byte ranges ``(to, to_end, from, from_end)``,
+    neighbouring entries copied from neighbouring entries merged into one range."""
+    runs: list[list[int]] = []
+    for to, frm in copy:
+        last = runs[-1] if runs else None
+        if last is not None and last[1] == to and last[3] == frm:
+            last[1], last[3] = to + 1, frm + 1
+        else:
+            runs.append([to, to + 1, frm, frm + 1])
+    size = _EXTERN_SIZE
+    return tuple((a * size, b * size, x * size, y * size) for a, b, x, y in runs)
 
 
 class Wiring:
-    """One instantiation's core instances, made and wired inside ``core``: the whole
-    operation a compiled instantiation asks for per core instance, so no C function, ``byref``
-    or import array leaves this module (nor appears in generated code).
+    """One instantiation's core instances (of a :class:`WiringPlan`), made and wired inside
+    ``core``: the whole operation a compiled instantiation asks for per core instance, so no
+    C function, ``byref`` or import array leaves this module (nor appears in generated code).
 
-    Instances are numbered ``0..n-1`` in the order they are made. :meth:`instantiate` fills the
-    store's imports array (entries that are an export of an instance made earlier, by name, and
-    other core items), makes the instance and reports failure; :meth:`instance` wraps one for
-    export lookups. An entry the plan knows still holds the export it needs is not fetched
-    again (the compiled plan leaves it out of ``exports``)."""
+    :meth:`instantiate` fills instance ``k``'s entries of the imports array (exports of
+    instances made earlier, fetched by name straight into the array or copied from an entry
+    holding them, and the other core items given), makes the instance and reports failure;
+    :meth:`instance` wraps one for export lookups. :meth:`done` gives the array back."""
 
-    __slots__ = ("_at", "_insts", "_refs", "_store", "_y")
+    __slots__ = ("_arr", "_at", "_insts", "_mv", "_plan", "_refs", "_store")
 
-    def __init__(self, store: CoreStore, ninstances: int, nimports: int) -> None:
+    def __init__(self, store: CoreStore, plan: WiringPlan) -> None:
         self._store = store
-        scratch = store._scratch
-        if scratch is None or len(scratch[1]) < nimports:
-            scratch = scratch_imports(store, nimports)
-        self._y, self._at = scratch
-        array_t = _INSTANCE_ARRAYS.get(ninstances)
-        if array_t is None:
-            array_t = _INSTANCE_ARRAYS[ninstances] = _instance_t * max(ninstances, 1)
-        self._insts = array_t()
-        self._refs: list[Any] = [None] * ninstances  # each instance's byref, once it is made
+        self._plan = plan
+        self._arr: Any
+        self._at: Any
+        self._mv: Any
+        self._arr, self._at, self._mv = plan._take()
+        insts_t = plan._instances_t
+        if insts_t is None:
+            insts_t = plan._instances_t = _instance_t * max(len(plan._steps), 1)
+        self._insts = insts_t()
+        self._refs: list[Any] = [None] * len(plan._steps)  # each instance's byref, once made
 
-    def instantiate(self, k: int, module: CoreModule, n: int,
-                    exports: tuple[tuple[int, int, bytes], ...],
-                    items: tuple[tuple[int, Any], ...], runs_code: bool) -> None:
-        """Make instance ``k`` of ``module`` (``n`` imports): ``exports`` are ``(entry,
-        instance, name)`` (names from :func:`export_key`), ``items`` ``(entry, core item)``.
-        ``runs_code``: whether it has a start function (then wasm may have run: the
-        memory-view rule)."""
-        store, refs = self._store, self._refs
+    def instantiate(self, k: int, module: CoreModule, items: tuple[tuple[int, Any], ...],
+                    runs_code: bool) -> None:
+        """Make instance ``k`` of ``module``; ``items``: ``(entry, core item)``, its imports
+        other than the plan's. ``runs_code``: whether it has a start function (then wasm may
+        have run: the memory-view rule)."""
+        store, refs, at = self._store, self._refs, self._at
         ctx = store._ctx
-        if exports:
-            at, sizes = self._at, _KEY_SIZES
-            for i, src, key in exports:
-                _export_get(ctx, refs[src], key, sizes[key], at[i])
+        base, n, fetch, copy = self._plan._steps[k]
+        for e, src, key, size in fetch:
+            _export_get_held(ctx, refs[src], key, size, at[e])
+        if copy:
+            mv = self._mv
+            for to, to_end, frm, frm_end in copy:
+                mv[to:to_end] = mv[frm:frm_end]
         if items:
-            y = self._y
-            for i, item in items:
-                y[i] = resolve(item).extern()
+            arr = self._arr
+            for e, item in items:
+                arr[e] = resolve(item).extern()
         ref = refs[k] = ctypes.byref(self._insts, _INSTANCE_SIZE * k)
         size = _N_SIZES.get(n)
         if size is None:
             size = _N_SIZES[n] = _size(n)
-        err = _instance_new(ctx, module._ptr, self._y, size, ref, store._trap_addr)
+        err = _instance_new(ctx, module._ptr, at[base], size, ref, store._trap_addr)
         if runs_code:
             instantiated(store, err)
         elif err or store._trap.value:
@@ -1671,21 +1721,19 @@ class Wiring:
     def instance(self, k: int, module: CoreModule) -> CoreInstance:
         return wrap_instance(self._store, module, self._insts, self._refs[k])
 
+    def done(self) -> None:
+        """Give the imports array back to the plan (the instances stay usable)."""
+        arr, self._arr = self._arr, None
+        if arr is not None:
+            self._plan._pool.append((arr, self._at, self._mv))
+            self._at = self._mv = None
 
-_INSTANCE_ARRAYS: dict[int, Any] = {}  # n -> the ctypes array type of n instances
+
 _N_SIZES: dict[int, Any] = {}  # n -> n as a ``size_t`` (import counts)
 _INSTANCE_SIZE = ctypes.sizeof(ffi.wasmtime_instance_t)
 
 #: each export name :meth:`Wiring.instantiate` is given -> its length as a ``size_t``
 _KEY_SIZES: dict[bytes, Any] = {}
-
-
-def export_key(name: str) -> bytes:
-    """An export's name as :meth:`Wiring.instantiate` takes it (made once per plan)."""
-    key = name.encode()
-    if key not in _KEY_SIZES:
-        _KEY_SIZES[key] = _size(len(key))
-    return key
 
 
 def put_import(arr: Any, i: int, source: Any, name: str) -> bool:

@@ -122,11 +122,12 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     objects = {s.instance for s in flat.steps if isinstance(s, F.FLazyExport)}
     objects.update(a for s in flat.steps if isinstance(s, F.FCoreInstantiateDynamic)
                    for _, a in s.args if isinstance(a, int))
-    most = max((len(s.imports) for s in flat.steps if isinstance(s, F.FCoreInstantiate)),
-               default=0)
     core_index = {s.slot: k for k, s in enumerate(
         s for s in flat.steps if isinstance(s, F.FCoreInstantiate))}
-    filled: dict[int, tuple[int, str]] = {}  # imports array entry -> the export it holds
+    # every core instance's imports side by side in one array (``core.WiringPlan``): an
+    # export already fetched into an entry is copied from there, not fetched again
+    wiring = core.WiringPlan()
+    fetched: dict[tuple[int, str], int] = {}  # (core instance slot, export) -> its entry
     modules_seen: set[int] = set()  # (the module at offset N is in local mN)
     module_of: dict[int, int] = {}  # core instance slot -> its module's offset
 
@@ -159,27 +160,30 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 # (a deferred function may have made it already, if called by a start function)
                 g.emit(f"{v(slot)} = {c(_flat_state)}(lift, states, {c(flat.parents)}, {inst})")
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
-                # one ``core.Wiring.instantiate``: exports of instances made here by number and
-                # name (an entry still holding the export is not fetched again), other items
-                wired: list[tuple[int, int, bytes]] = []
+                # one ``core.Wiring.instantiate``: exports of instances made here fetched
+                # by number and name (or copied from an entry holding them), other items
+                fetch: list[tuple[int, int, str]] = []
+                copy: list[tuple[int, int]] = []  # (entry, the entry to copy)
                 loose: list[str] = []
-                for i, imp in enumerate(imports):
+                for e, imp in enumerate(imports, wiring.nentries):
                     if isinstance(imp, F.CoreExportRef) and imp.instance in core_index:
-                        if filled.get(i) == (imp.instance, imp.name):
-                            continue
-                        wired.append((i, core_index[imp.instance], core.export_key(imp.name)))
-                        filled[i] = (imp.instance, imp.name)
+                        first = fetched.get((imp.instance, imp.name))
+                        if first is not None:
+                            copy.append((e, first))
+                        else:
+                            fetched[(imp.instance, imp.name)] = e
+                            fetch.append((e, core_index[imp.instance], imp.name))
                     else:
                         item = (v(imp.n) if isinstance(imp, F.Slot) else
                                 f"{c(core.LazyExport)}({v(imp.instance)}, {imp.name!r})")
-                        loose.append(f"({i}, {item}), ")
-                        filled.pop(i, None)
+                        loose.append(f"({e}, {item}), ")
+                k = wiring.add(len(imports), fetch, copy)
+                assert k == core_index[slot], "core instances are numbered in plan order"
                 module_of[slot] = module
                 if module not in modules_seen:
                     modules_seen.add(module)
                     g.emit(f"m{module} = modules[{module}].module")
-                call = (f"w.instantiate({core_index[slot]}, m{module}, {len(imports)}, "
-                        f"{c(tuple(wired))}, ({''.join(loose)}), {runs_code})")
+                call = f"w.instantiate({k}, m{module}, ({''.join(loose)}), {runs_code})"
                 if state is None or not runs_code:
                     g.emit(call)
                 else:
@@ -189,8 +193,6 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                         g.emit(call)
                     with g.block("finally:"):
                         g.emit(f"{v(state)}.may_enter = True")
-                if runs_code:
-                    filled.clear()  # (a start function may have instantiated into the store)
                 if slot in objects:
                     g.emit(f"{v(slot)} = w.instance({core_index[slot]}, m{module})")
             case F.FLazyExport(slot, instance, name):
@@ -215,7 +217,6 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                     for n, a in args)
                 g.emit(f"{v(slot)} = {c(_instantiate_dynamic)}(cstore, {v(module)}, "
                        f"{{{named}}}, {v(state)})")
-                filled.clear()  # (its start function may have instantiated into the store)
             case F.FResource(slot, info, state, dtor):
                 g.emit(f"{v(slot)} = {c(_resource)}(store, {c(info)}, {v(state)}, {v(dtor)})")
             case F.FBuiltin(slot, kind, info, state, resource):
@@ -224,7 +225,6 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
             case F.FStart(func, args, result):
                 call = f"{c(_start)}({v(func)}, ({''.join(v(a) + ', ' for a in args)}))"
                 g.emit(f"{v(result)} = {call}" if result is not None else call)
-                filled.clear()
             case F.FType(slot, static, resources):
                 rts = ", ".join(f"{c(rt)}: {v(s)}" for rt, s in resources)
                 g.emit(f"{v(slot)} = {c(_concrete_type)}({c(static)}, {{{rts}}})")
@@ -244,10 +244,11 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     # (the states are made as they are needed: the root's too)
     funcs = "".join(f"{v(s.slot)}, " for s in flat.steps
                     if isinstance(s, (F.FLift, F.FDeferredLift)))
+    g.emit("w.done()")
     g.emit(f"return {c(RootInstance)}(states, {root_exports}, ({funcs}))")
     prologue = ["cstore = store._core",
                 f"states = [None] * {len(flat.parents)}", "lift = store._resource_lift",
-                f"w = {c(core.Wiring)}(cstore, {len(core_index)}, {most})"]
+                f"w = {c(core.Wiring)}(cstore, {c(wiring)})"]
     g.label = "instantiate " + (", ".join(n for n, _ in flat.exports) or "(no exports)")
     fn: Program = g.finish("run", "store, modules, args", prologue)
     return fn
