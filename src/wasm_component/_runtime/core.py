@@ -387,10 +387,12 @@ def is_raw_config(x: object) -> bool:
 class CoreEngine:
     """A compilation environment (``wasmtime.Engine``); share one across stores."""
 
-    __slots__ = ("engine", "functypes")
+    __slots__ = ("engine", "functypes", "host_sigs")
 
     def __init__(self, config: wasmtime.Config | wasmtime.Engine | None = None) -> None:
         self.functypes: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, Any]] = {}
+        #: the host-function signatures that need no store (see ``_host_sig``)
+        self.host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         if isinstance(config, wasmtime.Engine):
             self.engine = config
         else:
@@ -999,8 +1001,15 @@ class CoreFunc(CoreExtern):
 _MV_CACHE_LIMIT = 256
 
 
-def _new_func(store: CoreStore, ty: CoreFuncType, trampoline: Callable[..., int]) -> CoreFunc:
-    """A host function of type ``ty`` calling ``trampoline(env, caller, args, nargs)``.
+#: ``env`` values as ``c_void_p`` (read only, shared by all stores), for the first host
+#: functions of a store
+_ENVS = tuple(ctypes.c_void_p(i) for i in range(4096))
+
+
+def _new_func(store: CoreStore, ty: CoreFuncType, fty: Any, trampoline: Callable[..., int]
+              ) -> CoreFunc:
+    """A host function of type ``ty`` (``fty``: its ``wasm_functype_t*``, from
+    :func:`_functype_ptr`) calling ``trampoline(env, caller, args, nargs)``.
 
     All host functions of a store share one C callback that dispatches on ``env``, an index
     into the store's list of trampolines: a ctypes callback per function would cost a fresh
@@ -1013,9 +1022,9 @@ def _new_func(store: CoreStore, ty: CoreFuncType, trampoline: Callable[..., int]
             return fns[env](env, caller, args, nargs)
 
         cb = store._host_cb = _HostCallback(dispatch)
-    env = ctypes.c_void_p(len(fns))  # from 1: index 0 holds a placeholder (NULL reads as None)
+    i = len(fns)  # from 1: index 0 holds a placeholder (NULL reads as None)
+    env = _ENVS[i] if i < len(_ENVS) else ctypes.c_void_p(i)
     fns.append(trampoline)
-    _, fty = _functype_ptr(store.engine, ty.params, ty.results)
     ext: Any = _extern_t()  # wasmtime writes the new function straight into an extern
     ext.kind = _KIND_FUNC
     raw = ext.of.func  # (a view into ``ext``: a field is cheaper than ``from_buffer``)
@@ -1059,27 +1068,36 @@ def new_raw_host_func(
             store._pending = e
             return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
 
-    return _new_func(store, ty, trampoline)
+    return _new_func(store, ty, _functype_ptr(store.engine, ty.params, ty.results)[1],
+                     trampoline)
 
 
 _HostSig = tuple[
     "CoreFuncType", Any, Callable[..., tuple[Any, ...]], Callable[..., Any] | None,
-    Callable[..., None], Callable[..., Any] | None,
+    Callable[..., None], Callable[..., Any] | None, Any,
 ]
 
 
 def _host_sig(store: CoreStore, params: tuple[str, ...], results: tuple[str, ...], signed: bool
               ) -> _HostSig:
-    """What a :func:`new_host_func` of this signature needs, worked out once per store:
-    type, argument-array type, argument unpacker and decoder, result packer and encoder."""
+    """What a :func:`new_host_func` of this signature needs, worked out once per engine (per
+    store for ``funcref``s, whose conversions need the store): type, argument-array type,
+    argument unpacker and decoder, result packer and encoder, ``wasm_functype_t*``."""
     key = (params, results, signed)
-    sig = store._host_sigs.get(key)
+    sig = store.engine.host_sigs.get(key)
+    if sig is None:
+        sig = store._host_sigs.get(key)
     if sig is None:
         pst, _, pdec = _codec(store, params, signed)
         rst, renc, _ = _codec(store, results, False)
         array_t = ctypes.c_char * (SLOT * max(len(params), len(results), 1))
-        sig = (CoreFuncType(params, results), array_t, pst.unpack_from, pdec, rst.pack_into, renc)
-        store._host_sigs[key] = sig
+        fty = _functype_ptr(store.engine, params, results)[1]
+        sig = (CoreFuncType(params, results), array_t, pst.unpack_from, pdec, rst.pack_into, renc,
+               fty)
+        if "funcref" in params or "funcref" in results:
+            store._host_sigs[key] = sig
+        else:
+            store.engine.host_sigs[key] = sig
     return sig
 
 
@@ -1098,7 +1116,7 @@ def new_host_func(
     Exceptions propagate to the calling host code as the original exception.
     """
     sig = _host_sig(store, tuple(params), tuple(results), signed)
-    return _new_func(store, sig[0], _host_trampoline(store, sig, callback))
+    return _new_func(store, sig[0], sig[6], _host_trampoline(store, sig, callback))
 
 
 def new_lazy_host_func(
@@ -1123,12 +1141,12 @@ def new_lazy_host_func(
         fns[env] = trampoline
         return trampoline(env, caller, args, nargs)
 
-    return _new_func(store, sig[0], first_call)
+    return _new_func(store, sig[0], sig[6], first_call)
 
 
 def _host_trampoline(store: CoreStore, sig: _HostSig, callback: Callable[..., Any]
                      ) -> Callable[..., int]:
-    ty, array_t, unpack, pdec, pack, renc = sig
+    ty, array_t, unpack, pdec, pack, renc, _ = sig
     cache: dict[int, memoryview] = {}
     gen = store._gen
     nresults = len(ty.results)

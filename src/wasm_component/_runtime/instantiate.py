@@ -131,6 +131,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     modules_seen: set[int] = set()  # (the module at offset N is in local mN)
     module_of: dict[int, int] = {}  # core instance slot -> its module's offset
 
+    sites: dict[str, str] = {}  # a Site's making -> the local holding it
+
     def v(slot: int | None) -> str:
         return "None" if slot is None else f"v{slot}"
 
@@ -144,7 +146,13 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
         realloc = at.get((P.CORE_FUNC, info.realloc), "None")
         post_return = at.get((P.CORE_FUNC, info.post_return), "None")
         rts = ", ".join(f"{c(rt)}: {v(s)}" for rt, s in resources)
-        return f"{c(Site)}({memory}, {realloc}, {post_return}, {{{rts}}})"
+        made = f"{c(Site)}({memory}, {realloc}, {post_return}, {{{rts}}})"
+        # canons with the same options and resources share one (sites are never changed)
+        name = sites.get(made)
+        if name is None:
+            name = sites[made] = f"site{len(sites)}"
+            g.emit(f"{name} = {made}")
+        return name
 
     for step in flat.steps:
         match step:
