@@ -48,6 +48,7 @@ import dataclasses
 import math
 import threading
 import weakref
+from _thread import RLock as _RLock
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic
@@ -233,28 +234,39 @@ class Store(Generic[T]):
 
     __slots__ = (
         "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_instances",
-        "_lock", "_resource_dtors", "_resource_lift", "_wasi", "engine",
+        "_lift", "_lock", "_resource_dtors", "_wasi", "engine",
     )
 
     def __init__(self, engine: Engine, data: T = None) -> None:  # type: ignore[assignment]
-        if not isinstance(engine, Engine):
+        if engine.__class__ is not Engine and not isinstance(engine, Engine):
             raise TypeError(f"`Store`: expected an Engine, got {type(engine).__name__} {engine!r}")
         self.engine = engine
         self._core = core.CoreStore(engine._core, data)
-        self._lock = threading.RLock()
+        self._lock = _RLock()
         self._instances: list[Any] = []
         # concrete resource type -> (defining instance state or None for host, dtor(rep) or None)
         self._resource_dtors: dict[Any, tuple[Any, Any]] = {}
         self._drop_fns: dict[Any, Any] = {}  # per resource type: the host-side drop call
         self._handle_limit: int | None = None
         self._deadline_on = False
-        if engine.config is not None and engine.config.epoch_interruption:
+        config = engine.config
+        if config is not None and config.epoch_interruption:
             # our config: no deadline until one is set (wasmtime's default traps at once)
             self._core.set_epoch_deadline(_NO_DEADLINE)
-        from .resources import resource_lift
-
-        self._resource_lift = resource_lift(self)
+        self._lift: Any = None  # see ``_resource_lift``
         self._wasi: Any = None
+
+    @property
+    def _resource_lift(self) -> Any:
+        """How handles reach the host from this store's instances (``resources.resource_lift``),
+        made when the first instance state needs it."""
+        lift = self._lift
+        if lift is None:
+            from .resources import resource_lift
+
+            lift = self._lift = resource_lift(self)
+            lift.handle_limit = self._handle_limit
+        return lift
 
     def set_wasi(self, config: Any) -> None:
         """Give this store a WASI context built from ``config`` (a ``wasi.WasiConfig``, or a

@@ -10,6 +10,7 @@ functions and modules known only at run time are all steps of the one plan.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -166,7 +167,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                     g.emit(f"{c(_missing_export)}({name!r})")
             case F.FState(slot, _, inst):
                 # (a deferred function may have made it already, if called by a start function)
-                g.emit(f"{v(slot)} = {c(_flat_state)}(lift, states, {c(flat.parents)}, {inst})")
+                g.emit(f"{v(slot)} = {c(_flat_state)}(owner, states, {c(flat.parents)}, {inst})")
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
                 # one ``core.Wiring.instantiate``: exports of instances made here fetched
                 # by number and name (or copied from an entry holding them), other items
@@ -211,7 +212,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 if name:
                     g.emit(f"{v(slot)}.name = {name!r}")
             case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
-                pending = (f"({c(_settle_deferred)}, lift, states, {c(flat.parents)}, {inst}, "
+                pending = (f"({c(_settle_deferred)}, owner, states, {c(flat.parents)}, {inst}, "
                            f"w, {core_index[instance]}, m{module_of[instance]}, {export!r})")
                 g.emit(f"{v(slot)} = {c(LiftedFunc.deferred)}({c(BARE)}, {c(info)}, "
                        f"{c(abi)}, {name!r}, {pending})")
@@ -255,30 +256,33 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     g.emit("w.done()")
     g.emit(f"return {c(RootInstance)}(states, {root_exports}, ({funcs}))")
     prologue = ["cstore = store._core",
-                f"states = [None] * {len(flat.parents)}", "lift = store._resource_lift",
+                f"states = [None] * {len(flat.parents)}", f"owner = {c(weakref.ref)}(store)",
                 f"w = {c(core.Wiring)}(cstore, {c(wiring)})"]
     g.label = "instantiate " + (", ".join(n for n, _ in flat.exports) or "(no exports)")
     fn: Program = g.finish("run", "store, modules, args", prologue)
     return fn
 
 
-def _settle_deferred(lift: Any, states: list[ComponentInstanceState | None],
+def _settle_deferred(owner: Any, states: list[ComponentInstanceState | None],
                      parents: tuple[int | None, ...], inst: int, wiring: core.Wiring, k: int,
                      module: core.CoreModule, export: str
                      ) -> tuple[ComponentInstanceState, core.LazyExport]:
     """A deferred lift's instance state (made now if nothing made it yet, with its parents)
     and core function (``F.FDeferredLift``): an export of core instance ``k`` of ``wiring``."""
     core_instance = wiring.instance(k, module)
-    return _flat_state(lift, states, parents, inst), core.LazyExport(core_instance, export)
+    return _flat_state(owner, states, parents, inst), core.LazyExport(core_instance, export)
 
 
-def _flat_state(lift: Any, states: list[ComponentInstanceState | None],
+def _flat_state(owner: Any, states: list[ComponentInstanceState | None],
                 parents: tuple[int | None, ...], inst: int) -> ComponentInstanceState:
+    """The state of component instance ``inst`` (made now, with its parents', if it is not
+    yet); ``owner``: the store, weakly (deferred lifts keep it: no cycle through them)."""
     state = states[inst]
     if state is None:
         parent = parents[inst]
-        above = None if parent is None else _flat_state(lift, states, parents, parent)
-        state = states[inst] = ComponentInstanceState(above, lift, resource_lower)
+        above = None if parent is None else _flat_state(owner, states, parents, parent)
+        state = states[inst] = ComponentInstanceState(above, owner()._resource_lift,
+                                                      resource_lower)
     return state
 
 
