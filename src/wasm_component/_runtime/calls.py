@@ -321,47 +321,59 @@ def _released(args: Sequence[Any]) -> Any:
 
 class HostFunc(RFunc):
     """A host function: ``style`` ``wrap`` calls ``fn(store, *args)``; ``new`` calls
-    ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place."""
+    ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place.
 
-    __slots__ = ("_store", "fn", "style", "views")
+    One per linker definition and import, shared by every store it is instantiated in (a new
+    store makes none): a call path is for one store, :meth:`call_in`, made when the function
+    is first called there."""
 
-    def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str, store: Any,
+    __slots__ = ("fn", "style", "views")
+
+    def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str,
                  views: tuple[type | None, ...] | None = None) -> None:
         super().__init__(ty, name)
         self.fn = fn
         self.style = style
         #: per parameter, the lazy view class (``WasmStr``/``WasmList``) ``fn`` takes, if any
         self.views = views
-        # Weakly: the store (through its instances) keeps this function, so a strong reference
-        # would put every store in a cycle, freed only by the cyclic GC.
-        self._store = owner = weakref.ref(store)
-        if style == "wrap":
+        self.call = _needs_store
+
+    def call_in(self, store: Any) -> Callable[[Sequence[Any]], Any]:
+        # Weakly: the store (through its instances) keeps the call path, so a strong
+        # reference would put every store in a cycle, freed only by the cyclic GC.
+        owner = weakref.ref(store)
+        fn = self.fn
+        if self.style == "wrap":
 
             def call(args: Sequence[Any]) -> Any:
                 return fn(owner(), *args)
 
-            self.call = call
-        else:
-            self.call = self._call_host
+            return call
 
-    @property
-    def store(self) -> Any:
-        return self._store()
+        def call_new(args: Sequence[Any]) -> Any:
+            return self._call_host(owner(), args)
 
-    def _call_host(self, args: Sequence[Any]) -> Any:
-        if self.style == "wrap":
-            return self.fn(self.store, *args)
+        return call_new
+
+    def host_call_in(self, store: Any) -> Callable[[Sequence[Any]], Any]:
+        return self.call_in(store)
+
+    def _call_host(self, store: Any, args: Sequence[Any]) -> Any:
         from ..values import Val
 
         params = [Val(ty, v) for (_, ty), v in zip(self.ty.params, args, strict=True)]
         results = [Val(self.ty.result, None)] if self.ty.result is not None else []
-        self.fn(self.store, params, results)
+        self.fn(store, params, results)
         if not results:
             return None
         r = results[0]
         if not isinstance(r, Val):
             raise TypeError(f"host function `{self.name}`: expected results[0] to be a Val")
         return r.value
+
+
+def _needs_store(args: Sequence[Any]) -> Any:
+    raise AssertionError("a host function is called through `call_in(store)`")
 
 
 def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
@@ -374,9 +386,10 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
         raise NotSupported(f"`{target.name or 'import'}` is lowered with `async` (the "
                            "component-model async ABI), which this runtime cannot run yet")
     sig = abi.lower_sig
+    owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
 
     def build() -> Callable[..., Any]:
-        return _lowered_call(site, state, info, abi, target)
+        return _lowered_call(site, state, info, abi, target, owner())
 
     return core.new_lazy_host_func(store._core, sig.params, sig.results, build)
 
@@ -390,7 +403,7 @@ def _needs_async_runtime(what: str) -> Callable[..., Any]:
 
 
 def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
-                  adapter: FuncAbi, target: RFunc) -> Callable[..., Any]:
+                  adapter: FuncAbi, target: RFunc, store: Any) -> Callable[..., Any]:
     if info.is_async:
         return _needs_async_runtime(f"`{target.name or 'import'}` (an async lower)")
     opts = make_opts(site, info, state)
@@ -398,7 +411,7 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
     to_component = isinstance(target, LiftedFunc)
     lift_params = adapter.lift_params if to_component else adapter.lift_params_host
     lower_results = adapter.lower_results
-    call = target.prepared_call()
+    call = target.call_in(store)
     if isinstance(target, HostFunc) and target.views:
         from ..views import view_call
 

@@ -83,9 +83,9 @@ def _builtin(store: Any, state: ComponentInstanceState, kind: Any, info: Any,
     return BUILTINS[kind](store, state, kind, info, rt)
 
 
-def _start(fn: RFunc, args: tuple[RValue, ...]) -> RValue:
+def _start(store: Any, fn: RFunc, args: tuple[RValue, ...]) -> RValue:
     """Call a component start function; its result (if any) as a value."""
-    result = fn.prepared_call()([a.value for a in args])
+    result = fn.call_in(store)([a.value for a in args])
     return RValue(result, fn.ty.result if fn.ty.result is not None else t.U32)
 
 
@@ -232,7 +232,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"{v(slot)} = {c(_builtin)}(store, {v(state)}, {c(kind)}, {c(info)}, "
                        f"{v(resource)})")
             case F.FStart(func, args, result):
-                call = f"{c(_start)}({v(func)}, ({''.join(v(a) + ', ' for a in args)}))"
+                call = f"{c(_start)}(store, {v(func)}, ({''.join(v(a) + ', ' for a in args)}))"
                 g.emit(f"{v(result)} = {call}" if result is not None else call)
             case F.FType(slot, static, resources):
                 rts = ", ".join(f"{c(rt)}: {v(s)}" for rt, s in resources)
