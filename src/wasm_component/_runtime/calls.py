@@ -53,7 +53,7 @@ class Site:
     type of each abstract one its function type names (``resources``, empty when none). A canon
     without either shares :data:`BARE`."""
 
-    __slots__ = ("memory", "post_return", "realloc", "resources")
+    __slots__ = ("_opts", "memory", "post_return", "realloc", "resources")
 
     def __init__(self, memory: Any = None, realloc: Any = None, post_return: Any = None,
                  resources: Resources | None = None) -> None:
@@ -61,6 +61,8 @@ class Site:
         self.realloc = realloc
         self.post_return = post_return
         self.resources: Resources = resources or {}
+        #: the options made for each (encoding, memory64, instance state): see ``make_opts``
+        self._opts: dict[tuple[Any, bool, ComponentInstanceState], CanonicalOptions] = {}
 
     def concrete(self, x: Any) -> Any:
         """``x`` (a static type) with its abstract resources made concrete."""
@@ -82,6 +84,18 @@ BARE = Site()
 
 
 def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
+    """The canon's options, made once per site (the canons of an instance with the same
+    options share one: their ``realloc`` caller is built once)."""
+    if site.memory is None and site.realloc is None:
+        return _make_opts(site, info, state)  # (nothing to share: ``BARE`` among them)
+    key = (info.string_encoding, info.memory64, state)
+    opts = site._opts.get(key)
+    if opts is None:
+        opts = site._opts[key] = _make_opts(site, info, state)
+    return opts
+
+
+def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
     memory = _CoreMemory(core.resolve(site.memory)) if site.memory is not None else None
     realloc = alloc = None
     ptr = "i64" if info.memory64 else "i32"
