@@ -64,8 +64,10 @@ only with the checked ``wasmtime_val_t`` ABI and only for linker-defined host fu
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import functools
+import itertools
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -1635,44 +1637,70 @@ def import_array(n: int) -> Any:
     return _extern_array(n)() if n else _NO_IMPORTS
 
 
+class _Workspace:
+    """What one instantiation of a :class:`WiringPlan` works in: the imports array, the
+    instances array, and per core instance the arguments of each export fetch it makes
+    (``byref``s into both arrays, made once with them)."""
+
+    __slots__ = ("arr", "at", "fetches", "insts", "mv")
+
+    def __init__(self, plan: WiringPlan) -> None:
+        n = plan.nentries + 1  # (an instance without imports may start at the end)
+        raw = bytearray(_EXTERN_SIZE * n)
+        self.arr = (_extern_t * n).from_buffer(raw)
+        self.mv = memoryview(raw)
+        self.at = tuple(ctypes.byref(self.arr, _EXTERN_SIZE * i) for i in range(n))
+        self.insts = plan.instances_t()
+        refs = [ctypes.byref(self.insts, _INSTANCE_SIZE * k) for k in range(len(plan.steps))]
+        self.fetches = tuple(tuple((refs[src], key, size, self.at[e])
+                                   for e, src, key, size in step[2]) for step in plan.steps)
+
+
 class WiringPlan:
     """The layout of one component's core wiring, made once per plan by :meth:`add`: its
     core instances, numbered in the order they are made, and one imports array holding every
     instance's imports side by side (entries numbered across the plan), so an export several
-    instances import is fetched once and copied. The arrays (and a ``byref`` of each entry,
-    made with the array) are pooled here: an instantiation takes one and gives it back (one
-    started meanwhile, by a start function or another thread, takes another), so a new store
-    pays nothing for them."""
+    instances import is fetched once and copied. The arrays (and the arguments of every
+    fetch) are pooled here: an instantiation takes a set and gives it back (one started
+    meanwhile, by a start function or another thread, takes another), so a new store pays
+    nothing for them."""
 
-    __slots__ = ("_instances_t", "_pool", "_steps", "nentries")
+    __slots__ = ("_instances_t", "_pool", "nentries", "steps")
 
     def __init__(self) -> None:
         self.nentries = 0
-        self._steps: list[tuple[int, int, tuple[tuple[int, int, bytes, Any], ...],
-                                tuple[tuple[int, int, int, int], ...]]] = []
+        #: per core instance: its first entry, its number of imports, its fetches ``(entry,
+        #: instance, name, len)`` and its copies (byte ranges ``(to, to_end, from, from_end)``)
+        self.steps: list[tuple[int, int, tuple[tuple[int, int, bytes, Any], ...],
+                               tuple[tuple[int, int, int, int], ...]]] = []
         self._instances_t: Any = None
-        self._pool: list[tuple[Any, tuple[Any, ...], memoryview]] = []
+        self._pool: list[_Workspace] = []
 
     def add(self, n: int, fetch: Iterable[tuple[int, int, str]],
             copy: Iterable[tuple[int, int]]) -> int:
         """The next core instance's number: its ``n`` imports take the next ``n`` entries
         (from ``self.nentries``); ``fetch``: ``(entry, instance, name)``, that export of an
         instance made earlier; ``copy``: ``(entry, from entry)``, an entry filled earlier."""
+        assert not self._pool, "a plan is complete before it is used"
         base = self.nentries
         self.nentries += n
         fetches = tuple((e, k, *_export_key(name)) for e, k, name in fetch)
-        self._steps.append((base, n, fetches, _copy_runs(copy)))
-        return len(self._steps) - 1
+        self.steps.append((base, n, fetches, _copy_runs(copy)))
+        return len(self.steps) - 1
 
-    def _take(self) -> tuple[Any, tuple[Any, ...], memoryview]:
+    @property
+    def instances_t(self) -> Any:
+        """The ctypes array type of the plan's core instances."""
+        t = self._instances_t
+        if t is None:
+            t = self._instances_t = _instance_t * max(len(self.steps), 1)
+        return t
+
+    def _take(self) -> _Workspace:
         try:
             return self._pool.pop()
-        except IndexError:  # (list.pop is atomic: two threads never get the same array)
-            n = self.nentries + 1  # (an instance without imports may start at the end)
-            raw = bytearray(_EXTERN_SIZE * n)
-            arr = (_extern_t * n).from_buffer(raw)
-            return arr, tuple(ctypes.byref(arr, _EXTERN_SIZE * i) for i in range(n)), \
-                memoryview(raw)
+        except IndexError:  # (list.pop is atomic: two threads never get the same set)
+            return _Workspace(self)
 
 
 def _export_key(name: str) -> tuple[bytes, Any]:
@@ -1697,6 +1725,10 @@ def _copy_runs(copy: Iterable[tuple[int, int]]) -> tuple[tuple[int, int, int, in
     return tuple((a * size, b * size, x * size, y * size) for a, b, x, y in runs)
 
 
+#: runs an iterator to its end, keeping nothing (``deque(it, maxlen=0)``: the loop in C)
+_drain: Callable[[Iterable[Any]], Any] = functools.partial(collections.deque, maxlen=0)
+
+
 class Wiring:
     """One instantiation's core instances (of a :class:`WiringPlan`), made and wired inside
     ``core``: the whole operation a compiled instantiation asks for per core instance, so no
@@ -1705,60 +1737,59 @@ class Wiring:
     :meth:`instantiate` fills instance ``k``'s entries of the imports array (exports of
     instances made earlier, fetched by name straight into the array or copied from an entry
     holding them, and the other core items given), makes the instance and reports failure;
-    :meth:`instance` wraps one for export lookups. :meth:`done` gives the array back."""
+    :meth:`instance` wraps one for export lookups. :meth:`done` gives the pooled arrays
+    back (keeping a copy of the instances)."""
 
-    __slots__ = ("_arr", "_at", "_insts", "_mv", "_plan", "_refs", "_store")
+    __slots__ = ("_get", "_insts", "_plan", "_store", "_ws")
 
     def __init__(self, store: CoreStore, plan: WiringPlan) -> None:
         self._store = store
         self._plan = plan
-        self._arr: Any
-        self._at: Any
-        self._mv: Any
-        self._arr, self._at, self._mv = plan._take()
-        insts_t = plan._instances_t
-        if insts_t is None:
-            insts_t = plan._instances_t = _instance_t * max(len(plan._steps), 1)
-        self._insts = insts_t()
-        self._refs: list[Any] = [None] * len(plan._steps)  # each instance's byref, once made
+        self._ws: _Workspace | None = plan._take()
+        self._insts: Any = None  # the instances, once the workspace is given back
+        self._get = functools.partial(_export_get_held, store._ctx)
 
     def instantiate(self, k: int, module: CoreModule, items: tuple[tuple[int, Any], ...],
                     runs_code: bool) -> None:
         """Make instance ``k`` of ``module``; ``items``: ``(entry, core item)``, its imports
         other than the plan's. ``runs_code``: whether it has a start function (then wasm may
         have run: the memory-view rule)."""
-        store, refs, at = self._store, self._refs, self._at
-        ctx = store._ctx
-        base, n, fetch, copy = self._plan._steps[k]
-        for e, src, key, size in fetch:
-            _export_get_held(ctx, refs[src], key, size, at[e])
+        ws = self._ws
+        assert ws is not None, "instances are made before `done`"
+        store = self._store
+        base, n, _, copy = self._plan.steps[k]
+        _drain(itertools.starmap(self._get, ws.fetches[k]))
         if copy:
-            mv = self._mv
+            mv = ws.mv
             for to, to_end, frm, frm_end in copy:
                 mv[to:to_end] = mv[frm:frm_end]
         if items:
-            arr = self._arr
+            arr = ws.arr
             for e, item in items:
                 arr[e] = resolve(item).extern()
-        ref = refs[k] = ctypes.byref(self._insts, _INSTANCE_SIZE * k)
         size = _N_SIZES.get(n)
         if size is None:
             size = _N_SIZES[n] = _size(n)
-        err = _instance_new(ctx, module._ptr, at[base], size, ref, store._trap_addr)
+        err = _instance_new(store._ctx, module._ptr, ws.at[base], size,
+                            ctypes.byref(ws.insts, _INSTANCE_SIZE * k), store._trap_addr)
         if runs_code:
             instantiated(store, err)
         elif err or store._trap.value:
             instantiate_failed(store, err)
 
     def instance(self, k: int, module: CoreModule) -> CoreInstance:
-        return wrap_instance(self._store, module, self._insts, self._refs[k])
+        """Instance ``k``, made already, for export lookups (its handle copied out of the
+        pooled array)."""
+        insts = self._insts if self._ws is None else self._ws.insts
+        inst = _instance_t.from_buffer_copy(insts, _INSTANCE_SIZE * k)
+        return wrap_instance(self._store, module, inst, ctypes.byref(inst))
 
     def done(self) -> None:
-        """Give the imports array back to the plan (the instances stay usable)."""
-        arr, self._arr = self._arr, None
-        if arr is not None:
-            self._plan._pool.append((arr, self._at, self._mv))
-            self._at = self._mv = None
+        """Give the pooled arrays back to the plan (the instances stay usable)."""
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            self._insts = self._plan.instances_t.from_buffer_copy(ws.insts)
+            self._plan._pool.append(ws)
 
 
 _N_SIZES: dict[int, Any] = {}  # n -> n as a ``size_t`` (import counts)
