@@ -377,7 +377,10 @@ class Linker(Generic[T]):
             if len(cache) >= _PRE_CACHE_SIZE:
                 del cache[next(iter(cache))]  # the oldest
             cache[id(component)] = (component, self._version, pre)
-        return pre.instantiate(store)
+        if store.__class__ is not Store or store.engine is not self.engine:
+            return pre.instantiate(store)  # (which says what is wrong)
+        with store._lock:  # one thread in the store at a time (see ``engine``)
+            return pre._instantiate(store)
 
     # -- type checking -----------------------------------------------------------------------
 

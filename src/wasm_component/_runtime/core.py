@@ -64,10 +64,8 @@ only with the checked ``wasmtime_val_t`` ABI and only for linker-defined host fu
 
 from __future__ import annotations
 
-import collections
 import ctypes
 import functools
-import itertools
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -633,7 +631,6 @@ class CoreStore:
         "_host_cb",
         "_host_fns",
         "_host_sigs",
-        "_keepalive",
         "_pending",
         "_trap",
         "_trap_addr",
@@ -656,7 +653,6 @@ class CoreStore:
         # Bumped whenever wasm may have run (after each call, on entry to each host callback):
         # memory views only need re-checking when it changed.
         self._gen = [0]
-        self._keepalive: list[Any] = []
         self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
         self._host_cb: Any = None
@@ -1639,21 +1635,24 @@ def import_array(n: int) -> Any:
 
 class _Workspace:
     """What one instantiation of a :class:`WiringPlan` works in: the imports array, the
-    instances array, and per core instance the arguments of each export fetch it makes
-    (``byref``s into both arrays, made once with them)."""
+    instances array, and per core instance (``steps``) the arguments of the C calls that make
+    it: where its imports start, their number, each export fetch, its copies and where the
+    instance goes (``byref``s into both arrays, made once with them)."""
 
-    __slots__ = ("arr", "at", "fetches", "insts", "mv")
+    __slots__ = ("arr", "insts", "mv", "steps")
 
     def __init__(self, plan: WiringPlan) -> None:
         n = plan.nentries + 1  # (an instance without imports may start at the end)
         raw = bytearray(_EXTERN_SIZE * n)
         self.arr = (_extern_t * n).from_buffer(raw)
         self.mv = memoryview(raw)
-        self.at = tuple(ctypes.byref(self.arr, _EXTERN_SIZE * i) for i in range(n))
+        at = [ctypes.byref(self.arr, _EXTERN_SIZE * i) for i in range(n)]
         self.insts = plan.instances_t()
         refs = [ctypes.byref(self.insts, _INSTANCE_SIZE * k) for k in range(len(plan.steps))]
-        self.fetches = tuple(tuple((refs[src], key, size, self.at[e])
-                                   for e, src, key, size in step[2]) for step in plan.steps)
+        self.steps = tuple(
+            (at[base], _size(nimports), tuple((refs[src], key, size, at[e])
+                                              for e, src, key, size in fetch), copy, refs[k])
+            for k, (base, nimports, fetch, copy) in enumerate(plan.steps))
 
 
 class WiringPlan:
@@ -1725,10 +1724,6 @@ def _copy_runs(copy: Iterable[tuple[int, int]]) -> tuple[tuple[int, int, int, in
     return tuple((a * size, b * size, x * size, y * size) for a, b, x, y in runs)
 
 
-#: runs an iterator to its end, keeping nothing (``deque(it, maxlen=0)``: the loop in C)
-_drain: Callable[[Iterable[Any]], Any] = functools.partial(collections.deque, maxlen=0)
-
-
 class Wiring:
     """One instantiation's core instances (of a :class:`WiringPlan`), made and wired inside
     ``core``: the whole operation a compiled instantiation asks for per core instance, so no
@@ -1740,14 +1735,13 @@ class Wiring:
     :meth:`instance` wraps one for export lookups. :meth:`done` gives the pooled arrays
     back (keeping a copy of the instances)."""
 
-    __slots__ = ("_get", "_insts", "_plan", "_store", "_ws")
+    __slots__ = ("_insts", "_plan", "_store", "_ws")
 
     def __init__(self, store: CoreStore, plan: WiringPlan) -> None:
         self._store = store
         self._plan = plan
         self._ws: _Workspace | None = plan._take()
-        self._insts: Any = None  # the instances, once the workspace is given back
-        self._get = functools.partial(_export_get_held, store._ctx)
+        self._insts: Any = None  # the instances' handles, once the workspace is given back
 
     def instantiate(self, k: int, module: CoreModule, items: tuple[tuple[int, Any], ...],
                     runs_code: bool) -> None:
@@ -1757,8 +1751,11 @@ class Wiring:
         ws = self._ws
         assert ws is not None, "instances are made before `done`"
         store = self._store
-        base, n, _, copy = self._plan.steps[k]
-        _drain(itertools.starmap(self._get, ws.fetches[k]))
+        ctx = store._ctx
+        imports, n, fetches, copy, ref = ws.steps[k]
+        get = _export_get_held
+        for src, key, size, at in fetches:
+            get(ctx, src, key, size, at)
         if copy:
             mv = ws.mv
             for to, to_end, frm, frm_end in copy:
@@ -1767,11 +1764,7 @@ class Wiring:
             arr = ws.arr
             for e, item in items:
                 arr[e] = resolve(item).extern()
-        size = _N_SIZES.get(n)
-        if size is None:
-            size = _N_SIZES[n] = _size(n)
-        err = _instance_new(store._ctx, module._ptr, ws.at[base], size,
-                            ctypes.byref(ws.insts, _INSTANCE_SIZE * k), store._trap_addr)
+        err = _instance_new(ctx, module._ptr, imports, n, ref, store._trap_addr)
         if runs_code:
             instantiated(store, err)
         elif err or store._trap.value:
@@ -1780,19 +1773,19 @@ class Wiring:
     def instance(self, k: int, module: CoreModule) -> CoreInstance:
         """Instance ``k``, made already, for export lookups (its handle copied out of the
         pooled array)."""
-        insts = self._insts if self._ws is None else self._ws.insts
-        inst = _instance_t.from_buffer_copy(insts, _INSTANCE_SIZE * k)
+        ws = self._ws
+        inst = _instance_t.from_buffer_copy(self._insts if ws is None else ws.insts,
+                                            _INSTANCE_SIZE * k)
         return wrap_instance(self._store, module, inst, ctypes.byref(inst))
 
     def done(self) -> None:
         """Give the pooled arrays back to the plan (the instances stay usable)."""
         ws, self._ws = self._ws, None
         if ws is not None:
-            self._insts = self._plan.instances_t.from_buffer_copy(ws.insts)
+            self._insts = bytes(ws.insts)  # (a copy: the array goes back to the pool)
             self._plan._pool.append(ws)
 
 
-_N_SIZES: dict[int, Any] = {}  # n -> n as a ``size_t`` (import counts)
 _INSTANCE_SIZE = ctypes.sizeof(ffi.wasmtime_instance_t)
 
 #: each export name :meth:`Wiring.instantiate` is given -> its length as a ``size_t``
