@@ -181,13 +181,17 @@ class Component:
         if pos != len(data):
             raise DecodeError(f"expected the end of the serialized component, got "
                               f"{len(data) - pos} more bytes", pos)
-        # The core modules load in C (the GIL released) while this thread rebuilds the model:
-        # on a large component both take tens of milliseconds.
-        loading = _Loading(engine, data, spans)
-        if sum(end - start for _, start, end in spans) >= _LOAD_ALONGSIDE:
-            loading.start()
+        # The largest core module loads in a second thread, in C (the GIL released), while
+        # this one rebuilds the model, then loads the others: on a large component each part
+        # takes tens of milliseconds. (One module only: a thread needing the GIL back after
+        # each of many would wait for this one at every switch.)
+        spans.sort(key=lambda s: s[1] - s[2])
+        largest = _Loading(engine, data, spans[:1])
+        if spans and spans[0][2] - spans[0][1] >= _LOAD_ALONGSIDE:
+            largest.start()
         validated = load_model(view[model[0]:model[1]]) if model is not None else None
-        modules = loading.result()
+        modules = _Loading(engine, data, spans[1:]).result()
+        modules.update(largest.result())
         if validated is None:
             decoded = decode_component(binary)
             validated = validate(decoded, engine.features)
@@ -358,13 +362,13 @@ def _resources_required(root: ast.Component) -> _Needs:
     return walk(root, {}, [])
 
 
-#: the size of compiled core code from which :meth:`Component.deserialize` loads it in a
+#: the size of a compiled core module from which :meth:`Component.deserialize` loads it in a
 #: second thread (below, starting one costs more than it saves)
 _LOAD_ALONGSIDE = 1 << 20
 
 
 class _Loading(threading.Thread):
-    """Loading a serialized component's compiled core modules, ``(offset, start, end)`` spans
+    """Loading compiled core modules of a serialized component, ``(offset, start, end)`` spans
     of ``data``: in this thread (:meth:`start`) or, if it was not started, in the caller's."""
 
     def __init__(self, engine: Engine, data: bytes | bytearray,
