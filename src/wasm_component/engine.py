@@ -233,8 +233,8 @@ class Store(Generic[T]):
     """
 
     __slots__ = (
-        "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_instances",
-        "_lift", "_lock", "_resource_dtors", "_wasi", "engine",
+        "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_handles",
+        "_instances", "_lock", "_resource_dtors", "_sched", "_wasi", "engine",
     )
 
     def __init__(self, engine: Engine, data: T = None) -> None:  # type: ignore[assignment]
@@ -253,20 +253,23 @@ class Store(Generic[T]):
         if config is not None and config.epoch_interruption:
             # our config: no deadline until one is set (wasmtime's default traps at once)
             self._core.set_epoch_deadline(_NO_DEADLINE)
-        self._lift: Any = None  # see ``_resource_lift``
+        self._handles: Any = None  # see ``_host_handles``
         self._wasi: Any = None
+        #: the component-model async scheduler (``_runtime.tasks``), made when an async
+        #: feature is first instantiated in the store
+        self._sched: Any = None
 
     @property
-    def _resource_lift(self) -> Any:
-        """How handles reach the host from this store's instances (``resources.resource_lift``),
-        made when the first instance state needs it."""
-        lift = self._lift
-        if lift is None:
-            from .resources import resource_lift
+    def _host_handles(self) -> Any:
+        """The host-side forms of this store's handles (``_runtime.host_handles``), made when
+        the first instance state needs them (a store that never instantiates makes none)."""
+        handles = self._handles
+        if handles is None:
+            from ._runtime.host_handles import HostHandles
 
-            lift = self._lift = resource_lift(self)
-            lift.handle_limit = self._handle_limit
-        return lift
+            handles = self._handles = HostHandles(self)
+            handles.handle_limit = self._handle_limit
+        return handles
 
     def set_wasi(self, config: Any) -> None:
         """Give this store a WASI context built from ``config`` (a ``wasi.WasiConfig``, or a
@@ -278,7 +281,16 @@ class Store(Generic[T]):
         if not isinstance(config, WasiCtx):
             raise TypeError(f"`Store.set_wasi`: expected a WasiConfig, got "
                             f"{type(config).__name__}")
+        config.attach(self)
         self._wasi = config
+
+    @property
+    def calling_instance(self) -> object:
+        """While a host function runs, an opaque token for the component instance that called
+        it (equal tokens: the same instance); ``None`` otherwise. Hosts keep per-instance
+        state with it (the WASI host caps the handles each instance holds)."""
+        handles = self._handles
+        return None if handles is None else handles.caller
 
     @property
     def wasi(self) -> Any:
@@ -302,6 +314,11 @@ class Store(Generic[T]):
         self._instances.clear()
         self._resource_dtors.clear()
         self._drop_fns.clear()
+        if getattr(self, "_sched", None) is not None:
+            self._sched.close()  # (host async operations still running are cancelled)
+        handles = getattr(self, "_handles", None)  # (None: none made, or ``__init__`` stopped)
+        if handles is not None:
+            handles.clear()  # its drop calls refer back to it
         self._core.release()
 
     @property
@@ -415,7 +432,8 @@ class Store(Generic[T]):
             _check_int("Store.set_handle_limit", "n", n, 0, 2**28 - 1)
         self._handle_limit = n
         # instances made from now on read it here (see ``ComponentInstanceState``)
-        self._resource_lift.handle_limit = n
+        if self._handles is not None:  # (else made with it)
+            self._handles.handle_limit = n
 
     def gc(self) -> None:
         with self._lock:

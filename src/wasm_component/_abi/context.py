@@ -6,13 +6,15 @@
 a callee (an export call), a :class:`Subtask` when values are lifted out of a caller (an import
 call). Every sync call is a task here too, so the async runtime adds behaviour, not structure.
 
-Host-side forms of resource handles belong to the runtime: lifting an ``own``/``borrow`` hands
-``(rt, rep, own)`` to ``inst.resource_lift`` and lowering asks ``inst.resource_lower`` for the
-``rep`` of a host value. The defaults pass plain ``int`` reps through.
+Host-side forms of resource handles belong to the runtime (``_runtime.host_handles``): lifting
+an ``own``/``borrow`` hands ``(rt, rep)`` to ``inst.lift_own``/``inst.lift_borrow`` and lowering
+asks ``inst.lower_own``/``inst.lower_borrow`` for the ``rep`` of a host value, one function per
+shape (:class:`HostForms`). The defaults pass plain ``int`` reps through.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol
@@ -80,14 +82,38 @@ class CanonicalOptions:
         return "i64" if self.memory64 else "i32"
 
 
-def _default_resource_lift(rt: t.ResourceType, rep: int, own: bool) -> Any:
-    return rep
+class HostForms(Protocol):
+    """How handles look on the host side: ``lift_own``/``lift_borrow(rt, rep)`` make the host's
+    value of a lifted handle, ``lower_own``/``lower_borrow(rt, value)`` give the ``rep`` of one
+    being lowered; ``handle_limit`` bounds each instance's table (``None``: the spec's)."""
+
+    handle_limit: int | None
+
+    def lift_own(self, rt: t.ResourceType, rep: int) -> Any: ...
+    def lift_borrow(self, rt: t.ResourceType, rep: int) -> Any: ...
+    def lower_own(self, rt: t.ResourceType, value: Any) -> int: ...
+    def lower_borrow(self, rt: t.ResourceType, value: Any) -> int: ...
 
 
-def _default_resource_lower(rt: t.ResourceType, value: Any, own: bool) -> int:
-    if type(value) is not int:
-        raise TypeError(f"expected a handle for resource {rt.wit()}, got {type(value).__name__}")
-    return value
+class RepForms:
+    """The default :class:`HostForms`: handles are their plain ``int`` reps."""
+
+    handle_limit: int | None = None
+
+    @staticmethod
+    def lift_own(rt: t.ResourceType, rep: int) -> Any:
+        return rep
+
+    lift_borrow = lift_own
+
+    @staticmethod
+    def lower_own(rt: t.ResourceType, value: Any) -> int:
+        if type(value) is not int:
+            raise TypeError(f"expected a handle for resource {rt.wit()}, got "
+                            f"{type(value).__name__}")
+        return value
+
+    lower_borrow = lower_own
 
 
 class ComponentInstanceState:
@@ -95,29 +121,33 @@ class ComponentInstanceState:
 
     ``handles`` is the instance's one handle table (resources now; waitables, waitable sets and
     error contexts later). ``resource_impls`` lists the resource types this instance defines
-    (``lower_borrow`` passes the bare rep to their implementation). ``resource_lift`` and
-    ``resource_lower`` convert between reps and host-side handle objects.
+    (``lower_borrow`` passes the bare rep to their implementation). ``lift_own``,
+    ``lift_borrow``, ``lower_own`` and ``lower_borrow`` convert between reps and host-side
+    handle objects (those of the :class:`HostForms` given).
     """
 
     __slots__ = (
+        "_threads",
         "backpressure",
         "closed",
+        "exclusive_thread",
         "handles",
+        "lift_borrow",
+        "lift_own",
+        "lower_borrow",
+        "lower_own",
         "may_enter",
         "may_leave",
+        "num_waiting_to_enter",
         "parent",
         "poisoned",
         "resource_impls",
-        "resource_lift",
-        "resource_lower",
         "root",
+        "sched",
     )
 
     def __init__(
-        self,
-        parent: ComponentInstanceState | None = None,
-        resource_lift: Callable[[t.ResourceType, int, bool], Any] | None = None,
-        resource_lower: Callable[[t.ResourceType, Any, bool], int] | None = None,
+        self, parent: ComponentInstanceState | None = None, host: HostForms | None = None
     ) -> None:
         self.parent = parent
         self.root: ComponentInstanceState = self if parent is None else parent.root
@@ -125,16 +155,35 @@ class ComponentInstanceState:
         #: out of it except into closed instances of the same tree: then it can never be on
         #: the stack when another instance runs (see ``_runtime.instantiate``).
         self.closed = False
-        # a limit set on the store (``Store.set_handle_limit``) travels on its lift function
-        self.handles = _Table(getattr(resource_lift, "handle_limit", None))
+        forms: HostForms = host or RepForms()
+        # a limit set on the store (``Store.set_handle_limit``) travels on its forms
+        self.handles = _Table(forms.handle_limit)
         self.may_enter = True
         self.may_leave = True
         self.backpressure = 0
+        # The spec's concurrency fields (``_abi.concurrency``): the thread table (made when
+        # first used), the tasks waiting to enter, the thread holding the exclusive lock.
+        self._threads: Any = None
+        self.num_waiting_to_enter = 0
+        self.exclusive_thread: Any = None
+        #: (the root's) the store's async scheduler once an async feature is instantiated in
+        #: the tree (``_runtime.tasks``); ``None``: every call takes the sync path.
+        self.sched: Any = None
         # (the root's) set after a trap: no instance of the tree may be entered again
         self.poisoned = False
         self.resource_impls: set[t.ResourceType] = set()
-        self.resource_lift = resource_lift or _default_resource_lift
-        self.resource_lower = resource_lower or _default_resource_lower
+        self.lift_own: Callable[[t.ResourceType, int], Any] = forms.lift_own
+        self.lift_borrow: Callable[[t.ResourceType, int], Any] = forms.lift_borrow
+        self.lower_own: Callable[[t.ResourceType, Any], int] = forms.lower_own
+        self.lower_borrow: Callable[[t.ResourceType, Any], int] = forms.lower_borrow
+
+    @property
+    def threads(self) -> Any:
+        """The spec's ``threads`` table (a :class:`~.handles.Table` of guest threads)."""
+        threads = self._threads
+        if threads is None:
+            threads = self._threads = _Table()
+        return threads
 
     def poison(self) -> None:
         """The spec's lockdown after a trap, for the whole tree: any entry into an instance of
@@ -272,17 +321,63 @@ class LiftLowerContext:
         check_alloc(ptr, align, size, m)
         return ptr, m
 
-    def resource_lift(self, rt: t.ResourceType, rep: int, own: bool) -> Any:
-        return self.inst.resource_lift(rt, rep, own)
+    def lift_async_value(self, vt: t.Type, i: int, host: bool = False) -> Any:
+        """Lift a ``stream``/``future``: its readable end leaves the table; the value is the
+        shared :class:`~.concurrency.SharedStream`/``SharedFuture``, or for the host (``host``)
+        the public reader wrapping it when ``wasm_component.streams`` is loaded."""
+        from .concurrency.builtins import lift_future, lift_stream
 
-    def resource_lower(self, rt: t.ResourceType, value: Any, own: bool) -> int:
-        return self.inst.resource_lower(rt, value, own)
-
-    def lift_async_value(self, vt: t.Type, i: int) -> Any:
-        raise NotImplementedError(f"{vt.wit()} values need the async runtime")
+        if isinstance(vt, t.StreamType):
+            shared: Any = lift_stream(self.inst, i, vt.payload)
+        else:
+            assert isinstance(vt, t.FutureType), "async values are streams and futures"
+            shared = lift_future(self.inst, i, vt.payload)
+        if host:
+            api = _streams_api()
+            if api is not None:
+                notify = _notify(self.inst)
+                if isinstance(vt, t.StreamType):
+                    return api.lift_stream_end(shared, notify)
+                return api.lift_future_end(shared, notify)
+        return shared
 
     def lower_async_value(self, vt: t.Type, v: Any) -> int:
-        raise NotImplementedError(f"{vt.wit()} values need the async runtime")
+        """Lower a ``stream``/``future``: a new readable end of the shared object ``v`` (or of
+        the public reader ``v`` wraps) in the table."""
+        from .concurrency.builtins import lower_future, lower_stream
+        from .concurrency.copy import SharedFuture, SharedStream
+
+        shared = v
+        if not isinstance(v, (SharedStream, SharedFuture)):
+            api = _streams_api()
+            if api is not None:
+                assert isinstance(vt, (t.StreamType, t.FutureType)), "async values"
+                shared = api.lower_end(v, vt, _notify(self.inst))
+        if isinstance(vt, t.StreamType):
+            if not isinstance(shared, SharedStream) or shared.t != vt.payload:
+                raise TypeError(f"expected a {vt.wit()} reader, got {type(v).__name__}")
+            return lower_stream(self.inst, shared)
+        assert isinstance(vt, t.FutureType), "async values are streams and futures"
+        if not isinstance(shared, SharedFuture) or shared.t != vt.payload:
+            raise TypeError(f"expected a {vt.wit()} reader, got {type(v).__name__}")
+        return lower_future(self.inst, shared)
+
+
+def _streams_api() -> Any:
+    """The public stream classes' module (``wasm_component.streams``) when it is loaded: the
+    runtime hands host ends through its ``lift_stream_end``/``lift_future_end``/``lower_end``
+    (docs/design/async-runtime.md); without it the host sees the shared objects."""
+    return sys.modules.get("wasm_component.streams")
+
+
+def _notify(inst: ComponentInstanceState) -> Callable[[], None] | None:
+    """What the host's ends call after an operation that may make a guest thread ready."""
+    sched = inst.root.sched
+    if sched is None:
+        return None
+    sched.host_holds_ends = True
+    notify: Callable[[], None] = sched.notify
+    return notify
 
 
 # ``handles`` builds on the classes above; imported last so the two modules can refer to each other.

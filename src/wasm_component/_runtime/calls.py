@@ -33,12 +33,12 @@ from .._abi.context import (
     check_alloc,
     trap_if,
 )
-from .._abi.func import FuncAbi
+from .._abi.func import FuncAbi, func_abi
 from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._translate.trampolines import Trampoline
 from .._validate.model import CanonInfo
 from .._validate.typecheck import substitute
-from ..errors import NotSupported, Trap, TrapCode
+from ..errors import Trap, TrapCode
 from . import core
 from .items import RFunc
 
@@ -53,16 +53,21 @@ class Site:
     type of each abstract one its function type names (``resources``, empty when none). A canon
     without either shares :data:`BARE`."""
 
-    __slots__ = ("_opts", "memory", "post_return", "realloc", "resources")
+    __slots__ = ("_opts", "callback", "memory", "post_return", "realloc", "resources", "table")
 
     def __init__(self, memory: Any = None, realloc: Any = None, post_return: Any = None,
-                 resources: Resources | None = None) -> None:
+                 resources: Resources | None = None, table: Any = None, callback: Any = None
+                 ) -> None:
         self.memory = memory
         self.realloc = realloc
         self.post_return = post_return
         self.resources: Resources = resources or {}
-        #: the options made for each (encoding, memory64, instance state): see ``make_opts``
-        self._opts: dict[tuple[Any, bool, ComponentInstanceState], CanonicalOptions] = {}
+        #: the core table of ``thread.new-indirect``; the ``callback`` of an async lift
+        self.table = table
+        self.callback = callback
+        #: the options made for each (encoding, memory64, async store, instance state): see
+        #: ``make_opts``
+        self._opts: dict[tuple[Any, bool, bool, ComponentInstanceState], CanonicalOptions] = {}
 
     def concrete(self, x: Any) -> Any:
         """``x`` (a static type) with its abstract resources made concrete."""
@@ -88,7 +93,7 @@ def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Can
     options share one: their ``realloc`` caller is built once)."""
     if site.memory is None and site.realloc is None:
         return _make_opts(site, info, state)  # (nothing to share: ``BARE`` among them)
-    key = (info.string_encoding, info.memory64, state)
+    key = (info.string_encoding, info.memory64, state.root.sched is not None, state)
     opts = site._opts.get(key)
     if opts is None:
         opts = site._opts[key] = _make_opts(site, info, state)
@@ -101,6 +106,11 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
     ptr = "i64" if info.memory64 else "i32"
     if site.realloc is not None:
         invoke = core.resolve(site.realloc).make_caller(core.CoreFuncType((ptr,) * 4, (ptr,)))
+        if state.root.sched is not None:
+            # the spec lifts ``realloc`` as a function of its own: a task with fresh context
+            from .tasks import in_own_task
+
+            invoke = in_own_task(state, invoke)
 
         def realloc(a: int, b: int, c: int, d: int) -> int:
             return invoke((a, b, c, d))[0]  # type: ignore[no-any-return]
@@ -141,10 +151,11 @@ class LiftedFunc(RFunc):
     :meth:`deferred`, even its instance's state and its core function are found only when
     first needed (``_pending``)."""
 
-    __slots__ = ("_abi", "_func", "_host_call", "_info", "_pending", "_res", "_site", "_state",
-                 "_static", "_ty", "adapter", "opts")
+    __slots__ = ("_abi", "_async_lift", "_func", "_host_call", "_info", "_pending", "_res",
+                 "_site", "_state", "_static", "_ty", "adapter", "opts")
     _abi: FuncAbi
     _site: Site
+    _async_lift: Any  # the ``tasks.AsyncLift`` of the host call path in an async store
     _func: core.CoreFunc | core.LazyExport
     _host_call: Callable[[Sequence[Any]], Any] | None
     _info: CanonInfo
@@ -194,7 +205,18 @@ class LiftedFunc(RFunc):
         f._abi = abi
         f.call = f._first_call
         f._host_call = None
+        f._async_lift = None
         return f
+
+    def async_lift(self, sched: Any) -> Any:
+        """The spec's ``FuncInst`` of this lift in an async store (``tasks.AsyncLift``):
+        ``lift(on_start, on_resolve, caller) -> on_cancel``."""
+        from .tasks import AsyncLift
+
+        state = self.state
+        if state.root.sched is None:
+            state.root.sched = sched
+        return AsyncLift(self, state.root.sched, False)
 
     def release(self) -> None:
         """Drop the call paths (which refer back to this function): its store is gone."""
@@ -241,29 +263,47 @@ class LiftedFunc(RFunc):
     def prepared_host_call(self) -> Callable[[Sequence[Any]], Any]:
         call = self._host_call
         if call is None:
-            # from the host, the call enters the instance's ancestors too
-            call = _entering(self._make_call(host=True), _ancestors(self.state))
+            # from the host, the call enters the instance's ancestors too (an async store's
+            # task enters them itself)
+            call = self._make_call(host=True)
+            if self._async_lift is None:
+                call = _entering(call, _ancestors(self.state))
             self._host_call = call
         return call
 
-    def _make_call(self, host: bool = False, enter: bool = True
+    def host_call_as(self, ft: t.FuncType) -> Callable[[Sequence[Any]], Any]:
+        """A host call path lifting and lowering by ``ft``: this function's type with the
+        user's classes mapped in (``_abi.mapped``; made by ``typed.fit_func``), generated
+        once for it."""
+        abi = func_abi(ft, self._abi.enc, self._abi.pt)
+        return _entering(self._make_call(host=True, abi=abi), _ancestors(self.state))
+
+    def _make_call(self, host: bool = False, enter: bool = True, abi: FuncAbi | None = None
                    ) -> Callable[[Sequence[Any]], Any]:
         """The call path, specialised once: the core calls (the function's and post-return's)
         are made inline, and functions without ``borrow`` parameters need no per-call task (no
         borrow can be lent to the callee), so they reuse one context. ``host``: results lifted
         for the host (see ``FuncAbi.lift_results_host``). ``enter``: whether the call enters
         the function's instance (checks and marks it); not for calls from its descendants
-        (donut wrapping: the spec's ``entering_set`` leaves it out then)."""
+        (donut wrapping: the spec's ``entering_set`` leaves it out then). ``abi``: adapters
+        to use instead of the function's own (see ``host_call_as``)."""
         state = self.state
         ty = self.ty
         info, site = self._info, self._site
         root = state.root  # (whose flag says whether the tree trapped)
-        if info.is_async:
-            # Its core function has the async ABI's signature: calling it as a sync one would
-            # hand wasmtime's unchecked call the wrong arguments.
-            return _needs_async_runtime(f"`{self.name or 'function'}` (an async lift)")
+        if root.sched is not None or info.is_async:
+            # a store with async features: every call is a task (``tasks``)
+            from .tasks import StoreScheduler, async_lift_call
+
+            if root.sched is None:
+                root.sched = StoreScheduler()
+            self._async_lift, task_call = async_lift_call(self, root.sched, host)
+            return task_call
         self.opts = opts = make_opts(site, info, state)
-        self.adapter = adapter = self._abi
+        if abi is None:
+            self.adapter = adapter = self._abi
+        else:
+            adapter = abi
         sig = adapter.lift_sig
         want = info.core_type
         # wasmtime's unchecked call trusts the signature it is given
@@ -341,13 +381,16 @@ class HostFunc(RFunc):
     store makes none): a call path is for one store, :meth:`call_in`, made when the function
     is first called there."""
 
-    __slots__ = ("fn", "style", "views")
+    __slots__ = ("fn", "mapping", "style", "views")
 
     def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str,
-                 views: tuple[type | None, ...] | None = None) -> None:
+                 views: tuple[type | None, ...] | None = None, mapping: Any = None) -> None:
         super().__init__(ty, name)
         self.fn = fn
         self.style = style
+        #: ``mapping(ft)``: ``ft`` with the user's classes ``fn`` is annotated with mapped in
+        #: (``typed.HostMapping``), or None when it names none
+        self.mapping = mapping
         #: per parameter, the lazy view class (``WasmStr``/``WasmList``) ``fn`` takes, if any
         self.views = views
         self.call = _needs_store
@@ -395,32 +438,31 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
     """The core function of a ``canon lower`` of ``target`` (``abi``: the adapters of the
     static type). Its Python side is built at the first call (many imports are never called)."""
     if info.is_async:
-        # its core signature is the async ABI's: refuse at instantiation, naming the feature
-        # (a sync-signature stand-in fails wasmtime's link check with "types incompatible")
-        raise NotSupported(f"`{target.name or 'import'}` is lowered with `async` (the "
-                           "component-model async ABI), which this runtime cannot run yet")
+        from .tasks import async_lowered
+
+        return async_lowered(store, site, state, info, target, abi)
     sig = abi.lower_sig
     owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
 
     def build() -> Callable[..., Any]:
-        return _lowered_call(site, state, info, abi, target, owner())
+        store = owner()
+        if state.root.sched is not None or (isinstance(target, LiftedFunc)
+                                            and target._info.is_async):
+            # a store with async features: the spec's Subtask
+            from .tasks import async_lowered_call
+
+            return async_lowered_call(store, site, state, info, target, abi)
+        return _lowered_call(site, state, info, abi, target, store)
 
     return core.new_lazy_host_func(store._core, sig.params, sig.results, build)
 
 
-def _needs_async_runtime(what: str) -> Callable[..., Any]:
-    def call(*_: Any) -> Any:
-        raise NotSupported(f"{what} needs the component-model async runtime, which is not built "
-                           "yet")
-
-    return call
-
-
 def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
                   adapter: FuncAbi, target: RFunc, store: Any) -> Callable[..., Any]:
-    if info.is_async:
-        return _needs_async_runtime(f"`{target.name or 'import'}` (an async lower)")
     opts = make_opts(site, info, state)
+    if isinstance(target, HostFunc) and target.mapping is not None:
+        # annotated with the user's classes: adapters generated for them
+        adapter = func_abi(target.mapping(adapter.ft), adapter.enc, adapter.pt)
     # A host function gets plain values; another component's gets what its lowering needs.
     to_component = isinstance(target, LiftedFunc)
     lift_params = adapter.lift_params if to_component else adapter.lift_params_host
@@ -450,6 +492,8 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
     spare: LiftLowerContext | None = (LiftLowerContext(opts, state, Subtask(), resources)
                                       if needs_subtask else None)
     nresults = len(adapter.lower_sig.results)
+    # a host function sees which instance called it (``Store.calling_instance``)
+    caller = store._host_handles if isinstance(target, HostFunc) else None
 
     def trampoline(*flat: Any) -> Any:
         nonlocal spare
@@ -463,7 +507,15 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
                 spare = None
         else:
             cx = shared_cx
-        result = call(lift_params(cx, flat))
+        if caller is None:
+            result = call(lift_params(cx, flat))
+        else:
+            outer = caller.caller
+            caller.caller = state
+            try:
+                result = call(lift_params(cx, flat))
+            finally:
+                caller.caller = outer
         try:
             out = lower_results(cx, result, flat)
         except (TypeError, ValueError, OverflowError) as e:
@@ -515,12 +567,11 @@ def _entering(call: Callable[[Sequence[Any]], Any], also: tuple[ComponentInstanc
     return entering
 
 
-Builtin = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, "t.ResourceType | None"],
-                   core.CoreFunc]
+Builtin = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, Any, Any], core.CoreFunc]
 
 
 def _resource_new(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                  rt: t.ResourceType | None) -> core.CoreFunc:
+                  rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
     assert rt is not None and info.core_type is not None, "validated: `resource.new` has both"
 
     def new(rep: int) -> int:
@@ -530,7 +581,7 @@ def _resource_new(store: Any, state: ComponentInstanceState, kind: Trampoline, i
 
 
 def _resource_rep(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                  rt: t.ResourceType | None) -> core.CoreFunc:
+                  rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
     assert rt is not None and info.core_type is not None, "validated: `resource.rep` has both"
 
     def rep_(i: int) -> int:
@@ -540,7 +591,7 @@ def _resource_rep(store: Any, state: ComponentInstanceState, kind: Trampoline, i
 
 
 def _resource_drop(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                   rt: t.ResourceType | None) -> core.CoreFunc:
+                   rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
     assert rt is not None, "validated: `resource.drop` names a resource"
     # The destructor is decided once: the implementing instance calls its own directly;
     # from anywhere else it must be enterable (the spec's `resource.drop`).
@@ -556,39 +607,28 @@ def _resource_drop(store: Any, state: ComponentInstanceState, kind: Trampoline, 
     return core.new_host_func(store._core, ("i32",), (), drop)
 
 
-def _async_builtin(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                   rt: t.ResourceType | None) -> core.CoreFunc:
-    """An async built-in's core function until the async runtime fills its entry in: it
-    raises ``NotSupported`` naming itself (after the spec's ``may_leave`` check, which needs no
-    async runtime)."""
-    params = tuple(info.core_type.params) if info.core_type else ()
-    results = tuple(info.core_type.results) if info.core_type else ()
-    unsupported = _needs_async_runtime(f"`{kind.value}`")
-    if not kind.checks_may_leave:
-        return core.new_host_func(store._core, params, results, unsupported)
+def _builtins() -> dict[Trampoline, Builtin]:
+    from .tasks import ASYNC_BUILTINS, not_built
 
-    def guarded(*args: Any) -> Any:
-        trap_if(not state.may_leave, "cannot leave component instance")
-        return unsupported(*args)
-
-    return core.new_host_func(store._core, params, results, guarded)
+    table: dict[Trampoline, Builtin] = {k: not_built for k in Trampoline}
+    table.update(ASYNC_BUILTINS)
+    table[Trampoline.RESOURCE_NEW] = _resource_new
+    table[Trampoline.RESOURCE_REP] = _resource_rep
+    table[Trampoline.RESOURCE_DROP] = _resource_drop
+    return table
 
 
-#: The maker of each built-in's core function: ``BUILTINS[kind](store, state, kind, info, rt)``, ``rt``
-#: the concrete resource type of a ``resource.*`` built-in.
-BUILTINS: dict[Trampoline, Builtin] = {
-    **{k: _async_builtin for k in Trampoline},
-    Trampoline.RESOURCE_NEW: _resource_new,
-    Trampoline.RESOURCE_REP: _resource_rep,
-    Trampoline.RESOURCE_DROP: _resource_drop,
-}
+#: The maker of each built-in's core function: ``BUILTINS[kind](store, state, kind, info, rt,
+#: site)``, ``rt`` the concrete resource type of a ``resource.*`` built-in, ``site`` the canon
+#: options' items of an async one (``tasks.ASYNC_BUILTINS``).
+BUILTINS: dict[Trampoline, Builtin] = _builtins()
 
 
 def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None:
     """The destructor call for an owned ``rt`` handle dropped outside its implementing
-    instance (by the host's ``ResourceAny.drop`` or another instance's ``resource.drop``),
-    built once per store and type: the implementing instance must be enterable."""
-    cache: dict[t.ResourceType, Callable[[int], None] | None] = store._drop_fns
+    instance (by another instance's ``resource.drop``), built once per store and type: the
+    implementing instance must be enterable."""
+    cache: dict[Any, Callable[[int], None] | None] = store._drop_fns
     if rt in cache:
         return cache[rt]
     entry = store._resource_dtors.get(rt)
@@ -600,18 +640,69 @@ def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None
     return fn
 
 
+def host_drop_call(store: Any, rt: t.ResourceType, mine: object
+                   ) -> Callable[[Any, int], bool] | None:
+    """``drop(store, rep)`` for the host's ``ResourceAny.drop`` of an owned ``rt`` handle
+    (``None`` when the type has no destructor): it checks that ``store`` is the handle's (its
+    ``_host_handles`` is ``mine``), enters it (its lock: one thread at a time) and runs the
+    destructor, the implementing instance's enterability checked first, in one frame. Returns
+    ``False``, running nothing, for anything but its own store (the caller says what is
+    wrong). Built once per store and type (``HostHandles.drop_call`` keeps it)."""
+    entry = store._resource_dtors.get(rt)
+    if entry is None or entry[1] is None:
+        return None
+    owner, dtor = entry
+    if not isinstance(owner, ComponentInstanceState):
+        host_dtor: Callable[[int], None] = dtor
+        lock = store._lock
+
+        def host_drop(store: Any, rep: int) -> bool:  # (a host type's: not a hot path)
+            if getattr(store, "_host_handles", None) is not mine:
+                return False
+            with lock:
+                host_dtor(rep)
+            return True
+
+        return host_drop
+    enter, leave = store._lock.acquire, store._lock.release
+    invoke = core.resolve(dtor).make_sink()
+    guard, root = owner, owner.root
+
+    def drop(store: Any, rep: int) -> bool:
+        try:
+            if store._host_handles is not mine:
+                return False
+        except AttributeError:
+            return False
+        enter()
+        try:
+            if root.poisoned or not guard.may_enter:
+                _poison_check(guard)
+                trap_if(True, "cannot enter component instance to run a destructor")
+            try:
+                invoke(rep)
+            except BaseException:
+                guard.poison()  # the destructor's call entered the instance, and trapped
+                raise
+        finally:
+            leave()
+        return True
+
+    return drop
+
+
 def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None
               ) -> Callable[[int], None]:
     """``dtor(rep)``: a guest destructor's core call. With ``guard`` (a drop from outside the
     implementing instance) that instance must be enterable first."""
-    invoke = core.resolve(func).make_caller(core.CoreFuncType(("i32",), ()))
+    invoke = core.resolve(func).make_sink()
 
     def dtor(rep: int) -> None:
         if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
         try:
-            invoke((rep,))
+            invoke(rep)
         except BaseException:
             if guard is not None:
                 guard.poison()  # the destructor's call entered the instance, and trapped

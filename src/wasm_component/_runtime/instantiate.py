@@ -23,7 +23,6 @@ from .._validate import ValidatedComponent
 from .._validate.model import ResourceInfo
 from .._validate.typecheck import substitute
 from ..errors import LinkError, NotSupported
-from ..resources import resource_lower
 from . import core
 from .calls import BARE, BUILTINS, LiftedFunc, Site, make_lowered
 from .items import RFunc, RInstance, RModule, RValue
@@ -79,8 +78,14 @@ def _resource(store: Any, info: ResourceInfo, state: ComponentInstanceState, dto
 
 
 def _builtin(store: Any, state: ComponentInstanceState, kind: Any, info: Any,
-             rt: t.ResourceType | None) -> core.CoreFunc:
-    return BUILTINS[kind](store, state, kind, info, rt)
+             rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
+    return BUILTINS[kind](store, state, kind, info, rt, site)
+
+
+def _async_store(store: Any, state: ComponentInstanceState) -> None:
+    from .tasks import scheduler_for
+
+    scheduler_for(store, state)
 
 
 def _start(store: Any, fn: RFunc, args: tuple[RValue, ...]) -> RValue:
@@ -147,7 +152,9 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
         realloc = at.get((P.CORE_FUNC, info.realloc), "None")
         post_return = at.get((P.CORE_FUNC, info.post_return), "None")
         rts = ", ".join(f"{c(rt)}: {v(s)}" for rt, s in resources)
-        made = f"{c(Site)}({memory}, {realloc}, {post_return}, {{{rts}}})"
+        table = at.get((P.CORE_TABLE, info.table), "None")
+        callback = at.get((P.CORE_FUNC, info.callback), "None")
+        made = f"{c(Site)}({memory}, {realloc}, {post_return}, {{{rts}}}, {table}, {callback})"
         # canons with the same options and resources share one (sites are never changed)
         name = sites.get(made)
         if name is None:
@@ -211,6 +218,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                        f"{c(info)}, {v(func)}, {c(abi)}, {v(state)})")
                 if name:
                     g.emit(f"{v(slot)}.name = {name!r}")
+                if info.is_async:  # (its tree's calls run as tasks: ``tasks``)
+                    g.emit(f"{c(_async_store)}(store, {v(state)})")
             case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
                 pending = (f"({c(_settle_deferred)}, owner, states, {c(flat.parents)}, {inst}, "
                            f"w, {core_index[instance]}, m{module_of[instance]}, {export!r})")
@@ -228,9 +237,10 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                        f"{{{named}}}, {v(state)})")
             case F.FResource(slot, info, state, dtor):
                 g.emit(f"{v(slot)} = {c(_resource)}(store, {c(info)}, {v(state)}, {v(dtor)})")
-            case F.FBuiltin(slot, kind, info, state, resource):
+            case F.FBuiltin(slot, kind, info, state, resource, options):
+                at = f", {site(info, options, ())}" if options else ""  # (async built-ins)
                 g.emit(f"{v(slot)} = {c(_builtin)}(store, {v(state)}, {c(kind)}, {c(info)}, "
-                       f"{v(resource)})")
+                       f"{v(resource)}{at})")
             case F.FStart(func, args, result):
                 call = f"{c(_start)}(store, {v(func)}, ({''.join(v(a) + ', ' for a in args)}))"
                 g.emit(f"{v(result)} = {call}" if result is not None else call)
@@ -281,8 +291,7 @@ def _flat_state(owner: Any, states: list[ComponentInstanceState | None],
     if state is None:
         parent = parents[inst]
         above = None if parent is None else _flat_state(owner, states, parents, parent)
-        state = states[inst] = ComponentInstanceState(above, owner()._resource_lift,
-                                                      resource_lower)
+        state = states[inst] = ComponentInstanceState(above, owner()._host_handles)
     return state
 
 
