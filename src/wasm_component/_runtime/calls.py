@@ -33,7 +33,7 @@ from .._abi.context import (
     check_alloc,
     trap_if,
 )
-from .._abi.func import FuncAbi
+from .._abi.func import FuncAbi, func_abi
 from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._translate.trampolines import Trampoline
 from .._validate.model import CanonInfo
@@ -232,14 +232,22 @@ class LiftedFunc(RFunc):
             self._host_call = call
         return call
 
-    def _make_call(self, host: bool = False, enter: bool = True
+    def host_call_as(self, ft: t.FuncType) -> Callable[[Sequence[Any]], Any]:
+        """A host call path lifting and lowering by ``ft``: this function's type with the
+        user's classes mapped in (``_abi.mapped``; made by ``typed.fit_func``), generated
+        once for it."""
+        abi = func_abi(ft, self._abi.enc, self._abi.pt)
+        return _entering(self._make_call(host=True, abi=abi), _ancestors(self.state))
+
+    def _make_call(self, host: bool = False, enter: bool = True, abi: FuncAbi | None = None
                    ) -> Callable[[Sequence[Any]], Any]:
         """The call path, specialised once: the core calls (the function's and post-return's)
         are made inline, and functions without ``borrow`` parameters need no per-call task (no
         borrow can be lent to the callee), so they reuse one context. ``host``: results lifted
         for the host (see ``FuncAbi.lift_results_host``). ``enter``: whether the call enters
         the function's instance (checks and marks it); not for calls from its descendants
-        (donut wrapping: the spec's ``entering_set`` leaves it out then)."""
+        (donut wrapping: the spec's ``entering_set`` leaves it out then). ``abi``: adapters
+        to use instead of the function's own (see ``host_call_as``)."""
         state = self.state
         ty = self.ty
         info, site = self._info, self._site
@@ -249,7 +257,10 @@ class LiftedFunc(RFunc):
             # hand wasmtime's unchecked call the wrong arguments.
             return _needs_async_runtime(f"`{self.name or 'function'}` (an async lift)")
         self.opts = opts = make_opts(site, info, state)
-        self.adapter = adapter = self._abi
+        if abi is None:
+            self.adapter = adapter = self._abi
+        else:
+            adapter = abi
         sig = adapter.lift_sig
         want = info.core_type
         # wasmtime's unchecked call trusts the signature it is given
@@ -323,13 +334,16 @@ class HostFunc(RFunc):
     """A host function: ``style`` ``wrap`` calls ``fn(store, *args)``; ``new`` calls
     ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place."""
 
-    __slots__ = ("_store", "fn", "style", "views")
+    __slots__ = ("_store", "fn", "mapping", "style", "views")
 
     def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str, store: Any,
-                 views: tuple[type | None, ...] | None = None) -> None:
+                 views: tuple[type | None, ...] | None = None, mapping: Any = None) -> None:
         super().__init__(ty, name)
         self.fn = fn
         self.style = style
+        #: ``mapping(ft)``: ``ft`` with the user's classes ``fn`` is annotated with mapped in
+        #: (``typed.HostMapping``), or None when it names none
+        self.mapping = mapping
         #: per parameter, the lazy view class (``WasmStr``/``WasmList``) ``fn`` takes, if any
         self.views = views
         # Weakly: the store (through its instances) keeps this function, so a strong reference
@@ -394,6 +408,9 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
     if info.is_async:
         return _needs_async_runtime(f"`{target.name or 'import'}` (an async lower)")
     opts = make_opts(site, info, state)
+    if isinstance(target, HostFunc) and target.mapping is not None:
+        # annotated with the user's classes: adapters generated for them
+        adapter = func_abi(target.mapping(adapter.ft), adapter.enc, adapter.pt)
     # A host function gets plain values; another component's gets what its lowering needs.
     to_component = isinstance(target, LiftedFunc)
     lift_params = adapter.lift_params if to_component else adapter.lift_params_host
