@@ -111,7 +111,10 @@ class Resource(Generic[T]):
         r: Resource[T] = Resource(self._rep, rt, self._owned)
         r._origin = self._origin or self
         if rt is not self._rt:
-            _ALIASES.setdefault(self._rt, set()).add(rt)
+            aliases = _ALIASES.get(self._rt)
+            if aliases is None:
+                aliases = _ALIASES[self._rt] = set()
+            aliases.add(rt)
         return r
 
     @staticmethod
