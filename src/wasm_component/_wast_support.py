@@ -7,6 +7,7 @@ module like an embedder: it uses only the public API.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import struct
@@ -39,6 +40,36 @@ _SAME_REASON: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
          r"realloc returned out-of-bounds range"),
         (r"discriminant \d+ out of range", r"invalid discriminant"),
         (r"uncaught exception propagated out of component", r"thrown Wasm exception"),
+        # component-model async: wasmtime's messages for the spec's rules
+        (r"cannot (write|read) (to|from)? ?(future )?after (being notified|previous)",
+         r"`(stream|future)\.(write|read)`: handle index \d+ is done, expected idle"),
+        (r"cannot lift (stream|future) after",
+         r"`lift (readable )?(stream|future)( end)?`: handle index \d+ is done, expected idle"),
+        (r"cannot lift (stream|future) while it's in a waitable set",
+         r"a waitable in a waitable set cannot move"),
+        (r"cannot have concurrent operations active on a future/stream",
+         r"handle index \d+ is (copying|cancelling_copy), expected idle"),
+        (r"invalid `task.return` signature and/or options",
+         r"`task.return`: (options differ|result type)"),
+        (r"async-lifted export failed to produce a result",
+         r"task exited without returning a value"),
+        (r"waitable cannot be used synchronously while added to a waitable set",
+         r"a synchronous (cancel|copy) of a (waitable|subtask) in a waitable set|a synchronous "
+         r"built-in "
+         r"waits on the waitable"),
+        (r"stream read/write count too large", r"buffer length \d+ exceeds the maximum"),
+        (r"invalid debug message pointer", r"result \[0x[0-9a-f]+, \+\d+\) out of bounds"),
+        (r"intra-component future/stream with non-numeric payload",
+         r"both ends of a (stream|future) of .* are in one instance"),
+        (r"cannot drop future write end without first writing a value",
+         r"cannot drop a writable future end before its value was written"),
+        (r"backpressure counter overflow", r"backpressure counter underflow"),
+        (r"cannot drop waitable set with waiters",
+         r"cannot drop a waitable set while a thread waits on it"),
+        (r"`subtask.cancel` called after terminal status delivered",
+         r"`subtask.cancel`: the subtask already resolved"),
+        (r"cannot drop a subtask which has not yet resolved",
+         r"cannot drop a subtask that has not resolved"),
     ))
 
 # Our trap for a string longer than the spec's MAX_STRING_BYTE_LENGTH (2^28-1), which is
@@ -90,6 +121,17 @@ class _Resource2:
     """Marker class for the host's `resource2` type."""
 
 
+async def _after_a_yield(value: Any) -> Any:
+    """An async host function's body that yields once to the event loop, then returns."""
+    await asyncio.sleep(0)
+    return value
+
+
+async def _never() -> None:
+    """An async host function's body that never completes (until cancelled)."""
+    await asyncio.get_running_loop().create_future()
+
+
 def define_host(linker: Linker, engine: Engine) -> None:
     """The host imports of HOST.md."""
     root = linker.root()
@@ -135,6 +177,12 @@ def define_host(linker: Linker, engine: Engine) -> None:
     host.func_wrap("[method]resource1.simple", simple)
     host.func_wrap("[method]resource1.take-borrow", take_borrow)
     host.func_wrap("[method]resource1.take-own", take_own)
+    # the async host functions (a host function returning an awaitable is an async import)
+    root.func_wrap("host-echo-u32", lambda store, v: _after_a_yield(v))
+    host.func_wrap("never-return", lambda store: _never())
+    host.func_wrap("return-two-slowly", lambda store: _after_a_yield(2))
+    host.func_wrap("echo-slowly", lambda store, a: _after_a_yield(a))
+    host.func_wrap("[method]resource1.never-return", lambda store, self_: _never())
     wasmtime = linker.instance("wasmtime")
     wasmtime.func_wrap("gc", lambda store: None)
     wasmtime.func_wrap("set-max-table-capacity", lambda store, n: None)

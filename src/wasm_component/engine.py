@@ -233,7 +233,7 @@ class Store(Generic[T]):
 
     __slots__ = (
         "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_host_handles",
-        "_instances", "_lock", "_resource_dtors", "_wasi", "engine",
+        "_instances", "_lock", "_resource_dtors", "_sched", "_wasi", "engine",
     )
 
     def __init__(self, engine: Engine, data: T = None) -> None:  # type: ignore[assignment]
@@ -255,6 +255,9 @@ class Store(Generic[T]):
 
         self._host_handles = HostHandles(self)
         self._wasi: Any = None
+        #: the component-model async scheduler (``_runtime.tasks``), made when an async
+        #: feature is first instantiated in the store
+        self._sched: Any = None
 
     def set_wasi(self, config: Any) -> None:
         """Give this store a WASI context built from ``config`` (a ``wasi.WasiConfig``, or a
@@ -298,6 +301,8 @@ class Store(Generic[T]):
         self._instances.clear()
         self._resource_dtors.clear()
         self._drop_fns.clear()
+        if getattr(self, "_sched", None) is not None:
+            self._sched.close()  # (host async operations still running are cancelled)
         handles = getattr(self, "_host_handles", None)  # (None: ``__init__`` stopped early)
         if handles is not None:
             handles.clear()  # its drop calls refer back to it

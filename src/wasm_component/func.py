@@ -83,6 +83,25 @@ class Func:
         with self._lock:
             return call(args)
 
+    async def call_async(self, store: Store, *args: Any) -> Any:
+        """Call as a component-model async task on the running asyncio loop; returns the
+        result value. Several calls into one instance run concurrently as asyncio tasks (each
+        a guest task); cancelling the awaiting task requests the guest task's cancellation and
+        raises ``CancelledError`` once it resolved. A function of a store without async
+        features is called as :meth:`__call__` does."""
+        if store is not self._store:
+            self._check_store(store)
+        call = self._call
+        if call is None:
+            call = self._host_call()
+        lift = getattr(self._f, "_async_lift", None)
+        if lift is None:
+            with self._lock:
+                return call(args)
+        from ._runtime.tasks import call_async
+
+        return await call_async(lift, args)
+
     def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
         """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
         self._check_store(store)
@@ -215,8 +234,8 @@ def _mapped_call(func: Func, mapped: t.FuncType) -> Callable[[Sequence[Any]], An
     from ._runtime.calls import LiftedFunc
 
     rf = func._f
-    if not isinstance(rf, LiftedFunc):
+    if not isinstance(rf, LiftedFunc):  # (validation refuses re-exporting an imported func)
         raise NotSupported(f"`{func.name}`: a typed function with classes of yours over a "
-                           "host function a component re-exports (call it untyped)")
+                           f"{type(rf).__name__} (call it untyped)")
     with func._lock:
         return rf.host_call_as(mapped)

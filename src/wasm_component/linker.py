@@ -400,6 +400,11 @@ class Linker(Generic[T]):
             cache[id(component)] = (component, self._version, pre)
         return pre.instantiate(store)
 
+    async def instantiate_async(self, store: Store[T], component: Component) -> Instance:
+        """:meth:`instantiate` for asyncio code (instantiation runs no async guest code: start
+        functions are synchronous); call the exports with ``Func.call_async``."""
+        return self.instantiate(store, component)
+
     # -- type checking -----------------------------------------------------------------------
 
     def _resolve(

@@ -119,7 +119,7 @@ def _calls(w: World) -> dict[str, Callable[[], object]]:
 def test_may_leave(name: str) -> None:
     w = World()
     w.inst.may_leave = False
-    with traps(rf"`{name}`: cannot leave the component instance now"):
+    with traps(rf"`{name}`: cannot leave component instance"):
         _calls(w)[name]()
 
 

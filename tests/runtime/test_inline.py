@@ -127,23 +127,28 @@ def test_resources_and_built_ins_are_steps_of_the_one_plan() -> None:
     assert other.get_resource(store, "r") != r  # fresh per instance
 
 
-def test_every_built_in_has_a_maker_and_async_ones_name_themselves() -> None:
+def test_every_built_in_has_a_maker_and_unbuilt_ones_name_themselves() -> None:
     from wasm_component._runtime.calls import BUILTINS
 
     assert set(BUILTINS) == set(Trampoline)
     text = """
       (component
         (core func $n (canon waitable-set.new))
-        (core module $m (import "x" "n" (func (result i32)))
-          (func (export "go") (result i32) (call 0)))
-        (core instance $i (instantiate $m (with "x" (instance (export "n" (func $n))))))
-        (func (export "go") (result u32) (canon lift (core func $i "go"))))
+        (core func $s (canon thread.suspend))
+        (core module $m (import "x" "n" (func (result i32))) (import "x" "s" (func (result i32)))
+          (func (export "go") (result i32) (call 0))
+          (func (export "suspend") (result i32) (call 1)))
+        (core instance $i (instantiate $m (with "x" (instance (export "n" (func $n))
+                                                              (export "s" (func $s))))))
+        (func (export "go") (result u32) (canon lift (core func $i "go")))
+        (func (export "suspend") (result u32) (canon lift (core func $i "suspend"))))
     """
-    engine = Engine()
+    engine = Engine(features=Features.all())
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, text))
-    with pytest.raises(NotSupported, match=r"`waitable-set\.new`"):
-        export_func(inst, store, "go")(store)
+    assert export_func(inst, store, "go")(store) == 1  # the first handle index
+    with pytest.raises(NotSupported, match=r"`thread\.suspend`"):
+        export_func(inst, store, "suspend")(store)
 
 
 def test_start_functions_and_core_modules_imported_by_the_root() -> None:

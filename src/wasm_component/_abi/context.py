@@ -14,6 +14,7 @@ shape (:class:`HostForms`). The defaults pass plain ``int`` reps through.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol
@@ -126,8 +127,10 @@ class ComponentInstanceState:
     """
 
     __slots__ = (
+        "_threads",
         "backpressure",
         "closed",
+        "exclusive_thread",
         "handles",
         "lift_borrow",
         "lift_own",
@@ -135,10 +138,12 @@ class ComponentInstanceState:
         "lower_own",
         "may_enter",
         "may_leave",
+        "num_waiting_to_enter",
         "parent",
         "poisoned",
         "resource_impls",
         "root",
+        "sched",
     )
 
     def __init__(
@@ -156,6 +161,14 @@ class ComponentInstanceState:
         self.may_enter = True
         self.may_leave = True
         self.backpressure = 0
+        # The spec's concurrency fields (``_abi.concurrency``): the thread table (made when
+        # first used), the tasks waiting to enter, the thread holding the exclusive lock.
+        self._threads: Any = None
+        self.num_waiting_to_enter = 0
+        self.exclusive_thread: Any = None
+        #: (the root's) the store's async scheduler once an async feature is instantiated in
+        #: the tree (``_runtime.tasks``); ``None``: every call takes the sync path.
+        self.sched: Any = None
         # (the root's) set after a trap: no instance of the tree may be entered again
         self.poisoned = False
         self.resource_impls: set[t.ResourceType] = set()
@@ -163,6 +176,14 @@ class ComponentInstanceState:
         self.lift_borrow: Callable[[t.ResourceType, int], Any] = forms.lift_borrow
         self.lower_own: Callable[[t.ResourceType, Any], int] = forms.lower_own
         self.lower_borrow: Callable[[t.ResourceType, Any], int] = forms.lower_borrow
+
+    @property
+    def threads(self) -> Any:
+        """The spec's ``threads`` table (a :class:`~.handles.Table` of guest threads)."""
+        threads = self._threads
+        if threads is None:
+            threads = self._threads = _Table()
+        return threads
 
     def poison(self) -> None:
         """The spec's lockdown after a trap, for the whole tree: any entry into an instance of
@@ -300,11 +321,63 @@ class LiftLowerContext:
         check_alloc(ptr, align, size, m)
         return ptr, m
 
-    def lift_async_value(self, vt: t.Type, i: int) -> Any:
-        raise NotImplementedError(f"{vt.wit()} values need the async runtime")
+    def lift_async_value(self, vt: t.Type, i: int, host: bool = False) -> Any:
+        """Lift a ``stream``/``future``: its readable end leaves the table; the value is the
+        shared :class:`~.concurrency.SharedStream`/``SharedFuture``, or for the host (``host``)
+        the public reader wrapping it when ``wasm_component.streams`` is loaded."""
+        from .concurrency.builtins import lift_future, lift_stream
+
+        if isinstance(vt, t.StreamType):
+            shared: Any = lift_stream(self.inst, i, vt.payload)
+        else:
+            assert isinstance(vt, t.FutureType), "async values are streams and futures"
+            shared = lift_future(self.inst, i, vt.payload)
+        if host:
+            api = _streams_api()
+            if api is not None:
+                notify = _notify(self.inst)
+                if isinstance(vt, t.StreamType):
+                    return api.lift_stream_end(shared, notify)
+                return api.lift_future_end(shared, notify)
+        return shared
 
     def lower_async_value(self, vt: t.Type, v: Any) -> int:
-        raise NotImplementedError(f"{vt.wit()} values need the async runtime")
+        """Lower a ``stream``/``future``: a new readable end of the shared object ``v`` (or of
+        the public reader ``v`` wraps) in the table."""
+        from .concurrency.builtins import lower_future, lower_stream
+        from .concurrency.copy import SharedFuture, SharedStream
+
+        shared = v
+        if not isinstance(v, (SharedStream, SharedFuture)):
+            api = _streams_api()
+            if api is not None:
+                assert isinstance(vt, (t.StreamType, t.FutureType)), "async values"
+                shared = api.lower_end(v, vt, _notify(self.inst))
+        if isinstance(vt, t.StreamType):
+            if not isinstance(shared, SharedStream) or shared.t != vt.payload:
+                raise TypeError(f"expected a {vt.wit()} reader, got {type(v).__name__}")
+            return lower_stream(self.inst, shared)
+        assert isinstance(vt, t.FutureType), "async values are streams and futures"
+        if not isinstance(shared, SharedFuture) or shared.t != vt.payload:
+            raise TypeError(f"expected a {vt.wit()} reader, got {type(v).__name__}")
+        return lower_future(self.inst, shared)
+
+
+def _streams_api() -> Any:
+    """The public stream classes' module (``wasm_component.streams``) when it is loaded: the
+    runtime hands host ends through its ``lift_stream_end``/``lift_future_end``/``lower_end``
+    (docs/design/async-runtime.md); without it the host sees the shared objects."""
+    return sys.modules.get("wasm_component.streams")
+
+
+def _notify(inst: ComponentInstanceState) -> Callable[[], None] | None:
+    """What the host's ends call after an operation that may make a guest thread ready."""
+    sched = inst.root.sched
+    if sched is None:
+        return None
+    sched.host_holds_ends = True
+    notify: Callable[[], None] = sched.notify
+    return notify
 
 
 # ``handles`` builds on the classes above; imported last so the two modules can refer to each other.

@@ -91,6 +91,11 @@ class FuncAbi:
                                        name.endswith("host"))
             elif name in ("lift_params", "lift_params_host"):
                 fn = _gen_lift_params(ft, enc, pt, self.lower_sig, name.endswith("host"))
+            elif name in ("lift_params_async", "lift_params_async_host"):
+                sig = flatten_functype(ft, "lower", pt, is_async=True)
+                fn = _gen_lift_params(ft, enc, pt, sig, name.endswith("host"))
+            elif name == "lower_results_async":
+                fn = _gen_lower_results(ft, enc, pt, True)
             else:
                 assert name == "lower_results", "four adapters"
                 fn = _gen_lower_results(ft, enc, pt, self.lower_sig.results_spilled)
@@ -123,6 +128,26 @@ class FuncAbi:
                                            list[Any]]:
         """``lift_params`` for a host function: strings as plain ``str``."""
         return self._adapter("lift_params_host")
+
+    @property
+    def lift_params_async(self) -> Callable[[LiftLowerContext, Sequence[int | float]],
+                                            list[Any]]:
+        """``lift_params`` of an ``async`` lower (at most ``MAX_FLAT_ASYNC_PARAMS`` flat, then a
+        pointer; the return pointer last)."""
+        return self._adapter("lift_params_async")
+
+    @property
+    def lift_params_async_host(self) -> Callable[[LiftLowerContext, Sequence[int | float]],
+                                                 list[Any]]:
+        """``lift_params_async`` for a host function."""
+        return self._adapter("lift_params_async_host")
+
+    @property
+    def lower_results_async(self) -> Callable[[LiftLowerContext, Any, Sequence[int | float]],
+                                              Flat]:
+        """The result stored through an ``async`` lower's return pointer (the last flat
+        argument); no flat results."""
+        return self._adapter("lower_results_async")
 
     @property
     def lower_results(self) -> Callable[[LiftLowerContext, Any, Sequence[int | float]], Flat]:

@@ -238,7 +238,7 @@ class LiftGen(CodeGen):
         if isinstance(d, t.BorrowType):
             return (f"{self.const(handles.lift_borrow_value)}(cx, {i}, "
                     f"{self.const(d.resource, 'rt')})")
-        return f"cx.lift_async_value({self.const(d, 't')}, {i})"
+        return f"cx.lift_async_value({self.const(d, 't')}, {i}, {self.host})"
 
     def flags(self, labels: tuple[str, ...], x: str, vt: t.Type | None = None) -> str:
         """``frozenset`` of the set labels of raw bits ``x`` (signed or not: only the low

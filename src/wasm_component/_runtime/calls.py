@@ -38,7 +38,7 @@ from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._translate.trampolines import Trampoline
 from .._validate.model import CanonInfo
 from .._validate.typecheck import substitute
-from ..errors import NotSupported, Trap, TrapCode
+from ..errors import Trap, TrapCode
 from . import core
 from .items import RFunc
 
@@ -53,14 +53,18 @@ class Site:
     type of each abstract one its function type names (``resources``, empty when none). A canon
     without either shares :data:`BARE`."""
 
-    __slots__ = ("memory", "post_return", "realloc", "resources")
+    __slots__ = ("callback", "memory", "post_return", "realloc", "resources", "table")
 
     def __init__(self, memory: Any = None, realloc: Any = None, post_return: Any = None,
-                 resources: Resources | None = None) -> None:
+                 resources: Resources | None = None, table: Any = None, callback: Any = None
+                 ) -> None:
         self.memory = memory
         self.realloc = realloc
         self.post_return = post_return
         self.resources: Resources = resources or {}
+        #: the core table of ``thread.new-indirect``; the ``callback`` of an async lift
+        self.table = table
+        self.callback = callback
 
     def concrete(self, x: Any) -> Any:
         """``x`` (a static type) with its abstract resources made concrete."""
@@ -87,6 +91,11 @@ def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Can
     ptr = "i64" if info.memory64 else "i32"
     if site.realloc is not None:
         invoke = core.resolve(site.realloc).make_caller(core.CoreFuncType((ptr,) * 4, (ptr,)))
+        if state.root.sched is not None:
+            # the spec lifts ``realloc`` as a function of its own: a task with fresh context
+            from .tasks import in_own_task
+
+            invoke = in_own_task(state, invoke)
 
         def realloc(a: int, b: int, c: int, d: int) -> int:
             return invoke((a, b, c, d))[0]  # type: ignore[no-any-return]
@@ -127,10 +136,11 @@ class LiftedFunc(RFunc):
     :meth:`deferred`, even its instance's state and its core function are found only when
     first needed (``_pending``)."""
 
-    __slots__ = ("_abi", "_func", "_host_call", "_info", "_pending", "_res", "_site", "_state",
-                 "_static", "_ty", "adapter", "opts")
+    __slots__ = ("_abi", "_async_lift", "_func", "_host_call", "_info", "_pending", "_res",
+                 "_site", "_state", "_static", "_ty", "adapter", "opts")
     _abi: FuncAbi
     _site: Site
+    _async_lift: Any  # the ``tasks.AsyncLift`` of the host call path in an async store
     _func: core.CoreFunc | core.LazyExport
     _host_call: Callable[[Sequence[Any]], Any] | None
     _info: CanonInfo
@@ -180,7 +190,18 @@ class LiftedFunc(RFunc):
         f._abi = abi
         f.call = f._first_call
         f._host_call = None
+        f._async_lift = None
         return f
+
+    def async_lift(self, sched: Any) -> Any:
+        """The spec's ``FuncInst`` of this lift in an async store (``tasks.AsyncLift``):
+        ``lift(on_start, on_resolve, caller) -> on_cancel``."""
+        from .tasks import AsyncLift
+
+        state = self.state
+        if state.root.sched is None:
+            state.root.sched = sched
+        return AsyncLift(self, state.root.sched, False)
 
     def release(self) -> None:
         """Drop the call paths (which refer back to this function): its store is gone."""
@@ -227,8 +248,11 @@ class LiftedFunc(RFunc):
     def prepared_host_call(self) -> Callable[[Sequence[Any]], Any]:
         call = self._host_call
         if call is None:
-            # from the host, the call enters the instance's ancestors too
-            call = _entering(self._make_call(host=True), _ancestors(self.state))
+            # from the host, the call enters the instance's ancestors too (an async store's
+            # task enters them itself)
+            call = self._make_call(host=True)
+            if self._async_lift is None:
+                call = _entering(call, _ancestors(self.state))
             self._host_call = call
         return call
 
@@ -252,10 +276,14 @@ class LiftedFunc(RFunc):
         ty = self.ty
         info, site = self._info, self._site
         root = state.root  # (whose flag says whether the tree trapped)
-        if info.is_async:
-            # Its core function has the async ABI's signature: calling it as a sync one would
-            # hand wasmtime's unchecked call the wrong arguments.
-            return _needs_async_runtime(f"`{self.name or 'function'}` (an async lift)")
+        if root.sched is not None or info.is_async:
+            # a store with async features: every call is a task (``tasks``)
+            from .tasks import StoreScheduler, async_lift_call
+
+            if root.sched is None:
+                root.sched = StoreScheduler()
+            self._async_lift, task_call = async_lift_call(self, root.sched, host)
+            return task_call
         self.opts = opts = make_opts(site, info, state)
         if abi is None:
             self.adapter = adapter = self._abi
@@ -383,30 +411,25 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
     """The core function of a ``canon lower`` of ``target`` (``abi``: the adapters of the
     static type). Its Python side is built at the first call (many imports are never called)."""
     if info.is_async:
-        # its core signature is the async ABI's: refuse at instantiation, naming the feature
-        # (a sync-signature stand-in fails wasmtime's link check with "types incompatible")
-        raise NotSupported(f"`{target.name or 'import'}` is lowered with `async` (the "
-                           "component-model async ABI), which this runtime cannot run yet")
+        from .tasks import async_lowered
+
+        return async_lowered(store, site, state, info, target, abi)
     sig = abi.lower_sig
 
     def build() -> Callable[..., Any]:
+        if state.root.sched is not None or (isinstance(target, LiftedFunc)
+                                            and target._info.is_async):
+            # a store with async features: the spec's Subtask
+            from .tasks import async_lowered_call
+
+            return async_lowered_call(store, site, state, info, target, abi)
         return _lowered_call(site, state, info, abi, target)
 
     return core.new_lazy_host_func(store._core, sig.params, sig.results, build)
 
 
-def _needs_async_runtime(what: str) -> Callable[..., Any]:
-    def call(*_: Any) -> Any:
-        raise NotSupported(f"{what} needs the component-model async runtime, which is not built "
-                           "yet")
-
-    return call
-
-
 def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
                   adapter: FuncAbi, target: RFunc) -> Callable[..., Any]:
-    if info.is_async:
-        return _needs_async_runtime(f"`{target.name or 'import'}` (an async lower)")
     opts = make_opts(site, info, state)
     if isinstance(target, HostFunc) and target.mapping is not None:
         # annotated with the user's classes: adapters generated for them
@@ -515,12 +538,11 @@ def _entering(call: Callable[[Sequence[Any]], Any], also: tuple[ComponentInstanc
     return entering
 
 
-Builtin = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, "t.ResourceType | None"],
-                   core.CoreFunc]
+Builtin = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, Any, Any], core.CoreFunc]
 
 
 def _resource_new(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                  rt: t.ResourceType | None) -> core.CoreFunc:
+                  rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
     assert rt is not None and info.core_type is not None, "validated: `resource.new` has both"
 
     def new(rep: int) -> int:
@@ -530,7 +552,7 @@ def _resource_new(store: Any, state: ComponentInstanceState, kind: Trampoline, i
 
 
 def _resource_rep(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                  rt: t.ResourceType | None) -> core.CoreFunc:
+                  rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
     assert rt is not None and info.core_type is not None, "validated: `resource.rep` has both"
 
     def rep_(i: int) -> int:
@@ -540,7 +562,7 @@ def _resource_rep(store: Any, state: ComponentInstanceState, kind: Trampoline, i
 
 
 def _resource_drop(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                   rt: t.ResourceType | None) -> core.CoreFunc:
+                   rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
     assert rt is not None, "validated: `resource.drop` names a resource"
     # The destructor is decided once: the implementing instance calls its own directly;
     # from anywhere else it must be enterable (the spec's `resource.drop`).
@@ -556,32 +578,21 @@ def _resource_drop(store: Any, state: ComponentInstanceState, kind: Trampoline, 
     return core.new_host_func(store._core, ("i32",), (), drop)
 
 
-def _async_builtin(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                   rt: t.ResourceType | None) -> core.CoreFunc:
-    """An async built-in's core function until the async runtime fills its entry in: it
-    raises ``NotSupported`` naming itself (after the spec's ``may_leave`` check, which needs no
-    async runtime)."""
-    params = tuple(info.core_type.params) if info.core_type else ()
-    results = tuple(info.core_type.results) if info.core_type else ()
-    unsupported = _needs_async_runtime(f"`{kind.value}`")
-    if not kind.checks_may_leave:
-        return core.new_host_func(store._core, params, results, unsupported)
+def _builtins() -> dict[Trampoline, Builtin]:
+    from .tasks import ASYNC_BUILTINS, not_built
 
-    def guarded(*args: Any) -> Any:
-        trap_if(not state.may_leave, "cannot leave component instance")
-        return unsupported(*args)
-
-    return core.new_host_func(store._core, params, results, guarded)
+    table: dict[Trampoline, Builtin] = {k: not_built for k in Trampoline}
+    table.update(ASYNC_BUILTINS)
+    table[Trampoline.RESOURCE_NEW] = _resource_new
+    table[Trampoline.RESOURCE_REP] = _resource_rep
+    table[Trampoline.RESOURCE_DROP] = _resource_drop
+    return table
 
 
-#: The maker of each built-in's core function: ``BUILTINS[kind](store, state, kind, info, rt)``, ``rt``
-#: the concrete resource type of a ``resource.*`` built-in.
-BUILTINS: dict[Trampoline, Builtin] = {
-    **{k: _async_builtin for k in Trampoline},
-    Trampoline.RESOURCE_NEW: _resource_new,
-    Trampoline.RESOURCE_REP: _resource_rep,
-    Trampoline.RESOURCE_DROP: _resource_drop,
-}
+#: The maker of each built-in's core function: ``BUILTINS[kind](store, state, kind, info, rt,
+#: site)``, ``rt`` the concrete resource type of a ``resource.*`` built-in, ``site`` the canon
+#: options' items of an async one (``tasks.ASYNC_BUILTINS``).
+BUILTINS: dict[Trampoline, Builtin] = _builtins()
 
 
 def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None:

@@ -77,8 +77,14 @@ def _resource(store: Any, info: ResourceInfo, state: ComponentInstanceState, dto
 
 
 def _builtin(store: Any, state: ComponentInstanceState, kind: Any, info: Any,
-             rt: t.ResourceType | None) -> core.CoreFunc:
-    return BUILTINS[kind](store, state, kind, info, rt)
+             rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
+    return BUILTINS[kind](store, state, kind, info, rt, site)
+
+
+def _async_store(store: Any, state: ComponentInstanceState) -> None:
+    from .tasks import scheduler_for
+
+    scheduler_for(store, state)
 
 
 def _start(fn: RFunc, args: tuple[RValue, ...]) -> RValue:
@@ -142,7 +148,9 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
         realloc = at.get((P.CORE_FUNC, info.realloc), "None")
         post_return = at.get((P.CORE_FUNC, info.post_return), "None")
         rts = ", ".join(f"{c(rt)}: {v(s)}" for rt, s in resources)
-        return f"{c(Site)}({memory}, {realloc}, {post_return}, {{{rts}}})"
+        table = at.get((P.CORE_TABLE, info.table), "None")
+        callback = at.get((P.CORE_FUNC, info.callback), "None")
+        return f"{c(Site)}({memory}, {realloc}, {post_return}, {{{rts}}}, {table}, {callback})"
 
     for step in flat.steps:
         match step:
@@ -199,6 +207,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                        f"{c(info)}, {v(func)}, {c(abi)}, {v(state)})")
                 if name:
                     g.emit(f"{v(slot)}.name = {name!r}")
+                if info.is_async:  # (its tree's calls run as tasks: ``tasks``)
+                    g.emit(f"{c(_async_store)}(store, {v(state)})")
             case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
                 pending = (f"({c(_settle_deferred)}, lift, states, {c(flat.parents)}, {inst}, "
                            f"w, {core_index[instance]}, m{module_of[instance]}, {export!r})")
@@ -217,9 +227,10 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 filled.clear()  # (its start function may have instantiated into the store)
             case F.FResource(slot, info, state, dtor):
                 g.emit(f"{v(slot)} = {c(_resource)}(store, {c(info)}, {v(state)}, {v(dtor)})")
-            case F.FBuiltin(slot, kind, info, state, resource):
+            case F.FBuiltin(slot, kind, info, state, resource, options):
+                at = f", {site(info, options, ())}" if options else ""  # (async built-ins)
                 g.emit(f"{v(slot)} = {c(_builtin)}(store, {v(state)}, {c(kind)}, {c(info)}, "
-                       f"{v(resource)})")
+                       f"{v(resource)}{at})")
             case F.FStart(func, args, result):
                 call = f"{c(_start)}({v(func)}, ({''.join(v(a) + ', ' for a in args)}))"
                 g.emit(f"{v(result)} = {call}" if result is not None else call)

@@ -192,6 +192,7 @@ class FBuiltin:
     info: CanonInfo
     state: int
     resource: int | None  # the concrete type of a ``resource.*`` built-in
+    options: tuple[tuple[int, int, int], ...] = ()  # (sort, index, slot): memory, realloc, table
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,8 +551,9 @@ class _Inliner:
                     if info.resource is not None:
                         rref = scope.lookup(info.resource)
                         rt = self.value(rref if rref is not None else Const(info.resource))
+                    options = tuple((so, idx, self.value(r)) for so, idx, r in _options(info, sp))
                     s = self.slot()
-                    self.steps.append(FBuiltin(s, kind, info, self.state(k), rt))
+                    self.steps.append(FBuiltin(s, kind, info, self.state(k), rt, options))
                     ref, sort = Slot(s), P.CORE_FUNC
                 case P.Start(func, args, results):
                     fn = self.value(sp[P.FUNC][func])
@@ -687,9 +689,11 @@ def _options(info: CanonInfo, sp: list[list[Ref]]) -> tuple[tuple[int, int, Ref]
     out: list[tuple[int, int, Ref]] = []
     if info.memory is not None:
         out.append((P.CORE_MEMORY, info.memory, sp[P.CORE_MEMORY][info.memory]))
-    for idx in (info.realloc, info.post_return):
+    for idx in (info.realloc, info.post_return, info.callback):
         if idx is not None:
             out.append((P.CORE_FUNC, idx, sp[P.CORE_FUNC][idx]))
+    if info.table is not None:
+        out.append((P.CORE_TABLE, info.table, sp[P.CORE_TABLE][info.table]))
     return tuple(out)
 
 

@@ -473,5 +473,7 @@ def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonI
     else:
         raise _err(f"unknown canonical function `{k}`", off)
     scope.add("core func", sig, origin, "canon")
-    return CanonInfo(k, sig, fty, None, payload, o.encoding, o.memory, o.realloc, None,
-                     None, d.is_async or o.is_async, o.memory64)
+    memory = d.memory if k in ("waitable-set.wait", "waitable-set.poll") else o.memory
+    return CanonInfo(k, sig, fty, None, payload, o.encoding, memory, o.realloc, None,
+                     None, d.is_async or o.is_async, o.memory64, d.cancellable, d.index,
+                     d.table)

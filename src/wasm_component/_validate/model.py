@@ -79,7 +79,10 @@ class CanonInfo:
     - ``payload``: the stream/future type of ``stream.*``/``future.*``;
     - ``string_encoding`` (``utf8`` default), ``memory``/``realloc``/``post_return``/
       ``callback`` core indices, ``is_async``;
-    - ``memory64``: whether the memory option is a 64-bit memory.
+    - ``memory64``: whether the memory option is a 64-bit memory;
+    - built-in immediates: ``cancellable``, ``index`` (the ``context.get``/``set`` slot),
+      ``table`` (the core table of ``thread.new-indirect``); ``memory`` is also the memory
+      immediate of ``waitable-set.wait``/``poll``.
     """
 
     kind: str
@@ -94,6 +97,9 @@ class CanonInfo:
     callback: int | None = None
     is_async: bool = False
     memory64: bool = False
+    cancellable: bool = False
+    index: int | None = None
+    table: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,7 @@ class CopyOptions:
 
 def _check_may_leave(inst: AsyncInstanceState, name: str) -> None:
     if not inst.may_leave:
-        trap(f"`{name}`: cannot leave the component instance now")
+        trap(f"`{name}`: cannot leave component instance")
 
 
 def _what(cls: type) -> str:

@@ -37,9 +37,14 @@ from ..context import trap
 if TYPE_CHECKING:
     from .task import Task
 
-__all__ = ["Cancelled", "ReadyFunc", "Scheduler", "SyncDriver", "Thread"]
+__all__ = ["Cancelled", "ReadyFunc", "Scheduler", "SyncDriver", "Thread", "always"]
 
 ReadyFunc = Callable[[], bool]
+
+
+def always() -> bool:
+    """The ready function of ``thread.yield`` (a scheduler may tell a yield by it)."""
+    return True
 
 
 class Cancelled(IntEnum):
@@ -114,7 +119,7 @@ class Thread:
 
     def yield_(self, cancellable: bool) -> Cancelled:
         """Let other threads run, then go on (``thread.yield``)."""
-        return self.wait_until(lambda: True, cancellable)
+        return self.wait_until(always, cancellable)
 
 
 class SyncDriver:

@@ -7,9 +7,10 @@ instance-wide exclusive lock that decide when an async task may enter, its threa
 checks of ``task.return``/``task.cancel``. It extends the synchronous :class:`~.context.Task`
 (the borrow scope that counts ``num_borrows``), so one task object serves both ABIs.
 
-:class:`AsyncInstanceState` adds the spec's per-instance concurrency fields to the synchronous
-:class:`~.context.ComponentInstanceState`; its ``handles`` table holds resources and async objects
-alike, as the spec's one ``handles`` table does (indices are shared, and guests see them).
+:class:`AsyncInstanceState` is the synchronous :class:`~.context.ComponentInstanceState`, which
+keeps the spec's per-instance concurrency fields; its ``handles`` table holds resources and async
+objects alike, as the spec's one ``handles`` table does (indices are shared, and guests see
+them).
 """
 
 from __future__ import annotations
@@ -37,17 +38,10 @@ OnStart = Callable[[], Sequence[Any]]
 OnResolve = Callable[[Sequence[Any] | None], None]
 
 
-class AsyncInstanceState(ComponentInstanceState):
-    """The spec's ``ComponentInstance`` with its concurrency fields: the thread table, the
-    number of tasks waiting to enter and the thread holding the exclusive lock."""
-
-    __slots__ = ("exclusive_thread", "num_waiting_to_enter", "threads")
-
-    def __init__(self, parent: ComponentInstanceState | None = None) -> None:
-        super().__init__(parent)
-        self.threads = Table()
-        self.num_waiting_to_enter = 0
-        self.exclusive_thread: Thread | None = None
+#: The spec's ``ComponentInstance`` with its concurrency fields (the thread table, the number of
+#: tasks waiting to enter, the thread holding the exclusive lock): the sync ABI's instance state,
+#: which has them.
+AsyncInstanceState = ComponentInstanceState
 
 
 def _never_started() -> Sequence[Any]:

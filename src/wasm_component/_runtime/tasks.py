@@ -1,0 +1,992 @@
+"""The component-model async runtime: the store's scheduler, async lifts and lowers, the async
+built-ins' core functions, and the host's drivers (sync calls and ``call_async``).
+
+The spec's state machines are in :mod:`wasm_component._abi.concurrency`; this module runs them
+against real core calls. It is used only by stores in which an async feature was instantiated
+(an async built-in, an async lift or lower): then the instances of that root carry the store's
+:class:`StoreScheduler` (``ComponentInstanceState.sched``) and every call into them runs as a
+spec :class:`~.concurrency.Task` on a guest :class:`GuestThread`. A store without async features
+never reaches this module (the sync call paths of ``calls`` stay as they are).
+
+How a thread waits (CanonicalABI.md "Thread"):
+
+- *stackless*: a ``callback``-lifted task between two callback calls, or a task waiting to enter
+  its instance (backpressure), has no native stack: it is parked with a continuation
+  (:meth:`StoreScheduler.park`) that the scheduler calls when the thread is ready;
+- *stacked*: a thread blocked inside guest code (``waitable-set.wait``, a sync-lowered call that
+  did not finish, a sync ``stream.read``, ``thread.yield`` in a stackful task) keeps its native
+  stack: :meth:`StoreScheduler.block` runs the store's other ready (stackless) threads on top
+  of it until it may go on. A stacked thread resumes only when it is the innermost one, so this
+  is the spec's semantics as long as what it waits for is done by stackless threads or by the
+  host; otherwise the wait ends in the spec's deadlock trap. Parking native stacks on fibers
+  (``docs/design/async-stacks.md``) is what would lift that restriction; it is not built.
+
+Host async operations (an async host import: a host function returning an awaitable) run as
+asyncio tasks on the caller's loop (``call_async``) or on a private loop the scheduler runs
+while a synchronous host call waits (``Func.__call__``); their results are applied by the
+scheduler (:attr:`StoreScheduler.host_done`), never from inside an asyncio callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import deque
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from .. import types as t
+from .._abi.concurrency import builtins as B
+from .._abi.concurrency.copy import elem_codec
+from .._abi.concurrency.scheduler import Cancelled, ReadyFunc, Thread, always
+from .._abi.concurrency.task import CallbackCode, Task, unpack_callback_result
+from .._abi.concurrency.waitable import EventCode, Subtask, WaitableSet
+from .._abi.context import CanonicalOptions, ComponentInstanceState, LiftLowerContext, trap
+from .._abi.func import func_abi
+from .._abi.layout import flatten_functype
+from .._translate.trampolines import Trampoline
+from .._validate.model import CanonInfo
+from ..errors import NotSupported, Trap, TrapCode
+from . import core
+
+if TYPE_CHECKING:
+    from .calls import HostFunc, LiftedFunc, Site
+
+__all__ = [
+    "ASYNC_BUILTINS",
+    "AsyncLift",
+    "GuestThread",
+    "StoreScheduler",
+    "async_lift_call",
+    "async_lowered",
+    "async_lowered_call",
+    "call_async",
+    "in_own_task",
+    "not_built",
+    "scheduler_for",
+]
+
+OnStart = Callable[[], Sequence[Any]]
+OnResolve = Callable[[Sequence[Any] | None], None]
+OnCancel = Callable[[ComponentInstanceState | None], None]
+Cont = Callable[[Cancelled], None]
+
+DEADLOCK = "deadlock detected: event loop cannot make further progress"
+
+
+class GuestThread(Thread):
+    """A spec ``Thread`` as the runtime runs it: ``cont`` is the continuation of a parked
+    stackless thread (``None`` while running or blocked on its native stack)."""
+
+    __slots__ = ("cont",)
+
+    def __init__(self, task: Task, scheduler: StoreScheduler) -> None:
+        super().__init__(task, scheduler)
+        self.cont: Cont | None = None
+
+
+class StoreScheduler:
+    """The store's scheduler (the spec's ``Store``: its ``waiting`` threads and ``tick``), and
+    the :class:`~.concurrency.Scheduler` every guest thread of the store blocks through.
+
+    ``current`` is the running guest thread (the spec's ``current_thread()``), ``None`` when
+    the host runs. ``entered`` lists the instances the native stack has entered (a stacked
+    wait lets other tasks enter them, as the spec's switch back to the caller would)."""
+
+    __slots__ = ("_host_futs", "_loop", "_waiters", "async_starts", "current", "entered",
+                 "host_done", "host_holds_ends", "host_pending", "waiting", "woken")
+
+    def __init__(self) -> None:
+        self.current: GuestThread | None = None
+        self.waiting: list[GuestThread] = []
+        self.woken: dict[Thread, Cancelled] = {}
+        self.entered: list[ComponentInstanceState] = []
+        #: completed host operations, applied in order by :meth:`step`
+        self.host_done: deque[Callable[[], None]] = deque()
+        #: host operations still running (asyncio tasks)
+        self.host_pending = 0
+        self._waiters: list[asyncio.Future[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._host_futs: set[asyncio.Future[Any]] = set()
+        #: whether the host holds stream/future ends (then a wait with nothing to run may be
+        #: ended by the host: ``call_async`` waits for :meth:`notify` instead of trapping)
+        self.host_holds_ends = False
+        #: async-lowered calls on the native stack (since the innermost resumption) still
+        #: starting their callee: their callers expect control back if the callee blocks
+        self.async_starts = 0
+
+    # -- the Scheduler protocol (stacked waits) ------------------------------------------------
+
+    def block(self, thread: Thread, ready: ReadyFunc | None) -> Cancelled:
+        assert isinstance(thread, GuestThread) and thread is self.current, "the running thread"
+        if self.async_starts:
+            # the spec switches back to the async caller below us, which has no native stack
+            # of its own to be resumed on here
+            raise NotSupported(
+                "a task called through an async lower blocks on its native stack before it "
+                "returns to its caller (a stackful wait, a yield, or a sync call that waits): "
+                "switching guest stacks (fibers) is not built yet")
+        thread.cont = None
+        self.waiting.append(thread)
+        # the instances this stack entered may be entered by others while it waits
+        left = [s for s in self.entered if not s.may_enter]
+        for s in left:
+            s.may_enter = True
+        try:
+            stepped = ready is not always  # (a yield lets another thread run first)
+            while True:
+                c = self.woken.pop(thread, None)
+                if c is not None:
+                    return c
+                if ready is not None and ready() and stepped:
+                    return Cancelled.FALSE
+                if not self.step():
+                    if ready is not None and ready():
+                        return Cancelled.FALSE
+                    self.stuck()
+                stepped = True
+        finally:
+            if thread in self.waiting:
+                self.waiting.remove(thread)
+            self.current = thread
+            for s in left:
+                s.may_enter = False
+
+    def wake(self, thread: Thread, cancelled: Cancelled = Cancelled.FALSE) -> None:
+        assert thread.cancellable or not cancelled, "only a cancellable thread is cancelled"
+        self.woken[thread] = cancelled
+
+    # -- stackless waits -----------------------------------------------------------------------
+
+    def park(self, thread: GuestThread, ready: ReadyFunc, cancellable: bool, cont: Cont) -> None:
+        """Park a thread that has no native stack: ``cont(cancelled)`` runs when ``ready()``
+        (or a cancellation, when ``cancellable``). A pending cancellation is delivered first,
+        as the spec's ``wait_until`` does."""
+        if thread.task.deliver_pending_cancel(cancellable):
+            self.woken[thread] = Cancelled.TRUE
+        thread.ready_func = ready
+        thread.cancellable = cancellable
+        thread.cont = cont
+        self.waiting.append(thread)
+
+    def resume(self, thread: GuestThread, cancelled: Cancelled) -> None:
+        """Run a parked stackless thread's continuation now."""
+        cont = thread.cont
+        assert cont is not None, "only a stackless thread resumes from the scheduler"
+        self.waiting.remove(thread)
+        self.woken.pop(thread, None)
+        thread.cont = None
+        thread.ready_func = None
+        thread.cancellable = False
+        starts, self.async_starts = self.async_starts, 0  # (a new native stack base)
+        try:
+            self.run(thread, partial(cont, cancelled))
+        finally:
+            self.async_starts = starts
+
+    def run(self, thread: GuestThread, fn: Callable[[], None]) -> None:
+        """Run ``fn`` (guest code of ``thread``) as the current thread. A trap leaves the
+        instance poisoned (the spec's lockdown)."""
+        prev = self.current
+        self.current = thread
+        try:
+            fn()
+        except BaseException:
+            thread.task.inst.poison()
+            raise
+        finally:
+            self.current = prev
+
+    def step(self) -> bool:
+        """Make one step of progress: apply a finished host operation, or resume one ready
+        stackless thread. ``False``: nothing could run."""
+        if self.host_done:
+            self.host_done.popleft()()
+            return True
+        woken = self.woken
+        for th in self.waiting:
+            if th.cont is None:
+                continue  # blocked on its native stack: it goes on when its frame is on top
+            c = woken.get(th)
+            if c is None:
+                if not th.ready():
+                    continue
+                c = Cancelled.FALSE
+            self.resume(th, c)
+            return True
+        return False
+
+    def stuck(self) -> None:
+        """Nothing can run: wait for a host operation when that is possible, else deadlock."""
+        if self.host_pending:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                # a synchronous host call: the host operations run on the scheduler's loop
+                self._run_private_loop()
+                return
+            raise NotSupported(
+                "a guest task waits on its native stack for a host async operation inside "
+                "`call_async`: parking a guest stack (fibers) is not built yet; lower the "
+                "import with `async` from a callback-lifted task, or call the export "
+                "synchronously")
+        trap(DEADLOCK)
+
+    def close(self) -> None:
+        """The store is going: cancel the host operations still running."""
+        for f in list(self._host_futs):
+            f.cancel()
+        loop = self._loop
+        if loop is not None and not loop.is_running() and not loop.is_closed():
+            if self._host_futs:
+                loop.run_until_complete(asyncio.gather(*self._host_futs,
+                                                       return_exceptions=True))
+            loop.close()
+        self._host_futs.clear()
+
+    def run_until(self, done: Callable[[], bool]) -> None:
+        """Run the store's threads until ``done()`` (the host waits for a call)."""
+        while not done():
+            if not self.step():
+                if done():
+                    return
+                self.stuck()
+
+    # -- host operations ---------------------------------------------------------------------
+
+    def host_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop host operations run on: the caller's, else the scheduler's own."""
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            loop = self._loop
+            if loop is None or loop.is_closed():
+                loop = self._loop = asyncio.new_event_loop()
+            return loop
+
+    def start_host(self, awaitable: Any, on_done: Callable[[asyncio.Future[Any]], None]
+                   ) -> asyncio.Future[Any]:
+        """Run a host operation; ``on_done(future)`` is applied by :meth:`step` once it ends."""
+        fut: asyncio.Future[Any] = asyncio.ensure_future(awaitable, loop=self.host_loop())
+        self.host_pending += 1
+        self._host_futs.add(fut)
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self.host_pending -= 1
+            self._host_futs.discard(f)
+            self.host_done.append(partial(on_done, f))
+            self.notify()
+
+        fut.add_done_callback(done)
+        return fut
+
+    def notify(self) -> None:
+        """Something the host did may have made a parked thread ready (a host stream or
+        future operation): wake the ``call_async`` drivers waiting for the host."""
+        for w in self._waiters:
+            if not w.done():
+                w.set_result(None)
+        self._waiters.clear()
+
+    async def next_host(self) -> None:
+        """Wait until a host operation ends."""
+        if self.host_done:
+            return
+        w: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(w)
+        await w
+
+    def _run_private_loop(self) -> None:
+        loop = self.host_loop()
+        assert not loop.is_running(), "no loop runs in this thread"
+        loop.run_until_complete(self.next_host())
+
+
+_REALLOC_FT = t.FuncType(tuple((f"p{i}", t.U32) for i in range(4)), t.U32)
+_PLAIN = CanonicalOptions()
+
+
+def in_own_task(state: ComponentInstanceState, invoke: Callable[[Sequence[Any]], Any]
+                ) -> Callable[[Sequence[Any]], Any]:
+    """``invoke`` (a ``realloc`` call) run as the spec's ``reallocate`` runs it: a ``canon
+    lift`` of its own, so on a fresh thread (its own ``context.get``/``set`` slots)."""
+    sched: StoreScheduler = state.root.sched
+
+    def call(args: Sequence[Any]) -> Any:
+        prev = sched.current
+        sched.current = GuestThread(Task(state, _REALLOC_FT, _PLAIN), sched)
+        try:
+            return invoke(args)
+        finally:
+            sched.current = prev
+
+    return call
+
+
+def scheduler_for(store: Any, state: ComponentInstanceState) -> StoreScheduler:
+    """The store's scheduler, made on first use, set on ``state``'s tree (whose calls then
+    run as tasks)."""
+    sched: StoreScheduler | None = store._sched
+    if sched is None:
+        sched = store._sched = StoreScheduler()
+    state.root.sched = sched
+    return sched
+
+
+# -- entering instances ---------------------------------------------------------------------------
+
+
+def _chain(state: ComponentInstanceState) -> list[ComponentInstanceState]:
+    out = [state]
+    while state.parent is not None:
+        state = state.parent
+        out.append(state)
+    return out
+
+
+def entering_set(inst: ComponentInstanceState, caller: ComponentInstanceState | None
+                 ) -> tuple[ComponentInstanceState, ...]:
+    """The spec's ``entering_set``: the callee and its ancestors, less the caller and its
+    ancestors; a call into an ancestor (donut wrapping) enters nothing, a call into the caller's
+    own instance still checks it (as the sync path does)."""
+    chain = _chain(inst)
+    if caller is None:
+        return tuple(chain)
+    above = set(_chain(caller))
+    if inst in above and inst is not caller:
+        return ()
+    return tuple(s for s in chain if s is inst or s not in above)
+
+
+def _enter(sched: StoreScheduler, states: tuple[ComponentInstanceState, ...]) -> None:
+    for s in states:
+        if s.root.poisoned:
+            raise Trap("cannot enter component instance: it trapped earlier and may not be "
+                       "entered again", code=TrapCode.CANNOT_ENTER_COMPONENT)
+        if not s.may_enter:
+            raise Trap("cannot enter component instance: it is already on the stack",
+                       code=TrapCode.CANNOT_ENTER_COMPONENT)
+    for s in states:
+        s.may_enter = False
+    sched.entered.extend(states)
+
+
+def _leave(sched: StoreScheduler, states: tuple[ComponentInstanceState, ...]) -> None:
+    if states:
+        del sched.entered[-len(states):]
+    for s in states:
+        s.may_enter = True
+
+
+def _reenter(sched: StoreScheduler, inst: ComponentInstanceState
+             ) -> tuple[ComponentInstanceState, ...]:
+    """Enter ``inst`` from the store's loop (a resumed stackless thread): the instances not
+    entered already."""
+    states = tuple(s for s in _chain(inst) if s.may_enter)
+    for s in states:
+        s.may_enter = False
+    sched.entered.extend(states)
+    return states
+
+
+# -- canon lift ------------------------------------------------------------------------------------
+
+
+class AsyncLift:
+    """``canon lift`` of one function in a store with async features: the spec's
+    ``Store.lift`` ``func_inst`` and ``canon_lift``, sync or async, stackless or stackful."""
+
+    __slots__ = ("callback", "ft", "host", "inst", "invoke", "lift_results", "lower_params",
+                 "name", "opts", "post", "resources", "sched")
+
+    def __init__(self, lf: LiftedFunc, sched: StoreScheduler, host: bool) -> None:
+        from .calls import make_opts
+
+        info, site = lf._info, lf._site
+        inst = lf.state
+        ft = lf.ty
+        self.sched = sched
+        self.inst = inst
+        self.ft = ft
+        self.host = host
+        self.name = lf.name or "function"
+        callback = None
+        if info.is_async and site.callback is not None:
+            cb = core.resolve(site.callback).make_caller(
+                core.CoreFuncType(("i32", "i32", "i32"), ("i32",)))
+            callback = cb
+        self.callback = callback
+        base = make_opts(site, info, inst)
+        self.opts = CanonicalOptions(base.string_encoding, base.memory, base.realloc, None,
+                                     base.memory64, info.is_async, callback, base.alloc)
+        abi = lf._abi
+        pt = self.opts.ptr_type
+        sig = flatten_functype(ft, "lift", pt, info.is_async, callback is not None)
+        self.invoke = core.resolve(lf.core_func).make_caller(
+            core.CoreFuncType(sig.params, sig.results))
+        self.post = None
+        if site.post_return is not None and not info.is_async:
+            self.post = core.resolve(site.post_return).make_caller(
+                core.CoreFuncType(sig.results, ()))
+        self.lower_params = abi.lower_params
+        self.lift_results = abi.lift_results_host if host else abi.lift_results
+        self.resources = site.resources or None
+
+    # the spec's ``func_inst``
+    def __call__(self, on_start: OnStart, on_resolve: OnResolve,
+                 caller: ComponentInstanceState | None) -> OnCancel:
+        sched, inst = self.sched, self.inst
+        states = entering_set(inst, caller)
+        _enter(sched, states)
+        task = Task(inst, self.ft, self.opts, on_start, on_resolve)
+        thread = GuestThread(task, sched)
+        try:
+            sched.run(thread, partial(self._thread_func, task, thread))
+        finally:
+            _leave(sched, states)
+        if not self.ft.is_async and task.state != Task.State.RESOLVED:
+            # a synchronous callee finishes before its caller goes on
+            sched.run_until(lambda: task.state == Task.State.RESOLVED)
+        return partial(self._on_cancel, task)
+
+    def _on_cancel(self, task: Task, caller: ComponentInstanceState | None) -> None:
+        inst, sched = self.inst, self.sched
+        states = entering_set(inst, caller)
+        may_enter = all(s.may_enter and not s.root.poisoned for s in states)
+        th = task.request_cancellation(may_enter)
+        if th is None:
+            return
+        assert isinstance(th, GuestThread), "the task's threads are the runtime's"
+        if th.cont is not None and th in sched.waiting:
+            # the spec resumes the cancelled thread at once (entering from the caller)
+            _enter(sched, states)
+            try:
+                sched.resume(th, Cancelled.TRUE)
+            finally:
+                _leave(sched, states)
+        else:
+            sched.wake(th, Cancelled.TRUE)
+
+    def _thread_func(self, task: Task, thread: GuestThread) -> None:
+        inst = self.inst
+        if self.ft.is_async and (task.has_backpressure() or inst.num_waiting_to_enter > 0):
+            # ``enter_implicit_thread``'s wait, stackless
+            task.implicit_thread = thread
+            inst.num_waiting_to_enter += 1
+            self.sched.park(thread, lambda: not task.has_backpressure(), True,
+                            partial(self._entered_after_wait, task, thread))
+            return
+        entered = task.enter_implicit_thread(thread)
+        assert entered, "no wait: no cancellation"
+        self._body(task, thread)
+
+    def _entered_after_wait(self, task: Task, thread: GuestThread, cancelled: Cancelled) -> None:
+        inst = self.inst
+        inst.num_waiting_to_enter -= 1
+        if cancelled:
+            task.cancel()
+            return
+        if task.needs_exclusive():
+            assert inst.exclusive_thread is None, "backpressure waited for the lock"
+            inst.exclusive_thread = thread
+        task.register_thread(thread)
+        states = _reenter(self.sched, inst)
+        try:
+            self._body(task, thread)
+        finally:
+            _leave(self.sched, states)
+
+    def _body(self, task: Task, thread: GuestThread) -> None:
+        inst, opts = self.inst, self.opts
+        cx = LiftLowerContext(opts, inst, task, self.resources)
+        args = task.start()
+        try:
+            flat_args = self.lower_params(cx, args)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise type(e)(f"`{self.name}`: {e}") from None
+        if not opts.async_:
+            flat_results = self.invoke(flat_args)
+            value = self.lift_results(cx, flat_results)
+            task.return_([value] if self.ft.result is not None else [])
+            post = self.post
+            if post is not None:
+                inst.may_leave = False
+                try:
+                    post(flat_results)
+                finally:
+                    inst.may_leave = True
+            task.exit_implicit_thread()
+            return
+        if self.callback is None:
+            self.invoke(flat_args)
+            task.exit_implicit_thread()
+            return
+        packed = self.invoke(flat_args)[0]
+        self._after_callback(task, thread, packed)
+
+    def _after_callback(self, task: Task, thread: GuestThread, packed: int) -> None:
+        inst = self.inst
+        code, si = unpack_callback_result(packed & 0xFFFF_FFFF)
+        if code == CallbackCode.EXIT:
+            task.exit_implicit_thread()
+            return
+        assert inst.exclusive_thread is thread, "a callback runs under the exclusive lock"
+        inst.exclusive_thread = None
+        if code == CallbackCode.YIELD:
+            self.sched.park(thread, lambda: inst.exclusive_thread is None, True,
+                            partial(self._resume_yield, task, thread))
+            return
+        wset = inst.handles.get(si) if si else None
+        if not isinstance(wset, WaitableSet):
+            trap(f"callback returned WAIT on handle index {si}, which is not a waitable set")
+        wset.num_waiting += 1
+
+        def ready() -> bool:
+            return inst.exclusive_thread is None and wset.has_pending_event()
+
+        self.sched.park(thread, ready, True, partial(self._resume_wait, task, thread, wset))
+
+    def _resume_yield(self, task: Task, thread: GuestThread, cancelled: Cancelled) -> None:
+        code = EventCode.TASK_CANCELLED if cancelled else EventCode.NONE
+        self._call_callback(task, thread, (code, 0, 0))
+
+    def _resume_wait(self, task: Task, thread: GuestThread, wset: WaitableSet,
+                     cancelled: Cancelled) -> None:
+        event = (EventCode.TASK_CANCELLED, 0, 0) if cancelled else wset.get_pending_event()
+        wset.num_waiting -= 1
+        self._call_callback(task, thread, event)
+
+    def _call_callback(self, task: Task, thread: GuestThread,
+                       event: tuple[EventCode, int, int]) -> None:
+        inst = self.inst
+        assert self.callback is not None, "a callback lift"
+        states = _reenter(self.sched, inst)
+        try:
+            assert inst.exclusive_thread is None, "the lock was free to resume"
+            inst.exclusive_thread = thread
+            code, p1, p2 = event
+            packed = self.callback((int(code), p1, p2))[0]
+            self._after_callback(task, thread, packed)
+        finally:
+            _leave(self.sched, states)
+
+
+def async_lift_call(lf: LiftedFunc, sched: StoreScheduler, host: bool
+                    ) -> tuple[AsyncLift, Callable[[Sequence[Any]], Any]]:
+    """A lifted function's call path in an async store: ``call(args) -> value`` for a
+    synchronous caller (the host, or a sync-path trampoline), which waits for the task by
+    running the store's scheduler."""
+    lift = AsyncLift(lf, sched, host)
+    has_result = lf.ty.result is not None
+    name = lift.name
+
+    def call(args: Sequence[Any]) -> Any:
+        box: list[Sequence[Any] | None] = []
+
+        def on_start() -> Sequence[Any]:
+            return args
+
+        lift(on_start, box.append, None)
+        if not box:
+            sched.run_until(lambda: bool(box))
+        result = box[0]
+        if result is None:
+            raise Trap(f"`{name}`: the task was cancelled")
+        return result[0] if has_result else None
+
+    return lift, call
+
+
+async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
+    """Run one task of ``lift`` for a host caller on the running asyncio loop: its steps run
+    on the loop, waiting for host operations; cancelling the awaiting asyncio task requests
+    the guest task's cancellation (``subtask.cancel``'s protocol) and waits for it to resolve."""
+    sched = lift.sched
+    box: list[Sequence[Any] | None] = []
+
+    def on_start() -> Sequence[Any]:
+        return args
+
+    on_cancel = lift(on_start, box.append, None)
+    cancelled = False
+    while not box:
+        try:
+            if sched.step():
+                await asyncio.sleep(0)  # (other asyncio tasks, other calls, take turns)
+                continue
+            if box:
+                break
+            if not sched.host_pending and not sched.host_holds_ends:
+                trap(DEADLOCK)
+            await sched.next_host()
+        except asyncio.CancelledError:
+            if cancelled or box:
+                raise
+            cancelled = True
+            on_cancel(None)
+    result = box[0]
+    if result is None:
+        raise asyncio.CancelledError()
+    if cancelled:
+        # the guest returned although cancelled: the asyncio task is still cancelled
+        raise asyncio.CancelledError()
+    return result[0] if lift.ft.result is not None else None
+
+
+# -- canon lower ---------------------------------------------------------------------------------
+
+
+def _host_callee(target: HostFunc, sched: StoreScheduler, has_result: bool
+                 ) -> Callable[[OnStart, OnResolve, ComponentInstanceState | None], OnCancel]:
+    """A host function as the spec's ``FuncInst``: a plain function resolves at once; one
+    whose call returns an awaitable (``func_wrap_async``) resolves when it completes."""
+    call = target.prepared_call()
+
+    def noop(caller: ComponentInstanceState | None) -> None:
+        return None
+
+    def callee(on_start: OnStart, on_resolve: OnResolve,
+               caller: ComponentInstanceState | None) -> OnCancel:
+        args = on_start()
+        r = call(args)
+        if not inspect.isawaitable(r):
+            on_resolve([r] if has_result else [])
+            return noop
+
+        def on_done(f: asyncio.Future[Any]) -> None:
+            if f.cancelled():
+                on_resolve(None)
+                return
+            v = f.result()
+            on_resolve([v] if has_result else [])
+
+        fut = sched.start_host(r, on_done)
+
+        def on_cancel(caller: ComponentInstanceState | None) -> None:
+            fut.cancel()
+
+        return on_cancel
+
+    return callee
+
+
+def async_lowered(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
+                  target: Any, abi: Any) -> core.CoreFunc:
+    """The core function of an ``async`` ``canon lower`` (its call path made at the first
+    call, by :func:`async_lowered_call`)."""
+    scheduler_for(store, state)
+    pt = "i64" if info.memory64 else "i32"
+    sig = flatten_functype(abi.ft, "lower", pt, True)
+    return core.new_lazy_host_func(store._core, sig.params, sig.results,
+                                   partial(async_lowered_call, store, site, state, info, target,
+                                           abi))
+
+
+def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
+                       target: Any, abi: Any) -> Callable[..., Any]:
+    """The Python side of a ``canon lower`` (``async`` or not) in a store with async
+    features: the spec's ``canon_lower``, a :class:`Subtask` per call."""
+    from .calls import LiftedFunc, make_opts
+
+    sched = scheduler_for(store, state)
+    ft: t.FuncType = abi.ft
+    opts = make_opts(site, info, state)
+    is_lift = isinstance(target, LiftedFunc)
+    if info.is_async:
+        lift_params = abi.lift_params_async if is_lift else abi.lift_params_async_host
+        lower_results = abi.lower_results_async
+    else:
+        lift_params = abi.lift_params if is_lift else abi.lift_params_host
+        lower_results = abi.lower_results
+    if is_lift:
+        callee: Callable[..., OnCancel] = target.async_lift(sched)
+    else:
+        callee = _host_callee(target, sched, ft.result is not None)
+    resources = site.resources or None
+    has_result = ft.result is not None
+    async_ = info.is_async
+    one_result = not async_ and len(abi.lower_sig.results) == 1
+    name = getattr(target, "name", "") or "import"
+
+    def trampoline(*flat: Any) -> Any:
+        thread = sched.current
+        if not state.may_leave:
+            trap("cannot leave component instance")
+        if thread is None:
+            trap(f"`{name}` called outside a task")
+        subtask = Subtask()
+        cx = LiftLowerContext(opts, state, subtask, resources)
+
+        def on_start() -> Sequence[Any]:
+            subtask.on_start()
+            args: Sequence[Any] = lift_params(cx, flat)
+            return args
+
+        def on_resolve(result: Sequence[Any] | None) -> None:
+            if result is None:
+                subtask.on_resolve(None)
+                return
+            try:
+                out = lower_results(cx, result[0] if has_result else None, flat)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise type(e)(f"function `{name}` returned a bad value: {e}") from None
+            subtask.on_resolve(out)
+
+        if async_ and is_lift:
+            sched.async_starts += 1
+            try:
+                subtask.on_cancel = callee(on_start, on_resolve, state)
+            finally:
+                sched.async_starts -= 1
+        else:
+            subtask.on_cancel = callee(on_start, on_resolve, state)
+        if not async_:
+            out = B.finish_lower_sync(thread, subtask)
+            return out[0] if one_result else None
+        return B.finish_lower_async(state, subtask)
+
+    return trampoline
+
+
+# -- the built-ins ---------------------------------------------------------------------------------
+
+
+def _current(sched: StoreScheduler, name: str) -> GuestThread:
+    thread = sched.current
+    if thread is None:
+        trap(f"`{name}` called outside a task")
+    return thread
+
+
+def _host_fn(store: Any, info: CanonInfo, fn: Callable[..., Any]) -> core.CoreFunc:
+    ct = info.core_type
+    assert ct is not None, "validated: a built-in has a core type"
+    return core.new_host_func(store._core, tuple(ct.params), tuple(ct.results), fn)
+
+
+Maker = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, Any, Any], core.CoreFunc]
+
+
+def _on_inst(fn: Callable[..., Any]) -> Maker:
+    """A built-in that reads only the instance: ``fn(inst, *args)``."""
+
+    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+             rt: Any, site: Any) -> core.CoreFunc:
+        scheduler_for(store, state)
+        return _host_fn(store, info, partial(fn, state))
+
+    return make
+
+
+def _on_type(fn: Callable[..., Any]) -> Maker:
+    """A built-in of a stream/future type reading only the instance: ``fn(inst, ty, *args)``."""
+
+    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+             rt: Any, site: Any) -> core.CoreFunc:
+        scheduler_for(store, state)
+        return _host_fn(store, info, partial(fn, state, info.payload))
+
+    return make
+
+
+def _on_thread(bind: Callable[[CanonInfo], tuple[Any, ...]], fn: Callable[..., Any]) -> Maker:
+    """A built-in of the running thread: ``fn(thread, *bind(info), *args)``."""
+
+    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+             rt: Any, site: Any) -> core.CoreFunc:
+        sched = scheduler_for(store, state)
+        imm = bind(info)
+        name = kind.value
+
+        def builtin(*args: Any) -> Any:
+            return fn(_current(sched, name), *imm, *args)
+
+        return _host_fn(store, info, builtin)
+
+    return make
+
+
+def _no_imm(info: CanonInfo) -> tuple[Any, ...]:
+    return ()
+
+
+def _cancellable(info: CanonInfo) -> tuple[Any, ...]:
+    return (info.cancellable,)
+
+
+def _slot(info: CanonInfo) -> tuple[Any, ...]:
+    return (info.index or 0,)
+
+
+def _async_flag(info: CanonInfo) -> tuple[Any, ...]:
+    return (info.is_async,)
+
+
+def _type_and_async(info: CanonInfo) -> tuple[Any, ...]:
+    return (info.payload, info.is_async)
+
+
+def _opts(site: Any, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
+    from .calls import make_opts
+
+    return make_opts(site, info, state)
+
+
+def _copy(fn: Callable[..., Any]) -> Maker:
+    """``{stream,future}.{read,write}``: a ``CopyOptions`` with the memory and the element
+    codec, made once per definition."""
+
+    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+             rt: Any, site: Any) -> core.CoreFunc:
+        sched = scheduler_for(store, state)
+        opts = _opts(site, info, state)
+        ty = info.payload
+        assert ty is not None, "validated: a copy names its type"
+        codec = None
+        if ty.payload is not None:
+            cx = LiftLowerContext(opts, state, None, getattr(site, "resources", None) or None)
+            codec = elem_codec(ty.payload, cx)
+        copts = B.CopyOptions(info.is_async, opts.memory, codec)
+        name = kind.value
+
+        def builtin(*args: Any) -> Any:
+            return fn(_current(sched, name), ty, copts, *args)
+
+        return _host_fn(store, info, builtin)
+
+    return make
+
+
+def _waitable_set_wait_poll(fn: Callable[..., Any]) -> Maker:
+    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+             rt: Any, site: Any) -> core.CoreFunc:
+        sched = scheduler_for(store, state)
+        mem = _opts(site, info, state).memory
+        assert mem is not None, "validated: wait and poll name a memory"
+        name = kind.value
+
+        def builtin(si: int, ptr: int) -> int:
+            return int(fn(_current(sched, name), info.cancellable, mem, si, ptr))
+
+        return _host_fn(store, info, builtin)
+
+    return make
+
+
+def _same_memory(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    fa, fb = getattr(a.view, "__self__", None), getattr(b.view, "__self__", None)
+    return fa is not None and fb is not None and (fa is fb or fa.data_ptr() == fb.data_ptr())
+
+
+def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+                 rt: Any, site: Any) -> core.CoreFunc:
+    sched = scheduler_for(store, state)
+    opts = _opts(site, info, state)
+    fty = info.func_type
+    assert fty is not None, "validated: task.return has its func(result?) type"
+    result_type = fty.params[0][1] if fty.params else None
+    lift = func_abi(fty, opts.string_encoding, opts.ptr_type).lift_params_host
+    resources = getattr(site, "resources", None) or None
+
+    def builtin(*flat: Any) -> None:
+        thread = _current(sched, "task.return")
+        task = thread.task
+        # (the memory option names the same memory as the task's when both reach one memory)
+        mine = (CanonicalOptions(opts.string_encoding, task.opts.memory)
+                if _same_memory(opts.memory, task.opts.memory) else opts)
+        cx = LiftLowerContext(opts, state, None, resources)
+        B.task_return(thread, result_type, mine, lambda: lift(cx, flat))
+
+    return _host_fn(store, info, builtin)
+
+
+def _error_context_new(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                       info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
+    scheduler_for(store, state)
+    opts = _opts(site, info, state)
+    lift = func_abi(t.FuncType((("s", t.STRING),)), opts.string_encoding,
+                    opts.ptr_type).lift_params_host
+    cx = LiftLowerContext(opts, state)
+
+    def load_string(ptr: int, units: int) -> str:
+        return str(lift(cx, (ptr, units))[0])
+
+    return _host_fn(store, info, partial(B.error_context_new, state, load_string))
+
+
+def _error_context_debug_message(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                                 info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
+    scheduler_for(store, state)
+    opts = _opts(site, info, state)
+    lower = func_abi(t.FuncType((), t.STRING), opts.string_encoding, opts.ptr_type).lower_results
+    cx = LiftLowerContext(opts, state)
+
+    def store_string(message: str, ptr: int) -> None:
+        lower(cx, message, (ptr,))
+
+    return _host_fn(store, info, partial(B.error_context_debug_message, state, store_string))
+
+
+def _backpressure_set(inst: ComponentInstanceState, flag: int) -> None:
+    """The older ``backpressure.set``: on (1) or off (0)."""
+    inst.backpressure = 1 if flag else 0
+
+
+def not_built(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+               rt: Any, site: Any) -> core.CoreFunc:
+    """A built-in that needs stack switching between a task's threads (``thread.*`` but
+    ``yield``/``index``): ``NotSupported`` naming it when called."""
+    scheduler_for(store, state)
+
+    def builtin(*args: Any) -> Any:
+        if kind.checks_may_leave and not state.may_leave:
+            trap("cannot leave component instance")
+        raise NotSupported(f"`{kind.value}` needs stack switching between a task's threads, "
+                           "which this runtime does not have yet")
+
+    return _host_fn(store, info, builtin)
+
+
+T = Trampoline
+
+#: The maker of each async built-in's core function (``calls.BUILTINS`` takes these).
+ASYNC_BUILTINS: dict[Trampoline, Maker] = {
+    T.BACKPRESSURE_SET: _on_inst(_backpressure_set),
+    T.BACKPRESSURE_INC: _on_inst(B.backpressure_inc),
+    T.BACKPRESSURE_DEC: _on_inst(B.backpressure_dec),
+    T.TASK_RETURN: _task_return,
+    T.TASK_CANCEL: _on_thread(_no_imm, B.task_cancel),
+    T.CONTEXT_GET: _on_thread(_slot, B.context_get),
+    T.CONTEXT_SET: _on_thread(_slot, B.context_set),
+    T.SUBTASK_DROP: _on_inst(B.subtask_drop),
+    T.SUBTASK_CANCEL: _on_thread(_async_flag, B.subtask_cancel),
+    T.STREAM_NEW: _on_type(B.stream_new),
+    T.STREAM_READ: _copy(B.stream_read),
+    T.STREAM_WRITE: _copy(B.stream_write),
+    T.STREAM_CANCEL_READ: _on_thread(_type_and_async, B.stream_cancel_read),
+    T.STREAM_CANCEL_WRITE: _on_thread(_type_and_async, B.stream_cancel_write),
+    T.STREAM_DROP_READABLE: _on_type(B.stream_drop_readable),
+    T.STREAM_DROP_WRITABLE: _on_type(B.stream_drop_writable),
+    T.FUTURE_NEW: _on_type(B.future_new),
+    T.FUTURE_READ: _copy(B.future_read),
+    T.FUTURE_WRITE: _copy(B.future_write),
+    T.FUTURE_CANCEL_READ: _on_thread(_type_and_async, B.future_cancel_read),
+    T.FUTURE_CANCEL_WRITE: _on_thread(_type_and_async, B.future_cancel_write),
+    T.FUTURE_DROP_READABLE: _on_type(B.future_drop_readable),
+    T.FUTURE_DROP_WRITABLE: _on_type(B.future_drop_writable),
+    T.ERROR_CONTEXT_NEW: _error_context_new,
+    T.ERROR_CONTEXT_DEBUG_MESSAGE: _error_context_debug_message,
+    T.ERROR_CONTEXT_DROP: _on_inst(B.error_context_drop),
+    T.WAITABLE_SET_NEW: _on_inst(B.waitable_set_new),
+    T.WAITABLE_SET_WAIT: _waitable_set_wait_poll(B.waitable_set_wait),
+    T.WAITABLE_SET_POLL: _waitable_set_wait_poll(B.waitable_set_poll),
+    T.WAITABLE_SET_DROP: _on_inst(B.waitable_set_drop),
+    T.WAITABLE_JOIN: _on_inst(B.waitable_join),
+    T.THREAD_INDEX: _on_thread(_no_imm, B.thread_index),
+    T.THREAD_YIELD: _on_thread(_cancellable, B.thread_yield),
+}

@@ -1,0 +1,270 @@
+"""The component-model async runtime driven by the host: callback-lifted exports awaiting
+async-lowered host imports, concurrent ``call_async`` into one instance, cancellation, a
+stackful task blocking on ``waitable-set.wait``, the deadlock trap, and the sync fast path
+left alone by stores without async features."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from wasm_component import Component, Engine, Linker, Store, Trap
+from wasm_component._validate.features import Features
+
+# A callback-lifted `run(x) -> u32` that calls the async host import `slow(x) -> u32` with the
+# async ABI; if it does not return at once it waits on a waitable set for the subtask. Returns
+# `slow(x) + 1`. On a cancellation it calls `task.cancel`.
+CALLBACK = """
+(component
+  (import "slow" (func $slow async (param "x" u32) (result u32)))
+  (core module $libc (memory (export "mem") 1))
+  (core instance $libc (instantiate $libc))
+  (core func $slow (canon lower (func $slow) async (memory (core memory $libc "mem"))))
+  (core func $ws_new (canon waitable-set.new))
+  (core func $join (canon waitable.join))
+  (core func $ret (canon task.return (result u32)))
+  (core func $sdrop (canon subtask.drop))
+  (core func $cancel (canon task.cancel))
+  (core module $m
+    (import "" "mem" (memory 1))
+    (import "" "slow" (func $slow (param i32 i32) (result i32)))
+    (import "" "ws_new" (func $ws_new (result i32)))
+    (import "" "join" (func $join (param i32 i32)))
+    (import "" "ret" (func $ret (param i32)))
+    (import "" "sdrop" (func $sdrop (param i32)))
+    (import "" "cancel" (func $cancel))
+    (func (export "run") (param $x i32) (result i32)
+      (local $r i32) (local $ws i32) (local $out i32)
+      ;; each task keeps its result slot at 16 + 8 * x (the tests use small distinct x)
+      (local.set $out (i32.add (i32.const 16) (i32.shl (local.get $x) (i32.const 3))))
+      (local.set $r (call $slow (local.get $x) (local.get $out)))
+      (if (i32.eq (i32.and (local.get $r) (i32.const 0xf)) (i32.const 2))
+        (then
+          (call $ret (i32.add (i32.load (local.get $out)) (i32.const 1)))
+          (return (i32.const 0))))
+      (local.set $ws (call $ws_new))
+      (call $join (i32.shr_u (local.get $r) (i32.const 4)) (local.get $ws))
+      ;; remember where the result goes, in the set's slot
+      (i32.store (i32.add (i32.const 512) (i32.shl (local.get $ws) (i32.const 2)))
+                 (local.get $out))
+      (i32.or (i32.const 2) (i32.shl (local.get $ws) (i32.const 4))))
+    (func (export "cb") (param $ev i32) (param $i i32) (param $p i32) (result i32)
+      (if (i32.eq (local.get $ev) (i32.const 6))
+        (then (call $cancel) (return (i32.const 0))))
+      (if (i32.ne (local.get $ev) (i32.const 1)) (then unreachable))
+      (if (i32.ne (local.get $p) (i32.const 2)) (then unreachable))
+      (call $sdrop (local.get $i))
+      ;; each task made one subtask then one set: the set is the subtask's index + 1, and
+      ;; `run` left the task's result slot in the set's word at 512 + 4 * set
+      (call $ret (i32.add (i32.load (i32.load (i32.add (i32.const 512) (i32.shl
+        (i32.add (local.get $i) (i32.const 1)) (i32.const 2))))) (i32.const 1)))
+      (i32.const 0))
+  )
+  (core instance $i (instantiate $m (with "" (instance
+    (export "mem" (memory $libc "mem"))
+    (export "slow" (func $slow))
+    (export "ws_new" (func $ws_new))
+    (export "join" (func $join))
+    (export "ret" (func $ret))
+    (export "sdrop" (func $sdrop))
+    (export "cancel" (func $cancel))))))
+  (func (export "run") async (param "x" u32) (result u32)
+    (canon lift (core func $i "run") async (callback (core func $i "cb"))))
+)
+"""
+
+
+def _instance(slow: Any) -> tuple[Store, Any]:
+    engine = Engine(features=Features.all())
+    store = Store(engine)
+    linker = Linker(engine)
+    linker.root().func_wrap("slow", slow)
+    inst = linker.instantiate(store, Component.new(engine, CALLBACK))
+    run = inst.get_func(store, "run")
+    assert run is not None
+    return store, run
+
+
+def test_callback_export_awaits_an_async_host_import_called_synchronously() -> None:
+    """A plain call runs the store's scheduler (and the host operation, on a private loop)
+    until the task resolves."""
+    async def slow(store: Store, x: int) -> int:
+        await asyncio.sleep(0)
+        return x * 10
+
+    store, run = _instance(slow)
+    assert run(store, 4) == 41
+    assert store._sched is not None
+
+
+def test_a_host_import_that_resolves_at_once_returns_without_a_subtask() -> None:
+    store, run = _instance(lambda store, x: x * 2)
+    assert run(store, 3) == 7
+
+
+def test_call_async_runs_on_the_callers_loop() -> None:
+    loop_seen: list[asyncio.AbstractEventLoop] = []
+
+    async def slow(store: Store, x: int) -> int:
+        loop_seen.append(asyncio.get_running_loop())
+        await asyncio.sleep(0)
+        return x + 100
+
+    store, run = _instance(slow)
+
+    async def main() -> tuple[int, asyncio.AbstractEventLoop]:
+        return await run.call_async(store, 5), asyncio.get_running_loop()
+
+    value, loop = asyncio.run(main())
+    assert value == 106
+    assert loop_seen == [loop]
+
+
+def test_concurrent_call_async_into_one_instance() -> None:
+    """Two calls into one instance are two guest tasks; their host operations complete in the
+    opposite order, and each call gets its own result."""
+    gates: dict[int, asyncio.Future[None]] = {}
+    order: list[int] = []
+
+    async def slow(store: Store, x: int) -> int:
+        gates[x] = asyncio.get_running_loop().create_future()
+        await gates[x]
+        order.append(x)
+        return x * 10
+
+    store, run = _instance(slow)
+
+    async def main() -> list[int]:
+        t1 = asyncio.ensure_future(run.call_async(store, 1))
+        t2 = asyncio.ensure_future(run.call_async(store, 2))
+        while len(gates) < 2:
+            await asyncio.sleep(0)
+        gates[2].set_result(None)
+        await asyncio.sleep(0)
+        gates[1].set_result(None)
+        return list(await asyncio.gather(t1, t2))
+
+    assert asyncio.run(main()) == [11, 21]
+    assert order == [2, 1]
+
+
+def test_cancelling_call_async_cancels_the_guest_task() -> None:
+    """The asyncio task's cancellation reaches the guest as TASK_CANCELLED; it calls
+    `task.cancel` and the awaiting task ends with CancelledError."""
+    async def slow(store: Store, x: int) -> int:
+        await asyncio.get_running_loop().create_future()  # never completes
+        return 0
+
+    store, run = _instance(slow)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(run.call_async(store, 1))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+
+
+STACKFUL = """
+(component
+  (import "slow" (func $slow async (param "x" u32) (result u32)))
+  (core module $libc (memory (export "mem") 1))
+  (core instance $libc (instantiate $libc))
+  (core func $slow (canon lower (func $slow) async (memory (core memory $libc "mem"))))
+  (core func $ws_new (canon waitable-set.new))
+  (core func $wait (canon waitable-set.wait (memory (core memory $libc "mem"))))
+  (core func $join (canon waitable.join))
+  (core func $ret (canon task.return (result u32)))
+  (core module $m
+    (import "" "mem" (memory 1))
+    (import "" "slow" (func $slow (param i32 i32) (result i32)))
+    (import "" "ws_new" (func $ws_new (result i32)))
+    (import "" "wait" (func $wait (param i32 i32) (result i32)))
+    (import "" "join" (func $join (param i32 i32)))
+    (import "" "ret" (func $ret (param i32)))
+    (func (export "run") (param $x i32)
+      (local $r i32) (local $ws i32)
+      (local.set $r (call $slow (local.get $x) (i32.const 16)))
+      (if (i32.ne (i32.and (local.get $r) (i32.const 0xf)) (i32.const 2))
+        (then
+          (local.set $ws (call $ws_new))
+          (call $join (i32.shr_u (local.get $r) (i32.const 4)) (local.get $ws))
+          ;; blocks this (stackful) task's native stack until the subtask returns
+          (if (i32.ne (call $wait (local.get $ws) (i32.const 32)) (i32.const 1))
+            (then unreachable))
+          (if (i32.ne (i32.load (i32.const 36)) (i32.const 2)) (then unreachable))))
+      (call $ret (i32.add (i32.load (i32.const 16)) (i32.const 1))))
+  )
+  (core instance $i (instantiate $m (with "" (instance
+    (export "mem" (memory $libc "mem"))
+    (export "slow" (func $slow))
+    (export "ws_new" (func $ws_new))
+    (export "wait" (func $wait))
+    (export "join" (func $join))
+    (export "ret" (func $ret))))))
+  (func (export "run") async (param "x" u32) (result u32)
+    (canon lift (core func $i "run") async))
+)
+"""
+
+
+def test_a_stackful_task_blocks_on_waitable_set_wait() -> None:
+    async def slow(store: Store, x: int) -> int:
+        await asyncio.sleep(0)
+        return x * 3
+
+    engine = Engine(features=Features.all())
+    store = Store(engine)
+    linker = Linker(engine)
+    linker.root().func_wrap("slow", slow)
+    inst = linker.instantiate(store, Component.new(engine, STACKFUL))
+    run = inst.get_func(store, "run")
+    assert run is not None
+    assert run(store, 5) == 16
+
+
+def test_waiting_with_nothing_to_wait_for_is_a_deadlock() -> None:
+    text = """
+    (component
+      (core func $ws_new (canon waitable-set.new))
+      (core module $m
+        (import "" "ws_new" (func $ws_new (result i32)))
+        (func (export "run") (result i32)
+          (i32.or (i32.const 2) (i32.shl (call $ws_new) (i32.const 4))))
+        (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+      (core instance $i (instantiate $m (with "" (instance (export "ws_new" (func $ws_new))))))
+      (func (export "run") async (canon lift (core func $i "run") async
+        (callback (core func $i "cb")))))
+    """
+    engine = Engine(features=Features.all())
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, text))
+    run = inst.get_func(store, "run")
+    assert run is not None
+    with pytest.raises(Trap, match="deadlock detected"):
+        run(store)
+
+
+def test_a_store_without_async_features_keeps_the_sync_path() -> None:
+    text = """
+    (component
+      (core module $m (func (export "add") (param i32 i32) (result i32)
+        (i32.add (local.get 0) (local.get 1))))
+      (core instance $i (instantiate $m))
+      (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+        (canon lift (core func $i "add"))))
+    """
+    engine = Engine()
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, text))
+    add = inst.get_func(store, "add")
+    assert add is not None
+    assert add(store, 2, 3) == 5
+    assert asyncio.run(add.call_async(store, 4, 5)) == 9  # (called as a plain call)
+    assert store._sched is None
