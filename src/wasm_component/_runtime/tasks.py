@@ -94,7 +94,7 @@ class StoreScheduler:
     the host runs. ``entered`` lists the instances the native stack has entered (a stacked
     wait lets other tasks enter them, as the spec's switch back to the caller would)."""
 
-    __slots__ = ("_host_futs", "_loop", "_waiters", "async_starts", "current", "entered",
+    __slots__ = ("_host_futs", "_loop", "_waiters", "current", "entered", "starting",
                  "host_done", "host_holds_ends", "host_pending", "waiting", "woken")
 
     def __init__(self) -> None:
@@ -112,21 +112,23 @@ class StoreScheduler:
         #: whether the host holds stream/future ends (then a wait with nothing to run may be
         #: ended by the host: ``call_async`` waits for :meth:`notify` instead of trapping)
         self.host_holds_ends = False
-        #: async-lowered calls on the native stack (since the innermost resumption) still
-        #: starting their callee: their callers expect control back if the callee blocks
-        self.async_starts = 0
+        #: the lowered calls into guest callees on the native stack (since the innermost
+        #: resumption) still in their callee's first run, and whether each was lowered
+        #: ``async``: if the callee blocks, the spec switches back to such a caller
+        self.starting: list[tuple[Subtask, bool]] = []
 
     # -- the Scheduler protocol (stacked waits) ------------------------------------------------
 
     def block(self, thread: Thread, ready: ReadyFunc | None) -> Cancelled:
         assert isinstance(thread, GuestThread) and thread is self.current, "the running thread"
-        if self.async_starts:
-            # the spec switches back to the async caller below us, which has no native stack
-            # of its own to be resumed on here
-            raise NotSupported(
-                "a task called through an async lower blocks on its native stack before it "
-                "returns to its caller (a stackful wait, a yield, or a sync call that waits): "
-                "switching guest stacks (fibers) is not built yet")
+        for subtask, async_ in self.starting:
+            if async_ or subtask.resolved():
+                # the spec switches back to the caller below us (an async caller, or one whose
+                # callee already returned), which has no native stack of its own here
+                raise NotSupported(
+                    "a task blocks on its native stack where the spec switches back to its "
+                    "caller (called through an async lower, or after it returned its value): "
+                    "switching guest stacks (fibers) is not built yet")
         thread.cont = None
         self.waiting.append(thread)
         # the instances this stack entered may be entered by others while it waits
@@ -179,11 +181,11 @@ class StoreScheduler:
         thread.cont = None
         thread.ready_func = None
         thread.cancellable = False
-        starts, self.async_starts = self.async_starts, 0  # (a new native stack base)
+        starting, self.starting = self.starting, []  # (a new native stack base)
         try:
             self.run(thread, partial(cont, cancelled))
         finally:
-            self.async_starts = starts
+            self.starting = starting
 
     def run(self, thread: GuestThread, fn: Callable[[], None]) -> None:
         """Run ``fn`` (guest code of ``thread``) as the current thread. A trap leaves the
@@ -397,8 +399,8 @@ class AsyncLift:
     """``canon lift`` of one function in a store with async features: the spec's
     ``Store.lift`` ``func_inst`` and ``canon_lift``, sync or async, stackless or stackful."""
 
-    __slots__ = ("callback", "ft", "host", "inst", "invoke", "lift_results", "lower_params",
-                 "name", "opts", "post", "resources", "sched")
+    __slots__ = ("_entering", "callback", "ft", "host", "inst", "invoke", "lift_results",
+                 "lower_params", "name", "opts", "post", "resources", "sched")
 
     def __init__(self, lf: LiftedFunc, sched: StoreScheduler, host: bool) -> None:
         from .calls import make_opts
@@ -432,18 +434,29 @@ class AsyncLift:
         self.lower_params = abi.lower_params
         self.lift_results = abi.lift_results_host if host else abi.lift_results
         self.resources = site.resources or None
+        #: the entering set per caller (``None``: the host), worked out once
+        self._entering: dict[ComponentInstanceState | None, tuple[ComponentInstanceState, ...]]
+        self._entering = {}
 
     # the spec's ``func_inst``
     def __call__(self, on_start: OnStart, on_resolve: OnResolve,
                  caller: ComponentInstanceState | None) -> OnCancel:
         sched, inst = self.sched, self.inst
-        states = entering_set(inst, caller)
+        states = self._entering.get(caller)
+        if states is None:
+            states = self._entering[caller] = entering_set(inst, caller)
         _enter(sched, states)
         task = Task(inst, self.ft, self.opts, on_start, on_resolve)
         thread = GuestThread(task, sched)
+        prev = sched.current
+        sched.current = thread
         try:
-            sched.run(thread, partial(self._thread_func, task, thread))
+            self._thread_func(task, thread)
+        except BaseException:
+            inst.poison()
+            raise
         finally:
+            sched.current = prev
             _leave(sched, states)
         if not self.ft.is_async and task.state != Task.State.RESOLVED:
             # a synchronous callee finishes before its caller goes on
@@ -527,6 +540,9 @@ class AsyncLift:
 
     def _after_callback(self, task: Task, thread: GuestThread, packed: int) -> None:
         inst = self.inst
+        if packed == 0:  # EXIT (the common first answer of a task that returned at once)
+            task.exit_implicit_thread()
+            return
         code, si = unpack_callback_result(packed & 0xFFFF_FFFF)
         if code == CallbackCode.EXIT:
             task.exit_implicit_thread()
@@ -733,12 +749,13 @@ def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, in
                 raise type(e)(f"function `{name}` returned a bad value: {e}") from None
             subtask.on_resolve(out)
 
-        if async_ and is_lift:
-            sched.async_starts += 1
+        if is_lift:
+            starting = sched.starting
+            starting.append((subtask, async_))
             try:
                 subtask.on_cancel = callee(on_start, on_resolve, state)
             finally:
-                sched.async_starts -= 1
+                starting.pop()
         else:
             subtask.on_cancel = callee(on_start, on_resolve, state)
         if not async_:
@@ -893,14 +910,23 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
     lift = func_abi(fty, opts.string_encoding, opts.ptr_type).lift_params_host
     resources = getattr(site, "resources", None) or None
 
+    cx = LiftLowerContext(opts, state, None, resources)
+    # per task options (by identity): the options to check them against
+    matched: dict[int, tuple[CanonicalOptions, CanonicalOptions]] = {}
+
     def builtin(*flat: Any) -> None:
         thread = _current(sched, "task.return")
         task = thread.task
-        # (the memory option names the same memory as the task's when both reach one memory)
-        mine = (CanonicalOptions(opts.string_encoding, task.opts.memory)
-                if _same_memory(opts.memory, task.opts.memory) else opts)
-        cx = LiftLowerContext(opts, state, None, resources)
-        B.task_return(thread, result_type, mine, lambda: lift(cx, flat))
+        hit = matched.get(id(task.opts))
+        if hit is not None and hit[0] is task.opts:
+            mine = hit[1]
+        else:
+            # (the memory option names the task's memory when both reach one memory)
+            mine = (CanonicalOptions(opts.string_encoding, task.opts.memory)
+                    if _same_memory(opts.memory, task.opts.memory) else opts)
+            if len(matched) < 64:
+                matched[id(task.opts)] = (task.opts, mine)
+        B.task_return(thread, result_type, mine, partial(lift, cx, flat))
 
     return _host_fn(store, info, builtin)
 
