@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import types as t
@@ -79,7 +79,7 @@ class Func:
         with self._lock:
             return call(args)
 
-    def call_async(self, store: Store, *args: Any) -> Awaitable[Any]:
+    def call_async(self, store: Store, *args: Any) -> Coroutine[Any, Any, Any]:
         """Call as a component-model async task on the running asyncio loop: ``await
         f.call_async(store, *args)`` gives the result value. Several calls into one instance
         run concurrently as asyncio tasks (each a guest task); cancelling the awaiting task

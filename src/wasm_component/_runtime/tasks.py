@@ -94,8 +94,19 @@ class StoreScheduler:
     the host runs. ``entered`` lists the instances the native stack has entered (a stacked
     wait lets other tasks enter them, as the spec's switch back to the caller would)."""
 
-    __slots__ = ("_host_futs", "_loop", "_waiters", "current", "entered", "starting",
-                 "host_done", "host_holds_ends", "host_pending", "waiting", "woken")
+    __slots__ = (
+        "_host_futs",
+        "_loop",
+        "_waiters",
+        "current",
+        "entered",
+        "host_done",
+        "host_holds_ends",
+        "host_pending",
+        "starting",
+        "waiting",
+        "woken",
+    )
 
     def __init__(self) -> None:
         self.current: GuestThread | None = None
