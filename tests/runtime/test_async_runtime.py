@@ -268,3 +268,80 @@ def test_a_store_without_async_features_keeps_the_sync_path() -> None:
     assert add(store, 2, 3) == 5
     assert asyncio.run(add.call_async(store, 4, 5)) == 9  # (called as a plain call)
     assert store._sched is None
+
+
+STREAM_OUT = """
+(component
+  (core module $libc (memory (export "mem") 1))
+  (core instance $libc (instantiate $libc))
+  (type $s (stream u8))
+  (core func $new (canon stream.new $s))
+  (core func $write (canon stream.write $s async (memory (core memory $libc "mem"))))
+  (core func $ret (canon task.return (result $s)))
+  (core func $ws_new (canon waitable-set.new))
+  (core func $join (canon waitable.join))
+  (core func $drop_w (canon stream.drop-writable $s))
+  (core module $m
+    (import "" "mem" (memory 1))
+    (import "" "new" (func $new (result i64)))
+    (import "" "write" (func $write (param i32 i32 i32) (result i32)))
+    (import "" "ret" (func $ret (param i32)))
+    (import "" "ws_new" (func $ws_new (result i32)))
+    (import "" "join" (func $join (param i32 i32)))
+    (import "" "drop_w" (func $drop_w (param i32)))
+    (data (i32.const 64) "wasm")
+    (func (export "get") (result i32)
+      (local $s i64) (local $tx i32) (local $ws i32)
+      (local.set $s (call $new))
+      (local.set $tx (i32.wrap_i64 (i64.shr_u (local.get $s) (i64.const 32))))
+      (call $ret (i32.wrap_i64 (local.get $s)))
+      ;; nobody reads yet: the write is pending
+      (if (i32.ne (call $write (local.get $tx) (i32.const 64) (i32.const 4)) (i32.const -1))
+        (then unreachable))
+      (local.set $ws (call $ws_new))
+      (call $join (local.get $tx) (local.get $ws))
+      (i32.store (i32.const 0) (local.get $tx))
+      (i32.or (i32.const 2) (i32.shl (local.get $ws) (i32.const 4))))
+    (func (export "cb") (param $ev i32) (param $i i32) (param $p i32) (result i32)
+      ;; STREAM_WRITE (3): all 4 bytes written (COMPLETED | 4 << 4)
+      (if (i32.ne (local.get $ev) (i32.const 3)) (then unreachable))
+      (if (i32.ne (local.get $p) (i32.const 0x40)) (then unreachable))
+      (call $join (local.get $i) (i32.const 0))
+      (call $drop_w (local.get $i))
+      (i32.const 0))
+  )
+  (core instance $i (instantiate $m (with "" (instance
+    (export "mem" (memory $libc "mem"))
+    (export "new" (func $new))
+    (export "write" (func $write))
+    (export "ret" (func $ret))
+    (export "ws_new" (func $ws_new))
+    (export "join" (func $join))
+    (export "drop_w" (func $drop_w))))))
+  (func (export "get") async (result (stream u8))
+    (canon lift (core func $i "get") async (callback (core func $i "cb"))))
+)
+"""
+
+
+def test_a_stream_returned_to_the_host_is_read_by_slices() -> None:
+    """The export returns the readable end of a `stream<u8>` (the host gets the shared stream)
+    and keeps writing into it; the host reads with a bytes buffer (one slice copy), and the
+    guest task, woken by its write's completion, finishes when the scheduler runs again."""
+    from wasm_component._abi.concurrency import CopyResult, SharedStream, WritableBytesBuffer
+
+    engine = Engine(features=Features.all())
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, STREAM_OUT))
+    get = inst.get_func(store, "get")
+    assert get is not None
+    shared = get(store)
+    assert isinstance(shared, SharedStream)
+    buf = WritableBytesBuffer(16)
+    done: list[CopyResult] = []
+    shared.read(None, buf, lambda reclaim: None, done.append)
+    assert buf.data == b"wasm"
+    sched = store._sched
+    assert sched is not None
+    sched.run_until(lambda: not sched.waiting)  # the guest's callback runs and exits
+    assert not sched.waiting
