@@ -31,7 +31,7 @@ from .errors import (
 )
 from .resources import Resource, ResourceAny, ResourceTable
 from .types import ResourceType
-from .values import Err, Ok, Record, Some, Val, Variant
+from .values import Err, Ok, Record, Result, Some, Val, Variant
 
 if TYPE_CHECKING:
     from .component import Component, ResourcesRequired
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .func import Func, TypedFunc
     from .instance import ExportIndex, Instance
     from .linker import InstancePre, Linker, LinkerInstance
+    from .typed import wit_name
     from .views import WasmList, WasmStr
 
 # The names that need the runtime (and so wasmtime) load it when first used: importing
@@ -48,7 +49,7 @@ _LAZY = {
     "Func": "func",
     "TypedFunc": "func", "ExportIndex": "instance", "Instance": "instance",
     "InstancePre": "linker", "Linker": "linker", "LinkerInstance": "linker",
-    "WasmList": "views", "WasmStr": "views",
+    "WasmList": "views", "WasmStr": "views", "wit_name": "typed",
 }
 
 
@@ -86,6 +87,7 @@ __all__ = [
     "ResourceTable",
     "ResourceType",
     "ResourcesRequired",
+    "Result",
     "Some",
     "Store",
     "Trap",
@@ -99,4 +101,5 @@ __all__ = [
     "WitError",
     "errors",
     "types",
+    "wit_name",
 ]
