@@ -818,13 +818,17 @@ def _on_type(fn: Callable[..., Any]) -> Maker:
     return make
 
 
-def _on_thread(bind: Callable[[CanonInfo], tuple[Any, ...]], fn: Callable[..., Any]) -> Maker:
-    """A built-in of the running thread: ``fn(thread, *bind(info), *args)``."""
+Bind = Callable[[CanonInfo, Any, ComponentInstanceState], tuple[Any, ...]]
+
+
+def _on_thread(bind: Bind, fn: Callable[..., Any]) -> Maker:
+    """A built-in of the running thread: ``fn(thread, *bind(info, site, state), *args)``, its
+    immediates bound once per definition."""
 
     def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
              rt: Any, site: Any) -> core.CoreFunc:
         sched = scheduler_for(store, state)
-        imm = bind(info)
+        imm = bind(info, site, state)
         name = kind.value
 
         def builtin(*args: Any) -> Any:
@@ -835,23 +839,24 @@ def _on_thread(bind: Callable[[CanonInfo], tuple[Any, ...]], fn: Callable[..., A
     return make
 
 
-def _no_imm(info: CanonInfo) -> tuple[Any, ...]:
+def _no_imm(info: CanonInfo, site: Any, state: ComponentInstanceState) -> tuple[Any, ...]:
     return ()
 
 
-def _cancellable(info: CanonInfo) -> tuple[Any, ...]:
+def _cancellable(info: CanonInfo, site: Any, state: ComponentInstanceState) -> tuple[Any, ...]:
     return (info.cancellable,)
 
 
-def _slot(info: CanonInfo) -> tuple[Any, ...]:
+def _slot(info: CanonInfo, site: Any, state: ComponentInstanceState) -> tuple[Any, ...]:
     return (info.index or 0,)
 
 
-def _async_flag(info: CanonInfo) -> tuple[Any, ...]:
+def _async_flag(info: CanonInfo, site: Any, state: ComponentInstanceState) -> tuple[Any, ...]:
     return (info.is_async,)
 
 
-def _type_and_async(info: CanonInfo) -> tuple[Any, ...]:
+def _type_and_async(info: CanonInfo, site: Any, state: ComponentInstanceState
+                    ) -> tuple[Any, ...]:
     return (info.payload, info.is_async)
 
 
@@ -861,45 +866,26 @@ def _opts(site: Any, info: CanonInfo, state: ComponentInstanceState) -> Canonica
     return make_opts(site, info, state)
 
 
-def _copy(fn: Callable[..., Any]) -> Maker:
-    """``{stream,future}.{read,write}``: a ``CopyOptions`` with the memory and the element
-    codec, made once per definition."""
-
-    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-             rt: Any, site: Any) -> core.CoreFunc:
-        sched = scheduler_for(store, state)
-        opts = _opts(site, info, state)
-        ty = info.payload
-        assert ty is not None, "validated: a copy names its type"
-        codec = None
-        if ty.payload is not None:
-            cx = LiftLowerContext(opts, state, None, getattr(site, "resources", None) or None)
-            codec = elem_codec(ty.payload, cx)
-        copts = B.CopyOptions(info.is_async, opts.memory, codec)
-        name = kind.value
-
-        def builtin(*args: Any) -> Any:
-            return fn(_current(sched, name), ty, copts, *args)
-
-        return _host_fn(store, info, builtin)
-
-    return make
+def _copy_options(info: CanonInfo, site: Any, state: ComponentInstanceState
+                  ) -> tuple[Any, ...]:
+    """``{stream,future}.{read,write}``'s immediates: the type and a ``CopyOptions`` with the
+    memory and the element codec, made once per definition."""
+    opts = _opts(site, info, state)
+    ty = info.payload
+    assert ty is not None, "validated: a copy names its type"
+    codec = None
+    if ty.payload is not None:
+        cx = LiftLowerContext(opts, state, None, getattr(site, "resources", None) or None)
+        codec = elem_codec(ty.payload, cx)
+    return (ty, B.CopyOptions(info.is_async, opts.memory, codec))
 
 
-def _waitable_set_wait_poll(fn: Callable[..., Any]) -> Maker:
-    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-             rt: Any, site: Any) -> core.CoreFunc:
-        sched = scheduler_for(store, state)
-        mem = _opts(site, info, state).memory
-        assert mem is not None, "validated: wait and poll name a memory"
-        name = kind.value
-
-        def builtin(si: int, ptr: int) -> int:
-            return int(fn(_current(sched, name), info.cancellable, mem, si, ptr))
-
-        return _host_fn(store, info, builtin)
-
-    return make
+def _cancellable_memory(info: CanonInfo, site: Any, state: ComponentInstanceState
+                        ) -> tuple[Any, ...]:
+    """``waitable-set.wait``/``poll``'s immediates: ``cancellable`` and the memory."""
+    mem = _opts(site, info, state).memory
+    assert mem is not None, "validated: wait and poll name a memory"
+    return (info.cancellable, mem)
 
 
 def _same_memory(a: Any, b: Any) -> bool:
@@ -1003,15 +989,15 @@ ASYNC_BUILTINS: dict[Trampoline, Maker] = {
     T.SUBTASK_DROP: _on_inst(B.subtask_drop),
     T.SUBTASK_CANCEL: _on_thread(_async_flag, B.subtask_cancel),
     T.STREAM_NEW: _on_type(B.stream_new),
-    T.STREAM_READ: _copy(B.stream_read),
-    T.STREAM_WRITE: _copy(B.stream_write),
+    T.STREAM_READ: _on_thread(_copy_options, B.stream_read),
+    T.STREAM_WRITE: _on_thread(_copy_options, B.stream_write),
     T.STREAM_CANCEL_READ: _on_thread(_type_and_async, B.stream_cancel_read),
     T.STREAM_CANCEL_WRITE: _on_thread(_type_and_async, B.stream_cancel_write),
     T.STREAM_DROP_READABLE: _on_type(B.stream_drop_readable),
     T.STREAM_DROP_WRITABLE: _on_type(B.stream_drop_writable),
     T.FUTURE_NEW: _on_type(B.future_new),
-    T.FUTURE_READ: _copy(B.future_read),
-    T.FUTURE_WRITE: _copy(B.future_write),
+    T.FUTURE_READ: _on_thread(_copy_options, B.future_read),
+    T.FUTURE_WRITE: _on_thread(_copy_options, B.future_write),
     T.FUTURE_CANCEL_READ: _on_thread(_type_and_async, B.future_cancel_read),
     T.FUTURE_CANCEL_WRITE: _on_thread(_type_and_async, B.future_cancel_write),
     T.FUTURE_DROP_READABLE: _on_type(B.future_drop_readable),
@@ -1020,8 +1006,8 @@ ASYNC_BUILTINS: dict[Trampoline, Maker] = {
     T.ERROR_CONTEXT_DEBUG_MESSAGE: _error_context_debug_message,
     T.ERROR_CONTEXT_DROP: _on_inst(B.error_context_drop),
     T.WAITABLE_SET_NEW: _on_inst(B.waitable_set_new),
-    T.WAITABLE_SET_WAIT: _waitable_set_wait_poll(B.waitable_set_wait),
-    T.WAITABLE_SET_POLL: _waitable_set_wait_poll(B.waitable_set_poll),
+    T.WAITABLE_SET_WAIT: _on_thread(_cancellable_memory, B.waitable_set_wait),
+    T.WAITABLE_SET_POLL: _on_thread(_cancellable_memory, B.waitable_set_poll),
     T.WAITABLE_SET_DROP: _on_inst(B.waitable_set_drop),
     T.WAITABLE_JOIN: _on_inst(B.waitable_join),
     T.THREAD_INDEX: _on_thread(_no_imm, B.thread_index),
