@@ -345,3 +345,63 @@ def test_a_stream_returned_to_the_host_is_read_by_slices() -> None:
     assert sched is not None
     sched.run_until(lambda: not sched.waiting)  # the guest's callback runs and exits
     assert not sched.waiting
+
+
+def test_a_sync_call_inside_a_running_loop_that_must_await_the_host_says_call_async() -> None:
+    from wasm_component import NotSupported
+
+    async def slow(store: Store, x: int) -> int:
+        await asyncio.sleep(0)
+        return x
+
+    store, run = _instance(slow)
+
+    async def main() -> None:
+        with pytest.raises(NotSupported, match="call_async"):
+            run(store, 1)
+
+    asyncio.run(main())
+
+
+def test_instantiate_async_then_call_async() -> None:
+    async def slow(store: Store, x: int) -> int:
+        return x + 1
+
+    engine = Engine(features=Features.all())
+    linker = Linker(engine)
+    linker.root().func_wrap("slow", slow)
+    component = Component.new(engine, CALLBACK)
+
+    async def main() -> int:
+        store = Store(engine)
+        inst = await linker.instantiate_async(store, component)
+        run = inst.get_func(store, "run")
+        assert run is not None
+        result: int = await run.call_async(store, 2)
+        return result
+
+    assert asyncio.run(main()) == 4
+
+
+def test_an_error_context_made_by_the_guest_reaches_the_host_with_its_message() -> None:
+    from wasm_component._abi.handles import ErrorContext
+
+    text = """
+    (component
+      (core module $libc (memory (export "mem") 1) (data (i32.const 8) "it broke"))
+      (core instance $libc (instantiate $libc))
+      (core func $new (canon error-context.new (memory (core memory $libc "mem"))))
+      (core module $m
+        (import "" "new" (func $new (param i32 i32) (result i32)))
+        (func (export "f") (result i32) (call $new (i32.const 8) (i32.const 8))))
+      (core instance $i (instantiate $m (with "" (instance (export "new" (func $new))))))
+      (func (export "f") (result error-context) (canon lift (core func $i "f"))))
+    """
+    engine = Engine(features=Features.all())
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, text))
+    f = inst.get_func(store, "f")
+    assert f is not None
+    e = f(store)
+    assert isinstance(e, ErrorContext)
+    assert e.debug_message == "it broke"
