@@ -238,8 +238,8 @@ def _mapped_call(func: Func, mapped: t.FuncType) -> Callable[[Sequence[Any]], An
     from ._runtime.calls import LiftedFunc
 
     rf = func._f
-    if not isinstance(rf, LiftedFunc):
+    if not isinstance(rf, LiftedFunc):  # (validation refuses re-exporting an imported func)
         raise NotSupported(f"`{func.name}`: a typed function with classes of yours over a "
-                           "host function a component re-exports (call it untyped)")
+                           f"{type(rf).__name__} (call it untyped)")
     with func._lock:
         return rf.host_call_as(mapped)
