@@ -75,7 +75,7 @@ ASYNC_XFAIL: dict[str, str] = {
     "async/task-return-traps": _THREADS,
     **{f"component-model-threading/{name}": _THREADS for name in (
         "drop-subtask-on-separate-thread", "many-threads-indexed", "subtask-drop-multithreaded",
-        "suspend-trap", "thread-new-indirect-multi-table", "threading-builtins")},
+        "suspend-trap", "threading-builtins")},
 }
 
 

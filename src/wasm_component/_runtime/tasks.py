@@ -975,6 +975,27 @@ def not_built(store: Any, state: ComponentInstanceState, kind: Trampoline, info:
     return _host_fn(store, info, builtin)
 
 
+def _thread_new_indirect(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                         info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
+    """``thread.new-indirect``: its checks of the function table element (the spec's
+    ``ftbl.get(fi)``); running the new thread needs stack switching (``NotSupported``)."""
+    scheduler_for(store, state)
+    table = core.resolve(site.table) if site is not None and site.table is not None else None
+
+    def builtin(fi: int, c: int) -> int:
+        if not state.may_leave:
+            trap("`thread.new-indirect`: cannot leave component instance")
+        if table is not None:
+            if not 0 <= fi < table.size():
+                trap(f"`thread.new-indirect`: table index {fi} out of bounds")
+            if table.get(fi) is None:
+                trap(f"`thread.new-indirect`: uninitialized element {fi} of the function table")
+        raise NotSupported("`thread.new-indirect` needs stack switching between a task's "
+                           "threads, which this runtime does not have yet")
+
+    return _host_fn(store, info, builtin)
+
+
 T = Trampoline
 
 #: The maker of each async built-in's core function (``calls.BUILTINS`` takes these).
@@ -1012,4 +1033,5 @@ ASYNC_BUILTINS: dict[Trampoline, Maker] = {
     T.WAITABLE_JOIN: _on_inst(B.waitable_join),
     T.THREAD_INDEX: _on_thread(_no_imm, B.thread_index),
     T.THREAD_YIELD: _on_thread(_cancellable, B.thread_yield),
+    T.THREAD_NEW_INDIRECT: _thread_new_indirect,
 }
