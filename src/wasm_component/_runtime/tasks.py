@@ -411,7 +411,7 @@ class AsyncLift:
     ``Store.lift`` ``func_inst`` and ``canon_lift``, sync or async, stackless or stackful."""
 
     __slots__ = ("_entering", "callback", "ft", "host", "inst", "invoke", "lift_results",
-                 "lower_params", "name", "opts", "post", "resources", "sched")
+                 "lower_params", "name", "opts", "post", "resources", "sched", "shared_cx")
 
     def __init__(self, lf: LiftedFunc, sched: StoreScheduler, host: bool) -> None:
         from .calls import make_opts
@@ -445,6 +445,9 @@ class AsyncLift:
         self.lower_params = abi.lower_params
         self.lift_results = abi.lift_results_host if host else abi.lift_results
         self.resources = site.resources or None
+        #: without borrow parameters nothing is lent to the task: one context serves every call
+        self.shared_cx = (None if abi.has_borrow
+                          else LiftLowerContext(self.opts, inst, None, self.resources))
         #: the entering set per caller (``None``: the host), worked out once
         self._entering: dict[ComponentInstanceState | None, tuple[ComponentInstanceState, ...]]
         self._entering = {}
@@ -523,7 +526,7 @@ class AsyncLift:
 
     def _body(self, task: Task, thread: GuestThread) -> None:
         inst, opts = self.inst, self.opts
-        cx = LiftLowerContext(opts, inst, task, self.resources)
+        cx = self.shared_cx or LiftLowerContext(opts, inst, task, self.resources)
         args = task.start()
         try:
             flat_args = self.lower_params(cx, args)
