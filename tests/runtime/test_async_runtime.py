@@ -405,3 +405,10 @@ def test_an_error_context_made_by_the_guest_reaches_the_host_with_its_message() 
     e = f(store)
     assert isinstance(e, ErrorContext)
     assert e.debug_message == "it broke"
+
+
+def test_bad_arguments_to_an_async_export_are_a_type_error_and_leave_it_usable() -> None:
+    store, run = _instance(lambda store, x: x)
+    with pytest.raises(TypeError, match="`run`"):
+        run(store, "seven")
+    assert run(store, 7) == 8  # not poisoned, and the exclusive lock was released

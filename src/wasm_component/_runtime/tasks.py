@@ -406,6 +406,15 @@ def _reenter(sched: StoreScheduler, inst: ComponentInstanceState
 # -- canon lift ------------------------------------------------------------------------------------
 
 
+class _BadArguments(Exception):
+    """The host's arguments could not be lowered (``error``): raised as ``error`` by the
+    caller, and the instance is not poisoned (no guest code ran)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class AsyncLift:
     """``canon lift`` of one function in a store with async features: the spec's
     ``Store.lift`` ``func_inst`` and ``canon_lift``, sync or async, stackless or stackful."""
@@ -466,6 +475,8 @@ class AsyncLift:
         sched.current = thread
         try:
             self._thread_func(task, thread)
+        except _BadArguments as e:
+            raise e.error from None  # (the host's fault: no guest code ran)
         except BaseException:
             inst.poison()
             raise
@@ -531,7 +542,8 @@ class AsyncLift:
         try:
             flat_args = self.lower_params(cx, args)
         except (TypeError, ValueError, OverflowError) as e:
-            raise type(e)(f"`{self.name}`: {e}") from None
+            self._abandon(task, thread)
+            raise _BadArguments(type(e)(f"`{self.name}`: {e}")) from None
         if not opts.async_:
             flat_results = self.invoke(flat_args)
             value = self.lift_results(cx, flat_results)
@@ -551,6 +563,18 @@ class AsyncLift:
             return
         packed = self.invoke(flat_args)[0]
         self._after_callback(task, thread, packed)
+
+    def _abandon(self, task: Task, thread: GuestThread) -> None:
+        """Undo a task whose arguments could not be lowered (no guest code ran): its thread
+        leaves the thread table and the lock; it resolves without a result."""
+        inst = self.inst
+        task.threads.remove(thread)
+        assert thread.index is not None, "the thread was registered"
+        inst.threads.remove(thread.index)
+        thread.index = None
+        if self.ft.is_async and task.needs_exclusive() and inst.exclusive_thread is thread:
+            inst.exclusive_thread = None
+        task.state = Task.State.RESOLVED
 
     def _after_callback(self, task: Task, thread: GuestThread, packed: int) -> None:
         inst = self.inst
