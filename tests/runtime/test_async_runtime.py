@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from wasm_component import Component, Engine, Linker, Store, Trap
+from wasm_component import Component, Engine, Linker, Store, Trap, WasmStr
 from wasm_component._validate.features import Features
 
 # A callback-lifted `run(x) -> u32` that calls the async host import `slow(x) -> u32` with the
@@ -412,3 +412,36 @@ def test_bad_arguments_to_an_async_export_are_a_type_error_and_leave_it_usable()
     with pytest.raises(TypeError, match="`run`"):
         run(store, "seven")
     assert run(store, 7) == 8  # not poisoned, and the exclusive lock was released
+
+
+def test_a_host_function_taking_a_lazy_view_gets_one_in_an_async_store() -> None:
+    text = """
+    (component
+      (import "log" (func $log (param "msg" string)))
+      (core module $libc (memory (export "mem") 1) (data (i32.const 8) "hello"))
+      (core instance $libc (instantiate $libc))
+      (core func $log (canon lower (func $log) (memory (core memory $libc "mem"))))
+      (core func $ws_new (canon waitable-set.new))
+      (core module $m
+        (import "" "log" (func $log (param i32 i32)))
+        (import "" "ws_new" (func $ws_new (result i32)))
+        (func (export "f") (result i32) (call $log (i32.const 8) (i32.const 5)) (call $ws_new)))
+      (core instance $i (instantiate $m (with "" (instance (export "log" (func $log))
+                                                            (export "ws_new" (func $ws_new))))))
+      (func (export "f") (result u32) (canon lift (core func $i "f"))))
+    """
+    seen: list[Any] = []
+
+    def log(store: Store, msg: WasmStr) -> None:
+        seen.append((type(msg), str(msg)))
+
+    engine = Engine(features=Features.all())
+    store = Store(engine)
+    linker = Linker(engine)
+    linker.root().func_wrap("log", log)
+    inst = linker.instantiate(store, Component.new(engine, text))
+    f = inst.get_func(store, "f")
+    assert f is not None
+    assert f(store) == 1
+    assert store._sched is not None
+    assert seen == [(WasmStr, "hello")]

@@ -691,11 +691,14 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
 # -- canon lower ---------------------------------------------------------------------------------
 
 
-def _host_callee(target: HostFunc, sched: StoreScheduler, has_result: bool
+def _host_callee(target: HostFunc, sched: StoreScheduler, has_result: bool,
+                 call: Callable[[Sequence[Any]], Any] | None = None
                  ) -> Callable[[OnStart, OnResolve, ComponentInstanceState | None], OnCancel]:
-    """A host function as the spec's ``FuncInst``: a plain function resolves at once; one
-    whose call returns an awaitable (``func_wrap_async``) resolves when it completes."""
-    call = target.prepared_call()
+    """A host function as the spec's ``FuncInst`` (``call``: its call path, the function's
+    own by default): a plain function resolves at once; one whose call returns an awaitable
+    (``func_wrap_async``) resolves when it completes."""
+    if call is None:
+        call = target.prepared_call()
 
     def noop(caller: ComponentInstanceState | None) -> None:
         return None
@@ -753,10 +756,17 @@ def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, in
     else:
         lift_params = abi.lift_params if is_lift else abi.lift_params_host
         lower_results = abi.lower_results
+    host_call = None
+    if not is_lift and not info.is_async and getattr(target, "views", None):
+        # a host function taking lazy views (``WasmStr``/``WasmList``), as the sync path
+        from ..views import view_call
+
+        lift_params, host_call = view_call(abi.ft, target.views, abi.lower_sig.params_spilled,
+                                           target.prepared_call())
     if is_lift:
         callee: Callable[..., OnCancel] = target.async_lift(sched)
     else:
-        callee = _host_callee(target, sched, ft.result is not None)
+        callee = _host_callee(target, sched, ft.result is not None, host_call)
     resources = site.resources or None
     has_result = ft.result is not None
     async_ = info.is_async
