@@ -252,9 +252,10 @@ class StoreScheduler:
             f.cancel()
         loop = self._loop
         if loop is not None and not loop.is_running() and not loop.is_closed():
-            if self._host_futs:
-                loop.run_until_complete(asyncio.gather(*self._host_futs,
-                                                       return_exceptions=True))
+            mine = [f for f in self._host_futs if f.get_loop() is loop]
+            if mine and asyncio._get_running_loop() is None:
+                # (let the cancelled operations finish on the loop they run on)
+                loop.run_until_complete(asyncio.gather(*mine, return_exceptions=True))
             loop.close()
         self._host_futs.clear()
 
