@@ -417,6 +417,44 @@ def op_add(side: Any) -> Job:
     return call_job(f, store, 40, 2)
 
 
+ASYNC_ADD = """(component
+  (core func $ret (canon task.return (result u32)))
+  (core module $m (import "" "ret" (func $ret (param i32)))
+    (func (export "add") (param i32 i32) (result i32)
+      (call $ret (i32.add (local.get 0) (local.get 1)))
+      (i32.const 0))
+    (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+  (core instance $i (instantiate $m (with "" (instance (export "ret" (func $ret))))))
+  (func (export "add") async (param "a" u32) (param "b" u32) (result u32)
+    (canon lift (core func $i "add") async (callback (core func $i "cb")))))"""
+
+
+def op_async_add(side: Any) -> Job:
+    """``await call_async`` of a callback-lifted async ``add`` (ours) against our own plain
+    synchronous call of the sync ``add`` (the "peer" column here is ours too)."""
+    if isinstance(side, Peer):
+        return op_add(Ours())
+    import asyncio
+
+    from wasm_component._validate.features import Features
+
+    engine = side.Engine(features=Features.all())
+    store = side.Store(engine)
+    inst = side.Linker(engine).instantiate(store, side.Component.new(engine, ASYNC_ADD))
+    f = side.func(inst, store, "add")
+    expect(asyncio.run(f.call_async(store, 40, 2)), 42)
+    loop = asyncio.new_event_loop()
+
+    async def calls(n: int) -> None:
+        for _ in range(n):
+            await f.call_async(store, 40, 2)
+
+    def run(_: Any, n: int) -> None:
+        loop.run_until_complete(calls(n))
+
+    return Job(run)
+
+
 def op_params20(side: Any) -> Job:
     store, inst = instance_of(side, "ops")
     f = side.func(inst, store, "sum20")
@@ -800,6 +838,7 @@ KIB, MIB = 1024, 1024 * 1024
 OPS: list[Op] = [
     Op("nop", "nop call", op_nop),
     Op("add", "add(u32, u32) -> u32", op_add),
+    Op("async-add", "await call_async of an async add (vs our sync add)", op_async_add),
     Op("params20", "20 u32 params (spilled to memory)", op_params20),
     *(
         Op(f"string-{enc}-{label}", f"string echo {enc}, {size_label}", op_echo_string(enc, size))
@@ -1211,7 +1250,7 @@ def markdown(results: dict[str, Outcome], ops: list[Op], mode: str) -> str:
 #: poll rows, whose target is against our own `import-nop`: see `wasi_summary`) are drawn
 #: against parity. Rows named here that a run lacks are ignored.
 TARGETS: dict[str, float] = {
-    "nop": 0.25, "add": 0.25, "params20": 0.25,
+    "nop": 0.25, "add": 0.25, "params20": 0.25, "async-add": 3.0,
     "string-utf8-16B": 0.35, "string-utf8-4KiB": 0.35, "string-utf16-16B": 0.35,
     "string-utf16-4KiB": 0.35, "string-utf8-1MiB": 0.5, "string-utf16-1MiB": 0.5,
     "bytes-in-4KiB": 0.005, "bytes-out-4KiB": 0.005, "bytes-in-1MiB": 0.001,
@@ -1243,7 +1282,7 @@ def chart(results: dict[str, Outcome], ops: list[Op], path: Path) -> str:
         return "chart skipped: matplotlib is not installed (pip install matplotlib)"
     targets = TARGETS
     areas = (
-        ("calls", ("nop", "add", "params20")),
+        ("calls", ("nop", "add", "params20", "async-add")),
         ("strings", ("string-",)),
         ("lists", ("bytes-", "u32s", "records-")),
         ("values", ("record", "variant", "option", "result", "flags")),

@@ -31,7 +31,7 @@ from .errors import (
 )
 from .resources import Resource, ResourceAny, ResourceTable
 from .types import ResourceType
-from .values import Err, Ok, Record, Some, Val, Variant
+from .values import Err, Ok, Record, Result, Some, Val, Variant
 
 if TYPE_CHECKING:
     from .component import Component, ResourcesRequired
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         future,
         stream,
     )
+    from .typed import wit_name
     from .views import WasmList, WasmStr
 
 # The names that need the runtime (and so wasmtime) load it when first used: importing
@@ -59,7 +60,7 @@ _LAZY = {
     "Func": "func",
     "TypedFunc": "func", "ExportIndex": "instance", "Instance": "instance",
     "InstancePre": "linker", "Linker": "linker", "LinkerInstance": "linker",
-    "WasmList": "views", "WasmStr": "views",
+    "WasmList": "views", "WasmStr": "views", "wit_name": "typed",
     # async values (no wasmtime, but loaded on first use all the same)
     "ByteStreamReader": "streams", "ByteStreamWriter": "streams", "ErrorContext": "streams",
     "FutureReader": "streams", "FutureWriter": "streams", "StreamReader": "streams",
@@ -106,6 +107,7 @@ __all__ = [
     "ResourceTable",
     "ResourceType",
     "ResourcesRequired",
+    "Result",
     "Some",
     "Store",
     "StreamReader",
@@ -123,4 +125,5 @@ __all__ = [
     "future",
     "stream",
     "types",
+    "wit_name",
 ]

@@ -232,8 +232,8 @@ class Store(Generic[T]):
     """
 
     __slots__ = (
-        "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_instances",
-        "_lock", "_resource_dtors", "_resource_lift", "_sched", "_wasi", "engine",
+        "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_host_handles",
+        "_instances", "_lock", "_resource_dtors", "_sched", "_wasi", "engine",
     )
 
     def __init__(self, engine: Engine, data: T = None) -> None:  # type: ignore[assignment]
@@ -251,9 +251,9 @@ class Store(Generic[T]):
         if engine.config is not None and engine.config.epoch_interruption:
             # our config: no deadline until one is set (wasmtime's default traps at once)
             self._core.set_epoch_deadline(_NO_DEADLINE)
-        from .resources import resource_lift
+        from ._runtime.host_handles import HostHandles
 
-        self._resource_lift = resource_lift(self)
+        self._host_handles = HostHandles(self)
         self._wasi: Any = None
         #: the component-model async scheduler (``_runtime.tasks``), made when an async
         #: feature is first instantiated in the store
@@ -269,7 +269,15 @@ class Store(Generic[T]):
         if not isinstance(config, WasiCtx):
             raise TypeError(f"`Store.set_wasi`: expected a WasiConfig, got "
                             f"{type(config).__name__}")
+        config.attach(self)
         self._wasi = config
+
+    @property
+    def calling_instance(self) -> object:
+        """While a host function runs, an opaque token for the component instance that called
+        it (equal tokens: the same instance); ``None`` otherwise. Hosts keep per-instance
+        state with it (the WASI host caps the handles each instance holds)."""
+        return self._host_handles.caller
 
     @property
     def wasi(self) -> Any:
@@ -293,8 +301,11 @@ class Store(Generic[T]):
         self._instances.clear()
         self._resource_dtors.clear()
         self._drop_fns.clear()
-        if self._sched is not None:
+        if getattr(self, "_sched", None) is not None:
             self._sched.close()  # (host async operations still running are cancelled)
+        handles = getattr(self, "_host_handles", None)  # (None: ``__init__`` stopped early)
+        if handles is not None:
+            handles.clear()  # its drop calls refer back to it
         self._core.release()
 
     @property
@@ -408,7 +419,7 @@ class Store(Generic[T]):
             _check_int("Store.set_handle_limit", "n", n, 0, 2**28 - 1)
         self._handle_limit = n
         # instances made from now on read it here (see ``ComponentInstanceState``)
-        self._resource_lift.handle_limit = n
+        self._host_handles.handle_limit = n
 
     def gc(self) -> None:
         with self._lock:

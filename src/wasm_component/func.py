@@ -9,24 +9,28 @@ Example::
 
     add = instance.get_func(store, "add")
     assert add(store, 1, 2) == 3
+    typed = instance.get_typed_func(store, "add", Callable[[int, int], int])
+    assert typed(store, 1, 2) == 3          # mypy: (Store, int, int) -> int
     typed = instance.get_typed_func(store, "add", (types.U32, types.U32), types.U32)
-    assert typed(store, 1, 2) == 3
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Self, TypeVar
 
 from . import types as t
 from ._runtime.items import RFunc
-from .errors import LinkError
+from .errors import LinkError, NotSupported
 from .values import Val
 
 if TYPE_CHECKING:
     from .engine import Store
 
 __all__ = ["Func", "TypedFunc"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Func:
@@ -79,12 +83,12 @@ class Func:
         with self._lock:
             return call(args)
 
-    async def call_async(self, store: Store, *args: Any) -> Any:
-        """Call as a component-model async task on the running asyncio loop; returns the
-        result value. Several calls into one instance run concurrently as asyncio tasks (each
-        a guest task); cancelling the awaiting task requests the guest task's cancellation and
-        raises ``CancelledError`` once it resolved. A function of a store without async
-        features is called as :meth:`__call__` does."""
+    def call_async(self, store: Store, *args: Any) -> Coroutine[Any, Any, Any]:
+        """Call as a component-model async task on the running asyncio loop: ``await
+        f.call_async(store, *args)`` gives the result value. Several calls into one instance
+        run concurrently as asyncio tasks (each a guest task); cancelling the awaiting task
+        requests the guest task's cancellation and raises ``CancelledError`` once it resolved.
+        A function of a store without async features is called as :meth:`__call__` does."""
         if store is not self._store:
             self._check_store(store)
         call = self._call
@@ -92,11 +96,10 @@ class Func:
             call = self._host_call()
         lift = getattr(self._f, "_async_lift", None)
         if lift is None:
-            with self._lock:
-                return call(args)
+            return _now(self._lock, call, args)
         from ._runtime.tasks import call_async
 
-        return await call_async(lift, args)
+        return call_async(lift, args)
 
     def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
         """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
@@ -126,30 +129,117 @@ class Func:
     def post_return(self, store: Store) -> None:
         """Kept for wasmtime parity: post-return already ran at the end of the call."""
 
-    def typed(self, params: Sequence[t.Type], result: t.Type | None) -> TypedFunc:
+    def typed(self, params: Sequence[t.Type], result: t.Type | None) -> TypedFunc[..., Any]:
+        """This function checked against component types (``LinkError`` on a mismatch)."""
         return TypedFunc(self, tuple(params), result)
 
     def __repr__(self) -> str:
         return f"<Func {self.name}: {self._f.ty}>"
 
 
-class TypedFunc:
-    """A :class:`Func` whose types were checked once against the expected ones."""
+async def _now(lock: Any, call: Callable[[Sequence[Any]], Any], args: Sequence[Any]) -> Any:
+    with lock:
+        return call(args)
 
-    __slots__ = ("_call", "_lock", "func")
 
-    def __init__(self, func: Func, params: tuple[t.Type, ...], result: t.Type | None) -> None:
+class TypedFunc(Generic[P, R]):
+    """A :class:`Func` whose type was checked once against the caller's: from Python
+    annotations, ``TypedFunc[[int, int], int]`` (so mypy checks each call's arguments and
+    knows its result type), or from component types. Calls cost what ``Func.__call__`` does;
+    values of the user's own classes (dataclasses, enums, flags: see :mod:`.typed`) are lifted
+    and lowered by code generated for this function once.
+
+    Example::
+
+        add = instance.get_typed_func(store, "add", Callable[[int, int], int])
+        total: int = add(store, 40, 2)
+    """
+
+    __slots__ = ("_call", "_lock", "func", "type")
+
+    def __init__(self, func: Func, params: Sequence[t.Type], result: t.Type | None) -> None:
         ty = func.type
         got = tuple(p for _, p in ty.params)
-        if got != params or ty.result != result:
+        if got != tuple(params) or ty.result != result:
             want = t.FuncType(tuple((f"p{i}", p) for i, p in enumerate(params)), result)
             raise LinkError(f"`{func.name}`: expected type {want}, got {ty}")
+        self._setup(func, ty)
+
+    def _setup(self, func: Func, mapped: t.FuncType) -> None:
         self.func = func
-        self._call = func._host_call()
+        #: the function type the calls are generated for (the export's, with the user's
+        #: classes mapped in where the annotations name them)
+        self.type = mapped
+        self._call = func._host_call() if not _is_mapped_func(mapped) else _mapped_call(func,
+                                                                                        mapped)
         self._lock = func._lock
 
-    def __call__(self, store: Store, *args: Any) -> Any:
-        if store is not self.func._store:
-            self.func._check_store(store)
-        with self._lock:
-            return self._call(args)
+    @classmethod
+    def _of(cls, func: Func, mapped: t.FuncType) -> Self:
+        tf = object.__new__(cls)
+        tf._setup(func, mapped)
+        return tf
+
+    if TYPE_CHECKING:
+
+        def __call__(self, store: Store[Any], *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    else:
+
+        def __call__(self, store, *args):
+            if store is not self.func._store:
+                self.func._check_store(store)
+            with self._lock:
+                return self._call(args)
+
+    def __repr__(self) -> str:
+        return f"<TypedFunc {self.func.name}: {self.func.type}>"
+
+
+class _NamedTypedFunc(TypedFunc[P, R]):
+    """A typed function made from a signature with parameter names: arguments may also be
+    given by keyword (bound to positions, off the positional fast path)."""
+
+    __slots__ = ("_names",)
+    _names: tuple[str, ...]
+
+    if not TYPE_CHECKING:
+
+        def __call__(self, store, *args, **kwargs):
+            if kwargs:
+                args = self._bind(args, kwargs)
+            if store is not self.func._store:
+                self.func._check_store(store)
+            with self._lock:
+                return self._call(args)
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        names = self._names
+        out = list(args)
+        for name in names[len(args):]:
+            if name not in kwargs:
+                raise TypeError(f"`{self.func.name}`: missing argument `{name}`")
+            out.append(kwargs.pop(name))
+        if kwargs:
+            raise TypeError(f"`{self.func.name}`: unexpected argument `{next(iter(kwargs))}`")
+        return tuple(out)
+
+
+def _is_mapped_func(ft: t.FuncType) -> bool:
+    from ._abi.mapped import is_mapped
+
+    return any(is_mapped(u) for _, u in ft.params) or (
+        ft.result is not None and is_mapped(ft.result))
+
+
+def _mapped_call(func: Func, mapped: t.FuncType) -> Callable[[Sequence[Any]], Any]:
+    """The host call path of ``func`` lifting and lowering by ``mapped`` (its type with the
+    user's classes in it)."""
+    from ._runtime.calls import LiftedFunc
+
+    rf = func._f
+    if not isinstance(rf, LiftedFunc):  # (validation refuses re-exporting an imported func)
+        raise NotSupported(f"`{func.name}`: a typed function with classes of yours over a "
+                           f"{type(rf).__name__} (call it untyped)")
+    with func._lock:
+        return rf.host_call_as(mapped)

@@ -19,11 +19,12 @@ import functools
 import inspect
 import re
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic
 
 from . import streams as _streams  # noqa: F401 (loaded: the runtime hands host ends through it)
+from . import typed
 from . import types as t
 from ._runtime import core
 from ._runtime.calls import HostFunc
@@ -67,11 +68,19 @@ class _FuncDef:
     has_result: bool = False
     is_async: bool = False  # ``func_wrap_async``: ``fn`` returns a coroutine
     _views: Any = _UNSET  # ``views.view_params(fn)``, found when first instantiated
+    _mapping: Any = _UNSET  # ``typed.HostMapping.of(fn)``, found when first linked
 
     def views(self) -> tuple[type | None, ...] | None:
         if self._views is _UNSET:
             self._views = view_params(self.fn) if self.style == "wrap" else None
         return self._views  # type: ignore[no-any-return]
+
+    def mapping(self, where: str) -> typed.HostMapping | None:
+        """The classes of the user's that ``fn``'s annotations name (dataclasses, enums,
+        flags), mapped onto the import's WIT types (see :mod:`.typed`)."""
+        if self._mapping is _UNSET:
+            self._mapping = typed.HostMapping.of(self.fn, where) if self.style == "wrap" else None
+        return self._mapping  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -149,7 +158,17 @@ class LinkerInstance(Generic[T]):
         """Define function ``name`` as ``fn(store, *args) -> result`` with plain Python values.
 
         Types come from the importing component; give ``params``/``result`` to have them
-        checked at link time instead (``LinkError`` on a mismatch).
+        checked at link time instead (``LinkError`` on a mismatch). A dataclass, enum, flag or
+        union of case dataclasses of yours in ``fn``'s annotations is the mapping of that
+        WIT type (see :mod:`wasm_component.typed`): ``fn`` is given your classes and may return
+        them, checked when linked.
+
+        Example::
+
+            def move(store: Store, p: Point) -> Point:   # record point { x: s32, y: s32 }
+                return Point(p.x + 1, p.y)
+
+            linker.root().func_wrap("move", move)
         """
         if not callable(fn):
             raise TypeError(f"`func_wrap`: expected a callable for `{name}`, got {fn!r}")
@@ -259,12 +278,14 @@ class Linker(Generic[T]):
         instances and modules), so other components can import it."""
         self._root._define_item(name, RInstance(instance._exports))
 
-    def add_wasip2(self, get_ctx: Callable[[Store], Any] | None = None) -> None:
+    def add_wasip2(self, get_ctx: Callable[[Store], Any] | None = None, *,
+                   features: Iterable[str] = ()) -> None:
         """Define WASI 0.2 (every interface, see :mod:`wasm_component.wasi`); calls reach
-        ``store.set_wasi(config)``'s context, or ``get_ctx(store)``."""
+        ``store.set_wasi(config)``'s context, or ``get_ctx(store)``. ``features`` enables
+        ``@unstable`` WASI functions (``"network-error-code"``)."""
         from .wasi import add_to_linker
 
-        add_to_linker(self, get_ctx)
+        add_to_linker(self, get_ctx, features=features)
 
     def define_unknown_imports_as_traps(self, component: Component) -> None:
         """Define every import of ``component`` not yet defined: functions trap when called
@@ -453,6 +474,12 @@ class Linker(Generic[T]):
                         )
                 if d.style == "wrap":
                     _check_annotations(where, d.fn, ty)
+                    mapping = d.mapping(where)
+                    if mapping is not None:
+                        try:
+                            mapping(ty)  # the classes fit the import's types: checked once
+                        except TypeError as e:
+                            raise LinkError(f"import {e}") from None
                 return d
         elif isinstance(ty, t.InstanceType):
             if isinstance(d, LinkerInstance):
@@ -845,7 +872,7 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
         fn = d.fn
         if d.is_async and not ty.is_async:
             fn = _awaited(fn, name)
-        return HostFunc(fn, ty, name, d.style, store, d.views())
+        return HostFunc(fn, ty, name, d.style, store, d.views(), d.mapping(name))
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
             store._resource_dtors[d.rt] = (None, _host_dtor(d.dtor, weakref.ref(store)))

@@ -54,9 +54,11 @@ class Resource(Generic[T]):
     __slots__ = ("_moved", "_origin", "_owned", "_rep", "_rt")
 
     def __init__(self, rep: int, rt: ResourceType, owned: bool) -> None:
-        if not isinstance(rep, int) or isinstance(rep, bool) or not 0 <= rep < 2**32:
+        # (``int`` and ``ResourceType`` by class: the common case is two identity tests)
+        if (rep.__class__ is not int or not 0 <= rep < 2**32) and (
+                not isinstance(rep, int) or isinstance(rep, bool) or not 0 <= rep < 2**32):
             raise ValueError(f"`Resource`: expected a u32 rep, got {rep!r}")
-        if not isinstance(rt, ResourceType):
+        if rt.__class__ is not ResourceType and not isinstance(rt, ResourceType):
             raise TypeError(f"`Resource`: expected a ResourceType, got {type(rt).__name__}")
         self._rep = rep
         self._rt = rt
@@ -91,9 +93,12 @@ class Resource(Generic[T]):
 
     def retyped(self, rt: ResourceType) -> Resource[T]:
         """The same handle as a resource of type ``rt`` (bindings re-type host handles for an
-        imported resource); moving either moves both."""
+        imported resource); moving either moves both. From then on a :class:`ResourceTable`
+        entry of this handle's type also takes handles of ``rt`` (the guest hands them back)."""
         r: Resource[T] = Resource(self._rep, rt, self._owned)
         r._origin = self._origin or self
+        if rt is not self._rt:
+            _ALIASES.setdefault(self._rt, set()).add(rt)
         return r
 
     @staticmethod
@@ -131,9 +136,7 @@ class Resource(Generic[T]):
                 raise ValueError(f"`Resource.try_into_resource_any`: the owned `{self._rt.name}` "
                                  f"handle (rep {self._rep}) was already moved")
             src._moved = True
-        from ._runtime.calls import host_drop_fn
-
-        dtor = host_drop_fn(store, self._rt) if self._owned else None
+        dtor = store._host_handles.drop_call(self._rt) if self._owned else None
         return ResourceAny(self._rt, self._rep, self._owned, dtor, weakref.ref(store))
 
     def __eq__(self, other: object) -> bool:
@@ -233,8 +236,18 @@ class ResourceAny:
         a call in progress. It counts as dropped once the destructor has run: one that traps
         leaves the handle as it was (and its instance poisoned, so trying again traps too).
         """
+        dtor = self._dtor
+        if dtor is None or self._dropped or self.num_lends:
+            self._drop_checked(store)
+            return
+        if not dtor(store, self._rep):  # checks the store, enters it, runs the destructor
+            self._check_drop_store(store)  # (False: another store, which this explains)
+        self._dropped = True
+
+    def _drop_checked(self, store: Store) -> None:
+        """:meth:`drop` with each check made in the spec's order (store, dropped, lent)."""
         owner = self._store() if self._store is not None else None
-        if store is not owner:  # the common case, one identity test; otherwise say what is wrong
+        if store is not owner:
             self._check_drop_store(store)
         if self._dropped:
             raise ValueError(f"`ResourceAny.drop`: resource {self._rt.name} was already dropped")
@@ -242,15 +255,12 @@ class ResourceAny:
             raise ValueError(f"`ResourceAny.drop`: the `{self._rt.name}` handle is lent to a call "
                              "in progress and cannot be dropped")
         dtor = self._dtor
-        if dtor is not None:
-            if owner is not None:
-                with owner._lock:
-                    dtor(self._rep)
-            else:
-                dtor(self._rep)
+        if dtor is not None and not dtor(store, self._rep):
+            self._check_drop_store(store)
         self._dropped = True
 
     def _check_drop_store(self, store: object) -> None:
+        """Raise the error saying why ``store`` is not this handle's."""
         from .engine import Store
 
         if not isinstance(store, Store):
@@ -308,24 +318,36 @@ class HasChildren(ResourceTableError):
 class _Entry:
     __slots__ = ("children", "parent", "rt", "value")
 
-    def __init__(self, value: Any, parent: int | None, rt: ResourceType | None) -> None:
+    def __init__(self, value: Any, parent: int | None, rt: ResourceType) -> None:
         self.value = value
         self.parent = parent
         self.rt = rt
         self.children: set[int] = set()
 
 
+#: ``ResourceType.host(object)``: an entry of this type takes any class-keyed host handle
+_ANY_HOST = ResourceType.host(object)
+
+#: host resource type -> the types its handles were re-typed as (:meth:`Resource.retyped`):
+#: bindings re-type a handle of the host's class as the imported resource's marker type, and
+#: the guest hands it back as one of those.
+_ALIASES: dict[ResourceType, set[ResourceType]] = {}
+
+
 def _holds(rt: ResourceType, e: _Entry) -> bool:
-    """Whether a handle of ``rt`` may name entry ``e``. An entry pushed with an explicit type
-    takes handles of that type, or of ``ResourceType.host(D)`` for a subclass ``D`` of its
-    ``host(C)`` (so ``host(object)`` takes any class-keyed handle). One pushed with the default
-    type takes any handle: bindgen and WASI hosts store objects of other classes than the marker
-    classes their resource types are keyed by."""
-    if e.rt is None or rt == e.rt:
+    """Whether a handle of ``rt`` may name entry ``e`` (pushed as type ``e.rt``, by default
+    ``ResourceType.host(type(value))``): a handle of that type, of ``ResourceType.host(D)`` for
+    a subclass ``D`` of its ``host(C)`` (so ``host(object)`` takes any class-keyed handle), or
+    of a type its handles were re-typed as."""
+    ert = e.rt
+    if rt == ert:
         return True
-    c, d = e.rt.key, rt.key
-    return (e.rt.kind == rt.kind == "host" and isinstance(c, type) and isinstance(d, type)
-            and issubclass(d, c))
+    c, d = ert.key, rt.key
+    if (ert.kind == rt.kind == "host" and isinstance(c, type) and isinstance(d, type)
+            and issubclass(d, c)):
+        return True
+    aliases = _ALIASES.get(ert)
+    return aliases is not None and rt in aliases
 
 
 def _capacity(where: str, n: object) -> int:
@@ -366,11 +388,12 @@ class ResourceTable:
 
     def push(self, value: T, rt: ResourceType | None = None) -> Resource[T]:
         """Store ``value``; an owned handle of ``ResourceType.host(type(value))`` (or ``rt``).
-        With an explicit ``rt``, :meth:`get` and :meth:`delete` refuse handles of other types
-        (:class:`WrongType`)."""
+        :meth:`get` and :meth:`delete` refuse handles of other types (:class:`WrongType`;
+        ``rt=ResourceType.host(object)`` makes an entry that takes any host handle)."""
         self._check_rt("push", rt)
+        rt = rt or ResourceType.host(type(value))
         i = self._alloc(_Entry(value, None, rt))
-        return Resource(i, rt or ResourceType.host(type(value)), True)
+        return Resource(i, rt, True)
 
     @staticmethod
     def _check_rt(what: str, rt: ResourceType | None) -> None:
@@ -385,9 +408,10 @@ class ResourceTable:
                             f"{type(parent).__name__} {parent!r}")
         pe = self._entry(parent, "push_child")
         self._check_rt("push_child", rt)
+        rt = rt or ResourceType.host(type(value))
         i = self._alloc(_Entry(value, parent.rep, rt))
         pe.children.add(i)
-        return Resource(i, rt or ResourceType.host(type(value)), True)
+        return Resource(i, rt, True)
 
     def _index(self, r: object, what: str) -> int:
         if isinstance(r, Resource):
@@ -402,16 +426,27 @@ class ResourceTable:
         e = self._entries[i] if 0 <= i < len(self._entries) else None
         if e is None:
             raise NotPresent(f"`ResourceTable.{what}`: no entry at index {i}")
-        if isinstance(r, Resource) and not _holds(r.resource_type, e):
-            assert e.rt is not None
+        if isinstance(r, Resource) and not _holds(r._rt, e):
             raise WrongType(f"`ResourceTable.{what}`: expected a handle to "
                             f"`{e.rt.name}` for entry {i}, got a handle to "
-                            f"`{r.resource_type.name}`")
+                            f"`{r._rt.name}`")
         return e
 
     def get(self, r: Resource[T] | int, expected: type | None = None) -> T:
         """The object behind ``r`` (a handle of the type it was pushed as, or a bare index);
         :class:`WrongType` if it is not an ``expected``."""
+        if r.__class__ is Resource:  # the common case inline: a handle of the entry's type
+            entries = self._entries
+            i = r._rep
+            e = entries[i] if i < len(entries) else None
+            if e is not None:
+                ert, rt = e.rt, r._rt
+                # its own type, or an entry of `host(object)` and a class-keyed host handle
+                if ert is rt or (ert is _ANY_HOST and rt.key.__class__ is type
+                                 and rt.kind == "host"):
+                    v = e.value
+                    if expected is None or isinstance(v, expected):
+                        return v  # type: ignore[no-any-return]
         v = self._entry(r, "get").value
         if expected is not None and not isinstance(v, expected):
             raise WrongType(
@@ -439,42 +474,3 @@ class ResourceTable:
     def __len__(self) -> int:
         return sum(1 for e in self._entries if e is not None)
 
-
-def resource_lift(store: Store) -> Any:
-    """How handles reach the host: :class:`Resource` for host types, else :class:`ResourceAny`
-    (whose ``drop`` runs the guest destructor)."""
-    from ._runtime.calls import host_drop_fn
-
-    owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
-
-    def lift(rt: ResourceType, rep: int, own: bool) -> Any:
-        if rt.kind == "host":
-            return Resource(rep, rt, own)
-        return ResourceAny(rt, rep, own, host_drop_fn(owner(), rt) if own else None, owner)
-
-    return lift
-
-
-def resource_lower(rt: ResourceType, value: Any, own: bool) -> int:
-    """The rep of a host-side handle ``value`` passed where an ``rt`` handle is expected."""
-    if isinstance(value, (Resource, ResourceAny)):
-        if value.resource_type != rt:
-            raise TypeError(
-                f"expected a handle to `{rt.name}`, got one to `{value.resource_type.name}`"
-            )
-        if own and not value.owned:
-            raise TypeError(f"expected an owned `{rt.name}` handle, got a borrowed one")
-        if isinstance(value, ResourceAny):
-            if value._dropped:
-                raise ValueError(f"the `{rt.name}` handle was already dropped or moved")
-            return value._take() if own else value.rep
-        if own:
-            src = value._origin or value
-            if src._moved:
-                raise ValueError(f"the owned `{rt.name}` handle (rep {value.rep}) was already "
-                                 "passed to a guest, which owns it now")
-            src._moved = True
-        return value.rep
-    raise TypeError(
-        f"expected a Resource or ResourceAny for `{rt.name}`, got {type(value).__name__}"
-    )

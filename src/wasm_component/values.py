@@ -11,7 +11,12 @@ here cover the rest:
 - :class:`Ok` / :class:`Err` for a ``result``;
 - :class:`Some` for an ``option`` whose payload could itself be ``None`` (nested options stay
   unambiguous: ``option<option<u32>>`` lifts ``some(none)`` as ``Some(None)``);
-- :class:`Val`, a value paired with its type, for the dynamic ``Func.call`` API.
+- :class:`Val`, a value paired with its type, for the dynamic ``Func.call`` API;
+- :data:`Result`, ``Ok[T] | Err[E]``, for annotations.
+
+Typed functions and host functions may instead name classes of the user's in their
+annotations (a dataclass for a record, an ``enum.Enum``, an ``enum.Flag``, a union of
+dataclasses for a variant): values then take those classes (see :mod:`wasm_component.typed`).
 
 Example::
 
@@ -29,11 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from . import types as t
 
-__all__ = ["Err", "Ok", "Record", "Some", "Val", "Variant"]
+__all__ = ["Err", "Ok", "Record", "Result", "Some", "Val", "Variant"]
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -128,6 +133,11 @@ class Err(Generic[E]):
 
     def __repr__(self) -> str:
         return f"Err({self.value!r})"
+
+
+Result: TypeAlias = Ok[T] | Err[E]
+"""The Python form of ``result<T, E>``, for annotations: ``Result[int, str]`` is
+``Ok[int] | Err[str]`` (``Ok[None]`` for a result without an ``ok`` payload)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,8 +121,8 @@ def test_import_call_lends_for_the_call_only() -> None:
 def test_resource_callbacks_and_wrong_kind() -> None:
     cx, _ = make_cx()
     inst: ComponentInstanceState = cx.inst
-    inst.resource_lift = lambda rt, rep, own: ("handle", rt.name, rep, own)
-    inst.resource_lower = lambda rt, v, own: v[2]
+    inst.lift_own = lambda rt, rep: ("handle", rt.name, rep, True)
+    inst.lower_own = lambda rt, v: v[2]
     i = resource_new(inst, R, 8)
     assert lift_flat(cx, t.OwnType(R), [i]) == ("handle", "r", 8, True)
     j = handle(lower_flat(cx, t.OwnType(R), ("handle", "r", 9, True)))

@@ -106,6 +106,31 @@ def test_resource_table_get_of_a_handle_of_another_type() -> None:
     assert isinstance(table.get(Resource.new_own(anything.rep, SubFile)), File)
 
 
+def test_resource_table_default_typed_entry_refuses_another_type() -> None:
+    """An entry pushed without a type is of its value's class: a handle of another type is
+    refused too (issue 16), except one the entry's own handle was re-typed as (bindings)."""
+    from wasm_component import Resource
+
+    table = ResourceTable()
+    r = table.push(File())
+    assert r.resource_type == ResourceType.host(File)
+    with pytest.raises(WrongType, match=r"`ResourceTable.get`: expected a handle to `File` "
+                       r"for entry 0, got a handle to `str`"):
+        table.get(Resource.new_borrow(r.rep, str))
+    with pytest.raises(WrongType, match=r"`ResourceTable.delete`"):
+        table.delete(Resource.new_own(r.rep, str))
+    child = table.push_child(File(), r)
+    with pytest.raises(WrongType, match=r"`ResourceTable.get`"):
+        table.get(Resource.new_borrow(child.rep, bytes))
+    assert isinstance(table.get(Resource.new_borrow(r.rep, File)), File)
+
+    class Marker:  # an imported resource's host type in generated bindings
+        pass
+
+    r.retyped(ResourceType.host(Marker))  # what bindings do when they pass it to a guest
+    assert isinstance(table.get(Resource.new_borrow(r.rep, Marker)), File)
+
+
 def test_engine_features_must_be_known() -> None:
     with pytest.raises(ValueError, match=r"unknown component-model feature 'bogus'"):
         Engine(features="bogus")

@@ -127,13 +127,13 @@ def test_host_resource_of_new_own_still_works(engine: Engine) -> None:
 
 def test_a_retyped_handle_moves_with_its_original() -> None:
     """Bindings re-type host handles (``Resource.retyped``); moving the copy moves the original."""
-    from wasm_component.resources import resource_lower
+    from wasm_component._runtime.host_handles import lower_own
 
     r = Resource.new_own(4, File)
     other = ResourceType.host(str)
-    assert resource_lower(other, r.retyped(other), True) == 4
+    assert lower_own(other, r.retyped(other)) == 4
     assert r.moved
     with pytest.raises(ValueError, match="already passed to a guest"):
-        resource_lower(ResourceType.host(File), r, True)
+        lower_own(ResourceType.host(File), r)
     with pytest.raises(ValueError, match="already passed to a guest"):
-        resource_lower(other, r.retyped(other), True)
+        lower_own(other, r.retyped(other))

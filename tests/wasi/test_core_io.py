@@ -149,6 +149,58 @@ def test_a_full_table_traps_clearly() -> None:
         ctx.push(object())
 
 
+#: `grab(n)`: subscribes to `n` timers and keeps every pollable (WASI handles it holds)
+GRABBER = """(component
+  (import "wasi:io/poll@0.2.0" (instance $poll (export "pollable" (type (sub resource)))))
+  (alias export $poll "pollable" (type $pollable))
+  (import "wasi:clocks/monotonic-clock@0.2.0" (instance $clock
+    (export "pollable" (type (eq $pollable)))
+    (export "subscribe-duration" (func (param "when" u64) (result (own $pollable))))))
+  (core func $sub (canon lower (func $clock "subscribe-duration")))
+  (core module $m
+    (import "h" "sub" (func $sub (param i64) (result i32)))
+    (func (export "grab") (param $n i32) (result i32) (local $k i32)
+      (block $done
+        (loop $l
+          (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+          (drop (call $sub (i64.const 0)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $l)))
+      (local.get $n)))
+  (core instance $i (instantiate $m (with "h" (instance (export "sub" (func $sub))))))
+  (func (export "grab") (param "n" u32) (result u32) (canon lift (core func $i "grab"))))
+"""
+
+
+def test_the_handle_cap_is_per_instance() -> None:
+    """`max_resources` bounds the handles each component instance holds, not the store's
+    total: two instances in one store each get the whole budget (issue 13)."""
+    from wasm_component import Engine
+
+    engine = Engine()
+    component = Component.new(engine, GRABBER)
+    linker = Linker(engine)
+    linker.add_wasip2()
+    store = Store(engine)
+    store.set_wasi(WasiConfig().limits(max_resources=3))
+    a = linker.instantiate(store, component).get_func(store, "grab")
+    b = linker.instantiate(store, component).get_func(store, "grab")
+    assert a is not None and b is not None
+    assert a(store, 3) == 3
+    assert b(store, 3) == 3, "the other instance's handles do not count against this one"
+    with pytest.raises(Trap, match=r"resource table is full \(3 handles per component instance"):
+        a(store, 1)
+    assert len(store.wasi.table) == 6
+    assert store.calling_instance is None, "no host function is running"
+    # the host's own pushes (outside any call) have a budget of their own, freed by deletes
+    ctx = store.wasi
+    mine = [ctx.push(object()) for _ in range(3)]
+    ctx.delete(mine[0])
+    ctx.push(object())
+    with pytest.raises(Trap, match="resource table is full"):
+        ctx.push(object())
+
+
 def _args_env_run(config: WasiConfig | None) -> tuple[Store, Any]:
     """The C args/env program instantiated with ``config`` (``None``: no WASI context), and
     its ``wasi:cli/run`` function."""
@@ -278,3 +330,24 @@ def test_terminals_only_for_inherited_ttys(monkeypatch: pytest.MonkeyPatch) -> N
     finally:
         os.close(leader)
         os.close(follower)
+
+
+def test_poll_and_block_on_a_bad_handle_trap_saying_why() -> None:
+    """The hot paths (one pollable) read the table directly; a wrong handle still traps with
+    what is wrong, as every other WASI call does."""
+    ctx, _ = _ctx()
+    poll_host = ctx.hosts["wasi:io/poll@0.2.12"]
+    stream = ctx.push(BytesInputStream(b""))
+    with pytest.raises(Trap, match=r"is a BytesInputStream, expected a Pollable"):
+        poll_host.poll([stream])
+    with pytest.raises(Trap, match=r"is a BytesInputStream, expected a Pollable"):
+        poll_host.pollable.block(stream)
+    gone = ctx.push(Timer(SystemClock(), 0))
+    ctx.delete(gone)
+    with pytest.raises(Trap, match=r"unknown handle 1 \(expected a Pollable\)"):
+        poll_host.poll([gone])
+    with pytest.raises(Trap, match=r"unknown handle 1"):
+        poll_host.pollable.block(gone)
+    timer = ctx.push(Timer(SystemClock(), 0))
+    assert poll_host.poll([timer]) == [0]
+    poll_host.pollable.block(timer)

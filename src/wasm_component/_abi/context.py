@@ -6,9 +6,10 @@
 a callee (an export call), a :class:`Subtask` when values are lifted out of a caller (an import
 call). Every sync call is a task here too, so the async runtime adds behaviour, not structure.
 
-Host-side forms of resource handles belong to the runtime: lifting an ``own``/``borrow`` hands
-``(rt, rep, own)`` to ``inst.resource_lift`` and lowering asks ``inst.resource_lower`` for the
-``rep`` of a host value. The defaults pass plain ``int`` reps through.
+Host-side forms of resource handles belong to the runtime (``_runtime.host_handles``): lifting
+an ``own``/``borrow`` hands ``(rt, rep)`` to ``inst.lift_own``/``inst.lift_borrow`` and lowering
+asks ``inst.lower_own``/``inst.lower_borrow`` for the ``rep`` of a host value, one function per
+shape (:class:`HostForms`). The defaults pass plain ``int`` reps through.
 """
 
 from __future__ import annotations
@@ -81,14 +82,38 @@ class CanonicalOptions:
         return "i64" if self.memory64 else "i32"
 
 
-def _default_resource_lift(rt: t.ResourceType, rep: int, own: bool) -> Any:
-    return rep
+class HostForms(Protocol):
+    """How handles look on the host side: ``lift_own``/``lift_borrow(rt, rep)`` make the host's
+    value of a lifted handle, ``lower_own``/``lower_borrow(rt, value)`` give the ``rep`` of one
+    being lowered; ``handle_limit`` bounds each instance's table (``None``: the spec's)."""
+
+    handle_limit: int | None
+
+    def lift_own(self, rt: t.ResourceType, rep: int) -> Any: ...
+    def lift_borrow(self, rt: t.ResourceType, rep: int) -> Any: ...
+    def lower_own(self, rt: t.ResourceType, value: Any) -> int: ...
+    def lower_borrow(self, rt: t.ResourceType, value: Any) -> int: ...
 
 
-def _default_resource_lower(rt: t.ResourceType, value: Any, own: bool) -> int:
-    if type(value) is not int:
-        raise TypeError(f"expected a handle for resource {rt.wit()}, got {type(value).__name__}")
-    return value
+class RepForms:
+    """The default :class:`HostForms`: handles are their plain ``int`` reps."""
+
+    handle_limit: int | None = None
+
+    @staticmethod
+    def lift_own(rt: t.ResourceType, rep: int) -> Any:
+        return rep
+
+    lift_borrow = lift_own
+
+    @staticmethod
+    def lower_own(rt: t.ResourceType, value: Any) -> int:
+        if type(value) is not int:
+            raise TypeError(f"expected a handle for resource {rt.wit()}, got "
+                            f"{type(value).__name__}")
+        return value
+
+    lower_borrow = lower_own
 
 
 class ComponentInstanceState:
@@ -96,8 +121,9 @@ class ComponentInstanceState:
 
     ``handles`` is the instance's one handle table (resources now; waitables, waitable sets and
     error contexts later). ``resource_impls`` lists the resource types this instance defines
-    (``lower_borrow`` passes the bare rep to their implementation). ``resource_lift`` and
-    ``resource_lower`` convert between reps and host-side handle objects.
+    (``lower_borrow`` passes the bare rep to their implementation). ``lift_own``,
+    ``lift_borrow``, ``lower_own`` and ``lower_borrow`` convert between reps and host-side
+    handle objects (those of the :class:`HostForms` given).
     """
 
     __slots__ = (
@@ -106,23 +132,22 @@ class ComponentInstanceState:
         "closed",
         "exclusive_thread",
         "handles",
+        "lift_borrow",
+        "lift_own",
+        "lower_borrow",
+        "lower_own",
         "may_enter",
         "may_leave",
         "num_waiting_to_enter",
         "parent",
         "poisoned",
         "resource_impls",
-        "resource_lift",
-        "resource_lower",
         "root",
         "sched",
     )
 
     def __init__(
-        self,
-        parent: ComponentInstanceState | None = None,
-        resource_lift: Callable[[t.ResourceType, int, bool], Any] | None = None,
-        resource_lower: Callable[[t.ResourceType, Any, bool], int] | None = None,
+        self, parent: ComponentInstanceState | None = None, host: HostForms | None = None
     ) -> None:
         self.parent = parent
         self.root: ComponentInstanceState = self if parent is None else parent.root
@@ -130,8 +155,9 @@ class ComponentInstanceState:
         #: out of it except into closed instances of the same tree: then it can never be on
         #: the stack when another instance runs (see ``_runtime.instantiate``).
         self.closed = False
-        # a limit set on the store (``Store.set_handle_limit``) travels on its lift function
-        self.handles = _Table(getattr(resource_lift, "handle_limit", None))
+        forms: HostForms = host or RepForms()
+        # a limit set on the store (``Store.set_handle_limit``) travels on its forms
+        self.handles = _Table(forms.handle_limit)
         self.may_enter = True
         self.may_leave = True
         self.backpressure = 0
@@ -146,8 +172,10 @@ class ComponentInstanceState:
         # (the root's) set after a trap: no instance of the tree may be entered again
         self.poisoned = False
         self.resource_impls: set[t.ResourceType] = set()
-        self.resource_lift = resource_lift or _default_resource_lift
-        self.resource_lower = resource_lower or _default_resource_lower
+        self.lift_own: Callable[[t.ResourceType, int], Any] = forms.lift_own
+        self.lift_borrow: Callable[[t.ResourceType, int], Any] = forms.lift_borrow
+        self.lower_own: Callable[[t.ResourceType, Any], int] = forms.lower_own
+        self.lower_borrow: Callable[[t.ResourceType, Any], int] = forms.lower_borrow
 
     @property
     def threads(self) -> Any:
@@ -292,12 +320,6 @@ class LiftLowerContext:
         m = self.view()
         check_alloc(ptr, align, size, m)
         return ptr, m
-
-    def resource_lift(self, rt: t.ResourceType, rep: int, own: bool) -> Any:
-        return self.inst.resource_lift(rt, rep, own)
-
-    def resource_lower(self, rt: t.ResourceType, value: Any, own: bool) -> int:
-        return self.inst.resource_lower(rt, value, own)
 
     def lift_async_value(self, vt: t.Type, i: int, host: bool = False) -> Any:
         """Lift a ``stream``/``future``: its readable end leaves the table; the value is the

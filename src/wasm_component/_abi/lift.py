@@ -9,11 +9,12 @@ fault raises :class:`~wasm_component.errors.Trap`.
 Python forms: see :mod:`wasm_component.values` (records lift to ``Record``, ``list<u8>`` to
 ``bytes``, tuples to ``tuple``, enums to the case name, flags to ``frozenset``, options to
 ``None``/value or ``Some`` when nested, results to ``Ok``/``Err``, maps to ``dict``, handles to
-whatever ``cx.resource_lift`` returns).
+whatever ``cx.inst.lift_own``/``lift_borrow`` return).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ from .layout import (
     payload_offset,
     ptr_size,
 )
+from .mapped import MappedEnum, MappedFlags, MappedRecord, MappedVariant
 from .strings import compact_utf16_loader, decode_string, lifted_str_class, utf16_decode
 
 __all__ = [
@@ -123,13 +125,13 @@ def _trap_disc(d: int, n: int) -> Any:
 def _lift_own(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    return cx.resource_lift(rt, handles.lift_own(cx, i, rt), True)
+    return cx.inst.lift_own(rt, handles.lift_own(cx, i, rt))
 
 
 def _lift_borrow(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    return cx.inst.resource_lift(rt, handles.lift_borrow(cx, i, rt), False)
+    return cx.inst.lift_borrow(rt, handles.lift_borrow(cx, i, rt))
 
 
 def _flag_tables(labels: tuple[str, ...]) -> list[tuple[frozenset[str], ...]]:
@@ -249,10 +251,15 @@ class LiftGen(CodeGen):
             return f"{self.const(_lift_borrow)}(cx, {i}, {self.const(d.resource, 'rt')})"
         return f"cx.lift_async_value({self.const(d, 't')}, {i}, {self.host})"
 
-    def flags(self, labels: tuple[str, ...], x: str) -> str:
+    def flags(self, labels: tuple[str, ...], x: str, vt: t.Type | None = None) -> str:
         """``frozenset`` of the set labels of raw bits ``x`` (signed or not: only the low
-        ``len(labels)`` bits are read), by one table lookup per byte."""
-        tables = _flag_tables(labels)
+        ``len(labels)`` bits are read), by one table lookup per byte; the user's
+        ``enum.Flag`` values for a :class:`MappedFlags` ``vt``."""
+        if isinstance(vt, MappedFlags):
+            tables = [tuple(vt.value_of(b << base) for b in range(256))
+                      for base in range(0, len(labels), 8)]
+        else:
+            tables = _flag_tables(labels)
         if len(tables) == 1:
             return f"{self.const(tables[0], 'ft')}[{x} & 0xff]"
         v = self.assign(x)
@@ -265,6 +272,15 @@ class LiftGen(CodeGen):
         if isinstance(vt, t.ListType):
             return "[" + ", ".join(values) + "]"
         assert isinstance(vt, t.RecordType), "record-like"
+        if isinstance(vt, MappedRecord):
+            pairs = zip(vt.attrs, values, strict=True)
+            if vt.is_dict:
+                return "{" + ", ".join(f"{a!r}: {v}" for a, v in pairs) + "}"
+            # the dataclass's own __init__, positionally where it may be (faster than keywords)
+            by_attr = dict(pairs)
+            args = [by_attr.pop(f.name) for f in dataclasses.fields(vt.cls) if not f.kw_only]
+            args += [f"{a}={v}" for a, v in by_attr.items()]
+            return f"{self.const(vt.cls, 'cls')}({', '.join(args)})"
         items = ", ".join(f"{n!r}: {v}" for (n, _), v in zip(vt.fields, values, strict=True))
         return f"{self.const(_mk_record, 'rec')}({{{items}}})"
 
@@ -302,6 +318,12 @@ class LiftGen(CodeGen):
 
     def _case_value(self, vt: t.Type, i: int, name: str, pv: str | None) -> Any:
         """Generated expression (``pv`` given) or constant value (``pv`` None) of case ``i``."""
+        if isinstance(vt, MappedEnum):
+            return vt.members[i]
+        if isinstance(vt, MappedVariant):
+            cls, attr = vt.classes[i], vt.attrs[i]
+            assert cls is not None, "a lifted variant maps every case"
+            return cls() if pv is None else f"{self.const(cls, 'case')}({attr}={pv})"
         if isinstance(vt, t.EnumType):
             return name
         if isinstance(vt, t.OptionType):
@@ -378,7 +400,7 @@ class LiftGen(CodeGen):
 
                 return self.variant(vt, f"({vals[0]} & {M32:#x})", payload)
             case t.FlagsType(labels):
-                return self.flags(labels, vals[0])
+                return self.flags(labels, vals[0], vt)
         return self.handle(d, vals[0], True)
 
     def _coerce(self, x: str, have: str, want: str) -> str:
@@ -449,7 +471,8 @@ class LiftGen(CodeGen):
                 po = off + payload_offset(d, self.pt)
                 return self.variant(vt, disc, lambda i, ct: self.load(ct, p, po))
             case t.FlagsType(labels):
-                return self.flags(labels, self.read(p, off, static_slots(vt, 0, self.pt)[0][1]))
+                raw = self.read(p, off, static_slots(vt, 0, self.pt)[0][1])
+                return self.flags(labels, raw, vt)
         return self.handle(d, self.read(p, off, "I"), False)
 
     def list_from_range(self, vt: t.Type, e: t.Type, p: str, n: str) -> str:

@@ -45,6 +45,7 @@ from .layout import (
     ptr_size,
 )
 from .lift import _LITTLE, BULK_CODES, M32, M64, STRUCT_CODE, _members, static_slots
+from .mapped import MappedEnum, MappedFlags, MappedRecord, MappedVariant
 from .strings import (
     LiftedStr,
     lifted_string_storer,
@@ -257,6 +258,48 @@ def _lower_flags(v: Any, idx: dict[str, int], where: str) -> int:
     return bits
 
 
+def _instance_slow(v: Any, cls: type, where: str) -> Any:
+    """A value for a record mapped to ``cls`` that is not exactly a ``cls``: a subclass."""
+    if isinstance(v, cls):
+        return v
+    _bad_type(v, cls.__name__, where)
+
+
+def _typeddict_slow(v: Any, keys: tuple[str, ...], cls: type, where: str) -> Any:
+    """A value for a record mapped to TypedDict ``cls`` without exactly its keys."""
+    if not isinstance(v, Mapping):
+        _bad_type(v, f"{cls.__name__} (a dict)", where)
+    missing = [k for k in keys if k not in v]
+    if missing:
+        raise TypeError(f"{cls.__name__} is missing key {missing[0]!r}{where}")
+    extra = sorted(str(k) for k in v if k not in keys)
+    raise TypeError(f"{cls.__name__} has unknown key {extra[0]!r}{where}")
+
+
+def _mapped_enum_slow(v: Any, vt: MappedEnum, where: str) -> int:
+    if isinstance(v, vt.cls) and v in vt.members:
+        return vt.members.index(v)
+    _bad_type(v, vt.cls.__name__, where)
+
+
+def _mapped_flags_slow(v: Any, vt: MappedFlags, where: str) -> int:
+    if isinstance(v, vt.cls):
+        return vt.bits_of(v)
+    _bad_type(v, vt.cls.__name__, where)
+
+
+def _mapped_case_slow(v: Any, vt: MappedVariant, where: str) -> int:
+    for i, cls in enumerate(vt.classes):
+        if cls is not None and isinstance(v, cls):
+            return i
+    names = " | ".join(c.__name__ for c in vt.classes if c is not None)
+    _bad_type(v, names, where)
+
+
+def _no_value(v: Any) -> None:
+    return None
+
+
 def _check_elements(v: Any, name: str, where: str) -> NoReturn:
     """Find the bad element of a list that failed bulk conversion, and say why."""
     items = _list_slow(v, where)
@@ -350,13 +393,13 @@ def _store_chars(cx: LiftLowerContext, v: Any, where: str) -> tuple[int, int, me
 def _lower_own(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    return handles.lower_own(cx, cx.resource_lower(rt, v, True), rt)
+    return handles.lower_own(cx, cx.inst.lower_own(rt, v), rt)
 
 
 def _lower_borrow(cx: LiftLowerContext, v: Any, rt: t.ResourceType) -> int:
     if cx.resources:
         rt = cx.resources.get(rt, rt)
-    i = handles.lower_borrow(cx, cx.resource_lower(rt, v, False), rt)
+    i = handles.lower_borrow(cx, cx.inst.lower_borrow(rt, v), rt)
     if hasattr(v, "num_lends") and isinstance(cx.borrow_scope, Task):
         cx.borrow_scope.lend(v)  # a host-held handle, lent for the call
     return i
@@ -483,6 +526,8 @@ class LowerGen(CodeGen):
                                                                                     ...]]]:
         """Local names (and paths) of the members of a record, tuple or fixed-length list."""
         v = self.assign(v)
+        if isinstance(vt, MappedRecord):
+            return self._mapped_members(vt, v, path)
         if isinstance(vt, t.RecordType):
             names = tuple(n for n, _ in vt.fields)
             d = self.var("d")
@@ -512,6 +557,26 @@ class LowerGen(CodeGen):
         self.emit(", ".join(elems) + ("," if k == 1 else "") + f" = {v}")
         return [(e, (*path, f"element {i} of {what}")) for i, e in enumerate(elems)]
 
+    def _mapped_members(self, vt: MappedRecord, v: str, path: tuple[str, ...]
+                        ) -> list[tuple[str, tuple[str, ...]]]:
+        """The fields of a record given as its mapped class: attributes of a dataclass, keys
+        of a TypedDict."""
+        w = self.where(path)
+        cls = self.const(vt.cls, "cls")
+        if vt.is_dict:
+            keys = self.const(frozenset(vt.attrs), "keys")
+            with self.block(f"if {v}.__class__ is not dict or {v}.keys() != {keys}:"):
+                self.emit(f"{self.const(_typeddict_slow)}({v}, {vt.attrs!r}, {cls}, {w})")
+        else:
+            with self.block(f"if {v}.__class__ is not {cls}:"):
+                self.emit(f"{v} = {self.const(_instance_slow)}({v}, {cls}, {w})")
+        out = []
+        for (n, _), a in zip(vt.fields, vt.attrs, strict=True):
+            seg = 'field "' + n.replace("{", "{{").replace("}", "}}") + '" of record'
+            get = f"{v}[{a!r}]" if vt.is_dict else f"{v}.{a}"
+            out.append((self.assign(get, "e"), (*path, seg)))
+        return out
+
     def select_case(self, vt: t.Type, v: str, path: tuple[str, ...]) -> tuple[str, str, bool]:
         """Emit code computing the case index and payload of variant-like ``v``: returns their
         local names and whether payload-less cases must check the payload is ``None``."""
@@ -520,6 +585,20 @@ class LowerGen(CodeGen):
         w = self.where(path)
         names = tuple(c for c, _ in despecialize(vt).cases)  # type: ignore[attr-defined]
         idx = {n: i for i, n in enumerate(names)}
+        if isinstance(vt, MappedEnum):
+            cls = self.const(vt.cls, "cls")
+            self.emit(f"{ci} = {self.const(vt.index(), 'idx')}[{v}] if {v}.__class__ is {cls} "
+                      f"else {self.const(_mapped_enum_slow)}({v}, {self.const(vt, 't')}, {w})")
+            return ci, pl, False
+        if isinstance(vt, MappedVariant):
+            self.emit(f"{ci} = {self.const(vt.index(), 'idx')}.get({v}.__class__)")
+            with self.block(f"if {ci} is None:"):
+                self.emit(f"{ci} = {self.const(_mapped_case_slow)}({v}, {self.const(vt, 't')}, "
+                          f"{w})")
+            getters = tuple(_no_value if a is None else operator.attrgetter(a)
+                            for a in vt.attrs)
+            self.emit(f"{pl} = {self.const(getters, 'get')}[{ci}]({v})")
+            return ci, pl, False
         if isinstance(vt, t.OptionType):
             self.emit(f"{ci} = 0 if {v} is None else 1")
             self.emit(f"{pl} = {v}.value if {v}.__class__ is {self.const(Some, 'Some')} else {v}")
@@ -613,6 +692,12 @@ class LowerGen(CodeGen):
 
                 self.branches(vt, ci, pl, strict, path, case, none)
                 return [ci, *slots]
+            case t.FlagsType(labels) if isinstance(vt, MappedFlags):
+                v = self.assign(v)
+                cls, t_ = self.const(vt.cls, "cls"), self.const(vt, "t")
+                slow = f"{self.const(_mapped_flags_slow)}({v}, {t_}, {self.where(path)})"
+                fast = f"{v}._value_" if vt.same_bits() else f"{t_}.bits_of({v})"
+                return [self.assign(f"{fast} if {v}.__class__ is {cls} else {slow}", "fl")]
             case t.FlagsType(labels):
                 idx = {n: i for i, n in enumerate(labels)}
                 return [self.assign(f"{self.const(_lower_flags)}({v}, {self.const(idx, 'idx')}, "

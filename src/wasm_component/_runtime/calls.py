@@ -33,7 +33,7 @@ from .._abi.context import (
     check_alloc,
     trap_if,
 )
-from .._abi.func import FuncAbi
+from .._abi.func import FuncAbi, func_abi
 from .._abi.handles import resource_drop, resource_new, resource_rep
 from .._translate.trampolines import Trampoline
 from .._validate.model import CanonInfo
@@ -256,14 +256,22 @@ class LiftedFunc(RFunc):
             self._host_call = call
         return call
 
-    def _make_call(self, host: bool = False, enter: bool = True
+    def host_call_as(self, ft: t.FuncType) -> Callable[[Sequence[Any]], Any]:
+        """A host call path lifting and lowering by ``ft``: this function's type with the
+        user's classes mapped in (``_abi.mapped``; made by ``typed.fit_func``), generated
+        once for it."""
+        abi = func_abi(ft, self._abi.enc, self._abi.pt)
+        return _entering(self._make_call(host=True, abi=abi), _ancestors(self.state))
+
+    def _make_call(self, host: bool = False, enter: bool = True, abi: FuncAbi | None = None
                    ) -> Callable[[Sequence[Any]], Any]:
         """The call path, specialised once: the core calls (the function's and post-return's)
         are made inline, and functions without ``borrow`` parameters need no per-call task (no
         borrow can be lent to the callee), so they reuse one context. ``host``: results lifted
         for the host (see ``FuncAbi.lift_results_host``). ``enter``: whether the call enters
         the function's instance (checks and marks it); not for calls from its descendants
-        (donut wrapping: the spec's ``entering_set`` leaves it out then)."""
+        (donut wrapping: the spec's ``entering_set`` leaves it out then). ``abi``: adapters
+        to use instead of the function's own (see ``host_call_as``)."""
         state = self.state
         ty = self.ty
         info, site = self._info, self._site
@@ -277,7 +285,10 @@ class LiftedFunc(RFunc):
             self._async_lift, task_call = async_lift_call(self, root.sched, host)
             return task_call
         self.opts = opts = make_opts(site, info, state)
-        self.adapter = adapter = self._abi
+        if abi is None:
+            self.adapter = adapter = self._abi
+        else:
+            adapter = abi
         sig = adapter.lift_sig
         want = info.core_type
         # wasmtime's unchecked call trusts the signature it is given
@@ -351,13 +362,16 @@ class HostFunc(RFunc):
     """A host function: ``style`` ``wrap`` calls ``fn(store, *args)``; ``new`` calls
     ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place."""
 
-    __slots__ = ("_store", "fn", "style", "views")
+    __slots__ = ("_store", "fn", "mapping", "style", "views")
 
     def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str, store: Any,
-                 views: tuple[type | None, ...] | None = None) -> None:
+                 views: tuple[type | None, ...] | None = None, mapping: Any = None) -> None:
         super().__init__(ty, name)
         self.fn = fn
         self.style = style
+        #: ``mapping(ft)``: ``ft`` with the user's classes ``fn`` is annotated with mapped in
+        #: (``typed.HostMapping``), or None when it names none
+        self.mapping = mapping
         #: per parameter, the lazy view class (``WasmStr``/``WasmList``) ``fn`` takes, if any
         self.views = views
         # Weakly: the store (through its instances) keeps this function, so a strong reference
@@ -417,6 +431,9 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
 def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
                   adapter: FuncAbi, target: RFunc) -> Callable[..., Any]:
     opts = make_opts(site, info, state)
+    if isinstance(target, HostFunc) and target.mapping is not None:
+        # annotated with the user's classes: adapters generated for them
+        adapter = func_abi(target.mapping(adapter.ft), adapter.enc, adapter.pt)
     # A host function gets plain values; another component's gets what its lowering needs.
     to_component = isinstance(target, LiftedFunc)
     lift_params = adapter.lift_params if to_component else adapter.lift_params_host
@@ -446,6 +463,8 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
     spare: LiftLowerContext | None = (LiftLowerContext(opts, state, Subtask(), resources)
                                       if needs_subtask else None)
     nresults = len(adapter.lower_sig.results)
+    # a host function sees which instance called it (``Store.calling_instance``)
+    caller = target.store._host_handles if isinstance(target, HostFunc) else None
 
     def trampoline(*flat: Any) -> Any:
         nonlocal spare
@@ -459,7 +478,15 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
                 spare = None
         else:
             cx = shared_cx
-        result = call(lift_params(cx, flat))
+        if caller is None:
+            result = call(lift_params(cx, flat))
+        else:
+            outer = caller.caller
+            caller.caller = state
+            try:
+                result = call(lift_params(cx, flat))
+            finally:
+                caller.caller = outer
         try:
             out = lower_results(cx, result, flat)
         except (TypeError, ValueError, OverflowError) as e:
@@ -570,9 +597,9 @@ BUILTINS: dict[Trampoline, Builtin] = _builtins()
 
 def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None:
     """The destructor call for an owned ``rt`` handle dropped outside its implementing
-    instance (by the host's ``ResourceAny.drop`` or another instance's ``resource.drop``),
-    built once per store and type: the implementing instance must be enterable."""
-    cache: dict[t.ResourceType, Callable[[int], None] | None] = store._drop_fns
+    instance (by another instance's ``resource.drop``), built once per store and type: the
+    implementing instance must be enterable."""
+    cache: dict[Any, Callable[[int], None] | None] = store._drop_fns
     if rt in cache:
         return cache[rt]
     entry = store._resource_dtors.get(rt)
@@ -584,18 +611,69 @@ def host_drop_fn(store: Any, rt: t.ResourceType) -> Callable[[int], None] | None
     return fn
 
 
+def host_drop_call(store: Any, rt: t.ResourceType, mine: object
+                   ) -> Callable[[Any, int], bool] | None:
+    """``drop(store, rep)`` for the host's ``ResourceAny.drop`` of an owned ``rt`` handle
+    (``None`` when the type has no destructor): it checks that ``store`` is the handle's (its
+    ``_host_handles`` is ``mine``), enters it (its lock: one thread at a time) and runs the
+    destructor, the implementing instance's enterability checked first, in one frame. Returns
+    ``False``, running nothing, for anything but its own store (the caller says what is
+    wrong). Built once per store and type (``HostHandles.drop_call`` keeps it)."""
+    entry = store._resource_dtors.get(rt)
+    if entry is None or entry[1] is None:
+        return None
+    owner, dtor = entry
+    if not isinstance(owner, ComponentInstanceState):
+        host_dtor: Callable[[int], None] = dtor
+        lock = store._lock
+
+        def host_drop(store: Any, rep: int) -> bool:  # (a host type's: not a hot path)
+            if getattr(store, "_host_handles", None) is not mine:
+                return False
+            with lock:
+                host_dtor(rep)
+            return True
+
+        return host_drop
+    enter, leave = store._lock.acquire, store._lock.release
+    invoke = core.resolve(dtor).make_sink()
+    guard, root = owner, owner.root
+
+    def drop(store: Any, rep: int) -> bool:
+        try:
+            if store._host_handles is not mine:
+                return False
+        except AttributeError:
+            return False
+        enter()
+        try:
+            if root.poisoned or not guard.may_enter:
+                _poison_check(guard)
+                trap_if(True, "cannot enter component instance to run a destructor")
+            try:
+                invoke(rep)
+            except BaseException:
+                guard.poison()  # the destructor's call entered the instance, and trapped
+                raise
+        finally:
+            leave()
+        return True
+
+    return drop
+
+
 def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None
               ) -> Callable[[int], None]:
     """``dtor(rep)``: a guest destructor's core call. With ``guard`` (a drop from outside the
     implementing instance) that instance must be enterable first."""
-    invoke = core.resolve(func).make_caller(core.CoreFuncType(("i32",), ()))
+    invoke = core.resolve(func).make_sink()
 
     def dtor(rep: int) -> None:
         if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
         try:
-            invoke((rep,))
+            invoke(rep)
         except BaseException:
             if guard is not None:
                 guard.poison()  # the destructor's call entered the instance, and trapped

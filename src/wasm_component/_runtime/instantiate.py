@@ -22,7 +22,6 @@ from .._validate import ValidatedComponent
 from .._validate.model import ResourceInfo
 from .._validate.typecheck import substitute
 from ..errors import LinkError, NotSupported
-from ..resources import resource_lower
 from . import core
 from .calls import BARE, BUILTINS, LiftedFunc, Site, make_lowered
 from .items import RFunc, RInstance, RModule, RValue
@@ -257,7 +256,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                     if isinstance(s, (F.FLift, F.FDeferredLift)))
     g.emit(f"return {c(RootInstance)}(states, {root_exports}, ({funcs}))")
     prologue = ["cstore = store._core",
-                f"states = [None] * {len(flat.parents)}", "lift = store._resource_lift",
+                f"states = [None] * {len(flat.parents)}", "lift = store._host_handles",
                 f"w = {c(core.Wiring)}(cstore, {len(core_index)}, {most})"]
     g.label = "instantiate " + (", ".join(n for n, _ in flat.exports) or "(no exports)")
     fn: Program = g.finish("run", "store, modules, args", prologue)
@@ -280,7 +279,7 @@ def _flat_state(lift: Any, states: list[ComponentInstanceState | None],
     if state is None:
         parent = parents[inst]
         above = None if parent is None else _flat_state(lift, states, parents, parent)
-        state = states[inst] = ComponentInstanceState(above, lift, resource_lower)
+        state = states[inst] = ComponentInstanceState(above, lift)
     return state
 
 

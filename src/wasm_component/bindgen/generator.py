@@ -782,10 +782,19 @@ class Generator:
         for f in funcs.values():
             if f.resource is None:
                 L += ["", *self._proto_method(f, fnames[f.name], m, "")]
+        # functions of an `@unstable` feature (kept at generation) are linked only when the
+        # caller enables it, as wasmtime's generated `LinkOptions` do
+        gated = sorted({f.stability.value for f in funcs.values()
+                        if f.stability is not None and f.stability.kind == "unstable"})
+        if gated:
+            L += ["", "", f"UNSTABLE_FEATURES = frozenset({gated!r})"]
+        opt = ", features: frozenset[str] = frozenset()" if gated else ""
         L += ["", "", f"def add_to_linker(linker: _Linker, get_host: "
-              f"_Callable[[_Store], {host_cls}]) -> None:"]
+              f"_Callable[[_Store], {host_cls}]{opt}) -> None:"]
         L.append(f'    """Define the imports of `{m.instance_name or self.world.name}` on '
-                 '`linker`: each call goes to `get_host(store)`."""')
+                 '`linker`: each call goes to `get_host(store)`' +
+                 (" (an `@unstable` function only if its feature is in `features`)"
+                  if gated else "") + '."""')
         if root:
             for im, proto in ifaces:
                 fn = self.qual(m, im, "add_to_linker")
@@ -811,7 +820,11 @@ class Generator:
                 mnames = {g.name: pn.take(snake(self._method_name(g)))
                           for g in by_res.get(rid, [])}
                 target = f"get_host(_store).{res_attrs[rid][0]}.{mnames[f.name]}"
-            L += self._wire(f, target, m)
+            wire = self._wire(f, target, m)
+            if f.stability is not None and f.stability.kind == "unstable":
+                wire = [f"    if {f.stability.value!r} in features:",
+                        *("    " + line for line in wire)]
+            L += wire
         if not funcs and not resources:
             L.append("    _ = (inst, get_host)")
 

@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .config import INHERIT, Preopen, WasiConfig
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INHERIT",
     "REGISTRY",
+    "UNSTABLE_FEATURES",
     "InputStream",
     "IoError",
     "OutputStream",
@@ -85,13 +86,35 @@ def _store_ctx(store: Store) -> WasiCtx:
     return ctx
 
 
-def add_to_linker(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None = None) -> None:
+#: The ``@unstable`` WASI features this host implements: each is linked only when enabled
+#: (``add_to_linker(linker, features=...)``), as wasmtime's ``LinkOptions`` /
+#: ``wasmtime run -S network-error-code``.
+UNSTABLE_FEATURES = frozenset({"network-error-code"})
+
+
+def add_to_linker(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None = None, *,
+                  features: Iterable[str] = ()) -> None:
     """Define every WASI 0.2 interface on ``linker``. Calls reach the store's context
-    (``store.set_wasi(config)``), or ``get_ctx(store)`` when given."""
+    (``store.set_wasi(config)``), or ``get_ctx(store)`` when given. ``features`` enables
+    ``@unstable`` functions (:data:`UNSTABLE_FEATURES`: ``"network-error-code"``, the
+    ``wasi:sockets/network.network-error-code`` function), left out otherwise as the WIT
+    gates them."""
+    if isinstance(features, str):
+        raise TypeError(f"`wasi.add_to_linker`: expected an iterable of feature names for "
+                        f"`features`, got the string {features!r}")
+    enabled = frozenset(features)
+    unknown = sorted(enabled - UNSTABLE_FEATURES)
+    if unknown:
+        raise ValueError(f"`wasi.add_to_linker`: unknown WASI feature {unknown[0]!r} "
+                         f"(expected one of {sorted(UNSTABLE_FEATURES)})")
     load_hosts()
     ctx_of = get_ctx or _store_ctx
     for key, (bindings, _factory) in REGISTRY.items():
-        bindings.add_to_linker(linker, _host_getter(key, ctx_of))
+        gated: frozenset[str] = getattr(bindings, "UNSTABLE_FEATURES", frozenset())
+        if gated:
+            bindings.add_to_linker(linker, _host_getter(key, ctx_of), features=enabled & gated)
+        else:
+            bindings.add_to_linker(linker, _host_getter(key, ctx_of))
 
 
 def _host_getter(key: str, ctx_of: Callable[[Store], WasiCtx]) -> Callable[[Store], Any]:

@@ -83,16 +83,20 @@ class VirtualClock(SystemClock):
 
 
 class Timer(Pollable):
-    """Ready once ``clock.now_ns() >= deadline``."""
+    """Ready once ``clock.now_ns() >= deadline`` (and from then on: the clock is monotonic)."""
 
-    __slots__ = ("clock", "deadline")
+    __slots__ = ("clock", "deadline", "fired")
 
     def __init__(self, clock: SystemClock, deadline: int) -> None:
         self.clock = clock
         self.deadline = deadline
+        self.fired = False
 
     def ready(self) -> bool:
-        return self.clock.now_ns() >= self.deadline
+        if self.fired:  # (a pollable polled again and again: no clock read each time)
+            return True
+        self.fired = fired = self.clock.now_ns() >= self.deadline
+        return fired
 
     def deadline_ns(self) -> int | None:
         if isinstance(self.clock, VirtualClock):

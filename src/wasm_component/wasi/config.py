@@ -94,7 +94,7 @@ class WasiConfig:
         self.monotonic_clock_impl: Any = None
         self.wall_clock_impl: Any = None
         self.seed: int | None = None
-        #: handles the guest may hold at once before it traps
+        #: handles each component instance may hold at once before it traps
         self.max_resources = 1 << 16
         #: the most bytes one read gives the guest (a guest asking for 4 GiB gets this)
         self.max_read_chunk = 1 << 20

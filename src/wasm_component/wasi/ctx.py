@@ -2,8 +2,8 @@
 
 A :class:`WasiCtx` is built from a :class:`~wasm_component.wasi.WasiConfig` (by
 ``store.set_wasi(config)``). It owns the resource table behind every WASI handle the guest
-holds (capped: a guest that opens handles without end traps with a clear message instead of
-exhausting the host), the host-side allocation bound for reads, and one host object per WASI
+holds (capped per component instance, ``WasiConfig.max_resources``: a guest that opens handles
+without end traps with a clear message instead of exhausting the host), the host-side allocation bound for reads, and one host object per WASI
 interface, made on first use from the factories registered here.
 
 Each WASI module registers its hosts with :func:`register` (bindings module, factory); the
@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -36,6 +37,7 @@ from ..resources import (
 from ..types import ResourceType
 
 if TYPE_CHECKING:
+    from ..engine import Store
     from .config import WasiConfig
     from .random import Source
 
@@ -85,7 +87,12 @@ class WasiCtx:
 
     def __init__(self, config: WasiConfig) -> None:
         self.config = config
-        self.table = ResourceTable(config.max_resources)
+        self.table = ResourceTable()
+        # the cap is per component instance (``Store.calling_instance`` of the push): how many
+        # handles each holds, and who holds each entry
+        self._held: dict[object, int] = {}
+        self._holder: dict[int, object] = {}
+        self._store: weakref.ref[Store] | None = None
         self.max_read_chunk = config.max_read_chunk
         self.hosts = _Hosts(self)
         self._extensions: dict[str, Any] = {}
@@ -99,6 +106,11 @@ class WasiCtx:
         self.insecure_seed: tuple[int, int]
         self.random, self.insecure_random, self.insecure_seed = random.make_random(config)
 
+    def attach(self, store: Store) -> None:
+        """Serve ``store`` (``Store.set_wasi`` calls this): its calling instance decides whose
+        handle budget a push counts against."""
+        self._store = weakref.ref(store)
+
     def extension(self, key: str, make: Callable[[WasiCtx], T]) -> T:
         """Per-context state of another WASI module (filesystem, sockets), made on first use."""
         v = self._extensions.get(key)
@@ -110,38 +122,56 @@ class WasiCtx:
 
     def push(self, value: Any, rt: ResourceType | None = None,
              parent: Resource[Any] | None = None) -> Resource[Any]:
-        """Store ``value`` for the guest; an owned handle (a child of ``parent`` if given)."""
+        """Store ``value`` for the guest; an owned handle (a child of ``parent`` if given).
+        Each component instance may hold ``WasiConfig.max_resources`` handles (those pushed
+        while it calls WASI; ones the host pushes outside a call share a budget of their own)."""
+        store = self._store() if self._store is not None else None
+        holder = store.calling_instance if store is not None else None
+        held = self._held.get(holder, 0)
+        if held >= self.config.max_resources:
+            raise Trap(
+                f"the WASI resource table is full ({self.config.max_resources} handles per "
+                f"component instance, `WasiConfig.max_resources`): the guest holds too many "
+                f"handles")
         try:
             if parent is None:
-                return self.table.push(value, rt or _ANY)
-            return self.table.push_child(value, parent, rt or _ANY)
+                r = self.table.push(value, rt or _ANY)
+            else:
+                r = self.table.push_child(value, parent, rt or _ANY)
         except Full:
-            raise Trap(
-                f"the WASI resource table is full ({self.config.max_resources} handles, "
-                f"`WasiConfig.max_resources`): the guest holds too many handles"
-            ) from None
+            raise Trap("the WASI resource table is full (2**32 - 1 handles)") from None
         except NotPresent as e:
             raise Trap(f"WASI: {e}") from None
+        self._held[holder] = held + 1
+        self._holder[r.rep] = holder
+        return r
 
     def get(self, r: Resource[Any], cls: type[T]) -> T:
         """The object behind ``r``, which must be a ``cls`` (else the guest traps)."""
         try:
+            v: T = self.table.get(r, cls)
+            return v
+        except ResourceTableError:
+            pass
+        try:  # say what is wrong
             v = self.table.get(r)
         except NotPresent:
             raise Trap(f"WASI: unknown handle {r.rep} (expected a {cls.__name__})") from None
-        if not isinstance(v, cls):
-            raise Trap(f"WASI: handle {r.rep} is a {type(v).__name__}, expected a "
-                       f"{cls.__name__}")
-        return v
+        except WrongType as e:
+            raise Trap(f"WASI: {e}") from None
+        raise Trap(f"WASI: handle {r.rep} is a {type(v).__name__}, expected a {cls.__name__}")
 
     def delete(self, r: Resource[Any] | int) -> Any:
         """Remove the object behind ``r`` (traps while child handles, e.g. a stream's
         pollables, are still alive)."""
         try:
-            return self.table.delete(r)
+            v = self.table.delete(r)
         except HasChildren:
             rep = r.rep if isinstance(r, Resource) else r
             raise Trap(f"WASI: handle {rep} was dropped while handles made from it (such as its "
                        f"pollables) are still alive") from None
         except (NotPresent, WrongType, ResourceTableError) as e:
             raise Trap(f"WASI: {e}") from None
+        holder = self._holder.pop(r.rep if isinstance(r, Resource) else r, None)
+        self._held[holder] -= 1
+        return v

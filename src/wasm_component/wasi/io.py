@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import Trap
+from ..resources import ResourceTableError
 from ..values import Err, Ok
 from ._bindings.imports import wasi_io_error as _b_error
 from ._bindings.imports import wasi_io_poll as _b_poll
@@ -530,15 +531,25 @@ class ErrorHost:
         self.error = _ErrorHost(ctx)
 
 
+def _pollable(ctx: WasiCtx, r: Resource[Any]) -> Pollable:
+    return ctx.get(r, Pollable)
+
+
 class _PollableHost:
     def __init__(self, ctx: WasiCtx) -> None:
         self._ctx = ctx
+        self._get = ctx.table.get  # (the hot paths straight to the table; errors via ctx.get)
 
     def ready(self, self_: Resource[Any]) -> bool:
         return self._ctx.get(self_, Pollable).ready()
 
     def block(self, self_: Resource[Any]) -> None:
-        self._ctx.get(self_, Pollable).block()
+        try:
+            p: Pollable = self._get(self_, Pollable)
+        except ResourceTableError:
+            p = _pollable(self._ctx, self_)  # (traps, saying why)
+        if not p.ready():  # (a ready one returns at once: no call into its `block`)
+            p.block()
 
     def drop(self, rep: Resource[Any]) -> None:
         self._ctx.delete(rep)
@@ -549,18 +560,20 @@ class PollHost:
 
     def __init__(self, ctx: WasiCtx) -> None:
         self._ctx = ctx
+        self._get = ctx.table.get
         self.pollable = _PollableHost(ctx)
 
     def poll(self, in_: list[Resource[Any]]) -> list[int]:
+        if len(in_) == 1:  # the common case: one pollable, often ready already
+            try:
+                p: Pollable = self._get(in_[0], Pollable)
+            except ResourceTableError:
+                p = _pollable(self._ctx, in_[0])  # (traps, saying why)
+            return [0] if p.ready() else poll((p,))
         if not in_:
             raise Trap("`wasi:io/poll.poll`: expected at least one pollable, got an empty list")
         get = self._ctx.get
-        ps = [get(r, Pollable) for r in in_]
-        if len(ps) == 1:
-            p = ps[0]
-            if p.ready():
-                return [0]
-        return poll(ps)
+        return poll([get(r, Pollable) for r in in_])
 
 
 class _StreamHostBase:

@@ -33,8 +33,9 @@ from ._bindings.imports import wasi_sockets_tcp_create_socket as _b_tcp_create
 from ._bindings.imports import wasi_sockets_udp as _b_udp
 from ._bindings.imports import wasi_sockets_udp_create_socket as _b_udp_create
 from .ctx import WasiCtx, register
+from .io import IoError
 from .sockets_lookup import ResolveAddressStream, resolve_addresses
-from .sockets_net import IpAddr, SockAddr, SocketError, SocketPolicy
+from .sockets_net import IpAddr, SockAddr, SocketError, SocketPolicy, error_code_from_errno
 from .sockets_tcp import Network, TcpSocket
 from .sockets_udp import (
     IncomingDatagramStream,
@@ -208,7 +209,17 @@ class NetworkHost:
     """`wasi:sockets/network`."""
 
     def __init__(self, ctx: WasiCtx) -> None:
+        self._ctx = ctx
         self.network = _NetworkResource(ctx)
+
+    def network_error_code(self, err: Resource[Any]) -> _b_network.ErrorCode | None:
+        """The `error-code` of a stream's `error` that came from the operating system (as
+        wasmtime: any I/O error, a socket's or a file's, maps by its errno), else `none`.
+        ``@unstable(feature = network-error-code)``: linked only when that is enabled."""
+        e = self._ctx.get(err, IoError)
+        if e.errno is None:
+            return None
+        return _b_network.ErrorCode(error_code_from_errno(e.errno))
 
 
 class InstanceNetworkHost:

@@ -172,6 +172,11 @@ def error_code_from_os(exc: OSError, overrides: dict[int, str] | None = None) ->
         return "unknown"
     if overrides and num in overrides:
         return overrides[num]
+    return error_code_from_errno(num)
+
+
+def error_code_from_errno(num: int) -> str:
+    """The `error-code` of an ``errno`` (`unknown` when none fits)."""
     return _ERRNO.get(num, "unknown")
 
 

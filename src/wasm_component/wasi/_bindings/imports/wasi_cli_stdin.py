@@ -44,9 +44,9 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     """Define the imports of `wasi:cli/stdin@0.2.12` on `linker`: each call goes to `get_host(store)`."""
     inst = linker.instance('wasi:cli/stdin@0.2.12')
     def _f_get_stdin_16(_store: _Store) -> _Any:
-        return _lower_183(get_host(_store).get_stdin())
+        return _lower_185(get_host(_store).get_stdin())
     inst.func_wrap('get-stdin', _f_get_stdin_16)
 
 
-def _lower_183(v: _Resource[_mi_wasi_io_streams.InputStream]) -> _Any:
+def _lower_185(v: _Resource[_mi_wasi_io_streams.InputStream]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_io_streams._RT_InputStream)

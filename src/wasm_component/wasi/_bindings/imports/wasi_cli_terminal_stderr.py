@@ -45,13 +45,13 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     inst = linker.instance('wasi:cli/terminal-stderr@0.2.12')
     _rt.define_type(inst, 'terminal-output', _mi_wasi_cli_terminal_output._RT_TerminalOutput)
     def _f_get_terminal_stderr_17(_store: _Store) -> _Any:
-        return _lower_182(get_host(_store).get_terminal_stderr())
+        return _lower_184(get_host(_store).get_terminal_stderr())
     inst.func_wrap('get-terminal-stderr', _f_get_terminal_stderr_17)
 
 
-def _lower_181(v: _Resource[_mi_wasi_cli_terminal_output.TerminalOutput]) -> _Any:
+def _lower_183(v: _Resource[_mi_wasi_cli_terminal_output.TerminalOutput]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_cli_terminal_output._RT_TerminalOutput)
 
 
-def _lower_182(v: _Resource[_mi_wasi_cli_terminal_output.TerminalOutput] | None) -> _Any:
-    return None if v is None else _lower_181(v)
+def _lower_184(v: _Resource[_mi_wasi_cli_terminal_output.TerminalOutput] | None) -> _Any:
+    return None if v is None else _lower_183(v)

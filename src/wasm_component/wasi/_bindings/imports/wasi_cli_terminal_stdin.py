@@ -45,13 +45,13 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     inst = linker.instance('wasi:cli/terminal-stdin@0.2.12')
     _rt.define_type(inst, 'terminal-input', _mi_wasi_cli_terminal_input._RT_TerminalInput)
     def _f_get_terminal_stdin_17(_store: _Store) -> _Any:
-        return _lower_176(get_host(_store).get_terminal_stdin())
+        return _lower_178(get_host(_store).get_terminal_stdin())
     inst.func_wrap('get-terminal-stdin', _f_get_terminal_stdin_17)
 
 
-def _lower_175(v: _Resource[_mi_wasi_cli_terminal_input.TerminalInput]) -> _Any:
+def _lower_177(v: _Resource[_mi_wasi_cli_terminal_input.TerminalInput]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_cli_terminal_input._RT_TerminalInput)
 
 
-def _lower_176(v: _Resource[_mi_wasi_cli_terminal_input.TerminalInput] | None) -> _Any:
-    return None if v is None else _lower_175(v)
+def _lower_178(v: _Resource[_mi_wasi_cli_terminal_input.TerminalInput] | None) -> _Any:
+    return None if v is None else _lower_177(v)

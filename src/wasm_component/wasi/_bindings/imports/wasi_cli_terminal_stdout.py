@@ -45,13 +45,13 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     inst = linker.instance('wasi:cli/terminal-stdout@0.2.12')
     _rt.define_type(inst, 'terminal-output', _mi_wasi_cli_terminal_output._RT_TerminalOutput)
     def _f_get_terminal_stdout_17(_store: _Store) -> _Any:
-        return _lower_179(get_host(_store).get_terminal_stdout())
+        return _lower_181(get_host(_store).get_terminal_stdout())
     inst.func_wrap('get-terminal-stdout', _f_get_terminal_stdout_17)
 
 
-def _lower_178(v: _Resource[_mi_wasi_cli_terminal_output.TerminalOutput]) -> _Any:
+def _lower_180(v: _Resource[_mi_wasi_cli_terminal_output.TerminalOutput]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_cli_terminal_output._RT_TerminalOutput)
 
 
-def _lower_179(v: _Resource[_mi_wasi_cli_terminal_output.TerminalOutput] | None) -> _Any:
-    return None if v is None else _lower_178(v)
+def _lower_181(v: _Resource[_mi_wasi_cli_terminal_output.TerminalOutput] | None) -> _Any:
+    return None if v is None else _lower_180(v)

@@ -45,9 +45,9 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     inst = linker.instance('wasi:sockets/instance-network@0.2.12')
     _rt.define_type(inst, 'network', _mi_wasi_sockets_network._RT_Network)
     def _f_instance_network_17(_store: _Store) -> _Any:
-        return _lower_158(get_host(_store).instance_network())
+        return _lower_160(get_host(_store).instance_network())
     inst.func_wrap('instance-network', _f_instance_network_17)
 
 
-def _lower_158(v: _Resource[_mi_wasi_sockets_network.Network]) -> _Any:
+def _lower_160(v: _Resource[_mi_wasi_sockets_network.Network]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_sockets_network._RT_Network)

@@ -87,39 +87,39 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
             r = get_host(_store).resolve_addresses(a0, a1)
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_89(r)
+        return _lower_91(r)
     inst.func_wrap('resolve-addresses', _f_resolve_addresses_53)
     def _f_method_resolve_address_stream_resolve_next_address_60(_store: _Store, a0: _Any) -> _Any:
         try:
             r = get_host(_store).resolve_address_stream.resolve_next_address(a0)
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_92(r)
+        return _lower_94(r)
     inst.func_wrap('[method]resolve-address-stream.resolve-next-address', _f_method_resolve_address_stream_resolve_next_address_60)
     def _f_method_resolve_address_stream_subscribe_67(_store: _Store, a0: _Any) -> _Any:
-        return _lower_159(get_host(_store).resolve_address_stream.subscribe(a0))
+        return _lower_161(get_host(_store).resolve_address_stream.subscribe(a0))
     inst.func_wrap('[method]resolve-address-stream.subscribe', _f_method_resolve_address_stream_subscribe_67)
 
 
-def _lower_88(v: _Resource[ResolveAddressStream]) -> _Any:
+def _lower_90(v: _Resource[ResolveAddressStream]) -> _Any:
     return _rt.rewrap(v, _RT_ResolveAddressStream)
 
 
-def _lower_89(v: _Ok[_Resource[ResolveAddressStream]] | _Err[ErrorCode]) -> _Any:
+def _lower_91(v: _Ok[_Resource[ResolveAddressStream]] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
-        return _Ok(_lower_88(v.value))
+        return _Ok(_lower_90(v.value))
     return _Err(v.value)
 
 
-def _lower_91(v: IpAddress | None) -> _Any:
+def _lower_93(v: IpAddress | None) -> _Any:
     return None if v is None else _mi_wasi_sockets_network._lower_IpAddress(v)
 
 
-def _lower_92(v: _Ok[IpAddress | None] | _Err[ErrorCode]) -> _Any:
+def _lower_94(v: _Ok[IpAddress | None] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
-        return _Ok(_lower_91(v.value))
+        return _Ok(_lower_93(v.value))
     return _Err(v.value)
 
 
-def _lower_159(v: _Resource[_mi_wasi_io_poll.Pollable]) -> _Any:
+def _lower_161(v: _Resource[_mi_wasi_io_poll.Pollable]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_io_poll._RT_Pollable)

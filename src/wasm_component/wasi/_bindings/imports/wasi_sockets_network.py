@@ -24,9 +24,13 @@ from wasm_component import Variant as _Variant
 from wasm_component import types as _types
 from wasm_component.bindgen import rt as _rt
 from wasm_component.instance import ExportIndex as _ExportIndex
+from ..imports import wasi_io_error as _mi_wasi_io_error
 
 _cx: _rt.Ctx = _rt.NO_CX
 INSTANCE_NAME = 'wasi:sockets/network@0.2.12'
+
+
+Error = _mi_wasi_io_error.Error
 
 
 class Network:
@@ -135,10 +139,17 @@ class Host(_Protocol):
     @property
     def network(self) -> HostNetwork: ...
 
+    def network_error_code(self, err: _Resource[_mi_wasi_io_error.Error]) -> ErrorCode | None:
+        ...
 
-def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
-    """Define the imports of `wasi:sockets/network@0.2.12` on `linker`: each call goes to `get_host(store)`."""
+
+UNSTABLE_FEATURES = frozenset(['network-error-code'])
+
+
+def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host], features: frozenset[str] = frozenset()) -> None:
+    """Define the imports of `wasi:sockets/network@0.2.12` on `linker`: each call goes to `get_host(store)` (an `@unstable` function only if its feature is in `features`)."""
     inst = linker.instance('wasi:sockets/network@0.2.12')
+    _rt.define_type(inst, 'error', _mi_wasi_io_error._RT_Error)
     _rt.define_type(inst, 'error-code', _types.EnumType(('unknown', 'access-denied', 'not-supported', 'invalid-argument', 'out-of-memory', 'timeout', 'concurrency-conflict', 'not-in-progress', 'would-block', 'invalid-state', 'new-socket-limit', 'address-not-bindable', 'address-in-use', 'remote-unreachable', 'connection-refused', 'connection-reset', 'connection-aborted', 'datagram-too-large', 'name-unresolvable', 'temporary-resolver-failure', 'permanent-resolver-failure')))
     _rt.define_type(inst, 'ip-address-family', _types.EnumType(('ipv4', 'ipv6')))
     _rt.define_type(inst, 'ipv4-address', _types.TupleType((_types.U8, _types.U8, _types.U8, _types.U8, )))
@@ -148,6 +159,10 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     _rt.define_type(inst, 'ipv6-socket-address', _types.RecordType((('port', _types.U16), ('flow-info', _types.U32), ('address', _types.TupleType((_types.U16, _types.U16, _types.U16, _types.U16, _types.U16, _types.U16, _types.U16, _types.U16, ))), ('scope-id', _types.U32), )))
     _rt.define_type(inst, 'ip-socket-address', _types.VariantType((('ipv4', _types.RecordType((('port', _types.U16), ('address', _types.TupleType((_types.U8, _types.U8, _types.U8, _types.U8, ))), ))), ('ipv6', _types.RecordType((('port', _types.U16), ('flow-info', _types.U32), ('address', _types.TupleType((_types.U16, _types.U16, _types.U16, _types.U16, _types.U16, _types.U16, _types.U16, _types.U16, ))), ('scope-id', _types.U32), ))), )))
     inst.resource('network', _RT_Network, lambda s, rep: get_host(s).network.drop(_Resource(rep, _RT_Network, True)))
+    if 'network-error-code' in features:
+        def _f_network_error_code_131(_store: _Store, a0: _Any) -> _Any:
+            return get_host(_store).network_error_code(a0)
+        inst.func_wrap('network-error-code', _f_network_error_code_131)
 
 
 def _lift_ErrorCode(v: _Any, _cx: _rt.Ctx) -> ErrorCode:

@@ -183,7 +183,7 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
             r = get_host(_store).tcp_socket.finish_connect(a0)
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_109(r)
+        return _lower_111(r)
     inst.func_wrap('[method]tcp-socket.finish-connect', _f_method_tcp_socket_finish_connect_147)
     def _f_method_tcp_socket_start_listen_154(_store: _Store, a0: _Any) -> _Any:
         try:
@@ -204,21 +204,21 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
             r = get_host(_store).tcp_socket.accept(a0)
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_112(r)
+        return _lower_114(r)
     inst.func_wrap('[method]tcp-socket.accept', _f_method_tcp_socket_accept_168)
     def _f_method_tcp_socket_local_address_175(_store: _Store, a0: _Any) -> _Any:
         try:
             r = get_host(_store).tcp_socket.local_address(a0)
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_113(r)
+        return _lower_115(r)
     inst.func_wrap('[method]tcp-socket.local-address', _f_method_tcp_socket_local_address_175)
     def _f_method_tcp_socket_remote_address_182(_store: _Store, a0: _Any) -> _Any:
         try:
             r = get_host(_store).tcp_socket.remote_address(a0)
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_113(r)
+        return _lower_115(r)
     inst.func_wrap('[method]tcp-socket.remote-address', _f_method_tcp_socket_remote_address_182)
     def _f_method_tcp_socket_is_listening_189(_store: _Store, a0: _Any) -> _Any:
         return get_host(_store).tcp_socket.is_listening(a0)
@@ -332,7 +332,7 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
         return r
     inst.func_wrap('[method]tcp-socket.set-send-buffer-size', _f_method_tcp_socket_set_send_buffer_size_293)
     def _f_method_tcp_socket_subscribe_300(_store: _Store, a0: _Any) -> _Any:
-        return _lower_160(get_host(_store).tcp_socket.subscribe(a0))
+        return _lower_162(get_host(_store).tcp_socket.subscribe(a0))
     inst.func_wrap('[method]tcp-socket.subscribe', _f_method_tcp_socket_subscribe_300)
     def _f_method_tcp_socket_shutdown_303(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         _cx = _rt.NO_CX
@@ -348,43 +348,43 @@ def _lift_ShutdownType(v: _Any, _cx: _rt.Ctx) -> ShutdownType:
     return ShutdownType(v)
 
 
-def _lower_106(v: _Resource[_mi_wasi_io_streams.InputStream]) -> _Any:
+def _lower_108(v: _Resource[_mi_wasi_io_streams.InputStream]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_io_streams._RT_InputStream)
 
 
-def _lower_107(v: _Resource[_mi_wasi_io_streams.OutputStream]) -> _Any:
+def _lower_109(v: _Resource[_mi_wasi_io_streams.OutputStream]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_io_streams._RT_OutputStream)
 
 
-def _lower_108(v: tuple[_Resource[_mi_wasi_io_streams.InputStream], _Resource[_mi_wasi_io_streams.OutputStream]]) -> _Any:
-    return (_lower_106(v[0]), _lower_107(v[1]))
+def _lower_110(v: tuple[_Resource[_mi_wasi_io_streams.InputStream], _Resource[_mi_wasi_io_streams.OutputStream]]) -> _Any:
+    return (_lower_108(v[0]), _lower_109(v[1]))
 
 
-def _lower_109(v: _Ok[tuple[_Resource[_mi_wasi_io_streams.InputStream], _Resource[_mi_wasi_io_streams.OutputStream]]] | _Err[ErrorCode]) -> _Any:
+def _lower_111(v: _Ok[tuple[_Resource[_mi_wasi_io_streams.InputStream], _Resource[_mi_wasi_io_streams.OutputStream]]] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
-        return _Ok(_lower_108(v.value))
+        return _Ok(_lower_110(v.value))
     return _Err(v.value)
 
 
-def _lower_110(v: _Resource[TcpSocket]) -> _Any:
+def _lower_112(v: _Resource[TcpSocket]) -> _Any:
     return _rt.rewrap(v, _RT_TcpSocket)
 
 
-def _lower_111(v: tuple[_Resource[TcpSocket], _Resource[_mi_wasi_io_streams.InputStream], _Resource[_mi_wasi_io_streams.OutputStream]]) -> _Any:
-    return (_lower_110(v[0]), _lower_106(v[1]), _lower_107(v[2]))
+def _lower_113(v: tuple[_Resource[TcpSocket], _Resource[_mi_wasi_io_streams.InputStream], _Resource[_mi_wasi_io_streams.OutputStream]]) -> _Any:
+    return (_lower_112(v[0]), _lower_108(v[1]), _lower_109(v[2]))
 
 
-def _lower_112(v: _Ok[tuple[_Resource[TcpSocket], _Resource[_mi_wasi_io_streams.InputStream], _Resource[_mi_wasi_io_streams.OutputStream]]] | _Err[ErrorCode]) -> _Any:
+def _lower_114(v: _Ok[tuple[_Resource[TcpSocket], _Resource[_mi_wasi_io_streams.InputStream], _Resource[_mi_wasi_io_streams.OutputStream]]] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
-        return _Ok(_lower_111(v.value))
+        return _Ok(_lower_113(v.value))
     return _Err(v.value)
 
 
-def _lower_113(v: _Ok[IpSocketAddress] | _Err[ErrorCode]) -> _Any:
+def _lower_115(v: _Ok[IpSocketAddress] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
         return _Ok(_mi_wasi_sockets_network._lower_IpSocketAddress(v.value))
     return _Err(v.value)
 
 
-def _lower_160(v: _Resource[_mi_wasi_io_poll.Pollable]) -> _Any:
+def _lower_162(v: _Resource[_mi_wasi_io_poll.Pollable]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_io_poll._RT_Pollable)

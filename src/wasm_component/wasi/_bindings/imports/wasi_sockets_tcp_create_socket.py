@@ -63,15 +63,15 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
             r = get_host(_store).create_tcp_socket(_mi_wasi_sockets_network._lift_IpAddressFamily(a0, _cx))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_124(r)
+        return _lower_126(r)
     inst.func_wrap('create-tcp-socket', _f_create_tcp_socket_29)
 
 
-def _lower_123(v: _Resource[_mi_wasi_sockets_tcp.TcpSocket]) -> _Any:
+def _lower_125(v: _Resource[_mi_wasi_sockets_tcp.TcpSocket]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_sockets_tcp._RT_TcpSocket)
 
 
-def _lower_124(v: _Ok[_Resource[_mi_wasi_sockets_tcp.TcpSocket]] | _Err[ErrorCode]) -> _Any:
+def _lower_126(v: _Ok[_Resource[_mi_wasi_sockets_tcp.TcpSocket]] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
-        return _Ok(_lower_123(v.value))
+        return _Ok(_lower_125(v.value))
     return _Err(v.value)

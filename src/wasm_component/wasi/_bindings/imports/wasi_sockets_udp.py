@@ -191,24 +191,24 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     def _f_method_udp_socket_stream_157(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).udp_socket.stream(a0, _lift_132(a1, _cx))
+            r = get_host(_store).udp_socket.stream(a0, _lift_134(a1, _cx))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_143(r)
+        return _lower_145(r)
     inst.func_wrap('[method]udp-socket.stream', _f_method_udp_socket_stream_157)
     def _f_method_udp_socket_local_address_165(_store: _Store, a0: _Any) -> _Any:
         try:
             r = get_host(_store).udp_socket.local_address(a0)
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_144(r)
+        return _lower_146(r)
     inst.func_wrap('[method]udp-socket.local-address', _f_method_udp_socket_local_address_165)
     def _f_method_udp_socket_remote_address_172(_store: _Store, a0: _Any) -> _Any:
         try:
             r = get_host(_store).udp_socket.remote_address(a0)
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_144(r)
+        return _lower_146(r)
     inst.func_wrap('[method]udp-socket.remote-address', _f_method_udp_socket_remote_address_172)
     def _f_method_udp_socket_address_family_179(_store: _Store, a0: _Any) -> _Any:
         return get_host(_store).udp_socket.address_family(a0)
@@ -256,17 +256,17 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
         return r
     inst.func_wrap('[method]udp-socket.set-send-buffer-size', _f_method_udp_socket_set_send_buffer_size_217)
     def _f_method_udp_socket_subscribe_224(_store: _Store, a0: _Any) -> _Any:
-        return _lower_161(get_host(_store).udp_socket.subscribe(a0))
+        return _lower_163(get_host(_store).udp_socket.subscribe(a0))
     inst.func_wrap('[method]udp-socket.subscribe', _f_method_udp_socket_subscribe_224)
     def _f_method_incoming_datagram_stream_receive_227(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         try:
             r = get_host(_store).incoming_datagram_stream.receive(a0, a1)
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_149(r)
+        return _lower_151(r)
     inst.func_wrap('[method]incoming-datagram-stream.receive', _f_method_incoming_datagram_stream_receive_227)
     def _f_method_incoming_datagram_stream_subscribe_234(_store: _Store, a0: _Any) -> _Any:
-        return _lower_161(get_host(_store).incoming_datagram_stream.subscribe(a0))
+        return _lower_163(get_host(_store).incoming_datagram_stream.subscribe(a0))
     inst.func_wrap('[method]incoming-datagram-stream.subscribe', _f_method_incoming_datagram_stream_subscribe_234)
     def _f_method_outgoing_datagram_stream_check_send_237(_store: _Store, a0: _Any) -> _Any:
         try:
@@ -278,13 +278,13 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     def _f_method_outgoing_datagram_stream_send_244(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).outgoing_datagram_stream.send(a0, _lift_151(a1, _cx))
+            r = get_host(_store).outgoing_datagram_stream.send(a0, _lift_153(a1, _cx))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return r
     inst.func_wrap('[method]outgoing-datagram-stream.send', _f_method_outgoing_datagram_stream_send_244)
     def _f_method_outgoing_datagram_stream_subscribe_252(_store: _Store, a0: _Any) -> _Any:
-        return _lower_161(get_host(_store).outgoing_datagram_stream.subscribe(a0))
+        return _lower_163(get_host(_store).outgoing_datagram_stream.subscribe(a0))
     inst.func_wrap('[method]outgoing-datagram-stream.subscribe', _f_method_outgoing_datagram_stream_subscribe_252)
 
 
@@ -296,59 +296,59 @@ def _lower_IncomingDatagram(v: IncomingDatagram) -> _Any:
     return {'data': v.data, 'remote-address': _mi_wasi_sockets_network._lower_IpSocketAddress(v.remote_address)}
 
 
-def _lift_132(v: _Any, _cx: _rt.Ctx) -> IpSocketAddress | None:
+def _lift_134(v: _Any, _cx: _rt.Ctx) -> IpSocketAddress | None:
     return None if v is None else _mi_wasi_sockets_network._lift_IpSocketAddress(v, _cx)
 
 
 def _lift_OutgoingDatagram(v: _Any, _cx: _rt.Ctx) -> OutgoingDatagram:
-    return OutgoingDatagram(data=v['data'], remote_address=_lift_132(v['remote-address'], _cx))
+    return OutgoingDatagram(data=v['data'], remote_address=_lift_134(v['remote-address'], _cx))
 
 
-def _lower_132(v: IpSocketAddress | None) -> _Any:
+def _lower_134(v: IpSocketAddress | None) -> _Any:
     return None if v is None else _mi_wasi_sockets_network._lower_IpSocketAddress(v)
 
 
 def _lower_OutgoingDatagram(v: OutgoingDatagram) -> _Any:
-    return {'data': v.data, 'remote-address': _lower_132(v.remote_address)}
+    return {'data': v.data, 'remote-address': _lower_134(v.remote_address)}
 
 
-def _lower_140(v: _Resource[IncomingDatagramStream]) -> _Any:
+def _lower_142(v: _Resource[IncomingDatagramStream]) -> _Any:
     return _rt.rewrap(v, _RT_IncomingDatagramStream)
 
 
-def _lower_141(v: _Resource[OutgoingDatagramStream]) -> _Any:
+def _lower_143(v: _Resource[OutgoingDatagramStream]) -> _Any:
     return _rt.rewrap(v, _RT_OutgoingDatagramStream)
 
 
-def _lower_142(v: tuple[_Resource[IncomingDatagramStream], _Resource[OutgoingDatagramStream]]) -> _Any:
-    return (_lower_140(v[0]), _lower_141(v[1]))
+def _lower_144(v: tuple[_Resource[IncomingDatagramStream], _Resource[OutgoingDatagramStream]]) -> _Any:
+    return (_lower_142(v[0]), _lower_143(v[1]))
 
 
-def _lower_143(v: _Ok[tuple[_Resource[IncomingDatagramStream], _Resource[OutgoingDatagramStream]]] | _Err[ErrorCode]) -> _Any:
+def _lower_145(v: _Ok[tuple[_Resource[IncomingDatagramStream], _Resource[OutgoingDatagramStream]]] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
-        return _Ok(_lower_142(v.value))
+        return _Ok(_lower_144(v.value))
     return _Err(v.value)
 
 
-def _lower_144(v: _Ok[IpSocketAddress] | _Err[ErrorCode]) -> _Any:
+def _lower_146(v: _Ok[IpSocketAddress] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
         return _Ok(_mi_wasi_sockets_network._lower_IpSocketAddress(v.value))
     return _Err(v.value)
 
 
-def _lower_161(v: _Resource[_mi_wasi_io_poll.Pollable]) -> _Any:
+def _lower_163(v: _Resource[_mi_wasi_io_poll.Pollable]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_io_poll._RT_Pollable)
 
 
-def _lower_148(v: list[IncomingDatagram]) -> _Any:
+def _lower_150(v: list[IncomingDatagram]) -> _Any:
     return [_lower_IncomingDatagram(x) for x in v]
 
 
-def _lower_149(v: _Ok[list[IncomingDatagram]] | _Err[ErrorCode]) -> _Any:
+def _lower_151(v: _Ok[list[IncomingDatagram]] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
-        return _Ok(_lower_148(v.value))
+        return _Ok(_lower_150(v.value))
     return _Err(v.value)
 
 
-def _lift_151(v: _Any, _cx: _rt.Ctx) -> list[OutgoingDatagram]:
+def _lift_153(v: _Any, _cx: _rt.Ctx) -> list[OutgoingDatagram]:
     return [_lift_OutgoingDatagram(x, _cx) for x in v]

@@ -63,15 +63,15 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
             r = get_host(_store).create_udp_socket(_mi_wasi_sockets_network._lift_IpAddressFamily(a0, _cx))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
-        return _lower_157(r)
+        return _lower_159(r)
     inst.func_wrap('create-udp-socket', _f_create_udp_socket_29)
 
 
-def _lower_156(v: _Resource[_mi_wasi_sockets_udp.UdpSocket]) -> _Any:
+def _lower_158(v: _Resource[_mi_wasi_sockets_udp.UdpSocket]) -> _Any:
     return _rt.rewrap(v, _mi_wasi_sockets_udp._RT_UdpSocket)
 
 
-def _lower_157(v: _Ok[_Resource[_mi_wasi_sockets_udp.UdpSocket]] | _Err[ErrorCode]) -> _Any:
+def _lower_159(v: _Ok[_Resource[_mi_wasi_sockets_udp.UdpSocket]] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
-        return _Ok(_lower_156(v.value))
+        return _Ok(_lower_158(v.value))
     return _Err(v.value)

@@ -1,0 +1,127 @@
+"""Resource handles as the host holds them: the runtime's half of CanonicalABI.md's
+``lift_own``/``lift_borrow``/``lower_own``/``lower_borrow``.
+
+:mod:`wasm_component._abi.handles` moves handles in and out of a guest's table and yields the
+``rep``; this module turns that ``rep`` into the host's value and back. A handle of a
+host-defined type lifts to a :class:`~wasm_component.resources.Resource`, one of a
+guest-defined type to a :class:`~wasm_component.resources.ResourceAny` (an owned one's ``drop``
+runs the guest's destructor, :func:`~._runtime.calls.host_drop_call`). Lowering takes the
+``rep`` back out: an owned handle moves (using it again is a ``ValueError``), a borrowed one is
+only read.
+
+One function per shape (own or borrow, lift or lower), each with its common case inline; every
+instance of a store shares the store's :class:`HostHandles` (``ComponentInstanceState`` binds
+its four methods).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import types as t
+from ..resources import Resource, ResourceAny
+from .calls import host_drop_call
+
+if TYPE_CHECKING:
+    from ..engine import Store
+
+__all__ = ["HostHandles", "lower_borrow", "lower_own"]
+
+_UNMADE: Any = object()  # (the drop cache's "not made yet": ``None`` is "no destructor")
+
+
+class HostHandles:
+    """The host-side forms of one store's handles (the store keeps it; no cycle through it)."""
+
+    __slots__ = ("_drops", "_owner", "caller", "handle_limit", "lower_borrow", "lower_own")
+
+    def __init__(self, store: Store) -> None:
+        self._owner = weakref.ref(store)
+        #: the component instance whose call to a host function is running (``None``: none)
+        self.caller: object = None
+        #: per guest resource type, the host-side drop call of its owned handles
+        self._drops: dict[t.ResourceType, Callable[[Any, int], bool] | None] = {}
+        #: guest handles per component instance made from now on (``Store.set_handle_limit``)
+        self.handle_limit: int | None = None
+        self.lower_own = lower_own  # (the functions themselves: no frame in between)
+        self.lower_borrow = lower_borrow
+
+    def lift_own(self, rt: t.ResourceType, rep: int) -> Any:
+        """An owned handle moved out to the host: ``Resource`` or an owned ``ResourceAny``."""
+        if rt.kind == "host":
+            return Resource(rep, rt, True)
+        drop = self._drops.get(rt, _UNMADE)
+        if drop is _UNMADE:
+            drop = self.drop_call(rt)
+        return ResourceAny(rt, rep, True, drop, self._owner)
+
+    def drop_call(self, rt: t.ResourceType) -> Callable[[Any, int], bool] | None:
+        """The host-side drop call of an owned ``rt`` handle (:func:`.calls.host_drop_call`),
+        made once."""
+        drop = self._drops.get(rt, _UNMADE)
+        if drop is _UNMADE:
+            store = self._owner()
+            assert store is not None, "handles are lifted while their store is alive"
+            drop = self._drops[rt] = host_drop_call(store, rt, self)
+        return drop  # type: ignore[no-any-return]
+
+    def clear(self) -> None:
+        """Let go of the drop calls (the store is being freed)."""
+        self._drops.clear()
+
+    def lift_borrow(self, rt: t.ResourceType, rep: int) -> Any:
+        """A handle lent to the host for one call."""
+        if rt.kind == "host":
+            return Resource(rep, rt, False)
+        return ResourceAny(rt, rep, False, None, self._owner)
+
+
+def _check_type(rt: t.ResourceType, value: Resource[Any] | ResourceAny) -> None:
+    if value.resource_type != rt:
+        raise TypeError(f"expected a handle to `{rt.name}`, got one to "
+                        f"`{value.resource_type.name}`")
+
+
+def _not_a_handle(rt: t.ResourceType, value: Any) -> TypeError:
+    return TypeError(f"expected a Resource or ResourceAny for `{rt.name}`, got "
+                     f"{type(value).__name__}")
+
+
+def lower_own(rt: t.ResourceType, value: Any) -> int:
+    """The rep of host-side handle ``value`` passed where an ``own<rt>`` is expected; the
+    handle moves (it is consumed: passing it again raises ``ValueError``)."""
+    if isinstance(value, Resource):
+        if value._rt is not rt:
+            _check_type(rt, value)
+        if not value._owned:
+            raise TypeError(f"expected an owned `{rt.name}` handle, got a borrowed one")
+        src = value._origin or value
+        if src._moved:
+            raise ValueError(f"the owned `{rt.name}` handle (rep {value._rep}) was already "
+                             "passed to a guest, which owns it now")
+        src._moved = True
+        return value._rep
+    if isinstance(value, ResourceAny):
+        _check_type(rt, value)
+        if not value._owned:
+            raise TypeError(f"expected an owned `{rt.name}` handle, got a borrowed one")
+        if value._dropped:
+            raise ValueError(f"the `{rt.name}` handle was already dropped or moved")
+        return value._take()
+    raise _not_a_handle(rt, value)
+
+
+def lower_borrow(rt: t.ResourceType, value: Any) -> int:
+    """The rep of host-side handle ``value`` lent where a ``borrow<rt>`` is expected."""
+    if isinstance(value, Resource):
+        if value._rt is not rt:
+            _check_type(rt, value)
+        return value._rep
+    if isinstance(value, ResourceAny):
+        _check_type(rt, value)
+        if value._dropped:
+            raise ValueError(f"the `{rt.name}` handle was already dropped or moved")
+        return value._rep
+    raise _not_a_handle(rt, value)
