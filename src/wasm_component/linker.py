@@ -14,13 +14,16 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 import re
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic
 
+from . import streams as _streams  # noqa: F401 (loaded: the runtime hands host ends through it)
 from . import typed
 from . import types as t
 from ._runtime import core
@@ -30,7 +33,7 @@ from ._runtime.items import RComponent, RFunc, RInstance, RModule
 from ._validate.typecheck import Mismatch, ModuleWords, check_module, check_subtype
 from .component import Component
 from .engine import Engine, Store, T
-from .errors import LinkError, Trap
+from .errors import LinkError, NotSupported, Trap
 from .instance import Instance
 from .values import Ok, Record, Variant
 from .views import view_fits, view_params
@@ -63,6 +66,7 @@ class _FuncDef:
     params: tuple[t.Type, ...] | None = None
     result: t.Type | None = None
     has_result: bool = False
+    is_async: bool = False  # ``func_wrap_async``: ``fn`` returns a coroutine
     _views: Any = _UNSET  # ``views.view_params(fn)``, found when first instantiated
     _mapping: Any = _UNSET  # ``typed.HostMapping.of(fn)``, found when first linked
 
@@ -173,6 +177,29 @@ class LinkerInstance(Generic[T]):
             _FuncDef(fn, "wrap", tuple(params) if params is not None else None, result,
                      params is not None),
             "func_wrap",
+        )
+
+    def func_wrap_async(
+        self,
+        name: str,
+        fn: Callable[..., Awaitable[Any]],
+        *,
+        params: list[t.Type] | tuple[t.Type, ...] | None = None,
+        result: t.Type | None = None,
+    ) -> None:
+        """Define function ``name`` as ``async def fn(store, *args) -> result``: while it awaits,
+        the calling guest task waits and the store's other tasks run (on the loop of the
+        ``call_async`` that reached it, or a private one under a plain call). It implements an
+        ``async`` WIT function (a plain ``def`` given to :meth:`func_wrap` may too, returning
+        at once) or a synchronous one whose caller then blocks. Checked as :meth:`func_wrap`."""
+        if not _is_async_callable(fn):
+            raise TypeError(f"`func_wrap_async`: expected an `async def` for `{name}`, got "
+                            f"{fn!r} (use `func_wrap` for a plain function)")
+        self._define(
+            name,
+            _FuncDef(fn, "wrap", tuple(params) if params is not None else None, result,
+                     params is not None, is_async=True),
+            "func_wrap_async",
         )
 
     def func_new(self, name: str, fn: Callable[..., Any]) -> None:
@@ -527,6 +554,15 @@ def default_value(ty: t.Type, where: str = "") -> Any:
 _INTS = (t.S8, t.U8, t.S16, t.U16, t.S32, t.U32, t.S64, t.U64)
 
 
+def _is_async_callable(fn: Any) -> bool:
+    """An ``async def`` function, or a callable object whose ``__call__`` is one (also through
+    ``functools.partial``)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or (
+        callable(fn) and inspect.iscoroutinefunction(type(fn).__call__))
+
+
 def _annotation_fits(ann: Any, ty: t.Type) -> bool:
     """Whether a Python annotation can describe values of component type ``ty``: a
     ``types.Type`` must be equal; builtin classes must be the Python form of the type."""
@@ -796,6 +832,34 @@ class InstancePre:
         return Instance(store, root.exports, self)
 
 
+def _awaited(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """``async def fn`` imported as a synchronous WIT function. A store running async
+    components hands the coroutine to its scheduler (the calling task waits, others run);
+    otherwise the call blocks until the coroutine is done, on a private event loop, which is
+    impossible inside a running one (``NotSupported``)."""
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    def call(store: Store, *args: Any) -> Any:
+        coro = fn(store, *args)
+        if store._sched is not None:
+            return coro
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            if not loops:
+                loops.append(asyncio.new_event_loop())
+                weakref.finalize(call, loops[0].close)  # closed with the host function
+            return loops[0].run_until_complete(coro)
+        coro.close()
+        raise NotSupported(
+            f"`{name}`: an `async def` host function imported as a synchronous function was "
+            "called inside a running event loop by a component without async features, where "
+            "it cannot wait; call the export outside the loop (`asyncio.to_thread`) or define "
+            "the import with `func_wrap`")
+
+    return call
+
+
 def _host_dtor(dtor: Callable[[Store, int], None], owner: weakref.ref[Store]
                ) -> Callable[[int], None]:
     """``dtor(store, rep)`` as the store keeps it: holding the store weakly (no cycle)."""
@@ -812,7 +876,10 @@ def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
     """The runtime item for definition ``d`` imported as ``name`` with static type ``ty``."""
     if isinstance(d, _FuncDef):
         assert isinstance(ty, t.FuncType), "checked by _resolve"
-        return HostFunc(d.fn, ty, name, d.style, store, d.views(), d.mapping(name))
+        fn = d.fn
+        if d.is_async and not ty.is_async:
+            fn = _awaited(fn, name)
+        return HostFunc(fn, ty, name, d.style, store, d.views(), d.mapping(name))
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
             store._resource_dtors[d.rt] = (None, _host_dtor(d.dtor, weakref.ref(store)))

@@ -72,6 +72,7 @@ __all__ = [
     "future",
     "lift_future_end",
     "lift_stream_end",
+    "lower_end",
     "lower_future_end",
     "lower_stream_end",
     "stream",
@@ -270,7 +271,8 @@ class StreamReader(_StreamEnd, Generic[T]):
         return WritableValuesBuffer(self._shared.t, n)
 
     def _chunk(self, buf: Any) -> Any:
-        return buf.values
+        # (a payload-less stream's copies move counts only)
+        return buf.values if self._shared.t is not None else [()] * buf.progress
 
     def _empty(self) -> Any:
         return []
@@ -637,6 +639,14 @@ def lift_stream_end(shared: SharedStream, notify: Notify | None) -> StreamReader
 
 def lift_future_end(shared: SharedFuture, notify: Notify | None) -> FutureReader[Any]:
     return FutureReader(shared, _Link(notify))
+
+
+def lower_end(value: object, ty: t.StreamType | t.FutureType, notify: Notify | None
+              ) -> SharedStream | SharedFuture:
+    """:func:`lower_stream_end` or :func:`lower_future_end`, by ``ty`` (the runtime's hook)."""
+    if isinstance(ty, t.StreamType):
+        return lower_stream_end(value, ty, notify)
+    return lower_future_end(value, ty, notify)
 
 
 def lower_stream_end(value: object, ty: t.StreamType, notify: Notify | None) -> SharedStream:

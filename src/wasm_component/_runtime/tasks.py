@@ -94,7 +94,7 @@ class StoreScheduler:
     the host runs. ``entered`` lists the instances the native stack has entered (a stacked
     wait lets other tasks enter them, as the spec's switch back to the caller would)."""
 
-    __slots__ = ("_host_futs", "_loop", "_waiters", "async_starts", "current", "entered",
+    __slots__ = ("_background", "_host_futs", "_loop", "_waiters", "async_starts", "current", "entered",
                  "host_done", "host_holds_ends", "host_pending", "waiting", "woken")
 
     def __init__(self) -> None:
@@ -115,6 +115,8 @@ class StoreScheduler:
         #: async-lowered calls on the native stack (since the innermost resumption) still
         #: starting their callee: their callers expect control back if the callee blocks
         self.async_starts = 0
+        #: whether a background drive is scheduled (see :meth:`notify`)
+        self._background = False
 
     # -- the Scheduler protocol (stacked waits) ------------------------------------------------
 
@@ -283,11 +285,35 @@ class StoreScheduler:
 
     def notify(self) -> None:
         """Something the host did may have made a parked thread ready (a host stream or
-        future operation): wake the ``call_async`` drivers waiting for the host."""
-        for w in self._waiters:
-            if not w.done():
-                w.set_result(None)
-        self._waiters.clear()
+        future operation): wake the ``call_async`` drivers waiting for the host. With none
+        waiting, the store's ready threads run from the running loop: a guest task may outlive
+        the call that started it (it returned a stream it goes on writing, or a future)."""
+        waiters = self._waiters
+        if waiters:
+            for w in waiters:
+                if not w.done():
+                    w.set_result(None)
+            waiters.clear()
+            return
+        if self.current is not None or self._background:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # a synchronous caller runs the store itself
+        self._background = True
+        loop.call_soon(self._drive_background)
+
+    def _drive_background(self) -> None:
+        """Run ready threads (a bounded number of steps per loop turn, so host coroutines
+        take turns with the guest), while no ``call_async`` drives the store."""
+        self._background = False
+        if self.current is not None or self._waiters:
+            return
+        for _ in range(_BACKGROUND_STEPS):
+            if not self.step():
+                return
+        self.notify()  # more may be ready: go on at the next turn
 
     async def next_host(self) -> None:
         """Wait until a host operation ends."""
@@ -302,6 +328,9 @@ class StoreScheduler:
         assert not loop.is_running(), "no loop runs in this thread"
         loop.run_until_complete(self.next_host())
 
+
+#: How many scheduler steps a background drive makes per asyncio loop turn.
+_BACKGROUND_STEPS = 64
 
 _REALLOC_FT = t.FuncType(tuple((f"p{i}", t.U32) for i in range(4)), t.U32)
 _PLAIN = CanonicalOptions()

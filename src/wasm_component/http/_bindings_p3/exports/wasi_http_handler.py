@@ -10,8 +10,11 @@ from typing import Any as _Any
 from typing import Protocol as _Protocol
 from typing import TypeAlias as _TypeAlias
 
+from wasm_component import ByteStreamReader as _ByteStreamReader
 from wasm_component import Component as _Component
 from wasm_component import Err as _Err
+from wasm_component import ErrorContext as _ErrorContext
+from wasm_component import FutureReader as _FutureReader
 from wasm_component import Instance as _Instance
 from wasm_component import Linker as _Linker
 from wasm_component import Ok as _Ok
@@ -20,6 +23,7 @@ from wasm_component import ResourceAny as _ResourceAny
 from wasm_component import ResourceType as _ResourceType
 from wasm_component import Some as _Some
 from wasm_component import Store as _Store
+from wasm_component import StreamReader as _StreamReader
 from wasm_component import Variant as _Variant
 from wasm_component import types as _types
 from wasm_component.bindgen import rt as _rt
@@ -51,9 +55,9 @@ class Exports:
         cx.ifaces['wasi:http/handler@0.3.0'] = self
         self._f_handle = _rt.get_func(instance, store, 'handle', idx)
 
-    def handle(self, request: _Resource[_mi_wasi_http_types.Request]) -> _Ok[_Resource[_mi_wasi_http_types.Response]] | _Err[ErrorCode]:
+    async def handle(self, request: _Resource[_mi_wasi_http_types.Request]) -> _Ok[_Resource[_mi_wasi_http_types.Response]] | _Err[ErrorCode]:
         _cx = self._cx
-        return _lift_167(self._f_handle(self._store, _lower_174(request)), _cx)
+        return _lift_167(await self._f_handle.call_async(self._store, _lower_174(request)), _cx)
 
 
 def _lower_174(v: _Resource[_mi_wasi_http_types.Request]) -> _Any:

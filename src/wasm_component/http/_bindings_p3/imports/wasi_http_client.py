@@ -10,8 +10,11 @@ from typing import Any as _Any
 from typing import Protocol as _Protocol
 from typing import TypeAlias as _TypeAlias
 
+from wasm_component import ByteStreamReader as _ByteStreamReader
 from wasm_component import Component as _Component
 from wasm_component import Err as _Err
+from wasm_component import ErrorContext as _ErrorContext
+from wasm_component import FutureReader as _FutureReader
 from wasm_component import Instance as _Instance
 from wasm_component import Linker as _Linker
 from wasm_component import Ok as _Ok
@@ -20,6 +23,7 @@ from wasm_component import ResourceAny as _ResourceAny
 from wasm_component import ResourceType as _ResourceType
 from wasm_component import Some as _Some
 from wasm_component import Store as _Store
+from wasm_component import StreamReader as _StreamReader
 from wasm_component import Variant as _Variant
 from wasm_component import types as _types
 from wasm_component.bindgen import rt as _rt
@@ -42,7 +46,7 @@ ErrorCode: _TypeAlias = '_mi_wasi_http_types.ErrorCode'
 class Host(_Protocol):
     """What the host implements for `wasi:http/client@0.3.0`."""
 
-    def send(self, request: _Resource[_mi_wasi_http_types.Request]) -> _Ok[_Resource[_mi_wasi_http_types.Response]] | _Err[ErrorCode]:
+    async def send(self, request: _Resource[_mi_wasi_http_types.Request]) -> _Ok[_Resource[_mi_wasi_http_types.Response]] | _Err[ErrorCode]:
         ...
 
 
@@ -52,13 +56,13 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     _rt.define_type(inst, 'request', _mi_wasi_http_types._RT_Request)
     _rt.define_type(inst, 'response', _mi_wasi_http_types._RT_Response)
     _rt.define_type(inst, 'error-code', _types.VariantType((('DNS-timeout', None), ('DNS-error', _types.RecordType((('rcode', _types.OptionType(_types.STRING)), ('info-code', _types.OptionType(_types.U16)), ))), ('destination-not-found', None), ('destination-unavailable', None), ('destination-IP-prohibited', None), ('destination-IP-unroutable', None), ('connection-refused', None), ('connection-terminated', None), ('connection-timeout', None), ('connection-read-timeout', None), ('connection-write-timeout', None), ('connection-limit-reached', None), ('TLS-protocol-error', None), ('TLS-certificate-error', None), ('TLS-alert-received', _types.RecordType((('alert-id', _types.OptionType(_types.U8)), ('alert-message', _types.OptionType(_types.STRING)), ))), ('HTTP-request-denied', None), ('HTTP-request-length-required', None), ('HTTP-request-body-size', _types.OptionType(_types.U64)), ('HTTP-request-method-invalid', None), ('HTTP-request-URI-invalid', None), ('HTTP-request-URI-too-long', None), ('HTTP-request-header-section-size', _types.OptionType(_types.U32)), ('HTTP-request-header-size', _types.OptionType(_types.RecordType((('field-name', _types.OptionType(_types.STRING)), ('field-size', _types.OptionType(_types.U32)), )))), ('HTTP-request-trailer-section-size', _types.OptionType(_types.U32)), ('HTTP-request-trailer-size', _types.RecordType((('field-name', _types.OptionType(_types.STRING)), ('field-size', _types.OptionType(_types.U32)), ))), ('HTTP-response-incomplete', None), ('HTTP-response-header-section-size', _types.OptionType(_types.U32)), ('HTTP-response-header-size', _types.RecordType((('field-name', _types.OptionType(_types.STRING)), ('field-size', _types.OptionType(_types.U32)), ))), ('HTTP-response-body-size', _types.OptionType(_types.U64)), ('HTTP-response-trailer-section-size', _types.OptionType(_types.U32)), ('HTTP-response-trailer-size', _types.RecordType((('field-name', _types.OptionType(_types.STRING)), ('field-size', _types.OptionType(_types.U32)), ))), ('HTTP-response-transfer-coding', _types.OptionType(_types.STRING)), ('HTTP-response-content-coding', _types.OptionType(_types.STRING)), ('HTTP-response-timeout', None), ('HTTP-upgrade-failed', None), ('HTTP-protocol-error', None), ('loop-detected', None), ('configuration-error', None), ('internal-error', _types.OptionType(_types.STRING)), )))
-    def _f_send_25(_store: _Store, a0: _Any) -> _Any:
+    async def _f_send_25(_store: _Store, a0: _Any) -> _Any:
         try:
-            r = get_host(_store).send(a0)
+            r = await _rt.awaited(get_host(_store).send(a0))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_172(r)
-    inst.func_wrap('send', _f_send_25)
+    inst.func_wrap_async('send', _f_send_25)
 
 
 def _lower_171(v: _Resource[_mi_wasi_http_types.Response]) -> _Any:

@@ -10,8 +10,11 @@ from typing import Any as _Any
 from typing import Protocol as _Protocol
 from typing import TypeAlias as _TypeAlias
 
+from wasm_component import ByteStreamReader as _ByteStreamReader
 from wasm_component import Component as _Component
 from wasm_component import Err as _Err
+from wasm_component import ErrorContext as _ErrorContext
+from wasm_component import FutureReader as _FutureReader
 from wasm_component import Instance as _Instance
 from wasm_component import Linker as _Linker
 from wasm_component import Ok as _Ok
@@ -20,6 +23,7 @@ from wasm_component import ResourceAny as _ResourceAny
 from wasm_component import ResourceType as _ResourceType
 from wasm_component import Some as _Some
 from wasm_component import Store as _Store
+from wasm_component import StreamReader as _StreamReader
 from wasm_component import Variant as _Variant
 from wasm_component import types as _types
 from wasm_component.bindgen import rt as _rt
@@ -467,7 +471,7 @@ class HostFields(_Protocol):
 class HostRequest(_Protocol):
     """Implements the imported resource `request`."""
 
-    def new(self, headers: _Resource[Fields], contents: _Any | None, trailers: _Any, options: _Resource[RequestOptions] | None) -> tuple[_Resource[Request], _Any]:
+    def new(self, headers: _Resource[Fields], contents: _ByteStreamReader | None, trailers: _FutureReader[_Any], options: _Resource[RequestOptions] | None) -> tuple[_Resource[Request], _FutureReader[_Any]]:
         ...
     def get_method(self, self_: _Resource[Request]) -> Method:
         ...
@@ -489,7 +493,7 @@ class HostRequest(_Protocol):
         ...
     def get_headers(self, self_: _Resource[Request]) -> _Resource[Fields]:
         ...
-    def consume_body(self, this: _Resource[Request], res: _Any) -> tuple[_Any, _Any]:
+    def consume_body(self, this: _Resource[Request], res: _FutureReader[_Any]) -> tuple[_ByteStreamReader, _FutureReader[_Any]]:
         ...
     def drop(self, rep: _Resource[Request]) -> None:
         """The guest dropped its last handle."""
@@ -525,7 +529,7 @@ class HostRequestOptions(_Protocol):
 class HostResponse(_Protocol):
     """Implements the imported resource `response`."""
 
-    def new(self, headers: _Resource[Fields], contents: _Any | None, trailers: _Any) -> tuple[_Resource[Response], _Any]:
+    def new(self, headers: _Resource[Fields], contents: _ByteStreamReader | None, trailers: _FutureReader[_Any]) -> tuple[_Resource[Response], _FutureReader[_Any]]:
         ...
     def get_status_code(self, self_: _Resource[Response]) -> StatusCode:
         ...
@@ -533,7 +537,7 @@ class HostResponse(_Protocol):
         ...
     def get_headers(self, self_: _Resource[Response]) -> _Resource[Fields]:
         ...
-    def consume_body(self, this: _Resource[Response], res: _Any) -> tuple[_Any, _Any]:
+    def consume_body(self, this: _Resource[Response], res: _FutureReader[_Any]) -> tuple[_ByteStreamReader, _FutureReader[_Any]]:
         ...
     def drop(self, rep: _Resource[Response]) -> None:
         """The guest dropped its last handle."""
@@ -1082,7 +1086,7 @@ def _lower_151(v: _Resource[Request]) -> _Any:
     return _rt.rewrap(v, _RT_Request)
 
 
-def _lower_152(v: tuple[_Resource[Request], _Any]) -> _Any:
+def _lower_152(v: tuple[_Resource[Request], _FutureReader[_Any]]) -> _Any:
     return (_lower_151(v[0]), v[1])
 
 
@@ -1116,5 +1120,5 @@ def _lower_160(v: _Resource[Response]) -> _Any:
     return _rt.rewrap(v, _RT_Response)
 
 
-def _lower_161(v: tuple[_Resource[Response], _Any]) -> _Any:
+def _lower_161(v: tuple[_Resource[Response], _FutureReader[_Any]]) -> _Any:
     return (_lower_160(v[0]), v[1])
