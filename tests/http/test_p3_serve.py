@@ -139,5 +139,8 @@ def test_asgi_app_serves_it_from_one_reused_instance(service: Path) -> None:
     except Exception as e:  # a gap of the unmerged async work, or a real failure
         xfail_if_async_gap(f"{type(e).__name__}: {e}")
         raise
+    for status, body in got:  # a trap is a 500 saying why
+        if status == 500:
+            xfail_if_async_gap(body.decode(errors="replace"))
     assert got == [(200, e) for e in EXPECTED]
     assert app.pool.made == 1  # one instance served them all

@@ -26,7 +26,7 @@ from ..errors import Trap
 from ..values import Err, Ok
 from ..wasi.p3._async import ByteReader, channels_of, pump_in, pump_out, resolve, spawn
 from ..wasi.p3._convert import retype
-from ..wasi.p3._types import elem_types
+from ..wasi.p3._types import elem_types_of
 from ._bindings_p3.imports import wasi_http_client as _b_client
 from ._bindings_p3.imports import wasi_http_types as b3
 from .channel import Channel, ChannelInputStream, ChannelOutputStream, wait_async
@@ -232,7 +232,8 @@ class _MessageHost:
 
     def _new(self, headers: Resource[Any], contents: ByteReader | None, trailers: Any
              ) -> tuple[Any, Any]:  # fmt: skip
-        (res,) = elem_types(IFACE, f"[static]{self._cls.__name__.lower()}.new", WIT)
+        fn = f"[static]{self._cls.__name__.lower()}.new"
+        (res,) = elem_types_of(self.ctx, IFACE, fn, WIT)
         done_reader, done = channels_of(self.ctx).future(res)
         fields = self.ctx.delete(headers)
         return self._cls(fields, Body(contents=contents, trailers=trailers), done), done_reader
@@ -252,7 +253,7 @@ class _MessageHost:
             if m.done is not None:
                 spawn(self.ctx, _forward(res, m.done))
             return (body.contents, body.trailers)
-        elem, trailers_type = elem_types(
+        elem, trailers_type = elem_types_of(self.ctx,
             IFACE, f"[static]{self._cls.__name__.lower()}.consume-body", WIT)
         ch = channels_of(self.ctx)
         reader, writer = ch.stream(elem)

@@ -16,12 +16,24 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ... import types as t
 from ...wit import Resolve
 from ...wit.to_types import function_type
 
-__all__ = ["WIT_DIR", "elem_types", "param_elem_type", "result_type"]
+if TYPE_CHECKING:
+    from ...component import Component
+    from ..ctx import WasiCtx
+
+__all__ = [
+    "WIT_DIR",
+    "elem_types",
+    "elem_types_of",
+    "param_elem_type",
+    "result_type",
+    "use_component_types",
+]
 
 #: WASI 0.3.0's WIT, as released (``deps/``), and the world that includes all of it.
 WIT_DIR = Path(__file__).resolve().parents[1] / "wit" / "0.3.0"
@@ -57,13 +69,45 @@ def elem_types(interface: str, function: str, wit: Path = WIT_DIR) -> tuple[t.Ty
     """The payload types of the streams and futures in ``function``'s result, in order:
     ``(u8, result<_, error-code>)`` for ``tuple<stream<u8>, future<result<_, error-code>>>``
     (a tuple's other members, such as a resource, are skipped)."""
-    ty = result_type(interface, function, wit)
+    return _payloads(result_type(interface, function, wit))
+
+
+def _payloads(ty: t.Type) -> tuple[t.Type | None, ...]:
     parts = ty.types if isinstance(ty, t.TupleType) else (ty,)
     if isinstance(ty, t.ResultType) and isinstance(ty.ok, t.StreamType):
         parts = (ty.ok,)
     out = [p.payload for p in parts if isinstance(p, (t.StreamType, t.FutureType))]
     assert out, f"{ty.wit()} has no stream or future"
     return tuple(out)
+
+
+_COMPONENT_TYPES = "p3.component-types"
+
+
+def use_component_types(ctx: WasiCtx, component: Component) -> None:
+    """Make the 0.3 hosts of ``ctx`` type the streams and futures they create as
+    ``component`` imports them (rather than from the WIT): a payload holding a resource
+    (``stream<tcp-socket>``, ``future<result<option<trailers>, ...>>``) is then the very
+    type the runtime checks it against when it is lowered into that component's instances.
+    ``wasm-component run`` and ``asgi_app`` do this for the component they run."""
+    table: dict[tuple[str, str], t.FuncType] = {}
+    for name, ty in component.component_type().imports:
+        if isinstance(ty, t.InstanceType):
+            for fname, f in ty.exports:
+                if isinstance(f, t.FuncType):
+                    table[(name, fname)] = f
+    ctx._extensions[_COMPONENT_TYPES] = table
+
+
+def elem_types_of(ctx: WasiCtx, interface: str, function: str,
+                  wit: Path = WIT_DIR) -> tuple[t.Type | None, ...]:  # fmt: skip
+    """:func:`elem_types`, as the component given to :func:`use_component_types` imports
+    ``function`` when it does."""
+    table: dict[tuple[str, str], t.FuncType] | None = ctx._extensions.get(_COMPONENT_TYPES)
+    ft = None if table is None else table.get((interface, function))
+    if ft is None or ft.result is None:
+        return elem_types(interface, function, wit)
+    return _payloads(ft.result)
 
 
 def param_elem_type(interface: str, function: str, param: str,
