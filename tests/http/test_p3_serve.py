@@ -144,3 +144,27 @@ def test_asgi_app_serves_it_from_one_reused_instance(service: Path) -> None:
             xfail_if_async_gap(body.decode(errors="replace"))
     assert got == [(200, e) for e in EXPECTED]
     assert app.pool.made == 1  # one instance served them all
+
+
+def test_hosts_type_their_futures_as_the_component_imports_them(service: Path) -> None:
+    """``consume-body``'s trailers future holds a resource: typed from the WIT it is not the
+    component's type (resources are generative), typed from the component it is, which is
+    what lowering it into that component checks."""
+    from wasm_component import types as t
+    from wasm_component.http.p3 import IFACE, WIT
+    from wasm_component.wasi import WasiCtx
+    from wasm_component.wasi.p3._types import elem_types, elem_types_of, use_component_types
+
+    from ..wasi._build import ours_compiled
+
+    _engine, component = ours_compiled(service)
+    fn = "[static]request.consume-body"
+    imported = dict(dict(component.component_type().imports)[IFACE].exports)[fn]
+    assert isinstance(imported, t.FuncType) and isinstance(imported.result, t.TupleType)
+    future = imported.result.types[1]
+    assert isinstance(future, t.FutureType)
+    ctx = WasiCtx(WasiConfig())
+    assert elem_types_of(ctx, IFACE, fn, WIT) == elem_types(IFACE, fn, WIT)
+    assert elem_types(IFACE, fn, WIT)[1] != future.payload  # a fresh resource type
+    use_component_types(ctx, component)
+    assert elem_types_of(ctx, IFACE, fn, WIT)[1] == future.payload
