@@ -334,11 +334,10 @@ ASYNC_GAPS = [
      "one, as `inspect.isawaitable` holds for it (`_runtime.tasks._host_callee`), and the "
      "guest then waits for the future instead of getting it"),
     ("not built yet", "the async runtime says this part is not built yet"),
-    ("has no attribute 'lower_end'", "async-rt's runtime calls `streams.lower_end`; "
-     "async-api's `streams` names it `lower_stream_end`/`lower_future_end`"),
-    ("expected a FutureReader of future<result<option<own<resource#sub",
-     "a host-made future whose payload holds a resource is checked against the component's "
-     "abstract `(sub resource)` type, which no host type equals"),
+    ("does not match the function's result<own<",
+     "the runtime's `task.return` check compares the component's abstract `(sub resource)` "
+     "result type with the export's instantiated one, so an async export returning a resource "
+     "(a `wasi:http/handler.handle` response) traps"),
 ]
 
 

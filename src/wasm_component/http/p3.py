@@ -19,8 +19,6 @@ Example (the host side of one exchange)::
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,31 +58,11 @@ __all__ = ["Body", "Request", "Response", "add_to_linker", "message_of", "push_r
 WIT = Path(__file__).resolve().parent / "wit" / "0.3.0" / "service"
 IFACE = b3.INSTANCE_NAME
 
-#: the host's resource types, by WIT name: what the types resolved from the WIT name abstractly
-_HOST_RESOURCES = {rt.name: rt for rt in (b3._RT_Fields, b3._RT_Request, b3._RT_Response,
-                                          b3._RT_RequestOptions)}
 
 
-def _hosted(x: Any) -> Any:
-    """``x`` (a type resolved from the WIT, or a part of one) with its ``wasi:http`` resources
-    made the host's: a stream or future the host makes for a guest must have the type the
-    linker gave the import (``trailers``' ``own<fields>`` is the host's ``fields``)."""
-    if isinstance(x, t.ResourceType):
-        return _HOST_RESOURCES.get(x.name, x) if x.kind == "abstract" else x
-    if isinstance(x, tuple):
-        return tuple(_hosted(y) for y in x)
-    if isinstance(x, t.Type) and dataclasses.is_dataclass(x):
-        changes = {f.name: _hosted(getattr(x, f.name)) for f in dataclasses.fields(x)}
-        if all(changes[k] is getattr(x, k) for k in changes):
-            return x
-        return dataclasses.replace(x, **changes)
-    return x
-
-
-@functools.cache
 def elem_types(interface: str, function: str, wit: Path) -> tuple[t.Type | None, ...]:
-    """:func:`wasm_component.wasi.p3._types.elem_types` with the host's resource types."""
-    return tuple(_hosted(e) for e in _wit_elem_types(interface, function, wit))
+    """The payloads of ``function``'s streams and futures, with this host's resource types."""
+    return _wit_elem_types(interface, function, wit, b3)
 
 
 class Body:

@@ -10,8 +10,11 @@ from typing import Any as _Any
 from typing import Protocol as _Protocol
 from typing import TypeAlias as _TypeAlias
 
+from wasm_component import ByteStreamReader as _ByteStreamReader
 from wasm_component import Component as _Component
 from wasm_component import Err as _Err
+from wasm_component import ErrorContext as _ErrorContext
+from wasm_component import FutureReader as _FutureReader
 from wasm_component import Instance as _Instance
 from wasm_component import Linker as _Linker
 from wasm_component import Ok as _Ok
@@ -20,6 +23,7 @@ from wasm_component import ResourceAny as _ResourceAny
 from wasm_component import ResourceType as _ResourceType
 from wasm_component import Some as _Some
 from wasm_component import Store as _Store
+from wasm_component import StreamReader as _StreamReader
 from wasm_component import Variant as _Variant
 from wasm_component import types as _types
 from wasm_component.bindgen import rt as _rt
@@ -45,10 +49,10 @@ class Host(_Protocol):
     def get_resolution(self) -> Duration:
         ...
 
-    def wait_until(self, when: Mark) -> None:
+    async def wait_until(self, when: Mark) -> None:
         ...
 
-    def wait_for(self, how_long: Duration) -> None:
+    async def wait_for(self, how_long: Duration) -> None:
         ...
 
 
@@ -63,11 +67,11 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     def _f_get_resolution_33(_store: _Store) -> _Any:
         return get_host(_store).get_resolution()
     inst.func_wrap('get-resolution', _f_get_resolution_33, params=[], result=_types.U64)
-    def _f_wait_until_36(_store: _Store, a0: _Any) -> _Any:
-        get_host(_store).wait_until(a0)
+    async def _f_wait_until_36(_store: _Store, a0: _Any) -> _Any:
+        await _rt.awaited(get_host(_store).wait_until(a0))
         return None
-    inst.func_wrap('wait-until', _f_wait_until_36)
-    def _f_wait_for_40(_store: _Store, a0: _Any) -> _Any:
-        get_host(_store).wait_for(a0)
+    inst.func_wrap_async('wait-until', _f_wait_until_36)
+    async def _f_wait_for_40(_store: _Store, a0: _Any) -> _Any:
+        await _rt.awaited(get_host(_store).wait_for(a0))
         return None
-    inst.func_wrap('wait-for', _f_wait_for_40)
+    inst.func_wrap_async('wait-for', _f_wait_for_40)

@@ -10,8 +10,11 @@ from typing import Any as _Any
 from typing import Protocol as _Protocol
 from typing import TypeAlias as _TypeAlias
 
+from wasm_component import ByteStreamReader as _ByteStreamReader
 from wasm_component import Component as _Component
 from wasm_component import Err as _Err
+from wasm_component import ErrorContext as _ErrorContext
+from wasm_component import FutureReader as _FutureReader
 from wasm_component import Instance as _Instance
 from wasm_component import Linker as _Linker
 from wasm_component import Ok as _Ok
@@ -20,6 +23,7 @@ from wasm_component import ResourceAny as _ResourceAny
 from wasm_component import ResourceType as _ResourceType
 from wasm_component import Some as _Some
 from wasm_component import Store as _Store
+from wasm_component import StreamReader as _StreamReader
 from wasm_component import Variant as _Variant
 from wasm_component import types as _types
 from wasm_component.bindgen import rt as _rt
@@ -360,55 +364,55 @@ _RT_Descriptor = _ResourceType.host(Descriptor, 'descriptor')
 class HostDescriptor(_Protocol):
     """Implements the imported resource `descriptor`."""
 
-    def read_via_stream(self, self_: _Resource[Descriptor], offset: Filesize) -> tuple[_Any, _Any]:
+    def read_via_stream(self, self_: _Resource[Descriptor], offset: Filesize) -> tuple[_ByteStreamReader, _FutureReader[_Any]]:
         ...
-    def write_via_stream(self, self_: _Resource[Descriptor], data: _Any, offset: Filesize) -> _Any:
+    def write_via_stream(self, self_: _Resource[Descriptor], data: _ByteStreamReader, offset: Filesize) -> _FutureReader[_Any]:
         ...
-    def append_via_stream(self, self_: _Resource[Descriptor], data: _Any) -> _Any:
+    def append_via_stream(self, self_: _Resource[Descriptor], data: _ByteStreamReader) -> _FutureReader[_Any]:
         ...
-    def advise(self, self_: _Resource[Descriptor], offset: Filesize, length: Filesize, advice: Advice) -> _Ok[None] | _Err[ErrorCode]:
+    async def advise(self, self_: _Resource[Descriptor], offset: Filesize, length: Filesize, advice: Advice) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def sync_data(self, self_: _Resource[Descriptor]) -> _Ok[None] | _Err[ErrorCode]:
+    async def sync_data(self, self_: _Resource[Descriptor]) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def get_flags(self, self_: _Resource[Descriptor]) -> _Ok[DescriptorFlags] | _Err[ErrorCode]:
+    async def get_flags(self, self_: _Resource[Descriptor]) -> _Ok[DescriptorFlags] | _Err[ErrorCode]:
         ...
-    def get_type(self, self_: _Resource[Descriptor]) -> _Ok[DescriptorType] | _Err[ErrorCode]:
+    async def get_type(self, self_: _Resource[Descriptor]) -> _Ok[DescriptorType] | _Err[ErrorCode]:
         ...
-    def set_size(self, self_: _Resource[Descriptor], size: Filesize) -> _Ok[None] | _Err[ErrorCode]:
+    async def set_size(self, self_: _Resource[Descriptor], size: Filesize) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def set_times(self, self_: _Resource[Descriptor], data_access_timestamp: NewTimestamp, data_modification_timestamp: NewTimestamp) -> _Ok[None] | _Err[ErrorCode]:
+    async def set_times(self, self_: _Resource[Descriptor], data_access_timestamp: NewTimestamp, data_modification_timestamp: NewTimestamp) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def read_directory(self, self_: _Resource[Descriptor]) -> tuple[_Any, _Any]:
+    def read_directory(self, self_: _Resource[Descriptor]) -> tuple[_StreamReader[_Any], _FutureReader[_Any]]:
         ...
-    def sync(self, self_: _Resource[Descriptor]) -> _Ok[None] | _Err[ErrorCode]:
+    async def sync(self, self_: _Resource[Descriptor]) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def create_directory_at(self, self_: _Resource[Descriptor], path: str) -> _Ok[None] | _Err[ErrorCode]:
+    async def create_directory_at(self, self_: _Resource[Descriptor], path: str) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def stat(self, self_: _Resource[Descriptor]) -> _Ok[DescriptorStat] | _Err[ErrorCode]:
+    async def stat(self, self_: _Resource[Descriptor]) -> _Ok[DescriptorStat] | _Err[ErrorCode]:
         ...
-    def stat_at(self, self_: _Resource[Descriptor], path_flags: PathFlags, path: str) -> _Ok[DescriptorStat] | _Err[ErrorCode]:
+    async def stat_at(self, self_: _Resource[Descriptor], path_flags: PathFlags, path: str) -> _Ok[DescriptorStat] | _Err[ErrorCode]:
         ...
-    def set_times_at(self, self_: _Resource[Descriptor], path_flags: PathFlags, path: str, data_access_timestamp: NewTimestamp, data_modification_timestamp: NewTimestamp) -> _Ok[None] | _Err[ErrorCode]:
+    async def set_times_at(self, self_: _Resource[Descriptor], path_flags: PathFlags, path: str, data_access_timestamp: NewTimestamp, data_modification_timestamp: NewTimestamp) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def link_at(self, self_: _Resource[Descriptor], old_path_flags: PathFlags, old_path: str, new_descriptor: _Resource[Descriptor], new_path: str) -> _Ok[None] | _Err[ErrorCode]:
+    async def link_at(self, self_: _Resource[Descriptor], old_path_flags: PathFlags, old_path: str, new_descriptor: _Resource[Descriptor], new_path: str) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def open_at(self, self_: _Resource[Descriptor], path_flags: PathFlags, path: str, open_flags: OpenFlags, flags: DescriptorFlags) -> _Ok[_Resource[Descriptor]] | _Err[ErrorCode]:
+    async def open_at(self, self_: _Resource[Descriptor], path_flags: PathFlags, path: str, open_flags: OpenFlags, flags: DescriptorFlags) -> _Ok[_Resource[Descriptor]] | _Err[ErrorCode]:
         ...
-    def readlink_at(self, self_: _Resource[Descriptor], path: str) -> _Ok[str] | _Err[ErrorCode]:
+    async def readlink_at(self, self_: _Resource[Descriptor], path: str) -> _Ok[str] | _Err[ErrorCode]:
         ...
-    def remove_directory_at(self, self_: _Resource[Descriptor], path: str) -> _Ok[None] | _Err[ErrorCode]:
+    async def remove_directory_at(self, self_: _Resource[Descriptor], path: str) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def rename_at(self, self_: _Resource[Descriptor], old_path: str, new_descriptor: _Resource[Descriptor], new_path: str) -> _Ok[None] | _Err[ErrorCode]:
+    async def rename_at(self, self_: _Resource[Descriptor], old_path: str, new_descriptor: _Resource[Descriptor], new_path: str) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def symlink_at(self, self_: _Resource[Descriptor], old_path: str, new_path: str) -> _Ok[None] | _Err[ErrorCode]:
+    async def symlink_at(self, self_: _Resource[Descriptor], old_path: str, new_path: str) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def unlink_file_at(self, self_: _Resource[Descriptor], path: str) -> _Ok[None] | _Err[ErrorCode]:
+    async def unlink_file_at(self, self_: _Resource[Descriptor], path: str) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def is_same_object(self, self_: _Resource[Descriptor], other: _Resource[Descriptor]) -> bool:
+    async def is_same_object(self, self_: _Resource[Descriptor], other: _Resource[Descriptor]) -> bool:
         ...
-    def metadata_hash(self, self_: _Resource[Descriptor]) -> _Ok[MetadataHashValue] | _Err[ErrorCode]:
+    async def metadata_hash(self, self_: _Resource[Descriptor]) -> _Ok[MetadataHashValue] | _Err[ErrorCode]:
         ...
-    def metadata_hash_at(self, self_: _Resource[Descriptor], path_flags: PathFlags, path: str) -> _Ok[MetadataHashValue] | _Err[ErrorCode]:
+    async def metadata_hash_at(self, self_: _Resource[Descriptor], path_flags: PathFlags, path: str) -> _Ok[MetadataHashValue] | _Err[ErrorCode]:
         ...
     def drop(self, rep: _Resource[Descriptor]) -> None:
         """The guest dropped its last handle."""
@@ -449,159 +453,159 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     def _f_method_descriptor_append_via_stream_418(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         return get_host(_store).descriptor.append_via_stream(a0, a1)
     inst.func_wrap('[method]descriptor.append-via-stream', _f_method_descriptor_append_via_stream_418)
-    def _f_method_descriptor_advise_421(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any) -> _Any:
+    async def _f_method_descriptor_advise_421(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).descriptor.advise(a0, a1, a2, _lift_Advice(a3, _cx))
+            r = await _rt.awaited(get_host(_store).descriptor.advise(a0, a1, a2, _lift_Advice(a3, _cx)))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.advise', _f_method_descriptor_advise_421)
-    def _f_method_descriptor_sync_data_429(_store: _Store, a0: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.advise', _f_method_descriptor_advise_421)
+    async def _f_method_descriptor_sync_data_429(_store: _Store, a0: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.sync_data(a0)
+            r = await _rt.awaited(get_host(_store).descriptor.sync_data(a0))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.sync-data', _f_method_descriptor_sync_data_429)
-    def _f_method_descriptor_get_flags_436(_store: _Store, a0: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.sync-data', _f_method_descriptor_sync_data_429)
+    async def _f_method_descriptor_get_flags_436(_store: _Store, a0: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.get_flags(a0)
+            r = await _rt.awaited(get_host(_store).descriptor.get_flags(a0))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_28(r)
-    inst.func_wrap('[method]descriptor.get-flags', _f_method_descriptor_get_flags_436)
-    def _f_method_descriptor_get_type_443(_store: _Store, a0: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.get-flags', _f_method_descriptor_get_flags_436)
+    async def _f_method_descriptor_get_type_443(_store: _Store, a0: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.get_type(a0)
+            r = await _rt.awaited(get_host(_store).descriptor.get_type(a0))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_29(r)
-    inst.func_wrap('[method]descriptor.get-type', _f_method_descriptor_get_type_443)
-    def _f_method_descriptor_set_size_450(_store: _Store, a0: _Any, a1: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.get-type', _f_method_descriptor_get_type_443)
+    async def _f_method_descriptor_set_size_450(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.set_size(a0, a1)
+            r = await _rt.awaited(get_host(_store).descriptor.set_size(a0, a1))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.set-size', _f_method_descriptor_set_size_450)
-    def _f_method_descriptor_set_times_457(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.set-size', _f_method_descriptor_set_size_450)
+    async def _f_method_descriptor_set_times_457(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).descriptor.set_times(a0, _lift_NewTimestamp(a1, _cx), _lift_NewTimestamp(a2, _cx))
+            r = await _rt.awaited(get_host(_store).descriptor.set_times(a0, _lift_NewTimestamp(a1, _cx), _lift_NewTimestamp(a2, _cx)))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.set-times', _f_method_descriptor_set_times_457)
+    inst.func_wrap_async('[method]descriptor.set-times', _f_method_descriptor_set_times_457)
     def _f_method_descriptor_read_directory_465(_store: _Store, a0: _Any) -> _Any:
         return get_host(_store).descriptor.read_directory(a0)
     inst.func_wrap('[method]descriptor.read-directory', _f_method_descriptor_read_directory_465)
-    def _f_method_descriptor_sync_468(_store: _Store, a0: _Any) -> _Any:
+    async def _f_method_descriptor_sync_468(_store: _Store, a0: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.sync(a0)
+            r = await _rt.awaited(get_host(_store).descriptor.sync(a0))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.sync', _f_method_descriptor_sync_468)
-    def _f_method_descriptor_create_directory_at_475(_store: _Store, a0: _Any, a1: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.sync', _f_method_descriptor_sync_468)
+    async def _f_method_descriptor_create_directory_at_475(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.create_directory_at(a0, a1)
+            r = await _rt.awaited(get_host(_store).descriptor.create_directory_at(a0, a1))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.create-directory-at', _f_method_descriptor_create_directory_at_475)
-    def _f_method_descriptor_stat_482(_store: _Store, a0: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.create-directory-at', _f_method_descriptor_create_directory_at_475)
+    async def _f_method_descriptor_stat_482(_store: _Store, a0: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.stat(a0)
+            r = await _rt.awaited(get_host(_store).descriptor.stat(a0))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_32(r)
-    inst.func_wrap('[method]descriptor.stat', _f_method_descriptor_stat_482)
-    def _f_method_descriptor_stat_at_489(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.stat', _f_method_descriptor_stat_482)
+    async def _f_method_descriptor_stat_at_489(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).descriptor.stat_at(a0, _lift_PathFlags(a1, _cx), a2)
+            r = await _rt.awaited(get_host(_store).descriptor.stat_at(a0, _lift_PathFlags(a1, _cx), a2))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_32(r)
-    inst.func_wrap('[method]descriptor.stat-at', _f_method_descriptor_stat_at_489)
-    def _f_method_descriptor_set_times_at_497(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any, a4: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.stat-at', _f_method_descriptor_stat_at_489)
+    async def _f_method_descriptor_set_times_at_497(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any, a4: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).descriptor.set_times_at(a0, _lift_PathFlags(a1, _cx), a2, _lift_NewTimestamp(a3, _cx), _lift_NewTimestamp(a4, _cx))
+            r = await _rt.awaited(get_host(_store).descriptor.set_times_at(a0, _lift_PathFlags(a1, _cx), a2, _lift_NewTimestamp(a3, _cx), _lift_NewTimestamp(a4, _cx)))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.set-times-at', _f_method_descriptor_set_times_at_497)
-    def _f_method_descriptor_link_at_505(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any, a4: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.set-times-at', _f_method_descriptor_set_times_at_497)
+    async def _f_method_descriptor_link_at_505(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any, a4: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).descriptor.link_at(a0, _lift_PathFlags(a1, _cx), a2, a3, a4)
+            r = await _rt.awaited(get_host(_store).descriptor.link_at(a0, _lift_PathFlags(a1, _cx), a2, a3, a4))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.link-at', _f_method_descriptor_link_at_505)
-    def _f_method_descriptor_open_at_513(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any, a4: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.link-at', _f_method_descriptor_link_at_505)
+    async def _f_method_descriptor_open_at_513(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any, a4: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).descriptor.open_at(a0, _lift_PathFlags(a1, _cx), a2, _lift_OpenFlags(a3, _cx), _lift_DescriptorFlags(a4, _cx))
+            r = await _rt.awaited(get_host(_store).descriptor.open_at(a0, _lift_PathFlags(a1, _cx), a2, _lift_OpenFlags(a3, _cx), _lift_DescriptorFlags(a4, _cx)))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_34(r)
-    inst.func_wrap('[method]descriptor.open-at', _f_method_descriptor_open_at_513)
-    def _f_method_descriptor_readlink_at_521(_store: _Store, a0: _Any, a1: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.open-at', _f_method_descriptor_open_at_513)
+    async def _f_method_descriptor_readlink_at_521(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.readlink_at(a0, a1)
+            r = await _rt.awaited(get_host(_store).descriptor.readlink_at(a0, a1))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_35(r)
-    inst.func_wrap('[method]descriptor.readlink-at', _f_method_descriptor_readlink_at_521)
-    def _f_method_descriptor_remove_directory_at_528(_store: _Store, a0: _Any, a1: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.readlink-at', _f_method_descriptor_readlink_at_521)
+    async def _f_method_descriptor_remove_directory_at_528(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.remove_directory_at(a0, a1)
+            r = await _rt.awaited(get_host(_store).descriptor.remove_directory_at(a0, a1))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.remove-directory-at', _f_method_descriptor_remove_directory_at_528)
-    def _f_method_descriptor_rename_at_535(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.remove-directory-at', _f_method_descriptor_remove_directory_at_528)
+    async def _f_method_descriptor_rename_at_535(_store: _Store, a0: _Any, a1: _Any, a2: _Any, a3: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.rename_at(a0, a1, a2, a3)
+            r = await _rt.awaited(get_host(_store).descriptor.rename_at(a0, a1, a2, a3))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.rename-at', _f_method_descriptor_rename_at_535)
-    def _f_method_descriptor_symlink_at_542(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.rename-at', _f_method_descriptor_rename_at_535)
+    async def _f_method_descriptor_symlink_at_542(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.symlink_at(a0, a1, a2)
+            r = await _rt.awaited(get_host(_store).descriptor.symlink_at(a0, a1, a2))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.symlink-at', _f_method_descriptor_symlink_at_542)
-    def _f_method_descriptor_unlink_file_at_549(_store: _Store, a0: _Any, a1: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.symlink-at', _f_method_descriptor_symlink_at_542)
+    async def _f_method_descriptor_unlink_file_at_549(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.unlink_file_at(a0, a1)
+            r = await _rt.awaited(get_host(_store).descriptor.unlink_file_at(a0, a1))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_25(r)
-    inst.func_wrap('[method]descriptor.unlink-file-at', _f_method_descriptor_unlink_file_at_549)
-    def _f_method_descriptor_is_same_object_556(_store: _Store, a0: _Any, a1: _Any) -> _Any:
-        return get_host(_store).descriptor.is_same_object(a0, a1)
-    inst.func_wrap('[method]descriptor.is-same-object', _f_method_descriptor_is_same_object_556)
-    def _f_method_descriptor_metadata_hash_559(_store: _Store, a0: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.unlink-file-at', _f_method_descriptor_unlink_file_at_549)
+    async def _f_method_descriptor_is_same_object_556(_store: _Store, a0: _Any, a1: _Any) -> _Any:
+        return await _rt.awaited(get_host(_store).descriptor.is_same_object(a0, a1))
+    inst.func_wrap_async('[method]descriptor.is-same-object', _f_method_descriptor_is_same_object_556)
+    async def _f_method_descriptor_metadata_hash_559(_store: _Store, a0: _Any) -> _Any:
         try:
-            r = get_host(_store).descriptor.metadata_hash(a0)
+            r = await _rt.awaited(get_host(_store).descriptor.metadata_hash(a0))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_36(r)
-    inst.func_wrap('[method]descriptor.metadata-hash', _f_method_descriptor_metadata_hash_559)
-    def _f_method_descriptor_metadata_hash_at_566(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
+    inst.func_wrap_async('[method]descriptor.metadata-hash', _f_method_descriptor_metadata_hash_559)
+    async def _f_method_descriptor_metadata_hash_at_566(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).descriptor.metadata_hash_at(a0, _lift_PathFlags(a1, _cx), a2)
+            r = await _rt.awaited(get_host(_store).descriptor.metadata_hash_at(a0, _lift_PathFlags(a1, _cx), a2))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_36(r)
-    inst.func_wrap('[method]descriptor.metadata-hash-at', _f_method_descriptor_metadata_hash_at_566)
+    inst.func_wrap_async('[method]descriptor.metadata-hash-at', _f_method_descriptor_metadata_hash_at_566)
 
 
 def _lift_DescriptorType(v: _Any, _cx: _rt.Ctx) -> DescriptorType:

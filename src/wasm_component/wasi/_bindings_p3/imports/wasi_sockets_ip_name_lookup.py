@@ -10,8 +10,11 @@ from typing import Any as _Any
 from typing import Protocol as _Protocol
 from typing import TypeAlias as _TypeAlias
 
+from wasm_component import ByteStreamReader as _ByteStreamReader
 from wasm_component import Component as _Component
 from wasm_component import Err as _Err
+from wasm_component import ErrorContext as _ErrorContext
+from wasm_component import FutureReader as _FutureReader
 from wasm_component import Instance as _Instance
 from wasm_component import Linker as _Linker
 from wasm_component import Ok as _Ok
@@ -20,6 +23,7 @@ from wasm_component import ResourceAny as _ResourceAny
 from wasm_component import ResourceType as _ResourceType
 from wasm_component import Some as _Some
 from wasm_component import Store as _Store
+from wasm_component import StreamReader as _StreamReader
 from wasm_component import Variant as _Variant
 from wasm_component import types as _types
 from wasm_component.bindgen import rt as _rt
@@ -70,7 +74,7 @@ ErrorCode: _TypeAlias = 'ErrorCodeAccessDenied | ErrorCodeInvalidArgument | Erro
 class Host(_Protocol):
     """What the host implements for `wasi:sockets/ip-name-lookup@0.3.0`."""
 
-    def resolve_addresses(self, name: str) -> _Ok[list[IpAddress]] | _Err[ErrorCode]:
+    async def resolve_addresses(self, name: str) -> _Ok[list[IpAddress]] | _Err[ErrorCode]:
         ...
 
 
@@ -79,13 +83,13 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
     inst = linker.instance('wasi:sockets/ip-name-lookup@0.3.0')
     _rt.define_type(inst, 'ip-address', _types.VariantType((('ipv4', _types.TupleType((_types.U8, _types.U8, _types.U8, _types.U8, ))), ('ipv6', _types.TupleType((_types.U16, _types.U16, _types.U16, _types.U16, _types.U16, _types.U16, _types.U16, _types.U16, ))), )))
     _rt.define_type(inst, 'error-code', _types.VariantType((('access-denied', None), ('invalid-argument', None), ('name-unresolvable', None), ('temporary-resolver-failure', None), ('permanent-resolver-failure', None), ('other', _types.OptionType(_types.STRING)), )))
-    def _f_resolve_addresses_52(_store: _Store, a0: _Any) -> _Any:
+    async def _f_resolve_addresses_52(_store: _Store, a0: _Any) -> _Any:
         try:
-            r = get_host(_store).resolve_addresses(a0)
+            r = await _rt.awaited(get_host(_store).resolve_addresses(a0))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_78(r)
-    inst.func_wrap('resolve-addresses', _f_resolve_addresses_52)
+    inst.func_wrap_async('resolve-addresses', _f_resolve_addresses_52)
 
 
 def _lift_ErrorCode(v: _Any, _cx: _rt.Ctx) -> ErrorCode:

@@ -10,8 +10,11 @@ from typing import Any as _Any
 from typing import Protocol as _Protocol
 from typing import TypeAlias as _TypeAlias
 
+from wasm_component import ByteStreamReader as _ByteStreamReader
 from wasm_component import Component as _Component
 from wasm_component import Err as _Err
+from wasm_component import ErrorContext as _ErrorContext
+from wasm_component import FutureReader as _FutureReader
 from wasm_component import Instance as _Instance
 from wasm_component import Linker as _Linker
 from wasm_component import Ok as _Ok
@@ -20,6 +23,7 @@ from wasm_component import ResourceAny as _ResourceAny
 from wasm_component import ResourceType as _ResourceType
 from wasm_component import Some as _Some
 from wasm_component import Store as _Store
+from wasm_component import StreamReader as _StreamReader
 from wasm_component import Variant as _Variant
 from wasm_component import types as _types
 from wasm_component.bindgen import rt as _rt
@@ -193,13 +197,13 @@ class HostTcpSocket(_Protocol):
         ...
     def bind(self, self_: _Resource[TcpSocket], local_address: IpSocketAddress) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def connect(self, self_: _Resource[TcpSocket], remote_address: IpSocketAddress) -> _Ok[None] | _Err[ErrorCode]:
+    async def connect(self, self_: _Resource[TcpSocket], remote_address: IpSocketAddress) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def listen(self, self_: _Resource[TcpSocket]) -> _Ok[_Any] | _Err[ErrorCode]:
+    def listen(self, self_: _Resource[TcpSocket]) -> _Ok[_StreamReader[_Any]] | _Err[ErrorCode]:
         ...
-    def send(self, self_: _Resource[TcpSocket], data: _Any) -> _Any:
+    def send(self, self_: _Resource[TcpSocket], data: _ByteStreamReader) -> _FutureReader[_Any]:
         ...
-    def receive(self, self_: _Resource[TcpSocket]) -> tuple[_Any, _Any]:
+    def receive(self, self_: _Resource[TcpSocket]) -> tuple[_ByteStreamReader, _FutureReader[_Any]]:
         ...
     def get_local_address(self, self_: _Resource[TcpSocket]) -> _Ok[IpSocketAddress] | _Err[ErrorCode]:
         ...
@@ -256,9 +260,9 @@ class HostUdpSocket(_Protocol):
         ...
     def disconnect(self, self_: _Resource[UdpSocket]) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def send(self, self_: _Resource[UdpSocket], data: bytes, remote_address: IpSocketAddress | None) -> _Ok[None] | _Err[ErrorCode]:
+    async def send(self, self_: _Resource[UdpSocket], data: bytes, remote_address: IpSocketAddress | None) -> _Ok[None] | _Err[ErrorCode]:
         ...
-    def receive(self, self_: _Resource[UdpSocket]) -> _Ok[tuple[bytes, IpSocketAddress]] | _Err[ErrorCode]:
+    async def receive(self, self_: _Resource[UdpSocket]) -> _Ok[tuple[bytes, IpSocketAddress]] | _Err[ErrorCode]:
         ...
     def get_local_address(self, self_: _Resource[UdpSocket]) -> _Ok[IpSocketAddress] | _Err[ErrorCode]:
         ...
@@ -324,14 +328,14 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
             r = _Err(e.value)
         return _lower_56(r)
     inst.func_wrap('[method]tcp-socket.bind', _f_method_tcp_socket_bind_287)
-    def _f_method_tcp_socket_connect_295(_store: _Store, a0: _Any, a1: _Any) -> _Any:
+    async def _f_method_tcp_socket_connect_295(_store: _Store, a0: _Any, a1: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).tcp_socket.connect(a0, _lift_IpSocketAddress(a1, _cx))
+            r = await _rt.awaited(get_host(_store).tcp_socket.connect(a0, _lift_IpSocketAddress(a1, _cx)))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_56(r)
-    inst.func_wrap('[method]tcp-socket.connect', _f_method_tcp_socket_connect_295)
+    inst.func_wrap_async('[method]tcp-socket.connect', _f_method_tcp_socket_connect_295)
     def _f_method_tcp_socket_listen_303(_store: _Store, a0: _Any) -> _Any:
         try:
             r = get_host(_store).tcp_socket.listen(a0)
@@ -501,21 +505,21 @@ def add_to_linker(linker: _Linker, get_host: _Callable[[_Store], Host]) -> None:
             r = _Err(e.value)
         return _lower_56(r)
     inst.func_wrap('[method]udp-socket.disconnect', _f_method_udp_socket_disconnect_465)
-    def _f_method_udp_socket_send_472(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
+    async def _f_method_udp_socket_send_472(_store: _Store, a0: _Any, a1: _Any, a2: _Any) -> _Any:
         _cx = _rt.NO_CX
         try:
-            r = get_host(_store).udp_socket.send(a0, a1, _lift_72(a2, _cx))
+            r = await _rt.awaited(get_host(_store).udp_socket.send(a0, a1, _lift_72(a2, _cx)))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_56(r)
-    inst.func_wrap('[method]udp-socket.send', _f_method_udp_socket_send_472)
-    def _f_method_udp_socket_receive_480(_store: _Store, a0: _Any) -> _Any:
+    inst.func_wrap_async('[method]udp-socket.send', _f_method_udp_socket_send_472)
+    async def _f_method_udp_socket_receive_480(_store: _Store, a0: _Any) -> _Any:
         try:
-            r = get_host(_store).udp_socket.receive(a0)
+            r = await _rt.awaited(get_host(_store).udp_socket.receive(a0))
         except _rt.ErrorResult as e:
             r = _Err(e.value)
         return _lower_74(r)
-    inst.func_wrap('[method]udp-socket.receive', _f_method_udp_socket_receive_480)
+    inst.func_wrap_async('[method]udp-socket.receive', _f_method_udp_socket_receive_480)
     def _f_method_udp_socket_get_local_address_487(_store: _Store, a0: _Any) -> _Any:
         try:
             r = get_host(_store).udp_socket.get_local_address(a0)
@@ -716,7 +720,7 @@ def _lower_56(v: _Ok[None] | _Err[ErrorCode]) -> _Any:
     return _Err(_lower_ErrorCode(v.value))
 
 
-def _lower_58(v: _Ok[_Any] | _Err[ErrorCode]) -> _Any:
+def _lower_58(v: _Ok[_StreamReader[_Any]] | _Err[ErrorCode]) -> _Any:
     if isinstance(v, _Ok):
         return _Ok(v.value)
     return _Err(_lower_ErrorCode(v.value))
