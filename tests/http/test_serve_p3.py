@@ -3,25 +3,31 @@ built here against the checked-in ``wasi:http@0.3.0`` WIT) served by ``wasm-comp
 (a subprocess on 127.0.0.1, port 0) and hit by httpx over loopback: methods, headers, status
 codes, bodies streamed both ways, an outgoing request through ``wasi:http/client`` to a local
 server (and one the allow-list denies), a guest that traps (500; the server stays up), and
-concurrent requests on reused instances. In process: one instance serves several requests,
-and a busy instance makes the pool start another (``per_instance``)."""
+concurrent requests on reused instances, clients that disconnect mid-body; and a
+``wasi:http/middleware`` app (``guest/middleware_p3.py``) whose imported ``handler`` is the
+host's client. In process: trailers, the Python hook for outgoing requests, back pressure on
+the request body, one instance serving several requests and a busy instance making the pool
+start another (``per_instance``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import socket
+import time
+from collections.abc import Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wasm_component.http import asgi_app
+from wasm_component.http import HttpConfig, asgi_app
 from wasm_component.wasi import WasiConfig
 
 from ..wasi._build import componentize_py_command
 from ._serve import GUEST, Server
 from .conftest import Upstream
+from .test_host import _call as _call_with
 from .test_p3_serve import HTTP_WIT, _call
 
 httpx = pytest.importorskip("httpx", reason="httpx is part of the test extras")
@@ -168,3 +174,125 @@ def test_one_instance_serves_many_and_a_busy_one_gets_company(app_wasm: Path) ->
 
     got = asyncio.run(asyncio.wait_for(go(), 120))
     assert got == [(200, b"hello world")] * 3 + [(200, b"early late")] * 5
+
+
+def test_client_disconnects_mid_response(server: Server, client: Any) -> None:
+    before = server.stderr_text().count("client disconnected mid-response")
+    with httpx.Client(base_url=server.url, timeout=60) as c, \
+            c.stream("GET", "/stream?n=20000") as r:  # 320 MiB: never read to the end
+        it = r.iter_raw()
+        next(it)
+        next(it)
+    deadline = time.monotonic() + 30
+    while server.stderr_text().count("client disconnected mid-response") == before:
+        assert time.monotonic() < deadline, server.stderr_text()[-3000:]
+        time.sleep(0.1)
+    assert client.get("/hello").text == "hello world"
+
+
+def test_client_disconnects_mid_request_body(server: Server, client: Any) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000\r\n\r\n" + b"x" * 1000)
+    time.sleep(0.5)
+    s.close()
+    for _ in range(3):
+        assert client.get("/hello").text == "hello world"
+    assert client.post("/echo", content=b"after").content == b"after"
+
+
+def test_response_trailers_when_the_server_takes_them(app_wasm: Path) -> None:
+    app = asgi_app(app_wasm, wasi=WasiConfig())
+    sent: list[dict[str, Any]] = []
+    status, _, body = asyncio.run(_call_with(app, "GET", "/trailers", [],
+                                             extensions={"http.response.trailers": {}},
+                                             sent=sent))  # fmt: skip
+    assert (status, body) == (200, b"body")
+    assert sent[0]["trailers"] is True
+    assert sent[-1] == {"type": "http.response.trailers", "headers": [(b"x-trailer", b"done")],
+                        "more_trailers": False}
+
+
+def test_python_hook_serves_the_guests_outgoing_request(app_wasm: Path) -> None:
+    seen: list[tuple[str, str, bytes]] = []
+
+    def hook(request: Any) -> Any:
+        seen.append((request.method, str(request.url), request.read()))
+        return httpx.Response(207, headers={"x-upstream-mark": "py"}, content=b"from python")
+
+    app = asgi_app(app_wasm, wasi=WasiConfig(), http=HttpConfig(outgoing=hook))
+    status, headers, body = asyncio.run(_call_with(app, "GET", "/fetch", [
+        (b"x-upstream", b"api.invalid:9"), (b"x-upstream-path", b"/p?q=1")]))
+    assert (status, body) == (200, b"from python")
+    assert (headers["x-upstream-status"], headers["x-upstream-mark"]) == ("207", "py")
+    assert seen == [("POST", "http://api.invalid:9/p?q=1", b"ping from the guest")]
+
+
+def test_back_pressure_holds_the_request_body(app_wasm: Path) -> None:
+    """A server that never finishes sending the echoed body: the guest's copy stalls, so the
+    app stops pulling the request body (a bounded amount is in flight), and nothing is lost:
+    once sending resumes, the whole body comes back."""
+    app = asgi_app(app_wasm, wasi=WasiConfig())
+    chunk, total = 64 * 1024, 16 * 1024 * 1024
+    pulled = [0]
+    sent: list[bytes] = []
+
+    async def go() -> None:
+        resume = asyncio.Event()
+
+        async def receive() -> dict[str, Any]:
+            if pulled[0] >= total:
+                await asyncio.sleep(3600)
+                return {"type": "http.disconnect"}
+            pulled[0] += chunk
+            return {"type": "http.request", "body": b"z" * chunk,
+                    "more_body": pulled[0] < total}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                await resume.wait()
+                sent.append(message.get("body", b""))
+
+        scope = {"type": "http", "method": "POST", "path": "/echo", "raw_path": b"/echo",
+                 "query_string": b"", "headers": [(b"host", b"x")], "scheme": "http",
+                 "server": ("127.0.0.1", 80)}  # fmt: skip
+        task = asyncio.create_task(app(scope, receive, send))
+        last, still = -1, 0
+        while still < 20:  # until nothing more is pulled for 20 looks (1 s)
+            await asyncio.sleep(0.05)
+            still = still + 1 if pulled[0] == last else 0
+            last = pulled[0]
+        held = pulled[0]
+        resume.set()
+        await asyncio.wait_for(task, 120)
+        assert held <= 2 * 1024 * 1024, held  # of 16 MiB offered
+
+    asyncio.run(go())
+    assert b"".join(sent) == b"z" * total
+
+
+@pytest.fixture(scope="module")
+def middleware_wasm() -> Path:
+    return componentize_py_command((GUEST / "middleware_p3.py").read_text(), HTTP_WIT,
+                                   "middleware")
+
+
+def test_middleware_forwards_through_the_imported_handler(middleware_wasm: Path,
+                                                          upstream: str) -> None:
+    """The middleware's imported ``wasi:http/handler`` is the host's client: the request
+    (method, path, headers, streamed body) reaches the local server and its answer comes
+    back through the guest."""
+    Upstream.seen.clear()
+    with Server(middleware_wasm, "--allow-host", upstream) as s, \
+            httpx.Client(base_url=s.url, timeout=60) as c:
+        r = c.post("/m?x=1", content=iter([b"a" * 70000, b"b" * 70000]),
+                   headers={"x-upstream": upstream, "x-custom": "c"})
+        denied = c.post("/m", content=b"no", headers={"x-upstream": "127.0.0.1:9"})
+    assert r.status_code == 203, r.text
+    assert (r.headers["x-middleware"], r.headers["x-upstream-mark"]) == ("seen", "42")
+    assert r.content == b"upstream got " + b"a" * 70000 + b"b" * 70000
+    method, path, headers, body = Upstream.seen[-1]
+    assert (method, path, headers["x-via"], headers["x-custom"]) == ("POST", "/m?x=1",
+                                                                     "middleware", "c")
+    assert body == b"a" * 70000 + b"b" * 70000
+    assert denied.status_code == 500  # `handle` returned `err(HTTP-request-denied)`

@@ -29,6 +29,7 @@ from ..wasi.p3._async import ByteReader, channels_of, pump_in, pump_out, resolve
 from ..wasi.p3._convert import retype
 from ..wasi.p3._types import elem_types as _wit_elem_types
 from ._bindings_p3.imports import wasi_http_client as _b_client
+from ._bindings_p3.imports import wasi_http_handler as _b_handler
 from ._bindings_p3.imports import wasi_http_types as b3
 from .channel import Channel, ChannelInputStream, ChannelOutputStream, wait_async
 from .fields import Fields
@@ -399,7 +400,9 @@ def message_of(ctx: WasiCtx, handle: Resource[Any]) -> Message:
 
 class ClientHost:
     """``wasi:http/client@0.3.0``: ``send`` through the store's :class:`HttpConfig` (its
-    allow-list, timeouts and Python hook), as 0.2's ``outgoing-handler``."""
+    allow-list, timeouts and Python hook), as 0.2's ``outgoing-handler``. It is the imported
+    ``wasi:http/handler@0.3.0`` of a middleware component too (``handle``: the next hop of
+    the chain is the network)."""
 
     def __init__(self, ctx: WasiCtx) -> None:
         self.ctx = ctx
@@ -418,6 +421,8 @@ class ClientHost:
         resp.status = got.status
         return Ok(self.ctx.push(resp, b3._RT_Response))
 
+    handle = send
+
 
 class _Hosts:
     __slots__ = ("client", "types")
@@ -433,14 +438,15 @@ def _hosts(store: Store) -> _Hosts:
 
 
 def add_to_linker(linker: Linker) -> None:
-    """Define WASI 0.3 and ``wasi:http/types`` and ``wasi:http/client`` 0.3 on ``linker``."""
+    """Define WASI 0.3 and ``wasi:http/types``, ``wasi:http/client`` and (for middleware
+    components) the imported ``wasi:http/handler`` 0.3 on ``linker``."""
     from ..wasi.p3 import add_to_linker as add_wasi
 
     add_wasi(linker)
     b3.add_to_linker(linker, lambda s: _hosts(s).types)
     _b_client.add_to_linker(linker, _client)
+    _b_handler.add_to_linker(linker, _client)
 
 
-def _client(store: Store) -> Any:
-    # (Any: the generated `Host` Protocol is synchronous until bindgen emits `async def`)
+def _client(store: Store) -> ClientHost:
     return _hosts(store).client
