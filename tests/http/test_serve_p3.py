@@ -12,9 +12,7 @@ start another (``per_instance``)."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import time
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,12 @@ from wasm_component.http import HttpConfig, asgi_app
 from wasm_component.wasi import WasiConfig
 
 from ..wasi._build import componentize_py_command
-from ._serve import GUEST, Server
+from ._serve import (
+    GUEST,
+    Server,
+    check_disconnect_mid_request_body,
+    check_disconnect_mid_response,
+)
 from .conftest import Upstream
 from .test_host import _call as _call_with
 from .test_p3_serve import HTTP_WIT, _call
@@ -37,18 +40,6 @@ pytest.importorskip("uvicorn", reason="uvicorn is part of the test extras")
 @pytest.fixture(scope="module")
 def app_wasm() -> Path:
     return componentize_py_command((GUEST / "service_p3.py").read_text(), HTTP_WIT, "service")
-
-
-@pytest.fixture(scope="module")
-def server(app_wasm: Path, upstream: str) -> Iterator[Server]:
-    with Server(app_wasm, "--allow-host", upstream, "--log-level", "info") as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[Any]:
-    with httpx.Client(base_url=server.url, timeout=60) as c:
-        yield c
 
 
 def test_hello(client: Any) -> None:
@@ -177,28 +168,11 @@ def test_one_instance_serves_many_and_a_busy_one_gets_company(app_wasm: Path) ->
 
 
 def test_client_disconnects_mid_response(server: Server, client: Any) -> None:
-    before = server.stderr_text().count("client disconnected mid-response")
-    with httpx.Client(base_url=server.url, timeout=60) as c, \
-            c.stream("GET", "/stream?n=20000") as r:  # 320 MiB: never read to the end
-        it = r.iter_raw()
-        next(it)
-        next(it)
-    deadline = time.monotonic() + 30
-    while server.stderr_text().count("client disconnected mid-response") == before:
-        assert time.monotonic() < deadline, server.stderr_text()[-3000:]
-        time.sleep(0.1)
-    assert client.get("/hello").text == "hello world"
+    check_disconnect_mid_response(server, client)
 
 
 def test_client_disconnects_mid_request_body(server: Server, client: Any) -> None:
-    host, port = server.url.removeprefix("http://").split(":")
-    s = socket.create_connection((host, int(port)))
-    s.sendall(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000\r\n\r\n" + b"x" * 1000)
-    time.sleep(0.5)
-    s.close()
-    for _ in range(3):
-        assert client.get("/hello").text == "hello world"
-    assert client.post("/echo", content=b"after").content == b"after"
+    check_disconnect_mid_request_body(server, client)
 
 
 def test_response_trailers_when_the_server_takes_them(app_wasm: Path) -> None:
