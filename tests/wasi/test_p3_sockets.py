@@ -143,6 +143,25 @@ def test_udp_datagrams_both_ways() -> None:
     run(go())
 
 
+def test_udp_send_binds_implicitly() -> None:
+    h, _ = hosts(WasiConfig().allow_udp("0.0.0.0").allow_udp("127.0.0.1"))
+    udp = h.udp_socket
+
+    async def go() -> tuple[bytes, int]:
+        a, b = ok(udp.create(V4)), ok(udp.create(V4))
+        ok(udp.bind(b, loopback()))
+        pb = ok(udp.get_local_address(b)).value.port
+        assert udp.get_local_address(a) == Err(s3.ErrorCodeInvalidState())  # not bound yet
+        assert await udp.send(a, b"implicit", loopback(pb)) == Ok(None)
+        data, sender = ok(await udp.receive(b))
+        port = ok(udp.get_local_address(a)).value.port
+        assert sender.value.port == port  # it came from the port the bind picked
+        return data, port
+
+    data, port = run(go())
+    assert data == b"implicit" and port != 0
+
+
 def test_name_lookup_follows_the_policy() -> None:
     ctx = WasiCtx(WasiConfig().allow_ip_name_lookup(names=["localhost"]))
     host = IpNameLookupHost(ctx)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import socket
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -41,7 +42,7 @@ from ..sockets import (
 )
 from ..sockets_base import IpSocket
 from ..sockets_lookup import resolve_addresses
-from ..sockets_net import SocketError, error_code_from_os
+from ..sockets_net import SockAddr, SocketError, error_code_from_os
 from ..sockets_tcp import TcpInputStream, TcpOutputStream, TcpSocket
 from ..sockets_udp import IncomingDatagramStream, OutgoingDatagramStream, UdpSocket
 from ._async import (
@@ -313,8 +314,14 @@ class UdpSocketHost(_SocketHost):
         s3: UdpSocket3 = self._get(self_)
         remote = None if remote_address is None else from_wit_address(remote_address)
         try:
-            if s3.outgoing is None:  # never bound: 0.3 binds implicitly, as `sendto` does
-                raise SocketError("invalid-state", "the socket is not bound")
+            if s3.outgoing is None:  # never bound: "WASI requires `send` to perform an
+                # implicit bind" (the WIT), to the unspecified address and any port, as the
+                # guest's own `bind` would (so the policy decides as it would there)
+                any_ip = "0.0.0.0" if s3.sock.family == socket.AF_INET else "::"
+                s3.sock.start_bind(sockets_state(self._ctx).network, SockAddr.parse(any_ip, 0))
+                s3.sock.finish_bind()
+                s3.restream(None)
+            assert s3.outgoing is not None, "bound above"
             while s3.outgoing.check_send() == 0:
                 await wait_ready(s3.outgoing.subscribe())
             s3.outgoing.send([(bytes(data), remote)])
