@@ -722,14 +722,14 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
 # -- canon lower ---------------------------------------------------------------------------------
 
 
-def _host_callee(target: HostFunc, sched: StoreScheduler, has_result: bool,
+def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result: bool,
                  call: Callable[[Sequence[Any]], Any] | None = None
                  ) -> Callable[[OnStart, OnResolve, ComponentInstanceState | None], OnCancel]:
     """A host function as the spec's ``FuncInst`` (``call``: its call path, the function's
-    own by default): a plain function resolves at once; one whose call returns an awaitable
-    (``func_wrap_async``) resolves when it completes."""
+    own in ``store`` by default): a plain function resolves at once; one whose call returns an
+    awaitable (``func_wrap_async``) resolves when it completes."""
     if call is None:
-        call = target.prepared_call()
+        call = target.call_in(store)
 
     def noop(caller: ComponentInstanceState | None) -> None:
         return None
@@ -793,11 +793,11 @@ def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, in
         from ..views import view_call
 
         lift_params, host_call = view_call(abi.ft, target.views, abi.lower_sig.params_spilled,
-                                           target.prepared_call())
+                                           target.call_in(store))
     if is_lift:
         callee: Callable[..., OnCancel] = target.async_lift(sched)
     else:
-        callee = _host_callee(target, sched, ft.result is not None, host_call)
+        callee = _host_callee(target, store, sched, ft.result is not None, host_call)
     resources = site.resources or None
     has_result = ft.result is not None
     async_ = info.is_async
