@@ -746,3 +746,4 @@ def test_annotated_and_newtype_unwrap() -> None:
     assert fit(Annotated[int, types.U8], types.U8, inbound=False) == types.U8
     with pytest.raises(Mismatch, match=r"expected u16, got Annotated for u8"):
         fit(Annotated[int, types.U8], types.U16, inbound=False)
+

@@ -46,8 +46,8 @@ ASYNC_SUITES = [p for p in (SUITE / "async", CORPORA / "wasmtime" / "json" /
                             "component-model-threading") if p.exists()]
 ASYNC_FILES = sorted(p for d in ASYNC_SUITES for p in d.rglob("test.json"))
 
-_FIBERS = ("needs switching guest stacks (fibers): a task called through an async lower "
-           "blocks on its native stack before returning to its caller")
+_FIBERS = ("needs switching guest stacks (fibers): a task blocks on its native stack where "
+           "the spec switches back to its caller")
 _THREADS = "needs `thread.new-indirect` and the other stack-switching `thread.*` built-ins"
 _MAY_BLOCK = ("wasmtime traps when an async callee of a non-async task blocks, even after "
               "`task.return`; the spec's canon_lift (which we follow) lets the caller go on")
@@ -65,17 +65,17 @@ ASYNC_XFAIL: dict[str, str] = {
     "async/task-builtins": _FIBERS,
     "async/trap-if-done": _FIBERS,
     "async/yield-when-cancelled": _FIBERS,
-    "async/reentrance": "a sync-lifted async function reentered while it waits: wasmtime "
-                        "traps (`cannot enter component instance`), the nested wait lets it in",
-    "async/sync-streams": "a sync stream copy between two tasks that both block on their "
-                          "native stacks (fibers)",
+    "async/reentrance": "wasmtime traps (`cannot enter component instance`) when an async "
+                        "callee calls back into its (donut) parent; the spec's entering_set "
+                        "is empty for an ancestor, so the call is let in",
+    "async/sync-streams": _FIBERS,
     "async/streams-massive-send": "wasmtime's fuel for host calls (`fuel allocated for "
                                   "hostcalls has been exhausted`) is not modelled",
     "async/join-during-sync-read": _THREADS,
     "async/task-return-traps": _THREADS,
     **{f"component-model-threading/{name}": _THREADS for name in (
         "drop-subtask-on-separate-thread", "many-threads-indexed", "subtask-drop-multithreaded",
-        "suspend-trap", "thread-new-indirect-multi-table", "threading-builtins")},
+        "suspend-trap", "threading-builtins")},
 }
 
 

@@ -5,11 +5,11 @@
 ;;                                              in chunks of up to 1 MiB (the memory from 0:
 ;;                                              "0123456789abcdef" then zeros), then drops it
 ;;   ping: async func(x: u32) -> u32            awaits the async host import `pong(x)`, + 1
-;;                                              (concurrent pings may overlap: x < 256 distinct)
+;;                                              (up to 32768 concurrent pings)
 (component
   (import "pong" (func $pong async (param "x" u32) (result u32)))
   (type $ST (stream u8))
-  (core module $libc (memory (export "mem") 17))
+  (core module $libc (memory (export "mem") 22))
   (core instance $libc (instantiate $libc))
   (core func $read (canon stream.read $ST async (memory (core memory $libc "mem"))))
   (core func $write (canon stream.write $ST async (memory (core memory $libc "mem"))))
@@ -25,7 +25,7 @@
   (core func $pong (canon lower (func $pong) async (memory (core memory $libc "mem"))))
   (core func $sdrop (canon subtask.drop))
   (core module $m
-    (import "" "mem" (memory 17))
+    (import "" "mem" (memory 22))
     (import "" "read" (func $read (param i32 i32 i32) (result i32)))
     (import "" "write" (func $write (param i32 i32 i32) (result i32)))
     (import "" "new" (func $new (result i64)))
@@ -102,12 +102,13 @@
     (func (export "produce_cb") (param $ev i32) (param $i i32) (param $p i32) (result i32)
       (if (i32.ne (local.get $ev) (i32.const 3)) (then unreachable))
       (call $on_write (local.get $p)))
-    ;; ping: concurrent tasks keep their result slot at 1024 + 4 * (x & 255) and their
-    ;; waitable set at 2048 + 4 * (subtask index & 255)
+    ;; ping: concurrent tasks keep their result slot at 1024 + 4 * (x & 255) (tasks with
+    ;; equal x get equal results), and their waitable set and x at 0x110000 and 0x130000 +
+    ;; 4 * (subtask index & 0x7fff)
     (func $slot (param $x i32) (result i32)
       (i32.add (i32.const 1024) (i32.shl (i32.and (local.get $x) (i32.const 255)) (i32.const 2))))
     (func $ws_slot (param $i i32) (result i32)
-      (i32.add (i32.const 2048) (i32.shl (i32.and (local.get $i) (i32.const 255)) (i32.const 2))))
+      (i32.add (i32.const 0x110000) (i32.shl (i32.and (local.get $i) (i32.const 0x7fff)) (i32.const 2))))
     (func (export "ping") (param $x i32) (result i32)
       (local $r i32) (local $ws i32) (local $sub i32)
       (local.set $r (call $pong (local.get $x) (call $slot (local.get $x))))
@@ -120,13 +121,13 @@
       (call $join (local.get $sub) (local.get $ws))
       (i32.store (call $ws_slot (local.get $sub)) (local.get $ws))
       ;; the x of this subtask, for the callback
-      (i32.store (i32.add (call $ws_slot (local.get $sub)) (i32.const 1024)) (local.get $x))
+      (i32.store (i32.add (call $ws_slot (local.get $sub)) (i32.const 0x20000)) (local.get $x))
       (i32.or (i32.const 2) (i32.shl (local.get $ws) (i32.const 4))))
     (func (export "ping_cb") (param $ev i32) (param $i i32) (param $p i32) (result i32)
       (local $x i32)
       (if (i32.ne (local.get $ev) (i32.const 1)) (then unreachable))
       (if (i32.ne (local.get $p) (i32.const 2)) (then unreachable))
-      (local.set $x (i32.load (i32.add (call $ws_slot (local.get $i)) (i32.const 1024))))
+      (local.set $x (i32.load (i32.add (call $ws_slot (local.get $i)) (i32.const 0x20000))))
       (call $sdrop (local.get $i))
       (call $ret32 (i32.add (i32.load (call $slot (local.get $x))) (i32.const 1)))
       (call $ws_drop (i32.load (call $ws_slot (local.get $i))))

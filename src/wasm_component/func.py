@@ -16,7 +16,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Self, TypeVar
 
 from . import types as t
@@ -49,7 +49,7 @@ class Func:
         call = self._call
         if call is None:
             with self._lock:  # building the call path touches the store's state too
-                call = self._call = self._f.prepared_host_call()
+                call = self._call = self._f.host_call_in(self._store)
         return call
 
     @property
@@ -83,12 +83,12 @@ class Func:
         with self._lock:
             return call(args)
 
-    async def call_async(self, store: Store, *args: Any) -> Any:
-        """Call as a component-model async task on the running asyncio loop; returns the
-        result value. Several calls into one instance run concurrently as asyncio tasks (each
-        a guest task); cancelling the awaiting task requests the guest task's cancellation and
-        raises ``CancelledError`` once it resolved. A function of a store without async
-        features is called as :meth:`__call__` does."""
+    def call_async(self, store: Store, *args: Any) -> Coroutine[Any, Any, Any]:
+        """Call as a component-model async task on the running asyncio loop: ``await
+        f.call_async(store, *args)`` gives the result value. Several calls into one instance
+        run concurrently as asyncio tasks (each a guest task); cancelling the awaiting task
+        requests the guest task's cancellation and raises ``CancelledError`` once it resolved.
+        A function of a store without async features is called as :meth:`__call__` does."""
         if store is not self._store:
             self._check_store(store)
         call = self._call
@@ -96,11 +96,10 @@ class Func:
             call = self._host_call()
         lift = getattr(self._f, "_async_lift", None)
         if lift is None:
-            with self._lock:
-                return call(args)
+            return _now(self._lock, call, args)
         from ._runtime.tasks import call_async
 
-        return await call_async(lift, args)
+        return call_async(lift, args)
 
     def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
         """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
@@ -136,6 +135,11 @@ class Func:
 
     def __repr__(self) -> str:
         return f"<Func {self.name}: {self._f.ty}>"
+
+
+async def _now(lock: Any, call: Callable[[Sequence[Any]], Any], args: Sequence[Any]) -> Any:
+    with lock:
+        return call(args)
 
 
 class TypedFunc(Generic[P, R]):
@@ -234,8 +238,8 @@ def _mapped_call(func: Func, mapped: t.FuncType) -> Callable[[Sequence[Any]], An
     from ._runtime.calls import LiftedFunc
 
     rf = func._f
-    if not isinstance(rf, LiftedFunc):
+    if not isinstance(rf, LiftedFunc):  # (validation refuses re-exporting an imported func)
         raise NotSupported(f"`{func.name}`: a typed function with classes of yours over a "
-                           "host function a component re-exports (call it untyped)")
+                           f"{type(rf).__name__} (call it untyped)")
     with func._lock:
         return rf.host_call_as(mapped)

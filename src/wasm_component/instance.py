@@ -318,7 +318,11 @@ def _protocol_members(protocol: Any) -> tuple[dict[str, Any], dict[str, tuple[An
                                 "not a method: a protocol of exports declares functions only")
             out[name] = value
     nested: dict[str, tuple[Any, str]] = {}
-    hints = typing.get_type_hints(protocol, include_extras=True)
+    try:
+        hints = typing.get_type_hints(protocol, include_extras=True)
+    except NameError as e:
+        raise TypeError(f"`Instance.exports_as`: cannot resolve the annotations of "
+                        f"`{protocol.__name__}`: {e}") from None
     for name, ann in hints.items():
         if name.startswith("_") or name in out:
             continue

@@ -432,7 +432,10 @@ class Linker(Generic[T]):
             if len(cache) >= _PRE_CACHE_SIZE:
                 del cache[next(iter(cache))]  # the oldest
             cache[id(component)] = (component, self._version, pre)
-        return pre.instantiate(store)
+        if store.__class__ is not Store or store.engine is not self.engine:
+            return pre.instantiate(store)  # (which says what is wrong)
+        with store._lock:  # one thread in the store at a time (see ``engine``)
+            return pre._instantiate(store)
 
     async def instantiate_async(self, store: Store[T], component: Component) -> Instance:
         """:meth:`instantiate` for asyncio code (instantiation runs no async guest code: start
@@ -806,7 +809,12 @@ class InstancePre:
                          for name, ty in component.component_type().imports]
         self._program = program_for(component._validated)
         self._items = component._items
-        self._last_args: tuple[weakref.ref[Store], dict[str, Any]] | None = None
+        # The import items, made once: none of them is per store (host functions are given
+        # the store they are called in), except a host resource's destructor, which each
+        # store keeps (``_dtors``).
+        self._dtors: list[tuple[t.ResourceType, Callable[[Store, int], None]]] = []
+        self._args = {name: _item(self._dtors, linker.engine, name, d, ty)
+                      for name, d, ty in self._imports}
 
     def instantiate(self, store: Store) -> Instance:
         if not isinstance(store, Store):
@@ -817,17 +825,9 @@ class InstancePre:
             return self._instantiate(store)
 
     def _instantiate(self, store: Store) -> Instance:
-        # The import items for a store are made once: instantiating many times into one store
-        # (a plugin host, a benchmark) reuses them, as wasmtime's InstancePre reuses its
-        # resolved definitions. (Only the last store's are kept.)
-        last = self._last_args
-        if last is not None and last[0]() is store:
-            args = last[1]
-        else:
-            imports = self._imports
-            args = {name: _item(store, name, d, ty) for name, d, ty in imports}
-            self._last_args = (weakref.ref(store), args)
-        root = self._program(store, self._items, args)
+        for rt, dtor in self._dtors:
+            store._resource_dtors[rt] = (None, _host_dtor(dtor, weakref.ref(store)))
+        root = self._program(store, self._items, self._args)
         store._instances.append(root)
         return Instance(store, root.exports, self)
 
@@ -872,24 +872,27 @@ def _host_dtor(dtor: Callable[[Store, int], None], owner: weakref.ref[Store]
     return run
 
 
-def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
-    """The runtime item for definition ``d`` imported as ``name`` with static type ``ty``."""
+def _item(dtors: list[tuple[t.ResourceType, Callable[[Store, int], None]]], engine: Engine,
+          name: str, d: Any, ty: Any) -> Any:
+    """The runtime item for definition ``d`` imported as ``name`` with static type ``ty``
+    (a host resource's destructor is added to ``dtors``, for each store to keep)."""
     if isinstance(d, _FuncDef):
         assert isinstance(ty, t.FuncType), "checked by _resolve"
         fn = d.fn
         if d.is_async and not ty.is_async:
             fn = _awaited(fn, name)
-        return HostFunc(fn, ty, name, d.style, store, d.views(), d.mapping(name))
+        return HostFunc(fn, ty, name, d.style, d.views(), d.mapping(name))
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
-            store._resource_dtors[d.rt] = (None, _host_dtor(d.dtor, weakref.ref(store)))
+            dtors.append((d.rt, d.dtor))
         return d.rt
     if isinstance(d, _ModuleDef):
-        cm = _module_of(store.engine, d.module)
+        cm = _module_of(engine, d.module)
         return RModule(cm, tuple((i.module, i.name) for i in cm.imports))
     if isinstance(d, _ResolvedInstance):
         assert isinstance(ty, t.InstanceType), "checked by _resolve"
-        exports = {n: _item(store, f"{name}/{n}", d.exports[n], sub) for n, sub in ty.exports}
+        exports = {n: _item(dtors, engine, f"{name}/{n}", d.exports[n], sub)
+                   for n, sub in ty.exports}
         return RInstance(exports, ty)
     assert isinstance(d, _ItemDef)
     return d.item

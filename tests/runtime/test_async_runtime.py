@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from wasm_component import Component, Engine, Linker, Store, Trap
+from wasm_component import Component, Engine, Linker, Store, Trap, WasmStr
 from wasm_component._validate.features import Features
 
 # A callback-lifted `run(x) -> u32` that calls the async host import `slow(x) -> u32` with the
@@ -268,3 +268,178 @@ def test_a_store_without_async_features_keeps_the_sync_path() -> None:
     assert add(store, 2, 3) == 5
     assert asyncio.run(add.call_async(store, 4, 5)) == 9  # (called as a plain call)
     assert store._sched is None
+
+
+STREAM_OUT = """
+(component
+  (core module $libc (memory (export "mem") 1))
+  (core instance $libc (instantiate $libc))
+  (type $s (stream u8))
+  (core func $new (canon stream.new $s))
+  (core func $write (canon stream.write $s async (memory (core memory $libc "mem"))))
+  (core func $ret (canon task.return (result $s)))
+  (core func $ws_new (canon waitable-set.new))
+  (core func $join (canon waitable.join))
+  (core func $drop_w (canon stream.drop-writable $s))
+  (core module $m
+    (import "" "mem" (memory 1))
+    (import "" "new" (func $new (result i64)))
+    (import "" "write" (func $write (param i32 i32 i32) (result i32)))
+    (import "" "ret" (func $ret (param i32)))
+    (import "" "ws_new" (func $ws_new (result i32)))
+    (import "" "join" (func $join (param i32 i32)))
+    (import "" "drop_w" (func $drop_w (param i32)))
+    (data (i32.const 64) "wasm")
+    (func (export "get") (result i32)
+      (local $s i64) (local $tx i32) (local $ws i32)
+      (local.set $s (call $new))
+      (local.set $tx (i32.wrap_i64 (i64.shr_u (local.get $s) (i64.const 32))))
+      (call $ret (i32.wrap_i64 (local.get $s)))
+      ;; nobody reads yet: the write is pending
+      (if (i32.ne (call $write (local.get $tx) (i32.const 64) (i32.const 4)) (i32.const -1))
+        (then unreachable))
+      (local.set $ws (call $ws_new))
+      (call $join (local.get $tx) (local.get $ws))
+      (i32.store (i32.const 0) (local.get $tx))
+      (i32.or (i32.const 2) (i32.shl (local.get $ws) (i32.const 4))))
+    (func (export "cb") (param $ev i32) (param $i i32) (param $p i32) (result i32)
+      ;; STREAM_WRITE (3): all 4 bytes written (COMPLETED | 4 << 4)
+      (if (i32.ne (local.get $ev) (i32.const 3)) (then unreachable))
+      (if (i32.ne (local.get $p) (i32.const 0x40)) (then unreachable))
+      (call $join (local.get $i) (i32.const 0))
+      (call $drop_w (local.get $i))
+      (i32.const 0))
+  )
+  (core instance $i (instantiate $m (with "" (instance
+    (export "mem" (memory $libc "mem"))
+    (export "new" (func $new))
+    (export "write" (func $write))
+    (export "ret" (func $ret))
+    (export "ws_new" (func $ws_new))
+    (export "join" (func $join))
+    (export "drop_w" (func $drop_w))))))
+  (func (export "get") async (result (stream u8))
+    (canon lift (core func $i "get") async (callback (core func $i "cb"))))
+)
+"""
+
+
+def test_a_stream_returned_to_the_host_is_read_by_slices() -> None:
+    """The export returns the readable end of a `stream<u8>` (the host gets it as the public
+    `ByteStreamReader`) and keeps writing into it; the host reads it (one slice copy into the
+    reader's buffer), and the guest task, woken by its write's completion, finishes when the
+    scheduler runs again."""
+    from wasm_component import ByteStreamReader
+
+    engine = Engine(features=Features.all())
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, STREAM_OUT))
+    get = inst.get_func(store, "get")
+    assert get is not None
+    reader = get(store)
+    assert isinstance(reader, ByteStreamReader)
+    assert asyncio.run(reader.read(16)) == b"wasm"
+    sched = store._sched
+    assert sched is not None
+    sched.run_until(lambda: not sched.waiting)  # the guest's callback runs and exits
+    assert not sched.waiting
+
+
+def test_a_sync_call_inside_a_running_loop_that_must_await_the_host_says_call_async() -> None:
+    from wasm_component import NotSupported
+
+    async def slow(store: Store, x: int) -> int:
+        await asyncio.sleep(0)
+        return x
+
+    store, run = _instance(slow)
+
+    async def main() -> None:
+        with pytest.raises(NotSupported, match="call_async"):
+            run(store, 1)
+
+    asyncio.run(main())
+
+
+def test_instantiate_async_then_call_async() -> None:
+    async def slow(store: Store, x: int) -> int:
+        return x + 1
+
+    engine = Engine(features=Features.all())
+    linker = Linker(engine)
+    linker.root().func_wrap("slow", slow)
+    component = Component.new(engine, CALLBACK)
+
+    async def main() -> int:
+        store = Store(engine)
+        inst = await linker.instantiate_async(store, component)
+        run = inst.get_func(store, "run")
+        assert run is not None
+        result: int = await run.call_async(store, 2)
+        return result
+
+    assert asyncio.run(main()) == 4
+
+
+def test_an_error_context_made_by_the_guest_reaches_the_host_with_its_message() -> None:
+    from wasm_component._abi.handles import ErrorContext
+
+    text = """
+    (component
+      (core module $libc (memory (export "mem") 1) (data (i32.const 8) "it broke"))
+      (core instance $libc (instantiate $libc))
+      (core func $new (canon error-context.new (memory (core memory $libc "mem"))))
+      (core module $m
+        (import "" "new" (func $new (param i32 i32) (result i32)))
+        (func (export "f") (result i32) (call $new (i32.const 8) (i32.const 8))))
+      (core instance $i (instantiate $m (with "" (instance (export "new" (func $new))))))
+      (func (export "f") (result error-context) (canon lift (core func $i "f"))))
+    """
+    engine = Engine(features=Features.all())
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, text))
+    f = inst.get_func(store, "f")
+    assert f is not None
+    e = f(store)
+    assert isinstance(e, ErrorContext)
+    assert e.debug_message == "it broke"
+
+
+def test_bad_arguments_to_an_async_export_are_a_type_error_and_leave_it_usable() -> None:
+    store, run = _instance(lambda store, x: x)
+    with pytest.raises(TypeError, match="`run`"):
+        run(store, "seven")
+    assert run(store, 7) == 8  # not poisoned, and the exclusive lock was released
+
+
+def test_a_host_function_taking_a_lazy_view_gets_one_in_an_async_store() -> None:
+    text = """
+    (component
+      (import "log" (func $log (param "msg" string)))
+      (core module $libc (memory (export "mem") 1) (data (i32.const 8) "hello"))
+      (core instance $libc (instantiate $libc))
+      (core func $log (canon lower (func $log) (memory (core memory $libc "mem"))))
+      (core func $ws_new (canon waitable-set.new))
+      (core module $m
+        (import "" "log" (func $log (param i32 i32)))
+        (import "" "ws_new" (func $ws_new (result i32)))
+        (func (export "f") (result i32) (call $log (i32.const 8) (i32.const 5)) (call $ws_new)))
+      (core instance $i (instantiate $m (with "" (instance (export "log" (func $log))
+                                                            (export "ws_new" (func $ws_new))))))
+      (func (export "f") (result u32) (canon lift (core func $i "f"))))
+    """
+    seen: list[Any] = []
+
+    def log(store: Store, msg: WasmStr) -> None:
+        seen.append((type(msg), str(msg)))
+
+    engine = Engine(features=Features.all())
+    store = Store(engine)
+    linker = Linker(engine)
+    linker.root().func_wrap("log", log)
+    inst = linker.instantiate(store, Component.new(engine, text))
+    f = inst.get_func(store, "f")
+    assert f is not None
+    assert f(store) == 1
+    assert store._sched is not None
+    assert seen == [(WasmStr, "hello")]

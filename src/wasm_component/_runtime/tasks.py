@@ -94,8 +94,20 @@ class StoreScheduler:
     the host runs. ``entered`` lists the instances the native stack has entered (a stacked
     wait lets other tasks enter them, as the spec's switch back to the caller would)."""
 
-    __slots__ = ("_background", "_host_futs", "_loop", "_waiters", "async_starts", "current", "entered",
-                 "host_done", "host_holds_ends", "host_pending", "waiting", "woken")
+    __slots__ = (
+        "_background",
+        "_host_futs",
+        "_loop",
+        "_waiters",
+        "current",
+        "entered",
+        "host_done",
+        "host_holds_ends",
+        "host_pending",
+        "starting",
+        "waiting",
+        "woken",
+    )
 
     def __init__(self) -> None:
         self.current: GuestThread | None = None
@@ -112,9 +124,10 @@ class StoreScheduler:
         #: whether the host holds stream/future ends (then a wait with nothing to run may be
         #: ended by the host: ``call_async`` waits for :meth:`notify` instead of trapping)
         self.host_holds_ends = False
-        #: async-lowered calls on the native stack (since the innermost resumption) still
-        #: starting their callee: their callers expect control back if the callee blocks
-        self.async_starts = 0
+        #: the lowered calls into guest callees on the native stack (since the innermost
+        #: resumption) still in their callee's first run, and whether each was lowered
+        #: ``async``: if the callee blocks, the spec switches back to such a caller
+        self.starting: list[tuple[Subtask, bool]] = []
         #: whether a background drive is scheduled (see :meth:`notify`)
         self._background = False
 
@@ -122,13 +135,14 @@ class StoreScheduler:
 
     def block(self, thread: Thread, ready: ReadyFunc | None) -> Cancelled:
         assert isinstance(thread, GuestThread) and thread is self.current, "the running thread"
-        if self.async_starts:
-            # the spec switches back to the async caller below us, which has no native stack
-            # of its own to be resumed on here
-            raise NotSupported(
-                "a task called through an async lower blocks on its native stack before it "
-                "returns to its caller (a stackful wait, a yield, or a sync call that waits): "
-                "switching guest stacks (fibers) is not built yet")
+        for subtask, async_ in self.starting:
+            if async_ or subtask.resolved():
+                # the spec switches back to the caller below us (an async caller, or one whose
+                # callee already returned), which has no native stack of its own here
+                raise NotSupported(
+                    "a task blocks on its native stack where the spec switches back to its "
+                    "caller (called through an async lower, or after it returned its value): "
+                    "switching guest stacks (fibers) is not built yet")
         thread.cont = None
         self.waiting.append(thread)
         # the instances this stack entered may be entered by others while it waits
@@ -181,11 +195,11 @@ class StoreScheduler:
         thread.cont = None
         thread.ready_func = None
         thread.cancellable = False
-        starts, self.async_starts = self.async_starts, 0  # (a new native stack base)
+        starting, self.starting = self.starting, []  # (a new native stack base)
         try:
             self.run(thread, partial(cont, cancelled))
         finally:
-            self.async_starts = starts
+            self.starting = starting
 
     def run(self, thread: GuestThread, fn: Callable[[], None]) -> None:
         """Run ``fn`` (guest code of ``thread``) as the current thread. A trap leaves the
@@ -241,9 +255,10 @@ class StoreScheduler:
             f.cancel()
         loop = self._loop
         if loop is not None and not loop.is_running() and not loop.is_closed():
-            if self._host_futs:
-                loop.run_until_complete(asyncio.gather(*self._host_futs,
-                                                       return_exceptions=True))
+            mine = [f for f in self._host_futs if f.get_loop() is loop]
+            if mine and asyncio._get_running_loop() is None:
+                # (let the cancelled operations finish on the loop they run on)
+                loop.run_until_complete(asyncio.gather(*mine, return_exceptions=True))
             loop.close()
         self._host_futs.clear()
 
@@ -422,12 +437,21 @@ def _reenter(sched: StoreScheduler, inst: ComponentInstanceState
 # -- canon lift ------------------------------------------------------------------------------------
 
 
+class _BadArguments(Exception):
+    """The host's arguments could not be lowered (``error``): raised as ``error`` by the
+    caller, and the instance is not poisoned (no guest code ran)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class AsyncLift:
     """``canon lift`` of one function in a store with async features: the spec's
     ``Store.lift`` ``func_inst`` and ``canon_lift``, sync or async, stackless or stackful."""
 
-    __slots__ = ("callback", "ft", "host", "inst", "invoke", "lift_results", "lower_params",
-                 "name", "opts", "post", "resources", "sched")
+    __slots__ = ("_entering", "callback", "ft", "host", "inst", "invoke", "lift_results",
+                 "lower_params", "name", "opts", "post", "resources", "sched", "shared_cx")
 
     def __init__(self, lf: LiftedFunc, sched: StoreScheduler, host: bool) -> None:
         from .calls import make_opts
@@ -461,18 +485,34 @@ class AsyncLift:
         self.lower_params = abi.lower_params
         self.lift_results = abi.lift_results_host if host else abi.lift_results
         self.resources = site.resources or None
+        #: without borrow parameters nothing is lent to the task: one context serves every call
+        self.shared_cx = (None if abi.has_borrow
+                          else LiftLowerContext(self.opts, inst, None, self.resources))
+        #: the entering set per caller (``None``: the host), worked out once
+        self._entering: dict[ComponentInstanceState | None, tuple[ComponentInstanceState, ...]]
+        self._entering = {}
 
     # the spec's ``func_inst``
     def __call__(self, on_start: OnStart, on_resolve: OnResolve,
                  caller: ComponentInstanceState | None) -> OnCancel:
         sched, inst = self.sched, self.inst
-        states = entering_set(inst, caller)
+        states = self._entering.get(caller)
+        if states is None:
+            states = self._entering[caller] = entering_set(inst, caller)
         _enter(sched, states)
         task = Task(inst, self.ft, self.opts, on_start, on_resolve)
         thread = GuestThread(task, sched)
+        prev = sched.current
+        sched.current = thread
         try:
-            sched.run(thread, partial(self._thread_func, task, thread))
+            self._thread_func(task, thread)
+        except _BadArguments as e:
+            raise e.error from None  # (the host's fault: no guest code ran)
+        except BaseException:
+            inst.poison()
+            raise
         finally:
+            sched.current = prev
             _leave(sched, states)
         if not self.ft.is_async and task.state != Task.State.RESOLVED:
             # a synchronous callee finishes before its caller goes on
@@ -528,12 +568,13 @@ class AsyncLift:
 
     def _body(self, task: Task, thread: GuestThread) -> None:
         inst, opts = self.inst, self.opts
-        cx = LiftLowerContext(opts, inst, task, self.resources)
+        cx = self.shared_cx or LiftLowerContext(opts, inst, task, self.resources)
         args = task.start()
         try:
             flat_args = self.lower_params(cx, args)
         except (TypeError, ValueError, OverflowError) as e:
-            raise type(e)(f"`{self.name}`: {e}") from None
+            self._abandon(task, thread)
+            raise _BadArguments(type(e)(f"`{self.name}`: {e}")) from None
         if not opts.async_:
             flat_results = self.invoke(flat_args)
             value = self.lift_results(cx, flat_results)
@@ -554,8 +595,23 @@ class AsyncLift:
         packed = self.invoke(flat_args)[0]
         self._after_callback(task, thread, packed)
 
+    def _abandon(self, task: Task, thread: GuestThread) -> None:
+        """Undo a task whose arguments could not be lowered (no guest code ran): its thread
+        leaves the thread table and the lock; it resolves without a result."""
+        inst = self.inst
+        task.threads.remove(thread)
+        assert thread.index is not None, "the thread was registered"
+        inst.threads.remove(thread.index)
+        thread.index = None
+        if self.ft.is_async and task.needs_exclusive() and inst.exclusive_thread is thread:
+            inst.exclusive_thread = None
+        task.state = Task.State.RESOLVED
+
     def _after_callback(self, task: Task, thread: GuestThread, packed: int) -> None:
         inst = self.inst
+        if packed == 0:  # EXIT (the common first answer of a task that returned at once)
+            task.exit_implicit_thread()
+            return
         code, si = unpack_callback_result(packed & 0xFFFF_FFFF)
         if code == CallbackCode.EXIT:
             task.exit_implicit_thread()
@@ -666,11 +722,14 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
 # -- canon lower ---------------------------------------------------------------------------------
 
 
-def _host_callee(target: HostFunc, sched: StoreScheduler, has_result: bool
+def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result: bool,
+                 call: Callable[[Sequence[Any]], Any] | None = None
                  ) -> Callable[[OnStart, OnResolve, ComponentInstanceState | None], OnCancel]:
-    """A host function as the spec's ``FuncInst``: a plain function resolves at once; one
-    whose call returns an awaitable (``func_wrap_async``) resolves when it completes."""
-    call = target.prepared_call()
+    """A host function as the spec's ``FuncInst`` (``call``: its call path, the function's
+    own in ``store`` by default): a plain function resolves at once; one whose call returns an
+    awaitable (``func_wrap_async``) resolves when it completes."""
+    if call is None:
+        call = target.call_in(store)
 
     def noop(caller: ComponentInstanceState | None) -> None:
         return None
@@ -728,10 +787,17 @@ def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, in
     else:
         lift_params = abi.lift_params if is_lift else abi.lift_params_host
         lower_results = abi.lower_results
+    host_call = None
+    if not is_lift and not info.is_async and getattr(target, "views", None):
+        # a host function taking lazy views (``WasmStr``/``WasmList``), as the sync path
+        from ..views import view_call
+
+        lift_params, host_call = view_call(abi.ft, target.views, abi.lower_sig.params_spilled,
+                                           target.call_in(store))
     if is_lift:
         callee: Callable[..., OnCancel] = target.async_lift(sched)
     else:
-        callee = _host_callee(target, sched, ft.result is not None)
+        callee = _host_callee(target, store, sched, ft.result is not None, host_call)
     resources = site.resources or None
     has_result = ft.result is not None
     async_ = info.is_async
@@ -762,12 +828,13 @@ def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, in
                 raise type(e)(f"function `{name}` returned a bad value: {e}") from None
             subtask.on_resolve(out)
 
-        if async_ and is_lift:
-            sched.async_starts += 1
+        if is_lift:
+            starting = sched.starting
+            starting.append((subtask, async_))
             try:
                 subtask.on_cancel = callee(on_start, on_resolve, state)
             finally:
-                sched.async_starts -= 1
+                starting.pop()
         else:
             subtask.on_cancel = callee(on_start, on_resolve, state)
         if not async_:
@@ -819,13 +886,17 @@ def _on_type(fn: Callable[..., Any]) -> Maker:
     return make
 
 
-def _on_thread(bind: Callable[[CanonInfo], tuple[Any, ...]], fn: Callable[..., Any]) -> Maker:
-    """A built-in of the running thread: ``fn(thread, *bind(info), *args)``."""
+Bind = Callable[[CanonInfo, Any, ComponentInstanceState], tuple[Any, ...]]
+
+
+def _on_thread(bind: Bind, fn: Callable[..., Any]) -> Maker:
+    """A built-in of the running thread: ``fn(thread, *bind(info, site, state), *args)``, its
+    immediates bound once per definition."""
 
     def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
              rt: Any, site: Any) -> core.CoreFunc:
         sched = scheduler_for(store, state)
-        imm = bind(info)
+        imm = bind(info, site, state)
         name = kind.value
 
         def builtin(*args: Any) -> Any:
@@ -836,23 +907,24 @@ def _on_thread(bind: Callable[[CanonInfo], tuple[Any, ...]], fn: Callable[..., A
     return make
 
 
-def _no_imm(info: CanonInfo) -> tuple[Any, ...]:
+def _no_imm(info: CanonInfo, site: Any, state: ComponentInstanceState) -> tuple[Any, ...]:
     return ()
 
 
-def _cancellable(info: CanonInfo) -> tuple[Any, ...]:
+def _cancellable(info: CanonInfo, site: Any, state: ComponentInstanceState) -> tuple[Any, ...]:
     return (info.cancellable,)
 
 
-def _slot(info: CanonInfo) -> tuple[Any, ...]:
+def _slot(info: CanonInfo, site: Any, state: ComponentInstanceState) -> tuple[Any, ...]:
     return (info.index or 0,)
 
 
-def _async_flag(info: CanonInfo) -> tuple[Any, ...]:
+def _async_flag(info: CanonInfo, site: Any, state: ComponentInstanceState) -> tuple[Any, ...]:
     return (info.is_async,)
 
 
-def _type_and_async(info: CanonInfo) -> tuple[Any, ...]:
+def _type_and_async(info: CanonInfo, site: Any, state: ComponentInstanceState
+                    ) -> tuple[Any, ...]:
     return (info.payload, info.is_async)
 
 
@@ -862,45 +934,26 @@ def _opts(site: Any, info: CanonInfo, state: ComponentInstanceState) -> Canonica
     return make_opts(site, info, state)
 
 
-def _copy(fn: Callable[..., Any]) -> Maker:
-    """``{stream,future}.{read,write}``: a ``CopyOptions`` with the memory and the element
-    codec, made once per definition."""
-
-    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-             rt: Any, site: Any) -> core.CoreFunc:
-        sched = scheduler_for(store, state)
-        opts = _opts(site, info, state)
-        ty = info.payload
-        assert ty is not None, "validated: a copy names its type"
-        codec = None
-        if ty.payload is not None:
-            cx = LiftLowerContext(opts, state, None, getattr(site, "resources", None) or None)
-            codec = elem_codec(ty.payload, cx)
-        copts = B.CopyOptions(info.is_async, opts.memory, codec)
-        name = kind.value
-
-        def builtin(*args: Any) -> Any:
-            return fn(_current(sched, name), ty, copts, *args)
-
-        return _host_fn(store, info, builtin)
-
-    return make
+def _copy_options(info: CanonInfo, site: Any, state: ComponentInstanceState
+                  ) -> tuple[Any, ...]:
+    """``{stream,future}.{read,write}``'s immediates: the type and a ``CopyOptions`` with the
+    memory and the element codec, made once per definition."""
+    opts = _opts(site, info, state)
+    ty = info.payload
+    assert ty is not None, "validated: a copy names its type"
+    codec = None
+    if ty.payload is not None:
+        cx = LiftLowerContext(opts, state, None, getattr(site, "resources", None) or None)
+        codec = elem_codec(ty.payload, cx)
+    return (ty, B.CopyOptions(info.is_async, opts.memory, codec))
 
 
-def _waitable_set_wait_poll(fn: Callable[..., Any]) -> Maker:
-    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-             rt: Any, site: Any) -> core.CoreFunc:
-        sched = scheduler_for(store, state)
-        mem = _opts(site, info, state).memory
-        assert mem is not None, "validated: wait and poll name a memory"
-        name = kind.value
-
-        def builtin(si: int, ptr: int) -> int:
-            return int(fn(_current(sched, name), info.cancellable, mem, si, ptr))
-
-        return _host_fn(store, info, builtin)
-
-    return make
+def _cancellable_memory(info: CanonInfo, site: Any, state: ComponentInstanceState
+                        ) -> tuple[Any, ...]:
+    """``waitable-set.wait``/``poll``'s immediates: ``cancellable`` and the memory."""
+    mem = _opts(site, info, state).memory
+    assert mem is not None, "validated: wait and poll name a memory"
+    return (info.cancellable, mem)
 
 
 def _same_memory(a: Any, b: Any) -> bool:
@@ -922,14 +975,23 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
     lift = func_abi(fty, opts.string_encoding, opts.ptr_type).lift_params_host
     resources = getattr(site, "resources", None) or None
 
+    cx = LiftLowerContext(opts, state, None, resources)
+    # per task options (by identity): the options to check them against
+    matched: dict[int, tuple[CanonicalOptions, CanonicalOptions]] = {}
+
     def builtin(*flat: Any) -> None:
         thread = _current(sched, "task.return")
         task = thread.task
-        # (the memory option names the same memory as the task's when both reach one memory)
-        mine = (CanonicalOptions(opts.string_encoding, task.opts.memory)
-                if _same_memory(opts.memory, task.opts.memory) else opts)
-        cx = LiftLowerContext(opts, state, None, resources)
-        B.task_return(thread, result_type, mine, lambda: lift(cx, flat))
+        hit = matched.get(id(task.opts))
+        if hit is not None and hit[0] is task.opts:
+            mine = hit[1]
+        else:
+            # (the memory option names the task's memory when both reach one memory)
+            mine = (CanonicalOptions(opts.string_encoding, task.opts.memory)
+                    if _same_memory(opts.memory, task.opts.memory) else opts)
+            if len(matched) < 64:
+                matched[id(task.opts)] = (task.opts, mine)
+        B.task_return(thread, result_type, mine, partial(lift, cx, flat))
 
     return _host_fn(store, info, builtin)
 
@@ -981,6 +1043,27 @@ def not_built(store: Any, state: ComponentInstanceState, kind: Trampoline, info:
     return _host_fn(store, info, builtin)
 
 
+def _thread_new_indirect(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                         info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
+    """``thread.new-indirect``: its checks of the function table element (the spec's
+    ``ftbl.get(fi)``); running the new thread needs stack switching (``NotSupported``)."""
+    scheduler_for(store, state)
+    table = core.resolve(site.table) if site is not None and site.table is not None else None
+
+    def builtin(fi: int, c: int) -> int:
+        if not state.may_leave:
+            trap("`thread.new-indirect`: cannot leave component instance")
+        if table is not None:
+            if not 0 <= fi < table.size():
+                trap(f"`thread.new-indirect`: table index {fi} out of bounds")
+            if table.get(fi) is None:
+                trap(f"`thread.new-indirect`: uninitialized element {fi} of the function table")
+        raise NotSupported("`thread.new-indirect` needs stack switching between a task's "
+                           "threads, which this runtime does not have yet")
+
+    return _host_fn(store, info, builtin)
+
+
 T = Trampoline
 
 #: The maker of each async built-in's core function (``calls.BUILTINS`` takes these).
@@ -995,15 +1078,15 @@ ASYNC_BUILTINS: dict[Trampoline, Maker] = {
     T.SUBTASK_DROP: _on_inst(B.subtask_drop),
     T.SUBTASK_CANCEL: _on_thread(_async_flag, B.subtask_cancel),
     T.STREAM_NEW: _on_type(B.stream_new),
-    T.STREAM_READ: _copy(B.stream_read),
-    T.STREAM_WRITE: _copy(B.stream_write),
+    T.STREAM_READ: _on_thread(_copy_options, B.stream_read),
+    T.STREAM_WRITE: _on_thread(_copy_options, B.stream_write),
     T.STREAM_CANCEL_READ: _on_thread(_type_and_async, B.stream_cancel_read),
     T.STREAM_CANCEL_WRITE: _on_thread(_type_and_async, B.stream_cancel_write),
     T.STREAM_DROP_READABLE: _on_type(B.stream_drop_readable),
     T.STREAM_DROP_WRITABLE: _on_type(B.stream_drop_writable),
     T.FUTURE_NEW: _on_type(B.future_new),
-    T.FUTURE_READ: _copy(B.future_read),
-    T.FUTURE_WRITE: _copy(B.future_write),
+    T.FUTURE_READ: _on_thread(_copy_options, B.future_read),
+    T.FUTURE_WRITE: _on_thread(_copy_options, B.future_write),
     T.FUTURE_CANCEL_READ: _on_thread(_type_and_async, B.future_cancel_read),
     T.FUTURE_CANCEL_WRITE: _on_thread(_type_and_async, B.future_cancel_write),
     T.FUTURE_DROP_READABLE: _on_type(B.future_drop_readable),
@@ -1012,10 +1095,11 @@ ASYNC_BUILTINS: dict[Trampoline, Maker] = {
     T.ERROR_CONTEXT_DEBUG_MESSAGE: _error_context_debug_message,
     T.ERROR_CONTEXT_DROP: _on_inst(B.error_context_drop),
     T.WAITABLE_SET_NEW: _on_inst(B.waitable_set_new),
-    T.WAITABLE_SET_WAIT: _waitable_set_wait_poll(B.waitable_set_wait),
-    T.WAITABLE_SET_POLL: _waitable_set_wait_poll(B.waitable_set_poll),
+    T.WAITABLE_SET_WAIT: _on_thread(_cancellable_memory, B.waitable_set_wait),
+    T.WAITABLE_SET_POLL: _on_thread(_cancellable_memory, B.waitable_set_poll),
     T.WAITABLE_SET_DROP: _on_inst(B.waitable_set_drop),
     T.WAITABLE_JOIN: _on_inst(B.waitable_join),
     T.THREAD_INDEX: _on_thread(_no_imm, B.thread_index),
     T.THREAD_YIELD: _on_thread(_cancellable, B.thread_yield),
+    T.THREAD_NEW_INDIRECT: _thread_new_indirect,
 }

@@ -196,7 +196,7 @@ def task_return(
     task = thread.task
     _check_may_leave(task.inst, "task.return")
     trap_if(not task.opts.async_, "`task.return` in a task not lifted `async`")
-    if result_type != task.ft.result:
+    if result_type is not task.ft.result and result_type != task.ft.result:
         trap(
             f"`task.return`: result type {_payload_name(result_type)} does not match the "
             f"function's {_payload_name(task.ft.result)}"

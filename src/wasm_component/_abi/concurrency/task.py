@@ -63,7 +63,7 @@ class Task(SyncTask):
         CANCEL_DELIVERED = 4
         RESOLVED = 5
 
-    __slots__ = ("implicit_thread", "on_resolve", "on_start", "state", "threads")
+    __slots__ = ("_exclusive", "implicit_thread", "on_resolve", "on_start", "state", "threads")
 
     inst: AsyncInstanceState
     ft: t.FuncType
@@ -83,12 +83,13 @@ class Task(SyncTask):
         self.state = Task.State.INITIAL
         self.implicit_thread: Thread | None = None
         self.threads: list[Thread] = []
+        self._exclusive = not opts.async_ or opts.callback is not None
 
     def needs_exclusive(self) -> bool:
         """Sync-lifted and callback-lifted async functions run under the instance's lock;
         stackful async ones do not."""
         assert self.ft.is_async, "only async functions take the exclusive lock"
-        return not self.opts.async_ or self.opts.callback is not None
+        return self._exclusive
 
     def has_backpressure(self) -> bool:
         inst = self.inst
