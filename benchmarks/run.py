@@ -376,6 +376,7 @@ class Job:
     prep: Callable[[int], Any] = lambda n: None
     done: Callable[[Any], None] = lambda state: None
     per: int = 1
+    note: str = ""  # a remark for the row's notes (e.g. memory measured at setup)
 
 
 class CheckFailed(AssertionError):
@@ -893,6 +894,40 @@ OPS: list[Op] = [
 
 
 # --------------------------------------------------------------------------------------------
+# Component-model async rows (benchmarks/async_rows.py: both columns are ours, against a
+# reference that makes the ratio the measure).
+# --------------------------------------------------------------------------------------------
+
+_OURS: list[Any] = []
+
+
+def _async_row(name: str) -> Callable[[Any], Job]:
+    def setup(side: Any) -> Job:
+        sys.path.insert(0, str(HERE))
+        import async_rows
+
+        if not _OURS:
+            _OURS.append(side if isinstance(side, Ours) else Ours())
+        ours = side if isinstance(side, Ours) else _OURS[0]
+        job: Job = getattr(async_rows, name)(side, Job, ours)
+        return job
+
+    return setup
+
+
+OPS.extend([
+    Op("async-import", "await call_async: async host import round trip (vs our sync one)",
+       _async_row("op_async_import")),
+    Op("stream-in-1MiB", "stream<u8> host->guest, 1 MiB chunks, per MiB (vs 1 GB/s)",
+       _async_row("op_stream_in")),
+    Op("stream-out-1MiB", "stream<u8> guest->host, 1 MiB chunks, per MiB (vs 1 GB/s)",
+       _async_row("op_stream_out")),
+    Op("tasks-10k", "10,000 concurrent tasks in one store, per task (vs 1,000 tasks)",
+       _async_row("op_tasks")),
+])
+
+
+# --------------------------------------------------------------------------------------------
 # WASI rows (wasi-core): our `Linker.add_wasip2()` + `store.set_wasi(WasiConfig())` against
 # wasmtime's `add_wasip2()` + `store.set_wasi(wasmtime.WasiConfig())`, on the same components.
 # --------------------------------------------------------------------------------------------
@@ -1107,7 +1142,10 @@ def bench_op(
             setattr(out, f"{who}_error", _err(side))
             continue
         try:
-            runner = Runner(op.setup(side), settings)
+            job = op.setup(side)
+            if job.note:
+                out.notes.append(f"{who}: {job.note}")
+            runner = Runner(job, settings)
             runner.calibrate()
             runners[who] = runner
         except Exception as e:
@@ -1225,6 +1263,8 @@ TARGETS: dict[str, float] = {
     "real-instantiate": 1.5, "real-first-result": 0.5, "store-instantiate-tiny": 1.2,
     "requests": 0.8, "deserialize": 1.2,
     "fs-write-64MiB": 2.0, "fs-read-64MiB": 2.0, "wasi-hello-run": 1.5,
+    # async (the peer column is a reference: see benchmarks/async_rows.py)
+    "async-import": 10.0, "stream-in-1MiB": 1.0, "stream-out-1MiB": 1.0, "tasks-10k": 1.5,
 }
 
 
@@ -1251,6 +1291,7 @@ def chart(results: dict[str, Outcome], ops: list[Op], path: Path) -> str:
         ("instantiation", ("instantiate-", "store-", "compile", "deserialize", "requests")),
         ("WASI", ("fs-",)),
         ("real component", ("real-",)),
+        ("async", ("async-import", "stream-", "tasks-")),
     )
 
     def area(key: str) -> int:

@@ -120,6 +120,16 @@ def test_blob_without_model_still_loads(engine: Engine, blob: bytes) -> None:
     assert _run(engine, Component.deserialize(engine, blob[: start - 8])) == 41
 
 
+def _damaged_module(blob: bytes) -> bytes:
+    """``blob`` with its first compiled module's header zeroed (wasmtime refuses it)."""
+    n = len(component_mod._SER_MAGIC)
+    size = int.from_bytes(blob[n : n + 8], "little")
+    first_module = n + 8 + size + 8 + 8 + 8  # count, offset, length
+    bad = bytearray(blob)
+    bad[first_module : first_module + 8] = b"\x00" * 8
+    return bytes(bad)
+
+
 def test_damaged_blobs_raise_decode_error(engine: Engine, blob: bytes) -> None:
     start, _ = _model_span(blob)
     for cut in (3, 30, 40, 100, start - 4, start + 5, len(blob) - 1):
@@ -132,14 +142,11 @@ def test_damaged_blobs_raise_decode_error(engine: Engine, blob: bytes) -> None:
     with pytest.raises(TypeError, match="expected bytes"):
         Component.deserialize(engine, "text")  # type: ignore[arg-type]
     # a damaged compiled module: wasmtime refuses its header
+    with pytest.raises(DecodeError, match="compiled core module"):
+        Component.deserialize(engine, _damaged_module(blob))
+    # module count that does not match the component
     n = len(component_mod._SER_MAGIC)
     size = int.from_bytes(blob[n : n + 8], "little")
-    first_module = n + 8 + size + 8 + 8 + 8  # count, offset, length
-    bad = bytearray(blob)
-    bad[first_module : first_module + 8] = b"\x00" * 8
-    with pytest.raises(DecodeError, match="compiled core module"):
-        Component.deserialize(engine, bytes(bad))
-    # module count that does not match the component
     bad = bytearray(blob)
     bad[n + 8 + size : n + 8 + size + 8] = (0).to_bytes(8, "little")
     with pytest.raises(DecodeError):
@@ -211,3 +218,26 @@ def _abstract_resources(v: Any) -> list[t.ResourceType]:
 
 def test_bytearray_input(engine: Engine, blob: bytes) -> None:
     assert _run(engine, Component.deserialize(engine, bytearray(blob))) == 41
+
+
+def test_modules_loaded_in_a_second_thread(engine: Engine, blob: bytes,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large component's compiled modules load in a second thread while the model is
+    rebuilt: the result, and a damaged module's error, are the same as loading in one."""
+    import threading
+
+    from wasm_component._runtime import core
+
+    monkeypatch.setattr(component_mod, "_LOAD_ALONGSIDE", 0)
+    threads: list[str] = []
+    real = core.deserialize_module
+
+    def recording(*a: Any, **k: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(*a, **k)
+
+    monkeypatch.setattr(core, "deserialize_module", recording)
+    assert _run(engine, Component.deserialize(engine, blob)) == 41
+    assert threads and all(name == "wasm-component deserialize" for name in threads)
+    with pytest.raises(DecodeError, match="compiled core module"):
+        Component.deserialize(engine, _damaged_module(blob))

@@ -39,6 +39,17 @@ if TYPE_CHECKING:
     from .func import Func, TypedFunc
     from .instance import ExportIndex, Instance
     from .linker import InstancePre, Linker, LinkerInstance
+    from .streams import (
+        ByteStreamReader,
+        ByteStreamWriter,
+        ErrorContext,
+        FutureReader,
+        FutureWriter,
+        StreamReader,
+        StreamWriter,
+        future,
+        stream,
+    )
     from .typed import wit_name
     from .views import WasmList, WasmStr
 
@@ -50,6 +61,10 @@ _LAZY = {
     "TypedFunc": "func", "ExportIndex": "instance", "Instance": "instance",
     "InstancePre": "linker", "Linker": "linker", "LinkerInstance": "linker",
     "WasmList": "views", "WasmStr": "views", "wit_name": "typed",
+    # async values (no wasmtime, but loaded on first use all the same)
+    "ByteStreamReader": "streams", "ByteStreamWriter": "streams", "ErrorContext": "streams",
+    "FutureReader": "streams", "FutureWriter": "streams", "StreamReader": "streams",
+    "StreamWriter": "streams", "future": "streams", "stream": "streams",
 }
 
 
@@ -65,15 +80,20 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ByteStreamReader",
+    "ByteStreamWriter",
     "Component",
     "ComponentError",
     "DecodeError",
     "Engine",
     "EngineConfig",
     "Err",
+    "ErrorContext",
     "ExportIndex",
     "ExportNotFound",
     "Func",
+    "FutureReader",
+    "FutureWriter",
     "Instance",
     "InstancePre",
     "LinkError",
@@ -90,6 +110,8 @@ __all__ = [
     "Result",
     "Some",
     "Store",
+    "StreamReader",
+    "StreamWriter",
     "Trap",
     "TrapCode",
     "TypedFunc",
@@ -100,6 +122,8 @@ __all__ = [
     "WasmStr",
     "WitError",
     "errors",
+    "future",
+    "stream",
     "types",
     "wit_name",
 ]

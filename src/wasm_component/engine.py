@@ -48,6 +48,7 @@ import dataclasses
 import math
 import threading
 import weakref
+from _thread import RLock as _RLock
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic
@@ -232,32 +233,43 @@ class Store(Generic[T]):
     """
 
     __slots__ = (
-        "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_host_handles",
+        "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_handles",
         "_instances", "_lock", "_resource_dtors", "_sched", "_wasi", "engine",
     )
 
     def __init__(self, engine: Engine, data: T = None) -> None:  # type: ignore[assignment]
-        if not isinstance(engine, Engine):
+        if engine.__class__ is not Engine and not isinstance(engine, Engine):
             raise TypeError(f"`Store`: expected an Engine, got {type(engine).__name__} {engine!r}")
         self.engine = engine
         self._core = core.CoreStore(engine._core, data)
-        self._lock = threading.RLock()
+        self._lock = _RLock()
         self._instances: list[Any] = []
         # concrete resource type -> (defining instance state or None for host, dtor(rep) or None)
         self._resource_dtors: dict[Any, tuple[Any, Any]] = {}
         self._drop_fns: dict[Any, Any] = {}  # per resource type: the host-side drop call
         self._handle_limit: int | None = None
         self._deadline_on = False
-        if engine.config is not None and engine.config.epoch_interruption:
+        config = engine.config
+        if config is not None and config.epoch_interruption:
             # our config: no deadline until one is set (wasmtime's default traps at once)
             self._core.set_epoch_deadline(_NO_DEADLINE)
-        from ._runtime.host_handles import HostHandles
-
-        self._host_handles = HostHandles(self)
+        self._handles: Any = None  # see ``_host_handles``
         self._wasi: Any = None
         #: the component-model async scheduler (``_runtime.tasks``), made when an async
         #: feature is first instantiated in the store
         self._sched: Any = None
+
+    @property
+    def _host_handles(self) -> Any:
+        """The host-side forms of this store's handles (``_runtime.host_handles``), made when
+        the first instance state needs them (a store that never instantiates makes none)."""
+        handles = self._handles
+        if handles is None:
+            from ._runtime.host_handles import HostHandles
+
+            handles = self._handles = HostHandles(self)
+            handles.handle_limit = self._handle_limit
+        return handles
 
     def set_wasi(self, config: Any) -> None:
         """Give this store a WASI context built from ``config`` (a ``wasi.WasiConfig``, or a
@@ -277,7 +289,8 @@ class Store(Generic[T]):
         """While a host function runs, an opaque token for the component instance that called
         it (equal tokens: the same instance); ``None`` otherwise. Hosts keep per-instance
         state with it (the WASI host caps the handles each instance holds)."""
-        return self._host_handles.caller
+        handles = self._handles
+        return None if handles is None else handles.caller
 
     @property
     def wasi(self) -> Any:
@@ -303,7 +316,7 @@ class Store(Generic[T]):
         self._drop_fns.clear()
         if getattr(self, "_sched", None) is not None:
             self._sched.close()  # (host async operations still running are cancelled)
-        handles = getattr(self, "_host_handles", None)  # (None: ``__init__`` stopped early)
+        handles = getattr(self, "_handles", None)  # (None: none made, or ``__init__`` stopped)
         if handles is not None:
             handles.clear()  # its drop calls refer back to it
         self._core.release()
@@ -419,7 +432,8 @@ class Store(Generic[T]):
             _check_int("Store.set_handle_limit", "n", n, 0, 2**28 - 1)
         self._handle_limit = n
         # instances made from now on read it here (see ``ComponentInstanceState``)
-        self._host_handles.handle_limit = n
+        if self._handles is not None:  # (else made with it)
+            self._handles.handle_limit = n
 
     def gc(self) -> None:
         with self._lock:

@@ -49,7 +49,7 @@ class Func:
         call = self._call
         if call is None:
             with self._lock:  # building the call path touches the store's state too
-                call = self._call = self._f.prepared_host_call()
+                call = self._call = self._f.host_call_in(self._store)
         return call
 
     @property

@@ -14,13 +14,16 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 import re
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic
 
+from . import streams as _streams  # noqa: F401 (loaded: the runtime hands host ends through it)
 from . import typed
 from . import types as t
 from ._runtime import core
@@ -30,7 +33,7 @@ from ._runtime.items import RComponent, RFunc, RInstance, RModule
 from ._validate.typecheck import Mismatch, ModuleWords, check_module, check_subtype
 from .component import Component
 from .engine import Engine, Store, T
-from .errors import LinkError, Trap
+from .errors import LinkError, NotSupported, Trap
 from .instance import Instance
 from .values import Ok, Record, Variant
 from .views import view_fits, view_params
@@ -63,6 +66,7 @@ class _FuncDef:
     params: tuple[t.Type, ...] | None = None
     result: t.Type | None = None
     has_result: bool = False
+    is_async: bool = False  # ``func_wrap_async``: ``fn`` returns a coroutine
     _views: Any = _UNSET  # ``views.view_params(fn)``, found when first instantiated
     _mapping: Any = _UNSET  # ``typed.HostMapping.of(fn)``, found when first linked
 
@@ -173,6 +177,29 @@ class LinkerInstance(Generic[T]):
             _FuncDef(fn, "wrap", tuple(params) if params is not None else None, result,
                      params is not None),
             "func_wrap",
+        )
+
+    def func_wrap_async(
+        self,
+        name: str,
+        fn: Callable[..., Awaitable[Any]],
+        *,
+        params: list[t.Type] | tuple[t.Type, ...] | None = None,
+        result: t.Type | None = None,
+    ) -> None:
+        """Define function ``name`` as ``async def fn(store, *args) -> result``: while it awaits,
+        the calling guest task waits and the store's other tasks run (on the loop of the
+        ``call_async`` that reached it, or a private one under a plain call). It implements an
+        ``async`` WIT function (a plain ``def`` given to :meth:`func_wrap` may too, returning
+        at once) or a synchronous one whose caller then blocks. Checked as :meth:`func_wrap`."""
+        if not _is_async_callable(fn):
+            raise TypeError(f"`func_wrap_async`: expected an `async def` for `{name}`, got "
+                            f"{fn!r} (use `func_wrap` for a plain function)")
+        self._define(
+            name,
+            _FuncDef(fn, "wrap", tuple(params) if params is not None else None, result,
+                     params is not None, is_async=True),
+            "func_wrap_async",
         )
 
     def func_new(self, name: str, fn: Callable[..., Any]) -> None:
@@ -398,7 +425,10 @@ class Linker(Generic[T]):
             if len(cache) >= _PRE_CACHE_SIZE:
                 del cache[next(iter(cache))]  # the oldest
             cache[id(component)] = (component, self._version, pre)
-        return pre.instantiate(store)
+        if store.__class__ is not Store or store.engine is not self.engine:
+            return pre.instantiate(store)  # (which says what is wrong)
+        with store._lock:  # one thread in the store at a time (see ``engine``)
+            return pre._instantiate(store)
 
     async def instantiate_async(self, store: Store[T], component: Component) -> Instance:
         """:meth:`instantiate` for asyncio code (instantiation runs no async guest code: start
@@ -518,6 +548,15 @@ def default_value(ty: t.Type, where: str = "") -> Any:
 
 
 _INTS = (t.S8, t.U8, t.S16, t.U16, t.S32, t.U32, t.S64, t.U64)
+
+
+def _is_async_callable(fn: Any) -> bool:
+    """An ``async def`` function, or a callable object whose ``__call__`` is one (also through
+    ``functools.partial``)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or (
+        callable(fn) and inspect.iscoroutinefunction(type(fn).__call__))
 
 
 def _annotation_fits(ann: Any, ty: t.Type) -> bool:
@@ -763,7 +802,12 @@ class InstancePre:
                          for name, ty in component.component_type().imports]
         self._program = program_for(component._validated)
         self._items = component._items
-        self._last_args: tuple[weakref.ref[Store], dict[str, Any]] | None = None
+        # The import items, made once: none of them is per store (host functions are given
+        # the store they are called in), except a host resource's destructor, which each
+        # store keeps (``_dtors``).
+        self._dtors: list[tuple[t.ResourceType, Callable[[Store, int], None]]] = []
+        self._args = {name: _item(self._dtors, linker.engine, name, d, ty)
+                      for name, d, ty in self._imports}
 
     def instantiate(self, store: Store) -> Instance:
         if not isinstance(store, Store):
@@ -774,19 +818,39 @@ class InstancePre:
             return self._instantiate(store)
 
     def _instantiate(self, store: Store) -> Instance:
-        # The import items for a store are made once: instantiating many times into one store
-        # (a plugin host, a benchmark) reuses them, as wasmtime's InstancePre reuses its
-        # resolved definitions. (Only the last store's are kept.)
-        last = self._last_args
-        if last is not None and last[0]() is store:
-            args = last[1]
-        else:
-            imports = self._imports
-            args = {name: _item(store, name, d, ty) for name, d, ty in imports}
-            self._last_args = (weakref.ref(store), args)
-        root = self._program(store, self._items, args)
+        for rt, dtor in self._dtors:
+            store._resource_dtors[rt] = (None, _host_dtor(dtor, weakref.ref(store)))
+        root = self._program(store, self._items, self._args)
         store._instances.append(root)
         return Instance(store, root.exports, self)
+
+
+def _awaited(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """``async def fn`` imported as a synchronous WIT function. A store running async
+    components hands the coroutine to its scheduler (the calling task waits, others run);
+    otherwise the call blocks until the coroutine is done, on a private event loop, which is
+    impossible inside a running one (``NotSupported``)."""
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    def call(store: Store, *args: Any) -> Any:
+        coro = fn(store, *args)
+        if store._sched is not None:
+            return coro
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            if not loops:
+                loops.append(asyncio.new_event_loop())
+                weakref.finalize(call, loops[0].close)  # closed with the host function
+            return loops[0].run_until_complete(coro)
+        coro.close()
+        raise NotSupported(
+            f"`{name}`: an `async def` host function imported as a synchronous function was "
+            "called inside a running event loop by a component without async features, where "
+            "it cannot wait; call the export outside the loop (`asyncio.to_thread`) or define "
+            "the import with `func_wrap`")
+
+    return call
 
 
 def _host_dtor(dtor: Callable[[Store, int], None], owner: weakref.ref[Store]
@@ -801,21 +865,27 @@ def _host_dtor(dtor: Callable[[Store, int], None], owner: weakref.ref[Store]
     return run
 
 
-def _item(store: Store, name: str, d: Any, ty: Any) -> Any:
-    """The runtime item for definition ``d`` imported as ``name`` with static type ``ty``."""
+def _item(dtors: list[tuple[t.ResourceType, Callable[[Store, int], None]]], engine: Engine,
+          name: str, d: Any, ty: Any) -> Any:
+    """The runtime item for definition ``d`` imported as ``name`` with static type ``ty``
+    (a host resource's destructor is added to ``dtors``, for each store to keep)."""
     if isinstance(d, _FuncDef):
         assert isinstance(ty, t.FuncType), "checked by _resolve"
-        return HostFunc(d.fn, ty, name, d.style, store, d.views(), d.mapping(name))
+        fn = d.fn
+        if d.is_async and not ty.is_async:
+            fn = _awaited(fn, name)
+        return HostFunc(fn, ty, name, d.style, d.views(), d.mapping(name))
     if isinstance(d, _ResourceDef):
         if d.dtor is not None:
-            store._resource_dtors[d.rt] = (None, _host_dtor(d.dtor, weakref.ref(store)))
+            dtors.append((d.rt, d.dtor))
         return d.rt
     if isinstance(d, _ModuleDef):
-        cm = _module_of(store.engine, d.module)
+        cm = _module_of(engine, d.module)
         return RModule(cm, tuple((i.module, i.name) for i in cm.imports))
     if isinstance(d, _ResolvedInstance):
         assert isinstance(ty, t.InstanceType), "checked by _resolve"
-        exports = {n: _item(store, f"{name}/{n}", d.exports[n], sub) for n, sub in ty.exports}
+        exports = {n: _item(dtors, engine, f"{name}/{n}", d.exports[n], sub)
+                   for n, sub in ty.exports}
         return RInstance(exports, ty)
     assert isinstance(d, _ItemDef)
     return d.item

@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_new_object = object.__new__
 
 
 class Resource(Generic[T]):
@@ -65,6 +66,18 @@ class Resource(Generic[T]):
         self._owned = owned
         self._moved = False
         self._origin: Resource[Any] | None = None  # the handle a retyped one stands for
+
+    @staticmethod
+    def _lifted(rep: int, rt: ResourceType, owned: bool) -> Resource[Any]:
+        """The handle the runtime lifts for the host: ``__init__`` without its checks (``rep``
+        is a u32 and ``rt`` a ``ResourceType`` there)."""
+        r: Resource[Any] = _new_object(Resource)
+        r._rep = rep
+        r._rt = rt
+        r._owned = owned
+        r._moved = False
+        r._origin = None
+        return r
 
     @staticmethod
     def new_own(rep: int, rt: ResourceType | type) -> Resource[Any]:
@@ -98,7 +111,10 @@ class Resource(Generic[T]):
         r: Resource[T] = Resource(self._rep, rt, self._owned)
         r._origin = self._origin or self
         if rt is not self._rt:
-            _ALIASES.setdefault(self._rt, set()).add(rt)
+            aliases = _ALIASES.get(self._rt)
+            if aliases is None:
+                aliases = _ALIASES[self._rt] = set()
+            aliases.add(rt)
         return r
 
     @staticmethod

@@ -325,22 +325,20 @@ STREAM_OUT = """
 
 
 def test_a_stream_returned_to_the_host_is_read_by_slices() -> None:
-    """The export returns the readable end of a `stream<u8>` (the host gets the shared stream)
-    and keeps writing into it; the host reads with a bytes buffer (one slice copy), and the
-    guest task, woken by its write's completion, finishes when the scheduler runs again."""
-    from wasm_component._abi.concurrency import CopyResult, SharedStream, WritableBytesBuffer
+    """The export returns the readable end of a `stream<u8>` (the host gets it as the public
+    `ByteStreamReader`) and keeps writing into it; the host reads it (one slice copy into the
+    reader's buffer), and the guest task, woken by its write's completion, finishes when the
+    scheduler runs again."""
+    from wasm_component import ByteStreamReader
 
     engine = Engine(features=Features.all())
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, STREAM_OUT))
     get = inst.get_func(store, "get")
     assert get is not None
-    shared = get(store)
-    assert isinstance(shared, SharedStream)
-    buf = WritableBytesBuffer(16)
-    done: list[CopyResult] = []
-    shared.read(None, buf, lambda reclaim: None, done.append)
-    assert buf.data == b"wasm"
+    reader = get(store)
+    assert isinstance(reader, ByteStreamReader)
+    assert asyncio.run(reader.read(16)) == b"wasm"
     sched = store._sched
     assert sched is not None
     sched.run_until(lambda: not sched.waiting)  # the guest's callback runs and exits

@@ -310,9 +310,9 @@ def test_exports_are_looked_up_by_name_never_walked(monkeypatch: pytest.MonkeyPa
     assert walked == []
 
 
-def test_import_items_are_made_once_per_store_and_each_store_gets_its_own() -> None:
-    """Instantiating into one store again reuses the import items (host functions bound to
-    that store); another store gets its own, so host functions still receive their store."""
+def test_import_items_are_made_once_and_host_functions_receive_the_store_they_run_in() -> None:
+    """The import items are made once per ``InstancePre`` and shared by every store (a new
+    store makes none); a host function still receives the store it is called in."""
     engine = Engine()
     seen: list[Any] = []
     linker = Linker(engine)
@@ -326,13 +326,18 @@ def test_import_items_are_made_once_per_store_and_each_store_gets_its_own() -> N
         (func (export "go") (canon lift (core func $i "go"))))
     """)
     pre = linker.instantiate_pre(component)
+    items = pre._args
+    ping = items["ping"]
     one, two = Store(engine), Store(engine)
     a, b = pre.instantiate(one), pre.instantiate(one)
     c = pre.instantiate(two)
-    assert pre._last_args is not None and pre._last_args[0]() is two
+    assert pre._args is items and items["ping"] is ping
     for inst, store in ((a, one), (b, one), (c, two)):
         export_func(inst, store, "go")(store)
     assert seen == [one, one, two]
-    d = pre.instantiate(one)  # back to the first store: its items again, made anew
+    d = pre.instantiate(one)
     export_func(d, one, "go")(one)
     assert seen[-1] is one
+    del a, b, d, one  # a store's call paths hold it weakly: the other keeps working
+    export_func(c, two, "go")(two)
+    assert seen[-1] is two

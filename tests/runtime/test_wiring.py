@@ -47,3 +47,89 @@ def test_imports_through_inline_instances_are_wired_by_name_and_item() -> None:
         store = Store(engine)
         xyz = linker.instantiate(store, component).get_func(store, "xyz")
         assert xyz is not None and xyz(store) == 213
+
+
+# $ib and $ic import the same two exports of $ia: $ic's entries are copied from $ib's. $ib's
+# start function calls the host, which instantiates the component again meanwhile.
+SHARED = """
+(component
+  (import "reenter" (func $re))
+  (core func $re-core (canon lower (func $re)))
+  (core module $a
+    (func (export "one") (result i32) (i32.const 1))
+    (func (export "two") (result i32) (i32.const 2)))
+  (core instance $ia (instantiate $a))
+  (core module $b
+    (import "a" "one" (func $one (result i32)))
+    (import "a" "two" (func $two (result i32)))
+    (import "h" "re" (func $re))
+    (func $start (call $re))
+    (start $start)
+    (func (export "sum") (result i32) (i32.add (call $one) (call $two))))
+  (core instance $ib (instantiate $b (with "a" (instance $ia))
+                                     (with "h" (instance (export "re" (func $re-core))))))
+  (core module $c
+    (import "a" "one" (func $one (result i32)))
+    (import "a" "two" (func $two (result i32)))
+    (func (export "diff") (result i32) (i32.sub (call $two) (call $one))))
+  (core instance $ic (instantiate $c (with "a" (instance $ia))))
+  (func (export "sum") (result u32) (canon lift (core func $ib "sum")))
+  (func (export "diff") (result u32) (canon lift (core func $ic "diff")))
+)
+"""
+
+
+def _sum_diff(linker: Linker, component: Component) -> tuple[Store, int, int]:
+    store = Store(linker.engine)
+    inst = linker.instantiate(store, component)
+    total, diff = inst.get_func(store, "sum"), inst.get_func(store, "diff")
+    assert total is not None and diff is not None
+    return store, total(store), diff(store)
+
+
+def test_an_instantiation_started_meanwhile_wires_its_own_imports() -> None:
+    """An export two core instances import is fetched once and copied; an instantiation
+    started by a start function meanwhile (of the same component, in another store) works in
+    arrays of its own, so neither sees the other's core instances."""
+    engine = Engine()
+    component = Component.new(engine, SHARED)
+    inner: list[tuple[Store, int, int]] = []
+    linker = Linker(engine)
+
+    def reenter(store: Store) -> None:
+        if not inner:
+            inner.append((Store(engine), 0, 0))  # (the guard: one level deep)
+            inner[0] = _sum_diff(linker, component)
+
+    linker.root().func_wrap("reenter", reenter)
+    outer = _sum_diff(linker, component)
+    assert outer[1:] == (3, 1)
+    assert len(inner) == 1 and inner[0][1:] == (3, 1)
+    assert _sum_diff(linker, component)[1:] == (3, 1)  # (and again, with the arrays back)
+
+
+def test_instantiations_in_threads_each_wire_their_own() -> None:
+    """Threads instantiating one component at once, each in its own store, take arrays of
+    their own from the plan's pool."""
+    import threading
+
+    engine = Engine()
+    component = Component.new(engine, SHARED)
+    linker = Linker(engine)
+    linker.root().func_wrap("reenter", lambda store: None)
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(50):
+                results.append(_sum_diff(linker, component)[1:])
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors and results == [(3, 1)] * 200

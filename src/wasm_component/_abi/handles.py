@@ -19,8 +19,10 @@ __all__ = [
     "ResourceHandle",
     "Table",
     "lift_borrow",
+    "lift_borrow_value",
     "lift_error_context",
     "lift_own",
+    "lift_own_value",
     "lower_borrow",
     "lower_error_context",
     "lower_own",
@@ -126,20 +128,36 @@ def lift_own(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> int:
 def lift_borrow(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> int:
     """Read the rep of a handle lent for the duration of an import call (the call's subtask
     holds the lend until it resolves)."""
-    array = cx.inst.handles.array
-    h = array[i] if i < len(array) else None
-    if h.__class__ is ResourceHandle and h.rt is rt:  # the common case, inline
-        scope = cx.borrow_scope
-        lenders = scope.lenders  # type: ignore[union-attr]
-        if lenders is not None:
-            h.num_lends += 1
-            lenders.append(h)
-            return h.rep
     scope = cx.borrow_scope
     assert isinstance(scope, Subtask), "borrows are lifted out of a caller (an import call)"
     h = _resource_handle(cx.inst.handles.get(i), rt, i)
     scope.add_lender(h)
     return h.rep
+
+
+def lift_own_value(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
+    """:func:`lift_own` of handle ``i`` (``rt`` of the static type, made concrete by
+    ``cx.resources``), as the instance's host-side form (``inst.lift_own``)."""
+    if cx.resources:
+        rt = cx.resources.get(rt, rt)
+    return cx.inst.lift_own(rt, lift_own(cx, i, rt))
+
+
+def lift_borrow_value(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
+    """:func:`lift_borrow` of handle ``i`` (``rt`` as for :func:`lift_own_value`), as the
+    instance's host-side form (``inst.lift_borrow``); the common case inline."""
+    if cx.resources:
+        rt = cx.resources.get(rt, rt)
+    inst = cx.inst
+    array = inst.handles.array
+    h = array[i] if i < len(array) else None
+    if h.__class__ is ResourceHandle and h.rt is rt:
+        lenders = cx.borrow_scope.lenders  # type: ignore[union-attr]
+        if lenders is not None:
+            h.num_lends += 1
+            lenders.append(h)
+            return inst.lift_borrow(rt, h.rep)
+    return inst.lift_borrow(rt, lift_borrow(cx, i, rt))
 
 
 def lower_own(cx: LiftLowerContext, rep: int, rt: t.ResourceType) -> int:

@@ -122,18 +122,6 @@ def _trap_disc(d: int, n: int) -> Any:
     trap(f"invalid discriminant {d} for a type with {n} cases")
 
 
-def _lift_own(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
-    if cx.resources:
-        rt = cx.resources.get(rt, rt)
-    return cx.inst.lift_own(rt, handles.lift_own(cx, i, rt))
-
-
-def _lift_borrow(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
-    if cx.resources:
-        rt = cx.resources.get(rt, rt)
-    return cx.inst.lift_borrow(rt, handles.lift_borrow(cx, i, rt))
-
-
 def _flag_tables(labels: tuple[str, ...]) -> list[tuple[frozenset[str], ...]]:
     tables = []
     for base in range(0, len(labels), 8):
@@ -246,9 +234,10 @@ class LiftGen(CodeGen):
     def handle(self, d: t.Type, x: str, flat: bool) -> str:
         i = self._mask32(x, flat)
         if isinstance(d, t.OwnType):
-            return f"{self.const(_lift_own)}(cx, {i}, {self.const(d.resource, 'rt')})"
+            return f"{self.const(handles.lift_own_value)}(cx, {i}, {self.const(d.resource, 'rt')})"
         if isinstance(d, t.BorrowType):
-            return f"{self.const(_lift_borrow)}(cx, {i}, {self.const(d.resource, 'rt')})"
+            return (f"{self.const(handles.lift_borrow_value)}(cx, {i}, "
+                    f"{self.const(d.resource, 'rt')})")
         return f"cx.lift_async_value({self.const(d, 't')}, {i}, {self.host})"
 
     def flags(self, labels: tuple[str, ...], x: str, vt: t.Type | None = None) -> str:

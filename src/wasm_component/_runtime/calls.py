@@ -53,7 +53,7 @@ class Site:
     type of each abstract one its function type names (``resources``, empty when none). A canon
     without either shares :data:`BARE`."""
 
-    __slots__ = ("callback", "memory", "post_return", "realloc", "resources", "table")
+    __slots__ = ("_opts", "callback", "memory", "post_return", "realloc", "resources", "table")
 
     def __init__(self, memory: Any = None, realloc: Any = None, post_return: Any = None,
                  resources: Resources | None = None, table: Any = None, callback: Any = None
@@ -65,6 +65,9 @@ class Site:
         #: the core table of ``thread.new-indirect``; the ``callback`` of an async lift
         self.table = table
         self.callback = callback
+        #: the options made for each (encoding, memory64, async store, instance state): see
+        #: ``make_opts``
+        self._opts: dict[tuple[Any, bool, bool, ComponentInstanceState], CanonicalOptions] = {}
 
     def concrete(self, x: Any) -> Any:
         """``x`` (a static type) with its abstract resources made concrete."""
@@ -86,6 +89,18 @@ BARE = Site()
 
 
 def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
+    """The canon's options, made once per site (the canons of an instance with the same
+    options share one: their ``realloc`` caller is built once)."""
+    if site.memory is None and site.realloc is None:
+        return _make_opts(site, info, state)  # (nothing to share: ``BARE`` among them)
+    key = (info.string_encoding, info.memory64, state.root.sched is not None, state)
+    opts = site._opts.get(key)
+    if opts is None:
+        opts = site._opts[key] = _make_opts(site, info, state)
+    return opts
+
+
+def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
     memory = _CoreMemory(core.resolve(site.memory)) if site.memory is not None else None
     realloc = alloc = None
     ptr = "i64" if info.memory64 else "i32"
@@ -360,11 +375,15 @@ def _released(args: Sequence[Any]) -> Any:
 
 class HostFunc(RFunc):
     """A host function: ``style`` ``wrap`` calls ``fn(store, *args)``; ``new`` calls
-    ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place."""
+    ``fn(store, params: list[Val], results: list[Val])`` filling ``results`` in place.
 
-    __slots__ = ("_store", "fn", "mapping", "style", "views")
+    One per linker definition and import, shared by every store it is instantiated in (a new
+    store makes none): a call path is for one store, :meth:`call_in`, made when the function
+    is first called there."""
 
-    def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str, store: Any,
+    __slots__ = ("fn", "mapping", "style", "views")
+
+    def __init__(self, fn: Any, ty: t.FuncType, name: str, style: str,
                  views: tuple[type | None, ...] | None = None, mapping: Any = None) -> None:
         super().__init__(ty, name)
         self.fn = fn
@@ -374,36 +393,44 @@ class HostFunc(RFunc):
         self.mapping = mapping
         #: per parameter, the lazy view class (``WasmStr``/``WasmList``) ``fn`` takes, if any
         self.views = views
-        # Weakly: the store (through its instances) keeps this function, so a strong reference
-        # would put every store in a cycle, freed only by the cyclic GC.
-        self._store = owner = weakref.ref(store)
-        if style == "wrap":
+        self.call = _needs_store
+
+    def call_in(self, store: Any) -> Callable[[Sequence[Any]], Any]:
+        # Weakly: the store (through its instances) keeps the call path, so a strong
+        # reference would put every store in a cycle, freed only by the cyclic GC.
+        owner = weakref.ref(store)
+        fn = self.fn
+        if self.style == "wrap":
 
             def call(args: Sequence[Any]) -> Any:
                 return fn(owner(), *args)
 
-            self.call = call
-        else:
-            self.call = self._call_host
+            return call
 
-    @property
-    def store(self) -> Any:
-        return self._store()
+        def call_new(args: Sequence[Any]) -> Any:
+            return self._call_host(owner(), args)
 
-    def _call_host(self, args: Sequence[Any]) -> Any:
-        if self.style == "wrap":
-            return self.fn(self.store, *args)
+        return call_new
+
+    def host_call_in(self, store: Any) -> Callable[[Sequence[Any]], Any]:
+        return self.call_in(store)
+
+    def _call_host(self, store: Any, args: Sequence[Any]) -> Any:
         from ..values import Val
 
         params = [Val(ty, v) for (_, ty), v in zip(self.ty.params, args, strict=True)]
         results = [Val(self.ty.result, None)] if self.ty.result is not None else []
-        self.fn(self.store, params, results)
+        self.fn(store, params, results)
         if not results:
             return None
         r = results[0]
         if not isinstance(r, Val):
             raise TypeError(f"host function `{self.name}`: expected results[0] to be a Val")
         return r.value
+
+
+def _needs_store(args: Sequence[Any]) -> Any:
+    raise AssertionError("a host function is called through `call_in(store)`")
 
 
 def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
@@ -415,21 +442,23 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
 
         return async_lowered(store, site, state, info, target, abi)
     sig = abi.lower_sig
+    owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
 
     def build() -> Callable[..., Any]:
+        store = owner()
         if state.root.sched is not None or (isinstance(target, LiftedFunc)
                                             and target._info.is_async):
             # a store with async features: the spec's Subtask
             from .tasks import async_lowered_call
 
             return async_lowered_call(store, site, state, info, target, abi)
-        return _lowered_call(site, state, info, abi, target)
+        return _lowered_call(site, state, info, abi, target, store)
 
     return core.new_lazy_host_func(store._core, sig.params, sig.results, build)
 
 
 def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
-                  adapter: FuncAbi, target: RFunc) -> Callable[..., Any]:
+                  adapter: FuncAbi, target: RFunc, store: Any) -> Callable[..., Any]:
     opts = make_opts(site, info, state)
     if isinstance(target, HostFunc) and target.mapping is not None:
         # annotated with the user's classes: adapters generated for them
@@ -438,7 +467,7 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
     to_component = isinstance(target, LiftedFunc)
     lift_params = adapter.lift_params if to_component else adapter.lift_params_host
     lower_results = adapter.lower_results
-    call = target.prepared_call()
+    call = target.call_in(store)
     if isinstance(target, HostFunc) and target.views:
         from ..views import view_call
 
@@ -464,7 +493,7 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
                                       if needs_subtask else None)
     nresults = len(adapter.lower_sig.results)
     # a host function sees which instance called it (``Store.calling_instance``)
-    caller = target.store._host_handles if isinstance(target, HostFunc) else None
+    caller = store._host_handles if isinstance(target, HostFunc) else None
 
     def trampoline(*flat: Any) -> Any:
         nonlocal spare

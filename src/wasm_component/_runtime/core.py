@@ -12,8 +12,14 @@ prebuilt arguments, costs well under 1 µs.  Host functions likewise go through
 Instantiation is kept as cheap: all host functions of a store share one C callback (a ctypes
 callback per function would cost a fresh executable thunk each), an instance's exports are looked
 up by name only when used (``wasmtime_instance_export_nth`` walks the exports from the first, so
-enumerating them is quadratic), and imports can be written into wasmtime's import array straight
-from another instance's exports, with no Python object in between.
+enumerating them is quadratic), and imports are written into wasmtime's import array straight
+from another instance's exports, with no Python object in between (:class:`Wiring`: one array
+per component plan, pooled with every C call's arguments, each export fetched once). The calls
+made by the thousand that never run wasm (export lookups, host function creation) keep the GIL.
+What remains is one ``wasmtime_instance_export_get`` per distinct export a core instance
+imports: about 0.4 µs each (half of it wasmtime's lazy ``funcref`` set-up), thousands on a
+componentize-py component, where wasmtime's own component instantiation resolves them by index
+in Rust.
 
 Everything else (engines, stores, modules, instances, memories, tables, globals, tags) is wrapped
 just enough to be typed, to pass every extern kind from one core instance into another, to turn
@@ -99,9 +105,9 @@ __all__ = [
     "RawCall",
     "Value",
     "Wiring",
+    "WiringPlan",
     "compile_module",
     "deserialize_module",
-    "export_key",
     "import_array",
     "instantiate",
     "instantiate_array",
@@ -114,7 +120,6 @@ __all__ = [
     "new_raw_host_func",
     "put_import",
     "resolve",
-    "scratch_imports",
     "wat2wasm",
     "wrap_instance",
     "wrap_module",
@@ -153,10 +158,15 @@ _export_nth = _lib.wasmtime_instance_export_nth
 _export_nth.restype = ctypes.c_bool
 _export_get = _lib.wasmtime_instance_export_get
 _export_get.restype = ctypes.c_bool
-_func_t = ffi.wasmtime_func_t
+# Calls that never run wasm (nor call back into Python) and are made by the thousand while
+# instantiating keep the GIL: releasing and retaking it costs more than the call itself.
+_held = ctypes.PyDLL(ffi.dll._name)
+_export_get_held = _held.wasmtime_instance_export_get
+_export_get_held.restype = ctypes.c_bool
+_func_new_held = _held.wasmtime_func_new_unchecked
+_func_new_held.restype = None
 _extern_t = ffi.wasmtime_extern_t
 _EXTERN_SIZE = ctypes.sizeof(_extern_t)
-_EXTERN_OF = ffi.wasmtime_extern_t.of.offset
 _KIND_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
 _instance_new = _lib.wasmtime_instance_new
 _instance_new.restype = ctypes.c_void_p
@@ -384,10 +394,12 @@ def is_raw_config(x: object) -> bool:
 class CoreEngine:
     """A compilation environment (``wasmtime.Engine``); share one across stores."""
 
-    __slots__ = ("engine", "functypes")
+    __slots__ = ("engine", "functypes", "host_sigs")
 
     def __init__(self, config: wasmtime.Config | wasmtime.Engine | None = None) -> None:
         self.functypes: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, Any]] = {}
+        #: the host-function signatures that need no store (see ``_host_sig``)
+        self.host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         if isinstance(config, wasmtime.Engine):
             self.engine = config
         else:
@@ -597,6 +609,20 @@ def deserialize_module(
 # -- store -------------------------------------------------------------------------------------
 
 
+_NO_FINALIZER = ctypes.cast(0, ctypes.CFUNCTYPE(None, ctypes.c_void_p))
+
+
+def _new_store(engine: wasmtime.Engine) -> wasmtime.Store:
+    """``wasmtime.Store(engine)``: the same steps as its ``__init__`` (wasmtime-py 50), less
+    the null finalizer it casts anew for every store (half the cost of a new store)."""
+    store: Any = object.__new__(wasmtime.Store)
+    store._set_ptr(ffi.wasmtime_store_new(engine.ptr(), None, _NO_FINALIZER))
+    store._Store__context = ffi.wasmtime_store_context(store.ptr())
+    store.engine = engine
+    result: wasmtime.Store = store
+    return result
+
+
 class CoreStore:
     """A ``wasmtime.Store`` plus the per-store state of the fast paths.
 
@@ -612,9 +638,7 @@ class CoreStore:
         "_host_cb",
         "_host_fns",
         "_host_sigs",
-        "_keepalive",
         "_pending",
-        "_scratch",
         "_trap",
         "_trap_addr",
         "ctx_addr",
@@ -625,10 +649,10 @@ class CoreStore:
 
     def __init__(self, engine: CoreEngine, data: Any = None) -> None:
         self.engine = engine
-        self.store = wasmtime.Store(engine.engine)
+        self.store = _new_store(engine.engine)
         self.data = data
-        # (the context pointer's value, read through its buffer: cheaper than ``cast``)
-        self.ctx_addr: int = ctypes.c_void_p.from_buffer(self.store._context()).value or 0
+        # (the context pointer's value: cheaper than ``cast``)
+        self.ctx_addr: int = ctypes.addressof(self.store._context().contents)
         self._ctx = ctypes.c_void_p(self.ctx_addr)
         self._trap = ctypes.c_void_p()  # wasm_trap_t* out-slot shared by all calls
         self._trap_addr = ctypes.c_void_p(ctypes.addressof(self._trap))
@@ -636,14 +660,12 @@ class CoreStore:
         # Bumped whenever wasm may have run (after each call, on entry to each host callback):
         # memory views only need re-checking when it changed.
         self._gen = [0]
-        self._keepalive: list[Any] = []
         self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
         self._host_cb: Any = None
         # Out-parameter of ``wasmtime_instance_export_get``, made at its first use and reused
         self._export_item: Any = None
         self._export_item_ref: Any = None
-        self._scratch: tuple[Any, tuple[Any, ...]] | None = None  # see ``scratch_imports``
 
     def release(self) -> None:
         """Let go of the host callbacks (which refer back to this store) once its owner is
@@ -651,7 +673,6 @@ class CoreStore:
         fns = self._host_fns
         fns[1:] = [_released_host_fn] * (len(fns) - 1)
         self._host_sigs.clear()
-        self._scratch = None
         self._pending = None
 
     def set_fuel(self, fuel: int) -> None:
@@ -1025,8 +1046,15 @@ class CoreFunc(CoreExtern):
 _MV_CACHE_LIMIT = 256
 
 
-def _new_func(store: CoreStore, ty: CoreFuncType, trampoline: Callable[..., int]) -> CoreFunc:
-    """A host function of type ``ty`` calling ``trampoline(env, caller, args, nargs)``.
+#: ``env`` values as ``c_void_p`` (read only, shared by all stores), for the first host
+#: functions of a store
+_ENVS = tuple(ctypes.c_void_p(i) for i in range(4096))
+
+
+def _new_func(store: CoreStore, ty: CoreFuncType, fty: Any, trampoline: Callable[..., int]
+              ) -> CoreFunc:
+    """A host function of type ``ty`` (``fty``: its ``wasm_functype_t*``, from
+    :func:`_functype_ptr`) calling ``trampoline(env, caller, args, nargs)``.
 
     All host functions of a store share one C callback that dispatches on ``env``, an index
     into the store's list of trampolines: a ctypes callback per function would cost a fresh
@@ -1039,13 +1067,13 @@ def _new_func(store: CoreStore, ty: CoreFuncType, trampoline: Callable[..., int]
             return fns[env](env, caller, args, nargs)
 
         cb = store._host_cb = _HostCallback(dispatch)
-    env = ctypes.c_void_p(len(fns))  # from 1: index 0 holds a placeholder (NULL reads as None)
+    i = len(fns)  # from 1: index 0 holds a placeholder (NULL reads as None)
+    env = _ENVS[i] if i < len(_ENVS) else ctypes.c_void_p(i)
     fns.append(trampoline)
-    _, fty = _functype_ptr(store.engine, ty.params, ty.results)
     ext: Any = _extern_t()  # wasmtime writes the new function straight into an extern
     ext.kind = _KIND_FUNC
-    raw = _func_t.from_buffer(ext, _EXTERN_OF)
-    _func_new_unchecked(store._ctx, fty, cb, env, None, ctypes.byref(raw))
+    raw = ext.of.func  # (a view into ``ext``: a field is cheaper than ``from_buffer``)
+    _func_new_held(store._ctx, fty, cb, env, None, ctypes.byref(raw))
     func = CoreFunc(store, raw, ty)
     func._ext = ext
     return func
@@ -1085,27 +1113,36 @@ def new_raw_host_func(
             store._pending = e
             return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
 
-    return _new_func(store, ty, trampoline)
+    return _new_func(store, ty, _functype_ptr(store.engine, ty.params, ty.results)[1],
+                     trampoline)
 
 
 _HostSig = tuple[
     "CoreFuncType", Any, Callable[..., tuple[Any, ...]], Callable[..., Any] | None,
-    Callable[..., None], Callable[..., Any] | None,
+    Callable[..., None], Callable[..., Any] | None, Any,
 ]
 
 
 def _host_sig(store: CoreStore, params: tuple[str, ...], results: tuple[str, ...], signed: bool
               ) -> _HostSig:
-    """What a :func:`new_host_func` of this signature needs, worked out once per store:
-    type, argument-array type, argument unpacker and decoder, result packer and encoder."""
+    """What a :func:`new_host_func` of this signature needs, worked out once per engine (per
+    store for ``funcref``s, whose conversions need the store): type, argument-array type,
+    argument unpacker and decoder, result packer and encoder, ``wasm_functype_t*``."""
     key = (params, results, signed)
-    sig = store._host_sigs.get(key)
+    sig = store.engine.host_sigs.get(key)
+    if sig is None:
+        sig = store._host_sigs.get(key)
     if sig is None:
         pst, _, pdec = _codec(store, params, signed)
         rst, renc, _ = _codec(store, results, False)
         array_t = ctypes.c_char * (SLOT * max(len(params), len(results), 1))
-        sig = (CoreFuncType(params, results), array_t, pst.unpack_from, pdec, rst.pack_into, renc)
-        store._host_sigs[key] = sig
+        fty = _functype_ptr(store.engine, params, results)[1]
+        sig = (CoreFuncType(params, results), array_t, pst.unpack_from, pdec, rst.pack_into, renc,
+               fty)
+        if "funcref" in params or "funcref" in results:
+            store._host_sigs[key] = sig
+        else:
+            store.engine.host_sigs[key] = sig
     return sig
 
 
@@ -1124,7 +1161,7 @@ def new_host_func(
     Exceptions propagate to the calling host code as the original exception.
     """
     sig = _host_sig(store, tuple(params), tuple(results), signed)
-    return _new_func(store, sig[0], _host_trampoline(store, sig, callback))
+    return _new_func(store, sig[0], sig[6], _host_trampoline(store, sig, callback))
 
 
 def new_lazy_host_func(
@@ -1149,12 +1186,12 @@ def new_lazy_host_func(
         fns[env] = trampoline
         return trampoline(env, caller, args, nargs)
 
-    return _new_func(store, sig[0], first_call)
+    return _new_func(store, sig[0], sig[6], first_call)
 
 
 def _host_trampoline(store: CoreStore, sig: _HostSig, callback: Callable[..., Any]
                      ) -> Callable[..., int]:
-    ty, array_t, unpack, pdec, pack, renc = sig
+    ty, array_t, unpack, pdec, pack, renc, _ = sig
     cache: dict[int, memoryview] = {}
     gen = store._gen
     nresults = len(ty.results)
@@ -1526,17 +1563,17 @@ def _wrap_extern(store: CoreStore, item: Any, fty: CoreExternType | None) -> Cor
     ext: Any = _extern_t.from_buffer_copy(item)
     kind: int = ext.kind
     obj: CoreExtern
+    # (each handle a field of ``ext``: a view into it, cheaper than ``from_buffer``)
     if kind == _KIND_FUNC:
-        obj = CoreFunc(store, _func_t.from_buffer(ext, _EXTERN_OF),
-                       fty if isinstance(fty, CoreFuncType) else None)
+        obj = CoreFunc(store, ext.of.func, fty if isinstance(fty, CoreFuncType) else None)
     elif kind == ffi.WASMTIME_EXTERN_MEMORY.value:
-        obj = CoreMemory(store, ffi.wasmtime_memory_t.from_buffer(ext, _EXTERN_OF))
+        obj = CoreMemory(store, ext.of.memory)
     elif kind == ffi.WASMTIME_EXTERN_TABLE.value:
-        obj = CoreTable(store, ffi.wasmtime_table_t.from_buffer(ext, _EXTERN_OF))
+        obj = CoreTable(store, ext.of.table)
     elif kind == ffi.WASMTIME_EXTERN_GLOBAL.value:
-        obj = CoreGlobal(store, ffi.wasmtime_global_t.from_buffer(ext, _EXTERN_OF))
+        obj = CoreGlobal(store, ext.of.global_)
     elif kind == ffi.WASMTIME_EXTERN_TAG.value:
-        obj = CoreTag(store, ffi.wasmtime_tag_t.from_buffer(ext, _EXTERN_OF))
+        obj = CoreTag(store, ext.of.tag)
     else:
         raise ComponentError(f"unsupported core export kind {kind}")
     obj._ext = ext
@@ -1629,90 +1666,163 @@ def import_array(n: int) -> Any:
     return _extern_array(n)() if n else _NO_IMPORTS
 
 
-def scratch_imports(store: CoreStore, n: int) -> tuple[Any, tuple[Any, ...]]:
-    """The store's imports array, for at least ``n`` imports, and a ``byref`` of each of its
-    entries (made once per store). Compiled instantiations fill it entry by entry right
-    before each ``wasmtime_instance_new``, which copies what it needs: an instantiation
-    started meanwhile (by a start function) may refill it. A store is used by one thread at
-    a time, so no other thread does."""
-    got = store._scratch
-    if got is None or len(got[1]) < n:
-        arr = _extern_array(max(n, 1))()
-        got = store._scratch = (arr, tuple(ctypes.byref(arr, _EXTERN_SIZE * i)
-                                           for i in range(max(n, 1))))
-    return got
+class _Workspace:
+    """What one instantiation of a :class:`WiringPlan` works in: the imports array, the
+    instances array, and per core instance (``steps``) the arguments of the C calls that make
+    it: where its imports start, their number, each export fetch, its copies and where the
+    instance goes (``byref``s into both arrays, made once with them)."""
+
+    __slots__ = ("arr", "insts", "mv", "steps")
+
+    def __init__(self, plan: WiringPlan) -> None:
+        n = plan.nentries + 1  # (an instance without imports may start at the end)
+        raw = bytearray(_EXTERN_SIZE * n)
+        self.arr = (_extern_t * n).from_buffer(raw)
+        self.mv = memoryview(raw)
+        at = [ctypes.byref(self.arr, _EXTERN_SIZE * i) for i in range(n)]
+        self.insts = plan.instances_t()
+        refs = [ctypes.byref(self.insts, _INSTANCE_SIZE * k) for k in range(len(plan.steps))]
+        self.steps = tuple(
+            (at[base], _size(nimports), tuple((refs[src], key, size, at[e])
+                                              for e, src, key, size in fetch), copy, refs[k])
+            for k, (base, nimports, fetch, copy) in enumerate(plan.steps))
+
+
+class WiringPlan:
+    """The layout of one component's core wiring, made once per plan by :meth:`add`: its
+    core instances, numbered in the order they are made, and one imports array holding every
+    instance's imports side by side (entries numbered across the plan), so an export several
+    instances import is fetched once and copied. The arrays (and the arguments of every
+    fetch) are pooled here: an instantiation takes a set and gives it back (one started
+    meanwhile, by a start function or another thread, takes another), so a new store pays
+    nothing for them."""
+
+    __slots__ = ("_instances_t", "_pool", "nentries", "steps")
+
+    def __init__(self) -> None:
+        self.nentries = 0
+        #: per core instance: its first entry, its number of imports, its fetches ``(entry,
+        #: instance, name, len)`` and its copies (byte ranges ``(to, to_end, from, from_end)``)
+        self.steps: list[tuple[int, int, tuple[tuple[int, int, bytes, Any], ...],
+                               tuple[tuple[int, int, int, int], ...]]] = []
+        self._instances_t: Any = None
+        self._pool: list[_Workspace] = []
+
+    def add(self, n: int, fetch: Iterable[tuple[int, int, str]],
+            copy: Iterable[tuple[int, int]]) -> int:
+        """The next core instance's number: its ``n`` imports take the next ``n`` entries
+        (from ``self.nentries``); ``fetch``: ``(entry, instance, name)``, that export of an
+        instance made earlier; ``copy``: ``(entry, from entry)``, an entry filled earlier."""
+        assert not self._pool, "a plan is complete before it is used"
+        base = self.nentries
+        self.nentries += n
+        fetches = tuple((e, k, *_export_key(name)) for e, k, name in fetch)
+        self.steps.append((base, n, fetches, _copy_runs(copy)))
+        return len(self.steps) - 1
+
+    @property
+    def instances_t(self) -> Any:
+        """The ctypes array type of the plan's core instances."""
+        t = self._instances_t
+        if t is None:
+            t = self._instances_t = _instance_t * max(len(self.steps), 1)
+        return t
+
+    def _take(self) -> _Workspace:
+        try:
+            return self._pool.pop()
+        except IndexError:  # (list.pop is atomic: two threads never get the same set)
+            return _Workspace(self)
+
+
+def _export_key(name: str) -> tuple[bytes, Any]:
+    key = name.encode()
+    size = _KEY_SIZES.get(key)
+    if size is None:
+        size = _KEY_SIZES[key] = _size(len(key))
+    return key, size
+
+
+def _copy_runs(copy: Iterable[tuple[int, int]]) -> tuple[tuple[int, int, int, int], ...]:
+    """``(entry, from entry)`` copies as byte ranges ``(to, to_end, from, from_end)``,
+    neighbouring entries copied from neighbouring entries merged into one range."""
+    runs: list[list[int]] = []
+    for to, frm in copy:
+        last = runs[-1] if runs else None
+        if last is not None and last[1] == to and last[3] == frm:
+            last[1], last[3] = to + 1, frm + 1
+        else:
+            runs.append([to, to + 1, frm, frm + 1])
+    size = _EXTERN_SIZE
+    return tuple((a * size, b * size, x * size, y * size) for a, b, x, y in runs)
 
 
 class Wiring:
-    """One instantiation's core instances, made and wired inside ``core``: the whole
-    operation a compiled instantiation asks for per core instance, so no C function, ``byref``
-    or import array leaves this module (nor appears in generated code).
+    """One instantiation's core instances (of a :class:`WiringPlan`), made and wired inside
+    ``core``: the whole operation a compiled instantiation asks for per core instance, so no
+    C function, ``byref`` or import array leaves this module (nor appears in generated code).
 
-    Instances are numbered ``0..n-1`` in the order they are made. :meth:`instantiate` fills the
-    store's imports array (entries that are an export of an instance made earlier, by name, and
-    other core items), makes the instance and reports failure; :meth:`instance` wraps one for
-    export lookups. An entry the plan knows still holds the export it needs is not fetched
-    again (the compiled plan leaves it out of ``exports``)."""
+    :meth:`instantiate` fills instance ``k``'s entries of the imports array (exports of
+    instances made earlier, fetched by name straight into the array or copied from an entry
+    holding them, and the other core items given), makes the instance and reports failure;
+    :meth:`instance` wraps one for export lookups. :meth:`done` gives the pooled arrays
+    back (keeping a copy of the instances)."""
 
-    __slots__ = ("_at", "_insts", "_refs", "_store", "_y")
+    __slots__ = ("_insts", "_plan", "_store", "_ws")
 
-    def __init__(self, store: CoreStore, ninstances: int, nimports: int) -> None:
+    def __init__(self, store: CoreStore, plan: WiringPlan) -> None:
         self._store = store
-        scratch = store._scratch
-        if scratch is None or len(scratch[1]) < nimports:
-            scratch = scratch_imports(store, nimports)
-        self._y, self._at = scratch
-        array_t = _INSTANCE_ARRAYS.get(ninstances)
-        if array_t is None:
-            array_t = _INSTANCE_ARRAYS[ninstances] = _instance_t * max(ninstances, 1)
-        self._insts = array_t()
-        self._refs: list[Any] = [None] * ninstances  # each instance's byref, once it is made
+        self._plan = plan
+        self._ws: _Workspace | None = plan._take()
+        self._insts: Any = None  # the instances' handles, once the workspace is given back
 
-    def instantiate(self, k: int, module: CoreModule, n: int,
-                    exports: tuple[tuple[int, int, bytes], ...],
-                    items: tuple[tuple[int, Any], ...], runs_code: bool) -> None:
-        """Make instance ``k`` of ``module`` (``n`` imports): ``exports`` are ``(entry,
-        instance, name)`` (names from :func:`export_key`), ``items`` ``(entry, core item)``.
-        ``runs_code``: whether it has a start function (then wasm may have run: the
-        memory-view rule)."""
-        store, refs = self._store, self._refs
+    def instantiate(self, k: int, module: CoreModule, items: tuple[tuple[int, Any], ...],
+                    runs_code: bool) -> None:
+        """Make instance ``k`` of ``module``; ``items``: ``(entry, core item)``, its imports
+        other than the plan's. ``runs_code``: whether it has a start function (then wasm may
+        have run: the memory-view rule)."""
+        ws = self._ws
+        assert ws is not None, "instances are made before `done`"
+        store = self._store
         ctx = store._ctx
-        if exports:
-            at, sizes = self._at, _KEY_SIZES
-            for i, src, key in exports:
-                _export_get(ctx, refs[src], key, sizes[key], at[i])
+        imports, n, fetches, copy, ref = ws.steps[k]
+        get = _export_get_held
+        for src, key, size, at in fetches:
+            get(ctx, src, key, size, at)
+        if copy:
+            mv = ws.mv
+            for to, to_end, frm, frm_end in copy:
+                mv[to:to_end] = mv[frm:frm_end]
         if items:
-            y = self._y
-            for i, item in items:
-                y[i] = resolve(item).extern()
-        ref = refs[k] = ctypes.byref(self._insts, _INSTANCE_SIZE * k)
-        size = _N_SIZES.get(n)
-        if size is None:
-            size = _N_SIZES[n] = _size(n)
-        err = _instance_new(ctx, module._ptr, self._y, size, ref, store._trap_addr)
+            arr = ws.arr
+            for e, item in items:
+                arr[e] = resolve(item).extern()
+        err = _instance_new(ctx, module._ptr, imports, n, ref, store._trap_addr)
         if runs_code:
             instantiated(store, err)
         elif err or store._trap.value:
             instantiate_failed(store, err)
 
     def instance(self, k: int, module: CoreModule) -> CoreInstance:
-        return wrap_instance(self._store, module, self._insts, self._refs[k])
+        """Instance ``k``, made already, for export lookups (its handle copied out of the
+        pooled array)."""
+        ws = self._ws
+        inst = _instance_t.from_buffer_copy(self._insts if ws is None else ws.insts,
+                                            _INSTANCE_SIZE * k)
+        return wrap_instance(self._store, module, inst, ctypes.byref(inst))
+
+    def done(self) -> None:
+        """Give the pooled arrays back to the plan (the instances stay usable)."""
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            self._insts = bytes(ws.insts)  # (a copy: the array goes back to the pool)
+            self._plan._pool.append(ws)
 
 
-_INSTANCE_ARRAYS: dict[int, Any] = {}  # n -> the ctypes array type of n instances
-_N_SIZES: dict[int, Any] = {}  # n -> n as a ``size_t`` (import counts)
 _INSTANCE_SIZE = ctypes.sizeof(ffi.wasmtime_instance_t)
 
 #: each export name :meth:`Wiring.instantiate` is given -> its length as a ``size_t``
 _KEY_SIZES: dict[bytes, Any] = {}
-
-
-def export_key(name: str) -> bytes:
-    """An export's name as :meth:`Wiring.instantiate` takes it (made once per plan)."""
-    key = name.encode()
-    if key not in _KEY_SIZES:
-        _KEY_SIZES[key] = _size(len(key))
-    return key
 
 
 def put_import(arr: Any, i: int, source: Any, name: str) -> bool:

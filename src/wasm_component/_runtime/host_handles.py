@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["HostHandles", "lower_borrow", "lower_own"]
 
-_UNMADE: Any = object()  # (the drop cache's "not made yet": ``None`` is "no destructor")
+_UNMADE: Any = object()
+_lifted = Resource._lifted  # (the drop cache's "not made yet": ``None`` is "no destructor")
 
 
 class HostHandles:
@@ -51,7 +52,7 @@ class HostHandles:
     def lift_own(self, rt: t.ResourceType, rep: int) -> Any:
         """An owned handle moved out to the host: ``Resource`` or an owned ``ResourceAny``."""
         if rt.kind == "host":
-            return Resource(rep, rt, True)
+            return _lifted(rep, rt, True)
         drop = self._drops.get(rt, _UNMADE)
         if drop is _UNMADE:
             drop = self.drop_call(rt)
@@ -74,7 +75,7 @@ class HostHandles:
     def lift_borrow(self, rt: t.ResourceType, rep: int) -> Any:
         """A handle lent to the host for one call."""
         if rt.kind == "host":
-            return Resource(rep, rt, False)
+            return _lifted(rep, rt, False)
         return ResourceAny(rt, rep, False, None, self._owner)
 
 

@@ -10,6 +10,7 @@ functions and modules known only at run time are all steps of the one plan.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -87,9 +88,9 @@ def _async_store(store: Any, state: ComponentInstanceState) -> None:
     scheduler_for(store, state)
 
 
-def _start(fn: RFunc, args: tuple[RValue, ...]) -> RValue:
+def _start(store: Any, fn: RFunc, args: tuple[RValue, ...]) -> RValue:
     """Call a component start function; its result (if any) as a value."""
-    result = fn.prepared_call()([a.value for a in args])
+    result = fn.call_in(store)([a.value for a in args])
     return RValue(result, fn.ty.result if fn.ty.result is not None else t.U32)
 
 
@@ -127,13 +128,16 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     objects = {s.instance for s in flat.steps if isinstance(s, F.FLazyExport)}
     objects.update(a for s in flat.steps if isinstance(s, F.FCoreInstantiateDynamic)
                    for _, a in s.args if isinstance(a, int))
-    most = max((len(s.imports) for s in flat.steps if isinstance(s, F.FCoreInstantiate)),
-               default=0)
     core_index = {s.slot: k for k, s in enumerate(
         s for s in flat.steps if isinstance(s, F.FCoreInstantiate))}
-    filled: dict[int, tuple[int, str]] = {}  # imports array entry -> the export it holds
+    # every core instance's imports side by side in one array (``core.WiringPlan``): an
+    # export already fetched into an entry is copied from there, not fetched again
+    wiring = core.WiringPlan()
+    fetched: dict[tuple[int, str], int] = {}  # (core instance slot, export) -> its entry
     modules_seen: set[int] = set()  # (the module at offset N is in local mN)
     module_of: dict[int, int] = {}  # core instance slot -> its module's offset
+
+    sites: dict[str, str] = {}  # a Site's making -> the local holding it
 
     def v(slot: int | None) -> str:
         return "None" if slot is None else f"v{slot}"
@@ -150,7 +154,13 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
         rts = ", ".join(f"{c(rt)}: {v(s)}" for rt, s in resources)
         table = at.get((P.CORE_TABLE, info.table), "None")
         callback = at.get((P.CORE_FUNC, info.callback), "None")
-        return f"{c(Site)}({memory}, {realloc}, {post_return}, {{{rts}}}, {table}, {callback})"
+        made = f"{c(Site)}({memory}, {realloc}, {post_return}, {{{rts}}}, {table}, {callback})"
+        # canons with the same options and resources share one (sites are never changed)
+        name = sites.get(made)
+        if name is None:
+            name = sites[made] = f"site{len(sites)}"
+            g.emit(f"{name} = {made}")
+        return name
 
     for step in flat.steps:
         match step:
@@ -164,29 +174,32 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                     g.emit(f"{c(_missing_export)}({name!r})")
             case F.FState(slot, _, inst):
                 # (a deferred function may have made it already, if called by a start function)
-                g.emit(f"{v(slot)} = {c(_flat_state)}(lift, states, {c(flat.parents)}, {inst})")
+                g.emit(f"{v(slot)} = {c(_flat_state)}(owner, states, {c(flat.parents)}, {inst})")
             case F.FCoreInstantiate(slot, module, imports, state, runs_code):
-                # one ``core.Wiring.instantiate``: exports of instances made here by number and
-                # name (an entry still holding the export is not fetched again), other items
-                wired: list[tuple[int, int, bytes]] = []
+                # one ``core.Wiring.instantiate``: exports of instances made here fetched
+                # by number and name (or copied from an entry holding them), other items
+                fetch: list[tuple[int, int, str]] = []
+                copy: list[tuple[int, int]] = []  # (entry, the entry to copy)
                 loose: list[str] = []
-                for i, imp in enumerate(imports):
+                for e, imp in enumerate(imports, wiring.nentries):
                     if isinstance(imp, F.CoreExportRef) and imp.instance in core_index:
-                        if filled.get(i) == (imp.instance, imp.name):
-                            continue
-                        wired.append((i, core_index[imp.instance], core.export_key(imp.name)))
-                        filled[i] = (imp.instance, imp.name)
+                        first = fetched.get((imp.instance, imp.name))
+                        if first is not None:
+                            copy.append((e, first))
+                        else:
+                            fetched[(imp.instance, imp.name)] = e
+                            fetch.append((e, core_index[imp.instance], imp.name))
                     else:
                         item = (v(imp.n) if isinstance(imp, F.Slot) else
                                 f"{c(core.LazyExport)}({v(imp.instance)}, {imp.name!r})")
-                        loose.append(f"({i}, {item}), ")
-                        filled.pop(i, None)
+                        loose.append(f"({e}, {item}), ")
+                k = wiring.add(len(imports), fetch, copy)
+                assert k == core_index[slot], "core instances are numbered in plan order"
                 module_of[slot] = module
                 if module not in modules_seen:
                     modules_seen.add(module)
                     g.emit(f"m{module} = modules[{module}].module")
-                call = (f"w.instantiate({core_index[slot]}, m{module}, {len(imports)}, "
-                        f"{c(tuple(wired))}, ({''.join(loose)}), {runs_code})")
+                call = f"w.instantiate({k}, m{module}, ({''.join(loose)}), {runs_code})"
                 if state is None or not runs_code:
                     g.emit(call)
                 else:
@@ -196,8 +209,6 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                         g.emit(call)
                     with g.block("finally:"):
                         g.emit(f"{v(state)}.may_enter = True")
-                if runs_code:
-                    filled.clear()  # (a start function may have instantiated into the store)
                 if slot in objects:
                     g.emit(f"{v(slot)} = w.instance({core_index[slot]}, m{module})")
             case F.FLazyExport(slot, instance, name):
@@ -210,7 +221,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 if info.is_async:  # (its tree's calls run as tasks: ``tasks``)
                     g.emit(f"{c(_async_store)}(store, {v(state)})")
             case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
-                pending = (f"({c(_settle_deferred)}, lift, states, {c(flat.parents)}, {inst}, "
+                pending = (f"({c(_settle_deferred)}, owner, states, {c(flat.parents)}, {inst}, "
                            f"w, {core_index[instance]}, m{module_of[instance]}, {export!r})")
                 g.emit(f"{v(slot)} = {c(LiftedFunc.deferred)}({c(BARE)}, {c(info)}, "
                        f"{c(abi)}, {name!r}, {pending})")
@@ -224,7 +235,6 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                     for n, a in args)
                 g.emit(f"{v(slot)} = {c(_instantiate_dynamic)}(cstore, {v(module)}, "
                        f"{{{named}}}, {v(state)})")
-                filled.clear()  # (its start function may have instantiated into the store)
             case F.FResource(slot, info, state, dtor):
                 g.emit(f"{v(slot)} = {c(_resource)}(store, {c(info)}, {v(state)}, {v(dtor)})")
             case F.FBuiltin(slot, kind, info, state, resource, options):
@@ -232,9 +242,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"{v(slot)} = {c(_builtin)}(store, {v(state)}, {c(kind)}, {c(info)}, "
                        f"{v(resource)}{at})")
             case F.FStart(func, args, result):
-                call = f"{c(_start)}({v(func)}, ({''.join(v(a) + ', ' for a in args)}))"
+                call = f"{c(_start)}(store, {v(func)}, ({''.join(v(a) + ', ' for a in args)}))"
                 g.emit(f"{v(result)} = {call}" if result is not None else call)
-                filled.clear()
             case F.FType(slot, static, resources):
                 rts = ", ".join(f"{c(rt)}: {v(s)}" for rt, s in resources)
                 g.emit(f"{v(slot)} = {c(_concrete_type)}({c(static)}, {{{rts}}})")
@@ -254,32 +263,35 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     # (the states are made as they are needed: the root's too)
     funcs = "".join(f"{v(s.slot)}, " for s in flat.steps
                     if isinstance(s, (F.FLift, F.FDeferredLift)))
+    g.emit("w.done()")
     g.emit(f"return {c(RootInstance)}(states, {root_exports}, ({funcs}))")
     prologue = ["cstore = store._core",
-                f"states = [None] * {len(flat.parents)}", "lift = store._host_handles",
-                f"w = {c(core.Wiring)}(cstore, {len(core_index)}, {most})"]
+                f"states = [None] * {len(flat.parents)}", f"owner = {c(weakref.ref)}(store)",
+                f"w = {c(core.Wiring)}(cstore, {c(wiring)})"]
     g.label = "instantiate " + (", ".join(n for n, _ in flat.exports) or "(no exports)")
     fn: Program = g.finish("run", "store, modules, args", prologue)
     return fn
 
 
-def _settle_deferred(lift: Any, states: list[ComponentInstanceState | None],
+def _settle_deferred(owner: Any, states: list[ComponentInstanceState | None],
                      parents: tuple[int | None, ...], inst: int, wiring: core.Wiring, k: int,
                      module: core.CoreModule, export: str
                      ) -> tuple[ComponentInstanceState, core.LazyExport]:
     """A deferred lift's instance state (made now if nothing made it yet, with its parents)
     and core function (``F.FDeferredLift``): an export of core instance ``k`` of ``wiring``."""
     core_instance = wiring.instance(k, module)
-    return _flat_state(lift, states, parents, inst), core.LazyExport(core_instance, export)
+    return _flat_state(owner, states, parents, inst), core.LazyExport(core_instance, export)
 
 
-def _flat_state(lift: Any, states: list[ComponentInstanceState | None],
+def _flat_state(owner: Any, states: list[ComponentInstanceState | None],
                 parents: tuple[int | None, ...], inst: int) -> ComponentInstanceState:
+    """The state of component instance ``inst`` (made now, with its parents', if it is not
+    yet); ``owner``: the store, weakly (deferred lifts keep it: no cycle through them)."""
     state = states[inst]
     if state is None:
         parent = parents[inst]
-        above = None if parent is None else _flat_state(lift, states, parents, parent)
-        state = states[inst] = ComponentInstanceState(above, lift)
+        above = None if parent is None else _flat_state(owner, states, parents, parent)
+        state = states[inst] = ComponentInstanceState(above, owner()._host_handles)
     return state
 
 

@@ -47,6 +47,15 @@ class RFunc:
         where ``call`` keeps what another component's lowering needs)."""
         return self.prepared_call()
 
+    def call_in(self, store: Any) -> Callable[[Sequence[Any]], Any]:
+        """:meth:`prepared_call` for a caller in ``store`` (a host function, shared by the
+        stores it is instantiated in, is given the store it is called in)."""
+        return self.prepared_call()
+
+    def host_call_in(self, store: Any) -> Callable[[Sequence[Any]], Any]:
+        """:meth:`prepared_host_call` for a caller in ``store`` (see :meth:`call_in`)."""
+        return self.prepared_host_call()
+
 
 def _uncallable(args: Sequence[Any]) -> Any:
     raise AssertionError("every RFunc installs its call path at creation")

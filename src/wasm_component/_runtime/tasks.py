@@ -95,6 +95,7 @@ class StoreScheduler:
     wait lets other tasks enter them, as the spec's switch back to the caller would)."""
 
     __slots__ = (
+        "_background",
         "_host_futs",
         "_loop",
         "_waiters",
@@ -127,6 +128,8 @@ class StoreScheduler:
         #: resumption) still in their callee's first run, and whether each was lowered
         #: ``async``: if the callee blocks, the spec switches back to such a caller
         self.starting: list[tuple[Subtask, bool]] = []
+        #: whether a background drive is scheduled (see :meth:`notify`)
+        self._background = False
 
     # -- the Scheduler protocol (stacked waits) ------------------------------------------------
 
@@ -297,11 +300,35 @@ class StoreScheduler:
 
     def notify(self) -> None:
         """Something the host did may have made a parked thread ready (a host stream or
-        future operation): wake the ``call_async`` drivers waiting for the host."""
-        for w in self._waiters:
-            if not w.done():
-                w.set_result(None)
-        self._waiters.clear()
+        future operation): wake the ``call_async`` drivers waiting for the host. With none
+        waiting, the store's ready threads run from the running loop: a guest task may outlive
+        the call that started it (it returned a stream it goes on writing, or a future)."""
+        waiters = self._waiters
+        if waiters:
+            for w in waiters:
+                if not w.done():
+                    w.set_result(None)
+            waiters.clear()
+            return
+        if self.current is not None or self._background:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # a synchronous caller runs the store itself
+        self._background = True
+        loop.call_soon(self._drive_background)
+
+    def _drive_background(self) -> None:
+        """Run ready threads (a bounded number of steps per loop turn, so host coroutines
+        take turns with the guest), while no ``call_async`` drives the store."""
+        self._background = False
+        if self.current is not None or self._waiters:
+            return
+        for _ in range(_BACKGROUND_STEPS):
+            if not self.step():
+                return
+        self.notify()  # more may be ready: go on at the next turn
 
     async def next_host(self) -> None:
         """Wait until a host operation ends."""
@@ -316,6 +343,9 @@ class StoreScheduler:
         assert not loop.is_running(), "no loop runs in this thread"
         loop.run_until_complete(self.next_host())
 
+
+#: How many scheduler steps a background drive makes per asyncio loop turn.
+_BACKGROUND_STEPS = 64
 
 _REALLOC_FT = t.FuncType(tuple((f"p{i}", t.U32) for i in range(4)), t.U32)
 _PLAIN = CanonicalOptions()
@@ -692,14 +722,14 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
 # -- canon lower ---------------------------------------------------------------------------------
 
 
-def _host_callee(target: HostFunc, sched: StoreScheduler, has_result: bool,
+def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result: bool,
                  call: Callable[[Sequence[Any]], Any] | None = None
                  ) -> Callable[[OnStart, OnResolve, ComponentInstanceState | None], OnCancel]:
     """A host function as the spec's ``FuncInst`` (``call``: its call path, the function's
-    own by default): a plain function resolves at once; one whose call returns an awaitable
-    (``func_wrap_async``) resolves when it completes."""
+    own in ``store`` by default): a plain function resolves at once; one whose call returns an
+    awaitable (``func_wrap_async``) resolves when it completes."""
     if call is None:
-        call = target.prepared_call()
+        call = target.call_in(store)
 
     def noop(caller: ComponentInstanceState | None) -> None:
         return None
@@ -763,11 +793,11 @@ def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, in
         from ..views import view_call
 
         lift_params, host_call = view_call(abi.ft, target.views, abi.lower_sig.params_spilled,
-                                           target.prepared_call())
+                                           target.call_in(store))
     if is_lift:
         callee: Callable[..., OnCancel] = target.async_lift(sched)
     else:
-        callee = _host_callee(target, sched, ft.result is not None, host_call)
+        callee = _host_callee(target, store, sched, ft.result is not None, host_call)
     resources = site.resources or None
     has_result = ft.result is not None
     async_ = info.is_async

@@ -158,8 +158,11 @@ HEADER = [
     "from typing import Protocol as _Protocol",
     "from typing import TypeAlias as _TypeAlias",
     "",
+    "from wasm_component import ByteStreamReader as _ByteStreamReader",
     "from wasm_component import Component as _Component",
     "from wasm_component import Err as _Err",
+    "from wasm_component import ErrorContext as _ErrorContext",
+    "from wasm_component import FutureReader as _FutureReader",
     "from wasm_component import Instance as _Instance",
     "from wasm_component import Linker as _Linker",
     "from wasm_component import Ok as _Ok",
@@ -168,6 +171,7 @@ HEADER = [
     "from wasm_component import ResourceType as _ResourceType",
     "from wasm_component import Some as _Some",
     "from wasm_component import Store as _Store",
+    "from wasm_component import StreamReader as _StreamReader",
     "from wasm_component import Variant as _Variant",
     "from wasm_component import types as _types",
     "from wasm_component.bindgen import rt as _rt",
@@ -300,7 +304,7 @@ class Generator:
             return "None"
         if isinstance(ty, str):
             return {"bool": "bool", "f32": "float", "f64": "float", "char": "str",
-                    "string": "str", "error-context": "_Any"}.get(ty, "int")
+                    "string": "str", "error-context": "_ErrorContext"}.get(ty, "int")
         td = self.r.types[ty]
         if td.name is not None and td.owner is not None:
             return self.type_name(ty, ctx)
@@ -328,9 +332,23 @@ class Generator:
                 return "tuple[" + ", ".join(self.ann(e, ctx) for e in types) + "]"
             case KHandle(_, rid):
                 return self.handle_ann(rid, ctx)
-            case KFuture() | KStream():
-                return "_Any"
+            case KStream(e):
+                if e == "u8":
+                    return "_ByteStreamReader"
+                return f"_StreamReader[{self.payload_ann(e, ctx, 'tuple[()]')}]"
+            case KFuture(e):
+                return f"_FutureReader[{self.payload_ann(e, ctx, 'None')}]"
         raise WitError(f"cannot bind anonymous type {type(k).__name__}")
+
+    def payload_ann(self, e: Type | None, ctx: Mod, unit: str) -> str:
+        """A stream's or future's element annotation: the elements cross as runtime values
+        (a stream does not convert them), so a type whose generated form differs is ``_Any``;
+        ``unit`` for none (a payload-less stream moves ``()``, a future gives ``None``)."""
+        if e is None:
+            return unit
+        if self.lift_id(e, ctx) and self.lower_id(e, ctx):
+            return self.ann(e, ctx)
+        return "_Any"
 
     def handle_ann(self, rid: int, ctx: Mod) -> str:
         target = dealias(self.r, rid)
@@ -848,7 +866,7 @@ class Generator:
             nm = py or ns.take(snake(pname))
             args.append(f"{nm}: {self.ann(pty, m)}")
         ret = self.ann(f.result, m)
-        out = [f"    def {name}(self{''.join(', ' + a for a in args)}) -> {ret}:"]
+        out = [f"    {_def(f)} {name}(self{''.join(', ' + a for a in args)}) -> {ret}:"]
         out += self._doc(f.docs, "        ")
         out.append("        ...")
         return out
@@ -858,8 +876,11 @@ class Generator:
         n = len(f.params)
         params = "".join(f", a{i}: _Any" for i in range(n))
         args = ", ".join(self.lift(pty, f"a{i}", m) for i, (_, pty) in enumerate(f.params))
-        out = [f"    def {fname}(_store: _Store{params}) -> _Any:",
+        out = [f"    {_def(f)} {fname}(_store: _Store{params}) -> _Any:",
                "        _cx = _rt.NO_CX"]
+        if _is_async(f):  # the host's coroutine is awaited here (a plain def may return)
+            target = f"await _rt.awaited({target}"
+            args += ")"
         res = f.result
         d = dealias(self.r, res) if res is not None else None
         is_result = isinstance(d, int) and isinstance(self.r.types[d].kind, KResult)
@@ -875,7 +896,8 @@ class Generator:
         if out[1].strip() == "pass":
             del out[1]
         typed = self._type_check_args(f)
-        out.append(f"    inst.func_wrap({f.name!r}, {fname}{typed})")
+        wrap = "func_wrap_async" if _is_async(f) else "func_wrap"
+        out.append(f"    inst.{wrap}({f.name!r}, {fname}{typed})")
         return out
 
     def _type_check_args(self, f: Function) -> str:
@@ -952,11 +974,12 @@ class Generator:
         params = self._params(f, m, skip_self=self_arg is not None)
         sig = "".join(f", {py}: {a}" for py, a, _ in params)
         ret = self.ann(f.result, m)
-        out = [f"    def {name}(self{sig}) -> {ret}:"]
+        out = [f"    {_def(f)} {name}(self{sig}) -> {ret}:"]
         out += self._doc(f.docs, "        ")
         lowered = [self_arg] if self_arg is not None else []
         lowered += [self.lower(pty, py, m) for py, _, pty in params]
-        call = (f"{holder}._f_{snake(f.name)}({exports}._store"
+        how = ".call_async" if _is_async(f) else ""
+        call = (f"{'await ' if how else ''}{holder}._f_{snake(f.name)}{how}({exports}._store"
                 f"{''.join(', ' + a for a in lowered)})")
         if f.result is None:
             out.append(f"        {call}")
@@ -1097,6 +1120,15 @@ class Generator:
             out += ["", "", h]
         text = "\n".join(out) + "\n"
         return text
+
+
+def _is_async(f: Function) -> bool:
+    return f.kind.startswith("async")
+
+
+def _def(f: Function) -> str:
+    """``async def`` for an ``async`` WIT function, else ``def``."""
+    return "async def" if _is_async(f) else "def"
 
 
 def _has_async(ty: t.Type) -> bool:

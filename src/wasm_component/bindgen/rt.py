@@ -6,6 +6,7 @@ Generated modules import this as ``wasm_component.bindgen.rt``; users meet :clas
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Generic, TypeVar
 
 from ..errors import LinkError
@@ -14,7 +15,7 @@ from ..instance import ExportIndex, Instance
 from ..resources import Resource, ResourceAny
 from ..types import ResourceType
 
-__all__ = ["NO_CX", "Ctx", "ErrorResult", "export_index", "get_func", "rewrap"]
+__all__ = ["NO_CX", "Ctx", "ErrorResult", "awaited", "export_index", "get_func", "rewrap"]
 
 E = TypeVar("E")
 
@@ -60,6 +61,14 @@ def get_func(instance: Instance, store: Any, name: str, parent: ExportIndex | No
     if f is None:
         raise LinkError(f"the component's export `{name}` is not a function")
     return f
+
+
+async def awaited(v: Any) -> Any:
+    """The value of a host implementation of an ``async`` WIT function, which may be an
+    ``async def`` (awaited here) or a plain ``def`` (its value as it is)."""
+    if inspect.isawaitable(v):
+        return await v
+    return v
 
 
 def rewrap(v: Any, rt: ResourceType) -> Any:
