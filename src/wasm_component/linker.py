@@ -287,6 +287,13 @@ class Linker(Generic[T]):
 
         add_to_linker(self, get_ctx, features=features)
 
+    def add_wasip3(self, get_ctx: Callable[[Store], Any] | None = None) -> None:
+        """Define WASI 0.3 (every interface, see :mod:`wasm_component.wasi.p3`), beside any
+        0.2 ones (:meth:`add_wasip2`): both versions share the store's one context."""
+        from .wasi.p3 import add_to_linker
+
+        add_to_linker(self, get_ctx)
+
     def define_unknown_imports_as_traps(self, component: Component) -> None:
         """Define every import of ``component`` not yet defined: functions trap when called
         (the trap names the whole path, ``wasi:cli/environment@0.2.9#get-environment``),

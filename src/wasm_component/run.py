@@ -5,8 +5,9 @@ The flags are ``wasmtime run``'s::
     wasm-component run [--dir HOST[::GUEST]]... [--env NAME[=VAL]]... [--invoke CALL]
                        [--no-cache] FILE [ARGS...]
 
-Without ``--invoke`` it calls the component's ``wasi:cli/run`` export with ``FILE ARGS...`` as
-the guest's arguments and inherited stdio, and exits with the guest's code: 0, 1 when ``run``
+Without ``--invoke`` it calls the component's ``wasi:cli/run`` export (WASI 0.2's, or 0.3's
+``async`` one on an asyncio loop) with ``FILE ARGS...`` as the guest's arguments and inherited
+stdio, and exits with the guest's code: 0, 1 when ``run``
 returns ``err``, the code given to ``wasi:cli/exit``, or 134 when the guest traps (as wasmtime
 does). ``--invoke`` calls any exported function, written in WAVE; functions inside exported
 interfaces use wasmtime's names (``'wasi:cli/run@0.2.0#run()'``, ``'pkg:iface/iface.f(1)'``).
@@ -26,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -40,7 +42,7 @@ from . import types as t
 from . import wave
 from .component import _SER_MAGIC, Component
 from .engine import Engine, Store
-from .errors import ComponentError, Trap
+from .errors import ComponentError, NotSupported, Trap
 from .instance import ExportIndex, Instance
 from .linker import Linker
 from .values import Ok
@@ -271,11 +273,39 @@ def _invoke(component: Component, instance: Instance, store: Store, call: str) -
     return 0
 
 
-def _run_export(component: Component) -> tuple[str, ...] | None:
+#: the ``wasi:cli/run`` interfaces ``run`` calls, and whether each is WASI 0.3's (async)
+_RUN_EXPORTS = (("wasi:cli/run@0.2.", False), ("wasi:cli/run@0.3.", True))
+
+
+def _run_export(component: Component) -> tuple[tuple[str, ...], bool] | None:
+    """The export path of the component's ``wasi:cli/run#run``, and whether it is 0.3's."""
     for display, path in _functions(component):
-        if display.startswith("wasi:cli/run@0.2.") and path[-1] == "run":
-            return path
+        for prefix, is_p3 in _RUN_EXPORTS:
+            if display.startswith(prefix) and path[-1] == "run":
+                return path, is_p3
     return None
+
+
+async def _run_p3(linker: Linker, store: Store, component: Component,
+                  path: tuple[str, ...]) -> Any:  # fmt: skip
+    """Instantiate and call WASI 0.3's ``run`` (an ``async func``) on this asyncio loop; when
+    it returns, wait for the output the guest handed to stdout/stderr to be written."""
+    from .wasi.p3 import drain
+    from .wasi.p3._types import use_component_types
+
+    use_component_types(store.wasi, component)
+    instantiate_async = getattr(linker, "instantiate_async", None)
+    if instantiate_async is None:
+        raise NotSupported("running a WASI 0.3 command (`wasi:cli/run@0.3`) needs the "
+                           "component-model async runtime (`Linker.instantiate_async`), which "
+                           "is not built yet")
+    instance = await instantiate_async(store, component)
+    run = instance.get_func(store, _export_index(instance, store, path))
+    assert run is not None
+    try:
+        return await run.call_async(store)
+    finally:
+        await drain(store.wasi)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -286,20 +316,24 @@ def main(argv: Sequence[str]) -> int:
     component = load_component(engine, ns.file, cache=not ns.no_cache)
     linker = Linker(engine)
     linker.add_wasip2()
+    linker.add_wasip3()  # side by side, as `wasmtime run`: 0.3 components import 0.2 too
     linker.define_unknown_imports_as_traps(component)
     store = Store(engine)
     store.set_wasi(_config(ns))
     try:
+        found = None if ns.invoke is not None else _run_export(component)
+        if found is not None and found[1]:
+            result = asyncio.run(_run_p3(linker, store, component, found[0]))
+            return 0 if isinstance(result, Ok) else 1
         instance = linker.instantiate(store, component)
         if ns.invoke is not None:
             return _invoke(component, instance, store, ns.invoke)
-        path = _run_export(component)
-        if path is None:
+        if found is None:
             names = "\n".join(f"  {d}" for d, _ in _functions(component)) or "  (none)"
             print("error: the component exports no `wasi:cli/run` (use --invoke to call one "
                   f"of its exports):\n{names}", file=sys.stderr)
             return 1
-        run = instance.get_func(store, _export_index(instance, store, path))
+        run = instance.get_func(store, _export_index(instance, store, found[0]))
         assert run is not None
         result = run(store)
         return 0 if isinstance(result, Ok) else 1

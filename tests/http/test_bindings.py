@@ -1,5 +1,5 @@
 """The checked-in ``wasi:http`` bindings are exactly what ``wasm-component bindgen --no-docs``
-makes from the checked-in WIT, with every ``wasi:io``/``clocks``/``random``/``cli`` interface
+makes from the checked-in WIT (0.2.12's `proxy` and 0.3.0's `service`), with every ``wasi:io``/``clocks``/``random``/``cli`` interface
 mapped onto the WASI package's own bindings (one resource type per WASI resource, so a body's
 stream is an ordinary WASI stream). Regenerate with the command in the failure message."""
 
@@ -7,26 +7,45 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from wasm_component import bindgen
 
 HTTP = Path(__file__).resolve().parents[2] / "src" / "wasm_component" / "http"
-WIT = HTTP / "wit" / "0.2.12" / "proxy"
-SHARED = ["io/error", "io/poll", "io/streams", "clocks/monotonic-clock", "clocks/wall-clock",
-          "random/random", "cli/stdout", "cli/stderr", "cli/stdin"]
-WITH = {f"wasi:{i}": "wasm_component.wasi._bindings.imports.wasi_" + i.replace("/", "_")
-        .replace("-", "_") for i in SHARED}
-REGEN = (f"wasm-component bindgen {WIT.relative_to(HTTP.parents[2])} --world proxy --no-docs "
-         + " ".join(f"--with {k}={v}" for k, v in WITH.items())
-         + f" -o {(HTTP / '_bindings').relative_to(HTTP.parents[2])}")
 
 
-def test_checked_in_bindings_are_current() -> None:
-    files = bindgen.generate(WIT, "proxy", docs=False, with_=WITH)
-    on_disk = {str(p.relative_to(HTTP / "_bindings")): p.read_text()
-               for p in (HTTP / "_bindings").rglob("*.py")}
-    assert sorted(files) == sorted(on_disk), f"stale file list; regenerate: {REGEN}"
+def _with(version: str, shared: list[str]) -> dict[str, str]:
+    package = "_bindings" if version == "0.2.12" else "_bindings_p3"
+    return {f"wasi:{i}": f"wasm_component.wasi.{package}.imports.wasi_" + i.replace("/", "_")
+            .replace("-", "_") for i in shared}
+
+
+#: (WIT folder, world, bindings package, the WASI interfaces mapped onto the WASI package's)
+VERSIONS = [
+    (HTTP / "wit" / "0.2.12" / "proxy", "proxy", "_bindings", _with("0.2.12", [
+        "io/error", "io/poll", "io/streams", "clocks/monotonic-clock", "clocks/wall-clock",
+        "random/random", "cli/stdout", "cli/stderr", "cli/stdin"])),
+    (HTTP / "wit" / "0.3.0" / "service", "service", "_bindings_p3", _with("0.3.0", [
+        "clocks/types", "clocks/monotonic-clock", "clocks/system-clock", "random/random",
+        "random/insecure", "random/insecure-seed", "cli/types", "cli/stdout", "cli/stderr",
+        "cli/stdin"])),
+]
+
+
+@pytest.mark.parametrize(("wit", "world", "package", "with_"), VERSIONS,
+                         ids=["0.2.12", "0.3.0"])  # fmt: skip
+def test_checked_in_bindings_are_current(wit: Path, world: str, package: str,
+                                         with_: dict[str, str]) -> None:  # fmt: skip
+    regen = (f"wasm-component bindgen {wit.relative_to(HTTP.parents[2])} --world {world} "
+             "--no-docs " + " ".join(f"--with {k}={v}" for k, v in with_.items())
+             + f" -o {(HTTP / package).relative_to(HTTP.parents[2])}")
+    files = bindgen.generate(wit, world, docs=False, with_=with_)
+    on_disk = {str(p.relative_to(HTTP / package)): p.read_text()
+               for p in (HTTP / package).rglob("*.py")}
+    assert sorted(files) == sorted(on_disk), f"stale file list; regenerate: {regen}"
     stale = [rel for rel, text in files.items() if on_disk[rel] != text]
-    assert not stale, f"stale bindings {stale}; regenerate: {REGEN}"
+    assert not stale, f"stale bindings {stale}; regenerate: {regen}"
+    assert (wit.parent / "LICENSE.md").exists()
 
 
 def test_shared_interfaces_are_not_duplicated() -> None:

@@ -6,6 +6,7 @@ lifespan, driven by a minimal ASGI server written here."""
 from __future__ import annotations
 
 import asyncio
+import re
 import selectors
 import socket
 from collections.abc import MutableMapping
@@ -294,23 +295,29 @@ def test_future_trailers_and_http_error_code() -> None:
     assert host.http_error_code(ctx.push(IoError("plain"))) is None
 
 
-@pytest.mark.parametrize(("export", "error", "message"), [
-    ("wasi:http/handler@0.3.0", "NotSupported", "`wasi:http/service` 0.3 components need"),
-    ("example:other/thing", "LinkError", "exports no `wasi:http/incoming-handler@0.2.x`"),
-])
-def test_components_that_are_not_0_2_proxies(export: str, error: str, message: str) -> None:
-    import wasm_component
+def _handler_component(export: str) -> Any:
     from wasm_component import Component, Engine
 
-    engine = Engine()
-    component = Component.new(engine, f"""(component
+    return Component.new(Engine(), f"""(component
       (core module $m (func (export "f")))
       (core instance $i (instantiate $m))
       (func $f (canon lift (core func $i "f")))
       (instance $h (export "handle" (func $f)))
       (export "{export}" (instance $h)))""")
-    with pytest.raises(getattr(wasm_component, error), match=message):
-        asgi_app(component)
+
+
+def test_components_that_are_not_http_handlers() -> None:
+    from wasm_component import LinkError
+
+    with pytest.raises(LinkError, match=re.escape(
+            "exports no `wasi:http/incoming-handler@0.2.x` or `wasi:http/handler@0.3.x`")):
+        asgi_app(_handler_component("example:other/thing"))
+
+
+def test_a_0_3_service_is_served_from_reused_instances() -> None:
+    app = asgi_app(_handler_component("wasi:http/handler@0.3.0"), per_instance=3, max_reuse=9)
+    assert (app.export, app.p3) == ("wasi:http/handler@0.3.0", True)
+    assert (app.pool.per_instance, app.pool.max_reuse) == (3, 9)
 
 
 def test_response_back_pressure(app_wasm: Path, monkeypatch: pytest.MonkeyPatch) -> None:

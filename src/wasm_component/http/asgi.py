@@ -1,7 +1,10 @@
-"""A ``wasi:http/proxy`` component as an ASGI 3 application.
+"""A ``wasi:http/proxy`` (WASI 0.2) or ``wasi:http/service`` (0.3) component as an ASGI 3
+application.
 
-Each request gets a fresh instance from one :class:`~wasm_component.InstancePre` (as
-``wasmtime serve`` does for WASI 0.2: no state leaks between requests). The runtime is
+For 0.2, each request gets a fresh instance from one :class:`~wasm_component.InstancePre` (as
+``wasmtime serve`` does for WASI 0.2: no state leaks between requests). For 0.3, an instance is
+reused for several requests, a bounded number at once (:mod:`.pool`), each an async call of
+``handler.handle`` on the server's loop, its response body moved by the WASI 0.3 pumps. The runtime is
 synchronous, so the guest's ``incoming-handler.handle`` runs in a thread pool while the event
 loop moves the bodies: the request body flows into the guest through a bounded
 :class:`~wasm_component.http.channel.Channel` (the next ASGI ``receive`` waits until the guest
@@ -29,13 +32,15 @@ from typing import Any
 from ..bindgen import rt
 from ..component import Component
 from ..engine import Engine, Store
-from ..errors import LinkError, NotSupported, Trap
+from ..errors import LinkError, Trap
 from ..linker import InstancePre, Linker
+from ..values import Ok
 from ..wasi import IoError, StreamClosed, WasiConfig
 from ._bindings.exports import wasi_http_incoming_handler as b_handler
 from .channel import EOF, Channel, wait_async
 from .host import HttpState, add_to_linker, install, push_outparam, push_request
 from .outgoing import HttpConfig, Message
+from .pool import DEFAULT_MAX_REUSE, DEFAULT_PER_INSTANCE, InstancePool
 
 __all__ = ["AsgiApp", "asgi_app"]
 
@@ -49,14 +54,18 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 def asgi_app(component: Component | str | os.PathLike[str], *, engine: Engine | None = None,
              wasi: WasiConfig | Callable[[], WasiConfig] | None = None,
              http: HttpConfig | None = None, max_workers: int = 64,
-             linker: Linker | None = None) -> AsgiApp:
-    """An ASGI 3 app serving ``component`` (a ``wasi:http/proxy`` component, or its path).
+             linker: Linker | None = None, per_instance: int = DEFAULT_PER_INSTANCE,
+             max_reuse: int = DEFAULT_MAX_REUSE) -> AsgiApp:
+    """An ASGI 3 app serving ``component`` (a WASI 0.2 ``wasi:http/proxy`` component or a 0.3
+    ``wasi:http/service`` one, or its path).
 
-    ``wasi`` is each instance's WASI configuration (or a function making one per request);
+    ``wasi`` is each instance's WASI configuration (or a function making one per instance);
     ``http`` its HTTP policy (default: no outgoing requests); ``max_workers`` bounds the
-    requests whose guest runs at once (more wait for a thread)."""
+    requests whose guest runs at once (more wait). A 0.2 component gets a fresh instance per
+    request; a 0.3 one reuses an instance for up to ``max_reuse`` requests, at most
+    ``per_instance`` at once (as ``wasmtime serve``)."""
     return AsgiApp(component, engine=engine, wasi=wasi, http=http, max_workers=max_workers,
-                   linker=linker)
+                   linker=linker, per_instance=per_instance, max_reuse=max_reuse)
 
 
 class AsgiApp:
@@ -64,7 +73,9 @@ class AsgiApp:
 
     def __init__(self, component: Component | str | os.PathLike[str], *,
                  engine: Engine | None, wasi: WasiConfig | Callable[[], WasiConfig] | None,
-                 http: HttpConfig | None, max_workers: int, linker: Linker | None) -> None:
+                 http: HttpConfig | None, max_workers: int, linker: Linker | None,
+                 per_instance: int = DEFAULT_PER_INSTANCE,
+                 max_reuse: int = DEFAULT_MAX_REUSE) -> None:  # fmt: skip
         if isinstance(component, Component):
             self.engine = component.engine
             self.component = component
@@ -75,14 +86,21 @@ class AsgiApp:
             self.component = load_component(self.engine, component)
         self.http = http or HttpConfig()
         self._wasi = wasi
-        self.export = _handler_export(self.component)
+        self.export, self.p3 = _handler_export(self.component)
         if linker is None:
             linker = Linker(self.engine)
             add_to_linker(linker)
-            # imports outside WASI 0.2 and wasi:http trap if called
+            if self.p3:  # a 0.3 component imports some 0.2 interfaces too (its libc)
+                from .p3 import add_to_linker as add_http_p3
+
+                add_http_p3(linker)
+            # imports outside WASI and wasi:http trap if called
             linker.define_unknown_imports_as_traps(self.component)
         self.pre: InstancePre = linker.instantiate_pre(self.component)
         self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="wasi-http-guest")
+        self.pool: InstancePool[_Served] = InstancePool(
+            self._new_instance, per_instance=per_instance, max_reuse=max_reuse)
+        self._running = asyncio.Semaphore(max_workers)
 
     def _wasi_config(self) -> WasiConfig:
         w = self._wasi
@@ -94,7 +112,7 @@ class AsgiApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http":
-            await self._http(scope, receive, send)
+            await (self._http_p3 if self.p3 else self._http)(scope, receive, send)
         else:
             raise ValueError(f"`asgi_app`: expected an `http` or `lifespan` scope, got "
                              f"`{scope['type']}`")
@@ -173,6 +191,56 @@ class AsgiApp:
                 if isinstance(m, Message):
                     m.body.close()  # the guest is done with it: release its pipes now
 
+    # -- WASI 0.3: reused instances, requests as concurrent guest tasks --------------------
+
+    async def _new_instance(self) -> _Served:
+        from ..wasi.p3._types import use_component_types
+
+        store = Store(self.engine)
+        store.set_wasi(self._wasi_config())
+        use_component_types(store.wasi, self.component)
+        install(store, HttpState(self.http))
+        instance = self.pre.instantiate(store)
+        idx = instance.get_export_index(store, "handle",
+                                        instance.get_export_index(store, self.export))
+        handle = None if idx is None else instance.get_func(store, idx)
+        if handle is None:
+            raise LinkError(f"`asgi_app`: `{self.export}` has no `handle` function")
+        return _Served(store, handle)
+
+    async def _http_p3(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from .p3 import message_of
+        from .p3 import push_request as push_request_p3
+
+        async with self._running:
+            slot = await self.pool.acquire()
+            served = slot.instance
+            msg = _request_message(scope, Channel(self.http.body_buffer))
+            disconnected = asyncio.Event()
+            pump_in = asyncio.create_task(_pump_request(receive, msg.body, disconnected))
+            try:
+                request = push_request_p3(served.store.wasi, msg)
+                try:
+                    result = await served.handle.call_async(served.store, request)
+                except Trap as e:
+                    slot.broken = True  # its state is unknown: no more requests for it
+                    log.warning("guest trapped: %s", e)
+                    await _plain(send, 500, f"the component failed: {_why(e)}\n")
+                    return
+                if not isinstance(result, Ok):
+                    await _plain(send, 500, f"the component answered with an error: "
+                                            f"{getattr(result, 'value', result)!r}\n")
+                    return
+                response = message_of(served.store.wasi, result.value)
+                try:
+                    await self._respond(scope, send, response, disconnected)
+                finally:
+                    response.body.close()
+            finally:
+                pump_in.cancel()
+                msg.body.abandon()
+                self.pool.release(slot)
+
     async def _respond(self, scope: Scope, send: Send, result: Message,
                        disconnected: asyncio.Event) -> None:
         trailers_ok = "http.response.trailers" in scope.get("extensions", {})
@@ -210,19 +278,30 @@ class AsgiApp:
                         "more_trailers": False})
 
 
-def _handler_export(component: Component) -> str:
-    """The name of the component's ``wasi:http/incoming-handler`` 0.2.x export (any 0.2
-    version: the bindings are 0.2.12's, and 0.2.x interfaces only ever grew)."""
+def _handler_export(component: Component) -> tuple[str, bool]:
+    """The name of the component's handler export, and whether it is WASI 0.3's: a
+    ``wasi:http/incoming-handler`` 0.2.x (any 0.2 version: the bindings are 0.2.12's, and 0.2.x
+    interfaces only ever grew), or a ``wasi:http/handler`` 0.3.x."""
     names = [name for name, _ in component.component_type().exports]
     for name in names:
         if name.startswith("wasi:http/incoming-handler@0.2."):
-            return name
-    if any(name.startswith("wasi:http/handler@0.3") for name in names):
-        raise NotSupported("`wasi:http/service` 0.3 components need the component-model async "
-                           "runtime, which is not built yet (0.2 `wasi:http/proxy` ones are "
-                           "served)")
+            return name, False
+    for name in names:
+        if name.startswith("wasi:http/handler@0.3."):
+            return name, True
     raise LinkError("`asgi_app`: the component exports no `wasi:http/incoming-handler@0.2.x` "
-                    "(is it a wasi:http/proxy component?)")
+                    "or `wasi:http/handler@0.3.x` (is it a wasi:http proxy or service "
+                    "component?)")
+
+
+class _Served:
+    """A WASI 0.3 instance in the pool: its store and its ``handler.handle``."""
+
+    __slots__ = ("handle", "store")
+
+    def __init__(self, store: Store, handle: Any) -> None:
+        self.store = store
+        self.handle = handle
 
 
 def _resolve(fut: asyncio.Future[Any], value: Any) -> None:

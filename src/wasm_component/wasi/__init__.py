@@ -60,6 +60,7 @@ __all__ = [
     "WasiCtx",
     "WasiExit",
     "add_to_linker",
+    "define_registered",
     "load_hosts",
     "poll",
     "register",
@@ -70,9 +71,9 @@ __all__ = [
 HOST_MODULES = ("io", "clocks", "random", "cli", "filesystem", "sockets")
 
 
-def load_hosts() -> None:
+def load_hosts(modules: tuple[str, ...] = HOST_MODULES) -> None:
     """Import every host module, so each has registered its interfaces."""
-    for name in HOST_MODULES:
+    for name in modules:
         full = f"{__name__}.{name}"
         try:
             importlib.import_module(full)
@@ -98,7 +99,8 @@ def add_to_linker(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None = N
     (``store.set_wasi(config)``), or ``get_ctx(store)`` when given. ``features`` enables
     ``@unstable`` functions (:data:`UNSTABLE_FEATURES`: ``"network-error-code"``, the
     ``wasi:sockets/network.network-error-code`` function), left out otherwise as the WIT
-    gates them."""
+    gates them. (WASI 0.3: :func:`wasm_component.wasi.p3.add_to_linker`; one linker may have
+    both.)"""
     if isinstance(features, str):
         raise TypeError(f"`wasi.add_to_linker`: expected an iterable of feature names for "
                         f"`features`, got the string {features!r}")
@@ -108,8 +110,17 @@ def add_to_linker(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None = N
         raise ValueError(f"`wasi.add_to_linker`: unknown WASI feature {unknown[0]!r} "
                          f"(expected one of {sorted(UNSTABLE_FEATURES)})")
     load_hosts()
+    define_registered(linker, get_ctx, f"{__name__}._bindings.", enabled)
+
+
+def define_registered(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None,
+                      bindings_package: str, enabled: frozenset[str] = frozenset()) -> None:
+    """Define the registered interfaces whose bindings live in ``bindings_package`` (one WASI
+    version's) on ``linker``, with the ``enabled`` ``@unstable`` features."""
     ctx_of = get_ctx or _store_ctx
     for key, (bindings, _factory) in REGISTRY.items():
+        if not bindings.__name__.startswith(bindings_package):
+            continue
         gated: frozenset[str] = getattr(bindings, "UNSTABLE_FEATURES", frozenset())
         if gated:
             bindings.add_to_linker(linker, _host_getter(key, ctx_of), features=enabled & gated)

@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..values import Ok
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from .config import WasiConfig
     from .ctx import WasiCtx
 
-__all__ = ["Stdio", "make_input", "make_output", "make_stdio"]
+__all__ = ["Stdio", "make_input", "make_output", "make_stdio", "register_terminals"]
 
 
 @dataclass
@@ -213,10 +214,16 @@ register(_b_exit, ExitHost)
 register(_b_stdin, lambda ctx: _StdioHost(ctx, "stdin", _b_streams._RT_InputStream))
 register(_b_stdout, lambda ctx: _StdioHost(ctx, "stdout", _b_streams._RT_OutputStream))
 register(_b_stderr, lambda ctx: _StdioHost(ctx, "stderr", _b_streams._RT_OutputStream))
-register(_b_tin, TerminalInputHost)
-register(_b_tout, TerminalOutputHost)
-register(_b_tstdin, lambda ctx: _TerminalHost(ctx, 0, TerminalInput, _b_tin._RT_TerminalInput))
-register(_b_tstdout,
-         lambda ctx: _TerminalHost(ctx, 1, TerminalOutput, _b_tout._RT_TerminalOutput))
-register(_b_tstderr,
-         lambda ctx: _TerminalHost(ctx, 2, TerminalOutput, _b_tout._RT_TerminalOutput))
+def register_terminals(tin: ModuleType, tout: ModuleType, tstdin: ModuleType,
+                       tstdout: ModuleType, tstderr: ModuleType) -> None:  # fmt: skip
+    """Register the ``terminal-*`` hosts for one WASI version's bindings (the same in 0.2 and
+    0.3: a handle when that stream is a terminal)."""
+    register(tin, TerminalInputHost)
+    register(tout, TerminalOutputHost)
+    rt_in, rt_out = tin._RT_TerminalInput, tout._RT_TerminalOutput
+    register(tstdin, lambda ctx: _TerminalHost(ctx, 0, TerminalInput, rt_in))
+    register(tstdout, lambda ctx: _TerminalHost(ctx, 1, TerminalOutput, rt_out))
+    register(tstderr, lambda ctx: _TerminalHost(ctx, 2, TerminalOutput, rt_out))
+
+
+register_terminals(_b_tin, _b_tout, _b_tstdin, _b_tstdout, _b_tstderr)

@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     from .ctx import WasiCtx
 
 __all__ = [
+    "Descriptor",
     "DirPerms",
     "FileInputStream",
     "FileOutputStream",
@@ -84,6 +85,9 @@ __all__ = [
     "Mount",
     "PreopensHost",
     "TypesHost",
+    "error_code_name",
+    "read_stream",
+    "write_stream",
 ]
 
 P = ParamSpec("P")
@@ -327,6 +331,19 @@ class FileOutputStream(OutputStream):
         self.write(data)
 
 
+def read_stream(ctx: WasiCtx, r: Resource[Any], offset: int) -> FileInputStream:
+    """A stream reading descriptor ``r``'s file from ``offset`` (``read-via-stream``; the
+    same in 0.2 and 0.3): ``bad-descriptor`` unless it is a file opened for reading."""
+    f = ctx.get(r, Descriptor).file(FilePerms.READ, "bad-descriptor")
+    return FileInputStream(f, offset, ctx.max_read_chunk)
+
+
+def write_stream(ctx: WasiCtx, r: Resource[Any], offset: int | None) -> FileOutputStream:
+    """A stream writing descriptor ``r``'s file from ``offset``, or appending (``None``)."""
+    f = ctx.get(r, Descriptor).file(FilePerms.WRITE, "bad-descriptor")
+    return FileOutputStream(f, offset)
+
+
 # -- wasi:filesystem/types ----------------------------------------------------------------------
 
 
@@ -344,19 +361,18 @@ class _DescriptorHost:
 
     @_fs_errors
     def read_via_stream(self, self_: Resource[Any], offset: int) -> Ok[Resource[Any]]:
-        f = self._d(self_).file(FilePerms.READ, "bad-descriptor")
-        stream = FileInputStream(f, offset, self._ctx.max_read_chunk)
+        stream = read_stream(self._ctx, self_, offset)
         return Ok(self._push(stream, _b_streams._RT_InputStream))
 
     @_fs_errors
     def write_via_stream(self, self_: Resource[Any], offset: int) -> Ok[Resource[Any]]:
-        f = self._d(self_).file(FilePerms.WRITE, "bad-descriptor")
-        return Ok(self._push(FileOutputStream(f, offset), _b_streams._RT_OutputStream))
+        stream = write_stream(self._ctx, self_, offset)
+        return Ok(self._push(stream, _b_streams._RT_OutputStream))
 
     @_fs_errors
     def append_via_stream(self, self_: Resource[Any]) -> Ok[Resource[Any]]:
-        f = self._d(self_).file(FilePerms.WRITE, "bad-descriptor")
-        return Ok(self._push(FileOutputStream(f, None), _b_streams._RT_OutputStream))
+        stream = write_stream(self._ctx, self_, None)
+        return Ok(self._push(stream, _b_streams._RT_OutputStream))
 
     @_fs_errors
     def advise(self, self_: Resource[Any], offset: int, length: int, advice: Advice) -> Ok[None]:
@@ -606,12 +622,18 @@ class TypesHost:
         self.directory_entry_stream = _DirectoryEntryStreamHost(ctx)
 
     def filesystem_error_code(self, err: Resource[Any]) -> ErrorCode | None:
-        e = self._ctx.get(err, IoError)
-        if isinstance(e, FsIoError):
-            return ErrorCode(e.code)
-        if e.errno is not None:
-            return ErrorCode(errno_code(e.errno))
-        return None
+        code = error_code_name(self._ctx.get(err, IoError))
+        return None if code is None else ErrorCode(code)
+
+
+def error_code_name(e: IoError) -> str | None:
+    """The ``error-code`` case of a failed file stream's error: the filesystem's own (also for
+    in-memory files), else from its ``errno``; ``None`` for an error that is neither."""
+    if isinstance(e, FsIoError):
+        return e.code
+    if e.errno is not None:
+        return errno_code(e.errno)
+    return None
 
 
 class PreopensHost:

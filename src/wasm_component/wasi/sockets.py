@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any, Literal, TypeVar
 
 from ..errors import Trap
@@ -52,8 +53,12 @@ __all__ = [
     "TcpHost",
     "UdpCreateSocketHost",
     "UdpHost",
+    "address_family",
+    "create_socket",
     "from_wit_address",
+    "sockets_state",
     "to_wit_address",
+    "wit_family",
 ]
 
 T = TypeVar("T")
@@ -64,39 +69,43 @@ Result = Ok[Any] | Err[Any]
 
 # -- value conversions ---------------------------------------------------------------------------
 
-def from_wit_address(a: _b_network.IpSocketAddress) -> SockAddr:
-    """A WIT `ip-socket-address` as a :class:`SockAddr`."""
-    if isinstance(a, _b_network.IpSocketAddressIpv4):
+# The conversions take the bindings module of the WASI version (0.2's `network` or 0.3's
+# `types`): the address types are the same records and variants there, under new classes.
+
+def from_wit_address(a: Any) -> SockAddr:
+    """A WIT `ip-socket-address` (of either version) as a :class:`SockAddr`."""
+    if a.value.__class__.__name__ == "Ipv4SocketAddress":
         return SockAddr(ipaddress.IPv4Address(bytes(a.value.address)), a.value.port)
     v6 = a.value
     packed = b"".join(int(x).to_bytes(2, "big") for x in v6.address)
     return SockAddr(ipaddress.IPv6Address(packed), v6.port, v6.flow_info, v6.scope_id)
 
 
-def to_wit_ip(ip: IpAddr) -> _b_network.IpAddress:
+def to_wit_ip(ip: IpAddr, m: ModuleType = _b_network) -> Any:
+    """An IP address as bindings ``m``'s `ip-address`."""
     packed = ip.packed
     if ip.version == 4:
-        return _b_network.IpAddressIpv4((packed[0], packed[1], packed[2], packed[3]))
+        return m.IpAddressIpv4((packed[0], packed[1], packed[2], packed[3]))
     w = [int.from_bytes(packed[i:i + 2], "big") for i in range(0, 16, 2)]
-    return _b_network.IpAddressIpv6((w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]))
+    return m.IpAddressIpv6((w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]))
 
 
-def to_wit_address(a: SockAddr) -> _b_network.IpSocketAddress:
-    """A :class:`SockAddr` as a WIT `ip-socket-address`."""
-    ip = to_wit_ip(a.ip)
-    if isinstance(ip, _b_network.IpAddressIpv4):
-        return _b_network.IpSocketAddressIpv4(_b_network.Ipv4SocketAddress(a.port, ip.value))
-    return _b_network.IpSocketAddressIpv6(
-        _b_network.Ipv6SocketAddress(a.port, a.flow_info, ip.value, a.scope_id))
+def to_wit_address(a: SockAddr, m: ModuleType = _b_network) -> Any:
+    """A :class:`SockAddr` as bindings ``m``'s `ip-socket-address`."""
+    ip = to_wit_ip(a.ip, m)
+    if isinstance(ip, m.IpAddressIpv4):
+        return m.IpSocketAddressIpv4(m.Ipv4SocketAddress(a.port, ip.value))
+    return m.IpSocketAddressIpv6(m.Ipv6SocketAddress(a.port, a.flow_info, ip.value, a.scope_id))
 
 
-def _family(f: _b_network.IpAddressFamily) -> int:
-    return socket.AF_INET if f is _b_network.IpAddressFamily.IPV4 else socket.AF_INET6
+def address_family(f: Any) -> int:
+    """An `ip-address-family` (of either version) as ``AF_INET``/``AF_INET6``."""
+    return socket.AF_INET if f.value == "ipv4" else socket.AF_INET6
 
 
-def _wit_family(family: int) -> _b_network.IpAddressFamily:
-    return (_b_network.IpAddressFamily.IPV4 if family == socket.AF_INET
-            else _b_network.IpAddressFamily.IPV6)
+def wit_family(family: int, m: ModuleType = _b_network) -> Any:
+    """``AF_INET``/``AF_INET6`` as bindings ``m``'s `ip-address-family`."""
+    return m.IpAddressFamily.IPV4 if family == socket.AF_INET else m.IpAddressFamily.IPV6
 
 
 # -- per-context state ---------------------------------------------------------------------------
@@ -111,6 +120,15 @@ class SocketsState:
 
 def sockets_state(ctx: WasiCtx) -> SocketsState:
     return ctx.extension("sockets", SocketsState)
+
+
+def create_socket(ctx: WasiCtx, protocol: Literal["tcp", "udp"], make: Callable[[int], T],
+                  family: Any) -> T:  # fmt: skip
+    """A new socket of ``family`` (either version's enum): `access-denied` while the policy
+    allows nothing at all for the protocol."""
+    if not sockets_state(ctx).network.policy.allows_protocol(protocol):
+        raise SocketError("access-denied", f"the configuration allows no {protocol} use")
+    return make(address_family(family))
 
 
 class _Base:
@@ -165,7 +183,8 @@ class _SocketResource(_Base):
         return self._do(self_, lambda s: to_wit_address(s.remote_address()))
 
     def address_family(self, self_: Resource[Any]) -> _b_network.IpAddressFamily:
-        return _wit_family(self._get(self_).family)
+        family: _b_network.IpAddressFamily = wit_family(self._get(self_).family)
+        return family
 
     def receive_buffer_size(self, self_: Resource[Any]) -> Result:
         return self._do(self_, lambda s: s.receive_buffer_size())
@@ -189,11 +208,8 @@ class _Creator:
 
     def _create(self, protocol: Literal["tcp", "udp"], make: Callable[[int], Any],
                 rt: Any, family: _b_network.IpAddressFamily) -> Result:
-        def go() -> Resource[Any]:
-            if not sockets_state(self._ctx).network.policy.allows_protocol(protocol):
-                raise SocketError("access-denied", f"the configuration allows no {protocol} use")
-            return self._ctx.push(make(_family(family)), rt)
-        return _result(go)
+        return _result(lambda: self._ctx.push(create_socket(self._ctx, protocol, make, family),
+                                              rt))
 
 
 # -- network, instance-network -------------------------------------------------------------------
