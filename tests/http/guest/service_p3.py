@@ -1,6 +1,6 @@
 """A `wasi:http/service@0.3.0` guest for tests/http (built with componentize-py, async).
 
-Routes: /hello, /echo (method, path, x-* headers and the body streamed back; status from
+Routes: / and /hello, /echo (method, path, x-* headers and the body streamed back; status from
 `x-status`), /stream?n=N (N chunks of 16 KiB), /fetch (an outgoing request through
 `wasi:http/client` to the authority in `x-upstream`), /trap (raises: the instance traps),
 /trailers (a response with trailers), /slow?ms=N (waits on the monotonic clock)."""
@@ -66,7 +66,7 @@ class Handler(exports.Handler):
     async def handle(self, request: Request) -> Response:
         path = request.get_path_with_query() or "/"
         route, _, query = path.partition("?")
-        if route == "/hello":
+        if route in ("/", "/hello"):
             return respond_with(200, [("content-type", b"text/plain")], body_of([b"hello world"]))
         if route == "/echo":
             return self.echo(request, path)
