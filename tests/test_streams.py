@@ -766,3 +766,19 @@ def test_property_guest_reads_what_the_host_wrote(chunks: list[bytes], reads: li
         assert bytes(out) == b"".join(chunks)
 
     run(main())
+
+
+def test_the_streams_module_needs_neither_the_runtime_nor_wasmtime() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    code = ("import sys, asyncio, wasm_component.streams as s, wasm_component.types as t; "
+            "r, w = s.stream(t.U8); fr, fw = s.future(t.U32, default=lambda: 0); fw.close(); "
+            "assert asyncio.run(fr.read()) == 0; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'wasmtime' "
+            "or m.startswith('wasm_component._runtime')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={"PYTHONPATH": str(src)}).stdout
+    assert out.strip() == "[]", out
