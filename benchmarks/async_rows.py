@@ -21,8 +21,8 @@ for the reference), ``run.py``'s ``Job`` class and our side object.
 from __future__ import annotations
 
 import asyncio
-import time
 import os
+import time
 from typing import Any
 
 MIB = 1 << 20

@@ -242,3 +242,33 @@ def test_error_contexts_cross_both_ways() -> None:
     assert back is mine and back.debug_message == "made by the host"
     with pytest.raises(TypeError, match="expected error-context, got str"):
         _func(store, inst, "echo")(store, "not one")
+
+
+def test_a_guest_stream_read_on_a_later_event_loop() -> None:
+    """The guest task that writes a returned stream is driven from whichever loop the host
+    reads on, even when a drive was scheduled on an earlier loop that closed before running
+    it: the first `asyncio.run` reads part of the stream, a loop that stops at once is notified
+    and closed, and a third loop reads the rest."""
+    store, inst = _instance(lambda store, x: x, wrap="func_wrap")
+    produce = _func(store, inst, "produce")
+    n = 3 << 20
+
+    async def start() -> Any:
+        r = await produce.call_async(store, n)
+        assert len(await r.read(1 << 20)) == 1 << 20
+        return r
+
+    r = asyncio.run(start())
+    sched = store._sched
+    assert sched is not None
+    loop = asyncio.new_event_loop()
+
+    def notify_and_stop() -> None:
+        sched.notify()  # schedules a drive on this loop, which stops before running it
+        loop.stop()
+
+    loop.call_soon(notify_and_stop)
+    loop.run_forever()
+    loop.close()
+    rest = asyncio.run(asyncio.wait_for(r.read_all(), 30))
+    assert len(rest) == n - (1 << 20)

@@ -142,8 +142,8 @@ class StoreScheduler:
         #: resumption) still in their callee's first run, and whether each was lowered
         #: ``async``: if the callee blocks, the spec switches back to such a caller
         self.starting: list[tuple[Subtask, bool]] = []
-        #: whether a background drive is scheduled (see :meth:`notify`)
-        self._background = False
+        #: the loop a background drive is scheduled on (see :meth:`notify`)
+        self._background: asyncio.AbstractEventLoop | None = None
 
     # -- the Scheduler protocol (stacked waits) ------------------------------------------------
 
@@ -324,19 +324,21 @@ class StoreScheduler:
                     w.set_result(None)
             waiters.clear()
             return
-        if self.current is not None or self._background:
+        if self.current is not None:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # a synchronous caller runs the store itself
-        self._background = True
+        if self._background is loop:
+            return  # (one scheduled on a loop that closed since does not count)
+        self._background = loop
         loop.call_soon(self._drive_background)
 
     def _drive_background(self) -> None:
         """Run ready threads (a bounded number of steps per loop turn, so host coroutines
         take turns with the guest), while no ``call_async`` drives the store."""
-        self._background = False
+        self._background = None
         if self.current is not None or self._waiters:
             return
         for _ in range(_BACKGROUND_STEPS):
