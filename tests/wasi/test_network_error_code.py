@@ -5,6 +5,7 @@ network-error-code`); it maps an `error` that came from the OS to its `error-cod
 from __future__ import annotations
 
 import errno
+import functools
 from typing import Any
 
 import pytest
@@ -45,17 +46,14 @@ WAT = f"""(component
 """
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine()
+@functools.cache
+def _compiled() -> tuple[Engine, Component]:
+    engine = Engine()
+    return engine, Component.new(engine, WAT)
 
 
-@pytest.fixture(scope="module")
-def component(engine: Engine) -> Component:
-    return Component.new(engine, WAT)
-
-
-def _code(engine: Engine, component: Component) -> tuple[Store, Any]:
+def _code() -> tuple[Store, Any]:
+    engine, component = _compiled()
     linker = Linker(engine)
     linker.add_wasip2(features=["network-error-code"])
     store = Store(engine)
@@ -63,7 +61,8 @@ def _code(engine: Engine, component: Component) -> tuple[Store, Any]:
     return store, linker.instantiate(store, component).get_func(store, "code")
 
 
-def test_not_linked_unless_enabled(engine: Engine, component: Component) -> None:
+def test_not_linked_unless_enabled() -> None:
+    engine, component = _compiled()
     linker = Linker(engine)
     linker.add_wasip2()
     store = Store(engine)
@@ -72,8 +71,8 @@ def test_not_linked_unless_enabled(engine: Engine, component: Component) -> None
         linker.instantiate(store, component)
 
 
-def test_an_os_error_maps_to_its_code(engine: Engine, component: Component) -> None:
-    store, code = _code(engine, component)
+def test_an_os_error_maps_to_its_code() -> None:
+    store, code = _code()
     push = store.wasi.push
     assert code(store, push(IoError("reset", errno.ECONNRESET), _RT_Error)) == "connection-reset"
     assert code(store, push(IoError("refused", errno.ECONNREFUSED), _RT_Error)) == \
@@ -81,19 +80,46 @@ def test_an_os_error_maps_to_its_code(engine: Engine, component: Component) -> N
     assert code(store, push(IoError("odd", errno.ENOTDIR), _RT_Error)) == "unknown"
 
 
-def test_an_error_not_from_the_os_is_none(engine: Engine, component: Component) -> None:
-    store, code = _code(engine, component)
+def test_an_error_not_from_the_os_is_none() -> None:
+    store, code = _code()
     assert code(store, store.wasi.push(IoError("closed by the host"), _RT_Error)) is None
 
 
-def test_a_handle_that_is_not_an_error_traps(engine: Engine, component: Component) -> None:
-    store, code = _code(engine, component)
+def test_a_handle_that_is_not_an_error_traps() -> None:
+    store, code = _code()
     with pytest.raises(Trap, match=r"is a ReadyPollable, expected a IoError"):
         code(store, store.wasi.push(READY, _RT_Error))
 
 
-def test_unknown_features_are_refused(engine: Engine) -> None:
+def test_unknown_features_are_refused() -> None:
+    engine = Engine()
     with pytest.raises(ValueError, match=r"unknown WASI feature 'bogus'"):
         add_to_linker(Linker(engine), features=["bogus"])
     with pytest.raises(TypeError, match=r"expected an iterable of feature names"):
         add_to_linker(Linker(engine), features="network-error-code")
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["-S", "network-error-code"], ["network-error-code"]),
+    (["-S", "network-error-code=y", "-S", "network-error-code=n"], []),
+    ([], []),
+])
+def test_run_links_it_with_the_wasmtime_flag(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str],
+                                             flags: list[str], expected: list[str]) -> None:
+    from pathlib import Path
+
+    from wasm_component import run
+
+    seen: list[list[str]] = []
+    real = Linker.add_wasip2
+
+    def add_wasip2(self: Linker[Any], get_ctx: Any = None, *, features: Any = ()) -> None:
+        seen.append(list(features))
+        real(self, get_ctx, features=features)
+
+    monkeypatch.setattr(Linker, "add_wasip2", add_wasip2)
+    greeter = Path(__file__).resolve().parents[2] / "examples" / "greeter.wat"
+    assert run.main([*flags, "--no-cache", "--invoke", 'greet("x")', str(greeter)]) == 0
+    assert seen == [expected]
+    assert capsys.readouterr().out.strip() == '"Hello, x!"'
