@@ -1006,8 +1006,6 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
     opts = _opts(site, info, state)
     fty = info.func_type
     assert fty is not None, "validated: task.return has its func(result?) type"
-    if getattr(site, "resources", None):  # as the task's own type: resources made concrete
-        fty = site.concrete(fty)
     result_type = fty.params[0][1] if fty.params else None
     lift = func_abi(fty, opts.string_encoding, opts.ptr_type).lift_params_host
     resources = getattr(site, "resources", None) or None

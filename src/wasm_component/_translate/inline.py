@@ -193,9 +193,7 @@ class FBuiltin:
     state: int
     resource: int | None  # the concrete type of a ``resource.*`` built-in
     options: tuple[tuple[int, int, int], ...] = ()  # (sort, index, slot): memory, realloc, table
-    # the concrete types of the resources a ``stream.*``/``future.*`` payload or the
-    # ``task.return`` result names
-    resources: Resources = ()
+    resources: Resources = ()  # the concrete types of a ``stream.*``/``future.*`` payload's
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,8 +553,7 @@ class _Inliner:
                         rref = scope.lookup(info.resource)
                         rt = self.value(rref if rref is not None else Const(info.resource))
                     options = tuple((so, idx, self.value(r)) for so, idx, r in _options(info, sp))
-                    payload_rts = self.concrete(scope.resources(info.payload)
-                                                + scope.resources(info.func_type))
+                    payload_rts = self.concrete(scope.resources(info.payload))
                     s = self.slot()
                     self.steps.append(FBuiltin(s, kind, info, self.state(k), rt, options,
                                                payload_rts))
