@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -789,9 +790,12 @@ def async_lowered(store: Any, site: Site, state: ComponentInstanceState, info: C
     scheduler_for(store, state)
     pt = "i64" if info.memory64 else "i32"
     sig = flatten_functype(abi.ft, "lower", pt, True)
-    return core.new_lazy_host_func(store._core, sig.params, sig.results,
-                                   partial(async_lowered_call, store, site, state, info, target,
-                                           abi))
+    owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
+
+    def build() -> Callable[..., Any]:
+        return async_lowered_call(owner(), site, state, info, target, abi)
+
+    return core.new_lazy_host_func(store._core, sig.params, sig.results, build)
 
 
 def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
