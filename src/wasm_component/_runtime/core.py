@@ -103,6 +103,7 @@ __all__ = [
     "CoreTagType",
     "LazyExport",
     "RawCall",
+    "SinkSite",
     "Value",
     "Wiring",
     "WiringPlan",
@@ -920,6 +921,30 @@ def _normalize(types: Sequence[str], values: Sequence[Any], expected: int) -> li
     return out
 
 
+class SinkSite(NamedTuple):
+    """An ``(i32) -> ()`` call to make inline (:meth:`CoreFunc.sink_site`)::
+
+        try:
+            slot[0] = x
+        except (TypeError, ValueError):
+            put_slow(x)
+        err = call(*args)
+        gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
+        if err or trap.value:
+            raise fail(err)
+
+    with ``keep`` held as long as the call can be made."""
+
+    slot: Any  # memoryview cast to "I" over the argument slot (None on a big-endian host)
+    put_slow: Callable[[int], None]
+    call: Callable[..., int | None]
+    args: tuple[Any, ...]
+    trap: Any
+    gen: list[int]
+    fail: Callable[[int | None], BaseException]
+    keep: Any
+
+
 class CoreFunc(CoreExtern):
     """A core function (exported by an instance or made by :func:`new_host_func`)."""
 
@@ -1007,21 +1032,33 @@ class CoreFunc(CoreExtern):
 
         return call
 
+    def sink_site(self) -> SinkSite:
+        """The pieces of an inline ``(i32) -> ()`` call (a destructor's), for a caller that
+        fuses its own checks with the call into one frame (see :class:`SinkSite`)."""
+        site = self.raw_call(CoreFuncType(("i32",), ()))
+        # slot 0's low 4 bytes as a u32 item: storing an int there costs half a pack_into
+        slot = site.view.cast("I") if sys.byteorder == "little" else None
+        call_, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = self._inline(site)
+        view = site.view
+
+        def put_slow(x: int) -> None:  # a signed value, or a big-endian host
+            _I32.pack_into(view, 0, *_normalize(("i32",), (x,), 1))
+
+        return SinkSite(slot, put_slow, call_, (ctx, faddr, aaddr, n, trap_out), trap, gen,
+                        fail, keep)
+
     def make_sink(self) -> Callable[[int], None]:
         """Prebuilt ``call(x)`` for an ``(i32) -> ()`` function (a destructor): the argument
         bare and no results read, the hot path of a resource drop. ``x`` as in
         :meth:`make_caller` (signed or unsigned)."""
-        site = self.raw_call(CoreFuncType(("i32",), ()))
-        # slot 0's low 4 bytes as a u32 item: storing an int there costs half a pack_into
-        slot = site.view.cast("I") if sys.byteorder == "little" else None
-        view, pack = site.view, _I32.pack_into
-        call_, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = self._inline(site)
+        slot, put_slow, call_, cargs, trap, gen, fail, keep = self.sink_site()
+        ctx, faddr, aaddr, n, trap_out = cargs
 
         def sink(x: int, _keep: Any = keep) -> None:
             try:
-                slot[0] = x  # type: ignore[index]
+                slot[0] = x
             except (TypeError, ValueError):  # a signed value, or a big-endian host
-                pack(view, 0, *_normalize(("i32",), (x,), 1))
+                put_slow(x)
             err = call_(ctx, faddr, aaddr, n, trap_out)
             gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
             if err or trap.value:
