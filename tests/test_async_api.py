@@ -212,3 +212,63 @@ def test_passing_a_writer_or_a_wrong_stream_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="expected a StreamReader of stream<u8>, got one of "
                                         "stream<u32>"):
         asyncio.run(total.call_async(store, r32))
+
+
+# -- error contexts ----------------------------------------------------------------------------
+
+ERROR_CONTEXTS = """(component
+  (core module $libc (memory (export "mem") 1) (data (i32.const 0) "guest failed"))
+  (core instance $libc (instantiate $libc))
+  (core func $new (canon error-context.new (memory (core memory $libc "mem"))))
+  (core module $m (import "" "new" (func $new (param i32 i32) (result i32)))
+    (func (export "make") (result i32) (call $new (i32.const 0) (i32.const 12)))
+    (func (export "echo") (param i32) (result i32) (local.get 0)))
+  (core instance $i (instantiate $m (with "" (instance (export "new" (func $new))))))
+  (func (export "make") (result error-context) (canon lift (core func $i "make")))
+  (func (export "echo") (param "e" error-context) (result error-context)
+    (canon lift (core func $i "echo"))))"""
+
+
+def test_error_contexts_cross_both_ways() -> None:
+    from wasm_component import ErrorContext
+
+    engine = Engine()
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, ERROR_CONTEXTS))
+    made = _func(store, inst, "make")(store)
+    assert isinstance(made, ErrorContext) and made.debug_message == "guest failed"
+    mine = ErrorContext("made by the host")
+    back = _func(store, inst, "echo")(store, mine)
+    assert back is mine and back.debug_message == "made by the host"
+    with pytest.raises(TypeError, match="expected error-context, got str"):
+        _func(store, inst, "echo")(store, "not one")
+
+
+def test_a_guest_stream_read_on_a_later_event_loop() -> None:
+    """The guest task that writes a returned stream is driven from whichever loop the host
+    reads on, even when a drive was scheduled on an earlier loop that closed before running
+    it: the first `asyncio.run` reads part of the stream, a loop that stops at once is notified
+    and closed, and a third loop reads the rest."""
+    store, inst = _instance(lambda store, x: x, wrap="func_wrap")
+    produce = _func(store, inst, "produce")
+    n = 3 << 20
+
+    async def start() -> Any:
+        r = await produce.call_async(store, n)
+        assert len(await r.read(1 << 20)) == 1 << 20
+        return r
+
+    r = asyncio.run(start())
+    sched = store._sched
+    assert sched is not None
+    loop = asyncio.new_event_loop()
+
+    def notify_and_stop() -> None:
+        sched.notify()  # schedules a drive on this loop, which stops before running it
+        loop.stop()
+
+    loop.call_soon(notify_and_stop)
+    loop.run_forever()
+    loop.close()
+    rest = asyncio.run(asyncio.wait_for(r.read_all(), 30))
+    assert len(rest) == n - (1 << 20)

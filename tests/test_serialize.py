@@ -218,26 +218,3 @@ def _abstract_resources(v: Any) -> list[t.ResourceType]:
 
 def test_bytearray_input(engine: Engine, blob: bytes) -> None:
     assert _run(engine, Component.deserialize(engine, bytearray(blob))) == 41
-
-
-def test_modules_loaded_in_a_second_thread(engine: Engine, blob: bytes,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """A large component's compiled modules load in a second thread while the model is
-    rebuilt: the result, and a damaged module's error, are the same as loading in one."""
-    import threading
-
-    from wasm_component._runtime import core
-
-    monkeypatch.setattr(component_mod, "_LOAD_ALONGSIDE", 0)
-    threads: list[str] = []
-    real = core.deserialize_module
-
-    def recording(*a: Any, **k: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return real(*a, **k)
-
-    monkeypatch.setattr(core, "deserialize_module", recording)
-    assert _run(engine, Component.deserialize(engine, blob)) == 41
-    assert threads and all(name == "wasm-component deserialize" for name in threads)
-    with pytest.raises(DecodeError, match="compiled core module"):
-        Component.deserialize(engine, _damaged_module(blob))

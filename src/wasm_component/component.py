@@ -14,7 +14,6 @@ Example::
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -173,25 +172,21 @@ class Component:
         # (kept as a view of ``data`` when that is immutable: copying it costs more than the
         # rest of this method, and it is only read again by :meth:`serialize`)
         binary = view[start:end] if isinstance(data, bytes) else bytes(view[start:end])
-        spans = []
+        modules: dict[int, core.CoreModule] = {}
         for _ in range(u64()):
             offset = u64()
-            spans.append((offset, *span()))
-        model = span() if pos < len(data) else None  # (format 1 blobs carry no model)
+            start, end = span()
+            try:
+                modules[offset] = core.deserialize_module(engine._core, data, start, end)
+            except ComponentError as e:
+                raise DecodeError(f"cannot load a compiled core module: {e}", start) from None
+        validated = None
+        if pos < len(data):  # (format 1 blobs end here: they carry no model)
+            start, end = span()
+            validated = load_model(view[start:end])
         if pos != len(data):
             raise DecodeError(f"expected the end of the serialized component, got "
                               f"{len(data) - pos} more bytes", pos)
-        # The largest core module loads in a second thread, in C (the GIL released), while
-        # this one rebuilds the model, then loads the others: on a large component each part
-        # takes tens of milliseconds. (One module only: a thread needing the GIL back after
-        # each of many would wait for this one at every switch.)
-        spans.sort(key=lambda s: s[1] - s[2])
-        largest = _Loading(engine, data, spans[:1])
-        if spans and spans[0][2] - spans[0][1] >= _LOAD_ALONGSIDE:
-            largest.start()
-        validated = load_model(view[model[0]:model[1]]) if model is not None else None
-        modules = _Loading(engine, data, spans[1:]).result()
-        modules.update(largest.result())
         if validated is None:
             decoded = decode_component(binary)
             validated = validate(decoded, engine.features)
@@ -360,48 +355,6 @@ def _resources_required(root: ast.Component) -> _Needs:
         return total
 
     return walk(root, {}, [])
-
-
-#: the size of a compiled core module from which :meth:`Component.deserialize` loads it in a
-#: second thread (below, starting one costs more than it saves)
-_LOAD_ALONGSIDE = 1 << 20
-
-
-class _Loading(threading.Thread):
-    """Loading compiled core modules of a serialized component, ``(offset, start, end)`` spans
-    of ``data``: in this thread (:meth:`start`) or, if it was not started, in the caller's."""
-
-    def __init__(self, engine: Engine, data: bytes | bytearray,
-                 spans: list[tuple[int, int, int]]) -> None:
-        super().__init__(name="wasm-component deserialize", daemon=True)
-        self._engine, self._data, self._spans = engine, data, spans
-        self._out: dict[int, core.CoreModule] | BaseException | None = None
-
-    def run(self) -> None:
-        modules: dict[int, core.CoreModule] = {}
-        start = 0
-        try:
-            for offset, start, end in self._spans:
-                modules[offset] = core.deserialize_module(self._engine._core, self._data,
-                                                          start, end)
-        except ComponentError as e:
-            self._out = DecodeError(f"cannot load a compiled core module: {e}", start)
-        except BaseException as e:  # (raised in the caller's thread, by ``result``)
-            self._out = e
-        else:
-            self._out = modules
-
-    def result(self) -> dict[int, core.CoreModule]:
-        """The modules by offset (``DecodeError`` if one cannot be loaded)."""
-        if self.ident is None:
-            self.run()
-        else:
-            self.join()
-        out = self._out
-        if isinstance(out, BaseException):
-            raise out.with_traceback(None) from None
-        assert out is not None, "the loader ran to the end"
-        return out
 
 
 def _module_items(decoded: ast.Component, modules: dict[int, core.CoreModule]

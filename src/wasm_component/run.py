@@ -155,7 +155,7 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         "'wasi:cli/run@0.2.0#run()'")
     p.add_argument("-S", "--wasi", action="append", default=[], metavar="OPT[=y|n]",
                    help="a WASI option, as wasmtime run's -S: inherit-network (any address), "
-                        "allow-ip-name-lookup")
+                        "allow-ip-name-lookup, network-error-code (the @unstable function)")
     p.add_argument("--no-cache", action="store_true",
                    help=f"do not use the compiled-component cache (or set {_NO_CACHE_ENV}=1)")
     p.add_argument("file", help="the component (.wasm or .wat)")
@@ -197,9 +197,23 @@ def _wasi_option(config: Any, opt: str) -> None:
             config.inherit_network()
     elif name == "allow-ip-name-lookup":
         config.allow_ip_name_lookup(on)
-    else:
+    elif name not in _WASI_FEATURES:
         raise SystemExit(f"wasm-component run: unknown WASI option `-S {name}` (known: "
-                         f"inherit-network, allow-ip-name-lookup)")
+                         f"inherit-network, allow-ip-name-lookup, {', '.join(_WASI_FEATURES)})")
+
+
+#: ``-S`` options that enable ``@unstable`` WASI functions (linked by ``add_wasip2``)
+_WASI_FEATURES = ("network-error-code",)
+
+
+def _wasi_features(ns: argparse.Namespace) -> list[str]:
+    """The ``@unstable`` features the ``-S`` options turn on (the last mention of each wins)."""
+    on: dict[str, bool] = {}
+    for opt in ns.wasi:
+        name, eq, value = opt.partition("=")
+        if name in _WASI_FEATURES:
+            on[name] = not eq or value.lower() in ("y", "yes", "true", "1")
+    return [name for name, yes in on.items() if yes]
 
 
 def _functions(component: Component) -> list[tuple[str, tuple[str, ...]]]:
@@ -315,7 +329,7 @@ def main(argv: Sequence[str]) -> int:
     engine = Engine()
     component = load_component(engine, ns.file, cache=not ns.no_cache)
     linker = Linker(engine)
-    linker.add_wasip2()
+    linker.add_wasip2(features=_wasi_features(ns))
     linker.add_wasip3()  # side by side, as `wasmtime run`: 0.3 components import 0.2 too
     linker.define_unknown_imports_as_traps(component)
     store = Store(engine)

@@ -144,6 +144,24 @@ def test_client_send_outside_the_allow_list_is_denied() -> None:
     assert run(go()) == Err(b3.ErrorCodeHttpRequestDenied())
 
 
+def test_a_requests_options_are_immutable_but_their_clones_are_not() -> None:
+    ctx, h = hosts()
+
+    async def go() -> None:
+        opts = h.request_options.new()
+        assert h.request_options.set_connect_timeout(opts, 5_000) == Ok(None)
+        req, _ = h.request.new(h.fields.new(), None, Future().reader, opts)
+        got = h.request.get_options(req)
+        assert got is not None and h.request_options.get_connect_timeout(got) == 5_000
+        assert h.request_options.set_connect_timeout(got, 1) == \
+            Err(b3.RequestOptionsErrorImmutable())  # fmt: skip
+        copy = h.request_options.clone(got)
+        assert h.request_options.set_first_byte_timeout(copy, 7) == Ok(None)
+        assert message_of(ctx, req).timeouts == (5e-6, None, None)  # seconds, as 0.2's
+
+    run(go())
+
+
 def test_fields_rules_are_0_2_s() -> None:
     # the 0.3 host adds no rule of its own: what 0.2's Fields refuses, 0.3 refuses
     from wasm_component.http import FORBIDDEN

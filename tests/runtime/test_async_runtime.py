@@ -443,3 +443,84 @@ def test_a_host_function_taking_a_lazy_view_gets_one_in_an_async_store() -> None
     assert f(store) == 1
     assert store._sched is not None
     assert seen == [(WasmStr, "hello")]
+
+
+# An async export returning an imported resource: `make` (a sync host import) makes the
+# handle, `task.return` hands it back. Before: `task.return` compared its (abstract) result
+# type with the export's instantiated one and trapped, then lifted the handle as the abstract
+# type ("handle index 1 is a r, expected a resource#sub...").
+RETURNS_RESOURCE = """
+(component
+  (import "r" (type $r (sub resource)))
+  (import "make" (func $make (param "n" u32) (result (own $r))))
+  (core func $make (canon lower (func $make)))
+  (core func $ret (canon task.return (result (own $r))))
+  (core module $m
+    (import "" "make" (func $make (param i32) (result i32)))
+    (import "" "ret" (func $ret (param i32)))
+    (func (export "f") (result i32) (call $ret (call $make (i32.const 7))) (i32.const 0))
+    (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+  (core instance $i (instantiate $m (with "" (instance
+    (export "make" (func $make)) (export "ret" (func $ret))))))
+  (func (export "f") async (result (own $r))
+    (canon lift (core func $i "f") async (callback (core func $i "cb")))))
+"""
+
+
+def test_an_async_export_returns_an_imported_resource() -> None:
+    from wasm_component import Resource, ResourceType
+
+    class Thing:
+        pass
+
+    engine = Engine(features=Features.all())
+    linker: Linker[None] = Linker(engine)
+    rt = ResourceType.host(Thing)
+    linker.root().resource("r", rt, lambda store, rep: None)
+    linker.root().func_wrap("make", lambda store, n: Resource(n, rt, True))
+    store = Store(engine)
+    f = linker.instantiate(store, Component.new(engine, RETURNS_RESOURCE)).get_func(store, "f")
+    assert f is not None
+    got = f(store)
+    assert isinstance(got, Resource) and got.rep == 7 and got.resource_type == rt
+    got2 = asyncio.run(f.call_async(store))
+    assert isinstance(got2, Resource) and got2.rep == 7
+
+
+# A host import returning a `future<u32>` to the guest, which only checks it got a handle.
+# Before: the host's `FutureReader` (awaitable) was taken for an async host call and awaited.
+RETURNS_FUTURE = """
+(component
+  (type $fu (future u32))
+  (import "get" (func $get (result $fu)))
+  (core func $get (canon lower (func $get)))
+  (core func $drop (canon future.drop-readable $fu))
+  (core module $m
+    (import "" "get" (func $get (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    (func (export "f") (result i32) (local $h i32)
+      (local.set $h (call $get)) (call $drop (local.get $h)) (local.get $h)))
+  (core instance $i (instantiate $m (with "" (instance
+    (export "get" (func $get)) (export "drop" (func $drop))))))
+  (func (export "f") (result u32) (canon lift (core func $i "f"))))
+"""
+
+
+def test_a_host_function_returning_a_future_hands_it_to_the_guest() -> None:
+    from wasm_component import streams, types
+
+    engine = Engine(features=Features.all())
+    linker: Linker[None] = Linker(engine)
+    made: list[Any] = []
+
+    def get(store: Store) -> Any:
+        reader, writer = streams.future(types.U32)
+        made.append(writer)
+        return reader
+
+    linker.root().func_wrap("get", get)
+    store = Store(engine)
+    f = linker.instantiate(store, Component.new(engine, RETURNS_FUTURE)).get_func(store, "f")
+    assert f is not None
+    assert f(store) >= 1  # a handle index, returned without waiting for the future
+    assert len(made) == 1

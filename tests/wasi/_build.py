@@ -329,15 +329,7 @@ def wasmtime_cli() -> str:
 #: test whose run fails saying one of these is marked xfail with the reason (and passes by
 #: itself once the gap is closed). See docs/design/wasi-p3.md, "Status".
 ASYNC_GAPS = [
-    ("waits on its native stack for a host async operation",
-     "a host function returning a `FutureReader` (`write-via-stream`) is taken for an async "
-     "one, as `inspect.isawaitable` holds for it (`_runtime.tasks._host_callee`), and the "
-     "guest then waits for the future instead of getting it"),
     ("not built yet", "the async runtime says this part is not built yet"),
-    ("does not match the function's result<own<",
-     "the runtime's `task.return` check compares the component's abstract `(sub resource)` "
-     "result type with the export's instantiated one, so an async export returning a resource "
-     "(a `wasi:http/handler.handle` response) traps"),
 ]
 
 

@@ -97,3 +97,29 @@ def test_unknown_features_are_refused() -> None:
         add_to_linker(Linker(engine), features=["bogus"])
     with pytest.raises(TypeError, match=r"expected an iterable of feature names"):
         add_to_linker(Linker(engine), features="network-error-code")
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["-S", "network-error-code"], ["network-error-code"]),
+    (["-S", "network-error-code=y", "-S", "network-error-code=n"], []),
+    ([], []),
+])
+def test_run_links_it_with_the_wasmtime_flag(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str],
+                                             flags: list[str], expected: list[str]) -> None:
+    from pathlib import Path
+
+    from wasm_component import run
+
+    seen: list[list[str]] = []
+    real = Linker.add_wasip2
+
+    def add_wasip2(self: Linker[Any], get_ctx: Any = None, *, features: Any = ()) -> None:
+        seen.append(list(features))
+        real(self, get_ctx, features=features)
+
+    monkeypatch.setattr(Linker, "add_wasip2", add_wasip2)
+    greeter = Path(__file__).resolve().parents[2] / "examples" / "greeter.wat"
+    assert run.main([*flags, "--no-cache", "--invoke", 'greet("x")', str(greeter)]) == 0
+    assert seen == [expected]
+    assert capsys.readouterr().out.strip() == '"Hello, x!"'

@@ -171,6 +171,28 @@ def test_stdin_from_a_pipe_waits_for_data_without_blocking_the_loop() -> None:
     assert data == b"late data" and order == ["fed", "read"]
 
 
+def test_two_waits_on_one_descriptor_both_wake() -> None:
+    import os
+
+    from wasm_component.wasi.io import FdPollable
+
+    r, w = os.pipe()
+
+    async def go() -> None:
+        a = asyncio.ensure_future(wait_ready(FdPollable(r)))
+        b = asyncio.ensure_future(wait_ready(FdPollable(r)))  # asyncio keeps one callback per fd
+        await asyncio.sleep(0.02)
+        assert not a.done() and not b.done()
+        os.write(w, b"x")
+        await asyncio.wait_for(asyncio.gather(a, b), 2)
+
+    try:
+        run(go())
+    finally:
+        os.close(r)
+        os.close(w)
+
+
 def test_environment_arguments_cwd_and_exit() -> None:
     config = WasiConfig().args("app", "-v").env("K", "V")
     config.initial_cwd = "/work"

@@ -75,6 +75,20 @@ Cont = Callable[[Cancelled], None]
 DEADLOCK = "deadlock detected: event loop cannot make further progress"
 
 
+class LiftTask(Task):
+    """A task of a lifted function: also the concrete resource types its static type names
+    (``resources``: abstract -> concrete, ``None`` when none), which ``task.return``'s lifting
+    of that type needs (the built-in is shared by every function of the instance)."""
+
+    __slots__ = ("resources",)
+
+    def __init__(self, inst: Any, ft: t.FuncType, opts: CanonicalOptions, on_start: Any,
+                 on_resolve: Any, resources: dict[t.ResourceType, t.ResourceType] | None
+                 ) -> None:
+        super().__init__(inst, ft, opts, on_start, on_resolve)
+        self.resources = resources
+
+
 class GuestThread(Thread):
     """A spec ``Thread`` as the runtime runs it: ``cont`` is the continuation of a parked
     stackless thread (``None`` while running or blocked on its native stack)."""
@@ -128,8 +142,8 @@ class StoreScheduler:
         #: resumption) still in their callee's first run, and whether each was lowered
         #: ``async``: if the callee blocks, the spec switches back to such a caller
         self.starting: list[tuple[Subtask, bool]] = []
-        #: whether a background drive is scheduled (see :meth:`notify`)
-        self._background = False
+        #: the loop a background drive is scheduled on (see :meth:`notify`)
+        self._background: asyncio.AbstractEventLoop | None = None
 
     # -- the Scheduler protocol (stacked waits) ------------------------------------------------
 
@@ -310,19 +324,21 @@ class StoreScheduler:
                     w.set_result(None)
             waiters.clear()
             return
-        if self.current is not None or self._background:
+        if self.current is not None:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # a synchronous caller runs the store itself
-        self._background = True
+        if self._background is loop:
+            return  # (one scheduled on a loop that closed since does not count)
+        self._background = loop
         loop.call_soon(self._drive_background)
 
     def _drive_background(self) -> None:
         """Run ready threads (a bounded number of steps per loop turn, so host coroutines
         take turns with the guest), while no ``call_async`` drives the store."""
-        self._background = False
+        self._background = None
         if self.current is not None or self._waiters:
             return
         for _ in range(_BACKGROUND_STEPS):
@@ -451,7 +467,8 @@ class AsyncLift:
     ``Store.lift`` ``func_inst`` and ``canon_lift``, sync or async, stackless or stackful."""
 
     __slots__ = ("_entering", "callback", "ft", "host", "inst", "invoke", "lift_results",
-                 "lower_params", "name", "opts", "post", "resources", "sched", "shared_cx")
+                 "lower_params", "name", "opts", "post", "resources", "sched", "shared_cx",
+                 "static_ft")
 
     def __init__(self, lf: LiftedFunc, sched: StoreScheduler, host: bool) -> None:
         from .calls import make_opts
@@ -462,6 +479,9 @@ class AsyncLift:
         self.sched = sched
         self.inst = inst
         self.ft = ft
+        #: the type as the component declares it, in its own type space (abstract resources):
+        #: what the spec's ``task.return`` compares its result type with
+        self.static_ft = lf._static
         self.host = host
         self.name = lf.name or "function"
         callback = None
@@ -500,7 +520,7 @@ class AsyncLift:
         if states is None:
             states = self._entering[caller] = entering_set(inst, caller)
         _enter(sched, states)
-        task = Task(inst, self.ft, self.opts, on_start, on_resolve)
+        task = LiftTask(inst, self.static_ft, self.opts, on_start, on_resolve, self.resources)
         thread = GuestThread(task, sched)
         prev = sched.current
         sched.current = thread
@@ -726,8 +746,10 @@ def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result
                  call: Callable[[Sequence[Any]], Any] | None = None
                  ) -> Callable[[OnStart, OnResolve, ComponentInstanceState | None], OnCancel]:
     """A host function as the spec's ``FuncInst`` (``call``: its call path, the function's
-    own in ``store`` by default): a plain function resolves at once; one whose call returns an
-    awaitable (``func_wrap_async``) resolves when it completes."""
+    own in ``store`` by default): a plain function resolves at once; one whose call returns a
+    coroutine or an asyncio future (``func_wrap_async``) resolves when it completes. Other
+    awaitables are values: a ``FutureReader`` returned for a ``future<T>`` result goes to the
+    guest as it is."""
     if call is None:
         call = target.call_in(store)
 
@@ -738,7 +760,7 @@ def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result
                caller: ComponentInstanceState | None) -> OnCancel:
         args = on_start()
         r = call(args)
-        if not inspect.isawaitable(r):
+        if not (inspect.iscoroutine(r) or isinstance(r, asyncio.Future)):
             on_resolve([r] if has_result else [])
             return noop
 
@@ -991,7 +1013,11 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
                     if _same_memory(opts.memory, task.opts.memory) else opts)
             if len(matched) < 64:
                 matched[id(task.opts)] = (task.opts, mine)
-        B.task_return(thread, result_type, mine, partial(lift, cx, flat))
+        # the result's resources are the task's function's (the spec checks the types equal)
+        found = getattr(task, "resources", None)
+        at = cx if found is None or found is resources else LiftLowerContext(mine, state, None,
+                                                                             found)
+        B.task_return(thread, result_type, mine, partial(lift, at, flat))
 
     return _host_fn(store, info, builtin)
 

@@ -406,21 +406,24 @@ class _RequestOptionsHost(_Base):
     def connect_timeout(self, self_: Resource[Any]) -> int | None:
         return self._get(self_).connect
 
-    def set_connect_timeout(self, self_: Resource[Any], duration: int | None) -> Ok[None]:
+    def set_connect_timeout(self, self_: Resource[Any], duration: int | None
+                            ) -> Ok[None] | Err[Any]:  # fmt: skip
         self._get(self_).connect = duration
         return Ok(None)
 
     def first_byte_timeout(self, self_: Resource[Any]) -> int | None:
         return self._get(self_).first_byte
 
-    def set_first_byte_timeout(self, self_: Resource[Any], duration: int | None) -> Ok[None]:
+    def set_first_byte_timeout(self, self_: Resource[Any], duration: int | None
+                               ) -> Ok[None] | Err[Any]:  # fmt: skip
         self._get(self_).first_byte = duration
         return Ok(None)
 
     def between_bytes_timeout(self, self_: Resource[Any]) -> int | None:
         return self._get(self_).between_bytes
 
-    def set_between_bytes_timeout(self, self_: Resource[Any], duration: int | None) -> Ok[None]:
+    def set_between_bytes_timeout(self, self_: Resource[Any], duration: int | None
+                                  ) -> Ok[None] | Err[Any]:  # fmt: skip
         self._get(self_).between_bytes = duration
         return Ok(None)
 

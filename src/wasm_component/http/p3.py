@@ -208,6 +208,17 @@ class FieldsHost(_FieldsHost):
         return self.entries(self_)
 
 
+class FrozenOptions(RequestOptions):
+    """The ``request-options`` a request hands out (``get-options``): "immutable: ``set-*``
+    operations will fail" (the WIT)."""
+
+
+def _copy_options(o: RequestOptions, cls: type[RequestOptions] = RequestOptions) -> Any:
+    c = cls()
+    c.connect, c.first_byte, c.between_bytes = o.connect, o.first_byte, o.between_bytes
+    return c
+
+
 class RequestOptionsHost(_RequestOptionsHost):
     """``request-options`` (durations in nanoseconds, as 0.2's)."""
 
@@ -215,10 +226,27 @@ class RequestOptionsHost(_RequestOptionsHost):
     get_first_byte_timeout = _RequestOptionsHost.first_byte_timeout
     get_between_bytes_timeout = _RequestOptionsHost.between_bytes_timeout
 
-    def clone(self, self_: Resource[Any]) -> Resource[Any]:
-        o, c = self._get(self_), RequestOptions()
-        c.connect, c.first_byte, c.between_bytes = o.connect, o.first_byte, o.between_bytes
-        return self.ctx.push(c, b3._RT_RequestOptions)
+    def _set(self, r: Resource[Any], field: str, duration: int | None) -> Ok[None] | Err[Any]:
+        o = self._get(r)
+        if isinstance(o, FrozenOptions):
+            return Err(b3.RequestOptionsErrorImmutable())
+        setattr(o, field, duration)
+        return Ok(None)
+
+    def set_connect_timeout(self, self_: Resource[Any], duration: int | None
+                            ) -> Ok[None] | Err[Any]:  # fmt: skip
+        return self._set(self_, "connect", duration)
+
+    def set_first_byte_timeout(self, self_: Resource[Any], duration: int | None
+                               ) -> Ok[None] | Err[Any]:  # fmt: skip
+        return self._set(self_, "first_byte", duration)
+
+    def set_between_bytes_timeout(self, self_: Resource[Any], duration: int | None
+                                  ) -> Ok[None] | Err[Any]:  # fmt: skip
+        return self._set(self_, "between_bytes", duration)
+
+    def clone(self, self_: Resource[Any]) -> Resource[Any]:  # (a clone may be changed)
+        return self.ctx.push(_copy_options(self._get(self_)), b3._RT_RequestOptions)
 
 
 class _MessageHost:
@@ -330,7 +358,9 @@ class RequestHost(_MessageHost):
 
     def get_options(self, self_: Resource[Any]) -> Resource[Any] | None:
         o = self._get(self_).options
-        return None if o is None else self.ctx.push(o, b3._RT_RequestOptions)
+        if o is None:
+            return None
+        return self.ctx.push(_copy_options(o, FrozenOptions), b3._RT_RequestOptions)
 
 
 class ResponseHost(_MessageHost):

@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import selectors
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -226,19 +227,52 @@ async def wait_ready(p: Pollable) -> None:
             continue
         fd, events = spec
         fired: asyncio.Future[None] = loop.create_future()
-
-        def wake(f: asyncio.Future[None] = fired) -> None:
-            if not f.done():
-                f.set_result(None)
-
-        write = bool(events & selectors.EVENT_WRITE)
-        (loop.add_writer if write else loop.add_reader)(fd, wake)
+        key = (fd if isinstance(fd, int) else fd.fileno(), bool(events & selectors.EVENT_WRITE))
+        _watch(loop, key, fired)
         try:
             await asyncio.wait_for(asyncio.shield(fired), timeout)
         except TimeoutError:
             pass
         finally:
-            (loop.remove_writer if write else loop.remove_reader)(fd)
+            _unwatch(loop, key, fired)
+
+
+#: Per loop, the waiters on each (descriptor, for writing): asyncio keeps one callback per
+#: descriptor and direction, and two copies may wait on one (two reads of one stdin, a
+#: socket's receive and a datagram receive), so one callback wakes them all.
+_WAITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                    dict[tuple[int, bool], set[asyncio.Future[None]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _watch(loop: asyncio.AbstractEventLoop, key: tuple[int, bool],
+           fired: asyncio.Future[None]) -> None:  # fmt: skip
+    table = _WAITERS.setdefault(loop, {})
+    waiters = table.get(key)
+    if waiters is None:
+        waiters = table[key] = set()
+
+        def wake() -> None:
+            for f in list(waiters):
+                if not f.done():
+                    f.set_result(None)
+
+        fd, write = key
+        (loop.add_writer if write else loop.add_reader)(fd, wake)
+    waiters.add(fired)
+
+
+def _unwatch(loop: asyncio.AbstractEventLoop, key: tuple[int, bool],
+             fired: asyncio.Future[None]) -> None:  # fmt: skip
+    table = _WAITERS.get(loop, {})
+    waiters = table.get(key)
+    if waiters is None:
+        return
+    waiters.discard(fired)
+    if not waiters:
+        del table[key]
+        fd, write = key
+        (loop.remove_writer if write else loop.remove_reader)(fd)
 
 
 # -- pumps -----------------------------------------------------------------------------------

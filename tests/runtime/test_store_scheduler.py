@@ -1,0 +1,69 @@
+"""The store's scheduler (``_runtime.tasks.StoreScheduler``) on its own: a thread blocked on
+its native stack runs the parked stackless threads on top of it, a yield lets one of them run
+first, nothing to run is the deadlock trap, and a wait where the spec would switch back to an
+async caller is refused with ``NotSupported``."""
+
+from __future__ import annotations
+
+import pytest
+
+from wasm_component import NotSupported, Trap
+from wasm_component import types as t
+from wasm_component._abi.concurrency import Cancelled, Subtask, Task
+from wasm_component._abi.context import CanonicalOptions, ComponentInstanceState
+from wasm_component._runtime.tasks import GuestThread, StoreScheduler
+
+
+def _two_threads() -> tuple[StoreScheduler, GuestThread, GuestThread]:
+    sched = StoreScheduler()
+    inst = ComponentInstanceState()
+    task = Task(inst, t.FuncType((), None, True), CanonicalOptions(async_=True))
+    a, b = GuestThread(task, sched), GuestThread(task, sched)
+    sched.current = a
+    return sched, a, b
+
+
+def test_a_stacked_wait_runs_a_parked_thread_until_it_may_go_on() -> None:
+    sched, a, b = _two_threads()
+    ran: list[Cancelled] = []
+    sched.park(b, lambda: True, False, ran.append)
+    assert a.wait_until(lambda: bool(ran)) == Cancelled.FALSE
+    assert ran == [Cancelled.FALSE]
+    assert sched.current is a and not sched.waiting
+
+
+def test_a_yield_lets_a_ready_thread_run_first() -> None:
+    sched, a, b = _two_threads()
+    ran: list[Cancelled] = []
+    sched.park(b, lambda: True, False, ran.append)
+    assert a.yield_(False) == Cancelled.FALSE
+    assert ran == [Cancelled.FALSE]
+
+
+def test_a_yield_with_nothing_else_to_run_returns_at_once() -> None:
+    _, a, _ = _two_threads()
+    assert a.yield_(False) == Cancelled.FALSE
+
+
+def test_waiting_with_nothing_that_can_run_is_a_deadlock() -> None:
+    sched, a, b = _two_threads()
+    sched.park(b, lambda: False, False, lambda c: None)  # parked, never ready
+    with pytest.raises(Trap, match="deadlock detected"):
+        a.wait_until(lambda: False)
+    assert sched.current is a and b in sched.waiting
+
+
+def test_a_cancelled_stackless_thread_resumes_with_cancelled() -> None:
+    sched, _, b = _two_threads()
+    ran: list[Cancelled] = []
+    sched.park(b, lambda: False, True, ran.append)
+    sched.wake(b, Cancelled.TRUE)
+    assert sched.step()
+    assert ran == [Cancelled.TRUE]
+
+
+def test_a_wait_below_an_async_callers_start_needs_fibers() -> None:
+    sched, a, _ = _two_threads()
+    sched.starting.append((Subtask(), True))
+    with pytest.raises(NotSupported, match="fibers"):
+        a.wait_until(lambda: False)
