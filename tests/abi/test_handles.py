@@ -73,6 +73,30 @@ def test_borrow_lend_counts_and_drop_of_lent_handle() -> None:
     assert resource_drop(cx.inst, R, i) == 5  # the caller now runs the destructor
 
 
+def test_list_of_borrows_lends_each_element_in_order_and_traps_on_a_bad_one() -> None:
+    cx, mem = make_cx(scope="subtask")
+    reps = [11, 12, 13]
+    idxs = [resource_new(cx.inst, R, rep) for rep in reps]
+    lt = t.ListType(t.BorrowType(R))
+    mem.data[64:76] = b"".join(i.to_bytes(4, "little") for i in idxs)
+    assert lift_flat(cx, lt, [64, 3]) == reps
+    assert isinstance(cx.borrow_scope, Subtask)
+    assert cx.borrow_scope.lenders is not None
+    assert [h.rep for h in cx.borrow_scope.lenders] == reps  # each one lent, in order
+    with pytest.raises(Trap, match="lent"):
+        resource_drop(cx.inst, R, idxs[1])
+    cx.borrow_scope.deliver_resolve()
+    assert resource_drop(cx.inst, R, idxs[1]) == 12
+    cx2, mem2 = make_cx(scope="subtask")
+    i, j = resource_new(cx2.inst, R, 1), resource_new(cx2.inst, S, 2)
+    mem2.data[64:72] = i.to_bytes(4, "little") + j.to_bytes(4, "little")
+    with pytest.raises(Trap, match="expected a"):  # the second is a handle to another type
+        lift_flat(cx2, lt, [64, 2])
+    mem2.data[68:72] = (999).to_bytes(4, "little")
+    with pytest.raises(Trap):  # no such handle
+        lift_flat(cx2, lt, [64, 2])
+
+
 def test_borrow_must_be_dropped_before_return() -> None:
     cx, _ = make_cx()
     ft = t.FuncType((("self", t.BorrowType(R)),), t.U32)

@@ -20,6 +20,7 @@ __all__ = [
     "Table",
     "lift_borrow",
     "lift_borrow_value",
+    "lift_borrow_values",
     "lift_error_context",
     "lift_own",
     "lift_own_value",
@@ -158,6 +159,28 @@ def lift_borrow_value(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
             lenders.append(h)
             return inst.lift_borrow(rt, h.rep)
     return inst.lift_borrow(rt, lift_borrow(cx, i, rt))
+
+
+def lift_borrow_values(cx: LiftLowerContext, idxs: list[int], rt: t.ResourceType) -> list[Any]:
+    """:func:`lift_borrow_value` of each of ``idxs`` in order (a ``list<borrow<..>>``'s
+    elements), the loop in one frame: the common case inline, anything else (a trap) through
+    :func:`lift_borrow`."""
+    if cx.resources:
+        rt = cx.resources.get(rt, rt)
+    inst = cx.inst
+    array, lift = inst.handles.array, inst.lift_borrow
+    scope = cx.borrow_scope
+    out = []
+    for i in idxs:
+        h = array[i] if i < len(array) else None
+        lenders = scope.lenders  # type: ignore[union-attr]
+        if h.__class__ is ResourceHandle and h.rt is rt and lenders is not None:
+            h.num_lends += 1
+            lenders.append(h)
+            out.append(lift(rt, h.rep))
+        else:
+            out.append(lift(rt, lift_borrow(cx, i, rt)))
+    return out
 
 
 def lower_own(cx: LiftLowerContext, rep: int, rt: t.ResourceType) -> int:

@@ -495,6 +495,10 @@ class LiftGen(CodeGen):
             if e.name in ("f32", "f64"):
                 return f"{self.const(_canon_floats)}({xs})"
             return xs
+        if isinstance(despecialize(e), t.BorrowType) and _LITTLE:
+            idxs = f"m[{p}:{end}].cast('I').tolist()"
+            return (f"{self.const(handles.lift_borrow_values)}(cx, {idxs}, "
+                    f"{self.const(despecialize(e).resource, 'rt')})")  # type: ignore[attr-defined]
         if e == t.BOOL:
             return f"list(map(bool, m[{p}:{end}]))"
         if e == t.CHAR:

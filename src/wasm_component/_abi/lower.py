@@ -363,8 +363,11 @@ def _bulk_storer(name: str, pt: PtrType) -> Callable[..., tuple[int, int, memory
         except (TypeError, OverflowError, ValueError):
             _check_elements(v, name, where)
         n = len(v)
-        p, m = _alloc_list(cx, n, size, size, where)
-        m[p : p + n * size] = b
+        nb = n * size  # (``_alloc_list`` inline: the hot path of a small list)
+        if nb > MAX_LIST_BYTE_LENGTH:
+            raise ValueError(f"list of {n} elements exceeds the maximum byte length{where}")
+        p, m = cx.alloc(size, nb)
+        m[p : p + nb] = b
         return p, n, m
 
     return store_bulk

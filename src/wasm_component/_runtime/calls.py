@@ -112,7 +112,8 @@ def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Can
 
 def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
     memory = _CoreMemory(core.resolve(site.memory)) if site.memory is not None else None
-    realloc = alloc = None
+    realloc = None
+    alloc: Callable[..., tuple[int, memoryview]] | None = None
     ptr = "i64" if info.memory64 else "i32"
     if site.realloc is not None:
         invoke = core.resolve(site.realloc).make_caller(core.CoreFuncType((ptr,) * 4, (ptr,)))
@@ -125,7 +126,29 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
         def realloc(a: int, b: int, c: int, d: int) -> int:
             return invoke((a, b, c, d))[0]  # type: ignore[no-any-return]
 
-        if memory is not None:
+        if memory is not None and state.root.sched is None:
+            view = memory.view
+            # the core call inline (core.InlineCall): one frame per allocation
+            cview, pack, unpack, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
+                core.resolve(site.realloc).inline_call(core.CoreFuncType((ptr,) * 4, (ptr,))))
+
+            def alloc(align: int, size: int, _keep: Any = keep) -> tuple[int, memoryview]:
+                # ``LiftLowerContext.allocate`` and ``check_alloc``, fused
+                pack(cview, 0, 0, 0, align, size)
+                state.may_leave = False
+                try:
+                    err = call(ctx, faddr, aaddr, n, trap_out)
+                finally:
+                    state.may_leave = True
+                gen[0] += 1  # wasm ran: the memory-view rule (core's module docstring)
+                if err or trap.value:
+                    raise fail(err)
+                p: int = unpack(cview)[0]
+                m = view()
+                if p & (align - 1) or p + size > len(m):
+                    check_alloc(p, align, size, m)
+                return p, m
+        elif memory is not None:
             view = memory.view
 
             def alloc(align: int, size: int) -> tuple[int, memoryview]:
@@ -675,25 +698,31 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
 
         return host_drop
     enter, leave = store._lock.acquire, store._lock.release
-    invoke = core.resolve(dtor).make_sink()
+    # the destructor's core call made inline (core.SinkSite): one frame per drop
+    slot, put_slow, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
+        core.resolve(dtor).sink_site())
     guard, root = owner, owner.root
 
-    def drop(store: Any, rep: int) -> bool:
+    def drop(store: Any, rep: int, _keep: Any = keep) -> bool:
         try:
             if store._host_handles is not mine:
                 return False
         except AttributeError:
             return False
-        enter()
+        enter()  # (not ``with lock``: the explicit calls cost half)
         try:
             if root.poisoned or not guard.may_enter:
                 _poison_check(guard)
                 trap_if(True, "cannot enter component instance to run a destructor")
             try:
-                invoke(rep)
-            except BaseException:
+                slot[0] = rep
+            except (TypeError, ValueError):
+                put_slow(rep)
+            err = call(ctx, faddr, aaddr, n, trap_out)
+            gen[0] += 1  # wasm ran: the memory-view rule (core's module docstring)
+            if err or trap.value:
                 guard.poison()  # the destructor's call entered the instance, and trapped
-                raise
+                raise fail(err)
         finally:
             leave()
         return True

@@ -101,8 +101,10 @@ __all__ = [
     "CoreTableType",
     "CoreTag",
     "CoreTagType",
+    "InlineCall",
     "LazyExport",
     "RawCall",
+    "SinkSite",
     "Value",
     "Wiring",
     "WiringPlan",
@@ -139,10 +141,6 @@ _lib = ctypes.CDLL(ffi.dll._name)
 _call_unchecked = _lib.wasmtime_func_call_unchecked
 _call_unchecked.restype = ctypes.c_void_p
 
-_mem_data = _lib.wasmtime_memory_data
-_mem_data.restype = ctypes.c_void_p
-_mem_size = _lib.wasmtime_memory_data_size
-_mem_size.restype = ctypes.c_size_t
 
 _HostCallback = ctypes.CFUNCTYPE(
     ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t
@@ -161,6 +159,11 @@ _export_get.restype = ctypes.c_bool
 # Calls that never run wasm (nor call back into Python) and are made by the thousand while
 # instantiating keep the GIL: releasing and retaking it costs more than the call itself.
 _held = ctypes.PyDLL(ffi.dll._name)
+# (a memory's base and size: asked after every call that ran wasm, see ``CoreMemory.view``)
+_mem_data = _held.wasmtime_memory_data
+_mem_data.restype = ctypes.c_void_p
+_mem_size = _held.wasmtime_memory_data_size
+_mem_size.restype = ctypes.c_size_t
 _export_get_held = _held.wasmtime_instance_export_get
 _export_get_held.restype = ctypes.c_bool
 _func_new_held = _held.wasmtime_func_new_unchecked
@@ -920,6 +923,53 @@ def _normalize(types: Sequence[str], values: Sequence[Any], expected: int) -> li
     return out
 
 
+class SinkSite(NamedTuple):
+    """An ``(i32) -> ()`` call to make inline (:meth:`CoreFunc.sink_site`)::
+
+        try:
+            slot[0] = x
+        except (TypeError, ValueError):
+            put_slow(x)
+        err = call(*args)
+        gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
+        if err or trap.value:
+            raise fail(err)
+
+    with ``keep`` held as long as the call can be made."""
+
+    slot: Any  # memoryview cast to "I" over the argument slot (None on a big-endian host)
+    put_slow: Callable[[int], None]
+    call: Callable[..., int | None]
+    args: tuple[Any, ...]
+    trap: Any
+    gen: list[int]
+    fail: Callable[[int | None], BaseException]
+    keep: Any
+
+
+class InlineCall(NamedTuple):
+    """A call to make inline (:meth:`CoreFunc.inline_call`), arguments in range::
+
+        pack(view, 0, *args)
+        err = call(*cargs)
+        gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
+        if err or trap.value:
+            raise fail(err)
+        results = unpack(view)
+
+    with ``keep`` held as long as the call can be made."""
+
+    view: memoryview
+    pack: Callable[..., None]
+    unpack: Callable[[memoryview], tuple[Any, ...]]
+    call: Callable[..., int | None]
+    cargs: tuple[Any, ...]
+    trap: Any
+    gen: list[int]
+    fail: Callable[[int | None], BaseException]
+    keep: Any
+
+
 class CoreFunc(CoreExtern):
     """A core function (exported by an instance or made by :func:`new_host_func`)."""
 
@@ -958,6 +1008,16 @@ class CoreFunc(CoreExtern):
         return (_call_unchecked, store._ctx, ctypes.c_void_p(ctypes.addressof(self._raw)),
                 ctypes.c_void_p(ctypes.addressof(site.buf)), ctypes.c_size_t(site.nslots),
                 store._trap_addr, store._trap, store._gen, store._fail, (self._raw, site.buf))
+
+    def inline_call(self, ty: CoreFuncType) -> InlineCall:
+        """The pieces of a call made inline by a caller that fuses it with its own work into
+        one frame (see :class:`InlineCall`); only for types without ``v128``/``funcref``."""
+        assert not {"v128", "funcref"} & {*ty.params, *ty.results}, "plain numbers only"
+        site = self.raw_call(ty)
+        call_, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = self._inline(site)
+        return InlineCall(site.view, _codec(self.store, ty.params, False)[0].pack_into,
+                          _codec(self.store, ty.results, False)[0].unpack_from, call_,
+                          (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep)
 
     def make_caller(
         self, ty: CoreFuncType | None = None, *, signed: bool = False
@@ -1007,21 +1067,33 @@ class CoreFunc(CoreExtern):
 
         return call
 
+    def sink_site(self) -> SinkSite:
+        """The pieces of an inline ``(i32) -> ()`` call (a destructor's), for a caller that
+        fuses its own checks with the call into one frame (see :class:`SinkSite`)."""
+        site = self.raw_call(CoreFuncType(("i32",), ()))
+        # slot 0's low 4 bytes as a u32 item: storing an int there costs half a pack_into
+        slot = site.view.cast("I") if sys.byteorder == "little" else None
+        call_, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = self._inline(site)
+        view = site.view
+
+        def put_slow(x: int) -> None:  # a signed value, or a big-endian host
+            _I32.pack_into(view, 0, *_normalize(("i32",), (x,), 1))
+
+        return SinkSite(slot, put_slow, call_, (ctx, faddr, aaddr, n, trap_out), trap, gen,
+                        fail, keep)
+
     def make_sink(self) -> Callable[[int], None]:
         """Prebuilt ``call(x)`` for an ``(i32) -> ()`` function (a destructor): the argument
         bare and no results read, the hot path of a resource drop. ``x`` as in
         :meth:`make_caller` (signed or unsigned)."""
-        site = self.raw_call(CoreFuncType(("i32",), ()))
-        # slot 0's low 4 bytes as a u32 item: storing an int there costs half a pack_into
-        slot = site.view.cast("I") if sys.byteorder == "little" else None
-        view, pack = site.view, _I32.pack_into
-        call_, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = self._inline(site)
+        slot, put_slow, call_, cargs, trap, gen, fail, keep = self.sink_site()
+        ctx, faddr, aaddr, n, trap_out = cargs
 
         def sink(x: int, _keep: Any = keep) -> None:
             try:
-                slot[0] = x  # type: ignore[index]
+                slot[0] = x
             except (TypeError, ValueError):  # a signed value, or a big-endian host
-                pack(view, 0, *_normalize(("i32",), (x,), 1))
+                put_slow(x)
             err = call_(ctx, faddr, aaddr, n, trap_out)
             gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
             if err or trap.value:
