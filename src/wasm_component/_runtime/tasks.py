@@ -823,6 +823,62 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
 # -- canon lower ---------------------------------------------------------------------------------
 
 
+def _run_first_step(coro: Any) -> Any:
+    """Run a host coroutine's first step now, on the running loop (as an eager task would): its
+    value when it returns at once (the common async host import: no loop turn at all), else
+    an awaitable going on from where it stopped (:func:`_go_on`), or a future holding what it
+    raised. Without a running loop (a synchronous caller) it is left to run as a task."""
+    loop = asyncio._get_running_loop()
+    if loop is None:
+        return coro
+    try:
+        yielded = coro.send(None)
+    except StopIteration as e:
+        return e.value
+    except asyncio.CancelledError:
+        fut: asyncio.Future[Any] = loop.create_future()
+        fut.cancel()
+        return fut
+    except Exception as e:
+        fut = loop.create_future()
+        fut.set_exception(e)
+        return fut
+    return _go_on(coro, yielded)
+
+
+async def _go_on(coro: Any, yielded: Any) -> Any:
+    """Drive ``coro`` on from a step that yielded ``yielded`` the way an asyncio task would:
+    wait for the yielded future (a bare ``yield``: one loop turn), then send into it; a
+    cancellation cancels the future it waits for (or, when that is done, is thrown in)."""
+    while True:
+        cancel = False
+        if yielded is None:
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                cancel = True
+        elif getattr(yielded, "_asyncio_future_blocking", None) is not None:
+            yielded._asyncio_future_blocking = False
+            while not yielded.done():
+                try:
+                    await asyncio.wait((yielded,))
+                except asyncio.CancelledError:
+                    if not yielded.cancel():
+                        cancel = True
+                        break
+        else:
+            exc = RuntimeError(f"bad yield from a host coroutine: {yielded!r}")
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as e:
+                return e.value
+            continue
+        try:
+            yielded = coro.throw(asyncio.CancelledError()) if cancel else coro.send(None)
+        except StopIteration as e:
+            return e.value
+
+
 def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result: bool,
                  call: Callable[[Sequence[Any]], Any] | None = None
                  ) -> Callable[[OnStart, OnResolve, ComponentInstanceState | None], OnCancel]:
@@ -841,6 +897,8 @@ def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result
                caller: ComponentInstanceState | None) -> OnCancel:
         args = on_start()
         r = call(args)
+        if inspect.iscoroutine(r):
+            r = _run_first_step(r)
         if not (inspect.iscoroutine(r) or isinstance(r, asyncio.Future)):
             on_resolve([r] if has_result else [])
             return noop
