@@ -86,3 +86,17 @@ def test_cancelling_the_rest_cancels_what_the_coroutine_waits_for() -> None:
         return await task
 
     assert _run(main) == -1 and got == ["cancelled"]
+
+
+def test_coroutines_waiting_on_one_future_each_go_on() -> None:
+    async def main() -> Any:
+        gate: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def pong(k: int) -> int:
+            return k + await gate
+
+        rest = [_run_first_step(pong(k)) for k in range(3)]  # (each yields the same future)
+        gate.set_result(10)
+        return await asyncio.gather(*rest)
+
+    assert _run(main) == [10, 11, 12]

@@ -843,7 +843,15 @@ def _run_first_step(coro: Any) -> Any:
         fut = loop.create_future()
         fut.set_exception(e)
         return fut
-    return _go_on(coro, yielded)
+    return _go_on(coro, _taken(yielded))
+
+
+def _taken(yielded: Any) -> Any:
+    """Take a future a coroutine step yielded, at once, as an asyncio task does: another
+    coroutine may await the same future before we wait for it."""
+    if getattr(yielded, "_asyncio_future_blocking", False):
+        yielded._asyncio_future_blocking = False
+    return yielded
 
 
 async def _go_on(coro: Any, yielded: Any) -> Any:
@@ -858,7 +866,6 @@ async def _go_on(coro: Any, yielded: Any) -> Any:
             except asyncio.CancelledError:
                 cancel = True
         elif getattr(yielded, "_asyncio_future_blocking", None) is not None:
-            yielded._asyncio_future_blocking = False
             while not yielded.done():
                 try:
                     await asyncio.wait((yielded,))
@@ -869,12 +876,12 @@ async def _go_on(coro: Any, yielded: Any) -> Any:
         else:
             exc = RuntimeError(f"bad yield from a host coroutine: {yielded!r}")
             try:
-                yielded = coro.throw(exc)
+                yielded = _taken(coro.throw(exc))
             except StopIteration as e:
                 return e.value
             continue
         try:
-            yielded = coro.throw(asyncio.CancelledError()) if cancel else coro.send(None)
+            yielded = _taken(coro.throw(asyncio.CancelledError()) if cancel else coro.send(None))
         except StopIteration as e:
             return e.value
 
