@@ -305,9 +305,7 @@ async def _run_p3(linker: Linker, store: Store, component: Component,
     """Instantiate and call WASI 0.3's ``run`` (an ``async func``) on this asyncio loop; when
     it returns, wait for the output the guest handed to stdout/stderr to be written."""
     from .wasi.p3 import drain
-    from .wasi.p3._types import use_component_types
 
-    use_component_types(store.wasi, component)
     instantiate_async = getattr(linker, "instantiate_async", None)
     if instantiate_async is None:
         raise NotSupported("running a WASI 0.3 command (`wasi:cli/run@0.3`) needs the "

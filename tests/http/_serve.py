@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 WIT = ROOT / "src" / "wasm_component" / "http" / "wit" / "0.2.12" / "proxy"
@@ -201,3 +203,33 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def check_disconnect_mid_response(server: Server, client: Any) -> None:
+    """A client that stops reading a long response and goes away: the server says so in its
+    log and keeps serving."""
+    import httpx
+
+    before = server.stderr_text().count("client disconnected mid-response")
+    with httpx.Client(base_url=server.url, timeout=60) as c, \
+            c.stream("GET", "/stream?n=20000") as r:  # 320 MiB: never read to the end
+        it = r.iter_raw()
+        next(it)
+        next(it)
+    deadline = time.monotonic() + 30
+    while server.stderr_text().count("client disconnected mid-response") == before:
+        assert time.monotonic() < deadline, server.stderr_text()[-3000:]
+        time.sleep(0.1)
+    assert client.get("/hello").text == "hello world"
+
+
+def check_disconnect_mid_request_body(server: Server, client: Any) -> None:
+    """A client that goes away mid request body: later requests are served."""
+    host, port = server.url.removeprefix("http://").split(":")
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000\r\n\r\n" + b"x" * 1000)
+    time.sleep(0.5)
+    s.close()
+    for _ in range(3):
+        assert client.get("/hello").text == "hello world"
+    assert client.post("/echo", content=b"after").content == b"after"

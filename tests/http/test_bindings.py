@@ -1,5 +1,5 @@
 """The checked-in ``wasi:http`` bindings are exactly what ``wasm-component bindgen --no-docs``
-makes from the checked-in WIT (0.2.12's `proxy` and 0.3.0's `service`), with every ``wasi:io``/``clocks``/``random``/``cli`` interface
+makes from the checked-in WIT (0.2.12's `proxy` and 0.3.0's `middleware`, which is `service` importing `handler` too), with every ``wasi:io``/``clocks``/``random``/``cli`` interface
 mapped onto the WASI package's own bindings (one resource type per WASI resource, so a body's
 stream is an ordinary WASI stream). Regenerate with the command in the failure message."""
 
@@ -25,7 +25,7 @@ VERSIONS = [
     (HTTP / "wit" / "0.2.12" / "proxy", "proxy", "_bindings", _with("0.2.12", [
         "io/error", "io/poll", "io/streams", "clocks/monotonic-clock", "clocks/wall-clock",
         "random/random", "cli/stdout", "cli/stderr", "cli/stdin"])),
-    (HTTP / "wit" / "0.3.0" / "service", "service", "_bindings_p3", _with("0.3.0", [
+    (HTTP / "wit" / "0.3.0" / "service", "middleware", "_bindings_p3", _with("0.3.0", [
         "clocks/types", "clocks/monotonic-clock", "clocks/system-clock", "random/random",
         "random/insecure", "random/insecure-seed", "cli/types", "cli/stdout", "cli/stderr",
         "cli/stdin"])),

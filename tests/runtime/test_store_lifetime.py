@@ -72,3 +72,33 @@ def test_a_dropped_store_is_freed_by_reference_counting(no_gc: None) -> None:
         assert freed() is None, "the store is in a reference cycle"
         assert core_freed() is None, "the wasmtime store outlived its store"
     assert seen == [1, 9, 7] * 3
+
+
+@pytest.mark.parametrize("call", ["none", "sync", "async"])
+def test_a_store_with_async_lowers_is_freed_by_reference_counting(no_gc: None, call: str
+                                                                  ) -> None:
+    # before: an async lower not yet called kept its store strongly (a cycle)
+    import asyncio
+
+    from tests.runtime.test_async_runtime import CALLBACK
+    from wasm_component._validate.features import Features
+
+    engine = Engine(features=Features.all())
+    linker: Linker[None] = Linker(engine)
+
+    async def slow(store: Store, x: int) -> int:
+        await asyncio.sleep(0)
+        return x * 2
+
+    linker.root().func_wrap("slow", slow)
+    pre = linker.instantiate_pre(Component.new(engine, CALLBACK))
+    store: Store[None] = Store(engine)
+    inst = pre.instantiate(store)
+    run = export_func(inst, store, "run")
+    if call == "sync":
+        assert run(store, 3) == 7
+    elif call == "async":
+        assert asyncio.run(run.call_async(store, 3)) == 7
+    freed = weakref.ref(store)
+    del store, inst, run
+    assert freed() is None, "the store is in a reference cycle"

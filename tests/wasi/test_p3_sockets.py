@@ -170,3 +170,20 @@ def test_name_lookup_follows_the_policy() -> None:
         (0, 0, 0, 0, 0, 0, 0, 1)) in addrs
     assert run(host.resolve_addresses("example.com")) == Err(lk3.ErrorCodeAccessDenied())
     assert ok(run(host.resolve_addresses("10.1.2.3"))) == [s3.IpAddressIpv4((10, 1, 2, 3))]
+
+
+def test_listen_streams_carry_the_hosts_tcp_socket() -> None:
+    """``listen``'s ``stream<tcp-socket>`` is made with the host's resource type (the WIT
+    resolves ``tcp-socket`` to a fresh abstract one): what the linker binds the component's
+    import to, and so what the runtime checks the stream against when lowering it."""
+    from wasm_component import types as t
+    from wasm_component.wasi.p3._types import WIT_DIR, elem_types, host_typed, result_type
+
+    fn = "[method]tcp-socket.listen"
+    (elem,) = elem_types(s3.INSTANCE_NAME, fn)
+    assert elem == t.OwnType(s3._RT_TcpSocket)
+    raw = result_type(s3.INSTANCE_NAME, fn, WIT_DIR)
+    assert isinstance(raw, t.ResultType) and isinstance(raw.ok, t.StreamType)
+    assert raw.ok.payload != elem  # abstract before
+    assert host_typed(raw.ok.payload, s3) == elem
+    assert host_typed(t.U8, s3) is t.U8  # types without resources are left as they are

@@ -266,6 +266,16 @@ def check_alloc(ptr: int, align: int, size: int, m: memoryview) -> None:
 _NO_RESOURCES: dict[t.ResourceType, t.ResourceType] = {}
 
 
+def _unmapped(vt: t.Type, resources: dict[t.ResourceType, t.ResourceType]) -> t.Type:
+    raise AssertionError("the runtime sets `concrete_async_type` before any lowering")
+
+
+#: ``vt`` (a ``stream``/``future`` type of a canon's static function type) with its abstract
+#: resources made concrete per ``resources``: what a host end lowered into the guest is typed
+#: with. The runtime sets it (the substitution lives in the validator, above this layer).
+concrete_async_type: Callable[[t.Type, dict[t.ResourceType, t.ResourceType]], t.Type] = _unmapped
+
+
 def _no_memory() -> memoryview:
     raise AssertionError("validation requires memory wherever values live in memory")
 
@@ -327,6 +337,8 @@ class LiftLowerContext:
         the public reader wrapping it when ``wasm_component.streams`` is loaded."""
         from .concurrency.builtins import lift_future, lift_stream
 
+        if self.resources:  # the stream's built-ins are typed with the concrete resources
+            vt = concrete_async_type(vt, self.resources)
         if isinstance(vt, t.StreamType):
             shared: Any = lift_stream(self.inst, i, vt.payload)
         else:
@@ -348,6 +360,8 @@ class LiftLowerContext:
         from .concurrency.copy import SharedFuture, SharedStream
 
         shared = v
+        if self.resources:  # a host end has the concrete type, as the stream's built-ins
+            vt = concrete_async_type(vt, self.resources)
         if not isinstance(v, (SharedStream, SharedFuture)):
             api = _streams_api()
             if api is not None:

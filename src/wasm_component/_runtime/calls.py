@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import types as t
+from .._abi import context as _context
 from .._abi.context import (
     CanonicalOptions,
     ComponentInstanceState,
@@ -86,6 +87,15 @@ class _CoreMemory:
 
 
 BARE = Site()
+
+
+def _concrete_async_type(vt: t.Type, resources: Resources) -> t.Type:
+    out = substitute(vt, resources, {})
+    assert isinstance(out, t.Type), "a substituted type is a type"
+    return out
+
+
+_context.concrete_async_type = _concrete_async_type
 
 
 def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:

@@ -237,8 +237,9 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                        f"{{{named}}}, {v(state)})")
             case F.FResource(slot, info, state, dtor):
                 g.emit(f"{v(slot)} = {c(_resource)}(store, {c(info)}, {v(state)}, {v(dtor)})")
-            case F.FBuiltin(slot, kind, info, state, resource, options):
-                at = f", {site(info, options, ())}" if options else ""  # (async built-ins)
+            case F.FBuiltin(slot, kind, info, state, resource, options, resources):
+                # (async built-ins)
+                at = f", {site(info, options, resources)}" if options or resources else ""
                 g.emit(f"{v(slot)} = {c(_builtin)}(store, {v(state)}, {c(kind)}, {c(info)}, "
                        f"{v(resource)}{at})")
             case F.FStart(func, args, result):

@@ -30,7 +30,9 @@ scheduler (:attr:`StoreScheduler.host_done`), never from inside an asyncio callb
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -934,9 +936,12 @@ def async_lowered(store: Any, site: Site, state: ComponentInstanceState, info: C
     scheduler_for(store, state)
     pt = "i64" if info.memory64 else "i32"
     sig = flatten_functype(abi.ft, "lower", pt, True)
-    return core.new_lazy_host_func(store._core, sig.params, sig.results,
-                                   partial(async_lowered_call, store, site, state, info, target,
-                                           abi))
+    owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
+
+    def build() -> Callable[..., Any]:
+        return async_lowered_call(owner(), site, state, info, target, abi)
+
+    return core.new_lazy_host_func(store._core, sig.params, sig.results, build)
 
 
 def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
@@ -1043,13 +1048,23 @@ def _on_inst(fn: Callable[..., Any]) -> Maker:
     return make
 
 
+def _payload(info: CanonInfo, site: Any) -> Any:
+    """A stream/future built-in's type with its resources made the instance's concrete ones,
+    so that every built-in of a stream, and a host end passed in (typed with the host's
+    resources), agree on what it carries."""
+    ty = info.payload
+    if ty is None or not getattr(site, "resources", None):
+        return ty
+    return site.concrete(ty)
+
+
 def _on_type(fn: Callable[..., Any]) -> Maker:
     """A built-in of a stream/future type reading only the instance: ``fn(inst, ty, *args)``."""
 
     def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
              rt: Any, site: Any) -> core.CoreFunc:
         scheduler_for(store, state)
-        return _host_fn(store, info, partial(fn, state, info.payload))
+        return _host_fn(store, info, partial(fn, state, _payload(info, site)))
 
     return make
 
@@ -1064,6 +1079,8 @@ def _on_thread(bind: Bind, fn: Callable[..., Any]) -> Maker:
     def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
              rt: Any, site: Any) -> core.CoreFunc:
         sched = scheduler_for(store, state)
+        if info.payload is not None:
+            info = dataclasses.replace(info, payload=_payload(info, site))
         imm = bind(info, site, state)
         name = kind.value
 
@@ -1107,7 +1124,7 @@ def _copy_options(info: CanonInfo, site: Any, state: ComponentInstanceState
     """``{stream,future}.{read,write}``'s immediates: the type and a ``CopyOptions`` with the
     memory and the element codec, made once per definition."""
     opts = _opts(site, info, state)
-    ty = info.payload
+    ty = _payload(info, site)
     assert ty is not None, "validated: a copy names its type"
     codec = None
     if ty.payload is not None:

@@ -193,6 +193,7 @@ class FBuiltin:
     state: int
     resource: int | None  # the concrete type of a ``resource.*`` built-in
     options: tuple[tuple[int, int, int], ...] = ()  # (sort, index, slot): memory, realloc, table
+    resources: Resources = ()  # the concrete types of a ``stream.*``/``future.*`` payload's
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,8 +553,10 @@ class _Inliner:
                         rref = scope.lookup(info.resource)
                         rt = self.value(rref if rref is not None else Const(info.resource))
                     options = tuple((so, idx, self.value(r)) for so, idx, r in _options(info, sp))
+                    payload_rts = self.concrete(scope.resources(info.payload))
                     s = self.slot()
-                    self.steps.append(FBuiltin(s, kind, info, self.state(k), rt, options))
+                    self.steps.append(FBuiltin(s, kind, info, self.state(k), rt, options,
+                                               payload_rts))
                     ref, sort = Slot(s), P.CORE_FUNC
                 case P.Start(func, args, results):
                     fn = self.value(sp[P.FUNC][func])

@@ -194,11 +194,8 @@ class AsgiApp:
     # -- WASI 0.3: reused instances, requests as concurrent guest tasks --------------------
 
     async def _new_instance(self) -> _Served:
-        from ..wasi.p3._types import use_component_types
-
         store = Store(self.engine)
         store.set_wasi(self._wasi_config())
-        use_component_types(store.wasi, self.component)
         install(store, HttpState(self.http))
         instance = self.pre.instantiate(store)
         idx = instance.get_export_index(store, "handle",

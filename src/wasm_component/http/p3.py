@@ -22,12 +22,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import types as t
 from ..errors import Trap
 from ..values import Err, Ok
 from ..wasi.p3._async import ByteReader, channels_of, pump_in, pump_out, resolve, spawn
 from ..wasi.p3._convert import retype
-from ..wasi.p3._types import elem_types_of
+from ..wasi.p3._types import elem_types as _wit_elem_types
 from ._bindings_p3.imports import wasi_http_client as _b_client
+from ._bindings_p3.imports import wasi_http_handler as _b_handler
 from ._bindings_p3.imports import wasi_http_types as b3
 from .channel import Channel, ChannelInputStream, ChannelOutputStream, wait_async
 from .fields import Fields
@@ -56,6 +58,12 @@ __all__ = ["Body", "Request", "Response", "add_to_linker", "message_of", "push_r
 #: ``wasi:http@0.3.0``'s WIT (with its dependencies), as kept for the bindings
 WIT = Path(__file__).resolve().parent / "wit" / "0.3.0" / "service"
 IFACE = b3.INSTANCE_NAME
+
+
+
+def elem_types(interface: str, function: str, wit: Path) -> tuple[t.Type | None, ...]:
+    """The payloads of ``function``'s streams and futures, with this host's resource types."""
+    return _wit_elem_types(interface, function, wit, b3)
 
 
 class Body:
@@ -260,8 +268,7 @@ class _MessageHost:
 
     def _new(self, headers: Resource[Any], contents: ByteReader | None, trailers: Any
              ) -> tuple[Any, Any]:  # fmt: skip
-        fn = f"[static]{self._cls.__name__.lower()}.new"
-        (res,) = elem_types_of(self.ctx, IFACE, fn, WIT)
+        (res,) = elem_types(IFACE, f"[static]{self._cls.__name__.lower()}.new", WIT)
         done_reader, done = channels_of(self.ctx).future(res)
         fields = self.ctx.delete(headers)
         return self._cls(fields, Body(contents=contents, trailers=trailers), done), done_reader
@@ -281,7 +288,7 @@ class _MessageHost:
             if m.done is not None:
                 spawn(self.ctx, _forward(res, m.done))
             return (body.contents, body.trailers)
-        elem, trailers_type = elem_types_of(self.ctx,
+        elem, trailers_type = elem_types(
             IFACE, f"[static]{self._cls.__name__.lower()}.consume-body", WIT)
         ch = channels_of(self.ctx)
         reader, writer = ch.stream(elem)
@@ -423,7 +430,9 @@ def message_of(ctx: WasiCtx, handle: Resource[Any]) -> Message:
 
 class ClientHost:
     """``wasi:http/client@0.3.0``: ``send`` through the store's :class:`HttpConfig` (its
-    allow-list, timeouts and Python hook), as 0.2's ``outgoing-handler``."""
+    allow-list, timeouts and Python hook), as 0.2's ``outgoing-handler``. It is the imported
+    ``wasi:http/handler@0.3.0`` of a middleware component too (``handle``: the next hop of
+    the chain is the network)."""
 
     def __init__(self, ctx: WasiCtx) -> None:
         self.ctx = ctx
@@ -442,6 +451,8 @@ class ClientHost:
         resp.status = got.status
         return Ok(self.ctx.push(resp, b3._RT_Response))
 
+    handle = send
+
 
 class _Hosts:
     __slots__ = ("client", "types")
@@ -457,14 +468,15 @@ def _hosts(store: Store) -> _Hosts:
 
 
 def add_to_linker(linker: Linker) -> None:
-    """Define WASI 0.3 and ``wasi:http/types`` and ``wasi:http/client`` 0.3 on ``linker``."""
+    """Define WASI 0.3 and ``wasi:http/types``, ``wasi:http/client`` and (for middleware
+    components) the imported ``wasi:http/handler`` 0.3 on ``linker``."""
     from ..wasi.p3 import add_to_linker as add_wasi
 
     add_wasi(linker)
     b3.add_to_linker(linker, lambda s: _hosts(s).types)
     _b_client.add_to_linker(linker, _client)
+    _b_handler.add_to_linker(linker, _client)
 
 
-def _client(store: Store) -> Any:
-    # (Any: the generated `Host` Protocol is synchronous until bindgen emits `async def`)
+def _client(store: Store) -> ClientHost:
     return _hosts(store).client

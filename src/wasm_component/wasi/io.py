@@ -378,20 +378,27 @@ class FileInputStream(InputStream):
     def __init__(self, f: IO[bytes] | int) -> None:
         self._f = f
         self._fd: int | None = f if isinstance(f, int) else _fileno(f)
-        self._pollable: Pollable = READY
-        if self._fd is not None and _waitable(self._fd):
-            self._pollable = FdPollable(self._fd, selectors.EVENT_READ)
+        # worked out at first use: probing the descriptor costs an epoll instance, and most
+        # contexts (a store per request) never read their stdin
+        self._pollable: Pollable | None = None
         self._done = False
 
     def pollable(self) -> Pollable:
-        return self._pollable
+        p = self._pollable
+        if p is None:
+            p = READY
+            if self._fd is not None and _waitable(self._fd):
+                p = FdPollable(self._fd, selectors.EVENT_READ)
+            self._pollable = p
+        return p
 
     def read(self, n: int) -> bytes:
         if self._done:
             raise StreamClosed
         if n == 0:
             return b""
-        if self._pollable is not READY and not self._pollable.ready():
+        p = self.pollable()
+        if p is not READY and not p.ready():
             return b""
         try:
             if isinstance(self._f, int):

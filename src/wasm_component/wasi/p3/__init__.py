@@ -13,7 +13,6 @@ Example::
     linker.add_wasip2()          # WASI 0.2 ...
     linker.add_wasip3()          # ... and 0.3 side by side (or: wasi.p3.add_to_linker(linker))
     store.set_wasi(WasiConfig().inherit_stdio())
-    wasi.p3.use_component_types(store.wasi, component)   # (see there: resource payloads)
     instance = await linker.instantiate_async(store, component)
     await run.call_async(store)          # a 0.3 guest runs on the asyncio loop
 """
@@ -25,7 +24,6 @@ from typing import TYPE_CHECKING
 
 from .. import define_registered, load_hosts
 from ._async import Channels, channels_of, drain, set_channels
-from ._types import use_component_types
 
 if TYPE_CHECKING:
     from ...engine import Store
@@ -39,7 +37,6 @@ __all__ = [
     "channels_of",
     "drain",
     "set_channels",
-    "use_component_types",
 ]
 
 #: The modules that implement WASI 0.3 interfaces (each registers its hosts when imported).

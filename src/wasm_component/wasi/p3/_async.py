@@ -52,7 +52,7 @@ from ..io import (
     StreamClosed,
     StreamFailed,
 )
-from ._types import elem_types_of
+from ._types import elem_types
 
 if TYPE_CHECKING:
     from ..ctx import WasiCtx
@@ -384,7 +384,7 @@ def stream_from(ctx: WasiCtx, interface: str, function: str, source: InputStream
                 error: ErrorOf) -> tuple[Any, Any]:  # fmt: skip
     """``-> tuple<stream<u8>, future<result<_, E>>>`` (stdin, file and socket reads): a new
     stream fed from ``source`` by :func:`pump_in`, and its future; the two readers."""
-    elem, res = elem_types_of(ctx, interface, function)
+    elem, res = elem_types(interface, function)
     ch = channels_of(ctx)
     reader, writer = ch.stream(elem)
     done_reader, done = ch.future(res)
@@ -397,7 +397,7 @@ def stream_into(ctx: WasiCtx, interface: str, function: str, data: ByteReader,
                 finish: Callable[[], None] | None = None) -> Any:  # fmt: skip
     """``(data: stream<u8>) -> future<result<_, E>>`` (stdout, file and socket writes): the
     guest's stream copied into ``sink`` by :func:`pump_out`; the future's reader."""
-    (res,) = elem_types_of(ctx, interface, function)
+    (res,) = elem_types(interface, function)
     done_reader, done = channels_of(ctx).future(res)
     spawn(ctx, pump_out(data, sink, done, error=error, finish=finish), output=True)
     return done_reader
@@ -414,14 +414,14 @@ def failed_future(ctx: WasiCtx, interface: str, function: str, error: Any,
     """What ``(data: stream<u8>) -> future<result<_, E>>`` returns when it fails before any
     data moves: the future resolved to ``err(error)``; the guest's ``data`` is dropped."""
     data.close()
-    (res,) = elem_types_of(ctx, interface, function)
+    (res,) = elem_types(interface, function)
     return _resolved(ctx, res, error)
 
 
 def failed_stream(ctx: WasiCtx, interface: str, function: str, error: Any) -> tuple[Any, Any]:
     """What ``-> tuple<stream<T>, future<result<_, E>>>`` returns when it fails before any
     data moves: an ended stream and the future resolved to ``err(error)``."""
-    elem, res = elem_types_of(ctx, interface, function)
+    elem, res = elem_types(interface, function)
     reader, writer = channels_of(ctx).stream(elem)
     writer.close()
     return (reader, _resolved(ctx, res, error))

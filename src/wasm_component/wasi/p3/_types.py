@@ -14,26 +14,18 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import Any
 
 from ... import types as t
 from ...wit import Resolve
 from ...wit.to_types import function_type
+from ..ctx import REGISTRY
 
-if TYPE_CHECKING:
-    from ...component import Component
-    from ..ctx import WasiCtx
-
-__all__ = [
-    "WIT_DIR",
-    "elem_types",
-    "elem_types_of",
-    "param_elem_type",
-    "result_type",
-    "use_component_types",
-]
+__all__ = ["WIT_DIR", "elem_types", "host_typed", "param_elem_type", "result_type"]
 
 #: WASI 0.3.0's WIT, as released (``deps/``), and the world that includes all of it.
 WIT_DIR = Path(__file__).resolve().parents[1] / "wit" / "0.3.0"
@@ -65,49 +57,48 @@ def result_type(interface: str, function: str, wit: Path = WIT_DIR) -> t.Type:
 
 
 @functools.cache
-def elem_types(interface: str, function: str, wit: Path = WIT_DIR) -> tuple[t.Type | None, ...]:
+def elem_types(interface: str, function: str, wit: Path = WIT_DIR,
+               bindings: ModuleType | None = None) -> tuple[t.Type | None, ...]:  # fmt: skip
     """The payload types of the streams and futures in ``function``'s result, in order:
     ``(u8, result<_, error-code>)`` for ``tuple<stream<u8>, future<result<_, error-code>>>``
-    (a tuple's other members, such as a resource, are skipped)."""
-    return _payloads(result_type(interface, function, wit))
-
-
-def _payloads(ty: t.Type) -> tuple[t.Type | None, ...]:
+    (a tuple's other members, such as a resource, are skipped). Resources are the host's
+    (:func:`host_typed`, from ``bindings``, by default the module registered for
+    ``interface``), as the runtime types a stream or future lowered into a guest."""
+    ty = result_type(interface, function, wit)
     parts = ty.types if isinstance(ty, t.TupleType) else (ty,)
     if isinstance(ty, t.ResultType) and isinstance(ty.ok, t.StreamType):
         parts = (ty.ok,)
     out = [p.payload for p in parts if isinstance(p, (t.StreamType, t.FutureType))]
     assert out, f"{ty.wit()} has no stream or future"
-    return tuple(out)
+    if bindings is None and interface in REGISTRY:
+        bindings = REGISTRY[interface][0]
+    if bindings is None:
+        return tuple(out)
+    return tuple(host_typed(p, bindings) for p in out)
 
 
-_COMPONENT_TYPES = "p3.component-types"
+def host_typed(x: Any, bindings: ModuleType) -> Any:
+    """``x`` (a type resolved from the WIT, or a part of one) with the resources of
+    ``bindings`` (a generated module: its ``_RT_*`` host resource types) in place of the
+    abstract ones the WIT resolution made: ``trailers``' ``own<fields>`` becomes the host's
+    ``fields``, the type the linker gave the import and so the one a guest's built-ins and
+    the runtime check a host-made stream or future against."""
+    hosts = {rt.name: rt for k, rt in vars(bindings).items()
+             if k.startswith("_RT_") and isinstance(rt, t.ResourceType)}
+    return _substituted(x, hosts)
 
 
-def use_component_types(ctx: WasiCtx, component: Component) -> None:
-    """Make the 0.3 hosts of ``ctx`` type the streams and futures they create as
-    ``component`` imports them (rather than from the WIT): a payload holding a resource
-    (``stream<tcp-socket>``, ``future<result<option<trailers>, ...>>``) is then the very
-    type the runtime checks it against when it is lowered into that component's instances.
-    ``wasm-component run`` and ``asgi_app`` do this for the component they run."""
-    table: dict[tuple[str, str], t.FuncType] = {}
-    for name, ty in component.component_type().imports:
-        if isinstance(ty, t.InstanceType):
-            for fname, f in ty.exports:
-                if isinstance(f, t.FuncType):
-                    table[(name, fname)] = f
-    ctx._extensions[_COMPONENT_TYPES] = table
-
-
-def elem_types_of(ctx: WasiCtx, interface: str, function: str,
-                  wit: Path = WIT_DIR) -> tuple[t.Type | None, ...]:  # fmt: skip
-    """:func:`elem_types`, as the component given to :func:`use_component_types` imports
-    ``function`` when it does."""
-    table: dict[tuple[str, str], t.FuncType] | None = ctx._extensions.get(_COMPONENT_TYPES)
-    ft = None if table is None else table.get((interface, function))
-    if ft is None or ft.result is None:
-        return elem_types(interface, function, wit)
-    return _payloads(ft.result)
+def _substituted(x: Any, hosts: dict[str, t.ResourceType]) -> Any:
+    if isinstance(x, t.ResourceType):
+        return hosts.get(x.name, x) if x.kind == "abstract" else x
+    if isinstance(x, tuple):
+        return tuple(_substituted(y, hosts) for y in x)
+    if isinstance(x, t.Type) and dataclasses.is_dataclass(x):
+        changes = {f.name: _substituted(getattr(x, f.name), hosts) for f in dataclasses.fields(x)}
+        if all(v is getattr(x, k) for k, v in changes.items()):
+            return x
+        return dataclasses.replace(x, **changes)
+    return x
 
 
 def param_elem_type(interface: str, function: str, param: str,

@@ -58,7 +58,7 @@ from ._async import (
     values_in,
 )
 from ._convert import case, lowered_case
-from ._types import elem_types, elem_types_of
+from ._types import elem_types
 
 if TYPE_CHECKING:
     from ..ctx import WasiCtx
@@ -163,7 +163,7 @@ class DescriptorHost:
             entries = self._ctx.get(self_, Descriptor).dir(DirPerms.READ).entries()
         except FsError as e:
             return failed_stream(self._ctx, IFACE, fn, lowered_case(_cases(), e.code))
-        elem, res = elem_types_of(self._ctx, IFACE, fn)
+        elem, res = elem_types(IFACE, fn)
         ch = channels_of(self._ctx)
         reader, writer = ch.stream(elem)
         done_reader, done = ch.future(res)

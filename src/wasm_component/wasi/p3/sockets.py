@@ -57,7 +57,7 @@ from ._async import (
     wait_ready,
 )
 from ._convert import case, lowered_case
-from ._types import elem_types, elem_types_of
+from ._types import elem_types
 
 if TYPE_CHECKING:
     from ..ctx import WasiCtx
@@ -201,7 +201,7 @@ class TcpSocketHost(_SocketHost):
             s3.sock.finish_listen()
         except SocketError as e:
             return error_code(e.code)
-        (elem,) = elem_types_of(self._ctx, IFACE, "[method]tcp-socket.listen")
+        (elem,) = elem_types(IFACE, "[method]tcp-socket.listen")
         reader, writer = channels_of(self._ctx).stream(elem)
         spawn(self._ctx, values_in(self._accepted(s3.sock), writer))
         return Ok(reader)
