@@ -102,3 +102,13 @@ def test_a_thread_whose_event_was_taken_waits_for_the_next_one() -> None:
     assert not sched.step() and ran == []
     sub.on_resolve([])
     assert sched.step() and ran == [Cancelled.FALSE]
+
+
+def test_a_thread_cancelled_while_waiting_on_a_set_leaves_the_sets_waiters() -> None:
+    sched, _, b = _two_threads()
+    wset = WaitableSet()
+    ran: list[Cancelled] = []
+    sched.park(b, wset.has_pending_event, True, ran.append, wset)
+    sched.wake(b, Cancelled.TRUE)
+    assert sched.step() and ran == [Cancelled.TRUE]
+    assert not sched._wset_waiters and not sched.step()

@@ -246,6 +246,14 @@ class StoreScheduler:
         assert cont is not None, "only a stackless thread resumes from the scheduler"
         del self.waiting[thread]
         self.woken.pop(thread, None)
+        wset = thread.wset
+        if wset is not None and wset in self._wset_waiters:
+            # (resumed before its set had an event: a cancellation)
+            rest = [e for e in self._wset_waiters[wset] if e[0] is not thread]
+            if rest:
+                self._wset_waiters[wset] = rest
+            else:
+                del self._wset_waiters[wset]
         thread.cont = None
         thread.wset = None
         thread.ready_func = None
