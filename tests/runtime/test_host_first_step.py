@@ -100,3 +100,24 @@ def test_coroutines_waiting_on_one_future_each_go_on() -> None:
         return await asyncio.gather(*rest)
 
     assert _run(main) == [10, 11, 12]
+
+
+def test_the_first_step_runs_as_its_own_task() -> None:
+    async def main() -> Any:
+        outer = asyncio.current_task()
+        seen: list[Any] = []
+
+        async def pong() -> int:
+            seen.append(asyncio.current_task())
+            async with asyncio.timeout(0.001):  # binds to the host call's own task
+                await asyncio.sleep(1)
+            return 0
+
+        r = _run_first_step(pong())
+        assert isinstance(r, asyncio.Task) and seen == [r] and r is not outer
+        with pytest.raises(TimeoutError):
+            await r
+        assert asyncio.current_task() is outer and not outer.cancelling()  # type: ignore[union-attr]
+        return True
+
+    assert _run(main)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import sys
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -834,26 +835,49 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
 
 
 def _run_first_step(coro: Any) -> Any:
-    """Run a host coroutine's first step now, on the running loop (as an eager task would): its
+    """Run a host coroutine's first step now, on the running loop, as an eager task (its own
+    ``asyncio.current_task()``, so ``asyncio.timeout`` and task groups in it bind to it): its
     value when it returns at once (the common async host import: no loop turn at all), else
-    an awaitable going on from where it stopped (:func:`_go_on`), or a future holding what it
-    raised. Without a running loop (a synchronous caller) it is left to run as a task."""
+    the task going on from where it stopped, or a future holding what it raised. Without a
+    running loop (a synchronous caller) it is left to run as a task."""
     loop = asyncio._get_running_loop()
     if loop is None:
         return coro
+    if sys.version_info >= (3, 12):
+        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, eager_start=True)
+        if task.done() and not task.cancelled() and task.exception() is None:
+            return task.result()
+        return task
+    # (3.11: the first step runs here with the task that goes on as the current task)
+    first: list[Any] = []
+
+    async def rest() -> Any:
+        return await _go_on(coro, first[0])
+
+    task = loop.create_task(rest())
+    prev = asyncio.current_task(loop)
+    if prev is not None:
+        asyncio.tasks._leave_task(loop, prev)
+    asyncio.tasks._enter_task(loop, task)
     try:
         yielded = coro.send(None)
     except StopIteration as e:
+        task.cancel()  # (not started: it ends at its first step, awaited by no one)
         return e.value
-    except asyncio.CancelledError:
+    except (Exception, asyncio.CancelledError) as e:
+        task.cancel()
         fut: asyncio.Future[Any] = loop.create_future()
-        fut.cancel()
+        if isinstance(e, asyncio.CancelledError):
+            fut.cancel()
+        else:
+            fut.set_exception(e)
         return fut
-    except Exception as e:
-        fut = loop.create_future()
-        fut.set_exception(e)
-        return fut
-    return _go_on(coro, _taken(yielded))
+    finally:
+        asyncio.tasks._leave_task(loop, task)
+        if prev is not None:
+            asyncio.tasks._enter_task(loop, prev)
+    first.append(_taken(yielded))
+    return task
 
 
 def _taken(yielded: Any) -> Any:
