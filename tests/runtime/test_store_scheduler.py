@@ -9,7 +9,7 @@ import pytest
 
 from wasm_component import NotSupported, Trap
 from wasm_component import types as t
-from wasm_component._abi.concurrency import Cancelled, Subtask, Task
+from wasm_component._abi.concurrency import Cancelled, Subtask, Task, WaitableSet
 from wasm_component._abi.context import CanonicalOptions, ComponentInstanceState
 from wasm_component._runtime.tasks import GuestThread, StoreScheduler
 
@@ -67,3 +67,48 @@ def test_a_wait_below_an_async_callers_start_needs_fibers() -> None:
     sched.starting.append((Subtask(), True))
     with pytest.raises(NotSupported, match="fibers"):
         a.wait_until(lambda: False)
+
+
+def test_a_thread_waiting_on_a_set_is_checked_only_once_the_set_has_an_event() -> None:
+    sched, _, b = _two_threads()
+    wset, sub = WaitableSet(), Subtask()
+    sub.join(wset)
+    checks: list[int] = []
+    ran: list[Cancelled] = []
+
+    def ready() -> bool:
+        checks.append(1)
+        return wset.has_pending_event()
+
+    sched.park(b, ready, True, ran.append, wset)
+    for _ in range(3):
+        assert not sched.step()  # nothing to run, and the waiter is not polled
+    assert checks == [] and b in sched.waiting
+    sub.index = 1
+    sub.on_start()  # a SUBTASK event: the set's waiter becomes a candidate
+    assert sched.step() and ran == [Cancelled.FALSE] and checks == [1]
+    assert b not in sched.waiting
+
+
+def test_a_thread_whose_event_was_taken_waits_for_the_next_one() -> None:
+    sched, a, b = _two_threads()
+    wset, sub = WaitableSet(), Subtask()
+    sub.join(wset)
+    sub.index = 1
+    ran: list[Cancelled] = []
+    sched.park(b, wset.has_pending_event, True, ran.append, wset)
+    sub.on_start()
+    assert wset.poll(a, False)[0] != 0  # another thread takes the event first
+    assert not sched.step() and ran == []
+    sub.on_resolve([])
+    assert sched.step() and ran == [Cancelled.FALSE]
+
+
+def test_a_thread_cancelled_while_waiting_on_a_set_leaves_the_sets_waiters() -> None:
+    sched, _, b = _two_threads()
+    wset = WaitableSet()
+    ran: list[Cancelled] = []
+    sched.park(b, wset.has_pending_event, True, ran.append, wset)
+    sched.wake(b, Cancelled.TRUE)
+    assert sched.step() and ran == [Cancelled.TRUE]
+    assert not sched._wset_waiters and not sched.step()

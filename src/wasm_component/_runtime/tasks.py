@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import sys
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -93,13 +94,17 @@ class LiftTask(Task):
 
 class GuestThread(Thread):
     """A spec ``Thread`` as the runtime runs it: ``cont`` is the continuation of a parked
-    stackless thread (``None`` while running or blocked on its native stack)."""
+    stackless thread (``None`` while running or blocked on its native stack); ``parks`` counts
+    its parkings (a queue entry of an earlier one is stale); ``wset`` is the waitable set a
+    parked ``WAIT`` waits on."""
 
-    __slots__ = ("cont",)
+    __slots__ = ("cont", "parks", "wset")
 
     def __init__(self, task: Task, scheduler: StoreScheduler) -> None:
         super().__init__(task, scheduler)
         self.cont: Cont | None = None
+        self.parks = 0
+        self.wset: WaitableSet | None = None
 
 
 class StoreScheduler:
@@ -108,13 +113,22 @@ class StoreScheduler:
 
     ``current`` is the running guest thread (the spec's ``current_thread()``), ``None`` when
     the host runs. ``entered`` lists the instances the native stack has entered (a stacked
-    wait lets other tasks enter them, as the spec's switch back to the caller would)."""
+    wait lets other tasks enter them, as the spec's switch back to the caller would).
+
+    Scheduling costs O(ready work), not O(parked threads): a parked stackless thread is either
+    a *candidate* (``candidates``: checked by :meth:`step`, in the order they became one) or,
+    waiting on a waitable set without a pending event, listed on that set (``_wset_waiters``)
+    until the set's ``on_event`` makes its waiters candidates. A woken thread is queued in
+    ``_woken_q``. Queue entries are ``(thread, parks)``: stale once the thread parks again."""
 
     __slots__ = (
         "_background",
         "_host_futs",
         "_loop",
         "_waiters",
+        "_woken_q",
+        "_wset_waiters",
+        "candidates",
         "current",
         "entered",
         "host_done",
@@ -127,14 +141,18 @@ class StoreScheduler:
 
     def __init__(self) -> None:
         self.current: GuestThread | None = None
-        self.waiting: list[GuestThread] = []
+        #: the parked threads (stackless and stacked), in the order they parked
+        self.waiting: dict[GuestThread, None] = {}
         self.woken: dict[Thread, Cancelled] = {}
+        self.candidates: deque[tuple[GuestThread, int]] = deque()
+        self._woken_q: deque[tuple[Thread, int]] = deque()
+        self._wset_waiters: dict[WaitableSet, list[tuple[GuestThread, int]]] = {}
         self.entered: list[ComponentInstanceState] = []
         #: completed host operations, applied in order by :meth:`step`
         self.host_done: deque[Callable[[], None]] = deque()
         #: host operations still running (asyncio tasks)
         self.host_pending = 0
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._host_futs: set[asyncio.Future[Any]] = set()
         #: whether the host holds stream/future ends (then a wait with nothing to run may be
@@ -160,7 +178,7 @@ class StoreScheduler:
                     "caller (called through an async lower, or after it returned its value): "
                     "switching guest stacks (fibers) is not built yet")
         thread.cont = None
-        self.waiting.append(thread)
+        self.waiting[thread] = None
         # the instances this stack entered may be entered by others while it waits
         left = [s for s in self.entered if not s.may_enter]
         for s in left:
@@ -179,8 +197,7 @@ class StoreScheduler:
                     self.stuck()
                 stepped = True
         finally:
-            if thread in self.waiting:
-                self.waiting.remove(thread)
+            self.waiting.pop(thread, None)
             self.current = thread
             for s in left:
                 s.may_enter = False
@@ -188,27 +205,58 @@ class StoreScheduler:
     def wake(self, thread: Thread, cancelled: Cancelled = Cancelled.FALSE) -> None:
         assert thread.cancellable or not cancelled, "only a cancellable thread is cancelled"
         self.woken[thread] = cancelled
+        self._woken_q.append((thread, getattr(thread, "parks", 0)))
 
     # -- stackless waits -----------------------------------------------------------------------
 
-    def park(self, thread: GuestThread, ready: ReadyFunc, cancellable: bool, cont: Cont) -> None:
+    def park(self, thread: GuestThread, ready: ReadyFunc, cancellable: bool, cont: Cont,
+             wset: WaitableSet | None = None) -> None:
         """Park a thread that has no native stack: ``cont(cancelled)`` runs when ``ready()``
         (or a cancellation, when ``cancellable``). A pending cancellation is delivered first,
-        as the spec's ``wait_until`` does."""
-        if thread.task.deliver_pending_cancel(cancellable):
-            self.woken[thread] = Cancelled.TRUE
+        as the spec's ``wait_until`` does. ``wset``: ``ready()`` implies that this set has a
+        pending event (the thread need not be checked before it has one)."""
+        thread.parks += 1
         thread.ready_func = ready
         thread.cancellable = cancellable
         thread.cont = cont
-        self.waiting.append(thread)
+        thread.wset = wset
+        self.waiting[thread] = None
+        if thread.task.deliver_pending_cancel(cancellable):
+            self.wake(thread, Cancelled.TRUE)
+        if wset is not None and not wset.has_pending_event():
+            self._wait_on(thread, wset)
+        else:
+            self.candidates.append((thread, thread.parks))
+
+    def _wait_on(self, thread: GuestThread, wset: WaitableSet) -> None:
+        waiters = self._wset_waiters.get(wset)
+        if waiters is None:
+            waiters = self._wset_waiters[wset] = []
+            wset.on_event = self._wset_event
+        waiters.append((thread, thread.parks))
+
+    def _wset_event(self, wset: WaitableSet) -> None:
+        """``wset`` has a pending event: its parked waiters become candidates."""
+        waiters = self._wset_waiters.pop(wset, None)
+        if waiters:
+            self.candidates.extend(waiters)
 
     def resume(self, thread: GuestThread, cancelled: Cancelled) -> None:
         """Run a parked stackless thread's continuation now."""
         cont = thread.cont
         assert cont is not None, "only a stackless thread resumes from the scheduler"
-        self.waiting.remove(thread)
+        del self.waiting[thread]
         self.woken.pop(thread, None)
+        wset = thread.wset
+        if wset is not None and wset in self._wset_waiters:
+            # (resumed before its set had an event: a cancellation)
+            rest = [e for e in self._wset_waiters[wset] if e[0] is not thread]
+            if rest:
+                self._wset_waiters[wset] = rest
+            else:
+                del self._wset_waiters[wset]
         thread.cont = None
+        thread.wset = None
         thread.ready_func = None
         thread.cancellable = False
         starting, self.starting = self.starting, []  # (a new native stack base)
@@ -236,17 +284,30 @@ class StoreScheduler:
         if self.host_done:
             self.host_done.popleft()()
             return True
-        woken = self.woken
-        for th in self.waiting:
-            if th.cont is None:
-                continue  # blocked on its native stack: it goes on when its frame is on top
-            c = woken.get(th)
-            if c is None:
-                if not th.ready():
-                    continue
-                c = Cancelled.FALSE
-            self.resume(th, c)
-            return True
+        woken, waiting = self.woken, self.waiting
+        woken_q = self._woken_q
+        while woken_q:
+            th, parks = woken_q.popleft()
+            # (a stacked thread picks its wake-up in `block`)
+            if (isinstance(th, GuestThread) and th.cont is not None and th.parks == parks
+                    and th in waiting):
+                c = woken.get(th)
+                if c is not None:
+                    self.resume(th, c)
+                    return True
+        q = self.candidates
+        for _ in range(len(q)):
+            th, parks = q.popleft()
+            if th.cont is None or th.parks != parks or th not in waiting:
+                continue  # stale: resumed (and maybe parked again) since
+            if th.ready():
+                self.resume(th, Cancelled.FALSE)
+                return True
+            wset = th.wset
+            if wset is not None and not wset.has_pending_event():
+                self._wait_on(th, wset)  # (its event was taken by a poll)
+            else:
+                q.append((th, parks))  # (ready but for the lock or backpressure)
         return False
 
     def stuck(self) -> None:
@@ -316,16 +377,16 @@ class StoreScheduler:
 
     def notify(self) -> None:
         """Something the host did may have made a parked thread ready (a host stream or
-        future operation): wake the ``call_async`` drivers waiting for the host. With none
+        future operation): wake one ``call_async`` driver waiting for the host (it runs every
+        ready thread of the store, and passes the turn on when its own call is done). With none
         waiting, the store's ready threads run from the running loop: a guest task may outlive
         the call that started it (it returned a stream it goes on writing, or a future)."""
         waiters = self._waiters
-        if waiters:
-            for w in waiters:
-                if not w.done():
-                    w.set_result(None)
-            waiters.clear()
-            return
+        while waiters:
+            w = waiters.popleft()
+            if not w.done():
+                w.set_result(None)
+                return
         if self.current is not None:
             return
         try:
@@ -341,20 +402,28 @@ class StoreScheduler:
         """Run ready threads (a bounded number of steps per loop turn, so host coroutines
         take turns with the guest), while no ``call_async`` drives the store."""
         self._background = None
-        if self.current is not None or self._waiters:
+        waiters = self._waiters
+        while waiters and waiters[0].done():
+            waiters.popleft()  # (a driver whose call ended while it waited)
+        if self.current is not None or waiters:
             return
         for _ in range(_BACKGROUND_STEPS):
             if not self.step():
                 return
         self.notify()  # more may be ready: go on at the next turn
 
-    async def next_host(self) -> None:
-        """Wait until a host operation ends."""
+    async def next_host(self, w: asyncio.Future[None] | None = None) -> None:
+        """Wait until a host operation ends (or ``w``, the caller's own, is done)."""
         if self.host_done:
             return
-        w: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if w is None:
+            w = asyncio.get_running_loop().create_future()
         self._waiters.append(w)
         await w
+
+    def may_progress(self) -> bool:
+        """Whether :meth:`step` may have work (a host result or a thread to check)."""
+        return bool(self.host_done or self._woken_q or self.candidates)
 
     def _run_private_loop(self) -> None:
         loop = self.host_loop()
@@ -364,6 +433,8 @@ class StoreScheduler:
 
 #: How many scheduler steps a background drive makes per asyncio loop turn.
 _BACKGROUND_STEPS = 64
+#: How many scheduler steps a ``call_async`` driver makes between two asyncio loop turns.
+_DRIVER_STEPS = 64
 
 _REALLOC_FT = t.FuncType(tuple((f"p{i}", t.U32) for i in range(4)), t.U32)
 _PLAIN = CanonicalOptions()
@@ -652,7 +723,8 @@ class AsyncLift:
         def ready() -> bool:
             return inst.exclusive_thread is None and wset.has_pending_event()
 
-        self.sched.park(thread, ready, True, partial(self._resume_wait, task, thread, wset))
+        self.sched.park(thread, ready, True, partial(self._resume_wait, task, thread, wset),
+                        wset)
 
     def _resume_yield(self, task: Task, thread: GuestThread, cancelled: Cancelled) -> None:
         code = EventCode.TASK_CANCELLED if cancelled else EventCode.NONE
@@ -711,27 +783,45 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
     the guest task's cancellation (``subtask.cancel``'s protocol) and waits for it to resolve."""
     sched = lift.sched
     box: list[Sequence[Any] | None] = []
+    loop = asyncio.get_running_loop()
+    wait: list[asyncio.Future[None]] = []  # (while this driver waits: what it waits on)
 
     def on_start() -> Sequence[Any]:
         return args
 
-    on_cancel = lift(on_start, box.append, None)
+    def on_resolve(result: Sequence[Any] | None) -> None:
+        box.append(result)
+        if wait and not wait[0].done():
+            wait[0].set_result(None)  # (another driver ran this task to its end)
+
+    on_cancel = lift(on_start, on_resolve, None)
     cancelled = False
-    while not box:
-        try:
-            if sched.step():
-                await asyncio.sleep(0)  # (other asyncio tasks, other calls, take turns)
-                continue
-            if box:
-                break
-            if not sched.host_pending and not sched.host_holds_ends:
-                trap(DEADLOCK)
-            await sched.next_host()
-        except asyncio.CancelledError:
-            if cancelled or box:
-                raise
-            cancelled = True
-            on_cancel(None)
+    steps = 0
+    try:
+        while not box:
+            try:
+                if sched.step():
+                    steps += 1
+                    if not box and steps % _DRIVER_STEPS == 0:
+                        await asyncio.sleep(0)  # (other asyncio tasks take turns)
+                    continue
+                if box:
+                    break
+                if not sched.host_pending and not sched.host_holds_ends:
+                    trap(DEADLOCK)
+                wait[:] = [loop.create_future()]
+                try:
+                    await sched.next_host(wait[0])
+                finally:
+                    wait.clear()
+            except asyncio.CancelledError:
+                if cancelled or box:
+                    raise
+                cancelled = True
+                on_cancel(None)
+    finally:
+        if sched.may_progress():
+            sched.notify()  # (the store's other ready work: another driver or the loop)
     result = box[0]
     if result is None:
         raise asyncio.CancelledError()
@@ -742,6 +832,92 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
 
 
 # -- canon lower ---------------------------------------------------------------------------------
+
+
+def _run_first_step(coro: Any) -> Any:
+    """Run a host coroutine's first step now, on the running loop, as an eager task (its own
+    ``asyncio.current_task()``, so ``asyncio.timeout`` and task groups in it bind to it): its
+    value when it returns at once (the common async host import: no loop turn at all), else
+    the task going on from where it stopped, or a future holding what it raised. Without a
+    running loop (a synchronous caller) it is left to run as a task."""
+    loop = asyncio._get_running_loop()
+    if loop is None:
+        return coro
+    if sys.version_info >= (3, 12):
+        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, eager_start=True)
+        if task.done() and not task.cancelled() and task.exception() is None:
+            return task.result()
+        return task
+    # (3.11: the first step runs here with the task that goes on as the current task)
+    first: list[Any] = []
+
+    async def rest() -> Any:
+        return await _go_on(coro, first[0])
+
+    task = loop.create_task(rest())
+    prev = asyncio.current_task(loop)
+    if prev is not None:
+        asyncio.tasks._leave_task(loop, prev)
+    asyncio.tasks._enter_task(loop, task)
+    try:
+        yielded = coro.send(None)
+    except StopIteration as e:
+        task.cancel()  # (not started: it ends at its first step, awaited by no one)
+        return e.value
+    except (Exception, asyncio.CancelledError) as e:
+        task.cancel()
+        fut: asyncio.Future[Any] = loop.create_future()
+        if isinstance(e, asyncio.CancelledError):
+            fut.cancel()
+        else:
+            fut.set_exception(e)
+        return fut
+    finally:
+        asyncio.tasks._leave_task(loop, task)
+        if prev is not None:
+            asyncio.tasks._enter_task(loop, prev)
+    first.append(_taken(yielded))
+    return task
+
+
+def _taken(yielded: Any) -> Any:
+    """Take a future a coroutine step yielded, at once, as an asyncio task does: another
+    coroutine may await the same future before we wait for it."""
+    if getattr(yielded, "_asyncio_future_blocking", False):
+        yielded._asyncio_future_blocking = False
+    return yielded
+
+
+async def _go_on(coro: Any, yielded: Any) -> Any:
+    """Drive ``coro`` on from a step that yielded ``yielded`` the way an asyncio task would:
+    wait for the yielded future (a bare ``yield``: one loop turn), then send into it; a
+    cancellation cancels the future it waits for (or, when that is done, is thrown in)."""
+    while True:
+        cancel = False
+        if yielded is None:
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                cancel = True
+        elif getattr(yielded, "_asyncio_future_blocking", None) is not None:
+            while not yielded.done():
+                try:
+                    await asyncio.wait((yielded,))
+                except asyncio.CancelledError:
+                    if not yielded.cancel():
+                        cancel = True
+                        break
+        else:
+            exc = RuntimeError(f"bad yield from a host coroutine: {yielded!r}")
+            try:
+                yielded = _taken(coro.throw(exc))
+            except StopIteration as e:
+                return e.value
+            continue
+        try:
+            yielded = _taken(coro.throw(asyncio.CancelledError()) if cancel else coro.send(None))
+        except StopIteration as e:
+            return e.value
 
 
 def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result: bool,
@@ -762,6 +938,8 @@ def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result
                caller: ComponentInstanceState | None) -> OnCancel:
         args = on_start()
         r = call(args)
+        if inspect.iscoroutine(r):
+            r = _run_first_step(r)
         if not (inspect.iscoroutine(r) or isinstance(r, asyncio.Future)):
             on_resolve([r] if has_result else [])
             return noop

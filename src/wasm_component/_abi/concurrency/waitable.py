@@ -57,6 +57,9 @@ class Waitable:
 
     def set_pending_event(self, pending_event: Callable[[], Event]) -> None:
         self.pending_event = pending_event
+        wset = self.wset
+        if wset is not None and wset.on_event is not None:
+            wset.on_event(wset)
 
     def has_pending_event(self) -> bool:
         return self.pending_event is not None
@@ -85,6 +88,8 @@ class Waitable:
         self.wset = wset
         if wset is not None:
             wset.elems.append(self)
+            if self.pending_event is not None and wset.on_event is not None:
+                wset.on_event(wset)
 
     def drop(self) -> None:
         assert not self.has_pending_event(), "checked by the drop built-in"
@@ -93,13 +98,18 @@ class Waitable:
 
 
 class WaitableSet:
-    """The spec's ``WaitableSet``: its elements, and how many threads wait on it."""
+    """The spec's ``WaitableSet``: its elements, and how many threads wait on it.
 
-    __slots__ = ("elems", "num_waiting")
+    ``on_event`` (set by a scheduler) is called with the set whenever an element gets a pending
+    event or joins with one: the only ways ``has_pending_event()`` becomes true, so a scheduler
+    can wake the set's waiters then instead of polling them."""
+
+    __slots__ = ("elems", "num_waiting", "on_event")
 
     def __init__(self) -> None:
         self.elems: list[Waitable] = []
         self.num_waiting = 0
+        self.on_event: Callable[[WaitableSet], None] | None = None
 
     def has_pending_event(self) -> bool:
         return any(w.has_pending_event() for w in self.elems)
