@@ -524,3 +524,26 @@ def test_a_host_function_returning_a_future_hands_it_to_the_guest() -> None:
     assert f is not None
     assert f(store) >= 1  # a handle index, returned without waiting for the future
     assert len(made) == 1
+
+
+def test_an_async_lowered_host_import_sees_its_calling_instance() -> None:
+    # before: only the sync import trampoline set `Store.calling_instance` (the WASI handle cap
+    # counted pushes through async lowers against the host's own budget)
+    engine = Engine(features=Features.all())
+    linker: Linker[None] = Linker(engine)
+    seen: list[object] = []
+
+    def slow(store: Store, x: int) -> int:
+        seen.append(store.calling_instance)
+        return x * 2
+
+    linker.root().func_wrap("slow", slow)
+    component = Component.new(engine, CALLBACK)
+    store: Store[None] = Store(engine)
+    a = linker.instantiate(store, component).get_func(store, "run")
+    b = linker.instantiate(store, component).get_func(store, "run")
+    assert a is not None and b is not None
+    assert a(store, 1) == 3 and b(store, 2) == 5 and a(store, 3) == 7
+    assert None not in seen
+    assert seen[0] is seen[2] and seen[0] is not seen[1]
+    assert store.calling_instance is None

@@ -930,6 +930,9 @@ def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result
     guest as it is."""
     if call is None:
         call = target.call_in(store)
+    # the host function sees which instance called it (``Store.calling_instance``), as on the
+    # sync path, while its call runs up to its first wait (``handles`` holds the store weakly)
+    handles = store._host_handles
 
     def noop(caller: ComponentInstanceState | None) -> None:
         return None
@@ -937,9 +940,14 @@ def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result
     def callee(on_start: OnStart, on_resolve: OnResolve,
                caller: ComponentInstanceState | None) -> OnCancel:
         args = on_start()
-        r = call(args)
-        if inspect.iscoroutine(r):
-            r = _run_first_step(r)
+        outer = handles.caller
+        handles.caller = caller
+        try:
+            r = call(args)
+            if inspect.iscoroutine(r):
+                r = _run_first_step(r)
+        finally:
+            handles.caller = outer
         if not (inspect.iscoroutine(r) or isinstance(r, asyncio.Future)):
             on_resolve([r] if has_result else [])
             return noop
