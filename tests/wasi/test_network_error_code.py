@@ -123,3 +123,10 @@ def test_run_links_it_with_the_wasmtime_flag(monkeypatch: pytest.MonkeyPatch,
     assert run.main([*flags, "--no-cache", "--invoke", 'greet("x")', str(greeter)]) == 0
     assert seen == [expected]
     assert capsys.readouterr().out.strip() == '"Hello, x!"'
+
+
+@pytest.mark.parametrize("add", ["add_wasip2", "add_wasip3"])
+def test_a_get_ctx_that_is_not_callable_is_refused(add: str) -> None:
+    # before: accepted, failing only at the guest's first WASI call
+    with pytest.raises(TypeError, match=r"expected a callable `get_ctx\(store\)` or None, got int"):
+        getattr(Linker(Engine()), add)(get_ctx=5)

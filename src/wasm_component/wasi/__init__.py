@@ -117,6 +117,9 @@ def define_registered(linker: Linker, get_ctx: Callable[[Store], WasiCtx] | None
                       bindings_package: str, enabled: frozenset[str] = frozenset()) -> None:
     """Define the registered interfaces whose bindings live in ``bindings_package`` (one WASI
     version's) on ``linker``, with the ``enabled`` ``@unstable`` features."""
+    if get_ctx is not None and not callable(get_ctx):
+        raise TypeError(f"`wasi.add_to_linker`: expected a callable `get_ctx(store)` or None, "
+                        f"got {type(get_ctx).__name__}")
     ctx_of = get_ctx or _store_ctx
     for key, (bindings, _factory) in REGISTRY.items():
         if not bindings.__name__.startswith(bindings_package):
