@@ -54,6 +54,7 @@ from ._abi.concurrency.copy import (
     ReadableValuesBuffer,
     SharedFuture,
     SharedStream,
+    WritableBytesBuffer,
     WritableValuesBuffer,
 )
 from ._abi.handles import ErrorContext
@@ -332,45 +333,6 @@ class StreamReader(_StreamEnd, Generic[T]):
         return f"<{type(self).__name__} of {self.type.wit()} ({self._state})>"
 
 
-class _BytesSink:
-    """Room for ``length`` bytes of a ``stream<u8>`` read, in the reader's reusable scratch
-    ``bytearray`` (a :class:`~._abi.concurrency.copy.WritableBuffer` whose elements are bytes:
-    copies into it are slice assignments); ``data()`` copies out what arrived, once."""
-
-    __slots__ = ("length", "progress", "scratch", "t")
-
-    def __init__(self, scratch: bytearray, length: int) -> None:
-        assert len(scratch) >= length, "the reader sizes its scratch"
-        self.t: t.Type | None = t.U8
-        self.scratch = scratch
-        self.length = length
-        self.progress = 0
-
-    def remain(self) -> int:
-        return self.length - self.progress
-
-    def is_zero_length(self) -> bool:
-        return self.length == 0
-
-    def elem_bytes(self) -> int:
-        return 1
-
-    def bytes_view(self, n: int) -> memoryview:
-        return memoryview(self.scratch)[self.progress : self.progress + n]
-
-    def advance(self, n: int) -> None:
-        self.progress += n
-
-    def write(self, vs: Sequence[Any]) -> None:
-        assert len(vs) <= self.remain(), "copies never exceed what is left"
-        self.bytes_view(len(vs))[:] = bytes(vs)
-        self.advance(len(vs))
-
-    def data(self) -> bytes:
-        with memoryview(self.scratch) as view:
-            return bytes(view[: self.progress])
-
-
 class ByteStreamReader(StreamReader[int]):
     """The readable end of a ``stream<u8>``: chunks are ``bytes``."""
 
@@ -383,10 +345,10 @@ class ByteStreamReader(StreamReader[int]):
     def _buffer(self, n: int) -> Any:
         if len(self._scratch) < n:  # grown once to the largest read (never shrunk)
             self._scratch = bytearray(n)
-        return _BytesSink(self._scratch, n)
+        return WritableBytesBuffer(n, self._scratch)
 
     def _chunk(self, buf: Any) -> Any:
-        return buf.data()
+        return buf.data
 
     def _empty(self) -> Any:
         return b""

@@ -307,17 +307,20 @@ class ReadableBytesBuffer(_HostBuffer):
 
 class WritableBytesBuffer(_HostBuffer):
     """Room for up to ``length`` bytes the host reads from a ``stream<u8>``; ``data`` holds
-    what arrived."""
+    what arrived. ``scratch`` (at least ``length`` bytes) is a reader's reusable room, so a
+    read allocates nothing but its result."""
 
     __slots__ = ("_buf",)
 
-    def __init__(self, length: int) -> None:
+    def __init__(self, length: int, scratch: bytearray | None = None) -> None:
         super().__init__(t.U8, length)
-        self._buf = bytearray(length)
+        assert scratch is None or len(scratch) >= length, "the reader sizes its scratch"
+        self._buf = bytearray(length) if scratch is None else scratch
 
     @property
     def data(self) -> bytes:
-        return bytes(self._buf[: self.progress])
+        with memoryview(self._buf) as view:  # (one copy, not a slice and then a copy)
+            return bytes(view[: self.progress])
 
     def elem_bytes(self) -> int:
         return 1
