@@ -133,3 +133,54 @@ def test_instantiations_in_threads_each_wire_their_own() -> None:
     for th in threads:
         th.join()
     assert not errors and results == [(3, 1)] * 200
+
+
+# $hl is imported by $ib and $ic (made into $ib's entry, copied for $ic); $gl is imported by
+# $ib and also lifted again as an export (so it stays a value of its own).
+LOWERED_TWICE = """
+(component
+  (import "h" (func $h (param "x" u32) (result u32)))
+  (import "g" (func $g (result u32)))
+  (core func $hl (canon lower (func $h)))
+  (core func $gl (canon lower (func $g)))
+  (core module $b
+    (import "m" "h" (func $h (param i32) (result i32)))
+    (import "m" "g" (func $g (result i32)))
+    (func (export "run") (result i32) (i32.add (call $h (i32.const 1)) (call $g))))
+  (core instance $ib (instantiate $b (with "m" (instance (export "h" (func $hl))
+                                                         (export "g" (func $gl))))))
+  (core module $c
+    (import "n" "h" (func $h (param i32) (result i32)))
+    (func (export "run") (result i32) (call $h (i32.const 2))))
+  (core instance $ic (instantiate $c (with "n" (instance (export "h" (func $hl))))))
+  (func (export "b") (result u32) (canon lift (core func $ib "run")))
+  (func (export "c") (result u32) (canon lift (core func $ic "run")))
+  (func (export "g-again") (result u32) (canon lift (core func $gl)))
+)
+"""
+
+
+def test_lowered_functions_imported_by_several_instances_are_made_once_per_instantiation(
+) -> None:
+    """A lowered import that only core instances import is made straight into the imports
+    array (``_direct_lowers``): a second instance importing it gets a copy of the same
+    function; one the plan also uses otherwise (lifted again here) stays a value."""
+    from wasm_component._runtime.instantiate import _direct_lowers
+
+    engine = Engine()
+    component = Component.new(engine, LOWERED_TWICE)
+    flat = inline(component._validated)
+    lowers = [s.slot for s in flat.steps if isinstance(s, FLower)]
+    direct = _direct_lowers(flat)
+    assert set(direct) == {lowers[0]} and direct[lowers[0]] == 0  # $hl: $ib's first entry
+    calls: list[int] = []
+    linker = Linker(engine)
+    linker.root().func_wrap("h", lambda store, x: calls.append(x) or 10 * x)
+    linker.root().func_wrap("g", lambda store: 5)
+    for _ in range(3):  # fresh stores reuse the pooled arrays: each wires its own functions
+        store = Store(engine)
+        inst = linker.instantiate(store, component)
+        b, c, g = (inst.get_func(store, n) for n in ("b", "c", "g-again"))
+        assert b is not None and c is not None and g is not None
+        assert (b(store), c(store), g(store)) == (15, 20, 5)
+    assert calls == [1, 2] * 3

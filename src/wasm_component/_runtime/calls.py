@@ -43,7 +43,7 @@ from ..errors import Trap, TrapCode
 from . import core
 from .items import RFunc
 
-__all__ = ["BUILTINS", "HostFunc", "LiftedFunc", "Site", "make_lowered"]
+__all__ = ["BUILTINS", "HostFunc", "LiftedFunc", "Site", "lower_into", "make_lowered"]
 
 Resources = dict[t.ResourceType, t.ResourceType]
 
@@ -475,6 +475,26 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
 
         return async_lowered(store, site, state, info, target, abi)
     sig = abi.lower_sig
+    return core.new_lazy_host_func(store._core, sig.params, sig.results,
+                                   _lowered_builder(store, site, state, info, target, abi))
+
+
+def lower_into(wiring: core.Wiring, e: int, store: Any, site: Site,
+               state: ComponentInstanceState, info: CanonInfo, target: RFunc, abi: FuncAbi
+               ) -> None:
+    """:func:`make_lowered` for a function only the plan's core instances import: made
+    straight into entry ``e`` of their imports array (``core.Wiring.lazy_host_func``)."""
+    if info.is_async:
+        wiring.put(e, make_lowered(store, site, state, info, target, abi))
+        return
+    sig = abi.lower_sig
+    wiring.lazy_host_func(e, sig.params, sig.results,
+                          _lowered_builder(store, site, state, info, target, abi))
+
+
+def _lowered_builder(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
+                     target: RFunc, abi: FuncAbi) -> Callable[[], Callable[..., Any]]:
+    """What makes a sync lower's call path at its first call."""
     owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
 
     def build() -> Callable[..., Any]:
@@ -487,7 +507,7 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
             return async_lowered_call(store, site, state, info, target, abi)
         return _lowered_call(site, state, info, abi, target, store)
 
-    return core.new_lazy_host_func(store._core, sig.params, sig.results, build)
+    return build
 
 
 def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
