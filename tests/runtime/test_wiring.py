@@ -175,7 +175,12 @@ def test_lowered_functions_imported_by_several_instances_are_made_once_per_insta
     assert set(direct) == {lowers[0]} and direct[lowers[0]] == 0  # $hl: $ib's first entry
     calls: list[int] = []
     linker = Linker(engine)
-    linker.root().func_wrap("h", lambda store, x: calls.append(x) or 10 * x)
+
+    def h(store: Store, x: int) -> int:
+        calls.append(x)
+        return 10 * x
+
+    linker.root().func_wrap("h", h)
     linker.root().func_wrap("g", lambda store: 5)
     for _ in range(3):  # fresh stores reuse the pooled arrays: each wires its own functions
         store = Store(engine)

@@ -479,17 +479,31 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
                                    _lowered_builder(store, site, state, info, target, abi))
 
 
-def lower_into(wiring: core.Wiring, e: int, store: Any, site: Site,
+def lower_into(wiring: core.Wiring, e: int, store: Any, owner: Any, site: Site,
                state: ComponentInstanceState, info: CanonInfo, target: RFunc, abi: FuncAbi
                ) -> None:
     """:func:`make_lowered` for a function only the plan's core instances import: made
-    straight into entry ``e`` of their imports array (``core.Wiring.lazy_host_func``)."""
+    straight into entry ``e`` of their imports array (``core.Wiring.lazy_host_func``);
+    ``owner``: the store, weakly."""
     if info.is_async:
         wiring.put(e, make_lowered(store, site, state, info, target, abi))
         return
     sig = abi.lower_sig
-    wiring.lazy_host_func(e, sig.params, sig.results,
-                          _lowered_builder(store, site, state, info, target, abi))
+    wiring.lazy_host_func(e, sig.params, sig.results, _build_lowered,
+                          (owner, site, state, info, target, abi))
+
+
+def _build_lowered(owner: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
+                   target: RFunc, abi: FuncAbi) -> Callable[..., Any]:
+    """A sync lower's call path, made at its first call (``owner``: the store, weakly)."""
+    store = owner()
+    if state.root.sched is not None or (isinstance(target, LiftedFunc)
+                                        and target._info.is_async):
+        # a store with async features: the spec's Subtask
+        from .tasks import async_lowered_call
+
+        return async_lowered_call(store, site, state, info, target, abi)
+    return _lowered_call(site, state, info, abi, target, store)
 
 
 def _lowered_builder(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
@@ -498,14 +512,7 @@ def _lowered_builder(store: Any, site: Site, state: ComponentInstanceState, info
     owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
 
     def build() -> Callable[..., Any]:
-        store = owner()
-        if state.root.sched is not None or (isinstance(target, LiftedFunc)
-                                            and target._info.is_async):
-            # a store with async features: the spec's Subtask
-            from .tasks import async_lowered_call
-
-            return async_lowered_call(store, site, state, info, target, abi)
-        return _lowered_call(site, state, info, abi, target, store)
+        return _build_lowered(owner, site, state, info, target, abi)
 
     return build
 

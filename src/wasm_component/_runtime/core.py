@@ -640,7 +640,9 @@ class CoreStore:
         "_export_item_ref",
         "_gen",
         "_host_cb",
+        "_host_first",
         "_host_fns",
+        "_host_lazy",
         "_host_sigs",
         "_pending",
         "_trap",
@@ -667,6 +669,11 @@ class CoreStore:
         self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
         self._host_cb: Any = None
+        self._host_first: Callable[..., int] | None = None  # (see ``_lazy_first_call``)
+        #: env -> what makes the trampoline of a host function made by
+        #: ``Wiring.lazy_host_func``, until its first call (``_lazy_first_call``)
+        self._host_lazy: dict[int, tuple[_HostSig, Callable[..., Callable[..., Any]],
+                                         tuple[Any, ...]]] = {}
         # Out-parameter of ``wasmtime_instance_export_get``, made at its first use and reused
         self._export_item: Any = None
         self._export_item_ref: Any = None
@@ -676,6 +683,8 @@ class CoreStore:
         gone: a callback still reached (a handle kept past its store, dropped) traps."""
         fns = self._host_fns
         fns[1:] = [_released_host_fn] * (len(fns) - 1)
+        self._host_lazy.clear()
+        self._host_first = None
         self._host_sigs.clear()
         self._pending = None
 
@@ -1151,6 +1160,27 @@ def _dispatcher(store: CoreStore) -> Any:
 
     cb = store._host_cb = _HostCallback(dispatch)
     return cb
+
+
+def _lazy_first_call(store: CoreStore) -> Callable[..., int]:
+    """The trampoline of every host function of ``store`` made by ``Wiring.lazy_host_func``
+    until its first call, which makes its own (from what ``store._host_lazy`` keeps for it)
+    and puts it in its place. One per store: such a function costs no closure."""
+    fns = store._host_fns
+    lazy = store._host_lazy
+
+    def first_call(env: int, caller: int | None, args: int, nargs: int) -> int:
+        try:
+            sig, make, margs = lazy.pop(env)
+            trampoline = _host_trampoline(store, sig, make(*margs))
+        except BaseException as e:
+            store._pending = e
+            return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+        fns[env] = trampoline
+        return trampoline(env, caller, args, nargs)
+
+    store._host_first = first_call
+    return first_call
 
 
 def _host_env(store: CoreStore, trampoline: Callable[..., int]) -> Any:
@@ -1894,17 +1924,23 @@ class Wiring:
             instantiate_failed(store, err)
 
     def lazy_host_func(self, e: int, params: tuple[str, ...], results: tuple[str, ...],
-                       make_callback: Callable[[], Callable[..., Any]]) -> None:
-        """:func:`new_lazy_host_func` made straight into entry ``e`` of the imports array, for
-        a function only ever imported by the plan's core instances (no Python object is made
-        for it: instances importing it again copy the entry)."""
+                       make_callback: Callable[..., Callable[..., Any]], args: tuple[Any, ...]
+                       ) -> None:
+        """:func:`new_lazy_host_func` (its callback ``make_callback(*args)``) made straight
+        into entry ``e`` of the imports array, for a function only ever imported by the plan's
+        core instances: no Python object is made for it (instances importing it again copy
+        the entry), nor any closure (the store keeps ``args`` until its first call)."""
         ws = self._ws
         assert ws is not None, "instances are made before `done`"
         store = self._store
         sig = _host_sig(store, params, results, False)
+        fns = store._host_fns
+        i = len(fns)
+        fns.append(store._host_first or _lazy_first_call(store))
+        store._host_lazy[i] = (sig, make_callback, args)
         ws.mv[_EXTERN_SIZE * e] = _KIND_FUNC
         _func_new_held(store._ctx, sig[6], store._host_cb or _dispatcher(store),
-                       _host_env(store, _first_call(store, sig, make_callback)), None,
+                       _ENVS[i] if i < len(_ENVS) else ctypes.c_void_p(i), None,
                        ctypes.byref(ws.arr, _EXTERN_SIZE * e + _EXTERN_OF))
 
     def put(self, e: int, item: CoreExtern) -> None:

@@ -232,7 +232,7 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"{v(slot)} = {c(LiftedFunc.deferred)}({c(BARE)}, {c(info)}, "
                        f"{c(abi)}, {name!r}, {pending})")
             case F.FLower(slot, info, target, abi, state, options, resources) if slot in direct:
-                g.emit(f"{c(lower_into)}(w, {direct[slot]}, store, "
+                g.emit(f"{c(lower_into)}(w, {direct[slot]}, store, owner, "
                        f"{site(info, options, resources)}, {v(state)}, {c(info)}, {v(target)}, "
                        f"{c(abi)})")
             case F.FLower(slot, info, target, abi, state, options, resources):
