@@ -43,7 +43,8 @@ from ..errors import Trap, TrapCode
 from . import core
 from .items import RFunc
 
-__all__ = ["BUILTINS", "HostFunc", "LiftedFunc", "Site", "lower_into", "make_lowered"]
+__all__ = ["BUILTINS", "RESOURCE_BUILTINS", "HostFunc", "LiftedFunc", "Site", "lower_into",
+           "make_lowered", "resource_builtin_into"]
 
 Resources = dict[t.ResourceType, t.ResourceType]
 
@@ -630,29 +631,31 @@ def _entering(call: Callable[[Sequence[Any]], Any], also: tuple[ComponentInstanc
 Builtin = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, Any, Any], core.CoreFunc]
 
 
-def _resource_new(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                  rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
-    assert rt is not None and info.core_type is not None, "validated: `resource.new` has both"
-
-    def new(rep: int) -> int:
-        return resource_new(state, rt, rep)
-
-    return core.new_host_func(store._core, tuple(info.core_type.params), ("i32",), new)
-
-
-def _resource_rep(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                  rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
-    assert rt is not None and info.core_type is not None, "validated: `resource.rep` has both"
-
-    def rep_(i: int) -> int:
-        return resource_rep(state, rt, i)
-
-    return core.new_host_func(store._core, ("i32",), tuple(info.core_type.results), rep_)
+def _resource_sig(kind: Trampoline, info: CanonInfo) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The core signature of a ``resource.new`` / ``resource.rep`` / ``resource.drop``."""
+    if kind is Trampoline.RESOURCE_DROP:
+        return ("i32",), ()
+    assert info.core_type is not None, "validated: `resource.new` and `resource.rep` have one"
+    if kind is Trampoline.RESOURCE_NEW:
+        return tuple(info.core_type.params), ("i32",)
+    return ("i32",), tuple(info.core_type.results)
 
 
-def _resource_drop(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                   rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
-    assert rt is not None, "validated: `resource.drop` names a resource"
+def _resource_callback(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                       rt: t.ResourceType) -> Callable[[int], Any]:
+    """What a ``resource.*`` built-in of ``state``'s instance does, for ``rt``."""
+    if kind is Trampoline.RESOURCE_NEW:
+
+        def new(rep: int) -> int:
+            return resource_new(state, rt, rep)
+
+        return new
+    if kind is Trampoline.RESOURCE_REP:
+
+        def rep_(i: int) -> int:
+            return resource_rep(state, rt, i)
+
+        return rep_
     # The destructor is decided once: the implementing instance calls its own directly;
     # from anywhere else it must be enterable (the spec's `resource.drop`).
     owner, own_dtor = store._resource_dtors.get(rt, (None, None))
@@ -664,7 +667,36 @@ def _resource_drop(store: Any, state: ComponentInstanceState, kind: Trampoline, 
         if rep is not None and dtor is not None:
             dtor(rep)
 
-    return core.new_host_func(store._core, ("i32",), (), drop)
+    return drop
+
+
+def _resource_builtin(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                      info: CanonInfo, rt: t.ResourceType | None, site: Site = BARE
+                      ) -> core.CoreFunc:
+    assert rt is not None, "validated: a `resource.*` built-in names a resource"
+    params, results = _resource_sig(kind, info)
+    return core.new_host_func(store._core, params, results,
+                              _resource_callback(store, state, kind, rt))
+
+
+#: The built-ins :func:`resource_builtin_into` makes.
+RESOURCE_BUILTINS = frozenset({Trampoline.RESOURCE_NEW, Trampoline.RESOURCE_REP,
+                               Trampoline.RESOURCE_DROP})
+
+
+def resource_builtin_into(wiring: core.Wiring, e: int, owner: Any,
+                          state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+                          rt: t.ResourceType) -> None:
+    """A ``resource.*`` built-in only the plan's core instances import, made straight into
+    entry ``e`` of their imports array; what it does is decided at its first call (``owner``:
+    the store, weakly)."""
+    params, results = _resource_sig(kind, info)
+    wiring.lazy_host_func(e, params, results, _weak_resource_callback, (owner, state, kind, rt))
+
+
+def _weak_resource_callback(owner: Any, state: ComponentInstanceState, kind: Trampoline,
+                            rt: t.ResourceType) -> Callable[[int], Any]:
+    return _resource_callback(owner(), state, kind, rt)
 
 
 def _builtins() -> dict[Trampoline, Builtin]:
@@ -672,9 +704,8 @@ def _builtins() -> dict[Trampoline, Builtin]:
 
     table: dict[Trampoline, Builtin] = {k: not_built for k in Trampoline}
     table.update(ASYNC_BUILTINS)
-    table[Trampoline.RESOURCE_NEW] = _resource_new
-    table[Trampoline.RESOURCE_REP] = _resource_rep
-    table[Trampoline.RESOURCE_DROP] = _resource_drop
+    for kind in RESOURCE_BUILTINS:
+        table[kind] = _resource_builtin
     return table
 
 

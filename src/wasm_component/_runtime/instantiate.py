@@ -24,7 +24,16 @@ from .._validate.model import ResourceInfo
 from .._validate.typecheck import substitute
 from ..errors import LinkError, NotSupported
 from . import core
-from .calls import BARE, BUILTINS, LiftedFunc, Site, lower_into, make_lowered
+from .calls import (
+    BARE,
+    BUILTINS,
+    RESOURCE_BUILTINS,
+    LiftedFunc,
+    Site,
+    lower_into,
+    make_lowered,
+    resource_builtin_into,
+)
 from .items import RFunc, RInstance, RModule, RValue
 
 __all__ = ["RootInstance", "program_for"]
@@ -138,7 +147,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     module_of: dict[int, int] = {}  # core instance slot -> its module's offset
 
     sites: dict[str, str] = {}  # a Site's making -> the local holding it
-    # sync lowers only core instances of the plan import: made straight into the imports array
+    # sync lowers (and resource built-ins) only core instances of the plan import: made
+    # straight into the imports array
     # at their first entry (``lower_into``), later imports of them copy that entry
     direct = _direct_lowers(flat)
 
@@ -247,6 +257,9 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                        f"{{{named}}}, {v(state)})")
             case F.FResource(slot, info, state, dtor):
                 g.emit(f"{v(slot)} = {c(_resource)}(store, {c(info)}, {v(state)}, {v(dtor)})")
+            case F.FBuiltin(slot, kind, info, state, resource, _, _) if slot in direct:
+                g.emit(f"{c(resource_builtin_into)}(w, {direct[slot]}, owner, {v(state)}, "
+                       f"{c(kind)}, {c(info)}, {v(resource)})")
             case F.FBuiltin(slot, kind, info, state, resource, options, resources):
                 # (async built-ins)
                 at = f", {site(info, options, resources)}" if options or resources else ""
@@ -285,7 +298,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
 
 
 def _direct_lowers(flat: F.FlatPlan) -> dict[int, int]:
-    """The sync lowers (their slots) that only the plan's core instantiations import, each to
+    """The sync lowers and ``resource.*`` built-ins (their slots) that only the plan's core
+    instantiations import, each to
     the entry of the wiring's imports array it is first imported at (entries numbered as
     ``core.WiringPlan.add`` numbers them: every core instance's imports in plan order).
 
@@ -322,6 +336,10 @@ def _direct_lowers(flat: F.FlatPlan) -> dict[int, int]:
         if isinstance(step, F.FLower) and not step.info.is_async:
             lowers.add(step.slot)
             fields = [step.target, step.state, step.options, step.resources]
+        elif (isinstance(step, F.FBuiltin) and step.kind in RESOURCE_BUILTINS
+              and step.resource is not None and not step.options):
+            lowers.add(step.slot)
+            fields = [step.state, step.resource, step.resources]
         else:
             fields = [getattr(step, f) for f in step.__slots__]
         for x in fields:
