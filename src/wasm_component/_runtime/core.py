@@ -658,6 +658,7 @@ class CoreStore:
         "_host_fns",
         "_host_sigs",
         "_linker",
+        "_orphans",
         "_pending",
         "_running",
         "_stacks",
@@ -702,6 +703,9 @@ class CoreStore:
         self._cont_cb: Any = None
         self._running: list[GuestStack] = []  # the fibers being polled, innermost last
         self._stacks: weakref.WeakSet[GuestStack] = weakref.WeakSet()
+        #: suspended calls let go of by the garbage collector: dropped at a safe point
+        #: (:func:`_drop_orphans`), never from a finalizer (which may run inside a fiber)
+        self._orphans: list[tuple[int, Any, Any]] = []
 
     def enable_fibers(self) -> None:
         """Run every guest call built from now on on a fiber (see the module docstring)."""
@@ -712,8 +716,12 @@ class CoreStore:
         gone: a callback still reached (a handle kept past its store, dropped) traps. Fibers
         still suspended are dropped first (they unwind: their futures must not outlive the
         store)."""
-        for stack in list(self._stacks):
-            stack.drop()
+        if self.store._Managed__ptr is not None:  # type: ignore[attr-defined]
+            for stack in list(self._stacks):
+                stack.drop()
+            _drop_orphans(self)
+        else:  # (the wasmtime store went first: what is left must not be touched)
+            self._orphans.clear()
         fns = self._host_fns
         fns[1:] = [_released_host_fn] * (len(fns) - 1)
         afns = self._async_fns
@@ -1508,6 +1516,8 @@ class GuestStack:
         assert fut is not None and not self.done, "a suspended call"
         store = self.store
         running = store._running
+        if store._orphans and not running:
+            _drop_orphans(store)
         running.append(self)
         try:
             ready = _future_poll(fut)
@@ -1556,8 +1566,24 @@ class GuestStack:
                 slot.value = None
 
     def __del__(self) -> None:
-        if getattr(self, "_fut", None) is not None:
-            self.drop()
+        fut = getattr(self, "_fut", None)
+        if fut is not None:
+            # (not dropped here: a finalizer may run inside another fiber; its out-slots
+            # stay alive with it, the unwinding writes its trap there)
+            self._fut = None
+            self.store._orphans.append((fut, self._trap, (self._err, self._args, self._res,
+                                                           self._func)))
+
+
+def _drop_orphans(store: CoreStore) -> None:
+    orphans, store._orphans = store._orphans, []
+    for fut, trap, keep in orphans:
+        _future_delete(fut)
+        err = keep[0]
+        for slot, delete in ((trap, _trap_delete), (err, _error_delete)):
+            if slot.value:
+                delete(slot.value)
+                slot.value = None
 
 
 def running_stack(store: CoreStore) -> GuestStack | None:

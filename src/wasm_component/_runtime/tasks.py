@@ -37,12 +37,22 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from .. import types as t
 from .._abi.concurrency import builtins as B
 from .._abi.concurrency.copy import elem_codec
-from .._abi.concurrency.scheduler import Cancelled, ReadyFunc, Thread, always
+from .._abi.concurrency.scheduler import (
+    Cancelled,
+    ReadyFunc,
+    Thread,
+    Wait,
+    Waiting,
+    always,
+    finish,
+    then,
+)
 from .._abi.concurrency.task import CallbackCode, Task, unpack_callback_result
 from .._abi.concurrency.waitable import EventCode, Subtask, WaitableSet
 from .._abi.context import CanonicalOptions, ComponentInstanceState, LiftLowerContext, trap
@@ -98,13 +108,16 @@ class GuestThread(Thread):
     its parkings (a queue entry of an earlier one is stale); ``wset`` is the waitable set a
     parked ``WAIT`` waits on."""
 
-    __slots__ = ("cont", "parks", "wset")
+    __slots__ = ("cont", "parks", "resume_with", "wset")
 
     def __init__(self, task: Task, scheduler: StoreScheduler) -> None:
         super().__init__(task, scheduler)
         self.cont: Cont | None = None
         self.parks = 0
         self.wset: WaitableSet | None = None
+        #: what a thread suspended on its fiber is being resumed with (read by the
+        #: suspension's poll: :meth:`StoreScheduler.suspend`)
+        self.resume_with: Cancelled | None = None
 
 
 class StoreScheduler:
@@ -129,7 +142,9 @@ class StoreScheduler:
         "_woken_q",
         "_wset_waiters",
         "candidates",
+        "cstore",
         "current",
+        "driving",
         "entered",
         "host_done",
         "host_holds_ends",
@@ -164,6 +179,74 @@ class StoreScheduler:
         self.starting: list[tuple[Subtask, bool]] = []
         #: the loop a background drive is scheduled on (see :meth:`notify`)
         self._background: asyncio.AbstractEventLoop | None = None
+        #: the store's core store (set by :func:`scheduler_for`), whose fibers it resumes
+        self.cstore: core.CoreStore | None = None
+        #: how many synchronous drivers (:meth:`run_until`) run the store now: they apply
+        #: host results themselves (no background drive, which would resume guest stacks from
+        #: inside an asyncio callback, where a trap would be lost)
+        self.driving = 0
+
+    # -- guest stacks on fibers ----------------------------------------------------------------
+
+    def suspend(self, thread: GuestThread, w: Waiting[Any]) -> Any:
+        """A built-in running as an async host function on ``thread``'s fiber must wait
+        (``w``: its rest, ``scheduler.Waiting``): park the thread with a continuation that
+        resumes the fiber, and give core the :class:`core.Suspend` that keeps the fiber
+        suspended until then. The built-in's rest runs in the fiber when it is resumed; its
+        result goes to the guest, what it raises traps it. A wait whose condition already holds
+        goes on at once (as a stacked wait does)."""
+        assert self.cstore is not None, "made by scheduler_for"
+        stack = core.running_stack(self.cstore)
+        assert stack is not None, "an async host function runs on a fiber"
+
+        def step(c: Cancelled | None) -> Any:
+            while True:
+                try:
+                    req = w.send(c)  # type: ignore[arg-type]
+                except StopIteration as e:
+                    return e.value
+                ready = req.ready
+                if ready is not None and ready is not always and ready():
+                    c = Cancelled.FALSE  # (ready already: no switch)
+                    continue
+                self._park_stacked(thread, stack, req)
+                return core.PENDING
+
+        def poll() -> Any:
+            c = thread.resume_with
+            if c is None:
+                return core.PENDING
+            thread.resume_with = None
+            return step(c)
+
+        r = step(None)
+        return core.Suspend(poll) if r is core.PENDING else r
+
+    def _park_stacked(self, thread: GuestThread, stack: core.GuestStack, req: Wait) -> None:
+        self.park(thread, req.ready, req.cancellable,
+                  partial(self._resume_stacked, thread, stack), req.wset)
+
+    def _resume_stacked(self, thread: GuestThread, stack: core.GuestStack,
+                        cancelled: Cancelled) -> None:
+        """Resume a thread suspended on its fiber (it is the current thread: :meth:`run`)."""
+        thread.resume_with = cancelled
+        states = _reenter(self, thread.task.inst)
+        try:
+            self.run_stack(stack)
+        finally:
+            _leave(self, states)
+
+    def run_stack(self, stack: core.GuestStack) -> None:
+        """Poll a fiber on; when its call is done, its owner's ``on_done`` runs."""
+        if stack.poll():
+            on_done = stack.on_done
+            if on_done is not None:
+                on_done(stack)
+
+    def wait_stack(self, stack: core.GuestStack) -> None:
+        """A caller that cannot suspend waits for a call whose fiber suspended (core's
+        ``stack_waiter``): run the store's threads until it is done."""
+        self.run_until(lambda: stack.done)
 
     # -- the Scheduler protocol (stacked waits) ------------------------------------------------
 
@@ -209,12 +292,13 @@ class StoreScheduler:
 
     # -- stackless waits -----------------------------------------------------------------------
 
-    def park(self, thread: GuestThread, ready: ReadyFunc, cancellable: bool, cont: Cont,
+    def park(self, thread: GuestThread, ready: ReadyFunc | None, cancellable: bool, cont: Cont,
              wset: WaitableSet | None = None) -> None:
         """Park a thread that has no native stack: ``cont(cancelled)`` runs when ``ready()``
         (or a cancellation, when ``cancellable``). A pending cancellation is delivered first,
         as the spec's ``wait_until`` does. ``wset``: ``ready()`` implies that this set has a
-        pending event (the thread need not be checked before it has one)."""
+        pending event (the thread need not be checked before it has one). ``ready`` ``None``:
+        suspended, until woken (:meth:`wake`)."""
         thread.parks += 1
         thread.ready_func = ready
         thread.cancellable = cancellable
@@ -223,6 +307,8 @@ class StoreScheduler:
         self.waiting[thread] = None
         if thread.task.deliver_pending_cancel(cancellable):
             self.wake(thread, Cancelled.TRUE)
+        if ready is None:
+            return  # (suspended: only a wake resumes it)
         if wset is not None and not wset.has_pending_event():
             self._wait_on(thread, wset)
         else:
@@ -341,11 +427,15 @@ class StoreScheduler:
 
     def run_until(self, done: Callable[[], bool]) -> None:
         """Run the store's threads until ``done()`` (the host waits for a call)."""
-        while not done():
-            if not self.step():
-                if done():
-                    return
-                self.stuck()
+        self.driving += 1
+        try:
+            while not done():
+                if not self.step():
+                    if done():
+                        return
+                    self.stuck()
+        finally:
+            self.driving -= 1
 
     # -- host operations ---------------------------------------------------------------------
 
@@ -387,7 +477,7 @@ class StoreScheduler:
             if not w.done():
                 w.set_result(None)
                 return
-        if self.current is not None:
+        if self.current is not None or self.driving:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -405,7 +495,7 @@ class StoreScheduler:
         waiters = self._waiters
         while waiters and waiters[0].done():
             waiters.popleft()  # (a driver whose call ended while it waited)
-        if self.current is not None or waiters:
+        if self.current is not None or waiters or self.driving:
             return
         for _ in range(_BACKGROUND_STEPS):
             if not self.step():
@@ -463,6 +553,9 @@ def scheduler_for(store: Any, state: ComponentInstanceState) -> StoreScheduler:
     sched: StoreScheduler | None = store._sched
     if sched is None:
         sched = store._sched = StoreScheduler()
+    if sched.cstore is None:
+        sched.cstore = store._core
+        store._core.stack_waiter = sched.wait_stack
     state.root.sched = sched
     return sched
 
@@ -539,9 +632,9 @@ class AsyncLift:
     """``canon lift`` of one function in a store with async features: the spec's
     ``Store.lift`` ``func_inst`` and ``canon_lift``, sync or async, stackless or stackful."""
 
-    __slots__ = ("_entering", "callback", "ft", "host", "inst", "invoke", "lift_results",
-                 "lower_params", "name", "opts", "post", "resources", "sched", "shared_cx",
-                 "static_ft")
+    __slots__ = ("_entering", "callback", "callback_on_stack", "ft", "host", "inst", "invoke",
+                 "invoke_on_stack", "lift_results", "lower_params", "name", "opts", "post",
+                 "resources", "sched", "shared_cx", "static_ft")
 
     def __init__(self, lf: LiftedFunc, sched: StoreScheduler, host: bool) -> None:
         from .calls import make_opts
@@ -558,10 +651,17 @@ class AsyncLift:
         self.host = host
         self.name = lf.name or "function"
         callback = None
+        #: in a store with fibers: the callback's and the function's calls started on a fiber
+        #: of their own (the thread's stack: it may suspend), instead of called
+        self.callback_on_stack: Callable[[Sequence[Any]], core.GuestStack] | None = None
+        self.invoke_on_stack: Callable[[Sequence[Any]], core.GuestStack] | None = None
+        fibers = core.resolve(lf.core_func).store.fibers
         if info.is_async and site.callback is not None:
-            cb = core.resolve(site.callback).make_caller(
-                core.CoreFuncType(("i32", "i32", "i32"), ("i32",)))
+            cb_ty = core.CoreFuncType(("i32", "i32", "i32"), ("i32",))
+            cb = core.resolve(site.callback).make_caller(cb_ty)
             callback = cb
+            if fibers:
+                self.callback_on_stack = core.resolve(site.callback).on_stack(cb_ty)
         self.callback = callback
         base = make_opts(site, info, inst)
         self.opts = CanonicalOptions(base.string_encoding, base.memory, base.realloc, None,
@@ -571,6 +671,9 @@ class AsyncLift:
         sig = flatten_functype(ft, "lift", pt, info.is_async, callback is not None)
         self.invoke = core.resolve(lf.core_func).make_caller(
             core.CoreFuncType(sig.params, sig.results))
+        if fibers:
+            self.invoke_on_stack = core.resolve(lf.core_func).on_stack(
+                core.CoreFuncType(sig.params, sig.results))
         self.post = None
         if site.post_return is not None and not info.is_async:
             self.post = core.resolve(site.post_return).make_caller(
@@ -607,8 +710,10 @@ class AsyncLift:
         finally:
             sched.current = prev
             _leave(sched, states)
-        if not self.ft.is_async and task.state != Task.State.RESOLVED:
-            # a synchronous callee finishes before its caller goes on
+        if (not self.ft.is_async and task.state != Task.State.RESOLVED
+                and self.invoke_on_stack is None):
+            # a synchronous callee finishes before its caller goes on (on fibers, the caller
+            # waits for it as the spec's does: a sync lower suspends, an async one goes on)
             sched.run_until(lambda: task.state == Task.State.RESOLVED)
         return partial(self._on_cancel, task)
 
@@ -668,6 +773,14 @@ class AsyncLift:
         except (TypeError, ValueError, OverflowError) as e:
             self._abandon(task, thread)
             raise _BadArguments(type(e)(f"`{self.name}`: {e}")) from None
+        start = self.invoke_on_stack
+        if start is not None:
+            # the thread's stack: a fiber, which a blocking built-in may suspend (then the
+            # caller goes on, and the rest runs when the scheduler resumes the thread)
+            stack = start(flat_args)
+            stack.on_done = partial(self._body_done, task, thread, cx)
+            self.sched.run_stack(stack)
+            return
         if not opts.async_:
             flat_results = self.invoke(flat_args)
             value = self.lift_results(cx, flat_results)
@@ -687,6 +800,28 @@ class AsyncLift:
             return
         packed = self.invoke(flat_args)[0]
         self._after_callback(task, thread, packed)
+
+    def _body_done(self, task: Task, thread: GuestThread, cx: LiftLowerContext,
+                   stack: core.GuestStack) -> None:
+        """The rest of :meth:`_body` once the call on the thread's fiber returned."""
+        flat_results = stack.result()
+        inst, opts = self.inst, self.opts
+        if not opts.async_:
+            value = self.lift_results(cx, flat_results)
+            task.return_([value] if self.ft.result is not None else [])
+            post = self.post
+            if post is not None:
+                inst.may_leave = False
+                try:
+                    post(flat_results)
+                finally:
+                    inst.may_leave = True
+            task.exit_implicit_thread()
+            return
+        if self.callback is None:
+            task.exit_implicit_thread()
+            return
+        self._after_callback(task, thread, flat_results[0])
 
     def _abandon(self, task: Task, thread: GuestThread) -> None:
         """Undo a task whose arguments could not be lowered (no guest code ran): its thread
@@ -736,6 +871,9 @@ class AsyncLift:
         wset.num_waiting -= 1
         self._call_callback(task, thread, event)
 
+    def _callback_done(self, task: Task, thread: GuestThread, stack: core.GuestStack) -> None:
+        self._after_callback(task, thread, stack.result()[0])
+
     def _call_callback(self, task: Task, thread: GuestThread,
                        event: tuple[EventCode, int, int]) -> None:
         inst = self.inst
@@ -745,6 +883,12 @@ class AsyncLift:
             assert inst.exclusive_thread is None, "the lock was free to resume"
             inst.exclusive_thread = thread
             code, p1, p2 = event
+            start = self.callback_on_stack
+            if start is not None:
+                stack = start((int(code), p1, p2))
+                stack.on_done = partial(self._callback_done, task, thread)
+                self.sched.run_stack(stack)
+                return
             packed = self.callback((int(code), p1, p2))[0]
             self._after_callback(task, thread, packed)
         finally:
@@ -985,9 +1129,11 @@ def async_lowered(store: Any, site: Site, state: ComponentInstanceState, info: C
 
 
 def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
-                       target: Any, abi: Any) -> Callable[..., Any]:
+                       target: Any, abi: Any, on_fiber: bool = False) -> Callable[..., Any]:
     """The Python side of a ``canon lower`` (``async`` or not) in a store with async
-    features: the spec's ``canon_lower``, a :class:`Subtask` per call."""
+    features: the spec's ``canon_lower``, a :class:`Subtask` per call. ``on_fiber``: the
+    (sync) lower is an async host function (``core.new_lazy_host_func(may_suspend=True)`` in a
+    store with fibers): waiting for its callee suspends the caller's fiber."""
     from .calls import LiftedFunc, make_opts
 
     sched = scheduler_for(store, state)
@@ -1051,9 +1197,17 @@ def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, in
         else:
             subtask.on_cancel = callee(on_start, on_resolve, state)
         if not async_:
-            out = B.finish_lower_sync(thread, subtask)
-            return out[0] if one_result else None
+            r = B.finish_lower_sync_w(thread, subtask)
+            if r.__class__ is GeneratorType:
+                w: Waiting[list[Any]] = r  # type: ignore[assignment]
+                if on_fiber:
+                    return sched.suspend(thread, then(w, pick))
+                r = finish(w)
+            return pick(r)  # type: ignore[arg-type]
         return B.finish_lower_async(state, subtask)
+
+    def pick(out: list[Any]) -> Any:
+        return out[0] if one_result else None
 
     return trampoline
 
@@ -1068,10 +1222,12 @@ def _current(sched: StoreScheduler, name: str) -> GuestThread:
     return thread
 
 
-def _host_fn(store: Any, info: CanonInfo, fn: Callable[..., Any]) -> core.CoreFunc:
+def _host_fn(store: Any, info: CanonInfo, fn: Callable[..., Any], may_suspend: bool = False
+             ) -> core.CoreFunc:
     ct = info.core_type
     assert ct is not None, "validated: a built-in has a core type"
-    return core.new_host_func(store._core, tuple(ct.params), tuple(ct.results), fn)
+    return core.new_host_func(store._core, tuple(ct.params), tuple(ct.results), fn,
+                              may_suspend=may_suspend)
 
 
 Maker = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, Any, Any], core.CoreFunc]
@@ -1126,6 +1282,39 @@ def _on_thread(bind: Bind, fn: Callable[..., Any]) -> Maker:
 
         def builtin(*args: Any) -> Any:
             return fn(_current(sched, name), *imm, *args)
+
+        return _host_fn(store, info, builtin)
+
+    return make
+
+
+def _on_thread_w(bind: Bind, fn: Callable[..., Any]) -> Maker:
+    """A built-in of the running thread that may wait: ``fn(thread, *imm, *args)`` returns
+    the result or its rest (``scheduler.Waiting``). In a store with fibers it is an async host
+    function whose wait suspends the thread's fiber (:meth:`StoreScheduler.suspend`);
+    elsewhere the wait blocks the native stack (``scheduler.finish``)."""
+
+    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+             rt: Any, site: Any) -> core.CoreFunc:
+        sched = scheduler_for(store, state)
+        if info.payload is not None:
+            info = dataclasses.replace(info, payload=_payload(info, site))
+        imm = bind(info, site, state)
+        name = kind.value
+        if store._core.fibers:
+            suspend = sched.suspend
+
+            def on_fiber(*args: Any) -> Any:
+                thread = _current(sched, name)
+                r = fn(thread, *imm, *args)
+                if r.__class__ is GeneratorType:
+                    return suspend(thread, r)
+                return r
+
+            return _host_fn(store, info, on_fiber, may_suspend=True)
+
+        def builtin(*args: Any) -> Any:
+            return finish(fn(_current(sched, name), *imm, *args))
 
         return _host_fn(store, info, builtin)
 
@@ -1305,30 +1494,30 @@ ASYNC_BUILTINS: dict[Trampoline, Maker] = {
     T.CONTEXT_GET: _on_thread(_slot, B.context_get),
     T.CONTEXT_SET: _on_thread(_slot, B.context_set),
     T.SUBTASK_DROP: _on_inst(B.subtask_drop),
-    T.SUBTASK_CANCEL: _on_thread(_async_flag, B.subtask_cancel),
+    T.SUBTASK_CANCEL: _on_thread_w(_async_flag, B.subtask_cancel_w),
     T.STREAM_NEW: _on_type(B.stream_new),
-    T.STREAM_READ: _on_thread(_copy_options, B.stream_read),
-    T.STREAM_WRITE: _on_thread(_copy_options, B.stream_write),
-    T.STREAM_CANCEL_READ: _on_thread(_type_and_async, B.stream_cancel_read),
-    T.STREAM_CANCEL_WRITE: _on_thread(_type_and_async, B.stream_cancel_write),
+    T.STREAM_READ: _on_thread_w(_copy_options, B.stream_read_w),
+    T.STREAM_WRITE: _on_thread_w(_copy_options, B.stream_write_w),
+    T.STREAM_CANCEL_READ: _on_thread_w(_type_and_async, B.stream_cancel_read_w),
+    T.STREAM_CANCEL_WRITE: _on_thread_w(_type_and_async, B.stream_cancel_write_w),
     T.STREAM_DROP_READABLE: _on_type(B.stream_drop_readable),
     T.STREAM_DROP_WRITABLE: _on_type(B.stream_drop_writable),
     T.FUTURE_NEW: _on_type(B.future_new),
-    T.FUTURE_READ: _on_thread(_copy_options, B.future_read),
-    T.FUTURE_WRITE: _on_thread(_copy_options, B.future_write),
-    T.FUTURE_CANCEL_READ: _on_thread(_type_and_async, B.future_cancel_read),
-    T.FUTURE_CANCEL_WRITE: _on_thread(_type_and_async, B.future_cancel_write),
+    T.FUTURE_READ: _on_thread_w(_copy_options, B.future_read_w),
+    T.FUTURE_WRITE: _on_thread_w(_copy_options, B.future_write_w),
+    T.FUTURE_CANCEL_READ: _on_thread_w(_type_and_async, B.future_cancel_read_w),
+    T.FUTURE_CANCEL_WRITE: _on_thread_w(_type_and_async, B.future_cancel_write_w),
     T.FUTURE_DROP_READABLE: _on_type(B.future_drop_readable),
     T.FUTURE_DROP_WRITABLE: _on_type(B.future_drop_writable),
     T.ERROR_CONTEXT_NEW: _error_context_new,
     T.ERROR_CONTEXT_DEBUG_MESSAGE: _error_context_debug_message,
     T.ERROR_CONTEXT_DROP: _on_inst(B.error_context_drop),
     T.WAITABLE_SET_NEW: _on_inst(B.waitable_set_new),
-    T.WAITABLE_SET_WAIT: _on_thread(_cancellable_memory, B.waitable_set_wait),
+    T.WAITABLE_SET_WAIT: _on_thread_w(_cancellable_memory, B.waitable_set_wait_w),
     T.WAITABLE_SET_POLL: _on_thread(_cancellable_memory, B.waitable_set_poll),
     T.WAITABLE_SET_DROP: _on_inst(B.waitable_set_drop),
     T.WAITABLE_JOIN: _on_inst(B.waitable_join),
     T.THREAD_INDEX: _on_thread(_no_imm, B.thread_index),
-    T.THREAD_YIELD: _on_thread(_cancellable, B.thread_yield),
+    T.THREAD_YIELD: _on_thread_w(_cancellable, B.thread_yield_w),
     T.THREAD_NEW_INDIRECT: _thread_new_indirect,
 }
