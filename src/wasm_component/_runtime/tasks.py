@@ -142,9 +142,11 @@ class StoreScheduler:
         "_woken_q",
         "_wset_waiters",
         "candidates",
+        "_in_switch",
         "cstore",
         "current",
         "driving",
+        "switch_to",
         "entered",
         "host_done",
         "host_holds_ends",
@@ -185,6 +187,10 @@ class StoreScheduler:
         #: host results themselves (no background drive, which would resume guest stacks from
         #: inside an asyncio callback, where a trap would be lost)
         self.driving = 0
+        #: a thread to run as soon as the current thread's fiber suspended (``thread.*-then-
+        #: resume``/``promote``: the spec's ``switch_to``)
+        self.switch_to: GuestThread | None = None
+        self._in_switch = False
 
     # -- guest stacks on fibers ----------------------------------------------------------------
 
@@ -237,11 +243,34 @@ class StoreScheduler:
             _leave(self, states)
 
     def run_stack(self, stack: core.GuestStack) -> None:
-        """Poll a fiber on; when its call is done, its owner's ``on_done`` runs."""
+        """Poll a fiber on; when its call is done, its owner's ``on_done`` runs. When it
+        suspended switching to another thread (:attr:`switch_to`), that one runs now (by the
+        outermost poll: switches back and forth loop here, they do not nest)."""
         if stack.poll():
             on_done = stack.on_done
             if on_done is not None:
                 on_done(stack)
+        if self.switch_to is not None and not self._in_switch:
+            self._switch()
+
+    def _switch(self) -> None:
+        self._in_switch = True
+        try:
+            while (other := self.switch_to) is not None:
+                self.switch_to = None
+                self.resume(other, Cancelled.FALSE)
+        finally:
+            self._in_switch = False
+
+    def suspended(self, thread: GuestThread) -> bool:
+        """The spec's ``Thread.suspended``: parked, and waiting for nothing but a resumption."""
+        return thread.cont is not None and thread in self.waiting and thread.ready_func is None
+
+    def resume_later(self, thread: GuestThread) -> None:
+        """The spec's ``Thread.resume_later``: a suspended thread becomes ready."""
+        assert self.suspended(thread), "checked by the built-in"
+        thread.ready_func = always
+        self.candidates.append((thread, thread.parks))
 
     def wait_stack(self, stack: core.GuestStack) -> None:
         """A caller that cannot suspend waits for a call whose fiber suspended (core's
@@ -367,6 +396,9 @@ class StoreScheduler:
     def step(self) -> bool:
         """Make one step of progress: apply a finished host operation, or resume one ready
         stackless thread. ``False``: nothing could run."""
+        if self.switch_to is not None and not self._in_switch:
+            self._switch()  # (a switch made where no poll loop could take it)
+            return True
         if self.host_done:
             self.host_done.popleft()()
             return True
@@ -1448,38 +1480,125 @@ def _backpressure_set(inst: ComponentInstanceState, flag: int) -> None:
 
 def not_built(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
                rt: Any, site: Any) -> core.CoreFunc:
-    """A built-in that needs stack switching between a task's threads (``thread.*`` but
-    ``yield``/``index``): ``NotSupported`` naming it when called."""
+    """A built-in this runtime does not implement (the shared-everything threads proposal's
+    ``thread.spawn-*`` and ``thread.available-parallelism``): ``NotSupported`` naming it when
+    called."""
     scheduler_for(store, state)
 
     def builtin(*args: Any) -> Any:
         if kind.checks_may_leave and not state.may_leave:
             trap("cannot leave component instance")
-        raise NotSupported(f"`{kind.value}` needs stack switching between a task's threads, "
-                           "which this runtime does not have yet")
+        raise NotSupported(f"`{kind.value}` (shared-everything threads) is not supported by "
+                           "this runtime")
 
     return _host_fn(store, info, builtin)
+
+
+_THREAD_FT = core.CoreFuncType(("i32",), ())
 
 
 def _thread_new_indirect(store: Any, state: ComponentInstanceState, kind: Trampoline,
                          info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
-    """``thread.new-indirect``: its checks of the function table element (the spec's
-    ``ftbl.get(fi)``); running the new thread needs stack switching (``NotSupported``)."""
-    scheduler_for(store, state)
+    """``thread.new-indirect``: a new thread of the current task, suspended, whose fiber will
+    call element ``fi`` of the function table with ``c`` (the spec's ``thread_func``: then the
+    thread leaves its task). Its index in the instance's thread table is the result."""
+    sched = scheduler_for(store, state)
     table = core.resolve(site.table) if site is not None and site.table is not None else None
 
     def builtin(fi: int, c: int) -> int:
+        thread = _current(sched, "thread.new-indirect")
+        task = thread.task
         if not state.may_leave:
             trap("`thread.new-indirect`: cannot leave component instance")
-        if table is not None:
-            if not 0 <= fi < table.size():
-                trap(f"`thread.new-indirect`: table index {fi} out of bounds")
-            if table.get(fi) is None:
-                trap(f"`thread.new-indirect`: uninitialized element {fi} of the function table")
-        raise NotSupported("`thread.new-indirect` needs stack switching between a task's "
-                           "threads, which this runtime does not have yet")
+        assert table is not None, "validated: thread.new-indirect names a table"
+        if not 0 <= fi < table.size():
+            trap(f"`thread.new-indirect`: table index {fi} out of bounds")
+        f = table.get(fi)
+        if f is None:
+            trap(f"`thread.new-indirect`: uninitialized element {fi} of the function table")
+        if f.ty != _THREAD_FT:
+            trap(f"`thread.new-indirect`: element {fi} of the function table has type "
+                 f"{f.ty}, expected (i32) -> ()")
+        start = f.on_stack(_THREAD_FT)
+        new = GuestThread(task, sched)
+
+        def done(stack: core.GuestStack) -> None:
+            stack.result()
+            task.unregister_thread(new)
+
+        def thread_func(cancelled: Cancelled) -> None:
+            stack = start((c,))
+            stack.on_done = done
+            states = _reenter(sched, task.inst)
+            try:
+                sched.run_stack(stack)
+            finally:
+                _leave(sched, states)
+
+        sched.park(new, None, False, thread_func)  # (suspended: until resumed)
+        task.register_thread(new)
+        assert new.index is not None, "registered"
+        return new.index
 
     return _host_fn(store, info, builtin)
+
+
+def _other_thread(thread: GuestThread, i: int, name: str) -> GuestThread:
+    inst = thread.task.inst
+    if not inst.may_leave:
+        trap(f"`{name}`: cannot leave component instance")
+    other = inst.threads.get(i)
+    assert isinstance(other, GuestThread), "the instance's threads are the runtime's"
+    return other
+
+
+def _check_suspended(sched: StoreScheduler, other: GuestThread, name: str) -> None:
+    if not sched.suspended(other):
+        trap(f"`{name}`: cannot resume thread which is not suspended (index {other.index})")
+
+
+def _thread_resume_later(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                         info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
+    """``thread.resume-later``: a suspended thread of the instance becomes ready (it runs when
+    the scheduler gets to it)."""
+    sched = scheduler_for(store, state)
+
+    def builtin(i: int) -> None:
+        other = _other_thread(_current(sched, kind.value), i, kind.value)
+        _check_suspended(sched, other, kind.value)
+        sched.resume_later(other)
+
+    return _host_fn(store, info, builtin)
+
+
+def _thread_switch(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                   info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
+    """``thread.{suspend,yield}-then-{resume,promote}``: the current thread suspends (or, for
+    ``yield``, stays ready) and thread ``i`` runs at once (``resume``: it must be suspended;
+    ``promote``: only if it is ready, else this is ``thread.suspend``/``yield``)."""
+    sched = scheduler_for(store, state)
+    name = kind.value
+    cancellable = info.cancellable
+    yielding = kind in (T.THREAD_YIELD_THEN_RESUME, T.THREAD_YIELD_THEN_PROMOTE)
+    promote = kind in (T.THREAD_SUSPEND_THEN_PROMOTE, T.THREAD_YIELD_THEN_PROMOTE)
+    suspend = sched.suspend
+
+    def builtin(i: int) -> Any:
+        thread = _current(sched, name)
+        other = _other_thread(thread, i, name)
+        if promote:
+            switch = other is not thread and other.cont is not None and other.ready()
+        else:
+            _check_suspended(sched, other, name)
+            switch = True
+        if thread.task.deliver_pending_cancel(cancellable):
+            return int(Cancelled.TRUE)
+        w = thread._wait(always if yielding else None, cancellable, None)
+        if switch:
+            sched.switch_to = other  # (run as soon as this thread's fiber suspended)
+        return suspend(thread, then(w, int))
+
+    return _host_fn(store, info, builtin, may_suspend=True)
 
 
 T = Trampoline
@@ -1520,4 +1639,10 @@ ASYNC_BUILTINS: dict[Trampoline, Maker] = {
     T.THREAD_INDEX: _on_thread(_no_imm, B.thread_index),
     T.THREAD_YIELD: _on_thread_w(_cancellable, B.thread_yield_w),
     T.THREAD_NEW_INDIRECT: _thread_new_indirect,
+    T.THREAD_SUSPEND: _on_thread_w(_cancellable, B.thread_suspend_w),
+    T.THREAD_RESUME_LATER: _thread_resume_later,
+    T.THREAD_SUSPEND_THEN_RESUME: _thread_switch,
+    T.THREAD_YIELD_THEN_RESUME: _thread_switch,
+    T.THREAD_SUSPEND_THEN_PROMOTE: _thread_switch,
+    T.THREAD_YIELD_THEN_PROMOTE: _thread_switch,
 }

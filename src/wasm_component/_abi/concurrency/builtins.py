@@ -91,6 +91,7 @@ __all__ = [
     "task_cancel",
     "task_return",
     "thread_index",
+    "thread_suspend_w",
     "thread_yield",
     "thread_yield_w",
     "waitable_join",
@@ -236,6 +237,13 @@ def thread_yield_w(thread: Thread, cancellable: bool) -> int | Waiting[int]:
     """:func:`thread_yield` split at its wait (``scheduler.Waiting``)."""
     _check_may_leave(thread.task.inst, "thread.yield")
     return then(thread.yield_w(cancellable), int)
+
+
+def thread_suspend_w(thread: Thread, cancellable: bool) -> int | Waiting[int]:
+    """``thread.suspend``: park until resumed; 1 when resumed by a cancellation (split at its
+    wait, ``scheduler.Waiting``)."""
+    _check_may_leave(thread.task.inst, "thread.suspend")
+    return then(thread.suspend_w(cancellable), int)
 
 
 def thread_index(thread: Thread) -> int:
