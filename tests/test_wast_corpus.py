@@ -46,9 +46,6 @@ ASYNC_SUITES = [p for p in (SUITE / "async", CORPORA / "wasmtime" / "json" /
                             "component-model-threading") if p.exists()]
 ASYNC_FILES = sorted(p for d in ASYNC_SUITES for p in d.rglob("test.json"))
 
-_FIBERS = ("needs switching guest stacks (fibers): a task blocks on its native stack where "
-           "the spec switches back to its caller")
-_THREADS = "needs `thread.new-indirect` and the other stack-switching `thread.*` built-ins"
 _MAY_BLOCK = ("wasmtime traps when an async callee of a non-async task blocks, even after "
               "`task.return`; the spec's canon_lift (which we follow) lets the caller go on")
 
@@ -58,24 +55,15 @@ ASYNC_XFAIL: dict[str, str] = {
     "async/callback-yield-then-exit": _MAY_BLOCK,
     "async/fused": _MAY_BLOCK,
     "async/future-read": _MAY_BLOCK,
-    "async/drop-waitable-set-stackful": _FIBERS,
-    "async/exceptions": _FIBERS,
-    "async/reenter-during-yield": _FIBERS,
-    "async/stream-zero-ops": _FIBERS,
-    "async/task-builtins": _FIBERS,
-    "async/trap-if-done": _FIBERS,
-    "async/yield-when-cancelled": _FIBERS,
+    "async/task-builtins": "wasmtime lets a second callback-lifted task of an instance in while "
+                           "its first one blocks in a sync `future.read` inside its first "
+                           "callback call; the spec's exclusive lock is held across that wait, "
+                           "so (as we do) the second waits to enter and `stream.write` blocks",
     "async/reentrance": "wasmtime traps (`cannot enter component instance`) when an async "
                         "callee calls back into its (donut) parent; the spec's entering_set "
                         "is empty for an ancestor, so the call is let in",
-    "async/sync-streams": _FIBERS,
     "async/streams-massive-send": "wasmtime's fuel for host calls (`fuel allocated for "
                                   "hostcalls has been exhausted`) is not modelled",
-    "async/join-during-sync-read": _THREADS,
-    "async/task-return-traps": _THREADS,
-    **{f"component-model-threading/{name}": _THREADS for name in (
-        "drop-subtask-on-separate-thread", "many-threads-indexed", "subtask-drop-multithreaded",
-        "suspend-trap", "threading-builtins")},
 }
 
 

@@ -286,9 +286,10 @@ class StoreScheduler:
                 # the spec switches back to the caller below us (an async caller, or one whose
                 # callee already returned), which has no native stack of its own here
                 raise NotSupported(
-                    "a task blocks on its native stack where the spec switches back to its "
-                    "caller (called through an async lower, or after it returned its value): "
-                    "switching guest stacks (fibers) is not built yet")
+                    "a task blocks on a native stack that is not a fiber (its caller's "
+                    "component has no built-in that may suspend, so its guest calls were not "
+                    "put on fibers) where the spec switches back to the caller (called through "
+                    "an async lower, or after it returned its value)")
         thread.cont = None
         self.waiting[thread] = None
         # the instances this stack entered may be entered by others while it waits
@@ -438,10 +439,10 @@ class StoreScheduler:
                 self._run_private_loop()
                 return
             raise NotSupported(
-                "a guest task waits on its native stack for a host async operation inside "
-                "`call_async`: parking a guest stack (fibers) is not built yet; lower the "
-                "import with `async` from a callback-lifted task, or call the export "
-                "synchronously")
+                "a synchronous wait needs a host async operation to finish while an asyncio "
+                "loop runs in this thread (a synchronous call made inside `async` code, or a "
+                "guest stack that is not a fiber blocking inside `call_async`): call the "
+                "export with `call_async`")
         trap(DEADLOCK)
 
     def close(self) -> None:
