@@ -131,7 +131,7 @@ def test_a_blocked_stackful_task_is_resumed_after_a_concurrent_task_ran() -> Non
                 gate.set()
             return r
 
-        assert await asyncio.gather(call(1), call(2)) == [11, 21]
+        assert list(await asyncio.gather(call(1), call(2))) == [11, 21]
 
     asyncio.run(main())
     assert log.index("run 2 -> 21") < log.index("slow 1 done") < log.index("run 1 -> 11")

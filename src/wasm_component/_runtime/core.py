@@ -92,8 +92,6 @@ from wasm_component.errors import ComponentError, LinkError, NotSupported, Trap,
 __all__ = [
     "FEATURES",
     "PENDING",
-    "GuestStack",
-    "Suspend",
     "CoreEngine",
     "CoreExport",
     "CoreExtern",
@@ -111,10 +109,12 @@ __all__ = [
     "CoreTableType",
     "CoreTag",
     "CoreTagType",
+    "GuestStack",
     "InlineCall",
     "LazyExport",
     "RawCall",
     "SinkSite",
+    "Suspend",
     "Value",
     "Wiring",
     "WiringPlan",
@@ -130,10 +130,10 @@ __all__ = [
     "new_async_host_func",
     "new_host_func",
     "new_lazy_host_func",
-    "running_stack",
     "new_raw_host_func",
     "put_import",
     "resolve",
+    "running_stack",
     "wat2wasm",
     "wrap_instance",
     "wrap_module",
@@ -648,8 +648,8 @@ class CoreStore:
     __slots__ = (
         "_async_cb",
         "_async_fns",
-        "_conts",
         "_cont_cb",
+        "_conts",
         "_ctx",
         "_export_item",
         "_export_item_ref",
@@ -697,7 +697,7 @@ class CoreStore:
         #: component runtime's scheduler); used by calls that must wait for their fiber
         self.stack_waiter: Callable[[GuestStack], None] | None = None
         self._linker: int | None = None  # (the linker async host functions are defined in)
-        self._async_fns: list[Callable[..., None]] = [_no_host_fn]
+        self._async_fns: list[Callable[..., Any]] = [_no_host_fn]
         self._async_cb: Any = None
         self._conts: dict[int, tuple[Suspend, int, int, Callable[[int, Any], None]]] = {}
         self._cont_cb: Any = None
@@ -1454,12 +1454,12 @@ def _pack_vals(pack: struct.Struct, kinds: tuple[int, ...], types: Sequence[str]
                values: Sequence[Any]) -> bytes:
     if len(values) != len(kinds):
         raise TypeError(f"expected {len(kinds)} values, got {len(values)}")
-    flat = [x for pair in zip(kinds, values) for x in pair]
+    flat = [x for pair in zip(kinds, values, strict=True) for x in pair]
     try:
         return pack.pack(*flat)
     except struct.error:
         norm = _normalize(types, values, len(kinds))
-        return pack.pack(*[x for pair in zip(kinds, norm) for x in pair])
+        return pack.pack(*[x for pair in zip(kinds, norm, strict=True) for x in pair])
 
 
 #: What a :class:`Suspend`'s ``poll()`` returns while its guest must stay suspended.
@@ -1486,8 +1486,21 @@ class GuestStack:
     :meth:`drop` unwinds a suspended one. ``on_done`` (optional) is the owner's: called by the
     owner's poll loop when the call is done (``GuestStack`` never calls it itself)."""
 
-    __slots__ = ("__weakref__", "_args", "_err", "_fut", "_func", "_res", "_trap", "_unpack",
-                 "done", "error", "on_done", "results", "store")
+    __slots__ = (
+        "__weakref__",
+        "_args",
+        "_err",
+        "_func",
+        "_fut",
+        "_res",
+        "_trap",
+        "_unpack",
+        "done",
+        "error",
+        "on_done",
+        "results",
+        "store",
+    )
 
     def __init__(self, func: CoreFunc, ty: CoreFuncType, args: Sequence[Any],
                  signed: bool = False) -> None:
@@ -1615,7 +1628,7 @@ def _on_stack_caller(func: CoreFunc, ty: CoreFuncType, signed: bool
 
 
 def _released_async_fn(*args: Any) -> None:
-    env, caller, a, na, results, nresults, trap_ret, cont = args
+    trap_ret, cont = args[6], args[7]
     ctypes.c_void_p.from_address(trap_ret).value = _make_trap_ptr(
         "host function called after its store was dropped")
     ctypes.memmove(cont, _CONT.pack(_READY_ADDR, 0, 0), _CONT.size)

@@ -137,21 +137,21 @@ class StoreScheduler:
     __slots__ = (
         "_background",
         "_host_futs",
+        "_in_switch",
         "_loop",
         "_waiters",
         "_woken_q",
         "_wset_waiters",
         "candidates",
-        "_in_switch",
         "cstore",
         "current",
         "driving",
-        "switch_to",
         "entered",
         "host_done",
         "host_holds_ends",
         "host_pending",
         "starting",
+        "switch_to",
         "waiting",
         "woken",
     )
@@ -1231,12 +1231,11 @@ def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, in
             subtask.on_cancel = callee(on_start, on_resolve, state)
         if not async_:
             r = B.finish_lower_sync_w(thread, subtask)
-            if r.__class__ is GeneratorType:
-                w: Waiting[list[Any]] = r  # type: ignore[assignment]
+            if not isinstance(r, list):  # (it must wait for the callee)
                 if on_fiber:
-                    return sched.suspend(thread, then(w, pick))
-                r = finish(w)
-            return pick(r)  # type: ignore[arg-type]
+                    return sched.suspend(thread, then(r, pick))
+                r = finish(r)
+            return pick(r)
         return B.finish_lower_async(state, subtask)
 
     def pick(out: list[Any]) -> Any:
@@ -1544,6 +1543,10 @@ def _thread_new_indirect(store: Any, state: ComponentInstanceState, kind: Trampo
     return _host_fn(store, info, builtin)
 
 
+def _as_int(c: Cancelled) -> int:
+    return int(c)
+
+
 def _other_thread(thread: GuestThread, i: int, name: str) -> GuestThread:
     inst = thread.task.inst
     if not inst.may_leave:
@@ -1597,7 +1600,7 @@ def _thread_switch(store: Any, state: ComponentInstanceState, kind: Trampoline,
         w = thread._wait(always if yielding else None, cancellable, None)
         if switch:
             sched.switch_to = other  # (run as soon as this thread's fiber suspended)
-        return suspend(thread, then(w, int))
+        return suspend(thread, then(w, _as_int))
 
     return _host_fn(store, info, builtin, may_suspend=True)
 

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable, Generator
 from enum import IntEnum
 from types import GeneratorType
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, overload
 
 from ..context import trap
 
@@ -99,18 +99,26 @@ def run_blocking(w: Waiting[T]) -> T:
         return result
 
 
-def finish(r: T | Waiting[T]) -> T:
+@overload
+def finish(r: Waiting[T]) -> T: ...
+@overload
+def finish(r: T | Waiting[T]) -> T: ...
+def finish(r: Any) -> Any:
     """A built-in's result, running its waits (:func:`run_blocking`) if it must wait."""
     if isinstance(r, GeneratorType):
         return run_blocking(r)
-    return r  # type: ignore[return-value]
+    return r
 
 
-def then(r: T | Waiting[T], f: Callable[[T], U]) -> U | Waiting[U]:
+@overload
+def then(r: Waiting[T], f: Callable[[T], U]) -> Waiting[U]: ...
+@overload
+def then(r: T | Waiting[T], f: Callable[[T], U]) -> U | Waiting[U]: ...
+def then(r: Any, f: Callable[[Any], Any]) -> Any:
     """``f`` applied to the result ``r``, after its waits if it has any."""
     if isinstance(r, GeneratorType):
         return _then(r, f)
-    return f(r)  # type: ignore[arg-type]
+    return f(r)
 
 
 def _then(w: Waiting[T], f: Callable[[T], U]) -> Waiting[U]:

@@ -73,7 +73,7 @@ class Waitable:
         finish(self.wait_for_pending_event_w(thread, ready))
 
     def wait_for_pending_event_w(self, thread: Thread, ready: ReadyFunc | None = None
-                                 ) -> None | Waiting[None]:
+                                 ) -> Waiting[None] | None:
         """:meth:`wait_for_pending_event` split at its wait (``scheduler.Waiting``)."""
         assert not self.in_waitable_set() and not self.has_sync_waiter, "checked by the caller"
         self.has_sync_waiter = True
