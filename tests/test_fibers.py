@@ -310,3 +310,38 @@ def test_a_sync_caller_in_a_store_with_fibers_waits_for_its_stack() -> None:
     with pytest.raises(NotSupported, match="suspended its stack"):
         call((4,))
     store.release()
+
+
+START_YIELDS = """
+(component
+  (core func $yield (canon thread.yield))
+  (core module $m
+    (import "" "yield" (func $yield (result i32)))
+    (func $start (drop (call $yield)))
+    (start $start))
+  (core instance $i (instantiate $m (with "" (instance (export "yield" (func $yield))))))
+)
+"""
+
+
+def test_a_core_start_function_reaching_a_blocking_built_in_traps_without_aborting() -> None:
+    """A start function runs on a fiber in a store with fibers (a sync instantiation reaching
+    an async host function would abort the process); outside any task, the built-in traps.
+    Run in a subprocess: an abort must fail this test, not end the test run."""
+    import subprocess
+    import sys
+
+    code = f"""
+from wasm_component import Component, Engine, Linker, Store, Trap
+from wasm_component._validate.features import Features
+engine = Engine(features=Features.all())
+store = Store(engine)
+try:
+    Linker(engine).instantiate(store, Component.new(engine, {START_YIELDS!r}))
+except Trap as e:
+    print("trap:", e)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "trap:" in proc.stdout and "outside a task" in proc.stdout, proc.stdout

@@ -1588,6 +1588,47 @@ class GuestStack:
                                                            self._func)))
 
 
+_linker_define = _held.wasmtime_linker_define
+_linker_define.restype = ctypes.c_void_p
+_linker_shadowing = _held.wasmtime_linker_allow_shadowing
+_linker_shadowing.restype = None
+_linker_shadowing.argtypes = [ctypes.c_void_p, ctypes.c_bool]
+_linker_instantiate_async = _lib.wasmtime_linker_instantiate_async
+_linker_instantiate_async.restype = ctypes.c_void_p
+
+
+def _instantiate_on_fiber(store: CoreStore, module: CoreModule, arr: Any, base: int,
+                          ref: Any) -> int | None:
+    """``wasmtime_instance_new`` for a module with a start function in a store with fibers:
+    the start function may reach an async host function, which a sync instantiation would
+    abort on, so it runs on a fiber (``wasmtime_linker_instantiate_async`` with a linker
+    holding the module's imports, ``arr[base:]``). Returns the error, the trap in the store's
+    trap slot, as ``wasmtime_instance_new`` does. A start function cannot wait (it runs outside
+    any task: a waiting built-in traps), so the instantiation never suspends."""
+    eng = ctypes.cast(store.engine.engine.ptr(), ctypes.c_void_p).value
+    linker = ctypes.c_void_p(_linker_new(eng))
+    try:
+        _linker_shadowing(linker, True)
+        for i, imp in enumerate(module.imports):
+            mod, name = imp.module.encode(), imp.name.encode()
+            err = _linker_define(linker, store._ctx, mod, ctypes.c_size_t(len(mod)), name,
+                                 ctypes.c_size_t(len(name)), ctypes.byref(arr, _EXTERN_SIZE * (base + i)))
+            if err:
+                return int(err)
+        trap, error = ctypes.c_void_p(), ctypes.c_void_p()
+        fut = _linker_instantiate_async(linker, store._ctx, module._ptr, ref, ctypes.byref(trap),
+                                        ctypes.byref(error))
+        try:
+            if not _future_poll(fut):
+                raise NotSupported("a core start function suspended its stack")
+        finally:
+            _future_delete(fut)
+        store._trap.value = trap.value
+        return error.value
+    finally:
+        _linker_delete(linker)
+
+
 def _drop_orphans(store: CoreStore) -> None:
     orphans, store._orphans = store._orphans, []
     for fut, trap, keep in orphans:
@@ -2201,7 +2242,7 @@ class _Workspace:
     it: where its imports start, their number, each export fetch, its copies and where the
     instance goes (``byref``s into both arrays, made once with them)."""
 
-    __slots__ = ("arr", "insts", "mv", "steps")
+    __slots__ = ("arr", "insts", "mv", "steps", "steps_base")
 
     def __init__(self, plan: WiringPlan) -> None:
         n = plan.nentries + 1  # (an instance without imports may start at the end)
@@ -2211,6 +2252,8 @@ class _Workspace:
         at = [ctypes.byref(self.arr, _EXTERN_SIZE * i) for i in range(n)]
         self.insts = plan.instances_t()
         refs = [ctypes.byref(self.insts, _INSTANCE_SIZE * k) for k in range(len(plan.steps))]
+        #: each instance's first entry in ``arr``
+        self.steps_base = tuple(base for base, _, _, _ in plan.steps)
         self.steps = tuple(
             (at[base], _size(nimports), tuple((refs[src], key, size, at[e])
                                               for e, src, key, size in fetch), copy, refs[k])
@@ -2326,7 +2369,10 @@ class Wiring:
             arr = ws.arr
             for e, item in items:
                 arr[e] = resolve(item).extern()
-        err = _instance_new(ctx, module._ptr, imports, n, ref, store._trap_addr)
+        if runs_code and store.fibers and module._introspectable:
+            err = _instantiate_on_fiber(store, module, ws.arr, ws.steps_base[k], ref)
+        else:
+            err = _instance_new(ctx, module._ptr, imports, n, ref, store._trap_addr)
         if runs_code:
             instantiated(store, err)
         elif err or store._trap.value:
@@ -2381,7 +2427,10 @@ def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) ->
     """:func:`instantiate_trusted` with the imports already in a ``wasmtime_extern_t`` array."""
     inst = _instance_t()
     ref = ctypes.byref(inst)
-    err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
+    if store.fibers and module._introspectable and n:
+        err = _instantiate_on_fiber(store, module, arr, 0, ref)  # (a start function)
+    else:
+        err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
     instantiated(store, err)
     return wrap_instance(store, module, inst, ref)
 
