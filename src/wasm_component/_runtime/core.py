@@ -1677,6 +1677,7 @@ def _released_async_fn(*args: Any) -> None:
 
 _READY_CONT = _ContCallback(lambda env: True)
 _READY_ADDR: int = ctypes.cast(_READY_CONT, ctypes.c_void_p).value or 0
+_READY_CONT_BYTES = _CONT.pack(_READY_ADDR, 0, 0)
 
 
 def _async_host_trampoline(store: CoreStore, ty: CoreFuncType, callback: Callable[..., Any],
@@ -1691,29 +1692,38 @@ def _async_host_trampoline(store: CoreStore, ty: CoreFuncType, callback: Callabl
     gen = store._gen
     conts = store._conts
     cont_addr = _cont_callback_addr(store)
+    memmove, string_at, cont_pack = ctypes.memmove, ctypes.string_at, _CONT.pack
+    ready = _READY_CONT_BYTES
+    one = struct.Struct("<B7x" + _VAL_FMT_U[rtypes[0]]) if nres == 1 else None
 
     def write(results: int, r: Any) -> None:
         if nres:
+            if one is not None:
+                try:
+                    memmove(results, one.pack(rkinds[0], r), one.size)
+                    return
+                except struct.error:
+                    pass
             rs = (r,) if nres == 1 else r
-            ctypes.memmove(results, _pack_vals(rpack, rkinds, rtypes, rs), _VAL * nres)
+            memmove(results, _pack_vals(rpack, rkinds, rtypes, rs), _VAL * nres)
 
     def trampoline(env: int, caller: int, args: int, nargs: int, results: int, nresults: int,
                    trap_ret: int, cont: int) -> None:
         gen[0] += 1
         try:
-            a = unpack.unpack(ctypes.string_at(args, nbytes_args)) if nbytes_args else ()
-            r = callback(*a)
+            r = callback(*unpack.unpack(string_at(args, nbytes_args))) if nbytes_args else (
+                callback())
             if r.__class__ is Suspend:
                 key = id(r)
                 conts[key] = (r, results, trap_ret, write)
-                ctypes.memmove(cont, _CONT.pack(cont_addr, key, 0), _CONT.size)
+                memmove(cont, cont_pack(cont_addr, key, 0), 24)
                 return
             write(results, r)
         except BaseException as e:
             store._pending = e
             ctypes.c_void_p.from_address(trap_ret).value = _make_trap_ptr(
                 f"host function raised {type(e).__name__}: {e}")
-        ctypes.memmove(cont, _CONT.pack(_READY_ADDR, 0, 0), _CONT.size)
+        memmove(cont, ready, 24)
 
     return trampoline
 
