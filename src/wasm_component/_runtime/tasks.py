@@ -13,13 +13,15 @@ How a thread waits (CanonicalABI.md "Thread"):
 - *stackless*: a ``callback``-lifted task between two callback calls, or a task waiting to enter
   its instance (backpressure), has no native stack: it is parked with a continuation
   (:meth:`StoreScheduler.park`) that the scheduler calls when the thread is ready;
-- *stacked*: a thread blocked inside guest code (``waitable-set.wait``, a sync-lowered call that
-  did not finish, a sync ``stream.read``, ``thread.yield`` in a stackful task) keeps its native
-  stack: :meth:`StoreScheduler.block` runs the store's other ready (stackless) threads on top
-  of it until it may go on. A stacked thread resumes only when it is the innermost one, so this
-  is the spec's semantics as long as what it waits for is done by stackless threads or by the
-  host; otherwise the wait ends in the spec's deadlock trap. Parking native stacks on fibers
-  (``docs/design/async-stacks.md``) is what would lift that restriction; it is not built.
+- *on a fiber*: in a component that may suspend a guest stack (``instantiate.needs_fibers``)
+  every guest call runs on a wasmtime fiber (``core.GuestStack``), and a built-in that must
+  wait (``waitable-set.wait``, a sync lower that did not finish, a sync ``stream.read``,
+  ``thread.yield`` and the other ``thread.*``) suspends the thread's fiber
+  (:meth:`StoreScheduler.suspend`): the thread is parked with a continuation that resumes the
+  fiber, and its caller goes on, as the spec's switch back to the caller;
+- *stacked* (the fallback, for a component instantiated without fibers): a thread that blocks
+  keeps its native stack: :meth:`StoreScheduler.block` runs the store's other ready threads on
+  top of it until it may go on.
 
 Host async operations (an async host import: a host function returning an awaitable) run as
 asyncio tasks on the caller's loop (``call_async``) or on a private loop the scheduler runs
