@@ -448,7 +448,9 @@ class StoreScheduler:
         trap(DEADLOCK)
 
     def close(self) -> None:
-        """The store is going: cancel the host operations still running."""
+        """The store is going: cancel the host operations still running (no guest code runs
+        for their ends: no background drive is scheduled from now on)."""
+        self.driving += 1
         for f in list(self._host_futs):
             f.cancel()
         loop = self._loop
