@@ -13,6 +13,9 @@ a reference chosen so that the ratio says what the issue asks:
   import at once, then released; time per task. Reference: the same with 1,000 tasks, so the
   ratio is how far from linear the cost per task grows. The row's note gives the memory per
   parked task (the process's resident size before and after they all parked).
+- ``stackful-yield``: a stackful task's ``thread.yield`` (its fiber suspended and resumed),
+  per yield, through a plain call. Reference: a callback-lifted task answering ``YIELD`` as
+  often (the same scheduler round trip without a stack to park).
 
 Each ``op_*(side, job, ours)`` gets the side (``ours`` for the measured column, anything else
 for the reference), ``run.py``'s ``Job`` class and our side object.
