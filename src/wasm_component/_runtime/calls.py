@@ -127,7 +127,8 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
         def realloc(a: int, b: int, c: int, d: int) -> int:
             return invoke((a, b, c, d))[0]  # type: ignore[no-any-return]
 
-        if memory is not None and state.root.sched is None:
+        if (memory is not None and state.root.sched is None
+                and not core.resolve(site.realloc).store.fibers):
             view = memory.view
             # the core call inline (core.InlineCall): one frame per allocation
             cview, pack, unpack, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
@@ -477,7 +478,8 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
         return async_lowered(store, site, state, info, target, abi)
     sig = abi.lower_sig
     return core.new_lazy_host_func(store._core, sig.params, sig.results,
-                                   _lowered_builder(store, site, state, info, target, abi))
+                                   _lowered_builder(store, site, state, info, target, abi),
+                                   may_suspend=store._core.fibers)
 
 
 def lower_into(wiring: core.Wiring, e: int, store: Any, owner: Any, site: Site,
@@ -486,7 +488,7 @@ def lower_into(wiring: core.Wiring, e: int, store: Any, owner: Any, site: Site,
     """:func:`make_lowered` for a function only the plan's core instances import: made
     straight into entry ``e`` of their imports array (``core.Wiring.lazy_host_func``);
     ``owner``: the store, weakly."""
-    if info.is_async:
+    if info.is_async or store._core.fibers:  # (a store with fibers: one that may suspend)
         wiring.put(e, make_lowered(store, site, state, info, target, abi))
         return
     sig = abi.lower_sig
@@ -495,15 +497,16 @@ def lower_into(wiring: core.Wiring, e: int, store: Any, owner: Any, site: Site,
 
 
 def _build_lowered(owner: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
-                   target: RFunc, abi: FuncAbi) -> Callable[..., Any]:
-    """A sync lower's call path, made at its first call (``owner``: the store, weakly)."""
+                   target: RFunc, abi: FuncAbi, on_fiber: bool = False) -> Callable[..., Any]:
+    """A sync lower's call path, made at its first call (``owner``: the store, weakly;
+    ``on_fiber``: whether the store had fibers when the function was made)."""
     store = owner()
     if state.root.sched is not None or (isinstance(target, LiftedFunc)
                                         and target._info.is_async):
         # a store with async features: the spec's Subtask
         from .tasks import async_lowered_call
 
-        return async_lowered_call(store, site, state, info, target, abi)
+        return async_lowered_call(store, site, state, info, target, abi, on_fiber)
     return _lowered_call(site, state, info, abi, target, store)
 
 
@@ -511,9 +514,11 @@ def _lowered_builder(store: Any, site: Site, state: ComponentInstanceState, info
                      target: RFunc, abi: FuncAbi) -> Callable[[], Callable[..., Any]]:
     """What makes a sync lower's call path at its first call."""
     owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
+    # in a store with fibers, waiting for the callee suspends the caller's fiber
+    on_fiber = store._core.fibers
 
     def build() -> Callable[..., Any]:
-        return _build_lowered(owner, site, state, info, target, abi)
+        return _build_lowered(owner, site, state, info, target, abi, on_fiber)
 
     return build
 
@@ -755,6 +760,19 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
             return True
 
         return host_drop
+    if store._core.fibers:
+        # (guest calls of a store with fibers run on fibers: no inline unchecked call)
+        on_stack = dtor_call(dtor, owner)
+        slock = store._lock
+
+        def drop_on_stack(store: Any, rep: int) -> bool:
+            if getattr(store, "_host_handles", None) is not mine:
+                return False
+            with slock:
+                on_stack(rep)
+            return True
+
+        return drop_on_stack
     enter, leave = store._lock.acquire, store._lock.release
     # the destructor's core call made inline (core.SinkSite): one frame per drop
     slot, put_slow, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
