@@ -4,6 +4,10 @@ instances and aliases, or from another core item such as a lowered function."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from wasm_component import Component, Engine, Linker, Store
 from wasm_component._translate.inline import CoreExportRef, FCoreInstantiate, FLower, Slot, inline
 
@@ -189,3 +193,35 @@ def test_lowered_functions_imported_by_several_instances_are_made_once_per_insta
         assert b is not None and c is not None and g is not None
         assert (b(store), c(store), g(store)) == (15, 20, 5)
     assert calls == [1, 2] * 3
+
+
+def test_a_lazy_host_function_whose_call_path_fails_to_build_tries_again() -> None:
+    """``Wiring.lazy_host_func``: a function made straight into the imports array builds its
+    call path at its first call; when building raises, that call traps with the error and the
+    next call builds again (it is not left without one)."""
+    from wasm_component._runtime import core
+
+    engine = core.CoreEngine()
+    store = core.CoreStore(engine)
+    module = core.compile_module(engine, core.wat2wasm("""
+        (module (import "h" "f" (func $f (param i32) (result i32)))
+                (func (export "run") (param i32) (result i32) (call $f (local.get 0))))"""))
+    plan = core.WiringPlan()
+    assert plan.add(1, (), ()) == 0
+    builds: list[int] = []
+
+    def make(offset: int) -> Any:
+        builds.append(offset)
+        if len(builds) == 1:
+            raise RuntimeError("not yet")
+        return lambda x: x + offset
+
+    w = core.Wiring(store, plan)
+    w.lazy_host_func(0, ("i32",), ("i32",), make, (100,))
+    w.instantiate(0, module, (), False)
+    run = w.instance(0, module).func("run")
+    w.done()
+    with pytest.raises(RuntimeError, match="not yet"):
+        run(1)
+    assert run(2) == 102 and run(3) == 103
+    assert builds == [100, 100]

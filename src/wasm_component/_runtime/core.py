@@ -1253,11 +1253,12 @@ def _lazy_first_call(store: CoreStore) -> Callable[..., int]:
 
     def first_call(env: int, caller: int | None, args: int, nargs: int) -> int:
         try:
-            sig, make, margs = lazy.pop(env)
+            sig, make, margs = lazy[env]
             trampoline = _host_trampoline(store, sig, make(*margs))
-        except BaseException as e:
+        except BaseException as e:  # (kept: the next call tries again, as the first did)
             store._pending = e
             return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+        del lazy[env]
         fns[env] = trampoline
         return trampoline(env, caller, args, nargs)
 
