@@ -906,6 +906,15 @@ def _codec(
     return st, encode, decode
 
 
+struct_error = struct.error
+
+
+def normalize_values(types: Sequence[str], values: Sequence[Any], expected: int) -> list[Any]:
+    """The slow path of an inline call (:class:`InlineCall`) whose ``pack`` raised
+    ``struct_error``: ``values`` checked and folded into the unsigned range."""
+    return _normalize(types, values, expected)
+
+
 def _normalize(types: Sequence[str], values: Sequence[Any], expected: int) -> list[Any]:
     """Slow path after ``struct.error``: check arity and fold signed ints into unsigned range."""
     if len(values) != expected:
