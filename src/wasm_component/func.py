@@ -97,9 +97,10 @@ class Func:
         lift = getattr(self._f, "_async_lift", None)
         if lift is None:
             return _now(self._lock, call, args)
-        from ._runtime.tasks import call_async
-
-        return call_async(lift, args)
+        run = _CALL_ASYNC
+        if run is None:
+            run = _call_async_fn()
+        return run(lift, args)
 
     def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
         """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
@@ -135,6 +136,19 @@ class Func:
 
     def __repr__(self) -> str:
         return f"<Func {self.name}: {self._f.ty}>"
+
+
+#: ``_runtime.tasks.call_async``, imported at the first async call (an import statement per call
+#: costs as much as a tenth of one)
+_CALL_ASYNC: Callable[[Any, Sequence[Any]], Coroutine[Any, Any, Any]] | None = None
+
+
+def _call_async_fn() -> Callable[[Any, Sequence[Any]], Coroutine[Any, Any, Any]]:
+    global _CALL_ASYNC
+    from ._runtime.tasks import call_async
+
+    _CALL_ASYNC = call_async
+    return call_async
 
 
 async def _now(lock: Any, call: Callable[[Sequence[Any]], Any], args: Sequence[Any]) -> Any:

@@ -72,8 +72,11 @@ class Table:
         return i
 
     def remove(self, i: int) -> Any:
-        e = self.get(i)
-        self.array[i] = None
+        array = self.array
+        e = array[i] if i < len(array) else None  # (``get``, inline)
+        if e is None:
+            self.get(i)  # (traps, saying why)
+        array[i] = None
         self.free.append(i)
         return e
 
