@@ -37,6 +37,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from .. import types as t
@@ -829,15 +830,13 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
     box: list[Sequence[Any] | None] = []
     wait: list[asyncio.Future[None]] = []  # (while this driver waits: what it waits on)
 
-    def on_start() -> Sequence[Any]:
-        return args
-
     def on_resolve(result: Sequence[Any] | None) -> None:
         box.append(result)
         if wait and not wait[0].done():
             wait[0].set_result(None)  # (another driver ran this task to its end)
 
-    on_cancel = lift(on_start, on_resolve, None)
+    # (``on_start`` returns the arguments: a bound C method, no frame per call)
+    on_cancel = lift(repeat(args).__next__, on_resolve, None)
     if box:  # (resolved in its first run, the common case: no driving)
         if sched.host_done or sched._woken_q or sched.candidates:  # (``may_progress``)
             sched.notify()  # (the store's other ready work: another driver or the loop)

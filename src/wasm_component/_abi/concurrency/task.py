@@ -127,7 +127,18 @@ class Task(SyncTask):
     def exit_implicit_thread(self) -> None:
         thread = self.implicit_thread
         assert thread is not None, "the task entered"
-        self.unregister_thread(thread)
+        threads = self.threads
+        if len(threads) == 1 and threads[0] is thread and thread.task is self:
+            # (``unregister_thread`` of the task's last thread, inline: every task's exit)
+            threads.clear()
+            if self.state is not Task.State.RESOLVED:
+                trap("task exited without returning a value (`task.return`) or cancelling")
+            assert self.num_borrows == 0, "resolving checked the borrows"
+            assert thread.index is not None, "a registered thread has an index"
+            self.inst.threads.remove(thread.index)
+            thread.index = None
+        else:
+            self.unregister_thread(thread)
         if self.ft.is_async and self._exclusive:  # (``needs_exclusive()``)
             assert self.inst.exclusive_thread is thread, "the task held the exclusive lock"
             self.inst.exclusive_thread = None
