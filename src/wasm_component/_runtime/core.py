@@ -651,6 +651,7 @@ class CoreStore:
 
     __slots__ = (
         "_ctx",
+        "_ctx_arg",
         "_export_item",
         "_export_item_ref",
         "_gen",
@@ -660,7 +661,6 @@ class CoreStore:
         "_pending",
         "_trap",
         "_trap_addr",
-        "_ctx_arg",
         "_trap_arg",
         "ctx_addr",
         "data",
