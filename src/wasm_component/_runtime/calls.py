@@ -170,6 +170,11 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
 _new_lifted = object.__new__
 
 
+def _not_enterable() -> None:
+    raise Trap("cannot enter component instance: it is already on the stack",
+               code=TrapCode.CANNOT_ENTER_COMPONENT)
+
+
 def _poison_check(state: ComponentInstanceState) -> None:
     if state.root.poisoned:
         raise Trap("cannot enter component instance: it trapped earlier and may not be entered "
@@ -353,8 +358,7 @@ class LiftedFunc(RFunc):
         shared_cx = LiftLowerContext(opts, state, None, resources)
         name = self
         if not needs_task:
-            return self._plain_call(state, root, enter, shared_cx, lower_params, lift_results,
-                                    post, sig)
+            return self._plain_call(state, root, enter, shared_cx, adapter, host, post, sig)
 
         def call(args: Sequence[Any]) -> Any:
             if root.poisoned:
@@ -406,62 +410,19 @@ class LiftedFunc(RFunc):
 
 
     def _plain_call(self, state: ComponentInstanceState, root: ComponentInstanceState,
-                    enter: bool, cx: LiftLowerContext, lower_params: Callable[..., Any],
-                    lift_results: Callable[..., Any], post: Callable[..., Any] | None,
-                    sig: Any) -> Callable[[Sequence[Any]], Any]:
+                    enter: bool, cx: LiftLowerContext, adapter: FuncAbi, host: bool,
+                    post: Callable[..., Any] | None, sig: Any) -> Callable[[Sequence[Any]], Any]:
         """The call path of a function without ``borrow`` parameters (no task: one shared
-        context): :meth:`_make_call`'s, with the core call made inline (``core.InlineCall``:
-        one frame fewer per call)."""
+        context): :meth:`_make_call`'s, generated per function type in one frame
+        (``FuncAbi.plain_call``: the lowering, the core call made inline as
+        ``core.InlineCall`` says, the lifting)."""
         view, pack, unpack, call_, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
             core.resolve(self._func).inline_call(core.CoreFuncType(sig.params, sig.results)))
         params = tuple(sig.params)
-        nparams = len(params)
-        normalize = core.normalize_values
-        name = self
-
-        def call(args: Sequence[Any], _keep: Any = keep) -> Any:
-            if root.poisoned:
-                _poison_check(state)
-            if enter and not state.may_enter:
-                raise Trap("cannot enter component instance: it is already on the stack",
-                           code=TrapCode.CANNOT_ENTER_COMPONENT)
-            try:
-                flat = lower_params(cx, args)
-            except (TypeError, ValueError, OverflowError) as e:
-                raise type(e)(f"`{name.name or 'function'}`: {e}") from None
-            except BaseException:
-                # a trap lowering the arguments (realloc trapped or returned a bad pointer):
-                # the call had entered the instance, so the spec's lockdown applies
-                state.poison()
-                raise
-            if enter:
-                state.may_enter = False
-            try:
-                try:
-                    pack(view, 0, *flat)
-                except core.struct_error:  # (signed values: folded into the unsigned range)
-                    pack(view, 0, *normalize(params, flat, nparams))
-                err = call_(ctx, faddr, aaddr, n, trap_out)
-                gen[0] += 1  # wasm ran: the memory-view rule (core's module docstring)
-                if err or trap.value:
-                    raise fail(err)
-                results = unpack(view)
-                value = lift_results(cx, results)
-                if post is not None:
-                    state.may_leave = False
-                    try:
-                        post(results)
-                    finally:
-                        state.may_leave = True
-            except BaseException:
-                state.poison()
-                raise
-            finally:
-                if enter:
-                    state.may_enter = True
-            return value
-
-        return call
+        make = adapter.plain_call(host)
+        return make(state, root, enter, cx, post, view, pack, unpack, call_, ctx, faddr, aaddr,
+                    n, trap_out, trap, gen, fail, keep, core.normalize_values, params,
+                    len(params), core.struct_error, _poison_check, _not_enterable, self)
 
 
 def _released(args: Sequence[Any]) -> Any:
