@@ -81,11 +81,8 @@ def _instance(slow: Any) -> tuple[Store, Any]:
     engine = Engine(features=Features.all())
     store = Store(engine)
     linker = Linker(engine)
-    # (an `async def` through func_wrap_async, a plain function through func_wrap)
-    if inspect.iscoroutinefunction(slow):
-        linker.root().func_wrap_async("slow", slow)
-    else:
-        linker.root().func_wrap("slow", slow)
+    root = linker.root()
+    (root.func_wrap_async if inspect.iscoroutinefunction(slow) else root.func_wrap)("slow", slow)
     inst = linker.instantiate(store, Component.new(engine, CALLBACK))
     run = inst.get_func(store, "run")
     assert run is not None
