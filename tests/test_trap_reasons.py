@@ -15,6 +15,10 @@ CASES = [
     ("unknown handle index 2", "handle index 2 out of bounds", "pass", False),
     ("string content out-of-bounds", "string [0xfff0, +20) out of bounds", "pass", False),
     ("uncaught exception propagated out of component", "thrown Wasm exception", "pass", False),
+    ("cannot drop busy stream", "cannot drop a stream or future end while it copies", "pass",
+     False),
+    ("cannot drop busy stream", "cannot drop a writable future end before its value was "
+     "written", "fail", False),
     # the spec's limit where the suite's wasmtime has another (said so)
     ("unreachable", "string byte length 2147483647 exceeds the maximum 268435455", "pass", True),
     ("string content out-of-bounds",
