@@ -73,11 +73,11 @@ print(json.dumps({"error": res.error, "outcomes": [
 """
 
 
-def run(root: Path, only: list[str], features: str, timeout: float
+def run(root: Path, only: list[str], features: str, timeout: float, src: Path
         ) -> list[dict[str, object]]:
     """Run the converted files one by one, each in its own process (a file that hangs or
     crashes costs only itself: it counts as one failure)."""
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    env = dict(os.environ, PYTHONPATH=str(src))
     results: list[dict[str, object]] = []
     for test in sorted((root / "json").rglob("test.json")):
         rel = test.parent.relative_to(root / "json")
@@ -133,10 +133,12 @@ def main() -> int:
     ap.add_argument("-f", "--features", default=DEFAULT_FEATURES, help="base feature flags")
     ap.add_argument("--no-convert", action="store_true", help="reuse json/")
     ap.add_argument("--json", type=Path, help="write every outcome here")
+    ap.add_argument("--src", type=Path, default=REPO / "src",
+                    help="the wasm_component to run (e.g. another checkout's src, to compare)")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds a file may take")
     ns = ap.parse_args()
     conversion = {} if ns.no_convert else convert(ns.root, ns.dirs)
-    results = run(ns.root, ns.dirs, ns.features, ns.timeout)
+    results = run(ns.root, ns.dirs, ns.features, ns.timeout, ns.src)
     if ns.json:
         ns.json.write_text(json.dumps({"conversion": conversion, "results": results}, indent=1))
     summarize(results, conversion)
