@@ -19,6 +19,8 @@ CASES = [
      False),
     ("cannot remove busy stream", "cannot drop a stream or future end while it copies", "pass",
      False),
+    ("cannot lift future in a waitable set",
+     "`lift readable future end`: a waitable in a waitable set cannot move", "pass", False),
     ("cannot drop busy stream", "cannot drop a writable future end before its value was "
      "written", "fail", False),
     # the spec's limit where the suite's wasmtime has another (said so)

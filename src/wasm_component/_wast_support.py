@@ -45,7 +45,7 @@ _SAME_REASON: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
          r"`(stream|future)\.(write|read)`: handle index \d+ is done, expected idle"),
         (r"cannot lift (stream|future) after",
          r"`lift (readable )?(stream|future)( end)?`: handle index \d+ is done, expected idle"),
-        (r"cannot lift (stream|future) while it's in a waitable set",
+        (r"cannot lift (stream|future) (while it's )?in a waitable set",
          r"a waitable in a waitable set cannot move"),
         (r"cannot have concurrent operations active on a future/stream",
          r"handle index \d+ is (copying|cancelling_copy), expected idle"),
