@@ -21,6 +21,9 @@ CASES = [
      False),
     ("cannot lift future in a waitable set",
      "`lift readable future end`: a waitable in a waitable set cannot move", "pass", False),
+    ("unaligned pointer", "misaligned result pointer 0x1", "pass", False),
+    ("unaligned pointer", "realloc returned misaligned pointer 0x1 (alignment 4)", "pass", False),
+    ("unaligned pointer", "realloc returned out-of-bounds range", "fail", False),
     ("cannot drop busy stream", "cannot drop a writable future end before its value was "
      "written", "fail", False),
     # the spec's limit where the suite's wasmtime has another (said so)

@@ -34,7 +34,7 @@ _SAME_REASON: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"unknown handle index", r"handle index \d+ (is not in use|out of bounds)"),
         (r"handle index \d+ used with the wrong type", r"handle index \d+ is an? .*, expected"),
         (r"cannot remove owned resource while borrowed", r"lent out and cannot be moved"),
-        (r"string pointer not aligned|unaligned pointer", r"misaligned string pointer"),
+        (r"string pointer not aligned|unaligned pointer", r"misaligned (\w+ )?pointer"),
         (r"string content out-of-bounds", r"string \[0x[0-9a-f]+, \+\d+\) out of bounds"),
         (r"realloc return: beyond end of memory|string content out-of-bounds",
          r"realloc returned out-of-bounds range"),
