@@ -24,6 +24,7 @@ CASES = [
     ("unaligned pointer", "misaligned result pointer 0x1", "pass", False),
     ("unaligned pointer", "realloc returned misaligned pointer 0x1 (alignment 4)", "pass", False),
     ("unaligned pointer", "realloc returned out-of-bounds range", "fail", False),
+    ("invalid `char` bit pattern", "invalid char code point 0xd800", "pass", False),
     ("cannot drop busy stream", "cannot drop a writable future end before its value was "
      "written", "fail", False),
     # the spec's limit where the suite's wasmtime has another (said so)
