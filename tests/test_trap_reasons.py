@@ -25,6 +25,13 @@ CASES = [
     ("unaligned pointer", "realloc returned misaligned pointer 0x1 (alignment 4)", "pass", False),
     ("unaligned pointer", "realloc returned out-of-bounds range", "fail", False),
     ("invalid `char` bit pattern", "invalid char code point 0xd800", "pass", False),
+    ("list content out-of-bounds", "realloc returned out-of-bounds range [0xffffffff, +0)",
+     "pass", False),
+    ("list content out-of-bounds", "list [0xfff0, +32) out of bounds", "pass", False),
+    ("realloc return: result not aligned",
+     "realloc returned misaligned pointer 0xffffffff (alignment 4)", "pass", False),
+    ("realloc return: result not aligned", "realloc returned out-of-bounds range [0x0, +4)",
+     "fail", False),
     ("cannot drop busy stream", "cannot drop a writable future end before its value was "
      "written", "fail", False),
     # the spec's limit where the suite's wasmtime has another (said so)

@@ -39,6 +39,9 @@ _SAME_REASON: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"realloc return: beyond end of memory|string content out-of-bounds",
          r"realloc returned out-of-bounds range"),
         (r"discriminant \d+ out of range", r"invalid discriminant"),
+        (r"list content out-of-bounds",
+         r"list \[0x[0-9a-f]+, \+\d+\) out of bounds|realloc returned out-of-bounds range"),
+        (r"realloc return: result not aligned", r"realloc returned misaligned pointer"),
         (r"invalid `char` bit pattern", r"invalid char code point 0x[0-9a-f]+"),
         (r"uncaught exception propagated out of component", r"thrown Wasm exception"),
         # component-model async: wasmtime's messages for the spec's rules
