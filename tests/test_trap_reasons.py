@@ -32,6 +32,8 @@ CASES = [
      "realloc returned misaligned pointer 0xffffffff (alignment 4)", "pass", False),
     ("realloc return: result not aligned", "realloc returned out-of-bounds range [0x0, +4)",
      "fail", False),
+    ("invalid variant discriminant", "invalid discriminant 2 for a type with 2 cases", "pass",
+     False),
     ("cannot drop busy stream", "cannot drop a writable future end before its value was "
      "written", "fail", False),
     # the spec's limit where the suite's wasmtime has another (said so)

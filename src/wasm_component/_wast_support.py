@@ -38,7 +38,7 @@ _SAME_REASON: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"string content out-of-bounds", r"string \[0x[0-9a-f]+, \+\d+\) out of bounds"),
         (r"realloc return: beyond end of memory|string content out-of-bounds",
          r"realloc returned out-of-bounds range"),
-        (r"discriminant \d+ out of range", r"invalid discriminant"),
+        (r"discriminant \d+ out of range|invalid variant discriminant", r"invalid discriminant"),
         (r"list content out-of-bounds",
          r"list \[0x[0-9a-f]+, \+\d+\) out of bounds|realloc returned out-of-bounds range"),
         (r"realloc return: result not aligned", r"realloc returned misaligned pointer"),
