@@ -34,6 +34,10 @@ CASES = [
      "fail", False),
     ("invalid variant discriminant", "invalid discriminant 2 for a type with 2 cases", "pass",
      False),
+    ("cannot read from stream after being notified that the writable end dropped",
+     "`stream.read`: handle index 1 is done, expected idle", "pass", False),
+    ("cannot read from stream after being notified that the writable end dropped",
+     "`stream.read`: handle index 1 is copying, expected idle", "fail", False),
     ("cannot drop busy stream", "cannot drop a writable future end before its value was "
      "written", "fail", False),
     # the spec's limit where the suite's wasmtime has another (said so)

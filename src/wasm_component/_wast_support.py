@@ -45,7 +45,7 @@ _SAME_REASON: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"invalid `char` bit pattern", r"invalid char code point 0x[0-9a-f]+"),
         (r"uncaught exception propagated out of component", r"thrown Wasm exception"),
         # component-model async: wasmtime's messages for the spec's rules
-        (r"cannot (write|read) (to|from)? ?(future )?after (being notified|previous)",
+        (r"cannot (write|read) (to|from)? ?((future|stream) )?after (being notified|previous)",
          r"`(stream|future)\.(write|read)`: handle index \d+ is done, expected idle"),
         (r"cannot lift (stream|future) after",
          r"`lift (readable )?(stream|future)( end)?`: handle index \d+ is done, expected idle"),
