@@ -10,9 +10,17 @@ Nothing of the suite is kept in this repository: fetch its files yourself into
 
 Each ``ROOT/wast/<rel>.wast`` is converted with ``wasm-tools json-from-wast`` into
 ``ROOT/json/<rel>/test.json`` (its modules beside it, the layout of
-``shared/corpora/*/json``), then ``python -m wasm_component wast`` runs the json tree with the
-base features given by ``-f`` (default ``DEFAULT_FEATURES``, see there). The runner maps ``json/<rel>/test.json`` back to ``wast/<rel>.wast`` for the
-file's own ``;; RUN:`` / ``;;!`` feature lines.
+``shared/corpora/*/json``). Each file then runs in its own process (``--timeout`` seconds,
+default 120, so a hang or crash costs only that file) through ``wasm_component.wast.run_file``
+with the base features given by ``-f`` (default ``DEFAULT_FEATURES``, see there); the runner
+maps ``json/<rel>/test.json`` back to ``wast/<rel>.wast`` for the file's own ``;; RUN:`` /
+``;;!`` feature lines. ``--src DIR`` runs another checkout's ``src`` (e.g. ``git archive`` of
+``main`` unpacked somewhere) on the same converted tree, for before/after numbers::
+
+    python tests/tools/spec_suite.py ROOT --no-convert --src /tmp/base/src --json before.json
+
+Files gated behind other proposals need their flag added to ``-f`` (e.g.
+``validation/attributes.wast`` needs ``cm-implements``).
 
 Conversion uses ``WAST_STRICT_COMPONENT_INDICES=0``: the spec's tests still write export
 references as ``(memory $i "name")``, which wasm-tools 1.262 rejects unless told to accept the
