@@ -38,6 +38,8 @@ CASES = [
      "`stream.read`: handle index 1 is done, expected idle", "pass", False),
     ("cannot read from stream after being notified that the writable end dropped",
      "`stream.read`: handle index 1 is copying, expected idle", "fail", False),
+    ("`task.cancel` called by task which has not been cancelled",
+     "`task.cancel` without a delivered cancellation request", "pass", False),
     ("cannot drop busy stream", "cannot drop a writable future end before its value was "
      "written", "fail", False),
     # the spec's limit where the suite's wasmtime has another (said so)

@@ -68,6 +68,8 @@ _SAME_REASON: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"cannot drop future write end without first writing a value",
          r"cannot drop a writable future end before its value was written"),
         (r"backpressure counter overflow", r"backpressure counter underflow"),
+        (r"`task.cancel` called by task which has not been cancelled",
+         r"`task.cancel` without a delivered cancellation request"),
         (r"cannot (drop|remove) busy (stream|future)",
          r"cannot drop a stream or future end while it copies"),
         (r"cannot drop waitable set with waiters",
