@@ -6,8 +6,6 @@ instance's handle table. Found by the Component Model spec suite's ``sync-barges
 
 from __future__ import annotations
 
-import pytest
-
 from wasm_component import Component, Engine, Linker, Store
 from wasm_component._validate.features import Features
 
@@ -87,9 +85,6 @@ DROP_FROM_OUTSIDE = """
 """
 
 
-@pytest.mark.xfail(strict=True, reason="the destructor runs in the dropping instance's task, "
-                   "so its async built-ins look up handles in that instance's table (`handle "
-                   "index 2 out of bounds`); the call needs a task of the implementing instance")
 def test_destructor_built_ins_use_the_implementing_instance() -> None:
     engine = Engine(features=Features.all())
     store = Store(engine, None)
