@@ -840,18 +840,32 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
     return drop
 
 
+# the function type the spec lifts a destructor with (``canon_resource_drop``)
+_DTOR_FT = t.FuncType((("rep", t.U32),), None)
+
+
 def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None
               ) -> Callable[[int], None]:
     """``dtor(rep)``: a guest destructor's core call. With ``guard`` (a drop from outside the
     implementing instance) that instance must be enterable first."""
     invoke = core.resolve(func).make_sink()
+    own: list[Callable[[Sequence[Any]], Any]] = []
 
     def dtor(rep: int) -> None:
         if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
         try:
-            invoke(rep)
+            if guard is not None and guard.root.sched is not None:
+                # the spec lifts the destructor in the implementing instance (a task of its
+                # own there): the built-ins it calls must not see the dropping instance's task
+                if not own:
+                    from .tasks import in_own_task
+
+                    own.append(in_own_task(guard, lambda a: invoke(a[0]), _DTOR_FT))
+                own[0]((rep,))
+            else:
+                invoke(rep)
         except BaseException:
             if guard is not None:
                 guard.poison()  # the destructor's call entered the instance, and trapped

@@ -589,15 +589,17 @@ _REALLOC_FT = t.FuncType(tuple((f"p{i}", t.U32) for i in range(4)), t.U32)
 _PLAIN = CanonicalOptions()
 
 
-def in_own_task(state: ComponentInstanceState, invoke: Callable[[Sequence[Any]], Any]
-                ) -> Callable[[Sequence[Any]], Any]:
-    """``invoke`` (a ``realloc`` call) run as the spec's ``reallocate`` runs it: a ``canon
-    lift`` of its own, so on a fresh thread (its own ``context.get``/``set`` slots)."""
+def in_own_task(state: ComponentInstanceState, invoke: Callable[[Sequence[Any]], Any],
+                ft: t.FuncType = _REALLOC_FT) -> Callable[[Sequence[Any]], Any]:
+    """``invoke`` (a ``realloc`` or destructor call) run as the spec's ``reallocate`` and
+    ``canon_resource_drop`` run it: a ``canon lift`` of its own in ``state``, so on a fresh
+    thread of a task of that instance (its own ``context.get``/``set`` slots, and the
+    built-ins it calls use ``state``'s handles)."""
     sched: StoreScheduler = state.root.sched
 
     def call(args: Sequence[Any]) -> Any:
         prev = sched.current
-        sched.current = GuestThread(Task(state, _REALLOC_FT, _PLAIN), sched)
+        sched.current = GuestThread(Task(state, ft, _PLAIN), sched)
         try:
             return invoke(args)
         finally:
