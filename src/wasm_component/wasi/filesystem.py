@@ -444,16 +444,18 @@ class _DescriptorHost:
         stream = _EntryStream(iter(self._d(self_).dir(DirPerms.READ).entries()))
         return Ok(self._push(stream, _b_types._RT_DirectoryEntryStream))
 
-    def _change_at(self, r: Resource[Any], path: str, op: Callable[[Directory, str], None]
-                   ) -> Ok[None]:  # fmt: skip
-        """``op(directory, name)`` on ``path`` below descriptor ``r`` (which may mutate)."""
-        with resolve(self._d(r).dir(DirPerms.MUTATE), path, follow=False) as (d, name):
+    def _change_at(self, r: Resource[Any], path: str, op: Callable[[Directory, str], None],
+                   slash_link: str | None = None) -> Ok[None]:  # fmt: skip
+        """``op(directory, name)`` on ``path`` below descriptor ``r`` (which may mutate);
+        ``slash_link`` as :func:`~._sandbox.resolve`'s."""
+        with resolve(self._d(r).dir(DirPerms.MUTATE), path, follow=False,
+                     slash_link=slash_link) as (d, name):
             op(d, name)
         return Ok(None)
 
     @_fs_errors
     def create_directory_at(self, self_: Resource[Any], path: str) -> Ok[None]:
-        return self._change_at(self_, path, lambda d, name: d.mkdir(name))
+        return self._change_at(self_, path, lambda d, name: d.mkdir(name), "exist")
 
     @_fs_errors
     def stat(self, self_: Resource[Any]) -> Ok[DescriptorStat]:
@@ -484,7 +486,7 @@ class _DescriptorHost:
         if _follow(old_path_flags):
             raise FsError("invalid", "`link-at` does not follow symlinks")
         with resolve(old_base, old_path, follow=False) as (od, oname), \
-                resolve(new_base, new_path, follow=False) as (nd, nname):  # fmt: skip
+                resolve(new_base, new_path, follow=False, slash_link="exist") as (nd, nname):
             _new_non_directory(nd, nname, new_path)
             od.link(oname, nd, nname)
         return Ok(None)
@@ -520,8 +522,17 @@ class _DescriptorHost:
                           exclusive=exclusive, truncate=truncate, directory=directory,
                           file_sync=DescriptorFlags.FILE_INTEGRITY_SYNC in sync,
                           data_sync=DescriptorFlags.DATA_INTEGRITY_SYNC in sync)
-        with resolve(base, path, follow=_follow(path_flags)) as (d, name):
-            node = d.open(name, req)
+        follow = _follow(path_flags)
+        with resolve(base, path, follow=follow) as (d, name):
+            try:
+                node = d.open(name, req)
+            except FsError as e:
+                # A symlink not followed is `loop` (as wasmtime), also under `directory`
+                # (where a `Directory` says `not-directory`, as Linux's O_NOFOLLOW|O_DIRECTORY).
+                if (e.code == "not-directory" and directory and not follow and name != "."
+                        and d.lstat(name).type == "symbolic-link"):
+                    raise FsError("loop", f"{name!r} is a symlink") from None
+                raise
         opened = Descriptor(node, desc.dir_perms, desc.file_perms, mode_read, mode_write, sync)
         return Ok(self._push(opened, _b_types._RT_Descriptor))
 
@@ -535,15 +546,15 @@ class _DescriptorHost:
 
     @_fs_errors
     def remove_directory_at(self, self_: Resource[Any], path: str) -> Ok[None]:
-        return self._change_at(self_, path, lambda d, name: d.rmdir(name))
+        return self._change_at(self_, path, lambda d, name: d.rmdir(name), "not-directory")
 
     @_fs_errors
     def rename_at(self, self_: Resource[Any], old_path: str, new_descriptor: Resource[Any],
                   new_path: str) -> Ok[None]:  # fmt: skip
         old_base = self._d(self_).dir(DirPerms.MUTATE)
         new_base = self._d(new_descriptor).dir(DirPerms.MUTATE)
-        with resolve(old_base, old_path, follow=False) as (od, oname), \
-                resolve(new_base, new_path, follow=False) as (nd, nname):  # fmt: skip
+        with resolve(old_base, old_path, follow=False, slash_link="not-directory") as (od, oname), \
+                resolve(new_base, new_path, follow=False, slash_link="not-directory") as (nd, nname):
             if new_path.endswith("/") and od.lstat(oname).type != "directory":
                 raise FsError("not-directory", "only a directory can be renamed to `name/`")
             od.rename(oname, nd, nname)
@@ -558,7 +569,7 @@ class _DescriptorHost:
             _new_non_directory(d, name, new_path)
             d.symlink(old_path, name)
 
-        return self._change_at(self_, new_path, make)
+        return self._change_at(self_, new_path, make, "exist")
 
     @_fs_errors
     def unlink_file_at(self, self_: Resource[Any], path: str) -> Ok[None]:

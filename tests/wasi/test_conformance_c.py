@@ -1,0 +1,164 @@
+"""WASI conformance, data-driven: every ``conformance/NAME.c`` (``conf.h`` prepended) is
+built once into a command component (wasi-libc + the preview1 command adapter, cached) and run
+on our host and on ``wasmtime.component`` + ``add_wasip2`` over the same inputs; stdout,
+stderr, exit code and every file left in the preopen must agree.
+
+The cases follow what WebAssembly/wasi-testsuite checks (its test names are in each file's
+header). A program's first comment says what it gets, one ``@key: value`` a line:
+
+- ``@file: PATH=TEXT`` / ``@dir: PATH`` / ``@symlink: PATH -> TARGET``: made in ``/rw``
+  before the run (``TEXT`` takes ``\\n``);
+- ``@ro-file: PATH=TEXT``: a second, read-only preopen ``/ro`` holding it;
+- ``@args: A B``: a run with these arguments (after ``argv[0]``); one case per ``@args``;
+- ``@env: K=V``, ``@stdin: TEXT``;
+- ``@wit: WASMTIME => OURS | WHY``: where wasmtime departs from the WIT (and we follow the
+  WIT, or POSIX where the WIT says "similar to ... in POSIX"), a line of wasmtime's stdout
+  and the line we print instead; the test checks wasmtime still prints ``WASMTIME`` (so a
+  stale note fails) and that we print ``OURS`` there;
+- ``@expect: LINE``: a line our output must hold (so a run that stops early cannot pass).
+
+Adding a case is adding a file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ._build import Inputs, Outcome, c_component, run_ours, run_wasmtime
+
+HERE = Path(__file__).parent / "conformance"
+
+
+@dataclass
+class Case:
+    name: str
+    files: list[tuple[str, str]] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list)
+    symlinks: list[tuple[str, str]] = field(default_factory=list)
+    ro_files: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[tuple[str, ...]] = field(default_factory=list)
+    env: list[tuple[str, str]] = field(default_factory=list)
+    stdin: bytes = b""
+    wit: list[tuple[str, str, str]] = field(default_factory=list)
+    expect: list[str] = field(default_factory=list)
+
+
+def _text(s: str) -> str:
+    return s.replace("\\n", "\n")
+
+
+def parse(path: Path) -> Case:
+    head = path.read_text().split("*/", 1)[0]
+    case = Case(path.stem)
+    for m in re.finditer(r"^\s*\*?\s*@([\w-]+):?\s*(.*?)\s*$", head, re.M):
+        key, value = m.group(1), m.group(2)
+        if key in ("file", "ro-file"):
+            name, _, text = value.partition("=")
+            (case.files if key == "file" else case.ro_files).append((name, _text(text)))
+        elif key == "dir":
+            case.dirs.append(value)
+        elif key == "symlink":
+            name, _, target = value.partition(" -> ")
+            case.symlinks.append((name, target))
+        elif key == "args":
+            case.runs.append(tuple(value.split()))
+        elif key == "env":
+            k, _, v = value.partition("=")
+            case.env.append((k, v))
+        elif key == "stdin":
+            case.stdin = _text(value).encode()
+        elif key == "wit":
+            theirs, _, rest = value.partition(" => ")
+            ours, _, why = rest.partition(" | ")
+            assert why, f"{path.name}: @wit needs a reason after ' | '"
+            case.wit.append((theirs, ours, why))
+        elif key == "expect":
+            case.expect.append(value)
+        else:
+            raise AssertionError(f"{path.name}: unknown directive @{key}")
+    return case
+
+
+CASES = [parse(p) for p in sorted(HERE.glob("*.c"))]
+PARAMS = [pytest.param(c, run, id=f"{c.name}[{' '.join(run)}]" if len(c.runs) > 1 else c.name)
+          for c in CASES for run in (c.runs or [()])]
+_BUILT: dict[str, Path] = {}
+
+
+def component(case: Case) -> Path:
+    hit = _BUILT.get(case.name)
+    if hit is None:
+        source = (HERE / "conf.h").read_text() + (HERE / f"{case.name}.c").read_text()
+        hit = _BUILT[case.name] = c_component(source, case.name)
+    return hit
+
+
+def make_tree(case: Case, base: Path) -> list[tuple[str, str, bool]]:
+    rw = base / "rw"
+    rw.mkdir(parents=True)
+    for d in case.dirs:
+        (rw / d).mkdir(parents=True, exist_ok=True)
+    for name, text in case.files:
+        (rw / name).parent.mkdir(parents=True, exist_ok=True)
+        (rw / name).write_text(text)
+    for name, target in case.symlinks:
+        os.symlink(target, rw / name)
+    dirs = [(str(rw), "/rw", False)]
+    if case.ro_files:
+        ro = base / "ro"
+        for name, text in case.ro_files:
+            (ro / name).parent.mkdir(parents=True, exist_ok=True)
+            (ro / name).write_text(text)
+        dirs.append((str(ro), "/ro", True))
+    return dirs
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Every path below ``root``: a file's bytes, a symlink's target, or ``"dir"``."""
+    out: dict[str, object] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            rel = str(p.relative_to(root))
+            if p.is_symlink():
+                out[rel] = ("link", os.readlink(p))
+            elif p.is_dir():
+                out[rel] = "dir"
+            else:
+                out[rel] = p.read_bytes()
+    return out
+
+
+def run_both(case: Case, args: tuple[str, ...], tmp: Path) -> tuple[Outcome, Outcome]:
+    path = component(case)
+    outs = []
+    for side, run in (("ours", run_ours), ("wasmtime", run_wasmtime)):
+        inputs = Inputs(args=(case.name, *args), env=case.env, stdin=case.stdin,
+                        dirs=make_tree(case, tmp / side))
+        outs.append(run(path, inputs))
+    return outs[0], outs[1]
+
+
+def _lines(text: str) -> list[str]:
+    return [" ".join(ln.split()) for ln in text.splitlines()]
+
+
+@pytest.mark.parametrize(("case", "args"), PARAMS)
+def test_conformance_matches_wasmtime(case: Case, args: tuple[str, ...], tmp_path: Path) -> None:
+    ours, theirs = run_both(case, args, tmp_path)
+    expected = _lines(theirs.stdout.decode())
+    for wasmtime_line, our_line, _why in case.wit:
+        wasmtime_line, our_line = " ".join(wasmtime_line.split()), " ".join(our_line.split())
+        assert wasmtime_line in expected, f"@wit is stale: wasmtime no longer prints {wasmtime_line!r}"
+        expected = [our_line if ln == wasmtime_line else ln for ln in expected]
+    got = _lines(ours.stdout.decode())
+    assert got == expected
+    assert (ours.stderr.decode(), ours.code) == (theirs.stderr.decode(), theirs.code)
+    assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "wasmtime")
+    missing = [e for e in case.expect if " ".join(e.split()) not in got]
+    assert not missing, f"our output lacks {missing}"
