@@ -9,6 +9,8 @@ header). A program's first comment says what it gets, one ``@key: value`` a line
 - ``@file: PATH=TEXT`` / ``@dir: PATH`` / ``@symlink: PATH -> TARGET``: made in ``/rw``
   before the run (``TEXT`` takes ``\\n``);
 - ``@ro-file: PATH=TEXT``: a second, read-only preopen ``/ro`` holding it;
+- ``@outside: PATH=TEXT``: a file beside the preopens, which no guest may reach (every file
+  beside them is compared after the run too);
 - ``@args: A B``: a run with these arguments (after ``argv[0]``); one case per ``@args``;
 - ``@env: K=V``, ``@stdin: TEXT``;
 - ``@wit: WASMTIME => OURS | WHY``: where wasmtime departs from the WIT (and we follow the
@@ -41,6 +43,7 @@ class Case:
     dirs: list[str] = field(default_factory=list)
     symlinks: list[tuple[str, str]] = field(default_factory=list)
     ro_files: list[tuple[str, str]] = field(default_factory=list)
+    outside: list[tuple[str, str]] = field(default_factory=list)
     runs: list[tuple[str, ...]] = field(default_factory=list)
     env: list[tuple[str, str]] = field(default_factory=list)
     stdin: bytes = b""
@@ -57,9 +60,10 @@ def parse(path: Path) -> Case:
     case = Case(path.stem)
     for m in re.finditer(r"^\s*\*?\s*@([\w-]+):?\s*(.*?)\s*$", head, re.M):
         key, value = m.group(1), m.group(2)
-        if key in ("file", "ro-file"):
+        if key in ("file", "ro-file", "outside"):
             name, _, text = value.partition("=")
-            (case.files if key == "file" else case.ro_files).append((name, _text(text)))
+            {"file": case.files, "ro-file": case.ro_files, "outside": case.outside}[key].append(
+                (name, _text(text)))
         elif key == "dir":
             case.dirs.append(value)
         elif key == "symlink":
@@ -108,6 +112,9 @@ def make_tree(case: Case, base: Path) -> list[tuple[str, str, bool]]:
         (rw / name).write_text(text)
     for name, target in case.symlinks:
         os.symlink(target, rw / name)
+    for name, text in case.outside:
+        (base / name).parent.mkdir(parents=True, exist_ok=True)
+        (base / name).write_text(text)
     dirs = [(str(rw), "/rw", False)]
     if case.ro_files:
         ro = base / "ro"
@@ -159,6 +166,6 @@ def test_conformance_matches_wasmtime(case: Case, args: tuple[str, ...], tmp_pat
     got = _lines(ours.stdout.decode())
     assert got == expected
     assert (ours.stderr.decode(), ours.code) == (theirs.stderr.decode(), theirs.code)
-    assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "wasmtime")
+    assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "wasmtime")  # outside files too
     missing = [e for e in case.expect if " ".join(e.split()) not in got]
     assert not missing, f"our output lacks {missing}"

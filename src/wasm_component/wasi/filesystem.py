@@ -522,7 +522,8 @@ class _DescriptorHost:
                           exclusive=exclusive, truncate=truncate, directory=directory,
                           file_sync=DescriptorFlags.FILE_INTEGRITY_SYNC in sync,
                           data_sync=DescriptorFlags.DATA_INTEGRITY_SYNC in sync)
-        follow = _follow(path_flags)
+        # POSIX's O_CREAT|O_EXCL: a symlink at the name is not followed (it exists: `exist`).
+        follow = _follow(path_flags) and not (create and exclusive)
         with resolve(base, path, follow=follow) as (d, name):
             try:
                 node = d.open(name, req)
