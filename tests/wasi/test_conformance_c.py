@@ -28,6 +28,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,3 +170,40 @@ def test_conformance_matches_wasmtime(case: Case, args: tuple[str, ...], tmp_pat
     assert snapshot(tmp_path / "ours") == snapshot(tmp_path / "wasmtime")  # outside files too
     missing = [e for e in case.expect if " ".join(e.split()) not in got]
     assert not missing, f"our output lacks {missing}"
+
+
+def memory_tree(case: Case) -> tuple[Any, Any]:
+    """The case's /rw (and /ro) as in-memory directories."""
+    from wasm_component.wasi import vfs
+
+    rw, ro = vfs.MemoryDirectory(), vfs.MemoryDirectory()
+    for d in case.dirs:
+        rw.make_dirs(d)
+    for name, text in case.files:
+        rw.write_file(name, text.encode())
+    for name, target in case.symlinks:
+        rw.add_symlink(name, target)
+    for name, text in case.ro_files:
+        ro.write_file(name, text.encode())
+    return rw, ro
+
+
+@pytest.mark.parametrize(("case", "args"), PARAMS)
+def test_conformance_on_memory_directories(case: Case, args: tuple[str, ...],
+                                           tmp_path: Path) -> None:
+    # The same programs over in-memory preopens (vfs.MemoryDirectory) print what they print
+    # over host directories, and leave the same tree (the files beside the preopens aside:
+    # there are none in memory).
+    from .test_filesystem_c import memory_snapshot
+
+    rw, ro = memory_tree(case)
+    dirs: list[tuple[Any, str, bool]] = [(rw, "/rw", False)]
+    if case.ro_files:
+        dirs.append((ro, "/ro", True))
+    ours = run_ours(component(case), Inputs(args=(case.name, *args), env=case.env,
+                                            stdin=case.stdin, dirs=dirs))
+    host = run_ours(component(case), Inputs(args=(case.name, *args), env=case.env,
+                                            stdin=case.stdin, dirs=make_tree(case, tmp_path)))
+    assert _lines(ours.stdout.decode()) == _lines(host.stdout.decode())
+    assert (ours.stderr, ours.code) == (host.stderr, host.code)
+    assert memory_snapshot(rw) == snapshot(tmp_path / "rw")

@@ -301,7 +301,7 @@ def test_trailing_slash_on_a_link_never_makes_the_operation_act_on_its_target(
     root.symlink("empty", "emptylink")
     for path, expected in (("emptylink/", "not-directory"), ("dirlink/", "not-directory"),
                            ("filelink/", "not-directory"), ("self/", "not-directory")):
-        def rmdir(path: str = path) -> None:
+        def rmdir(path: str = path, expected: str = expected) -> None:
             with resolve(root, path, follow=False, slash_link=expected) as (d, name):
                 d.rmdir(name)
 

@@ -398,9 +398,13 @@ class _DescriptorHost:
         if d.mode_read:
             flags |= DescriptorFlags.READ
         if d.is_dir:
-            # A directory may be mutated when its preopen's permissions say so (descriptors
-            # opened below it inherit them, as in wasmtime): that is `mutate-directory`.
-            if DirPerms.MUTATE in d.dir_perms:
+            # `mutate-directory` when the preopen may be mutated and this descriptor is the
+            # preopen or was opened asking for it (a directory opened with no flags is `read`
+            # alone, as wasmtime and wasi-testsuite's filesystem-flags-and-type say).
+            # What the descriptor may do is its preopen's permissions, inherited (as wasmtime:
+            # the preview1 adapter never asks for `mutate-directory`, and POSIX programs
+            # create files through the directories they open).
+            if d.mode_write and DirPerms.MUTATE in d.dir_perms:
                 flags |= DescriptorFlags.MUTATE_DIRECTORY
         elif d.mode_write:
             flags |= DescriptorFlags.WRITE
@@ -534,6 +538,8 @@ class _DescriptorHost:
                         and d.lstat(name).type == "symbolic-link"):
                     raise FsError("loop", f"{name!r} is a symlink") from None
                 raise
+        if is_directory(node):  # its "write" mode is `mutate-directory` (see `get-flags`)
+            mode_write = DescriptorFlags.MUTATE_DIRECTORY in flags
         opened = Descriptor(node, desc.dir_perms, desc.file_perms, mode_read, mode_write, sync)
         return Ok(self._push(opened, _b_types._RT_Descriptor))
 

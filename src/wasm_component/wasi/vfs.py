@@ -729,6 +729,8 @@ class MemoryDirectory(_MemNode):
         self._new_name(name)
         if "\0" in target:
             raise FsError("invalid", "NUL in the target")
+        if not target:
+            raise FsError("no-entry", "an empty target")  # as Linux's symlinkat
         self._attach(name, _MemSymlink(target))
 
     def _peer(self, dest: Directory) -> MemoryDirectory:
@@ -748,7 +750,8 @@ class MemoryDirectory(_MemNode):
     def rename(self, name: str, dest: Directory, new_name: str) -> None:
         peer = self._peer(dest)
         if name in (".", "..") or new_name in (".", ".."):
-            raise FsError("busy" if name == "." else "invalid", name)
+            # Linux: renaming "." (or onto ".") is EBUSY, ".." EINVAL
+            raise FsError("busy" if "." in (name, new_name) else "invalid", name)
         node = self._get(name)
         old = peer.children.get(new_name)
         if old is node:
