@@ -13,6 +13,9 @@ header). A program's first comment says what it gets, one ``@key: value`` a line
   beside them is compared after the run too);
 - ``@args: A B``: a run with these arguments (after ``argv[0]``); one case per ``@args``;
 - ``@env: K=V``, ``@stdin: TEXT``;
+- ``@imports: IFACE...``: the program also calls these WASI 0.2 interfaces itself (a world
+  importing them is embedded; ``conf.h``'s ``CONF_DIRECT`` part gives it ``IMPORT`` and the
+  entry point);
 - ``@wit: WASMTIME => OURS | WHY``: where wasmtime departs from the WIT (and we follow the
   WIT, or POSIX where the WIT says "similar to ... in POSIX"), a line of wasmtime's stdout
   and the line we print instead; the test checks wasmtime still prints ``WASMTIME`` (so a
@@ -26,13 +29,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ._build import Inputs, Outcome, c_component, run_ours, run_wasmtime
+from ._build import WASI_WIT, Inputs, Outcome, c_component, run_ours, run_wasmtime
 
 HERE = Path(__file__).parent / "conformance"
 
@@ -50,6 +55,7 @@ class Case:
     stdin: bytes = b""
     wit: list[tuple[str, str, str]] = field(default_factory=list)
     expect: list[str] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
 
 
 def _text(s: str) -> str:
@@ -84,6 +90,8 @@ def parse(path: Path) -> Case:
             case.wit.append((theirs, ours, why))
         elif key == "expect":
             case.expect.append(value)
+        elif key == "imports":
+            case.imports += value.split()
         else:
             raise AssertionError(f"{path.name}: unknown directive @{key}")
     return case
@@ -99,7 +107,17 @@ def component(case: Case) -> Path:
     hit = _BUILT.get(case.name)
     if hit is None:
         source = (HERE / "conf.h").read_text() + (HERE / f"{case.name}.c").read_text()
-        hit = _BUILT[case.name] = c_component(source, case.name)
+        if not case.imports:
+            hit = c_component(source, case.name)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                wit = Path(tmp)
+                lines = "".join(f"  import {i};\n" for i in case.imports)
+                (wit / "world.wit").write_text(f"package test:conformance;\n\nworld guest {{\n{lines}}}\n")
+                shutil.copytree(WASI_WIT / "deps", wit / "deps")
+                hit = c_component("#define CONF_DIRECT 1\n" + source, case.name,
+                                  ["-mexec-model=reactor"], wit=(wit, "guest"))
+        _BUILT[case.name] = hit
     return hit
 
 

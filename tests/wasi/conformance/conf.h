@@ -56,3 +56,25 @@ static __wasi_errno_t popen_(__wasi_fd_t dir, __wasi_lookupflags_t lf, const cha
     return __wasi_path_open(dir, lf, path, of, base, base, ff, out);
 }
 static void touch(const char *p) { close(open(p, O_CREAT | O_WRONLY, 0644)); }
+#ifdef CONF_DIRECT
+/* A program with `@imports` calls those component-model interfaces itself (the Canonical ABI
+ * by hand): it is linked as a reactor with its own `_start` (in a command module wasm-ld
+ * wraps every export in constructors and destructors, so the adapter's first `cabi_realloc`
+ * would run the atexit handlers), and gives the host an allocator. */
+#define IMPORT(m, n) __attribute__((import_module(m), import_name(n)))
+extern void __wasm_call_ctors(void);
+int main(int argc, char **argv);
+__attribute__((export_name("_start"))) void start_(void) {
+    __wasm_call_ctors();
+    /* argv through libc's own startup is not run in a reactor: read it here */
+    __wasi_size_t argc, len;
+    __wasi_args_sizes_get(&argc, &len);
+    char **argv = calloc(argc + 1, sizeof *argv); char *buf = malloc(len);
+    __wasi_args_get((uint8_t **)argv, (uint8_t *)buf);
+    exit(main((int)argc, argv));
+}
+__attribute__((export_name("cabi_realloc"))) void *cabi_realloc(void *p, size_t old, size_t align, size_t size) {
+    (void)old; (void)align;
+    return realloc(p, size ? size : 1);
+}
+#endif
