@@ -123,8 +123,8 @@ def test_read_only_preopen_refuses_every_mutation(fs: Fs) -> None:
     f = fs.open(ro, "file")
     assert err(lambda: d.set_size(f, 0)) == "not-permitted"
     assert err(lambda: d.write(f, b"x", 0)) == "not-permitted"
-    assert err(lambda: d.write_via_stream(f, 0)) == "bad-descriptor"
-    assert err(lambda: d.append_via_stream(f)) == "bad-descriptor"
+    assert err(lambda: d.write_via_stream(f, 0)) == "not-permitted"  # as wasmtime 49
+    assert err(lambda: d.append_via_stream(f)) == "not-permitted"
     assert ok(lambda: d.read(f, 100, 0)) == (b"read only", False)
     assert ok(lambda: d.stat_at(ro, NONE, "file")).size == 9
 
