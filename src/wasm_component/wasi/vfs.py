@@ -477,6 +477,14 @@ class HostDirectory(_HostFd):
 # The in-memory filesystem.
 
 _INODES = itertools.count(1)
+
+#: The longest name an in-memory directory holds, in UTF-8 bytes (Linux's NAME_MAX).
+NAME_MAX = 255
+
+
+def _check_length(name: str) -> None:
+    if len(name.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        raise FsError("name-too-long", f"a name of more than {NAME_MAX} bytes")
 _MEM_DEV = 0x6D656D  # "mem": one device for every in-memory tree
 
 
@@ -634,6 +642,7 @@ class MemoryDirectory(_MemNode):
             raise FsError("invalid", "`..` is resolved by the caller")
         node = self.children.get(name)
         if node is None:
+            _check_length(name)
             raise FsError("no-entry", name)
         return node
 
@@ -664,11 +673,13 @@ class MemoryDirectory(_MemNode):
             raise FsError("invalid", repr(name))
         if name in self.children:
             raise FsError("exist", name)
+        _check_length(name)
 
     def open(self, name: str, req: OpenRequest) -> Directory | File:
         node = self.children.get(name) if name != "." else self
         if node is None:
             if not req.create:
+                _check_length(name)
                 raise FsError("no-entry", name)
             if req.directory:
                 raise FsError("invalid", "`create` with `directory`")

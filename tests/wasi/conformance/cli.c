@@ -84,10 +84,21 @@ int main(int argc, char **argv) {
     show_events("poll bad clock", s, 1);
     show_events("poll nothing", s, 0);
     /* poll_oneoff: stdio */
-    sub_fd(&s[0], 0x21, __WASI_EVENTTYPE_FD_WRITE, 1);
-    sub_fd(&s[1], 0x22, __WASI_EVENTTYPE_FD_WRITE, 2);
-    sub_clock(&s[2], 0x23, __WASI_CLOCKID_MONOTONIC, 5000000000ull, 0);
-    show_events("poll stdout stderr writable", s, 3);
+    /* stdout and stderr writable: polled until each was seen (a host may report one at a
+     * time, as wasi-testsuite's poll_oneoff_stdio allows) */
+    { int seen1 = 0, seen2 = 0, rounds = 0, bad = 0;
+      while (!(seen1 && seen2) && rounds++ < 10) {
+          int k = 0; __wasi_event_t ev[3]; __wasi_size_t got = 0;
+          if (!seen1) sub_fd(&s[k++], 0x21, __WASI_EVENTTYPE_FD_WRITE, 1);
+          if (!seen2) sub_fd(&s[k++], 0x22, __WASI_EVENTTYPE_FD_WRITE, 2);
+          sub_clock(&s[k++], 0x23, __WASI_CLOCKID_MONOTONIC, 5000000000ull, 0);
+          if (__wasi_poll_oneoff(s, ev, k, &got)) { bad++; break; }
+          for (__wasi_size_t i = 0; i < got; i++) {
+              seen1 |= ev[i].userdata == 0x21; seen2 |= ev[i].userdata == 0x22;
+              bad += ev[i].userdata == 0x23 || ev[i].error != 0 || ev[i].type != __WASI_EVENTTYPE_FD_WRITE;
+          }
+      }
+      P("poll stdout stderr writable: both %d problems %d", seen1 && seen2, bad); }
     sub_fd(&s[0], 0x24, __WASI_EVENTTYPE_FD_READ, 0);
     sub_clock(&s[1], 0x25, __WASI_CLOCKID_MONOTONIC, 5000000000ull, 0);
     show_events("poll stdin readable", s, 2);

@@ -4,7 +4,7 @@
  * and stdin read in small pieces to its end.
  * @stdin: 0123456789abcdefghij
  * @file: f=data
- * @expect: stdin pieces 7 total 20
+ * @expect: stdin pieces 7 total 20 last 0
  */
 int main(void) {
     static char big[1 << 20]; __wasi_size_t n, total;
@@ -36,7 +36,11 @@ int main(void) {
       s[2].userdata = 3; s[2].u.tag = __WASI_EVENTTYPE_CLOCK; s[2].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
       s[2].u.u.clock.timeout = 5000000000ull;
       W("poll file read/write", __wasi_poll_oneoff(s, ev, 3, &got));
-      for (__wasi_size_t i = 0; i < got; i++) P("  ud=%llu type=%d err=%s", (unsigned long long)ev[i].userdata, ev[i].type, ename(ev[i].error));
+      /* which of the two comes first is the host's (wasmtime's file readiness is a thread
+       * pool's): at least one, no timeout, no error */
+      int clock = 0, errs = 0;
+      for (__wasi_size_t i = 0; i < got; i++) { clock |= ev[i].userdata == 3; errs += ev[i].error != 0; }
+      P("  events>=1 %d timed out %d errors %d", got >= 1, clock, errs);
       close(f); }
     /* stdin in 3-byte pieces */
     { char b[3]; int pieces = 0; size_t t = 0; ssize_t k;
