@@ -562,8 +562,9 @@ class _DescriptorHost:
                   new_path: str) -> Ok[None]:  # fmt: skip
         old_base = self._d(self_).dir(DirPerms.MUTATE)
         new_base = self._d(new_descriptor).dir(DirPerms.MUTATE)
-        with resolve(old_base, old_path, follow=False, slash_link="not-directory") as (od, oname), \
-                resolve(new_base, new_path, follow=False, slash_link="not-directory") as (nd, nname):
+        link = "not-directory"  # rename of, or onto, `link/`
+        with resolve(old_base, old_path, follow=False, slash_link=link) as (od, oname), \
+                resolve(new_base, new_path, follow=False, slash_link=link) as (nd, nname):
             if new_path.endswith("/") and od.lstat(oname).type != "directory":
                 raise FsError("not-directory", "only a directory can be renamed to `name/`")
             od.rename(oname, nd, nname)

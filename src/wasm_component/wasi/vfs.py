@@ -477,6 +477,7 @@ class HostDirectory(_HostFd):
 # The in-memory filesystem.
 
 _INODES = itertools.count(1)
+_MEM_DEV = 0x6D656D  # "mem": one device for every in-memory tree
 
 #: The longest name an in-memory directory holds, in UTF-8 bytes (Linux's NAME_MAX).
 NAME_MAX = 255
@@ -485,7 +486,6 @@ NAME_MAX = 255
 def _check_length(name: str) -> None:
     if len(name.encode("utf-8", "surrogateescape")) > NAME_MAX:
         raise FsError("name-too-long", f"a name of more than {NAME_MAX} bytes")
-_MEM_DEV = 0x6D656D  # "mem": one device for every in-memory tree
 
 
 class _MemNode:
