@@ -6,6 +6,7 @@ left alone by stores without async features."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any
 
 import pytest
@@ -80,7 +81,8 @@ def _instance(slow: Any) -> tuple[Store, Any]:
     engine = Engine(features=Features.all())
     store = Store(engine)
     linker = Linker(engine)
-    linker.root().func_wrap("slow", slow)
+    root = linker.root()
+    (root.func_wrap_async if inspect.iscoroutinefunction(slow) else root.func_wrap)("slow", slow)
     inst = linker.instantiate(store, Component.new(engine, CALLBACK))
     run = inst.get_func(store, "run")
     assert run is not None
@@ -222,7 +224,7 @@ def test_a_stackful_task_blocks_on_waitable_set_wait() -> None:
     engine = Engine(features=Features.all())
     store = Store(engine)
     linker = Linker(engine)
-    linker.root().func_wrap("slow", slow)
+    linker.root().func_wrap_async("slow", slow)
     inst = linker.instantiate(store, Component.new(engine, STACKFUL))
     run = inst.get_func(store, "run")
     assert run is not None
@@ -367,7 +369,7 @@ def test_instantiate_async_then_call_async() -> None:
 
     engine = Engine(features=Features.all())
     linker = Linker(engine)
-    linker.root().func_wrap("slow", slow)
+    linker.root().func_wrap_async("slow", slow)
     component = Component.new(engine, CALLBACK)
 
     async def main() -> int:
