@@ -73,7 +73,8 @@ def test_p3_checks_match_wasmtime(app: Path, tmp_path: Path) -> None:
         d = tree(tmp_path / side)
         head = ([sys.executable, "-m", "wasm_component", "run"] if side == "ours" else
                 [wasmtime_cli(), "run", "-Wcomponent-model-async=y", "-Sp3=y"])
-        outs[side] = run([*head, "--dir", f"{d}::fs-tests.dir", *envs, str(app), *ARGS])
+        net = ["-S", "inherit-network=y", "-S", "allow-ip-name-lookup=y"]
+        outs[side] = run([*head, *net, "--dir", f"{d}::fs-tests.dir", *envs, str(app), *ARGS])
     ours, theirs = outs["ours"], outs["wasmtime"]
     assert theirs.returncode == 7, theirs.stderr.decode()[-3000:]
     if ours.returncode != 7:
