@@ -2,7 +2,8 @@
 checked-in 0.3.0 WIT, cached) runs the checks of wasi-testsuite's wasm32-wasip3 tests (cli,
 clocks, random, filesystem: flags and type, open errors, stat and set-times, mkdir/rmdir,
 unlink, symbolic links, hard links, rename, same object, metadata hash, io through streams,
-set-size, advise, read-directory) and prints one line per check; ``wasm-component run`` must
+set-size, advise, read-directory; sockets: tcp bind, listen, connect, accept, send, receive,
+properties, udp bind, send, receive, connect, name lookup) and prints one line per check; ``wasm-component run`` must
 print what ``wasmtime run -Sp3`` prints, exit with the same code, and leave the same files.
 
 ``WIT`` lists the lines where wasmtime departs from the WIT (or from POSIX where the WIT says
@@ -89,4 +90,6 @@ def test_p3_checks_match_wasmtime(app: Path, tmp_path: Path) -> None:
     got = set(expected)
     assert "open . no flags: flags: ok <DescriptorFlags.READ: 1>" in expected
     assert {"rmdir 'parent.cleanup/fs-tests.dir': err NotPermitted",
-            "open '..' nofollow: err NotPermitted", "random 1 MiB: 1048576"} <= got
+            "open '..' nofollow: err NotPermitted", "random 1 MiB: 1048576",
+            "tcp receive: (b'hello over tcp', 'ok')", "udp receive 2: ok b'two'",
+            "read a directory: (b'', 'err IsDirectory')"} <= got
