@@ -129,6 +129,7 @@ class StoreScheduler:
         "_woken_q",
         "_wset_waiters",
         "candidates",
+        "closed",
         "current",
         "entered",
         "host_done",
@@ -164,6 +165,8 @@ class StoreScheduler:
         self.starting: list[tuple[Subtask, bool]] = []
         #: the loop a background drive is scheduled on (see :meth:`notify`)
         self._background: asyncio.AbstractEventLoop | None = None
+        #: the store has gone (:meth:`close`): nothing more runs
+        self.closed = False
 
     # -- the Scheduler protocol (stacked waits) ------------------------------------------------
 
@@ -327,7 +330,16 @@ class StoreScheduler:
         trap(DEADLOCK)
 
     def close(self) -> None:
-        """The store is going: cancel the host operations still running."""
+        """The store is going: cancel the host operations still running. No guest code of
+        the store runs after this (a drive already scheduled on a loop, or a host operation
+        that ends later, finds the scheduler closed and does nothing)."""
+        self.closed = True
+        self.host_done.clear()
+        self.waiting.clear()
+        self.woken.clear()
+        self.candidates.clear()
+        self._woken_q.clear()
+        self._wset_waiters.clear()
         for f in list(self._host_futs):
             f.cancel()
         loop = self._loop
@@ -369,6 +381,8 @@ class StoreScheduler:
         def done(f: asyncio.Future[Any]) -> None:
             self.host_pending -= 1
             self._host_futs.discard(f)
+            if self.closed:
+                return  # (its store has gone: nothing to hand the result to)
             self.host_done.append(partial(on_done, f))
             self.notify()
 
@@ -402,6 +416,8 @@ class StoreScheduler:
         """Run ready threads (a bounded number of steps per loop turn, so host coroutines
         take turns with the guest), while no ``call_async`` drives the store."""
         self._background = None
+        if self.closed:
+            return
         waiters = self._waiters
         while waiters and waiters[0].done():
             waiters.popleft()  # (a driver whose call ended while it waited)
