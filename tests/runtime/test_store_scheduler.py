@@ -121,7 +121,7 @@ def test_a_closed_scheduler_runs_nothing_more() -> None:
     code of the dropped store before, which trapped in a loop callback)."""
     import asyncio
 
-    sched, a, b = _two_threads()
+    sched, _a, b = _two_threads()
     sched.current = None
     ran: list[object] = []
     errors: list[dict[str, object]] = []
