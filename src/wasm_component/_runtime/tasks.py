@@ -76,6 +76,7 @@ OnCancel = Callable[[ComponentInstanceState | None], None]
 Cont = Callable[[Cancelled], None]
 
 DEADLOCK = "deadlock detected: event loop cannot make further progress"
+POISONED = "the component instance trapped in another task while this call waited"
 
 
 class LiftTask(Task):
@@ -262,6 +263,8 @@ class StoreScheduler:
         thread.wset = None
         thread.ready_func = None
         thread.cancellable = False
+        if thread.task.inst.root.poisoned:
+            return  # its instance trapped (in another task): no code of it runs again
         starting, self.starting = self.starting, []  # (a new native stack base)
         try:
             self.run(thread, partial(cont, cancelled))
@@ -823,6 +826,8 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
                     continue
                 if box:
                     break
+                if lift.inst.root.poisoned:
+                    trap(POISONED)  # (another task's trap: this one's threads run no more)
                 if not sched.host_pending and not sched.host_holds_ends:
                     trap(DEADLOCK)
                 wait[:] = [loop.create_future()]
