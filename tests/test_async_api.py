@@ -56,6 +56,19 @@ def _func(store: Store, inst: Any, name: str) -> Any:
 # -- func_wrap_async ---------------------------------------------------------------------------
 
 
+def test_func_wrap_refuses_async_callables() -> None:
+    """An `async def` given to the sync `func_wrap` would hand the guest a coroutine object as
+    its result (and never await it): refused when defined, pointing at `func_wrap_async`."""
+    li = Linker(Engine()).root()
+
+    async def pong(store: Store, x: int) -> int:
+        return x
+
+    with pytest.raises(TypeError, match=r"`func_wrap`: expected a plain function for `pong`, "
+                                         r"got the `async def` .*use `func_wrap_async`"):
+        li.func_wrap("pong", pong)
+
+
 def test_func_wrap_async_takes_only_async_callables() -> None:
     li = Linker(Engine()).root()
     with pytest.raises(TypeError, match=r"`func_wrap_async`: expected an `async def` for `f`.*"

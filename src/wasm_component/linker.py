@@ -172,6 +172,9 @@ class LinkerInstance(Generic[T]):
         """
         if not callable(fn):
             raise TypeError(f"`func_wrap`: expected a callable for `{name}`, got {fn!r}")
+        if _is_async_callable(fn):
+            raise TypeError(f"`func_wrap`: expected a plain function for `{name}`, got the "
+                            f"`async def` {fn!r} (use `func_wrap_async`)")
         self._define(
             name,
             _FuncDef(fn, "wrap", tuple(params) if params is not None else None, result,
