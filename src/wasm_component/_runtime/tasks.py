@@ -785,15 +785,31 @@ def async_lift_call(lf: LiftedFunc, sched: StoreScheduler, host: bool
         def on_start() -> Sequence[Any]:
             return args
 
-        lift(on_start, box.append, None)
-        if not box:
-            sched.run_until(lambda: bool(box))
+        try:
+            lift(on_start, box.append, None)
+            if not box:
+                sched.run_until(lambda: bool(box))
+        except Trap as e:
+            if not _delivered(e, box):
+                raise
         result = box[0]
         if result is None:
             raise Trap(f"`{name}`: the task was cancelled")
         return result[0] if has_result else None
 
     return lift, call
+
+
+def _delivered(e: Trap, box: list[Sequence[Any] | None]) -> bool:
+    """Whether the trap ``e`` is the deadlock of a task that had delivered its value first
+    (``task.return``, then a wait that can never end on its native stack): the spec hands the
+    caller the value at ``task.return`` (its ``on_resolve``), as wasmtime does; the wait has
+    no stack to park on here, so the trap unwound it and its instance stays poisoned."""
+    return bool(box) and box[0] is not None and str(e).startswith(DEADLOCK)
+
+
+def _no_cancel(caller: ComponentInstanceState | None) -> None:
+    """(a task that resolved already: nothing to cancel)"""
 
 
 async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
@@ -813,13 +829,24 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
         if wait and not wait[0].done():
             wait[0].set_result(None)  # (another driver ran this task to its end)
 
-    on_cancel = lift(on_start, on_resolve, None)
+    try:
+        on_cancel = lift(on_start, on_resolve, None)
+    except Trap as e:
+        if not _delivered(e, box):
+            raise
+        on_cancel = _no_cancel
     cancelled = False
     steps = 0
     try:
         while not box:
             try:
-                if sched.step():
+                try:
+                    progressed = sched.step()
+                except Trap as e:
+                    if not _delivered(e, box):
+                        raise
+                    break
+                if progressed:
                     steps += 1
                     if not box and steps % _DRIVER_STEPS == 0:
                         await asyncio.sleep(0)  # (other asyncio tasks take turns)
