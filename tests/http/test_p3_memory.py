@@ -52,8 +52,10 @@ async def _get(app: Any, path: str = "/hello") -> tuple[int, bytes]:
 
     await app(scope, receive, send)
     done.set()
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return sent[0]["status"], body
+    bodies = [m for m in sent if m["type"] == "http.response.body"]
+    assert bodies and bodies[-1]["more_body"] is False  # the last one ends the body
+    assert all(m["more_body"] for m in bodies[:-1])
+    return sent[0]["status"], b"".join(m["body"] for m in bodies)
 
 
 async def _serve(app: Any, n: int, concurrency: int = 8) -> None:
