@@ -90,7 +90,7 @@ def test_a_store_with_async_lowers_is_freed_by_reference_counting(no_gc: None, c
         await asyncio.sleep(0)
         return x * 2
 
-    linker.root().func_wrap("slow", slow)
+    linker.root().func_wrap_async("slow", slow)
     pre = linker.instantiate_pre(Component.new(engine, CALLBACK))
     store: Store[None] = Store(engine)
     inst = pre.instantiate(store)
