@@ -13,6 +13,9 @@ a reference chosen so that the ratio says what the issue asks:
   import at once, then released; time per task. Reference: the same with 1,000 tasks, so the
   ratio is how far from linear the cost per task grows. The row's note gives the memory per
   parked task (the process's resident size before and after they all parked).
+- ``stackful-yield``: a stackful task's ``thread.yield`` (its fiber suspended and resumed),
+  per yield, through a plain call. Reference: a callback-lifted task answering ``YIELD`` as
+  often (the same scheduler round trip without a stack to park).
 
 Each ``op_*(side, job, ours)`` gets the side (``ours`` for the measured column, anything else
 for the reference), ``run.py``'s ``Job`` class and our side object.
@@ -195,3 +198,63 @@ def _rss() -> int:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
         return 0
+
+
+# ``stackful-yield``: a stackful task yields (``thread.yield``) N times, each yield a suspension
+# and a resumption of its fiber. Reference: a callback-lifted task whose callback answers YIELD
+# N times (the same round trip through the scheduler, with no stack to park).
+YIELDS = 1000
+_STACKFUL_YIELD = """
+(component
+  (core func $yield (canon thread.yield))
+  (core func $ret (canon task.return (result u32)))
+  (core module $m
+    (import "" "yield" (func $yield (result i32)))
+    (import "" "ret" (func $ret (param i32)))
+    (func (export "run") (param $n i32) (local $k i32)
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+        (drop (call $yield))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $l)))
+      (call $ret (local.get $k))))
+  (core instance $i (instantiate $m (with "" (instance
+    (export "yield" (func $yield)) (export "ret" (func $ret))))))
+  (func (export "run") async (param "n" u32) (result u32)
+    (canon lift (core func $i "run") async)))
+"""
+_CALLBACK_YIELD = """
+(component
+  (core func $ret (canon task.return (result u32)))
+  (core module $m
+    (import "" "ret" (func $ret (param i32)))
+    (global $n (mut i32) (i32.const 0))
+    (global $k (mut i32) (i32.const 0))
+    (func (export "run") (param $n i32) (result i32)
+      (global.set $n (local.get $n)) (global.set $k (i32.const 0))
+      (call $cb (i32.const 0) (i32.const 0) (i32.const 0)))
+    (func $cb (export "cb") (param i32 i32 i32) (result i32)
+      (if (result i32) (i32.ge_u (global.get $k) (global.get $n))
+        (then (call $ret (global.get $k)) (i32.const 0))
+        (else (global.set $k (i32.add (global.get $k) (i32.const 1))) (i32.const 1)))))
+  (core instance $i (instantiate $m (with "" (instance (export "ret" (func $ret))))))
+  (func (export "run") async (param "n" u32) (result u32)
+    (canon lift (core func $i "run") async (callback (core func $i "cb")))))
+"""
+
+
+def op_stackful_yield(side: Any, job: Any, ours: Any) -> Any:
+    from wasm_component import Component, Linker, Store
+
+    text = _STACKFUL_YIELD if side is ours else _CALLBACK_YIELD
+    store = Store(ours.engine)
+    run = ours.func(Linker(ours.engine).instantiate(store, Component.new(ours.engine, text)),
+                    store, "run")
+    if run(store, 3) != 3:
+        raise AssertionError("run: got the wrong count")
+
+    def calls(_: Any, n: int) -> None:
+        for _ in range(n):
+            run(store, YIELDS)
+
+    return job(calls, per=YIELDS)

@@ -924,6 +924,8 @@ OPS.extend([
        _async_row("op_stream_out")),
     Op("tasks-10k", "10,000 concurrent tasks in one store, per task (vs 1,000 tasks)",
        _async_row("op_tasks")),
+    Op("stackful-yield", "stackful task: thread.yield suspends+resumes its fiber, per yield "
+       "(vs a callback's YIELD)", _async_row("op_stackful_yield")),
 ])
 
 
@@ -1291,7 +1293,7 @@ def chart(results: dict[str, Outcome], ops: list[Op], path: Path) -> str:
         ("instantiation", ("instantiate-", "store-", "compile", "deserialize", "requests")),
         ("WASI", ("fs-",)),
         ("real component", ("real-",)),
-        ("async", ("async-import", "stream-", "tasks-")),
+        ("async", ("async-import", "stream-", "tasks-", "stackful-")),
     )
 
     def area(key: str) -> int:

@@ -46,9 +46,6 @@ ASYNC_SUITES = [p for p in (SUITE / "async", CORPORA / "wasmtime" / "json" /
                             "component-model-threading") if p.exists()]
 ASYNC_FILES = sorted(p for d in ASYNC_SUITES for p in d.rglob("test.json"))
 
-_FIBERS = ("needs switching guest stacks (fibers): a task blocks on its native stack where "
-           "the spec switches back to its caller")
-_THREADS = "needs `thread.new-indirect` and the other stack-switching `thread.*` built-ins"
 _MAY_BLOCK = ("wasmtime traps when an async callee of a non-async task blocks, even after "
               "`task.return`; the spec's canon_lift (which we follow) lets the caller go on")
 
@@ -58,24 +55,23 @@ ASYNC_XFAIL: dict[str, str] = {
     "async/callback-yield-then-exit": _MAY_BLOCK,
     "async/fused": _MAY_BLOCK,
     "async/future-read": _MAY_BLOCK,
-    "async/drop-waitable-set-stackful": _FIBERS,
-    "async/exceptions": _FIBERS,
-    "async/reenter-during-yield": _FIBERS,
-    "async/stream-zero-ops": _FIBERS,
-    "async/task-builtins": _FIBERS,
-    "async/trap-if-done": _FIBERS,
-    "async/yield-when-cancelled": _FIBERS,
+    "async/task-builtins": "wasmtime lets a second callback-lifted task of an instance in while "
+                           "its first one blocks in a sync `future.read` inside its first "
+                           "callback call; the spec's exclusive lock is held across that wait, "
+                           "so (as we do) the second waits to enter and `stream.write` blocks",
     "async/reentrance": "wasmtime traps (`cannot enter component instance`) when an async "
                         "callee calls back into its (donut) parent; the spec's entering_set "
                         "is empty for an ancestor, so the call is let in",
-    "async/sync-streams": _FIBERS,
-    "async/streams-massive-send": "wasmtime's fuel for host calls (`fuel allocated for "
-                                  "hostcalls has been exhausted`) is not modelled",
-    "async/join-during-sync-read": _THREADS,
-    "async/task-return-traps": _THREADS,
-    **{f"component-model-threading/{name}": _THREADS for name in (
-        "drop-subtask-on-separate-thread", "many-threads-indexed", "subtask-drop-multithreaded",
-        "suspend-trap", "threading-builtins")},
+}
+
+#: Files not run at all (shown as skipped, with the reason). ``streams-massive-send``: a guest
+#: writes a ``list<list<list<list<u8>>>>`` of ~2^56 bytes to another guest's stream; wasmtime
+#: traps when its fuel for host calls (`fuel allocated for hostcalls has been exhausted`) runs
+#: out, which is not modelled, so with both stacks parked on fibers the copy really runs (it
+#: would lift the value for hours, in gigabytes of memory).
+ASYNC_SKIP: dict[str, str] = {
+    "async/streams-massive-send": "wasmtime's fuel for host calls is not modelled: the copy "
+                                  "of a ~2^56-byte nested list would run for hours",
 }
 
 
@@ -91,6 +87,8 @@ def _async_params() -> list[Any]:
         key = _async_id(p)
         why = ASYNC_XFAIL.get(key)
         marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
+        if key in ASYNC_SKIP:
+            marks = [pytest.mark.skip(reason=ASYNC_SKIP[key])]
         out.append(pytest.param(p, id=key, marks=marks))
     return out
 
@@ -110,6 +108,7 @@ def test_async_xfail_list_names_existing_files() -> None:
         pytest.skip(f"wasmtime async corpus not found under {CORPORA}")
     known = {_async_id(p) for p in ASYNC_FILES}
     assert set(ASYNC_XFAIL) <= known, set(ASYNC_XFAIL) - known
+    assert set(ASYNC_SKIP) <= known, set(ASYNC_SKIP) - known
 
 
 @pytest.mark.skipif(not ASYNC_SUITES, reason=f"wasmtime async corpus not found under {CORPORA}")
@@ -117,7 +116,8 @@ def test_async_suites_run_in_a_subprocess_without_crashing() -> None:
     """The async suites fail command by command, never crash the process (calling an
     async-lifted core function as a sync one once made wasmtime's unchecked call abort)."""
     code = "import sys; from wasm_component.cli import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.run([sys.executable, "-c", code, "wast", *map(str, ASYNC_SUITES)],
+    files = [str(p) for p in ASYNC_FILES if _async_id(p) not in ASYNC_SKIP]
+    proc = subprocess.run([sys.executable, "-c", code, "wast", *files],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode in (0, 1), f"exit {proc.returncode}: {proc.stderr[-2000:]}"
     assert " passed, " in proc.stdout

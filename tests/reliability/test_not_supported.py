@@ -38,7 +38,7 @@ UNBUILT = """
   (core module $m
     (import "" "suspend" (func $suspend (result i32)))
     (func (export "f") (result i32) (call $suspend)))
-  (core func $suspend (canon thread.suspend))
+  (core func $suspend (canon thread.available_parallelism))
   (core instance $i (instantiate $m (with "" (instance (export "suspend" (func $suspend))))))
   (func (export "f") (result u32) (canon lift (core func $i "f"))))
 (assert_return (invoke "f") (u32.const 0))
@@ -100,10 +100,12 @@ def test_rep_i64_resource_builtins_have_its_signature() -> None:
 @pytest.mark.skipif(shutil.which("wasm-tools") is None, reason="needs wasm-tools (json-from-wast)")
 def test_wast_runner_counts_not_supported_as_a_failure(tmp_path: Path) -> None:
     wast = tmp_path / "ns.wast"
-    wast.write_text(";; RUN: wast % -f cm-async,cm-threading\n" + UNBUILT.strip() + "\n")
+    wast.write_text(";; RUN: wast % -f cm-async,cm-threading,shared-everything-threads\n"
+                    + UNBUILT.strip() + "\n")
     import io
 
     out = io.StringIO()
     passed, failed, _ = run_paths([wast], out=out)
     assert (passed, failed) == (1, 1), out.getvalue()  # the module passes, the call fails
-    assert "assert_return: fail: NotSupported: `thread.suspend`" in out.getvalue()
+    assert ("assert_return: fail: NotSupported: `thread.available-parallelism`"
+            in out.getvalue())

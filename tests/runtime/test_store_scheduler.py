@@ -62,7 +62,7 @@ def test_a_cancelled_stackless_thread_resumes_with_cancelled() -> None:
     assert ran == [Cancelled.TRUE]
 
 
-def test_a_wait_below_an_async_callers_start_needs_fibers() -> None:
+def test_a_wait_off_a_fiber_below_an_async_callers_start_is_not_supported() -> None:
     sched, a, _ = _two_threads()
     sched.starting.append((Subtask(), True))
     with pytest.raises(NotSupported, match="fibers"):

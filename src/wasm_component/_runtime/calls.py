@@ -126,7 +126,8 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
         def realloc(a: int, b: int, c: int, d: int) -> int:
             return invoke((a, b, c, d))[0]  # type: ignore[no-any-return]
 
-        if memory is not None and state.root.sched is None:
+        if (memory is not None and state.root.sched is None
+                and not core.resolve(site.realloc).store.fibers):
             view = memory.view
             # the core call inline (core.InlineCall): one frame per allocation
             cview, pack, unpack, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
@@ -476,6 +477,8 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
         return async_lowered(store, site, state, info, target, abi)
     sig = abi.lower_sig
     owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
+    # in a store with fibers, waiting for the callee suspends the caller's fiber
+    on_fiber = store._core.fibers
 
     def build() -> Callable[..., Any]:
         store = owner()
@@ -484,10 +487,11 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
             # a store with async features: the spec's Subtask
             from .tasks import async_lowered_call
 
-            return async_lowered_call(store, site, state, info, target, abi)
+            return async_lowered_call(store, site, state, info, target, abi, on_fiber)
         return _lowered_call(site, state, info, abi, target, store)
 
-    return core.new_lazy_host_func(store._core, sig.params, sig.results, build)
+    return core.new_lazy_host_func(store._core, sig.params, sig.results, build,
+                                   may_suspend=on_fiber)
 
 
 def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
@@ -697,6 +701,19 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
             return True
 
         return host_drop
+    if store._core.fibers:
+        # (guest calls of a store with fibers run on fibers: no inline unchecked call)
+        on_stack = dtor_call(dtor, owner)
+        slock = store._lock
+
+        def drop_on_stack(store: Any, rep: int) -> bool:
+            if getattr(store, "_host_handles", None) is not mine:
+                return False
+            with slock:
+                on_stack(rep)
+            return True
+
+        return drop_on_stack
     enter, leave = store._lock.acquire, store._lock.release
     # the destructor's core call made inline (core.SinkSite): one frame per drop
     slot, put_slow, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (

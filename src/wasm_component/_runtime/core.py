@@ -61,11 +61,17 @@ type mentioning ``v128`` or any reference type other than nullable ``funcref``/`
 still be called (their export types come from our own pre-scan of the binary, or pass the type
 explicitly to :meth:`CoreFunc.make_caller`).
 
-Async (not built yet): wasmtime 50 has no ``async_support`` switch (always available);
-``wasmtime_func_call_async`` + ``wasmtime_call_future_poll`` and
-``wasmtime_linker_define_async_func`` (a host function returning a continuation that the poll
-loop re-polls, so the guest stays suspended) are bound in ``wasmtime._bindings`` and work, but
-only with the checked ``wasmtime_val_t`` ABI and only for linker-defined host functions.
+Fibers (component-model async, ``docs/design/async-stacks.md``): a store in which a component
+that may suspend a guest stack was instantiated has ``CoreStore.fibers`` set (:meth:`CoreStore.
+enable_fibers`). From then on every call into guest code built here (:meth:`CoreFunc.make_caller`,
+:meth:`CoreFunc.make_sink`) runs on a fiber of its own (:class:`GuestStack`:
+``wasmtime_func_call_async`` polled with ``wasmtime_call_future_poll``), and host functions made
+with ``may_suspend=True`` are async host functions (``wasmtime_linker_define_async_func``, taken
+out with ``wasmtime_linker_get``) whose callback may return a :class:`Suspend`: the guest's fiber
+then stays suspended until the suspension's ``poll()`` gives the results (each time the fiber is
+polled again: :meth:`GuestStack.poll`). A sync call reaching an async host function would abort
+the process (a Rust panic), which is why the switch covers every entry into guest code. Stores
+without it keep the unchecked sync path unchanged.
 """
 
 from __future__ import annotations
@@ -74,6 +80,7 @@ import ctypes
 import functools
 import struct
 import sys
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -84,6 +91,7 @@ from wasm_component.errors import ComponentError, LinkError, NotSupported, Trap,
 
 __all__ = [
     "FEATURES",
+    "PENDING",
     "CoreEngine",
     "CoreExport",
     "CoreExtern",
@@ -101,10 +109,12 @@ __all__ = [
     "CoreTableType",
     "CoreTag",
     "CoreTagType",
+    "GuestStack",
     "InlineCall",
     "LazyExport",
     "RawCall",
     "SinkSite",
+    "Suspend",
     "Value",
     "Wiring",
     "WiringPlan",
@@ -117,11 +127,13 @@ __all__ = [
     "instantiate_trusted",
     "instantiated",
     "make_config",
+    "new_async_host_func",
     "new_host_func",
     "new_lazy_host_func",
     "new_raw_host_func",
     "put_import",
     "resolve",
+    "running_stack",
     "wat2wasm",
     "wrap_instance",
     "wrap_module",
@@ -634,6 +646,10 @@ class CoreStore:
     """
 
     __slots__ = (
+        "_async_cb",
+        "_async_fns",
+        "_cont_cb",
+        "_conts",
         "_ctx",
         "_export_item",
         "_export_item_ref",
@@ -641,12 +657,18 @@ class CoreStore:
         "_host_cb",
         "_host_fns",
         "_host_sigs",
+        "_linker",
+        "_orphans",
         "_pending",
+        "_running",
+        "_stacks",
         "_trap",
         "_trap_addr",
         "ctx_addr",
         "data",
         "engine",
+        "fibers",
+        "stack_waiter",
         "store",
     )
 
@@ -669,14 +691,48 @@ class CoreStore:
         # Out-parameter of ``wasmtime_instance_export_get``, made at its first use and reused
         self._export_item: Any = None
         self._export_item_ref: Any = None
+        #: whether guest calls built from now on run on fibers (:meth:`enable_fibers`)
+        self.fibers = False
+        #: ``waiter(stack)``: run other work until the suspended ``stack`` is done (the
+        #: component runtime's scheduler); used by calls that must wait for their fiber
+        self.stack_waiter: Callable[[GuestStack], None] | None = None
+        self._linker: int | None = None  # (the linker async host functions are defined in)
+        self._async_fns: list[Callable[..., Any]] = [_no_host_fn]
+        self._async_cb: Any = None
+        self._conts: dict[int, tuple[Suspend, int, int, Callable[[int, Any], None]]] = {}
+        self._cont_cb: Any = None
+        self._running: list[GuestStack] = []  # the fibers being polled, innermost last
+        self._stacks: weakref.WeakSet[GuestStack] = weakref.WeakSet()
+        #: suspended calls let go of by the garbage collector: dropped at a safe point
+        #: (:func:`_drop_orphans`), never from a finalizer (which may run inside a fiber)
+        self._orphans: list[tuple[int, Any, Any]] = []
+
+    def enable_fibers(self) -> None:
+        """Run every guest call built from now on on a fiber (see the module docstring)."""
+        self.fibers = True
 
     def release(self) -> None:
         """Let go of the host callbacks (which refer back to this store) once its owner is
-        gone: a callback still reached (a handle kept past its store, dropped) traps."""
+        gone: a callback still reached (a handle kept past its store, dropped) traps. Fibers
+        still suspended are dropped first (they unwind: their futures must not outlive the
+        store)."""
+        if self.store._Managed__ptr is not None:  # type: ignore[attr-defined]
+            for stack in list(self._stacks):
+                stack.drop()
+            _drop_orphans(self)
+        else:  # (the wasmtime store went first: what is left must not be touched)
+            self._orphans.clear()
         fns = self._host_fns
         fns[1:] = [_released_host_fn] * (len(fns) - 1)
+        afns = self._async_fns
+        afns[1:] = [_released_async_fn] * (len(afns) - 1)
+        self._conts.clear()
         self._host_sigs.clear()
         self._pending = None
+        self.stack_waiter = None
+        if self._linker is not None:
+            _linker_delete(ctypes.c_void_p(self._linker))
+            self._linker = None
 
     def set_fuel(self, fuel: int) -> None:
         try:
@@ -713,6 +769,9 @@ class CoreStore:
         :class:`Trap` from the trap slot or the error ``err``."""
         trap_addr = self._trap.value
         self._trap.value = None
+        return self._fail_with(trap_addr, err)
+
+    def _fail_with(self, trap_addr: int | None, err: int | None) -> BaseException:
         exc: BaseException
         if trap_addr:
             exc = _trap_from_ptr(trap_addr)
@@ -1012,12 +1071,25 @@ class CoreFunc(CoreExtern):
     def inline_call(self, ty: CoreFuncType) -> InlineCall:
         """The pieces of a call made inline by a caller that fuses it with its own work into
         one frame (see :class:`InlineCall`); only for types without ``v128``/``funcref``."""
+        assert not self.store.fibers, "guest calls in a store with fibers are on fibers"
         assert not {"v128", "funcref"} & {*ty.params, *ty.results}, "plain numbers only"
         site = self.raw_call(ty)
         call_, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = self._inline(site)
         return InlineCall(site.view, _codec(self.store, ty.params, False)[0].pack_into,
                           _codec(self.store, ty.results, False)[0].unpack_from, call_,
                           (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep)
+
+    def on_stack(self, ty: CoreFuncType | None = None) -> Callable[[Sequence[Value]], GuestStack]:
+        """``start(args)``: the call made on a fresh fiber (a :class:`GuestStack`, not polled
+        yet), for a caller that polls it itself."""
+        ty = ty or self.ty
+        _val_codec(tuple(ty.params), False)
+        _val_codec(tuple(ty.results), False)
+
+        def start(args: Sequence[Value]) -> GuestStack:
+            return GuestStack(self, ty, args)
+
+        return start
 
     def make_caller(
         self, ty: CoreFuncType | None = None, *, signed: bool = False
@@ -1028,6 +1100,8 @@ class CoreFunc(CoreExtern):
         are returned unsigned unless ``signed``; inputs may be signed or unsigned.
         """
         ty = ty or self.ty
+        if self.store.fibers:
+            return _on_stack_caller(self, ty, signed)
         params, results = ty.params, ty.results
         pst, penc, _ = _codec(self.store, params, False)
         rst, _, rdec = _codec(self.store, results, signed)
@@ -1070,6 +1144,7 @@ class CoreFunc(CoreExtern):
     def sink_site(self) -> SinkSite:
         """The pieces of an inline ``(i32) -> ()`` call (a destructor's), for a caller that
         fuses its own checks with the call into one frame (see :class:`SinkSite`)."""
+        assert not self.store.fibers, "guest calls in a store with fibers are on fibers"
         site = self.raw_call(CoreFuncType(("i32",), ()))
         # slot 0's low 4 bytes as a u32 item: storing an int there costs half a pack_into
         slot = site.view.cast("I") if sys.byteorder == "little" else None
@@ -1086,6 +1161,13 @@ class CoreFunc(CoreExtern):
         """Prebuilt ``call(x)`` for an ``(i32) -> ()`` function (a destructor): the argument
         bare and no results read, the hot path of a resource drop. ``x`` as in
         :meth:`make_caller` (signed or unsigned)."""
+        if self.store.fibers:
+            call = _on_stack_caller(self, CoreFuncType(("i32",), ()), False)
+
+            def sink_on_stack(x: int) -> None:
+                call((x,))
+
+            return sink_on_stack
         slot, put_slow, call_, cargs, trap, gen, fail, keep = self.sink_site()
         ctx, faddr, aaddr, n, trap_out = cargs
 
@@ -1225,13 +1307,18 @@ def new_host_func(
     callback: Callable[..., Any],
     *,
     signed: bool = False,
+    may_suspend: bool = False,
 ) -> CoreFunc:
     """A host function taking and returning Python values: ``callback(*args)`` returns ``None``
     (no results), a single value, or a sequence of values.
 
     Integers arrive unsigned unless ``signed``; results may be signed or unsigned.
     Exceptions propagate to the calling host code as the original exception.
+    ``may_suspend``: in a store with fibers, an async host function (:func:`new_async_host_func`:
+    the callback may return a :class:`Suspend`); elsewhere a plain one.
     """
+    if may_suspend and store.fibers:
+        return new_async_host_func(store, params, results, callback, signed=signed)
     sig = _host_sig(store, tuple(params), tuple(results), signed)
     return _new_func(store, sig[0], sig[6], _host_trampoline(store, sig, callback))
 
@@ -1243,9 +1330,19 @@ def new_lazy_host_func(
     make_callback: Callable[[], Callable[..., Any]],
     *,
     signed: bool = False,
+    may_suspend: bool = False,
 ) -> CoreFunc:
     """:func:`new_host_func` whose callback is made by ``make_callback()`` at the first call:
     creating the function stays cheap, and functions never called cost nothing more."""
+    if may_suspend and store.fibers:
+        made: list[Callable[..., Any]] = []
+
+        def first(*args: Any) -> Any:
+            if not made:
+                made.append(make_callback())
+            return made[0](*args)
+
+        return new_async_host_func(store, params, results, first, signed=signed)
     sig = _host_sig(store, tuple(params), tuple(results), signed)
     fns = store._host_fns
 
@@ -1293,6 +1390,417 @@ def _host_trampoline(store: CoreStore, sig: _HostSig, callback: Callable[..., An
             return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
 
     return trampoline
+
+
+# -- fibers ------------------------------------------------------------------------------------
+#
+# A guest call on a fiber of its own (``wasmtime_func_call_async``), and host functions that may
+# suspend it (``wasmtime_linker_define_async_func``). Both use the checked ``wasmtime_val_t``
+# ABI: 32 bytes per value, its kind at offset 0 and the value at offset 8.
+
+_call_async = _lib.wasmtime_func_call_async
+_call_async.restype = ctypes.c_void_p
+_future_poll = _lib.wasmtime_call_future_poll
+_future_poll.restype = ctypes.c_bool
+_future_poll.argtypes = [ctypes.c_void_p]
+_future_delete = _lib.wasmtime_call_future_delete
+_future_delete.restype = None
+_future_delete.argtypes = [ctypes.c_void_p]
+_linker_new = _held.wasmtime_linker_new
+_linker_new.restype = ctypes.c_void_p
+_linker_new.argtypes = [ctypes.c_void_p]
+_linker_delete = _held.wasmtime_linker_delete
+_linker_delete.restype = None
+_linker_delete.argtypes = [ctypes.c_void_p]
+_linker_define_async = _held.wasmtime_linker_define_async_func
+_linker_define_async.restype = ctypes.c_void_p
+_linker_get = _held.wasmtime_linker_get
+_linker_get.restype = ctypes.c_bool
+_trap_delete = _lib.wasm_trap_delete
+_trap_delete.restype = None
+_trap_delete.argtypes = [ctypes.c_void_p]
+_error_delete = _lib.wasmtime_error_delete
+_error_delete.restype = None
+_error_delete.argtypes = [ctypes.c_void_p]
+
+_AsyncCallback = ctypes.CFUNCTYPE(
+    None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
+    ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p)
+_ContCallback = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p)
+
+_VAL = ctypes.sizeof(ffi.wasmtime_val_t)
+assert _VAL == 32, "wasmtime_val_t: a kind byte, then a 24-byte union at offset 8"
+_VAL_FMT_U = {"i32": "I20x", "i64": "Q16x", "f32": "f20x", "f64": "d16x"}
+_VAL_FMT_S = {**_VAL_FMT_U, "i32": "i20x", "i64": "q16x"}
+_VAL_KIND = {"i32": 0, "i64": 1, "f32": 2, "f64": 3}
+_CONT = struct.Struct("<QQQ")  # wasmtime_async_continuation_t: callback, env, finalizer
+
+
+@functools.cache
+def _val_codec(types: tuple[str, ...], signed: bool) -> tuple[struct.Struct, struct.Struct,
+                                                             tuple[int, ...]]:
+    """Structs over a ``wasmtime_val_t`` array of ``types``: one packing ``(kind, value)``
+    pairs, one unpacking the values only; and the kinds."""
+    bad = [t for t in types if t not in _VAL_KIND]
+    if bad:
+        raise NotSupported(f"a core call on a fiber with value type {bad[0]!r}")
+    fmts = _VAL_FMT_S if signed else _VAL_FMT_U
+    pack = struct.Struct("<" + "".join("B7x" + _VAL_FMT_U[t] for t in types))
+    unpack = struct.Struct("<" + "".join("8x" + fmts[t] for t in types))
+    return pack, unpack, tuple(_VAL_KIND[t] for t in types)
+
+
+def _pack_vals(pack: struct.Struct, kinds: tuple[int, ...], types: Sequence[str],
+               values: Sequence[Any]) -> bytes:
+    if len(values) != len(kinds):
+        raise TypeError(f"expected {len(kinds)} values, got {len(values)}")
+    flat = [x for pair in zip(kinds, values, strict=True) for x in pair]
+    try:
+        return pack.pack(*flat)
+    except struct.error:
+        norm = _normalize(types, values, len(kinds))
+        return pack.pack(*[x for pair in zip(kinds, norm, strict=True) for x in pair])
+
+
+#: What a :class:`Suspend`'s ``poll()`` returns while its guest must stay suspended.
+PENDING: Any = type("Pending", (), {"__repr__": lambda self: "PENDING"})()
+
+
+class Suspend:
+    """What the callback of a host function made with ``may_suspend=True`` returns to suspend
+    the guest's fiber: ``poll()`` is asked each time the fiber is polled (first at once, before
+    it suspends); it returns :data:`PENDING` to stay suspended, else the function's results (as
+    the callback would have returned them); an exception it raises traps the guest, and is
+    re-raised by the fiber's :meth:`GuestStack.result`."""
+
+    __slots__ = ("poll",)
+
+    def __init__(self, poll: Callable[[], Any]) -> None:
+        self.poll = poll
+
+
+class GuestStack:
+    """One core call running on a fiber of its own: made suspended before its first
+    instruction; :meth:`poll` runs it until it returns, traps, or an async host function
+    suspends it (``False``); :meth:`result` is its results (or raises what it trapped with);
+    :meth:`drop` unwinds a suspended one. ``on_done`` (optional) is the owner's: called by the
+    owner's poll loop when the call is done (``GuestStack`` never calls it itself)."""
+
+    __slots__ = (
+        "__weakref__",
+        "_args",
+        "_err",
+        "_func",
+        "_fut",
+        "_res",
+        "_trap",
+        "_unpack",
+        "done",
+        "error",
+        "on_done",
+        "results",
+        "store",
+    )
+
+    def __init__(self, func: CoreFunc, ty: CoreFuncType, args: Sequence[Any],
+                 signed: bool = False) -> None:
+        store = self.store = func.store
+        pack, _, kinds = _val_codec(tuple(ty.params), False)
+        _, self._unpack, rkinds = _val_codec(tuple(ty.results), signed)
+        self._args = ctypes.create_string_buffer(
+            _pack_vals(pack, kinds, ty.params, args), _VAL * max(len(kinds), 1))
+        self._res = ctypes.create_string_buffer(_VAL * max(len(rkinds), 1))
+        self._trap = ctypes.c_void_p()
+        self._err = ctypes.c_void_p()
+        self._func = func._raw
+        self.done = False
+        self.error: BaseException | None = None
+        self.results: tuple[Any, ...] = ()
+        self.on_done: Callable[[GuestStack], None] | None = None
+        self._fut: int | None = _call_async(
+            store._ctx, ctypes.byref(func._raw), self._args, ctypes.c_size_t(len(kinds)),
+            self._res, ctypes.c_size_t(len(rkinds)), ctypes.byref(self._trap),
+            ctypes.byref(self._err))
+        store._stacks.add(self)
+
+    def poll(self) -> bool:
+        """Run the call on until it is done (``True``) or suspends again (``False``)."""
+        fut = self._fut
+        assert fut is not None and not self.done, "a suspended call"
+        store = self.store
+        running = store._running
+        if store._orphans and not running:
+            _drop_orphans(store)
+        running.append(self)
+        try:
+            ready = _future_poll(fut)
+        finally:
+            running.pop()
+            store._gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
+        if not ready:
+            return False
+        self._finish()
+        return True
+
+    def _finish(self) -> None:
+        fut, self._fut = self._fut, None
+        if fut is not None:
+            _future_delete(fut)
+        self.done = True
+        store = self.store
+        store._stacks.discard(self)
+        trap, err = self._trap.value, self._err.value
+        if trap or err:
+            self._trap.value = self._err.value = None
+            self.error = store._fail_with(trap, err)
+        else:
+            self.results = self._unpack.unpack_from(self._res)
+
+    def result(self) -> tuple[Any, ...]:
+        """The call's results (it is done), or raise what it trapped with."""
+        assert self.done, "the call is done"
+        if self.error is not None:
+            raise self.error
+        return self.results
+
+    def drop(self) -> None:
+        """Unwind a call that is still suspended (its fiber is resumed with an error and
+        unwinds; no guest code runs). Nothing for a call that is done."""
+        fut, self._fut = self._fut, None
+        if fut is None:
+            return
+        self.done = True
+        self.error = Trap("the guest's stack was dropped while suspended")
+        self.store._stacks.discard(self)
+        _future_delete(fut)
+        for slot, delete in ((self._trap, _trap_delete), (self._err, _error_delete)):
+            if slot.value:
+                delete(slot.value)
+                slot.value = None
+
+    def __del__(self) -> None:
+        fut = getattr(self, "_fut", None)
+        if fut is not None:
+            # (not dropped here: a finalizer may run inside another fiber; its out-slots
+            # stay alive with it, the unwinding writes its trap there)
+            self._fut = None
+            self.store._orphans.append((fut, self._trap, (self._err, self._args, self._res,
+                                                           self._func)))
+
+
+_linker_define = _held.wasmtime_linker_define
+_linker_define.restype = ctypes.c_void_p
+_linker_shadowing = _held.wasmtime_linker_allow_shadowing
+_linker_shadowing.restype = None
+_linker_shadowing.argtypes = [ctypes.c_void_p, ctypes.c_bool]
+_linker_instantiate_async = _lib.wasmtime_linker_instantiate_async
+_linker_instantiate_async.restype = ctypes.c_void_p
+
+
+def _instantiate_on_fiber(store: CoreStore, module: CoreModule, arr: Any, base: int,
+                          ref: Any) -> int | None:
+    """``wasmtime_instance_new`` for a module with a start function in a store with fibers:
+    the start function may reach an async host function, which a sync instantiation would
+    abort on, so it runs on a fiber (``wasmtime_linker_instantiate_async`` with a linker
+    holding the module's imports, ``arr[base:]``). Returns the error, the trap in the store's
+    trap slot, as ``wasmtime_instance_new`` does. A start function cannot wait (it runs outside
+    any task: a waiting built-in traps), so the instantiation never suspends."""
+    eng = ctypes.cast(store.engine.engine.ptr(), ctypes.c_void_p).value
+    linker = ctypes.c_void_p(_linker_new(eng))
+    try:
+        _linker_shadowing(linker, True)
+        for i, imp in enumerate(module.imports):
+            mod, name = imp.module.encode(), imp.name.encode()
+            err = _linker_define(linker, store._ctx, mod, ctypes.c_size_t(len(mod)), name,
+                                 ctypes.c_size_t(len(name)), ctypes.byref(arr, _EXTERN_SIZE * (base + i)))
+            if err:
+                return int(err)
+        trap, error = ctypes.c_void_p(), ctypes.c_void_p()
+        fut = _linker_instantiate_async(linker, store._ctx, module._ptr, ref, ctypes.byref(trap),
+                                        ctypes.byref(error))
+        try:
+            if not _future_poll(fut):
+                raise NotSupported("a core start function suspended its stack")
+        finally:
+            _future_delete(fut)
+        store._trap.value = trap.value
+        return error.value
+    finally:
+        _linker_delete(linker)
+
+
+def _drop_orphans(store: CoreStore) -> None:
+    orphans, store._orphans = store._orphans, []
+    for fut, trap, keep in orphans:
+        _future_delete(fut)
+        err = keep[0]
+        for slot, delete in ((trap, _trap_delete), (err, _error_delete)):
+            if slot.value:
+                delete(slot.value)
+                slot.value = None
+
+
+def running_stack(store: CoreStore) -> GuestStack | None:
+    """The innermost fiber being polled in ``store`` (where a suspending host function runs)."""
+    running = store._running
+    return running[-1] if running else None
+
+
+def _on_stack_caller(func: CoreFunc, ty: CoreFuncType, signed: bool
+                     ) -> Callable[[Sequence[Value]], tuple[Value, ...]]:
+    """``make_caller``'s call in a store with fibers: the call on a fiber of its own; if it
+    suspends, the store's ``stack_waiter`` runs other work until it is done."""
+    store = func.store
+    _val_codec(tuple(ty.params), False)  # (unsupported value types fail here, not at a call)
+    _val_codec(tuple(ty.results), signed)
+
+    def call(args: Sequence[Value]) -> tuple[Value, ...]:
+        stack = GuestStack(func, ty, args, signed)
+        if not stack.poll():
+            waiter = store.stack_waiter
+            if waiter is None:
+                stack.drop()
+                raise NotSupported("a guest call suspended its stack where nothing can resume "
+                                   "it (no component-model scheduler in the store)")
+            waiter(stack)
+        return stack.result()
+
+    return call
+
+
+def _released_async_fn(*args: Any) -> None:
+    trap_ret, cont = args[6], args[7]
+    ctypes.c_void_p.from_address(trap_ret).value = _make_trap_ptr(
+        "host function called after its store was dropped")
+    ctypes.memmove(cont, _CONT.pack(_READY_ADDR, 0, 0), _CONT.size)
+
+
+_READY_CONT = _ContCallback(lambda env: True)
+_READY_ADDR: int = ctypes.cast(_READY_CONT, ctypes.c_void_p).value or 0
+_READY_CONT_BYTES = _CONT.pack(_READY_ADDR, 0, 0)
+
+
+def _async_host_trampoline(store: CoreStore, ty: CoreFuncType, callback: Callable[..., Any],
+                           signed: bool) -> Callable[..., None]:
+    """The Python side of an async host function: ``callback(*args)`` returns the results or
+    a :class:`Suspend` (then the continuation asks its ``poll()``)."""
+    _, unpack, _ = _val_codec(tuple(ty.params), signed)
+    rpack, _, rkinds = _val_codec(tuple(ty.results), False)
+    nbytes_args = _VAL * len(ty.params)
+    nres = len(rkinds)
+    rtypes = ty.results
+    gen = store._gen
+    conts = store._conts
+    cont_addr = _cont_callback_addr(store)
+    memmove, string_at, cont_pack = ctypes.memmove, ctypes.string_at, _CONT.pack
+    ready = _READY_CONT_BYTES
+    one = struct.Struct("<B7x" + _VAL_FMT_U[rtypes[0]]) if nres == 1 else None
+
+    def write(results: int, r: Any) -> None:
+        if nres:
+            if one is not None:
+                try:
+                    memmove(results, one.pack(rkinds[0], r), one.size)
+                    return
+                except struct.error:
+                    pass
+            rs = (r,) if nres == 1 else r
+            memmove(results, _pack_vals(rpack, rkinds, rtypes, rs), _VAL * nres)
+
+    def trampoline(env: int, caller: int, args: int, nargs: int, results: int, nresults: int,
+                   trap_ret: int, cont: int) -> None:
+        gen[0] += 1
+        try:
+            r = callback(*unpack.unpack(string_at(args, nbytes_args))) if nbytes_args else (
+                callback())
+            if r.__class__ is Suspend:
+                key = id(r)
+                conts[key] = (r, results, trap_ret, write)
+                memmove(cont, cont_pack(cont_addr, key, 0), 24)
+                return
+            write(results, r)
+        except BaseException as e:
+            store._pending = e
+            ctypes.c_void_p.from_address(trap_ret).value = _make_trap_ptr(
+                f"host function raised {type(e).__name__}: {e}")
+        memmove(cont, ready, 24)
+
+    return trampoline
+
+
+def _cont_callback_addr(store: CoreStore) -> int:
+    """The store's continuation callback (one for all its suspended host calls; ``env`` names
+    the suspension in ``store._conts``)."""
+    cb = store._cont_cb
+    if cb is None:
+        conts, gen = store._conts, store._gen
+
+        def poll(env: int) -> bool:
+            entry = conts.get(env)
+            if entry is None:
+                return True  # (released with its store: the function traps)
+            s, results, trap_ret, write = entry
+            gen[0] += 1
+            try:
+                r = s.poll()
+                if r is PENDING:
+                    return False
+                write(results, r)
+            except BaseException as e:
+                store._pending = e
+                ctypes.c_void_p.from_address(trap_ret).value = _make_trap_ptr(
+                    f"host function raised {type(e).__name__}: {e}")
+            del conts[env]
+            return True
+
+        cb = store._cont_cb = _ContCallback(poll)
+    addr: int = ctypes.cast(cb, ctypes.c_void_p).value or 0
+    return addr
+
+
+def _new_async_func(store: CoreStore, ty: CoreFuncType, fty: Any,
+                    trampoline: Callable[..., None]) -> CoreFunc:
+    """An async host function of type ``ty`` (``fty`` its ``wasm_functype_t*``): defined in
+    the store's linker under a fresh name, then taken out of it into the store."""
+    linker = store._linker
+    if linker is None:
+        eng = ctypes.cast(store.engine.engine.ptr(), ctypes.c_void_p).value
+        linker = store._linker = _linker_new(eng)
+    cb = store._async_cb
+    if cb is None:
+        fns = store._async_fns
+
+        def dispatch(env: int, *rest: Any) -> None:
+            fns[env](env, *rest)
+
+        cb = store._async_cb = _AsyncCallback(dispatch)
+    fns = store._async_fns
+    i = len(fns)
+    fns.append(trampoline)
+    name = str(i).encode()
+    lk = ctypes.c_void_p(linker)
+    err = _linker_define_async(lk, b"f", ctypes.c_size_t(1), name, ctypes.c_size_t(len(name)),
+                               fty, cb, ctypes.c_void_p(i), None)
+    if err:
+        raise _trap_from_error(err)
+    ext: Any = _extern_t()
+    ok = _linker_get(lk, store._ctx, b"f", ctypes.c_size_t(1), name,
+                     ctypes.c_size_t(len(name)), ctypes.byref(ext))
+    assert ok, "the function was just defined"
+    func = CoreFunc(store, ext.of.func, ty)
+    func._ext = ext
+    return func
+
+
+def new_async_host_func(store: CoreStore, params: Sequence[str], results: Sequence[str],
+                        callback: Callable[..., Any], *, signed: bool = False) -> CoreFunc:
+    """A host function that may suspend its caller's fiber: ``callback(*args)`` returns the
+    results (as for :func:`new_host_func`) or a :class:`Suspend`. Only for stores with
+    ``fibers`` (a sync call reaching it would abort the process)."""
+    assert store.fibers, "async host functions only in a store whose guest calls are on fibers"
+    ty = CoreFuncType(tuple(params), tuple(results))
+    fty = _functype_ptr(store.engine, ty.params, ty.results)[1]
+    return _new_async_func(store, ty, fty, _async_host_trampoline(store, ty, callback, signed))
 
 
 class CoreMemory(CoreExtern):
@@ -1744,7 +2252,7 @@ class _Workspace:
     it: where its imports start, their number, each export fetch, its copies and where the
     instance goes (``byref``s into both arrays, made once with them)."""
 
-    __slots__ = ("arr", "insts", "mv", "steps")
+    __slots__ = ("arr", "insts", "mv", "steps", "steps_base")
 
     def __init__(self, plan: WiringPlan) -> None:
         n = plan.nentries + 1  # (an instance without imports may start at the end)
@@ -1754,6 +2262,8 @@ class _Workspace:
         at = [ctypes.byref(self.arr, _EXTERN_SIZE * i) for i in range(n)]
         self.insts = plan.instances_t()
         refs = [ctypes.byref(self.insts, _INSTANCE_SIZE * k) for k in range(len(plan.steps))]
+        #: each instance's first entry in ``arr``
+        self.steps_base = tuple(base for base, _, _, _ in plan.steps)
         self.steps = tuple(
             (at[base], _size(nimports), tuple((refs[src], key, size, at[e])
                                               for e, src, key, size in fetch), copy, refs[k])
@@ -1869,7 +2379,10 @@ class Wiring:
             arr = ws.arr
             for e, item in items:
                 arr[e] = resolve(item).extern()
-        err = _instance_new(ctx, module._ptr, imports, n, ref, store._trap_addr)
+        if runs_code and store.fibers and module._introspectable:
+            err = _instantiate_on_fiber(store, module, ws.arr, ws.steps_base[k], ref)
+        else:
+            err = _instance_new(ctx, module._ptr, imports, n, ref, store._trap_addr)
         if runs_code:
             instantiated(store, err)
         elif err or store._trap.value:
@@ -1924,7 +2437,10 @@ def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) ->
     """:func:`instantiate_trusted` with the imports already in a ``wasmtime_extern_t`` array."""
     inst = _instance_t()
     ref = ctypes.byref(inst)
-    err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
+    if store.fibers and module._introspectable and n:
+        err = _instantiate_on_fiber(store, module, arr, 0, ref)  # (a start function)
+    else:
+        err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
     instantiated(store, err)
     return wrap_instance(store, module, inst, ref)
 

@@ -19,6 +19,7 @@ from .._abi.codegen import CodeGen
 from .._abi.context import ComponentInstanceState
 from .._translate import inline as F
 from .._translate import plan as P
+from .._translate.trampolines import Trampoline
 from .._validate import ValidatedComponent
 from .._validate.model import ResourceInfo
 from .._validate.typecheck import substitute
@@ -118,6 +119,45 @@ def _instantiate_dynamic(cstore: core.CoreStore, rm: RModule, args: dict[str, An
     finally:
         if state is not None:
             state.may_enter = True
+
+
+#: Built-ins that may suspend the calling thread's stack (``thread.*`` switch threads, and a
+#: new thread is a stack of its own), and those that do when not ``async``.
+_SUSPENDING = frozenset({
+    Trampoline.WAITABLE_SET_WAIT, Trampoline.THREAD_YIELD, Trampoline.THREAD_SUSPEND,
+    Trampoline.THREAD_RESUME_LATER, Trampoline.THREAD_NEW_INDIRECT,
+    Trampoline.THREAD_SUSPEND_THEN_RESUME, Trampoline.THREAD_YIELD_THEN_RESUME,
+    Trampoline.THREAD_SUSPEND_THEN_PROMOTE, Trampoline.THREAD_YIELD_THEN_PROMOTE,
+})
+_SUSPENDING_SYNC = frozenset({
+    Trampoline.STREAM_READ, Trampoline.STREAM_WRITE, Trampoline.FUTURE_READ,
+    Trampoline.FUTURE_WRITE, Trampoline.STREAM_CANCEL_READ, Trampoline.STREAM_CANCEL_WRITE,
+    Trampoline.FUTURE_CANCEL_READ, Trampoline.FUTURE_CANCEL_WRITE, Trampoline.SUBTASK_CANCEL,
+})
+
+
+def needs_fibers(flat: F.FlatPlan) -> bool:
+    """Whether a guest stack of this component may have to be parked while others run (then
+    its guest calls run on fibers: ``core.CoreStore.enable_fibers``): it has a built-in that
+    may suspend (``waitable-set.wait``, ``thread.yield`` and the other ``thread.*``, a sync
+    stream/future copy or cancel, a sync ``subtask.cancel``), a stackful async lift, or a sync
+    lower of an ``async`` function. Components without any keep the sync call path."""
+    for step in flat.steps:
+        match step:
+            case F.FBuiltin(kind=kind, info=info):
+                if kind in _SUSPENDING or (kind in _SUSPENDING_SYNC and not info.is_async):
+                    return True
+            case F.FLift(info=info) | F.FDeferredLift(info=info):
+                if info.is_async and info.callback is None:
+                    return True
+            case F.FLower(info=info, abi=abi):
+                if not info.is_async and abi.ft.is_async:
+                    return True
+    return False
+
+
+def _fiber_store(store: Any) -> None:
+    store._core.enable_fibers()
 
 
 def _compile_flat(flat: F.FlatPlan) -> Program:
@@ -266,7 +306,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                     if isinstance(s, (F.FLift, F.FDeferredLift)))
     g.emit("w.done()")
     g.emit(f"return {c(RootInstance)}(states, {root_exports}, ({funcs}))")
-    prologue = ["cstore = store._core",
+    prologue = [f"{c(_fiber_store)}(store)"] if needs_fibers(flat) else []
+    prologue += ["cstore = store._core",
                 f"states = [None] * {len(flat.parents)}", f"owner = {c(weakref.ref)}(store)",
                 f"w = {c(core.Wiring)}(cstore, {c(wiring)})"]
     g.label = "instantiate " + (", ".join(n for n, _ in flat.exports) or "(no exports)")

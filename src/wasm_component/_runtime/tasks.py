@@ -13,13 +13,15 @@ How a thread waits (CanonicalABI.md "Thread"):
 - *stackless*: a ``callback``-lifted task between two callback calls, or a task waiting to enter
   its instance (backpressure), has no native stack: it is parked with a continuation
   (:meth:`StoreScheduler.park`) that the scheduler calls when the thread is ready;
-- *stacked*: a thread blocked inside guest code (``waitable-set.wait``, a sync-lowered call that
-  did not finish, a sync ``stream.read``, ``thread.yield`` in a stackful task) keeps its native
-  stack: :meth:`StoreScheduler.block` runs the store's other ready (stackless) threads on top
-  of it until it may go on. A stacked thread resumes only when it is the innermost one, so this
-  is the spec's semantics as long as what it waits for is done by stackless threads or by the
-  host; otherwise the wait ends in the spec's deadlock trap. Parking native stacks on fibers
-  (``docs/design/async-stacks.md``) is what would lift that restriction; it is not built.
+- *on a fiber*: in a component that may suspend a guest stack (``instantiate.needs_fibers``)
+  every guest call runs on a wasmtime fiber (``core.GuestStack``), and a built-in that must
+  wait (``waitable-set.wait``, a sync lower that did not finish, a sync ``stream.read``,
+  ``thread.yield`` and the other ``thread.*``) suspends the thread's fiber
+  (:meth:`StoreScheduler.suspend`): the thread is parked with a continuation that resumes the
+  fiber, and its caller goes on, as the spec's switch back to the caller;
+- *stacked* (the fallback, for a component instantiated without fibers): a thread that blocks
+  keeps its native stack: :meth:`StoreScheduler.block` runs the store's other ready threads on
+  top of it until it may go on.
 
 Host async operations (an async host import: a host function returning an awaitable) run as
 asyncio tasks on the caller's loop (``call_async``) or on a private loop the scheduler runs
@@ -37,12 +39,22 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from .. import types as t
 from .._abi.concurrency import builtins as B
 from .._abi.concurrency.copy import elem_codec
-from .._abi.concurrency.scheduler import Cancelled, ReadyFunc, Thread, always
+from .._abi.concurrency.scheduler import (
+    Cancelled,
+    ReadyFunc,
+    Thread,
+    Wait,
+    Waiting,
+    always,
+    finish,
+    then,
+)
 from .._abi.concurrency.task import CallbackCode, Task, unpack_callback_result
 from .._abi.concurrency.waitable import EventCode, Subtask, WaitableSet
 from .._abi.context import CanonicalOptions, ComponentInstanceState, LiftLowerContext, trap
@@ -99,13 +111,16 @@ class GuestThread(Thread):
     its parkings (a queue entry of an earlier one is stale); ``wset`` is the waitable set a
     parked ``WAIT`` waits on."""
 
-    __slots__ = ("cont", "parks", "wset")
+    __slots__ = ("cont", "parks", "resume_with", "wset")
 
     def __init__(self, task: Task, scheduler: StoreScheduler) -> None:
         super().__init__(task, scheduler)
         self.cont: Cont | None = None
         self.parks = 0
         self.wset: WaitableSet | None = None
+        #: what a thread suspended on its fiber is being resumed with (read by the
+        #: suspension's poll: :meth:`StoreScheduler.suspend`)
+        self.resume_with: Cancelled | None = None
 
 
 class StoreScheduler:
@@ -125,18 +140,22 @@ class StoreScheduler:
     __slots__ = (
         "_background",
         "_host_futs",
+        "_in_switch",
         "_loop",
         "_waiters",
         "_woken_q",
         "_wset_waiters",
         "candidates",
         "closed",
+        "cstore",
         "current",
+        "driving",
         "entered",
         "host_done",
         "host_holds_ends",
         "host_pending",
         "starting",
+        "switch_to",
         "waiting",
         "woken",
     )
@@ -168,6 +187,101 @@ class StoreScheduler:
         self._background: asyncio.AbstractEventLoop | None = None
         #: the store has gone (:meth:`close`): nothing more runs
         self.closed = False
+        #: the store's core store (set by :func:`scheduler_for`), whose fibers it resumes
+        self.cstore: core.CoreStore | None = None
+        #: how many synchronous drivers (:meth:`run_until`) run the store now: they apply
+        #: host results themselves (no background drive, which would resume guest stacks from
+        #: inside an asyncio callback, where a trap would be lost)
+        self.driving = 0
+        #: a thread to run as soon as the current thread's fiber suspended (``thread.*-then-
+        #: resume``/``promote``: the spec's ``switch_to``)
+        self.switch_to: GuestThread | None = None
+        self._in_switch = False
+
+    # -- guest stacks on fibers ----------------------------------------------------------------
+
+    def suspend(self, thread: GuestThread, w: Waiting[Any]) -> Any:
+        """A built-in running as an async host function on ``thread``'s fiber must wait
+        (``w``: its rest, ``scheduler.Waiting``): park the thread with a continuation that
+        resumes the fiber, and give core the :class:`core.Suspend` that keeps the fiber
+        suspended until then. The built-in's rest runs in the fiber when it is resumed; its
+        result goes to the guest, what it raises traps it. A wait whose condition already holds
+        goes on at once (as a stacked wait does)."""
+        assert self.cstore is not None, "made by scheduler_for"
+        stack = core.running_stack(self.cstore)
+        assert stack is not None, "an async host function runs on a fiber"
+
+        def step(c: Cancelled | None) -> Any:
+            while True:
+                try:
+                    req = w.send(c)  # type: ignore[arg-type]
+                except StopIteration as e:
+                    return e.value
+                ready = req.ready
+                if ready is not None and ready is not always and ready():
+                    c = Cancelled.FALSE  # (ready already: no switch)
+                    continue
+                self._park_stacked(thread, stack, req)
+                return core.PENDING
+
+        def poll() -> Any:
+            c = thread.resume_with
+            if c is None:
+                return core.PENDING
+            thread.resume_with = None
+            return step(c)
+
+        r = step(None)
+        return core.Suspend(poll) if r is core.PENDING else r
+
+    def _park_stacked(self, thread: GuestThread, stack: core.GuestStack, req: Wait) -> None:
+        self.park(thread, req.ready, req.cancellable,
+                  partial(self._resume_stacked, thread, stack), req.wset)
+
+    def _resume_stacked(self, thread: GuestThread, stack: core.GuestStack,
+                        cancelled: Cancelled) -> None:
+        """Resume a thread suspended on its fiber (it is the current thread: :meth:`run`)."""
+        thread.resume_with = cancelled
+        states = _reenter(self, thread.task.inst)
+        try:
+            self.run_stack(stack)
+        finally:
+            _leave(self, states)
+
+    def run_stack(self, stack: core.GuestStack) -> None:
+        """Poll a fiber on; when its call is done, its owner's ``on_done`` runs. When it
+        suspended switching to another thread (:attr:`switch_to`), that one runs now (by the
+        outermost poll: switches back and forth loop here, they do not nest)."""
+        if stack.poll():
+            on_done = stack.on_done
+            if on_done is not None:
+                on_done(stack)
+        if self.switch_to is not None and not self._in_switch:
+            self._switch()
+
+    def _switch(self) -> None:
+        self._in_switch = True
+        try:
+            while (other := self.switch_to) is not None:
+                self.switch_to = None
+                self.resume(other, Cancelled.FALSE)
+        finally:
+            self._in_switch = False
+
+    def suspended(self, thread: GuestThread) -> bool:
+        """The spec's ``Thread.suspended``: parked, and waiting for nothing but a resumption."""
+        return thread.cont is not None and thread in self.waiting and thread.ready_func is None
+
+    def resume_later(self, thread: GuestThread) -> None:
+        """The spec's ``Thread.resume_later``: a suspended thread becomes ready."""
+        assert self.suspended(thread), "checked by the built-in"
+        thread.ready_func = always
+        self.candidates.append((thread, thread.parks))
+
+    def wait_stack(self, stack: core.GuestStack) -> None:
+        """A caller that cannot suspend waits for a call whose fiber suspended (core's
+        ``stack_waiter``): run the store's threads until it is done."""
+        self.run_until(lambda: stack.done)
 
     # -- the Scheduler protocol (stacked waits) ------------------------------------------------
 
@@ -178,9 +292,10 @@ class StoreScheduler:
                 # the spec switches back to the caller below us (an async caller, or one whose
                 # callee already returned), which has no native stack of its own here
                 raise NotSupported(
-                    "a task blocks on its native stack where the spec switches back to its "
-                    "caller (called through an async lower, or after it returned its value): "
-                    "switching guest stacks (fibers) is not built yet")
+                    "a task blocks on a native stack that is not a fiber (its caller's "
+                    "component has no built-in that may suspend, so its guest calls were not "
+                    "put on fibers) where the spec switches back to the caller (called through "
+                    "an async lower, or after it returned its value)")
         thread.cont = None
         self.waiting[thread] = None
         # the instances this stack entered may be entered by others while it waits
@@ -213,12 +328,13 @@ class StoreScheduler:
 
     # -- stackless waits -----------------------------------------------------------------------
 
-    def park(self, thread: GuestThread, ready: ReadyFunc, cancellable: bool, cont: Cont,
+    def park(self, thread: GuestThread, ready: ReadyFunc | None, cancellable: bool, cont: Cont,
              wset: WaitableSet | None = None) -> None:
         """Park a thread that has no native stack: ``cont(cancelled)`` runs when ``ready()``
         (or a cancellation, when ``cancellable``). A pending cancellation is delivered first,
         as the spec's ``wait_until`` does. ``wset``: ``ready()`` implies that this set has a
-        pending event (the thread need not be checked before it has one)."""
+        pending event (the thread need not be checked before it has one). ``ready`` ``None``:
+        suspended, until woken (:meth:`wake`)."""
         thread.parks += 1
         thread.ready_func = ready
         thread.cancellable = cancellable
@@ -227,6 +343,8 @@ class StoreScheduler:
         self.waiting[thread] = None
         if thread.task.deliver_pending_cancel(cancellable):
             self.wake(thread, Cancelled.TRUE)
+        if ready is None:
+            return  # (suspended: only a wake resumes it)
         if wset is not None and not wset.has_pending_event():
             self._wait_on(thread, wset)
         else:
@@ -287,6 +405,9 @@ class StoreScheduler:
     def step(self) -> bool:
         """Make one step of progress: apply a finished host operation, or resume one ready
         stackless thread. ``False``: nothing could run."""
+        if self.switch_to is not None and not self._in_switch:
+            self._switch()  # (a switch made where no poll loop could take it)
+            return True
         if self.host_done:
             self.host_done.popleft()()
             return True
@@ -326,17 +447,19 @@ class StoreScheduler:
                 self._run_private_loop()
                 return
             raise NotSupported(
-                "a guest task waits on its native stack for a host async operation inside "
-                "`call_async`: parking a guest stack (fibers) is not built yet; lower the "
-                "import with `async` from a callback-lifted task, or call the export "
-                "synchronously")
+                "a synchronous wait needs a host async operation to finish while an asyncio "
+                "loop runs in this thread (a synchronous call made inside `async` code, or a "
+                "guest stack that is not a fiber blocking inside `call_async`): call the "
+                "export with `call_async`")
         trap(DEADLOCK)
 
     def close(self) -> None:
         """The store is going: cancel the host operations still running. No guest code of
         the store runs after this (a drive already scheduled on a loop, or a host operation
-        that ends later, finds the scheduler closed and does nothing)."""
+        that ends later, finds the scheduler closed and does nothing; no background drive is
+        scheduled from now on)."""
         self.closed = True
+        self.driving += 1
         self.host_done.clear()
         self.waiting.clear()
         self.woken.clear()
@@ -356,11 +479,15 @@ class StoreScheduler:
 
     def run_until(self, done: Callable[[], bool]) -> None:
         """Run the store's threads until ``done()`` (the host waits for a call)."""
-        while not done():
-            if not self.step():
-                if done():
-                    return
-                self.stuck()
+        self.driving += 1
+        try:
+            while not done():
+                if not self.step():
+                    if done():
+                        return
+                    self.stuck()
+        finally:
+            self.driving -= 1
 
     # -- host operations ---------------------------------------------------------------------
 
@@ -404,7 +531,7 @@ class StoreScheduler:
             if not w.done():
                 w.set_result(None)
                 return
-        if self.current is not None:
+        if self.current is not None or self.driving:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -424,7 +551,7 @@ class StoreScheduler:
         waiters = self._waiters
         while waiters and waiters[0].done():
             waiters.popleft()  # (a driver whose call ended while it waited)
-        if self.current is not None or waiters:
+        if self.current is not None or waiters or self.driving:
             return
         for _ in range(_BACKGROUND_STEPS):
             if not self.step():
@@ -482,6 +609,9 @@ def scheduler_for(store: Any, state: ComponentInstanceState) -> StoreScheduler:
     sched: StoreScheduler | None = store._sched
     if sched is None:
         sched = store._sched = StoreScheduler()
+    if sched.cstore is None:
+        sched.cstore = store._core
+        store._core.stack_waiter = sched.wait_stack
     state.root.sched = sched
     return sched
 
@@ -558,9 +688,9 @@ class AsyncLift:
     """``canon lift`` of one function in a store with async features: the spec's
     ``Store.lift`` ``func_inst`` and ``canon_lift``, sync or async, stackless or stackful."""
 
-    __slots__ = ("_entering", "callback", "ft", "host", "inst", "invoke", "lift_results",
-                 "lower_params", "name", "opts", "post", "resources", "sched", "shared_cx",
-                 "static_ft")
+    __slots__ = ("_entering", "callback", "callback_on_stack", "ft", "host", "inst", "invoke",
+                 "invoke_on_stack", "lift_results", "lower_params", "name", "opts", "post",
+                 "resources", "sched", "shared_cx", "static_ft")
 
     def __init__(self, lf: LiftedFunc, sched: StoreScheduler, host: bool) -> None:
         from .calls import make_opts
@@ -577,10 +707,17 @@ class AsyncLift:
         self.host = host
         self.name = lf.name or "function"
         callback = None
+        #: in a store with fibers: the callback's and the function's calls started on a fiber
+        #: of their own (the thread's stack: it may suspend), instead of called
+        self.callback_on_stack: Callable[[Sequence[Any]], core.GuestStack] | None = None
+        self.invoke_on_stack: Callable[[Sequence[Any]], core.GuestStack] | None = None
+        fibers = core.resolve(lf.core_func).store.fibers
         if info.is_async and site.callback is not None:
-            cb = core.resolve(site.callback).make_caller(
-                core.CoreFuncType(("i32", "i32", "i32"), ("i32",)))
+            cb_ty = core.CoreFuncType(("i32", "i32", "i32"), ("i32",))
+            cb = core.resolve(site.callback).make_caller(cb_ty)
             callback = cb
+            if fibers:
+                self.callback_on_stack = core.resolve(site.callback).on_stack(cb_ty)
         self.callback = callback
         base = make_opts(site, info, inst)
         self.opts = CanonicalOptions(base.string_encoding, base.memory, base.realloc, None,
@@ -590,6 +727,9 @@ class AsyncLift:
         sig = flatten_functype(ft, "lift", pt, info.is_async, callback is not None)
         self.invoke = core.resolve(lf.core_func).make_caller(
             core.CoreFuncType(sig.params, sig.results))
+        if fibers:
+            self.invoke_on_stack = core.resolve(lf.core_func).on_stack(
+                core.CoreFuncType(sig.params, sig.results))
         self.post = None
         if site.post_return is not None and not info.is_async:
             self.post = core.resolve(site.post_return).make_caller(
@@ -626,8 +766,10 @@ class AsyncLift:
         finally:
             sched.current = prev
             _leave(sched, states)
-        if not self.ft.is_async and task.state != Task.State.RESOLVED:
-            # a synchronous callee finishes before its caller goes on
+        if (not self.ft.is_async and task.state != Task.State.RESOLVED
+                and self.invoke_on_stack is None):
+            # a synchronous callee finishes before its caller goes on (on fibers, the caller
+            # waits for it as the spec's does: a sync lower suspends, an async one goes on)
             sched.run_until(lambda: task.state == Task.State.RESOLVED)
         return partial(self._on_cancel, task)
 
@@ -687,6 +829,14 @@ class AsyncLift:
         except (TypeError, ValueError, OverflowError) as e:
             self._abandon(task, thread)
             raise _BadArguments(type(e)(f"`{self.name}`: {e}")) from None
+        start = self.invoke_on_stack
+        if start is not None:
+            # the thread's stack: a fiber, which a blocking built-in may suspend (then the
+            # caller goes on, and the rest runs when the scheduler resumes the thread)
+            stack = start(flat_args)
+            stack.on_done = partial(self._body_done, task, thread, cx)
+            self.sched.run_stack(stack)
+            return
         if not opts.async_:
             flat_results = self.invoke(flat_args)
             value = self.lift_results(cx, flat_results)
@@ -706,6 +856,28 @@ class AsyncLift:
             return
         packed = self.invoke(flat_args)[0]
         self._after_callback(task, thread, packed)
+
+    def _body_done(self, task: Task, thread: GuestThread, cx: LiftLowerContext,
+                   stack: core.GuestStack) -> None:
+        """The rest of :meth:`_body` once the call on the thread's fiber returned."""
+        flat_results = stack.result()
+        inst, opts = self.inst, self.opts
+        if not opts.async_:
+            value = self.lift_results(cx, flat_results)
+            task.return_([value] if self.ft.result is not None else [])
+            post = self.post
+            if post is not None:
+                inst.may_leave = False
+                try:
+                    post(flat_results)
+                finally:
+                    inst.may_leave = True
+            task.exit_implicit_thread()
+            return
+        if self.callback is None:
+            task.exit_implicit_thread()
+            return
+        self._after_callback(task, thread, flat_results[0])
 
     def _abandon(self, task: Task, thread: GuestThread) -> None:
         """Undo a task whose arguments could not be lowered (no guest code ran): its thread
@@ -755,6 +927,9 @@ class AsyncLift:
         wset.num_waiting -= 1
         self._call_callback(task, thread, event)
 
+    def _callback_done(self, task: Task, thread: GuestThread, stack: core.GuestStack) -> None:
+        self._after_callback(task, thread, stack.result()[0])
+
     def _call_callback(self, task: Task, thread: GuestThread,
                        event: tuple[EventCode, int, int]) -> None:
         inst = self.inst
@@ -764,6 +939,12 @@ class AsyncLift:
             assert inst.exclusive_thread is None, "the lock was free to resume"
             inst.exclusive_thread = thread
             code, p1, p2 = event
+            start = self.callback_on_stack
+            if start is not None:
+                stack = start((int(code), p1, p2))
+                stack.on_done = partial(self._callback_done, task, thread)
+                self.sched.run_stack(stack)
+                return
             packed = self.callback((int(code), p1, p2))[0]
             self._after_callback(task, thread, packed)
         finally:
@@ -1033,9 +1214,11 @@ def async_lowered(store: Any, site: Site, state: ComponentInstanceState, info: C
 
 
 def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
-                       target: Any, abi: Any) -> Callable[..., Any]:
+                       target: Any, abi: Any, on_fiber: bool = False) -> Callable[..., Any]:
     """The Python side of a ``canon lower`` (``async`` or not) in a store with async
-    features: the spec's ``canon_lower``, a :class:`Subtask` per call."""
+    features: the spec's ``canon_lower``, a :class:`Subtask` per call. ``on_fiber``: the
+    (sync) lower is an async host function (``core.new_lazy_host_func(may_suspend=True)`` in a
+    store with fibers): waiting for its callee suspends the caller's fiber."""
     from .calls import LiftedFunc, make_opts
 
     sched = scheduler_for(store, state)
@@ -1099,9 +1282,16 @@ def async_lowered_call(store: Any, site: Site, state: ComponentInstanceState, in
         else:
             subtask.on_cancel = callee(on_start, on_resolve, state)
         if not async_:
-            out = B.finish_lower_sync(thread, subtask)
-            return out[0] if one_result else None
+            r = B.finish_lower_sync_w(thread, subtask)
+            if not isinstance(r, list):  # (it must wait for the callee)
+                if on_fiber:
+                    return sched.suspend(thread, then(r, pick))
+                r = finish(r)
+            return pick(r)
         return B.finish_lower_async(state, subtask)
+
+    def pick(out: list[Any]) -> Any:
+        return out[0] if one_result else None
 
     return trampoline
 
@@ -1116,10 +1306,12 @@ def _current(sched: StoreScheduler, name: str) -> GuestThread:
     return thread
 
 
-def _host_fn(store: Any, info: CanonInfo, fn: Callable[..., Any]) -> core.CoreFunc:
+def _host_fn(store: Any, info: CanonInfo, fn: Callable[..., Any], may_suspend: bool = False
+             ) -> core.CoreFunc:
     ct = info.core_type
     assert ct is not None, "validated: a built-in has a core type"
-    return core.new_host_func(store._core, tuple(ct.params), tuple(ct.results), fn)
+    return core.new_host_func(store._core, tuple(ct.params), tuple(ct.results), fn,
+                              may_suspend=may_suspend)
 
 
 Maker = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, Any, Any], core.CoreFunc]
@@ -1174,6 +1366,39 @@ def _on_thread(bind: Bind, fn: Callable[..., Any]) -> Maker:
 
         def builtin(*args: Any) -> Any:
             return fn(_current(sched, name), *imm, *args)
+
+        return _host_fn(store, info, builtin)
+
+    return make
+
+
+def _on_thread_w(bind: Bind, fn: Callable[..., Any]) -> Maker:
+    """A built-in of the running thread that may wait: ``fn(thread, *imm, *args)`` returns
+    the result or its rest (``scheduler.Waiting``). In a store with fibers it is an async host
+    function whose wait suspends the thread's fiber (:meth:`StoreScheduler.suspend`);
+    elsewhere the wait blocks the native stack (``scheduler.finish``)."""
+
+    def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+             rt: Any, site: Any) -> core.CoreFunc:
+        sched = scheduler_for(store, state)
+        if info.payload is not None:
+            info = dataclasses.replace(info, payload=_payload(info, site))
+        imm = bind(info, site, state)
+        name = kind.value
+        if store._core.fibers:
+            suspend = sched.suspend
+
+            def on_fiber(*args: Any) -> Any:
+                thread = _current(sched, name)
+                r = fn(thread, *imm, *args)
+                if r.__class__ is GeneratorType:
+                    return suspend(thread, r)
+                return r
+
+            return _host_fn(store, info, on_fiber, may_suspend=True)
+
+        def builtin(*args: Any) -> Any:
+            return finish(fn(_current(sched, name), *imm, *args))
 
         return _host_fn(store, info, builtin)
 
@@ -1307,38 +1532,129 @@ def _backpressure_set(inst: ComponentInstanceState, flag: int) -> None:
 
 def not_built(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
                rt: Any, site: Any) -> core.CoreFunc:
-    """A built-in that needs stack switching between a task's threads (``thread.*`` but
-    ``yield``/``index``): ``NotSupported`` naming it when called."""
+    """A built-in this runtime does not implement (the shared-everything threads proposal's
+    ``thread.spawn-*`` and ``thread.available-parallelism``): ``NotSupported`` naming it when
+    called."""
     scheduler_for(store, state)
 
     def builtin(*args: Any) -> Any:
         if kind.checks_may_leave and not state.may_leave:
             trap("cannot leave component instance")
-        raise NotSupported(f"`{kind.value}` needs stack switching between a task's threads, "
-                           "which this runtime does not have yet")
+        raise NotSupported(f"`{kind.value}` (shared-everything threads) is not supported by "
+                           "this runtime")
 
     return _host_fn(store, info, builtin)
+
+
+_THREAD_FT = core.CoreFuncType(("i32",), ())
 
 
 def _thread_new_indirect(store: Any, state: ComponentInstanceState, kind: Trampoline,
                          info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
-    """``thread.new-indirect``: its checks of the function table element (the spec's
-    ``ftbl.get(fi)``); running the new thread needs stack switching (``NotSupported``)."""
-    scheduler_for(store, state)
+    """``thread.new-indirect``: a new thread of the current task, suspended, whose fiber will
+    call element ``fi`` of the function table with ``c`` (the spec's ``thread_func``: then the
+    thread leaves its task). Its index in the instance's thread table is the result."""
+    sched = scheduler_for(store, state)
     table = core.resolve(site.table) if site is not None and site.table is not None else None
 
     def builtin(fi: int, c: int) -> int:
+        thread = _current(sched, "thread.new-indirect")
+        task = thread.task
         if not state.may_leave:
             trap("`thread.new-indirect`: cannot leave component instance")
-        if table is not None:
-            if not 0 <= fi < table.size():
-                trap(f"`thread.new-indirect`: table index {fi} out of bounds")
-            if table.get(fi) is None:
-                trap(f"`thread.new-indirect`: uninitialized element {fi} of the function table")
-        raise NotSupported("`thread.new-indirect` needs stack switching between a task's "
-                           "threads, which this runtime does not have yet")
+        assert table is not None, "validated: thread.new-indirect names a table"
+        if not 0 <= fi < table.size():
+            trap(f"`thread.new-indirect`: table index {fi} out of bounds")
+        f = table.get(fi)
+        if f is None:
+            trap(f"`thread.new-indirect`: uninitialized element {fi} of the function table")
+        if f.ty != _THREAD_FT:
+            trap(f"`thread.new-indirect`: element {fi} of the function table has type "
+                 f"{f.ty}, expected (i32) -> ()")
+        start = f.on_stack(_THREAD_FT)
+        new = GuestThread(task, sched)
+
+        def done(stack: core.GuestStack) -> None:
+            stack.result()
+            task.unregister_thread(new)
+
+        def thread_func(cancelled: Cancelled) -> None:
+            stack = start((c,))
+            stack.on_done = done
+            states = _reenter(sched, task.inst)
+            try:
+                sched.run_stack(stack)
+            finally:
+                _leave(sched, states)
+
+        sched.park(new, None, False, thread_func)  # (suspended: until resumed)
+        task.register_thread(new)
+        assert new.index is not None, "registered"
+        return new.index
 
     return _host_fn(store, info, builtin)
+
+
+def _as_int(c: Cancelled) -> int:
+    return int(c)
+
+
+def _other_thread(thread: GuestThread, i: int, name: str) -> GuestThread:
+    inst = thread.task.inst
+    if not inst.may_leave:
+        trap(f"`{name}`: cannot leave component instance")
+    other = inst.threads.get(i)
+    assert isinstance(other, GuestThread), "the instance's threads are the runtime's"
+    return other
+
+
+def _check_suspended(sched: StoreScheduler, other: GuestThread, name: str) -> None:
+    if not sched.suspended(other):
+        trap(f"`{name}`: cannot resume thread which is not suspended (index {other.index})")
+
+
+def _thread_resume_later(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                         info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
+    """``thread.resume-later``: a suspended thread of the instance becomes ready (it runs when
+    the scheduler gets to it)."""
+    sched = scheduler_for(store, state)
+
+    def builtin(i: int) -> None:
+        other = _other_thread(_current(sched, kind.value), i, kind.value)
+        _check_suspended(sched, other, kind.value)
+        sched.resume_later(other)
+
+    return _host_fn(store, info, builtin)
+
+
+def _thread_switch(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                   info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
+    """``thread.{suspend,yield}-then-{resume,promote}``: the current thread suspends (or, for
+    ``yield``, stays ready) and thread ``i`` runs at once (``resume``: it must be suspended;
+    ``promote``: only if it is ready, else this is ``thread.suspend``/``yield``)."""
+    sched = scheduler_for(store, state)
+    name = kind.value
+    cancellable = info.cancellable
+    yielding = kind in (T.THREAD_YIELD_THEN_RESUME, T.THREAD_YIELD_THEN_PROMOTE)
+    promote = kind in (T.THREAD_SUSPEND_THEN_PROMOTE, T.THREAD_YIELD_THEN_PROMOTE)
+    suspend = sched.suspend
+
+    def builtin(i: int) -> Any:
+        thread = _current(sched, name)
+        other = _other_thread(thread, i, name)
+        if promote:
+            switch = other is not thread and other.cont is not None and other.ready()
+        else:
+            _check_suspended(sched, other, name)
+            switch = True
+        if thread.task.deliver_pending_cancel(cancellable):
+            return int(Cancelled.TRUE)
+        w = thread._wait(always if yielding else None, cancellable, None)
+        if switch:
+            sched.switch_to = other  # (run as soon as this thread's fiber suspended)
+        return suspend(thread, then(w, _as_int))
+
+    return _host_fn(store, info, builtin, may_suspend=True)
 
 
 T = Trampoline
@@ -1353,30 +1669,36 @@ ASYNC_BUILTINS: dict[Trampoline, Maker] = {
     T.CONTEXT_GET: _on_thread(_slot, B.context_get),
     T.CONTEXT_SET: _on_thread(_slot, B.context_set),
     T.SUBTASK_DROP: _on_inst(B.subtask_drop),
-    T.SUBTASK_CANCEL: _on_thread(_async_flag, B.subtask_cancel),
+    T.SUBTASK_CANCEL: _on_thread_w(_async_flag, B.subtask_cancel_w),
     T.STREAM_NEW: _on_type(B.stream_new),
-    T.STREAM_READ: _on_thread(_copy_options, B.stream_read),
-    T.STREAM_WRITE: _on_thread(_copy_options, B.stream_write),
-    T.STREAM_CANCEL_READ: _on_thread(_type_and_async, B.stream_cancel_read),
-    T.STREAM_CANCEL_WRITE: _on_thread(_type_and_async, B.stream_cancel_write),
+    T.STREAM_READ: _on_thread_w(_copy_options, B.stream_read_w),
+    T.STREAM_WRITE: _on_thread_w(_copy_options, B.stream_write_w),
+    T.STREAM_CANCEL_READ: _on_thread_w(_type_and_async, B.stream_cancel_read_w),
+    T.STREAM_CANCEL_WRITE: _on_thread_w(_type_and_async, B.stream_cancel_write_w),
     T.STREAM_DROP_READABLE: _on_type(B.stream_drop_readable),
     T.STREAM_DROP_WRITABLE: _on_type(B.stream_drop_writable),
     T.FUTURE_NEW: _on_type(B.future_new),
-    T.FUTURE_READ: _on_thread(_copy_options, B.future_read),
-    T.FUTURE_WRITE: _on_thread(_copy_options, B.future_write),
-    T.FUTURE_CANCEL_READ: _on_thread(_type_and_async, B.future_cancel_read),
-    T.FUTURE_CANCEL_WRITE: _on_thread(_type_and_async, B.future_cancel_write),
+    T.FUTURE_READ: _on_thread_w(_copy_options, B.future_read_w),
+    T.FUTURE_WRITE: _on_thread_w(_copy_options, B.future_write_w),
+    T.FUTURE_CANCEL_READ: _on_thread_w(_type_and_async, B.future_cancel_read_w),
+    T.FUTURE_CANCEL_WRITE: _on_thread_w(_type_and_async, B.future_cancel_write_w),
     T.FUTURE_DROP_READABLE: _on_type(B.future_drop_readable),
     T.FUTURE_DROP_WRITABLE: _on_type(B.future_drop_writable),
     T.ERROR_CONTEXT_NEW: _error_context_new,
     T.ERROR_CONTEXT_DEBUG_MESSAGE: _error_context_debug_message,
     T.ERROR_CONTEXT_DROP: _on_inst(B.error_context_drop),
     T.WAITABLE_SET_NEW: _on_inst(B.waitable_set_new),
-    T.WAITABLE_SET_WAIT: _on_thread(_cancellable_memory, B.waitable_set_wait),
+    T.WAITABLE_SET_WAIT: _on_thread_w(_cancellable_memory, B.waitable_set_wait_w),
     T.WAITABLE_SET_POLL: _on_thread(_cancellable_memory, B.waitable_set_poll),
     T.WAITABLE_SET_DROP: _on_inst(B.waitable_set_drop),
     T.WAITABLE_JOIN: _on_inst(B.waitable_join),
     T.THREAD_INDEX: _on_thread(_no_imm, B.thread_index),
-    T.THREAD_YIELD: _on_thread(_cancellable, B.thread_yield),
+    T.THREAD_YIELD: _on_thread_w(_cancellable, B.thread_yield_w),
     T.THREAD_NEW_INDIRECT: _thread_new_indirect,
+    T.THREAD_SUSPEND: _on_thread_w(_cancellable, B.thread_suspend_w),
+    T.THREAD_RESUME_LATER: _thread_resume_later,
+    T.THREAD_SUSPEND_THEN_RESUME: _thread_switch,
+    T.THREAD_YIELD_THEN_RESUME: _thread_switch,
+    T.THREAD_SUSPEND_THEN_PROMOTE: _thread_switch,
+    T.THREAD_YIELD_THEN_PROMOTE: _thread_switch,
 }

@@ -42,7 +42,7 @@ from .copy import (
     WritableGuestBuffer,
     WritableStreamEnd,
 )
-from .scheduler import Thread
+from .scheduler import Cancelled, Thread, Waiting, finish, then
 from .task import AsyncInstanceState
 from .waitable import Event, EventCode, Subtask, Waitable, WaitableSet
 
@@ -58,35 +58,48 @@ __all__ = [
     "error_context_new",
     "finish_lower_async",
     "finish_lower_sync",
+    "finish_lower_sync_w",
     "future_cancel_read",
+    "future_cancel_read_w",
     "future_cancel_write",
+    "future_cancel_write_w",
     "future_drop_readable",
     "future_drop_writable",
     "future_new",
     "future_read",
+    "future_read_w",
     "future_write",
+    "future_write_w",
     "lift_future",
     "lift_stream",
     "lower_future",
     "lower_stream",
     "stream_cancel_read",
+    "stream_cancel_read_w",
     "stream_cancel_write",
+    "stream_cancel_write_w",
     "stream_drop_readable",
     "stream_drop_writable",
     "stream_new",
     "stream_read",
+    "stream_read_w",
     "stream_write",
+    "stream_write_w",
     "subtask_cancel",
+    "subtask_cancel_w",
     "subtask_drop",
     "task_cancel",
     "task_return",
     "thread_index",
+    "thread_suspend_w",
     "thread_yield",
+    "thread_yield_w",
     "waitable_join",
     "waitable_set_drop",
     "waitable_set_new",
     "waitable_set_poll",
     "waitable_set_wait",
+    "waitable_set_wait_w",
 ]
 
 #: What an async built-in returns when the operation goes on in the background.
@@ -222,8 +235,20 @@ def task_cancel(thread: Thread) -> None:
 
 def thread_yield(thread: Thread, cancellable: bool) -> int:
     """``thread.yield`` (``yield``): let others run; 1 when resumed by a cancellation."""
+    return finish(thread_yield_w(thread, cancellable))
+
+
+def thread_yield_w(thread: Thread, cancellable: bool) -> int | Waiting[int]:
+    """:func:`thread_yield` split at its wait (``scheduler.Waiting``)."""
     _check_may_leave(thread.task.inst, "thread.yield")
-    return int(thread.yield_(cancellable))
+    return then(thread.yield_w(cancellable), int)
+
+
+def thread_suspend_w(thread: Thread, cancellable: bool) -> int | Waiting[int]:
+    """``thread.suspend``: park until resumed; 1 when resumed by a cancellation (split at its
+    wait, ``scheduler.Waiting``)."""
+    _check_may_leave(thread.task.inst, "thread.suspend")
+    return then(thread.suspend_w(cancellable), int)
 
 
 def thread_index(thread: Thread) -> int:
@@ -243,10 +268,16 @@ def waitable_set_new(inst: AsyncInstanceState) -> int:
 def waitable_set_wait(thread: Thread, cancellable: bool, mem: Memory, si: int, ptr: int) -> int:
     """``waitable-set.wait``: park until an element has an event; store ``(index, payload)``
     at ``ptr`` and return the event code."""
+    return finish(waitable_set_wait_w(thread, cancellable, mem, si, ptr))
+
+
+def waitable_set_wait_w(thread: Thread, cancellable: bool, mem: Memory, si: int, ptr: int
+                        ) -> int | Waiting[int]:
+    """:func:`waitable_set_wait` split at its wait (``scheduler.Waiting``)."""
     inst = thread.task.inst
     _check_may_leave(inst, "waitable-set.wait")
     wset = _get(inst, si, WaitableSet, "waitable-set.wait")
-    return _store_event(mem, ptr, wset.wait_for_event(thread, cancellable))
+    return then(wset.wait_for_event_w(thread, cancellable), partial(_store_event, mem, ptr))
 
 
 def waitable_set_poll(thread: Thread, cancellable: bool, mem: Memory, si: int, ptr: int) -> int:
@@ -289,14 +320,29 @@ def finish_lower_async(inst: AsyncInstanceState, subtask: Subtask) -> int:
 
 def finish_lower_sync(thread: Thread, subtask: Subtask) -> list[Any]:
     """The end of a sync ``canon lower``: wait (uncancellably) for the callee to return."""
+    return finish(finish_lower_sync_w(thread, subtask))
+
+
+def finish_lower_sync_w(thread: Thread, subtask: Subtask) -> list[Any] | Waiting[list[Any]]:
+    """:func:`finish_lower_sync` split at its wait (``scheduler.Waiting``)."""
     if not subtask.resolved():
-        thread.wait_until(subtask.resolved)
+        return then(thread.wait_until_w(subtask.resolved), partial(_deliver_resolve, subtask))
+    subtask.deliver_resolve()
+    return subtask.flat_results
+
+
+def _deliver_resolve(subtask: Subtask, cancelled: Cancelled) -> list[Any]:
     subtask.deliver_resolve()
     return subtask.flat_results
 
 
 def subtask_cancel(thread: Thread, async_: bool, i: int) -> int:
     """``subtask.cancel``: ask the callee to stop; its final state, or ``BLOCKED``."""
+    return finish(subtask_cancel_w(thread, async_, i))
+
+
+def subtask_cancel_w(thread: Thread, async_: bool, i: int) -> int | Waiting[int]:
+    """:func:`subtask_cancel` split at its wait (``scheduler.Waiting``)."""
     inst = thread.task.inst
     _check_may_leave(inst, "subtask.cancel")
     subtask = _get(inst, i, Subtask, "subtask.cancel")
@@ -315,9 +361,14 @@ def subtask_cancel(thread: Thread, async_: bool, i: int) -> int:
                 # Until it resolves: an earlier progress event (``STARTED``) may be pending
                 # already. (The reference waits for any event and then fails its own
                 # ``assert(subtask.resolve_delivered())``; the differential tests note it.)
-                subtask.wait_for_pending_event(thread, subtask.resolved)
+                return then(subtask.wait_for_pending_event_w(thread, subtask.resolved),
+                            partial(_cancelled_state, subtask, i))
             else:
                 return BLOCKED
+    return _cancelled_state(subtask, i, None)
+
+
+def _cancelled_state(subtask: Subtask, i: int, _: None) -> int:
     code, index, payload = subtask.get_pending_event()
     assert code == EventCode.SUBTASK and index == i and payload == subtask.state, "its event"
     assert subtask.resolve_delivered(), "the event delivered the resolution"
@@ -372,12 +423,17 @@ def _begin_copy(
     return e
 
 
-def _end_copy(thread: Thread, e: CopyEnd, async_: bool, code: EventCode, i: int) -> int:
+def _end_copy(thread: Thread, e: CopyEnd, async_: bool, code: EventCode, i: int
+              ) -> int | Waiting[int]:
     if not e.has_pending_event():
         if not async_:
-            e.wait_for_pending_event(thread)
+            return then(e.wait_for_pending_event_w(thread), partial(_copy_event, e, code, i))
         else:
             return BLOCKED
+    return _copy_event(e, code, i, None)
+
+
+def _copy_event(e: CopyEnd, code: EventCode, i: int, _: None) -> int:
     got, index, payload = e.get_pending_event()
     assert got == code and index == i and payload != BLOCKED, "the copy's own event"
     return payload
@@ -398,7 +454,7 @@ def _stream_copy(
     i: int,
     ptr: int,
     n: int,
-) -> int:
+) -> int | Waiting[int]:
     e = _begin_copy(thread, end_t, stream_t.payload, opts, i, name)
     buffer = buffer_t(stream_t.payload, opts.memory, opts.codec, ptr, n)
 
@@ -420,15 +476,26 @@ def _stream_copy(
     return _end_copy(thread, e, opts.async_, code, i)
 
 
-#: ``stream.read(thread, stream_t, opts, i, ptr, n)``: up to ``n`` elements into ``ptr``;
-#: ``result | (count << 4)``, or ``BLOCKED``.
-stream_read = partial(
+def _finished(fn: Callable[..., int | Waiting[int]]) -> Callable[..., int]:
+    """``fn`` with its waits run on the current stack (``scheduler.finish``)."""
+
+    def call(*args: Any) -> int:
+        return finish(fn(*args))
+
+    return call
+
+
+#: ``stream.read_w(thread, stream_t, opts, i, ptr, n)``: up to ``n`` elements into ``ptr``;
+#: ``result | (count << 4)``, or ``BLOCKED``; split at its wait (``scheduler.Waiting``).
+stream_read_w = partial(
     _stream_copy, ReadableStreamEnd, WritableGuestBuffer, EventCode.STREAM_READ, "stream.read"
 )
-#: ``stream.write(thread, stream_t, opts, i, ptr, n)``: up to ``n`` elements from ``ptr``.
-stream_write = partial(
+#: ``stream.write_w(thread, stream_t, opts, i, ptr, n)``: up to ``n`` elements from ``ptr``.
+stream_write_w = partial(
     _stream_copy, WritableStreamEnd, ReadableGuestBuffer, EventCode.STREAM_WRITE, "stream.write"
 )
+stream_read = _finished(stream_read_w)
+stream_write = _finished(stream_write_w)
 
 
 def _future_copy(
@@ -441,7 +508,7 @@ def _future_copy(
     opts: CopyOptions,
     i: int,
     ptr: int,
-) -> int:
+) -> int | Waiting[int]:
     e = _begin_copy(thread, end_t, future_t.payload, opts, i, name)
     buffer = buffer_t(future_t.payload, opts.memory, opts.codec, ptr, 1)
 
@@ -465,13 +532,15 @@ def _future_copy(
 
 #: ``future.read(thread, future_t, opts, i, ptr)``: the value into ``ptr``; a ``CopyResult``,
 #: or ``BLOCKED``.
-future_read = partial(
+future_read_w = partial(
     _future_copy, ReadableFutureEnd, WritableGuestBuffer, EventCode.FUTURE_READ, "future.read"
 )
 #: ``future.write(thread, future_t, opts, i, ptr)``: the value from ``ptr``.
-future_write = partial(
+future_write_w = partial(
     _future_copy, WritableFutureEnd, ReadableGuestBuffer, EventCode.FUTURE_WRITE, "future.write"
 )
+future_read = _finished(future_read_w)
+future_write = _finished(future_write_w)
 
 
 def _cancel_copy(
@@ -482,7 +551,7 @@ def _cancel_copy(
     ty: t.StreamType | t.FutureType,
     async_: bool,
     i: int,
-) -> int:
+) -> int | Waiting[int]:
     inst = thread.task.inst
     _check_may_leave(inst, name)
     e = _get(inst, i, end_t, name)
@@ -498,9 +567,14 @@ def _cancel_copy(
         e.shared.cancel()
         if not e.has_pending_event():
             if not async_:
-                e.wait_for_pending_event(thread)
+                return then(e.wait_for_pending_event_w(thread),
+                            partial(_cancel_event, e, code, i))
             else:
                 return BLOCKED
+    return _cancel_event(e, code, i, None)
+
+
+def _cancel_event(e: CopyEnd, code: EventCode, i: int, _: None) -> int:
     got, index, payload = e.get_pending_event()
     assert not e.copying() and got == code and index == i, "the copy's own event"
     return payload
@@ -508,18 +582,22 @@ def _cancel_copy(
 
 #: ``{stream,future}.cancel-{read,write}(thread, type, async_, i)``: a ``CopyResult`` with the
 #: progress made, or ``BLOCKED``.
-stream_cancel_read = partial(
+stream_cancel_read_w = partial(
     _cancel_copy, ReadableStreamEnd, EventCode.STREAM_READ, "stream.cancel-read"
 )
-stream_cancel_write = partial(
+stream_cancel_write_w = partial(
     _cancel_copy, WritableStreamEnd, EventCode.STREAM_WRITE, "stream.cancel-write"
 )
-future_cancel_read = partial(
+future_cancel_read_w = partial(
     _cancel_copy, ReadableFutureEnd, EventCode.FUTURE_READ, "future.cancel-read"
 )
-future_cancel_write = partial(
+future_cancel_write_w = partial(
     _cancel_copy, WritableFutureEnd, EventCode.FUTURE_WRITE, "future.cancel-write"
 )
+stream_cancel_read = _finished(stream_cancel_read_w)
+stream_cancel_write = _finished(stream_cancel_write_w)
+future_cancel_read = _finished(future_cancel_read_w)
+future_cancel_write = _finished(future_cancel_write_w)
 
 
 def _drop(

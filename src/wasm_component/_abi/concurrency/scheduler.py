@@ -28,18 +28,33 @@ Example::
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from enum import IntEnum
-from typing import TYPE_CHECKING, Protocol
+from types import GeneratorType
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, overload
 
 from ..context import trap
 
 if TYPE_CHECKING:
     from .task import Task
 
-__all__ = ["Cancelled", "ReadyFunc", "Scheduler", "SyncDriver", "Thread", "always"]
+__all__ = [
+    "Cancelled",
+    "ReadyFunc",
+    "Scheduler",
+    "SyncDriver",
+    "Thread",
+    "Wait",
+    "Waiting",
+    "always",
+    "finish",
+    "run_blocking",
+    "then",
+]
 
 ReadyFunc = Callable[[], bool]
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 def always() -> bool:
@@ -52,6 +67,63 @@ class Cancelled(IntEnum):
 
     FALSE = 0
     TRUE = 1
+
+
+class Wait(NamedTuple):
+    """One wait of a built-in split at its waits (a :data:`Waiting`): park ``thread`` until
+    ``ready()`` (``None``: until woken), or a cancellation when ``cancellable``. ``wset``: a
+    waitable set ``ready()`` implies has an event (a scheduler may wait for that first)."""
+
+    thread: Thread
+    ready: ReadyFunc | None
+    cancellable: bool
+    wset: Any = None
+
+
+#: A built-in's rest after a wait: a generator yielding its :class:`Wait`s, sent what each
+#: was resumed with, returning the built-in's result. Built-ins that may wait return their
+#: result, or one of these when they must wait: a stack that can block runs it with
+#: :func:`run_blocking`; a fiber suspends at each wait (the host callback returns first).
+Waiting = Generator[Wait, Cancelled, T]
+
+
+def run_blocking(w: Waiting[T]) -> T:
+    """Run ``w`` on the current native stack, each wait through its thread's scheduler
+    (:meth:`Scheduler.block`)."""
+    try:
+        req = next(w)
+        while True:
+            req = w.send(req.thread._block(req.ready, req.cancellable))
+    except StopIteration as e:
+        result: T = e.value
+        return result
+
+
+@overload
+def finish(r: Waiting[T]) -> T: ...
+@overload
+def finish(r: T | Waiting[T]) -> T: ...
+def finish(r: Any) -> Any:
+    """A built-in's result, running its waits (:func:`run_blocking`) if it must wait."""
+    if isinstance(r, GeneratorType):
+        return run_blocking(r)
+    return r
+
+
+@overload
+def then(r: Waiting[T], f: Callable[[T], U]) -> Waiting[U]: ...
+@overload
+def then(r: T | Waiting[T], f: Callable[[T], U]) -> U | Waiting[U]: ...
+def then(r: Any, f: Callable[[Any], Any]) -> Any:
+    """``f`` applied to the result ``r``, after its waits if it has any."""
+    if isinstance(r, GeneratorType):
+        return _then(r, f)
+    return f(r)
+
+
+def _then(w: Waiting[T], f: Callable[[T], U]) -> Waiting[U]:
+    v = yield from w
+    return f(v)
 
 
 class Scheduler(Protocol):
@@ -106,20 +178,37 @@ class Thread:
 
     def suspend(self, cancellable: bool) -> Cancelled:
         """Park until woken (``thread.suspend``), delivering a pending cancellation first."""
-        if self.task.deliver_pending_cancel(cancellable):
-            return Cancelled.TRUE
-        return self._block(None, cancellable)
+        return finish(self.suspend_w(cancellable))
 
     def wait_until(self, ready: ReadyFunc, cancellable: bool = False) -> Cancelled:
         """Park until ``ready()`` holds (the spec's ``wait_until``), delivering a pending
         cancellation first. The scheduler may return at once when ``ready()`` already holds."""
-        if self.task.deliver_pending_cancel(cancellable):
-            return Cancelled.TRUE
-        return self._block(ready, cancellable)
+        return finish(self.wait_until_w(ready, cancellable))
 
     def yield_(self, cancellable: bool) -> Cancelled:
         """Let other threads run, then go on (``thread.yield``)."""
         return self.wait_until(always, cancellable)
+
+    # the same, split at the wait (see :data:`Waiting`)
+
+    def suspend_w(self, cancellable: bool) -> Cancelled | Waiting[Cancelled]:
+        if self.task.deliver_pending_cancel(cancellable):
+            return Cancelled.TRUE
+        return self._wait(None, cancellable, None)
+
+    def wait_until_w(self, ready: ReadyFunc, cancellable: bool = False, wset: Any = None
+                     ) -> Cancelled | Waiting[Cancelled]:
+        if self.task.deliver_pending_cancel(cancellable):
+            return Cancelled.TRUE
+        return self._wait(ready, cancellable, wset)
+
+    def yield_w(self, cancellable: bool) -> Cancelled | Waiting[Cancelled]:
+        return self.wait_until_w(always, cancellable)
+
+    def _wait(self, ready: ReadyFunc | None, cancellable: bool, wset: Any
+              ) -> Waiting[Cancelled]:
+        cancelled = yield Wait(self, ready, cancellable, wset)
+        return cancelled
 
 
 class SyncDriver:

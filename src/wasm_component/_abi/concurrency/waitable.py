@@ -23,7 +23,7 @@ from typing import Any
 
 from ..context import Subtask as SyncSubtask
 from ..context import trap_if
-from .scheduler import ReadyFunc, Thread
+from .scheduler import Cancelled, ReadyFunc, Thread, Waiting, finish, then
 from .task import AsyncInstanceState
 
 __all__ = ["Event", "EventCode", "OnCancel", "Subtask", "Waitable", "WaitableSet"]
@@ -70,9 +70,17 @@ class Waitable:
     def wait_for_pending_event(self, thread: Thread, ready: ReadyFunc | None = None) -> None:
         """A synchronous built-in waits (uncancellably) for this waitable's event, or for
         ``ready()`` (which implies one)."""
+        finish(self.wait_for_pending_event_w(thread, ready))
+
+    def wait_for_pending_event_w(self, thread: Thread, ready: ReadyFunc | None = None
+                                 ) -> Waiting[None] | None:
+        """:meth:`wait_for_pending_event` split at its wait (``scheduler.Waiting``)."""
         assert not self.in_waitable_set() and not self.has_sync_waiter, "checked by the caller"
         self.has_sync_waiter = True
-        thread.wait_until(ready or self.has_pending_event, cancellable=False)
+        r = thread.wait_until_w(ready or self.has_pending_event, cancellable=False)
+        return then(r, self._end_sync_wait)
+
+    def _end_sync_wait(self, cancelled: Cancelled) -> None:
         self.has_sync_waiter = False
 
     def get_pending_event(self) -> Event:
@@ -130,8 +138,20 @@ class WaitableSet:
         def ready_and_has_event() -> bool:
             return ready() and self.has_pending_event()
 
+        return finish(self.wait_for_event_and_w(thread, ready, cancellable))
+
+    def wait_for_event_and_w(self, thread: Thread, ready: ReadyFunc, cancellable: bool
+                             ) -> Event | Waiting[Event]:
+        """:meth:`wait_for_event_and` split at its wait (``scheduler.Waiting``)."""
+
+        def ready_and_has_event() -> bool:
+            return ready() and self.has_pending_event()
+
         self.num_waiting += 1
-        cancelled = thread.wait_until(ready_and_has_event, cancellable)
+        r = thread.wait_until_w(ready_and_has_event, cancellable, self)
+        return then(r, self._event_after_wait)
+
+    def _event_after_wait(self, cancelled: Cancelled) -> Event:
         if cancelled:
             event: Event = (EventCode.TASK_CANCELLED, 0, 0)
         else:
@@ -141,6 +161,9 @@ class WaitableSet:
 
     def wait_for_event(self, thread: Thread, cancellable: bool) -> Event:
         return self.wait_for_event_and(thread, _always, cancellable)
+
+    def wait_for_event_w(self, thread: Thread, cancellable: bool) -> Event | Waiting[Event]:
+        return self.wait_for_event_and_w(thread, _always, cancellable)
 
     def poll(self, thread: Thread, cancellable: bool) -> Event:
         if thread.task.deliver_pending_cancel(cancellable):
