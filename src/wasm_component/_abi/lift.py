@@ -25,7 +25,7 @@ from .. import types as t
 from ..values import Err, Ok, Record, Some, Variant
 from . import handles
 from .codegen import MAX_LOOP_NESTING, CodeGen, struct_for
-from .context import LiftLowerContext, StringEncoding, trap
+from .context import LiftLowerContext, StringEncoding, hostcall_fuel_exhausted, trap
 from .floats import NAN, lift_f32, lift_f64
 from .layout import (
     MAX_LIST_BYTE_LENGTH,
@@ -41,7 +41,13 @@ from .layout import (
     ptr_size,
 )
 from .mapped import MappedEnum, MappedFlags, MappedRecord, MappedVariant
-from .strings import compact_utf16_loader, decode_string, lifted_str_class, utf16_decode
+from .strings import (
+    compact_utf16_loader,
+    decode_string,
+    lifted_str_class,
+    utf16_decode,
+    utf16_tag,
+)
 
 __all__ = [
     "LiftGen",
@@ -197,6 +203,24 @@ class LiftGen(CodeGen):
         self.pmask = M32 if ptr_type == "i32" else M64
         self.uses_memory = False
         self.pre: dict[tuple[str, int], str] = {}
+        #: Whether the code charges the hostcall fuel (it lifts a list or a string), and whether
+        #: this function starts a lift (refilling ``cx.fuel`` from the store's amount first) or
+        #: runs inside one (an element loader: it only charges).
+        self.charges = False
+        self.fresh = True
+
+    def charge(self, nb: str) -> None:
+        """Spend ``nb`` (bytes of a list or string about to be lifted) of the lift's hostcall
+        fuel, trapping when it runs out: one subtraction per list or string, never per
+        element, and before anything of the value is built."""
+        self.charges = True
+        self.emit(f"cx.fuel -= {nb}")
+        self.emit(f"if cx.fuel < 0: {self.const(hostcall_fuel_exhausted, 'fuel')}(cx)")
+
+    def finish(self, name: str, params: str, prologue: list[str]) -> Callable[..., Any]:
+        if self.charges and self.fresh:
+            prologue = ["cx.fuel = cx.inst.forms.hostcall_fuel", *prologue]
+        return super().finish(name, params, prologue)
 
     # -- leaves shared by flat and memory lifting ----------------------------------------------
 
@@ -335,6 +359,8 @@ class LiftGen(CodeGen):
         trap), Latin-1+UTF-16 through the loader."""
         if self.enc not in ("utf8", "utf16"):
             load = self.const(compact_utf16_loader(self.pt, self.host), "lstr")
+            sn = self.assign(sn, "sn")
+            self.charge(f"({sn} & {utf16_tag(self.pt) - 1:#x})")  # code units (the loader checks them)
             return f"{load}(m, {sp}, {sn})"
         utf8 = self.enc == "utf8"
         p = self.assign(sp, "sp")
@@ -345,6 +371,7 @@ class LiftGen(CodeGen):
         cls = self.const(lifted_str_class(self.enc, self.enc), "cls")
         check = f"{n} > {MAX_STRING_BYTE_LENGTH} or {p} + {n} > len(m)"
         self.emit(f"if {check if utf8 else f'{p} & 1 or ' + check}: {fail}")
+        self.charge(n)
         with self.block("try:"):
             text = (f"str(m[{p} : {p} + {n}], 'utf-8')" if utf8 else
                     f"{self.const(utf16_decode)}(m[{p} : {p} + {n}], None, True)[0]")
@@ -477,6 +504,7 @@ class LiftGen(CodeGen):
                 self.emit(f"{self.const(trap)}(f'misaligned list pointer {{{p}:#x}}')")
         with self.block(f"if {p} + {nb} > len(m):"):
             self.emit(f"{self.const(trap)}(f'list [{{{p}:#x}}, +{{{nb}}}) out of bounds')")
+        self.charge(nb)
         if isinstance(vt, t.MapType):
             return f"dict({self.elements(t.TupleType((vt.key, vt.value)), p, n, nb)})"
         return self.elements(e, p, n, nb)
@@ -555,6 +583,7 @@ def _raw_loader(vt: t.Type, enc: StringEncoding, pt: PtrType, host: bool
                 ) -> Callable[..., Any]:
     g = LiftGen(enc, pt, host)
     g.label = vt.wit()
+    g.fresh = False  # runs inside the lift that calls it
     r = g.load(vt, "p", 0)
     g.emit(f"return {r}")
     return g.finish("load_raw", "cx, m, p", [])
@@ -573,12 +602,15 @@ def ptr_check_lines(g: CodeGen, vt: t.Type, pt: PtrType, p: str, what: str) -> l
 
 
 @lru_cache(maxsize=4096)
-def build_load(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32") -> Callable[
-        [LiftLowerContext, int], Any]:
+def build_load(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32",
+               fresh: bool = True) -> Callable[[LiftLowerContext, int], Any]:
     """``load(cx, ptr) -> value``: the spec's ``load`` with the pointer checks of
-    ``load_list_from_range`` (alignment and bounds traps) for a guest-supplied ``ptr``."""
+    ``load_list_from_range`` (alignment and bounds traps) for a guest-supplied ``ptr``. Each
+    call is a lift with the store's whole hostcall fuel, unless not ``fresh``: then it charges
+    ``cx.fuel`` as left by the caller's lift (the elements of one stream copy)."""
     g = LiftGen(enc, pt)
     g.label = vt.wit()
+    g.fresh = fresh
     g.uses_memory = True
     mask = M32 if pt == "i32" else M64
     pro = [f"p &= {mask:#x}", "m = cx.view()", *ptr_check_lines(g, vt, pt, "p", "value")]
