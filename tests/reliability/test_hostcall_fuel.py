@@ -215,3 +215,24 @@ def test_a_huge_length_claim_traps_before_any_allocation() -> None:
         # within the maximum yet past memory: the bounds check, before the fuel
         with pytest.raises(Trap, match="out of bounds"):
             lift(_cx(data, 1 << 62), [0, 2000])
+
+
+def test_deeply_nested_lists_charge_through_their_element_loaders() -> None:
+    # memory: two (ptr 0, len 2) pairs, so every list of lists is these 16 bytes again; the
+    # innermost list<u8> is 2 bytes. Nine levels pass MAX_LOOP_NESTING: the deeper levels run
+    # in loaders of their own, which take the fuel left and hand back the rest.
+    pair = (0).to_bytes(4, "little") + (2).to_bytes(4, "little")
+    data = bytearray(pair * 2 + bytes(16))
+    depth = 8
+    vt: t.Type = t.ListType(t.U8)
+    for _ in range(depth):
+        vt = t.ListType(vt)
+    need = sum(16 << k for k in range(depth)) + (2 << depth)  # 4592
+    lift = build_lift_flat(vt)
+    got = lift(_cx(data, need), [0, 2])
+    for _ in range(depth):
+        assert len(got) == 2
+        got = got[0]
+    assert got == pair[:2]
+    with pytest.raises(Trap, match=EXHAUSTED):
+        lift(_cx(data, need - 1), [0, 2])

@@ -212,15 +212,25 @@ class LiftGen(CodeGen):
     def charge(self, nb: str) -> None:
         """Spend ``nb`` (bytes of a list or string about to be lifted) of the lift's hostcall
         fuel, trapping when it runs out: one subtraction per list or string, never per
-        element, and before anything of the value is built."""
+        element, and before anything of the value is built. The fuel left is the local
+        ``fu`` (a local costs half what an attribute does); it passes through ``cx.fuel``
+        into and out of element loaders."""
         self.charges = True
-        self.emit(f"cx.fuel -= {nb}")
-        self.emit(f"if cx.fuel < 0: {self.const(hostcall_fuel_exhausted, 'fuel')}(cx)")
+        self.emit(f"fu -= {nb}")
+        self.emit(f"if fu < 0: {self.const(hostcall_fuel_exhausted, 'fuel')}(cx)")
 
     def finish(self, name: str, params: str, prologue: list[str]) -> Callable[..., Any]:
-        if self.charges and self.fresh:
-            prologue = ["cx.fuel = cx.inst.forms.hostcall_fuel", *prologue]
-        return super().finish(name, params, prologue)
+        if self.charges:
+            if self.fresh:
+                prologue = ["fu = cx.inst.forms.hostcall_fuel", *prologue]
+            else:  # inside a lift: take what is left, hand back what remains
+                prologue = ["fu = cx.fuel", *prologue]
+                last = self.lines[-1]
+                assert last.startswith("    return "), "a loader ends with its one return"
+                self.lines.insert(len(self.lines) - 1, "    cx.fuel = fu")
+        fn = super().finish(name, params, prologue)
+        fn.__wc_charges__ = self.charges  # type: ignore[attr-defined]
+        return fn
 
     # -- leaves shared by flat and memory lifting ----------------------------------------------
 
@@ -532,8 +542,16 @@ class LiftGen(CodeGen):
         if e == t.CHAR:
             return f"{self.const(_load_chars)}(m, {p}, {n})"
         if self.loops >= MAX_LOOP_NESTING:
-            fn = self.const(_raw_loader(e, self.enc, self.pt, self.host), "load")
-            return f"[{fn}(cx, m, q) for q in range({p}, {end}, {size})]"
+            loader = _raw_loader(e, self.enc, self.pt, self.host)
+            fn = self.const(loader, "load")
+            xs = f"[{fn}(cx, m, q) for q in range({p}, {end}, {size})]"
+            if not getattr(loader, "__wc_charges__", False):
+                return xs
+            self.charges = True
+            self.emit("cx.fuel = fu")
+            r = self.assign(xs, "r")
+            self.emit("fu = cx.fuel")
+            return r
         saved = self.pre
         self.pre = {}
         q = self.var("q")
