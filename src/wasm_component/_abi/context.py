@@ -307,6 +307,8 @@ class LiftLowerContext:
     #: may charge starts, so no context pays for it unless it lifts lists or strings).
     __slots__ = ("alloc", "borrow_scope", "fuel", "inst", "opts", "resources", "view")
 
+    fuel: int
+
     def __init__(
         self,
         opts: CanonicalOptions,

@@ -137,8 +137,8 @@ def elem_codec(vt: t.Type, cx: LiftLowerContext) -> ElemCodec:
     forms = cx.inst.forms
 
     def load(ptr: int, n: int) -> list[Any]:
-        cx.fuel = forms.hostcall_fuel - n * size
-        if cx.fuel < 0:
+        fuel = cx.fuel = forms.hostcall_fuel - n * size
+        if fuel < 0:
             hostcall_fuel_exhausted(cx)
         return [ld(cx, ptr + k * size) for k in range(n)]
 
