@@ -36,12 +36,14 @@ R = TypeVar("R")
 class Func:
     """A component function exported by an instance. Not constructed by users."""
 
-    __slots__ = ("_call", "_f", "_lock", "_store", "name")
+    __slots__ = ("_call", "_enter", "_f", "_leave", "_lock", "_store", "name")
 
     def __init__(self, f: RFunc, store: Store, name: str) -> None:
         self._f = f
         self._store = store
         self._lock = store._lock  # one thread in the store at a time (see ``engine``)
+        # (the lock's own methods: explicit calls cost less than ``with`` on the hot path)
+        self._enter, self._leave = self._lock.acquire, self._lock.release
         self.name = name
         self._call: Callable[[Sequence[Any]], Any] | None = None  # made at the first call
 
@@ -80,8 +82,11 @@ class Func:
         call = self._call
         if call is None:
             call = self._host_call()
-        with self._lock:
+        self._enter()
+        try:
             return call(args)
+        finally:
+            self._leave()
 
     def call_async(self, store: Store, *args: Any) -> Coroutine[Any, Any, Any]:
         """Call as a component-model async task on the running asyncio loop: ``await
@@ -97,9 +102,10 @@ class Func:
         lift = getattr(self._f, "_async_lift", None)
         if lift is None:
             return _now(self._lock, call, args)
-        from ._runtime.tasks import call_async
-
-        return call_async(lift, args)
+        run = _CALL_ASYNC
+        if run is None:
+            run = _call_async_fn()
+        return run(lift, args)
 
     def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
         """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
@@ -137,6 +143,19 @@ class Func:
         return f"<Func {self.name}: {self._f.ty}>"
 
 
+#: ``_runtime.tasks.call_async``, imported at the first async call (an import statement per call
+#: costs as much as a tenth of one)
+_CALL_ASYNC: Callable[[Any, Sequence[Any]], Coroutine[Any, Any, Any]] | None = None
+
+
+def _call_async_fn() -> Callable[[Any, Sequence[Any]], Coroutine[Any, Any, Any]]:
+    global _CALL_ASYNC
+    from ._runtime.tasks import call_async
+
+    _CALL_ASYNC = call_async
+    return call_async
+
+
 async def _now(lock: Any, call: Callable[[Sequence[Any]], Any], args: Sequence[Any]) -> Any:
     with lock:
         return call(args)
@@ -155,7 +174,7 @@ class TypedFunc(Generic[P, R]):
         total: int = add(store, 40, 2)
     """
 
-    __slots__ = ("_call", "_lock", "func", "type")
+    __slots__ = ("_call", "_enter", "_leave", "_lock", "func", "type")
 
     def __init__(self, func: Func, params: Sequence[t.Type], result: t.Type | None) -> None:
         ty = func.type
@@ -173,6 +192,7 @@ class TypedFunc(Generic[P, R]):
         self._call = func._host_call() if not _is_mapped_func(mapped) else _mapped_call(func,
                                                                                         mapped)
         self._lock = func._lock
+        self._enter, self._leave = func._enter, func._leave
 
     @classmethod
     def _of(cls, func: Func, mapped: t.FuncType) -> Self:
@@ -189,8 +209,11 @@ class TypedFunc(Generic[P, R]):
         def __call__(self, store, *args):
             if store is not self.func._store:
                 self.func._check_store(store)
-            with self._lock:
+            self._enter()
+            try:
                 return self._call(args)
+            finally:
+                self._leave()
 
     def __repr__(self) -> str:
         return f"<TypedFunc {self.func.name}: {self.func.type}>"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from wasm_component import types as t
-from wasm_component._abi import func_abi, lower_flat, store
+from wasm_component._abi import func_abi, load, lower_flat, store
 from wasm_component.values import Ok, Variant
 
 from .support import make_cx
@@ -100,3 +100,30 @@ def test_bulk_record_store_converts_like_scalars() -> None:
     out = lift_flat(cx, t.ListType(R8), lower_flat(cx, t.ListType(R8), v))
     assert [tuple(r._fields.values()) for r in out] == [
         (1, -128, 3.0, float("inf"), 0), (2**32 - 1, 127, -0.0, float("-inf"), 2**64 - 1)]
+
+
+@pytest.mark.parametrize(("vt", "make"), [
+    (t.U32, lambda i: (i * 2654435761) & 0xFFFFFFFF),
+    (t.S16, lambda i: (i % 65536) - 32768),
+    (t.S64, lambda i: -(i * 1_000_000_007)),
+    (t.F64, lambda i: i / 7),
+    (t.F32, lambda i: float(i)),
+])
+@pytest.mark.parametrize("n", [0, 1, 3, 1500])  # (1500 elements: past the one-copy cut-off)
+def test_number_lists_lower_from_lists_and_tuples(vt: t.Type, make: Any, n: int) -> None:
+    # a list of numbers is lowered by one array conversion and one copy (``bulk_inline``)
+    values = [make(i) for i in range(n)]
+    lt = t.ListType(vt)
+    for given in (values, tuple(values)):
+        cx, mem = make_cx()
+        at = mem.realloc(0, 0, 8, 8)  # (the list's pointer and length: a slot of their own)
+        store(cx, lt, given, at)
+        assert load(cx, lt, at) == values
+
+
+def test_number_list_bad_element_in_a_tuple_is_named() -> None:
+    cx, _ = make_cx()
+    with pytest.raises(ValueError, match=r"u32 out of range: -1 in element 1 of list"):
+        store(cx, t.ListType(t.U32), (1, -1), 64)
+    with pytest.raises(TypeError, match=r"expected f64, got str in element 0 of list"):
+        store(cx, t.ListType(t.F64), ("x",), 64)

@@ -84,3 +84,32 @@ def test_generated_instantiation_code_holds_no_c_objects() -> None:
         return isinstance(v, c_kinds)
 
     assert not any(c_objects(v) for v in program.__globals__.values())
+
+
+ADD = """
+(component
+  (core module $m (func (export "add") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1))))
+  (core instance $i (instantiate $m))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+    (canon lift (core func $i "add"))))
+"""
+
+
+def test_an_export_call_path_is_one_generated_frame_showing_its_lines() -> None:
+    # the call path of an export without borrow parameters (``FuncAbi.plain_call``): lowering,
+    # core call and lifting in one generated function, whose lines a traceback shows
+    engine = Engine()
+    store = Store(engine)
+    add = Linker(engine).instantiate(store, Component.new(engine, ADD)).get_func(store, "add")
+    assert add is not None and add(store, 40, 2) == 42
+    call = add._call
+    assert call is not None
+    filename = call.__code__.co_filename
+    assert filename.startswith("<wasm-component make_call func(a: u32, b: u32) -> u32 #")
+    src = "".join(linecache.getlines(filename))
+    assert "err = call_(ctx, faddr, aaddr, n, trap_out)" in src
+    with pytest.raises(ValueError, match=r"`add`: u32 out of range: -1 in parameter \"a\"") as info:
+        add(store, -1, 2)
+    assert "fn.name or 'function'" in "".join(traceback.format_exception(info.value))
+    assert add(store, 1, 2) == 3  # (a bad argument leaves the instance usable)

@@ -305,7 +305,8 @@ class LiftLowerContext:
 
     #: ``fuel``: what is left of the hostcall fuel of the lift under way (set when a lift that
     #: may charge starts, so no context pays for it unless it lifts lists or strings).
-    __slots__ = ("alloc", "borrow_scope", "fuel", "inst", "opts", "resources", "view")
+    __slots__ = ("_rt_from", "_rt_to", "alloc", "borrow_scope", "fuel", "inst", "opts",
+                 "resources", "view")
 
     fuel: int
 
@@ -323,6 +324,10 @@ class LiftLowerContext:
         #: were generated for: adapters are made once per static function type, while resource
         #: types are made fresh per instance.
         self.resources = resources if resources is not None else _NO_RESOURCES
+        # the last abstract resource type looked up in ``resources`` and its concrete one
+        # (:meth:`concrete`: one identity test where a dict lookup hashed the type in Python)
+        self._rt_from: t.ResourceType | None = None
+        self._rt_to: t.ResourceType | None = None
         # ``alloc`` and ``view`` are bound once per context: lowering calls them per value.
         #: ``alloc(align, size) -> (ptr, view)``: ``allocate`` plus the spec's checks of the
         #: result (trapping unless aligned and in bounds), and the fresh memory view.
@@ -331,6 +336,15 @@ class LiftLowerContext:
         self.view: Callable[[], memoryview] = (
             opts.memory.view if opts.memory is not None else _no_memory
         )
+
+    def concrete(self, rt: t.ResourceType) -> t.ResourceType:
+        """``rt`` of the adapters' static type made concrete (``resources``; the type itself
+        when it is not mapped)."""
+        if rt is self._rt_from:
+            return self._rt_to  # type: ignore[return-value]
+        to = self.resources.get(rt, rt)
+        self._rt_from, self._rt_to = rt, to
+        return to
 
     def reallocate(self, old: int, old_size: int, align: int, new_size: int) -> int:
         """Call the guest's ``realloc`` (with ``may_leave`` cleared, as the spec does); the

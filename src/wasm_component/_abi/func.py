@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import types as t
+from .codegen import CodeGen
 from .context import LiftLowerContext, StringEncoding, Subtask, Task, trap_if
 from .layout import (
     CoreFuncSig,
@@ -94,6 +95,9 @@ class FuncAbi:
             elif name in ("lift_params_async", "lift_params_async_host"):
                 sig = flatten_functype(ft, "lower", pt, is_async=True)
                 fn = _gen_lift_params(ft, enc, pt, sig, name.endswith("host"))
+            elif name in ("plain_call", "plain_call_host"):
+                fn = _gen_plain_call(ft, enc, pt, self.lift_sig.params_spilled,
+                                     self.lift_sig.results_spilled, name.endswith("host"))
             elif name == "lower_results_async":
                 fn = _gen_lower_results(ft, enc, pt, True)
             else:
@@ -117,6 +121,12 @@ class FuncAbi:
     def lift_results_host(self) -> Callable[[LiftLowerContext, Sequence[int | float]], Any]:
         """``lift_results`` for a host caller: strings as plain ``str``."""
         return self._adapter("lift_results_host")
+
+    def plain_call(self, host: bool) -> Callable[..., Callable[[Sequence[Any]], Any]]:
+        """The factory of a call path into an export without ``borrow`` parameters (no task;
+        see ``_runtime.calls``): ``lower_params``, the core call made inline and
+        ``lift_results`` (``host``: ``lift_results_host``) in one generated frame."""
+        return self._adapter("plain_call_host" if host else "plain_call")
 
     @property
     def lift_params(self) -> Callable[[LiftLowerContext, Sequence[int | float]], list[Any]]:
@@ -221,6 +231,113 @@ def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
     r = g.flat(ft.result, names)
     return g.finish_fn("lift_results", "cx, vals", r,
                        [", ".join(names) + ("," if k == 1 else "") + " = vals"])
+
+
+#: The parameters of a ``plain_call`` factory: the pieces of ``_runtime.calls``' call path
+#: (its instance state and root, whether it enters, the shared context, post-return, the
+#: pieces of ``core.InlineCall``, the slow-path helpers, the function for its name).
+PLAIN_CALL_PARAMS = ("state, root, enter, cx, post, view, pack, unpack, call_, ctx, faddr, "
+                     "aaddr, n, trap_out, trap, gen, fail, keep, normalize, params, nparams, "
+                     "struct_error, poison_check, not_enterable, fn")
+
+
+def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spilled: bool,
+                    results_spilled: bool, host: bool) -> Callable[..., Any]:
+    """``make_call(<PLAIN_CALL_PARAMS>) -> call(args)``: the lowering of ``_gen_lower_params``
+    and the lifting of ``_gen_lift_results`` around the inline core call, in one frame."""
+    lo = LowerGen(enc, pt)
+    lo.indent = 3
+    n = len(ft.params)
+    names = [f"a{i}" for i in range(n)]
+    lo.emit("m = None")
+    lo.emit(f"if len(args) != {n}: {lo.const(_arity_error)}(args, {n})")
+    if n:
+        lo.emit(", ".join(names) + ("," if n == 1 else "") + " = args")
+    if params_spilled:
+        tt = _param_tuple(ft)
+        lo.emit(f"p, m = cx.alloc({alignment(tt, pt)}, {elem_size(tt, pt)})")
+        w: Writes = []
+        for (pname, u), a, off in zip(ft.params, names, field_offsets(tt, pt), strict=True):
+            lo.store(u, a, "p", off, (_seg("parameter", pname),), w)
+        lo.flush("p", w)
+        lo.emit("flat = [p]")
+    else:
+        vals: list[str] = []
+        for (pname, u), a in zip(ft.params, names, strict=True):
+            vals += lo.flat(u, a, (_seg("parameter", pname),))
+        lo.emit(f"flat = [{', '.join(vals)}]")
+    li = LiftGen(enc, pt, host)
+    li._n = lo._n + 1000  # (one namespace: the lifting's names after the lowering's)
+    li.indent = 3
+    if ft.result is None:
+        value = "None"
+    elif results_spilled:
+        mask = M32 if pt == "i32" else M64
+        li.uses_memory = True
+        li.emit(f"p = vals[0] & {mask:#x}")
+        li.emit("m = cx.view()")
+        for line in ptr_check_lines(li, ft.result, pt, "p", "result"):
+            li.emit(line)
+        value = li.load(ft.result, "p", 0)
+    else:
+        k = len(flatten_type(ft.result, pt))
+        rnames = [f"r{i}" for i in range(k)]
+        mark = len(li.lines)
+        value = li.flat(ft.result, rnames)
+        pro = [", ".join(rnames) + ("," if k == 1 else "") + " = vals"]
+        if li.uses_memory:
+            pro.append("m = cx.view()")
+        li.lines[mark:mark] = ["            " + x for x in pro]
+    g = CodeGen()
+    g.label = _label(ft)
+    g.ns.update(lo.ns)
+    g.ns.update(li.ns)
+    g.lines = [
+        "    def call(args, where=''):",
+        "        if root.poisoned:",
+        "            poison_check(state)",
+        "        if enter and not state.may_enter:",
+        "            not_enterable()",
+        "        try:",
+        *lo.lines,
+        "        except (TypeError, ValueError, OverflowError) as e:",
+        "            raise type(e)(f\"`{fn.name or 'function'}`: {e}\") from None",
+        "        except BaseException:",
+        "            # a trap lowering the arguments (realloc trapped or returned a bad",
+        "            # pointer): the call had entered the instance, so the lockdown applies",
+        "            state.poison()",
+        "            raise",
+        "        if enter:",
+        "            state.may_enter = False",
+        "        try:",
+        "            try:",
+        "                pack(view, 0, *flat)",
+        "            except struct_error:  # (signed values: folded into the unsigned range)",
+        "                pack(view, 0, *normalize(params, flat, nparams))",
+        "            err = call_(ctx, faddr, aaddr, n, trap_out)",
+        "            gen[0] += 1  # wasm ran: the memory-view rule (core's module docstring)",
+        "            if err or trap.value:",
+        "                raise fail(err)",
+        "            vals = unpack(view)",
+        *li.lines,
+        f"            value = {value}",
+        "            if post is not None:",
+        "                state.may_leave = False",
+        "                try:",
+        "                    post(vals)",
+        "                finally:",
+        "                    state.may_leave = True",
+        "        except BaseException:",
+        "            state.poison()",
+        "            raise",
+        "        finally:",
+        "            if enter:",
+        "                state.may_enter = True",
+        "        return value",
+        "    call.keep = keep  # (what the inline call's pointers point into)",
+        "    return call",
+    ]
+    return g.finish("make_call", PLAIN_CALL_PARAMS, [])
 
 
 def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: CoreFuncSig,

@@ -72,8 +72,11 @@ class Table:
         return i
 
     def remove(self, i: int) -> Any:
-        e = self.get(i)
-        self.array[i] = None
+        array = self.array
+        e = array[i] if i < len(array) else None  # (``get``, inline)
+        if e is None:
+            self.get(i)  # (traps, saying why)
+        array[i] = None
         self.free.append(i)
         return e
 
@@ -140,7 +143,7 @@ def lift_own_value(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     """:func:`lift_own` of handle ``i`` (``rt`` of the static type, made concrete by
     ``cx.resources``), as the instance's host-side form (``inst.lift_own``)."""
     if cx.resources:
-        rt = cx.resources.get(rt, rt)
+        rt = cx._rt_to if rt is cx._rt_from else cx.concrete(rt)  # type: ignore[assignment]
     return cx.inst.lift_own(rt, lift_own(cx, i, rt))
 
 
@@ -148,7 +151,7 @@ def lift_borrow_value(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     """:func:`lift_borrow` of handle ``i`` (``rt`` as for :func:`lift_own_value`), as the
     instance's host-side form (``inst.lift_borrow``); the common case inline."""
     if cx.resources:
-        rt = cx.resources.get(rt, rt)
+        rt = cx._rt_to if rt is cx._rt_from else cx.concrete(rt)  # type: ignore[assignment]
     inst = cx.inst
     array = inst.handles.array
     h = array[i] if i < len(array) else None
@@ -166,7 +169,7 @@ def lift_borrow_values(cx: LiftLowerContext, idxs: list[int], rt: t.ResourceType
     elements), the loop in one frame: the common case inline, anything else (a trap) through
     :func:`lift_borrow`."""
     if cx.resources:
-        rt = cx.resources.get(rt, rt)
+        rt = cx._rt_to if rt is cx._rt_from else cx.concrete(rt)  # type: ignore[assignment]
     inst = cx.inst
     array, lift = inst.handles.array, inst.lift_borrow
     scope = cx.borrow_scope

@@ -325,6 +325,10 @@ def _alloc_list(
     return cx.alloc(align, nb)
 
 
+def _too_long(n: int, where: str) -> NoReturn:
+    raise ValueError(f"list of {n} elements exceeds the maximum byte length{where}")
+
+
 def _store_bytes(cx: LiftLowerContext, v: Any, where: str) -> tuple[int, int, memoryview]:
     c = v.__class__
     if c is bytes or c is bytearray:
@@ -815,6 +819,9 @@ class LowerGen(CodeGen):
             e = t.TupleType((vt.key, vt.value))
         elif e == t.U8:
             bulk = _store_bytes
+        elif isinstance(e, t.PrimType) and e.name in BULK_CODES and _LITTLE:
+            self.bulk_inline(e.name, v, lp, ln, w)
+            return lp, ln
         elif isinstance(e, t.PrimType) and e.name in BULK_CODES:
             bulk = _bulk_storer(e.name, self.pt)
         elif e == t.CHAR:
@@ -830,6 +837,29 @@ class LowerGen(CodeGen):
         self.emit(f"{lp}, m = {self.const(_alloc_list)}(cx, {ln}, {size}, {align}, {w})")
         self.elements(e, v, lp, path)
         return lp, ln
+
+    def bulk_inline(self, name: str, v: str, lp: str, ln: str, w: str) -> None:
+        """A list of numbers (little-endian host): converted by ``array`` in one step (which
+        checks every element's type and range), allocated, copied in. The slow paths (not a
+        list or tuple, a bad element) say which element is wrong."""
+        code = BULK_CODES[name]
+        size = struct_for("<" + code).size
+        v = self.assign(v, "l")
+        b, nb = self.var("b"), self.var("nb")
+        with self.block(f"if {v}.__class__ is not list and {v}.__class__ is not tuple:"):
+            self.emit(f"{v} = {self.const(_list_slow)}({v}, {w})")
+        with self.block("try:"):
+            self.emit(f"{b} = {self.const(array, 'array')}({code!r}, {v})")
+        with self.block("except (TypeError, OverflowError, ValueError):"):
+            self.emit(f"{self.const(_check_elements)}({v}, {name!r}, {w})")
+        self.emit(f"{ln} = len({b})")
+        self.emit(f"{nb} = {ln} * {size}" if size != 1 else f"{nb} = {ln}")
+        with self.block(f"if {nb} > {MAX_LIST_BYTE_LENGTH}:"):
+            self.emit(f"{self.const(_too_long)}({ln}, {w})")
+        self.emit(f"{lp}, m = cx.alloc({size}, {nb})")
+        # (small lists: ``tobytes`` costs less than a cast view; big ones: no second copy)
+        self.emit(f"m[{lp}:{lp} + {nb}] = {b}.tobytes() if {nb} <= 4096 else "
+                  f"{self.const(memoryview, 'mv')}({b}).cast('B')")
 
     def elements(self, e: t.Type, v: str, base: str, path: tuple[str, ...]) -> None:
         """Store the elements of list ``v`` contiguously from ``base``."""

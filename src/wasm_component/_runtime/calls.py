@@ -171,6 +171,11 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
 _new_lifted = object.__new__
 
 
+def _not_enterable() -> None:
+    raise Trap("cannot enter component instance: it is already on the stack",
+               code=TrapCode.CANNOT_ENTER_COMPONENT)
+
+
 def _poison_check(state: ComponentInstanceState) -> None:
     if state.root.poisoned:
         raise Trap("cannot enter component instance: it trapped earlier and may not be entered "
@@ -353,6 +358,8 @@ class LiftedFunc(RFunc):
         resources = site.resources or None
         shared_cx = LiftLowerContext(opts, state, None, resources)
         name = self
+        if not needs_task:
+            return self._plain_call(state, root, enter, shared_cx, adapter, host, post, sig)
 
         def call(args: Sequence[Any]) -> Any:
             if root.poisoned:
@@ -401,6 +408,22 @@ class LiftedFunc(RFunc):
             return value
 
         return call
+
+
+    def _plain_call(self, state: ComponentInstanceState, root: ComponentInstanceState,
+                    enter: bool, cx: LiftLowerContext, adapter: FuncAbi, host: bool,
+                    post: Callable[..., Any] | None, sig: Any) -> Callable[[Sequence[Any]], Any]:
+        """The call path of a function without ``borrow`` parameters (no task: one shared
+        context): :meth:`_make_call`'s, generated per function type in one frame
+        (``FuncAbi.plain_call``: the lowering, the core call made inline as
+        ``core.InlineCall`` says, the lifting)."""
+        view, pack, unpack, call_, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
+            core.resolve(self._func).inline_call(core.CoreFuncType(sig.params, sig.results)))
+        params = tuple(sig.params)
+        make = adapter.plain_call(host)
+        return make(state, root, enter, cx, post, view, pack, unpack, call_, ctx, faddr, aaddr,
+                    n, trap_out, trap, gen, fail, keep, core.normalize_values, params,
+                    len(params), core.struct_error, _poison_check, _not_enterable, self)
 
 
 def _released(args: Sequence[Any]) -> Any:
@@ -505,11 +528,17 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
     lift_params = adapter.lift_params if to_component else adapter.lift_params_host
     lower_results = adapter.lower_results
     call = target.call_in(store)
+    # a plain ``func_wrap`` host function is called straight from the trampoline:
+    # ``fn(store, *args)``, the store held weakly (it keeps this trampoline)
+    wrapped = None
     if isinstance(target, HostFunc) and target.views:
         from ..views import view_call
 
         lift_params, call = view_call(adapter.ft, target.views, adapter.lower_sig.params_spilled,
                                       call)
+    elif isinstance(target, HostFunc) and target.style == "wrap":
+        wrapped = target.fn
+    owner = weakref.ref(store)
     if isinstance(target, LiftedFunc):
         # The spec's ``entering_set``: the callee and its ancestors, less the caller and its
         # ancestors. A call into an ancestor (donut wrapping) enters nothing; a call into the
@@ -550,7 +579,10 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
             outer = caller.caller
             caller.caller = state
             try:
-                result = call(lift_params(cx, flat))
+                if wrapped is not None:
+                    result = wrapped(owner(), *lift_params(cx, flat))
+                else:
+                    result = call(lift_params(cx, flat))
             finally:
                 caller.caller = outer
         try:
@@ -558,10 +590,12 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
         except (TypeError, ValueError, OverflowError) as e:
             raise type(e)(f"function `{target.name or 'import'}` returned a bad value: {e}") from None
         if needs_subtask:
-            sub = cx.borrow_scope
-            assert isinstance(sub, Subtask)
-            sub.deliver_resolve()
-            sub.lenders = []
+            # the subtask resolves (``Subtask.deliver_resolve``, inline): its lends end; its
+            # context is kept, with the emptied list, for the next call
+            lenders: list[Any] = cx.borrow_scope.lenders  # type: ignore[union-attr,assignment]
+            for h in lenders:
+                h.num_lends -= 1
+            lenders.clear()
             spare = cx
         if nresults == 1:
             return out[0]

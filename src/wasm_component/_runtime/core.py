@@ -154,6 +154,22 @@ _call_unchecked = _lib.wasmtime_func_call_unchecked
 _call_unchecked.restype = ctypes.c_void_p
 
 
+# A pointer-sized argument of a hot call, prebuilt: ``byref`` of a one-byte object placed "at"
+# the value, so the value is what gets passed (the object itself is never read). ctypes passes
+# such a prebuilt argument object as it is, where a ``c_void_p``/``c_size_t`` instance costs a
+# new argument object and a format-table lookup per argument per call (about a third of a
+# small call's cost). A ``size_t`` passes the same way: on every 64-bit ABI wasmtime runs on,
+# pointer and ``size_t`` arguments are passed alike.
+assert ctypes.sizeof(ctypes.c_void_p) == ctypes.sizeof(ctypes.c_size_t) == 8, "a 64-bit host"
+
+
+def _carg(value: int | ctypes.c_void_p | ctypes.c_size_t) -> Any:
+    """``value`` (an address, a size, or a ctypes object holding one) as a prebuilt
+    argument of a call made with ``argtypes`` unset (see above)."""
+    v = value if isinstance(value, int) else (value.value or 0)
+    return ctypes.byref(ctypes.c_char.from_address(v))
+
+
 _HostCallback = ctypes.CFUNCTYPE(
     ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t
 )
@@ -651,6 +667,7 @@ class CoreStore:
         "_cont_cb",
         "_conts",
         "_ctx",
+        "_ctx_arg",
         "_export_item",
         "_export_item_ref",
         "_gen",
@@ -664,6 +681,7 @@ class CoreStore:
         "_stacks",
         "_trap",
         "_trap_addr",
+        "_trap_arg",
         "ctx_addr",
         "data",
         "engine",
@@ -681,6 +699,9 @@ class CoreStore:
         self._ctx = ctypes.c_void_p(self.ctx_addr)
         self._trap = ctypes.c_void_p()  # wasm_trap_t* out-slot shared by all calls
         self._trap_addr = ctypes.c_void_p(ctypes.addressof(self._trap))
+        # the same two as prebuilt arguments of the hot calls (``_carg``)
+        self._ctx_arg = _carg(self.ctx_addr)
+        self._trap_arg = _carg(self._trap_addr)
         self._pending: BaseException | None = None  # host exception in flight
         # Bumped whenever wasm may have run (after each call, on entry to each host callback):
         # memory views only need re-checking when it changed.
@@ -886,10 +907,10 @@ class RawCall:
         self.view = memoryview(raw)
         store = func.store
         self.func = func
-        call, ctx, trap_out = _call_unchecked, store._ctx, store._trap_addr
-        faddr = ctypes.c_void_p(ctypes.addressof(func._raw))
-        aaddr = ctypes.c_void_p(ctypes.addressof(self.buf))
-        n = ctypes.c_size_t(nslots)
+        call, ctx, trap_out = _call_unchecked, store._ctx_arg, store._trap_arg
+        faddr = _carg(ctypes.addressof(func._raw))
+        aaddr = _carg(ctypes.addressof(self.buf))
+        n = _carg(nslots)
         trap, gen, fail = store._trap, store._gen, store._fail
         keep = (func._raw, self.buf)
 
@@ -963,6 +984,15 @@ def _codec(
         return tuple(out)
 
     return st, encode, decode
+
+
+struct_error = struct.error
+
+
+def normalize_values(types: Sequence[str], values: Sequence[Any], expected: int) -> list[Any]:
+    """The slow path of an inline call (:class:`InlineCall`) whose ``pack`` raised
+    ``struct_error``: ``values`` checked and folded into the unsigned range."""
+    return _normalize(types, values, expected)
 
 
 def _normalize(types: Sequence[str], values: Sequence[Any], expected: int) -> list[Any]:
@@ -1064,9 +1094,9 @@ class CoreFunc(CoreExtern):
         """What a call made inline at ``site`` needs: ``(call, ctx, func address, args
         address, slots, trap out, trap, generation, fail, keep-alive)``."""
         store = self.store
-        return (_call_unchecked, store._ctx, ctypes.c_void_p(ctypes.addressof(self._raw)),
-                ctypes.c_void_p(ctypes.addressof(site.buf)), ctypes.c_size_t(site.nslots),
-                store._trap_addr, store._trap, store._gen, store._fail, (self._raw, site.buf))
+        return (_call_unchecked, store._ctx_arg, _carg(ctypes.addressof(self._raw)),
+                _carg(ctypes.addressof(site.buf)), _carg(site.nslots),
+                store._trap_arg, store._trap, store._gen, store._fail, (self._raw, site.buf))
 
     def inline_call(self, ty: CoreFuncType) -> InlineCall:
         """The pieces of a call made inline by a caller that fuses it with its own work into
@@ -1813,7 +1843,7 @@ class CoreMemory(CoreExtern):
     def __init__(self, store: CoreStore, raw: Any) -> None:
         self.store = store
         self._raw = raw  # ffi.wasmtime_memory_t
-        self._args = (store._ctx, ctypes.c_void_p(ctypes.addressof(raw)))
+        self._args = (store._ctx_arg, _carg(ctypes.addressof(raw)))  # (prebuilt: ``_carg``)
         self._cache: tuple[int, int, memoryview] = (0, -1, memoryview(b""))
         self._seen = -1  # the store generation the cached view was checked at
 

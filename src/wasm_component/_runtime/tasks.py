@@ -39,6 +39,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
+from itertools import repeat
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,8 @@ OnCancel = Callable[[ComponentInstanceState | None], None]
 Cont = Callable[[Cancelled], None]
 
 DEADLOCK = "deadlock detected: event loop cannot make further progress"
+_INITIAL = Task.State.INITIAL
+_STARTED = Task.State.STARTED
 
 
 class LiftTask(Task):
@@ -100,7 +103,20 @@ class LiftTask(Task):
     def __init__(self, inst: Any, ft: t.FuncType, opts: CanonicalOptions, on_start: Any,
                  on_resolve: Any, resources: dict[t.ResourceType, t.ResourceType] | None
                  ) -> None:
-        super().__init__(inst, ft, opts, on_start, on_resolve)
+        # ``Task.__init__`` (and the sync task's below it) inline: one task per async call,
+        # so their two frames are a hot path's; every slot of both is set here
+        self.inst = inst
+        self.ft = ft
+        self.opts = opts
+        self.num_borrows = 0
+        self.resolved = False
+        self.host_lenders = None
+        self.on_start = on_start
+        self.on_resolve = on_resolve
+        self.state = _INITIAL
+        self.implicit_thread = None
+        self.threads = []
+        self._exclusive = not opts.async_ or opts.callback is not None
         self.resources = resources
 
 
@@ -113,7 +129,13 @@ class GuestThread(Thread):
     __slots__ = ("cont", "parks", "resume_with", "wset")
 
     def __init__(self, task: Task, scheduler: StoreScheduler) -> None:
-        super().__init__(task, scheduler)
+        # ``Thread.__init__`` inline (a thread per async call: a hot path)
+        self.task = task
+        self.scheduler = scheduler
+        self.index = None
+        self.storage = [0, 0]
+        self.cancellable = False
+        self.ready_func = None
         self.cont: Cont | None = None
         self.parks = 0
         self.wset: WaitableSet | None = None
@@ -732,7 +754,14 @@ class AsyncLift:
         states = self._entering.get(caller)
         if states is None:
             states = self._entering[caller] = entering_set(inst, caller)
-        _enter(sched, states)
+        if len(states) == 1:  # (``_enter`` of one instance, inline: the common case)
+            s = states[0]
+            if s.root.poisoned or not s.may_enter:
+                _enter(sched, states)  # (traps, saying why)
+            s.may_enter = False
+            sched.entered.append(s)
+        else:
+            _enter(sched, states)
         task = LiftTask(inst, self.static_ft, self.opts, on_start, on_resolve, self.resources)
         thread = GuestThread(task, sched)
         prev = sched.current
@@ -746,7 +775,11 @@ class AsyncLift:
             raise
         finally:
             sched.current = prev
-            _leave(sched, states)
+            if len(states) == 1:  # (``_leave``, inline)
+                del sched.entered[-1]
+                states[0].may_enter = True
+            else:
+                _leave(sched, states)
         if (not self.ft.is_async and task.state != Task.State.RESOLVED
                 and self.invoke_on_stack is None):
             # a synchronous callee finishes before its caller goes on (on fibers, the caller
@@ -774,15 +807,23 @@ class AsyncLift:
 
     def _thread_func(self, task: Task, thread: GuestThread) -> None:
         inst = self.inst
-        if self.ft.is_async and (task.has_backpressure() or inst.num_waiting_to_enter > 0):
-            # ``enter_implicit_thread``'s wait, stackless
-            task.implicit_thread = thread
-            inst.num_waiting_to_enter += 1
-            self.sched.park(thread, lambda: not task.has_backpressure(), True,
-                            partial(self._entered_after_wait, task, thread))
-            return
-        entered = task.enter_implicit_thread(thread)
-        assert entered, "no wait: no cancellation"
+        if self.ft.is_async:
+            if (inst.backpressure > 0 or (task._exclusive and inst.exclusive_thread is not None)
+                    or inst.num_waiting_to_enter > 0):
+                # ``enter_implicit_thread``'s wait, stackless
+                task.implicit_thread = thread
+                inst.num_waiting_to_enter += 1
+                self.sched.park(thread, lambda: not task.has_backpressure(), True,
+                                partial(self._entered_after_wait, task, thread))
+                return
+            # ``task.enter_implicit_thread(thread)`` with nothing to wait for, inline (the
+            # backpressure test above is its ``has_backpressure``): the lock, then the thread
+            # registers with its task (``register_thread``)
+            if task._exclusive:
+                inst.exclusive_thread = thread
+        task.implicit_thread = thread
+        task.threads.append(thread)
+        thread.index = inst.threads.add(thread)
         self._body(task, thread)
 
     def _entered_after_wait(self, task: Task, thread: GuestThread, cancelled: Cancelled) -> None:
@@ -804,7 +845,8 @@ class AsyncLift:
     def _body(self, task: Task, thread: GuestThread) -> None:
         inst, opts = self.inst, self.opts
         cx = self.shared_cx or LiftLowerContext(opts, inst, task, self.resources)
-        args = task.start()
+        task.state = _STARTED  # (``task.start()``, inline)
+        args = task.on_start()
         try:
             flat_args = self.lower_params(cx, args)
         except (TypeError, ValueError, OverflowError) as e:
@@ -836,6 +878,9 @@ class AsyncLift:
             task.exit_implicit_thread()
             return
         packed = self.invoke(flat_args)[0]
+        if packed == 0:  # EXIT at once (``_after_callback``'s first case, inline)
+            task.exit_implicit_thread()
+            return
         self._after_callback(task, thread, packed)
 
     def _body_done(self, task: Task, thread: GuestThread, cx: LiftLowerContext,
@@ -964,18 +1009,23 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
     the guest task's cancellation (``subtask.cancel``'s protocol) and waits for it to resolve."""
     sched = lift.sched
     box: list[Sequence[Any] | None] = []
-    loop = asyncio.get_running_loop()
     wait: list[asyncio.Future[None]] = []  # (while this driver waits: what it waits on)
-
-    def on_start() -> Sequence[Any]:
-        return args
 
     def on_resolve(result: Sequence[Any] | None) -> None:
         box.append(result)
         if wait and not wait[0].done():
             wait[0].set_result(None)  # (another driver ran this task to its end)
 
-    on_cancel = lift(on_start, on_resolve, None)
+    # (``on_start`` returns the arguments: a bound C method, no frame per call)
+    on_cancel = lift(repeat(args).__next__, on_resolve, None)
+    if box:  # (resolved in its first run, the common case: no driving)
+        if sched.host_done or sched._woken_q or sched.candidates:  # (``may_progress``)
+            sched.notify()  # (the store's other ready work: another driver or the loop)
+        result = box[0]
+        if result is None:
+            raise asyncio.CancelledError()
+        return result[0] if lift.ft.result is not None else None
+    loop = asyncio.get_running_loop()
     cancelled = False
     steps = 0
     try:
@@ -1428,19 +1478,29 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
     cx = LiftLowerContext(opts, state, None, resources)
     # per task options (by identity): the options to check them against
     matched: dict[int, tuple[CanonicalOptions, CanonicalOptions]] = {}
+    last: list[Any] = [None, None]  # (the last pair used)
 
     def builtin(*flat: Any) -> None:
-        thread = _current(sched, "task.return")
+        thread = sched.current  # (``_current``, inline)
+        if thread is None:
+            trap("`task.return` called outside a task")
         task = thread.task
-        hit = matched.get(id(task.opts))
-        if hit is not None and hit[0] is task.opts:
-            mine = hit[1]
+        topts = task.opts
+        if topts is last[0]:  # (the options of the last task that returned: the common case)
+            mine = last[1]
+            hit = None
         else:
+            hit = matched.get(id(topts))
+        if hit is not None and hit[0] is topts:
+            mine = hit[1]
+            last[:] = hit
+        elif topts is not last[0]:
             # (the memory option names the task's memory when both reach one memory)
             mine = (CanonicalOptions(opts.string_encoding, task.opts.memory)
                     if _same_memory(opts.memory, task.opts.memory) else opts)
             if len(matched) < 64:
                 matched[id(task.opts)] = (task.opts, mine)
+            last[:] = (task.opts, mine)
         # the result's resources are the task's function's (the spec checks the types equal)
         found = getattr(task, "resources", None)
         at = cx if found is None or found is resources else LiftLowerContext(mine, state, None,

@@ -562,6 +562,11 @@ class _PollableHost:
         self._ctx.delete(rep)
 
 
+#: ``poll``'s answer when its one pollable is ready: one shared (immutable) sequence, not a new
+#: list per call
+_FIRST = (0,)
+
+
 class PollHost:
     """``wasi:io/poll``."""
 
@@ -570,13 +575,13 @@ class PollHost:
         self._get = ctx.table.get
         self.pollable = _PollableHost(ctx)
 
-    def poll(self, in_: list[Resource[Any]]) -> list[int]:
+    def poll(self, in_: list[Resource[Any]]) -> Sequence[int]:
         if len(in_) == 1:  # the common case: one pollable, often ready already
             try:
                 p: Pollable = self._get(in_[0], Pollable)
             except ResourceTableError:
                 p = _pollable(self._ctx, in_[0])  # (traps, saying why)
-            return [0] if p.ready() else poll((p,))
+            return _FIRST if p.ready() else poll((p,))
         if not in_:
             raise Trap("`wasi:io/poll.poll`: expected at least one pollable, got an empty list")
         get = self._ctx.get

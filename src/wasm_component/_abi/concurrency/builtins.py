@@ -207,17 +207,19 @@ def task_return(
 ) -> None:
     """``task.return``: ``lift_result`` lifts the flat arguments (run after the checks)."""
     task = thread.task
-    _check_may_leave(task.inst, "task.return")
-    trap_if(not task.opts.async_, "`task.return` in a task not lifted `async`")
+    topts = task.opts
+    # (``_check_may_leave`` and ``trap_if`` spelled out: a task's return is a hot path)
+    if not task.inst.may_leave:
+        trap("`task.return`: cannot leave component instance")
+    if not topts.async_:
+        trap("`task.return` in a task not lifted `async`")
     if result_type is not task.ft.result and result_type != task.ft.result:
         trap(
             f"`task.return`: result type {_payload_name(result_type)} does not match the "
             f"function's {_payload_name(task.ft.result)}"
         )
-    trap_if(
-        opts.string_encoding != task.opts.string_encoding or opts.memory is not task.opts.memory,
-        "`task.return`: options differ from the lifted function's",
-    )
+    if opts.string_encoding != topts.string_encoding or opts.memory is not topts.memory:
+        trap("`task.return`: options differ from the lifted function's")
     task.return_(lift_result())
 
 

@@ -127,8 +127,19 @@ class Task(SyncTask):
     def exit_implicit_thread(self) -> None:
         thread = self.implicit_thread
         assert thread is not None, "the task entered"
-        self.unregister_thread(thread)
-        if self.ft.is_async and self.needs_exclusive():
+        threads = self.threads
+        if len(threads) == 1 and threads[0] is thread and thread.task is self:
+            # (``unregister_thread`` of the task's last thread, inline: every task's exit)
+            threads.clear()
+            if self.state is not Task.State.RESOLVED:
+                trap("task exited without returning a value (`task.return`) or cancelling")
+            assert self.num_borrows == 0, "resolving checked the borrows"
+            assert thread.index is not None, "a registered thread has an index"
+            self.inst.threads.remove(thread.index)
+            thread.index = None
+        else:
+            self.unregister_thread(thread)
+        if self.ft.is_async and self._exclusive:  # (``needs_exclusive()``)
             assert self.inst.exclusive_thread is thread, "the task held the exclusive lock"
             self.inst.exclusive_thread = None
 
@@ -136,10 +147,8 @@ class Task(SyncTask):
         assert thread in self.threads and thread.task is self, "the thread is the task's"
         self.threads.remove(thread)
         if not self.threads:
-            trap_if(
-                self.state != Task.State.RESOLVED,
-                "task exited without returning a value (`task.return`) or cancelling",
-            )
+            if self.state is not Task.State.RESOLVED:
+                trap("task exited without returning a value (`task.return`) or cancelling")
             assert self.num_borrows == 0, "resolving checked the borrows"
         assert thread.index is not None, "a registered thread has an index"
         self.inst.threads.remove(thread.index)
@@ -176,8 +185,11 @@ class Task(SyncTask):
         return self.on_start()
 
     def return_(self, result: Sequence[Any] | None = ()) -> None:
-        trap_if(self.state == Task.State.RESOLVED, "task already returned or cancelled")
-        trap_if(self.num_borrows > 0, "borrowed handle not dropped before the task returned")
+        # (``trap_if`` spelled out: a task's return is a hot path)
+        if self.state is Task.State.RESOLVED:
+            trap("task already returned or cancelled")
+        if self.num_borrows > 0:
+            trap("borrowed handle not dropped before the task returned")
         assert result is not None, "a returned task has a result"
         self.on_resolve(result)
         self.state = Task.State.RESOLVED
