@@ -219,10 +219,15 @@ class LiftGen(CodeGen):
         self.emit(f"fu -= {nb}")
         self.emit(f"if fu < 0: {self.const(hostcall_fuel_exhausted, 'fuel')}(cx)")
 
+    def fuel_prologue(self) -> list[str]:
+        """The line starting a lift that charges (the store's whole amount); code inlining
+        this generator's lines elsewhere puts it before them."""
+        return ["fu = cx.inst.forms.hostcall_fuel"] if self.charges and self.fresh else []
+
     def finish(self, name: str, params: str, prologue: list[str]) -> Callable[..., Any]:
         if self.charges:
             if self.fresh:
-                prologue = ["fu = cx.inst.forms.hostcall_fuel", *prologue]
+                prologue = [*self.fuel_prologue(), *prologue]
             else:  # inside a lift: take what is left, hand back what remains
                 prologue = ["fu = cx.fuel", *prologue]
                 last = self.lines[-1]
