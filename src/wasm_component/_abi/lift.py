@@ -375,8 +375,11 @@ class LiftGen(CodeGen):
         if self.enc not in ("utf8", "utf16"):
             load = self.const(compact_utf16_loader(self.pt, self.host), "lstr")
             sn = self.assign(sn, "sn")
-            self.charge(f"({sn} & {utf16_tag(self.pt) - 1:#x})")  # code units (the loader checks them)
-            return f"{load}(m, {sp}, {sn})"
+            r = self.assign(f"{load}(m, {sp}, {sn})", "s")
+            # charged once loaded, so its own traps come first (one string is at most
+            # MAX_STRING_BYTE_LENGTH, which the loader checks): its code units
+            self.charge(f"({sn} & {utf16_tag(self.pt) - 1:#x})")
+            return r
         utf8 = self.enc == "utf8"
         p = self.assign(sp, "sp")
         n = self.assign(sn if utf8 else f"2 * {sn}", "sb")
