@@ -11,6 +11,8 @@ Limits and deadlines (all per store):
 - ``store.limiter(memory_size=..., table_elements=..., instances=..., tables=..., memories=...)``
   (wasmtime's ``StoreLimits``; ``memory.grow`` past ``memory_size`` returns -1);
 - ``store.set_handle_limit(n)``: guest handles per component instance (resource handles);
+- ``store.set_hostcall_fuel(n)``: bytes of lists and strings one lift may turn into host values
+  (wasmtime's "hostcall fuel", 128 MiB by default): more traps;
 - fuel (``EngineConfig(consume_fuel=True)``, then ``store.set_fuel(n)``): running out traps;
 - epochs (``EngineConfig(epoch_interruption=True)``): ``store.set_epoch_deadline(ticks)`` with
   ``engine.increment_epoch()`` by hand, or a wall-clock deadline ``store.set_deadline(seconds)``
@@ -53,6 +55,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic
 
+from ._abi.layout import DEFAULT_HOSTCALL_FUEL
 from ._runtime import core
 from ._validate.features import Features
 
@@ -229,12 +232,13 @@ class Store(Generic[T]):
 
     Safe to share between threads: calls into the store are serialised by a re-entrant lock
     (see the module docstring). Limits and deadlines: :meth:`limiter`, :meth:`set_handle_limit`,
+    :meth:`set_hostcall_fuel`,
     :meth:`set_fuel`, :meth:`set_epoch_deadline`, :meth:`set_deadline`, :meth:`deadline`.
     """
 
     __slots__ = (
         "__weakref__", "_core", "_deadline_on", "_drop_fns", "_handle_limit", "_handles",
-        "_instances", "_lock", "_resource_dtors", "_sched", "_wasi", "engine",
+        "_hostcall_fuel", "_instances", "_lock", "_resource_dtors", "_sched", "_wasi", "engine",
     )
 
     def __init__(self, engine: Engine, data: T = None) -> None:  # type: ignore[assignment]
@@ -248,6 +252,7 @@ class Store(Generic[T]):
         self._resource_dtors: dict[Any, tuple[Any, Any]] = {}
         self._drop_fns: dict[Any, Any] = {}  # per resource type: the host-side drop call
         self._handle_limit: int | None = None
+        self._hostcall_fuel = DEFAULT_HOSTCALL_FUEL
         self._deadline_on = False
         config = engine.config
         if config is not None and config.epoch_interruption:
@@ -269,6 +274,7 @@ class Store(Generic[T]):
 
             handles = self._handles = HostHandles(self)
             handles.handle_limit = self._handle_limit
+            handles.hostcall_fuel = self._hostcall_fuel
         return handles
 
     def set_wasi(self, config: Any) -> None:
@@ -434,6 +440,26 @@ class Store(Generic[T]):
         # instances made from now on read it here (see ``ComponentInstanceState``)
         if self._handles is not None:  # (else made with it)
             self._handles.handle_limit = n
+
+    def set_hostcall_fuel(self, fuel: int) -> None:
+        """wasmtime's ``Store::set_hostcall_fuel``: at most ``fuel`` bytes of lists and strings
+        (each list its length times its element size, each string its bytes) may be turned
+        into host values by one lift -- the arguments of a call into the host, the results of
+        an export call, a value passed between two components, the elements of one
+        stream/future copy. Each lift starts with the whole amount; going past it raises
+        :class:`~.errors.Trap` ("fuel allocated for hostcalls has been exhausted") before the
+        value is built. Lowering host values into a guest is not charged (they already exist).
+        Default 128 MiB, as wasmtime's; a lift may still build host objects a few times
+        larger than the bytes charged (a Python ``int`` per ``u32``). Applies to the next lift,
+        in every instance of the store."""
+        n = _check_int("Store.set_hostcall_fuel", "fuel", fuel, 0, 2**63 - 1)
+        self._hostcall_fuel = n
+        if self._handles is not None:  # (else made with it)
+            self._handles.hostcall_fuel = n
+
+    def hostcall_fuel(self) -> int:
+        """The hostcall fuel each lift starts with (see :meth:`set_hostcall_fuel`)."""
+        return self._hostcall_fuel
 
     def gc(self) -> None:
         with self._lock:

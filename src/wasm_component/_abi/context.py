@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol
 
 from .. import types as t
 from ..errors import Trap
+from .layout import DEFAULT_HOSTCALL_FUEL
 
 if TYPE_CHECKING:  # handles imports this module
     from .handles import ResourceHandle
@@ -35,6 +36,7 @@ __all__ = [
     "Subtask",
     "Task",
     "check_alloc",
+    "hostcall_fuel_exhausted",
     "trap",
     "trap_if",
 ]
@@ -45,6 +47,18 @@ Realloc = Callable[[int, int, int, int], int]
 
 def trap(msg: str) -> NoReturn:
     raise Trap(msg)
+
+
+#: wasmtime's words for a spent hostcall fuel (tests written against wasmtime match them)
+HOSTCALL_FUEL_MESSAGE = ("too much data is being copied between the host and the guest: "
+                         "fuel allocated for hostcalls has been exhausted")
+
+
+def hostcall_fuel_exhausted(cx: LiftLowerContext) -> NoReturn:
+    """The trap of a lift that would build more host values than the store's hostcall fuel
+    allows (``Store.set_hostcall_fuel``; charged by the generated lifts, see ``lift.py``)."""
+    raise Trap(f"{HOSTCALL_FUEL_MESSAGE} (the store allows {cx.inst.forms.hostcall_fuel} "
+               f"bytes of lists and strings per lift; see `Store.set_hostcall_fuel`)")
 
 
 def trap_if(cond: object, msg: str) -> None:
@@ -85,9 +99,11 @@ class CanonicalOptions:
 class HostForms(Protocol):
     """How handles look on the host side: ``lift_own``/``lift_borrow(rt, rep)`` make the host's
     value of a lifted handle, ``lower_own``/``lower_borrow(rt, value)`` give the ``rep`` of one
-    being lowered; ``handle_limit`` bounds each instance's table (``None``: the spec's)."""
+    being lowered; ``handle_limit`` bounds each instance's table (``None``: the spec's);
+    ``hostcall_fuel`` is the store's budget for one lift (read at the start of each)."""
 
     handle_limit: int | None
+    hostcall_fuel: int
 
     def lift_own(self, rt: t.ResourceType, rep: int) -> Any: ...
     def lift_borrow(self, rt: t.ResourceType, rep: int) -> Any: ...
@@ -99,6 +115,7 @@ class RepForms:
     """The default :class:`HostForms`: handles are their plain ``int`` reps."""
 
     handle_limit: int | None = None
+    hostcall_fuel: int = DEFAULT_HOSTCALL_FUEL
 
     @staticmethod
     def lift_own(rt: t.ResourceType, rep: int) -> Any:
@@ -132,6 +149,7 @@ class ComponentInstanceState:
         "closed",
         "concrete_types",
         "exclusive_thread",
+        "forms",
         "handles",
         "lift_borrow",
         "lift_own",
@@ -157,6 +175,8 @@ class ComponentInstanceState:
         #: the stack when another instance runs (see ``_runtime.instantiate``).
         self.closed = False
         forms: HostForms = host or RepForms()
+        #: the store's host forms; lifts read ``forms.hostcall_fuel`` when they start
+        self.forms = forms
         # a limit set on the store (``Store.set_handle_limit``) travels on its forms
         self.handles = _Table(forms.handle_limit)
         self.may_enter = True
@@ -287,8 +307,12 @@ def _no_memory() -> memoryview:
 class LiftLowerContext:
     """The spec's ``cx``: options, instance and borrow scope of the call being adapted."""
 
-    __slots__ = ("_rt_from", "_rt_to", "alloc", "borrow_scope", "inst", "opts", "resources",
-                 "view")
+    #: ``fuel``: what is left of the hostcall fuel of the lift under way (set when a lift that
+    #: may charge starts, so no context pays for it unless it lifts lists or strings).
+    __slots__ = ("_rt_from", "_rt_to", "alloc", "borrow_scope", "fuel", "inst", "opts",
+                 "resources", "view")
+
+    fuel: int
 
     def __init__(
         self,

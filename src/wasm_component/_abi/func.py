@@ -288,6 +288,7 @@ def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spi
         if li.uses_memory:
             pro.append("m = cx.view()")
         li.lines[mark:mark] = ["            " + x for x in pro]
+    li.lines[:0] = ["            " + x for x in li.fuel_prologue()]
     g = CodeGen()
     g.label = _label(ft)
     g.ns.update(lo.ns)

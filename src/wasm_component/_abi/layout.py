@@ -14,6 +14,7 @@ from typing import Literal
 from .. import types as t
 
 __all__ = [
+    "DEFAULT_HOSTCALL_FUEL",
     "MAX_FLAT_ASYNC_PARAMS",
     "MAX_FLAT_PARAMS",
     "MAX_FLAT_RESULTS",
@@ -47,6 +48,11 @@ MAX_FLAT_RESULTS = 1
 REALLOC_I32_MAX = 2**32 - 1
 MAX_STRING_BYTE_LENGTH = (1 << 28) - 1
 MAX_LIST_BYTE_LENGTH = (1 << 28) - 1
+#: wasmtime's default "hostcall fuel" (``Store::set_hostcall_fuel``): the bytes of guest data one
+#: lift may turn into host values (each list its byte length, each string its bytes), refilled
+#: for every lift: a call's parameters or results, one stream/future copy. Bounds what a guest
+#: makes the host allocate (lists aliasing the same memory would otherwise lift into gigabytes).
+DEFAULT_HOSTCALL_FUEL = 128 << 20
 
 
 def ptr_size(ptr_type: PtrType) -> int:

@@ -25,7 +25,7 @@ from .. import types as t
 from ..values import Err, Ok, Record, Some, Variant
 from . import handles
 from .codegen import MAX_LOOP_NESTING, CodeGen, struct_for
-from .context import LiftLowerContext, StringEncoding, trap
+from .context import LiftLowerContext, StringEncoding, hostcall_fuel_exhausted, trap
 from .floats import NAN, lift_f32, lift_f64
 from .layout import (
     MAX_LIST_BYTE_LENGTH,
@@ -41,7 +41,13 @@ from .layout import (
     ptr_size,
 )
 from .mapped import MappedEnum, MappedFlags, MappedRecord, MappedVariant
-from .strings import compact_utf16_loader, decode_string, lifted_str_class, utf16_decode
+from .strings import (
+    compact_utf16_loader,
+    decode_string,
+    lifted_str_class,
+    utf16_decode,
+    utf16_tag,
+)
 
 __all__ = [
     "LiftGen",
@@ -197,6 +203,39 @@ class LiftGen(CodeGen):
         self.pmask = M32 if ptr_type == "i32" else M64
         self.uses_memory = False
         self.pre: dict[tuple[str, int], str] = {}
+        #: Whether the code charges the hostcall fuel (it lifts a list or a string), and whether
+        #: this function starts a lift (refilling ``cx.fuel`` from the store's amount first) or
+        #: runs inside one (an element loader: it only charges).
+        self.charges = False
+        self.fresh = True
+
+    def charge(self, nb: str) -> None:
+        """Spend ``nb`` (bytes of a list or string about to be lifted) of the lift's hostcall
+        fuel, trapping when it runs out: one subtraction per list or string, never per
+        element, and before anything of the value is built. The fuel left is the local
+        ``fu`` (a local costs half what an attribute does); it passes through ``cx.fuel``
+        into and out of element loaders."""
+        self.charges = True
+        self.emit(f"fu -= {nb}")
+        self.emit(f"if fu < 0: {self.const(hostcall_fuel_exhausted, 'fuel')}(cx)")
+
+    def fuel_prologue(self) -> list[str]:
+        """The line starting a lift that charges (the store's whole amount); code inlining
+        this generator's lines elsewhere puts it before them."""
+        return ["fu = cx.inst.forms.hostcall_fuel"] if self.charges and self.fresh else []
+
+    def finish(self, name: str, params: str, prologue: list[str]) -> Callable[..., Any]:
+        if self.charges:
+            if self.fresh:
+                prologue = [*self.fuel_prologue(), *prologue]
+            else:  # inside a lift: take what is left, hand back what remains
+                prologue = ["fu = cx.fuel", *prologue]
+                last = self.lines[-1]
+                assert last.startswith("    return "), "a loader ends with its one return"
+                self.lines.insert(len(self.lines) - 1, "    cx.fuel = fu")
+        fn = super().finish(name, params, prologue)
+        fn.__wc_charges__ = self.charges  # type: ignore[attr-defined]
+        return fn
 
     # -- leaves shared by flat and memory lifting ----------------------------------------------
 
@@ -335,7 +374,12 @@ class LiftGen(CodeGen):
         trap), Latin-1+UTF-16 through the loader."""
         if self.enc not in ("utf8", "utf16"):
             load = self.const(compact_utf16_loader(self.pt, self.host), "lstr")
-            return f"{load}(m, {sp}, {sn})"
+            sn = self.assign(sn, "sn")
+            r = self.assign(f"{load}(m, {sp}, {sn})", "s")
+            # charged once loaded, so its own traps come first (one string is at most
+            # MAX_STRING_BYTE_LENGTH, which the loader checks): its code units
+            self.charge(f"({sn} & {utf16_tag(self.pt) - 1:#x})")
+            return r
         utf8 = self.enc == "utf8"
         p = self.assign(sp, "sp")
         n = self.assign(sn if utf8 else f"2 * {sn}", "sb")
@@ -345,6 +389,7 @@ class LiftGen(CodeGen):
         cls = self.const(lifted_str_class(self.enc, self.enc), "cls")
         check = f"{n} > {MAX_STRING_BYTE_LENGTH} or {p} + {n} > len(m)"
         self.emit(f"if {check if utf8 else f'{p} & 1 or ' + check}: {fail}")
+        self.charge(n)
         with self.block("try:"):
             text = (f"str(m[{p} : {p} + {n}], 'utf-8')" if utf8 else
                     f"{self.const(utf16_decode)}(m[{p} : {p} + {n}], None, True)[0]")
@@ -477,6 +522,7 @@ class LiftGen(CodeGen):
                 self.emit(f"{self.const(trap)}(f'misaligned list pointer {{{p}:#x}}')")
         with self.block(f"if {p} + {nb} > len(m):"):
             self.emit(f"{self.const(trap)}(f'list [{{{p}:#x}}, +{{{nb}}}) out of bounds')")
+        self.charge(nb)
         if isinstance(vt, t.MapType):
             return f"dict({self.elements(t.TupleType((vt.key, vt.value)), p, n, nb)})"
         return self.elements(e, p, n, nb)
@@ -504,8 +550,16 @@ class LiftGen(CodeGen):
         if e == t.CHAR:
             return f"{self.const(_load_chars)}(m, {p}, {n})"
         if self.loops >= MAX_LOOP_NESTING:
-            fn = self.const(_raw_loader(e, self.enc, self.pt, self.host), "load")
-            return f"[{fn}(cx, m, q) for q in range({p}, {end}, {size})]"
+            loader = _raw_loader(e, self.enc, self.pt, self.host)
+            fn = self.const(loader, "load")
+            xs = f"[{fn}(cx, m, q) for q in range({p}, {end}, {size})]"
+            if not getattr(loader, "__wc_charges__", False):
+                return xs
+            self.charges = True
+            self.emit("cx.fuel = fu")
+            r = self.assign(xs, "r")
+            self.emit("fu = cx.fuel")
+            return r
         saved = self.pre
         self.pre = {}
         q = self.var("q")
@@ -555,6 +609,7 @@ def _raw_loader(vt: t.Type, enc: StringEncoding, pt: PtrType, host: bool
                 ) -> Callable[..., Any]:
     g = LiftGen(enc, pt, host)
     g.label = vt.wit()
+    g.fresh = False  # runs inside the lift that calls it
     r = g.load(vt, "p", 0)
     g.emit(f"return {r}")
     return g.finish("load_raw", "cx, m, p", [])
@@ -573,12 +628,15 @@ def ptr_check_lines(g: CodeGen, vt: t.Type, pt: PtrType, p: str, what: str) -> l
 
 
 @lru_cache(maxsize=4096)
-def build_load(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32") -> Callable[
-        [LiftLowerContext, int], Any]:
+def build_load(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32",
+               fresh: bool = True) -> Callable[[LiftLowerContext, int], Any]:
     """``load(cx, ptr) -> value``: the spec's ``load`` with the pointer checks of
-    ``load_list_from_range`` (alignment and bounds traps) for a guest-supplied ``ptr``."""
+    ``load_list_from_range`` (alignment and bounds traps) for a guest-supplied ``ptr``. Each
+    call is a lift with the store's whole hostcall fuel, unless not ``fresh``: then it charges
+    ``cx.fuel`` as left by the caller's lift (the elements of one stream copy)."""
     g = LiftGen(enc, pt)
     g.label = vt.wit()
+    g.fresh = fresh
     g.uses_memory = True
     mask = M32 if pt == "i32" else M64
     pro = [f"p &= {mask:#x}", "m = cx.view()", *ptr_check_lines(g, vt, pt, "p", "value")]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import types as t
+from .._abi.layout import DEFAULT_HOSTCALL_FUEL
 from ..resources import Resource, ResourceAny
 from .calls import host_drop_call
 
@@ -37,7 +38,8 @@ _new_object = object.__new__
 class HostHandles:
     """The host-side forms of one store's handles (the store keeps it; no cycle through it)."""
 
-    __slots__ = ("_drops", "_owner", "caller", "handle_limit", "lower_borrow", "lower_own")
+    __slots__ = ("_drops", "_owner", "caller", "handle_limit", "hostcall_fuel", "lower_borrow",
+                 "lower_own")
 
     def __init__(self, store: Store) -> None:
         self._owner = weakref.ref(store)
@@ -47,6 +49,9 @@ class HostHandles:
         self._drops: dict[t.ResourceType, Callable[[Any, int], bool] | None] = {}
         #: guest handles per component instance made from now on (``Store.set_handle_limit``)
         self.handle_limit: int | None = None
+        #: bytes of lists and strings one lift may build (``Store.set_hostcall_fuel``), read by
+        #: every lift when it starts, so a change applies to the next one
+        self.hostcall_fuel = DEFAULT_HOSTCALL_FUEL
         self.lower_own = lower_own  # (the functions themselves: no frame in between)
         self.lower_borrow = lower_borrow
 

@@ -33,7 +33,7 @@ from enum import Enum, IntEnum
 from typing import Any, Protocol
 
 from ... import types as t
-from ..context import LiftLowerContext, Memory, trap, trap_if
+from ..context import LiftLowerContext, Memory, hostcall_fuel_exhausted, trap, trap_if
 from ..layout import alignment, elem_size
 from .task import AsyncInstanceState
 from .waitable import Waitable
@@ -130,10 +130,16 @@ def elem_codec(vt: t.Type, cx: LiftLowerContext) -> ElemCodec:
     o = cx.opts
     pt = o.ptr_type
     size = elem_size(vt, pt)
-    ld = build_load(vt, o.string_encoding, pt)
+    # The elements of one copy are one lift: one hostcall fuel for all of them (the elements
+    # themselves charged first, as a list of them would be), the loads charging what is left.
+    ld = build_load(vt, o.string_encoding, pt, False)
     st = build_store(vt, o.string_encoding, pt)
+    forms = cx.inst.forms
 
     def load(ptr: int, n: int) -> list[Any]:
+        fuel = cx.fuel = forms.hostcall_fuel - n * size
+        if fuel < 0:
+            hostcall_fuel_exhausted(cx)
         return [ld(cx, ptr + k * size) for k in range(n)]
 
     def store(ptr: int, vs: Sequence[Any]) -> None:
