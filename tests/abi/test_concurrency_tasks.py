@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from wasm_component import types as t
 from wasm_component._abi import BytearrayMemory, CanonicalOptions, LiftLowerContext
 from wasm_component._abi.concurrency import (
@@ -353,3 +355,34 @@ def test_error_context_keeps_its_message() -> None:
     assert stored == [("oops!", 32)]
     b.error_context_drop(inst, i)
     assert list(inst.handles) == []
+
+
+def test_a_stream_type_is_made_concrete_once_per_instance_tree(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lifting or lowering a ``stream``/``future`` of a type with resources substitutes the
+    concrete resources once per instance tree and static type (it walked the whole type on
+    every value: about a millisecond for wasi:http's trailers future, per request)."""
+    import wasm_component._runtime.calls  # noqa: F401 (sets the substitution)
+    from wasm_component._abi import context as C
+
+    abstract = t.ResourceType("abstract", object(), "fields")
+    concrete = t.ResourceType.host(dict, "fields")
+    ft = t.FutureType(t.ResultType(t.OptionType(t.OwnType(abstract)), None))
+    calls: list[t.Type] = []
+    real = C.concrete_async_type
+
+    def counting(vt: t.Type, resources: dict[t.ResourceType, t.ResourceType]) -> t.Type:
+        calls.append(vt)
+        return real(vt, resources)
+
+    monkeypatch.setattr(C, "concrete_async_type", counting)
+    inst = C.ComponentInstanceState()
+    resources = {abstract: concrete}
+    for _ in range(3):
+        cx = C.LiftLowerContext(C.CanonicalOptions(), inst, None, resources)
+        out = cx.concrete_type(ft)
+        assert out == t.FutureType(t.ResultType(t.OptionType(t.OwnType(concrete)), None))
+    assert calls == [ft]
+    other = C.ComponentInstanceState()  # another instance: its own
+    C.LiftLowerContext(C.CanonicalOptions(), other, None, resources).concrete_type(ft)
+    assert calls == [ft, ft]

@@ -403,8 +403,12 @@ def test_task_return_rules() -> None:
     w = World(ASYNC_FT, opts)
     with traps(r"`task.return`: result type string does not match the function's u32"):
         b.task_return(w.thread, t.STRING, opts, lambda: ("x",))
-    with traps(r"`task.return`: options differ"):
-        b.task_return(w.thread, t.U32, CanonicalOptions(async_=True), lambda: (1,))
+    with traps(r"`task.return`: options differ"):  # another memory
+        b.task_return(w.thread, t.U32, CanonicalOptions(memory=BytearrayMemory(64)),
+                      lambda: (1,))
+    with traps(r"`task.return`: options differ"):  # another string encoding
+        b.task_return(w.thread, t.U32, CanonicalOptions(memory=mem, string_encoding="utf16"),
+                      lambda: (1,))
     w.task.num_borrows = 1
     with traps("borrowed handle not dropped before the task returned"):
         b.task_return(w.thread, t.U32, opts, lambda: (1,))
@@ -412,6 +416,10 @@ def test_task_return_rules() -> None:
     b.task_return(w.thread, t.U32, opts, lambda: (1,))
     with traps("task already returned or cancelled"):
         b.task_return(w.thread, t.U32, opts, lambda: (1,))
+    # no memory named: it lifts flat values only, and passes (as in wasmtime and jco)
+    w3 = World(ASYNC_FT, opts)
+    b.task_return(w3.thread, t.U32, CanonicalOptions(), lambda: (1,))
+    assert w3.task.state == Task.State.RESOLVED
     w2 = World(t.FuncType((), t.U32), CanonicalOptions())
     with traps(r"`task.return` in a task not lifted `async`"):
         b.task_return(w2.thread, t.U32, CanonicalOptions(), lambda: (1,))

@@ -57,14 +57,18 @@ def test_channel_back_pressure_end_and_failure() -> None:
     assert ch.writable.is_set() and ch.space() == 3
     assert ch.take_nowait() == b"45678" and not ch.readable.is_set()
     ch.put(b"ab")
+    assert not ch.drained()  # (not ended yet)
     ch.finish(trailers=[("x-t", b"1")])
-    assert ch.take() == b"ab" and ch.take() is EOF and ch.trailers == [("x-t", b"1")]
+    assert not ch.drained()  # (not all taken)
+    assert ch.take() == b"ab" and ch.drained()
+    assert ch.take() is EOF and ch.trailers == [("x-t", b"1")]
     failed = Channel()
     failed.put(b"x")
     from wasm_component.wasi import IoError
 
     failed.fail(IoError("boom"))
     assert failed.take() == b"x"
+    assert not failed.drained()  # (its end is the failure, which `take` raises)
     with pytest.raises(StreamFailed, match="boom"):
         failed.take()
     gone = Channel()

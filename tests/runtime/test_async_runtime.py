@@ -549,3 +549,144 @@ def test_an_async_lowered_host_import_sees_its_calling_instance() -> None:
     assert None not in seen
     assert seen[0] is seen[2] and seen[0] is not seen[1]
     assert store.calling_instance is None
+
+
+
+# `run` calls the child's `f` (async-lowered: `f` yields, then exits without `task.return`, a
+# trap), then makes its own waitable set ready (a future written and read within it) and
+# waits on it; its callback logs 1 through the host.
+TRAP_THEN_READY = """
+(component
+  (import "log" (func $log (param "x" u32)))
+  (component $callee
+    (core module $m
+      (func (export "f") (result i32) (i32.const 1))
+      (func (export "cb") (param i32 i32 i32) (result i32) (i32.const 0)))
+    (core instance $i (instantiate $m))
+    (func (export "f") async (canon lift (core func $i "f") async (callback (core func $i "cb")))))
+  (instance $callee (instantiate $callee))
+  (component $caller
+    (import "f" (func $f async))
+    (import "log" (func $log (param "x" u32)))
+    (type $fu (future u32))
+    (core module $libc (memory (export "mem") 1))
+    (core instance $libc (instantiate $libc))
+    (core func $f (canon lower (func $f) async (memory (core memory $libc "mem"))))
+    (core func $log (canon lower (func $log)))
+    (core func $new (canon future.new $fu))
+    (core func $read (canon future.read $fu async (memory (core memory $libc "mem"))))
+    (core func $write (canon future.write $fu async (memory (core memory $libc "mem"))))
+    (core func $ws (canon waitable-set.new))
+    (core func $join (canon waitable.join))
+    (core func $ret (canon task.return (result u32)))
+    (core module $m
+      (import "" "f" (func $f (result i32)))
+      (import "" "log" (func $log (param i32)))
+      (import "" "new" (func $new (result i64)))
+      (import "" "read" (func $read (param i32 i32) (result i32)))
+      (import "" "write" (func $write (param i32 i32) (result i32)))
+      (import "" "ws" (func $ws (result i32)))
+      (import "" "join" (func $join (param i32 i32)))
+      (import "" "ret" (func $ret (param i32)))
+      (func (export "run") (result i32)
+        (local $ends i64) (local $set i32)
+        (drop (call $f))
+        (local.set $ends (call $new))
+        (local.set $set (call $ws))
+        (drop (call $read (i32.wrap_i64 (local.get $ends)) (i32.const 64)))
+        (call $join (i32.wrap_i64 (local.get $ends)) (local.get $set))
+        (drop (call $write (i32.wrap_i64 (i64.shr_u (local.get $ends) (i64.const 32)))
+                           (i32.const 128)))
+        (i32.or (i32.shl (local.get $set) (i32.const 4)) (i32.const 2)))
+      (func (export "cb") (param i32 i32 i32) (result i32)
+        (call $log (i32.const 1))
+        (call $ret (i32.const 0))
+        (i32.const 0)))
+    (core instance $i (instantiate $m (with "" (instance
+      (export "f" (func $f)) (export "log" (func $log)) (export "new" (func $new))
+      (export "read" (func $read)) (export "write" (func $write)) (export "ws" (func $ws))
+      (export "join" (func $join)) (export "ret" (func $ret))))))
+    (func (export "run") async (result u32)
+      (canon lift (core func $i "run") async (callback (core func $i "cb"))
+        (memory (core memory $libc "mem")))))
+  (instance $caller (instantiate $caller (with "f" (func $callee "f")) (with "log" (func $log))))
+  (export "run" (func $caller "run")))
+"""
+
+
+def test_after_a_trap_no_other_task_of_the_instance_runs() -> None:
+    """A trap locks the whole instance tree down: a thread of it still ready when the trap
+    reached the host is not resumed later (a background drive ran the caller's callback, in
+    the trapped tree; a trap there was an unhandled exception in a loop callback)."""
+    engine = Engine()
+    store: Store[Any] = Store(engine)
+    logged: list[int] = []
+    linker: Linker[Any] = Linker(engine)
+    linker.root().func_wrap("log", lambda _store, x: logged.append(x))
+    inst = linker.instantiate(store, Component.new(engine, TRAP_THEN_READY))
+    run = inst.get_func(store, "run")
+    assert run is not None
+    errors: list[dict[str, Any]] = []
+
+    async def main() -> BaseException | None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, c: errors.append(c))
+        try:
+            await asyncio.wait_for(run.call_async(store), 10)
+        except Trap as e:
+            caught: BaseException | None = e
+        else:
+            caught = None
+        for _ in range(10):
+            await asyncio.sleep(0)
+        return caught
+
+    caught = asyncio.run(main())
+    assert isinstance(caught, Trap) and "task.return" in str(caught), caught
+    assert logged == [] and errors == []
+    with pytest.raises(Trap, match="trapped earlier"):
+        run(store)
+
+
+# `answer` returns 7 with `task.return`, then waits on an empty waitable set (forever)
+RETURN_THEN_BLOCK = """
+(component
+  (core module $libc (memory (export "mem") 1))
+  (core instance $libc (instantiate $libc))
+  (core func $ws (canon waitable-set.new))
+  (core func $wait (canon waitable-set.wait (memory (core memory $libc "mem"))))
+  (core func $ret (canon task.return (result u32) (memory (core memory $libc "mem"))))
+  (core module $m
+    (import "" "ws" (func $ws (result i32)))
+    (import "" "wait" (func $wait (param i32 i32) (result i32)))
+    (import "" "ret" (func $ret (param i32)))
+    (func (export "answer") (result i32)
+      (local $set i32)
+      (local.set $set (call $ws))
+      (call $ret (i32.const 7))
+      (drop (call $wait (local.get $set) (i32.const 64)))
+      (i32.const 0))
+    (func (export "cb") (param i32 i32 i32) (result i32) (i32.const 0)))
+  (core instance $i (instantiate $m (with "" (instance
+    (export "ws" (func $ws)) (export "wait" (func $wait)) (export "ret" (func $ret))))))
+  (func (export "answer") async (result u32)
+    (canon lift (core func $i "answer") async (callback (core func $i "cb"))
+      (memory (core memory $libc "mem")))))
+"""
+
+
+@pytest.mark.parametrize("how", ["call_async", "sync"])
+def test_a_value_delivered_before_a_wait_that_never_ends_reaches_the_caller(how: str) -> None:
+    """The spec hands the caller the value at `task.return` (as wasmtime does); the wait after
+    it can never end: the task keeps the instance (its lock, or its poisoned state when its
+    stack could not be parked and was unwound), so a second call cannot run."""
+    engine = Engine()
+    store: Store[Any] = Store(engine)
+    inst = Linker(engine).instantiate(store, Component.new(engine, RETURN_THEN_BLOCK))
+    answer = inst.get_func(store, "answer")
+    assert answer is not None
+    if how == "sync":
+        assert answer(store) == 7
+    else:
+        assert asyncio.run(answer.call_async(store)) == 7
+    with pytest.raises(Trap, match=r"trapped earlier|deadlock"):
+        answer(store)

@@ -112,3 +112,34 @@ def test_a_thread_cancelled_while_waiting_on_a_set_leaves_the_sets_waiters() -> 
     sched.wake(b, Cancelled.TRUE)
     assert sched.step() and ran == [Cancelled.TRUE]
     assert not sched._wset_waiters and not sched.step()
+
+
+def test_a_closed_scheduler_runs_nothing_more() -> None:
+    """A store dropped while its guest still had work (an instance an HTTP pool retired while
+    a guest task still wrote a body): a host operation that ends later, and a drive already
+    scheduled on the loop, find the scheduler closed and run no guest code (they resumed guest
+    code of the dropped store before, which trapped in a loop callback)."""
+    import asyncio
+
+    sched, _a, b = _two_threads()
+    sched.current = None
+    ran: list[object] = []
+    errors: list[dict[str, object]] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _loop, context: errors.append(context))
+        gate = asyncio.Event()
+        op = sched.start_host(gate.wait(), ran.append)  # still running when the store goes
+        await asyncio.sleep(0)
+        sched.park(b, lambda: True, False, ran.append)  # ready to run
+        sched.notify()  # a background drive is scheduled
+        sched.close()  # (cancels `op`: its end is seen at a later loop turn)
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+        assert op.cancelled()
+
+    asyncio.run(main())
+    assert ran == [] and errors == []
+    assert sched.closed and not sched.host_done and not sched.waiting and sched.host_pending == 0

@@ -4,6 +4,10 @@ instances and aliases, or from another core item such as a lowered function."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from wasm_component import Component, Engine, Linker, Store
 from wasm_component._translate.inline import CoreExportRef, FCoreInstantiate, FLower, Slot, inline
 
@@ -133,3 +137,91 @@ def test_instantiations_in_threads_each_wire_their_own() -> None:
     for th in threads:
         th.join()
     assert not errors and results == [(3, 1)] * 200
+
+
+# $hl is imported by $ib and $ic (made into $ib's entry, copied for $ic); $gl is imported by
+# $ib and also lifted again as an export (so it stays a value of its own).
+LOWERED_TWICE = """
+(component
+  (import "h" (func $h (param "x" u32) (result u32)))
+  (import "g" (func $g (result u32)))
+  (core func $hl (canon lower (func $h)))
+  (core func $gl (canon lower (func $g)))
+  (core module $b
+    (import "m" "h" (func $h (param i32) (result i32)))
+    (import "m" "g" (func $g (result i32)))
+    (func (export "run") (result i32) (i32.add (call $h (i32.const 1)) (call $g))))
+  (core instance $ib (instantiate $b (with "m" (instance (export "h" (func $hl))
+                                                         (export "g" (func $gl))))))
+  (core module $c
+    (import "n" "h" (func $h (param i32) (result i32)))
+    (func (export "run") (result i32) (call $h (i32.const 2))))
+  (core instance $ic (instantiate $c (with "n" (instance (export "h" (func $hl))))))
+  (func (export "b") (result u32) (canon lift (core func $ib "run")))
+  (func (export "c") (result u32) (canon lift (core func $ic "run")))
+  (func (export "g-again") (result u32) (canon lift (core func $gl)))
+)
+"""
+
+
+def test_lowered_functions_imported_by_several_instances_are_made_once_per_instantiation(
+) -> None:
+    """A lowered import that only core instances import is made straight into the imports
+    array (``_direct_lowers``): a second instance importing it gets a copy of the same
+    function; one the plan also uses otherwise (lifted again here) stays a value."""
+    from wasm_component._runtime.instantiate import _direct_lowers
+
+    engine = Engine()
+    component = Component.new(engine, LOWERED_TWICE)
+    flat = inline(component._validated)
+    lowers = [s.slot for s in flat.steps if isinstance(s, FLower)]
+    direct = _direct_lowers(flat)
+    assert set(direct) == {lowers[0]} and direct[lowers[0]] == 0  # $hl: $ib's first entry
+    calls: list[int] = []
+    linker = Linker(engine)
+
+    def h(store: Store, x: int) -> int:
+        calls.append(x)
+        return 10 * x
+
+    linker.root().func_wrap("h", h)
+    linker.root().func_wrap("g", lambda store: 5)
+    for _ in range(3):  # fresh stores reuse the pooled arrays: each wires its own functions
+        store = Store(engine)
+        inst = linker.instantiate(store, component)
+        b, c, g = (inst.get_func(store, n) for n in ("b", "c", "g-again"))
+        assert b is not None and c is not None and g is not None
+        assert (b(store), c(store), g(store)) == (15, 20, 5)
+    assert calls == [1, 2] * 3
+
+
+def test_a_lazy_host_function_whose_call_path_fails_to_build_tries_again() -> None:
+    """``Wiring.lazy_host_func``: a function made straight into the imports array builds its
+    call path at its first call; when building raises, that call traps with the error and the
+    next call builds again (it is not left without one)."""
+    from wasm_component._runtime import core
+
+    engine = core.CoreEngine()
+    store = core.CoreStore(engine)
+    module = core.compile_module(engine, core.wat2wasm("""
+        (module (import "h" "f" (func $f (param i32) (result i32)))
+                (func (export "run") (param i32) (result i32) (call $f (local.get 0))))"""))
+    plan = core.WiringPlan()
+    assert plan.add(1, (), ()) == 0
+    builds: list[int] = []
+
+    def make(offset: int) -> Any:
+        builds.append(offset)
+        if len(builds) == 1:
+            raise RuntimeError("not yet")
+        return lambda x: x + offset
+
+    w = core.Wiring(store, plan)
+    w.lazy_host_func(0, ("i32",), ("i32",), make, (100,))
+    w.instantiate(0, module, (), False)
+    run = w.instance(0, module).func("run")
+    w.done()
+    with pytest.raises(RuntimeError, match="not yet"):
+        run(1)
+    assert run(2) == 102 and run(3) == 103
+    assert builds == [100, 100]

@@ -123,8 +123,8 @@ def test_read_only_preopen_refuses_every_mutation(fs: Fs) -> None:
     f = fs.open(ro, "file")
     assert err(lambda: d.set_size(f, 0)) == "not-permitted"
     assert err(lambda: d.write(f, b"x", 0)) == "not-permitted"
-    assert err(lambda: d.write_via_stream(f, 0)) == "bad-descriptor"
-    assert err(lambda: d.append_via_stream(f)) == "bad-descriptor"
+    assert err(lambda: d.write_via_stream(f, 0)) == "not-permitted"  # as wasmtime 49
+    assert err(lambda: d.append_via_stream(f)) == "not-permitted"
     assert ok(lambda: d.read(f, 100, 0)) == (b"read only", False)
     assert ok(lambda: d.stat_at(ro, NONE, "file")).size == 9
 
@@ -152,9 +152,16 @@ def test_open_flags(fs: Fs) -> None:
     sub = fs.open(rw, "dir", OpenFlags.DIRECTORY)
     assert ok(lambda: d.get_type(sub)) == DescriptorType.DIRECTORY
     # A directory opened below a mutable preopen may be mutated (as wasmtime; the adapter
-    # opens directories with `read` alone), and says so.
-    assert ok(lambda: d.get_flags(sub)) == R | DescriptorFlags.MUTATE_DIRECTORY
+    # opens directories with `read` alone); it reports `mutate-directory` only when opened
+    # asking for it (opened with no flags: `read`, as wasmtime and wasi-testsuite's
+    # filesystem-flags-and-type; asked: reported, where wasmtime drops it, its issue 11667).
+    assert ok(lambda: d.get_flags(sub)) == R
     ok(lambda: d.create_directory_at(sub, "made-through-sub"))
+    asked = fs.open(rw, "dir", OpenFlags.DIRECTORY, DescriptorFlags.MUTATE_DIRECTORY)
+    assert ok(lambda: d.get_flags(asked)) == R | DescriptorFlags.MUTATE_DIRECTORY
+    assert ok(lambda: d.get_flags(fs.open(rw, ".", NO_OPEN, DescriptorFlags(0)))) == R
+    assert err(lambda: d.open_at(fs.ro, FOLLOW, ".", NO_OPEN,
+                                 DescriptorFlags.MUTATE_DIRECTORY)) == "read-only"
     assert ok(lambda: d.get_flags(fs.open(fs.ro, ".", OpenFlags.DIRECTORY))) == R
     assert err(lambda: d.read(sub, 1, 0)) == "bad-descriptor"  # file calls on a directory
     assert err(lambda: d.read_via_stream(sub, 0)) == "bad-descriptor"

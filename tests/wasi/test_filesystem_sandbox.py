@@ -292,6 +292,31 @@ def test_trailing_slash_names_a_directory(root: Directory) -> None:
     assert code(lambda: root.lstat("new")) == "no-entry"
 
 
+def test_trailing_slash_on_a_link_never_makes_the_operation_act_on_its_target(
+        root: Directory) -> None:  # fmt: skip
+    # An operation on the name itself (rmdir, rename, mkdir, symlink, link) asks for
+    # `slash_link`: "dirlink/" is then not followed (rmdir("dirlink/") removed the directory
+    # the link points to) and fails with the code given, as Linux.
+    root.mkdir("empty")
+    root.symlink("empty", "emptylink")
+    for path, expected in (("emptylink/", "not-directory"), ("dirlink/", "not-directory"),
+                           ("filelink/", "not-directory"), ("self/", "not-directory")):
+        def rmdir(path: str = path, expected: str = expected) -> None:
+            with resolve(root, path, follow=False, slash_link=expected) as (d, name):
+                d.rmdir(name)
+
+        assert code(rmdir) == expected
+    assert root.lstat("empty").type == "directory"  # still there
+
+    def mkdir() -> None:
+        with resolve(root, "self/", follow=False, slash_link="exist") as (d, name):
+            d.mkdir(name)
+
+    assert code(mkdir) == "exist"
+    with resolve(root, "emptylink/", follow=False) as (d, name):  # a read follows it
+        assert (name, d.lstat(name).type) == ("empty", "directory")
+
+
 def test_creating_through_a_dangling_symlink_stays_inside(tmp_path: Path) -> None:
     # `ln -s ../outside/new planted` then O_CREAT "planted": following it leaves the preopen
     # (refused); not following it, the open meets a symlink (refused). Nothing is created.

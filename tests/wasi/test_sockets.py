@@ -465,6 +465,23 @@ def _receive(stream: Any, n: int) -> list[tuple[bytes, SockAddr]]:
     raise AssertionError(f"received {len(got)} of {n} datagrams")
 
 
+def test_udp_may_bind_a_multicast_address() -> None:
+    # The WIT lists "not a unicast address" among TCP bind's errors, not UDP's (a receiver
+    # binds the group's address); as wasmtime (found by the 0.3 conformance guest).
+    pol = SocketPolicy()
+    pol.allow("udp", "224.0.0.0/4")
+    pol.allow("udp", "::/0")
+    net = Network(pol)
+    u = UdpSocket.create(V4)
+    u.start_bind(net, addr(0, "224.0.0.1"))
+    u.finish_bind()
+    assert str(u.local_address().ip) == "224.0.0.1"
+    u.drop()
+    v = UdpSocket.create(V6)
+    assert code_of(v.start_bind, net, SockAddr.parse("::ffff:127.0.0.1", 0)) == "invalid-argument"
+    v.drop()
+
+
 @pytest.mark.parametrize("host", [LO, pytest.param("::1", marks=needs_ipv6)])
 def test_udp_round_trip(net: Network, host: str) -> None:
     a, b = _udp(net, host), _udp(net, host)

@@ -130,6 +130,7 @@ class ComponentInstanceState:
         "_threads",
         "backpressure",
         "closed",
+        "concrete_types",
         "exclusive_thread",
         "handles",
         "lift_borrow",
@@ -172,6 +173,9 @@ class ComponentInstanceState:
         # (the root's) set after a trap: no instance of the tree may be entered again
         self.poisoned = False
         self.resource_impls: set[t.ResourceType] = set()
+        #: (the root's) stream/future types made concrete (``LiftLowerContext.concrete_type``), by
+        #: the static type's identity: ``(static type, resources, concrete type)``
+        self.concrete_types: dict[int, tuple[t.Type, Any, t.Type]] = {}
         self.lift_own: Callable[[t.ResourceType, int], Any] = forms.lift_own
         self.lift_borrow: Callable[[t.ResourceType, int], Any] = forms.lift_borrow
         self.lower_own: Callable[[t.ResourceType, Any], int] = forms.lower_own
@@ -345,6 +349,19 @@ class LiftLowerContext:
         check_alloc(ptr, align, size, m)
         return ptr, m
 
+    def concrete_type(self, vt: t.Type) -> t.Type:
+        """``vt`` with this context's resources made concrete, worked out once per instance
+        tree (a substitution walks the whole type: a wasi:http body's trailers future, with
+        every resource of the interface, took about a millisecond, for each request)."""
+        cache = self.inst.root.concrete_types
+        hit = cache.get(id(vt))
+        resources = self.resources
+        if hit is not None and hit[0] is vt and hit[1] is resources:
+            return hit[2]
+        out = concrete_async_type(vt, resources)
+        cache[id(vt)] = (vt, resources, out)  # (holding ``vt``: its id stays its own)
+        return out
+
     def lift_async_value(self, vt: t.Type, i: int, host: bool = False) -> Any:
         """Lift a ``stream``/``future``: its readable end leaves the table; the value is the
         shared :class:`~.concurrency.SharedStream`/``SharedFuture``, or for the host (``host``)
@@ -352,7 +369,7 @@ class LiftLowerContext:
         from .concurrency.builtins import lift_future, lift_stream
 
         if self.resources:  # the stream's built-ins are typed with the concrete resources
-            vt = concrete_async_type(vt, self.resources)
+            vt = self.concrete_type(vt)
         if isinstance(vt, t.StreamType):
             shared: Any = lift_stream(self.inst, i, vt.payload)
         else:
@@ -375,7 +392,7 @@ class LiftLowerContext:
 
         shared = v
         if self.resources:  # a host end has the concrete type, as the stream's built-ins
-            vt = concrete_async_type(vt, self.resources)
+            vt = self.concrete_type(vt)
         if not isinstance(v, (SharedStream, SharedFuture)):
             api = _streams_api()
             if api is not None:

@@ -43,7 +43,8 @@ from ..errors import Trap, TrapCode
 from . import core
 from .items import RFunc
 
-__all__ = ["BUILTINS", "HostFunc", "LiftedFunc", "Site", "make_lowered"]
+__all__ = ["BUILTINS", "RESOURCE_BUILTINS", "HostFunc", "LiftedFunc", "Site", "lower_into",
+           "make_lowered", "resource_builtin_into"]
 
 Resources = dict[t.ResourceType, t.ResourceType]
 
@@ -499,22 +500,50 @@ def make_lowered(store: Any, site: Site, state: ComponentInstanceState, info: Ca
 
         return async_lowered(store, site, state, info, target, abi)
     sig = abi.lower_sig
+    return core.new_lazy_host_func(store._core, sig.params, sig.results,
+                                   _lowered_builder(store, site, state, info, target, abi),
+                                   may_suspend=store._core.fibers)
+
+
+def lower_into(wiring: core.Wiring, e: int, store: Any, owner: Any, site: Site,
+               state: ComponentInstanceState, info: CanonInfo, target: RFunc, abi: FuncAbi
+               ) -> None:
+    """:func:`make_lowered` for a function only the plan's core instances import: made
+    straight into entry ``e`` of their imports array (``core.Wiring.lazy_host_func``);
+    ``owner``: the store, weakly."""
+    if info.is_async or store._core.fibers:  # (a store with fibers: one that may suspend)
+        wiring.put(e, make_lowered(store, site, state, info, target, abi))
+        return
+    sig = abi.lower_sig
+    wiring.lazy_host_func(e, sig.params, sig.results, _build_lowered,
+                          (owner, site, state, info, target, abi))
+
+
+def _build_lowered(owner: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
+                   target: RFunc, abi: FuncAbi, on_fiber: bool = False) -> Callable[..., Any]:
+    """A sync lower's call path, made at its first call (``owner``: the store, weakly;
+    ``on_fiber``: whether the store had fibers when the function was made)."""
+    store = owner()
+    if state.root.sched is not None or (isinstance(target, LiftedFunc)
+                                        and target._info.is_async):
+        # a store with async features: the spec's Subtask
+        from .tasks import async_lowered_call
+
+        return async_lowered_call(store, site, state, info, target, abi, on_fiber)
+    return _lowered_call(site, state, info, abi, target, store)
+
+
+def _lowered_builder(store: Any, site: Site, state: ComponentInstanceState, info: CanonInfo,
+                     target: RFunc, abi: FuncAbi) -> Callable[[], Callable[..., Any]]:
+    """What makes a sync lower's call path at its first call."""
     owner = weakref.ref(store)  # (the store keeps this function: no cycle through it)
     # in a store with fibers, waiting for the callee suspends the caller's fiber
     on_fiber = store._core.fibers
 
     def build() -> Callable[..., Any]:
-        store = owner()
-        if state.root.sched is not None or (isinstance(target, LiftedFunc)
-                                            and target._info.is_async):
-            # a store with async features: the spec's Subtask
-            from .tasks import async_lowered_call
+        return _build_lowered(owner, site, state, info, target, abi, on_fiber)
 
-            return async_lowered_call(store, site, state, info, target, abi, on_fiber)
-        return _lowered_call(site, state, info, abi, target, store)
-
-    return core.new_lazy_host_func(store._core, sig.params, sig.results, build,
-                                   may_suspend=on_fiber)
+    return build
 
 
 def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
@@ -641,29 +670,31 @@ def _entering(call: Callable[[Sequence[Any]], Any], also: tuple[ComponentInstanc
 Builtin = Callable[[Any, ComponentInstanceState, Trampoline, CanonInfo, Any, Any], core.CoreFunc]
 
 
-def _resource_new(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                  rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
-    assert rt is not None and info.core_type is not None, "validated: `resource.new` has both"
-
-    def new(rep: int) -> int:
-        return resource_new(state, rt, rep)
-
-    return core.new_host_func(store._core, tuple(info.core_type.params), ("i32",), new)
-
-
-def _resource_rep(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                  rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
-    assert rt is not None and info.core_type is not None, "validated: `resource.rep` has both"
-
-    def rep_(i: int) -> int:
-        return resource_rep(state, rt, i)
-
-    return core.new_host_func(store._core, ("i32",), tuple(info.core_type.results), rep_)
+def _resource_sig(kind: Trampoline, info: CanonInfo) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The core signature of a ``resource.new`` / ``resource.rep`` / ``resource.drop``."""
+    if kind is Trampoline.RESOURCE_DROP:
+        return ("i32",), ()
+    assert info.core_type is not None, "validated: `resource.new` and `resource.rep` have one"
+    if kind is Trampoline.RESOURCE_NEW:
+        return tuple(info.core_type.params), ("i32",)
+    return ("i32",), tuple(info.core_type.results)
 
 
-def _resource_drop(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
-                   rt: t.ResourceType | None, site: Site = BARE) -> core.CoreFunc:
-    assert rt is not None, "validated: `resource.drop` names a resource"
+def _resource_callback(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                       rt: t.ResourceType) -> Callable[[int], Any]:
+    """What a ``resource.*`` built-in of ``state``'s instance does, for ``rt``."""
+    if kind is Trampoline.RESOURCE_NEW:
+
+        def new(rep: int) -> int:
+            return resource_new(state, rt, rep)
+
+        return new
+    if kind is Trampoline.RESOURCE_REP:
+
+        def rep_(i: int) -> int:
+            return resource_rep(state, rt, i)
+
+        return rep_
     # The destructor is decided once: the implementing instance calls its own directly;
     # from anywhere else it must be enterable (the spec's `resource.drop`).
     owner, own_dtor = store._resource_dtors.get(rt, (None, None))
@@ -675,7 +706,36 @@ def _resource_drop(store: Any, state: ComponentInstanceState, kind: Trampoline, 
         if rep is not None and dtor is not None:
             dtor(rep)
 
-    return core.new_host_func(store._core, ("i32",), (), drop)
+    return drop
+
+
+def _resource_builtin(store: Any, state: ComponentInstanceState, kind: Trampoline,
+                      info: CanonInfo, rt: t.ResourceType | None, site: Site = BARE
+                      ) -> core.CoreFunc:
+    assert rt is not None, "validated: a `resource.*` built-in names a resource"
+    params, results = _resource_sig(kind, info)
+    return core.new_host_func(store._core, params, results,
+                              _resource_callback(store, state, kind, rt))
+
+
+#: The built-ins :func:`resource_builtin_into` makes.
+RESOURCE_BUILTINS = frozenset({Trampoline.RESOURCE_NEW, Trampoline.RESOURCE_REP,
+                               Trampoline.RESOURCE_DROP})
+
+
+def resource_builtin_into(wiring: core.Wiring, e: int, owner: Any,
+                          state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
+                          rt: t.ResourceType) -> None:
+    """A ``resource.*`` built-in only the plan's core instances import, made straight into
+    entry ``e`` of their imports array; what it does is decided at its first call (``owner``:
+    the store, weakly)."""
+    params, results = _resource_sig(kind, info)
+    wiring.lazy_host_func(e, params, results, _weak_resource_callback, (owner, state, kind, rt))
+
+
+def _weak_resource_callback(owner: Any, state: ComponentInstanceState, kind: Trampoline,
+                            rt: t.ResourceType) -> Callable[[int], Any]:
+    return _resource_callback(owner(), state, kind, rt)
 
 
 def _builtins() -> dict[Trampoline, Builtin]:
@@ -683,9 +743,8 @@ def _builtins() -> dict[Trampoline, Builtin]:
 
     table: dict[Trampoline, Builtin] = {k: not_built for k in Trampoline}
     table.update(ASYNC_BUILTINS)
-    table[Trampoline.RESOURCE_NEW] = _resource_new
-    table[Trampoline.RESOURCE_REP] = _resource_rep
-    table[Trampoline.RESOURCE_DROP] = _resource_drop
+    for kind in RESOURCE_BUILTINS:
+        table[kind] = _resource_builtin
     return table
 
 
@@ -781,18 +840,32 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
     return drop
 
 
+# the function type the spec lifts a destructor with (``canon_resource_drop``)
+_DTOR_FT = t.FuncType((("rep", t.U32),), None)
+
+
 def dtor_call(func: core.CoreFunc | core.LazyExport, guard: ComponentInstanceState | None
               ) -> Callable[[int], None]:
     """``dtor(rep)``: a guest destructor's core call. With ``guard`` (a drop from outside the
     implementing instance) that instance must be enterable first."""
     invoke = core.resolve(func).make_sink()
+    own: list[Callable[[Sequence[Any]], Any]] = []
 
     def dtor(rep: int) -> None:
         if guard is not None and (guard.root.poisoned or not guard.may_enter):
             _poison_check(guard)
             trap_if(True, "cannot enter component instance to run a destructor")
         try:
-            invoke(rep)
+            if guard is not None and guard.root.sched is not None:
+                # the spec lifts the destructor in the implementing instance (a task of its
+                # own there): the built-ins it calls must not see the dropping instance's task
+                if not own:
+                    from .tasks import in_own_task
+
+                    own.append(in_own_task(guard, lambda a: invoke(a[0]), _DTOR_FT))
+                own[0]((rep,))
+            else:
+                invoke(rep)
         except BaseException:
             if guard is not None:
                 guard.poison()  # the destructor's call entered the instance, and trapped

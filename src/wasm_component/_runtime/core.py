@@ -199,6 +199,7 @@ _func_new_held.restype = None
 _extern_t = ffi.wasmtime_extern_t
 _EXTERN_SIZE = ctypes.sizeof(_extern_t)
 _KIND_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
+_EXTERN_OF = _extern_t.of.offset  # (where a ``wasmtime_extern_t``'s item starts)
 _instance_new = _lib.wasmtime_instance_new
 _instance_new.restype = ctypes.c_void_p
 _func_to_raw = _lib.wasmtime_func_to_raw
@@ -672,7 +673,9 @@ class CoreStore:
         "_export_item_ref",
         "_gen",
         "_host_cb",
+        "_host_first",
         "_host_fns",
+        "_host_lazy",
         "_host_sigs",
         "_linker",
         "_orphans",
@@ -709,6 +712,11 @@ class CoreStore:
         self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
         self._host_cb: Any = None
+        self._host_first: Callable[..., int] | None = None  # (see ``_lazy_first_call``)
+        #: env -> what makes the trampoline of a host function made by
+        #: ``Wiring.lazy_host_func``, until its first call (``_lazy_first_call``)
+        self._host_lazy: dict[int, tuple[_HostSig, Callable[..., Callable[..., Any]],
+                                         tuple[Any, ...]]] = {}
         # Out-parameter of ``wasmtime_instance_export_get``, made at its first use and reused
         self._export_item: Any = None
         self._export_item_ref: Any = None
@@ -745,6 +753,8 @@ class CoreStore:
             self._orphans.clear()
         fns = self._host_fns
         fns[1:] = [_released_host_fn] * (len(fns) - 1)
+        self._host_lazy.clear()
+        self._host_first = None
         afns = self._async_fns
         afns[1:] = [_released_async_fn] * (len(afns) - 1)
         self._conts.clear()
@@ -1243,24 +1253,56 @@ def _new_func(store: CoreStore, ty: CoreFuncType, fty: Any, trampoline: Callable
     All host functions of a store share one C callback that dispatches on ``env``, an index
     into the store's list of trampolines: a ctypes callback per function would cost a fresh
     executable thunk each (microseconds, at every instantiation)."""
-    fns = store._host_fns
-    cb = store._host_cb
-    if cb is None:
-
-        def dispatch(env: int, caller: int | None, args: int, nargs: int) -> int:
-            return fns[env](env, caller, args, nargs)
-
-        cb = store._host_cb = _HostCallback(dispatch)
-    i = len(fns)  # from 1: index 0 holds a placeholder (NULL reads as None)
-    env = _ENVS[i] if i < len(_ENVS) else ctypes.c_void_p(i)
-    fns.append(trampoline)
     ext: Any = _extern_t()  # wasmtime writes the new function straight into an extern
     ext.kind = _KIND_FUNC
     raw = ext.of.func  # (a view into ``ext``: a field is cheaper than ``from_buffer``)
-    _func_new_held(store._ctx, fty, cb, env, None, ctypes.byref(raw))
+    _func_new_held(store._ctx, fty, store._host_cb or _dispatcher(store),
+                   _host_env(store, trampoline), None, ctypes.byref(raw))
     func = CoreFunc(store, raw, ty)
     func._ext = ext
     return func
+
+
+def _dispatcher(store: CoreStore) -> Any:
+    """The store's one C callback for its host functions (made at its first)."""
+    fns = store._host_fns
+
+    def dispatch(env: int, caller: int | None, args: int, nargs: int) -> int:
+        return fns[env](env, caller, args, nargs)
+
+    cb = store._host_cb = _HostCallback(dispatch)
+    return cb
+
+
+def _lazy_first_call(store: CoreStore) -> Callable[..., int]:
+    """The trampoline of every host function of ``store`` made by ``Wiring.lazy_host_func``
+    until its first call, which makes its own (from what ``store._host_lazy`` keeps for it)
+    and puts it in its place. One per store: such a function costs no closure."""
+    fns = store._host_fns
+    lazy = store._host_lazy
+
+    def first_call(env: int, caller: int | None, args: int, nargs: int) -> int:
+        try:
+            sig, make, margs = lazy[env]
+            trampoline = _host_trampoline(store, sig, make(*margs))
+        except BaseException as e:  # (kept: the next call tries again, as the first did)
+            store._pending = e
+            return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+        del lazy[env]
+        fns[env] = trampoline
+        return trampoline(env, caller, args, nargs)
+
+    store._host_first = first_call
+    return first_call
+
+
+def _host_env(store: CoreStore, trampoline: Callable[..., int]) -> Any:
+    """The ``env`` of a new host function of ``store`` calling ``trampoline``: its index in
+    the store's list of trampolines."""
+    fns = store._host_fns
+    i = len(fns)  # from 1: index 0 holds a placeholder (NULL reads as None)
+    fns.append(trampoline)
+    return _ENVS[i] if i < len(_ENVS) else ctypes.c_void_p(i)
 
 
 def new_raw_host_func(
@@ -1374,6 +1416,13 @@ def new_lazy_host_func(
 
         return new_async_host_func(store, params, results, first, signed=signed)
     sig = _host_sig(store, tuple(params), tuple(results), signed)
+    return _new_func(store, sig[0], sig[6], _first_call(store, sig, make_callback))
+
+
+def _first_call(store: CoreStore, sig: _HostSig, make_callback: Callable[[], Callable[..., Any]]
+                ) -> Callable[..., int]:
+    """A lazy host function's trampoline until its first call, which makes the real one
+    (``_host_trampoline(make_callback())``) and puts it in its place."""
     fns = store._host_fns
 
     def first_call(env: int, caller: int | None, args: int, nargs: int) -> int:
@@ -1385,7 +1434,7 @@ def new_lazy_host_func(
         fns[env] = trampoline
         return trampoline(env, caller, args, nargs)
 
-    return _new_func(store, sig[0], sig[6], first_call)
+    return first_call
 
 
 def _host_trampoline(store: CoreStore, sig: _HostSig, callback: Callable[..., Any]
@@ -2417,6 +2466,32 @@ class Wiring:
             instantiated(store, err)
         elif err or store._trap.value:
             instantiate_failed(store, err)
+
+    def lazy_host_func(self, e: int, params: tuple[str, ...], results: tuple[str, ...],
+                       make_callback: Callable[..., Callable[..., Any]], args: tuple[Any, ...]
+                       ) -> None:
+        """:func:`new_lazy_host_func` (its callback ``make_callback(*args)``) made straight
+        into entry ``e`` of the imports array, for a function only ever imported by the plan's
+        core instances: no Python object is made for it (instances importing it again copy
+        the entry), nor any closure (the store keeps ``args`` until its first call)."""
+        ws = self._ws
+        assert ws is not None, "instances are made before `done`"
+        store = self._store
+        sig = _host_sig(store, params, results, False)
+        fns = store._host_fns
+        i = len(fns)
+        fns.append(store._host_first or _lazy_first_call(store))
+        store._host_lazy[i] = (sig, make_callback, args)
+        ws.mv[_EXTERN_SIZE * e] = _KIND_FUNC
+        _func_new_held(store._ctx, sig[6], store._host_cb or _dispatcher(store),
+                       _ENVS[i] if i < len(_ENVS) else ctypes.c_void_p(i), None,
+                       ctypes.byref(ws.arr, _EXTERN_SIZE * e + _EXTERN_OF))
+
+    def put(self, e: int, item: CoreExtern) -> None:
+        """Put ``item`` at entry ``e`` of the imports array (see :meth:`lazy_host_func`)."""
+        ws = self._ws
+        assert ws is not None, "instances are made before `done`"
+        ws.arr[e] = item.extern()
 
     def instance(self, k: int, module: CoreModule) -> CoreInstance:
         """Instance ``k``, made already, for export lookups (its handle copied out of the

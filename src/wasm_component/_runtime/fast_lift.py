@@ -49,7 +49,7 @@ FAST_CALL_PARAMS = (
     "view, pack, unpack, call_, ctx, faddr, aaddr, n, trap_out, trap_flag, gen, fail, keep, "
     "normalize, params, nparams, struct_error, "
     "general, drive, resolver, new, LiftTask, GuestThread, STARTED, RESOLVED, never_started, "
-    "trap, partial, cancelled_error, name")
+    "trap, partial, cancelled_error, name, Trap, delivered")
 
 
 @lru_cache(maxsize=512)
@@ -173,9 +173,11 @@ def _factory(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spilled: b
         "                        inst.exclusive_thread = None",
         "                    else:",
         "                        task.exit_implicit_thread()",
-        "        except BaseException:",
+        "        except BaseException as e:",
         "            inst.poison()",
-        "            raise",
+        "            if not (isinstance(e, Trap) and delivered(e, box)):",
+        "                raise",
+        "            packed = 0  # (the value was delivered before the deadlock: it stands)",
         "        finally:",
         "            sched.current = prev",
         *((f"            del entered[-{nstates}:]",) if nstates > 1 else

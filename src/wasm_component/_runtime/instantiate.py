@@ -25,7 +25,16 @@ from .._validate.model import ResourceInfo
 from .._validate.typecheck import substitute
 from ..errors import LinkError, NotSupported
 from . import core
-from .calls import BARE, BUILTINS, LiftedFunc, Site, make_lowered
+from .calls import (
+    BARE,
+    BUILTINS,
+    RESOURCE_BUILTINS,
+    LiftedFunc,
+    Site,
+    lower_into,
+    make_lowered,
+    resource_builtin_into,
+)
 from .items import RFunc, RInstance, RModule, RValue
 
 __all__ = ["RootInstance", "program_for"]
@@ -178,6 +187,10 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     module_of: dict[int, int] = {}  # core instance slot -> its module's offset
 
     sites: dict[str, str] = {}  # a Site's making -> the local holding it
+    # sync lowers (and resource built-ins) only core instances of the plan import: made
+    # straight into the imports array
+    # at their first entry (``lower_into``), later imports of them copy that entry
+    direct = _direct_lowers(flat)
 
     def v(slot: int | None) -> str:
         return "None" if slot is None else f"v{slot}"
@@ -222,7 +235,10 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 copy: list[tuple[int, int]] = []  # (entry, the entry to copy)
                 loose: list[str] = []
                 for e, imp in enumerate(imports, wiring.nentries):
-                    if isinstance(imp, F.CoreExportRef) and imp.instance in core_index:
+                    if isinstance(imp, F.Slot) and imp.n in direct:
+                        if direct[imp.n] != e:
+                            copy.append((e, direct[imp.n]))
+                    elif isinstance(imp, F.CoreExportRef) and imp.instance in core_index:
                         first = fetched.get((imp.instance, imp.name))
                         if first is not None:
                             copy.append((e, first))
@@ -265,6 +281,10 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                            f"w, {core_index[instance]}, m{module_of[instance]}, {export!r})")
                 g.emit(f"{v(slot)} = {c(LiftedFunc.deferred)}({c(BARE)}, {c(info)}, "
                        f"{c(abi)}, {name!r}, {pending})")
+            case F.FLower(slot, info, target, abi, state, options, resources) if slot in direct:
+                g.emit(f"{c(lower_into)}(w, {direct[slot]}, store, owner, "
+                       f"{site(info, options, resources)}, {v(state)}, {c(info)}, {v(target)}, "
+                       f"{c(abi)})")
             case F.FLower(slot, info, target, abi, state, options, resources):
                 g.emit(f"{v(slot)} = {c(make_lowered)}(store, {site(info, options, resources)}, "
                        f"{v(state)}, {c(info)}, {v(target)}, {c(abi)})")
@@ -277,6 +297,9 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                        f"{{{named}}}, {v(state)})")
             case F.FResource(slot, info, state, dtor):
                 g.emit(f"{v(slot)} = {c(_resource)}(store, {c(info)}, {v(state)}, {v(dtor)})")
+            case F.FBuiltin(slot, kind, info, state, resource, _, _) if slot in direct:
+                g.emit(f"{c(resource_builtin_into)}(w, {direct[slot]}, owner, {v(state)}, "
+                       f"{c(kind)}, {c(info)}, {v(resource)})")
             case F.FBuiltin(slot, kind, info, state, resource, options, resources):
                 # (async built-ins)
                 at = f", {site(info, options, resources)}" if options or resources else ""
@@ -313,6 +336,56 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
     g.label = "instantiate " + (", ".join(n for n, _ in flat.exports) or "(no exports)")
     fn: Program = g.finish("run", "store, modules, args", prologue)
     return fn
+
+
+def _direct_lowers(flat: F.FlatPlan) -> dict[int, int]:
+    """The sync lowers and ``resource.*`` built-ins (their slots) that only the plan's core
+    instantiations import, each to
+    the entry of the wiring's imports array it is first imported at (entries numbered as
+    ``core.WiringPlan.add`` numbers them: every core instance's imports in plan order).
+
+    Any other mention of a slot (anything any other step holds, an export of the root) keeps
+    it a value: the test is conservative, a number that only looks like the slot counts too."""
+    first: dict[int, int] = {}
+    mentioned: set[int] = {s for _, s in flat.exports}
+    lowers: set[int] = set()
+    entry = 0
+
+    def mention(x: object) -> None:
+        if isinstance(x, bool):
+            return
+        if isinstance(x, int):
+            mentioned.add(x)
+        elif isinstance(x, F.Slot):
+            mentioned.add(x.n)
+        elif isinstance(x, F.CoreExportRef):
+            mentioned.add(x.instance)
+        elif isinstance(x, tuple):
+            for y in x:
+                mention(y)
+
+    for step in flat.steps:
+        if isinstance(step, F.FCoreInstantiate):
+            for imp in step.imports:
+                if isinstance(imp, F.Slot):
+                    first.setdefault(imp.n, entry)
+                else:
+                    mention(imp)
+                entry += 1
+            mention((step.slot, step.state))
+            continue
+        if isinstance(step, F.FLower) and not step.info.is_async:
+            lowers.add(step.slot)
+            fields = [step.target, step.state, step.options, step.resources]
+        elif (isinstance(step, F.FBuiltin) and step.kind in RESOURCE_BUILTINS
+              and step.resource is not None and not step.options):
+            lowers.add(step.slot)
+            fields = [step.state, step.resource, step.resources]
+        else:
+            fields = [getattr(step, f) for f in step.__slots__]
+        for x in fields:
+            mention(x)
+    return {n: e for n, e in first.items() if n in lowers and n not in mentioned}
 
 
 def _settle_deferred(owner: Any, states: list[ComponentInstanceState | None],

@@ -95,6 +95,7 @@ def _never_started() -> Sequence[Any]:
 DEADLOCK = "deadlock detected: event loop cannot make further progress"
 _INITIAL = Task.State.INITIAL
 _STARTED = Task.State.STARTED
+POISONED = "the component instance trapped in another task while this call waited"
 
 
 class LiftTask(Task):
@@ -171,6 +172,7 @@ class StoreScheduler:
         "_woken_q",
         "_wset_waiters",
         "candidates",
+        "closed",
         "cstore",
         "current",
         "driving",
@@ -209,6 +211,8 @@ class StoreScheduler:
         self.starting: list[tuple[Subtask, bool]] = []
         #: the loop a background drive is scheduled on (see :meth:`notify`)
         self._background: asyncio.AbstractEventLoop | None = None
+        #: the store has gone (:meth:`close`): nothing more runs
+        self.closed = False
         #: the store's core store (set by :func:`scheduler_for`), whose fibers it resumes
         self.cstore: core.CoreStore | None = None
         #: how many synchronous drivers (:meth:`run_until`) run the store now: they apply
@@ -403,6 +407,8 @@ class StoreScheduler:
         thread.wset = None
         thread.ready_func = None
         thread.cancellable = False
+        if thread.task.inst.root.poisoned:
+            return  # its instance trapped (in another task): no code of it runs again
         starting, self.starting = self.starting, []  # (a new native stack base)
         try:
             self.run(thread, partial(cont, cancelled))
@@ -474,9 +480,18 @@ class StoreScheduler:
         trap(DEADLOCK)
 
     def close(self) -> None:
-        """The store is going: cancel the host operations still running (no guest code runs
-        for their ends: no background drive is scheduled from now on)."""
+        """The store is going: cancel the host operations still running. No guest code of
+        the store runs after this (a drive already scheduled on a loop, or a host operation
+        that ends later, finds the scheduler closed and does nothing; no background drive is
+        scheduled from now on)."""
+        self.closed = True
         self.driving += 1
+        self.host_done.clear()
+        self.waiting.clear()
+        self.woken.clear()
+        self.candidates.clear()
+        self._woken_q.clear()
+        self._wset_waiters.clear()
         for f in list(self._host_futs):
             f.cancel()
         loop = self._loop
@@ -522,6 +537,8 @@ class StoreScheduler:
         def done(f: asyncio.Future[Any]) -> None:
             self.host_pending -= 1
             self._host_futs.discard(f)
+            if self.closed:
+                return  # (its store has gone: nothing to hand the result to)
             self.host_done.append(partial(on_done, f))
             self.notify()
 
@@ -555,6 +572,8 @@ class StoreScheduler:
         """Run ready threads (a bounded number of steps per loop turn, so host coroutines
         take turns with the guest), while no ``call_async`` drives the store."""
         self._background = None
+        if self.closed:
+            return
         waiters = self._waiters
         while waiters and waiters[0].done():
             waiters.popleft()  # (a driver whose call ended while it waited)
@@ -593,15 +612,17 @@ _REALLOC_FT = t.FuncType(tuple((f"p{i}", t.U32) for i in range(4)), t.U32)
 _PLAIN = CanonicalOptions()
 
 
-def in_own_task(state: ComponentInstanceState, invoke: Callable[[Sequence[Any]], Any]
-                ) -> Callable[[Sequence[Any]], Any]:
-    """``invoke`` (a ``realloc`` call) run as the spec's ``reallocate`` runs it: a ``canon
-    lift`` of its own, so on a fresh thread (its own ``context.get``/``set`` slots)."""
+def in_own_task(state: ComponentInstanceState, invoke: Callable[[Sequence[Any]], Any],
+                ft: t.FuncType = _REALLOC_FT) -> Callable[[Sequence[Any]], Any]:
+    """``invoke`` (a ``realloc`` or destructor call) run as the spec's ``reallocate`` and
+    ``canon_resource_drop`` run it: a ``canon lift`` of its own in ``state``, so on a fresh
+    thread of a task of that instance (its own ``context.get``/``set`` slots, and the
+    built-ins it calls use ``state``'s handles)."""
     sched: StoreScheduler = state.root.sched
 
     def call(args: Sequence[Any]) -> Any:
         prev = sched.current
-        sched.current = GuestThread(Task(state, _REALLOC_FT, _PLAIN), sched)
+        sched.current = GuestThread(Task(state, ft, _PLAIN), sched)
         try:
             return invoke(args)
         finally:
@@ -779,7 +800,7 @@ class AsyncLift:
             resolver=_resolver, new=object.__new__, LiftTask=LiftTask, GuestThread=GuestThread,
             STARTED=_STARTED, RESOLVED=Task.State.RESOLVED, never_started=_never_started,
             trap=trap, partial=partial, cancelled_error=asyncio.CancelledError,
-            name=self.name)
+            name=self.name, Trap=Trap, delivered=_delivered)
 
     # the spec's ``func_inst``
     def __call__(self, on_start: OnStart, on_resolve: OnResolve,
@@ -1026,9 +1047,13 @@ def async_lift_call(lf: LiftedFunc, sched: StoreScheduler, host: bool
         def on_start() -> Sequence[Any]:
             return args
 
-        lift(on_start, box.append, None)
-        if not box:
-            sched.run_until(lambda: bool(box))
+        try:
+            lift(on_start, box.append, None)
+            if not box:
+                sched.run_until(lambda: bool(box))
+        except Trap as e:
+            if not _delivered(e, box):
+                raise
         result = box[0]
         if result is None:
             raise Trap(f"`{name}`: the task was cancelled")
@@ -1050,6 +1075,18 @@ def _resolver(box: list[Sequence[Any] | None], wait: list[asyncio.Future[None]]
     return on_resolve
 
 
+def _delivered(e: Trap, box: list[Sequence[Any] | None]) -> bool:
+    """Whether the trap ``e`` is the deadlock of a task that had delivered its value first
+    (``task.return``, then a wait that can never end on its native stack): the spec hands the
+    caller the value at ``task.return`` (its ``on_resolve``), as wasmtime does; the wait has
+    no stack to park on here, so the trap unwound it and its instance stays poisoned."""
+    return bool(box) and box[0] is not None and str(e).startswith(DEADLOCK)
+
+
+def _no_cancel(caller: ComponentInstanceState | None) -> None:
+    """(a task that resolved already: nothing to cancel)"""
+
+
 async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
     """Run one task of ``lift`` for a host caller on the running asyncio loop: its steps run
     on the loop, waiting for host operations; cancelling the awaiting asyncio task requests
@@ -1059,7 +1096,12 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
     box: list[Sequence[Any] | None] = []
     wait: list[asyncio.Future[None]] = []  # (while this driver waits: what it waits on)
     # (``on_start`` returns the arguments: a bound C method, no frame per call)
-    on_cancel = lift(repeat(args).__next__, _resolver(box, wait), None)
+    try:
+        on_cancel = lift(repeat(args).__next__, _resolver(box, wait), None)
+    except Trap as e:
+        if not _delivered(e, box):
+            raise
+        on_cancel = _no_cancel
     if box:  # (resolved in its first run, the common case: no driving)
         if sched.host_done or sched._woken_q or sched.candidates:  # (``may_progress``)
             sched.notify()  # (the store's other ready work: another driver or the loop)
@@ -1081,13 +1123,21 @@ async def _drive(lift: AsyncLift, box: list[Sequence[Any] | None],
     try:
         while not box:
             try:
-                if sched.step():
+                try:
+                    progressed = sched.step()
+                except Trap as e:
+                    if not _delivered(e, box):
+                        raise
+                    break
+                if progressed:
                     steps += 1
                     if not box and steps % _DRIVER_STEPS == 0:
                         await asyncio.sleep(0)  # (other asyncio tasks take turns)
                     continue
                 if box:
                     break
+                if lift.inst.root.poisoned:
+                    trap(POISONED)  # (another task's trap: this one's threads run no more)
                 if not sched.host_pending and not sched.host_holds_ends:
                     trap(DEADLOCK)
                 wait[:] = [loop.create_future()]

@@ -390,6 +390,10 @@ def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonI
     elif k == "task.return":
         _feature(f.cm_async, "`task.return` requires the component model async feature", off)
         res = None if d.result is None else v.valtype(d.result, scope, off)
+        # It passes the task's results, and a function's result never contains a `borrow`
+        # (so `canon_task_return`'s `result_type != task.ft.result` would always trap).
+        if res is not None and layout.contains_borrow(res):
+            raise _err("`task.return` result cannot contain a `borrow` type", off)
         if d.opts is not None:
             for name, _o in d.opts.given:
                 if name not in ("memory", "string-encoding"):

@@ -259,16 +259,20 @@ class AsgiApp:
                         return
                     continue
                 if got is EOF:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
                     break
                 assert isinstance(got, bytes)
-                await send({"type": "http.response.body", "body": got, "more_body": True})
+                # (the last chunk, when the end is already there, ends the body: one send less)
+                last = body.drained()
+                await send({"type": "http.response.body", "body": got, "more_body": not last})
+                if last:
+                    break
         except Exception as e:  # the guest's body failed: cut the connection
             body.abandon()
             log.warning("response body failed: %s", e)
             raise
         finally:
             gone.cancel()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
         if trailers_ok:
             await send({"type": "http.response.trailers",
                         "headers": [(k.encode("latin-1"), v) for k, v in body.trailers or []],

@@ -236,6 +236,12 @@ class Channel:
                 return EOF
             return None
 
+    def drained(self) -> bool:
+        """Whether the producer ended (without failing) and everything was taken: the next
+        :meth:`take_nowait` is :data:`EOF`."""
+        with self._lock:
+            return not self._chunks and self._ended and self.error is None
+
     def take(self, n: int = -1, timeout: float | None = None) -> bytes | _Eof:
         """Like :meth:`take_nowait` but waits for data; ``TimeoutError`` after ``timeout``."""
         while True:

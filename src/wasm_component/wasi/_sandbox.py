@@ -47,13 +47,20 @@ def _push_link(pending: list[str], target: str, count: int) -> int:
 
 
 @contextlib.contextmanager
-def resolve(base: Directory, path: str, *, follow: bool) -> Iterator[tuple[Directory, str]]:
+def resolve(base: Directory, path: str, *, follow: bool, slash_link: str | None = None
+            ) -> Iterator[tuple[Directory, str]]:  # fmt: skip
     """Resolve ``path`` against ``base``: yield ``(directory, name)`` where ``name`` is one
     component (``"."`` for the directory itself) inside ``directory``. With ``follow``, a
     symlink as the last component is expanded too. A trailing ``/`` names a directory, as in
     POSIX: the last component is followed, and if it exists it must be a directory
     (``not-directory``). Directories opened on the way are closed when the block ends
-    (``base`` is not)."""
+    (``base`` is not).
+
+    ``slash_link`` is for an operation on the name itself (removing, renaming or making
+    it): a trailing ``/`` then does not follow a symlink there (the operation would act on
+    the link's target instead: ``rmdir("link/")`` removing the directory it points to), and
+    such a symlink fails with this error code, as Linux (``not-directory`` for rmdir and
+    rename, ``exist`` for mkdir, symlink and link)."""
     if not path:
         raise FsError("no-entry", "an empty path")
     if path.startswith("/"):
@@ -62,7 +69,7 @@ def resolve(base: Directory, path: str, *, follow: bool) -> Iterator[tuple[Direc
         raise FsError("invalid", "a NUL in the path")
     must_dir = path.endswith("/")
     if must_dir:
-        follow = True
+        follow = follow or slash_link is None
         path = path.rstrip("/")
     parts = path.split("/")
     pending = parts[::-1]  # a stack: the next component is pending[-1]
@@ -91,8 +98,12 @@ def resolve(base: Directory, path: str, *, follow: bool) -> Iterator[tuple[Direc
                     if target is not None:
                         links = _push_link(pending, target, links)
                         continue
-                if must_dir and comp != "." and _kind(top, comp) not in (None, "directory"):
-                    raise FsError("not-directory", f"{comp!r} is not a directory")
+                if must_dir and comp != ".":
+                    kind = _kind(top, comp)
+                    if kind == "symbolic-link" and slash_link is not None:
+                        raise FsError(slash_link, f"{comp!r} is a symlink, not a directory")
+                    if kind not in (None, "directory"):
+                        raise FsError("not-directory", f"{comp!r} is not a directory")
                 yield top, comp
                 return
             try:

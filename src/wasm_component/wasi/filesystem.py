@@ -340,7 +340,9 @@ def read_stream(ctx: WasiCtx, r: Resource[Any], offset: int) -> FileInputStream:
 
 def write_stream(ctx: WasiCtx, r: Resource[Any], offset: int | None) -> FileOutputStream:
     """A stream writing descriptor ``r``'s file from ``offset``, or appending (``None``)."""
-    f = ctx.get(r, Descriptor).file(FilePerms.WRITE, "bad-descriptor")
+    # A file below a read-only preopen: `not-permitted`, as `write` and `set-size` (and as
+    # wasmtime 49, where the preview1 adapter's fd_write then says EPERM).
+    f = ctx.get(r, Descriptor).file(FilePerms.WRITE)
     return FileOutputStream(f, offset)
 
 
@@ -398,9 +400,13 @@ class _DescriptorHost:
         if d.mode_read:
             flags |= DescriptorFlags.READ
         if d.is_dir:
-            # A directory may be mutated when its preopen's permissions say so (descriptors
-            # opened below it inherit them, as in wasmtime): that is `mutate-directory`.
-            if DirPerms.MUTATE in d.dir_perms:
+            # `mutate-directory` when the preopen may be mutated and this descriptor is the
+            # preopen or was opened asking for it (a directory opened with no flags is `read`
+            # alone, as wasmtime and wasi-testsuite's filesystem-flags-and-type say).
+            # What the descriptor may do is its preopen's permissions, inherited (as wasmtime:
+            # the preview1 adapter never asks for `mutate-directory`, and POSIX programs
+            # create files through the directories they open).
+            if d.mode_write and DirPerms.MUTATE in d.dir_perms:
                 flags |= DescriptorFlags.MUTATE_DIRECTORY
         elif d.mode_write:
             flags |= DescriptorFlags.WRITE
@@ -444,16 +450,18 @@ class _DescriptorHost:
         stream = _EntryStream(iter(self._d(self_).dir(DirPerms.READ).entries()))
         return Ok(self._push(stream, _b_types._RT_DirectoryEntryStream))
 
-    def _change_at(self, r: Resource[Any], path: str, op: Callable[[Directory, str], None]
-                   ) -> Ok[None]:  # fmt: skip
-        """``op(directory, name)`` on ``path`` below descriptor ``r`` (which may mutate)."""
-        with resolve(self._d(r).dir(DirPerms.MUTATE), path, follow=False) as (d, name):
+    def _change_at(self, r: Resource[Any], path: str, op: Callable[[Directory, str], None],
+                   slash_link: str | None = None) -> Ok[None]:  # fmt: skip
+        """``op(directory, name)`` on ``path`` below descriptor ``r`` (which may mutate);
+        ``slash_link`` as :func:`~._sandbox.resolve`'s."""
+        with resolve(self._d(r).dir(DirPerms.MUTATE), path, follow=False,
+                     slash_link=slash_link) as (d, name):
             op(d, name)
         return Ok(None)
 
     @_fs_errors
     def create_directory_at(self, self_: Resource[Any], path: str) -> Ok[None]:
-        return self._change_at(self_, path, lambda d, name: d.mkdir(name))
+        return self._change_at(self_, path, lambda d, name: d.mkdir(name), "exist")
 
     @_fs_errors
     def stat(self, self_: Resource[Any]) -> Ok[DescriptorStat]:
@@ -484,7 +492,7 @@ class _DescriptorHost:
         if _follow(old_path_flags):
             raise FsError("invalid", "`link-at` does not follow symlinks")
         with resolve(old_base, old_path, follow=False) as (od, oname), \
-                resolve(new_base, new_path, follow=False) as (nd, nname):  # fmt: skip
+                resolve(new_base, new_path, follow=False, slash_link="exist") as (nd, nname):
             _new_non_directory(nd, nname, new_path)
             od.link(oname, nd, nname)
         return Ok(None)
@@ -520,8 +528,20 @@ class _DescriptorHost:
                           exclusive=exclusive, truncate=truncate, directory=directory,
                           file_sync=DescriptorFlags.FILE_INTEGRITY_SYNC in sync,
                           data_sync=DescriptorFlags.DATA_INTEGRITY_SYNC in sync)
-        with resolve(base, path, follow=_follow(path_flags)) as (d, name):
-            node = d.open(name, req)
+        # POSIX's O_CREAT|O_EXCL: a symlink at the name is not followed (it exists: `exist`).
+        follow = _follow(path_flags) and not (create and exclusive)
+        with resolve(base, path, follow=follow) as (d, name):
+            try:
+                node = d.open(name, req)
+            except FsError as e:
+                # A symlink not followed is `loop` (as wasmtime), also under `directory`
+                # (where a `Directory` says `not-directory`, as Linux's O_NOFOLLOW|O_DIRECTORY).
+                if (e.code == "not-directory" and directory and not follow and name != "."
+                        and d.lstat(name).type == "symbolic-link"):
+                    raise FsError("loop", f"{name!r} is a symlink") from None
+                raise
+        if is_directory(node):  # its "write" mode is `mutate-directory` (see `get-flags`)
+            mode_write = DescriptorFlags.MUTATE_DIRECTORY in flags
         opened = Descriptor(node, desc.dir_perms, desc.file_perms, mode_read, mode_write, sync)
         return Ok(self._push(opened, _b_types._RT_Descriptor))
 
@@ -535,15 +555,16 @@ class _DescriptorHost:
 
     @_fs_errors
     def remove_directory_at(self, self_: Resource[Any], path: str) -> Ok[None]:
-        return self._change_at(self_, path, lambda d, name: d.rmdir(name))
+        return self._change_at(self_, path, lambda d, name: d.rmdir(name), "not-directory")
 
     @_fs_errors
     def rename_at(self, self_: Resource[Any], old_path: str, new_descriptor: Resource[Any],
                   new_path: str) -> Ok[None]:  # fmt: skip
         old_base = self._d(self_).dir(DirPerms.MUTATE)
         new_base = self._d(new_descriptor).dir(DirPerms.MUTATE)
-        with resolve(old_base, old_path, follow=False) as (od, oname), \
-                resolve(new_base, new_path, follow=False) as (nd, nname):  # fmt: skip
+        link = "not-directory"  # rename of, or onto, `link/`
+        with resolve(old_base, old_path, follow=False, slash_link=link) as (od, oname), \
+                resolve(new_base, new_path, follow=False, slash_link=link) as (nd, nname):
             if new_path.endswith("/") and od.lstat(oname).type != "directory":
                 raise FsError("not-directory", "only a directory can be renamed to `name/`")
             od.rename(oname, nd, nname)
@@ -558,7 +579,7 @@ class _DescriptorHost:
             _new_non_directory(d, name, new_path)
             d.symlink(old_path, name)
 
-        return self._change_at(self_, new_path, make)
+        return self._change_at(self_, new_path, make, "exist")
 
     @_fs_errors
     def unlink_file_at(self, self_: Resource[Any], path: str) -> Ok[None]:

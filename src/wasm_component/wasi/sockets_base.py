@@ -117,6 +117,9 @@ class IpSocket(Waitable):
     ``closed`` and answers `invalid-state` to everything."""
 
     BIND_USE = SocketAddrUse.TCP_BIND
+    #: Whether a bind to a multicast or broadcast address fails with `invalid-argument`: the
+    #: WIT lists that for TCP's bind, not for UDP's (a UDP receiver binds a group address).
+    BIND_UNICAST_ONLY = True
 
     def __init__(self, sock: socket.socket, family: int, state: str = "unbound") -> None:
         self._sock = sock
@@ -138,7 +141,7 @@ class IpSocket(Waitable):
             raise SocketError("concurrency-conflict" if self.state == "bind-started"
                               else "invalid-state", f"cannot bind in state {self.state}")
         check_family(local, self.family)
-        check_unicast(local)
+        check_unicast(local, multicast_ok=not self.BIND_UNICAST_ONLY)
         network.policy.require(local, self.BIND_USE)
         try:
             self._before_bind(local)

@@ -117,10 +117,12 @@ def check_family(addr: SockAddr, family: int) -> None:
         raise SocketError("invalid-argument", f"{ip} is an IPv4 address in IPv6 form")
 
 
-def check_unicast(addr: SockAddr) -> None:
-    """`invalid-argument`: not a unicast address, or an IPv4-mapped IPv6 address."""
+def check_unicast(addr: SockAddr, *, multicast_ok: bool = False) -> None:
+    """`invalid-argument`: not a unicast address (unless ``multicast_ok``), or an IPv4-mapped
+    IPv6 address."""
     ip = addr.ip
-    if ip.is_multicast or (ip.version == 4 and ip == ipaddress.IPv4Address("255.255.255.255")):
+    if not multicast_ok and (ip.is_multicast or (
+            ip.version == 4 and ip == ipaddress.IPv4Address("255.255.255.255"))):
         raise SocketError("invalid-argument", f"{ip} is not a unicast address")
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         raise SocketError("invalid-argument", f"{ip} is an IPv4-mapped IPv6 address")

@@ -65,6 +65,7 @@ class UdpSocket(IpSocket):
     """One `udp-socket`; methods raise :class:`SocketError` with the WIT's error codes."""
 
     BIND_USE = SocketAddrUse.UDP_BIND
+    BIND_UNICAST_ONLY = False  # the WIT's udp bind lists no such error
 
     def __init__(self, sock: socket.socket, family: int) -> None:
         super().__init__(sock, family)

@@ -479,6 +479,14 @@ class HostDirectory(_HostFd):
 _INODES = itertools.count(1)
 _MEM_DEV = 0x6D656D  # "mem": one device for every in-memory tree
 
+#: The longest name an in-memory directory holds, in UTF-8 bytes (Linux's NAME_MAX).
+NAME_MAX = 255
+
+
+def _check_length(name: str) -> None:
+    if len(name.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        raise FsError("name-too-long", f"a name of more than {NAME_MAX} bytes")
+
 
 class _MemNode:
     __slots__ = ("atime", "ctime", "ino", "mtime", "nlink")
@@ -634,6 +642,7 @@ class MemoryDirectory(_MemNode):
             raise FsError("invalid", "`..` is resolved by the caller")
         node = self.children.get(name)
         if node is None:
+            _check_length(name)
             raise FsError("no-entry", name)
         return node
 
@@ -664,11 +673,13 @@ class MemoryDirectory(_MemNode):
             raise FsError("invalid", repr(name))
         if name in self.children:
             raise FsError("exist", name)
+        _check_length(name)
 
     def open(self, name: str, req: OpenRequest) -> Directory | File:
         node = self.children.get(name) if name != "." else self
         if node is None:
             if not req.create:
+                _check_length(name)
                 raise FsError("no-entry", name)
             if req.directory:
                 raise FsError("invalid", "`create` with `directory`")
@@ -729,6 +740,8 @@ class MemoryDirectory(_MemNode):
         self._new_name(name)
         if "\0" in target:
             raise FsError("invalid", "NUL in the target")
+        if not target:
+            raise FsError("no-entry", "an empty target")  # as Linux's symlinkat
         self._attach(name, _MemSymlink(target))
 
     def _peer(self, dest: Directory) -> MemoryDirectory:
@@ -748,7 +761,8 @@ class MemoryDirectory(_MemNode):
     def rename(self, name: str, dest: Directory, new_name: str) -> None:
         peer = self._peer(dest)
         if name in (".", "..") or new_name in (".", ".."):
-            raise FsError("busy" if name == "." else "invalid", name)
+            # Linux: renaming "." (or onto ".") is EBUSY, ".." EINVAL
+            raise FsError("busy" if "." in (name, new_name) else "invalid", name)
         node = self._get(name)
         old = peer.children.get(new_name)
         if old is node:

@@ -218,7 +218,12 @@ def task_return(
             f"`task.return`: result type {_payload_name(result_type)} does not match the "
             f"function's {_payload_name(task.ft.result)}"
         )
-    if opts.string_encoding != topts.string_encoding or opts.memory is not topts.memory:
+    # The spec's ``LiftOptions.equal`` compares the memories by identity; like wasmtime (and
+    # jco), a `task.return` that names no memory passes that comparison: validation gives it
+    # one whenever its result needs one, so without one it lifts flat values only, the same
+    # whatever the lift's memory is. A different memory, or string encoding, traps.
+    if opts.string_encoding != topts.string_encoding or (
+            opts.memory is not None and opts.memory is not topts.memory):
         trap("`task.return`: options differ from the lifted function's")
     task.return_(lift_result())
 

@@ -139,6 +139,10 @@ class DescriptorHost:
     def read_via_stream(self, self_: Resource[Any], offset: int) -> tuple[Any, Any]:
         fn = "[method]descriptor.read-via-stream"
         try:
+            if self._ctx.get(self_, Descriptor).is_dir:
+                # as wasmtime's 0.3 host (a read of a directory: EISDIR); 0.2 says
+                # `bad-descriptor`, as wasmtime's 0.2 host
+                raise FsError("is-directory", "`read-via-stream` of a directory")
             source = read_stream(self._ctx, self_, offset)
         except FsError as e:
             return failed_stream(self._ctx, IFACE, fn, lowered_case(_cases(), e.code))
