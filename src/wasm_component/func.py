@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Self, TypeVar
 
 from . import types as t
@@ -36,7 +37,7 @@ R = TypeVar("R")
 class Func:
     """A component function exported by an instance. Not constructed by users."""
 
-    __slots__ = ("_call", "_enter", "_f", "_leave", "_lock", "_store", "name")
+    __slots__ = ("_acall", "_call", "_enter", "_f", "_leave", "_lock", "_store", "name")
 
     def __init__(self, f: RFunc, store: Store, name: str) -> None:
         self._f = f
@@ -46,6 +47,8 @@ class Func:
         self._enter, self._leave = self._lock.acquire, self._lock.release
         self.name = name
         self._call: Callable[[Sequence[Any]], Any] | None = None  # made at the first call
+        #: ``call_async``'s ``acall(args) -> coroutine``, made at its first call
+        self._acall: Callable[[Sequence[Any]], Coroutine[Any, Any, Any]] | None = None
 
     def _host_call(self) -> Callable[[Sequence[Any]], Any]:
         call = self._call
@@ -96,16 +99,25 @@ class Func:
         A function of a store without async features is called as :meth:`__call__` does."""
         if store is not self._store:
             self._check_store(store)
-        call = self._call
-        if call is None:
-            call = self._host_call()
+        acall = self._acall
+        if acall is None:
+            acall = self._async_call()
+        return acall(args)
+
+    def _async_call(self) -> Callable[[Sequence[Any]], Coroutine[Any, Any, Any]]:
+        call = self._host_call()
         lift = getattr(self._f, "_async_lift", None)
-        if lift is None:
-            return _now(self._lock, call, args)
-        run = _CALL_ASYNC
-        if run is None:
-            run = _call_async_fn()
-        return run(lift, args)
+        if lift is None:  # (a store without async features)
+            acall: Callable[[Sequence[Any]], Coroutine[Any, Any, Any]] = partial(
+                _now, self._lock, call)
+        elif lift.host:
+            acall = lift.host_call_async
+        else:  # (a lift made for another component's calls: the general path)
+            from ._runtime.tasks import call_async
+
+            acall = partial(call_async, lift)
+        self._acall = acall
+        return acall
 
     def call(self, store: Store, params: Sequence[Val], results: list[Val]) -> None:
         """wasmtime's form: ``params`` as :class:`Val`s; ``results`` is filled in place."""
@@ -141,19 +153,6 @@ class Func:
 
     def __repr__(self) -> str:
         return f"<Func {self.name}: {self._f.ty}>"
-
-
-#: ``_runtime.tasks.call_async``, imported at the first async call (an import statement per call
-#: costs as much as a tenth of one)
-_CALL_ASYNC: Callable[[Any, Sequence[Any]], Coroutine[Any, Any, Any]] | None = None
-
-
-def _call_async_fn() -> Callable[[Any, Sequence[Any]], Coroutine[Any, Any, Any]]:
-    global _CALL_ASYNC
-    from ._runtime.tasks import call_async
-
-    _CALL_ASYNC = call_async
-    return call_async
 
 
 async def _now(lock: Any, call: Callable[[Sequence[Any]], Any], args: Sequence[Any]) -> Any:

@@ -88,6 +88,10 @@ OnResolve = Callable[[Sequence[Any] | None], None]
 OnCancel = Callable[[ComponentInstanceState | None], None]
 Cont = Callable[[Cancelled], None]
 
+def _never_started() -> Sequence[Any]:
+    raise AssertionError("a task of the fast path is started by it")
+
+
 DEADLOCK = "deadlock detected: event loop cannot make further progress"
 _INITIAL = Task.State.INITIAL
 _STARTED = Task.State.STARTED
@@ -712,9 +716,9 @@ class AsyncLift:
     """``canon lift`` of one function in a store with async features: the spec's
     ``Store.lift`` ``func_inst`` and ``canon_lift``, sync or async, stackless or stackful."""
 
-    __slots__ = ("_entering", "callback", "callback_on_stack", "ft", "host", "inst", "invoke",
-                 "invoke_on_stack", "lift_results", "lower_params", "name", "opts", "post",
-                 "resources", "sched", "shared_cx", "static_ft")
+    __slots__ = ("_entering", "callback", "callback_on_stack", "ft", "host", "host_call_async",
+                 "inst", "invoke", "invoke_on_stack", "lift_results", "lower_params", "name",
+                 "opts", "post", "resources", "sched", "shared_cx", "static_ft")
 
     def __init__(self, lf: LiftedFunc, sched: StoreScheduler, host: bool) -> None:
         from .calls import make_opts
@@ -767,6 +771,36 @@ class AsyncLift:
         #: the entering set per caller (``None``: the host), worked out once
         self._entering: dict[ComponentInstanceState | None, tuple[ComponentInstanceState, ...]]
         self._entering = {}
+        #: ``host_call_async(args)``: the coroutine of one call from the host on the running
+        #: loop (``Func.call_async``): :func:`call_async`, or for a ``callback`` lift its
+        #: common case generated in one frame (``fast_lift``), which leaves to it when needed
+        self.host_call_async: Callable[[Sequence[Any]], Any] = partial(call_async, self)
+        if (host and callback is not None and ft.is_async and not fibers
+                and self.shared_cx is not None):
+            self.host_call_async = self._fast_call_async(lf, sig)
+
+    def _fast_call_async(self, lf: LiftedFunc, sig: Any) -> Callable[[Sequence[Any]], Any]:
+        from .fast_lift import make_fast_call_async
+
+        inst = self.inst
+        states = entering_set(inst, None)
+        ic = core.resolve(lf.core_func).inline_call(core.CoreFuncType(sig.params, sig.results))
+        ctx, faddr, aaddr, n, trap_out = ic.cargs
+        abi = lf._abi
+        params = tuple(sig.params)
+        return make_fast_call_async(
+            self.ft, abi.enc, abi.pt, abi.lift_sig.params_spilled, len(states),
+            lift=self, sched=self.sched, inst=inst, root=inst.root, states=states,
+            cx=self.shared_cx, static_ft=self.static_ft, opts=self.opts,
+            resources=self.resources, tbl=inst.threads, view=ic.view, pack=ic.pack,
+            unpack=ic.unpack, call_=ic.call, ctx=ctx, faddr=faddr, aaddr=aaddr, n=n,
+            trap_out=trap_out, trap_flag=ic.trap, gen=ic.gen, fail=ic.fail, keep=ic.keep,
+            normalize=core.normalize_values, params=params, nparams=len(params),
+            struct_error=core.struct_error, general=call_async, drive=_drive,
+            resolver=_resolver, new=object.__new__, LiftTask=LiftTask, GuestThread=GuestThread,
+            STARTED=_STARTED, RESOLVED=Task.State.RESOLVED, never_started=_never_started,
+            trap=trap, partial=partial, cancelled_error=asyncio.CancelledError,
+            name=self.name, Trap=Trap, delivered=_delivered)
 
     # the spec's ``func_inst``
     def __call__(self, on_start: OnStart, on_resolve: OnResolve,
@@ -1028,6 +1062,19 @@ def async_lift_call(lf: LiftedFunc, sched: StoreScheduler, host: bool
     return lift, call
 
 
+def _resolver(box: list[Sequence[Any] | None], wait: list[asyncio.Future[None]]
+              ) -> OnResolve:
+    """A ``call_async`` task's ``on_resolve``: the result into ``box``, and the driver waiting
+    on ``wait`` (if any) woken."""
+
+    def on_resolve(result: Sequence[Any] | None) -> None:
+        box.append(result)
+        if wait and not wait[0].done():
+            wait[0].set_result(None)  # (another driver ran this task to its end)
+
+    return on_resolve
+
+
 def _delivered(e: Trap, box: list[Sequence[Any] | None]) -> bool:
     """Whether the trap ``e`` is the deadlock of a task that had delivered its value first
     (``task.return``, then a wait that can never end on its native stack): the spec hands the
@@ -1043,19 +1090,14 @@ def _no_cancel(caller: ComponentInstanceState | None) -> None:
 async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
     """Run one task of ``lift`` for a host caller on the running asyncio loop: its steps run
     on the loop, waiting for host operations; cancelling the awaiting asyncio task requests
-    the guest task's cancellation (``subtask.cancel``'s protocol) and waits for it to resolve."""
+    the guest task's cancellation (``subtask.cancel``'s protocol) and waits for it to resolve.
+    (The general path: ``AsyncLift.host_call_async`` may take the common case faster.)"""
     sched = lift.sched
     box: list[Sequence[Any] | None] = []
     wait: list[asyncio.Future[None]] = []  # (while this driver waits: what it waits on)
-
-    def on_resolve(result: Sequence[Any] | None) -> None:
-        box.append(result)
-        if wait and not wait[0].done():
-            wait[0].set_result(None)  # (another driver ran this task to its end)
-
     # (``on_start`` returns the arguments: a bound C method, no frame per call)
     try:
-        on_cancel = lift(repeat(args).__next__, on_resolve, None)
+        on_cancel = lift(repeat(args).__next__, _resolver(box, wait), None)
     except Trap as e:
         if not _delivered(e, box):
             raise
@@ -1067,6 +1109,14 @@ async def call_async(lift: AsyncLift, args: Sequence[Any]) -> Any:
         if result is None:
             raise asyncio.CancelledError()
         return result[0] if lift.ft.result is not None else None
+    return await _drive(lift, box, wait, on_cancel)
+
+
+async def _drive(lift: AsyncLift, box: list[Sequence[Any] | None],
+                 wait: list[asyncio.Future[None]], on_cancel: OnCancel) -> Any:
+    """Drive the store until the task started by ``call_async`` resolved (into ``box``;
+    ``wait`` is what its ``on_resolve`` wakes, ``on_cancel`` requests its cancellation)."""
+    sched = lift.sched
     loop = asyncio.get_running_loop()
     cancelled = False
     steps = 0

@@ -1,0 +1,211 @@
+"""The host's ``call_async`` of a ``callback``-lifted export, its common case in one generated
+frame per function type.
+
+The general path (``tasks.call_async`` -> ``AsyncLift.__call__`` -> ``_thread_func`` ->
+``_body`` ...) runs the spec's ``canon_lift`` for every case: backpressure, the exclusive lock,
+fibers, callbacks that ``WAIT`` or ``YIELD``, cancellation. Most calls are none of that: the
+task enters at once, the core function calls ``task.return`` and answers ``EXIT`` in its first
+run. For a function lifted ``async`` with a ``callback``, without ``borrow`` parameters (one
+shared context), in a store without fibers, :func:`make_fast_call_async` generates a coroutine
+function doing exactly what the general path does for that case (the same objects, the same
+checks in the same order: enter the instance, the task and its implicit thread registered and
+holding the lock, the arguments lowered, the core call inline as ``core.InlineCall`` says, the
+thread's exit), and nothing else.
+
+It leaves to the general path the moment anything else holds:
+
+- before entering (an instance of the entering set trapped earlier or is on the stack, there
+  is backpressure, the lock is held, tasks wait to enter): the whole call is the general one;
+- after the first run (the callback code is not ``EXIT``): the general ``_after_callback``
+  goes on with the same task and thread (parking it), and the general driver waits for it;
+- arguments that do not lower, traps, a thread table that is full: as the general path does
+  (the task abandoned without guest code; the instance poisoned; the same errors).
+
+The generated source is registered with ``linecache`` (tracebacks show it) and dumped with the
+rest when ``WASM_COMPONENT_DUMP_CODEGEN`` is set (see ``_abi.codegen``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from .. import types as t
+from .._abi.codegen import CodeGen
+from .._abi.context import StringEncoding
+from .._abi.func import _arity_error, _seg
+from .._abi.layout import PtrType, alignment, elem_size, field_offsets
+from .._abi.lower import LowerGen, Writes
+
+__all__ = ["FAST_CALL_PARAMS", "make_fast_call_async"]
+
+#: The parameters of the generated factory: the lift and its scheduler, its instance and the
+#: entering set (``states``: one name per instance, ``s0`` first, is the callee's), the shared
+#: context, the task's static pieces, the pieces of ``core.InlineCall``, and the helpers of the
+#: general path it leaves to.
+FAST_CALL_PARAMS = (
+    "lift, sched, inst, root, states, cx, static_ft, opts, resources, tbl, "
+    "view, pack, unpack, call_, ctx, faddr, aaddr, n, trap_out, trap_flag, gen, fail, keep, "
+    "normalize, params, nparams, struct_error, "
+    "general, drive, resolver, new, LiftTask, GuestThread, STARTED, RESOLVED, never_started, "
+    "trap, partial, cancelled_error, name, Trap, delivered")
+
+
+@lru_cache(maxsize=512)
+def _factory(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spilled: bool,
+             nstates: int) -> Callable[..., Any]:
+    lo = LowerGen(enc, pt)
+    lo.indent = 4
+    n = len(ft.params)
+    names = [f"a{i}" for i in range(n)]
+    lo.emit("m = None")
+    lo.emit(f"if len(args) != {n}: {lo.const(_arity_error)}(args, {n})")
+    if n:
+        lo.emit(", ".join(names) + ("," if n == 1 else "") + " = args")
+    if params_spilled:
+        tt = t.TupleType(tuple(u for _, u in ft.params))
+        lo.emit(f"p, m = cx.alloc({alignment(tt, pt)}, {elem_size(tt, pt)})")
+        w: Writes = []
+        for (pname, u), a, off in zip(ft.params, names, field_offsets(tt, pt), strict=True):
+            lo.store(u, a, "p", off, (_seg("parameter", pname),), w)
+        lo.flush("p", w)
+        lo.emit("flat = [p]")
+    else:
+        vals: list[str] = []
+        for (pname, u), a in zip(ft.params, names, strict=True):
+            vals += lo.flat(u, a, (_seg("parameter", pname),))
+        lo.emit(f"flat = [{', '.join(vals)}]")
+    ss = [f"s{i}" for i in range(nstates)]
+    # the entering set: not poisoned (one root), none on the stack
+    enterable = " or ".join(f"not {s}.may_enter" for s in ss)
+    result = "result[0]" if ft.result is not None else "None"
+    g = CodeGen()
+    g.label = str(ft)
+    g.ns.update(lo.ns)
+    g.lines = [
+        f"    {', '.join(ss)}, = states",
+        "    entered = sched.entered",
+        "    array, free = tbl.array, tbl.free",
+        "    async def call_async(args):",
+        "        # the common case only: nothing to wait for before entering (else the general",
+        "        # path, which waits or traps as the spec says)",
+        f"        if (root.poisoned or {enterable} or inst.backpressure > 0",
+        "                or inst.exclusive_thread is not None or inst.num_waiting_to_enter > 0):",
+        "            return await general(lift, args)",
+        *(f"        {s}.may_enter = False" for s in ss),
+        "        entered.extend(states)" if nstates > 1 else "        entered.append(s0)",
+        "        # the task (``LiftTask.__init__``, inline), started",
+        "        task = new(LiftTask)",
+        "        task.inst = inst",
+        "        task.ft = static_ft",
+        "        task.opts = opts",
+        "        task.num_borrows = 0",
+        "        task.resolved = False",
+        "        task.host_lenders = None",
+        "        task.on_start = never_started",
+        "        box = []",
+        "        task.on_resolve = box.append",
+        "        task.state = STARTED",
+        "        task._exclusive = True",
+        "        task.resources = resources",
+        "        # its implicit thread (``GuestThread.__init__``, inline)",
+        "        thread = new(GuestThread)",
+        "        thread.task = task",
+        "        thread.scheduler = sched",
+        "        thread.storage = [0, 0]",
+        "        thread.cancellable = False",
+        "        thread.ready_func = None",
+        "        thread.cont = None",
+        "        thread.parks = 0",
+        "        thread.wset = None",
+        "        thread.resume_with = None",
+        "        task.implicit_thread = thread",
+        "        task.threads = [thread]",
+        "        prev = sched.current",
+        "        sched.current = thread",
+        "        inst.exclusive_thread = thread  # (the lock: a callback lift's)",
+        "        bad = None",
+        "        packed = 0",
+        "        try:",
+        "            if free:  # (``tbl.add(thread)``, inline)",
+        "                i = free.pop()",
+        "                array[i] = thread",
+        "            else:",
+        "                i = tbl.add(thread)",
+        "            thread.index = i",
+        "            where = ''",
+        "            try:",
+        *lo.lines,
+        "            except (TypeError, ValueError, OverflowError) as e:",
+        "                # the host's fault: no guest code ran (the task is undone, no poison)",
+        "                lift._abandon(task, thread)",
+        "                bad = type(e)(f\"`{name}`: {e}\")",
+        "            else:",
+        "                try:",
+        "                    pack(view, 0, *flat)",
+        "                except struct_error:  # (signed values: folded into the unsigned range)",
+        "                    pack(view, 0, *normalize(params, flat, nparams))",
+        "                err = call_(ctx, faddr, aaddr, n, trap_out)",
+        "                gen[0] += 1  # wasm ran: the memory-view rule (core's module docstring)",
+        "                if err or trap_flag.value:",
+        "                    raise fail(err)",
+        "                packed = unpack(view)[0]",
+        "                if packed:",
+        "                    # not EXIT at once: the general path goes on with this task",
+        "                    wait = []",
+        "                    task.on_resolve = resolver(box, wait)",
+        "                    lift._after_callback(task, thread, packed)",
+        "                else:",
+        "                    # ``task.exit_implicit_thread()`` of the task's only thread, inline",
+        "                    threads = task.threads",
+        "                    if len(threads) == 1 and threads[0] is thread:",
+        "                        threads.clear()",
+        "                        if task.state is not RESOLVED:",
+        "                            trap('task exited without returning a value (`task.return`) '",
+        "                                 'or cancelling')",
+        "                        if array[i] is thread:",
+        "                            array[i] = None",
+        "                            free.append(i)",
+        "                        else:",
+        "                            tbl.remove(i)",
+        "                        thread.index = None",
+        "                        inst.exclusive_thread = None",
+        "                    else:",
+        "                        task.exit_implicit_thread()",
+        "        except BaseException as e:",
+        "            inst.poison()",
+        "            if not (isinstance(e, Trap) and delivered(e, box)):",
+        "                raise",
+        "            packed = 0  # (the value was delivered before the deadlock: it stands)",
+        "        finally:",
+        "            sched.current = prev",
+        *((f"            del entered[-{nstates}:]",) if nstates > 1 else
+          ("            del entered[-1]",)),
+        *(f"            {s}.may_enter = True" for s in ss),
+        "        if bad is not None:",
+        "            raise bad from None",
+        "        if packed:",
+        "            return await drive(lift, box, wait, partial(lift._on_cancel, task))",
+        "        task.implicit_thread = None  # (the task and its thread: no cycle left behind)",
+        "        if sched.host_done or sched._woken_q or sched.candidates:  # (``may_progress``)",
+        "            sched.notify()  # (the store's other ready work: another driver or the loop)",
+        "        result = box[0]",
+        "        if result is None:",
+        "            raise cancelled_error()",
+        f"        return {result}",
+        "    call_async.keep = keep  # (what the inline call's pointers point into)",
+        "    return call_async",
+    ]
+    return g.finish("make_call_async", FAST_CALL_PARAMS, [])
+
+
+def make_fast_call_async(ft: t.FuncType, enc: StringEncoding, pt: PtrType,
+                         params_spilled: bool, nstates: int, **pieces: Any
+                         ) -> Callable[..., Any]:
+    """The fast ``call_async(args)`` coroutine function of one lift (see the module
+    docstring): the factory generated for ``ft`` (and the size of the entering set), given
+    the lift's pieces (:data:`FAST_CALL_PARAMS`, by name)."""
+    make = _factory(ft, enc, pt, params_spilled, nstates)
+    fn: Callable[..., Any] = make(**pieces)
+    return fn
