@@ -202,7 +202,7 @@ def test_a_fiber_left_suspended_is_unwound_when_its_store_goes() -> None:
     store, run = _instance(slow, text)
     with pytest.raises(Trap, match="deadlock"):
         run(store, 1)
-    stacks = list(store._core._stacks)
+    stacks = list(store._core._stacks or ())
     assert len(stacks) == 1 and not stacks[0].done
     ref = weakref.ref(stacks[0])
     stack = stacks[0]

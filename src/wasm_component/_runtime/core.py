@@ -731,7 +731,8 @@ class CoreStore:
         self._conts: dict[int, tuple[Suspend, int, int, Callable[[int, Any], None]]] = {}
         self._cont_cb: Any = None
         self._running: list[GuestStack] = []  # the fibers being polled, innermost last
-        self._stacks: weakref.WeakSet[GuestStack] = weakref.WeakSet()
+        # (the fibers started in this store; made at the first: most stores start none)
+        self._stacks: weakref.WeakSet[GuestStack] | None = None
         #: suspended calls let go of by the garbage collector: dropped at a safe point
         #: (:func:`_drop_orphans`), never from a finalizer (which may run inside a fiber)
         self._orphans: list[tuple[int, Any, Any]] = []
@@ -746,9 +747,11 @@ class CoreStore:
         still suspended are dropped first (they unwind: their futures must not outlive the
         store)."""
         if self.store._Managed__ptr is not None:  # type: ignore[attr-defined]
-            for stack in list(self._stacks):
-                stack.drop()
-            _drop_orphans(self)
+            if self._stacks is not None:
+                for stack in list(self._stacks):
+                    stack.drop()
+            if self._orphans:
+                _drop_orphans(self)
         else:  # (the wasmtime store went first: what is left must not be touched)
             self._orphans.clear()
         fns = self._host_fns
@@ -1600,7 +1603,10 @@ class GuestStack:
             store._ctx, ctypes.byref(func._raw), self._args, ctypes.c_size_t(len(kinds)),
             self._res, ctypes.c_size_t(len(rkinds)), ctypes.byref(self._trap),
             ctypes.byref(self._err))
-        store._stacks.add(self)
+        stacks = store._stacks
+        if stacks is None:
+            stacks = store._stacks = weakref.WeakSet()
+        stacks.add(self)
 
     def poll(self) -> bool:
         """Run the call on until it is done (``True``) or suspends again (``False``)."""
@@ -1627,7 +1633,8 @@ class GuestStack:
             _future_delete(fut)
         self.done = True
         store = self.store
-        store._stacks.discard(self)
+        if store._stacks is not None:
+            store._stacks.discard(self)
         trap, err = self._trap.value, self._err.value
         if trap or err:
             self._trap.value = self._err.value = None
@@ -1650,7 +1657,8 @@ class GuestStack:
             return
         self.done = True
         self.error = Trap("the guest's stack was dropped while suspended")
-        self.store._stacks.discard(self)
+        if self.store._stacks is not None:
+            self.store._stacks.discard(self)
         _future_delete(fut)
         for slot, delete in ((self._trap, _trap_delete), (self._err, _error_delete)):
             if slot.value:
