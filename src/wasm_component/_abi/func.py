@@ -191,6 +191,14 @@ def _gen_lower_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
                       ) -> Callable[..., Any]:
     g = LowerGen(enc, pt)
     g.label = _label(ft)
+    emit_lower_args(g, ft, pt, spilled, "return ")
+    return g.finish("lower_params", "cx, args, where=''", ["m = None"])
+
+
+def emit_lower_args(g: LowerGen, ft: t.FuncType, pt: PtrType, spilled: bool, sink: str) -> None:
+    """Emit into ``g`` the lowering of ``args`` (checked against ``ft``'s arity) as ``ft``'s
+    parameters: their flat values, or one pointer to them when ``spilled``, as a list given to
+    ``sink`` (``"return "``, ``"flat = "``). ``m`` holds the memory view (``None`` before)."""
     n = len(ft.params)
     names = [f"a{i}" for i in range(n)]
     g.emit(f"if len(args) != {n}: {g.const(_arity_error)}(args, {n})")
@@ -203,13 +211,12 @@ def _gen_lower_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
         for (pname, u), a, off in zip(ft.params, names, field_offsets(tt, pt), strict=True):
             g.store(u, a, "p", off, (_seg("parameter", pname),), w)
         g.flush("p", w)
-        g.emit("return [p]")
+        g.emit(f"{sink}[p]")
     else:
         vals: list[str] = []
         for (pname, u), a in zip(ft.params, names, strict=True):
             vals += g.flat(u, a, (_seg("parameter", pname),))
-        g.emit(f"return [{', '.join(vals)}]")
-    return g.finish("lower_params", "cx, args, where=''", ["m = None"])
+        g.emit(f"{sink}[{', '.join(vals)}]")
 
 
 def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool,
@@ -247,25 +254,8 @@ def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spi
     and the lifting of ``_gen_lift_results`` around the inline core call, in one frame."""
     lo = LowerGen(enc, pt)
     lo.indent = 3
-    n = len(ft.params)
-    names = [f"a{i}" for i in range(n)]
     lo.emit("m = None")
-    lo.emit(f"if len(args) != {n}: {lo.const(_arity_error)}(args, {n})")
-    if n:
-        lo.emit(", ".join(names) + ("," if n == 1 else "") + " = args")
-    if params_spilled:
-        tt = _param_tuple(ft)
-        lo.emit(f"p, m = cx.alloc({alignment(tt, pt)}, {elem_size(tt, pt)})")
-        w: Writes = []
-        for (pname, u), a, off in zip(ft.params, names, field_offsets(tt, pt), strict=True):
-            lo.store(u, a, "p", off, (_seg("parameter", pname),), w)
-        lo.flush("p", w)
-        lo.emit("flat = [p]")
-    else:
-        vals: list[str] = []
-        for (pname, u), a in zip(ft.params, names, strict=True):
-            vals += lo.flat(u, a, (_seg("parameter", pname),))
-        lo.emit(f"flat = [{', '.join(vals)}]")
+    emit_lower_args(lo, ft, pt, params_spilled, "flat = ")
     li = LiftGen(enc, pt, host)
     li._n = lo._n + 1000  # (one namespace: the lifting's names after the lowering's)
     li.indent = 3

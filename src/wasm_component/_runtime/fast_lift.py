@@ -34,9 +34,9 @@ from typing import Any
 from .. import types as t
 from .._abi.codegen import CodeGen
 from .._abi.context import StringEncoding
-from .._abi.func import _arity_error, _seg
-from .._abi.layout import PtrType, alignment, elem_size, field_offsets
-from .._abi.lower import LowerGen, Writes
+from .._abi.func import emit_lower_args
+from .._abi.layout import PtrType
+from .._abi.lower import LowerGen
 
 __all__ = ["FAST_CALL_PARAMS", "make_fast_call_async"]
 
@@ -57,25 +57,8 @@ def _factory(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spilled: b
              nstates: int) -> Callable[..., Any]:
     lo = LowerGen(enc, pt)
     lo.indent = 4
-    n = len(ft.params)
-    names = [f"a{i}" for i in range(n)]
     lo.emit("m = None")
-    lo.emit(f"if len(args) != {n}: {lo.const(_arity_error)}(args, {n})")
-    if n:
-        lo.emit(", ".join(names) + ("," if n == 1 else "") + " = args")
-    if params_spilled:
-        tt = t.TupleType(tuple(u for _, u in ft.params))
-        lo.emit(f"p, m = cx.alloc({alignment(tt, pt)}, {elem_size(tt, pt)})")
-        w: Writes = []
-        for (pname, u), a, off in zip(ft.params, names, field_offsets(tt, pt), strict=True):
-            lo.store(u, a, "p", off, (_seg("parameter", pname),), w)
-        lo.flush("p", w)
-        lo.emit("flat = [p]")
-    else:
-        vals: list[str] = []
-        for (pname, u), a in zip(ft.params, names, strict=True):
-            vals += lo.flat(u, a, (_seg("parameter", pname),))
-        lo.emit(f"flat = [{', '.join(vals)}]")
+    emit_lower_args(lo, ft, pt, params_spilled, "flat = ")
     ss = [f"s{i}" for i in range(nstates)]
     # the entering set: not poisoned (one root), none on the stack
     enterable = " or ".join(f"not {s}.may_enter" for s in ss)
