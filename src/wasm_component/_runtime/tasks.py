@@ -916,17 +916,7 @@ class AsyncLift:
             self.sched.run_stack(stack)
             return
         if not opts.async_:
-            flat_results = self.invoke(flat_args)
-            value = self.lift_results(cx, flat_results)
-            task.return_([value] if self.ft.result is not None else [])
-            post = self.post
-            if post is not None:
-                inst.may_leave = False
-                try:
-                    post(flat_results)
-                finally:
-                    inst.may_leave = True
-            task.exit_implicit_thread()
+            self._sync_return(task, cx, self.invoke(flat_args))
             return
         if self.callback is None:
             self.invoke(flat_args)
@@ -942,23 +932,29 @@ class AsyncLift:
                    stack: core.GuestStack) -> None:
         """The rest of :meth:`_body` once the call on the thread's fiber returned."""
         flat_results = stack.result()
-        inst, opts = self.inst, self.opts
+        opts = self.opts
         if not opts.async_:
-            value = self.lift_results(cx, flat_results)
-            task.return_([value] if self.ft.result is not None else [])
-            post = self.post
-            if post is not None:
-                inst.may_leave = False
-                try:
-                    post(flat_results)
-                finally:
-                    inst.may_leave = True
-            task.exit_implicit_thread()
+            self._sync_return(task, cx, flat_results)
             return
         if self.callback is None:
             task.exit_implicit_thread()
             return
         self._after_callback(task, thread, flat_results[0])
+
+    def _sync_return(self, task: Task, cx: LiftLowerContext, flat_results: Any) -> None:
+        """A sync-lifted callee's end: its results lifted and returned, then its
+        ``post-return`` (with ``may_leave`` cleared, as the spec does) and the thread's exit."""
+        value = self.lift_results(cx, flat_results)
+        task.return_([value] if self.ft.result is not None else [])
+        post = self.post
+        if post is not None:
+            inst = self.inst
+            inst.may_leave = False
+            try:
+                post(flat_results)
+            finally:
+                inst.may_leave = True
+        task.exit_implicit_thread()
 
     def _abandon(self, task: Task, thread: GuestThread) -> None:
         """Undo a task whose arguments could not be lowered (no guest code ran): its thread
