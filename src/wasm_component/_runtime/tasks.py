@@ -1450,17 +1450,23 @@ def _on_type(fn: Callable[..., Any]) -> Maker:
 Bind = Callable[[CanonInfo, Any, ComponentInstanceState], tuple[Any, ...]]
 
 
+def _bound(bind: Bind, store: Any, state: ComponentInstanceState, kind: Trampoline,
+           info: CanonInfo, site: Any) -> tuple[StoreScheduler, CanonInfo, tuple[Any, ...], str]:
+    """What a thread built-in binds once per definition: the store's scheduler, ``info`` with
+    its payload made the instance's concrete type, the bound immediates and the name."""
+    sched = scheduler_for(store, state)
+    if info.payload is not None:
+        info = dataclasses.replace(info, payload=_payload(info, site))
+    return sched, info, bind(info, site, state), kind.value
+
+
 def _on_thread(bind: Bind, fn: Callable[..., Any]) -> Maker:
     """A built-in of the running thread: ``fn(thread, *bind(info, site, state), *args)``, its
     immediates bound once per definition."""
 
     def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
              rt: Any, site: Any) -> core.CoreFunc:
-        sched = scheduler_for(store, state)
-        if info.payload is not None:
-            info = dataclasses.replace(info, payload=_payload(info, site))
-        imm = bind(info, site, state)
-        name = kind.value
+        sched, info, imm, name = _bound(bind, store, state, kind, info, site)
 
         def builtin(*args: Any) -> Any:
             return fn(_current(sched, name), *imm, *args)
@@ -1478,11 +1484,7 @@ def _on_thread_w(bind: Bind, fn: Callable[..., Any]) -> Maker:
 
     def make(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
              rt: Any, site: Any) -> core.CoreFunc:
-        sched = scheduler_for(store, state)
-        if info.payload is not None:
-            info = dataclasses.replace(info, payload=_payload(info, site))
-        imm = bind(info, site, state)
-        name = kind.value
+        sched, info, imm, name = _bound(bind, store, state, kind, info, site)
         if store._core.fibers:
             suspend = sched.suspend
 
