@@ -192,6 +192,9 @@ def main() -> None:
     ap.add_argument("--src", type=Path, default=REPO / "src", help="our `src` to run")
     ap.add_argument("--wasmtime", help="the wasmtime CLI (default: the test extra's)")
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VAL",
+                    help="also give every test this variable (e.g. ERRNO_MODE_UNIX=1, the "
+                         "suite's stricter errno expectations)")
     ap.add_argument("--json", type=Path, help="write every outcome here")
     a = ap.parse_args()
     if a.wasmtime is None:
@@ -212,6 +215,7 @@ def main() -> None:
             print(f"{name}: build failed\n{str(e)[-600:]}", flush=True)
             continue
         spec = spec_of(source)
+        spec["env"] = {**spec.get("env", {}), **dict(e.partition("=")[::2] for e in a.env)}
         row: dict[str, Any] = {"build": True}
         for side in ("ours", "wasmtime"):
             ok, why = run_side(side, comp, spec, a.src, a.wasmtime, a.timeout)
