@@ -21,8 +21,8 @@ and jco's preview1 command adapter (as the C conformance tests do), cached in ``
 
 A test's ``.json`` (if there) says what it gets (the suite's format): ``dirs`` (preopened
 under their own name) or ``root`` (preopened as ``/``), ``args``, ``env``, ``exit_code``,
-``stdout``. Without one, a test that calls ``root_directory()`` gets a fresh directory as
-``/``, any other ``fs-tests.dir`` preopened and passed as its argument (the suite's default
+``stdout``. Without one, a test that looks for the preopen ``/`` (``root_directory()``, the
+newer tests) gets a fresh directory as ``/``, any other ``fs-tests.dir`` preopened and passed as its argument (the suite's default
 for its Rust tests). Each run gets a fresh copy of the directory, on both sides.
 
 Every test runs under ``wasm-component run`` (this checkout's ``src``, or ``--src``) and under
@@ -137,7 +137,8 @@ def spec_of(source: Path) -> dict[str, Any]:
     js = source.with_suffix(".json")
     spec: dict[str, Any] = json.loads(js.read_text()) if js.exists() else {}
     if "dirs" not in spec and "root" not in spec:
-        if "root_directory()" in source.read_text():
+        text = source.read_text()
+        if "root_directory()" in text or 'find_first_preopened_fd("/")' in text:
             spec["root"] = "fs-tests.dir"
             spec.setdefault("args", [])
         else:
