@@ -100,6 +100,18 @@ def c_component(source: str, name: str = "prog", flags: Sequence[str] = (),
     return out
 
 
+def c_component_importing(source: str, name: str, imports: Sequence[str]) -> Path:
+    """``source`` (C calling WASI 0.2 interfaces itself, in ``conformance/conf.h``'s
+    ``CONF_DIRECT`` form: its own ``_start``) built as a reactor into a command component,
+    with a world importing ``imports`` embedded first (cached as :func:`c_component`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wit = Path(tmp)
+        lines = "".join(f"  import {i};\n" for i in imports)
+        (wit / "world.wit").write_text(f"package test:conformance;\n\nworld guest {{\n{lines}}}\n")
+        shutil.copytree(WASI_WIT / "deps", wit / "deps")
+        return c_component(source, name, ["-mexec-model=reactor"], wit=(wit, "guest"))
+
+
 RUST_HINT = "Debian: apt-get install rustc libstd-rust-dev-wasm32"
 
 

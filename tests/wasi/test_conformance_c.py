@@ -27,13 +27,11 @@ Adding a case is adding a file.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from ._build import WASI_WIT, c_component
+from ._build import c_component, c_component_importing
 from ._conformance import Case, check_matches_wasmtime, check_on_memory_directories, load
 
 HERE = Path(__file__).parent / "conformance"
@@ -45,17 +43,9 @@ def component(case: Case) -> Path:
     hit = _BUILT.get(case.name)
     if hit is None:
         source = (HERE / "conf.h").read_text() + (HERE / f"{case.name}.c").read_text()
-        if not case.imports:
-            hit = c_component(source, case.name)
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                wit = Path(tmp)
-                lines = "".join(f"  import {i};\n" for i in case.imports)
-                (wit / "world.wit").write_text(f"package test:conformance;\n\nworld guest {{\n{lines}}}\n")
-                shutil.copytree(WASI_WIT / "deps", wit / "deps")
-                hit = c_component("#define CONF_DIRECT 1\n" + source, case.name,
-                                  ["-mexec-model=reactor"], wit=(wit, "guest"))
-        _BUILT[case.name] = hit
+        hit = _BUILT[case.name] = (
+            c_component_importing("#define CONF_DIRECT 1\n" + source, case.name, case.imports)
+            if case.imports else c_component(source, case.name))
     return hit
 
 
