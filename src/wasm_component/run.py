@@ -361,5 +361,6 @@ def main(argv: Sequence[str]) -> int:
 
 def _flush() -> None:
     for s in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            s.flush()
+        if s is not None:  # None: the process was started with that descriptor closed
+            with contextlib.suppress(OSError, ValueError):
+                s.flush()

@@ -487,6 +487,10 @@ class StdioOutputStream(OutputStream):
 
     def write(self, data: bytes) -> None:
         s = self._stream()
+        if s is None:
+            # The process has no such stream (Python's None: its descriptor was closed, e.g.
+            # `>&-`): the writes are dropped, as wasmtime's (Rust's stdio takes EBADF so).
+            return
 
         def write() -> None:
             buf = getattr(s, "buffer", None)
@@ -499,7 +503,9 @@ class StdioOutputStream(OutputStream):
         _os_write(self, write)
 
     def flush(self) -> None:
-        _os_write(self, lambda: self._stream().flush())
+        s = self._stream()
+        if s is not None:
+            _os_write(self, s.flush)
 
     def isatty(self) -> bool:
         try:
