@@ -260,11 +260,13 @@ class AsgiApp:
         await send({"type": "http.response.start", "status": result.status,
                     "headers": headers, "trailers": trailers_ok})
         body = result.body
-        gone = asyncio.create_task(disconnected.wait())
+        gone: asyncio.Task[Any] | None = None  # (watched only while waiting for the body)
         try:
             while True:
                 got = body.take_nowait()
                 if got is None:
+                    if gone is None:
+                        gone = asyncio.create_task(disconnected.wait())
                     waiting = asyncio.create_task(wait_async(body.readable))
                     await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
                     if gone.done():
@@ -287,7 +289,8 @@ class AsgiApp:
             log.warning("response body failed: %s", e)
             raise
         finally:
-            gone.cancel()
+            if gone is not None:
+                gone.cancel()
         if trailers_ok:
             await send({"type": "http.response.trailers",
                         "headers": [(k.encode("latin-1"), v) for k, v in body.trailers or []],
