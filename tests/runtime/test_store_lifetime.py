@@ -81,7 +81,8 @@ def test_a_store_with_async_lowers_is_freed_by_reference_counting(no_gc: None, c
     # before: an async lower not yet called kept its store strongly (a cycle)
     import asyncio
 
-    from tests.runtime import test_async_runtime
+    from tests.runtime.test_async_runtime import CALLBACK
+    from tests.stackful import stackful_component
     from wasm_component._validate.features import Features
 
     engine = Engine(features=Features.all())
@@ -92,7 +93,8 @@ def test_a_store_with_async_lowers_is_freed_by_reference_counting(no_gc: None, c
         return x * 2
 
     linker.root().func_wrap_async("slow", slow)
-    pre = linker.instantiate_pre(Component.new(engine, getattr(test_async_runtime, component)))
+    text = CALLBACK if component == "CALLBACK" else stackful_component()
+    pre = linker.instantiate_pre(Component.new(engine, text))
     store: Store[None] = Store(engine)
     inst = pre.instantiate(store)
     run = export_func(inst, store, "run")
