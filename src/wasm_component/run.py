@@ -180,7 +180,10 @@ def _config(ns: argparse.Namespace) -> Any:
         config.env(name, value)
     for d in ns.dir:
         host, sep, guest = d.partition("::")
-        config.preopen_dir(host, guest if sep else host)
+        try:
+            config.preopen_dir(host, guest if sep else host)
+        except ValueError as e:  # a directory that is not there: a usage error, not a bug
+            raise SystemExit(f"wasm-component run: `--dir {d}`: {e}") from None
     for opt in ns.wasi:
         _wasi_option(config, opt)
     return config
