@@ -157,8 +157,10 @@ def lift_borrow_value(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     if cx.resources:
         rt = cx._rt_to if rt is cx._rt_from else cx.concrete(rt)  # type: ignore[assignment]
     inst = cx.inst
-    array = inst.handles.array
-    h = array[i] if i < len(array) else None
+    try:
+        h = inst.handles.array[i]  # (``i`` is a u32: never negative)
+    except IndexError:
+        h = None
     if h.__class__ is ResourceHandle and h.rt is rt:
         lenders = cx.borrow_scope.lenders  # type: ignore[union-attr]
         if lenders is not None:
@@ -178,17 +180,20 @@ def lift_borrow_values(cx: LiftLowerContext, m: memoryview, p: int, n: int,
     if cx.resources:
         rt = cx._rt_to if rt is cx._rt_from else cx.concrete(rt)  # type: ignore[assignment]
     inst = cx.inst
-    array, lift = inst.handles.array, inst.lift_borrow
     scope = cx.borrow_scope
     if n == 1:
-        i = _U32.unpack_from(m, p)[0]
-        h = array[i] if i < len(array) else None
+        (i,) = _U32.unpack_from(m, p)
+        try:
+            h = inst.handles.array[i]  # (``i`` is a u32: never negative)
+        except IndexError:
+            h = None
         lenders = scope.lenders  # type: ignore[union-attr]
         if h.__class__ is ResourceHandle and h.rt is rt and lenders is not None:
             h.num_lends += 1
             lenders.append(h)
-            return [lift(rt, h.rep)]
-        return [lift(rt, lift_borrow(cx, i, rt))]
+            return [inst.lift_borrow(rt, h.rep)]
+        return [inst.lift_borrow(rt, lift_borrow(cx, i, rt))]
+    array, lift = inst.handles.array, inst.lift_borrow
     out = []
     for i in m[p:p + 4 * n].cast("I") if n else ():
         h = array[i] if i < len(array) else None
