@@ -9,7 +9,6 @@ borrows scoped to a call) by trapping.
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 from .. import types as t
@@ -32,9 +31,6 @@ __all__ = [
     "resource_new",
     "resource_rep",
 ]
-
-
-_U32 = struct.Struct("<I")
 
 
 class Table:
@@ -175,27 +171,14 @@ def lift_borrow_values(cx: LiftLowerContext, m: memoryview, p: int, n: int,
     """:func:`lift_borrow_value` of each of the ``n`` handle indices at ``p`` in memory view
     ``m`` (a ``list<borrow<..>>``'s elements, bounds and alignment checked by the caller), in
     order, the loop in one frame: the common case inline, anything else (a trap) through
-    :func:`lift_borrow`. One element (one pollable, one stream: the usual list) is read
-    straight out of ``m``, without a slice of it."""
+    :func:`lift_borrow`."""
     if cx.resources:
         rt = cx._rt_to if rt is cx._rt_from else cx.concrete(rt)  # type: ignore[assignment]
     inst = cx.inst
-    scope = cx.borrow_scope
-    if n == 1:
-        (i,) = _U32.unpack_from(m, p)
-        try:
-            h = inst.handles.array[i]  # (``i`` is a u32: never negative)
-        except IndexError:
-            h = None
-        lenders = scope.lenders  # type: ignore[union-attr]
-        if h.__class__ is ResourceHandle and h.rt is rt and lenders is not None:
-            h.num_lends += 1
-            lenders.append(h)
-            return [inst.lift_borrow(rt, h.rep)]
-        return [inst.lift_borrow(rt, lift_borrow(cx, i, rt))]
     array, lift = inst.handles.array, inst.lift_borrow
+    scope = cx.borrow_scope
     out = []
-    for i in m[p:p + 4 * n].cast("I") if n else ():
+    for i in m[p:p + 4 * n].cast("I"):
         h = array[i] if i < len(array) else None
         lenders = scope.lenders  # type: ignore[union-attr]  # (made by the first lend)
         if h.__class__ is ResourceHandle and h.rt is rt and lenders is not None:
