@@ -1040,7 +1040,9 @@ def wasi_summary(results: dict[str, Outcome]) -> str:
     plain guest->host import call (``import-nop``), by wall time and by CPU time. The rows'
     samples differ in length (about one guest call of 1,000 polls against several of 1,000
     nops), so on a machine busy with other work the wall-time ratio also measures how much more
-    often the longer samples were preempted; the CPU-time ratio is the cost of the work."""
+    often the longer samples were preempted. The CPU-time ratio is free of that bias (though
+    not of other work sharing the cores and caches); instruction counts (callgrind) are the
+    steadiest measure on such a machine."""
     base = results.get("import-nop")
     lines = []
     for key in ("wasi-poll-ready", "wasi-block-ready"):
@@ -1074,9 +1076,9 @@ class Runner:
     job: Job
     settings: Settings
     samples: list[float] = field(default_factory=list)
-    #: the same samples in CPU time of the whole process (every thread): what the work cost,
-    #: without the time the process waited for a core (on a loaded machine a long sample is
-    #: preempted more often than a short one, which skews wall-time ratios between rows)
+    #: the same samples in CPU time of the whole process (every thread): without the time the
+    #: process waited for a core (on a loaded machine a long sample is preempted more often
+    #: than a short one, which skews wall-time ratios between rows)
     cpu_samples: list[float] = field(default_factory=list)
     last_cpu: float = 0.0  # the last sample's CPU time
     n: int = 1
