@@ -1454,7 +1454,8 @@ def main(argv: list[str] | None = None) -> int:
         data: dict[str, dict[str, Any]] = {}
         for op in ops:
             o = results[op.key]
-            entry: dict[str, Any] = {"ours_us": o.ours_us, "peer_us": o.peer_us, "ratio": o.ratio}
+            entry: dict[str, Any] = {"ours_us": o.ours_us, "peer_us": o.peer_us, "ratio": o.ratio,
+                                     "ours_cpu_us": o.ours_cpu_us}
             if o.ours_error:
                 entry["ours_error"] = o.ours_error
             if o.peer_error:
