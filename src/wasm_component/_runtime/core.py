@@ -1898,11 +1898,12 @@ class CoreMemory(CoreExtern):
     """A linear memory.  :meth:`view` is a cached writable ``memoryview`` rebuilt only when the
     base pointer or length changed (after growth); never hold it across calls into wasm."""
 
-    __slots__ = ("_args", "_cache", "_raw", "_seen")
+    __slots__ = ("_args", "_cache", "_gen", "_raw", "_seen")
     kind = "memory"
 
     def __init__(self, store: CoreStore, raw: Any) -> None:
         self.store = store
+        self._gen = store._gen  # (the store's generation counter: read by every ``view``)
         self._raw = raw  # ffi.wasmtime_memory_t
         self._args = (store._ctx_arg, _carg(ctypes.addressof(raw)))  # (prebuilt: ``_carg``)
         self._cache: tuple[int, int, memoryview] = (0, -1, memoryview(b""))
@@ -1941,7 +1942,7 @@ class CoreMemory(CoreExtern):
 
     def view(self) -> memoryview:
         cached = self._cache
-        gen = self.store._gen[0]
+        gen = self._gen[0]
         if self._seen == gen:
             return cached[2]
         self._seen = gen
