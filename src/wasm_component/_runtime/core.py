@@ -82,6 +82,7 @@ import struct
 import sys
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import wasmtime
@@ -2358,9 +2359,13 @@ class _Workspace:
         refs = [ctypes.byref(self.insts, _INSTANCE_SIZE * k) for k in range(len(plan.steps))]
         #: each instance's first entry in ``arr``
         self.steps_base = tuple(base for base, _, _, _ in plan.steps)
+        #: per instance: ..., its fetches as the columns of their calls' arguments (instance,
+        #: name, name length, destination; empty without any), ...
         self.steps = tuple(
-            (at[base], _carg(nimports), tuple((refs[src], key, size, at[e])
-                                              for e, src, key, size in fetch), copy, refs[k])
+            (at[base], _carg(nimports),
+             tuple(zip(*((refs[src], key, size, at[e]) for e, src, key, size in fetch),
+                       strict=True)),
+             copy, refs[k])
             for k, (base, nimports, fetch, copy) in enumerate(plan.steps))
 
 
@@ -2462,9 +2467,10 @@ class Wiring:
         store = self._store
         ctx = store._ctx_arg  # (prebuilt: ``_carg``)
         imports, n, fetches, copy, ref = ws.steps[k]
-        get = _export_get_held
-        for src, key, size, at in fetches:
-            get(ctx, src, key, size, at)
+        # the fetches driven from C (``map``: no Python frame step per fetch), each checked
+        # (``all``: ``wasmtime_instance_export_get`` is false for a missing export)
+        if fetches and not all(map(_export_get_held, repeat(ctx), *fetches)):
+            _missing_fetch(store, fetches)
         if copy:
             mv = ws.mv
             for to, to_end, frm, frm_end in copy:
@@ -2527,6 +2533,16 @@ class Wiring:
 
 
 _INSTANCE_SIZE = ctypes.sizeof(ffi.wasmtime_instance_t)
+
+
+def _missing_fetch(store: CoreStore, fetches: tuple[tuple[Any, ...], ...]) -> None:
+    """Raise for the first export of :meth:`Wiring.instantiate`'s ``fetches`` (columns) that
+    its instance lacks (a plan is validated: only a module compiled apart from the component
+    it was checked with gets here)."""
+    for src, key, size, at in zip(*fetches, strict=True):
+        if not _export_get_held(store._ctx_arg, src, key, size, at):
+            raise LinkError(f"core instance does not export `{key.decode()}`")
+    raise AssertionError("an export fetch failed, then succeeded")
 
 #: the length of each export name :meth:`Wiring.instantiate` is given, as a prebuilt
 #: ``size_t`` argument (``_carg``: a ``c_size_t`` costs a conversion per call)
