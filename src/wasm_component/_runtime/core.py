@@ -664,6 +664,7 @@ class CoreStore:
     """
 
     __slots__ = (
+        "__weakref__",
         "_async_cb",
         "_async_fns",
         "_cont_cb",
@@ -1826,6 +1827,7 @@ def _cont_callback_addr(store: CoreStore) -> int:
     cb = store._cont_cb
     if cb is None:
         conts, gen = store._conts, store._gen
+        owner = weakref.ref(store)  # (the callback is the store's: no cycle through it)
 
         def poll(env: int) -> bool:
             entry = conts.get(env)
@@ -1839,7 +1841,9 @@ def _cont_callback_addr(store: CoreStore) -> int:
                     return False
                 write(results, r)
             except BaseException as e:
-                store._pending = e
+                cstore = owner()
+                if cstore is not None:
+                    cstore._pending = e
                 ctypes.c_void_p.from_address(trap_ret).value = _make_trap_ptr(
                     f"host function raised {type(e).__name__}: {e}")
             del conts[env]
