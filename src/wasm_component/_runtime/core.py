@@ -82,6 +82,7 @@ import struct
 import sys
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import wasmtime
@@ -674,6 +675,7 @@ class CoreStore:
         "_export_item_ref",
         "_gen",
         "_host_cb",
+        "_host_cb_arg",
         "_host_first",
         "_host_fns",
         "_host_lazy",
@@ -713,6 +715,7 @@ class CoreStore:
         self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
         self._host_cb: Any = None
+        self._host_cb_arg: Any = None  # (the same, prebuilt: ``_carg``)
         self._host_first: Callable[..., int] | None = None  # (see ``_lazy_first_call``)
         #: env -> what makes the trampoline of a host function made by
         #: ``Wiring.lazy_host_func``, until its first call (``_lazy_first_call``)
@@ -1247,6 +1250,7 @@ _MV_CACHE_LIMIT = 256
 #: ``env`` values as ``c_void_p`` (read only, shared by all stores), for the first host
 #: functions of a store
 _ENVS = tuple(ctypes.c_void_p(i) for i in range(4096))
+_ENV_ARGS = tuple(_carg(i) for i in range(len(_ENVS)))  # (the same, prebuilt: ``_carg``)
 
 
 def _new_func(store: CoreStore, ty: CoreFuncType, fty: Any, trampoline: Callable[..., int]
@@ -1275,6 +1279,7 @@ def _dispatcher(store: CoreStore) -> Any:
         return fns[env](env, caller, args, nargs)
 
     cb = store._host_cb = _HostCallback(dispatch)
+    store._host_cb_arg = _carg(ctypes.cast(cb, ctypes.c_void_p).value or 0)
     return cb
 
 
@@ -2344,7 +2349,7 @@ class _Workspace:
     it: where its imports start, their number, each export fetch, its copies and where the
     instance goes (``byref``s into both arrays, made once with them)."""
 
-    __slots__ = ("arr", "insts", "mv", "steps", "steps_base")
+    __slots__ = ("arr", "func_at", "insts", "mv", "steps", "steps_base")
 
     def __init__(self, plan: WiringPlan) -> None:
         n = plan.nentries + 1  # (an instance without imports may start at the end)
@@ -2352,13 +2357,20 @@ class _Workspace:
         self.arr = (_extern_t * n).from_buffer(raw)
         self.mv = memoryview(raw)
         at = [ctypes.byref(self.arr, _EXTERN_SIZE * i) for i in range(n)]
+        #: where each entry's item goes (a function made into it: ``Wiring.lazy_host_func``)
+        self.func_at = tuple(ctypes.byref(self.arr, _EXTERN_SIZE * i + _EXTERN_OF)
+                             for i in range(n))
         self.insts = plan.instances_t()
         refs = [ctypes.byref(self.insts, _INSTANCE_SIZE * k) for k in range(len(plan.steps))]
         #: each instance's first entry in ``arr``
         self.steps_base = tuple(base for base, _, _, _ in plan.steps)
+        #: per instance: ..., its fetches as the columns of their calls' arguments (instance,
+        #: name, name length, destination; empty without any), ...
         self.steps = tuple(
-            (at[base], _size(nimports), tuple((refs[src], key, size, at[e])
-                                              for e, src, key, size in fetch), copy, refs[k])
+            (at[base], _carg(nimports),
+             tuple(zip(*((refs[src], key, size, at[e]) for e, src, key, size in fetch),
+                       strict=True)),
+             copy, refs[k])
             for k, (base, nimports, fetch, copy) in enumerate(plan.steps))
 
 
@@ -2411,9 +2423,9 @@ class WiringPlan:
 
 def _export_key(name: str) -> tuple[bytes, Any]:
     key = name.encode()
-    size = _KEY_SIZES.get(key)
+    size = _KEY_SIZES.get(len(key))
     if size is None:
-        size = _KEY_SIZES[key] = _size(len(key))
+        size = _KEY_SIZES[len(key)] = _carg(len(key))
     return key, size
 
 
@@ -2458,11 +2470,12 @@ class Wiring:
         ws = self._ws
         assert ws is not None, "instances are made before `done`"
         store = self._store
-        ctx = store._ctx
+        ctx = store._ctx_arg  # (prebuilt: ``_carg``)
         imports, n, fetches, copy, ref = ws.steps[k]
-        get = _export_get_held
-        for src, key, size, at in fetches:
-            get(ctx, src, key, size, at)
+        # the fetches driven from C (``map``: no Python frame step per fetch), each checked
+        # (``all``: ``wasmtime_instance_export_get`` is false for a missing export)
+        if fetches and not all(map(_export_get_held, repeat(ctx), *fetches)):
+            _missing_fetch(store, fetches)
         if copy:
             mv = ws.mv
             for to, to_end, frm, frm_end in copy:
@@ -2474,7 +2487,7 @@ class Wiring:
         if runs_code and store.fibers and module._introspectable:
             err = _instantiate_on_fiber(store, module, ws.arr, ws.steps_base[k], ref)
         else:
-            err = _instance_new(ctx, module._ptr, imports, n, ref, store._trap_addr)
+            err = _instance_new(ctx, module._ptr, imports, n, ref, store._trap_arg)
         if runs_code:
             instantiated(store, err)
         elif err or store._trap.value:
@@ -2496,9 +2509,11 @@ class Wiring:
         fns.append(store._host_first or _lazy_first_call(store))
         store._host_lazy[i] = (sig, make_callback, args)
         ws.mv[_EXTERN_SIZE * e] = _KIND_FUNC
-        _func_new_held(store._ctx, sig[6], store._host_cb or _dispatcher(store),
-                       _ENVS[i] if i < len(_ENVS) else ctypes.c_void_p(i), None,
-                       ctypes.byref(ws.arr, _EXTERN_SIZE * e + _EXTERN_OF))
+        if store._host_cb is None:
+            _dispatcher(store)
+        # (every argument prebuilt, ``_carg``: this is made for every import of the plan)
+        _func_new_held(store._ctx_arg, sig[6], store._host_cb_arg,
+                       _ENV_ARGS[i] if i < len(_ENV_ARGS) else _carg(i), None, ws.func_at[e])
 
     def put(self, e: int, item: CoreExtern) -> None:
         """Put ``item`` at entry ``e`` of the imports array (see :meth:`lazy_host_func`)."""
@@ -2524,8 +2539,19 @@ class Wiring:
 
 _INSTANCE_SIZE = ctypes.sizeof(ffi.wasmtime_instance_t)
 
-#: each export name :meth:`Wiring.instantiate` is given -> its length as a ``size_t``
-_KEY_SIZES: dict[bytes, Any] = {}
+
+def _missing_fetch(store: CoreStore, fetches: tuple[tuple[Any, ...], ...]) -> None:
+    """Raise for the first export of :meth:`Wiring.instantiate`'s ``fetches`` (columns) that
+    its instance lacks (a plan is validated: only a module compiled apart from the component
+    it was checked with gets here)."""
+    for src, key, size, at in zip(*fetches, strict=True):
+        if not _export_get_held(store._ctx_arg, src, key, size, at):
+            raise LinkError(f"core instance does not export `{key.decode()}`")
+    raise AssertionError("an export fetch failed, then succeeded")
+
+#: the length of each export name :meth:`Wiring.instantiate` is given, as a prebuilt
+#: ``size_t`` argument (``_carg``: a ``c_size_t`` costs a conversion per call)
+_KEY_SIZES: dict[int, Any] = {}
 
 
 def put_import(arr: Any, i: int, source: Any, name: str) -> bool:
