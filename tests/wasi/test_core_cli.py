@@ -64,7 +64,9 @@ def test_plain_exports_and_the_older_argument_order() -> None:
     assert none.returncode == 1 and b"exports no `wasi:cli/run`" in none.stderr
 
 
-def test_dir_reaches_the_config() -> None:
+def test_dir_reaches_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
     ns = run_mod._parse_args(["--dir", "/tmp::/sandbox", "--dir", "data", "f.wasm", "a"])
     config = run_mod._config(ns)
     assert [(p.host, p.guest, p.readonly) for p in config.preopens] == [
