@@ -202,6 +202,11 @@ def measure(server: Any, ns: argparse.Namespace, path: str, stop: float) -> dict
         "rss_end_mib": round(rss_end / 1024, 1),
         "rss_by_quarter_mib": [round(rss[min(len(rss) - 1, len(rss) * q // 4)] / 1024, 1)
                                for q in range(1, 5)] if rss else [],
+        # (the most of each quarter's samples, one a second: growth shows as a rising maximum,
+        # while one sample may fall on an instance just made or just let go)
+        "rss_max_by_quarter_mib": [round(max(rss[len(rss) * q // 4:max(len(rss) * (q + 1) // 4,
+                                                                   len(rss) * q // 4 + 1)])
+                                         / 1024, 1) for q in range(4)] if rss else [],
         "stopped_by_deadline": len(lat) < ns.requests,
         "reasons": reasons,
     }

@@ -144,6 +144,17 @@ def test_compile_then_deserialize_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert status == 1 and err.startswith("error: ") and "missing.wasm" in err
 
 
+@pytest.mark.parametrize("host", ["does-not-exist", "README.md"])
+def test_run_dir_that_is_not_a_directory_is_a_usage_error(
+        host: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Refused where `--dir` is read, naming it: not an internal error at instantiation."""
+    status, _, err = run_main(capsys, "run", "--dir", f"{ROOT / host}::/x", "--invoke",
+                              "add(1, 2)", str(ROOT / "examples" / "greeter.wat"))
+    assert status == 1
+    assert "internal error" not in err and f"`--dir {ROOT / host}::/x`" in err
+    assert "expected a host directory" in err
+
+
 def test_run_takes_a_compiled_component(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                                         ) -> None:
     out = tmp_path / "greeter.cwasm"

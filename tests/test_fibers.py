@@ -21,75 +21,14 @@ from wasm_component import Component, Engine, Linker, NotSupported, Store, Trap
 from wasm_component._runtime import core
 from wasm_component._validate.features import Features
 
-# A stackful ``run(x) -> u32``: calls the async host import ``slow(x)`` (async lower); if it did
-# not return at once, blocks on ``waitable-set.wait`` for the subtask (its fiber suspends);
-# then returns ``slow(x) + 1``. Each task keeps its slots at ``64 * x``. ``AFTER`` is spliced
-# in after the wait (a trap there: a trap after the resumption). ``EVENT_AT`` is where the
-# wait stores its event (out of bounds: the built-in's rest fails after the wait).
-STACKFUL = """
-(component
-  (import "slow" (func $slow async (param "x" u32) (result u32)))
-  (core module $libc (memory (export "mem") 1))
-  (core instance $libc (instantiate $libc))
-  (core func $slow (canon lower (func $slow) async (memory (core memory $libc "mem"))))
-  (core func $ws_new (canon waitable-set.new))
-  (core func $wait (canon waitable-set.wait (memory (core memory $libc "mem"))))
-  (core func $join (canon waitable.join))
-  (core func $ret (canon task.return (result u32)))
-  (core module $m
-    (import "" "mem" (memory 1))
-    (import "" "slow" (func $slow (param i32 i32) (result i32)))
-    (import "" "ws_new" (func $ws_new (result i32)))
-    (import "" "wait" (func $wait (param i32 i32) (result i32)))
-    (import "" "join" (func $join (param i32 i32)))
-    (import "" "ret" (func $ret (param i32)))
-    (func (export "run") (param $x i32)
-      (local $r i32) (local $ws i32) (local $at i32)
-      (local.set $at (i32.shl (local.get $x) (i32.const 6)))
-      (local.set $r (call $slow (local.get $x) (local.get $at)))
-      (if (i32.ne (i32.and (local.get $r) (i32.const 0xf)) (i32.const 2))
-        (then
-          (local.set $ws (call $ws_new))
-          (call $join (i32.shr_u (local.get $r) (i32.const 4)) (local.get $ws))
-          (if (i32.ne (call $wait (local.get $ws) EVENT_AT) (i32.const 1))
-            (then unreachable))
-          AFTER))
-      (call $ret (i32.add (i32.load (local.get $at)) (i32.const 1))))
-  )
-  (core instance $i (instantiate $m (with "" (instance
-    (export "mem" (memory $libc "mem"))
-    (export "slow" (func $slow))
-    (export "ws_new" (func $ws_new))
-    (export "wait" (func $wait))
-    (export "join" (func $join))
-    (export "ret" (func $ret))))))
-  (func (export "run") async (param "x" u32) (result u32)
-    (canon lift (core func $i "run") async))
-)
-"""
-
-
-def _component(after: str = "", event_at: str = "(i32.add (local.get $at) (i32.const 8))"
-               ) -> str:
-    return STACKFUL.replace("AFTER", after).replace("EVENT_AT", event_at)
-
-
-def _instance(slow: Any, text: str | None = None) -> tuple[Store, Any]:
-    engine = Engine(features=Features.all())
-    store = Store(engine)
-    linker = Linker(engine)
-    linker.root().func_wrap_async("slow", slow)
-    inst = linker.instantiate(store, Component.new(engine, text or _component()))
-    run = inst.get_func(store, "run")
-    assert run is not None
-    return store, run
+from .stackful import stackful_component, stackful_instance
 
 
 def test_a_stackful_component_runs_its_guest_calls_on_fibers() -> None:
     async def slow(store: Store, x: int) -> int:
         return x
 
-    store, _ = _instance(slow)
+    store, _ = stackful_instance(slow)
     assert store._core.fibers
     # (a component without a built-in that may suspend keeps the unchecked sync path)
     engine = Engine(features=Features.all())
@@ -122,7 +61,7 @@ def test_a_blocked_stackful_task_is_resumed_after_a_concurrent_task_ran() -> Non
             log.append(f"slow {x} done")
             return x * 10
 
-        store, run = _instance(slow)
+        store, run = stackful_instance(slow)
 
         async def call(x: int) -> int:
             r: int = await run.call_async(store, x)
@@ -143,7 +82,7 @@ def test_a_trap_after_a_resumption_surfaces_and_poisons_the_instance() -> None:
         await asyncio.sleep(0)
         return x
 
-    store, run = _instance(slow, _component(after="unreachable"))
+    store, run = stackful_instance(slow, stackful_component(after="unreachable"))
     with pytest.raises(Trap, match="unreachable"):
         run(store, 1)
     with pytest.raises(Trap, match="cannot enter component instance"):
@@ -157,7 +96,7 @@ def test_an_error_in_a_built_ins_rest_after_its_wait_traps_the_guest() -> None:
         await asyncio.sleep(0)
         return x
 
-    store, run = _instance(slow, _component(event_at="(i32.const 0xfffffff0)"))
+    store, run = stackful_instance(slow, stackful_component(event_at="(i32.const 0xfffffff0)"))
     with pytest.raises(Trap, match="out of bounds"):
         run(store, 1)
 
@@ -169,7 +108,7 @@ def test_a_sync_call_runs_the_scheduler_and_a_private_loop() -> None:
         await asyncio.sleep(0)
         return x * 3
 
-    store, run = _instance(slow)
+    store, run = stackful_instance(slow)
     assert run(store, 5) == 16
     assert run(store, 6) == 19
 
@@ -179,7 +118,7 @@ def test_a_sync_call_inside_a_running_loop_says_call_async() -> None:
         await asyncio.sleep(0)
         return x
 
-    store, run = _instance(slow)
+    store, run = stackful_instance(slow)
 
     async def main() -> None:
         with pytest.raises(NotSupported, match="call_async"):
@@ -191,7 +130,7 @@ def test_a_sync_call_inside_a_running_loop_says_call_async() -> None:
 def test_a_fiber_left_suspended_is_unwound_when_its_store_goes() -> None:
     """A task that can never go on (it waits on an empty set: the deadlock trap) leaves its
     fiber suspended; dropping the store unwinds it, with no guest code run and no crash."""
-    text = _component().replace(
+    text = stackful_component().replace(
         "(local.set $r (call $slow (local.get $x) (local.get $at)))",
         "(local.set $r (i32.const 1))").replace(
         "(call $join (i32.shr_u (local.get $r) (i32.const 4)) (local.get $ws))", "")
@@ -199,7 +138,7 @@ def test_a_fiber_left_suspended_is_unwound_when_its_store_goes() -> None:
     async def slow(store: Store, x: int) -> int:
         return x
 
-    store, run = _instance(slow, text)
+    store, run = stackful_instance(slow, text)
     with pytest.raises(Trap, match="deadlock"):
         run(store, 1)
     stacks = list(store._core._stacks or ())

@@ -452,9 +452,10 @@ class ResourceTable:
         """The object behind ``r`` (a handle of the type it was pushed as, or a bare index);
         :class:`WrongType` if it is not an ``expected``."""
         if r.__class__ is Resource:  # the common case inline: a handle of the entry's type
-            entries = self._entries
-            i = r._rep
-            e = entries[i] if i < len(entries) else None
+            try:
+                e = self._entries[r._rep]  # (a handle's rep is a u32: never negative)
+            except IndexError:
+                e = None
             if e is not None:
                 ert, rt = e.rt, r._rt
                 # its own type, or an entry of `host(object)` and a class-keyed host handle

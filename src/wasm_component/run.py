@@ -180,7 +180,10 @@ def _config(ns: argparse.Namespace) -> Any:
         config.env(name, value)
     for d in ns.dir:
         host, sep, guest = d.partition("::")
-        config.preopen_dir(host, guest if sep else host)
+        try:
+            config.preopen_dir(host, guest if sep else host)
+        except ValueError as e:  # a directory that is not there: a usage error, not a bug
+            raise SystemExit(f"wasm-component run: `--dir {d}`: {e}") from None
     for opt in ns.wasi:
         _wasi_option(config, opt)
     return config
@@ -361,5 +364,6 @@ def main(argv: Sequence[str]) -> int:
 
 def _flush() -> None:
     for s in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            s.flush()
+        if s is not None:  # None: the process was started with that descriptor closed
+            with contextlib.suppress(OSError, ValueError):
+                s.flush()

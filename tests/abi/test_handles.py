@@ -97,6 +97,30 @@ def test_list_of_borrows_lends_each_element_in_order_and_traps_on_a_bad_one() ->
         lift_flat(cx2, lt, [64, 2])
 
 
+def test_list_of_one_borrow_lends_it_and_traps_like_a_longer_list() -> None:
+    # (one element is read straight out of memory, not through a slice: the same rules)
+    lt = t.ListType(t.BorrowType(R))
+    cx, mem = make_cx(scope="subtask")
+    i, j = resource_new(cx.inst, R, 21), resource_new(cx.inst, S, 22)
+    mem.data[64:68] = i.to_bytes(4, "little")
+    assert lift_flat(cx, lt, [64, 1]) == [21]
+    assert isinstance(cx.borrow_scope, Subtask) and cx.borrow_scope.lenders is not None
+    assert [h.rep for h in cx.borrow_scope.lenders] == [21]
+    with pytest.raises(Trap, match="lent"):
+        resource_drop(cx.inst, R, i)
+    assert lift_flat(cx, lt, [64, 0]) == []
+    for bad, why in ((j, "expected a"), (0, "not in use"), (999, "handle index 999"),
+                     (2**32 - 1, "handle index 4294967295")):
+        mem.data[64:68] = bad.to_bytes(4, "little")
+        with pytest.raises(Trap, match=why):
+            lift_flat(cx, lt, [64, 1])
+    mem.data[64:68] = i.to_bytes(4, "little")
+    with pytest.raises(Trap, match="misaligned"):
+        lift_flat(cx, lt, [66, 1])
+    with pytest.raises(Trap, match="out of bounds"):
+        lift_flat(cx, lt, [len(mem.data), 1])
+
+
 def test_borrow_must_be_dropped_before_return() -> None:
     cx, _ = make_cx()
     ft = t.FuncType((("self", t.BorrowType(R)),), t.U32)

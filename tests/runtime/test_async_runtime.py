@@ -14,6 +14,8 @@ import pytest
 from wasm_component import Component, Engine, Linker, Store, Trap, WasmStr
 from wasm_component._validate.features import Features
 
+from ..stackful import stackful_component, stackful_instance
+
 # A callback-lifted `run(x) -> u32` that calls the async host import `slow(x) -> u32` with the
 # async ABI; if it does not return at once it waits on a waitable set for the subtask. Returns
 # `slow(x) + 1`. On a cancellation it calls `task.cancel`.
@@ -173,61 +175,15 @@ def test_cancelling_call_async_cancels_the_guest_task() -> None:
     asyncio.run(main())
 
 
-STACKFUL = """
-(component
-  (import "slow" (func $slow async (param "x" u32) (result u32)))
-  (core module $libc (memory (export "mem") 1))
-  (core instance $libc (instantiate $libc))
-  (core func $slow (canon lower (func $slow) async (memory (core memory $libc "mem"))))
-  (core func $ws_new (canon waitable-set.new))
-  (core func $wait (canon waitable-set.wait (memory (core memory $libc "mem"))))
-  (core func $join (canon waitable.join))
-  (core func $ret (canon task.return (result u32)))
-  (core module $m
-    (import "" "mem" (memory 1))
-    (import "" "slow" (func $slow (param i32 i32) (result i32)))
-    (import "" "ws_new" (func $ws_new (result i32)))
-    (import "" "wait" (func $wait (param i32 i32) (result i32)))
-    (import "" "join" (func $join (param i32 i32)))
-    (import "" "ret" (func $ret (param i32)))
-    (func (export "run") (param $x i32)
-      (local $r i32) (local $ws i32)
-      (local.set $r (call $slow (local.get $x) (i32.const 16)))
-      (if (i32.ne (i32.and (local.get $r) (i32.const 0xf)) (i32.const 2))
-        (then
-          (local.set $ws (call $ws_new))
-          (call $join (i32.shr_u (local.get $r) (i32.const 4)) (local.get $ws))
-          ;; blocks this (stackful) task's native stack until the subtask returns
-          (if (i32.ne (call $wait (local.get $ws) (i32.const 32)) (i32.const 1))
-            (then unreachable))
-          (if (i32.ne (i32.load (i32.const 36)) (i32.const 2)) (then unreachable))))
-      (call $ret (i32.add (i32.load (i32.const 16)) (i32.const 1))))
-  )
-  (core instance $i (instantiate $m (with "" (instance
-    (export "mem" (memory $libc "mem"))
-    (export "slow" (func $slow))
-    (export "ws_new" (func $ws_new))
-    (export "wait" (func $wait))
-    (export "join" (func $join))
-    (export "ret" (func $ret))))))
-  (func (export "run") async (param "x" u32) (result u32)
-    (canon lift (core func $i "run") async))
-)
-"""
-
-
 def test_a_stackful_task_blocks_on_waitable_set_wait() -> None:
     async def slow(store: Store, x: int) -> int:
         await asyncio.sleep(0)
         return x * 3
 
-    engine = Engine(features=Features.all())
-    store = Store(engine)
-    linker = Linker(engine)
-    linker.root().func_wrap_async("slow", slow)
-    inst = linker.instantiate(store, Component.new(engine, STACKFUL))
-    run = inst.get_func(store, "run")
-    assert run is not None
+    # (after the wait: the event's payload is the subtask's state, RETURNED = 2)
+    returned = ("(if (i32.ne (i32.load (i32.add (local.get $at) (i32.const 12))) (i32.const 2))"
+                " (then unreachable))")
+    store, run = stackful_instance(slow, stackful_component(after=returned))
     assert run(store, 5) == 16
 
 

@@ -4,6 +4,9 @@
   adapts it into a component with the preview1 command adapter from npm
   ``@bytecodealliance/jco`` (installed on first use); the result is cached under
   ``~/.cache/wasm-component-tests/wasi-c-<hash>/`` keyed by the source, flags and adapter.
+- :func:`rust_component` does the same for a Rust program (a ``rustc`` with the
+  ``wasm32-wasi`` std, e.g. Debian's ``rustc`` + ``libstd-rust-dev-wasm32``), cached under
+  ``wasi-rust-<hash>/`` keyed by the source, the compiler's version and the adapter.
 - :func:`run_ours` runs a command component through our API (``Linker.add_wasip2`` +
   ``store.set_wasi``); :func:`run_wasmtime` through ``wasmtime.component`` + ``add_wasip2``
   (the oracle). Both return a :class:`Outcome` (stdout, stderr, exit code) for one set of
@@ -93,6 +96,65 @@ def c_component(source: str, name: str = "prog", flags: Sequence[str] = (),
         subprocess.run([wasm_tools, "component", "new", str(core), "--adapt", str(adapt),
                         "-o", str(tmp_out)], check=True, capture_output=True)
         out_dir.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_out, out)
+    return out
+
+
+def c_component_importing(source: str, name: str, imports: Sequence[str]) -> Path:
+    """``source`` (C calling WASI 0.2 interfaces itself, in ``conformance/conf.h``'s
+    ``CONF_DIRECT`` form: its own ``_start``) built as a reactor into a command component,
+    with a world importing ``imports`` embedded first (cached as :func:`c_component`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wit = Path(tmp)
+        lines = "".join(f"  import {i};\n" for i in imports)
+        (wit / "world.wit").write_text(f"package test:conformance;\n\nworld guest {{\n{lines}}}\n")
+        shutil.copytree(WASI_WIT / "deps", wit / "deps")
+        return c_component(source, name, ["-mexec-model=reactor"], wit=(wit, "guest"))
+
+
+RUST_HINT = "Debian: apt-get install rustc libstd-rust-dev-wasm32"
+
+
+def wasm32_wasi_rustc() -> str | None:
+    """A ``rustc`` with the ``wasm32-wasi`` standard library installed: Debian's
+    ``/usr/bin/rustc`` first (a rustup toolchain earlier on ``PATH`` often lacks the target),
+    then any on ``PATH``; None when there is none."""
+    for rustc in dict.fromkeys(filter(None, ["/usr/bin/rustc", shutil.which("rustc")])):
+        r = subprocess.run([rustc, "--print", "target-libdir", "--target", "wasm32-wasi"],
+                           capture_output=True, text=True)
+        if r.returncode == 0 and any(Path(r.stdout.strip()).glob("libstd-*.rlib")):
+            return rustc
+    return None
+
+
+def rust_component(source: str, name: str = "prog") -> Path:
+    """``source`` (a Rust program using std) built for ``wasm32-wasi`` into a WASI command
+    component with the preview1 command adapter; the path of the cached result, keyed by the
+    source, the compiler's version and the adapter."""
+    rustc = wasm32_wasi_rustc()
+    if rustc is None:
+        pytest.skip(f"no `rustc` with the wasm32-wasi standard library ({RUST_HINT})")
+    wasm_tools = _tool("wasm-tools")
+    adapt = adapter()
+    version = subprocess.run([rustc, "-vV"], capture_output=True, text=True).stdout
+    key = hashlib.sha256("\0".join(
+        [source, version, hashlib.sha256(adapt.read_bytes()).hexdigest()]).encode()
+    ).hexdigest()[:20]
+    out = CACHE / f"wasi-rust-{key}" / f"{name}.component.wasm"
+    if out.exists():
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        src, core = Path(tmp) / f"{name}.rs", Path(tmp) / f"{name}.wasm"
+        src.write_text(source)
+        r = subprocess.run([rustc, "--edition", "2021", "--target", "wasm32-wasi", "-O",
+                            "-C", "strip=debuginfo", str(src), "-o", str(core)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError(f"rustc failed:\n{r.stderr}")
+        tmp_out = Path(tmp) / "out.wasm"
+        subprocess.run([wasm_tools, "component", "new", str(core), "--adapt", str(adapt),
+                        "-o", str(tmp_out)], check=True, capture_output=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp_out, out)
     return out
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ._build import WASI_P3_WIT, componentize_py_command, wasmtime_cli, xfail_if_async_gap
-from .test_conformance_c import snapshot
+from ._conformance import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = Path(__file__).parent / "conformance_p3" / "checks.py"

@@ -136,3 +136,67 @@ def test_dir_preopens_a_host_directory(tmp_path: Path) -> None:
     denied = cli(prog)  # no --dir: nothing to open
     # (the adapter turns main's 2 into exit(err): code 1)
     assert denied.returncode == 1 and b"open /data/in.txt" in denied.stderr
+
+
+BROKEN_PIPE = r"""
+IMPORT("wasi:cli/stdout@0.2.12", "get-stdout") int32_t get_stdout(void);
+IMPORT("wasi:io/streams@0.2.12", "[method]output-stream.blocking-write-and-flush")
+void write_and_flush(int32_t stream, const uint8_t *data, int32_t len, uint8_t *ret);
+
+/* stdout's blocking-write-and-flush, twice: "ok", or which stream-error */
+static const char *outcome(int32_t out) {
+    static uint8_t ret[12] __attribute__((aligned(4)));
+    memset(ret, 0xff, sizeof ret);
+    write_and_flush(out, (const uint8_t *)"x\n", 2, ret);
+    return ret[0] == 0 ? "ok" : ret[4] == 1 ? "closed" : "last-operation-failed";
+}
+
+int main(int argc, char **argv) {
+    int32_t out = get_stdout();
+    fprintf(stderr, "first %s\n", outcome(out));
+    fprintf(stderr, "again %s\n", outcome(out));
+    return 0;
+}
+"""
+
+
+def _stdout_outcomes(stdout: str) -> dict[str, tuple[int, list[str]]]:
+    """BROKEN_PIPE's exit code and stderr lines on both CLIs, its stdout a pipe without a
+    reader (``"no reader"``) or a closed descriptor (``"closed"``)."""
+    from ._build import c_component_importing, wasmtime_cli
+
+    source = (Path(__file__).parent / "conformance" / "conf.h").read_text()
+    prog = str(c_component_importing("#define CONF_DIRECT 1\n" + source + BROKEN_PIPE,
+                                     "broken_pipe", ["wasi:cli/stdout@0.2.12",
+                                                     "wasi:io/streams@0.2.12"]))
+    said = {}
+    for side, cmd in (("ours", [sys.executable, "-m", "wasm_component", "run", prog]),
+                      ("wasmtime", [wasmtime_cli(), "run", prog])):
+        r, w = os.pipe()
+        os.close(r)  # before the guest starts: its first write finds no reader
+        try:
+            p = subprocess.run(cmd, stdout=w, stderr=subprocess.PIPE, timeout=300, cwd=ROOT,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT / "src")),
+                               preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None)
+        finally:
+            os.close(w)
+        said[side] = (p.returncode, p.stderr.decode().splitlines())
+    return said
+
+
+def test_a_stdout_nobody_reads_is_closed() -> None:
+    # A stdout pipe whose reader has gone (EPIPE): the WIT's `closed` ("no more input will be
+    # accepted by the stream"), as wasmtime answers (a Rust guest then reports the error
+    # wasmtime's does, not EPIPE); and "a closed output-stream will return this error on all
+    # future operations", where wasmtime 49 answers the next write `ok`.
+    said = _stdout_outcomes("no reader")
+    assert said["ours"] == (0, ["first closed", "again closed"])
+    assert said["wasmtime"][0] == 0 and said["wasmtime"][1][0] == "first closed"
+
+
+def test_a_closed_stdout_takes_writes() -> None:
+    # Started with descriptor 1 closed (`>&-`; Python's sys.stdout is None): the writes
+    # succeed and go nowhere, as wasmtime's (Rust's stdio takes EBADF so); was an internal
+    # error of `wasm-component run`.
+    said = _stdout_outcomes("closed")
+    assert said["ours"] == said["wasmtime"] == (0, ["first ok", "again ok"])

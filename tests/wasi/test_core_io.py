@@ -28,8 +28,10 @@ from wasm_component.wasi.io import (
     CallbackInputStream,
     FdPollable,
     FileInputStream,
+    FileOutputStream,
     OutputStream,
     ReadyPollable,
+    StreamFailed,
 )
 
 from ._build import Inputs, c_component, ours_compiled, run_ours
@@ -352,3 +354,19 @@ def test_poll_and_block_on_a_bad_handle_trap_saying_why() -> None:
     # (a sequence of the ready indices: one shared tuple when the one pollable is ready)
     assert list(poll_host.poll([timer])) == [0]
     poll_host.pollable.block(timer)
+
+
+def test_an_output_pipe_without_a_reader_is_closed() -> None:
+    # EPIPE: `closed` (the WIT: "no more input will be accepted"), for every later call too;
+    # any other OS error stays the failed operation's own `last-operation-failed`.
+    r, w = os.pipe()
+    os.close(r)
+    with os.fdopen(w, "wb", buffering=0) as f:
+        s = FileOutputStream(f)
+        with pytest.raises(StreamClosed):
+            s.write(b"x")
+        with pytest.raises(StreamClosed):
+            s.flush()
+    with (os.fdopen(os.open(os.devnull, os.O_RDONLY), "wb", buffering=0) as f,
+          pytest.raises(StreamFailed)):  # EBADF
+        FileOutputStream(f).write(b"x")

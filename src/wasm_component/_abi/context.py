@@ -304,6 +304,28 @@ def _no_memory() -> memoryview:
     raise AssertionError("validation requires memory wherever values live in memory")
 
 
+def _alloc_of(opts: CanonicalOptions, inst: ComponentInstanceState
+              ) -> Callable[[int, int], tuple[int, memoryview]]:  # fmt: skip
+    """A context's ``alloc`` when ``opts`` has none fused: ``allocate`` (as
+    :meth:`LiftLowerContext.reallocate`) plus the spec's checks, and the fresh memory view."""
+
+    def alloc(align: int, size: int) -> tuple[int, memoryview]:
+        realloc = opts.realloc
+        assert realloc is not None, "validation requires realloc wherever values are allocated"
+        assert inst.may_leave, "realloc is not reentered"
+        inst.may_leave = False
+        try:
+            ptr = realloc(0, 0, align, size)
+        finally:
+            inst.may_leave = True
+        ptr &= 0xFFFF_FFFF_FFFF_FFFF if opts.memory64 else 0xFFFF_FFFF
+        m = opts.memory.view() if opts.memory is not None else _no_memory()
+        check_alloc(ptr, align, size, m)
+        return ptr, m
+
+    return alloc
+
+
 class LiftLowerContext:
     """The spec's ``cx``: options, instance and borrow scope of the call being adapted."""
 
@@ -335,7 +357,10 @@ class LiftLowerContext:
         # ``alloc`` and ``view`` are bound once per context: lowering calls them per value.
         #: ``alloc(align, size) -> (ptr, view)``: ``allocate`` plus the spec's checks of the
         #: result (trapping unless aligned and in bounds), and the fresh memory view.
-        self.alloc: Callable[[int, int], tuple[int, memoryview]] = opts.alloc or self._alloc
+        #: (not the bound ``_alloc``: a context referring to itself is a cycle, garbage the
+        #: cyclic GC must find, holding the store's memories until then)
+        self.alloc: Callable[[int, int], tuple[int, memoryview]] = (
+            opts.alloc or _alloc_of(opts, inst))
         #: ``view()``: the current memory contents (re-fetch after anything that may grow it).
         self.view: Callable[[], memoryview] = (
             opts.memory.view if opts.memory is not None else _no_memory
@@ -366,12 +391,6 @@ class LiftLowerContext:
 
     def allocate(self, align: int, size: int) -> int:
         return self.reallocate(0, 0, align, size)
-
-    def _alloc(self, align: int, size: int) -> tuple[int, memoryview]:
-        ptr = self.reallocate(0, 0, align, size)
-        m = self.view()
-        check_alloc(ptr, align, size, m)
-        return ptr, m
 
     def concrete_type(self, vt: t.Type) -> t.Type:
         """``vt`` with this context's resources made concrete, worked out once per instance

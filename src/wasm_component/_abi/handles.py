@@ -153,8 +153,10 @@ def lift_borrow_value(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     if cx.resources:
         rt = cx._rt_to if rt is cx._rt_from else cx.concrete(rt)  # type: ignore[assignment]
     inst = cx.inst
-    array = inst.handles.array
-    h = array[i] if i < len(array) else None
+    try:
+        h = inst.handles.array[i]  # (``i`` is a u32: never negative)
+    except IndexError:
+        h = None
     if h.__class__ is ResourceHandle and h.rt is rt:
         lenders = cx.borrow_scope.lenders  # type: ignore[union-attr]
         if lenders is not None:
@@ -164,9 +166,11 @@ def lift_borrow_value(cx: LiftLowerContext, i: int, rt: t.ResourceType) -> Any:
     return inst.lift_borrow(rt, lift_borrow(cx, i, rt))
 
 
-def lift_borrow_values(cx: LiftLowerContext, idxs: list[int], rt: t.ResourceType) -> list[Any]:
-    """:func:`lift_borrow_value` of each of ``idxs`` in order (a ``list<borrow<..>>``'s
-    elements), the loop in one frame: the common case inline, anything else (a trap) through
+def lift_borrow_values(cx: LiftLowerContext, m: memoryview, p: int, n: int,
+                       rt: t.ResourceType) -> list[Any]:
+    """:func:`lift_borrow_value` of each of the ``n`` handle indices at ``p`` in memory view
+    ``m`` (a ``list<borrow<..>>``'s elements, bounds and alignment checked by the caller), in
+    order, the loop in one frame: the common case inline, anything else (a trap) through
     :func:`lift_borrow`."""
     if cx.resources:
         rt = cx._rt_to if rt is cx._rt_from else cx.concrete(rt)  # type: ignore[assignment]
@@ -174,9 +178,9 @@ def lift_borrow_values(cx: LiftLowerContext, idxs: list[int], rt: t.ResourceType
     array, lift = inst.handles.array, inst.lift_borrow
     scope = cx.borrow_scope
     out = []
-    for i in idxs:
+    for i in m[p:p + 4 * n].cast("I"):
         h = array[i] if i < len(array) else None
-        lenders = scope.lenders  # type: ignore[union-attr]
+        lenders = scope.lenders  # type: ignore[union-attr]  # (made by the first lend)
         if h.__class__ is ResourceHandle and h.rt is rt and lenders is not None:
             h.num_lends += 1
             lenders.append(h)

@@ -542,8 +542,8 @@ class LiftGen(CodeGen):
                 return f"{self.const(_canon_floats)}({xs})"
             return xs
         if isinstance(despecialize(e), t.BorrowType) and _LITTLE:
-            idxs = f"m[{p}:{end}].cast('I').tolist()"
-            return (f"{self.const(handles.lift_borrow_values)}(cx, {idxs}, "
+            # (its bounds checked: ``list_from_range``, or the fixed length's record)
+            return (f"{self.const(handles.lift_borrow_values)}(cx, m, {p}, {n}, "
                     f"{self.const(despecialize(e).resource, 'rt')})")  # type: ignore[attr-defined]
         if e == t.BOOL:
             return f"list(map(bool, m[{p}:{end}]))"

@@ -262,6 +262,9 @@ class LiftedFunc(RFunc):
         """Drop the call paths (which refer back to this function): its store is gone."""
         self.call = _released
         self._host_call = None
+        lift = self._async_lift
+        if lift is not None:  # (its host call path refers back to it: a cycle holding the
+            lift.host_call_async = _released  # store's core, and its memories, until the GC)
 
     @property
     def state(self) -> ComponentInstanceState:

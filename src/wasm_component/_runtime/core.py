@@ -663,6 +663,7 @@ class CoreStore:
     """
 
     __slots__ = (
+        "__weakref__",
         "_async_cb",
         "_async_fns",
         "_cont_cb",
@@ -1821,6 +1822,7 @@ def _cont_callback_addr(store: CoreStore) -> int:
     cb = store._cont_cb
     if cb is None:
         conts, gen = store._conts, store._gen
+        owner = weakref.ref(store)  # (the callback is the store's: no cycle through it)
 
         def poll(env: int) -> bool:
             entry = conts.get(env)
@@ -1834,7 +1836,9 @@ def _cont_callback_addr(store: CoreStore) -> int:
                     return False
                 write(results, r)
             except BaseException as e:
-                store._pending = e
+                cstore = owner()
+                if cstore is not None:
+                    cstore._pending = e
                 ctypes.c_void_p.from_address(trap_ret).value = _make_trap_ptr(
                     f"host function raised {type(e).__name__}: {e}")
             del conts[env]
@@ -1894,11 +1898,12 @@ class CoreMemory(CoreExtern):
     """A linear memory.  :meth:`view` is a cached writable ``memoryview`` rebuilt only when the
     base pointer or length changed (after growth); never hold it across calls into wasm."""
 
-    __slots__ = ("_args", "_cache", "_raw", "_seen")
+    __slots__ = ("_args", "_cache", "_gen", "_raw", "_seen")
     kind = "memory"
 
     def __init__(self, store: CoreStore, raw: Any) -> None:
         self.store = store
+        self._gen = store._gen  # (the store's generation counter: read by every ``view``)
         self._raw = raw  # ffi.wasmtime_memory_t
         self._args = (store._ctx_arg, _carg(ctypes.addressof(raw)))  # (prebuilt: ``_carg``)
         self._cache: tuple[int, int, memoryview] = (0, -1, memoryview(b""))
@@ -1937,7 +1942,7 @@ class CoreMemory(CoreExtern):
 
     def view(self) -> memoryview:
         cached = self._cache
-        gen = self.store._gen[0]
+        gen = self._gen[0]
         if self._seen == gen:
             return cached[2]
         self._seen = gen

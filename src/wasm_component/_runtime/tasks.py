@@ -486,6 +486,9 @@ class StoreScheduler:
         scheduled from now on)."""
         self.closed = True
         self.driving += 1
+        # (it refers back to the scheduler, through the instances' states: a cycle that kept
+        # the wasmtime store, with its linear memories, until the cyclic GC)
+        self.cstore = None
         self.host_done.clear()
         self.waiting.clear()
         self.woken.clear()

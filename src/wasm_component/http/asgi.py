@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -55,7 +56,7 @@ def asgi_app(component: Component | str | os.PathLike[str], *, engine: Engine | 
              wasi: WasiConfig | Callable[[], WasiConfig] | None = None,
              http: HttpConfig | None = None, max_workers: int = 64,
              linker: Linker | None = None, per_instance: int = DEFAULT_PER_INSTANCE,
-             max_reuse: int = DEFAULT_MAX_REUSE) -> AsgiApp:
+             max_reuse: int = DEFAULT_MAX_REUSE, collect_retired: bool = False) -> AsgiApp:
     """An ASGI 3 app serving ``component`` (a WASI 0.2 ``wasi:http/proxy`` component or a 0.3
     ``wasi:http/service`` one, or its path).
 
@@ -63,9 +64,17 @@ def asgi_app(component: Component | str | os.PathLike[str], *, engine: Engine | 
     ``http`` its HTTP policy (default: no outgoing requests); ``max_workers`` bounds the
     requests whose guest runs at once (more wait). A 0.2 component gets a fresh instance per
     request; a 0.3 one reuses an instance for up to ``max_reuse`` requests, at most
-    ``per_instance`` at once (as ``wasmtime serve``)."""
+    ``per_instance`` at once (as ``wasmtime serve``).
+
+    ``collect_retired``: run the cyclic garbage collector when a 0.3 instance retires. What
+    its instances leave in reference cycles (a guest task still waiting when the instance
+    retires, its waitables) holds the store's linear memories until the collector runs, which
+    may be many retirements later: the process's RSS rises and falls by whole instances.
+    ``wasm-component serve`` sets it, after freezing (``gc.freeze``) what its start-up made,
+    so that a collection only walks what the live instances hold."""
     return AsgiApp(component, engine=engine, wasi=wasi, http=http, max_workers=max_workers,
-                   linker=linker, per_instance=per_instance, max_reuse=max_reuse)
+                   linker=linker, per_instance=per_instance, max_reuse=max_reuse,
+                   collect_retired=collect_retired)
 
 
 class AsgiApp:
@@ -75,7 +84,8 @@ class AsgiApp:
                  engine: Engine | None, wasi: WasiConfig | Callable[[], WasiConfig] | None,
                  http: HttpConfig | None, max_workers: int, linker: Linker | None,
                  per_instance: int = DEFAULT_PER_INSTANCE,
-                 max_reuse: int = DEFAULT_MAX_REUSE) -> None:  # fmt: skip
+                 max_reuse: int = DEFAULT_MAX_REUSE,
+                 collect_retired: bool = False) -> None:  # fmt: skip
         if isinstance(component, Component):
             self.engine = component.engine
             self.component = component
@@ -99,7 +109,8 @@ class AsgiApp:
         self.pre: InstancePre = linker.instantiate_pre(self.component)
         self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="wasi-http-guest")
         self.pool: InstancePool[_Served] = InstancePool(
-            self._new_instance, per_instance=per_instance, max_reuse=max_reuse)
+            self._new_instance, per_instance=per_instance, max_reuse=max_reuse,
+            on_retire=_collect_soon if collect_retired else None)
         self._running = asyncio.Semaphore(max_workers)
 
     def _wasi_config(self) -> WasiConfig:
@@ -138,12 +149,16 @@ class AsgiApp:
             deliver(result)
 
         install(store, HttpState(self.http, on_set))
+        cx = rt.Ctx(store)
         try:
             instance = self.pre.instantiate(store)
             idx = instance.get_export_index(store, self.export)
-            handler = b_handler.Exports(store, instance, rt.Ctx(store), idx)
+            handler = b_handler.Exports(store, instance, cx, idx)
             handler.handle(push_request(store, msg), push_outparam(store))
         finally:
+            # (the bindings' interface objects and their context refer to each other: a cycle
+            # holding the store, its instance and linear memory, until the cyclic GC)
+            cx.ifaces.clear()
             msg.body.abandon()
             for r in sent:
                 if isinstance(r, Message) and not r.body.ended:
@@ -245,11 +260,13 @@ class AsgiApp:
         await send({"type": "http.response.start", "status": result.status,
                     "headers": headers, "trailers": trailers_ok})
         body = result.body
-        gone = asyncio.create_task(disconnected.wait())
+        gone: asyncio.Task[Any] | None = None  # (watched only while waiting for the body)
         try:
             while True:
                 got = body.take_nowait()
                 if got is None:
+                    if gone is None:
+                        gone = asyncio.create_task(disconnected.wait())
                     waiting = asyncio.create_task(wait_async(body.readable))
                     await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
                     if gone.done():
@@ -272,7 +289,8 @@ class AsgiApp:
             log.warning("response body failed: %s", e)
             raise
         finally:
-            gone.cancel()
+            if gone is not None:
+                gone.cancel()
         if trailers_ok:
             await send({"type": "http.response.trailers",
                         "headers": [(k.encode("latin-1"), v) for k, v in body.trailers or []],
@@ -303,6 +321,11 @@ class _Served:
     def __init__(self, store: Store, handle: Any) -> None:
         self.store = store
         self.handle = handle
+
+
+def _collect_soon(_: _Served) -> None:
+    # (on the loop's next turn: the request that retired the instance has let go of it)
+    asyncio.get_running_loop().call_soon(gc.collect)
 
 
 def _resolve(fut: asyncio.Future[Any], value: Any) -> None:

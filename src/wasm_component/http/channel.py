@@ -57,44 +57,56 @@ EOF: Final = _Eof()
 class Signal:
     """A level-triggered flag, thread safe. ``wait()`` blocks a thread; :meth:`fileno` is a
     pipe that is readable exactly while the flag is set (made on first use, so flags nobody
-    selects on cost no file descriptors)."""
+    selects on cost no file descriptors; likewise the ``threading.Event`` a waiting thread
+    blocks on: most flags are only ever tested, on the event loop)."""
 
-    __slots__ = ("_event", "_lock", "_r", "_w")
+    __slots__ = ("_event", "_flag", "_lock", "_r", "_w")
 
     def __init__(self) -> None:
-        self._event = threading.Event()
+        self._flag = False
+        self._event: threading.Event | None = None
         self._lock = threading.Lock()
         self._r: int | None = None
         self._w: int | None = None
 
     def is_set(self) -> bool:
-        return self._event.is_set()
+        return self._flag
 
     def set(self) -> None:
         with self._lock:
-            if self._event.is_set():
+            if self._flag:
                 return
-            self._event.set()
+            self._flag = True
+            if self._event is not None:
+                self._event.set()
             if self._w is not None:
                 os.write(self._w, b"x")
 
     def clear(self) -> None:
         with self._lock:
-            if not self._event.is_set():
+            if not self._flag:
                 return
-            self._event.clear()
+            self._flag = False
+            if self._event is not None:
+                self._event.clear()
             if self._r is not None:
                 os.read(self._r, 1)
 
     def wait(self, timeout: float | None = None) -> bool:
-        return self._event.wait(timeout)
+        with self._lock:
+            if self._flag:
+                return True
+            event = self._event
+            if event is None:
+                event = self._event = threading.Event()
+        return event.wait(timeout)
 
     def fileno(self) -> int:
         with self._lock:
             if self._r is None:
                 self._r, self._w = os.pipe()
                 os.set_blocking(self._r, False)
-                if self._event.is_set():
+                if self._flag:
                     os.write(self._w, b"x")
             return self._r
 

@@ -191,21 +191,27 @@ def _body_channel(ctx: WasiCtx, m: _Message) -> Channel:
 # -- the resources -----------------------------------------------------------------------------
 
 
+def _v3(r: Ok[Any] | Err[Any]) -> Ok[Any] | Err[Any]:
+    """A 0.2 ``fields`` method's result as 0.3's: its ``header-error`` retyped (an ``ok``, a
+    handle or nothing, is the same in both)."""
+    return r if isinstance(r, Ok) else retype(r, b3)
+
+
 class FieldsHost(_FieldsHost):
     """``fields``: 0.2's rules; 0.3's ``header-error`` variant, ``get-and-delete``,
     ``copy-all``."""
 
     def from_list(self, entries: list[tuple[str, bytes]]) -> Ok[Any] | Err[Any]:
-        return retype(super().from_list(entries), b3)  # type: ignore[no-any-return]
+        return _v3(super().from_list(entries))
 
     def set(self, self_: Resource[Any], name: str, value: list[bytes]) -> Ok[None] | Err[Any]:
-        return retype(super().set(self_, name, value), b3)  # type: ignore[no-any-return]
+        return _v3(super().set(self_, name, value))
 
     def delete(self, self_: Resource[Any], name: str) -> Ok[None] | Err[Any]:
-        return retype(super().delete(self_, name), b3)  # type: ignore[no-any-return]
+        return _v3(super().delete(self_, name))
 
     def append(self, self_: Resource[Any], name: str, value: bytes) -> Ok[None] | Err[Any]:
-        return retype(super().append(self_, name, value), b3)  # type: ignore[no-any-return]
+        return _v3(super().append(self_, name, value))
 
     def get_and_delete(self, self_: Resource[Any], name: str) -> Ok[list[bytes]] | Err[Any]:
         values = self.get(self_, name)

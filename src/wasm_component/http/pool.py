@@ -7,7 +7,7 @@ when all are busy. :class:`InstancePool` does that for any instance type: ``make
 new one (an awaitable), :meth:`acquire` hands out the least busy instance with room (or a new
 one), :meth:`release` gives the slot back, and an instance is retired once it has served
 ``max_reuse`` requests or was marked broken (a trap leaves its state unknown), when its last
-request ends.
+request ends (then ``on_retire(instance)``, if given).
 
 Example::
 
@@ -53,11 +53,14 @@ class InstancePool(Generic[I]):
 
     def __init__(self, make: Callable[[], Awaitable[I]], *,
                  per_instance: int = DEFAULT_PER_INSTANCE,
-                 max_reuse: int = DEFAULT_MAX_REUSE) -> None:  # fmt: skip
+                 max_reuse: int = DEFAULT_MAX_REUSE,
+                 on_retire: Callable[[I], None] | None = None) -> None:  # fmt: skip
         if per_instance < 1 or max_reuse < 1:
             raise ValueError(f"`InstancePool`: expected positive bounds, got per_instance="
                              f"{per_instance}, max_reuse={max_reuse}")
         self._make = make
+        #: ``on_retire(instance)``: called when a retired instance leaves the pool
+        self.on_retire = on_retire
         self.per_instance = per_instance
         self.max_reuse = max_reuse
         self.slots: list[Slot[I]] = []
@@ -87,3 +90,5 @@ class InstancePool(Generic[I]):
         slot.active -= 1
         if slot.active == 0 and (slot.broken or slot.served >= self.max_reuse):
             self.slots.remove(slot)
+            if self.on_retire is not None:
+                self.on_retire(slot.instance)

@@ -311,6 +311,10 @@ class WasiConfig:
             raise ValueError(f"`WasiConfig.preopen_dir`: expected a guest path, got {g!r}")
         if isinstance(host, (str, os.PathLike)):
             h = os.fspath(host)
+            if not os.path.isdir(h):  # (as wasmtime's `preopened_dir`, refused at the call)
+                why = "not a directory" if os.path.exists(h) else "no such directory"
+                raise ValueError(f"`WasiConfig.preopen_dir`: expected a host directory, got "
+                                 f"{h!r} ({why})")
         elif isinstance(host, Directory):
             h = host
         else:

@@ -441,23 +441,35 @@ def _waitable(fd: int) -> bool:
     return True
 
 
+def _os_write(stream: Any, op: Any) -> None:
+    """``op()``, a write or flush to the OS on behalf of output ``stream``: a reader that went
+    away (EPIPE) closes the stream (the WIT's ``closed``: "no more input will be accepted",
+    as wasmtime answers a broken stdout pipe), then and on every later call; another OS error
+    is the ``last-operation-failed`` of that one call."""
+    if stream._broken:
+        raise StreamClosed
+    try:
+        op()
+    except BrokenPipeError:
+        stream._broken = True
+        raise StreamClosed from None
+    except OSError as e:
+        raise StreamFailed(IoError.from_os_error(e)) from None
+
+
 class FileOutputStream(OutputStream):
     """Writes to a binary file-like object (flushing on ``flush``)."""
+
+    _broken = False  # its reader went away (EPIPE): closed
 
     def __init__(self, f: IO[bytes]) -> None:
         self._f = f
 
     def write(self, data: bytes) -> None:
-        try:
-            self._f.write(data)
-        except OSError as e:
-            raise StreamFailed(IoError.from_os_error(e)) from None
+        _os_write(self, lambda: self._f.write(data))
 
     def flush(self) -> None:
-        try:
-            self._f.flush()
-        except OSError as e:
-            raise StreamFailed(IoError.from_os_error(e)) from None
+        _os_write(self, self._f.flush)
 
 
 class StdioOutputStream(OutputStream):
@@ -471,23 +483,29 @@ class StdioOutputStream(OutputStream):
     def _stream(self) -> Any:
         return getattr(sys, self._name)
 
+    _broken = False  # its reader went away (EPIPE): closed
+
     def write(self, data: bytes) -> None:
         s = self._stream()
-        try:
+        if s is None:
+            # The process has no such stream (Python's None: its descriptor was closed, e.g.
+            # `>&-`): the writes are dropped, as wasmtime's (Rust's stdio takes EBADF so).
+            return
+
+        def write() -> None:
             buf = getattr(s, "buffer", None)
             if buf is not None:
                 s.flush()  # keep the order of what Python printed before
                 buf.write(data)
             else:
                 s.write(data.decode("utf-8", errors="replace"))
-        except OSError as e:
-            raise StreamFailed(IoError.from_os_error(e)) from None
+
+        _os_write(self, write)
 
     def flush(self) -> None:
-        try:
-            self._stream().flush()
-        except OSError as e:
-            raise StreamFailed(IoError.from_os_error(e)) from None
+        s = self._stream()
+        if s is not None:
+            _os_write(self, s.flush)
 
     def isatty(self) -> bool:
         try:

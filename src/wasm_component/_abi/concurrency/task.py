@@ -137,6 +137,7 @@ class Task(SyncTask):
             assert thread.index is not None, "a registered thread has an index"
             self.inst.threads.remove(thread.index)
             thread.index = None
+            self.implicit_thread = None  # (the task and its thread: no cycle left behind)
         else:
             self.unregister_thread(thread)
         if self.ft.is_async and self._exclusive:  # (``needs_exclusive()``)
