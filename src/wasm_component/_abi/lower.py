@@ -963,23 +963,21 @@ def holds_handle(vt: t.Type) -> bool:
     return False
 
 
-class _ScratchContext(LiftLowerContext):
-    """A lowering's context whose memory is a scratch buffer of its own (bump-allocated; a
-    bigger one replaces it, so views taken earlier stay valid): lowering into it checks the
+class _ScratchMemory:
+    """A lowering's memory and ``realloc`` of its own (bump-allocated; a bigger buffer
+    replaces a full one, so views taken earlier stay valid): lowering into it checks the
     values and keeps nothing."""
 
     __slots__ = ("_buf", "_top")
 
     def __init__(self) -> None:
-        super().__init__(_SCRATCH_OPTS, None)  # type: ignore[arg-type]
         self._buf = bytearray(256)
         self._top = 0
-        self.view = self._view
 
-    def _view(self) -> memoryview:
+    def view(self) -> memoryview:
         return memoryview(self._buf)
 
-    def reallocate(self, old: int, old_size: int, align: int, new_size: int) -> int:
+    def realloc(self, old: int, old_size: int, align: int, new_size: int) -> int:
         ptr = (self._top + align - 1) & -align
         end = ptr + new_size
         if end > len(self._buf):
@@ -988,7 +986,19 @@ class _ScratchContext(LiftLowerContext):
         return ptr
 
 
-_SCRATCH_OPTS = CanonicalOptions()
+class _ScratchInstance:
+    """The instance of a scratch lowering: only its ``may_leave`` is ever read."""
+
+    __slots__ = ("may_leave",)
+
+    def __init__(self) -> None:
+        self.may_leave = True
+
+
+def _scratch_context() -> LiftLowerContext:
+    mem = _ScratchMemory()
+    opts = CanonicalOptions(memory=mem, realloc=mem.realloc)
+    return LiftLowerContext(opts, _ScratchInstance())  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1024)
@@ -1002,6 +1012,6 @@ def values_check(vt: t.Type, many: bool) -> Callable[[Any], None] | None:
     lower = build_lower_flat(t.ListType(vt) if many else vt)
 
     def check(values: Any) -> None:
-        lower(_ScratchContext(), values)
+        lower(_scratch_context(), values)
 
     return check
