@@ -327,6 +327,32 @@ def test_write_type_errors() -> None:
         stream("u8")  # type: ignore[arg-type]
 
 
+def test_host_to_host_values_are_checked_at_the_write() -> None:
+    point = t.RecordType((("x", t.U32), ("label", t.STRING)))
+
+    async def main() -> None:
+        r, w = stream(point)
+        with pytest.raises(TypeError, match=r"^`StreamWriter.write`: expected string, got int"):
+            await asyncio.wait_for(
+                w.write([Record(x=1, label="a"), Record(x=2, label=3)]), 5)
+        with pytest.raises(ValueError, match=r"^`StreamWriter.write`: u32 out of range"):
+            await asyncio.wait_for(w.write([Record(x=-1, label="a")]), 5)  # (unchecked: it waits)
+        _, sw = stream(t.ListType(t.STRING))
+        with pytest.raises(TypeError, match=r"^`StreamWriter.write`: expected list, got str"):
+            await asyncio.wait_for(sw.write([["a"], "b"]), 5)  # (unchecked: it waits)
+        # nothing was offered: a good write still goes through whole
+        task = asyncio.ensure_future(w.write([Record(x=7, label="seven")]))
+        assert await r.read(5) == [Record(x=7, label="seven")]
+        await task
+        fr, fw = future(t.OptionType(t.U8))
+        with pytest.raises(TypeError, match=r"^`FutureWriter.write`: expected u8, got str"):
+            fw.write("x")
+        fw.write(None)
+        assert await fr is None
+
+    run(main())
+
+
 # -- futures -------------------------------------------------------------------------------------
 
 

@@ -58,6 +58,7 @@ from ._abi.concurrency.copy import (
     WritableValuesBuffer,
 )
 from ._abi.handles import ErrorContext
+from ._abi.lower import values_check
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -382,8 +383,11 @@ class StreamWriter(_StreamEnd, Generic[T]):
         if not isinstance(values, Sequence) or isinstance(values, (str, bytes, bytearray)):
             raise TypeError(f"`StreamWriter.write`: expected a sequence of {vt}, got "
                             f"{type(values).__name__}")
-        if vt is None and any(v != () for v in values):
-            raise TypeError("`StreamWriter.write`: a payload-less stream's elements are ()")
+        if vt is None:
+            if any(v != () for v in values):
+                raise TypeError("`StreamWriter.write`: a payload-less stream's elements are ()")
+        else:
+            _check_values(vt, values, True, "StreamWriter.write")
         return ReadableValuesBuffer(vt, values)
 
     async def write(self, values: Sequence[T]) -> None:
@@ -564,9 +568,12 @@ class FutureWriter(_End, Generic[T]):
     def _put(self, value: Any) -> None:
         shared = self._shared
         vt = shared.t
-        if vt is None and value not in ((), None):
-            raise TypeError(f"`FutureWriter.write`: a payload-less future's value is None, got "
-                            f"{value!r}")
+        if vt is None:
+            if value not in ((), None):
+                raise TypeError(f"`FutureWriter.write`: a payload-less future's value is None, "
+                                f"got {value!r}")
+        else:
+            _check_values(vt, value, False, "FutureWriter.write")
         self._written, self._state = True, _CLOSED
 
         def on_copy_done(result: CopyResult) -> None:
@@ -589,6 +596,18 @@ class FutureWriter(_End, Generic[T]):
 
     def __repr__(self) -> str:
         return f"<FutureWriter of {self.type.wit()} ({'written' if self._written else 'open'})>"
+
+
+def _check_values(vt: t.Type, values: Any, many: bool, api: str) -> None:
+    """``TypeError`` (``ValueError`` out of range) naming ``api`` unless ``values`` (``many``:
+    a sequence of them) are of type ``vt`` (a type holding handles is checked when a guest
+    takes them)."""
+    check = values_check(vt, many)
+    if check is not None:
+        try:
+            check(values)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise type(e)(f"`{api}`: {e}") from None
 
 
 def stream(payload: t.Type | None) -> tuple[StreamReader[Any], StreamWriter[Any]]:

@@ -29,7 +29,7 @@ from .. import types as t
 from ..values import Err, Ok, Record, Some, Variant
 from . import handles
 from .codegen import MAX_LOOP_NESTING, CodeGen, struct_for
-from .context import LiftLowerContext, StringEncoding, Task
+from .context import CanonicalOptions, LiftLowerContext, StringEncoding, Task
 from .floats import f32_bits, f64_bits
 from .layout import (
     MAX_LIST_BYTE_LENGTH,
@@ -54,7 +54,8 @@ from .strings import (
     utf16_encode,
 )
 
-__all__ = ["LowerGen", "build_lower_flat", "build_store", "lower_flat", "store"]
+__all__ = ["LowerGen", "build_lower_flat", "build_store", "holds_handle", "lower_flat", "store",
+           "values_check"]
 
 F32_MAX = 3.4028234663852886e38
 _INT_RANGE = t.INT_RANGES
@@ -932,3 +933,85 @@ def lower_flat(cx: LiftLowerContext, vt: t.Type, v: Any) -> list[int | float]:
 def store(cx: LiftLowerContext, vt: t.Type, v: Any, ptr: int) -> None:
     o = cx.opts
     build_store(vt, o.string_encoding, o.ptr_type)(cx, v, ptr)
+
+
+# -- host values checked against their type, without a guest -----------------------------------
+
+
+def holds_handle(vt: t.Type) -> bool:
+    """Whether a value of type ``vt`` can hold a handle (a resource, stream, future or
+    error context): what lowering it would move or lend, not only check."""
+    match vt:
+        case t.OwnType() | t.BorrowType() | t.StreamType() | t.FutureType():
+            return True
+        case t.PrimType(name):
+            return name == "error-context"
+        case t.ListType(e, _):
+            return holds_handle(e)
+        case t.OptionType(u):
+            return holds_handle(u)
+        case t.RecordType(fields):
+            return any(holds_handle(u) for _, u in fields)
+        case t.TupleType(ts):
+            return any(holds_handle(u) for u in ts)
+        case t.VariantType(cases):
+            return any(u is not None and holds_handle(u) for _, u in cases)
+        case t.ResultType(ok, err):
+            return any(u is not None and holds_handle(u) for u in (ok, err))
+        case t.MapType(k, v):
+            return holds_handle(k) or holds_handle(v)
+    return False
+
+
+class _ScratchMemory:
+    """A lowering's memory and ``realloc`` of its own (bump-allocated; a bigger buffer
+    replaces a full one, so views taken earlier stay valid): lowering into it checks the
+    values and keeps nothing."""
+
+    __slots__ = ("_buf", "_top")
+
+    def __init__(self) -> None:
+        self._buf = bytearray(256)
+        self._top = 0
+
+    def view(self) -> memoryview:
+        return memoryview(self._buf)
+
+    def realloc(self, old: int, old_size: int, align: int, new_size: int) -> int:
+        ptr = (self._top + align - 1) & -align
+        end = ptr + new_size
+        if end > len(self._buf):
+            self._buf = bytearray(max(end, 2 * len(self._buf)))
+        self._top = end
+        return ptr
+
+
+class _ScratchInstance:
+    """The instance of a scratch lowering: only its ``may_leave`` is ever read."""
+
+    __slots__ = ("may_leave",)
+
+    def __init__(self) -> None:
+        self.may_leave = True
+
+
+def _scratch_context() -> LiftLowerContext:
+    mem = _ScratchMemory()
+    opts = CanonicalOptions(memory=mem, realloc=mem.realloc)
+    return LiftLowerContext(opts, _ScratchInstance())  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1024)
+def values_check(vt: t.Type, many: bool) -> Callable[[Any], None] | None:
+    """``check(values)`` (``many``; else ``check(value)``): ``TypeError`` (``ValueError`` for a
+    value out of range) unless every one of ``values`` (a sequence) is a value of ``vt``, by
+    the same generated lowering a guest's copy uses (into a scratch memory). ``None`` for a
+    type that holds handles, whose lowering moves them (``holds_handle``)."""
+    if holds_handle(vt):
+        return None
+    lower = build_lower_flat(t.ListType(vt) if many else vt)
+
+    def check(values: Any) -> None:
+        lower(_scratch_context(), values)
+
+    return check

@@ -21,6 +21,13 @@ It leaves to the general path the moment anything else holds:
 - arguments that do not lower, traps, a thread table that is full: as the general path does
   (the task abandoned without guest code; the instance poisoned; the same errors).
 
+:func:`make_task_return` is the ``task.return`` built-in's common case the same way, one
+generated frame per result type: the task of the current thread found, the checks that depend
+only on the task's options, function type and resources made once (at the first return of a
+task of that lift, by the general built-in) and then one identity test, the result lifted
+inline, and ``Task.return_`` inline; anything else (no current task, another lift's task,
+``may_leave`` cleared) is the general built-in's, which traps as the spec says.
+
 The generated source is registered with ``linecache`` (tracebacks show it) and dumped with the
 rest when ``WASM_COMPONENT_DUMP_CODEGEN`` is set (see ``_abi.codegen``).
 """
@@ -36,9 +43,10 @@ from .._abi.codegen import CodeGen
 from .._abi.context import StringEncoding
 from .._abi.func import emit_lower_args
 from .._abi.layout import PtrType
+from .._abi.lift import LiftGen
 from .._abi.lower import LowerGen
 
-__all__ = ["FAST_CALL_PARAMS", "make_fast_call_async"]
+__all__ = ["FAST_CALL_PARAMS", "TASK_RETURN_PARAMS", "make_fast_call_async", "make_task_return"]
 
 #: The parameters of the generated factory: the lift and its scheduler, its instance and the
 #: entering set (``states``: one name per instance, ``s0`` first, is the callee's), the shared
@@ -191,4 +199,64 @@ def make_fast_call_async(ft: t.FuncType, enc: StringEncoding, pt: PtrType,
     the lift's pieces (:data:`FAST_CALL_PARAMS`, by name)."""
     make = _factory(ft, enc, pt, params_spilled, nstates)
     fn: Callable[..., Any] = make(**pieces)
+    return fn
+
+
+#: The parameters of the generated ``task.return`` factory: the store's scheduler, the
+#: built-in's own context (its options, the instance, its resources), ``ok`` (the one
+#: ``(options, function type, resources)`` of tasks known to pass the static checks, or
+#: ``None``s), the general built-in, the generated ``lift_params_host`` (spilled results), the
+#: trap helper and the resolved state.
+TASK_RETURN_PARAMS = "sched, cx, ok, general, lift, trap, RESOLVED"
+
+
+@lru_cache(maxsize=512)
+def _task_return_factory(result: t.Type | None, enc: StringEncoding, pt: PtrType, nflat: int,
+                         spilled: bool) -> Callable[..., Any]:
+    names = [f"a{i}" for i in range(nflat)]
+    args = ", ".join(names)
+    g = LiftGen(enc, pt, True)
+    g.label = "task.return" if result is None else f"task.return {result.wit()}"
+    g.indent = 2
+    if result is None:
+        value = "[]"
+    elif spilled:  # (one pointer to the result: the lifted function, called)
+        value = f"lift(cx, ({args},))"
+    else:
+        value = f"[{g.flat(result, names)}]"
+    lifted = g.lines
+    pro = (["m = cx.view()"] if g.uses_memory else []) + g.fuel_prologue()
+    g.lines = [
+        f"    def task_return({args}):",
+        "        thread = sched.current",
+        "        if thread is None:",
+        f"            return general({args})",
+        "        task = thread.task",
+        "        # the checks of the task's options, type and resources: done once for these",
+        "        if (task.opts is not ok[0] or task.ft is not ok[1] or task.resources is not ok[2]",
+        "                or not task.inst.may_leave):",
+        f"            return general({args})",
+        *(f"        {line}" for line in pro),
+        *lifted,
+        f"        value = {value}",
+        "        # ``Task.return_``, inline",
+        "        if task.state is RESOLVED:",
+        "            trap('task already returned or cancelled')",
+        "        if task.num_borrows > 0:",
+        "            trap('borrowed handle not dropped before the task returned')",
+        "        task.on_resolve(value)",
+        "        task.state = RESOLVED",
+        "        task.resolved = True",
+        "    return task_return",
+    ]
+    return CodeGen.finish(g, "make_task_return", TASK_RETURN_PARAMS, [])
+
+
+def make_task_return(result: t.Type | None, enc: StringEncoding, pt: PtrType, nflat: int,
+                     spilled: bool, **pieces: Any) -> Callable[..., None]:
+    """The ``task.return`` built-in's fast form (see the module docstring) for a result of
+    type ``result`` given as ``nflat`` flat values (``spilled``: one pointer to it), bound to
+    ``pieces`` (:data:`TASK_RETURN_PARAMS`, by name)."""
+    make = _task_return_factory(result, enc, pt, nflat, spilled)
+    fn: Callable[..., None] = make(**pieces)
     return fn

@@ -1573,10 +1573,14 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
     fty = info.func_type
     assert fty is not None, "validated: task.return has its func(result?) type"
     result_type = fty.params[0][1] if fty.params else None
-    lift = func_abi(fty, opts.string_encoding, opts.ptr_type).lift_params_host
+    abi = func_abi(fty, opts.string_encoding, opts.ptr_type)
+    lift = abi.lift_params_host
     resources = getattr(site, "resources", None) or None
 
     cx = LiftLowerContext(opts, state, None, resources)
+    #: the options, function type and resources of the last task whose return passed the
+    #: checks that depend on nothing else: the fast form's one test (``fast_lift``)
+    ok: list[Any] = [None, None, None]
     # per task options (by identity): the options to check them against
     matched: dict[int, tuple[CanonicalOptions, CanonicalOptions]] = {}
     last: list[Any] = [None, None]  # (the last pair used)
@@ -1604,11 +1608,19 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
             last[:] = (task.opts, mine)
         # the result's resources are the task's function's (the spec checks the types equal)
         found = getattr(task, "resources", None)
-        at = cx if found is None or found is resources else LiftLowerContext(mine, state, None,
-                                                                             found)
+        shared = found is None or found is resources
+        at = cx if shared else LiftLowerContext(mine, state, None, found)
         B.task_return(thread, result_type, mine, partial(lift, at, flat))
+        if shared and isinstance(task, LiftTask):  # (the checks passed: the fast form's now)
+            ok[:] = (topts, task.ft, task.resources)
 
-    return _host_fn(store, info, builtin)
+    from .fast_lift import make_task_return
+
+    sig = abi.lower_sig
+    fast = make_task_return(result_type, opts.string_encoding, opts.ptr_type, len(sig.params),
+                            sig.params_spilled, sched=sched, cx=cx, ok=ok, general=builtin,
+                            lift=lift, trap=trap, RESOLVED=Task.State.RESOLVED)
+    return _host_fn(store, info, fast)
 
 
 def _error_context_new(store: Any, state: ComponentInstanceState, kind: Trampoline,
