@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from tests.exports import export_func, export_index
+from wasm_component.wasi import vfs
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wasm-component-tests"
 JCO_DIR = CACHE / "jco"
@@ -401,3 +402,43 @@ def xfail_if_async_gap(said: str) -> None:
         if text in said:
             last = said.strip().splitlines()[-1] if said.strip() else said
             pytest.xfail(f"{why}: {last[:300]}")
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Every path below ``root``: a file's bytes, a symlink's target, or ``"dir"``."""
+    out: dict[str, object] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            rel = str(p.relative_to(root))
+            if p.is_symlink():
+                out[rel] = ("link", os.readlink(p))
+            elif p.is_dir():
+                out[rel] = "dir"
+            else:
+                out[rel] = p.read_bytes()
+    return out
+
+
+def memory_tree() -> tuple[vfs.MemoryDirectory, vfs.MemoryDirectory]:
+    rw, ro = vfs.MemoryDirectory(), vfs.MemoryDirectory()
+    rw.write_file("data.txt", b"data\n")
+    rw.write_file("dir/inner.txt", b"inner\n")
+    ro.write_file("ro.txt", b"ro\n")
+    return rw, ro
+
+
+def memory_snapshot(d: vfs.MemoryDirectory, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for name, kind in d.entries():
+        rel = prefix + name
+        if kind == "directory":
+            out[rel] = "dir"
+            child = d.open(name, vfs.OpenRequest(directory=True))
+            assert isinstance(child, vfs.MemoryDirectory)
+            out.update(memory_snapshot(child, rel + "/"))
+        elif kind == "symbolic-link":
+            out[rel] = ("link", d.readlink(name))
+        else:
+            out[rel] = d.read_file(name)
+    return out

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ._build import Inputs, Outcome, run_ours, run_wasmtime
+from ._build import Inputs, Outcome, memory_snapshot, run_ours, run_wasmtime, snapshot
 
 
 @dataclass
@@ -98,22 +98,6 @@ def make_tree(case: Case, base: Path) -> list[tuple[str, str, bool]]:
     return dirs
 
 
-def snapshot(root: Path) -> dict[str, object]:
-    """Every path below ``root``: a file's bytes, a symlink's target, or ``"dir"``."""
-    out: dict[str, object] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = Path(dirpath) / name
-            rel = str(p.relative_to(root))
-            if p.is_symlink():
-                out[rel] = ("link", os.readlink(p))
-            elif p.is_dir():
-                out[rel] = "dir"
-            else:
-                out[rel] = p.read_bytes()
-    return out
-
-
 def _lines(text: str) -> list[str]:
     return [" ".join(ln.split()) for ln in text.splitlines()]
 
@@ -180,7 +164,6 @@ def check_on_memory_directories(case: Case, args: tuple[str, ...], tmp_path: Pat
     """The same program over in-memory preopens (vfs.MemoryDirectory) prints what wasmtime
     prints over host directories (the WIT's way), and leaves the same tree (the files beside
     the preopens aside: there are none in memory)."""
-    from .test_filesystem_c import memory_snapshot
 
     rw, ro = memory_tree(case)
     dirs: list[tuple[Any, str, bool]] = [(rw, "/rw", False)]

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ._build import WASI_P3_WIT, componentize_py_command, wasmtime_cli, xfail_if_async_gap
-from ._conformance import snapshot
+from ._build import WASI_P3_WIT, componentize_py_command, snapshot, wasmtime_cli, xfail_if_async_gap
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = Path(__file__).parent / "conformance_p3" / "checks.py"
