@@ -30,7 +30,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.http._serve import Server, componentize_py_app, wat_hello  # noqa: E402
+from tests.http._serve import (  # noqa: E402
+    ServedProcess,
+    Server,
+    componentize_py_app,
+    wat_hello,
+)
 
 
 async def _load(url: str, total: int, concurrency: int, deadline: float,
@@ -109,7 +114,7 @@ def peer_wasmtime(wasm: Path) -> str:
             f"(names with 'http'/'incoming' in wasmtime.component: {made})")
 
 
-class WasmtimeServe:
+class WasmtimeServe(ServedProcess):
     """``wasmtime serve`` (the CLI) on ``wasm`` at a free loopback port: the peer."""
 
     def __init__(self, exe: str, wasm: Path, p3: bool, timeout: float = 600.0) -> None:
@@ -125,32 +130,11 @@ class WasmtimeServe:
         self.proc = subprocess.Popen([*args, str(wasm)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout  # (it compiles the component first)
-        import httpx
-
-        while True:
-            try:
-                httpx.get(self.url + "/", timeout=timeout)
-                return
-            except httpx.TransportError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.close()
-                    raise RuntimeError("wasmtime serve did not come up") from None
-                time.sleep(0.5)
-
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
-
-    def close(self) -> None:
-        self.proc.terminate()
         try:
-            self.proc.wait(10)
-        except Exception:
-            self.proc.kill()
-            self.proc.wait()
+            self._wait_ready(timeout, "wasmtime serve")  # (it compiles the component first)
+        except RuntimeError:
+            self.close()
+            raise
 
 
 def wasmtime_cli() -> str | None:

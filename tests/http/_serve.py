@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parents[2]
 WIT = ROOT / "src" / "wasm_component" / "http" / "wit" / "0.2.12" / "proxy"
@@ -142,7 +142,51 @@ def componentize_js_app(source: Path = GUEST / "app.js") -> Path:
     return _cached("http-proxy-js", [source.read_bytes(), JS_BUILD.encode()], build)
 
 
-class Server:
+class ServedProcess:
+    """A server in a subprocess at ``url``: waiting for it to answer, its RSS, stopping it
+    (``with ... as s``). :class:`Server` is ours; ``benchmarks/http_load.py`` runs the peer."""
+
+    proc: subprocess.Popen[Any]
+    url: str
+
+    def _log_tail(self) -> str:
+        return ""
+
+    def _wait_ready(self, timeout: float, what: str) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                httpx.get(self.url + "/", timeout=timeout)
+                return
+            except httpx.TransportError as e:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"{what} did not come up: {self._log_tail()}") from e
+                time.sleep(0.2)
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Server(ServedProcess):
     """``wasm-component serve`` on ``wasm`` in a subprocess (``with Server(...) as s``)."""
 
     def __init__(self, wasm: Path, *args: str, timeout: float = 300.0) -> None:
@@ -160,49 +204,18 @@ class Server:
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self._wait_ready(timeout)
+        self._wait_ready(timeout, "serve")
 
     def _read(self) -> None:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.lines.append(line)
 
-    def _wait_ready(self, timeout: float) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                httpx.get(self.url + "/", timeout=timeout)
-                return
-            except httpx.TransportError as e:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("serve did not come up: " + "".join(self.lines[-20:])
-                                       ) from e
-                time.sleep(0.2)
+    def _log_tail(self) -> str:
+        return "".join(self.lines[-20:])
 
     def stderr_text(self) -> str:
         return "".join(self.lines)
-
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def check_disconnect_mid_response(server: Server, client: Any) -> None:
