@@ -8,6 +8,7 @@ CanonicalABI.md (``despecialize``, ``alignment``, ``elem_size``, ``flatten_type`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Literal
 
@@ -27,6 +28,7 @@ __all__ = [
     "alignment",
     "case_types",
     "contains_borrow",
+    "contains_type",
     "despecialize",
     "discriminant_size",
     "elem_size",
@@ -229,28 +231,32 @@ def flatten_type(vt: t.Type, ptr_type: PtrType = "i32") -> tuple[str, ...]:
     raise AssertionError(f"not a value type: {vt!r}")
 
 
-def contains_borrow(vt: t.Type) -> bool:
-    """Whether a value of type ``vt`` can hold a ``borrow`` handle (a stream's or future's
-    payload is not held by the value itself). The one such walk: the validator's rules on
-    borrows in results and payloads use it too."""
+def contains_type(vt: t.Type, leaf: Callable[[t.Type], bool]) -> bool:
+    """Whether a value of type ``vt`` can hold a value of a type that ``leaf`` holds true of
+    (a stream's or future's payload is not held by the value itself). The one such walk: the
+    validator's rules on borrows in results and payloads (:func:`contains_borrow`) and the
+    check of host stream writes (``lower.holds_handle``) use it."""
+    if leaf(vt):
+        return True
     match vt:
-        case t.BorrowType():
-            return True
-        case t.ListType(e, _):
-            return contains_borrow(e)
-        case t.OptionType(u):
-            return contains_borrow(u)
+        case t.ListType(e, _) | t.OptionType(e):
+            return contains_type(e, leaf)
         case t.RecordType(fields):
-            return any(contains_borrow(u) for _, u in fields)
+            return any(contains_type(u, leaf) for _, u in fields)
         case t.TupleType(ts):
-            return any(contains_borrow(u) for u in ts)
+            return any(contains_type(u, leaf) for u in ts)
         case t.VariantType(cases):
-            return any(u is not None and contains_borrow(u) for _, u in cases)
+            return any(u is not None and contains_type(u, leaf) for _, u in cases)
         case t.ResultType(ok, err):
-            return any(u is not None and contains_borrow(u) for u in (ok, err))
+            return any(u is not None and contains_type(u, leaf) for u in (ok, err))
         case t.MapType(k, v):
-            return contains_borrow(k) or contains_borrow(v)
+            return contains_type(k, leaf) or contains_type(v, leaf)
     return False
+
+
+def contains_borrow(vt: t.Type) -> bool:
+    """Whether a value of type ``vt`` can hold a ``borrow`` handle."""
+    return contains_type(vt, lambda u: isinstance(u, t.BorrowType))
 
 
 def flatten_types(ts: tuple[t.Type, ...], ptr_type: PtrType = "i32") -> tuple[str, ...]:

@@ -37,6 +37,7 @@ from .layout import (
     PtrType,
     alignment,
     case_types,
+    contains_type,
     despecialize,
     elem_size,
     field_offsets,
@@ -938,29 +939,19 @@ def store(cx: LiftLowerContext, vt: t.Type, v: Any, ptr: int) -> None:
 # -- host values checked against their type, without a guest -----------------------------------
 
 
-def holds_handle(vt: t.Type) -> bool:
-    """Whether a value of type ``vt`` can hold a handle (a resource, stream, future or
-    error context): what lowering it would move or lend, not only check."""
+def _is_handle(vt: t.Type) -> bool:
     match vt:
         case t.OwnType() | t.BorrowType() | t.StreamType() | t.FutureType():
             return True
         case t.PrimType(name):
             return name == "error-context"
-        case t.ListType(e, _):
-            return holds_handle(e)
-        case t.OptionType(u):
-            return holds_handle(u)
-        case t.RecordType(fields):
-            return any(holds_handle(u) for _, u in fields)
-        case t.TupleType(ts):
-            return any(holds_handle(u) for u in ts)
-        case t.VariantType(cases):
-            return any(u is not None and holds_handle(u) for _, u in cases)
-        case t.ResultType(ok, err):
-            return any(u is not None and holds_handle(u) for u in (ok, err))
-        case t.MapType(k, v):
-            return holds_handle(k) or holds_handle(v)
     return False
+
+
+def holds_handle(vt: t.Type) -> bool:
+    """Whether a value of type ``vt`` can hold a handle (a resource, stream, future or
+    error context): what lowering it would move or lend, not only check."""
+    return contains_type(vt, _is_handle)
 
 
 class _ScratchMemory:
