@@ -308,6 +308,12 @@ SCENARIOS: list[dict[int, list[tuple[Any, ...]]]] = [
     {0: [("new", 1), ("new", 2), ("later", 2), ("switch", 1), ("log", 11)],
      1: [("log", 20), ("yield_to", 0), ("log", 21)],
      2: [("log", 30), ("later", 1), ("log", 31)]},
+    # ``thread.spawn-indirect``: a new thread made ready at once (new-indirect + resume-later)
+    {0: [("spawn", 1), ("log", 10), ("suspend",), ("log", 11)],
+     1: [("log", 20), ("later", 0), ("log", 21)]},
+    {0: [("spawn", 1), ("log", 10), ("suspend",), ("log", 11)],
+     1: [("log", 20), ("spawn", 2), ("log", 21)],
+     2: [("log", 30), ("later", 0), ("log", 31)]},
 ]
 
 
@@ -329,6 +335,9 @@ def _reference_log(scenario: dict[int, list[tuple[Any, ...]]]) -> list[int]:
                     log.append(k)
                 case ("new", c):
                     [index[c]] = d.canon_thread_new_indirect(ft, ftbl, slots[c], c)
+                case ("spawn", c):  # (the spec defines it so: the reference has no spawn)
+                    [index[c]] = d.canon_thread_new_indirect(ft, ftbl, slots[c], c)
+                    d.canon_thread_resume_later(index[c])
                 case ("switch", c):
                     d.canon_thread_suspend_then_resume(False, index[c])
                 case ("yield_to", c):
@@ -368,8 +377,9 @@ def _component_text(scenario: dict[int, list[tuple[Any, ...]]]) -> str:
             match op:
                 case ("log", k):
                     out.append(f"(call $log (i32.const {k}))")
-                case ("new", c):
-                    out.append(f"(global.set $t{c} (call $new (i32.const {c}) (i32.const {c})))")
+                case ("new" | "spawn" as how, c):
+                    out.append(f"(global.set $t{c} (call ${how} (i32.const {c}) "
+                               f"(i32.const {c})))")
                 case ("switch", c):
                     out.append(f"(drop (call $switch (global.get $t{c})))")
                 case ("yield_to", c):
@@ -394,6 +404,7 @@ def _component_text(scenario: dict[int, list[tuple[Any, ...]]]) -> str:
   (alias core export $libc "tbl" (core table $tbl))
   (core func $log (canon lower (func $log)))
   (core func $new (canon thread.new-indirect $start (core table $tbl)))
+  (core func $spawn (canon thread.spawn-indirect $start (core table $tbl)))
   (core func $index (canon thread.index))
   (core func $switch (canon thread.suspend-then-resume))
   (core func $yield_to (canon thread.yield-then-resume))
@@ -403,6 +414,7 @@ def _component_text(scenario: dict[int, list[tuple[Any, ...]]]) -> str:
   (core module $m
     (import "" "log" (func $log (param i32)))
     (import "" "new" (func $new (param i32 i32) (result i32)))
+    (import "" "spawn" (func $spawn (param i32 i32) (result i32)))
     (import "" "index" (func $index (result i32)))
     (import "" "switch" (func $switch (param i32) (result i32)))
     (import "" "yield_to" (func $yield_to (param i32) (result i32)))
@@ -420,6 +432,7 @@ def _component_text(scenario: dict[int, list[tuple[Any, ...]]]) -> str:
   (core instance $i (instantiate $m
     (with "" (instance
       (export "log" (func $log)) (export "new" (func $new)) (export "index" (func $index))
+      (export "spawn" (func $spawn))
       (export "switch" (func $switch)) (export "yield_to" (func $yield_to))
       (export "later" (func $later)) (export "suspend" (func $suspend))
       (export "ret" (func $ret))))

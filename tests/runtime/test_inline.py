@@ -133,22 +133,28 @@ def test_every_built_in_has_a_maker_and_unbuilt_ones_name_themselves() -> None:
     assert set(BUILTINS) == set(Trampoline)
     text = """
       (component
-        (core func $n (canon waitable-set.new))
-        (core func $s (canon thread.available_parallelism))
-        (core module $m (import "x" "n" (func (result i32))) (import "x" "s" (func (result i32)))
-          (func (export "go") (result i32) (call 0))
-          (func (export "suspend") (result i32) (call 1)))
-        (core instance $i (instantiate $m (with "x" (instance (export "n" (func $n))
-                                                              (export "s" (func $s))))))
-        (func (export "go") (result u32) (canon lift (core func $i "go")))
-        (func (export "suspend") (result u32) (canon lift (core func $i "suspend"))))
+        (core type $start (func (param i32)))
+        (core func $s (canon thread.spawn-ref $start)))
+    """
+    engine = Engine(features=Features.all())
+    with pytest.raises(NotSupported, match=r"`thread\.spawn-ref` \(a typed function reference"):
+        Component.new(engine, text)
+
+
+def test_available_parallelism_is_one_cooperative_thread() -> None:
+    text = """
+      (component
+        (core func $p (canon thread.available_parallelism))
+        (core module $m (import "x" "p" (func (result i32)))
+          (func (export "go") (result i32) (call 0)))
+        (core instance $i (instantiate $m (with "x" (instance (export "p" (func $p))))))
+        (func (export "go") (result u32) (canon lift (core func $i "go"))))
     """
     engine = Engine(features=Features.all())
     store = Store(engine)
     inst = Linker(engine).instantiate(store, Component.new(engine, text))
-    assert export_func(inst, store, "go")(store) == 1  # the first handle index
-    with pytest.raises(NotSupported, match=r"`thread\.available-parallelism`"):
-        export_func(inst, store, "suspend")(store)
+    go = export_func(inst, store, "go")
+    assert go(store) == go(store) == 1  # (fixed for the instance's lifetime)
 
 
 def test_start_functions_and_core_modules_imported_by_the_root() -> None:

@@ -135,6 +135,7 @@ def _instantiate_dynamic(cstore: core.CoreStore, rm: RModule, args: dict[str, An
 _SUSPENDING = frozenset({
     Trampoline.WAITABLE_SET_WAIT, Trampoline.THREAD_YIELD, Trampoline.THREAD_SUSPEND,
     Trampoline.THREAD_RESUME_LATER, Trampoline.THREAD_NEW_INDIRECT,
+    Trampoline.THREAD_SPAWN_INDIRECT,
     Trampoline.THREAD_SUSPEND_THEN_RESUME, Trampoline.THREAD_YIELD_THEN_RESUME,
     Trampoline.THREAD_SUSPEND_THEN_PROMOTE, Trampoline.THREAD_YIELD_THEN_PROMOTE,
 })

@@ -1658,8 +1658,8 @@ def _backpressure_set(inst: ComponentInstanceState, flag: int) -> None:
 def not_built(store: Any, state: ComponentInstanceState, kind: Trampoline, info: CanonInfo,
                rt: Any, site: Any) -> core.CoreFunc:
     """A built-in this runtime does not implement (the shared-everything threads proposal's
-    ``thread.spawn-*`` and ``thread.available-parallelism``): ``NotSupported`` naming it when
-    called."""
+    ``thread.spawn-ref``, which takes a typed function reference, a GC-proposal value the
+    raw call paths do not carry): ``NotSupported`` naming it when called."""
     scheduler_for(store, state)
 
     def builtin(*args: Any) -> Any:
@@ -1678,23 +1678,28 @@ def _thread_new_indirect(store: Any, state: ComponentInstanceState, kind: Trampo
                          info: CanonInfo, rt: Any, site: Any) -> core.CoreFunc:
     """``thread.new-indirect``: a new thread of the current task, suspended, whose fiber will
     call element ``fi`` of the function table with ``c`` (the spec's ``thread_func``: then the
-    thread leaves its task). Its index in the instance's thread table is the result."""
+    thread leaves its task). Its index in the instance's thread table is the result.
+
+    ``thread.spawn-indirect`` (without ``shared``: a cooperative thread) is the same followed
+    by ``thread.resume-later`` of the new thread, as the spec defines it."""
     sched = scheduler_for(store, state)
     table = core.resolve(site.table) if site is not None and site.table is not None else None
+    name = kind.value
+    spawn = kind is T.THREAD_SPAWN_INDIRECT
 
     def builtin(fi: int, c: int) -> int:
-        thread = _current(sched, "thread.new-indirect")
+        thread = _current(sched, name)
         task = thread.task
         if not state.may_leave:
-            trap("`thread.new-indirect`: cannot leave component instance")
-        assert table is not None, "validated: thread.new-indirect names a table"
+            trap(f"`{name}`: cannot leave component instance")
+        assert table is not None, f"validated: {name} names a table"
         if not 0 <= fi < table.size():
-            trap(f"`thread.new-indirect`: table index {fi} out of bounds")
+            trap(f"`{name}`: table index {fi} out of bounds")
         f = table.get(fi)
         if f is None:
-            trap(f"`thread.new-indirect`: uninitialized element {fi} of the function table")
+            trap(f"`{name}`: uninitialized element {fi} of the function table")
         if f.ty != _THREAD_FT:
-            trap(f"`thread.new-indirect`: element {fi} of the function table has type "
+            trap(f"`{name}`: element {fi} of the function table has type "
                  f"{f.ty}, expected (i32) -> ()")
         start = f.on_stack(_THREAD_FT)
         new = GuestThread(task, sched)
@@ -1715,6 +1720,8 @@ def _thread_new_indirect(store: Any, state: ComponentInstanceState, kind: Trampo
         sched.park(new, None, False, thread_func)  # (suspended: until resumed)
         task.register_thread(new)
         assert new.index is not None, "registered"
+        if spawn:
+            sched.resume_later(new)
         return new.index
 
     return _host_fn(store, info, builtin)
@@ -1820,6 +1827,8 @@ ASYNC_BUILTINS: dict[Trampoline, Maker] = {
     T.THREAD_INDEX: _on_thread(_no_imm, B.thread_index),
     T.THREAD_YIELD: _on_thread_w(_cancellable, B.thread_yield_w),
     T.THREAD_NEW_INDIRECT: _thread_new_indirect,
+    T.THREAD_SPAWN_INDIRECT: _thread_new_indirect,
+    T.THREAD_AVAILABLE_PARALLELISM: _on_inst(B.thread_available_parallelism),
     T.THREAD_SUSPEND: _on_thread_w(_cancellable, B.thread_suspend_w),
     T.THREAD_RESUME_LATER: _thread_resume_later,
     T.THREAD_SUSPEND_THEN_RESUME: _thread_switch,

@@ -13,7 +13,7 @@ from .. import types as t
 from .._abi import layout
 from .._abi.layout import MAX_FLAT_ASYNC_PARAMS, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flatten_type
 from .._binary import ast
-from ..errors import ValidationError
+from ..errors import NotSupported, ValidationError
 from .model import CanonInfo, CoreGcType
 
 if TYPE_CHECKING:
@@ -449,6 +449,11 @@ def check_canon(v: Validator, d: ast.Canon, scope: Scope, origin: int) -> CanonI
         if k in ("thread.spawn-ref", "thread.spawn-indirect", "thread.available-parallelism"):
             _feature(f.shared_everything_threads, f"`{k}` requires the shared-everything-"
                      "threads proposal", off)
+            if k == "thread.spawn-ref":
+                # its function parameter is a typed reference `(ref null $ft)` (the GC
+                # proposal's function references), which no call path here carries
+                raise NotSupported(f"`{k}` (a typed function reference parameter) is not "
+                                   f"supported by this runtime (at offset {off:#x})")
         else:
             _feature(f.cm_threading, f"`{k}` requires the component model threading feature",
                      off)

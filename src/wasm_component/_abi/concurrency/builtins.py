@@ -253,6 +253,17 @@ def thread_suspend_w(thread: Thread, cancellable: bool) -> int | Waiting[int]:
     return then(thread.suspend_w(cancellable), int)
 
 
+#: What ``thread.available-parallelism`` answers: this runtime runs an instance's threads
+#: cooperatively, one at a time (no preemptive ``shared`` threads), so one thread runs in
+#: parallel, for the instance's whole lifetime (the spec: an engine may limit the value).
+AVAILABLE_PARALLELISM = 1
+
+
+def thread_available_parallelism(inst: AsyncInstanceState) -> int:
+    """``thread.available-parallelism`` (no ``may_leave`` check in the spec)."""
+    return AVAILABLE_PARALLELISM
+
+
 def thread_index(thread: Thread) -> int:
     _check_may_leave(thread.task.inst, "thread.index")
     assert thread.index is not None, "a running thread is registered"
