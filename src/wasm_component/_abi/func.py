@@ -98,6 +98,10 @@ class FuncAbi:
             elif name in ("plain_call", "plain_call_host"):
                 fn = _gen_plain_call(ft, enc, pt, self.lift_sig.params_spilled,
                                      self.lift_sig.results_spilled, name.endswith("host"))
+            elif name.startswith("lowered_call_"):
+                _, _, how, host = name.split("_")
+                fn = _gen_lowered_call(ft, enc, pt, self.lower_sig, self.has_borrow,
+                                       host == "host", how)
             elif name == "lower_results_async":
                 fn = _gen_lower_results(ft, enc, pt, True)
             else:
@@ -127,6 +131,13 @@ class FuncAbi:
         see ``_runtime.calls``): ``lower_params``, the core call made inline and
         ``lift_results`` (``host``: ``lift_results_host``) in one generated frame."""
         return self._adapter("plain_call_host" if host else "plain_call")
+
+    def lowered_call(self, how: str, host: bool) -> Callable[..., Callable[..., Any]]:
+        """The factory of a sync lowered call path (see ``_runtime.calls``): the lifting of
+        ``lift_params`` (``host``: ``lift_params_host``), the callee and the lowering of
+        ``lower_results`` in one generated frame; ``how``: ``"wrap"``, ``"call"`` or
+        ``"lifted"`` (see ``_gen_lowered_call``)."""
+        return self._adapter(f"lowered_call_{how}_{'host' if host else 'guest'}")
 
     @property
     def lift_params(self) -> Callable[[LiftLowerContext, Sequence[int | float]], list[Any]]:
@@ -331,10 +342,11 @@ def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spi
     return g.finish("make_call", PLAIN_CALL_PARAMS, [])
 
 
-def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: CoreFuncSig,
-                     host: bool) -> Callable[..., Any]:
-    g = LiftGen(enc, pt, host)
-    g.label = _label(ft)
+def emit_lift_args(g: LiftGen, ft: t.FuncType, pt: PtrType, sig: CoreFuncSig
+                   ) -> tuple[list[str], list[str]]:
+    """Emit into ``g`` the lifting of ``ft``'s parameters from the flat core arguments ``vals``
+    (``sig``: their core signature; spilled, one pointer to them): the prologue lines to put
+    before ``g``'s lines, and an expression for each parameter's value."""
     if sig.params_spilled:
         tt = _param_tuple(ft)
         mask = M32 if pt == "i32" else M64
@@ -344,8 +356,7 @@ def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: Core
         g.prefetch(tt, "p", 0)
         rs = [g.load(u, "p", off) for (_, u), off in
               zip(ft.params, field_offsets(tt, pt), strict=True)]
-        g.emit(f"return [{', '.join(rs)}]")
-        return g.finish("lift_params", "cx, vals", pro)
+        return pro, rs
     k = len(sig.params) - (1 if sig.results_spilled else 0)
     names = [f"a{i}" for i in range(k)]
     rs = []
@@ -356,28 +367,144 @@ def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: Core
         i += w
     target = ", ".join(names) + ("," if k == 1 else "")
     pro = [f"{target} = vals[:{k}]"] if k else []
-    return g.finish_fn("lift_params", "cx, vals", f"[{', '.join(rs)}]", pro)
+    if g.uses_memory:
+        pro.insert(0, "m = cx.view()")
+    return pro, rs
 
 
-def _gen_lower_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool
-                       ) -> Callable[..., Any]:
-    g = LowerGen(enc, pt)
+def _gen_lift_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: CoreFuncSig,
+                     host: bool) -> Callable[..., Any]:
+    g = LiftGen(enc, pt, host)
     g.label = _label(ft)
+    pro, rs = emit_lift_args(g, ft, pt, sig)
+    g.emit(f"return [{', '.join(rs)}]")
+    return g.finish("lift_params", "cx, vals", pro)
+
+
+def emit_lower_result(g: LowerGen, ft: t.FuncType, pt: PtrType, spilled: bool, v: str
+                      ) -> tuple[list[str], list[str]]:
+    """Emit into ``g`` the lowering of result ``v`` (``spilled``: stored through the return
+    pointer, the last of the flat arguments ``vals``): the prologue lines to put before
+    ``g``'s lines, and the flat results' expressions."""
     if ft.result is None:
-        return g.finish("lower_results", "cx, v, vals, where=''", ["return []"])
+        return [], []
     path = ("result",)
     if spilled:
         mask = M32 if pt == "i32" else M64
         pro = [f"p = vals[-1] & {mask:#x}", "m = cx.view()",
                *ptr_check_lines(g, ft.result, pt, "p", "result")]
         w: Writes = []
-        g.store(ft.result, "v", "p", 0, path, w)
+        g.store(ft.result, v, "p", 0, path, w)
         g.flush("p", w)
-        g.emit("return []")
-        return g.finish("lower_results", "cx, v, vals, where=''", pro)
-    vals = g.flat(ft.result, "v", path)
+        return pro, []
+    return ["m = None"], g.flat(ft.result, v, path)
+
+
+def _gen_lower_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool
+                       ) -> Callable[..., Any]:
+    g = LowerGen(enc, pt)
+    g.label = _label(ft)
+    pro, vals = emit_lower_result(g, ft, pt, spilled, "v")
     g.emit(f"return [{', '.join(vals)}]")
-    return g.finish("lower_results", "cx, v, vals, where=''", ["m = None"])
+    return g.finish("lower_results", "cx, v, vals, where=''", pro)
+
+
+#: The parameters of a ``lowered_call`` factory: the pieces of ``_runtime.calls``' lowered
+#: call path (the caller's instance state, the shared context or the spare one and what makes
+#: a new one, the callee as ``call(args)`` or ``wrapped(store, *args)``, the store's weak
+#: reference, the host's caller record, the lifting when not inlined, the slow-path helpers).
+LOWERED_CALL_PARAMS = ("state, shared_cx, spare, new_cx, call, wrapped, owner, caller, "
+                       "lift_params, bad_result, cannot_leave")
+
+
+def _gen_lowered_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: CoreFuncSig,
+                      has_borrow: bool, host: bool, how: str) -> Callable[..., Any]:
+    """``make_lowered(<LOWERED_CALL_PARAMS>) -> lowered(*vals)``: a sync ``canon lower``'s
+    whole call path in one frame: the ``may_leave`` check, the lifting of ``_gen_lift_params``
+    (inline, unless ``how`` is ``"lifted"``: then ``lift_params(cx, vals)``), the callee, the
+    lowering of ``_gen_lower_results`` and the subtask's end (its lends released) when
+    ``has_borrow``. ``how``: ``"wrap"`` calls ``wrapped(owner(), *args)``, ``"call"`` and
+    ``"lifted"`` call ``call(args)``; both record the caller for the host
+    (``caller.caller``) when ``host``."""
+    li = LiftGen(enc, pt, host)
+    li.indent = 2
+    if how == "lifted":
+        lpro: list[str] = []
+        args = "lift_params(cx, vals)"
+        star = "*" + args
+    else:
+        lpro, rs = emit_lift_args(li, ft, pt, sig)
+        args = f"[{', '.join(rs)}]"
+        star = ", ".join(rs)
+    lpro = [*li.fuel_prologue(), *lpro]
+    lo = LowerGen(enc, pt)
+    lo._n = li._n + 1000  # (one namespace: the lowering's names after the lifting's)
+    lo.indent = 3
+    opro, out = emit_lower_result(lo, ft, pt, sig.results_spilled, "result")
+    if how == "wrap":
+        callee = f"result = wrapped(owner(), {star})" if star else "result = wrapped(owner())"
+    else:
+        callee = f"result = call({args})"
+    lines = ["    def lowered(*vals):"]
+    if has_borrow:
+        lines.append("        nonlocal spare")
+    lines += [
+        "        if not state.may_leave:",
+        "            cannot_leave()",
+    ]
+    if has_borrow:
+        # one context kept for the next call (the common case); a call made while it is in
+        # use (re-entered through the callee) or left by an exception gets a new one
+        lines += [
+            "        cx = spare",
+            "        if cx is None:",
+            "            cx = new_cx()",
+            "        else:",
+            "            spare = None",
+        ]
+    else:
+        lines.append("        cx = shared_cx")
+    lines += ["        " + x for x in lpro] + li.lines
+    if host:
+        lines += [
+            "        outer = caller.caller",
+            "        caller.caller = state",
+            "        try:",
+            "            " + callee,
+            "        finally:",
+            "            caller.caller = outer",
+        ]
+    else:
+        lines.append("        " + callee)
+    if ft.result is not None:
+        lines += [
+            "        try:",
+            *["            " + x for x in opro],
+            *lo.lines,
+            f"            flat = {out[0] if out else 'None'}",
+            "        except (TypeError, ValueError, OverflowError) as e:",
+            "            bad_result(e)",
+        ]
+    if has_borrow:
+        # the subtask resolves (``Subtask.deliver_resolve``, inline): its lends end; its
+        # context is kept, with the emptied list, for the next call
+        lines += [
+            "        lenders = cx.borrow_scope.lenders",
+            "        for h in lenders:",
+            "            h.num_lends -= 1",
+            "        lenders.clear()",
+            "        spare = cx",
+        ]
+    assert len(out) <= 1, "sync lowered results are at most one flat value (MAX_FLAT_RESULTS)"
+    lines.append("        return flat" if ft.result is not None else "        return None")
+    lines.append("    return lowered")
+    g = CodeGen()
+    g.label = _label(ft)
+    g.ns.update(li.ns)
+    g.ns.update(lo.ns)
+    g.ns["where"] = ""  # (the error messages' path suffix: none at the top)
+    g.lines = lines
+    return g.finish("make_lowered", LOWERED_CALL_PARAMS, [])
 
 
 def canon_lift_sync(

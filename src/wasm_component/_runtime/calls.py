@@ -551,26 +551,28 @@ def _lowered_builder(store: Any, site: Site, state: ComponentInstanceState, info
 
 def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
                   adapter: FuncAbi, target: RFunc, store: Any) -> Callable[..., Any]:
+    """A sync lower's call path: one generated function (``FuncAbi.lowered_call``) from the
+    guest's flat arguments to its flat result."""
     opts = make_opts(site, info, state)
     if isinstance(target, HostFunc) and target.mapping is not None:
         # annotated with the user's classes: adapters generated for them
         adapter = func_abi(target.mapping(adapter.ft), adapter.enc, adapter.pt)
     # A host function gets plain values; another component's gets what its lowering needs.
-    to_component = isinstance(target, LiftedFunc)
-    lift_params = adapter.lift_params if to_component else adapter.lift_params_host
-    lower_results = adapter.lower_results
+    host = isinstance(target, HostFunc)
     call = target.call_in(store)
-    # a plain ``func_wrap`` host function is called straight from the trampoline:
-    # ``fn(store, *args)``, the store held weakly (it keeps this trampoline)
+    lift_params = None
+    how = "call"
     wrapped = None
     if isinstance(target, HostFunc) and target.views:
         from ..views import view_call
 
         lift_params, call = view_call(adapter.ft, target.views, adapter.lower_sig.params_spilled,
                                       call)
+        how = "lifted"
     elif isinstance(target, HostFunc) and target.style == "wrap":
-        wrapped = target.fn
-    owner = weakref.ref(store)
+        # a plain ``func_wrap`` host function is called straight: ``fn(store, *args)``, the
+        # store held weakly (it keeps this function)
+        how, wrapped = "wrap", target.fn
     if isinstance(target, LiftedFunc):
         # The spec's ``entering_set``: the callee and its ancestors, less the caller and its
         # ancestors. A call into an ancestor (donut wrapping) enters nothing; a call into the
@@ -581,59 +583,29 @@ def _lowered_call(site: Site, state: ComponentInstanceState, info: CanonInfo,
         else:
             call = _entering(call, tuple(s for s in _ancestors(target.state) if s not in above))
     # Without borrow parameters nothing is lent for the call: no subtask, one shared context.
-    # With them, each call needs a subtask that holds its lends until it resolves: one is kept
-    # for the next call (the common case), and a call made while it is in use (re-entered
-    # through the callee) or left by an exception (its lends stay held) gets a new one.
-    needs_subtask = adapter.has_borrow
+    # With them, each call needs a subtask that holds its lends until it resolves.
     resources = site.resources or None
     shared_cx = LiftLowerContext(opts, state, None, resources)
-    spare: LiftLowerContext | None = (LiftLowerContext(opts, state, Subtask(), resources)
-                                      if needs_subtask else None)
-    nresults = len(adapter.lower_sig.results)
+    spare = (LiftLowerContext(opts, state, Subtask(), resources) if adapter.has_borrow
+             else None)
+
+    def new_cx() -> LiftLowerContext:
+        return LiftLowerContext(opts, state, Subtask(), resources)
+
+    name = target.name or "import"
+
+    def bad_result(e: Exception) -> None:
+        raise type(e)(f"function `{name}` returned a bad value: {e}") from None
+
     # a host function sees which instance called it (``Store.calling_instance``)
-    caller = store._host_handles if isinstance(target, HostFunc) else None
+    caller = store._host_handles if host else None
+    return adapter.lowered_call(how, host)(
+        state, shared_cx, spare, new_cx, call, wrapped,
+        weakref.ref(store), caller, lift_params, bad_result, _cannot_leave)
 
-    def trampoline(*flat: Any) -> Any:
-        nonlocal spare
-        if not state.may_leave:
-            trap_if(True, "cannot leave component instance")
-        if needs_subtask:
-            cx = spare
-            if cx is None:
-                cx = LiftLowerContext(opts, state, Subtask(), resources)
-            else:
-                spare = None
-        else:
-            cx = shared_cx
-        if caller is None:
-            result = call(lift_params(cx, flat))
-        else:
-            outer = caller.caller
-            caller.caller = state
-            try:
-                if wrapped is not None:
-                    result = wrapped(owner(), *lift_params(cx, flat))
-                else:
-                    result = call(lift_params(cx, flat))
-            finally:
-                caller.caller = outer
-        try:
-            out = lower_results(cx, result, flat)
-        except (TypeError, ValueError, OverflowError) as e:
-            raise type(e)(f"function `{target.name or 'import'}` returned a bad value: {e}") from None
-        if needs_subtask:
-            # the subtask resolves (``Subtask.deliver_resolve``, inline): its lends end; its
-            # context is kept, with the emptied list, for the next call
-            lenders: list[Any] = cx.borrow_scope.lenders  # type: ignore[union-attr,assignment]
-            for h in lenders:
-                h.num_lends -= 1
-            lenders.clear()
-            spare = cx
-        if nresults == 1:
-            return out[0]
-        return None
 
-    return trampoline
+def _cannot_leave() -> None:
+    trap_if(True, "cannot leave component instance")
 
 
 def _ancestors(state: ComponentInstanceState) -> tuple[ComponentInstanceState, ...]:
