@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.exports import export_func, lifted
+from tests.test_api import ECHO
 from wasm_component import Component, Engine, Linker, Store
 from wasm_component._abi.codegen import DUMP_ENV
 from wasm_component._runtime.instantiate import program_for
@@ -115,18 +116,6 @@ def test_an_export_call_path_is_one_generated_frame_showing_its_lines() -> None:
     assert add(store, 1, 2) == 3  # (a bad argument leaves the instance usable)
 
 
-DOUBLE_VIA_HOST = """
-(component
-  (import "f" (func $f (param "x" u32) (result u32)))
-  (core func $lf (canon lower (func $f)))
-  (core module $m
-    (import "h" "f" (func $f (param i32) (result i32)))
-    (func (export "run") (param i32) (result i32) (call $f (local.get 0))))
-  (core instance $i (instantiate $m (with "h" (instance (export "f" (func $lf))))))
-  (func (export "run") (param "x" u32) (result u32) (canon lift (core func $i "run"))))
-"""
-
-
 def test_an_import_call_path_is_one_generated_frame_showing_its_lines() -> None:
     # the call path of a sync lowered host function (``FuncAbi.lowered_call``): the
     # ``may_leave`` check, lifting, the host call and lowering in one generated function,
@@ -141,7 +130,7 @@ def test_an_import_call_path_is_one_generated_frame_showing_its_lines() -> None:
         return x * 2 if x != 7 else -1
 
     linker.root().func_wrap("f", f)
-    run = linker.instantiate(store, Component.new(engine, DOUBLE_VIA_HOST)).get_func(store, "run")
+    run = linker.instantiate(store, Component.new(engine, ECHO)).get_func(store, "run")
     assert run is not None and run(store, 21) == 42
     with pytest.raises(LookupError, match="zero") as info:
         run(store, 0)
@@ -150,7 +139,7 @@ def test_an_import_call_path_is_one_generated_frame_showing_its_lines() -> None:
     assert lowered, frames
     assert "result = wrapped(owner(), " in "".join(linecache.getlines(lowered[0]))
     # (the host's exception left the instance poisoned: a new one)
-    run = linker.instantiate(store, Component.new(engine, DOUBLE_VIA_HOST)).get_func(store, "run")
+    run = linker.instantiate(store, Component.new(engine, ECHO)).get_func(store, "run")
     assert run is not None
     with pytest.raises(ValueError, match=r"function `f` returned a bad value: u32 out of range: -1"):
         run(store, 7)
