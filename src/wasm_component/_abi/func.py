@@ -428,23 +428,19 @@ def _gen_lowered_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: Cor
     (``caller.caller``) when ``host``."""
     li = LiftGen(enc, pt, host)
     li.indent = 2
+    lpro: list[str] = []
     if how == "lifted":
-        lpro: list[str] = []
-        args = "lift_params(cx, vals)"
-        star = "*" + args
+        callee = "result = call(lift_params(cx, vals))"
     else:
         lpro, rs = emit_lift_args(li, ft, pt, sig)
-        args = f"[{', '.join(rs)}]"
-        star = ", ".join(rs)
+        callee = (f"result = wrapped(owner(), {', '.join(rs)})" if how == "wrap"
+                  else f"result = call([{', '.join(rs)}])")
     lpro = [*li.fuel_prologue(), *lpro]
     lo = LowerGen(enc, pt)
     lo._n = li._n + 1000  # (one namespace: the lowering's names after the lifting's)
     lo.indent = 3
     opro, out = emit_lower_result(lo, ft, pt, sig.results_spilled, "result")
-    if how == "wrap":
-        callee = f"result = wrapped(owner(), {star})" if star else "result = wrapped(owner())"
-    else:
-        callee = f"result = call({args})"
+    assert len(out) <= 1, "sync lowered results are at most one flat value (MAX_FLAT_RESULTS)"
     lines = ["    def lowered(*vals):"]
     if has_borrow:
         lines.append("        nonlocal spare")
@@ -495,7 +491,6 @@ def _gen_lowered_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: Cor
             "        lenders.clear()",
             "        spare = cx",
         ]
-    assert len(out) <= 1, "sync lowered results are at most one flat value (MAX_FLAT_RESULTS)"
     lines.append("        return flat" if ft.result is not None else "        return None")
     lines.append("    return lowered")
     g = CodeGen()
