@@ -360,6 +360,20 @@ def test_fuel_exhaustion(engine: CoreEngine) -> None:
     assert store.get_fuel() == 50
 
 
+def test_store_view_kept_past_its_store(engine: CoreEngine) -> None:
+    # the core store owns the wasmtime store; wasmtime-py's `Store` object for it (made for
+    # wasmtime-py's own API) is a view: kept after the store is gone it fails, it neither
+    # keeps the store alive nor touches it
+    store = CoreStore(engine)
+    view = store.store
+    assert view is store.store
+    view.set_fuel(5)
+    assert store.get_fuel() == 5
+    del store
+    with pytest.raises(ValueError, match="closed"):
+        view.get_fuel()
+
+
 def test_features_config() -> None:
     with pytest.raises(ValueError, match="unknown wasm feature"):
         make_config(["nope"])

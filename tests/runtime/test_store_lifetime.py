@@ -67,7 +67,7 @@ def test_a_dropped_store_is_freed_by_reference_counting(no_gc: None) -> None:
         handle.drop(store)
         other = nested.instantiate(store)
         assert export_func(other, store, "add3")(store, 1, 2, 3) == 6
-        freed, core_freed = weakref.ref(store), weakref.ref(store._core.store)
+        freed, core_freed = weakref.ref(store), weakref.ref(store._core)
         del store, inst, handle, other
         assert freed() is None, "the store is in a reference cycle"
         assert core_freed() is None, "the wasmtime store outlived its store"
@@ -102,7 +102,7 @@ def test_a_store_with_async_lowers_is_freed_by_reference_counting(no_gc: None, c
         assert run(store, 3) == 7
     elif call == "async":
         assert asyncio.run(run.call_async(store, 3)) == 7
-    freed, core_freed = weakref.ref(store), weakref.ref(store._core.store)
+    freed, core_freed = weakref.ref(store), weakref.ref(store._core)
     del store, inst, run
     assert freed() is None, "the store is in a reference cycle"
     # before: the wasmtime store, with its linear memories, lived on in cycles of what the

@@ -188,6 +188,7 @@ _export_get.restype = ctypes.c_bool
 # Calls that never run wasm (nor call back into Python) and are made by the thousand while
 # instantiating keep the GIL: releasing and retaking it costs more than the call itself.
 _held = ctypes.PyDLL(ffi.dll._name)
+_char_at = ctypes.c_char.from_address
 # (a memory's base and size: asked after every call that ran wasm, see ``CoreMemory.view``)
 _mem_data = _held.wasmtime_memory_data
 _mem_data.restype = ctypes.c_void_p
@@ -427,7 +428,7 @@ def is_raw_config(x: object) -> bool:
 class CoreEngine:
     """A compilation environment (``wasmtime.Engine``); share one across stores."""
 
-    __slots__ = ("engine", "functypes", "host_sigs")
+    __slots__ = ("arg", "engine", "functypes", "host_sigs")
 
     def __init__(self, config: wasmtime.Config | wasmtime.Engine | None = None) -> None:
         self.functypes: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, Any]] = {}
@@ -437,6 +438,8 @@ class CoreEngine:
             self.engine = config
         else:
             self.engine = wasmtime.Engine(config) if config is not None else wasmtime.Engine()
+        #: the engine pointer's value (for making stores)
+        self.arg: int = ctypes.cast(self.engine.ptr(), ctypes.c_void_p).value or 0
 
     def increment_epoch(self) -> None:
         self.engine.increment_epoch()
@@ -642,22 +645,36 @@ def deserialize_module(
 # -- store -------------------------------------------------------------------------------------
 
 
-_NO_FINALIZER = ctypes.cast(0, ctypes.CFUNCTYPE(None, ctypes.c_void_p))
+_store_new = _held.wasmtime_store_new
+_store_new.restype = ctypes.c_void_p
+_store_new.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+_store_context = _held.wasmtime_store_context
+_store_context.restype = ctypes.c_void_p
+_store_context.argtypes = [ctypes.c_void_p]
+_store_delete = _held.wasmtime_store_delete
+_store_delete.restype = None
+_store_delete.argtypes = [ctypes.c_void_p]
+_store_t_p = ctypes.POINTER(ffi.wasmtime_store_t)
+_context_t_p = ctypes.POINTER(ffi.wasmtime_context_t)
 
 
-def _new_store(engine: wasmtime.Engine) -> wasmtime.Store:
-    """``wasmtime.Store(engine)``: the same steps as its ``__init__`` (wasmtime-py 50), less
-    the null finalizer it casts anew for every store (half the cost of a new store)."""
-    store: Any = object.__new__(wasmtime.Store)
-    store._set_ptr(ffi.wasmtime_store_new(engine.ptr(), None, _NO_FINALIZER))
-    store._Store__context = ffi.wasmtime_store_context(store.ptr())
-    store.engine = engine
-    result: wasmtime.Store = store
-    return result
+class _StoreView(wasmtime.Store):
+    """A ``wasmtime.Store`` object for a store a :class:`CoreStore` owns (for wasmtime-py's
+    own API: memories, tables, globals, fuel): it never deletes the store, the owner does
+    (and closes the view first, so a view kept past its store fails cleanly)."""
+
+    def __init__(self, engine: wasmtime.Engine, ptr: int, ctx: int) -> None:
+        self._set_ptr(ctypes.cast(ptr, _store_t_p))
+        self._Store__context = ctypes.cast(ctx, _context_t_p)
+        self.engine = engine
+
+    def _delete(self, ptr: Any) -> None:
+        self._Store__context = None  # type: ignore[assignment]
 
 
 class CoreStore:
-    """A ``wasmtime.Store`` plus the per-store state of the fast paths.
+    """A wasmtime store (made from C and owned: deleted with this object; :attr:`store` is
+    wasmtime-py's ``Store`` object for it) plus the per-store state of the fast paths.
 
     ``data`` is any Python object for the embedder.  Host callbacks and the ctypes objects they
     need are kept alive here for the store's lifetime.
@@ -683,31 +700,33 @@ class CoreStore:
         "_linker",
         "_orphans",
         "_pending",
+        "_ptr",
         "_running",
         "_stacks",
         "_trap",
-        "_trap_addr",
         "_trap_arg",
+        "_view",
         "ctx_addr",
         "data",
         "engine",
         "fibers",
         "stack_waiter",
-        "store",
     )
 
     def __init__(self, engine: CoreEngine, data: Any = None) -> None:
         self.engine = engine
-        self.store = _new_store(engine.engine)
+        # the store, made straight from C and owned here (deleted by ``__del__``): wasmtime-py's
+        # ``Store`` object costs as much again to make and to delete, and only its own API
+        # needs one (``store``: made when first asked for)
+        ptr = self._ptr = _store_new(engine.arg, None, None)
+        self._view: _StoreView | None = None
         self.data = data
-        # (the context pointer's value: cheaper than ``cast``)
-        self.ctx_addr: int = ctypes.addressof(self.store._context().contents)
+        self.ctx_addr: int = _store_context(ptr)
         self._ctx = ctypes.c_void_p(self.ctx_addr)
-        self._trap = ctypes.c_void_p()  # wasm_trap_t* out-slot shared by all calls
-        self._trap_addr = ctypes.c_void_p(ctypes.addressof(self._trap))
+        self._trap = trap = ctypes.c_void_p()  # wasm_trap_t* out-slot shared by all calls
         # the same two as prebuilt arguments of the hot calls (``_carg``)
-        self._ctx_arg = _carg(self.ctx_addr)
-        self._trap_arg = _carg(self._trap_addr)
+        self._ctx_arg = ctypes.byref(_char_at(self.ctx_addr))
+        self._trap_arg = ctypes.byref(trap)
         self._pending: BaseException | None = None  # host exception in flight
         # Bumped whenever wasm may have run (after each call, on entry to each host callback):
         # memory views only need re-checking when it changed.
@@ -741,6 +760,26 @@ class CoreStore:
         #: (:func:`_drop_orphans`), never from a finalizer (which may run inside a fiber)
         self._orphans: list[tuple[int, Any, Any]] = []
 
+    @property
+    def store(self) -> wasmtime.Store:
+        """The store as wasmtime-py's ``Store`` object (for its own API), made at the first
+        use; it fails (``ValueError``) once the store is deleted."""
+        view = self._view
+        if view is None:
+            ptr = self._ptr
+            view = self._view = _StoreView(self.engine.engine, ptr or 0, self.ctx_addr)
+            if ptr is None:
+                view.close()
+        return view
+
+    def __del__(self) -> None:
+        ptr, self._ptr = getattr(self, "_ptr", None), None
+        if ptr is not None:
+            view = self._view
+            if view is not None:
+                view.close()
+            _store_delete(ptr)
+
     def enable_fibers(self) -> None:
         """Run every guest call built from now on on a fiber (see the module docstring)."""
         self.fibers = True
@@ -750,7 +789,7 @@ class CoreStore:
         gone: a callback still reached (a handle kept past its store, dropped) traps. Fibers
         still suspended are dropped first (they unwind: their futures must not outlive the
         store)."""
-        if self.store._Managed__ptr is not None:  # type: ignore[attr-defined]
+        if self._ptr is not None:
             if self._stacks is not None:
                 for stack in list(self._stacks):
                     stack.drop()
@@ -2584,7 +2623,7 @@ def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) ->
     if store.fibers and module._introspectable and n:
         err = _instantiate_on_fiber(store, module, arr, 0, ref)  # (a start function)
     else:
-        err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_addr)
+        err = _instance_new(store._ctx, module._ptr, arr, _size(n), ref, store._trap_arg)
     instantiated(store, err)
     return wrap_instance(store, module, inst, ref)
 
