@@ -315,11 +315,15 @@ class Store(Generic[T]):
         # the core store's host callbacks) and is let go now rather than by the cyclic GC.
         if not hasattr(self, "_instances"):
             return  # ``__init__`` refused its arguments
-        for root in self._instances:
-            root.release()
-        self._instances.clear()
-        self._resource_dtors.clear()
-        self._drop_fns.clear()
+        instances = self._instances
+        if instances:
+            for root in instances:
+                root.release()
+            instances.clear()
+        if self._resource_dtors:
+            self._resource_dtors.clear()
+        if self._drop_fns:
+            self._drop_fns.clear()
         if getattr(self, "_sched", None) is not None:
             self._sched.close()  # (host async operations still running are cancelled)
         handles = getattr(self, "_handles", None)  # (None: none made, or ``__init__`` stopped)

@@ -797,14 +797,20 @@ class CoreStore:
                 _drop_orphans(self)
         else:  # (the wasmtime store went first: what is left must not be touched)
             self._orphans.clear()
+        # (each step only if there is something to let go of: a store that made no host
+        # functions, the most common kind dropped in a loop, pays for none)
         fns = self._host_fns
-        fns[1:] = [_released_host_fn] * (len(fns) - 1)
-        self._host_lazy.clear()
+        if len(fns) > 1:
+            fns[1:] = [_released_host_fn] * (len(fns) - 1)
+            self._host_lazy.clear()
+        if self._host_sigs:
+            self._host_sigs.clear()
         self._host_first = None
         afns = self._async_fns
-        afns[1:] = [_released_async_fn] * (len(afns) - 1)
-        self._conts.clear()
-        self._host_sigs.clear()
+        if len(afns) > 1:
+            afns[1:] = [_released_async_fn] * (len(afns) - 1)
+        if self._conts:
+            self._conts.clear()
         self._pending = None
         self.stack_waiter = None
         if self._linker is not None:
