@@ -77,12 +77,14 @@ class Site:
 
 
 class _CoreMemory:
-    """The ``Memory`` protocol over a core memory (view refreshed by ``core`` when it grows)."""
+    """The ``Memory`` protocol over a core memory (view refreshed by ``core`` when it grows);
+    ``view_for`` is the view after ``realloc`` ran (``CoreMemory.covering_view``)."""
 
-    __slots__ = ("view",)
+    __slots__ = ("view", "view_for")
 
-    def __init__(self, mem: core.CoreMemory) -> None:
+    def __init__(self, mem: core.CoreMemory, is_64: bool) -> None:
         self.view = mem.view
+        self.view_for = mem.covering_view(is_64)
 
 
 
@@ -112,7 +114,7 @@ def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Can
 
 
 def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
-    memory = _CoreMemory(core.resolve(site.memory)) if site.memory is not None else None
+    memory = _CoreMemory(core.resolve(site.memory), info.memory64) if site.memory is not None else None
     realloc = None
     alloc: Callable[..., tuple[int, memoryview]] | None = None
     ptr = "i64" if info.memory64 else "i32"
@@ -129,7 +131,7 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
 
         if (memory is not None and state.root.sched is None
                 and not core.resolve(site.realloc).store.fibers):
-            view = memory.view
+            view_for = memory.view_for
             # the core call inline (core.InlineCall): one frame per allocation
             cview, pack, unpack, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
                 core.resolve(site.realloc).inline_call(core.CoreFuncType((ptr,) * 4, (ptr,))))
@@ -146,12 +148,12 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
                 if err or trap.value:
                     raise fail(err)
                 p: int = unpack(cview)[0]
-                m = view()
+                m = view_for(p + size)
                 if p & (align - 1) or p + size > len(m):
                     check_alloc(p, align, size, m)
                 return p, m
         elif memory is not None:
-            view = memory.view
+            view_for = memory.view_for
 
             def alloc(align: int, size: int) -> tuple[int, memoryview]:
                 # ``LiftLowerContext.allocate`` and ``check_alloc``, fused
@@ -160,7 +162,7 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
                     p: int = invoke((0, 0, align, size))[0]
                 finally:
                     state.may_leave = True
-                m = view()
+                m = view_for(p + size)
                 if p & (align - 1) or p + size > len(m):
                     check_alloc(p, align, size, m)
                 return p, m
