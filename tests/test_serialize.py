@@ -297,3 +297,15 @@ def test_model_with_mismatched_columns_is_not_used(engine: Engine,
     monkeypatch.setattr(_model_pickle._Pickler, "plan", short)
     model = _model_pickle.dump_model(Component.new(engine, RES)._validated)
     assert model and _model_pickle.load_model(model) is None
+
+
+def test_equal_names_load_as_one_string(engine: Engine) -> None:
+    c = Component.new(engine, """(component
+      (core module (import "env" "func" (func)))
+      (core module (import "env" "func" (func))))""")
+    loaded = _model_pickle.load_model(_model_pickle.dump_model(c._validated))
+    assert loaded is not None
+    a, b = [d.info.imports[0] for d in loaded.component.definitions
+            if isinstance(d, ast.CoreModule)]
+    assert (a.module, a.name) == (b.module, b.name) == ("env", "func")
+    assert a.module is b.module and a.name is b.name

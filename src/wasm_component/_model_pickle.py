@@ -128,6 +128,7 @@ class _Pickler(pickle.Pickler):
         self.keys: dict[int, _FreshKey] = {}
         self.schema: dict[type, tuple[str, ...]] = {}
         self.values: dict[object, object] = {}
+        self.strings: dict[str, str] = {}
         self.filled: set[int] = set()  # ids of the objects loaded empty, filled afterwards
 
     def plan(self, root: object) -> tuple[tuple[type, tuple[Any, ...], tuple[Any, ...]], ...]:
@@ -170,9 +171,9 @@ class _Pickler(pickle.Pickler):
                      for cls, objs in columns.items())
 
     def canonical_value(self, x: Any, tuples: dict[int, tuple[Any, ...]]) -> Any:
-        """``x`` with each ``_VALUES`` object in it (through tuples) replaced by the first
-        equal one, so that the loader gets it without a call; ``tuples``: those made so far,
-        by the id of the original (one stays one)."""
+        """``x`` with each ``_VALUES`` object and string in it (through tuples) replaced by
+        the first equal one (the loader gets it without a call or a decoding); ``tuples``: the
+        tuples made so far, by the id of the original (one stays one)."""
         if type(x) is not tuple:
             return self.canonical(x)
         done = tuples.get(id(x))
@@ -183,7 +184,11 @@ class _Pickler(pickle.Pickler):
         return done
 
     def canonical(self, obj: Any) -> Any:
-        """The first of the objects equal to ``obj`` for a ``_VALUES`` class, else ``obj``."""
+        """The first of the objects equal to ``obj`` for a ``_VALUES`` class or a string (a
+        name repeats thousands of times: pickle stores one object once, not one value),
+        else ``obj``."""
+        if type(obj) is str:
+            return self.strings.setdefault(obj, obj)
         if type(obj) not in _VALUES:
             return obj
         try:
