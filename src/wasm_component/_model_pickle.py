@@ -77,6 +77,8 @@ _SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...] | None] = {}
 _VALUES = frozenset({ast.Sort, ast.SortIdx, ast.CoreFuncRef, ast.CoreGlobalType,
                      ast.CoreFuncTypeDef, ast.CoreSubType, t.CoreGlobalType, t.CoreFuncType})
 _same = operator.itemgetter(0)
+_ATOMS = frozenset({str, int, bool, float, bytes, type(None)})  # (hold nothing: not walked)
+_PLAIN = _ATOMS - {str}  # (and are stored as they are)
 
 
 def _fields(cls: type) -> tuple[str, ...] | None:
@@ -128,6 +130,7 @@ class _Pickler(pickle.Pickler):
         self.keys: dict[int, _FreshKey] = {}
         self.schema: dict[type, tuple[str, ...]] = {}
         self.values: dict[object, object] = {}
+        self.firsts: dict[int, object] = {}  # id of a ``_VALUES`` object -> ``values`` entry
         self.strings: dict[str, str] = {}
         self.filled: set[int] = set()  # ids of the objects loaded empty, filled afterwards
 
@@ -135,52 +138,75 @@ class _Pickler(pickle.Pickler):
         """Walk the graph under ``root``, choose the objects loaded empty and return their
         fields as columns: ``(class, its objects, one tuple per field)`` per class."""
         seen: set[int] = set()
-        whole: set[int] = set()  # hashed while loading, or held by such: built whole
-        order: list[Any] = []
-        stack: list[tuple[Any, bool]] = [(root, False)]
+        rows: dict[type, tuple[list[Any], list[list[Any]]]] = {}  # the filled: objects, fields
+        hashed: list[Any] = []  # dict keys and set members (hashed while loading)
+        stack: list[Any] = [root]
         while stack:
-            x, must_be_whole = stack.pop()
-            if id(x) in seen and (not must_be_whole or id(x) in whole):
+            x = stack.pop()
+            if id(x) in seen:
                 continue
-            if id(x) not in seen:
-                seen.add(id(x))
-                order.append(x)
-            first = self.canonical(x)
-            if first is not x:  # (loads as ``first``)
-                stack.append((first, must_be_whole))
+            seen.add(id(x))
+            cls = type(x)
+            if cls is dict:
+                # (its string keys are pickled as they are: equal strings elsewhere share them)
+                self.strings.update({k: k for k in x if type(k) is str and k not in self.strings})
+                hashed += [k for k in x if type(k) not in _ATOMS]
+                stack += [v for v in x.values() if type(v) not in _ATOMS]
                 continue
-            if must_be_whole:
-                whole.add(id(x))
-                self.filled.discard(id(x))
-            elif _setters(type(x)) is not None:
-                self.filled.add(id(x))
-            if type(x) is dict:
-                stack += [(k, True) for k in x]
-                stack += [(v, must_be_whole) for v in x.values()]
-            else:
-                hashed = must_be_whole or type(x) is frozenset or type(x) is set
-                stack += [(k, hashed) for k in _children(x)]
-        columns: dict[type, list[Any]] = {}
-        for x in order:
-            if id(x) in self.filled:
-                columns.setdefault(type(x), []).append(x)
+            if cls is frozenset or cls is set:
+                hashed += [k for k in x if type(k) not in _ATOMS]
+                continue
+            if cls in _VALUES:
+                first = self.canonical(x)
+                if first is not x:  # (loads as ``first``)
+                    stack.append(first)
+                    continue
+            kids = _children(x)
+            stack += [k for k in kids if type(k) not in _ATOMS]
+            if _setters(cls) is not None:
+                objs, fields = rows.setdefault(cls, ([], []))
+                objs.append(x)
+                fields.append(kids)
+        whole = self.whole(hashed)
         tuples: dict[int, tuple[Any, ...]] = {}
-        return tuple((cls, tuple(objs),
-                      tuple(tuple([self.canonical_value(getattr(o, n), tuples) for o in objs])
-                            for n in _fields(cls) or ()))
-                     for cls, objs in columns.items())
+        out = []
+        for cls, (objs, fields) in rows.items():
+            if whole:
+                keep = [i for i, o in enumerate(objs) if id(o) not in whole]
+                objs, fields = [objs[i] for i in keep], [fields[i] for i in keep]
+            self.filled.update(map(id, objs))
+            columns = tuple(tuple([v if type(v) in _PLAIN else self.canonical_value(v, tuples)
+                                   for v in column])
+                            for column in zip(*fields, strict=True))
+            if objs:
+                out.append((cls, tuple(objs), columns))
+        return tuple(out)
+
+    def whole(self, hashed: list[Any]) -> set[int]:
+        """The ids of ``hashed`` and of all they hold (for a ``_VALUES`` object, also of the
+        equal one it loads as)."""
+        whole: set[int] = set()
+        stack = hashed
+        while stack:
+            x = stack.pop()
+            if id(x) not in whole:
+                whole.add(id(x))
+                stack += [k for k in _children(x) if type(k) not in _ATOMS]
+                stack.append(self.canonical(x))
+        return whole
 
     def canonical_value(self, x: Any, tuples: dict[int, tuple[Any, ...]]) -> Any:
         """``x`` with each ``_VALUES`` object and string in it (through tuples) replaced by
         the first equal one (the loader gets it without a call or a decoding); ``tuples``: the
         tuples made so far, by the id of the original (one stays one)."""
-        if type(x) is not tuple:
-            return self.canonical(x)
+        return self.canonical_tuple(x, tuples) if type(x) is tuple else self.canonical(x)
+
+    def canonical_tuple(self, x: tuple[Any, ...], tuples: dict[int, tuple[Any, ...]]) -> Any:
         done = tuples.get(id(x))
         if done is None:
-            items = [self.canonical_value(y, tuples) for y in x]
-            done = tuples[id(x)] = (x if all(a is b for a, b in zip(items, x, strict=True))
-                                    else tuple(items))
+            value = self.canonical_value
+            items = tuple([y if type(y) in _PLAIN else value(y, tuples) for y in x])
+            done = tuples[id(x)] = x if all(map(operator.is_, items, x)) else items
         return done
 
     def canonical(self, obj: Any) -> Any:
@@ -191,10 +217,14 @@ class _Pickler(pickle.Pickler):
             return self.strings.setdefault(obj, obj)
         if type(obj) not in _VALUES:
             return obj
-        try:
-            return self.values.setdefault(obj, obj)
-        except TypeError:  # (holds something unhashable: stored as it is)
-            return obj
+        first = self.firsts.get(id(obj))  # (by identity first: hashing one walks all it holds)
+        if first is None:
+            try:
+                first = self.values.setdefault(obj, obj)
+            except TypeError:  # (holds something unhashable: stored as it is)
+                first = obj
+            self.firsts[id(obj)] = first
+        return first
 
     def reducer_override(self, obj: Any) -> Any:
         cls = type(obj)
