@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,30 @@ def test_damaged_model_falls_back_to_validating(engine: Engine, blob: bytes, whe
         c = Component.deserialize(engine, bytes(bad))
     assert calls == [1]
     assert _run(engine, c) == 41
+
+
+def test_model_damaged_anywhere_is_not_used(engine: Engine, blob: bytes) -> None:
+    # any changed byte of the model (check, schema, objects, columns) is caught before the
+    # model is used: the component is validated again and works
+    start, end = _model_span(blob)
+    for at in range(start, end, max(1, (end - start) // 24)):
+        bad = bytearray(blob)
+        bad[at] = (bad[at] + 1) % 256
+        assert _model_pickle.load_model(bytes(bad[start:end])) is None
+        assert _run(engine, Component.deserialize(engine, bytes(bad))) == 41
+
+
+_NOT_A_MODEL = [b"junk", b"", pickle.dumps(42), pickle.dumps((None, ())), pickle.dumps((1, 2, 3)),
+                # columns for objects of another class
+                pickle.dumps((None, ((ast.Sort, (object(),), ((True,), ("x",))),)))]
+
+
+@pytest.mark.parametrize("body", _NOT_A_MODEL)
+def test_model_of_the_wrong_shape_is_not_used(body: bytes) -> None:
+    # bytes that pass the check but are not a model (made by other code) are not used
+    schema = pickle.dumps([])
+    payload = len(schema).to_bytes(8, "little") + schema + body
+    assert _model_pickle.load_model(_model_pickle._check(payload) + payload) is None
 
 
 def test_model_from_other_code_is_not_used(engine: Engine, blob: bytes,
