@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import pickle
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -334,3 +336,21 @@ def test_equal_names_load_as_one_string(engine: Engine) -> None:
             if isinstance(d, ast.CoreModule)]
     assert (a.module, a.name) == (b.module, b.name) == ("env", "func")
     assert a.module is b.module and a.name is b.name
+
+
+@pytest.mark.parametrize("how", ["new", "deserialize"])
+def test_dropped_component_frees_its_modules_without_the_collector(
+        engine: Engine, blob: bytes, how: str) -> None:
+    # nothing holds a component's compiled modules in a reference cycle: they go with it,
+    # not at the next run of the cyclic collector (a recursive inner function did hold them)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        c = Component.new(engine, RES) if how == "new" else Component.deserialize(engine, blob)
+        refs = [weakref.ref(m.module) for m in c._modules.values()]
+        assert refs
+        del c
+        assert [r() for r in refs] == [None] * len(refs)
+    finally:
+        if enabled:
+            gc.enable()
