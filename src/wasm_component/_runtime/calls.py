@@ -749,10 +749,11 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
                    ) -> Callable[[Any, int], bool] | None:
     """``drop(store, rep)`` for the host's ``ResourceAny.drop`` of an owned ``rt`` handle
     (``None`` when the type has no destructor): it checks that ``store`` is the handle's (its
-    ``_host_handles`` is ``mine``), enters it (its lock: one thread at a time) and runs the
-    destructor, the implementing instance's enterability checked first, in one frame. Returns
-    ``False``, running nothing, for anything but its own store (the caller says what is
-    wrong). Built once per store and type (``HostHandles.drop_call`` keeps it)."""
+    ``_handles`` slot, made by then, is ``mine``; ``_host_handles`` is a property, a frame
+    more), enters it (its lock: one thread at a time) and runs the destructor, the
+    implementing instance's enterability checked first, in one frame. Returns ``False``,
+    running nothing, for anything but its own store (the caller says what is wrong). Built
+    once per store and type (``HostHandles.drop_call`` keeps it)."""
     entry = store._resource_dtors.get(rt)
     if entry is None or entry[1] is None:
         return None
@@ -762,7 +763,7 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
         lock = store._lock
 
         def host_drop(store: Any, rep: int) -> bool:  # (a host type's: not a hot path)
-            if getattr(store, "_host_handles", None) is not mine:
+            if getattr(store, "_handles", None) is not mine:
                 return False
             with lock:
                 host_dtor(rep)
@@ -775,7 +776,7 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
         slock = store._lock
 
         def drop_on_stack(store: Any, rep: int) -> bool:
-            if getattr(store, "_host_handles", None) is not mine:
+            if getattr(store, "_handles", None) is not mine:
                 return False
             with slock:
                 on_stack(rep)
@@ -790,7 +791,7 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
 
     def drop(store: Any, rep: int, _keep: Any = keep) -> bool:
         try:
-            if store._host_handles is not mine:
+            if store._handles is not mine:
                 return False
         except AttributeError:
             return False
