@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
+import pickle
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ import pytest
 from wasm_component import Component, DecodeError, Engine, Linker, Store, Trap, _model_pickle
 from wasm_component import component as component_mod
 from wasm_component import types as t
+from wasm_component._binary import ast
 
 RES = """
 (component
@@ -94,7 +99,7 @@ def _model_span(blob: bytes) -> tuple[int, int]:
     return start, len(blob)
 
 
-@pytest.mark.parametrize("where", [0, 40, -1])  # digest, schema, pickle body
+@pytest.mark.parametrize("where", [0, 40, -1])  # check, schema, pickle body
 def test_damaged_model_falls_back_to_validating(engine: Engine, blob: bytes, where: int) -> None:
     start, end = _model_span(blob)
     at = start + where if where >= 0 else end + where
@@ -107,9 +112,33 @@ def test_damaged_model_falls_back_to_validating(engine: Engine, blob: bytes, whe
     assert _run(engine, c) == 41
 
 
+def test_model_damaged_anywhere_is_not_used(engine: Engine, blob: bytes) -> None:
+    # any changed byte of the model (check, schema, objects, columns) is caught before the
+    # model is used: the component is validated again and works
+    start, end = _model_span(blob)
+    for at in range(start, end, max(1, (end - start) // 24)):
+        bad = bytearray(blob)
+        bad[at] = (bad[at] + 1) % 256
+        assert _model_pickle.load_model(bytes(bad[start:end])) is None
+        assert _run(engine, Component.deserialize(engine, bytes(bad))) == 41
+
+
+_NOT_A_MODEL = [b"junk", b"", pickle.dumps(42), pickle.dumps((None, ())), pickle.dumps((1, 2, 3)),
+                # columns for objects of another class
+                pickle.dumps((None, ((ast.Sort, (object(),), ((True,), ("x",))),)))]
+
+
+@pytest.mark.parametrize("body", _NOT_A_MODEL)
+def test_model_of_the_wrong_shape_is_not_used(body: bytes) -> None:
+    # bytes that pass the check but are not a model (made by other code) are not used
+    schema = pickle.dumps([])
+    payload = len(schema).to_bytes(8, "little") + schema + body
+    assert _model_pickle.load_model(_model_pickle._check(payload) + payload) is None
+
+
 def test_model_from_other_code_is_not_used(engine: Engine, blob: bytes,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    # a different format or Python version changes the digest key: the model is ignored
+    # a different format or Python version changes the check's seed: the model is ignored
     monkeypatch.setattr(_model_pickle, "_FORMAT", b"wasm-component model 999")
     assert _model_pickle.load_model(blob[_model_span(blob)[0]:]) is None
     assert _run(engine, Component.deserialize(engine, blob)) == 41
@@ -218,3 +247,110 @@ def _abstract_resources(v: Any) -> list[t.ResourceType]:
 
 def test_bytearray_input(engine: Engine, blob: bytes) -> None:
     assert _run(engine, Component.deserialize(engine, bytearray(blob))) == 41
+
+
+def _unset_slots(v: Any) -> list[str]:
+    """The fields of dataclass objects under ``v`` that hold no value (``derived`` aside)."""
+    out: list[str] = []
+    seen: set[int] = set()
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, dict):
+            stack += [*x.keys(), *x.values()]
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            stack += list(x)
+        elif dataclasses.is_dataclass(x):
+            for f in dataclasses.fields(x):
+                if not hasattr(x, f.name):
+                    out.append(f"{type(x).__name__}.{f.name}")
+                elif f.name != "derived":
+                    stack.append(getattr(x, f.name))
+    return out
+
+
+def test_loaded_model_is_whole_and_equal(engine: Engine) -> None:
+    v = Component.new(engine, RES)._validated
+    loaded = _model_pickle.load_model(_model_pickle.dump_model(v))
+    assert loaded is not None and _unset_slots(loaded) == []
+    assert loaded.component == v.component  # (the decoded binary holds no resource type)
+    assert [n for n, _ in loaded.type.exports] == [n for n, _ in v.type.exports]
+    assert {k: len(e) for k, e in loaded.index_spaces.items()} == {
+        k: len(e) for k, e in v.index_spaces.items()}
+
+
+def test_model_objects_load_without_their_init(engine: Engine,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # the objects are made empty and filled field by field, not by calling their class (a
+    # frozen dataclass's ``__init__`` was half the load of a large component)
+    model = _model_pickle.dump_model(Component.new(engine, RES)._validated)
+
+    def refused(self: Any, *args: Any) -> None:
+        raise AssertionError("__init__ called")
+
+    monkeypatch.setattr(ast.CoreImport, "__init__", refused)
+    loaded = _model_pickle.load_model(model)
+    assert loaded is not None and _unset_slots(loaded) == []
+    imports = [i for d in loaded.component.definitions if isinstance(d, ast.CoreModule)
+               for i in d.info.imports]
+    assert imports and all(isinstance(i, ast.CoreImport) for i in imports)
+
+
+def test_hashed_model_objects_are_built_whole(engine: Engine) -> None:
+    # a dict key or set member is hashed while the graph loads, before any object is filled:
+    # such objects (and what they hold) are made by their class instead
+    v = Component.new(engine, RES)._validated
+    key = ast.SortIdx(ast.Sort(True, "func"), 7)
+    member = (ast.SortIdx(ast.Sort(False, "type"), 3), "x")
+    odd = dataclasses.replace(v, canons={key: v.canons, 1: frozenset({member})})  # type: ignore[dict-item]
+    loaded = _model_pickle.load_model(_model_pickle.dump_model(odd))
+    assert loaded is not None and _unset_slots(loaded) == []
+    assert loaded.canons[ast.SortIdx(ast.Sort(True, "func"), 7)] == loaded.canons[key]  # type: ignore[index]
+    assert member in loaded.canons[1]  # type: ignore[operator]
+
+
+def test_model_with_mismatched_columns_is_not_used(engine: Engine,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # a column shorter than its class's objects would leave fields unset: the model is refused
+    real = _model_pickle._Pickler.plan
+
+    def short(self: Any, root: object) -> Any:
+        return tuple((cls, objs, tuple(c[:-1] for c in columns))
+                     for cls, objs, columns in real(self, root))
+
+    monkeypatch.setattr(_model_pickle._Pickler, "plan", short)
+    model = _model_pickle.dump_model(Component.new(engine, RES)._validated)
+    assert model and _model_pickle.load_model(model) is None
+
+
+def test_equal_names_load_as_one_string(engine: Engine) -> None:
+    c = Component.new(engine, """(component
+      (core module (import "env" "func" (func)))
+      (core module (import "env" "func" (func))))""")
+    loaded = _model_pickle.load_model(_model_pickle.dump_model(c._validated))
+    assert loaded is not None
+    a, b = [d.info.imports[0] for d in loaded.component.definitions
+            if isinstance(d, ast.CoreModule)]
+    assert (a.module, a.name) == (b.module, b.name) == ("env", "func")
+    assert a.module is b.module and a.name is b.name
+
+
+@pytest.mark.parametrize("how", ["new", "deserialize"])
+def test_dropped_component_frees_its_modules_without_the_collector(
+        engine: Engine, blob: bytes, how: str) -> None:
+    # nothing holds a component's compiled modules in a reference cycle: they go with it,
+    # not at the next run of the cyclic collector (a recursive inner function did hold them)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        c = Component.new(engine, RES) if how == "new" else Component.deserialize(engine, blob)
+        refs = [weakref.ref(m.module) for m in c._modules.values()]
+        assert refs
+        del c
+        assert [r() for r in refs] == [None] * len(refs)
+    finally:
+        if enabled:
+            gc.enable()

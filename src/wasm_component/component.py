@@ -13,8 +13,9 @@ Example::
 
 from __future__ import annotations
 
+import operator
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -357,20 +358,26 @@ def _resources_required(root: ast.Component) -> _Needs:
     return walk(root, {}, [])
 
 
+def _core_modules(c: ast.Component) -> Iterator[ast.CoreModule]:
+    """The core modules defined in ``c`` and its nested components, in binary order.
+
+    (A generator, not a recursive inner function: such a function refers to itself through
+    its closure, and the cycle kept what the closure held, the compiled modules among them,
+    alive after the component was dropped, until the cyclic collector ran.)"""
+    for d in c.definitions:
+        if isinstance(d, ast.CoreModule):
+            yield d
+        elif isinstance(d, ast.NestedComponent):
+            yield from _core_modules(d.component)
+
+
+_import_key = operator.attrgetter("module", "name")
+
+
 def _module_items(decoded: ast.Component, modules: dict[int, core.CoreModule]
                   ) -> dict[int, RModule]:
-    out: dict[int, RModule] = {}
-
-    def walk(c: ast.Component) -> None:
-        for d in c.definitions:
-            if isinstance(d, ast.CoreModule):
-                out[d.offset] = RModule(modules[d.offset],
-                                        tuple((i.module, i.name) for i in d.info.imports))
-            elif isinstance(d, ast.NestedComponent):
-                walk(d.component)
-
-    walk(decoded)
-    return out
+    return {d.offset: RModule(modules[d.offset], tuple(map(_import_key, d.info.imports)))
+            for d in _core_modules(decoded)}
 
 
 def _front_end(
@@ -396,18 +403,11 @@ def _each_module(
     refuses is a :class:`ValidationError` at its offset."""
     out: dict[int, T] = {}
     view = memoryview(binary)
-
-    def walk(c: ast.Component) -> None:
-        for d in c.definitions:
-            if isinstance(d, ast.CoreModule):
-                try:
-                    out[d.offset] = load(view[d.start : d.end], d.info)
-                except ComponentError as e:
-                    raise ValidationError(f"invalid core module: {e}", d.start) from None
-            elif isinstance(d, ast.NestedComponent):
-                walk(d.component)
-
-    walk(decoded)
+    for d in _core_modules(decoded):
+        try:
+            out[d.offset] = load(view[d.start : d.end], d.info)
+        except ComponentError as e:
+            raise ValidationError(f"invalid core module: {e}", d.start) from None
     return out
 
 

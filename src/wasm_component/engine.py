@@ -177,7 +177,7 @@ class Engine:
         else:
             raise TypeError(f"`Engine`: expected an EngineConfig or a wasmtime.Config, got "
                             f"{type(config).__name__} {config!r}")
-        self._core = core.CoreEngine(raw)
+        self._core = core.CoreEngine(raw, ours=self.config is not None)
         self._deadlines = 0  # stores with a wall-clock deadline set
         self._ticker: threading.Thread | None = None
         self._ticker_lock = threading.Lock()

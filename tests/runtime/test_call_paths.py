@@ -341,3 +341,50 @@ def test_import_items_are_made_once_and_host_functions_receive_the_store_they_ru
     del a, b, d, one  # a store's call paths hold it weakly: the other keeps working
     export_func(c, two, "go")(two)
     assert seen[-1] is two
+
+
+# `realloc` grows memory by one page per call and hands out the new page, so each lowering of
+# the host's result lands past the end of every view made before: `check` reads the string
+# back (its length times 1000 plus its last byte).
+GROWING_REALLOC = """
+(component
+  (import "text" (func $text (param "n" u32) (result string)))
+  (core module $libc
+    (memory (export "memory") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (i32.mul (memory.grow (i32.const 1)) (i32.const 65536))))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "memory" (core memory $memory))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $text (canon lower (func $text) (memory $memory) (realloc $realloc)))
+  (core module $m
+    (import "libc" "memory" (memory 1))
+    (import "h" "text" (func $text (param i32 i32)))
+    (func (export "check") (param $n i32) (result i32)
+      (local $p i32) (local $len i32)
+      (call $text (local.get $n) (i32.const 0))
+      (local.set $p (i32.load (i32.const 0)))
+      (local.set $len (i32.load (i32.const 4)))
+      (i32.add (i32.mul (local.get $len) (i32.const 1000))
+               (i32.load8_u (i32.sub (i32.add (local.get $p) (local.get $len)) (i32.const 1))))))
+  (core instance $i (instantiate $m (with "libc" (instance $libc))
+                                    (with "h" (instance (export "text" (func $text))))))
+  (func (export "check") (param "n" u32) (result u32) (canon lift (core func $i "check"))))
+"""
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["our-config", "raw-wasmtime-config"])
+def test_a_result_lowered_into_memory_that_realloc_grew(ours: bool) -> None:
+    """The view after ``realloc`` covers the memory it grew (``CoreMemory.covering_view``),
+    whether or not the engine's memories grow in place."""
+    import wasmtime
+
+    engine = Engine() if ours else Engine(wasmtime.Config())
+    linker = Linker(engine)
+    linker.root().func_wrap("text", lambda _store, n: "ab" * n + "z")
+    store = Store(engine)
+    check = export_func(linker.instantiate(store, Component.new(engine, GROWING_REALLOC)),
+                        store, "check")
+    assert check is not None
+    for n in (1, 5, 1000, 3):  # (each call a page more: past every earlier view)
+        assert check(store, n) == (2 * n + 1) * 1000 + ord("z")

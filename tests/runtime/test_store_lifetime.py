@@ -112,3 +112,26 @@ def test_a_store_with_async_lowers_is_freed_by_reference_counting(no_gc: None, c
     # exited implicit thread, the continuation callback of a host call that suspended (a
     # stackful task's wait)
     assert core_freed() is None, "the wasmtime store outlived its store"
+
+
+def test_a_handle_that_outlives_its_store_drops_nothing(no_gc: None) -> None:
+    # the owned handle's class lets go of its own drop call with the store: the handle then
+    # drops as ``ResourceAny`` does, refused (a new store is not its store) or let go
+    engine = Engine()
+    seen: list[int] = []
+    linker = Linker(engine)
+    linker.root().func_wrap("log", lambda store, x: seen.append(x))
+    store = Store(engine)
+    inst = linker.instantiate(store, Component.new(engine, RESOURCES))
+    handle = export_func(inst, store, "make")(store)
+    kept = export_func(inst, store, "make")(store)
+    handle.drop(store)
+    assert seen == [1, 1, 7]
+    freed = weakref.ref(store)
+    del store, inst
+    assert freed() is None, "the store is in a reference cycle"
+    with pytest.raises(ValueError, match="belongs to a different store"):
+        kept.drop(Store(engine))
+    with kept:  # (its store is gone: let go, nothing to run)
+        pass
+    assert seen == [1, 1, 7], "no destructor ran"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import types as t
 from .._abi import context as _context
@@ -42,6 +42,9 @@ from .._validate.typecheck import substitute
 from ..errors import Trap, TrapCode
 from . import core
 from .items import RFunc
+
+if TYPE_CHECKING:
+    from ..resources import ResourceAny
 
 __all__ = ["BUILTINS", "RESOURCE_BUILTINS", "HostFunc", "LiftedFunc", "Site", "lower_into",
            "make_lowered", "resource_builtin_into"]
@@ -77,12 +80,14 @@ class Site:
 
 
 class _CoreMemory:
-    """The ``Memory`` protocol over a core memory (view refreshed by ``core`` when it grows)."""
+    """The ``Memory`` protocol over a core memory (view refreshed by ``core`` when it grows);
+    ``view_for`` is the view after ``realloc`` ran (``CoreMemory.covering_view``)."""
 
-    __slots__ = ("view",)
+    __slots__ = ("view", "view_for")
 
-    def __init__(self, mem: core.CoreMemory) -> None:
+    def __init__(self, mem: core.CoreMemory, is_64: bool) -> None:
         self.view = mem.view
+        self.view_for = mem.covering_view(is_64)
 
 
 
@@ -112,7 +117,7 @@ def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Can
 
 
 def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
-    memory = _CoreMemory(core.resolve(site.memory)) if site.memory is not None else None
+    memory = _CoreMemory(core.resolve(site.memory), info.memory64) if site.memory is not None else None
     realloc = None
     alloc: Callable[..., tuple[int, memoryview]] | None = None
     ptr = "i64" if info.memory64 else "i32"
@@ -129,7 +134,7 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
 
         if (memory is not None and state.root.sched is None
                 and not core.resolve(site.realloc).store.fibers):
-            view = memory.view
+            view_for = memory.view_for
             # the core call inline (core.InlineCall): one frame per allocation
             cview, pack, unpack, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
                 core.resolve(site.realloc).inline_call(core.CoreFuncType((ptr,) * 4, (ptr,))))
@@ -146,12 +151,12 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
                 if err or trap.value:
                     raise fail(err)
                 p: int = unpack(cview)[0]
-                m = view()
+                m = view_for(p + size)
                 if p & (align - 1) or p + size > len(m):
                     check_alloc(p, align, size, m)
                 return p, m
         elif memory is not None:
-            view = memory.view
+            view_for = memory.view_for
 
             def alloc(align: int, size: int) -> tuple[int, memoryview]:
                 # ``LiftLowerContext.allocate`` and ``check_alloc``, fused
@@ -160,7 +165,7 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
                     p: int = invoke((0, 0, align, size))[0]
                 finally:
                     state.may_leave = True
-                m = view()
+                m = view_for(p + size)
                 if p & (align - 1) or p + size > len(m):
                     check_alloc(p, align, size, m)
                 return p, m
@@ -749,56 +754,62 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
                    ) -> Callable[[Any, int], bool] | None:
     """``drop(store, rep)`` for the host's ``ResourceAny.drop`` of an owned ``rt`` handle
     (``None`` when the type has no destructor): it checks that ``store`` is the handle's (its
-    ``_host_handles`` is ``mine``), enters it (its lock: one thread at a time) and runs the
-    destructor, the implementing instance's enterability checked first, in one frame. Returns
-    ``False``, running nothing, for anything but its own store (the caller says what is
-    wrong). Built once per store and type (``HostHandles.drop_call`` keeps it)."""
-    entry = store._resource_dtors.get(rt)
-    if entry is None or entry[1] is None:
+    ``_handles``, made by then, is ``mine``), enters it (its lock: one thread at a time) and
+    runs the destructor (:func:`host_drop_fn`: a guest's checks its instance is enterable).
+    Returns ``False``, running nothing, for anything but its own store (the caller says what
+    is wrong). Built once per store and type (``HostHandles.drop_call`` keeps it); the hot
+    path of a guest type's drop is :func:`owned_handle_class`'s instead."""
+    run = host_drop_fn(store, rt)
+    if run is None:
         return None
-    owner, dtor = entry
-    if not isinstance(owner, ComponentInstanceState):
-        host_dtor: Callable[[int], None] = dtor
-        lock = store._lock
+    lock = store._lock
 
-        def host_drop(store: Any, rep: int) -> bool:  # (a host type's: not a hot path)
-            if getattr(store, "_host_handles", None) is not mine:
-                return False
-            with lock:
-                host_dtor(rep)
-            return True
+    def drop(store: Any, rep: int) -> bool:
+        if getattr(store, "_handles", None) is not mine:
+            return False
+        with lock:
+            run(rep)
+        return True
 
-        return host_drop
-    if store._core.fibers:
-        # (guest calls of a store with fibers run on fibers: no inline unchecked call)
-        on_stack = dtor_call(dtor, owner)
-        slock = store._lock
+    return drop
 
-        def drop_on_stack(store: Any, rep: int) -> bool:
-            if getattr(store, "_host_handles", None) is not mine:
-                return False
-            with slock:
-                on_stack(rep)
-            return True
 
-        return drop_on_stack
+def owned_handle_class(store: Any, rt: t.ResourceType, mine: object, base: type[ResourceAny]
+                       ) -> type[ResourceAny]:
+    """The class of the host's owned ``rt`` handles (``base``: ``ResourceAny``), made once per
+    store and type: where the destructor's core call can be made inline (a guest type with a
+    destructor, a store without fibers) a subclass whose ``drop`` is the whole of a drop in
+    one frame: the handle's store (``store._handles``, a slot, is ``mine``), the lock, the
+    checks (not dropped, not lent, the implementing instance enterable), the call
+    (core.SinkSite). Any check that fails takes ``base``'s ``_drop_checked``, which says
+    what is wrong in the spec's order. Elsewhere ``base`` itself."""
+    entry = store._resource_dtors.get(rt)
+    if (entry is None or entry[1] is None or not isinstance(entry[0], ComponentInstanceState)
+            or store._core.fibers):  # (guest calls of a store with fibers run on fibers)
+        return base
+    guard, dtor = entry
+    root = guard.root
     enter, leave = store._lock.acquire, store._lock.release
-    # the destructor's core call made inline (core.SinkSite): one frame per drop
     slot, put_slow, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
         core.resolve(dtor).sink_site())
-    guard, root = owner, owner.root
 
-    def drop(store: Any, rep: int, _keep: Any = keep) -> bool:
+    def drop(self: Any, store: Any) -> None:
         try:
-            if store._host_handles is not mine:
-                return False
+            handles = store._handles
         except AttributeError:
-            return False
+            handles = None
+        if handles is not mine:
+            self._drop_checked(store)
+            return
         enter()  # (not ``with lock``: the explicit calls cost half)
         try:
+            if self._dropped or self.num_lends:
+                self._drop_checked(store)  # (raises; the lock is reentrant)
+                return
             if root.poisoned or not guard.may_enter:
                 _poison_check(guard)
                 trap_if(True, "cannot enter component instance to run a destructor")
+            rep = self._rep
             try:
                 slot[0] = rep
             except (TypeError, ValueError):
@@ -808,11 +819,15 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
             if err or trap.value:
                 guard.poison()  # the destructor's call entered the instance, and trapped
                 raise fail(err)
+            self._dropped = True
         finally:
             leave()
-        return True
 
-    return drop
+    drop.__doc__ = base.drop.__doc__
+    drop.__qualname__ = f"{base.__qualname__}.drop"
+    return type(base.__name__, (base,), {
+        "__slots__": (), "__module__": base.__module__, "__qualname__": base.__qualname__,
+        "__doc__": base.__doc__, "drop": drop, "_keep": keep})
 
 
 # the function type the spec lifts a destructor with (``canon_resource_drop``)

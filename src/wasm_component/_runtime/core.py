@@ -53,6 +53,10 @@ again: it is bumped wherever wasm code may have run, and every such place is in 
 (a call through :class:`RawCall` or :meth:`CoreFunc.make_caller`, entry to a host callback,
 an instantiation that ran a start function, :meth:`CoreMemory.grow`). Nothing outside calls
 into wasm except through these, so no caller can forget the bump and keep a stale view.
+Under the engines we configure (:data:`MEMORY_RESERVATION`) a 32-bit memory grows in place, so
+a view made before growth stays valid, only short: :meth:`CoreMemory.covering_view` hands it out
+right after wasm ran (a ``realloc``) when it covers what the caller needs, without asking
+wasmtime for the size.
 
 Limitation found in wasmtime 50: the ``wasm.h`` type API **aborts the process** when asked for a
 type mentioning ``v128`` or any reference type other than nullable ``funcref``/``externref``.  So
@@ -376,6 +380,13 @@ _IMPLIED: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The virtual address space reserved for each linear memory by the engines we configure
+#: (:func:`make_config`; wasmtime's default on 64-bit hosts, set explicitly): all of a 32-bit
+#: memory's 4 GiB, so such a memory grows in place and its base never moves. A view over it
+#: stays valid after growth, only shorter than the memory (:meth:`CoreMemory.covering_view`).
+MEMORY_RESERVATION = 1 << 32
+
+
 def make_config(
     features: Iterable[str] = (),
     *,
@@ -392,6 +403,7 @@ def make_config(
     ``shared_memory``.  Unknown names raise :class:`ValueError`.
     """
     config = wasmtime.Config()
+    ffi.wasmtime_config_memory_reservation_set(config.ptr(), MEMORY_RESERVATION)
     on: list[str] = []
     for name in features:
         on.append(name)
@@ -428,16 +440,23 @@ def is_raw_config(x: object) -> bool:
 class CoreEngine:
     """A compilation environment (``wasmtime.Engine``); share one across stores."""
 
-    __slots__ = ("arg", "engine", "functypes", "host_sigs")
+    __slots__ = ("arg", "engine", "functypes", "host_sigs", "in_place")
 
-    def __init__(self, config: wasmtime.Config | wasmtime.Engine | None = None) -> None:
+    def __init__(self, config: wasmtime.Config | wasmtime.Engine | None = None, *,
+                 ours: bool = False) -> None:
+        """``ours``: ``config`` was made by :func:`make_config` (``None`` makes one), so every
+        32-bit memory grows in place (see :data:`MEMORY_RESERVATION`)."""
         self.functypes: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, Any]] = {}
         #: the host-function signatures that need no store (see ``_host_sig``)
         self.host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
+        if config is None:
+            config, ours = make_config(), True
+        #: whether 32-bit memories keep their base address for their whole life
+        self.in_place = ours
         if isinstance(config, wasmtime.Engine):
             self.engine = config
         else:
-            self.engine = wasmtime.Engine(config) if config is not None else wasmtime.Engine()
+            self.engine = wasmtime.Engine(config)
         #: the engine pointer's value (for making stores)
         self.arg: int = ctypes.cast(self.engine.ptr(), ctypes.c_void_p).value or 0
 
@@ -2009,6 +2028,23 @@ class CoreMemory(CoreExtern):
         )
         self._cache = (ptr, size, mv)
         return mv
+
+    def covering_view(self, is_64: bool) -> Callable[[int], memoryview]:
+        """``view_for(end)``: a view at least ``end`` bytes long when the memory is (shorter
+        only if it is not: the caller's bounds check then fails as it should), for use right
+        after wasm ran. For a 32-bit memory whose base never moves (``CoreEngine.in_place``)
+        that is the last view when it is long enough, without asking wasmtime for the size
+        (memory never shrinks, so a view made before growth is still valid); else
+        :meth:`view`."""
+        view = self.view
+        if is_64 or not self.store.engine.in_place:
+            return lambda end: view()
+
+        def view_for(end: int) -> memoryview:
+            m = self._cache[2]
+            return m if end <= len(m) else view()
+
+        return view_for
 
     def read(self, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0 or offset + length > self.data_len():

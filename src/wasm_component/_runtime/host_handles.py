@@ -23,23 +23,23 @@ from typing import TYPE_CHECKING, Any
 from .. import types as t
 from .._abi.layout import DEFAULT_HOSTCALL_FUEL
 from ..resources import Resource, ResourceAny
-from .calls import host_drop_call
+from .calls import host_drop_call, owned_handle_class
 
 if TYPE_CHECKING:
     from ..engine import Store
 
 __all__ = ["HostHandles", "lower_borrow", "lower_own"]
 
-_UNMADE: Any = object()
-_lifted = Resource._lifted  # (the drop cache's "not made yet": ``None`` is "no destructor")
+_UNMADE: Any = object()  # (the drop cache's "not made yet": ``None`` is "no destructor")
+_lifted = Resource._lifted
 _new_object = object.__new__
 
 
 class HostHandles:
     """The host-side forms of one store's handles (the store keeps it; no cycle through it)."""
 
-    __slots__ = ("_drops", "_owner", "caller", "handle_limit", "hostcall_fuel", "lower_borrow",
-                 "lower_own")
+    __slots__ = ("_drops", "_owned", "_owner", "caller", "handle_limit", "hostcall_fuel",
+                 "lower_borrow", "lower_own")
 
     def __init__(self, store: Store) -> None:
         self._owner = weakref.ref(store)
@@ -47,6 +47,9 @@ class HostHandles:
         self.caller: object = None
         #: per guest resource type, the host-side drop call of its owned handles
         self._drops: dict[t.ResourceType, Callable[[Any, int], bool] | None] = {}
+        #: per guest resource type, the class of its owned handles (``owned_handle_class``)
+        #: and their drop call
+        self._owned: dict[t.ResourceType, tuple[type[ResourceAny], Any]] = {}
         #: guest handles per component instance made from now on (``Store.set_handle_limit``)
         self.handle_limit: int | None = None
         #: bytes of lists and strings one lift may build (``Store.set_hostcall_fuel``), read by
@@ -59,10 +62,22 @@ class HostHandles:
         """An owned handle moved out to the host: ``Resource`` or an owned ``ResourceAny``."""
         if rt.kind == "host":
             return _lifted(rep, rt, True)
-        drop = self._drops.get(rt, _UNMADE)
-        if drop is _UNMADE:
+        made = self._owned.get(rt)
+        if made is None:
+            made = self.owned_class(rt)
+        cls, drop = made
+        return cls(rt, rep, True, drop, self._owner)
+
+    def owned_class(self, rt: t.ResourceType) -> tuple[type[ResourceAny], Any]:
+        """The class of the owned ``rt`` handles (:func:`.calls.owned_handle_class`) and
+        their drop call, made once."""
+        made = self._owned.get(rt)
+        if made is None:
             drop = self.drop_call(rt)
-        return ResourceAny(rt, rep, True, drop, self._owner)
+            store = self._owner()
+            assert store is not None, "handles are lifted while their store is alive"
+            made = self._owned[rt] = (owned_handle_class(store, rt, self, ResourceAny), drop)
+        return made
 
     def drop_call(self, rt: t.ResourceType) -> Callable[[Any, int], bool] | None:
         """The host-side drop call of an owned ``rt`` handle (:func:`.calls.host_drop_call`),
@@ -75,8 +90,15 @@ class HostHandles:
         return drop  # type: ignore[no-any-return]
 
     def clear(self) -> None:
-        """Let go of the drop calls (the store is being freed)."""
+        """Let go of the drop calls (the store is being freed). An owned handle's class is in
+        a reference cycle (as every class is), so it loses its own ``drop`` (which refers to
+        the core store) rather than wait for the cyclic GC: a handle still held drops as
+        ``ResourceAny`` does, refused now its store is gone."""
         self._drops.clear()
+        for cls, _ in self._owned.values():
+            if cls is not ResourceAny:
+                del cls.drop, cls._keep  # type: ignore[attr-defined]
+        self._owned.clear()
 
     def lift_borrow(self, rt: t.ResourceType, rep: int) -> Any:
         """A handle lent to the host for one call."""
