@@ -2001,6 +2001,18 @@ class CoreMemory(CoreExtern):
 
         return view_for
 
+    def last_view(self, is_64: bool) -> Callable[[], memoryview]:
+        """``last()``: for code whose every bounds check looks again before it fails (the
+        generated ``lazy_view`` code, see ``_abi.codegen``), the last view made when the memory
+        grows in place (as for :meth:`covering_view`: the longest so far, still valid, maybe
+        shorter than the memory), else :meth:`view`."""
+        if is_64 or not self.store.engine.in_place:
+            return self.view
+        def last() -> memoryview:
+            return self._cache[2]  # (the tuple is replaced on growth: read through ``self``)
+
+        return last
+
     def read(self, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0 or offset + length > self.data_len():
             raise Trap(f"out of bounds memory read at {offset:#x}+{length}")
