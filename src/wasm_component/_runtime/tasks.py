@@ -1617,10 +1617,16 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
     from .fast_lift import make_task_return
 
     sig = abi.lower_sig
-    fast = make_task_return(result_type, opts.string_encoding, opts.ptr_type, len(sig.params),
-                            sig.params_spilled, sched=sched, cx=cx, ok=ok, general=builtin,
-                            lift=lift, trap=trap, RESOLVED=Task.State.RESOLVED)
-    return _host_fn(store, info, fast)
+    ct = info.core_type
+    assert ct is not None and not ct.results, "validated: task.return's core type"
+
+    def make(entry: core.HostEntry) -> Callable[..., int]:
+        return make_task_return(result_type, opts.string_encoding, opts.ptr_type,
+                                len(sig.params), sig.params_spilled, entry, sched=sched, cx=cx,
+                                ok=ok, general=builtin, lift=lift, trap=trap,
+                                RESOLVED=Task.State.RESOLVED)
+
+    return core.new_host_func_from(store._core, ct.params, make)
 
 
 def _error_context_new(store: Any, state: ComponentInstanceState, kind: Trampoline,
