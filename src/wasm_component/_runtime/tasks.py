@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import sys
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import repeat
-from types import GeneratorType
+from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from .. import types as t
@@ -1184,7 +1183,8 @@ def _run_first_step(coro: Any) -> Any:
             return task.result()
         return task
     # (3.11: the first step runs here with the task that goes on as the current task)
-    task, state = _spare_task(loop)
+    task, spare = _spare_task(loop)
+    state = spare[1]
     prev = asyncio.current_task(loop)
     if prev is not None:
         asyncio.tasks._leave_task(loop, prev)
@@ -1192,10 +1192,10 @@ def _run_first_step(coro: Any) -> Any:
     try:
         yielded = coro.send(None)
     except StopIteration as e:
-        _unclaimed(task, state)
+        _unclaimed(task, spare)
         return e.value
     except (Exception, asyncio.CancelledError) as e:
-        _unclaimed(task, state)
+        _unclaimed(task, spare)
         fut: asyncio.Future[Any] = loop.create_future()
         if isinstance(e, asyncio.CancelledError):
             fut.cancel()
@@ -1213,33 +1213,35 @@ def _run_first_step(coro: Any) -> Any:
 #: (3.11) the task of an ended first step, not yet started by its loop, that the next first
 #: step may use: ``[(weak reference to the task, its state)]`` (or empty). The state is empty
 #: while unclaimed, and ``(coro, yielded)`` once a step that waits claimed the task.
-_SPARE: list[Any] = []
+_SPARE: list[tuple[Any, list[Any]]] = []
 
 
-def _spare_task(loop: asyncio.AbstractEventLoop) -> tuple[asyncio.Task[Any], list[Any]]:
-    """(3.11) A task of ``loop`` not yet started, for a first step: the spare one (taken, so
-    that a first step nested in this one makes its own), else a new one."""
+def _spare_task(loop: asyncio.AbstractEventLoop
+                ) -> tuple[asyncio.Task[Any], tuple[Any, list[Any]]]:
+    """(3.11) A task of ``loop`` not yet started, for a first step, and its ``(weak
+    reference, state)``: the spare one (taken, so that a first step nested in this one makes its own),
+    else a new one."""
     if _SPARE:
         try:
-            ref, state = _SPARE.pop()  # (one step: loops of other threads may race here)
+            spare: tuple[Any, list[Any]] = _SPARE.pop()  # (loops of other threads may race)
         except IndexError:
             pass
         else:
-            task = ref()
+            task = spare[0]()
             if task is not None and task.get_loop() is loop and not task.done():
-                return task, state
-    state = []
-    task = loop.create_task(_rest(state))
-    return task, state
+                return task, spare
+    state: list[Any] = []
+    new = loop.create_task(_rest(state))
+    return new, (weakref.ref(new), state)
 
 
-def _unclaimed(task: asyncio.Task[Any], state: list[Any]) -> None:
+def _unclaimed(task: asyncio.Task[Any], spare: tuple[Any, list[Any]]) -> None:
     """(3.11) The first step on ``task`` ended at once: the task stays the spare, unless the
     step asked for its cancellation (it then ends, cancelled, at its start)."""
     if task.cancelling() or task._must_cancel:  # type: ignore[attr-defined]
         task.cancel()  # (no one waits for it: it ends at its first step)
     else:
-        _SPARE[:] = [(weakref.ref(task), state)]
+        _SPARE[:] = [spare]
 
 
 async def _rest(state: list[Any]) -> Any:
@@ -1318,11 +1320,11 @@ def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result
         handles.caller = caller
         try:
             r = call(args)
-            if inspect.iscoroutine(r):
+            if isinstance(r, CoroutineType):  # (``inspect.iscoroutine``, without its frame)
                 r = _run_first_step(r)
         finally:
             handles.caller = outer
-        if not (inspect.iscoroutine(r) or isinstance(r, asyncio.Future)):
+        if not isinstance(r, (CoroutineType, asyncio.Future)):
             on_resolve([r] if has_result else [])
             return noop
 
