@@ -388,3 +388,57 @@ def test_a_result_lowered_into_memory_that_realloc_grew(ours: bool) -> None:
     assert check is not None
     for n in (1, 5, 1000, 3):  # (each call a page more: past every earlier view)
         assert check(store, n) == (2 * n + 1) * 1000 + ord("z")
+
+
+# The guest grows its memory by a page per call and puts a string at the start of the new
+# page, past every view made before: `send` passes it to the host's `take`, `give` returns it.
+GROWN_STRINGS = """
+(component
+  (import "take" (func $take (param "s" string) (result u32)))
+  (core module $libc (memory (export "memory") 1))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "memory" (core memory $memory))
+  (core func $take (canon lower (func $take) (memory $memory)))
+  (core module $m
+    (import "libc" "memory" (memory 1))
+    (import "h" "take" (func $take (param i32 i32) (result i32)))
+    (func $fresh (result i32)  ;; a new page holding "hi!", its address
+      (local $p i32)
+      (local.set $p (i32.mul (memory.grow (i32.const 1)) (i32.const 65536)))
+      (i32.store (local.get $p) (i32.const 0x216968))
+      (local.get $p))
+    (func (export "send") (result i32) (call $take (call $fresh) (i32.const 3)))
+    (func (export "give") (result i32)
+      (i32.store (i32.const 8) (call $fresh))
+      (i32.store (i32.const 12) (i32.const 3))
+      (i32.const 8)))
+  (core instance $i (instantiate $m (with "libc" (instance $libc))
+                                    (with "h" (instance (export "take" (func $take))))))
+  (func (export "send") (result u32) (canon lift (core func $i "send")))
+  (func (export "give") (result string) (canon lift (core func $i "give") (memory $memory))))
+"""
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["our-config", "raw-wasmtime-config"])
+def test_strings_in_memory_the_guest_just_grew(ours: bool) -> None:
+    """A lift right after the guest ran starts from the last view, which may be short of
+    memory grown since (``CodeGen.lazy_view``): its bounds checks look again before they
+    trap, for an import's parameters and an export's result alike."""
+    import wasmtime
+
+    engine = Engine() if ours else Engine(wasmtime.Config())
+    linker = Linker(engine)
+    taken: list[str] = []
+
+    def take(_store: Store, s: str) -> int:
+        taken.append(s)
+        return len(taken)
+
+    linker.root().func_wrap("take", take)
+    store = Store(engine)
+    inst = linker.instantiate(store, Component.new(engine, GROWN_STRINGS))
+    send, give = export_func(inst, store, "send"), export_func(inst, store, "give")
+    assert send is not None and give is not None
+    for k in range(3):
+        assert send(store) == k + 1 and give(store) == "hi!"
+    assert taken == ["hi!"] * 3

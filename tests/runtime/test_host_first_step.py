@@ -5,6 +5,7 @@ one that waits goes on (``_go_on``) as an asyncio task would run it, cancellatio
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import pytest
@@ -121,3 +122,100 @@ def test_the_first_step_runs_as_its_own_task() -> None:
         return True
 
     assert _run(main)
+
+
+only_311 = pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ runs eager tasks")
+
+
+@only_311
+def test_first_steps_that_return_at_once_share_one_task() -> None:
+    async def main() -> Any:
+        seen: list[Any] = []
+
+        async def pong(k: int) -> int:
+            seen.append(asyncio.current_task())
+            return k
+
+        before = len(asyncio.all_tasks())
+        assert [_run_first_step(pong(k)) for k in range(3)] == [0, 1, 2]
+        assert len(asyncio.all_tasks()) == before + 1  # (one task not yet started, not three)
+        assert seen[0] is seen[1] is seen[2] and seen[0] is not asyncio.current_task()
+        await asyncio.sleep(0)  # (the loop starts it: it ends, with nothing to go on with)
+        assert seen[0].done() and seen[0].result() is None
+        return True
+
+    assert _run(main)
+
+
+@only_311
+def test_a_shared_task_goes_on_with_the_step_that_waits() -> None:
+    async def main() -> Any:
+        seen: list[Any] = []
+
+        async def quick() -> int:
+            seen.append(asyncio.current_task())
+            return 1
+
+        async def slow() -> int:
+            seen.append(asyncio.current_task())
+            await asyncio.sleep(0)
+            seen.append(asyncio.current_task())
+            return 2
+
+        assert _run_first_step(quick()) == 1
+        r = _run_first_step(slow())
+        assert r is seen[0] is seen[1]  # (the spare task, claimed)
+        assert await r == 2 and seen[2] is r
+        # the claimed task is nobody's spare: the next first step gets a new one
+        assert _run_first_step(quick()) == 1 and seen[3] is not r
+        return True
+
+    assert _run(main)
+
+
+@only_311
+def test_a_task_whose_cancellation_was_asked_is_not_shared() -> None:
+    async def main() -> Any:
+        seen: list[Any] = []
+
+        async def rude() -> int:
+            task = asyncio.current_task()
+            seen.append(task)
+            task.cancel()  # type: ignore[union-attr]
+            task.uncancel()  # type: ignore[union-attr]
+            return 1
+
+        async def quick() -> int:
+            seen.append(asyncio.current_task())
+            return 2
+
+        assert _run_first_step(rude()) == 1 and _run_first_step(quick()) == 2
+        assert seen[0] is not seen[1]
+        await asyncio.sleep(0)
+        assert seen[0].cancelled()
+        return True
+
+    assert _run(main)
+
+
+def test_a_nested_first_step_runs_as_a_task_of_its_own() -> None:
+    async def main() -> Any:
+        seen: list[Any] = []
+
+        async def inner() -> int:
+            seen.append(asyncio.current_task())
+            await asyncio.sleep(0)
+            return 1
+
+        async def outer() -> int:
+            seen.append(asyncio.current_task())
+            r = _run_first_step(inner())
+            assert asyncio.current_task() is seen[0]  # (the outer step's task again)
+            got: int = await r
+            return got + 1
+
+        r = _run_first_step(outer())
+        assert isinstance(r, asyncio.Task) and seen[0] is r and seen[1] is not r
+        return await r
+
+    assert _run(main) == 2

@@ -331,8 +331,8 @@ class LiftLowerContext:
 
     #: ``fuel``: what is left of the hostcall fuel of the lift under way (set when a lift that
     #: may charge starts, so no context pays for it unless it lifts lists or strings).
-    __slots__ = ("_rt_from", "_rt_to", "alloc", "borrow_scope", "fuel", "inst", "opts",
-                 "resources", "view")
+    __slots__ = ("_rt_from", "_rt_to", "alloc", "borrow_scope", "fuel", "inst", "last_view",
+                 "opts", "resources", "view")
 
     fuel: int
 
@@ -365,6 +365,10 @@ class LiftLowerContext:
         self.view: Callable[[], memoryview] = (
             opts.memory.view if opts.memory is not None else _no_memory
         )
+        #: ``last_view()``: a view that may be shorter than the memory, for generated code whose
+        #: bounds checks look again before they fail (``CodeGen.lazy_view``); ``view`` for a
+        #: memory that does not say (the ``Memory`` protocol's ``last_view`` is optional).
+        self.last_view: Callable[[], memoryview] = getattr(opts.memory, "last_view", self.view)
 
     def concrete(self, rt: t.ResourceType) -> t.ResourceType:
         """``rt`` of the adapters' static type made concrete (``resources``; the type itself

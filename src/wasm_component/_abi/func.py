@@ -239,7 +239,7 @@ def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
     if spilled:
         mask = M32 if pt == "i32" else M64
         g.uses_memory = True
-        pro = [f"p = vals[0] & {mask:#x}", "m = cx.view()",
+        pro = [f"p = vals[0] & {mask:#x}", g.view_line(),
                *ptr_check_lines(g, ft.result, pt, "p", "result")]
         r = g.load(ft.result, "p", 0)
         g.emit(f"return {r}")
@@ -270,13 +270,14 @@ def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spi
     li = LiftGen(enc, pt, host)
     li._n = lo._n + 1000  # (one namespace: the lifting's names after the lowering's)
     li.indent = 3
+    li.lazy_view = True  # (right after the guest's call: see ``CodeGen.lazy_view``)
     if ft.result is None:
         value = "None"
     elif results_spilled:
         mask = M32 if pt == "i32" else M64
         li.uses_memory = True
         li.emit(f"p = vals[0] & {mask:#x}")
-        li.emit("m = cx.view()")
+        li.emit(li.view_line())
         for line in ptr_check_lines(li, ft.result, pt, "p", "result"):
             li.emit(line)
         value = li.load(ft.result, "p", 0)
@@ -287,7 +288,7 @@ def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spi
         value = li.flat(ft.result, rnames)
         pro = [", ".join(rnames) + ("," if k == 1 else "") + " = vals"]
         if li.uses_memory:
-            pro.append("m = cx.view()")
+            pro.append(li.view_line())
         li.lines[mark:mark] = ["            " + x for x in pro]
     li.lines[:0] = ["            " + x for x in li.fuel_prologue()]
     g = CodeGen()
@@ -351,7 +352,7 @@ def emit_lift_args(g: LiftGen, ft: t.FuncType, pt: PtrType, sig: CoreFuncSig
         tt = _param_tuple(ft)
         mask = M32 if pt == "i32" else M64
         g.uses_memory = True
-        pro = [f"p = vals[0] & {mask:#x}", "m = cx.view()",
+        pro = [f"p = vals[0] & {mask:#x}", g.view_line(),
                *ptr_check_lines(g, tt, pt, "p", "parameters")]
         g.prefetch(tt, "p", 0)
         rs = [g.load(u, "p", off) for (_, u), off in
@@ -368,7 +369,7 @@ def emit_lift_args(g: LiftGen, ft: t.FuncType, pt: PtrType, sig: CoreFuncSig
     target = ", ".join(names) + ("," if k == 1 else "")
     pro = [f"{target} = vals[:{k}]"] if k else []
     if g.uses_memory:
-        pro.insert(0, "m = cx.view()")
+        pro.insert(0, g.view_line())
     return pro, rs
 
 
@@ -391,7 +392,7 @@ def emit_lower_result(g: LowerGen, ft: t.FuncType, pt: PtrType, spilled: bool, v
     path = ("result",)
     if spilled:
         mask = M32 if pt == "i32" else M64
-        pro = [f"p = vals[-1] & {mask:#x}", "m = cx.view()",
+        pro = [f"p = vals[-1] & {mask:#x}", g.view_line(),
                *ptr_check_lines(g, ft.result, pt, "p", "result")]
         w: Writes = []
         g.store(ft.result, v, "p", 0, path, w)
@@ -428,6 +429,7 @@ def _gen_lowered_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: Cor
     (``caller.caller``) when ``host``."""
     li = LiftGen(enc, pt, host)
     li.indent = 2
+    li.lazy_view = True  # (right after the guest called: see ``CodeGen.lazy_view``)
     lpro: list[str] = []
     if how == "lifted":
         callee = "result = call(lift_params(cx, vals))"
@@ -438,6 +440,7 @@ def _gen_lowered_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: Cor
     lpro = [*li.fuel_prologue(), *lpro]
     lo = LowerGen(enc, pt)
     lo._n = li._n + 1000  # (one namespace: the lowering's names after the lifting's)
+    lo.lazy_view = True
     lo.indent = 3
     opro, out = emit_lower_result(lo, ft, pt, sig.results_spilled, "result")
     assert len(out) <= 1, "sync lowered results are at most one flat value (MAX_FLAT_RESULTS)"

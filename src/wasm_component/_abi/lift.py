@@ -387,7 +387,7 @@ class LiftGen(CodeGen):
         codec = "utf-8" if utf8 else "utf-16-le"
         fail = f"{self.const(decode_string)}(m, {p}, {n}, {1 if utf8 else 2}, {codec!r})"
         cls = self.const(lifted_str_class(self.enc, self.enc), "cls")
-        check = f"{n} > {MAX_STRING_BYTE_LENGTH} or {p} + {n} > len(m)"
+        check = f"{n} > {MAX_STRING_BYTE_LENGTH} or {self.past_end(f'{p} + {n}')}"
         self.emit(f"if {check if utf8 else f'{p} & 1 or ' + check}: {fail}")
         self.charge(n)
         with self.block("try:"):
@@ -520,7 +520,7 @@ class LiftGen(CodeGen):
         if align > 1:
             with self.block(f"if {p} & {align - 1}:"):
                 self.emit(f"{self.const(trap)}(f'misaligned list pointer {{{p}:#x}}')")
-        with self.block(f"if {p} + {nb} > len(m):"):
+        with self.block(f"if {self.past_end(f'{p} + {nb}')}:"):
             self.emit(f"{self.const(trap)}(f'list [{{{p}:#x}}, +{{{nb}}}) out of bounds')")
         self.charge(nb)
         if isinstance(vt, t.MapType):
@@ -600,7 +600,7 @@ class LiftGen(CodeGen):
         self, name: str, params: str, result: str, prologue: list[str]
     ) -> Callable[..., Any]:
         self.emit(f"return {result}")
-        pro = (["m = cx.view()"] if self.uses_memory else []) + prologue
+        pro = ([self.view_line()] if self.uses_memory else []) + prologue
         return self.finish(name, params, pro)
 
 
@@ -623,7 +623,8 @@ def ptr_check_lines(g: CodeGen, vt: t.Type, pt: PtrType, p: str, what: str) -> l
     lines = []
     if align > 1:
         lines.append(f"if {p} & {align - 1}: {tr}(f'misaligned {what} pointer {{{p}:#x}}')")
-    lines.append(f"if {p} + {size} > len(m): {tr}(f'{what} [{{{p}:#x}}, +{size}) out of bounds')")
+    lines.append(f"if {g.past_end(f'{p} + {size}')}: "
+                 f"{tr}(f'{what} [{{{p}:#x}}, +{size}) out of bounds')")
     return lines
 
 
@@ -639,7 +640,7 @@ def build_load(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32",
     g.fresh = fresh
     g.uses_memory = True
     mask = M32 if pt == "i32" else M64
-    pro = [f"p &= {mask:#x}", "m = cx.view()", *ptr_check_lines(g, vt, pt, "p", "value")]
+    pro = [f"p &= {mask:#x}", g.view_line(), *ptr_check_lines(g, vt, pt, "p", "value")]
     r = g.load(vt, "p", 0)
     g.emit(f"return {r}")
     return g.finish("load", "cx, p", pro)

@@ -908,7 +908,7 @@ def build_store(vt: t.Type, enc: StringEncoding = "utf8", pt: PtrType = "i32") -
     g = LowerGen(enc, pt)
     g.label = vt.wit()
     mask = M32 if pt == "i32" else M64
-    pro = [f"p &= {mask:#x}", "m = cx.view()", *ptr_check_lines(g, vt, pt, "p", "value")]
+    pro = [f"p &= {mask:#x}", g.view_line(), *ptr_check_lines(g, vt, pt, "p", "value")]
     w: Writes = []
     g.store(vt, "v", "p", 0, (), w)
     g.flush("p", w)

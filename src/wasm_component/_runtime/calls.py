@@ -81,13 +81,15 @@ class Site:
 
 class _CoreMemory:
     """The ``Memory`` protocol over a core memory (view refreshed by ``core`` when it grows);
-    ``view_for`` is the view after ``realloc`` ran (``CoreMemory.covering_view``)."""
+    ``view_for`` is the view after ``realloc`` ran (``CoreMemory.covering_view``), ``last_view``
+    the one generated code that checks lazily starts from (``CoreMemory.last_view``)."""
 
-    __slots__ = ("view", "view_for")
+    __slots__ = ("last_view", "view", "view_for")
 
     def __init__(self, mem: core.CoreMemory, is_64: bool) -> None:
         self.view = mem.view
         self.view_for = mem.covering_view(is_64)
+        self.last_view = mem.last_view(is_64)
 
 
 

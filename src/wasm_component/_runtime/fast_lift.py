@@ -26,7 +26,9 @@ generated frame per result type: the task of the current thread found, the check
 only on the task's options, function type and resources made once (at the first return of a
 task of that lift, by the general built-in) and then one identity test, the result lifted
 inline, and ``Task.return_`` inline; anything else (no current task, another lift's task,
-``may_leave`` cleared) is the general built-in's, which traps as the spec says.
+``may_leave`` cleared) is the general built-in's, which traps as the spec says. The generated
+function is the host function's trampoline itself (``core.new_host_func_from``): the flat
+arguments read from wasmtime's array in the same frame, no trampoline calling it.
 
 The generated source is registered with ``linecache`` (tracebacks show it) and dumped with the
 rest when ``WASM_COMPONENT_DUMP_CODEGEN`` is set (see ``_abi.codegen``).
@@ -45,6 +47,7 @@ from .._abi.func import emit_lower_args
 from .._abi.layout import PtrType
 from .._abi.lift import LiftGen
 from .._abi.lower import LowerGen
+from .core import HostEntry
 
 __all__ = ["FAST_CALL_PARAMS", "TASK_RETURN_PARAMS", "make_fast_call_async", "make_task_return"]
 
@@ -206,8 +209,9 @@ def make_fast_call_async(ft: t.FuncType, enc: StringEncoding, pt: PtrType,
 #: built-in's own context (its options, the instance, its resources), ``ok`` (the one
 #: ``(options, function type, resources)`` of tasks known to pass the static checks, or
 #: ``None``s), the general built-in, the generated ``lift_params_host`` (spilled results), the
-#: trap helper and the resolved state.
-TASK_RETURN_PARAMS = "sched, cx, ok, general, lift, trap, RESOLVED"
+#: trap helper and the resolved state, and the pieces of ``core.HostEntry`` (the function is
+#: the host function's trampoline itself: its flat arguments read from wasmtime's array).
+TASK_RETURN_PARAMS = "sched, cx, ok, general, lift, trap, RESOLVED, unpack, views, view_of, gen, raised"
 
 
 @lru_cache(maxsize=512)
@@ -217,7 +221,7 @@ def _task_return_factory(result: t.Type | None, enc: StringEncoding, pt: PtrType
     args = ", ".join(names)
     g = LiftGen(enc, pt, True)
     g.label = "task.return" if result is None else f"task.return {result.wit()}"
-    g.indent = 2
+    g.indent = 3
     if result is None:
         value = "[]"
     elif spilled:  # (one pointer to the result: the lifted function, called)
@@ -227,36 +231,48 @@ def _task_return_factory(result: t.Type | None, enc: StringEncoding, pt: PtrType
     lifted = g.lines
     pro = (["m = cx.view()"] if g.uses_memory else []) + g.fuel_prologue()
     g.lines = [
-        f"    def task_return({args}):",
-        "        thread = sched.current",
-        "        if thread is None:",
-        f"            return general({args})",
-        "        task = thread.task",
-        "        # the checks of the task's options, type and resources: done once for these",
-        "        if (task.opts is not ok[0] or task.ft is not ok[1] or task.resources is not ok[2]",
-        "                or not task.inst.may_leave):",
-        f"            return general({args})",
-        *(f"        {line}" for line in pro),
+        "    def task_return(env, caller, args_, nargs):",
+        "        gen[0] += 1",
+        "        try:",
+        "            view = views.get(args_)",
+        "            if view is None:",
+        "                view = view_of(args_)",
+        *([f"            {args}, = unpack(view)"] if nflat else []),
+        "            thread = sched.current",
+        "            if thread is None:",
+        f"                general({args})",
+        "                return 0",
+        "            task = thread.task",
+        "            # the checks of the task's options, type and resources: done once for these",
+        "            if (task.opts is not ok[0] or task.ft is not ok[1]",
+        "                    or task.resources is not ok[2] or not task.inst.may_leave):",
+        f"                general({args})",
+        "                return 0",
+        *(f"            {line}" for line in pro),
         *lifted,
-        f"        value = {value}",
-        "        # ``Task.return_``, inline",
-        "        if task.state is RESOLVED:",
-        "            trap('task already returned or cancelled')",
-        "        if task.num_borrows > 0:",
-        "            trap('borrowed handle not dropped before the task returned')",
-        "        task.on_resolve(value)",
-        "        task.state = RESOLVED",
-        "        task.resolved = True",
+        f"            value = {value}",
+        "            # ``Task.return_``, inline",
+        "            if task.state is RESOLVED:",
+        "                trap('task already returned or cancelled')",
+        "            if task.num_borrows > 0:",
+        "                trap('borrowed handle not dropped before the task returned')",
+        "            task.on_resolve(value)",
+        "            task.state = RESOLVED",
+        "            task.resolved = True",
+        "            return 0",
+        "        except BaseException as e:",
+        "            return raised(e)",
         "    return task_return",
     ]
     return CodeGen.finish(g, "make_task_return", TASK_RETURN_PARAMS, [])
 
 
 def make_task_return(result: t.Type | None, enc: StringEncoding, pt: PtrType, nflat: int,
-                     spilled: bool, **pieces: Any) -> Callable[..., None]:
+                     spilled: bool, entry: HostEntry, **pieces: Any) -> Callable[..., int]:
     """The ``task.return`` built-in's fast form (see the module docstring) for a result of
-    type ``result`` given as ``nflat`` flat values (``spilled``: one pointer to it), bound to
-    ``pieces`` (:data:`TASK_RETURN_PARAMS`, by name)."""
+    type ``result`` given as ``nflat`` flat values (``spilled``: one pointer to it): the
+    trampoline of its host function (``entry``: see ``core.new_host_func_from``), bound to
+    ``pieces`` (the rest of :data:`TASK_RETURN_PARAMS`, by name)."""
     make = _task_return_factory(result, enc, pt, nflat, spilled)
-    fn: Callable[..., None] = make(**pieces)
+    fn: Callable[..., int] = make(**pieces, **entry._asdict())
     return fn

@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import sys
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import repeat
-from types import GeneratorType
+from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from .. import types as t
@@ -1169,7 +1168,12 @@ def _run_first_step(coro: Any) -> Any:
     ``asyncio.current_task()``, so ``asyncio.timeout`` and task groups in it bind to it): its
     value when it returns at once (the common async host import: no loop turn at all), else
     the task going on from where it stopped, or a future holding what it raised. Without a
-    running loop (a synchronous caller) it is left to run as a task."""
+    running loop (a synchronous caller) it is left to run as a task.
+
+    On 3.11 (no eager tasks) the task that goes on is made first and is the current task
+    during the step; a step that ends at once leaves it unclaimed, and the next first step on
+    that loop (before the loop runs it) uses it again, so a run of host calls that return at
+    once costs one task, not one each (see :func:`_spare_task`)."""
     loop = asyncio._get_running_loop()
     if loop is None:
         return coro
@@ -1179,12 +1183,8 @@ def _run_first_step(coro: Any) -> Any:
             return task.result()
         return task
     # (3.11: the first step runs here with the task that goes on as the current task)
-    first: list[Any] = []
-
-    async def rest() -> Any:
-        return await _go_on(coro, first[0])
-
-    task = loop.create_task(rest())
+    task, spare = _spare_task(loop)
+    state = spare[1]
     prev = asyncio.current_task(loop)
     if prev is not None:
         asyncio.tasks._leave_task(loop, prev)
@@ -1192,10 +1192,10 @@ def _run_first_step(coro: Any) -> Any:
     try:
         yielded = coro.send(None)
     except StopIteration as e:
-        task.cancel()  # (not started: it ends at its first step, awaited by no one)
+        _unclaimed(task, spare)
         return e.value
     except (Exception, asyncio.CancelledError) as e:
-        task.cancel()
+        _unclaimed(task, spare)
         fut: asyncio.Future[Any] = loop.create_future()
         if isinstance(e, asyncio.CancelledError):
             fut.cancel()
@@ -1206,8 +1206,54 @@ def _run_first_step(coro: Any) -> Any:
         asyncio.tasks._leave_task(loop, task)
         if prev is not None:
             asyncio.tasks._enter_task(loop, prev)
-    first.append(_taken(yielded))
+    state[:] = (coro, _taken(yielded))  # (claimed: the task goes on with this coroutine)
     return task
+
+
+#: (3.11) the task of an ended first step, not yet started by its loop, that the next first
+#: step may use: ``[(weak reference to the task, its state)]`` (or empty). The state is empty
+#: while unclaimed, and ``(coro, yielded)`` once a step that waits claimed the task.
+_SPARE: list[tuple[Any, list[Any]]] = []
+
+
+def _spare_task(loop: asyncio.AbstractEventLoop
+                ) -> tuple[asyncio.Task[Any], tuple[Any, list[Any]]]:
+    """(3.11) A task of ``loop`` not yet started, for a first step, and its ``(weak
+    reference, state)``: the spare one (taken, so that a first step nested in this one makes its own),
+    else a new one."""
+    if _SPARE:
+        try:
+            spare: tuple[Any, list[Any]] = _SPARE.pop()  # (loops of other threads may race)
+        except IndexError:
+            pass
+        else:
+            task = spare[0]()
+            if task is not None and task.get_loop() is loop and not task.done():
+                return task, spare
+    state: list[Any] = []
+    new = loop.create_task(_rest(state))
+    return new, (weakref.ref(new), state)
+
+
+def _unclaimed(task: asyncio.Task[Any], spare: tuple[Any, list[Any]]) -> None:
+    """(3.11) The first step on ``task`` ended at once: the task stays the spare, unless the
+    step asked for its cancellation (it then ends, cancelled, at its start)."""
+    if task.cancelling() or task._must_cancel:  # type: ignore[attr-defined]
+        task.cancel()  # (no one waits for it: it ends at its first step)
+    else:
+        _SPARE[:] = [spare]
+
+
+async def _rest(state: list[Any]) -> Any:
+    """(3.11) The body of a first step's task, started by its loop: the claiming
+    coroutine's rest (``_go_on``), or nothing when no first step claimed it."""
+    spare = _SPARE[:]
+    if spare and spare[0][1] is state:
+        _SPARE.clear()  # (started: no longer a task a first step may use)
+    if not state:
+        return None
+    coro, yielded = state
+    return await _go_on(coro, yielded)
 
 
 def _taken(yielded: Any) -> Any:
@@ -1274,11 +1320,11 @@ def _host_callee(target: HostFunc, store: Any, sched: StoreScheduler, has_result
         handles.caller = caller
         try:
             r = call(args)
-            if inspect.iscoroutine(r):
+            if isinstance(r, CoroutineType):  # (``inspect.iscoroutine``, without its frame)
                 r = _run_first_step(r)
         finally:
             handles.caller = outer
-        if not (inspect.iscoroutine(r) or isinstance(r, asyncio.Future)):
+        if not isinstance(r, (CoroutineType, asyncio.Future)):
             on_resolve([r] if has_result else [])
             return noop
 
@@ -1617,10 +1663,16 @@ def _task_return(store: Any, state: ComponentInstanceState, kind: Trampoline, in
     from .fast_lift import make_task_return
 
     sig = abi.lower_sig
-    fast = make_task_return(result_type, opts.string_encoding, opts.ptr_type, len(sig.params),
-                            sig.params_spilled, sched=sched, cx=cx, ok=ok, general=builtin,
-                            lift=lift, trap=trap, RESOLVED=Task.State.RESOLVED)
-    return _host_fn(store, info, fast)
+    ct = info.core_type
+    assert ct is not None and not ct.results, "validated: task.return's core type"
+
+    def make(entry: core.HostEntry) -> Callable[..., int]:
+        return make_task_return(result_type, opts.string_encoding, opts.ptr_type,
+                                len(sig.params), sig.params_spilled, entry, sched=sched, cx=cx,
+                                ok=ok, general=builtin, lift=lift, trap=trap,
+                                RESOLVED=Task.State.RESOLVED)
+
+    return core.new_host_func_from(store._core, ct.params, make)
 
 
 def _error_context_new(store: Any, state: ComponentInstanceState, kind: Trampoline,
