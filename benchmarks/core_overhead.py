@@ -213,7 +213,7 @@ def nested_floor() -> None:
         best = float("inf")
         for _ in range(rounds):
             store = CoreStore(engine)
-            ctx, trap = store._ctx, store._trap_addr
+            ctx, trap = store._ctx, ctypes.c_void_p(ctypes.addressof(store._trap))
             insts = [parts.instance_t() for _ in range(4 * n)]
             refs = [ctypes.byref(i) for i in insts]
             one, two = core.import_array(1), core.import_array(2)
