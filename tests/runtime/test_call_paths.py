@@ -375,8 +375,8 @@ GROWING_REALLOC = """
 
 @pytest.mark.parametrize("ours", [True, False], ids=["our-config", "raw-wasmtime-config"])
 def test_a_result_lowered_into_memory_that_realloc_grew(ours: bool) -> None:
-    """The view after ``realloc`` covers the memory it grew (``CoreMemory.covering_view``),
-    whether or not the engine's memories grow in place."""
+    """The view after ``realloc`` covers the memory it grew (``CoreMemory.last_view``, looked
+    at again when short), whether or not the engine's memories grow in place."""
     import wasmtime
 
     engine = Engine() if ours else Engine(wasmtime.Config())

@@ -55,7 +55,7 @@ class CodeGen:
         #: what the function is for, in its file name (a type, a component)
         self.label = ""
         #: Whether the memory view ``m`` may be short (the last one made, for code that runs
-        #: right after wasm did: see ``CoreMemory.covering_view``): then every bounds check
+        #: right after wasm did: see ``CoreMemory.last_view``): then every bounds check
         #: looks again (``cx.view()``) before it fails, and rebinds ``m``.
         self.lazy_view = False
 

@@ -81,14 +81,13 @@ class Site:
 
 class _CoreMemory:
     """The ``Memory`` protocol over a core memory (view refreshed by ``core`` when it grows);
-    ``view_for`` is the view after ``realloc`` ran (``CoreMemory.covering_view``), ``last_view``
-    the one generated code that checks lazily starts from (``CoreMemory.last_view``)."""
+    ``last_view`` is the one code right after wasm ran starts from, looking again before a
+    bounds check fails (``CoreMemory.last_view``)."""
 
-    __slots__ = ("last_view", "view", "view_for")
+    __slots__ = ("last_view", "view")
 
     def __init__(self, mem: core.CoreMemory, is_64: bool) -> None:
         self.view = mem.view
-        self.view_for = mem.covering_view(is_64)
         self.last_view = mem.last_view(is_64)
 
 
@@ -119,7 +118,8 @@ def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Can
 
 
 def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
-    memory = _CoreMemory(core.resolve(site.memory), info.memory64) if site.memory is not None else None
+    memory = (_CoreMemory(core.resolve(site.memory), info.memory64)
+              if site.memory is not None else None)
     realloc = None
     alloc: Callable[..., tuple[int, memoryview]] | None = None
     ptr = "i64" if info.memory64 else "i32"
@@ -136,7 +136,7 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
 
         if (memory is not None and state.root.sched is None
                 and not core.resolve(site.realloc).store.fibers):
-            view_for = memory.view_for
+            last_view, view = memory.last_view, memory.view
             # the core call inline (core.InlineCall): one frame per allocation
             cview, pack, unpack, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
                 core.resolve(site.realloc).inline_call(core.CoreFuncType((ptr,) * 4, (ptr,))))
@@ -153,12 +153,12 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
                 if err or trap.value:
                     raise fail(err)
                 p: int = unpack(cview)[0]
-                m = view_for(p + size)
-                if p & (align - 1) or p + size > len(m):
+                m = last_view()  # (and a look again before failing: ``CodeGen.lazy_view``)
+                if p & (align - 1) or (p + size > len(m) and p + size > len(m := view())):
                     check_alloc(p, align, size, m)
                 return p, m
         elif memory is not None:
-            view_for = memory.view_for
+            last_view, view = memory.last_view, memory.view
 
             def alloc(align: int, size: int) -> tuple[int, memoryview]:
                 # ``LiftLowerContext.allocate`` and ``check_alloc``, fused
@@ -167,8 +167,8 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
                     p: int = invoke((0, 0, align, size))[0]
                 finally:
                     state.may_leave = True
-                m = view_for(p + size)
-                if p & (align - 1) or p + size > len(m):
+                m = last_view()  # (and a look again before failing: ``CodeGen.lazy_view``)
+                if p & (align - 1) or (p + size > len(m) and p + size > len(m := view())):
                     check_alloc(p, align, size, m)
                 return p, m
 

@@ -54,9 +54,9 @@ again: it is bumped wherever wasm code may have run, and every such place is in 
 an instantiation that ran a start function, :meth:`CoreMemory.grow`). Nothing outside calls
 into wasm except through these, so no caller can forget the bump and keep a stale view.
 Under the engines we configure (:data:`MEMORY_RESERVATION`) a 32-bit memory grows in place, so
-a view made before growth stays valid, only short: :meth:`CoreMemory.covering_view` hands it out
-right after wasm ran (a ``realloc``) when it covers what the caller needs, without asking
-wasmtime for the size.
+a view made before growth stays valid, only short: :meth:`CoreMemory.last_view` hands it out,
+without asking wasmtime for the size, to code right after wasm ran that looks again before a
+bounds check fails.
 
 Limitation found in wasmtime 50: the ``wasm.h`` type API **aborts the process** when asked for a
 type mentioning ``v128`` or any reference type other than nullable ``funcref``/``externref``.  So
@@ -157,8 +157,18 @@ SLOT = 16  # sizeof(wasmtime_val_raw_t)
 # ``c_void_p``/``c_size_t`` objects: ctypes then skips all ``from_param`` conversions.
 _lib = ctypes.CDLL(ffi.dll._name)
 
-_call_unchecked = _lib.wasmtime_func_call_unchecked
-_call_unchecked.restype = ctypes.c_void_p
+
+def _c_fn(lib: ctypes.CDLL, name: str, restype: Any, *argtypes: Any) -> Any:
+    """``lib``'s C function ``name`` with its ``restype``, and its ``argtypes`` when given
+    (the hot ones are left without: see above)."""
+    fn = getattr(lib, name)
+    fn.restype = restype
+    if argtypes:
+        fn.argtypes = list(argtypes)
+    return fn
+
+
+_call_unchecked = _c_fn(_lib, "wasmtime_func_call_unchecked", ctypes.c_void_p)
 
 
 # A pointer-sized argument of a hot call, prebuilt: ``byref`` of a one-byte object placed "at"
@@ -180,42 +190,30 @@ def _carg(value: int | ctypes.c_void_p | ctypes.c_size_t) -> Any:
 _HostCallback = ctypes.CFUNCTYPE(
     ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t
 )
-_func_new_unchecked = _lib.wasmtime_func_new_unchecked
-_func_new_unchecked.restype = None
+_func_new_unchecked = _c_fn(_lib, "wasmtime_func_new_unchecked", None)
 # no argtypes: always called with a c_void_p context and type, the callback object, None for
 # env and finalizer, and a byref() out-pointer
-_trap_new = _lib.wasmtime_trap_new
-_trap_new.restype = ctypes.c_void_p
-_trap_new.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
-_export_nth = _lib.wasmtime_instance_export_nth
-_export_nth.restype = ctypes.c_bool
-_export_get = _lib.wasmtime_instance_export_get
-_export_get.restype = ctypes.c_bool
+_trap_new = _c_fn(_lib, "wasmtime_trap_new", ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t)
+_export_nth = _c_fn(_lib, "wasmtime_instance_export_nth", ctypes.c_bool)
+_export_get = _c_fn(_lib, "wasmtime_instance_export_get", ctypes.c_bool)
 # Calls that never run wasm (nor call back into Python) and are made by the thousand while
 # instantiating keep the GIL: releasing and retaking it costs more than the call itself.
 _held = ctypes.PyDLL(ffi.dll._name)
 _char_at = ctypes.c_char.from_address
 # (a memory's base and size: asked after every call that ran wasm, see ``CoreMemory.view``)
-_mem_data = _held.wasmtime_memory_data
-_mem_data.restype = ctypes.c_void_p
-_mem_size = _held.wasmtime_memory_data_size
-_mem_size.restype = ctypes.c_size_t
-_export_get_held = _held.wasmtime_instance_export_get
-_export_get_held.restype = ctypes.c_bool
-_func_new_held = _held.wasmtime_func_new_unchecked
-_func_new_held.restype = None
+_mem_data = _c_fn(_held, "wasmtime_memory_data", ctypes.c_void_p)
+_mem_size = _c_fn(_held, "wasmtime_memory_data_size", ctypes.c_size_t)
+_export_get_held = _c_fn(_held, "wasmtime_instance_export_get", ctypes.c_bool)
+_func_new_held = _c_fn(_held, "wasmtime_func_new_unchecked", None)
 _extern_t = ffi.wasmtime_extern_t
 _EXTERN_SIZE = ctypes.sizeof(_extern_t)
 _KIND_FUNC = ffi.WASMTIME_EXTERN_FUNC.value
 _EXTERN_OF = _extern_t.of.offset  # (where a ``wasmtime_extern_t``'s item starts)
-_instance_new = _lib.wasmtime_instance_new
-_instance_new.restype = ctypes.c_void_p
-_func_to_raw = _lib.wasmtime_func_to_raw
-_func_to_raw.restype = ctypes.c_void_p
-_func_to_raw.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-_func_from_raw = _lib.wasmtime_func_from_raw
-_func_from_raw.restype = None
-_func_from_raw.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+_instance_new = _c_fn(_lib, "wasmtime_instance_new", ctypes.c_void_p)
+_func_to_raw = _c_fn(_lib, "wasmtime_func_to_raw", ctypes.c_void_p,
+                     ctypes.c_void_p, ctypes.c_void_p)
+_func_from_raw = _c_fn(_lib, "wasmtime_func_from_raw", None,
+                       ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
 
 class _ValRaw(ctypes.Union):
@@ -385,7 +383,7 @@ _IMPLIED: dict[str, tuple[str, ...]] = {
 #: The virtual address space reserved for each linear memory by the engines we configure
 #: (:func:`make_config`; wasmtime's default on 64-bit hosts, set explicitly): all of a 32-bit
 #: memory's 4 GiB, so such a memory grows in place and its base never moves. A view over it
-#: stays valid after growth, only shorter than the memory (:meth:`CoreMemory.covering_view`).
+#: stays valid after growth, only shorter than the memory (:meth:`CoreMemory.last_view`).
 MEMORY_RESERVATION = 1 << 32
 
 
@@ -666,15 +664,10 @@ def deserialize_module(
 # -- store -------------------------------------------------------------------------------------
 
 
-_store_new = _held.wasmtime_store_new
-_store_new.restype = ctypes.c_void_p
-_store_new.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-_store_context = _held.wasmtime_store_context
-_store_context.restype = ctypes.c_void_p
-_store_context.argtypes = [ctypes.c_void_p]
-_store_delete = _held.wasmtime_store_delete
-_store_delete.restype = None
-_store_delete.argtypes = [ctypes.c_void_p]
+_store_new = _c_fn(_held, "wasmtime_store_new", ctypes.c_void_p,
+                   ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+_store_context = _c_fn(_held, "wasmtime_store_context", ctypes.c_void_p, ctypes.c_void_p)
+_store_delete = _c_fn(_held, "wasmtime_store_delete", None, ctypes.c_void_p)
 _store_t_p = ctypes.POINTER(ffi.wasmtime_store_t)
 _context_t_p = ctypes.POINTER(ffi.wasmtime_context_t)
 
@@ -1313,6 +1306,26 @@ class CoreFunc(CoreExtern):
 _MV_CACHE_LIMIT = 256
 
 
+def _args_view(cache: dict[int, memoryview], array_t: Any, args: int) -> memoryview:
+    """The view over a host call's argument array at address ``args``, made on a miss of
+    ``cache`` (the trampoline's, by address) and kept there, at most ``_MV_CACHE_LIMIT``."""
+    if len(cache) >= _MV_CACHE_LIMIT:
+        cache.clear()
+    view = cache[args] = memoryview(array_t.from_address(args)).cast("B")
+    return view
+
+
+def _raised_message(e: BaseException) -> str:
+    return f"host function raised {type(e).__name__}: {e}"
+
+
+def _host_raised(store: CoreStore, e: BaseException) -> int:
+    """A host function's exception: kept for the outermost call into wasm (which re-raises
+    it as itself), and the trap the callback returns instead."""
+    store._pending = e
+    return _make_trap_ptr(_raised_message(e))
+
+
 #: ``env`` values as ``c_void_p`` (read only, shared by all stores), for the first host
 #: functions of a store
 _ENVS = tuple(ctypes.c_void_p(i) for i in range(4096))
@@ -1361,8 +1374,7 @@ def _lazy_first_call(store: CoreStore) -> Callable[..., int]:
             sig, make, margs = lazy[env]
             trampoline = _host_trampoline(store, sig, make(*margs))
         except BaseException as e:  # (kept: the next call tries again, as the first did)
-            store._pending = e
-            return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+            return _host_raised(store, e)
         del lazy[env]
         fns[env] = trampoline
         return trampoline(env, caller, args, nargs)
@@ -1405,14 +1417,11 @@ def new_raw_host_func(
         try:
             view = cache.get(args)
             if view is None:
-                if len(cache) >= _MV_CACHE_LIMIT:
-                    cache.clear()
-                view = cache[args] = memoryview(array_t.from_address(args)).cast("B")
+                view = _args_view(cache, array_t, args)
             callback(view)
             return 0
         except BaseException as e:
-            store._pending = e
-            return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+            return _host_raised(store, e)
 
     return _new_func(store, ty, _functype_ptr(store.engine, ty.params, ty.results)[1],
                      trampoline)
@@ -1503,18 +1512,8 @@ def new_host_func_from(store: CoreStore, params: Sequence[str],
     ty, array_t, unpack, pdec = sig[0], sig[1], sig[2], sig[3]
     assert pdec is None, "plain number parameters only"
     views: dict[int, memoryview] = {}
-
-    def view_of(args: int) -> memoryview:
-        if len(views) >= _MV_CACHE_LIMIT:
-            views.clear()
-        view = views[args] = memoryview(array_t.from_address(args)).cast("B")
-        return view
-
-    def raised(e: BaseException) -> int:
-        store._pending = e
-        return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
-
-    trampoline = make(HostEntry(unpack, views, view_of, store._gen, raised))
+    trampoline = make(HostEntry(unpack, views, functools.partial(_args_view, views, array_t),
+                                store._gen, functools.partial(_host_raised, store)))
     return _new_func(store, ty, sig[6], trampoline)
 
 
@@ -1552,8 +1551,7 @@ def _first_call(store: CoreStore, sig: _HostSig, make_callback: Callable[[], Cal
         try:
             trampoline = _host_trampoline(store, sig, make_callback())
         except BaseException as e:
-            store._pending = e
-            return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+            return _host_raised(store, e)
         fns[env] = trampoline
         return trampoline(env, caller, args, nargs)
 
@@ -1573,9 +1571,7 @@ def _host_trampoline(store: CoreStore, sig: _HostSig, callback: Callable[..., An
         try:
             view = cache.get(args)
             if view is None:
-                if len(cache) >= _MV_CACHE_LIMIT:
-                    cache.clear()
-                view = cache[args] = memoryview(array_t.from_address(args)).cast("B")
+                view = _args_view(cache, array_t, args)
             a = unpack(view)
             r = callback(*(a if pdec is None else pdec(a)))
             if nresults:
@@ -1588,8 +1584,7 @@ def _host_trampoline(store: CoreStore, sig: _HostSig, callback: Callable[..., An
                     pack(view, 0, *_normalize(rtypes, rs, nresults))
             return 0
         except BaseException as e:
-            store._pending = e
-            return _make_trap_ptr(f"host function raised {type(e).__name__}: {e}")
+            return _host_raised(store, e)
 
     return trampoline
 
@@ -1600,30 +1595,15 @@ def _host_trampoline(store: CoreStore, sig: _HostSig, callback: Callable[..., An
 # suspend it (``wasmtime_linker_define_async_func``). Both use the checked ``wasmtime_val_t``
 # ABI: 32 bytes per value, its kind at offset 0 and the value at offset 8.
 
-_call_async = _lib.wasmtime_func_call_async
-_call_async.restype = ctypes.c_void_p
-_future_poll = _lib.wasmtime_call_future_poll
-_future_poll.restype = ctypes.c_bool
-_future_poll.argtypes = [ctypes.c_void_p]
-_future_delete = _lib.wasmtime_call_future_delete
-_future_delete.restype = None
-_future_delete.argtypes = [ctypes.c_void_p]
-_linker_new = _held.wasmtime_linker_new
-_linker_new.restype = ctypes.c_void_p
-_linker_new.argtypes = [ctypes.c_void_p]
-_linker_delete = _held.wasmtime_linker_delete
-_linker_delete.restype = None
-_linker_delete.argtypes = [ctypes.c_void_p]
-_linker_define_async = _held.wasmtime_linker_define_async_func
-_linker_define_async.restype = ctypes.c_void_p
-_linker_get = _held.wasmtime_linker_get
-_linker_get.restype = ctypes.c_bool
-_trap_delete = _lib.wasm_trap_delete
-_trap_delete.restype = None
-_trap_delete.argtypes = [ctypes.c_void_p]
-_error_delete = _lib.wasmtime_error_delete
-_error_delete.restype = None
-_error_delete.argtypes = [ctypes.c_void_p]
+_call_async = _c_fn(_lib, "wasmtime_func_call_async", ctypes.c_void_p)
+_future_poll = _c_fn(_lib, "wasmtime_call_future_poll", ctypes.c_bool, ctypes.c_void_p)
+_future_delete = _c_fn(_lib, "wasmtime_call_future_delete", None, ctypes.c_void_p)
+_linker_new = _c_fn(_held, "wasmtime_linker_new", ctypes.c_void_p, ctypes.c_void_p)
+_linker_delete = _c_fn(_held, "wasmtime_linker_delete", None, ctypes.c_void_p)
+_linker_define_async = _c_fn(_held, "wasmtime_linker_define_async_func", ctypes.c_void_p)
+_linker_get = _c_fn(_held, "wasmtime_linker_get", ctypes.c_bool)
+_trap_delete = _c_fn(_lib, "wasm_trap_delete", None, ctypes.c_void_p)
+_error_delete = _c_fn(_lib, "wasmtime_error_delete", None, ctypes.c_void_p)
 
 _AsyncCallback = ctypes.CFUNCTYPE(
     None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
@@ -1795,13 +1775,10 @@ class GuestStack:
                                                            self._func)))
 
 
-_linker_define = _held.wasmtime_linker_define
-_linker_define.restype = ctypes.c_void_p
-_linker_shadowing = _held.wasmtime_linker_allow_shadowing
-_linker_shadowing.restype = None
-_linker_shadowing.argtypes = [ctypes.c_void_p, ctypes.c_bool]
-_linker_instantiate_async = _lib.wasmtime_linker_instantiate_async
-_linker_instantiate_async.restype = ctypes.c_void_p
+_linker_define = _c_fn(_held, "wasmtime_linker_define", ctypes.c_void_p)
+_linker_shadowing = _c_fn(_held, "wasmtime_linker_allow_shadowing", None,
+                          ctypes.c_void_p, ctypes.c_bool)
+_linker_instantiate_async = _c_fn(_lib, "wasmtime_linker_instantiate_async", ctypes.c_void_p)
 
 
 def _instantiate_on_fiber(store: CoreStore, module: CoreModule, arr: Any, base: int,
@@ -1929,7 +1906,7 @@ def _async_host_trampoline(store: CoreStore, ty: CoreFuncType, callback: Callabl
         except BaseException as e:
             store._pending = e
             ctypes.c_void_p.from_address(trap_ret).value = _make_trap_ptr(
-                f"host function raised {type(e).__name__}: {e}")
+                _raised_message(e))
         memmove(cont, ready, 24)
 
     return trampoline
@@ -1959,7 +1936,7 @@ def _cont_callback_addr(store: CoreStore) -> int:
                 if cstore is not None:
                     cstore._pending = e
                 ctypes.c_void_p.from_address(trap_ret).value = _make_trap_ptr(
-                    f"host function raised {type(e).__name__}: {e}")
+                    _raised_message(e))
             del conts[env]
             return True
 
@@ -2079,30 +2056,16 @@ class CoreMemory(CoreExtern):
         self._cache = (ptr, size, mv)
         return mv
 
-    def covering_view(self, is_64: bool) -> Callable[[int], memoryview]:
-        """``view_for(end)``: a view at least ``end`` bytes long when the memory is (shorter
-        only if it is not: the caller's bounds check then fails as it should), for use right
-        after wasm ran. For a 32-bit memory whose base never moves (``CoreEngine.in_place``)
-        that is the last view when it is long enough, without asking wasmtime for the size
-        (memory never shrinks, so a view made before growth is still valid); else
-        :meth:`view`."""
-        view = self.view
-        if is_64 or not self.store.engine.in_place:
-            return lambda end: view()
-
-        def view_for(end: int) -> memoryview:
-            m = self._cache[2]
-            return m if end <= len(m) else view()
-
-        return view_for
-
     def last_view(self, is_64: bool) -> Callable[[], memoryview]:
-        """``last()``: for code whose every bounds check looks again before it fails (the
-        generated ``lazy_view`` code, see ``_abi.codegen``), the last view made when the memory
-        grows in place (as for :meth:`covering_view`: the longest so far, still valid, maybe
-        shorter than the memory), else :meth:`view`."""
+        """``last()``, for code right after wasm ran whose every bounds check looks again
+        (:meth:`view`) before it fails (the generated ``lazy_view`` code, see ``_abi.codegen``,
+        and ``realloc``'s result check): for a 32-bit memory whose base never moves
+        (``CoreEngine.in_place``), the last view made, without asking wasmtime for the size
+        (the longest so far; memory never shrinks, so it is still valid, only maybe shorter
+        than the memory); else :meth:`view`."""
         if is_64 or not self.store.engine.in_place:
             return self.view
+
         def last() -> memoryview:
             return self._cache[2]  # (the tuple is replaced on growth: read through ``self``)
 
