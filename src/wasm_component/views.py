@@ -83,7 +83,7 @@ class WasmStr(_View):
             raise ValueError(f"`WasmStr.as_bytes`: the component encodes strings as "
                              f"{cx.opts.string_encoding}, not utf8 (use `to_str`)")
         m = cx.view()
-        if self._ptr + self._len > len(m):
+        if self._ptr + self._len > len(m) and self._ptr + self._len > len(m := cx.current()):
             raise Trap(f"string [{self._ptr:#x}, +{self._len}) out of bounds")
         raw = m[self._ptr : self._ptr + self._len]
         mv = raw.toreadonly()
@@ -114,7 +114,8 @@ class WasmList(_View, Generic[T]):
         align = alignment(elem, pt)
         if ptr & (align - 1):
             raise Trap(f"misaligned list pointer {ptr:#x}")
-        if ptr + length * self._size > len(cx.view()):
+        end = ptr + length * self._size
+        if end > len(cx.view()) and end > len(cx.current()):
             raise Trap(f"list [{ptr:#x}, +{length} * {self._size}) out of bounds")
 
     def __len__(self) -> int:

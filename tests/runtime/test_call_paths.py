@@ -373,13 +373,27 @@ GROWING_REALLOC = """
 """
 
 
-@pytest.mark.parametrize("ours", [True, False], ids=["our-config", "raw-wasmtime-config"])
-def test_a_result_lowered_into_memory_that_realloc_grew(ours: bool) -> None:
-    """The view after ``realloc`` covers the memory it grew (``CoreMemory.last_view``, looked
-    at again when short), whether or not the engine's memories grow in place."""
+def _engine(config: str) -> Engine:
+    """An engine of ours (memories grow in place), one from a raw wasmtime config, or one
+    whose memories move on every growth (no reservation to grow into)."""
     import wasmtime
 
-    engine = Engine() if ours else Engine(wasmtime.Config())
+    if config == "ours":
+        return Engine()
+    raw = wasmtime.Config()
+    if config == "moving":
+        raw.memory_reservation = raw.memory_reservation_for_growth = raw.memory_guard_size = 0
+    return Engine(raw)
+
+
+CONFIGS = pytest.mark.parametrize("config", ["ours", "raw", "moving"])
+
+
+@CONFIGS
+def test_a_result_lowered_into_memory_that_realloc_grew(config: str) -> None:
+    """The view after ``realloc`` covers the memory it grew (``CoreMemory.view``, looked
+    at again when short), whether the engine's memories grow in place or move."""
+    engine = _engine(config)
     linker = Linker(engine)
     linker.root().func_wrap("text", lambda _store, n: "ab" * n + "z")
     store = Store(engine)
@@ -419,14 +433,12 @@ GROWN_STRINGS = """
 """
 
 
-@pytest.mark.parametrize("ours", [True, False], ids=["our-config", "raw-wasmtime-config"])
-def test_strings_in_memory_the_guest_just_grew(ours: bool) -> None:
+@CONFIGS
+def test_strings_in_memory_the_guest_just_grew(config: str) -> None:
     """A lift right after the guest ran starts from the last view, which may be short of
-    memory grown since (``CodeGen.lazy_view``): its bounds checks look again before they
+    memory grown since (``CodeGen.past_end``): its bounds checks look again before they
     trap, for an import's parameters and an export's result alike."""
-    import wasmtime
-
-    engine = Engine() if ours else Engine(wasmtime.Config())
+    engine = _engine(config)
     linker = Linker(engine)
     taken: list[str] = []
 

@@ -268,20 +268,22 @@ def test_memory_view_and_growth(store: CoreStore) -> None:
            (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1))))""",
     )
     mem = i.memory("mem")
-    v1 = mem.view()
+    assert len(mem.view()) == 0  # (not looked at yet: short, as the rule allows)
+    v1 = mem.current()
     assert len(v1) == mem.data_len() == 65536 and mem.size() == 1 and mem.page_size() == 65536
-    assert mem.view() is v1  # cached while unchanged
+    assert mem.view() is v1 and mem.current() is v1  # cached while unchanged
     i.func("store")(8, 0x01020304)
     assert bytes(v1[8:12]) == b"\x04\x03\x02\x01"
     assert i.func("grow")(1) == 1
-    v2 = mem.view()
-    assert len(v2) == 2 * 65536 and v2 is not v1
+    assert (mem.view() is v1) is store.engine.in_place  # (in place: the last view, short)
+    v2 = mem.current()
+    assert len(v2) == 2 * 65536 and v2 is not v1 and mem.view() is v2
     i.func("store")(65536 + 4, 7)
     assert mem.read(65536 + 4, 4) == b"\x07\x00\x00\x00"
-    mem.write(100, b"hello")
-    assert bytes(mem.view()[100:105]) == b"hello"
+    mem.write(65536 + 100, b"hello")
+    assert bytes(mem.view()[65536 + 100:65536 + 105]) == b"hello"
     assert mem.grow(1) == 2
-    assert len(mem.view()) == 3 * 65536
+    assert len(mem.current()) == 3 * 65536
     with pytest.raises(ComponentError):
         mem.grow(5)
     with pytest.raises(Trap):
@@ -289,35 +291,41 @@ def test_memory_view_and_growth(store: CoreStore) -> None:
     assert mem.data_ptr() != 0
 
 
+@pytest.mark.parametrize("memory64", [False, True], ids=["memory32", "memory64"])
 @pytest.mark.parametrize("ours", [True, False], ids=["our-config", "raw-config"])
-def test_last_view_after_growth(ours: bool) -> None:
-    """``last_view``: under our engine config a 32-bit memory grows in place, so the view made
-    before growth is still the memory (the same base) and is handed out as it is, shorter than
-    the memory; looking again (``view``) gives the whole memory. Otherwise it is ``view``."""
+def test_views_are_short_never_stale(ours: bool, memory64: bool) -> None:
+    """The memory-view rule: under our engine config a 32-bit memory grows in place, so
+    ``view`` hands out the longest view made so far, whatever wasm ran since (no counter to
+    bump): still the memory, maybe shorter than it; ``current`` looks again. A memory that may
+    move (64-bit, or under a raw wasmtime config) gets a fresh view every time."""
     import wasmtime
 
-    engine = CoreEngine() if ours else CoreEngine(wasmtime.Config())
+    raw = wasmtime.Config()
+    raw.wasm_memory64 = True
+    engine = CoreEngine(make_config(["memory64"]), ours=True) if ours else CoreEngine(raw)
     assert engine.in_place is ours
     s = CoreStore(engine)
-    i = inst(s, """(module (memory (export "mem") 1 4)
-                    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
-                    (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1))))""")
+    idx = "i64" if memory64 else "i32"
+    i = inst(s, f"""(module (memory (export "mem") {idx} 1 4)
+        (func (export "grow") (param {idx}) (result {idx}) (memory.grow (local.get 0)))
+        (func (export "store") (param {idx} i32) (i32.store (local.get 0) (local.get 1))))""")
     mem = i.memory("mem")
-    last = mem.last_view(False)
-    v1 = mem.view()
-    assert i.func("grow")(1) == 1
-    v = last()
-    assert len(v) >= 100 and (v is v1) is ours
-    assert len(v) == (65536 if ours else 2 * 65536)  # (ours: short, until looked at again)
-    v = mem.view()  # past the old view: look again
-    assert len(v) == 2 * 65536 and last() is v
-    i.func("store")(65536 + 4, 9)
+    grow, store = i.func("grow"), i.func("store")
+    v1 = mem.current()
+    assert len(v1) == 65536
+    in_place = ours and not memory64
+    assert grow(1) == 1  # (wasm grew it: nobody told the memory)
+    v = mem.view()
+    assert (v is v1) is in_place
+    assert len(v) == (65536 if in_place else 2 * 65536)  # (in place: short until looked at)
+    v = mem.current()
+    assert len(v) == 2 * 65536 and len(mem.view()) == 2 * 65536  # (never shorter again)
+    store(65536 + 4, 9)
     assert bytes(v[65536 + 4:65536 + 8]) == b"\x09\x00\x00\x00"
-    if ours:
-        i.func("store")(16, 5)  # the view from before growth still is the memory
+    if in_place:
+        store(16, 5)  # the view from before growth still is the memory
         assert bytes(v1[16:20]) == b"\x05\x00\x00\x00" and mem.data_ptr() == v1_ptr(v1)
-    assert len(mem.view()) == 2 * 65536 < 4 * 65536  # (shorter: the caller's check fails)
-    assert mem.last_view(True) == mem.view  # (64-bit: always `view`)
+    assert len(mem.current()) == 2 * 65536 < 4 * 65536
 
 
 def v1_ptr(view: memoryview) -> int:

@@ -54,21 +54,17 @@ class CodeGen:
         self.loops = 0
         #: what the function is for, in its file name (a type, a component)
         self.label = ""
-        #: Whether the memory view ``m`` may be short (the last one made, for code that runs
-        #: right after wasm did: see ``CoreMemory.last_view``): then every bounds check
-        #: looks again (``cx.view()``) before it fails, and rebinds ``m``.
-        self.lazy_view = False
 
     def view_line(self) -> str:
-        """The line binding the memory view ``m`` before the first bounds check."""
-        return "m = cx.last_view()" if self.lazy_view else "m = cx.view()"
+        """The line binding the memory view ``m`` before the first bounds check: it may be
+        shorter than the memory (``_runtime.core``'s memory-view rule), so every check is
+        :meth:`past_end`."""
+        return "m = cx.view()"
 
     def past_end(self, end: str) -> str:
-        """The condition that ``end`` (an expression) lies past the memory: with a
-        ``lazy_view``, true only when it does after looking again (``m`` rebound)."""
-        if self.lazy_view:
-            return f"({end} > len(m) and {end} > len(m := cx.view()))"
-        return f"{end} > len(m)"
+        """The condition that ``end`` (an expression) lies past the memory: true only when it
+        does after looking again (``m`` rebound to ``cx.current()``, as long as the memory)."""
+        return f"({end} > len(m) and {end} > len(m := cx.current()))"
 
     def var(self, prefix: str = "v") -> str:
         self._n += 1

@@ -69,9 +69,11 @@ def trap_if(cond: object, msg: str) -> None:
 
 
 class Memory(Protocol):
-    """A linear memory: ``view()`` is a writable byte view of its current contents, refreshed
-    (a new object) whenever the memory grew, so callers re-fetch it after anything that may
-    grow memory (``realloc``)."""
+    """A linear memory: ``view()`` is a writable byte view of its contents, re-fetched after
+    anything that may grow memory (``realloc``). It may be shorter than the memory when the
+    memory also has ``current()`` (a view as long as it is now; optional, ``view`` when
+    absent): every bounds check looks again with it before it fails (``CodeGen.past_end``,
+    :func:`memory_covering`)."""
 
     def view(self) -> memoryview: ...
 
@@ -279,6 +281,20 @@ class Subtask:
         self.lenders = None
 
 
+def current_of(memory: Memory) -> Callable[[], memoryview]:
+    """``memory``'s ``current`` (a view as long as the memory now), ``view`` when it has none."""
+    return getattr(memory, "current", memory.view)
+
+
+def memory_covering(memory: Memory, end: int) -> memoryview | None:
+    """A view of ``memory`` reaching at least ``end``, or ``None`` when the memory is shorter:
+    the bounds check of code written by hand (``CodeGen.past_end`` is generated code's)."""
+    m = memory.view()
+    if end > len(m) and end > len(m := current_of(memory)()):
+        return None
+    return m
+
+
 def check_alloc(ptr: int, align: int, size: int, m: memoryview) -> None:
     """The spec's checks of a pointer ``realloc`` returned: aligned, and in bounds."""
     if ptr & (align - 1):
@@ -319,7 +335,7 @@ def _alloc_of(opts: CanonicalOptions, inst: ComponentInstanceState
         finally:
             inst.may_leave = True
         ptr &= 0xFFFF_FFFF_FFFF_FFFF if opts.memory64 else 0xFFFF_FFFF
-        m = opts.memory.view() if opts.memory is not None else _no_memory()
+        m = current_of(opts.memory)() if opts.memory is not None else _no_memory()
         check_alloc(ptr, align, size, m)
         return ptr, m
 
@@ -331,7 +347,7 @@ class LiftLowerContext:
 
     #: ``fuel``: what is left of the hostcall fuel of the lift under way (set when a lift that
     #: may charge starts, so no context pays for it unless it lifts lists or strings).
-    __slots__ = ("_rt_from", "_rt_to", "alloc", "borrow_scope", "fuel", "inst", "last_view",
+    __slots__ = ("_rt_from", "_rt_to", "alloc", "borrow_scope", "current", "fuel", "inst",
                  "opts", "resources", "view")
 
     fuel: int
@@ -361,14 +377,15 @@ class LiftLowerContext:
         #: cyclic GC must find, holding the store's memories until then)
         self.alloc: Callable[[int, int], tuple[int, memoryview]] = (
             opts.alloc or _alloc_of(opts, inst))
-        #: ``view()``: the current memory contents (re-fetch after anything that may grow it).
+        #: ``view()``: the memory's contents, maybe short (re-fetch after anything that may
+        #: grow it); ``current()``: all of them, to look again with before a bounds check
+        #: fails (the ``Memory`` protocol).
         self.view: Callable[[], memoryview] = (
             opts.memory.view if opts.memory is not None else _no_memory
         )
-        #: ``last_view()``: a view that may be shorter than the memory, for generated code whose
-        #: bounds checks look again before they fail (``CodeGen.lazy_view``); ``view`` for a
-        #: memory that does not say (the ``Memory`` protocol's ``last_view`` is optional).
-        self.last_view: Callable[[], memoryview] = getattr(opts.memory, "last_view", self.view)
+        self.current: Callable[[], memoryview] = (
+            current_of(opts.memory) if opts.memory is not None else _no_memory
+        )
 
     def concrete(self, rt: t.ResourceType) -> t.ResourceType:
         """``rt`` of the adapters' static type made concrete (``resources``; the type itself

@@ -255,7 +255,7 @@ def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
 #: (its instance state and root, whether it enters, the shared context, post-return, the
 #: pieces of ``core.InlineCall``, the slow-path helpers, the function for its name).
 PLAIN_CALL_PARAMS = ("state, root, enter, cx, post, view, pack, unpack, call_, ctx, faddr, "
-                     "aaddr, n, trap_out, trap, gen, fail, keep, normalize, params, nparams, "
+                     "aaddr, n, trap_out, trap, fail, keep, normalize, params, nparams, "
                      "struct_error, poison_check, not_enterable, fn")
 
 
@@ -270,7 +270,6 @@ def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spi
     li = LiftGen(enc, pt, host)
     li._n = lo._n + 1000  # (one namespace: the lifting's names after the lowering's)
     li.indent = 3
-    li.lazy_view = True  # (right after the guest's call: see ``CodeGen.lazy_view``)
     if ft.result is None:
         value = "None"
     elif results_spilled:
@@ -318,7 +317,6 @@ def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spi
         "            except struct_error:  # (signed values: folded into the unsigned range)",
         "                pack(view, 0, *normalize(params, flat, nparams))",
         "            err = call_(ctx, faddr, aaddr, n, trap_out)",
-        "            gen[0] += 1  # wasm ran: the memory-view rule (core's module docstring)",
         "            if err or trap.value:",
         "                raise fail(err)",
         "            vals = unpack(view)",
@@ -429,7 +427,6 @@ def _gen_lowered_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: Cor
     (``caller.caller``) when ``host``."""
     li = LiftGen(enc, pt, host)
     li.indent = 2
-    li.lazy_view = True  # (right after the guest called: see ``CodeGen.lazy_view``)
     lpro: list[str] = []
     if how == "lifted":
         callee = "result = call(lift_params(cx, vals))"
@@ -440,7 +437,6 @@ def _gen_lowered_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, sig: Cor
     lpro = [*li.fuel_prologue(), *lpro]
     lo = LowerGen(enc, pt)
     lo._n = li._n + 1000  # (one namespace: the lowering's names after the lifting's)
-    lo.lazy_view = True
     lo.indent = 3
     opro, out = emit_lower_result(lo, ft, pt, sig.results_spilled, "result")
     assert len(out) <= 1, "sync lowered results are at most one flat value (MAX_FLAT_RESULTS)"

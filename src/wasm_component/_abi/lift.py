@@ -375,7 +375,10 @@ class LiftGen(CodeGen):
         if self.enc not in ("utf8", "utf16"):
             load = self.const(compact_utf16_loader(self.pt, self.host), "lstr")
             sn = self.assign(sn, "sn")
-            r = self.assign(f"{load}(m, {sp}, {sn})", "s")
+            # (the loader's checks on ``m``: one as long as the memory unless it covers
+            # twice ``sn``, the most bytes the string can have)
+            r = self.assign(f"{load}(m if {sp} + 2 * {sn} <= len(m) else (m := cx.current()), "
+                            f"{sp}, {sn})", "s")
             # charged once loaded, so its own traps come first (one string is at most
             # MAX_STRING_BYTE_LENGTH, which the loader checks): its code units
             self.charge(f"({sn} & {utf16_tag(self.pt) - 1:#x})")

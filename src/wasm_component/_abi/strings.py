@@ -244,7 +244,7 @@ def _checked(cx: LiftLowerContext, ptr: int, align: int, size: int) -> memoryvie
     m = cx.view()
     if ptr & (align - 1):
         trap(f"realloc returned unaligned pointer {ptr:#x} (alignment {align})")
-    if ptr + size > len(m):
+    if ptr + size > len(m) and ptr + size > len(m := cx.current()):
         trap(f"realloc returned out-of-bounds range [{ptr:#x}, +{size})")
     return m
 

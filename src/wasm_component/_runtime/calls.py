@@ -79,18 +79,6 @@ class Site:
         return substitute(x, self.resources, {}) if self.resources else x
 
 
-class _CoreMemory:
-    """The ``Memory`` protocol over a core memory (view refreshed by ``core`` when it grows);
-    ``last_view`` is the one code right after wasm ran starts from, looking again before a
-    bounds check fails (``CoreMemory.last_view``)."""
-
-    __slots__ = ("last_view", "view")
-
-    def __init__(self, mem: core.CoreMemory, is_64: bool) -> None:
-        self.view = mem.view
-        self.last_view = mem.last_view(is_64)
-
-
 
 
 BARE = Site()
@@ -118,8 +106,7 @@ def make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Can
 
 
 def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> CanonicalOptions:
-    memory = (_CoreMemory(core.resolve(site.memory), info.memory64)
-              if site.memory is not None else None)
+    memory = core.resolve(site.memory) if site.memory is not None else None
     realloc = None
     alloc: Callable[..., tuple[int, memoryview]] | None = None
     ptr = "i64" if info.memory64 else "i32"
@@ -136,9 +123,9 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
 
         if (memory is not None and state.root.sched is None
                 and not core.resolve(site.realloc).store.fibers):
-            last_view, view = memory.last_view, memory.view
+            view, current = memory.view, memory.current
             # the core call inline (core.InlineCall): one frame per allocation
-            cview, pack, unpack, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
+            cview, pack, unpack, call, (ctx, faddr, aaddr, n, trap_out), trap, fail, keep = (
                 core.resolve(site.realloc).inline_call(core.CoreFuncType((ptr,) * 4, (ptr,))))
 
             def alloc(align: int, size: int, _keep: Any = keep) -> tuple[int, memoryview]:
@@ -149,16 +136,15 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
                     err = call(ctx, faddr, aaddr, n, trap_out)
                 finally:
                     state.may_leave = True
-                gen[0] += 1  # wasm ran: the memory-view rule (core's module docstring)
                 if err or trap.value:
                     raise fail(err)
                 p: int = unpack(cview)[0]
-                m = last_view()  # (and a look again before failing: ``CodeGen.lazy_view``)
-                if p & (align - 1) or (p + size > len(m) and p + size > len(m := view())):
+                m = view()  # (the memory-view rule, as ``CodeGen.past_end``)
+                if p & (align - 1) or (p + size > len(m) and p + size > len(m := current())):
                     check_alloc(p, align, size, m)
                 return p, m
         elif memory is not None:
-            last_view, view = memory.last_view, memory.view
+            view, current = memory.view, memory.current
 
             def alloc(align: int, size: int) -> tuple[int, memoryview]:
                 # ``LiftLowerContext.allocate`` and ``check_alloc``, fused
@@ -167,8 +153,8 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
                     p: int = invoke((0, 0, align, size))[0]
                 finally:
                     state.may_leave = True
-                m = last_view()  # (and a look again before failing: ``CodeGen.lazy_view``)
-                if p & (align - 1) or (p + size > len(m) and p + size > len(m := view())):
+                m = view()  # (the memory-view rule, as ``CodeGen.past_end``)
+                if p & (align - 1) or (p + size > len(m) and p + size > len(m := current())):
                     check_alloc(p, align, size, m)
                 return p, m
 
@@ -428,12 +414,12 @@ class LiftedFunc(RFunc):
         context): :meth:`_make_call`'s, generated per function type in one frame
         (``FuncAbi.plain_call``: the lowering, the core call made inline as
         ``core.InlineCall`` says, the lifting)."""
-        view, pack, unpack, call_, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
+        view, pack, unpack, call_, (ctx, faddr, aaddr, n, trap_out), trap, fail, keep = (
             core.resolve(self._func).inline_call(core.CoreFuncType(sig.params, sig.results)))
         params = tuple(sig.params)
         make = adapter.plain_call(host)
         return make(state, root, enter, cx, post, view, pack, unpack, call_, ctx, faddr, aaddr,
-                    n, trap_out, trap, gen, fail, keep, core.normalize_values, params,
+                    n, trap_out, trap, fail, keep, core.normalize_values, params,
                     len(params), core.struct_error, _poison_check, _not_enterable, self)
 
 
@@ -792,7 +778,7 @@ def owned_handle_class(store: Any, rt: t.ResourceType, mine: object, base: type[
     guard, dtor = entry
     root = guard.root
     enter, leave = store._lock.acquire, store._lock.release
-    slot, put_slow, call, (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep = (
+    slot, put_slow, call, (ctx, faddr, aaddr, n, trap_out), trap, fail, keep = (
         core.resolve(dtor).sink_site())
 
     def drop(self: Any, store: Any) -> None:
@@ -817,7 +803,6 @@ def owned_handle_class(store: Any, rt: t.ResourceType, mine: object, base: type[
             except (TypeError, ValueError):
                 put_slow(rep)
             err = call(ctx, faddr, aaddr, n, trap_out)
-            gen[0] += 1  # wasm ran: the memory-view rule (core's module docstring)
             if err or trap.value:
                 guard.poison()  # the destructor's call entered the instance, and trapped
                 raise fail(err)

@@ -47,16 +47,15 @@ signed instead.  ``externref`` (and GC references) are not supported by the raw 
 
 The memory-view rule
 --------------------
-:meth:`CoreMemory.view` hands out a ``memoryview`` over linear memory, cached until the memory
-may have moved (grown). The store's generation counter (``CoreStore._gen``) says when to look
-again: it is bumped wherever wasm code may have run, and every such place is in this module
-(a call through :class:`RawCall` or :meth:`CoreFunc.make_caller`, entry to a host callback,
-an instantiation that ran a start function, :meth:`CoreMemory.grow`). Nothing outside calls
-into wasm except through these, so no caller can forget the bump and keep a stale view.
-Under the engines we configure (:data:`MEMORY_RESERVATION`) a 32-bit memory grows in place, so
-a view made before growth stays valid, only short: :meth:`CoreMemory.last_view` hands it out,
-without asking wasmtime for the size, to code right after wasm ran that looks again before a
-bounds check fails.
+A ``memoryview`` over linear memory is only ever *short*, never *stale*, whoever ran wasm since
+it was made; no call site has anything to remember. :meth:`CoreMemory.view` hands out a view that
+is valid but may be shorter than the memory, and :meth:`CoreMemory.current` one as long as the
+memory is now (it asks wasmtime for the size); every bounds check on a view looks again
+(``current``) before it fails (``CodeGen.past_end`` in generated code, ``_abi.memory.covers`` in
+written code). This is sound because, under the engines we configure (:data:`MEMORY_RESERVATION`),
+a 32-bit memory grows in place: its base never moves and it never shrinks, so the longest view
+made so far stays valid for the memory's life. A memory that may move (64-bit, or under an
+engine made from the user's own ``wasmtime.Config``) gets a fresh view each time instead.
 
 Limitation found in wasmtime 50: the ``wasm.h`` type API **aborts the process** when asked for a
 type mentioning ``v128`` or any reference type other than nullable ``funcref``/``externref``.  So
@@ -200,7 +199,7 @@ _export_get = _c_fn(_lib, "wasmtime_instance_export_get", ctypes.c_bool)
 # instantiating keep the GIL: releasing and retaking it costs more than the call itself.
 _held = ctypes.PyDLL(ffi.dll._name)
 _char_at = ctypes.c_char.from_address
-# (a memory's base and size: asked after every call that ran wasm, see ``CoreMemory.view``)
+# (a memory's base and size: asked when a view is too short, see ``CoreMemory.current``)
 _mem_data = _c_fn(_held, "wasmtime_memory_data", ctypes.c_void_p)
 _mem_size = _c_fn(_held, "wasmtime_memory_data_size", ctypes.c_size_t)
 _export_get_held = _c_fn(_held, "wasmtime_instance_export_get", ctypes.c_bool)
@@ -383,7 +382,8 @@ _IMPLIED: dict[str, tuple[str, ...]] = {
 #: The virtual address space reserved for each linear memory by the engines we configure
 #: (:func:`make_config`; wasmtime's default on 64-bit hosts, set explicitly): all of a 32-bit
 #: memory's 4 GiB, so such a memory grows in place and its base never moves. A view over it
-#: stays valid after growth, only shorter than the memory (:meth:`CoreMemory.last_view`).
+#: stays valid after growth, only shorter than the memory (the module docstring's memory-view
+#: rule).
 MEMORY_RESERVATION = 1 << 32
 
 
@@ -704,7 +704,6 @@ class CoreStore:
         "_ctx_arg",
         "_export_item",
         "_export_item_ref",
-        "_gen",
         "_host_cb",
         "_host_cb_arg",
         "_host_first",
@@ -742,9 +741,6 @@ class CoreStore:
         self._ctx_arg = ctypes.byref(_char_at(self.ctx_addr))
         self._trap_arg = ctypes.byref(trap)
         self._pending: BaseException | None = None  # host exception in flight
-        # Bumped whenever wasm may have run (after each call, on entry to each host callback):
-        # memory views only need re-checking when it changed.
-        self._gen = [0]
         self._host_sigs: dict[tuple[tuple[str, ...], tuple[str, ...], bool], _HostSig] = {}
         self._host_fns: list[Callable[..., int]] = [_no_host_fn]  # see ``_new_func``
         self._host_cb: Any = None
@@ -987,12 +983,11 @@ class RawCall:
         faddr = _carg(ctypes.addressof(func._raw))
         aaddr = _carg(ctypes.addressof(self.buf))
         n = _carg(nslots)
-        trap, gen, fail = store._trap, store._gen, store._fail
+        trap, fail = store._trap, store._fail
         keep = (func._raw, self.buf)
 
         def do_call(_keep: Any = keep) -> None:
             err = call(ctx, faddr, aaddr, n, trap_out)
-            gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
             if err or trap.value:
                 raise fail(err)
 
@@ -1096,7 +1091,6 @@ class SinkSite(NamedTuple):
         except (TypeError, ValueError):
             put_slow(x)
         err = call(*args)
-        gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
         if err or trap.value:
             raise fail(err)
 
@@ -1107,7 +1101,6 @@ class SinkSite(NamedTuple):
     call: Callable[..., int | None]
     args: tuple[Any, ...]
     trap: Any
-    gen: list[int]
     fail: Callable[[int | None], BaseException]
     keep: Any
 
@@ -1117,7 +1110,6 @@ class InlineCall(NamedTuple):
 
         pack(view, 0, *args)
         err = call(*cargs)
-        gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
         if err or trap.value:
             raise fail(err)
         results = unpack(view)
@@ -1130,7 +1122,6 @@ class InlineCall(NamedTuple):
     call: Callable[..., int | None]
     cargs: tuple[Any, ...]
     trap: Any
-    gen: list[int]
     fail: Callable[[int | None], BaseException]
     keep: Any
 
@@ -1168,11 +1159,11 @@ class CoreFunc(CoreExtern):
 
     def _inline(self, site: RawCall) -> tuple[Any, ...]:
         """What a call made inline at ``site`` needs: ``(call, ctx, func address, args
-        address, slots, trap out, trap, generation, fail, keep-alive)``."""
+        address, slots, trap out, trap, fail, keep-alive)``."""
         store = self.store
         return (_call_unchecked, store._ctx_arg, _carg(ctypes.addressof(self._raw)),
                 _carg(ctypes.addressof(site.buf)), _carg(site.nslots),
-                store._trap_arg, store._trap, store._gen, store._fail, (self._raw, site.buf))
+                store._trap_arg, store._trap, store._fail, (self._raw, site.buf))
 
     def inline_call(self, ty: CoreFuncType) -> InlineCall:
         """The pieces of a call made inline by a caller that fuses it with its own work into
@@ -1180,10 +1171,10 @@ class CoreFunc(CoreExtern):
         assert not self.store.fibers, "guest calls in a store with fibers are on fibers"
         assert not {"v128", "funcref"} & {*ty.params, *ty.results}, "plain numbers only"
         site = self.raw_call(ty)
-        call_, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = self._inline(site)
+        call_, ctx, faddr, aaddr, n, trap_out, trap, fail, keep = self._inline(site)
         return InlineCall(site.view, _codec(self.store, ty.params, False)[0].pack_into,
                           _codec(self.store, ty.results, False)[0].unpack_from, call_,
-                          (ctx, faddr, aaddr, n, trap_out), trap, gen, fail, keep)
+                          (ctx, faddr, aaddr, n, trap_out), trap, fail, keep)
 
     def on_stack(self, ty: CoreFuncType | None = None) -> Callable[[Sequence[Value]], GuestStack]:
         """``start(args)``: the call made on a fresh fiber (a :class:`GuestStack`, not polled
@@ -1214,7 +1205,7 @@ class CoreFunc(CoreExtern):
         site = self.raw_call(ty)
         if penc is None and rdec is None and not signed:  # the common case: the call inline
             view, pack, unpack = site.view, pst.pack_into, rst.unpack_from
-            call_, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = self._inline(site)
+            call_, ctx, faddr, aaddr, n, trap_out, trap, fail, keep = self._inline(site)
             nparams = len(params)
 
             def fast_call(args: Sequence[Value], _keep: Any = keep) -> tuple[Value, ...]:
@@ -1223,7 +1214,6 @@ class CoreFunc(CoreExtern):
                 except struct.error:
                     pack(view, 0, *_normalize(params, args, nparams))
                 err = call_(ctx, faddr, aaddr, n, trap_out)
-                gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
                 if err or trap.value:
                     raise fail(err)
                 return unpack(view)
@@ -1254,13 +1244,13 @@ class CoreFunc(CoreExtern):
         site = self.raw_call(CoreFuncType(("i32",), ()))
         # slot 0's low 4 bytes as a u32 item: storing an int there costs half a pack_into
         slot = site.view.cast("I") if sys.byteorder == "little" else None
-        call_, ctx, faddr, aaddr, n, trap_out, trap, gen, fail, keep = self._inline(site)
+        call_, ctx, faddr, aaddr, n, trap_out, trap, fail, keep = self._inline(site)
         view = site.view
 
         def put_slow(x: int) -> None:  # a signed value, or a big-endian host
             _I32.pack_into(view, 0, *_normalize(("i32",), (x,), 1))
 
-        return SinkSite(slot, put_slow, call_, (ctx, faddr, aaddr, n, trap_out), trap, gen,
+        return SinkSite(slot, put_slow, call_, (ctx, faddr, aaddr, n, trap_out), trap,
                         fail, keep)
 
     def make_sink(self) -> Callable[[int], None]:
@@ -1274,7 +1264,7 @@ class CoreFunc(CoreExtern):
                 call((x,))
 
             return sink_on_stack
-        slot, put_slow, call_, cargs, trap, gen, fail, keep = self.sink_site()
+        slot, put_slow, call_, cargs, trap, fail, keep = self.sink_site()
         ctx, faddr, aaddr, n, trap_out = cargs
 
         def sink(x: int, _keep: Any = keep) -> None:
@@ -1283,7 +1273,6 @@ class CoreFunc(CoreExtern):
             except (TypeError, ValueError):  # a signed value, or a big-endian host
                 put_slow(x)
             err = call_(ctx, faddr, aaddr, n, trap_out)
-            gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
             if err or trap.value:
                 raise fail(err)
 
@@ -1410,10 +1399,8 @@ def new_raw_host_func(
     nbytes = SLOT * max(len(params), len(results), 1)
     array_t = ctypes.c_char * nbytes
     cache: dict[int, memoryview] = {}
-    gen = store._gen
 
     def trampoline(env: int | None, caller: int | None, args: int, nargs: int) -> int:
-        gen[0] += 1
         try:
             view = cache.get(args)
             if view is None:
@@ -1484,7 +1471,6 @@ class HostEntry(NamedTuple):
     :func:`_host_trampoline` does for a function without results, in its own frame::
 
         def trampoline(env, caller, args, nargs):
-            gen[0] += 1
             try:
                 view = views.get(args)
                 if view is None:
@@ -1499,7 +1485,6 @@ class HostEntry(NamedTuple):
     unpack: Callable[[memoryview], tuple[Any, ...]]
     views: dict[int, memoryview]  # (argument array address -> view over it)
     view_of: Callable[[int], memoryview]  # (a miss of ``views``: the view made and kept)
-    gen: list[int]
     raised: Callable[[BaseException], int]  # (the exception kept for the caller; a trap)
 
 
@@ -1513,7 +1498,7 @@ def new_host_func_from(store: CoreStore, params: Sequence[str],
     assert pdec is None, "plain number parameters only"
     views: dict[int, memoryview] = {}
     trampoline = make(HostEntry(unpack, views, functools.partial(_args_view, views, array_t),
-                                store._gen, functools.partial(_host_raised, store)))
+                                functools.partial(_host_raised, store)))
     return _new_func(store, ty, sig[6], trampoline)
 
 
@@ -1562,12 +1547,10 @@ def _host_trampoline(store: CoreStore, sig: _HostSig, callback: Callable[..., An
                      ) -> Callable[..., int]:
     ty, array_t, unpack, pdec, pack, renc, _ = sig
     cache: dict[int, memoryview] = {}
-    gen = store._gen
     nresults = len(ty.results)
     rtypes = ty.results
 
     def trampoline(env: int | None, caller: int | None, args: int, nargs: int) -> int:
-        gen[0] += 1
         try:
             view = cache.get(args)
             if view is None:
@@ -1721,7 +1704,6 @@ class GuestStack:
             ready = _future_poll(fut)
         finally:
             running.pop()
-            store._gen[0] += 1  # wasm ran: the memory-view rule (module docstring)
         if not ready:
             return False
         self._finish()
@@ -1873,7 +1855,6 @@ def _async_host_trampoline(store: CoreStore, ty: CoreFuncType, callback: Callabl
     nbytes_args = _VAL * len(ty.params)
     nres = len(rkinds)
     rtypes = ty.results
-    gen = store._gen
     conts = store._conts
     cont_addr = _cont_callback_addr(store)
     memmove, string_at, cont_pack = ctypes.memmove, ctypes.string_at, _CONT.pack
@@ -1893,7 +1874,6 @@ def _async_host_trampoline(store: CoreStore, ty: CoreFuncType, callback: Callabl
 
     def trampoline(env: int, caller: int, args: int, nargs: int, results: int, nresults: int,
                    trap_ret: int, cont: int) -> None:
-        gen[0] += 1
         try:
             r = callback(*unpack.unpack(string_at(args, nbytes_args))) if nbytes_args else (
                 callback())
@@ -1917,7 +1897,7 @@ def _cont_callback_addr(store: CoreStore) -> int:
     the suspension in ``store._conts``)."""
     cb = store._cont_cb
     if cb is None:
-        conts, gen = store._conts, store._gen
+        conts = store._conts
         owner = weakref.ref(store)  # (the callback is the store's: no cycle through it)
 
         def poll(env: int) -> bool:
@@ -1925,7 +1905,6 @@ def _cont_callback_addr(store: CoreStore) -> int:
             if entry is None:
                 return True  # (released with its store: the function traps)
             s, results, trap_ret, write = entry
-            gen[0] += 1
             try:
                 r = s.poll()
                 if r is PENDING:
@@ -1990,20 +1969,24 @@ def new_async_host_func(store: CoreStore, params: Sequence[str], results: Sequen
     return _new_async_func(store, ty, fty, _async_host_trampoline(store, ty, callback, signed))
 
 
-class CoreMemory(CoreExtern):
-    """A linear memory.  :meth:`view` is a cached writable ``memoryview`` rebuilt only when the
-    base pointer or length changed (after growth); never hold it across calls into wasm."""
+_NO_BYTES = memoryview(bytearray())  # (a memory's view before it was first looked at)
 
-    __slots__ = ("_args", "_cache", "_gen", "_raw", "_seen")
+
+class CoreMemory(CoreExtern):
+    """A linear memory.  :meth:`view` is a writable ``memoryview`` over it that is valid (its
+    base is the memory's) but may be shorter than the memory; :meth:`current` is one as long as
+    the memory now. See the module docstring's memory-view rule."""
+
+    __slots__ = ("_args", "_cache", "_raw")
     kind = "memory"
 
     def __init__(self, store: CoreStore, raw: Any) -> None:
         self.store = store
-        self._gen = store._gen  # (the store's generation counter: read by every ``view``)
         self._raw = raw  # ffi.wasmtime_memory_t
         self._args = (store._ctx_arg, _carg(ctypes.addressof(raw)))  # (prebuilt: ``_carg``)
-        self._cache: tuple[int, int, memoryview] = (0, -1, memoryview(b""))
-        self._seen = -1  # the store generation the cached view was checked at
+        #: (base, size, view, whether ``view`` may hand out ``view`` again): ``None`` as the
+        #: last until :meth:`current` first looked at the memory's type
+        self._cache: tuple[int, int, memoryview, bool | None] = (0, -1, _NO_BYTES, None)
 
     @classmethod
     def new(
@@ -2037,11 +2020,17 @@ class CoreMemory(CoreExtern):
         return int(_mem_size(*self._args))
 
     def view(self) -> memoryview:
+        """A view over the memory that may be shorter than it (the longest made so far, for a
+        memory whose base never moves; else :meth:`current`): every bounds check on it looks
+        again (:meth:`current`) before it fails."""
         cached = self._cache
-        gen = self._gen[0]
-        if self._seen == gen:
-            return cached[2]
-        self._seen = gen
+        if cached[3] is False:
+            return self.current()
+        return cached[2]
+
+    def current(self) -> memoryview:
+        """A view over all of the memory as it is now (asks wasmtime for its size)."""
+        cached = self._cache
         args = self._args
         size = _mem_size(*args)
         if cached[1] == size:
@@ -2053,23 +2042,20 @@ class CoreMemory(CoreExtern):
             if size
             else memoryview(bytearray())
         )
-        self._cache = (ptr, size, mv)
+        in_place = cached[3]
+        if in_place is None:
+            in_place = self.store.engine.in_place and not self._is_64()
+        self._cache = (ptr, size, mv, in_place)
         return mv
 
-    def last_view(self, is_64: bool) -> Callable[[], memoryview]:
-        """``last()``, for code right after wasm ran whose every bounds check looks again
-        (:meth:`view`) before it fails (the generated ``lazy_view`` code, see ``_abi.codegen``,
-        and ``realloc``'s result check): for a 32-bit memory whose base never moves
-        (``CoreEngine.in_place``), the last view made, without asking wasmtime for the size
-        (the longest so far; memory never shrinks, so it is still valid, only maybe shorter
-        than the memory); else :meth:`view`."""
-        if is_64 or not self.store.engine.in_place:
-            return self.view
-
-        def last() -> memoryview:
-            return self._cache[2]  # (the tuple is replaced on growth: read through ``self``)
-
-        return last
+    def _is_64(self) -> bool:
+        ty = ffi.wasmtime_memory_type(
+            ctypes.cast(self.store._ctx, ctypes.POINTER(ffi.wasmtime_context_t)),
+            ctypes.byref(self._raw))
+        try:
+            return bool(ffi.wasmtime_memorytype_is64(ty))
+        finally:
+            ffi.wasm_memorytype_delete(ty)
 
     def read(self, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0 or offset + length > self.data_len():
@@ -2080,7 +2066,7 @@ class CoreMemory(CoreExtern):
         n = len(data)
         if offset < 0 or offset + n > self.data_len():
             raise Trap(f"out of bounds memory write at {offset:#x}+{n}")
-        self.view()[offset : offset + n] = data
+        self.current()[offset : offset + n] = data
 
     @property
     def wasm_memory(self) -> Any:
@@ -2096,7 +2082,6 @@ class CoreMemory(CoreExtern):
     def grow(self, delta_pages: int) -> int:
         """Grow by ``delta_pages``; returns the old size in pages.  Raises :class:`ComponentError`
         if the memory cannot grow."""
-        self.store._gen[0] += 1
         try:
             return int(self.wasm_memory.grow(self.store.store, delta_pages))
         except wasmtime.WasmtimeError as e:
@@ -2697,8 +2682,7 @@ def instantiate_array(store: CoreStore, module: CoreModule, arr: Any, n: int) ->
 
 def instantiated(store: CoreStore, err: int | None) -> None:
     """After ``wasmtime_instance_new``: raise the error or trap it reported, if any. (Inline:
-    ``store._gen[0] += 1``, then this only ``if err or store._trap.value``.)"""
-    store._gen[0] += 1  # a start function may have run (and grown memories)
+    this only ``if err or store._trap.value``.)"""
     if err or store._trap.value:
         instantiate_failed(store, err)
 

@@ -57,7 +57,7 @@ __all__ = ["FAST_CALL_PARAMS", "TASK_RETURN_PARAMS", "make_fast_call_async", "ma
 #: general path it leaves to.
 FAST_CALL_PARAMS = (
     "lift, sched, inst, root, states, cx, static_ft, opts, resources, tbl, "
-    "view, pack, unpack, call_, ctx, faddr, aaddr, n, trap_out, trap_flag, gen, fail, keep, "
+    "view, pack, unpack, call_, ctx, faddr, aaddr, n, trap_out, trap_flag, fail, keep, "
     "normalize, params, nparams, struct_error, "
     "general, drive, resolver, new, LiftTask, GuestThread, STARTED, RESOLVED, never_started, "
     "trap, partial, cancelled_error, name, Trap, delivered")
@@ -141,7 +141,6 @@ def _factory(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spilled: b
         "                except struct_error:  # (signed values: folded into the unsigned range)",
         "                    pack(view, 0, *normalize(params, flat, nparams))",
         "                err = call_(ctx, faddr, aaddr, n, trap_out)",
-        "                gen[0] += 1  # wasm ran: the memory-view rule (core's module docstring)",
         "                if err or trap_flag.value:",
         "                    raise fail(err)",
         "                packed = unpack(view)[0]",
@@ -211,7 +210,7 @@ def make_fast_call_async(ft: t.FuncType, enc: StringEncoding, pt: PtrType,
 #: ``None``s), the general built-in, the generated ``lift_params_host`` (spilled results), the
 #: trap helper and the resolved state, and the pieces of ``core.HostEntry`` (the function is
 #: the host function's trampoline itself: its flat arguments read from wasmtime's array).
-TASK_RETURN_PARAMS = "sched, cx, ok, general, lift, trap, RESOLVED, unpack, views, view_of, gen, raised"
+TASK_RETURN_PARAMS = "sched, cx, ok, general, lift, trap, RESOLVED, unpack, views, view_of, raised"
 
 
 @lru_cache(maxsize=512)
@@ -232,7 +231,6 @@ def _task_return_factory(result: t.Type | None, enc: StringEncoding, pt: PtrType
     pro = (["m = cx.view()"] if g.uses_memory else []) + g.fuel_prologue()
     g.lines = [
         "    def task_return(env, caller, args_, nargs):",
-        "        gen[0] += 1",
         "        try:",
         "            view = views.get(args_)",
         "            if view is None:",

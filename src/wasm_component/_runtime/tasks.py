@@ -796,7 +796,7 @@ class AsyncLift:
             cx=self.shared_cx, static_ft=self.static_ft, opts=self.opts,
             resources=self.resources, tbl=inst.threads, view=ic.view, pack=ic.pack,
             unpack=ic.unpack, call_=ic.call, ctx=ctx, faddr=faddr, aaddr=aaddr, n=n,
-            trap_out=trap_out, trap_flag=ic.trap, gen=ic.gen, fail=ic.fail, keep=ic.keep,
+            trap_out=trap_out, trap_flag=ic.trap, fail=ic.fail, keep=ic.keep,
             normalize=core.normalize_values, params=params, nparams=len(params),
             struct_error=core.struct_error, general=call_async, drive=_drive,
             resolver=_resolver, new=object.__new__, LiftTask=LiftTask, GuestThread=GuestThread,

@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from ... import types as t
-from ..context import CanonicalOptions, Memory, trap, trap_if
+from ..context import CanonicalOptions, Memory, memory_covering, trap, trap_if
 from ..handles import ErrorContext
 from .copy import (
     MAX_BUFFER_LENGTH,
@@ -151,8 +151,8 @@ def _remove(inst: AsyncInstanceState, i: int, cls: type[E], name: str) -> E:
 
 def _store_event(mem: Memory, ptr: int, event: Event) -> int:
     code, p1, p2 = event
-    m = mem.view()
-    if ptr + 8 > len(m):
+    m = memory_covering(mem, ptr + 8)
+    if m is None:
         trap(f"event payload [{ptr:#x}, +8) is out of bounds")
     struct.pack_into("<II", m, ptr, p1, p2)
     return int(code)

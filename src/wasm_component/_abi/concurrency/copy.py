@@ -33,7 +33,14 @@ from enum import Enum, IntEnum
 from typing import Any, Protocol
 
 from ... import types as t
-from ..context import LiftLowerContext, Memory, hostcall_fuel_exhausted, trap, trap_if
+from ..context import (
+    LiftLowerContext,
+    Memory,
+    hostcall_fuel_exhausted,
+    memory_covering,
+    trap,
+    trap_if,
+)
 from ..layout import alignment, elem_size
 from .task import AsyncInstanceState
 from .waitable import Waitable
@@ -169,7 +176,7 @@ class GuestBuffer:
             assert codec is not None and memory is not None, "validation requires memory"
             if ptr & (codec.align - 1):
                 trap(f"buffer pointer {ptr:#x} is not aligned to {codec.align}")
-            if ptr + length * codec.size > len(memory.view()):
+            if memory_covering(memory, ptr + length * codec.size) is None:
                 trap(f"buffer [{ptr:#x}, +{length * codec.size}) is out of bounds")
         self.t = vt
         self.memory = memory
