@@ -10,12 +10,14 @@ Prints µs per call for:
     ``wasmtime_instance_new`` and four ``wasmtime_instance_export_get`` calls alone, every
     argument made beforehand, against ``wasmtime.component`` instantiating the whole component.
 
-Run: ``python benchmarks/core_overhead.py``
+Run: ``python benchmarks/core_overhead.py`` (``--smoke``: every loop a thousandth as long, to
+check that the script still runs; its numbers mean nothing then)
 """
 
 from __future__ import annotations
 
 import struct
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -79,6 +81,14 @@ def per_call(fn: Callable[[], object], n: int) -> float:
     return best / n * 1e6
 
 
+#: how much of each loop to run (``--smoke``: a thousandth)
+SCALE = 1.0
+
+
+def _n(n: int) -> int:
+    return max(10, int(n * SCALE))
+
+
 def main() -> None:
     engine = CoreEngine()
     store = CoreStore(engine)
@@ -99,7 +109,7 @@ def main() -> None:
     add = inst_raw.func("add")
     call = add.make_caller()
     args = (1, 2)
-    n = 200_000
+    n = _n(200_000)
     assert call(args) == (3,)
     fast = per_call(lambda: call(args), n)
 
@@ -126,12 +136,12 @@ def main() -> None:
     winst = wasmtime.Instance(wstore, wmod, [wfunc])
     wadd = winst.exports(wstore)["add"]
     assert wadd(wstore, 1, 2) == 3
-    slow = per_call(lambda: wadd(wstore, 1, 2), 20_000)
+    slow = per_call(lambda: wadd(wstore, 1, 2), _n(20_000))
 
     def host_overhead(
         inst_call: Callable[[tuple[int]], object], base: Callable[[tuple[int]], object]
     ) -> float:
-        loops = 200_000
+        loops = _n(200_000)
         best = float("inf")
         for _ in range(3):
             t0 = time.perf_counter()
@@ -147,8 +157,8 @@ def main() -> None:
     host_py = host_overhead(inst_py.func("call_host").make_caller(), base_raw)
     wcall_host = winst.exports(wstore)["call_host"]
     t0 = time.perf_counter()
-    wcall_host(wstore, 20_000)
-    w_host = (time.perf_counter() - t0) / 20_000 * 1e6
+    wcall_host(wstore, _n(20_000))
+    w_host = (time.perf_counter() - t0) / _n(20_000) * 1e6
 
     print(f"fast export call add(i32,i32)->i32 via make_caller : {fast:6.3f} us/call")
     print(f"raw export call via RawCall (pack/call/unpack)      : {raw:6.3f} us/call")
@@ -176,7 +186,7 @@ def component_add(floor: float) -> None:
     store = Store(engine)
     add = Linker(engine).instantiate(store, component).get_func(store, "add")
     assert add is not None and add(store, 1, 2) == 3
-    best = min(per_call(lambda: add(store, 1, 2), 100_000) for _ in range(3))
+    best = min(per_call(lambda: add(store, 1, 2), _n(100_000)) for _ in range(3))
     print(f"component add(u32, u32) via Func.__call__           : {best:6.3f} us/call"
           f"  ({best / floor:.2f}x the raw floor)")
 
@@ -207,7 +217,7 @@ def nested_floor() -> None:
     engine = CoreEngine()
     adder, mid, six = (compile_module(engine, wat2wasm(w)) for w in NESTED_MODULES)
     parts = _c_instantiation()
-    rounds, n = 7, 100
+    rounds, n = (7, 100) if SCALE == 1.0 else (1, 10)
 
     def floor() -> float:
         best = float("inf")
@@ -254,5 +264,7 @@ def nested_floor() -> None:
 
 
 if __name__ == "__main__":
+    if "--smoke" in sys.argv[1:]:
+        SCALE = 0.001
     main()
     nested_floor()
