@@ -745,7 +745,7 @@ def host_drop_call(store: Any, rt: t.ResourceType, mine: object
     ``_handles``, made by then, is ``mine``), enters it (its lock: one thread at a time) and
     runs the destructor (:func:`host_drop_fn`: a guest's checks its instance is enterable).
     Returns ``False``, running nothing, for anything but its own store (the caller says what
-    is wrong). Built once per store and type (``HostHandles.drop_call`` keeps it); the hot
+    is wrong). Built once per store and type (``HostHandles.owned_class`` keeps it); the hot
     path of a guest type's drop is :func:`owned_handle_class`'s instead."""
     run = host_drop_fn(store, rt)
     if run is None:

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HostHandles", "lower_borrow", "lower_own"]
 
-_UNMADE: Any = object()  # (the drop cache's "not made yet": ``None`` is "no destructor")
 _lifted = Resource._lifted
 _new_object = object.__new__
 
@@ -38,18 +37,17 @@ _new_object = object.__new__
 class HostHandles:
     """The host-side forms of one store's handles (the store keeps it; no cycle through it)."""
 
-    __slots__ = ("_drops", "_owned", "_owner", "caller", "handle_limit", "hostcall_fuel",
+    __slots__ = ("_owned", "_owner", "caller", "handle_limit", "hostcall_fuel",
                  "lower_borrow", "lower_own")
 
     def __init__(self, store: Store) -> None:
         self._owner = weakref.ref(store)
         #: the component instance whose call to a host function is running (``None``: none)
         self.caller: object = None
-        #: per guest resource type, the host-side drop call of its owned handles
-        self._drops: dict[t.ResourceType, Callable[[Any, int], bool] | None] = {}
-        #: per guest resource type, the class of its owned handles (``owned_handle_class``)
-        #: and their drop call
-        self._owned: dict[t.ResourceType, tuple[type[ResourceAny], Any]] = {}
+        #: per resource type, the class of its owned handles (``owned_handle_class``) and
+        #: their host-side drop call (``host_drop_call``)
+        self._owned: dict[t.ResourceType, tuple[type[ResourceAny],
+                                                Callable[[Any, int], bool] | None]] = {}
         #: guest handles per component instance made from now on (``Store.set_handle_limit``)
         self.handle_limit: int | None = None
         #: bytes of lists and strings one lift may build (``Store.set_hostcall_fuel``), read by
@@ -68,33 +66,28 @@ class HostHandles:
         cls, drop = made
         return cls(rt, rep, True, drop, self._owner)
 
-    def owned_class(self, rt: t.ResourceType) -> tuple[type[ResourceAny], Any]:
+    def owned_class(self, rt: t.ResourceType
+                    ) -> tuple[type[ResourceAny], Callable[[Any, int], bool] | None]:
         """The class of the owned ``rt`` handles (:func:`.calls.owned_handle_class`) and
-        their drop call, made once."""
+        their host-side drop call (:func:`.calls.host_drop_call`), made once."""
         made = self._owned.get(rt)
         if made is None:
-            drop = self.drop_call(rt)
             store = self._owner()
             assert store is not None, "handles are lifted while their store is alive"
+            drop = host_drop_call(store, rt, self)
             made = self._owned[rt] = (owned_handle_class(store, rt, self, ResourceAny), drop)
         return made
 
     def drop_call(self, rt: t.ResourceType) -> Callable[[Any, int], bool] | None:
-        """The host-side drop call of an owned ``rt`` handle (:func:`.calls.host_drop_call`),
-        made once."""
-        drop = self._drops.get(rt, _UNMADE)
-        if drop is _UNMADE:
-            store = self._owner()
-            assert store is not None, "handles are lifted while their store is alive"
-            drop = self._drops[rt] = host_drop_call(store, rt, self)
-        return drop  # type: ignore[no-any-return]
+        """The host-side drop call of an owned ``rt`` handle (the one :meth:`owned_class`
+        keeps)."""
+        return self.owned_class(rt)[1]
 
     def clear(self) -> None:
         """Let go of the drop calls (the store is being freed). An owned handle's class is in
         a reference cycle (as every class is), so it loses its own ``drop`` (which refers to
         the core store) rather than wait for the cyclic GC: a handle still held drops as
         ``ResourceAny`` does, refused now its store is gone."""
-        self._drops.clear()
         for cls, _ in self._owned.values():
             if cls is not ResourceAny:
                 del cls.drop, cls._keep  # type: ignore[attr-defined]
