@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import copy
 import typing
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import typed
 from . import types as t
-from ._runtime.items import RFunc, RInstance, RModule
+from ._runtime.items import RFunc, RInstance, RModule, RValue
 from .errors import ExportNotFound
 from .func import Func, TypedFunc, _NamedTypedFunc
 
@@ -233,6 +234,19 @@ class Instance:
         _, item = self._resolve(name, "get_module")
         return item.module if isinstance(item, RModule) else None
 
+    def get_value(self, store: Store, name: str | ExportIndex) -> Any:
+        """An exported 🪙 value (a copy of its Python form), or ``None`` when ``name`` is not a
+        value export (a value of ``option`` type may itself be ``None``: see
+        :meth:`get_export_index`).
+
+        Example::
+
+            greeting = instance.get_value(store, "greeting")   # 'Hello, World!'
+        """
+        self._check(store, "get_value")
+        _, item = self._resolve(name, "get_value")
+        return copy.deepcopy(item.value) if isinstance(item, RValue) else None
+
     def exports(self, store: Store) -> Iterator[tuple[str, str]]:
         """``(name, kind)`` of each top-level export."""
         self._check(store, "exports")
@@ -258,6 +272,8 @@ def _type_of(item: Any) -> t.ExternType | None:
         return t.InstanceType(exports)  # type: ignore[arg-type]
     if isinstance(item, t.Type):
         return t.TypeBound(item)
+    if isinstance(item, RValue):
+        return t.ValueBound(item.ty)
     return None
 
 
@@ -270,6 +286,8 @@ def _kind(item: Any) -> str:
         return "type"
     if isinstance(item, RModule):
         return "module"
+    if isinstance(item, RValue):
+        return "value"
     return "component"
 
 

@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import inspect
 import re
@@ -26,10 +27,11 @@ from typing import Any, Generic
 from . import streams as _streams  # noqa: F401 (loaded: the runtime hands host ends through it)
 from . import typed
 from . import types as t
+from ._abi.lower import values_check
 from ._runtime import core
 from ._runtime.calls import HostFunc
 from ._runtime.instantiate import program_for
-from ._runtime.items import RComponent, RFunc, RInstance, RModule
+from ._runtime.items import RComponent, RFunc, RInstance, RModule, RValue
 from ._validate.typecheck import Mismatch, ModuleWords, check_module, check_subtype
 from .component import Component
 from .engine import Engine, Store, T
@@ -109,7 +111,12 @@ class _ItemDef:
     item: Any
 
 
-_Def = Any  # _FuncDef | _ResourceDef | _ModuleDef | _ItemDef | LinkerInstance
+@dataclass
+class _ValueDef:
+    value: Any
+
+
+_Def = Any  # _FuncDef | _ResourceDef | _ModuleDef | _ValueDef | _ItemDef | LinkerInstance
 
 
 class LinkerInstance(Generic[T]):
@@ -227,6 +234,17 @@ class LinkerInstance(Generic[T]):
     def module(self, name: str, module: Any) -> None:
         """Define core module ``name`` (a ``wasmtime.Module`` or core module bytes)."""
         self._define(name, _ModuleDef(module), "module")
+
+    def value(self, name: str, value: Any) -> None:
+        """Define 🪙 value ``name`` (in its Python form, as a function's arguments take them),
+        for components that import a value; its type is checked when a component is
+        linked, and each instance gets a copy.
+
+        Example::
+
+            linker.root().value("name", "World")   # (import "name" (value string))
+        """
+        self._define(name, _ValueDef(value), "value")
 
     def instance(self, name: str) -> LinkerInstance[T]:
         """The nested :class:`LinkerInstance` for instance ``name`` (created on first use)."""
@@ -506,6 +524,9 @@ class Linker(Generic[T]):
         elif isinstance(ty, t.ModuleType) and isinstance(d, _ModuleDef):
             _check_module(where, _module_of(self.engine, d.module), ty)
             return d
+        elif isinstance(ty, t.ValueBound) and isinstance(d, _ValueDef):
+            _check_value(where, d.value, ty.type)
+            return d
         raise LinkError(f"import `{where}` has the wrong type: expected {_kind_of(ty)}, "
                         f"found {_def_kind(d)}")
 
@@ -729,6 +750,8 @@ def _def_kind(d: Any) -> str:
         return "resource"
     if isinstance(d, _ModuleDef):
         return "module"
+    if isinstance(d, _ValueDef):
+        return "value"
     item = d.item
     if isinstance(item, RFunc):
         return "function"
@@ -740,6 +763,8 @@ def _def_kind(d: Any) -> str:
         return "module"
     if isinstance(item, RComponent):
         return "component"
+    if isinstance(item, RValue):
+        return "value"
     return "type"
 
 
@@ -776,6 +801,22 @@ def _check_item(
         _check_module(where, item.module, ty)
     elif isinstance(ty, t.ComponentType) and not isinstance(item, RComponent):
         raise LinkError(f"`{where}`: expected component found {_item_kind(item)}")
+    elif isinstance(ty, t.ValueBound):
+        if not isinstance(item, RValue):
+            raise LinkError(f"`{where}`: expected value found {_item_kind(item)}")
+        _check_value(where, item.value, ty.type)
+
+
+def _check_value(where: str, value: Any, ty: t.Type) -> None:
+    """``value`` (a Python form) against the imported value type ``ty``."""
+    check = values_check(ty, False)
+    if check is None:
+        raise LinkError(f"value import `{where}`: a value of type `{ty.wit()}` holds handles, "
+                        "which a value cannot")
+    try:
+        check(value)
+    except (TypeError, ValueError) as e:
+        raise LinkError(f"value import `{where}` has the wrong type: {e}") from None
 
 
 def _item_kind(item: Any) -> str:
@@ -889,6 +930,9 @@ def _item(dtors: list[tuple[t.ResourceType, Callable[[Store, int], None]]], engi
         if d.dtor is not None:
             dtors.append((d.rt, d.dtor))
         return d.rt
+    if isinstance(d, _ValueDef):
+        assert isinstance(ty, t.ValueBound), "checked by _resolve"
+        return RValue(copy.deepcopy(d.value), ty.type)
     if isinstance(d, _ModuleDef):
         cm = _module_of(engine, d.module)
         return RModule(cm, tuple((i.module, i.name) for i in cm.imports))

@@ -320,6 +320,8 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
             case F.FInstance(slot, exports):
                 items = ", ".join(f"{n!r}: {v(s)}" for n, s in exports)
                 g.emit(f"{v(slot)} = {c(RInstance)}({{{items}}})")
+            case F.FValue(slot, value, ty):
+                g.emit(f"{v(slot)} = {c(RValue)}({c(value)}, {c(ty)})")
             case F.FConst(slot, value):
                 g.emit(f"{v(slot)} = {c(value)}")
             case F.FModule(slot, offset):

@@ -23,8 +23,8 @@ concrete types it needs. Built-ins become ``FBuiltin`` steps naming their
 :class:`~wasm_component._translate.trampolines.Trampoline`; start functions ``FStart``; core
 modules known only at run time (imported by the root) ``FCoreInstantiateDynamic``.
 
-This is the only instantiation engine: what it cannot run (a component imported by the root,
-value definitions) raises ``NotSupported`` naming it when the root is instantiated.
+This is the only instantiation engine: what it cannot run (a component imported by the root)
+raises ``NotSupported`` naming it when the root is instantiated.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from .._binary import ast
 from .._validate import ValidatedComponent
 from .._validate.model import CanonInfo, ResourceInfo
 from .._validate.typecheck import resources_in
+from .._validate.values import decode_value
 from ..errors import NotSupported
 from . import plan as P
 from .trampolines import Trampoline
@@ -279,6 +280,16 @@ class FInstance:
 
 
 @dataclass(frozen=True, slots=True)
+class FValue:
+    """``slot`` = the 🪙 value a value definition wrote (decoded here: its Python form) of
+    type ``ty``."""
+
+    slot: int
+    value: object
+    ty: t.Type
+
+
+@dataclass(frozen=True, slots=True)
 class FConst:
     slot: int
     value: object
@@ -292,7 +303,7 @@ class FModule:
 
 FStep = (FImport | FAlias | FState | FCoreInstantiate | FCoreInstantiateDynamic | FResource
          | FBuiltin | FStart | FType | FUnsupported | FLazyExport | FLift | FDeferredLift | FLower
-         | FName | FInstance | FConst | FModule)
+         | FName | FInstance | FValue | FConst | FModule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,9 +577,12 @@ class _Inliner:
                     if result is not None:
                         sp[P.VALUE].append(Slot(result))
                     continue
-                case P.Value():
-                    self.steps.append(FUnsupported("value definitions (🪙)"))
-                    ref, sort = Const(None), P.VALUE
+                case P.Value(definition, static):
+                    assert isinstance(static, t.Type), "a value's static type is a value type"
+                    s = self.slot()
+                    self.steps.append(FValue(s, decode_value(static, definition.data,
+                                                             definition.offset), static))
+                    ref, sort = Slot(s), P.VALUE
                 case P.Import(name, sort, static):
                     if scope.args is None:
                         known = self.imports.get(name)

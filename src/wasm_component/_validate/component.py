@@ -26,6 +26,7 @@ from .model import (
     ValidatedComponent,
 )
 from .names import ParsedName, check_label, parse_name, unique_key
+from .values import decode_value
 
 MAX_TYPE_SIZE = 1_000_000
 
@@ -1222,6 +1223,7 @@ class Validator:
         if not self.features.cm_values:
             raise _err("support for component model `value`s is not enabled", d.offset)
         ty = self.valtype(d.type, scope, d.offset)
+        decode_value(ty, d.data, d.offset)  # (malformed bytes: a ValidationError here)
         scope.add("value", ty, origin, "value")
         scope.value_used.append(False)
         scope.value_offsets.append(d.offset)
