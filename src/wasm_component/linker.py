@@ -235,6 +235,24 @@ class LinkerInstance(Generic[T]):
         """Define core module ``name`` (a ``wasmtime.Module`` or core module bytes)."""
         self._define(name, _ModuleDef(module), "module")
 
+    def component(self, name: str, component: Component) -> None:
+        """Define component ``name`` for a root that imports a component (and instantiates
+        it: each instantiation is a root of its own in the same store). Wasmtime cannot; its
+        embedder restrictions forbid such imports, so the importer is compiled with
+        ``Component.new(..., embedder_restrictions=False)``.
+
+        Example::
+
+            linker.root().component("adder", Component.new(engine, adder_wat))
+        """
+        if not isinstance(component, Component):
+            raise TypeError(f"`component`: expected a Component, got "
+                            f"{type(component).__name__} {component!r}")
+        if component.engine is not self._linker.engine:
+            raise ValueError("`component`: the component was compiled for another engine")
+        self._define(name, _ItemDef(RComponent(component._validated, component._items, None)),
+                     "component")
+
     def value(self, name: str, value: Any) -> None:
         """Define 🪙 value ``name`` (in its Python form, as a function's arguments take them),
         for components that import a value; its type is checked when a component is
@@ -799,8 +817,13 @@ def _check_item(
         if not isinstance(item, RModule):
             raise LinkError(f"`{where}`: expected module found {_item_kind(item)}")
         _check_module(where, item.module, ty)
-    elif isinstance(ty, t.ComponentType) and not isinstance(item, RComponent):
-        raise LinkError(f"`{where}`: expected component found {_item_kind(item)}")
+    elif isinstance(ty, t.ComponentType):
+        if not isinstance(item, RComponent):
+            raise LinkError(f"`{where}`: expected component found {_item_kind(item)}")
+        try:
+            check_subtype(item.validated.type, ty)
+        except Mismatch as e:
+            raise LinkError(f"`{where}` has the wrong type: {e.message}") from None
     elif isinstance(ty, t.ValueBound):
         if not isinstance(item, RValue):
             raise LinkError(f"`{where}`: expected value found {_item_kind(item)}")

@@ -13,7 +13,7 @@ from wasm_component._translate import inline as F
 from wasm_component._translate.trampolines import Trampoline
 from wasm_component._validate.features import Features
 from wasm_component.component import to_binary
-from wasm_component.errors import NotSupported
+from wasm_component.errors import LinkError, NotSupported
 
 NESTED = Path(__file__).parents[2] / "benchmarks" / "components" / "nested.wat"
 
@@ -229,3 +229,67 @@ def test_a_state_made_by_a_start_function_call_is_the_one_made_later() -> None:
     assert export_func(inst, store, "seen")(store) == 42
     assert lifted(f).state is lifted(g).state
     assert g(store) == 7 and f(store, 1) == 2
+
+
+ADDER = """
+(component
+  (import "base" (func $base (result u32)))
+  (core func $b (canon lower (func $base)))
+  (core module $m
+    (import "h" "base" (func $base (result i32)))
+    (func (export "add") (param i32) (result i32) (i32.add (local.get 0) (call $base))))
+  (core instance $i (instantiate $m (with "h" (instance (export "base" (func $b))))))
+  (func (export "add") (param "x" u32) (result u32) (canon lift (core func $i "add"))))
+"""
+
+IMPORTS_A_COMPONENT = """
+(component
+  (import "adder" (component $adder
+    (import "base" (func (result u32)))
+    (export "add" (func (param "x" u32) (result u32)))))
+  (import "ten" (func $ten (result u32)))
+  (core module $k (func (export "five") (result i32) (i32.const 5)))
+  (core instance $k (instantiate $k))
+  (func $five (result u32) (canon lift (core func $k "five")))
+  (instance $a (instantiate $adder (with "base" (func $ten))))
+  (instance $b (instantiate $adder (with "base" (func $five))))
+  (export "add-ten" (func $a "add"))
+  (export "add-five" (func $b "add")))
+"""
+
+
+def test_a_component_the_root_imports_is_instantiated_at_run_time() -> None:
+    """The root imports a component (``LinkerInstance.component``) and instantiates it twice,
+    once with its own import and once with one of its own functions: each a root of its own
+    in the store, its exports reached by name (``F.FInstantiateImported``)."""
+    engine = Engine()
+    importer = Component.new(engine, IMPORTS_A_COMPONENT, embedder_restrictions=False)
+    assert kinds(flat_of_component(importer)).count("FInstantiateImported") == 2
+    linker = Linker(engine)
+    linker.root().component("adder", Component.new(engine, ADDER))
+    linker.root().func_wrap("ten", lambda _s: 10)
+    store = Store(engine)
+    inst = linker.instantiate(store, importer)
+    assert export_func(inst, store, "add-ten")(store, 1) == 11
+    assert export_func(inst, store, "add-five")(store, 1) == 6
+
+
+def test_an_imported_component_is_type_checked_when_linked() -> None:
+    engine = Engine()
+    importer = Component.new(engine, IMPORTS_A_COMPONENT, embedder_restrictions=False)
+    linker = Linker(engine)
+    linker.root().func_wrap("ten", lambda _s: 10)
+    linker.root().component("adder", Component.new(engine, """
+      (component (import "base" (func (result u32)))
+        (core module $m (func (export "f") (result i32) (i32.const 0)))
+        (core instance $i (instantiate $m))
+        (func (export "add") (result u32) (canon lift (core func $i "f"))))"""))
+    with pytest.raises(LinkError, match="`adder` has the wrong type: type mismatch in export"):
+        linker.instantiate(Store(engine), importer)
+    linker = Linker(engine)
+    linker.root().func_wrap("ten", lambda _s: 10)
+    linker.root().func_wrap("adder", lambda _s: 0)
+    with pytest.raises(LinkError, match="`adder` has the wrong type: expected component, found function"):
+        linker.instantiate(Store(engine), importer)
+    with pytest.raises(TypeError, match="expected a Component"):
+        Linker(engine).root().component("adder", b"\0asm")  # type: ignore[arg-type]

@@ -201,7 +201,7 @@ def _typed_values() -> st.SearchStrategy[tuple[t.Type, Any]]:
              ) -> st.SearchStrategy[tuple[t.Type, Any]]:
         return st.one_of(
             inner.flatmap(lambda tv: st.lists(st.just(tv[1]), max_size=3).map(
-                lambda xs: (t.ListType(tv[0]), xs))),
+                lambda xs: (t.ListType(tv[0]), bytes(xs) if tv[0] == t.U8 else xs))),
             st.lists(inner, min_size=1, max_size=3).map(lambda fs: (
                 t.RecordType(tuple((f"f{i}", ty) for i, (ty, _) in enumerate(fs))),
                 Record({f"f{i}": v for i, (_, v) in enumerate(fs)}))),

@@ -35,7 +35,7 @@ from .calls import (
     make_lowered,
     resource_builtin_into,
 )
-from .items import RFunc, RInstance, RModule, RValue
+from .items import RComponent, RFunc, RInstance, RModule, RValue
 
 __all__ = ["RootInstance", "program_for"]
 
@@ -106,6 +106,14 @@ def _start(store: Any, fn: RFunc, args: tuple[RValue, ...]) -> RValue:
 
 def _concrete_type(static: Any, resources: dict[t.ResourceType, t.ResourceType]) -> Any:
     return substitute(static, resources, {})
+
+
+def _instantiate_imported(store: Any, rc: RComponent, args: dict[str, Any]) -> RInstance:
+    """A component the root imported (``F.FInstantiateImported``), instantiated by its own
+    program in the same store: the store keeps it as it keeps a root."""
+    root = program_for(rc.validated)(store, rc.modules, args)
+    store._instances.append(root)
+    return RInstance(root.exports)
 
 
 def _unsupported(what: str) -> None:
@@ -320,6 +328,10 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
             case F.FInstance(slot, exports):
                 items = ", ".join(f"{n!r}: {v(s)}" for n, s in exports)
                 g.emit(f"{v(slot)} = {c(RInstance)}({{{items}}})")
+            case F.FInstantiateImported(slot, component, args):
+                argv = ", ".join(f"{n!r}: {v(a)}" for n, a in args)
+                g.emit(f"{v(slot)} = {c(_instantiate_imported)}(store, {v(component)}, "
+                       f"{{{argv}}})")
             case F.FValue(slot, value, ty):
                 g.emit(f"{v(slot)} = {c(RValue)}({c(value)}, {c(ty)})")
             case F.FConst(slot, value):

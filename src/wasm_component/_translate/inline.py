@@ -23,8 +23,9 @@ concrete types it needs. Built-ins become ``FBuiltin`` steps naming their
 :class:`~wasm_component._translate.trampolines.Trampoline`; start functions ``FStart``; core
 modules known only at run time (imported by the root) ``FCoreInstantiateDynamic``.
 
-This is the only instantiation engine: what it cannot run (a component imported by the root)
-raises ``NotSupported`` naming it when the root is instantiated.
+This is the only instantiation engine. A component the root imports is instantiated at run
+time by its own plan (``FInstantiateImported``); what it cannot run (a component exported by
+the root) raises ``NotSupported`` naming it when the root is instantiated.
 """
 
 from __future__ import annotations
@@ -177,6 +178,17 @@ class FCoreInstantiateDynamic:
 
 
 @dataclass(frozen=True, slots=True)
+class FInstantiateImported:
+    """Instantiate a component known only at run time (``component``: its slot, an
+    ``RComponent`` the root imported) as a root of its own in the same store, with ``args``
+    (import name, the slot of the item): its exports an instance in ``slot``."""
+
+    slot: int
+    component: int
+    args: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FResource:
     """A resource type defined by instance ``state`` (a fresh concrete type per instance)."""
 
@@ -302,7 +314,7 @@ class FModule:
 
 
 FStep = (FImport | FAlias | FState | FCoreInstantiate | FCoreInstantiateDynamic | FResource
-         | FBuiltin | FStart | FType | FUnsupported | FLazyExport | FLift | FDeferredLift | FLower
+         | FInstantiateImported | FBuiltin | FStart | FType | FUnsupported | FLazyExport | FLift | FDeferredLift | FLower
          | FName | FInstance | FValue | FConst | FModule)
 
 
@@ -502,9 +514,13 @@ class _Inliner:
                 case P.Instantiate(component, args, static):
                     cref = sp[P.COMPONENT][component]
                     if not isinstance(cref, ComponentRef):
-                        self.steps.append(FUnsupported("instantiating a component imported by "
-                                                       "the root"))
-                        ref, sort = InstanceRef(), P.INSTANCE
+                        # (imported by the root: made at run time, a root of its own)
+                        cslot = self.value(cref)
+                        items = tuple((n, self.value(sp[so][idx])) for n, so, idx in args)
+                        s = self.slot()
+                        self.steps.append(FInstantiateImported(s, cslot, items))
+                        self.calls_out[k] = True
+                        ref, sort = Slot(s), P.INSTANCE
                     else:
                         child = _Scope(self.new_instance(k), cref.scope,
                                        {n: sp[so][idx] for n, so, idx in args})
