@@ -256,7 +256,7 @@ class LinkerInstance(Generic[T]):
     def value(self, name: str, value: Any) -> None:
         """Define 🪙 value ``name`` (in its Python form, as a function's arguments take them),
         for components that import a value; its type is checked when a component is
-        linked, and each instance gets a copy.
+        linked, where the value is copied (later changes to ``value`` reach no instance).
 
         Example::
 

@@ -228,7 +228,7 @@ def _task_return_factory(result: t.Type | None, enc: StringEncoding, pt: PtrType
     else:
         value = f"[{g.flat(result, names)}]"
     lifted = g.lines
-    pro = (["m = cx.view()"] if g.uses_memory else []) + g.fuel_prologue()
+    pro = ([g.view_line()] if g.uses_memory else []) + g.fuel_prologue()
     g.lines = [
         "    def task_return(env, caller, args_, nargs):",
         "        try:",
