@@ -51,8 +51,8 @@ A ``memoryview`` over linear memory is only ever *short*, never *stale*, whoever
 it was made; no call site has anything to remember. :meth:`CoreMemory.view` hands out a view that
 is valid but may be shorter than the memory, and :meth:`CoreMemory.current` one as long as the
 memory is now (it asks wasmtime for the size); every bounds check on a view looks again
-(``current``) before it fails (``CodeGen.past_end`` in generated code,
-``_abi.context.memory_covering`` in written code). This is sound because, under the engines we
+(``current``) before it fails (``CodeGen.past_end`` in generated code; the same test written
+out on the hot paths written by hand, ``_abi.context.memory_covering`` on the others). This is sound because, under the engines we
 configure (:data:`MEMORY_RESERVATION`), a 32-bit memory grows in place: its base never moves and
 it never shrinks, so the longest view made so far stays valid for the memory's life. A memory that may move (64-bit, or under an
 engine made from the user's own ``wasmtime.Config``) gets a fresh view each time instead.
