@@ -120,7 +120,9 @@ def wasm32_wasi_rustc() -> str | None:
     """A ``rustc`` with the ``wasm32-wasi`` standard library installed: Debian's
     ``/usr/bin/rustc`` first (a rustup toolchain earlier on ``PATH`` often lacks the target),
     then any on ``PATH``; None when there is none."""
-    for rustc in dict.fromkeys(filter(None, ["/usr/bin/rustc", shutil.which("rustc")])):
+    # (``which`` of the absolute path: None where Debian's is not installed)
+    for rustc in dict.fromkeys(filter(None, [shutil.which("/usr/bin/rustc"),
+                                             shutil.which("rustc")])):
         r = subprocess.run([rustc, "--print", "target-libdir", "--target", "wasm32-wasi"],
                            capture_output=True, text=True)
         if r.returncode == 0 and any(Path(r.stdout.strip()).glob("libstd-*.rlib")):

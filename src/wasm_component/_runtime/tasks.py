@@ -87,11 +87,25 @@ OnResolve = Callable[[Sequence[Any] | None], None]
 OnCancel = Callable[[ComponentInstanceState | None], None]
 Cont = Callable[[Cancelled], None]
 
+def _may_run_in(thread: GuestThread, inst: ComponentInstanceState) -> bool:
+    """Whether ``thread`` may run while a synchronous task of ``inst`` waits: a thread of
+    ``inst`` that can use the stack the waiting task is on, so neither the one holding the
+    instance's exclusive lock nor the implicit thread of an ``async``-typed task that needs the
+    lock (a ``callback``-lifted or sync-lifted one, which runs only with the stack to itself)."""
+    task = thread.task
+    return (task.inst is inst and thread is not inst.exclusive_thread
+            and not (thread is task.implicit_thread and task.ft.is_async
+                     and task.needs_exclusive()))
+
+
 def _never_started() -> Sequence[Any]:
     raise AssertionError("a task of the fast path is started by it")
 
 
 DEADLOCK = "deadlock detected: event loop cannot make further progress"
+#: The spec's ``trap_if(not candidates)`` at the end of ``canon_lift``: a task of a non-``async``
+#: function type waits, and no other thread of its instance is ready to run.
+SYNC_BLOCK = "cannot block a synchronous task before returning"
 _INITIAL = Task.State.INITIAL
 _STARTED = Task.State.STARTED
 POISONED = "the component instance trapped in another task while this call waited"
@@ -427,9 +441,11 @@ class StoreScheduler:
         finally:
             self.current = prev
 
-    def step(self) -> bool:
+    def step(self, inst: ComponentInstanceState | None = None) -> bool:
         """Make one step of progress: apply a finished host operation, or resume one ready
-        stackless thread. ``False``: nothing could run."""
+        stackless thread. ``False``: nothing could run. ``inst``: resume only a thread of that
+        instance that does not hold its exclusive lock (the spec's candidates while a task of
+        a non-``async`` function type waits: :meth:`finish_sync`)."""
         if self.switch_to is not None and not self._in_switch:
             self._switch()  # (a switch made where no poll loop could take it)
             return True
@@ -438,20 +454,31 @@ class StoreScheduler:
             return True
         woken, waiting = self.woken, self.waiting
         woken_q = self._woken_q
-        while woken_q:
-            th, parks = woken_q.popleft()
-            # (a stacked thread picks its wake-up in `block`)
-            if (isinstance(th, GuestThread) and th.cont is not None and th.parks == parks
-                    and th in waiting):
-                c = woken.get(th)
-                if c is not None:
-                    self.resume(th, c)
-                    return True
+        skipped: list[tuple[Thread, int]] = []
+        try:
+            while woken_q:
+                th, parks = woken_q.popleft()
+                # (a stacked thread picks its wake-up in `block`)
+                if (isinstance(th, GuestThread) and th.cont is not None and th.parks == parks
+                        and th in waiting):
+                    c = woken.get(th)
+                    if c is not None:
+                        if inst is not None and not _may_run_in(th, inst):
+                            skipped.append((th, parks))
+                            continue
+                        self.resume(th, c)
+                        return True
+        finally:
+            if skipped:
+                woken_q.extendleft(reversed(skipped))
         q = self.candidates
         for _ in range(len(q)):
             th, parks = q.popleft()
             if th.cont is None or th.parks != parks or th not in waiting:
                 continue  # stale: resumed (and maybe parked again) since
+            if inst is not None and not _may_run_in(th, inst):
+                q.append((th, parks))
+                continue
             if th.ready():
                 self.resume(th, Cancelled.FALSE)
                 return True
@@ -461,6 +488,29 @@ class StoreScheduler:
             else:
                 q.append((th, parks))  # (ready but for the lock or backpressure)
         return False
+
+    def finish_sync(self, task: Task) -> None:
+        """The end of the spec's ``canon_lift`` for a non-``async`` function type whose task
+        has not returned: run the ready threads of its instance (never another instance's,
+        nor the one holding the instance's exclusive lock) until it has; with none ready, it
+        traps. (Waiting for a host operation is the host's choice, not the guest blocking:
+        it is waited for.)"""
+        inst = task.inst
+
+        def resolved() -> bool:
+            return task.state == Task.State.RESOLVED
+
+        while not resolved():
+            if not self.step(inst) and not resolved():
+                if not self.host_pending:
+                    # (ready threads of the instance that may not run: nothing else can make
+                    # progress, a deadlock; none at all: the task blocked)
+                    trap(DEADLOCK if self._ready_in(inst) else SYNC_BLOCK)
+                self.stuck()
+
+    def _ready_in(self, inst: ComponentInstanceState) -> bool:
+        """Whether a parked thread of ``inst`` is ready (whether or not it may run now)."""
+        return any(th.task.inst is inst and th.ready() for th, _ in self.candidates)
 
     def stuck(self) -> None:
         """Nothing can run: wait for a host operation when that is possible, else deadlock."""
@@ -837,11 +887,9 @@ class AsyncLift:
                 states[0].may_enter = True
             else:
                 _leave(sched, states)
-        if (not self.ft.is_async and task.state != Task.State.RESOLVED
-                and self.invoke_on_stack is None):
-            # a synchronous callee finishes before its caller goes on (on fibers, the caller
-            # waits for it as the spec's does: a sync lower suspends, an async one goes on)
-            sched.run_until(lambda: task.state == Task.State.RESOLVED)
+        if not self.ft.is_async and task.state != Task.State.RESOLVED:
+            # a callee of a non-async type returns before its caller goes on
+            sched.finish_sync(task)
         return partial(self._on_cancel, task)
 
     def _on_cancel(self, task: Task, caller: ComponentInstanceState | None) -> None:
