@@ -88,14 +88,9 @@ OnCancel = Callable[[ComponentInstanceState | None], None]
 Cont = Callable[[Cancelled], None]
 
 def _may_run_in(thread: GuestThread, inst: ComponentInstanceState) -> bool:
-    """Whether ``thread`` may run while a synchronous task of ``inst`` waits: a thread of
-    ``inst`` that can use the stack the waiting task is on, so neither the one holding the
-    instance's exclusive lock nor the implicit thread of an ``async``-typed task that needs the
-    lock (a ``callback``-lifted or sync-lifted one, which runs only with the stack to itself)."""
-    task = thread.task
-    return (task.inst is inst and thread is not inst.exclusive_thread
-            and not (thread is task.implicit_thread and task.ft.is_async
-                     and task.needs_exclusive()))
+    """Whether ``thread`` may run while a synchronous task of ``inst`` waits: the spec's
+    candidates, a thread of ``inst`` that does not hold the instance's exclusive lock."""
+    return thread.task.inst is inst and thread is not inst.exclusive_thread
 
 
 def _never_started() -> Sequence[Any]:
@@ -492,8 +487,8 @@ class StoreScheduler:
     def finish_sync(self, task: Task) -> None:
         """The end of the spec's ``canon_lift`` for a non-``async`` function type whose task
         has not returned: run the ready threads of its instance (never another instance's,
-        nor the one holding the instance's exclusive lock) until it has; with none ready, it
-        traps. (Waiting for a host operation is the host's choice, not the guest blocking:
+        nor the one holding the instance's exclusive lock; a callback-lifted task's parked
+        event loop is one of them) until it has; with none ready, it traps. (Waiting for a host operation is the host's choice, not the guest blocking:
         it is waited for.)"""
         inst = task.inst
 
@@ -503,14 +498,8 @@ class StoreScheduler:
         while not resolved():
             if not self.step(inst) and not resolved():
                 if not self.host_pending:
-                    # (ready threads of the instance that may not run: nothing else can make
-                    # progress, a deadlock; none at all: the task blocked)
-                    trap(DEADLOCK if self._ready_in(inst) else SYNC_BLOCK)
+                    trap(SYNC_BLOCK)
                 self.stuck()
-
-    def _ready_in(self, inst: ComponentInstanceState) -> bool:
-        """Whether a parked thread of ``inst`` is ready (whether or not it may run now)."""
-        return any(th.task.inst is inst and th.ready() for th, _ in self.candidates)
 
     def stuck(self) -> None:
         """Nothing can run: wait for a host operation when that is possible, else deadlock."""
