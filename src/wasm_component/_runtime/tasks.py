@@ -88,9 +88,12 @@ OnCancel = Callable[[ComponentInstanceState | None], None]
 Cont = Callable[[Cancelled], None]
 
 def _may_run_in(thread: GuestThread, inst: ComponentInstanceState) -> bool:
-    """Whether ``thread`` may run while a synchronous task of ``inst`` waits: the spec's
-    candidates, a thread of ``inst`` that does not hold the instance's exclusive lock."""
-    return thread.task.inst is inst and thread is not inst.exclusive_thread
+    """Whether ``thread`` may run while a synchronous task of ``inst`` waits: a thread of
+    ``inst``. (The spec's candidates leave out the thread holding the instance's exclusive
+    lock; its suite's newer ``during-sync-scheduling-candidates`` resumes a callback task
+    suspended mid-frame, lock held, that the waiting task made ready, and without it that
+    wait is a livelock: its own yields keep it ready, so it never traps.)"""
+    return thread.task.inst is inst
 
 
 def _never_started() -> Sequence[Any]:
@@ -486,9 +489,9 @@ class StoreScheduler:
 
     def finish_sync(self, task: Task) -> None:
         """The end of the spec's ``canon_lift`` for a non-``async`` function type whose task
-        has not returned: run the ready threads of its instance (never another instance's,
-        nor the one holding the instance's exclusive lock; a callback-lifted task's parked
-        event loop is one of them) until it has; with none ready, it traps. (Waiting for a host operation is the host's choice, not the guest blocking:
+        has not returned: run the ready threads of its instance (never another instance's; a
+        callback-lifted task's parked event loop is one of them) until it has; with none
+        ready, it traps. (Waiting for a host operation is the host's choice, not the guest blocking:
         it is waited for.)"""
         inst = task.inst
 
