@@ -101,8 +101,8 @@ def _never_started() -> Sequence[Any]:
 
 
 DEADLOCK = "deadlock detected: event loop cannot make further progress"
-#: The spec's ``trap_if(not candidates)`` at the end of ``canon_lift``: a task of a non-``async``
-#: function type waits, and no other thread of its instance is ready to run.
+#: The spec's ``trap_if(not candidates)`` at the end of ``canon_lift``: a task of a
+#: non-``async`` function type waits, and no other thread of its instance is ready to run.
 SYNC_BLOCK = "cannot block a synchronous task before returning"
 _INITIAL = Task.State.INITIAL
 _STARTED = Task.State.STARTED
@@ -442,8 +442,8 @@ class StoreScheduler:
     def step(self, inst: ComponentInstanceState | None = None) -> bool:
         """Make one step of progress: apply a finished host operation, or resume one ready
         stackless thread. ``False``: nothing could run. ``inst``: resume only a thread of that
-        instance that does not hold its exclusive lock (the spec's candidates while a task of
-        a non-``async`` function type waits: :meth:`finish_sync`)."""
+        instance (the candidates while a task of a non-``async`` function type waits:
+        :meth:`finish_sync`); the others stay queued."""
         if self.switch_to is not None and not self._in_switch:
             self._switch()  # (a switch made where no poll loop could take it)
             return True
@@ -491,8 +491,8 @@ class StoreScheduler:
         """The end of the spec's ``canon_lift`` for a non-``async`` function type whose task
         has not returned: run the ready threads of its instance (never another instance's; a
         callback-lifted task's parked event loop is one of them) until it has; with none
-        ready, it traps. (Waiting for a host operation is the host's choice, not the guest blocking:
-        it is waited for.)"""
+        ready, it traps. (What counts as blocking in a host callee is the host's to say: a host
+        operation still running is waited for.)"""
         inst = task.inst
 
         def resolved() -> bool:
