@@ -87,15 +87,6 @@ OnResolve = Callable[[Sequence[Any] | None], None]
 OnCancel = Callable[[ComponentInstanceState | None], None]
 Cont = Callable[[Cancelled], None]
 
-def _may_run_in(thread: GuestThread, inst: ComponentInstanceState) -> bool:
-    """Whether ``thread`` may run while a synchronous task of ``inst`` waits: a thread of
-    ``inst``. (The spec's candidates leave out the thread holding the instance's exclusive
-    lock; its suite's newer ``during-sync-scheduling-candidates`` resumes a callback task
-    suspended mid-frame, lock held, that the waiting task made ready, and without it that
-    wait is a livelock: its own yields keep it ready, so it never traps.)"""
-    return thread.task.inst is inst
-
-
 def _never_started() -> Sequence[Any]:
     raise AssertionError("a task of the fast path is started by it")
 
@@ -461,7 +452,7 @@ class StoreScheduler:
                         and th in waiting):
                     c = woken.get(th)
                     if c is not None:
-                        if inst is not None and not _may_run_in(th, inst):
+                        if inst is not None and th.task.inst is not inst:
                             skipped.append((th, parks))
                             continue
                         self.resume(th, c)
@@ -474,7 +465,7 @@ class StoreScheduler:
             th, parks = q.popleft()
             if th.cont is None or th.parks != parks or th not in waiting:
                 continue  # stale: resumed (and maybe parked again) since
-            if inst is not None and not _may_run_in(th, inst):
+            if inst is not None and th.task.inst is not inst:
                 q.append((th, parks))
                 continue
             if th.ready():
@@ -491,7 +482,11 @@ class StoreScheduler:
         """The end of the spec's ``canon_lift`` for a non-``async`` function type whose task
         has not returned: run the ready threads of its instance (never another instance's; a
         callback-lifted task's parked event loop is one of them) until it has; with none
-        ready, it traps. (What counts as blocking in a host callee is the host's to say: a host
+        ready, it traps. (The spec's candidates also leave out the thread holding the
+        instance's exclusive lock; its suite's newer ``during-sync-scheduling-candidates``
+        resumes a callback task suspended mid-frame, lock held, that the waiting task made
+        ready, and leaving it out makes that wait a livelock: the waiting task's own yields
+        keep it ready, so it never traps.) (What counts as blocking in a host callee is the host's to say: a host
         operation still running is waited for.)"""
         inst = task.inst
 
