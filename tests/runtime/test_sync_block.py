@@ -102,3 +102,12 @@ def test_a_sync_task_goes_on_through_its_own_instances_ready_threads_only() -> N
     arm(store)
     assert go(store) == 42
     assert ran(store) == 0  # (the sibling's ready thread did not run during the sync call)
+
+
+def test_the_trap_leaves_the_instance_poisoned() -> None:
+    store, (arm, _, block, _) = _exports()
+    arm(store)
+    with pytest.raises(Trap, match="cannot block a synchronous task before returning"):
+        block(store)
+    with pytest.raises(Trap, match="cannot enter component instance"):
+        block(store)

@@ -496,6 +496,7 @@ class StoreScheduler:
         while not resolved():
             if not self.step(inst) and not resolved():
                 if not self.host_pending:
+                    inst.poison()  # (a trap: the instance is entered no more, as any trap's)
                     trap(SYNC_BLOCK)
                 self.stuck()
 
