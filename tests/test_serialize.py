@@ -10,6 +10,7 @@ import pickle
 import subprocess
 import sys
 import weakref
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -149,13 +150,38 @@ def test_blob_without_model_still_loads(engine: Engine, blob: bytes) -> None:
     assert _run(engine, Component.deserialize(engine, blob[: start - 8])) == 41
 
 
-def _damaged_module(blob: bytes) -> bytes:
-    """``blob`` with its first compiled module's header zeroed (wasmtime refuses it)."""
-    n = len(component_mod._SER_MAGIC)
-    size = int.from_bytes(blob[n : n + 8], "little")
-    first_module = n + 8 + size + 8 + 8 + 8  # count, offset, length
+def _parts(blob: bytes) -> tuple[tuple[int, int], list[tuple[int, int]]]:
+    """Where the binary's and each compiled module's bytes are in ``blob`` (read by the format
+    ``serialize`` writes: the magic, then the binary and each module as a CRC-32, a length and
+    the bytes, each module after its offset in the binary)."""
+    pos = len(component_mod._SER_MAGIC)
+
+    def uint(size: int) -> int:
+        nonlocal pos
+        pos += size
+        return int.from_bytes(blob[pos - size : pos], "little")
+
+    def checked() -> tuple[int, int]:
+        nonlocal pos
+        uint(4)
+        n = uint(8)
+        pos += n
+        return pos - n, pos
+
+    binary = checked()
+    modules = []
+    for _ in range(uint(8)):
+        uint(8)
+        modules.append(checked())
+    return binary, modules
+
+
+def _with_crc(blob: bytes, span: tuple[int, int], damage: Any) -> bytes:
+    """``blob`` with ``damage`` done to the part at ``span`` and its CRC-32 made to match."""
     bad = bytearray(blob)
-    bad[first_module : first_module + 8] = b"\x00" * 8
+    start, end = span
+    damage(bad, start, end)
+    bad[start - 12 : start - 8] = zlib.crc32(bad[start:end]).to_bytes(4, "little")
     return bytes(bad)
 
 
@@ -170,16 +196,42 @@ def test_damaged_blobs_raise_decode_error(engine: Engine, blob: bytes) -> None:
         Component.deserialize(engine, b"junk")
     with pytest.raises(TypeError, match="expected bytes"):
         Component.deserialize(engine, "text")  # type: ignore[arg-type]
-    # a damaged compiled module: wasmtime refuses its header
+    # a compiled module that matches its CRC-32 but not wasmtime's format: wasmtime refuses it
+    (_, binary_end), modules = _parts(blob)
+
+    def zero_header(bad: bytearray, start: int, end: int) -> None:
+        bad[start : start + 8] = b"\x00" * 8
+
     with pytest.raises(DecodeError, match="compiled core module"):
-        Component.deserialize(engine, _damaged_module(blob))
+        Component.deserialize(engine, _with_crc(blob, modules[0], zero_header))
     # module count that does not match the component
-    n = len(component_mod._SER_MAGIC)
-    size = int.from_bytes(blob[n : n + 8], "little")
     bad = bytearray(blob)
-    bad[n + 8 + size : n + 8 + size + 8] = (0).to_bytes(8, "little")
+    bad[binary_end : binary_end + 8] = (0).to_bytes(8, "little")
     with pytest.raises(DecodeError):
         Component.deserialize(engine, bytes(bad))
+    # a blob of another format (the first had no checks)
+    old = component_mod._SER_PREFIX + b"\x01" + blob[len(component_mod._SER_MAGIC):]
+    with pytest.raises(DecodeError, match="another version of wasm-component"):
+        Component.deserialize(engine, old)
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_a_flipped_bit_anywhere_in_code_or_binary_raises(engine: Engine, blob: bytes,
+                                                         threaded: bool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bit flipped in compiled code used to reach wasmtime, which ran it as it was: the
+    # process aborted on the first call. Every part is now checked before it is used, inline
+    # for small blobs and on a thread of its own for large ones.
+    if threaded:
+        monkeypatch.setattr(component_mod, "_SHARE_OUT", 0)
+    binary, modules = _parts(blob)
+    for start, end in [binary, *modules]:
+        for at in range(start, end, 1 if threaded is False and end - start < 4096 else 13):
+            bad = bytearray(blob)
+            bad[at] ^= 1 << (at % 8)
+            with pytest.raises(DecodeError, match="damaged"):
+                Component.deserialize(engine, bytes(bad))
+    assert _run(engine, Component.deserialize(engine, blob)) == 41
 
 
 def _resource(c: Component) -> t.ResourceType:

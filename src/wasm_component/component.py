@@ -13,9 +13,13 @@ Example::
 
 from __future__ import annotations
 
+import collections
+import functools
 import operator
 import os
-from collections.abc import Callable, Iterator
+import threading
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -33,13 +37,57 @@ from .instance import ExportIndex
 
 __all__ = ["Component", "ResourcesRequired", "to_binary"]
 
-_SER_MAGIC = b"wasm-component-serialized\x00\x01"
+#: What :meth:`Component.serialize` output starts with: a name, then the format's number.
+_SER_PREFIX = b"wasm-component-serialized\x00"
+_SER_MAGIC = _SER_PREFIX + b"\x02"
+#: Bytes of compiled code below which :meth:`Component.deserialize` loads it on one thread: a
+#: second costs more than checking and loading this much.
+_SHARE_OUT = 1 << 20
 
 T = TypeVar("T")
 
 
 def _u64(n: int) -> bytes:
     return n.to_bytes(8, "little")
+
+
+def _checked(blob: bytes) -> list[bytes]:
+    """``blob`` as :meth:`Component.serialize` writes it: its CRC-32, its length, itself."""
+    return [zlib.crc32(blob).to_bytes(4, "little"), _u64(len(blob)), blob]
+
+
+def _share_out(first: Callable[[], None], jobs: Sequence[Callable[[], None]], size: int) -> None:
+    """Run ``first`` here and ``jobs`` in their order on this thread (after ``first``) and on
+    one more (from the start), when ``size`` (the bytes they read) makes a thread worth its
+    cost; otherwise all here. The first exception is raised once all are done. For
+    :meth:`Component.deserialize`: zlib and wasmtime let go of the GIL while they read."""
+    queue = collections.deque(jobs)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        while queue and not errors:
+            try:
+                job = queue.popleft()
+            except IndexError:  # (the other thread took the last)
+                return
+            try:
+                job()
+            except BaseException as e:
+                errors.append(e)
+
+    helper = None
+    if size >= _SHARE_OUT and len(jobs) > 1:
+        helper = threading.Thread(target=work, daemon=True,
+                                  name="wasm-component deserialize")
+        helper.start()
+    try:
+        first()
+    finally:
+        work()
+        if helper is not None:
+            helper.join()
+    if errors:
+        raise errors[0]
 
 
 def to_binary(data: bytes | bytearray | memoryview | str) -> bytes | memoryview:
@@ -131,10 +179,9 @@ class Component:
         """Bytes for :meth:`deserialize`: the component binary, its compiled core modules and
         its validated model (valid only for the same wasm-component and wasmtime versions and
         engine settings)."""
-        parts = [_SER_MAGIC, _u64(len(self._data)), bytes(self._data), _u64(len(self._modules))]
+        parts = [_SER_MAGIC, *_checked(bytes(self._data)), _u64(len(self._modules))]
         for offset, module in sorted(self._modules.items()):
-            blob = module.serialize()
-            parts += [_u64(offset), _u64(len(blob)), blob]
+            parts += [_u64(offset), *_checked(module.serialize())]
         model = dump_model(self._validated)
         parts += [_u64(len(model)), model]
         return b"".join(parts)
@@ -144,50 +191,81 @@ class Component:
         """Rebuild a component from :meth:`serialize` output without recompiling core modules
         or validating it again (a model written by another version of this package, or a
         damaged one, is not used: the binary is decoded and validated instead). Raises
-        :class:`DecodeError` for bytes that are not such output, or are cut short."""
+        :class:`DecodeError` for bytes that are not such output, are cut short, or are
+        damaged: each part carries a CRC-32, checked before wasmtime sees a compiled module
+        (it runs their code as it is, and damaged code can abort the process)."""
         if not isinstance(data, (bytes, bytearray)):
             raise TypeError(f"`Component.deserialize` expected bytes, got {type(data).__name__}")
         if not data.startswith(_SER_MAGIC):
+            if data.startswith(_SER_PREFIX):
+                raise DecodeError(f"serialized by another version of wasm-component (format "
+                                  f"{data[len(_SER_PREFIX):len(_SER_PREFIX) + 1].hex()}, "
+                                  f"expected {_SER_MAGIC[-1:].hex()}): serialize it again",
+                                  len(_SER_PREFIX))
             raise DecodeError("not a serialized component (bad magic)", 0)
         pos = len(_SER_MAGIC)
         view = memoryview(data)
 
-        def u64() -> int:
+        def uint(size: int) -> int:
             nonlocal pos
-            if pos + 8 > len(data):
+            if pos + size > len(data):
                 raise DecodeError("truncated serialized component", pos)
-            v = int.from_bytes(view[pos : pos + 8], "little")
-            pos += 8
+            v = int.from_bytes(view[pos : pos + size], "little")
+            pos += size
             return v
 
         def span() -> tuple[int, int]:
             nonlocal pos
-            n, start = u64(), pos
+            n, start = uint(8), pos
             if n > len(data) - pos:
                 raise DecodeError(f"truncated serialized component: expected {n} bytes, got "
                                   f"{len(data) - pos}", pos)
             pos += n
             return start, pos
 
-        start, end = span()
-        # (kept as a view of ``data`` when that is immutable: copying it costs more than the
-        # rest of this method, and it is only read again by :meth:`serialize`)
-        binary = view[start:end] if isinstance(data, bytes) else bytes(view[start:end])
-        modules: dict[int, core.CoreModule] = {}
-        for _ in range(u64()):
-            offset = u64()
-            start, end = span()
-            try:
-                modules[offset] = core.deserialize_module(engine._core, data, start, end)
-            except ComponentError as e:
-                raise DecodeError(f"cannot load a compiled core module: {e}", start) from None
-        validated = None
-        if pos < len(data):  # (format 1 blobs end here: they carry no model)
-            start, end = span()
-            validated = load_model(view[start:end])
+        def checked() -> tuple[int, int, int]:
+            crc = uint(4)
+            return (*span(), crc)
+
+        # the layout first, then the parts: the model here (it needs none of the rest), and
+        # each module, checked then loaded, shared out biggest first (so the two threads end
+        # together); the binary is checked last
+        binary_span = checked()
+        module_spans = [(uint(8), checked()) for _ in range(uint(8))]
+        model_span = span() if pos < len(data) else None  # (a blob may leave its model out)
         if pos != len(data):
             raise DecodeError(f"expected the end of the serialized component, got "
                               f"{len(data) - pos} more bytes", pos)
+        validated: ValidatedComponent | None = None
+        loaded: dict[int, core.CoreModule] = {}
+
+        def load_model_here() -> None:
+            nonlocal validated
+            if model_span is not None:
+                validated = load_model(view[slice(*model_span)])
+
+        def check(start: int, end: int, crc: int, what: str) -> None:
+            if zlib.crc32(view[start:end]) != crc:
+                raise DecodeError(f"serialized component: {what} is damaged (its CRC-32 does "
+                                  f"not match)", start)
+
+        def load_module(offset: int, start: int, end: int, crc: int) -> None:
+            check(start, end, crc, f"the compiled core module at {offset:#x}")
+            try:
+                loaded[offset] = core.deserialize_module(engine._core, data, start, end)
+            except ComponentError as e:
+                raise DecodeError(f"cannot load a compiled core module: {e}", start) from None
+
+        by_size = sorted(module_spans, key=lambda m: m[1][0] - m[1][1])
+        _share_out(load_model_here,
+                   [functools.partial(load_module, offset, *where) for offset, where in by_size]
+                   + [functools.partial(check, *binary_span, "its binary")],
+                   sum(end - start for _, (start, end, _) in module_spans))
+        modules = dict(sorted(loaded.items()))
+        start, end, _ = binary_span
+        # (kept as a view of ``data`` when that is immutable: copying it costs more than the
+        # rest of this method, and it is only read again by :meth:`serialize`)
+        binary = view[start:end] if isinstance(data, bytes) else bytes(view[start:end])
         if validated is None:
             decoded = decode_component(binary)
             validated = validate(decoded, engine.features)
@@ -204,7 +282,8 @@ class Component:
     def deserialize_file(engine: Engine, path: str | os.PathLike[str]) -> Component:
         """:meth:`deserialize` reading ``path``: what ``wasm-component compile`` writes (a
         ``.cwasm``). As with wasmtime's, load only files you made: the compiled code is run as
-        it is, and so is the component's validated model.
+        it is, and so is the component's validated model. The checks catch damage (a file cut
+        short or a flipped bit raises :class:`DecodeError`), not tampering.
 
         Example::
 

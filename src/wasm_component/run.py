@@ -34,7 +34,6 @@ import os
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -103,12 +102,10 @@ def load_component(engine: Engine, path: str | os.PathLike[str], *, cache: bool 
     cache = cache and not os.environ.get(_NO_CACHE_ENV)
     entry = cache_dir() / f"{_cache_key(engine, data, settings)}.cwasm" if cache else None
     if entry is not None and entry.exists():
-        blob = _checked_entry(entry.read_bytes())
-        if blob is not None:
-            try:
-                return Component.deserialize(engine, blob)
-            except ComponentError:
-                pass  # stale: compile again
+        try:
+            return Component.deserialize(engine, entry.read_bytes())
+        except ComponentError:
+            pass  # stale or damaged (``deserialize`` checks it): compile again
     if progress is None:
         progress = sys.stderr.isatty()
     timer: threading.Timer | None = None
@@ -138,22 +135,11 @@ def load_component(engine: Engine, path: str | os.PathLike[str], *, cache: bool 
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-            blob = component.serialize()
-            tmp.write_bytes(blob + zlib.crc32(blob).to_bytes(4, "little"))
+            tmp.write_bytes(component.serialize())
             os.replace(tmp, entry)
         except OSError:
             pass  # a read-only cache is not an error
     return component
-
-
-def _checked_entry(raw: bytes) -> bytes | None:
-    """A cache entry's serialized component, or ``None`` when its CRC-32 trailer does not match
-    (a damaged file, or one written before the trailer): the compiled core modules in it are
-    loaded by wasmtime unchecked, and damaged ones can abort the process."""
-    if len(raw) < 4:
-        return None
-    blob = raw[:-4]
-    return blob if zlib.crc32(blob) == int.from_bytes(raw[-4:], "little") else None
 
 
 def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
