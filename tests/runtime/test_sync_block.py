@@ -8,6 +8,8 @@ wait with nothing ready trapped as a deadlock. Found by the Component Model spec
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from wasm_component import Component, Engine, Func, Linker, Store, Trap
@@ -111,3 +113,59 @@ def test_the_trap_leaves_the_instance_poisoned() -> None:
         block(store)
     with pytest.raises(Trap, match="cannot enter component instance"):
         block(store)
+
+
+# The same rule on a stack that is not a fiber. $B's `go` (non-async) calls `wait`, a sync
+# import the host implements with `async def`: its task waits for the host operation on the
+# native stack it runs on (nothing in this component puts the store on fibers). $S's `start`
+# (async, callback-lifted) returns at once and leaves its task's event loop ready, counting
+# each callback it runs.
+NO_FIBERS = """
+(component
+  (import "wait" (func $wait))
+  (component $S
+    (core module $M
+      (import "" "return" (func $ret))
+      (global $n (mut i32) (i32.const 0))
+      (func (export "start") (result i32) (call $ret) (i32.const 1))  ;; YIELD
+      (func (export "cb") (param i32 i32 i32) (result i32)
+        (global.set $n (i32.add (global.get $n) (i32.const 1)))
+        (i32.lt_u (global.get $n) (i32.const 3)))  ;; YIELD twice, then EXIT
+      (func (export "ran") (result i32) (global.get $n)))
+    (core func $ret (canon task.return))
+    (core instance $m (instantiate $M (with "" (instance (export "return" (func $ret))))))
+    (func (export "start") async
+      (canon lift (core func $m "start") async (callback (core func $m "cb"))))
+    (func (export "ran") (result u32) (canon lift (core func $m "ran"))))
+  (component $B
+    (import "wait" (func $w))
+    (core func $wl (canon lower (func $w)))
+    (core module $M (import "" "w" (func $w))
+      (func (export "go") (result i32) (call $w) (i32.const 7)))
+    (core instance $m (instantiate $M (with "" (instance (export "w" (func $wl))))))
+    (func (export "go") (result u32) (canon lift (core func $m "go"))))
+  (instance $s (instantiate $S))
+  (instance $b (instantiate $B (with "wait" (func $wait))))
+  (func (export "start") (alias export $s "start"))
+  (func (export "ran") (alias export $s "ran"))
+  (func (export "go") (alias export $b "go")))
+"""
+
+
+def test_on_a_stack_that_is_not_a_fiber_a_sibling_does_not_run_either() -> None:
+    engine = Engine(features=Features.all())
+    linker = Linker(engine)
+
+    async def wait(store: Store) -> None:
+        await asyncio.sleep(0)
+
+    linker.root().func_wrap_async("wait", wait)
+    store = Store(engine, None)
+    inst = linker.instantiate(store, Component.new(engine, NO_FIBERS))
+    start, ran, go = (inst.get_func(store, n) for n in ("start", "ran", "go"))
+    assert start is not None and ran is not None and go is not None
+    assert not store._core.fibers  # (the case: `go` waits on the stack it runs on)
+    start(store)
+    assert ran(store) == 0  # ($S's event loop is ready, not yet run)
+    assert go(store) == 7  # (the host operation is waited for)
+    assert ran(store) == 0  # (before: 3, $S's callbacks ran during the sync call)

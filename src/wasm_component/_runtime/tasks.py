@@ -326,6 +326,12 @@ class StoreScheduler:
                     "an async lower, or after it returned its value)")
         thread.cont = None
         self.waiting[thread] = None
+        # a task of a non-``async`` type waits as at the end of its ``canon_lift``
+        # (:meth:`finish_sync`): only its own instance's threads run meanwhile. (No async-typed
+        # task waits under a sync lower on a stack that is not a fiber: such a lower puts the
+        # store on fibers, ``instantiate.needs_fibers``. So the thread's own task is the one
+        # whose ``canon_lift`` would wait.)
+        inst = None if thread.task.ft.is_async else thread.task.inst
         # the instances this stack entered may be entered by others while it waits
         left = [s for s in self.entered if not s.may_enter]
         for s in left:
@@ -338,10 +344,10 @@ class StoreScheduler:
                     return c
                 if ready is not None and ready() and stepped:
                     return Cancelled.FALSE
-                if not self.step():
+                if not self.step(inst):
                     if ready is not None and ready():
                         return Cancelled.FALSE
-                    self.stuck()
+                    self.nothing_ran(inst)
                 stepped = True
         finally:
             self.waiting.pop(thread, None)
@@ -434,7 +440,8 @@ class StoreScheduler:
         """Make one step of progress: apply a finished host operation, or resume one ready
         stackless thread. ``False``: nothing could run. ``inst``: resume only a thread of that
         instance (the candidates while a task of a non-``async`` function type waits:
-        :meth:`finish_sync`); the others stay queued."""
+        :meth:`finish_sync`, or :meth:`block` on a stack that is not a fiber); the others stay
+        queued."""
         if self.switch_to is not None and not self._in_switch:
             self._switch()  # (a switch made where no poll loop could take it)
             return True
@@ -443,7 +450,7 @@ class StoreScheduler:
             return True
         woken, waiting = self.woken, self.waiting
         woken_q = self._woken_q
-        skipped: list[tuple[Thread, int]] = []
+        skipped: list[tuple[Thread, int]] | None = None  # (made at the first: most steps skip none)
         try:
             while woken_q:
                 th, parks = woken_q.popleft()
@@ -453,6 +460,8 @@ class StoreScheduler:
                     c = woken.get(th)
                     if c is not None:
                         if inst is not None and th.task.inst is not inst:
+                            if skipped is None:
+                                skipped = []
                             skipped.append((th, parks))
                             continue
                         self.resume(th, c)
@@ -495,10 +504,17 @@ class StoreScheduler:
 
         while not resolved():
             if not self.step(inst) and not resolved():
-                if not self.host_pending:
-                    inst.poison()  # (a trap: the instance is entered no more, as any trap's)
-                    trap(SYNC_BLOCK)
-                self.stuck()
+                self.nothing_ran(inst)
+
+    def nothing_ran(self, inst: ComponentInstanceState | None) -> None:
+        """A waiter found nothing to run. ``inst``: the waiter is a task of a non-``async``
+        type, of that instance (the spec's ``trap_if(not candidates)``), which traps, leaving
+        the instance poisoned as any trap does, unless a host operation is still running
+        (then :meth:`stuck` waits for it). ``None``: :meth:`stuck`."""
+        if inst is not None and not self.host_pending:
+            inst.poison()
+            trap(SYNC_BLOCK)
+        self.stuck()
 
     def stuck(self) -> None:
         """Nothing can run: wait for a host operation when that is possible, else deadlock."""
