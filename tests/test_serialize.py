@@ -216,22 +216,39 @@ def test_damaged_blobs_raise_decode_error(engine: Engine, blob: bytes) -> None:
 
 
 @pytest.mark.parametrize("threaded", [False, True])
-def test_a_flipped_bit_anywhere_in_code_or_binary_raises(engine: Engine, blob: bytes,
-                                                         threaded: bool,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    # A bit flipped in compiled code used to reach wasmtime, which ran it as it was: the
-    # process aborted on the first call. Every part is now checked before it is used, inline
-    # for small blobs and on a thread of its own for large ones.
+def test_a_flipped_bit_in_compiled_code_raises(engine: Engine, blob: bytes, threaded: bool,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bit flipped in a compiled module used to reach wasmtime, which aborted the process
+    # (a panic while loading it, or a crash running it). Each module is now checked before
+    # wasmtime sees it, inline for small blobs and on a thread of its own for large ones.
     if threaded:
-        monkeypatch.setattr(component_mod, "_SHARE_OUT", 0)
-    binary, modules = _parts(blob)
-    for start, end in [binary, *modules]:
-        for at in range(start, end, 1 if threaded is False and end - start < 4096 else 13):
+        monkeypatch.setattr(component_mod, "_CHECK_ON_THREAD", 0)
+    _, modules = _parts(blob)
+    for start, end in modules:
+        for at in range(start, end, 1 if not threaded else 13):
             bad = bytearray(blob)
             bad[at] ^= 1 << (at % 8)
-            with pytest.raises(DecodeError, match="damaged"):
+            with pytest.raises(DecodeError, match=r"compiled core module at 0x.* is damaged"):
                 Component.deserialize(engine, bytes(bad))
     assert _run(engine, Component.deserialize(engine, blob)) == 41
+
+
+def test_a_flipped_bit_in_the_binary_raises_where_it_is_read(engine: Engine,
+                                                             blob: bytes) -> None:
+    # the binary is read only to validate it again (no usable model) and by `serialize`
+    (start, end), _ = _parts(blob)
+    model_start, _ = _model_span(blob)
+    for at in range(start, end):
+        bad = bytearray(blob)
+        bad[at] ^= 1 << (at % 8)
+        c = Component.deserialize(engine, bytes(bad))  # (the model is used: fine to run)
+        assert _run(engine, c) == 41
+        with pytest.raises(DecodeError, match="binary this component was deserialized from"):
+            c.serialize()
+        with pytest.raises(DecodeError, match="its binary is damaged"):
+            Component.deserialize(engine, bytes(bad[: model_start - 8]))
+    again = Component.deserialize(engine, blob).serialize()
+    assert Component.deserialize(engine, again).serialize() == again
 
 
 def _resource(c: Component) -> t.ResourceType:

@@ -13,13 +13,11 @@ Example::
 
 from __future__ import annotations
 
-import collections
-import functools
 import operator
 import os
 import threading
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,9 +38,9 @@ __all__ = ["Component", "ResourcesRequired", "to_binary"]
 #: What :meth:`Component.serialize` output starts with: a name, then the format's number.
 _SER_PREFIX = b"wasm-component-serialized\x00"
 _SER_MAGIC = _SER_PREFIX + b"\x02"
-#: Bytes of compiled code below which :meth:`Component.deserialize` loads it on one thread: a
-#: second costs more than checking and loading this much.
-_SHARE_OUT = 1 << 20
+#: Bytes below which :meth:`Component.deserialize` checks them on its own thread: starting
+#: one costs more than the CRC-32 of this much.
+_CHECK_ON_THREAD = 1 << 20
 
 T = TypeVar("T")
 
@@ -51,43 +49,50 @@ def _u64(n: int) -> bytes:
     return n.to_bytes(8, "little")
 
 
+def _damaged(what: str, start: int) -> DecodeError:
+    return DecodeError(f"serialized component: {what} is damaged (its CRC-32 does not match)",
+                       start)
+
+
+def _check_span(view: memoryview, start: int, end: int, crc: int, what: str) -> None:
+    if zlib.crc32(view[start:end]) != crc:
+        raise _damaged(what, start)
+
+
 def _checked(blob: bytes) -> list[bytes]:
     """``blob`` as :meth:`Component.serialize` writes it: its CRC-32, its length, itself."""
     return [zlib.crc32(blob).to_bytes(4, "little"), _u64(len(blob)), blob]
 
 
-def _share_out(first: Callable[[], None], jobs: Sequence[Callable[[], None]], size: int) -> None:
-    """Run ``first`` here and ``jobs`` in their order on this thread (after ``first``) and on
-    one more (from the start), when ``size`` (the bytes they read) makes a thread worth its
-    cost; otherwise all here. The first exception is raised once all are done. For
-    :meth:`Component.deserialize`: zlib and wasmtime let go of the GIL while they read."""
-    queue = collections.deque(jobs)
-    errors: list[BaseException] = []
+class _Checks:
+    """The CRC-32s of spans of a serialized component, computed in order on a thread of their
+    own when there are many bytes (zlib lets go of the GIL). :meth:`ok` waits for one span's
+    answer: :meth:`Component.deserialize` loads the model meanwhile, and hands wasmtime each
+    compiled module once it is checked, while the next is being checked. (wasmtime itself
+    stays on one thread: loading modules on two at once made the row slower, and bimodal, on a
+    busy process, as both change the process's memory mappings.)"""
 
-    def work() -> None:
-        while queue and not errors:
-            try:
-                job = queue.popleft()
-            except IndexError:  # (the other thread took the last)
-                return
-            try:
-                job()
-            except BaseException as e:
-                errors.append(e)
+    def __init__(self, view: memoryview, spans: list[tuple[int, int, int]]) -> None:
+        self._ok = [False] * len(spans)
+        self._done = [threading.Event() for _ in spans]
+        if sum(end - start for start, end, _ in spans) < _CHECK_ON_THREAD:
+            self._run(view, spans)
+        else:
+            threading.Thread(target=self._run, args=(view, spans), daemon=True,
+                             name="wasm-component deserialize check").start()
 
-    helper = None
-    if size >= _SHARE_OUT and len(jobs) > 1:
-        helper = threading.Thread(target=work, daemon=True,
-                                  name="wasm-component deserialize")
-        helper.start()
-    try:
-        first()
-    finally:
-        work()
-        if helper is not None:
-            helper.join()
-    if errors:
-        raise errors[0]
+    def _run(self, view: memoryview, spans: list[tuple[int, int, int]]) -> None:
+        try:
+            for i, (start, end, crc) in enumerate(spans):
+                self._ok[i] = zlib.crc32(view[start:end]) == crc
+                self._done[i].set()
+        finally:  # (a failure leaves the rest not ok: never waited for forever)
+            for done in self._done:
+                done.set()
+
+    def ok(self, i: int) -> bool:
+        self._done[i].wait()
+        return self._ok[i]
 
 
 def to_binary(data: bytes | bytearray | memoryview | str) -> bytes | memoryview:
@@ -111,7 +116,8 @@ def to_binary(data: bytes | bytearray | memoryview | str) -> bytes | memoryview:
 class Component:
     """A compiled component. Construct with :meth:`new` or :meth:`from_file`, not directly."""
 
-    __slots__ = ("__weakref__", "_ast", "_data", "_items", "_modules", "_validated", "engine")
+    __slots__ = ("__weakref__", "_ast", "_data", "_data_crc", "_items", "_modules", "_validated",
+                 "engine")
 
     def __init__(
         self,
@@ -123,6 +129,9 @@ class Component:
     ) -> None:
         self.engine = engine
         self._data = data
+        #: the CRC-32 that ``data`` came with, not checked yet (:meth:`deserialize`); ``None``
+        #: for bytes that were never serialized
+        self._data_crc: int | None = None
         self._ast = decoded
         self._validated = validated
         self._modules = modules  # byte offset of the module's section -> compiled module
@@ -179,7 +188,11 @@ class Component:
         """Bytes for :meth:`deserialize`: the component binary, its compiled core modules and
         its validated model (valid only for the same wasm-component and wasmtime versions and
         engine settings)."""
-        parts = [_SER_MAGIC, *_checked(bytes(self._data)), _u64(len(self._modules))]
+        data = bytes(self._data)
+        if self._data_crc is not None:
+            _check_span(memoryview(data), 0, len(data), self._data_crc,
+                        "the binary this component was deserialized from")
+        parts = [_SER_MAGIC, *_checked(data), _u64(len(self._modules))]
         for offset, module in sorted(self._modules.items()):
             parts += [_u64(offset), *_checked(module.serialize())]
         model = dump_model(self._validated)
@@ -227,50 +240,41 @@ class Component:
             crc = uint(4)
             return (*span(), crc)
 
-        # the layout first, then the parts: the model here (it needs none of the rest), and
-        # each module, checked then loaded, shared out biggest first (so the two threads end
-        # together); the binary is checked last
+        # the layout first, then the checks (:class:`_Checks`), then the parts: the model
+        # (which needs none of the checked bytes), the modules smallest first (so wasmtime
+        # starts on one while the big ones are still being checked). The binary is checked
+        # when it is read: here only if the model is not used, else by :meth:`serialize`.
         binary_span = checked()
         module_spans = [(uint(8), checked()) for _ in range(uint(8))]
         model_span = span() if pos < len(data) else None  # (a blob may leave its model out)
         if pos != len(data):
             raise DecodeError(f"expected the end of the serialized component, got "
                               f"{len(data) - pos} more bytes", pos)
-        validated: ValidatedComponent | None = None
+        by_size = sorted(module_spans, key=lambda m: m[1][1] - m[1][0])
+        checks = _Checks(view, [where for _, where in by_size])
+        validated = None if model_span is None else load_model(view[slice(*model_span)])
         loaded: dict[int, core.CoreModule] = {}
-
-        def load_model_here() -> None:
-            nonlocal validated
-            if model_span is not None:
-                validated = load_model(view[slice(*model_span)])
-
-        def check(start: int, end: int, crc: int, what: str) -> None:
-            if zlib.crc32(view[start:end]) != crc:
-                raise DecodeError(f"serialized component: {what} is damaged (its CRC-32 does "
-                                  f"not match)", start)
-
-        def load_module(offset: int, start: int, end: int, crc: int) -> None:
-            check(start, end, crc, f"the compiled core module at {offset:#x}")
+        for k, (offset, (start, end, _)) in enumerate(by_size):
+            if not checks.ok(k):
+                raise _damaged(f"the compiled core module at {offset:#x}", start)
             try:
                 loaded[offset] = core.deserialize_module(engine._core, data, start, end)
             except ComponentError as e:
                 raise DecodeError(f"cannot load a compiled core module: {e}", start) from None
-
-        by_size = sorted(module_spans, key=lambda m: m[1][0] - m[1][1])
-        _share_out(load_model_here,
-                   [functools.partial(load_module, offset, *where) for offset, where in by_size]
-                   + [functools.partial(check, *binary_span, "its binary")],
-                   sum(end - start for _, (start, end, _) in module_spans))
         modules = dict(sorted(loaded.items()))
-        start, end, _ = binary_span
+        start, end, crc = binary_span
+        unchecked: int | None = crc
         # (kept as a view of ``data`` when that is immutable: copying it costs more than the
         # rest of this method, and it is only read again by :meth:`serialize`)
         binary = view[start:end] if isinstance(data, bytes) else bytes(view[start:end])
         if validated is None:
+            _check_span(view, start, end, crc, "its binary")
+            unchecked = None
             decoded = decode_component(binary)
             validated = validate(decoded, engine.features)
         try:
             component = Component(engine, binary, validated.component, validated, modules)
+            component._data_crc = unchecked
         except KeyError:
             component = None
         if component is None or len(component._items) != len(modules):
