@@ -68,9 +68,10 @@ class _Checks:
     """The CRC-32s of spans of a serialized component, computed in order on a thread of their
     own when there are many bytes (zlib lets go of the GIL). :meth:`ok` waits for one span's
     answer: :meth:`Component.deserialize` loads the model meanwhile, and hands wasmtime each
-    compiled module once it is checked, while the next is being checked. (wasmtime itself
-    stays on one thread: loading modules on two at once made the row slower, and bimodal, on a
-    busy process, as both change the process's memory mappings.)"""
+    compiled module once it is checked, while the next is being checked. (wasmtime stays on
+    the calling thread: loading modules on another, whether on two threads at once or on one
+    while this one loads the model, made the ``deserialize`` row bimodal in a process that had
+    run other rows, 20 or 40 to 95 ms.)"""
 
     def __init__(self, view: memoryview, spans: list[tuple[int, int, int]]) -> None:
         self._ok = [False] * len(spans)
