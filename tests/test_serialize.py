@@ -9,6 +9,8 @@ import gc
 import pickle
 import subprocess
 import sys
+import threading
+import time
 import weakref
 import zlib
 from pathlib import Path
@@ -423,3 +425,42 @@ def test_dropped_component_frees_its_modules_without_the_collector(
     finally:
         if enabled:
             gc.enable()
+
+
+THREE = """
+(component
+  (core module $a (func (export "f")))
+  (core module $b (func (export "f")) (func (export "g")))
+  (core module $c (func (export "f")) (func (export "g")) (func (export "h")))
+  (core instance (instantiate $a))
+  (core instance (instantiate $b))
+  (core instance (instantiate $c)))
+"""
+
+
+def test_a_damaged_blob_is_not_read_after_deserialize_raises(engine: Engine,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    # Large blobs are checked on a thread of their own. When a module turns out damaged, that
+    # thread is stopped and joined before `deserialize` raises, so nothing reads the caller's
+    # bytes afterwards (a bytearray can be resized again at once). The thread is made slow
+    # on the later modules, so it is still at work when the first (smallest) is found damaged.
+    blob = Component.new(engine, THREE).serialize()
+    _, modules = _parts(blob)
+    smallest = min(modules, key=lambda m: m[1] - m[0])
+    bad = bytearray(blob)
+    bad[smallest[0] + 50] ^= 1
+
+    class SlowZlib:
+        @staticmethod
+        def crc32(data: Any) -> int:
+            if len(data) != smallest[1] - smallest[0]:
+                time.sleep(0.2)
+            return zlib.crc32(data)
+
+    monkeypatch.setattr(component_mod, "_CHECK_ON_THREAD", 0)
+    monkeypatch.setattr(component_mod, "zlib", SlowZlib)
+    with pytest.raises(DecodeError, match="damaged"):
+        Component.deserialize(engine, bad)
+    bad.extend(b"more")  # (a BufferError while the thread still held a view of it)
+    assert all(t.name != "wasm-component deserialize check" for t in threading.enumerate())

@@ -76,15 +76,20 @@ class _Checks:
     def __init__(self, view: memoryview, spans: list[tuple[int, int, int]]) -> None:
         self._ok = [False] * len(spans)
         self._done = [threading.Event() for _ in spans]
+        self._stop = False
+        self._thread: threading.Thread | None = None
         if sum(end - start for start, end, _ in spans) < _CHECK_ON_THREAD:
             self._run(view, spans)
         else:
-            threading.Thread(target=self._run, args=(view, spans), daemon=True,
-                             name="wasm-component deserialize check").start()
+            self._thread = threading.Thread(target=self._run, args=(view, spans), daemon=True,
+                                            name="wasm-component deserialize check")
+            self._thread.start()
 
     def _run(self, view: memoryview, spans: list[tuple[int, int, int]]) -> None:
         try:
             for i, (start, end, crc) in enumerate(spans):
+                if self._stop:
+                    break
                 self._ok[i] = zlib.crc32(view[start:end]) == crc
                 self._done[i].set()
         finally:  # (a failure leaves the rest not ok: never waited for forever)
@@ -94,6 +99,13 @@ class _Checks:
     def ok(self, i: int) -> bool:
         self._done[i].wait()
         return self._ok[i]
+
+    def close(self) -> None:
+        """Stop checking (after the span being checked) and wait for the thread: nothing reads
+        the caller's bytes once :meth:`Component.deserialize` returns or raises."""
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join()
 
 
 def to_binary(data: bytes | bytearray | memoryview | str) -> bytes | memoryview:
@@ -253,15 +265,19 @@ class Component:
                               f"{len(data) - pos} more bytes", pos)
         by_size = sorted(module_spans, key=lambda m: m[1][1] - m[1][0])
         checks = _Checks(view, [where for _, where in by_size])
-        validated = None if model_span is None else load_model(view[slice(*model_span)])
         loaded: dict[int, core.CoreModule] = {}
-        for k, (offset, (start, end, _)) in enumerate(by_size):
-            if not checks.ok(k):
-                raise _damaged(f"the compiled core module at {offset:#x}", start)
-            try:
-                loaded[offset] = core.deserialize_module(engine._core, data, start, end)
-            except ComponentError as e:
-                raise DecodeError(f"cannot load a compiled core module: {e}", start) from None
+        try:
+            validated = None if model_span is None else load_model(view[slice(*model_span)])
+            for k, (offset, (start, end, _)) in enumerate(by_size):
+                if not checks.ok(k):
+                    raise _damaged(f"the compiled core module at {offset:#x}", start)
+                try:
+                    loaded[offset] = core.deserialize_module(engine._core, data, start, end)
+                except ComponentError as e:
+                    raise DecodeError(f"cannot load a compiled core module: {e}",
+                                      start) from None
+        finally:
+            checks.close()
         modules = dict(sorted(loaded.items()))
         start, end, crc = binary_span
         unchecked: int | None = crc
