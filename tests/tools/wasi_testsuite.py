@@ -19,6 +19,9 @@ same crates std is built on, reached with ``RUSTC_BOOTSTRAP=1`` and
 is a core module adapted into a command component with ``wasm-tools component new --adapt``
 and jco's preview1 command adapter (as the C conformance tests do), cached in ``ROOT/build``.
 
+``--vfs`` adds a third side, ``ours-vfs``: the test run through the API with every preopen
+an empty in-memory directory (``vfs.MemoryDirectory``) instead of a host one.
+
 A test's ``.json`` (if there) says what it gets (the suite's format): ``dirs`` (preopened
 under their own name) or ``root`` (preopened as ``/``), ``args``, ``env``, ``exit_code``,
 ``stdout``. Without one, a test that looks for the preopen ``/`` (``root_directory()``, the
@@ -90,6 +93,34 @@ pub fn open_scratch_directory(path: &str) -> Result<wasi::Fd, String> {
         Err(format!("no preopened directory named {}", path))
     }
 }
+"""
+
+
+#: ``--vfs``: a test run through the API with each preopen an empty in-memory directory
+#: (``vfs.MemoryDirectory``) instead of a host one; the exit code is the process's.
+VFS_DRIVER = """
+import json, sys
+from wasm_component import Component, Engine, Linker, Store
+from wasm_component.wasi import WasiConfig
+from wasm_component.wasi.vfs import MemoryDirectory
+path, spec = sys.argv[1], json.loads(sys.argv[2])
+cfg = WasiConfig().inherit_stdout().inherit_stderr()
+for d in spec.get("dirs", []):
+    cfg.preopen_dir(MemoryDirectory(), d)
+if "root" in spec:
+    cfg.preopen_dir(MemoryDirectory(), "/")
+cfg.args(path, *[str(a) for a in spec.get("args", [])])
+for k, v in spec.get("env", {}).items():
+    cfg.env[k] = v
+engine = Engine()
+linker = Linker(engine)
+linker.add_wasip2()
+store = Store(engine)
+store.set_wasi(cfg)
+inst = linker.instantiate(store, Component.from_file(engine, path))
+run = next(n for n in inst if n.startswith("wasi:cli/run@"))
+f = inst.get_func(store, inst.get_export_index(store, "run", inst.get_export_index(store, run)))
+sys.exit(0 if type(f(store)).__name__ == "Ok" else 1)
 """
 
 
@@ -203,10 +234,14 @@ def run_side(side: str, component: Path, spec: dict[str, Any], src: Path, wasmti
         if side == "ours":
             cmd = [sys.executable, "-m", "wasm_component", "run", *flags, str(component)]
             env = dict(os.environ, PYTHONPATH=str(src))
+        elif side == "ours-vfs":
+            cmd = [sys.executable, "-c", VFS_DRIVER, str(component), json.dumps(spec)]
+            env = dict(os.environ, PYTHONPATH=str(src))
         else:
             cmd = [wasmtime, "run", *flags, str(component)]
             env = dict(os.environ)
-        cmd += [str(a) for a in spec.get("args", [])]
+        if side != "ours-vfs":
+            cmd += [str(a) for a in spec.get("args", [])]
         try:
             r = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout,
                                stdin=subprocess.DEVNULL, cwd=t)
@@ -234,6 +269,8 @@ def main() -> None:
                     help="also give every test this variable (e.g. ERRNO_MODE_UNIX=1, the "
                          "suite's stricter errno expectations)")
     ap.add_argument("--json", type=Path, help="write every outcome here")
+    ap.add_argument("--vfs", action="store_true",
+                    help="also run ours through the API with in-memory preopens (`ours-vfs`)")
     a = ap.parse_args()
     if a.wasmtime is None:
         from tests.wasi._build import wasmtime_cli
@@ -242,6 +279,7 @@ def main() -> None:
     builder = Builder(a.root, find_rustc(a.rustc))
     externs = builder.library()
     results: dict[str, dict[str, Any]] = {}
+    sides = ("ours", "wasmtime", *(("ours-vfs",) if a.vfs else ()))
     for source in sorted((a.root / "tests" / "rust" / "src" / "bin").glob("*.rs")):
         name = source.stem
         if a.k not in name:
@@ -255,25 +293,22 @@ def main() -> None:
         spec = spec_of(source)
         spec["env"] = {**spec.get("env", {}), **dict(e.partition("=")[::2] for e in a.env)}
         row: dict[str, Any] = {"build": True}
-        for side in ("ours", "wasmtime"):
+        for side in sides:
             ok, why = run_side(side, comp, spec, a.src, a.wasmtime, a.timeout)
             row[side], row[f"{side}_why"] = ok, why
         results[name] = row
-        print(f"{name}: ours {'pass' if row['ours'] else 'FAIL'}, "
-              f"wasmtime {'pass' if row['wasmtime'] else 'FAIL'}", flush=True)
-    print("\n| test | ours | wasmtime |\n|---|---|---|")
+        print(f"{name}: " + ", ".join(f"{side} {'pass' if row[side] else 'FAIL'}"
+                                      for side in sides), flush=True)
+    print("\n| test | " + " | ".join(sides) + " |\n|---|" + "---|" * len(sides))
     for name, row in results.items():
-        if not row["build"]:
-            print(f"| {name} | build failed | build failed |")
-            continue
-        print(f"| {name} | {'pass' if row['ours'] else 'FAIL'} | "
-              f"{'pass' if row['wasmtime'] else 'FAIL'} |")
+        cells = (("pass" if row[side] else "FAIL") if row["build"] else "build failed"
+                 for side in sides)
+        print(f"| {name} | " + " | ".join(cells) + " |")
     built = [r for r in results.values() if r["build"]]
-    print(f"\nours {sum(r['ours'] for r in built)}/{len(built)}, "
-          f"wasmtime {sum(r['wasmtime'] for r in built)}/{len(built)}"
-          f" ({len(results) - len(built)} did not build)")
+    print("\n" + ", ".join(f"{side} {sum(r[side] for r in built)}/{len(built)}" for side in sides)
+          + f" ({len(results) - len(built)} did not build)")
     for name, row in results.items():
-        for side in ("ours", "wasmtime"):
+        for side in sides:
             if row["build"] and not row[side]:
                 tail = "\n    ".join(row[f"{side}_why"].splitlines()[-6:])
                 print(f"\n{name} [{side}]:\n    {tail}")
