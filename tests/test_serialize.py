@@ -196,6 +196,9 @@ def test_damaged_blobs_raise_decode_error(engine: Engine, blob: bytes) -> None:
         Component.deserialize(engine, blob + b"junk")
     with pytest.raises(DecodeError, match="bad magic"):
         Component.deserialize(engine, b"junk")
+    # cut inside the magic, right after its name: truncated, not "another version"
+    with pytest.raises(DecodeError, match="truncated serialized component"):
+        Component.deserialize(engine, component_mod._SER_PREFIX)
     with pytest.raises(TypeError, match="expected bytes"):
         Component.deserialize(engine, "text")  # type: ignore[arg-type]
     # a compiled module that matches its CRC-32 but not wasmtime's format: wasmtime refuses it

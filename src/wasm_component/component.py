@@ -38,8 +38,8 @@ __all__ = ["Component", "ResourcesRequired", "to_binary"]
 #: What :meth:`Component.serialize` output starts with: a name, then the format's number.
 _SER_PREFIX = b"wasm-component-serialized\x00"
 _SER_MAGIC = _SER_PREFIX + b"\x02"
-#: Bytes below which :meth:`Component.deserialize` checks them on its own thread: starting
-#: one costs more than the CRC-32 of this much.
+#: Bytes of compiled modules below which :meth:`Component.deserialize` checks them on the
+#: calling thread: starting a thread costs more than the CRC-32 of this much.
 _CHECK_ON_THREAD = 1 << 20
 
 T = TypeVar("T")
@@ -54,14 +54,15 @@ def _damaged(what: str, start: int) -> DecodeError:
                        start)
 
 
-def _check_span(view: memoryview, start: int, end: int, crc: int, what: str) -> None:
-    if zlib.crc32(view[start:end]) != crc:
-        raise _damaged(what, start)
+def _crc_matches(view: memoryview, start: int, end: int, crc: int) -> bool:
+    return zlib.crc32(view[start:end]) == crc
 
 
-def _checked(blob: bytes) -> list[bytes]:
-    """``blob`` as :meth:`Component.serialize` writes it: its CRC-32, its length, itself."""
-    return [zlib.crc32(blob).to_bytes(4, "little"), _u64(len(blob)), blob]
+def _checked(blob: bytes, crc: int | None = None) -> list[bytes]:
+    """``blob`` as :meth:`Component.serialize` writes it: its CRC-32 (``crc`` when known
+    already), its length, itself."""
+    crc = zlib.crc32(blob) if crc is None else crc
+    return [crc.to_bytes(4, "little"), _u64(len(blob)), blob]
 
 
 class _Checks:
@@ -90,7 +91,7 @@ class _Checks:
             for i, (start, end, crc) in enumerate(spans):
                 if self._stop:
                     break
-                self._ok[i] = zlib.crc32(view[start:end]) == crc
+                self._ok[i] = _crc_matches(view, start, end, crc)
                 self._done[i].set()
         finally:  # (a failure leaves the rest not ok: never waited for forever)
             for done in self._done:
@@ -202,10 +203,10 @@ class Component:
         its validated model (valid only for the same wasm-component and wasmtime versions and
         engine settings)."""
         data = bytes(self._data)
-        if self._data_crc is not None:
-            _check_span(memoryview(data), 0, len(data), self._data_crc,
-                        "the binary this component was deserialized from")
-        parts = [_SER_MAGIC, *_checked(data), _u64(len(self._modules))]
+        crc = zlib.crc32(data)  # (once: it checks the bytes deserialized and is written out)
+        if self._data_crc is not None and crc != self._data_crc:
+            raise _damaged("the binary this component was deserialized from", 0)
+        parts = [_SER_MAGIC, *_checked(data, crc), _u64(len(self._modules))]
         for offset, module in sorted(self._modules.items()):
             parts += [_u64(offset), *_checked(module.serialize())]
         model = dump_model(self._validated)
@@ -223,11 +224,13 @@ class Component:
         if not isinstance(data, (bytes, bytearray)):
             raise TypeError(f"`Component.deserialize` expected bytes, got {type(data).__name__}")
         if not data.startswith(_SER_MAGIC):
-            if data.startswith(_SER_PREFIX):
+            if data.startswith(_SER_PREFIX) and len(data) > len(_SER_PREFIX):
                 raise DecodeError(f"serialized by another version of wasm-component (format "
                                   f"{data[len(_SER_PREFIX):len(_SER_PREFIX) + 1].hex()}, "
                                   f"expected {_SER_MAGIC[-1:].hex()}): serialize it again",
                                   len(_SER_PREFIX))
+            if data == _SER_PREFIX:
+                raise DecodeError("truncated serialized component", len(data))
             raise DecodeError("not a serialized component (bad magic)", 0)
         pos = len(_SER_MAGIC)
         view = memoryview(data)
@@ -285,7 +288,8 @@ class Component:
         # rest of this method, and it is only read again by :meth:`serialize`)
         binary = view[start:end] if isinstance(data, bytes) else bytes(view[start:end])
         if validated is None:
-            _check_span(view, start, end, crc, "its binary")
+            if not _crc_matches(view, start, end, crc):
+                raise _damaged("its binary", start)
             unchecked = None
             decoded = decode_component(binary)
             validated = validate(decoded, engine.features)
