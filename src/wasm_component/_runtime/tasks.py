@@ -491,19 +491,17 @@ class StoreScheduler:
         """The end of the spec's ``canon_lift`` for a non-``async`` function type whose task
         has not returned: run the ready threads of its instance (never another instance's; a
         callback-lifted task's parked event loop is one of them) until it has; with none
-        ready, it traps. (The spec's candidates also leave out the thread holding the
-        instance's exclusive lock; its suite's newer ``during-sync-scheduling-candidates``
-        resumes a callback task suspended mid-frame, lock held, that the waiting task made
-        ready, and leaving it out makes that wait a livelock: the waiting task's own yields
-        keep it ready, so it never traps.) (What counts as blocking in a host callee is the host's to say: a host
-        operation still running is waited for.)"""
-        inst = task.inst
+        ready, it traps (:meth:`nothing_ran`).
 
-        def resolved() -> bool:
-            return task.state == Task.State.RESOLVED
-
-        while not resolved():
-            if not self.step(inst) and not resolved():
+        The spec's candidates also leave out the thread holding the instance's exclusive lock.
+        Its suite's newer ``during-sync-scheduling-candidates`` resumes a callback task
+        suspended mid-frame, lock held, that the waiting task made ready; leaving it out makes
+        that wait a livelock (the waiting task's own yields keep it ready, so it never traps).
+        What counts as blocking in a host callee is the host's to say: a host operation still
+        running is waited for."""
+        inst, resolved = task.inst, Task.State.RESOLVED
+        while task.state != resolved:
+            if not self.step(inst) and task.state != resolved:
                 self.nothing_ran(inst)
 
     def nothing_ran(self, inst: ComponentInstanceState | None) -> None:
