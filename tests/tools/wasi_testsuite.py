@@ -96,31 +96,22 @@ pub fn open_scratch_directory(path: &str) -> Result<wasi::Fd, String> {
 """
 
 
-#: ``--vfs``: a test run through the API with each preopen an empty in-memory directory
-#: (``vfs.MemoryDirectory``) instead of a host one; the exit code is the process's.
+#: ``--vfs``: a test run through the API (``tests.wasi._build.run_ours``) with each preopen
+#: an empty in-memory directory (``vfs.MemoryDirectory``) instead of a host one.
 VFS_DRIVER = """
 import json, sys
-from wasm_component import Component, Engine, Linker, Store
-from wasm_component.wasi import WasiConfig
+from pathlib import Path
+from tests.wasi._build import Inputs, run_ours
 from wasm_component.wasi.vfs import MemoryDirectory
 path, spec = sys.argv[1], json.loads(sys.argv[2])
-cfg = WasiConfig().inherit_stdout().inherit_stderr()
-for d in spec.get("dirs", []):
-    cfg.preopen_dir(MemoryDirectory(), d)
+dirs = [(MemoryDirectory(), d) for d in spec.get("dirs", [])]
 if "root" in spec:
-    cfg.preopen_dir(MemoryDirectory(), "/")
-cfg.args(path, *[str(a) for a in spec.get("args", [])])
-for k, v in spec.get("env", {}).items():
-    cfg.env[k] = v
-engine = Engine()
-linker = Linker(engine)
-linker.add_wasip2()
-store = Store(engine)
-store.set_wasi(cfg)
-inst = linker.instantiate(store, Component.from_file(engine, path))
-run = next(n for n in inst if n.startswith("wasi:cli/run@"))
-f = inst.get_func(store, inst.get_export_index(store, "run", inst.get_export_index(store, run)))
-sys.exit(0 if type(f(store)).__name__ == "Ok" else 1)
+    dirs.append((MemoryDirectory(), "/"))
+out = run_ours(Path(path), Inputs(args=[path, *map(str, spec.get("args", []))],
+                                  env=list(spec.get("env", {}).items()), dirs=dirs))
+sys.stdout.buffer.write(out.stdout)
+sys.stderr.buffer.write(out.stderr)
+sys.exit(out.code)
 """
 
 
@@ -236,7 +227,7 @@ def run_side(side: str, component: Path, spec: dict[str, Any], src: Path, wasmti
             env = dict(os.environ, PYTHONPATH=str(src))
         elif side == "ours-vfs":
             cmd = [sys.executable, "-c", VFS_DRIVER, str(component), json.dumps(spec)]
-            env = dict(os.environ, PYTHONPATH=str(src))
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join((str(src), str(REPO))))
         else:
             cmd = [wasmtime, "run", *flags, str(component)]
             env = dict(os.environ)
@@ -272,6 +263,9 @@ def main() -> None:
     ap.add_argument("--vfs", action="store_true",
                     help="also run ours through the API with in-memory preopens (`ours-vfs`)")
     a = ap.parse_args()
+    lib = a.root / "tests" / "rust" / "src" / "lib.rs"
+    if not lib.is_file():
+        sys.exit(f"wasi_testsuite: no suite sources at {a.root}: expected {lib} (see --help)")
     if a.wasmtime is None:
         from tests.wasi._build import wasmtime_cli
 
