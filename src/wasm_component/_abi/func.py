@@ -207,9 +207,16 @@ def _gen_lower_params(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled:
 
 
 def emit_lower_args(g: LowerGen, ft: t.FuncType, pt: PtrType, spilled: bool, sink: str) -> None:
+    """Emit into ``g`` the lowering of ``args`` (see :func:`lower_arg_names`) as a list given
+    to ``sink`` (``"return "``)."""
+    g.emit(f"{sink}[{', '.join(lower_arg_names(g, ft, pt, spilled))}]")
+
+
+def lower_arg_names(g: LowerGen, ft: t.FuncType, pt: PtrType, spilled: bool) -> list[str]:
     """Emit into ``g`` the lowering of ``args`` (checked against ``ft``'s arity) as ``ft``'s
-    parameters: their flat values, or one pointer to them when ``spilled``, as a list given to
-    ``sink`` (``"return "``, ``"flat = "``). ``m`` holds the memory view (``None`` before)."""
+    parameters: the locals holding their flat values, or the one pointer to them when
+    ``spilled``. ``m`` holds the memory view (``None`` before). (Names, not expressions: a
+    call path passes them to ``pack`` as arguments, which costs a third of a ``*flat``.)"""
     n = len(ft.params)
     names = [f"a{i}" for i in range(n)]
     g.emit(f"if len(args) != {n}: {g.const(_arity_error)}(args, {n})")
@@ -222,12 +229,23 @@ def emit_lower_args(g: LowerGen, ft: t.FuncType, pt: PtrType, spilled: bool, sin
         for (pname, u), a, off in zip(ft.params, names, field_offsets(tt, pt), strict=True):
             g.store(u, a, "p", off, (_seg("parameter", pname),), w)
         g.flush("p", w)
-        g.emit(f"{sink}[p]")
-    else:
-        vals: list[str] = []
-        for (pname, u), a in zip(ft.params, names, strict=True):
-            vals += g.flat(u, a, (_seg("parameter", pname),))
-        g.emit(f"{sink}[{', '.join(vals)}]")
+        return ["p"]
+    vals: list[str] = []
+    for (pname, u), a in zip(ft.params, names, strict=True):
+        vals += g.flat(u, a, (_seg("parameter", pname),))
+    return [g.assign(v, "f") for v in vals]
+
+
+def pack_args_lines(names: list[str], indent: int) -> list[str]:
+    """The lines of a call path that put the flat arguments ``names`` into the core call's
+    ``view`` (at ``indent`` levels): straight, or folded into the unsigned range for signed
+    values (``struct.error``)."""
+    pad = "    " * indent
+    args = "".join(f", {a}" for a in names)
+    return [f"{pad}try:",
+            f"{pad}    pack(view, 0{args})",
+            f"{pad}except struct_error:  # (signed values: folded into the unsigned range)",
+            f"{pad}    pack(view, 0, *normalize(params, [{', '.join(names)}], nparams))"]
 
 
 def _gen_lift_results(ft: t.FuncType, enc: StringEncoding, pt: PtrType, spilled: bool,
@@ -266,7 +284,7 @@ def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spi
     lo = LowerGen(enc, pt)
     lo.indent = 3
     lo.emit("m = None")
-    emit_lower_args(lo, ft, pt, params_spilled, "flat = ")
+    flat = lower_arg_names(lo, ft, pt, params_spilled)
     li = LiftGen(enc, pt, host)
     li._n = lo._n + 1000  # (one namespace: the lifting's names after the lowering's)
     li.indent = 3
@@ -312,10 +330,7 @@ def _gen_plain_call(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spi
         "        if enter:",
         "            state.may_enter = False",
         "        try:",
-        "            try:",
-        "                pack(view, 0, *flat)",
-        "            except struct_error:  # (signed values: folded into the unsigned range)",
-        "                pack(view, 0, *normalize(params, flat, nparams))",
+        *pack_args_lines(flat, 3),
         "            err = call_(ctx, faddr, aaddr, n, trap_out)",
         "            if err or trap.value:",
         "                raise fail(err)",

@@ -43,7 +43,7 @@ from typing import Any
 from .. import types as t
 from .._abi.codegen import CodeGen
 from .._abi.context import StringEncoding
-from .._abi.func import emit_lower_args
+from .._abi.func import lower_arg_names, pack_args_lines
 from .._abi.layout import PtrType
 from .._abi.lift import LiftGen
 from .._abi.lower import LowerGen
@@ -69,7 +69,7 @@ def _factory(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spilled: b
     lo = LowerGen(enc, pt)
     lo.indent = 4
     lo.emit("m = None")
-    emit_lower_args(lo, ft, pt, params_spilled, "flat = ")
+    flat = lower_arg_names(lo, ft, pt, params_spilled)
     ss = [f"s{i}" for i in range(nstates)]
     # the entering set: not poisoned (one root), none on the stack
     enterable = " or ".join(f"not {s}.may_enter" for s in ss)
@@ -136,10 +136,7 @@ def _factory(ft: t.FuncType, enc: StringEncoding, pt: PtrType, params_spilled: b
         "                lift._abandon(task, thread)",
         "                bad = type(e)(f\"`{name}`: {e}\")",
         "            else:",
-        "                try:",
-        "                    pack(view, 0, *flat)",
-        "                except struct_error:  # (signed values: folded into the unsigned range)",
-        "                    pack(view, 0, *normalize(params, flat, nparams))",
+        *pack_args_lines(flat, 4),
         "                err = call_(ctx, faddr, aaddr, n, trap_out)",
         "                if err or trap_flag.value:",
         "                    raise fail(err)",
