@@ -227,9 +227,11 @@ def test_a_lazy_host_function_whose_call_path_fails_to_build_tries_again() -> No
     assert builds == [100, 100]
 
 
-def test_a_fetch_of_an_export_the_instance_lacks_is_a_link_error() -> None:
-    """``Wiring.instantiate`` checks each export it fetches (the fetches run from C, through
-    ``map``): one the earlier instance lacks is a ``LinkError`` naming it, not an import left
+@pytest.mark.parametrize("good", [1, 4])
+def test_a_fetch_of_an_export_the_instance_lacks_is_a_link_error(good: int) -> None:
+    """``Wiring.instantiate`` checks each export it fetches (a few by direct calls, more
+    driven from C through ``map``: ``good`` fetches that succeed before the bad one picks
+    the path): one the earlier instance lacks is a ``LinkError`` naming it, not an import left
     holding whatever the pooled array held before."""
     from wasm_component._runtime import core
     from wasm_component.errors import LinkError
@@ -238,12 +240,17 @@ def test_a_fetch_of_an_export_the_instance_lacks_is_a_link_error() -> None:
     store = core.CoreStore(engine)
     a = core.compile_module(engine, core.wat2wasm(
         '(module (func (export "f") (result i32) (i32.const 7)))'))
-    b = core.compile_module(engine, core.wat2wasm("""
-        (module (import "a" "f" (func (result i32))) (import "a" "g" (func (result i32))))"""))
+    b = core.compile_module(engine, core.wat2wasm(
+        "(module " + '(import "a" "f" (func (result i32))) ' * good
+        + '(import "a" "g" (func (result i32))))'))
     plan = core.WiringPlan()
     assert plan.add(0, (), ()) == 0
-    assert plan.add(2, ((0, 0, "f"), (1, 0, "g")), ()) == 1
+    fetches = (*((i, 0, "f") for i in range(good)), (good, 0, "g"))
+    assert plan.add(good + 1, fetches, ()) == 1
     w = core.Wiring(store, plan)
+    assert w._ws is not None
+    by_rows = w._ws.steps[1][2][0]
+    assert by_rows is (good == 1), "the two cases take the two paths"
     w.instantiate(0, a, (), False)
     with pytest.raises(LinkError, match="does not export `g`"):
         w.instantiate(1, b, (), False)

@@ -2455,14 +2455,27 @@ class _Workspace:
         refs = [ctypes.byref(self.insts, _INSTANCE_SIZE * k) for k in range(len(plan.steps))]
         #: each instance's first entry in ``arr``
         self.steps_base = tuple(base for base, _, _, _ in plan.steps)
-        #: per instance: ..., its fetches as the columns of their calls' arguments (instance,
-        #: name, name length, destination; empty without any), ...
+        #: per instance: ..., its fetches (each call's arguments but the store's: instance,
+        #: name, name length, destination), as rows when there are few (called one by one)
+        #: or as columns (a ``map`` over them: no Python step per fetch, but a fixed cost
+        #: that two direct calls undercut), ...
         self.steps = tuple(
             (at[base], _carg(nimports),
-             tuple(zip(*((refs[src], key, size, at[e]) for e, src, key, size in fetch),
-                       strict=True)),
+             _fetch_args(tuple((refs[src], key, size, at[e]) for e, src, key, size in fetch)),
              copy, refs[k])
             for k, (base, nimports, fetch, copy) in enumerate(plan.steps))
+
+
+#: Up to this many fetches of one instance are made by direct calls, more by one ``map``.
+_FETCH_ROWS = 2
+
+
+def _fetch_args(rows: tuple[tuple[Any, ...], ...]) -> tuple[bool, tuple[tuple[Any, ...], ...]]:
+    """``(by_rows, args)``: :class:`_Workspace`'s fetches of one instance, as rows or columns
+    (see ``_FETCH_ROWS``)."""
+    if len(rows) <= _FETCH_ROWS:
+        return True, rows
+    return False, tuple(zip(*rows, strict=True))
 
 
 class WiringPlan:
@@ -2505,12 +2518,6 @@ class WiringPlan:
             t = self._instances_t = _instance_t * max(len(self.steps), 1)
         return t
 
-    def _take(self) -> _Workspace:
-        try:
-            return self._pool.pop()
-        except IndexError:  # (list.pop is atomic: two threads never get the same set)
-            return _Workspace(self)
-
 
 def _export_key(name: str) -> tuple[bytes, Any]:
     key = name.encode()
@@ -2550,7 +2557,11 @@ class Wiring:
     def __init__(self, store: CoreStore, plan: WiringPlan) -> None:
         self._store = store
         self._plan = plan
-        self._ws: _Workspace | None = plan._take()
+        try:  # (a pooled set; ``list.pop`` is atomic: two threads never get the same one)
+            ws = plan._pool.pop()
+        except IndexError:
+            ws = _Workspace(plan)
+        self._ws: _Workspace | None = ws
         self._insts: Any = None  # the instances' handles, once the workspace is given back
 
     def instantiate(self, k: int, module: CoreModule, items: tuple[tuple[int, Any], ...],
@@ -2562,10 +2573,14 @@ class Wiring:
         assert ws is not None, "instances are made before `done`"
         store = self._store
         ctx = store._ctx_arg  # (prebuilt: ``_carg``)
-        imports, n, fetches, copy, ref = ws.steps[k]
-        # the fetches driven from C (``map``: no Python frame step per fetch), each checked
-        # (``all``: ``wasmtime_instance_export_get`` is false for a missing export)
-        if fetches and not all(map(_export_get_held, repeat(ctx), *fetches)):
+        imports, n, (by_rows, fetches), copy, ref = ws.steps[k]
+        # each fetch checked (``wasmtime_instance_export_get`` is false for a missing export);
+        # many driven from C (``map``: no Python step per fetch)
+        if by_rows:
+            for row in fetches:
+                if not _export_get_held(ctx, *row):
+                    _missing_fetch(store, tuple(zip(row)))
+        elif not all(map(_export_get_held, repeat(ctx), *fetches)):
             _missing_fetch(store, fetches)
         if copy:
             mv = ws.mv
