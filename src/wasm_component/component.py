@@ -13,7 +13,6 @@ Example::
 
 from __future__ import annotations
 
-import operator
 import os
 import threading
 import zlib
@@ -475,12 +474,9 @@ def _core_modules(c: ast.Component) -> Iterator[ast.CoreModule]:
             yield from _core_modules(d.component)
 
 
-_import_key = operator.attrgetter("module", "name")
-
-
 def _module_items(decoded: ast.Component, modules: dict[int, core.CoreModule]
                   ) -> dict[int, RModule]:
-    return {d.offset: RModule(modules[d.offset], tuple(map(_import_key, d.info.imports)))
+    return {d.offset: RModule(modules[d.offset], d.info.imports)
             for d in _core_modules(decoded)}
 
 

@@ -958,7 +958,7 @@ def _item(dtors: list[tuple[t.ResourceType, Callable[[Store, int], None]]], engi
         return RValue(copy.deepcopy(d.value), ty.type)
     if isinstance(d, _ModuleDef):
         cm = _module_of(engine, d.module)
-        return RModule(cm, tuple((i.module, i.name) for i in cm.imports))
+        return RModule(cm, cm.imports)
     if isinstance(d, _ResolvedInstance):
         assert isinstance(ty, t.InstanceType), "checked by _resolve"
         exports = {n: _item(dtors, engine, f"{name}/{n}", d.exports[n], sub)

@@ -12,6 +12,7 @@ is how guest->guest calls compose (the lowering trampoline of the caller lifts, 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -69,8 +70,17 @@ class RInstance:
 
 @dataclass
 class RModule:
+    """A compiled core module and its import declarations (anything with ``module`` and
+    ``name``), whose names only a module instantiated at run time (one the root imports)
+    needs: read when first asked for (a large component's modules declare thousands)."""
+
     module: core.CoreModule
-    imports: tuple[tuple[str, str], ...]  # (module, name) in import order
+    declared: Sequence[Any]
+
+    @functools.cached_property
+    def imports(self) -> tuple[tuple[str, str], ...]:
+        """``(module, name)`` of each import, in order."""
+        return tuple((i.module, i.name) for i in self.declared)
 
 
 @dataclass
