@@ -170,6 +170,36 @@ def _c_fn(lib: ctypes.CDLL, name: str, restype: Any, *argtypes: Any) -> Any:
 _call_unchecked = _c_fn(_lib, "wasmtime_func_call_unchecked", ctypes.c_void_p)
 
 
+
+_memory_at_c = ctypes.pythonapi.PyMemoryView_FromMemory
+_memory_at_c.restype = ctypes.py_object
+_memory_at_c.argtypes = (ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int)
+_PyBUF_WRITE = 0x200
+
+
+def _memory_at(ptr: int, size: int) -> memoryview:
+    """A writable ``memoryview`` (format ``B``) of ``size`` bytes at address ``ptr``, owning
+    nothing: the caller keeps it valid (the memory-view rule). (Not a view of a ctypes array:
+    that makes an array type per size, each a reference cycle left to the cyclic GC.)"""
+    mv: memoryview = _memory_at_c(ptr, size, _PyBUF_WRITE)
+    return mv
+
+
+@functools.cache
+def _bytes_t(n: int) -> Any:
+    """The ctypes type of ``n`` bytes, kept (ctypes caches array types weakly: a type is a
+    reference cycle, so each one left unreferenced is made again after the cyclic GC)."""
+    return ctypes.c_ubyte * n
+
+
+def _address(obj: Any) -> int:
+    """The address a ctypes pointer, ``c_char_p`` or function object holds. (Not
+    ``ctypes.cast(obj, c_void_p).value``: a cast puts ``obj`` in a reference cycle with
+    itself, through the dict of objects it keeps alive, so from then on only the cyclic GC
+    frees it and what it holds: a store's host callback, with all it refers to.)"""
+    return ctypes.c_void_p.from_buffer(obj).value or 0
+
+
 # A pointer-sized argument of a hot call, prebuilt: ``byref`` of a one-byte object placed "at"
 # the value, so the value is what gets passed (the object itself is never read). ctypes passes
 # such a prebuilt argument object as it is, where a ``c_void_p``/``c_size_t`` instance costs a
@@ -331,7 +361,7 @@ def _functype_ptr(
     entry = cache.get(key)
     if entry is None:
         ft = _new_functype(params, results)
-        entry = cache[key] = (ft, ctypes.c_void_p(ctypes.cast(ft.ptr(), ctypes.c_void_p).value))
+        entry = cache[key] = (ft, ctypes.c_void_p(_address(ft.ptr())))
     return entry
 
 
@@ -458,7 +488,7 @@ class CoreEngine:
         else:
             self.engine = wasmtime.Engine(config)
         #: the engine pointer's value (for making stores)
-        self.arg: int = ctypes.cast(self.engine.ptr(), ctypes.c_void_p).value or 0
+        self.arg: int = _address(self.engine.ptr())
 
     def increment_epoch(self) -> None:
         self.engine.increment_epoch()
@@ -554,7 +584,7 @@ class CoreModule:
         self._func_types = func_types or {}
         self._imports: tuple[CoreImport, ...] | None = None
         self._exports: tuple[CoreExport, ...] | None = None
-        self._ptr = ctypes.c_void_p(ctypes.cast(module.ptr(), ctypes.c_void_p).value)
+        self._ptr = ctypes.c_void_p(_address(module.ptr()))
 
     def _check_introspectable(self) -> None:
         if not self._introspectable:
@@ -647,8 +677,8 @@ def deserialize_module(
                              f"outside the {len(data)}-byte input")
     # ``pinned`` holds the bytes in place for the call (a bytearray's buffer export stops it
     # being resized meanwhile); wasmtime copies what it keeps
-    pinned: Any = data if isinstance(data, bytes) else (ctypes.c_uint8 * len(data)).from_buffer(data)
-    base = (ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value if isinstance(data, bytes)
+    pinned: Any = data if isinstance(data, bytes) else _bytes_t(0).from_buffer(data)
+    base = (_address(ctypes.c_char_p(data)) if isinstance(data, bytes)
             else ctypes.addressof(pinned)) or 0
     ptr = ctypes.POINTER(ffi.wasmtime_module_t)()
     error = ffi.wasmtime_module_deserialize(
@@ -975,7 +1005,7 @@ class RawCall:
         # A bytearray shared with a ctypes array: its memoryview is format "B" already, while
         # casting a memoryview of a ctypes array costs 50-150 µs (the PEP 3118 format dance).
         raw = bytearray(SLOT * max(nslots, 1))
-        self.buf = (ctypes.c_ubyte * len(raw)).from_buffer(raw)
+        self.buf = _bytes_t(len(raw)).from_buffer(raw)
         self.view = memoryview(raw)
         store = func.store
         self.func = func
@@ -1347,7 +1377,7 @@ def _dispatcher(store: CoreStore) -> Any:
         return fns[env](env, caller, args, nargs)
 
     cb = store._host_cb = _HostCallback(dispatch)
-    store._host_cb_arg = _carg(ctypes.cast(cb, ctypes.c_void_p).value or 0)
+    store._host_cb_arg = _carg(_address(cb))
     return cb
 
 
@@ -1771,7 +1801,7 @@ def _instantiate_on_fiber(store: CoreStore, module: CoreModule, arr: Any, base: 
     holding the module's imports, ``arr[base:]``). Returns the error, the trap in the store's
     trap slot, as ``wasmtime_instance_new`` does. A start function cannot wait (it runs outside
     any task: a waiting built-in traps), so the instantiation never suspends."""
-    eng = ctypes.cast(store.engine.engine.ptr(), ctypes.c_void_p).value
+    eng = _address(store.engine.engine.ptr())
     linker = ctypes.c_void_p(_linker_new(eng))
     try:
         _linker_shadowing(linker, True)
@@ -1842,7 +1872,7 @@ def _released_async_fn(*args: Any) -> None:
 
 
 _READY_CONT = _ContCallback(lambda env: True)
-_READY_ADDR: int = ctypes.cast(_READY_CONT, ctypes.c_void_p).value or 0
+_READY_ADDR: int = _address(_READY_CONT)
 _READY_CONT_BYTES = _CONT.pack(_READY_ADDR, 0, 0)
 
 
@@ -1920,7 +1950,7 @@ def _cont_callback_addr(store: CoreStore) -> int:
             return True
 
         cb = store._cont_cb = _ContCallback(poll)
-    addr: int = ctypes.cast(cb, ctypes.c_void_p).value or 0
+    addr: int = _address(cb)
     return addr
 
 
@@ -1930,7 +1960,7 @@ def _new_async_func(store: CoreStore, ty: CoreFuncType, fty: Any,
     the store's linker under a fresh name, then taken out of it into the store."""
     linker = store._linker
     if linker is None:
-        eng = ctypes.cast(store.engine.engine.ptr(), ctypes.c_void_p).value
+        eng = _address(store.engine.engine.ptr())
         linker = store._linker = _linker_new(eng)
     cb = store._async_cb
     if cb is None:
@@ -2037,11 +2067,7 @@ class CoreMemory(CoreExtern):
             # Linear memory never shrinks and only moves when it grows: same size, same base.
             return cached[2]
         ptr = _mem_data(*args) or 0
-        mv = (
-            memoryview((ctypes.c_ubyte * size).from_address(ptr)).cast("B")
-            if size
-            else memoryview(bytearray())
-        )
+        mv = _memory_at(ptr, size) if size else memoryview(bytearray())
         in_place = cached[3]
         if in_place is None:
             in_place = self.store.engine.in_place and not self._is_64()
@@ -2050,7 +2076,7 @@ class CoreMemory(CoreExtern):
 
     def _is_64(self) -> bool:
         ty = ffi.wasmtime_memory_type(
-            ctypes.cast(self.store._ctx, ctypes.POINTER(ffi.wasmtime_context_t)),
+            ctypes.cast(self.store.ctx_addr, ctypes.POINTER(ffi.wasmtime_context_t)),
             ctypes.byref(self._raw))
         try:
             return bool(ffi.wasmtime_memorytype_is64(ty))

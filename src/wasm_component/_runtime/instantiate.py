@@ -75,6 +75,17 @@ class RootInstance:
     def release(self) -> None:
         for f in self.funcs:
             f.release()
+        # a tree's root state is its own ``root``: that cycle is broken here, so the states
+        # (and their handle tables) go with the store rather than at the next cyclic GC
+        for state in self.states:
+            if state is not None and state.root is state:
+                state.root = _RELEASED
+
+
+#: The ``root`` of a released tree's root state: poisoned (nothing enters a tree whose store
+#: is gone; its functions' call paths were dropped before this).
+_RELEASED = ComponentInstanceState()
+_RELEASED.poisoned = True
 
 
 def _resource(store: Any, info: ResourceInfo, state: ComponentInstanceState, dtor: Any
