@@ -111,22 +111,33 @@ def _make_opts(site: Site, info: CanonInfo, state: ComponentInstanceState) -> Ca
     alloc: Callable[..., tuple[int, memoryview]] | None = None
     ptr = "i64" if info.memory64 else "i32"
     if site.realloc is not None:
-        invoke = core.resolve(site.realloc).make_caller(core.CoreFuncType((ptr,) * 4, (ptr,)))
-        if state.root.sched is not None:
-            # the spec lifts ``realloc`` as a function of its own: a task with fresh context
-            from .tasks import in_own_task
+        rty = core.CoreFuncType((ptr,) * 4, (ptr,))
+        rfunc = core.resolve(site.realloc)  # (not ``site`` in the closure: it keeps these)
+        invokes: list[Callable[[Sequence[Any]], tuple[Any, ...]]] = []
+        in_task = state.root.sched is not None
 
-            invoke = in_own_task(state, invoke)
+        def invoke(args: Sequence[Any]) -> tuple[Any, ...]:
+            # (the caller made at the first use: the inline ``alloc`` below is what the
+            # generated code calls, so most instances never need one)
+            if not invokes:
+                call = rfunc.make_caller(rty)
+                if in_task:
+                    # the spec lifts ``realloc`` as a function of its own: a task with fresh
+                    # context
+                    from .tasks import in_own_task
+
+                    call = in_own_task(state, call)
+                invokes.append(call)
+            return invokes[0](args)
 
         def realloc(a: int, b: int, c: int, d: int) -> int:
             return invoke((a, b, c, d))[0]  # type: ignore[no-any-return]
 
-        if (memory is not None and state.root.sched is None
-                and not core.resolve(site.realloc).store.fibers):
+        if memory is not None and state.root.sched is None and not rfunc.store.fibers:
             view, current = memory.view, memory.current
             # the core call inline (core.InlineCall): one frame per allocation
             cview, pack, unpack, call, (ctx, faddr, aaddr, n, trap_out), trap, fail, keep = (
-                core.resolve(site.realloc).inline_call(core.CoreFuncType((ptr,) * 4, (ptr,))))
+                rfunc.inline_call(rty))
 
             def alloc(align: int, size: int, _keep: Any = keep) -> tuple[int, memoryview]:
                 # ``LiftLowerContext.allocate`` and ``check_alloc``, fused
