@@ -329,6 +329,9 @@ class Store(Generic[T]):
         handles = getattr(self, "_handles", None)  # (None: none made, or ``__init__`` stopped)
         if handles is not None:
             handles.clear()  # its drop calls refer back to it
+        wasi = getattr(self, "_wasi", None)
+        if wasi is not None:
+            wasi.detach()  # (its hosts refer back to it)
         self._core.release()
 
     @property

@@ -518,3 +518,54 @@ def test_componentize_js_calls_wasi_filesystem_like_wasmtime(js_fs_app: Path,
     has_lines(out, "stream hello, js!!?", "stream end err closed",
               "escape err not-permitted", "nofollow err loop",
               "ro write err read-only", "args done")
+
+
+def test_a_dropped_store_closes_its_preopens_and_leaves_no_cycles(fs_ops: Path,
+                                                                  tmp_path: Path) -> None:
+    """The WASI context goes with its store, by reference counting: its preopened
+    directories (and the guest's open files) are closed as the store is dropped, with the
+    cyclic GC off. Before, the context and its hosts referred to each other, so each store's
+    context lived on, its directories open, until the GC ran."""
+    import gc
+    import io
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("counts open descriptors through /proc/self/fd (Linux)")
+    from tests.exports import export_index
+    from wasm_component import Component, Engine, Linker, Store
+    from wasm_component.wasi import WasiConfig
+
+    engine = Engine()
+    component = Component.from_file(engine, fs_ops)
+    linker = Linker(engine)
+    linker.add_wasip2()
+    run_iface = next(n for n, _ in component.component_type().exports
+                     if n.startswith("wasi:cli/run@"))
+
+    def one(k: int) -> None:
+        rw, ro = make_tree(tmp_path / str(k))
+        config = WasiConfig().args("fs_ops").stdout(io.BytesIO()).stderr(io.BytesIO())
+        config.preopen_dir(str(rw), "/rw").preopen_dir(str(ro), "/ro", readonly=True)
+        store = Store(engine)
+        store.set_wasi(config)
+        instance = linker.instantiate(store, component)
+        run = instance.get_func(store, export_index(instance, store, run_iface, "run"))
+        assert run is not None
+        assert type(run(store)).__name__ == "Ok"
+
+    one(0)  # (the first fills the caches of call paths)
+    gc.collect()
+    gc.disable()
+    try:
+        fds = len(os.listdir("/proc/self/fd"))
+        one(1)
+        assert len(os.listdir("/proc/self/fd")) == fds, "a preopen outlived its store"
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = sorted(repr(o)[:80] if isinstance(o, type) else type(o).__name__
+                      for o in gc.garbage)
+        assert left == [], f"the store left reference cycles: {left}"
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()

@@ -185,11 +185,25 @@ def _memory_at(ptr: int, size: int) -> memoryview:
     return mv
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)  # (sizes: of plans' import arrays and call buffers)
+def _array_t(item: Any, n: int) -> Any:
+    """The ctypes type of ``n`` ``item``s, kept (ctypes caches array types weakly, and a type
+    is a reference cycle: one made for a store's objects would be left to the cyclic GC with
+    them, and made again after it)."""
+    return item * n
+
+
 def _bytes_t(n: int) -> Any:
-    """The ctypes type of ``n`` bytes, kept (ctypes caches array types weakly: a type is a
-    reference cycle, so each one left unreferenced is made again after the cyclic GC)."""
-    return ctypes.c_ubyte * n
+    return _array_t(ctypes.c_ubyte, n)
+
+
+def _char_buffer(size: int, init: bytes = b"") -> Any:
+    """``ctypes.create_string_buffer(init, size)`` of a kept type (see :func:`_array_t`)."""
+    assert len(init) <= size, "the values fit their array"
+    buf = _array_t(ctypes.c_char, size)()
+    if init:
+        ctypes.memmove(buf, init, len(init))
+    return buf
 
 
 def _address(obj: Any) -> int:
@@ -1427,7 +1441,7 @@ def new_raw_host_func(
     """
     ty = CoreFuncType(tuple(params), tuple(results))
     nbytes = SLOT * max(len(params), len(results), 1)
-    array_t = ctypes.c_char * nbytes
+    array_t = _array_t(ctypes.c_char, nbytes)
     cache: dict[int, memoryview] = {}
 
     def trampoline(env: int | None, caller: int | None, args: int, nargs: int) -> int:
@@ -1462,7 +1476,7 @@ def _host_sig(store: CoreStore, params: tuple[str, ...], results: tuple[str, ...
     if sig is None:
         pst, _, pdec = _codec(store, params, signed)
         rst, renc, _ = _codec(store, results, False)
-        array_t = ctypes.c_char * (SLOT * max(len(params), len(results), 1))
+        array_t = _array_t(ctypes.c_char, SLOT * max(len(params), len(results), 1))
         fty = _functype_ptr(store.engine, params, results)[1]
         sig = (CoreFuncType(params, results), array_t, pst.unpack_from, pdec, rst.pack_into, renc,
                fty)
@@ -1702,9 +1716,9 @@ class GuestStack:
         store = self.store = func.store
         pack, _, kinds = _val_codec(tuple(ty.params), False)
         _, self._unpack, rkinds = _val_codec(tuple(ty.results), signed)
-        self._args = ctypes.create_string_buffer(
-            _pack_vals(pack, kinds, ty.params, args), _VAL * max(len(kinds), 1))
-        self._res = ctypes.create_string_buffer(_VAL * max(len(rkinds), 1))
+        self._args = _char_buffer(_VAL * max(len(kinds), 1),
+                                  _pack_vals(pack, kinds, ty.params, args))
+        self._res = _char_buffer(_VAL * max(len(rkinds), 1))
         self._trap = ctypes.c_void_p()
         self._err = ctypes.c_void_p()
         self._func = func._raw
@@ -2435,9 +2449,8 @@ def _size(n: int) -> ctypes.c_size_t:
     return ctypes.c_size_t(n)
 
 
-@functools.cache
 def _extern_array(n: int) -> Any:
-    return ffi.wasmtime_extern_t * n
+    return _array_t(ffi.wasmtime_extern_t, n)
 
 
 def instantiate_trusted(
@@ -2471,7 +2484,7 @@ class _Workspace:
     def __init__(self, plan: WiringPlan) -> None:
         n = plan.nentries + 1  # (an instance without imports may start at the end)
         raw = bytearray(_EXTERN_SIZE * n)
-        self.arr = (_extern_t * n).from_buffer(raw)
+        self.arr = _extern_array(n).from_buffer(raw)
         self.mv = memoryview(raw)
         at = [ctypes.byref(self.arr, _EXTERN_SIZE * i) for i in range(n)]
         #: where each entry's item goes (a function made into it: ``Wiring.lazy_host_func``)
@@ -2541,7 +2554,7 @@ class WiringPlan:
         """The ctypes array type of the plan's core instances."""
         t = self._instances_t
         if t is None:
-            t = self._instances_t = _instance_t * max(len(self.steps), 1)
+            t = self._instances_t = _array_t(_instance_t, max(len(self.steps), 1))
         return t
 
 

@@ -70,14 +70,17 @@ _ANY = ResourceType.host(object, "wasi")
 
 
 class _Hosts(dict[str, Any]):
-    """Instance name -> host object, made on first use."""
+    """Instance name -> host object, made on first use (the context held weakly: it holds
+    this)."""
 
     def __init__(self, ctx: WasiCtx) -> None:
         super().__init__()
-        self._ctx = ctx
+        self._ctx = weakref.ref(ctx)
 
     def __missing__(self, key: str) -> Any:
-        host = REGISTRY[key][1](self._ctx)
+        ctx = self._ctx()
+        assert ctx is not None, "a context's hosts are asked for through it"
+        host = REGISTRY[key][1](ctx)
         self[key] = host
         return host
 
@@ -110,6 +113,13 @@ class WasiCtx:
         """Serve ``store`` (``Store.set_wasi`` calls this): its calling instance decides whose
         handle budget a push counts against."""
         self._store = weakref.ref(store)
+
+    def detach(self) -> None:
+        """The store is gone (``Store`` calls this as it goes): let go of the hosts made for
+        it, which refer back to this context, so the context and what it holds (the guest's
+        open files among them) go by reference counting with the store, as wasmtime's does.
+        Hosts asked for again later are made anew."""
+        self.hosts.clear()
 
     def extension(self, key: str, make: Callable[[WasiCtx], T]) -> T:
         """Per-context state of another WASI module (filesystem, sockets), made on first use."""
