@@ -212,46 +212,20 @@ class LiftedFunc(RFunc):
     opts: CanonicalOptions
 
     @staticmethod
-    def create(site: Site, info: CanonInfo, func: core.CoreFunc | core.LazyExport,
-               abi: FuncAbi, state: ComponentInstanceState) -> LiftedFunc:
+    def create(site: Site, info: CanonInfo, abi: FuncAbi, name: str,
+               state: ComponentInstanceState | None, func: core.CoreFunc | core.LazyExport | None,
+               pending: tuple[Any, ...] | None) -> LiftedFunc:
         """``site``: where the canon's options and resource types are; ``state``: its
-        instance's."""
-        f = LiftedFunc._new(site, info, abi, "")
-        f._state = state
-        f._pending = None
-        f._func = func
-        return f
-
-    @staticmethod
-    def deferred(site: Site, info: CanonInfo, abi: FuncAbi, name: str, pending: tuple[Any, ...]
-                 ) -> LiftedFunc:
-        """A lift of a type without resources whose instance state and core function come
-        from ``pending`` = ``(settle, *args)``, ``settle(*args) -> (state, core func)``, called
-        when either is first needed (an exported function that is never called costs only
-        this object)."""
-        # (``_new``, inline: one frame per exported function fewer at every instantiation)
-        f = _new_lifted(LiftedFunc)
-        ft = info.func_type
-        assert ft is not None, "lift has a function type"
-        f._static = f._ty = ft
-        f._res = False
-        f.name = name
-        f._site = site
-        f._info = info
-        f._abi = abi
-        f.call = f._first_call
-        f._host_call = None
-        f._async_lift = None
-        f._state = None
-        f._pending = pending
-        return f
-
-    @staticmethod
-    def _new(site: Site, info: CanonInfo, abi: FuncAbi, name: str) -> LiftedFunc:
+        instance's, and ``func`` the lifted core function. Or, for a lift of a type without
+        resources, both ``None`` and ``pending`` = ``(settle, *args)``, ``settle(*args) ->
+        (state, core func)``, called when either is first needed (an exported function that
+        is never called costs only this object). One frame: instantiation makes one per
+        lifted function."""
         f = _new_lifted(LiftedFunc)
         ft = info.func_type
         assert ft is not None, "lift has a function type"
         has_resources = bool(site.resources)
+        assert pending is None or not has_resources, "a deferred lift's type has no resources"
         f._static = ft
         f._ty = None if has_resources else ft
         f._res = has_resources
@@ -262,6 +236,10 @@ class LiftedFunc(RFunc):
         f.call = f._first_call
         f._host_call = None
         f._async_lift = None
+        f._state = state
+        f._pending = pending
+        if func is not None:
+            f._func = func
         return f
 
     def async_lift(self, sched: Any) -> Any:

@@ -291,16 +291,14 @@ def _compile_flat(flat: F.FlatPlan) -> Program:
                 g.emit(f"{v(slot)} = {c(core.LazyExport)}({v(instance)}, {name!r})")
             case F.FLift(slot, info, func, abi, state, options, resources, name):
                 g.emit(f"{v(slot)} = {c(LiftedFunc.create)}({site(info, options, resources)}, "
-                       f"{c(info)}, {v(func)}, {c(abi)}, {v(state)})")
-                if name:
-                    g.emit(f"{v(slot)}.name = {name!r}")
+                       f"{c(info)}, {c(abi)}, {(name or '')!r}, {v(state)}, {v(func)}, None)")
                 if info.is_async:  # (its tree's calls run as tasks: ``tasks``)
                     g.emit(f"{c(_async_store)}(store, {v(state)})")
             case F.FDeferredLift(slot, info, abi, inst, instance, export, name):
                 pending = (f"({c(_settle_deferred)}, owner, states, {c(flat.parents)}, {inst}, "
                            f"w, {core_index[instance]}, m{module_of[instance]}, {export!r})")
-                g.emit(f"{v(slot)} = {c(LiftedFunc.deferred)}({c(BARE)}, {c(info)}, "
-                       f"{c(abi)}, {name!r}, {pending})")
+                g.emit(f"{v(slot)} = {c(LiftedFunc.create)}({c(BARE)}, {c(info)}, "
+                       f"{c(abi)}, {name!r}, None, None, {pending})")
             case F.FLower(slot, info, target, abi, state, options, resources) if slot in direct:
                 g.emit(f"{c(lower_into)}(w, {direct[slot]}, store, owner, "
                        f"{site(info, options, resources)}, {v(state)}, {c(info)}, {v(target)}, "

@@ -255,7 +255,7 @@ class FLift:
 @dataclass(frozen=True, slots=True)
 class FDeferredLift:
     """A lift without canon options of an export of a core instance: its instance's state and
-    its core function are found at its first use (``LiftedFunc.deferred``)."""
+    its core function are found at its first use (``LiftedFunc.create``'s ``pending``)."""
 
     slot: int
     info: CanonInfo
